@@ -1,0 +1,5 @@
+"""``python -m strokeseg`` runs the command-line interface."""
+
+from strokeseg.cli import main
+
+raise SystemExit(main())

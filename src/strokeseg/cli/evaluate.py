@@ -1,0 +1,62 @@
+"""``strokeseg evaluate``: ISLES-exact metrics of predicted label maps against ground truth."""
+
+from __future__ import annotations
+
+import argparse
+
+from strokeseg.cli.common import add_layout_options, label_map_arg
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="score predictions against ground truth (Dice, PPV, sensitivity, HD, HD95, ASSD, volumes, lesion F1)",
+        description=(
+            "Match every prediction file in --pred to a truth case by case id, and compute per case and per "
+            "region (core, penumbra, hypoperfused) Dice, precision, sensitivity, Hausdorff distance (max) and "
+            "HD95 in mm, ASSD in mm, signed and absolute volume difference in ml, lesion-wise F1 and lesion-count "
+            "difference (26-connected, ISLES'22 style), and the ISLES'15 combined score. Writes per_case.csv, "
+            "summary.md and summary.json to --out, and lists cases without a partner. "
+            "Predictions are canonical label maps (0 background, 1 penumbra, 2 core) named <case_id>.nii.gz, "
+            "<case_id>_label.nii.gz or <case_id>/label.nii.gz; --truth is a dataset folder in any supported layout "
+            "or a plain folder of label maps."
+        ),
+    )
+    p.add_argument("--pred", required=True, metavar="DIR", help="folder of predicted label maps")
+    p.add_argument("--truth", required=True, metavar="DIR", help="dataset folder (any layout) or folder of truth label maps")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for per_case.csv, summary.md, summary.json")
+    add_layout_options(p)
+    p.add_argument(
+        "--pred-label-map", type=label_map_arg, metavar="MAP",
+        help="map prediction values to canonical labels, e.g. '1:2' for binary core predictions",
+    )
+    p.add_argument(
+        "--regions", metavar="LIST",
+        help="comma-separated regions to score (core, penumbra, hypoperfused); default: those the truth annotates",
+    )
+    p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside --pred or --truth")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from strokeseg.evaluation.runner import evaluate_folder, summary_markdown, write_results
+    from strokeseg.io.atomic import ensure_outside_inputs
+
+    ensure_outside_inputs(args.out, [args.pred, args.truth], args.allow_output_in_input)
+    regions = [r for r in args.regions.split(",") if r.strip()] if args.regions else None
+    result = evaluate_folder(
+        Path(args.pred), Path(args.truth), layout=args.layout, label_map=args.label_map,
+        pred_label_map=args.pred_label_map, regions=regions,
+    )
+    paths = write_results(result, args.out)
+    print(summary_markdown(result.summaries))
+    if result.unmatched_truth:
+        print(f"truth cases without a prediction ({len(result.unmatched_truth)}): {', '.join(result.unmatched_truth)}")
+    if result.unmatched_pred:
+        print(f"prediction files matching no truth case ({len(result.unmatched_pred)}): {', '.join(result.unmatched_pred)}")
+    for w in result.warnings:
+        print(f"warning: {w}")
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0

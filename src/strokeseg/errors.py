@@ -1,0 +1,25 @@
+"""Exceptions with one clear line for the user: which file, what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class StrokesegError(Exception):
+    """Base class of every error strokeseg reports to a user.
+
+    ``str(err)`` is the one line the CLI prints; it names the file when there is one.
+    """
+
+    def __init__(self, message: str, path: str | Path | None = None) -> None:
+        self.path = None if path is None else Path(path)
+        self.message = message
+        super().__init__(f"{self.path}: {message}" if self.path is not None else message)
+
+
+class InputError(StrokesegError):
+    """A file or folder given by the user cannot be used as it is."""
+
+
+class ConfigError(StrokesegError):
+    """A recipe, option or configuration value is invalid."""

@@ -1,0 +1,217 @@
+"""Evaluate a folder of predicted label maps against a dataset's truth, and write the results."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from strokeseg.errors import InputError
+from strokeseg.evaluation.cohort import RegionSummary, summarise
+from strokeseg.evaluation.matching import label_files, match_files
+from strokeseg.evaluation.metrics import METRIC_NAMES, evaluate_labels
+from strokeseg.io.atomic import staged_output
+from strokeseg.io.geometry import Geometry
+from strokeseg.io.labels import LABEL_NAMES, Region, apply_label_map
+from strokeseg.io.read import read_image
+from strokeseg.util.progress import progress
+
+
+@dataclass
+class TruthCase:
+    case_id: str
+    labels: np.ndarray
+    geometry: Geometry
+    group: str | None
+    source: Path
+
+
+@dataclass
+class EvaluationResult:
+    rows: list[dict[str, Any]]
+    summaries: list[RegionSummary]
+    regions: list[str]
+    unmatched_pred: list[str] = field(default_factory=list)
+    unmatched_truth: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def evaluate_case_arrays(
+    case_id: str,
+    pred: np.ndarray,
+    truth: np.ndarray,
+    geometry: Geometry,
+    regions: Sequence[Region | str],
+    group: str | None = None,
+) -> list[dict[str, Any]]:
+    """Rows (one per region) for one case; canonical label maps on one grid."""
+    res = evaluate_labels(pred, truth, geometry.spacing_zyx, regions)
+    return [{"case_id": case_id, "group": group or "", "region": reg, **m.as_dict()} for reg, m in res.items()]
+
+
+def _read_pred(path: Path, truth: TruthCase, pred_label_map: Mapping[int, int] | None, warnings: list[str]) -> np.ndarray:
+    vol = read_image(path)
+    if vol.array.shape != truth.labels.shape:
+        raise InputError(
+            f"prediction grid {vol.geometry.describe()} differs from the truth's {truth.geometry.describe()} "
+            f"({truth.source.name})",
+            path,
+        )
+    if not vol.geometry.same_grid(truth.geometry, atol=0.05):
+        warnings.append(f"{path.name}: header geometry differs from the truth's; voxels compared as they are")
+    lmap = dict(pred_label_map) if pred_label_map else {k: k for k in LABEL_NAMES}
+    labels, unknown = apply_label_map(vol.array, lmap)
+    if unknown:
+        raise InputError(
+            f"label values {sorted(v for v in unknown if v >= 0)} are not canonical (0, 1, 2); pass --pred-label-map",
+            path,
+        )
+    return labels
+
+
+def load_truth(truth: Path, layout: str | None, label_map: Mapping[int, int] | None) -> tuple[list[TruthCase], list[Region], str]:
+    """Truth label maps from a dataset folder (any layout), or from a plain folder of label files."""
+    from strokeseg.io.layouts import detect_layout, open_dataset
+
+    use_layout = layout
+    if use_layout is None:
+        try:
+            detect_layout(truth)
+            use_layout = "auto"
+        except InputError:
+            use_layout = None
+    if use_layout is not None:
+        ds = open_dataset(truth, None if use_layout == "auto" else use_layout, label_map)
+        cases = []
+        for ref in progress(ds.cases, desc="reading truth", unit="case"):
+            if ref.label is None:
+                continue
+            vol = read_image(ref.label)
+            labels, unknown = apply_label_map(vol.array, ds.label_map)
+            if unknown:
+                raise InputError(f"label values {sorted(unknown)} are outside the {ds.layout.name} label map {ds.label_map}", ref.label)
+            cases.append(TruthCase(ref.case_id, labels, vol.geometry, ref.clinical.get("group"), ref.label))
+        if not cases:
+            raise InputError(f"no case of this {ds.layout.name} dataset has a ground-truth label", truth)
+        return cases, ds.regions, ds.layout.name
+    lmap = dict(label_map) if label_map else {k: k for k in LABEL_NAMES}
+    cases = []
+    for cid, path in progress(sorted(label_files(truth).items()), desc="reading truth", unit="case"):
+        vol = read_image(path)
+        labels, unknown = apply_label_map(vol.array, lmap)
+        if unknown:
+            raise InputError(f"label values {sorted(unknown)} are not canonical (0, 1, 2); pass --label-map", path)
+        cases.append(TruthCase(cid, labels, vol.geometry, None, path))
+    present = set(np.unique(np.concatenate([np.unique(c.labels) for c in cases])).tolist())
+    regions = [Region.CORE] if present <= {0, 2} else list(Region)
+    return cases, regions, "label folder"
+
+
+def evaluate_folder(
+    pred_dir: str | Path,
+    truth: str | Path,
+    layout: str | None = None,
+    label_map: Mapping[int, int] | None = None,
+    pred_label_map: Mapping[int, int] | None = None,
+    regions: Sequence[Region | str] | None = None,
+) -> EvaluationResult:
+    pred_dir, truth = Path(pred_dir), Path(truth)
+    truth_cases, default_regions, _ = load_truth(truth, layout, label_map)
+    regs = [Region.parse(r) if isinstance(r, str) else r for r in (regions or default_regions)]
+    matched, extra = match_files(pred_dir, [c.case_id for c in truth_cases])
+    if not matched:
+        raise InputError(f"no prediction file matches any of the {len(truth_cases)} truth case ids (e.g. {truth_cases[0].case_id})", pred_dir)
+    rows: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    for tc in progress([c for c in truth_cases if c.case_id in matched], desc="evaluating", unit="case"):
+        pred = _read_pred(matched[tc.case_id], tc, pred_label_map, warnings)
+        rows += evaluate_case_arrays(tc.case_id, pred, tc.labels, tc.geometry, regs, tc.group)
+    return EvaluationResult(
+        rows=rows,
+        summaries=summarise(rows),
+        regions=[r.value for r in regs],
+        unmatched_pred=[str(p.relative_to(pred_dir)) for p in extra],
+        unmatched_truth=[c.case_id for c in truth_cases if c.case_id not in matched],
+        warnings=warnings,
+    )
+
+
+# ------------------------------------------------------------------------------ writers
+_TABLE_METRICS = ("dice", "precision", "sensitivity", "hd", "hd95", "assd", "abs_vol_diff_ml", "lesion_f1")
+
+
+def _num(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def rows_to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    cols = ["case_id", "group", "region", *METRIC_NAMES, "failure"]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: ("" if _num(r.get(k)) is None else r.get(k)) for k in cols})
+    return buf.getvalue()
+
+
+def summary_markdown(summaries: Sequence[RegionSummary], title: str = "Evaluation") -> str:
+    head = ["region", "group", "n", "failures", *_TABLE_METRICS, "R² vol", "ISLES'15 score"]
+    lines = [f"## {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for s in summaries:
+        cells = [s.region, s.group, str(s.n_cases), str(s.n_failures)]
+        cells += [s.metrics[m].fmt(3 if m in ("dice", "precision", "sensitivity", "lesion_f1") else 2) for m in _TABLE_METRICS]
+        cells += [f"{s.r2_volume:.3f}" if math.isfinite(s.r2_volume) else "n/a", f"{s.isles15_cohort_score:.3f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Mean ± sample sd. Distances in mm, volumes in ml. A failure is a case where exactly one of",
+        "prediction and truth is empty: its HD/HD95/ASSD are missing (shown as 'missing'), its Dice is 0,",
+        "and it enters the cohort ISLES'15 score with HD = 200 mm.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def result_json(result: EvaluationResult) -> dict[str, Any]:
+    def clean(obj: Any) -> Any:
+        if isinstance(obj, dict):
+            return {k: clean(v) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return [clean(v) for v in obj]
+        return _num(obj)
+
+    return clean(
+        {
+            "regions": result.regions,
+            "summary": [s.to_dict() for s in result.summaries],
+            "cases": result.rows,
+            "unmatched_predictions": result.unmatched_pred,
+            "truth_without_prediction": result.unmatched_truth,
+            "warnings": result.warnings,
+        }
+    )
+
+
+def write_results(result: EvaluationResult, out_dir: str | Path, title: str = "Evaluation") -> list[Path]:
+    """Write ``per_case.csv``, ``summary.md`` and ``summary.json`` atomically into ``out_dir``."""
+    out_dir = Path(out_dir)
+    md = summary_markdown(result.summaries, title)
+    if result.unmatched_truth:
+        md += f"\nTruth cases without a prediction ({len(result.unmatched_truth)}): {', '.join(result.unmatched_truth)}\n"
+    if result.unmatched_pred:
+        md += f"\nPrediction files matching no truth case ({len(result.unmatched_pred)}): {', '.join(result.unmatched_pred)}\n"
+    with staged_output(out_dir) as stage:
+        (stage / "per_case.csv").write_text(rows_to_csv(result.rows), encoding="utf-8")
+        (stage / "summary.md").write_text(md, encoding="utf-8")
+        (stage / "summary.json").write_text(json.dumps(result_json(result), indent=2), encoding="utf-8")
+    return [out_dir / n for n in ("per_case.csv", "summary.md", "summary.json")]

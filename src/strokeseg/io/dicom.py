@@ -1,0 +1,210 @@
+"""DICOM series folders (SimpleITK/GDCM): 3D volumes and 4D perfusion series.
+
+A folder must hold one series (several series are an error that lists them). A series in
+which every slice position occurs several times is a 4D acquisition: its frames are ordered
+by TemporalPositionIdentifier, else AcquisitionTime / ContentTime, else InstanceNumber.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from strokeseg.errors import InputError
+from strokeseg.io.geometry import Geometry
+
+_TAG_POSITION = "0020|0032"
+_TAG_ORIENTATION = "0020|0037"
+_TAG_TEMPORAL_POSITION = "0020|0100"
+_TAG_ACQ_TIME = "0008|0032"
+_TAG_CONTENT_TIME = "0008|0033"
+_TAG_INSTANCE = "0020|0013"
+_TAG_DESCRIPTION = "0008|103e"
+
+
+def _dicom_time_seconds(text: str) -> float | None:
+    text = text.strip()
+    if len(text) < 6:
+        return None
+    try:
+        hh, mm, ss = int(text[0:2]), int(text[2:4]), float(text[4:])
+    except ValueError:
+        return None
+    return hh * 3600.0 + mm * 60.0 + ss
+
+
+def _series_files(folder: Path) -> list[str]:
+    import SimpleITK as sitk
+
+    if not folder.is_dir():
+        raise InputError("not a folder", folder)
+    ids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
+    if not ids:
+        raise InputError("no DICOM series found in this folder", folder)
+    if len(ids) > 1:
+        raise InputError(f"holds {len(ids)} DICOM series ({', '.join(ids)}); give a folder with one series", folder)
+    files = list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), ids[0]))
+    if not files:
+        raise InputError("DICOM series has no readable files", folder)
+    return files
+
+
+def _read_tags(files: list[str]) -> list[dict[str, str]]:
+    import SimpleITK as sitk
+
+    reader = sitk.ImageFileReader()
+    tags = []
+    for f in files:
+        reader.SetFileName(f)
+        try:
+            reader.ReadImageInformation()
+        except Exception as exc:
+            raise InputError(f"cannot read DICOM header ({exc})", f) from None
+        tags.append({k: reader.GetMetaData(k) for k in reader.GetMetaDataKeys()})
+    return tags
+
+
+def _read_files(files: list[str], folder: Path):
+    import SimpleITK as sitk
+
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(files)
+    try:
+        return reader.Execute()
+    except Exception as exc:
+        raise InputError(f"cannot read DICOM series ({str(exc).strip().splitlines()[-1]})", folder) from None
+
+
+def _group_frames(files: list[str], tags: list[dict[str, str]]) -> list[list[int]] | None:
+    """Indices of files per time frame, or None for a plain 3D series."""
+    positions = [tuple(round(float(v), 3) for v in t.get(_TAG_POSITION, "0\\0\\0").split("\\")) for t in tags]
+    n_pos = len(set(positions))
+    if n_pos == len(files) or len(files) % n_pos:
+        return None
+    n_frames = len(files) // n_pos
+
+    def time_key(i: int) -> tuple[float, float]:
+        t = tags[i]
+        if _TAG_TEMPORAL_POSITION in t and t[_TAG_TEMPORAL_POSITION].strip():
+            return (float(t[_TAG_TEMPORAL_POSITION]), 0.0)
+        for tag in (_TAG_ACQ_TIME, _TAG_CONTENT_TIME):
+            s = _dicom_time_seconds(t.get(tag, ""))
+            if s is not None:
+                return (s, 0.0)
+        return (float(t.get(_TAG_INSTANCE, i) or i), 0.0)
+
+    by_pos: dict[tuple[float, ...], list[int]] = defaultdict(list)
+    for i, p in enumerate(positions):
+        by_pos[p].append(i)
+    if any(len(v) != n_frames for v in by_pos.values()):
+        return None
+    for v in by_pos.values():
+        v.sort(key=time_key)
+    return [[by_pos[p][f] for p in by_pos] for f in range(n_frames)]
+
+
+def read_dicom(folder: str | Path) -> tuple[np.ndarray, Geometry]:
+    """Read a 3D DICOM series folder as ``(Z, Y, X)`` float32 plus geometry."""
+    import SimpleITK as sitk
+
+    folder = Path(folder)
+    files = _series_files(folder)
+    tags = _read_tags(files)
+    if _group_frames(files, tags) is not None:
+        raise InputError("is a 4D (time-resolved) DICOM series; expected a 3D volume", folder)
+    image = _read_files(files, folder)
+    arr = sitk.GetArrayFromImage(image).astype(np.float32)
+    return np.ascontiguousarray(arr), Geometry.from_sitk(image)
+
+
+def read_dicom_series(folder: str | Path) -> tuple[np.ndarray, Geometry, np.ndarray | None]:
+    """Read a time-resolved DICOM series as ``(Z, Y, X, T)`` float32, geometry and frame times (s)."""
+    import SimpleITK as sitk
+
+    folder = Path(folder)
+    files = _series_files(folder)
+    tags = _read_tags(files)
+    frames = _group_frames(files, tags)
+    if frames is None:
+        raise InputError("is a 3D DICOM series; a perfusion series needs several time frames", folder)
+    vols = []
+    geom = None
+    times: list[float | None] = []
+    for idx in frames:
+        image = _read_files([files[i] for i in idx], folder)
+        if geom is None:
+            geom = Geometry.from_sitk(image)
+        vols.append(sitk.GetArrayFromImage(image).astype(np.float32))
+        t0 = tags[idx[0]]
+        times.append(_dicom_time_seconds(t0.get(_TAG_ACQ_TIME, "")) or _dicom_time_seconds(t0.get(_TAG_CONTENT_TIME, "")))
+    assert geom is not None
+    data = np.ascontiguousarray(np.stack(vols, axis=-1))
+    frame_times = None
+    if all(t is not None for t in times):
+        ft = np.asarray(times, dtype=float)
+        ft -= ft[0]
+        if np.all(np.diff(ft) > 0):
+            frame_times = ft
+    return data, geom, frame_times
+
+
+def write_dicom_series(
+    folder: str | Path,
+    array: np.ndarray,
+    geometry: Geometry,
+    frame_times: np.ndarray | None = None,
+    description: str = "strokeseg",
+) -> Path:
+    """Write ``(Z, Y, X)`` or ``(Z, Y, X, T)`` int16-representable data as a DICOM series.
+
+    Values are rounded to int16 (CT HU). Each slice becomes one file; a 4D array writes
+    ``T`` frames sharing the slice positions with AcquisitionTime and TemporalPositionIdentifier.
+    """
+    import time
+
+    import SimpleITK as sitk
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    arr = np.asarray(array)
+    frames = [arr] if arr.ndim == 3 else [arr[..., t] for t in range(arr.shape[3])]
+    times = np.zeros(len(frames)) if frame_times is None else np.asarray(frame_times, dtype=float)
+    writer = sitk.ImageFileWriter()
+    writer.KeepOriginalImageUIDOn()
+    uid_root = "1.2.826.0.1.3680043.2.1125"
+    stamp = time.strftime("%Y%m%d") + "." + time.strftime("%H%M%S")
+    series_uid = f"{uid_root}.1.{stamp}"
+    d = geometry.direction_matrix
+    orientation = "\\".join(f"{v:.6f}" for v in (d[0, 0], d[1, 0], d[2, 0], d[0, 1], d[1, 1], d[2, 1]))
+    n = 0
+    for f, vol in enumerate(frames):
+        image = sitk.GetImageFromArray(np.rint(vol).astype(np.int16))
+        geometry.apply_to_sitk(image)
+        t = 8 * 3600 + float(times[f])
+        acq = f"{int(t // 3600):02d}{int(t % 3600 // 60):02d}{t % 60:09.6f}"
+        for k in range(vol.shape[0]):
+            sl = image[:, :, k]
+            pos = image.TransformIndexToPhysicalPoint((0, 0, k))
+            for tag, value in (
+                ("0008|0060", "CT"),
+                ("0008|0008", "ORIGINAL\\PRIMARY\\AXIAL"),
+                ("0020|000e", series_uid),
+                ("0020|000d", f"{uid_root}.2.{stamp}"),
+                ("0008|0018", f"{uid_root}.3.{stamp}.{n}"),
+                ("0008|103e", description),
+                (_TAG_ORIENTATION, orientation),
+                (_TAG_POSITION, "\\".join(f"{v:.6f}" for v in pos)),
+                (_TAG_INSTANCE, str(n + 1)),
+                (_TAG_ACQ_TIME, acq),
+                (_TAG_TEMPORAL_POSITION, str(f + 1)),
+                ("0018|0050", f"{geometry.spacing[2]:.6f}"),
+                ("0028|1052", "0"),
+                ("0028|1053", "1"),
+            ):
+                sl.SetMetaData(tag, value)
+            writer.SetFileName(str(folder / f"IM{n:05d}.dcm"))
+            writer.Execute(sl)
+            n += 1
+    return folder

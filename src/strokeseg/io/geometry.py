@@ -1,0 +1,158 @@
+"""Voxel grid geometry: shape, spacing, origin and direction, with NIfTI/ITK conversions.
+
+Convention (stated once for the package): arrays are indexed ``(Z, Y, X)``; the geometry
+follows ITK, i.e. ``spacing``/``origin`` are given in ``(x, y, z)`` order, in mm, in the LPS
+patient frame, and ``direction`` is ITK's 3x3 direction-cosine matrix (row-major), so that
+the world point of array index ``[k, j, i]`` is ``origin + direction @ (spacing * [i, j, k])``.
+NIfTI affines are RAS; ``affine_ras`` / ``from_affine_ras`` convert between the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import SimpleITK as sitk
+
+_LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The grid of a 3D volume.
+
+    Attributes:
+        shape: array shape ``(Z, Y, X)``.
+        spacing: voxel size in mm, ``(x, y, z)``.
+        origin: world position of voxel ``[0, 0, 0]`` in mm (LPS), ``(x, y, z)``.
+        direction: 3x3 direction cosines, row-major (ITK ``GetDirection``).
+    """
+
+    shape: tuple[int, int, int]
+    spacing: tuple[float, float, float]
+    origin: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    direction: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shape", tuple(int(s) for s in self.shape))
+        object.__setattr__(self, "spacing", tuple(float(s) for s in self.spacing))
+        object.__setattr__(self, "origin", tuple(float(s) for s in self.origin))
+        object.__setattr__(self, "direction", tuple(float(s) for s in self.direction))
+        if len(self.shape) != 3 or len(self.spacing) != 3 or len(self.origin) != 3 or len(self.direction) != 9:
+            raise ValueError("Geometry needs a 3D shape, spacing, origin and a 3x3 direction")
+        if min(self.spacing) <= 0:
+            raise ValueError(f"voxel spacing must be positive, got {self.spacing}")
+
+    # ------------------------------------------------------------------ derived values
+    @property
+    def spacing_zyx(self) -> tuple[float, float, float]:
+        """Spacing in array-axis order ``(Z, Y, X)`` (what SciPy's ``sampling=`` wants)."""
+        return (self.spacing[2], self.spacing[1], self.spacing[0])
+
+    @property
+    def voxel_volume_ml(self) -> float:
+        """Volume of one voxel in ml (1 ml = 1000 mm³)."""
+        return float(np.prod(self.spacing)) / 1000.0
+
+    @property
+    def direction_matrix(self) -> np.ndarray:
+        return np.asarray(self.direction, dtype=float).reshape(3, 3)
+
+    def affine_lps(self) -> np.ndarray:
+        """4x4 matrix mapping ``(i, j, k, 1)`` = (x-index, y-index, z-index) to LPS mm."""
+        aff = np.eye(4)
+        aff[:3, :3] = self.direction_matrix @ np.diag(self.spacing)
+        aff[:3, 3] = self.origin
+        return aff
+
+    def affine_ras(self) -> np.ndarray:
+        """The NIfTI (RAS) affine of this grid, for voxel indices in ``(i, j, k)`` order."""
+        return _LPS_TO_RAS @ self.affine_lps()
+
+    def index_to_world(self, idx_zyx: np.ndarray) -> np.ndarray:
+        """World (LPS, mm) coordinates of array indices ``(..., 3)`` given as ``(z, y, x)``."""
+        idx = np.asarray(idx_zyx, dtype=float)[..., ::-1]
+        return idx @ self.affine_lps()[:3, :3].T + np.asarray(self.origin)
+
+    def world_to_index(self, pts_lps: np.ndarray) -> np.ndarray:
+        """Continuous array indices ``(..., 3)`` in ``(z, y, x)`` order of world points (LPS)."""
+        inv = np.linalg.inv(self.affine_lps()[:3, :3])
+        ijk = (np.asarray(pts_lps, dtype=float) - np.asarray(self.origin)) @ inv.T
+        return ijk[..., ::-1]
+
+    def world_corners(self) -> np.ndarray:
+        """The 8 corners of the voxel-centre bounding box, LPS mm, shape ``(8, 3)``."""
+        z, y, x = (s - 1 for s in self.shape)
+        corners = np.array([[a, b, c] for a in (0, z) for b in (0, y) for c in (0, x)], dtype=float)
+        return self.index_to_world(corners)
+
+    # ------------------------------------------------------------------ comparison
+    def same_grid(self, other: Geometry, atol: float = 1e-3) -> bool:
+        """True when both grids have the same shape and (within ``atol`` mm) the same voxels."""
+        if self.shape != other.shape:
+            return False
+        return bool(np.allclose(self.affine_lps(), other.affine_lps(), atol=atol))
+
+    def with_shape(self, shape: tuple[int, int, int]) -> Geometry:
+        return Geometry(shape, self.spacing, self.origin, self.direction)
+
+    def describe(self) -> str:
+        sp = "×".join(f"{s:g}" for s in self.spacing)
+        return f"{self.shape[2]}×{self.shape[1]}×{self.shape[0]} voxels (x×y×z) at {sp} mm"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "shape_zyx": list(self.shape),
+            "spacing_xyz_mm": list(self.spacing),
+            "origin_lps_mm": list(self.origin),
+            "direction": list(self.direction),
+        }
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_affine_ras(cls, affine: np.ndarray, shape_zyx: tuple[int, ...]) -> Geometry:
+        """Geometry of a NIfTI image from its RAS affine (voxel order ``i, j, k``)."""
+        lps = _LPS_TO_RAS @ np.asarray(affine, dtype=float)
+        m = lps[:3, :3]
+        spacing = np.linalg.norm(m, axis=0)
+        if np.any(spacing <= 0):
+            raise ValueError("affine has a zero-length axis")
+        direction = m / spacing
+        # Remove shear/rounding: closest orthonormal matrix (polar decomposition).
+        u, _, vt = np.linalg.svd(direction)
+        direction = u @ vt
+        return cls(
+            shape=tuple(int(s) for s in shape_zyx[:3]),  # type: ignore[arg-type]
+            spacing=tuple(spacing.tolist()),  # type: ignore[arg-type]
+            origin=tuple(lps[:3, 3].tolist()),  # type: ignore[arg-type]
+            direction=tuple(direction.ravel().tolist()),
+        )
+
+    @classmethod
+    def from_sitk(cls, image: sitk.Image) -> Geometry:
+        size = image.GetSize()  # (x, y, z[, t])
+        if image.GetDimension() == 2:
+            return cls((1, size[1], size[0]), (*image.GetSpacing(), 1.0), (*image.GetOrigin(), 0.0))
+        dir_full = np.asarray(image.GetDirection()).reshape(image.GetDimension(), image.GetDimension())
+        return cls(
+            shape=(size[2], size[1], size[0]),
+            spacing=tuple(image.GetSpacing()[:3]),  # type: ignore[arg-type]
+            origin=tuple(image.GetOrigin()[:3]),  # type: ignore[arg-type]
+            direction=tuple(dir_full[:3, :3].ravel().tolist()),
+        )
+
+    def apply_to_sitk(self, image: sitk.Image) -> sitk.Image:
+        """Set spacing, origin and direction of a 3D SimpleITK image to this geometry."""
+        image.SetSpacing(self.spacing)
+        image.SetOrigin(self.origin)
+        image.SetDirection(self.direction)
+        return image
+
+
+def isotropic(shape_zyx: tuple[int, int, int], spacing: float | tuple[float, float, float] = 1.0) -> Geometry:
+    """A geometry with identity direction at the origin (handy for synthetic volumes)."""
+    sp = (spacing, spacing, spacing) if isinstance(spacing, (int, float)) else spacing
+    return Geometry(shape_zyx, sp)

@@ -1,0 +1,120 @@
+"""Canonical label values and the regions derived from them.
+
+Every dataset layout maps its own label values onto these:
+
+=====  ============  =============================================
+value  name          meaning
+=====  ============  =============================================
+0      background    healthy tissue, or outside the brain
+1      penumbra      hypoperfused tissue that can still be saved
+2      core          tissue already infarcted
+=====  ============  =============================================
+
+Regions: ``core`` = {2}, ``penumbra`` = {1}, ``hypoperfused`` = {1, 2} (core ∪ penumbra).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+
+import numpy as np
+
+BACKGROUND = 0
+PENUMBRA = 1
+CORE = 2
+LABEL_NAMES = {BACKGROUND: "background", PENUMBRA: "penumbra", CORE: "core"}
+
+
+class Region(StrEnum):
+    """A region derived from the canonical labels."""
+
+    CORE = "core"
+    PENUMBRA = "penumbra"
+    HYPOPERFUSED = "hypoperfused"
+
+    @property
+    def values(self) -> tuple[int, ...]:
+        return _REGION_VALUES[self]
+
+    @classmethod
+    def parse(cls, name: str) -> Region:
+        try:
+            return cls(name.strip().lower())
+        except ValueError:
+            valid = ", ".join(r.value for r in cls)
+            raise ValueError(f"unknown region {name!r}; choose from {valid}") from None
+
+
+_REGION_VALUES = {
+    Region.CORE: (CORE,),
+    Region.PENUMBRA: (PENUMBRA,),
+    Region.HYPOPERFUSED: (PENUMBRA, CORE),
+}
+
+
+def region_mask(labels: np.ndarray, region: Region | str) -> np.ndarray:
+    """Boolean mask of ``region`` in a canonical label map."""
+    region = Region.parse(region) if isinstance(region, str) else region
+    if region is Region.CORE:
+        return labels == CORE
+    if region is Region.PENUMBRA:
+        return labels == PENUMBRA
+    return (labels == PENUMBRA) | (labels == CORE)
+
+
+def regions_for_labels(values: Iterable[int]) -> list[Region]:
+    """The regions that a dataset whose canonical labels are ``values`` can be scored on."""
+    vals = set(values) - {BACKGROUND}
+    out: list[Region] = []
+    if CORE in vals:
+        out.append(Region.CORE)
+    if PENUMBRA in vals:
+        out.append(Region.PENUMBRA)
+    if PENUMBRA in vals:  # hypoperfused is only informative when penumbra is annotated
+        out.append(Region.HYPOPERFUSED)
+    return out
+
+
+def parse_label_map(text: str | Mapping[int, int] | None) -> dict[int, int] | None:
+    """Parse ``"1:2,2:1"`` (source value → canonical value) into a dict."""
+    if text is None:
+        return None
+    if isinstance(text, Mapping):
+        out = {int(k): int(v) for k, v in text.items()}
+    else:
+        out = {}
+        for part in str(text).split(","):
+            if not part.strip():
+                continue
+            src, _, dst = part.partition(":")
+            if not _:
+                raise ValueError(f"label map entry {part!r} is not of the form SOURCE:CANONICAL")
+            out[int(src)] = int(dst)
+    bad = {v for v in out.values() if v not in LABEL_NAMES}
+    if bad:
+        raise ValueError(f"label map targets {sorted(bad)} are not canonical labels (0, 1, 2)")
+    out.setdefault(0, BACKGROUND)
+    return out
+
+
+def apply_label_map(labels: np.ndarray, label_map: Mapping[int, int]) -> tuple[np.ndarray, set[int]]:
+    """Map source label values to canonical ones.
+
+    Returns the canonical ``uint8`` map and the set of source values that the map does not
+    cover (empty when all values are known). Non-integer values count as unknown.
+    """
+    arr = np.asarray(labels)
+    rounded = np.rint(arr)
+    non_integer = bool(np.any(np.abs(arr - rounded) > 1e-3)) if arr.dtype.kind == "f" else False
+    ints = rounded.astype(np.int64)
+    present = np.unique(ints)
+    unknown = {int(v) for v in present if int(v) not in label_map}
+    if non_integer:
+        unknown.add(-1)
+    lut_keys = np.array(sorted(label_map), dtype=np.int64)
+    lut_vals = np.array([label_map[k] for k in sorted(label_map)], dtype=np.uint8)
+    idx = np.searchsorted(lut_keys, ints)
+    idx = np.clip(idx, 0, len(lut_keys) - 1)
+    out = np.where(lut_keys[idx] == ints, lut_vals[idx], 0).astype(np.uint8)
+    return out, unknown

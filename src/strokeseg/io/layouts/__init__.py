@@ -1,0 +1,67 @@
+"""Dataset layouts: auto-detection from a folder, or selection by name.
+
+>>> from strokeseg.io.layouts import LAYOUTS
+>>> sorted(LAYOUTS)
+['dicom', 'isles2015-siss', 'isles2015-spes', 'isles2018', 'isles2022', 'isles2024', 'manifest']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from strokeseg.errors import InputError
+from strokeseg.io.layouts.base import Dataset, Layout
+from strokeseg.io.layouts.bids import Isles2022, Isles2024
+from strokeseg.io.layouts.dicom_folder import DicomFolder
+from strokeseg.io.layouts.isles2015 import Isles2015Siss, Isles2015Spes
+from strokeseg.io.layouts.isles2018 import Isles2018
+from strokeseg.io.layouts.manifest import Manifest
+
+# Detection order: the explicit manifest first, DICOM last.
+_ORDER: list[Layout] = [Manifest(), Isles2018(), Isles2015Spes(), Isles2015Siss(), Isles2022(), Isles2024(), DicomFolder()]
+LAYOUTS: dict[str, Layout] = {lay.name: lay for lay in _ORDER}
+
+__all__ = ["LAYOUTS", "Dataset", "Layout", "detect_layout", "open_dataset"]
+
+
+def get_layout(name: str) -> Layout:
+    key = name.strip().lower().replace("_", "-")
+    aliases = {"isles15-siss": "isles2015-siss", "isles15-spes": "isles2015-spes", "isles18": "isles2018",
+               "isles22": "isles2022", "isles24": "isles2024", "siss": "isles2015-siss", "spes": "isles2015-spes"}
+    key = aliases.get(key, key)
+    if key not in LAYOUTS:
+        raise InputError(f"unknown layout {name!r}; choose from {', '.join(sorted(LAYOUTS))}")
+    return LAYOUTS[key]
+
+
+def detect_layout(root: str | Path) -> Layout:
+    """The layout of ``root`` (a folder, or a manifest file)."""
+    root = Path(root)
+    if not root.exists():
+        raise InputError("no such file or folder", root)
+    if root.is_dir() and not any(p for p in root.iterdir() if not p.name.startswith(".")):
+        raise InputError("folder is empty", root)
+    for layout in _ORDER:
+        if layout.detect(root):
+            return layout
+    raise InputError(
+        "unknown layout: no ISLES 2015/2018/2022/2024 structure, manifest.csv/yaml or DICOM series found "
+        "(name one with --layout)",
+        root,
+    )
+
+
+def open_dataset(root: str | Path, layout: str | None = None, label_map: Mapping[int, int] | None = None) -> Dataset:
+    """Find the cases under ``root`` with the named layout, or the detected one."""
+    root = Path(root)
+    if not root.exists():
+        raise InputError("no such file or folder", root)
+    lay = get_layout(layout) if layout else detect_layout(root)
+    if label_map is None and isinstance(lay, Manifest):
+        label_map = lay.manifest_label_map(root)
+    lmap = lay.label_map(label_map)
+    cases = lay.scan(root, lmap)
+    if not cases:
+        raise InputError(f"no cases found for layout {lay.name}", root)
+    return Dataset(root=root, layout=lay, cases=cases, label_map=lmap)

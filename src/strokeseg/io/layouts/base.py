@@ -1,0 +1,153 @@
+"""What a dataset layout is, the dataset it opens, and shared helpers for finding files."""
+
+from __future__ import annotations
+
+import csv
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from strokeseg.errors import InputError
+from strokeseg.io.case import Case, CaseRef, load_case
+from strokeseg.io.labels import regions_for_labels
+
+
+class Layout(ABC):
+    """A public dataset's folder structure.
+
+    A layout only *finds* files: :meth:`scan` returns one :class:`CaseRef` per case. Reading,
+    checking and resampling happen once, in :func:`strokeseg.io.case.load_case`.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    #: source label value → canonical label (0 background, 1 penumbra, 2 core)
+    default_label_map: ClassVar[Mapping[int, int]]
+
+    @abstractmethod
+    def detect(self, root: Path) -> bool:
+        """True when ``root`` looks like this layout (cheap: names only, no image reads)."""
+
+    @abstractmethod
+    def scan(self, root: Path, label_map: Mapping[int, int]) -> list[CaseRef]:
+        """All cases under ``root``; raises :class:`InputError` when none are found."""
+
+    def label_map(self, override: Mapping[int, int] | None = None) -> dict[int, int]:
+        out = dict(self.default_label_map)
+        if override:
+            out = {0: 0, **{int(k): int(v) for k, v in override.items()}}
+        return out
+
+
+@dataclass
+class Dataset:
+    """The cases of one folder, read through one layout."""
+
+    root: Path
+    layout: Layout
+    cases: list[CaseRef]
+    label_map: dict[int, int]
+
+    def __iter__(self) -> Iterator[CaseRef]:
+        return iter(self.cases)
+
+    def __len__(self) -> int:
+        return len(self.cases)
+
+    @property
+    def case_ids(self) -> list[str]:
+        return [c.case_id for c in self.cases]
+
+    @property
+    def patients(self) -> list[str]:
+        return sorted({c.patient_id for c in self.cases})
+
+    @property
+    def regions(self):
+        """Regions this dataset's labels can be scored on (core only for a core-only dataset)."""
+        return regions_for_labels(self.label_map.values())
+
+    def get(self, case_id: str) -> CaseRef:
+        for c in self.cases:
+            if c.case_id == case_id:
+                return c
+        raise InputError(f"no case {case_id!r} in this dataset", self.root)
+
+    def load(self, ref: CaseRef | str, **kwargs: Any) -> Case:
+        return load_case(self.get(ref) if isinstance(ref, str) else ref, **kwargs)
+
+
+# ---------------------------------------------------------------------------- helpers
+IMAGE_SUFFIXES = (".nii.gz", ".nii", ".mha", ".mhd", ".nrrd")
+
+
+def strip_image_suffix(name: str) -> str:
+    low = name.lower()
+    for s in IMAGE_SUFFIXES:
+        if low.endswith(s):
+            return name[: -len(s)]
+    return name
+
+
+def is_image_file(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith(IMAGE_SUFFIXES) and not path.name.startswith(".")
+
+
+def walk_dirs(root: Path, max_depth: int) -> Iterator[Path]:
+    """Directories below ``root`` (``root`` included) down to ``max_depth`` levels, sorted, no hidden ones."""
+    root_depth = len(root.parts)
+    for dirpath, dirnames, _ in os.walk(root):
+        depth = len(Path(dirpath).parts) - root_depth
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if depth >= max_depth:
+            dirnames[:] = []
+        yield Path(dirpath)
+
+
+def read_clinical_table(path: Path, key_columns: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """Rows of a CSV/TSV keyed by the first present key column; numbers parsed, names lower-cased.
+
+    Recognised clinical names: ``nihss`` (also "NIHSS at admission", "nihss_admission") and
+    ``group`` (LVO / non-LVO / no-stroke, any spelling kept as given).
+    """
+    if not path.exists():
+        return {}
+    delim = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh, delimiter=delim))
+    except Exception as exc:
+        raise InputError(f"cannot read table ({exc})", path) from None
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        key = next((row[k].strip() for k in key_columns if row.get(k)), None)
+        if not key:
+            continue
+        out[key] = normalise_clinical({k: v for k, v in row.items() if k and k not in key_columns})
+    return out
+
+
+_NIHSS_NAMES = {"nihss", "nihss at admission", "nihss_admission", "admission nihss", "nihss_baseline"}
+
+
+def normalise_clinical(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Lower-case keys, parse numbers, and put NIHSS under ``nihss``."""
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        key = str(k).strip().lower()
+        if isinstance(v, str):
+            v = v.strip()
+            if v == "" or v.lower() in ("na", "n/a", "nan"):
+                v = None
+            else:
+                try:
+                    v = float(v) if any(c in v for c in ".eE") else int(v)
+                except ValueError:
+                    pass
+        if key in _NIHSS_NAMES:
+            key = "nihss"
+        out[key] = v
+    return out

@@ -1,0 +1,128 @@
+"""NIfTI reading and writing with nibabel (scl_slope/scl_inter applied, geometry kept)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from strokeseg.errors import InputError
+from strokeseg.io.atomic import atomic_path
+from strokeseg.io.geometry import Geometry
+
+NIFTI_SUFFIXES = (".nii", ".nii.gz")
+
+_TIME_UNIT_SECONDS = {"sec": 1.0, "msec": 1e-3, "usec": 1e-6}
+
+
+def is_nifti(path: str | Path) -> bool:
+    return str(path).lower().endswith(NIFTI_SUFFIXES)
+
+
+def _load(path: Path):
+    import nibabel as nib
+
+    if not path.exists():
+        raise InputError("file not found", path)
+    try:
+        img = nib.load(str(path))
+    except Exception as exc:  # nibabel raises many types for broken headers
+        detail = str(exc).replace(f'"{path}"', "").replace(str(path), "").strip(" :")
+        if "Cannot work out file type" in detail:
+            detail = "header not recognised"
+        raise InputError(
+            f"cannot read as NIfTI: truncated, corrupt or not a NIfTI file ({type(exc).__name__}: {detail})", path
+        ) from None
+    return img
+
+
+def _data(img, path: Path) -> np.ndarray:
+    try:
+        # dataobj applies scl_slope / scl_inter when they are set.
+        return np.asanyarray(img.dataobj)
+    except Exception as exc:
+        raise InputError(
+            f"file is truncated or corrupt; the voxel data cannot be read ({type(exc).__name__}: {exc})",
+            path,
+        ) from None
+
+
+def read_nifti_raw(path: str | Path) -> tuple[np.ndarray, np.ndarray, object]:
+    """Voxel data in NIfTI order ``(i, j, k[, t])``, the RAS affine and the header."""
+    path = Path(path)
+    img = _load(path)
+    return _data(img, path), np.asarray(img.affine, dtype=float), img.header
+
+
+def read_nifti(path: str | Path, dtype: type = np.float32) -> tuple[np.ndarray, Geometry]:
+    """Read a 3D NIfTI as a ``(Z, Y, X)`` array plus its geometry.
+
+    A 4D file with a single frame is accepted as 3D; a file with several frames is an error
+    (use :func:`read_nifti_series`).
+    """
+    path = Path(path)
+    data, affine, _ = read_nifti_raw(path)
+    if data.ndim == 4 and data.shape[3] == 1:
+        data = data[..., 0]
+    if data.ndim == 2:
+        data = data[:, :, None]
+    if data.ndim != 3:
+        raise InputError(f"expected a 3D volume, found shape {data.shape}", path)
+    arr: np.ndarray = np.ascontiguousarray(np.transpose(data, (2, 1, 0)), dtype=dtype)
+    return arr, Geometry.from_affine_ras(affine, arr.shape)
+
+
+def read_nifti_series(path: str | Path) -> tuple[np.ndarray, Geometry, float | None]:
+    """Read a 4D NIfTI (time last) as ``(Z, Y, X, T)`` float32, its geometry and frame interval.
+
+    The interval (seconds) comes from ``pixdim[4]`` and the time unit; ``None`` if unset.
+    """
+    path = Path(path)
+    data, affine, header = read_nifti_raw(path)
+    if data.ndim != 4:
+        raise InputError(f"expected a 4D series (x, y, z, time), found shape {data.shape}", path)
+    arr = np.ascontiguousarray(np.transpose(data, (2, 1, 0, 3)), dtype=np.float32)
+    geom = Geometry.from_affine_ras(affine, arr.shape[:3])
+    dt: float | None = None
+    try:
+        zooms = header.get_zooms()  # type: ignore[attr-defined]
+        unit = header.get_xyzt_units()[1]  # type: ignore[attr-defined]
+        if len(zooms) > 3 and zooms[3] > 0:
+            dt = float(zooms[3]) * _TIME_UNIT_SECONDS.get(unit, 1.0)
+    except Exception:
+        dt = None
+    return arr, geom, dt
+
+
+def write_nifti(
+    path: str | Path,
+    array: np.ndarray,
+    geometry: Geometry,
+    dtype: type | None = None,
+    frame_interval: float | None = None,
+) -> Path:
+    """Write ``(Z, Y, X)`` or ``(Z, Y, X, T)`` data as NIfTI with ``geometry``, atomically."""
+    import nibabel as nib
+
+    path = Path(path)
+    arr: np.ndarray = np.asarray(array)
+    if arr.shape[:3] != geometry.shape:
+        raise ValueError(f"array {arr.shape} does not match geometry {geometry.shape}")
+    if dtype is not None:
+        arr = arr.astype(dtype)
+    elif arr.dtype == np.bool_:
+        arr = arr.astype(np.uint8)
+    elif arr.dtype == np.float64:
+        arr = arr.astype(np.float32)
+    data = np.transpose(arr, (2, 1, 0, 3) if arr.ndim == 4 else (2, 1, 0))
+    affine = geometry.affine_ras()
+    img = nib.Nifti1Image(np.ascontiguousarray(data), affine)
+    img.set_qform(affine, code=1)
+    img.set_sform(affine, code=1)
+    img.header.set_xyzt_units("mm", "sec")
+    if arr.ndim == 4:
+        zooms = [*list(geometry.spacing), float(frame_interval or 1.0)]
+        img.header.set_zooms(zooms)
+    with atomic_path(path) as tmp:
+        nib.save(img, str(tmp))
+    return path

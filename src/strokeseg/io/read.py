@@ -1,0 +1,115 @@
+"""Format dispatch: read any supported image, label map or 4D series from a path."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+
+from strokeseg.errors import InputError
+from strokeseg.io import dicom, itk, nifti
+from strokeseg.io.volume import Series, Volume
+
+
+class NonFinitePolicy(StrEnum):
+    """What to do with NaN/Inf voxels: refuse the file (default) or set them to 0 and say so."""
+
+    ERROR = "error"
+    ZERO = "zero"
+
+
+def _format(path: Path) -> str:
+    if path.is_dir():
+        return "dicom"
+    if nifti.is_nifti(path):
+        return "nifti"
+    if itk.is_itk(path):
+        return "itk"
+    if path.suffix.lower() == ".dcm":
+        return "dicom-file"
+    raise InputError(
+        "unsupported file type (expected .nii, .nii.gz, .mha, .mhd, .nrrd or a DICOM folder)", path
+    )
+
+
+def check_finite(array: np.ndarray, path: Path | None, policy: NonFinitePolicy | str, notes: list[str]) -> np.ndarray:
+    """Apply the non-finite policy; returns the (possibly cleaned) array."""
+    bad = ~np.isfinite(array)
+    n_bad = int(bad.sum())
+    if n_bad == 0:
+        return array
+    if NonFinitePolicy(policy) is NonFinitePolicy.ERROR:
+        raise InputError(
+            f"contains {n_bad} NaN/Inf voxel(s) ({100.0 * n_bad / array.size:.2f} %); "
+            "fix the file or pass --nonfinite zero",
+            path,
+        )
+    array = np.where(bad, 0, array).astype(array.dtype)
+    notes.append(f"{path}: {n_bad} NaN/Inf voxel(s) set to 0")
+    return array
+
+
+def read_image(path: str | Path, nonfinite: NonFinitePolicy | str = NonFinitePolicy.ERROR) -> Volume:
+    """Read a 3D image (NIfTI, MetaImage/NRRD, or a DICOM series folder)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path)
+    fmt = _format(path)
+    if fmt == "nifti":
+        arr, geom = nifti.read_nifti(path)
+    elif fmt == "itk":
+        arr, geom = itk.read_itk(path)
+    elif fmt == "dicom":
+        arr, geom = dicom.read_dicom(path)
+    else:
+        arr, geom = dicom.read_dicom(path.parent)
+    notes: list[str] = []
+    arr = check_finite(arr, path, nonfinite, notes)
+    if arr.size == 0:
+        raise InputError("image has no voxels", path)
+    return Volume(arr, geom, path, notes)
+
+
+def read_series(
+    path: str | Path,
+    frame_interval: float | None = None,
+    nonfinite: NonFinitePolicy | str = NonFinitePolicy.ERROR,
+) -> Series:
+    """Read a 4D perfusion series (time last on disk), ``(Z, Y, X, T)`` in memory.
+
+    Args:
+        frame_interval: seconds between frames; overrides what the file says. Required when
+            the file does not store it (then an error says so).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path)
+    fmt = _format(path)
+    times: np.ndarray | None = None
+    dt: float | None
+    if fmt == "nifti":
+        data, geom, dt = nifti.read_nifti_series(path)
+    elif fmt == "itk":
+        data, geom, dt = itk.read_itk_series(path)
+    else:
+        data, geom, times = dicom.read_dicom_series(path if path.is_dir() else path.parent)
+        dt = float(np.median(np.diff(times))) if times is not None and len(times) > 1 else None
+    notes: list[str] = []
+    if frame_interval is not None:
+        if frame_interval <= 0:
+            raise InputError(f"frame interval must be positive, got {frame_interval}", path)
+        times = np.arange(data.shape[3]) * float(frame_interval)
+        notes.append(f"{path}: frame interval set to {frame_interval:g} s by the user")
+    elif times is None:
+        if dt is None:
+            raise InputError("the file does not state the time between frames; pass --frame-interval SECONDS", path)
+        times = np.arange(data.shape[3]) * dt
+    data = check_finite(data, path, nonfinite, notes)
+    return Series(data, geom, times, path, notes)
+
+
+def read_label_volume(path: str | Path) -> Volume:
+    """Read a label map (values kept as they are; mapping to canonical labels is the layout's job)."""
+    vol = read_image(path, NonFinitePolicy.ERROR)
+    return vol

@@ -1,0 +1,55 @@
+"""Resampling onto a reference grid with SimpleITK (linear for images, nearest for labels)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import numpy as np
+
+from strokeseg.errors import InputError
+from strokeseg.io.geometry import Geometry
+from strokeseg.io.volume import Volume
+
+
+class Interpolation(StrEnum):
+    LINEAR = "linear"
+    NEAREST = "nearest"
+
+
+def _overlap_fraction(moving: Geometry, reference: Geometry) -> float:
+    """Fraction of the reference's bounding box covered by the moving grid's bounding box."""
+    corners = moving.world_corners()
+    idx = reference.world_to_index(corners)  # continuous (z, y, x) indices in the reference
+    lo = np.maximum(idx.min(axis=0), 0)
+    hi = np.minimum(idx.max(axis=0), np.asarray(reference.shape) - 1)
+    extent = np.clip(hi - lo, 0, None)
+    full = np.maximum(np.asarray(reference.shape, dtype=float) - 1, 1)
+    frac = float(np.prod(np.where(np.asarray(reference.shape) > 1, extent / full, 1.0)))
+    return frac
+
+
+def resample_to(volume: Volume, reference: Geometry, interpolation: Interpolation | str, default: float = 0.0) -> Volume:
+    """Resample ``volume`` onto ``reference``; raises if the grids do not overlap."""
+    import SimpleITK as sitk
+
+    from strokeseg.io.itk import array_to_sitk
+
+    if volume.geometry.same_grid(reference):
+        return volume
+    if _overlap_fraction(volume.geometry, reference) <= 0.0:
+        raise InputError(
+            f"grid {volume.geometry.describe()} does not overlap the reference grid {reference.describe()}; "
+            "it cannot be resampled",
+            volume.path,
+        )
+    interp = Interpolation(interpolation)
+    moving = array_to_sitk(volume.array.astype(np.float32), volume.geometry)
+    ref = sitk.Image(reference.shape[2], reference.shape[1], reference.shape[0], sitk.sitkUInt8)
+    reference.apply_to_sitk(ref)
+    method = sitk.sitkLinear if interp is Interpolation.LINEAR else sitk.sitkNearestNeighbor
+    out = sitk.Resample(moving, ref, sitk.Transform(), method, float(default), sitk.sitkFloat32)
+    arr = sitk.GetArrayFromImage(out)
+    if interp is Interpolation.NEAREST:
+        arr = np.rint(arr)
+    note = f"{volume.path}: resampled ({interp}) from {volume.geometry.describe()} onto {reference.describe()}"
+    return Volume(arr.astype(volume.array.dtype if interp is Interpolation.NEAREST else np.float32), reference, volume.path, [*volume.notes, note])

@@ -1,0 +1,1 @@
+"""Small shared utilities (progress bars, hashing, JSON) used by every stage."""

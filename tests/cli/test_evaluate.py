@@ -1,0 +1,45 @@
+import csv
+import json
+
+import numpy as np
+
+from strokeseg.io.nifti import write_nifti
+from tests.helpers import GEOM, label_volume, make_manifest
+
+
+def test_evaluate_round_trip(tmp_path, cli):
+    make_manifest(tmp_path / "truth", n_cases=3)
+    preds = tmp_path / "pred"
+    (preds / "c02").mkdir(parents=True)
+    write_nifti(preds / "c01_label.nii.gz", label_volume(seed=1), GEOM)       # perfect
+    write_nifti(preds / "c02" / "label.nii.gz", np.zeros(GEOM.shape, np.uint8), GEOM)  # empty: failures
+    write_nifti(preds / "extra.nii.gz", label_volume(), GEOM)                   # no partner
+    code, out, _ = cli("evaluate", "--pred", preds, "--truth", tmp_path / "truth", "--out", tmp_path / "ev")
+    assert code == 0
+    rows = list(csv.DictReader((tmp_path / "ev" / "per_case.csv").open()))
+    assert {r["case_id"] for r in rows} == {"c01", "c02"}
+    by = {(r["case_id"], r["region"]): r for r in rows}
+    assert float(by[("c01", "core")]["dice"]) == 1.0 and float(by[("c01", "core")]["hd"]) == 0.0
+    assert by[("c02", "core")]["failure"] == "True" and by[("c02", "core")]["hd"] == ""
+    summary = json.loads((tmp_path / "ev" / "summary.json").read_text())
+    core_all = next(s for s in summary["summary"] if s["region"] == "core" and s["group"] == "all")
+    assert core_all["n_cases"] == 2 and core_all["n_failures"] == 1
+    assert core_all["metrics"]["dice"]["mean"] == 0.5
+    assert summary["truth_without_prediction"] == ["c03"]
+    assert summary["unmatched_predictions"] == ["extra.nii.gz"]
+    assert "truth cases without a prediction (1): c03" in out
+    md = (tmp_path / "ev" / "summary.md").read_text()
+    assert "| core | all | 2 | 1 |" in md
+
+
+def test_evaluate_against_plain_label_folder_with_pred_map(tmp_path, cli):
+    (tmp_path / "truth").mkdir()
+    (tmp_path / "pred").mkdir()
+    core = label_volume() == 2
+    write_nifti(tmp_path / "truth" / "a_seg.nii.gz", core.astype(np.uint8) * 2, GEOM)
+    write_nifti(tmp_path / "pred" / "a.nii.gz", core.astype(np.uint8), GEOM)  # binary 0/1 prediction
+    code, _out, _ = cli("evaluate", "--pred", tmp_path / "pred", "--truth", tmp_path / "truth",
+                       "--pred-label-map", "1:2", "--out", tmp_path / "ev")
+    assert code == 0
+    rows = list(csv.DictReader((tmp_path / "ev" / "per_case.csv").open()))
+    assert [r["region"] for r in rows] == ["core"] and float(rows[0]["dice"]) == 1.0
