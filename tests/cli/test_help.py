@@ -33,3 +33,11 @@ def test_help_is_fast_and_imports_no_torch():
     code = "import sys; from strokeseg.cli import main; main(['info','--help']) if False else None; import strokeseg.cli; print('torch' in sys.modules)"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == "False"
+
+
+def test_python_m_strokeseg_runs():
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "strokeseg", "--version"], capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout.startswith("strokeseg ")
