@@ -53,3 +53,36 @@ def positive_int(text: str) -> int:
 def require(cond: bool, message: str) -> None:
     if not cond:
         raise ConfigError(message)
+
+
+def add_perfusion_options(p: argparse.ArgumentParser, default_method: str = "osvd", why: str = "") -> None:
+    """Options of the perfusion analysis (shared by ``perfusion`` and ``threshold``)."""
+    g = p.add_argument_group("perfusion analysis")
+    g.add_argument("--method", default=default_method, choices=("osvd", "csvd", "ssvd", "tikhonov-gcv", "tikhonov-lcurve"),
+                   help=f"deconvolution (default {default_method}{why}): oSVD (delay-insensitive, per-voxel oscillation "
+                   "index), cSVD (block-circulant, 10 %% threshold), sSVD (20 %%, delay-sensitive), block-circulant "
+                   "Tikhonov with λ per voxel by GCV or L-curve")
+    g.add_argument("--modality", choices=("ct", "mr"), help="ct (HU) or mr (DSC signal); default: from the layout or the values")
+    g.add_argument("--frame-interval", type=float, metavar="S", help="seconds between frames (overrides the file)")
+    g.add_argument("--smoothing-fwhm", type=float, metavar="MM", help="in-plane Gaussian smoothing inside the brain "
+                   "before deconvolution, FWHM in mm (default 3; 0 = off)")
+    g.add_argument("--cbv", choices=("auc", "residue"), default="auc",
+                   help="CBV from the area ratio (default; exact for sampled continuous curves) or from the deconvolved "
+                   "residue's trapezoid area (exact for discrete-sum simulated data such as OSIPI's DRO)")
+    g.add_argument("--tmax", dest="tmax_estimator", choices=("peak", "edge"), default="peak",
+                   help="Tmax at the residue's sub-sample peak (default) or where its leading edge reaches 90 %% of the peak")
+    g.add_argument("--vof", action="store_true", help="scale the AIF by the venous output function (partial-volume correction)")
+    g.add_argument("--echo-time", type=float, default=0.03, metavar="S", help="DSC-MRI echo time in s (default 0.03)")
+    g.add_argument("--hematocrit-factor", type=float, default=0.73, help="kH = (1−Hct_large)/(1−Hct_small) (default 0.73)")
+    g.add_argument("--density", type=float, default=1.04, help="brain tissue density in g/ml (default 1.04)")
+
+
+def perfusion_config(args: argparse.Namespace):
+    from strokeseg.perfusion.config import PerfusionConfig
+
+    kw = {"method": args.method, "cbv_estimator": args.cbv, "tmax_estimator": args.tmax_estimator,
+          "vof_correction": args.vof, "echo_time": args.echo_time, "hematocrit_factor": args.hematocrit_factor,
+          "density": args.density}
+    if args.smoothing_fwhm is not None:
+        kw["spatial_fwhm_mm"] = args.smoothing_fwhm
+    return PerfusionConfig.for_modality(args.modality or "ct", **kw)

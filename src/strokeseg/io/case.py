@@ -130,7 +130,7 @@ def read_geometry(path: Path) -> Geometry:
 
     if nifti.is_nifti(path) and path.exists():
         img = nifti._load(path)
-        shape = img.shape[:3]
+        shape = img.shape[:3]  # a 4D series: its spatial grid
         return Geometry.from_affine_ras(img.affine, (shape[2], shape[1], shape[0]))
     return read_image(path).geometry
 
@@ -159,10 +159,13 @@ def load_case(
             f"case {ref.case_id}: missing modality {', '.join(missing)} (found: {', '.join(ref.images) or 'none'})",
             ref.where,
         )
-    if ref.reference not in ref.images:
+    if ref.reference in ref.images:
+        ref_geom = read_geometry(ref.images[ref.reference])
+    elif ref.reference in ref.series:
+        ref_geom = read_geometry(ref.series[ref.reference])
+    else:
         raise InputError(f"case {ref.case_id}: reference modality {ref.reference} not found", ref.where)
     notes: list[str] = []
-    ref_geom = read_geometry(ref.images[ref.reference])
     images: dict[str, np.ndarray] = {}
     sources: dict[str, Path] = {}
     for name in wanted:

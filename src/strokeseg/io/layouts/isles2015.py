@@ -1,7 +1,8 @@
 """ISLES 2015 SISS and SPES: ``<case>/VSD.Brain.XX.O.MR_<modality>.<id>/VSD...<id>.mha``, truth ``OT``.
 
 SISS (sub-acute): T1, T2, FLAIR, DWI; the OT label is the whole lesion, mapped to core.
-SPES (acute penumbra): T1c, T2, DWI, CBF, CBV, TTP, Tmax; the OT label is mapped 1 → penumbra,
+SPES (acute penumbra): T1c, T2, DWI, CBF, CBV, TTP, Tmax (a raw ``MR_4DPWI`` series, as in ISLES'17, is
+read as the series ``PWI``); the OT label is mapped 1 → penumbra,
 2 → core, so that the SPES "penumbra" label (the whole perfusion lesion) is the canonical
 ``hypoperfused`` region whether the copy at hand stores it as 1 or as 1 + 2.
 """
@@ -34,7 +35,7 @@ def _case_dirs(root: Path) -> dict[Path, dict[str, Path]]:
         if not files:
             continue
         mod = m.group("mod")
-        key = "OT" if mod == "OT" else canonical_modality(mod)
+        key = "OT" if mod == "OT" else ("series:PWI" if mod.upper() == "MR_4DPWI" else canonical_modality(mod))
         cases[d.parent][key] = files[0]
     return cases
 
@@ -55,7 +56,8 @@ class _Isles2015(Layout):
             raise InputError(f"no {self.description} cases (VSD.Brain.*.MR_* folders) found", root)
         refs = []
         for folder, files in sorted(cases.items(), key=lambda kv: _natural(kv[0].name)):
-            images = {k: v for k, v in files.items() if k != "OT"}
+            images = {k: v for k, v in files.items() if k != "OT" and not k.startswith("series:")}
+            series = {k.split(":", 1)[1]: v for k, v in files.items() if k.startswith("series:")}
             order = ("DWI", "T1c", "FLAIR", "T2", "T1")
             reference = next((m for m in order if m in images), next(iter(images), "DWI"))
             refs.append(
@@ -67,6 +69,7 @@ class _Isles2015(Layout):
                     layout=self.name,
                     label_map=label_map,
                     label=files.get("OT"),
+                    series=series,
                     folder=folder,
                 )
             )

@@ -1,0 +1,100 @@
+"""``strokeseg perfusion``: CBF, CBV, MTT, Tmax and TTP maps from a raw 4D series."""
+
+from __future__ import annotations
+
+import argparse
+
+from strokeseg.cli.common import add_layout_options, add_nonfinite_option, add_perfusion_options
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "perfusion",
+        help="compute perfusion maps (CBF, CBV, MTT, Tmax, TTP) from a raw 4D CT/MR series",
+        description=(
+            "Compute CBF (ml/100 g/min), CBV (ml/100 g), MTT (s), Tmax (s) and TTP (s) from a raw 4D perfusion "
+            "series: brain mask, bolus-arrival detection, signal → concentration (CT: HU above baseline; MR: ΔR2*), "
+            "automatic AIF (Mouridsen-style; --aif-mask overrides), optional VOF partial-volume scaling, and "
+            "deconvolution vectorised over all voxels. INPUT is a 4D NIfTI/MHA file, a DICOM series folder, or a "
+            "dataset/case folder in any supported layout (every case with a 4D series is processed). Writes NIfTI maps "
+            "with the series' geometry, brain_mask, aif_mask and perfusion.json (settings, AIF curve and voxels)."
+        ),
+    )
+    p.add_argument("input", metavar="SERIES_OR_CASE", help="4D series file, DICOM folder, or dataset/case folder")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (one sub-folder per case for datasets)")
+    p.add_argument("--aif-mask", metavar="FILE", help="NIfTI mask of the AIF voxels (overrides automatic selection)")
+    p.add_argument("--brain-mask", metavar="FILE", help="NIfTI brain mask (overrides the automatic one)")
+    add_perfusion_options(p)
+    add_layout_options(p)
+    add_nonfinite_option(p)
+    p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside the input folder")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from strokeseg.cli.common import perfusion_config
+    from strokeseg.errors import InputError
+    from strokeseg.io.atomic import ensure_outside_inputs, staged_output
+    from strokeseg.io.layouts.base import is_image_file
+    from strokeseg.io.read import read_image, read_series
+    from strokeseg.perfusion.run import maps_for_series, write_perfusion
+    from strokeseg.util.progress import progress
+
+    inp = Path(args.input)
+    ensure_outside_inputs(args.out, [inp], args.allow_output_in_input)
+    cfg = perfusion_config(args)
+
+    def mask(path: str | None, grid) -> np.ndarray | None:
+        if not path:
+            return None
+        vol = read_image(path)
+        if not vol.geometry.same_grid(grid, atol=1e-2):
+            raise InputError(f"mask grid {vol.geometry.describe()} does not match the series grid {grid.describe()}", path)
+        return vol.array > 0.5
+
+    from strokeseg.io.volume import Series
+
+    jobs: list[tuple[str, Series, str | None]] = []
+    single = inp.is_file() and is_image_file(inp)
+    if single or (inp.is_dir() and _is_series_dicom(inp)):
+        series = read_series(inp, args.frame_interval, args.nonfinite)
+        jobs.append(("", series, None))
+    else:
+        from strokeseg.io.case import load_case
+        from strokeseg.io.layouts import open_dataset
+
+        ds = open_dataset(inp, args.layout, args.label_map)
+        refs = [r for r in ds.cases if r.series]
+        if not refs:
+            raise InputError(f"no case of this {ds.layout.name} dataset has a 4D perfusion series", inp)
+        for ref in refs:
+            case = load_case(ref, modalities=[], with_series=True, with_label=False, nonfinite=args.nonfinite,
+                             frame_interval=args.frame_interval)
+            name = next(iter(case.series))
+            jobs.append((ref.case_id, case.series[name], name))
+    results = []
+    with staged_output(args.out) as stage:
+        for cid, series, sname in progress(jobs, desc="cases", unit="case"):
+            res = maps_for_series(series, cfg, name=sname, modality=args.modality, brain_mask=mask(args.brain_mask, series.geometry),
+                                  aif_mask=mask(args.aif_mask, series.geometry))
+            write_perfusion(stage / cid if cid else stage, res, str(series.path))
+            results.append((cid or Path(str(series.path)).name, res))
+    for cid, res in results:
+        t = res.info["timings_s"]["total"]
+        print(f"{cid}: {res.info['modality'].upper()} {res.info['method']}, {res.info['brain_voxels']} brain voxels, "
+              f"AIF from {res.info['aif']['voxels']} voxels (peak {res.info['aif']['peak']:.3g} at {res.info['aif']['time_to_peak_s']:.1f} s), "
+              f"{t:.2f} s")
+        for w in res.warnings:
+            print(f"  {w}")
+    print(f"wrote maps to {args.out}")
+    return 0
+
+
+def _is_series_dicom(folder) -> bool:
+    from strokeseg.io.layouts.dicom_folder import dicom_series_folders
+
+    return dicom_series_folders(folder) == [folder]

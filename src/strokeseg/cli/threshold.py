@@ -1,0 +1,100 @@
+"""``strokeseg threshold``: RAPID-style core/penumbra, mismatch and eligibility read-out."""
+
+from __future__ import annotations
+
+import argparse
+
+from strokeseg.cli.common import add_layout_options, add_nonfinite_option, add_perfusion_options
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "threshold",
+        help="clinical threshold read-out: core, penumbra, mismatch, HIR, DEFUSE-3 and EXTEND eligibility",
+        description=(
+            "Segment core and penumbra with the clinical thresholds: hypoperfused = Tmax > 6 s; core = rCBF < 30 %% "
+            "inside it (relative to the median CBF of the healthy contralateral hemisphere, or of tissue with "
+            "Tmax < 4 s); MRI core = ADC < 620×10⁻⁶ mm²/s (unit detected). CSF and large vessels are excluded, "
+            "speckle is opened away and small components dropped. Maps come from the case (CBF, CBV, Tmax) or are "
+            "computed from its 4D series. Writes <case>/<case>_label.nii.gz (0/1/2, input geometry), "
+            "<case>/<case>_readout.json, readout.csv for the cohort, and prints the read-out table with the thresholds "
+            "used. With --truth, the labels are evaluated against ground truth (ISLES-exact metrics)."
+        ),
+    )
+    p.add_argument("input", metavar="CASE_OR_DATASET", help="dataset or case folder (any layout), or a manifest")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--truth", metavar="DIR", help="evaluate the labels against this ground truth (dataset or label folder)")
+    g = p.add_argument_group("thresholds")
+    g.add_argument("--tmax-threshold", type=float, default=6.0, help="hypoperfusion: Tmax above this (s, default 6)")
+    g.add_argument("--tmax-severe", type=float, default=10.0, help="severe hypoperfusion for the HIR (s, default 10)")
+    g.add_argument("--rcbf", type=float, default=0.30, help="core: relative CBF below this (default 0.30)")
+    g.add_argument("--reference", choices=("contralateral", "tmax"), default="contralateral",
+                   help="rCBF denominator: healthy contralateral hemisphere (default) or tissue with Tmax < 4 s")
+    g.add_argument("--adc", type=float, default=620.0, help="MRI core: ADC below this in 10⁻⁶ mm²/s (default 620)")
+    g.add_argument("--min-component-ml", type=float, default=0.2, help="drop components smaller than this (ml, default 0.2)")
+    g.add_argument("--csf-hu", type=float, default=20.0, help="CT: baseline HU below this is CSF (default 20)")
+    add_perfusion_options(p, default_method="tikhonov-lcurve", why="; on the phantom cohort it gives the best core "
+                          "and hypoperfused Dice, see benchmarks/bench_threshold_cohort.py")
+    add_layout_options(p)
+    add_nonfinite_option(p)
+    p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside the input folder")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import csv
+    import io
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    from strokeseg.cli.common import perfusion_config
+    from strokeseg.clinical.config import ThresholdConfig
+    from strokeseg.clinical.pipeline import threshold_case
+    from strokeseg.clinical.readout import format_readout_table
+    from strokeseg.io.atomic import ensure_outside_inputs, staged_output
+    from strokeseg.io.case import load_case
+    from strokeseg.io.layouts import open_dataset
+    from strokeseg.io.nifti import write_nifti
+    from strokeseg.util.progress import progress
+
+    ensure_outside_inputs(args.out, [args.input] + ([args.truth] if args.truth else []), args.allow_output_in_input)
+    tcfg = ThresholdConfig(tmax_hypoperfused=args.tmax_threshold, tmax_severe=args.tmax_severe, rcbf_core=args.rcbf,
+                           reference=args.reference, adc_core=args.adc, min_component_ml=args.min_component_ml, csf_hu=args.csf_hu)
+    pcfg = perfusion_config(args)
+    ds = open_dataset(Path(args.input), args.layout, args.label_map)
+    rows = []
+    out = Path(args.out)
+    with staged_output(out) as stage:
+        for ref in progress(ds.cases, desc="threshold", unit="case"):
+            wanted = [m for m in ("CBF", "CBV", "Tmax", "ADC", "DWI", "CT") if m in ref.images]
+            need_series = not ({"CBF", "Tmax"} <= set(wanted))
+            case = load_case(ref, modalities=wanted, with_series=need_series and bool(ref.series), with_label=False,
+                             nonfinite=args.nonfinite, frame_interval=args.frame_interval)
+            cr = threshold_case(case, tcfg, pcfg)
+            folder = stage / case.case_id
+            write_nifti(folder / f"{case.case_id}_label.nii.gz", cr.result.labels, case.geometry, dtype=np.uint8)
+            (folder / f"{case.case_id}_readout.json").write_text(json.dumps(cr.to_dict(tcfg), indent=2, default=str))
+            rows.append(cr)
+        buf = io.StringIO()
+        fields = ["case_id", "core_ml", "hypoperfused_ml", "penumbra_ml", "mismatch_ratio", "tmax10_ml", "hir", "defuse3", "extend", "reference_cbf", "maps"]
+        w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for cr in rows:
+            w.writerow(cr.to_dict(tcfg))
+        (stage / "readout.csv").write_text(buf.getvalue())
+        (stage / "thresholds.json").write_text(json.dumps(tcfg.to_dict(), indent=2))
+    print(format_readout_table([(cr.case_id, cr.readout) for cr in rows], tcfg))
+    for cr in rows:
+        for n in cr.notes + cr.result.warnings:
+            if n.startswith("warning"):
+                print(f"{cr.case_id}: {n}")
+    print(f"wrote labels and read-outs to {out}")
+    if args.truth:
+        from strokeseg.evaluation.runner import evaluate_folder, summary_markdown, write_results
+
+        result = evaluate_folder(out, Path(args.truth), layout=args.layout, label_map=args.label_map)
+        write_results(result, out / "evaluation", title="Threshold method vs ground truth")
+        print(summary_markdown(result.summaries, "Threshold method vs ground truth"))
+    return 0

@@ -1,0 +1,75 @@
+"""Clinical threshold settings (RAPID-style), printed with every read-out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from strokeseg.errors import ConfigError
+
+
+class Reference(StrEnum):
+    """Denominator of relative CBF."""
+
+    CONTRALATERAL = "contralateral"  # median CBF of the healthy (Tmax < 6 s) contralateral hemisphere
+    NORMAL_TMAX = "tmax"  # median CBF of all tissue with Tmax below ``reference_tmax``
+
+
+@dataclass(frozen=True)
+class ThresholdConfig:
+    """Thresholds of the clinical read-out (all configurable from the CLI).
+
+    Attributes:
+        tmax_hypoperfused: Tmax (s) above which tissue is hypoperfused (6 s).
+        tmax_severe: Tmax (s) for the severe-hypoperfusion volume in the HIR (10 s).
+        rcbf_core: relative CBF below which hypoperfused tissue is core (0.30).
+        reference: how relative CBF is normalised.
+        reference_tmax: Tmax (s) below which tissue counts as normal for ``reference = tmax`` (4 s).
+        adc_core: ADC (×10⁻⁶ mm²/s) below which tissue is core on MRI (620).
+        dwi_ratio: also require DWI above this multiple of the contralateral median (0 = off).
+        csf_hu: CT voxels darker than this at baseline are CSF (20 HU).
+        csf_adc: MR voxels with ADC above this (×10⁻⁶ mm²/s) are CSF (1600).
+        vessel_rcbv: voxels whose CBV exceeds this multiple of the normal-tissue median are large
+            vessels (4; relative, because absolute CBV scales with the AIF's partial volume).
+        min_component_ml: connected components smaller than this are removed (0.2 ml).
+        opening_mm: in-plane morphological opening radius before the component filter (mm, 0 = off).
+        defuse3_*, extend_*: eligibility criteria.
+    """
+
+    tmax_hypoperfused: float = 6.0
+    tmax_severe: float = 10.0
+    rcbf_core: float = 0.30
+    reference: Reference = Reference.CONTRALATERAL
+    reference_tmax: float = 4.0
+    adc_core: float = 620.0
+    dwi_ratio: float = 0.0
+    csf_hu: float = 20.0
+    csf_adc: float = 1600.0
+    vessel_rcbv: float = 4.0
+    min_component_ml: float = 0.2
+    opening_mm: float = 1.0
+    defuse3_core_ml: float = 70.0
+    defuse3_ratio: float = 1.8
+    defuse3_mismatch_ml: float = 15.0
+    extend_core_ml: float = 70.0
+    extend_ratio: float = 1.2
+    extend_mismatch_ml: float = 10.0
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "reference", Reference(self.reference))
+        except ValueError:
+            raise ConfigError(f"reference must be one of {', '.join(r.value for r in Reference)}") from None
+        if not 0 < self.rcbf_core < 1:
+            raise ConfigError("rcbf_core must lie in (0, 1)")
+        if self.tmax_severe <= self.tmax_hypoperfused:
+            raise ConfigError("tmax_severe must exceed tmax_hypoperfused")
+
+    def with_(self, **changes: Any) -> ThresholdConfig:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["reference"] = self.reference.value
+        return d

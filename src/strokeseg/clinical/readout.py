@@ -1,0 +1,78 @@
+"""The clinical read-out: volumes, mismatch, hypoperfusion intensity ratio, eligibility."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from strokeseg.clinical.config import ThresholdConfig
+from strokeseg.io.geometry import Geometry
+
+
+@dataclass(frozen=True)
+class Readout:
+    """One case's numbers (volumes in ml).
+
+    ``mismatch_ratio`` = hypoperfused / core (∞ when there is no core, ``None`` when neither);
+    ``hir`` = Tmax>10 s volume / Tmax>6 s volume (``None`` without hypoperfusion).
+    """
+
+    core_ml: float
+    hypoperfused_ml: float
+    penumbra_ml: float
+    mismatch_ratio: float | None
+    tmax10_ml: float
+    hir: float | None
+    defuse3: bool
+    extend: bool
+    reference_cbf: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        if d["mismatch_ratio"] is not None and math.isinf(d["mismatch_ratio"]):
+            d["mismatch_ratio"] = "inf"
+        return d
+
+
+def compute_readout(core: np.ndarray, hypoperfused: np.ndarray, severe: np.ndarray, geometry: Geometry,
+                    cfg: ThresholdConfig | None = None, reference_cbf: float | None = None) -> Readout:
+    """Read-out from the core, Tmax > 6 s and Tmax > 10 s masks (core ⊂ hypoperfused expected)."""
+    cfg = cfg or ThresholdConfig()
+    v = geometry.voxel_volume_ml
+    core_ml = float(core.sum() * v)
+    hyp_ml = float((hypoperfused | core).sum() * v)
+    mismatch_ml = max(hyp_ml - core_ml, 0.0)
+    ratio: float | None
+    if core_ml > 0:
+        ratio = hyp_ml / core_ml
+    else:
+        ratio = math.inf if hyp_ml > 0 else None
+    sev_ml = float(severe.sum() * v)
+    hir = sev_ml / hyp_ml if hyp_ml > 0 else None
+    r = ratio if ratio is not None else 0.0
+    defuse3 = core_ml < cfg.defuse3_core_ml and r >= cfg.defuse3_ratio and mismatch_ml >= cfg.defuse3_mismatch_ml
+    extend = core_ml < cfg.extend_core_ml and r > cfg.extend_ratio and mismatch_ml > cfg.extend_mismatch_ml
+    return Readout(core_ml, hyp_ml, mismatch_ml, ratio, sev_ml, hir, bool(defuse3), bool(extend), reference_cbf)
+
+
+def format_readout_table(rows: list[tuple[str, Readout]], cfg: ThresholdConfig) -> str:
+    head = f"{'case':<22} {'core ml':>8} {'Tmax>6 ml':>10} {'mismatch ml':>12} {'ratio':>7} {'Tmax>10 ml':>11} {'HIR':>6}  DEFUSE-3  EXTEND"
+    lines = [head, "-" * len(head)]
+    for cid, r in rows:
+        ratio = "—" if r.mismatch_ratio is None else ("∞" if math.isinf(r.mismatch_ratio) else f"{r.mismatch_ratio:.2f}")
+        hir = "—" if r.hir is None else f"{r.hir:.2f}"
+        lines.append(
+            f"{cid:<22} {r.core_ml:8.1f} {r.hypoperfused_ml:10.1f} {r.penumbra_ml:12.1f} {ratio:>7} {r.tmax10_ml:11.1f} {hir:>6}"
+            f"  {'yes' if r.defuse3 else 'no':>8}  {'yes' if r.extend else 'no':>6}"
+        )
+    lines.append("")
+    lines.append(
+        f"thresholds: Tmax > {cfg.tmax_hypoperfused:g} s hypoperfused, Tmax > {cfg.tmax_severe:g} s severe, "
+        f"core rCBF < {cfg.rcbf_core:.0%} (reference: {cfg.reference.value}) or ADC < {cfg.adc_core:g}×10⁻⁶ mm²/s; "
+        f"DEFUSE-3: core < {cfg.defuse3_core_ml:g} ml, ratio ≥ {cfg.defuse3_ratio:g}, mismatch ≥ {cfg.defuse3_mismatch_ml:g} ml; "
+        f"EXTEND: core < {cfg.extend_core_ml:g} ml, ratio > {cfg.extend_ratio:g}, mismatch > {cfg.extend_mismatch_ml:g} ml"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,131 @@
+"""Threshold segmentation of core and penumbra (pure functions on maps).
+
+CT perfusion / PWI: hypoperfused = Tmax > 6 s; core = hypoperfused ∧ rCBF < 30 %, rCBF
+relative to the median CBF of the healthy contralateral hemisphere (or of tissue with
+Tmax < 4 s); penumbra = hypoperfused − core. CSF and large vessels are excluded, an in-plane
+opening removes speckle, and components below a minimum volume are dropped.
+MRI: core = ADC < 620×10⁻⁶ mm²/s (optionally ∧ DWI hyperintense), hypoperfused from Tmax
+when perfusion maps exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from strokeseg.clinical.config import Reference, ThresholdConfig
+from strokeseg.clinical.hemispheres import contralateral_mask
+from strokeseg.errors import InputError
+from strokeseg.io.geometry import Geometry
+from strokeseg.io.labels import CORE, PENUMBRA
+
+
+@dataclass
+class ThresholdResult:
+    """Label map (0/1/2) and the masks behind it."""
+
+    labels: np.ndarray
+    hypoperfused: np.ndarray  # Tmax > 6 s (after clean-up), core included
+    severe: np.ndarray  # Tmax > 10 s
+    core: np.ndarray
+    tissue: np.ndarray  # brain minus CSF and vessels
+    reference_cbf: float | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _inplane_disk(radius_mm: float, geometry: Geometry) -> np.ndarray:
+    ry = max(0, round(radius_mm / geometry.spacing[1]))
+    rx = max(0, round(radius_mm / geometry.spacing[0]))
+    y, x = np.mgrid[-ry : ry + 1, -rx : rx + 1]
+    disk = ((y * geometry.spacing[1]) ** 2 + (x * geometry.spacing[0]) ** 2) <= radius_mm**2 + 1e-6
+    return disk[None]
+
+
+def clean_mask(mask: np.ndarray, geometry: Geometry, opening_mm: float, min_ml: float) -> np.ndarray:
+    """In-plane opening, then removal of 26-connected components smaller than ``min_ml``."""
+    out = mask
+    if opening_mm > 0 and out.any():
+        out = ndimage.binary_opening(out, structure=_inplane_disk(opening_mm, geometry))
+    if min_ml > 0 and out.any():
+        lab, _ = ndimage.label(out, structure=np.ones((3, 3, 3), bool))
+        sizes = np.bincount(lab.ravel()) * geometry.voxel_volume_ml
+        keep = sizes >= min_ml
+        keep[0] = False
+        out = keep[lab]
+    return out
+
+
+def reference_cbf(cbf: np.ndarray, tmax: np.ndarray, tissue: np.ndarray, hypo: np.ndarray,
+                  geometry: Geometry, cfg: ThresholdConfig) -> float:
+    """Median CBF of normal tissue (the rCBF denominator)."""
+    if cfg.reference is Reference.NORMAL_TMAX:
+        normal = tissue & (tmax < cfg.reference_tmax)
+    else:
+        normal = contralateral_mask(tissue, hypo, geometry) & (tmax <= cfg.tmax_hypoperfused)
+    if normal.sum() < 20:
+        normal = tissue & (tmax <= cfg.tmax_hypoperfused)
+    if normal.sum() < 20:
+        raise InputError("no normally perfused tissue to normalise CBF against")
+    return float(np.median(cbf[normal]))
+
+
+def threshold_perfusion(
+    cbf: np.ndarray,
+    tmax: np.ndarray,
+    geometry: Geometry,
+    brain: np.ndarray,
+    cfg: ThresholdConfig | None = None,
+    cbv: np.ndarray | None = None,
+    csf: np.ndarray | None = None,
+    adc_core: np.ndarray | None = None,
+) -> ThresholdResult:
+    """Core/penumbra from CBF and Tmax maps (CT perfusion or PWI).
+
+    Args:
+        brain: where the maps are valid.
+        cbv: used to exclude large vessels (CBV above ``vessel_rcbv`` × the brain's median CBV).
+        csf: voxels to exclude as CSF (from baseline HU or ADC).
+        adc_core: MRI only — when given, the core is this diffusion core (within the brain)
+            instead of rCBF < 30 %.
+    """
+    cfg = cfg or ThresholdConfig()
+    warnings: list[str] = []
+    tissue = brain.copy()
+    if csf is not None:
+        tissue &= ~csf
+    if cbv is not None and tissue.any():
+        tissue &= ~(cbv > cfg.vessel_rcbv * float(np.median(cbv[tissue])))
+    hypo_raw = tissue & (tmax > cfg.tmax_hypoperfused)
+    hypo = clean_mask(hypo_raw, geometry, cfg.opening_mm, cfg.min_component_ml)
+    ref = reference_cbf(cbf, tmax, tissue, hypo, geometry, cfg)
+    if adc_core is None:
+        core_raw = hypo & (cbf < cfg.rcbf_core * ref)
+    else:
+        core_raw = tissue & adc_core
+    core = clean_mask(core_raw, geometry, cfg.opening_mm, cfg.min_component_ml)
+    if adc_core is not None:
+        hypo = hypo | core  # the diffusion core is part of the lesion even where Tmax is short
+    severe = clean_mask(tissue & (tmax > cfg.tmax_severe), geometry, cfg.opening_mm, cfg.min_component_ml) & hypo
+    labels = np.zeros(brain.shape, np.uint8)
+    labels[hypo] = PENUMBRA
+    labels[core] = CORE
+    return ThresholdResult(labels, hypo, severe, core, tissue, ref, warnings)
+
+
+def threshold_diffusion(adc_micro: np.ndarray, geometry: Geometry, brain: np.ndarray, cfg: ThresholdConfig | None = None,
+                        dwi: np.ndarray | None = None) -> ThresholdResult:
+    """MRI core from ADC (×10⁻⁶ mm²/s) alone, optionally requiring DWI hyperintensity."""
+    cfg = cfg or ThresholdConfig()
+    csf = adc_micro > cfg.csf_adc
+    tissue = brain & ~csf
+    core_raw = tissue & (adc_micro < cfg.adc_core) & (adc_micro > 0)
+    if dwi is not None and cfg.dwi_ratio > 0:
+        contra = contralateral_mask(tissue, core_raw, geometry)
+        ref = float(np.median(dwi[contra])) if contra.any() else float(np.median(dwi[tissue]))
+        core_raw &= dwi > cfg.dwi_ratio * ref
+    core = clean_mask(core_raw, geometry, cfg.opening_mm, cfg.min_component_ml)
+    labels = np.where(core, CORE, 0).astype(np.uint8)
+    empty = np.zeros_like(core)
+    return ThresholdResult(labels, core.copy(), empty, core, tissue, None, [])

@@ -1,0 +1,148 @@
+"""Perfusion analysis settings: one frozen dataclass, string options as StrEnums checked here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from strokeseg.errors import ConfigError
+
+
+class Method(StrEnum):
+    """Deconvolution method."""
+
+    SSVD = "ssvd"  # standard truncated SVD, lower-triangular Toeplitz (delay-sensitive)
+    CSVD = "csvd"  # block-circulant truncated SVD (Wu 2003), fixed threshold
+    OSVD = "osvd"  # block-circulant with the per-voxel oscillation-index threshold (Wu 2003)
+    TIKHONOV_GCV = "tikhonov-gcv"  # block-circulant Tikhonov, λ per voxel by generalised cross-validation
+    TIKHONOV_LCURVE = "tikhonov-lcurve"  # block-circulant Tikhonov, λ per voxel at the L-curve corner
+
+
+class TmaxEstimator(StrEnum):
+    """Where on the deconvolved residue Tmax is read.
+
+    ``edge``: the sub-sample time at which the residue's leading edge reaches ``tmax_edge_fraction``
+    (0.9) of its maximum. Regularisation blurs the residue's sharp onset symmetrically, which
+    moves its vertex late by ~0.8–1 s at 1–2 s sampling; the 90 % leading-edge point is nearly
+    unbiased (calibrated on generic simulations: ``benchmarks/bench_tmax_estimator.py``).
+    ``peak``: the vertex of the parabola through the maximum and its neighbours.
+    """
+
+    EDGE = "edge"
+    PEAK = "peak"
+
+
+class Modality(StrEnum):
+    CT = "ct"  # signal in HU; concentration = HU − baseline
+    MR = "mr"  # DSC signal; concentration = ΔR2* = −ln(S/S0)/TE
+
+
+class CbvEstimator(StrEnum):
+    """How CBV is computed.
+
+    ``auc``: (kH/ρ)·∫C_tissue/∫C_AIF — exact for sampled continuous curves (real scanners,
+    the strokeseg phantom). ``residue``: (kH/ρ)·trapezoid area of the deconvolved residue —
+    exact for data generated with the discrete convolution sum C[n] = Δt·CBF·Σ C_a[m]R[n−m]
+    (the forward model of simulation DROs such as OSIPI's DSC reference object).
+    """
+
+    AUC = "auc"
+    RESIDUE = "residue"
+
+
+def _default_osvd_thresholds() -> tuple[float, ...]:
+    return tuple(round(0.05 * i, 2) for i in range(1, 20))  # 5 %, 10 %, ..., 95 %
+
+
+@dataclass(frozen=True)
+class PerfusionConfig:
+    """Settings of :func:`strokeseg.perfusion.maps.compute_maps`.
+
+    Attributes:
+        method: deconvolution method.
+        ssvd_threshold, csvd_threshold: relative singular-value truncation (0.2 and 0.1 by default).
+        osvd_oi: oscillation-index target of oSVD (0.035); thresholds tried in ``osvd_thresholds``.
+        density: brain tissue density ρ in g/ml (1.04).
+        hematocrit_factor: kH = (1 − Hct_large)/(1 − Hct_small) (0.73).
+        echo_time: DSC-MRI echo time TE in s (0.03).
+        relaxivity_ratio: DSC-MRI ΔR2* per unit concentration in tissue relative to arterial blood
+            (1 = the usual assumption of equal relaxivity; absolute DSC CBF/CBV scale with it).
+        temporal_sigma: Gaussian temporal smoothing of the curves, s (0 = off).
+        spatial_fwhm_mm: in-plane Gaussian smoothing of the concentration inside the brain, FWHM in mm
+            (3 by default, 0 = off).
+        baseline_frames: number of pre-bolus frames; None detects the bolus arrival.
+        skip_frames: frames dropped at the start of the baseline (MR steady-state: 2).
+        cbv_estimator: see :class:`CbvEstimator`.
+        tmax_estimator, tmax_edge_fraction: see :class:`TmaxEstimator`.
+        vof_correction: scale the AIF so its area equals the venous output function's (partial volume).
+        aif_voxels: how many voxels the AIF is averaged over (Mouridsen's final cluster is capped here).
+        chunk_voxels: voxels deconvolved per batch (memory/speed trade-off).
+    """
+
+    modality: Modality = Modality.CT
+    method: Method = Method.OSVD
+    ssvd_threshold: float = 0.2
+    csvd_threshold: float = 0.1
+    osvd_oi: float = 0.035
+    osvd_thresholds: tuple[float, ...] = field(default_factory=_default_osvd_thresholds)
+    density: float = 1.04
+    hematocrit_factor: float = 0.73
+    echo_time: float = 0.03
+    relaxivity_ratio: float = 1.0
+    temporal_sigma: float = 0.0
+    spatial_fwhm_mm: float = 3.0
+    baseline_frames: int | None = None
+    skip_frames: int = 0
+    cbv_estimator: CbvEstimator = CbvEstimator.AUC
+    tmax_estimator: TmaxEstimator = TmaxEstimator.PEAK
+    tmax_edge_fraction: float = 0.9
+    vof_correction: bool = False
+    aif_voxels: int = 20
+    chunk_voxels: int = 65536
+
+    def __post_init__(self) -> None:
+        for name, enum in (("modality", Modality), ("method", Method), ("cbv_estimator", CbvEstimator),
+                           ("tmax_estimator", TmaxEstimator)):
+            value = getattr(self, name)
+            try:
+                object.__setattr__(self, name, enum(value))
+            except ValueError:
+                raise ConfigError(f"{name} must be one of {', '.join(e.value for e in enum)}, got {value!r}") from None
+        for name in ("ssvd_threshold", "csvd_threshold"):
+            if not 0 < getattr(self, name) < 1:
+                raise ConfigError(f"{name} must lie in (0, 1)")
+        if min(self.density, self.hematocrit_factor, self.echo_time, self.relaxivity_ratio) <= 0:
+            raise ConfigError("density, hematocrit_factor, echo_time and relaxivity_ratio must be positive")
+        if not 0.5 <= self.tmax_edge_fraction < 1.0:
+            raise ConfigError("tmax_edge_fraction must lie in [0.5, 1)")
+        if not self.osvd_thresholds or any(not 0 < t < 1 for t in self.osvd_thresholds):
+            raise ConfigError("osvd_thresholds must be fractions in (0, 1)")
+        object.__setattr__(self, "osvd_thresholds", tuple(sorted(float(t) for t in self.osvd_thresholds)))
+
+    @property
+    def scale(self) -> float:
+        """kH/ρ (÷ relaxivity ratio for MR): converts the AIF-relative volume fraction into ml/g."""
+        ratio = self.relaxivity_ratio if self.modality is Modality.MR else 1.0
+        return self.hematocrit_factor / self.density / ratio
+
+    def with_(self, **changes: Any) -> PerfusionConfig:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k, v in d.items():
+            if isinstance(v, StrEnum):
+                d[k] = v.value
+        d["osvd_thresholds"] = list(self.osvd_thresholds)
+        return d
+
+    @classmethod
+    def for_modality(cls, modality: Modality | str, **kw: Any) -> PerfusionConfig:
+        """Defaults that suit the modality (MR drops the 2 first frames of its baseline)."""
+        mod = Modality(modality)
+        defaults: dict[str, Any] = {"modality": mod}
+        if mod is Modality.MR:
+            defaults["skip_frames"] = 2
+        defaults.update(kw)
+        return cls(**defaults)

@@ -1,0 +1,186 @@
+"""Writing phantom cohorts in the layouts strokeseg reads (ISLES'18, ISLES'15-SPES, manifest).
+
+Each case also gets a ``strokeseg_truth/`` folder (true CBF, CBV, MTT, Tmax, TTP, tissue
+classes, vessel fraction, AIF voxels) and a ``phantom.json`` with every parameter drawn, and
+the cohort root gets ``patients.csv`` (case → patient, NIHSS, group) and ``phantom_cohort.json``.
+The "vendor" maps written in the layout are computed by strokeseg from the raw series.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from strokeseg.io.geometry import Geometry
+from strokeseg.io.itk import write_itk
+from strokeseg.io.nifti import write_nifti
+from strokeseg.phantom.case import PhantomCase, PhantomConfig, generate_case
+from strokeseg.phantom.grid import GridPhantom
+
+LAYOUT_CHOICES = ("isles2018", "isles2015-spes", "manifest")
+GROUPS = {"mca": "LVO", "branch": "non-LVO", "small": "non-LVO", "none": "no-stroke"}
+
+
+def clinical_values(case: PhantomCase, rng: np.random.Generator) -> dict[str, Any]:
+    """Group from the occlusion type and an NIHSS drawn around its typical range."""
+    kind = case.meta["lesion"]["kind"]
+    lo, hi = {"mca": (12, 24), "branch": (4, 12), "small": (1, 7), "none": (0, 3)}[kind]
+    frac = case.meta["lesion"].get("core_fraction", 0.0)
+    nihss = int(np.clip(round(rng.uniform(lo, hi) + 4 * (frac - 0.35)), 0, 42))
+    return {"group": GROUPS[kind], "nihss": nihss}
+
+
+def vendor_maps(case: PhantomCase, fwhm_mm: float | None = None) -> dict[str, np.ndarray]:
+    """CBF, CBV, MTT, Tmax, TTP computed by strokeseg's oSVD pipeline from the raw series."""
+    from strokeseg.perfusion.config import PerfusionConfig
+    from strokeseg.perfusion.maps import compute_maps
+
+    kw: dict[str, Any] = {}
+    if fwhm_mm is not None:
+        kw["spatial_fwhm_mm"] = fwhm_mm
+    if case.meta["modality"] == "mr":
+        cfg = PerfusionConfig.for_modality("mr", echo_time=case.meta["echo_time_s"], relaxivity_ratio=case.meta["relaxivity_ratio"], **kw)
+    else:
+        cfg = PerfusionConfig.for_modality("ct", **kw)
+    return compute_maps(case.series, cfg, show_progress=False).maps
+
+
+def _json(obj: Any) -> str:
+    def default(o: Any) -> Any:
+        if isinstance(o, np.generic):
+            return o.item()
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        return str(o)
+
+    return json.dumps(obj, indent=2, default=default)
+
+
+def _write_truth(folder: Path, case: PhantomCase) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, arr in case.truth.items():
+        write_nifti(folder / f"{name}.nii.gz", arr, case.geometry)
+    write_nifti(folder / "tissue.nii.gz", case.tissue, case.geometry, dtype=np.uint8)
+    write_nifti(folder / "vessel_fraction.nii.gz", case.vessel_fraction, case.geometry)
+    write_nifti(folder / "aif_mask.nii.gz", case.aif_mask, case.geometry, dtype=np.uint8)
+    write_nifti(folder / "label.nii.gz", case.label, case.geometry, dtype=np.uint8)
+
+
+def write_case(root: Path, layout: str, case: PhantomCase, index: int, maps: dict[str, np.ndarray], clinical: dict[str, Any]) -> dict[str, Any]:
+    """Write one case; returns its manifest row."""
+    g = case.geometry
+    ident = 100000 + 10 * index
+    if layout == "isles2018":
+        folder = root / f"case_{index}"
+        items: list[tuple[str, np.ndarray, Any]] = [("CT", case.images["CT"], None)]
+        items += [(f"CT_{m}", maps[m], None) for m in ("CBF", "CBV", "MTT", "Tmax")]
+        items += [("CT_4DPWI", case.series.data, case.series.frame_interval), ("OT", (case.label == 2).astype(np.uint8), None)]
+        for k, (mod, arr, dt) in enumerate(items):
+            name = f"SMIR.Brain.XX.O.{mod}.{ident + k}"
+            write_nifti(folder / name / f"{name}.nii", arr, g, frame_interval=dt, dtype=np.uint8 if mod == "OT" else None)
+    elif layout == "isles2015-spes":
+        folder = root / str(index)
+        mr_items = [(m, case.images[m]) for m in ("T1c", "T2", "DWI", "ADC")] + [(m, maps[m]) for m in ("CBF", "CBV", "TTP", "Tmax")]
+        for k, (mod, arr) in enumerate(mr_items):
+            name = f"VSD.Brain.XX.O.MR_{mod}.{ident + k}"
+            write_itk(folder / name / f"{name}.mha", arr.astype(np.float32), g)
+        name = f"VSD.Brain.XX.O.MR_4DPWI.{ident + 8}"
+        write_nifti(folder / name / f"{name}.nii.gz", case.series.data, g, frame_interval=case.series.frame_interval)
+        name = f"VSD.Brain.XX.O.OT.{ident + 9}"
+        write_itk(folder / name / f"{name}.mha", case.label.astype(np.uint8), g)
+    elif layout == "manifest":
+        folder = root / case.case_id
+        folder.mkdir(parents=True, exist_ok=True)
+        images = dict(case.images)
+        images.update({m: maps[m] for m in ("CBF", "CBV", "MTT", "Tmax", "TTP")})
+        for name, arr in images.items():
+            write_nifti(folder / f"{name}.nii.gz", arr, g)
+        write_nifti(folder / "series.nii.gz", case.series.data, g, frame_interval=case.series.frame_interval)
+        write_nifti(folder / "label.nii.gz", case.label, g, dtype=np.uint8)
+    else:
+        raise ValueError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUT_CHOICES)}")
+    _write_truth(folder / "strokeseg_truth", case)
+    (folder / "strokeseg_truth" / "phantom.json").write_text(_json({**case.meta, "clinical": clinical}))
+    row = {"case_id": folder.name, "patient_id": case.meta["patient_id"], **clinical}
+    if layout == "manifest":
+        mods = [*case.images, "CBF", "CBV", "MTT", "Tmax", "TTP"]
+        row.update({f"image:{m}": f"{case.case_id}/{m}.nii.gz" for m in mods})
+        row.update({f"series:{'CTP' if case.meta['modality'] == 'ct' else 'PWI'}": f"{case.case_id}/series.nii.gz",
+                    "label": f"{case.case_id}/label.nii.gz"})
+    return row
+
+
+def write_cohort(
+    out: Path,
+    n_cases: int,
+    cfg: PhantomConfig,
+    layout: str,
+    seed: int = 0,
+    second_slab_fraction: float = 0.3,
+    maps_fwhm_mm: float | None = None,
+    on_case: Callable[[int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Generate and write ``n_cases`` cases (some patients contribute two slabs, CT only)."""
+    rng = np.random.default_rng([seed, 7919])
+    rows: list[dict[str, Any]] = []
+    index, patient = 1, 1
+    while index <= n_cases:
+        pseed = int(rng.integers(0, 2**31 - 1))
+        slabs = 2 if (cfg.modality == "ct" and index < n_cases and rng.random() < second_slab_fraction) else 1
+        for slab in range(slabs):
+            cid = f"phantom{index:03d}"
+            scfg = replace(cfg, slab_offset_mm=float(rng.uniform(25, 45))) if slab else cfg
+            case = generate_case(scfg, pseed, cid, slab=slab)
+            case.meta["patient_id"] = f"patient{patient:03d}"
+            clinical = clinical_values(case, np.random.default_rng([pseed, 17]))
+            maps = vendor_maps(case, maps_fwhm_mm)
+            rows.append(write_case(out, layout, case, index, maps, clinical))
+            if on_case:
+                on_case(index)
+            index += 1
+        patient += 1
+    table = io.StringIO()
+    keys = ["case_id", "patient_id", "nihss", "group"]
+    w = csv.DictWriter(table, fieldnames=keys, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    (out / "patients.csv").write_text(table.getvalue())
+    if layout == "manifest":
+        cols = sorted({k for r in rows for k in r}, key=lambda k: (k not in keys, k))
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        (out / "manifest.csv").write_text(buf.getvalue())
+    (out / "phantom_cohort.json").write_text(_json({"layout": layout, "seed": seed, "cases": n_cases, "config": vars(cfg), "rows": rows}))
+    return rows
+
+
+def write_grid(out: Path, grid: GridPhantom) -> None:
+    """The grid phantom as a one-case manifest plus ``tiles.csv`` (truth per tile)."""
+    g: Geometry = grid.series.geometry
+    folder = out / "grid"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_nifti(folder / "series.nii.gz", grid.series.data, g, frame_interval=grid.series.frame_interval)
+    for name, arr in grid.truth.items():
+        write_nifti(folder / f"truth_{name}.nii.gz", arr, g)
+    write_nifti(folder / "tile.nii.gz", grid.tile, g, dtype=np.int32)
+    write_nifti(folder / "aif_mask.nii.gz", grid.aif_mask, g, dtype=np.uint8)
+    write_nifti(folder / "brain_mask.nii.gz", grid.tile != -1, g, dtype=np.uint8)
+    keys = list(grid.tiles[0])
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
+    w.writeheader()
+    w.writerows(grid.tiles)
+    (out / "tiles.csv").write_text(buf.getvalue())
+    (out / "manifest.csv").write_text(
+        "case_id,series:CTP,mask\ngrid,grid/series.nii.gz,grid/brain_mask.nii.gz\n"
+    )
+    (out / "grid.json").write_text(_json(grid.meta))
