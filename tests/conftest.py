@@ -30,3 +30,16 @@ def osipi_csv() -> Path:
     if not OSIPI_CSV.is_file():
         pytest.skip(f"OSIPI DSC reference curves not found at {OSIPI_CSV} (only CI and developer checkouts have ../shared)")
     return OSIPI_CSV
+
+
+SMALL_CT = dict(slices=2, matrix=(96, 96), spacing_xy=2.4, frames=40, frame_interval=1.5)
+
+
+@pytest.fixture(scope="session")
+def small_ct_case():
+    """A small CT phantom with an MCA stroke (2 slices of 96×96 at 2.4 mm, 40 frames)."""
+    from strokeseg.phantom.case import PhantomConfig, generate_case
+    from strokeseg.phantom.lesion import LesionSpec
+
+    spec = LesionSpec("mca", side=1, phi_lo=-60.0, phi_hi=70.0, z_lo=-8.0, z_hi=55.0, core_fraction=0.35, oligaemia_mm=8.0)
+    return generate_case(PhantomConfig(lesion=spec, noise_hu=3.0, rotation_deg=6.0, **SMALL_CT), seed=11, case_id="small")

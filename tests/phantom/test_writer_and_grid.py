@@ -1,0 +1,45 @@
+import numpy as np
+
+from strokeseg.io.layouts import open_dataset
+from strokeseg.phantom.case import PhantomConfig
+from strokeseg.phantom.grid import GRID_CBF, generate_grid, tile_medians
+from strokeseg.phantom.writer import write_cohort
+from tests.conftest import SMALL_CT
+
+
+def test_isles2018_cohort_round_trip(tmp_path):
+    rows = write_cohort(tmp_path, 3, PhantomConfig(**SMALL_CT), "isles2018", seed=2, second_slab_fraction=1.0)
+    assert rows[0]["patient_id"] == rows[1]["patient_id"]  # two slabs of one patient
+    ds = open_dataset(tmp_path)
+    assert ds.layout.name == "isles2018" and len(ds) == 3 and len(ds.patients) == 2
+    case = ds.load(ds.cases[0], with_series=True)
+    assert sorted(case.images) == ["CBF", "CBV", "CT", "MTT", "Tmax"]
+    assert case.series["CTP"].n_frames == 40 and case.series["CTP"].frame_interval == 1.5
+    truth = np.asarray(__import__("nibabel").load(tmp_path / "case_1" / "strokeseg_truth" / "label.nii.gz").dataobj)
+    assert set(np.unique(case.label)) <= {0, 2}
+    assert (case.label == 2).sum() == (np.transpose(truth, (2, 1, 0)) == 2).sum()
+    assert case.group in ("LVO", "non-LVO", "no-stroke") and case.nihss is not None
+
+
+def test_manifest_and_spes_layouts(tmp_path):
+    write_cohort(tmp_path / "m", 2, PhantomConfig(**SMALL_CT), "manifest", seed=1)
+    ds = open_dataset(tmp_path / "m")
+    assert ds.layout.name == "manifest" and "series:CTP" not in ds.cases[0].images
+    assert "CTP" in ds.cases[0].series
+    mr = PhantomConfig(modality="mr", matrix=(55, 48), spacing_xy=4.0, slices=20, frames=40)
+    write_cohort(tmp_path / "s", 1, mr, "isles2015-spes", seed=1)
+    ds = open_dataset(tmp_path / "s")
+    assert ds.layout.name == "isles2015-spes"
+    case = ds.load(ds.cases[0], with_series=True)
+    assert {"T1c", "T2", "DWI", "ADC", "CBF", "CBV", "TTP", "Tmax"} <= set(case.images)
+    assert "PWI" in case.series
+
+
+def test_grid_phantom_truth_per_tile():
+    g = generate_grid(noise_hu=0.0, frames=50, cbf=(20.0, 60.0), mtt=(4.0, 8.0), delays=(0.0, 6.0))
+    assert len(g.tiles) == 2 * 2 * 2 * 3
+    med = tile_medians(g.truth["CBF"], g)
+    np.testing.assert_allclose(med, [t["CBF"] for t in g.tiles])
+    assert {t["delay"] for t in g.tiles} == {0.0, 6.0}
+    assert set(GRID_CBF) >= {20.0, 60.0}
+    assert g.aif_mask.any() and (g.tile == -3).any()
