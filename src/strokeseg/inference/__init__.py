@@ -1,0 +1,1 @@
+"""Inference: sliding windows, MC-dropout, ensembles and TTA; whole-case prediction from a bundle."""

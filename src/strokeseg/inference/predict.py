@@ -1,0 +1,72 @@
+"""Whole-case prediction with a model bundle: ensemble of fold models, MC-dropout, TTA,
+post-processing, canonical labels and volumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from strokeseg.inference.sliding_window import sliding_window_predict
+from strokeseg.io.labels import CORE, PENUMBRA
+from strokeseg.postprocess.components import binarize
+from strokeseg.preprocessing.normalization import Normalizer
+from strokeseg.preprocessing.prepare import PreparedCase
+
+
+@dataclass
+class CasePrediction:
+    probs: np.ndarray  # (K, Z, Y, X)
+    lesion_prob: np.ndarray  # (Z, Y, X): probability of the target (foreground classes summed)
+    variance: np.ndarray  # MC/ensemble variance of the lesion probability
+    entropy: np.ndarray  # normalised predictive entropy
+    labels: np.ndarray  # canonical labels (0 background, 1 penumbra, 2 core)
+    volumes_ml: dict[str, float]
+    info: dict[str, Any]
+
+
+def foreground_classes(num_classes: int) -> tuple[int, ...]:
+    return (1,) if num_classes == 2 else tuple(range(1, num_classes))
+
+
+def predict_probs(case: PreparedCase, models: list[tuple[torch.nn.Module, Normalizer]], window, step, batch_size: int,
+                  mc_passes: int, mc_dropout: float | None, tta: bool, device, num_classes: int, progress=None):
+    """Mean probabilities over models (each with its own whitening) and the total variance."""
+    fg = foreground_classes(num_classes)
+    probs = None
+    var_within = None
+    means = []
+    for model, norm in models:
+        x = norm(case.x, case.brain)
+        res = sliding_window_predict(x, [model], window, step, batch_size, mc_passes, mc_dropout, tta, device, progress, fg)
+        probs = res.probs if probs is None else probs + res.probs
+        var_within = res.variance if var_within is None else var_within + res.variance
+        means.append(res.probs[list(fg)].sum(0))
+    assert probs is not None and var_within is not None
+    n = len(models)
+    mean_fg = np.mean(means, axis=0)
+    between = np.mean([(m - mean_fg) ** 2 for m in means], axis=0) if n > 1 else np.zeros_like(mean_fg)
+    return probs / n, (var_within / n + between).astype(np.float32)  # law of total variance
+
+
+def labels_from_probs(probs: np.ndarray, brain: np.ndarray, threshold: float, min_size: int, target: str,
+                      output_label: int, num_classes: int) -> np.ndarray:
+    """Post-processed canonical labels from class probabilities."""
+    fg = probs[list(foreground_classes(num_classes))].sum(0)
+    lesion = binarize(fg, threshold, min_size, brain)
+    out = np.zeros(lesion.shape, np.uint8)
+    if target == "three-class":
+        core = probs[2] >= probs[1]
+        out[lesion & ~core] = PENUMBRA
+        out[lesion & core] = CORE
+    else:
+        out[lesion] = output_label
+    return out
+
+
+def volumes(labels: np.ndarray, voxel_ml: float) -> dict[str, float]:
+    core = float((labels == CORE).sum() * voxel_ml)
+    pen = float((labels == PENUMBRA).sum() * voxel_ml)
+    return {"core_ml": core, "penumbra_ml": pen, "hypoperfused_ml": core + pen}

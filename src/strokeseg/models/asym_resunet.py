@@ -1,0 +1,106 @@
+"""Asymmetric residual encoder–decoder (Clèrigues et al. 2019, 2020).
+
+* Residual blocks with **two** convolutions in the encoder and **one** in the decoder, so that
+  the encoder holds roughly 75 % of the parameters and the decoder 25 %;
+* short residual connections inside every block, long residual connections (addition) from
+  each encoder level to the decoder level of the same resolution;
+* PReLU non-linearities, batch normalisation;
+* downsampling by concatenating a max-pooling and a strided convolution (Szegedy), which
+  doubles the channels without a representational bottleneck;
+* 3×3 transposed-convolution upsampling; whole-patch (dense) prediction with a softmax head;
+* dropout in the deepest resolution steps, kept active at prediction for MC-dropout.
+
+``AsymResUNet(dims=2, base_filters=8, depth=5)`` is the CT-2D network (64×64 patches → a
+128×4×4 latent space); ``AsymResUNet(dims=3, base_filters=32, depth=4)`` the MRI-3D one
+(24×24×16 patches).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from strokeseg.models.layers import MCDropout, Ops, ops
+
+
+class ResBlock(nn.Module):
+    """``n_convs`` 3×3(×3) convolutions with BN/PReLU and a short residual connection."""
+
+    def __init__(self, o: Ops, cin: int, cout: int, n_convs: int) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c = cin
+        for i in range(n_convs):
+            layers += [o.conv(c, cout, 3, padding=1, bias=False), o.norm(cout)]
+            if i < n_convs - 1:
+                layers.append(nn.PReLU(cout))
+            c = cout
+        self.body = nn.Sequential(*layers)
+        self.skip = nn.Identity() if cin == cout else o.conv(cin, cout, 1, bias=False)
+        self.act = nn.PReLU(cout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.body(x) + self.skip(x))
+
+
+class Down(nn.Module):
+    """Concatenation of max-pooling and a strided convolution: C → 2C channels, half resolution."""
+
+    def __init__(self, o: Ops, c: int) -> None:
+        super().__init__()
+        self.pool = o.pool(2)
+        self.conv = nn.Sequential(o.conv(c, c, 3, stride=2, padding=1, bias=False), o.norm(c), nn.PReLU(c))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.pool(x), self.conv(x)], dim=1)
+
+
+class AsymResUNet(nn.Module):
+    """Asymmetric residual U-Net.
+
+    Args:
+        in_channels: input channels (modalities, with their symmetric copies).
+        num_classes: output classes (2 for a binary target).
+        dims: 2 or 3.
+        base_filters: channels of the first resolution step (doubled at each step).
+        depth: number of resolution steps (4 for MRI-3D, 5 for CT-2D).
+        dropout: rate of the dropout layers in the ``mc_levels`` deepest steps.
+        mc_levels: how many of the deepest resolution steps carry dropout.
+
+    Shapes: input ``(N, C, H, W)`` or ``(N, C, D, H, W)`` with every spatial size divisible by
+    ``2**(depth-1)``; output logits ``(N, num_classes, …)`` of the same spatial size.
+    """
+
+    def __init__(self, in_channels: int, num_classes: int = 2, dims: int = 2, base_filters: int = 8, depth: int = 5,
+                 dropout: float = 0.1, mc_levels: int = 2) -> None:
+        super().__init__()
+        o = ops(dims)
+        self.depth = depth
+        chans = [base_filters * 2**i for i in range(depth)]
+        self.stem = nn.Sequential(o.conv(in_channels, chans[0], 3, padding=1, bias=False), o.norm(chans[0]), nn.PReLU(chans[0]))
+        self.enc = nn.ModuleList([ResBlock(o, c, c, n_convs=2) for c in chans])
+        self.down = nn.ModuleList([Down(o, c) for c in chans[:-1]])
+        self.enc_drop = nn.ModuleList([MCDropout(dropout if i >= depth - mc_levels else 0.0) for i in range(depth)])
+        # 3×3 transposed convolutions: with them the decoder holds ~25 % of the parameters, as published
+        self.up = nn.ModuleList([o.conv_t(chans[i + 1], chans[i], 3, stride=2, padding=1, output_padding=1) for i in range(depth - 1)])
+        self.dec = nn.ModuleList([ResBlock(o, chans[i], chans[i], n_convs=1) for i in range(depth - 1)])
+        self.dec_drop = nn.ModuleList([MCDropout(dropout if i >= depth - mc_levels else 0.0) for i in range(depth - 1)])
+        self.head = o.conv(chans[0], num_classes, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        h = self.stem(x)
+        for i in range(self.depth):
+            h = self.enc_drop[i](self.enc[i](h))
+            if i < self.depth - 1:
+                skips.append(h)
+                h = self.down[i](h)
+        for i in reversed(range(self.depth - 1)):
+            h = self.up[i](h) + skips[i]  # long residual connection
+            h = self.dec_drop[i](self.dec[i](h))
+        return self.head(h)
+
+    def parameter_split(self) -> dict[str, int]:
+        """Parameters in the encoder (stem, encoder blocks, downsampling) and decoder (upsampling, blocks, head)."""
+        count = lambda mods: sum(p.numel() for m in mods for p in m.parameters())  # noqa: E731
+        return {"encoder": count([self.stem, self.enc, self.down]), "decoder": count([self.up, self.dec, self.head])}

@@ -1,0 +1,55 @@
+"""Layer types by dimensionality, so one network definition serves 2D and 3D (nnU-Net style)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class Ops:
+    conv: type[nn.Module]
+    conv_t: type[nn.Module]
+    pool: type[nn.Module]
+    norm: type[nn.Module]
+    dropout: type[nn.Module]
+
+
+def ops(dims: int) -> Ops:
+    if dims == 2:
+        return Ops(nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d, nn.BatchNorm2d, nn.Dropout2d)
+    if dims == 3:
+        return Ops(nn.Conv3d, nn.ConvTranspose3d, nn.MaxPool3d, nn.BatchNorm3d, nn.Dropout3d)
+    raise ValueError(f"dims must be 2 or 3, got {dims}")
+
+
+class MCDropout(nn.Module):
+    """Voxel-wise dropout that can stay active at prediction time (Monte-Carlo dropout).
+
+    ``mc = True`` keeps it sampling in ``eval()`` mode; the rate can be changed for prediction
+    (the CT-2D paper trains with one rate and predicts with 10 %).
+    """
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = float(p)
+        self.mc = False
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.p <= 0 or not (self.training or self.mc):
+            return x
+        return nn.functional.dropout(x, self.p, training=True)
+
+
+def set_mc_dropout(model: nn.Module, active: bool, rate: float | None = None) -> int:
+    """Switch Monte-Carlo dropout on/off (optionally with a new rate); returns the number of layers."""
+    n = 0
+    for m in model.modules():
+        if isinstance(m, MCDropout):
+            m.mc = active
+            if rate is not None:
+                m.p = float(rate)
+            n += 1
+    return n

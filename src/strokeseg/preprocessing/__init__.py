@@ -1,0 +1,1 @@
+"""Preprocessing for learned methods: brain masks, symmetric modalities (cached), whitening."""

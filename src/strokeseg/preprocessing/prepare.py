@@ -1,0 +1,84 @@
+"""A case made ready for a learned method: channels (with symmetric copies), brain mask, target."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from strokeseg.errors import InputError
+from strokeseg.io.case import Case
+from strokeseg.io.geometry import Geometry
+from strokeseg.io.modalities import CANONICAL_MODALITIES
+from strokeseg.preprocessing.brainmask import case_brain_mask
+from strokeseg.preprocessing.cache import cached, content_key
+from strokeseg.preprocessing.normalization import channel_names
+from strokeseg.preprocessing.symmetry import symmetric_modalities
+from strokeseg.training.recipe import Recipe
+
+
+@dataclass
+class PreparedCase:
+    """Arrays a learned method consumes. ``x`` is ``(C, Z, Y, X)`` float32, not yet whitened."""
+
+    case_id: str
+    patient_id: str
+    x: np.ndarray
+    brain: np.ndarray
+    target: np.ndarray | None  # (Z, Y, X) uint8 class indices, or None without a label
+    label: np.ndarray | None  # canonical labels (0/1/2) for evaluation
+    geometry: Geometry
+    channels: list[str]
+    group: str | None = None
+    nihss: float | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def recipe_modalities(recipe: Recipe, available: list[str]) -> list[str]:
+    if recipe.modalities:
+        return list(recipe.modalities)
+    order = {m: i for i, m in enumerate(CANONICAL_MODALITIES)}
+    return sorted(available, key=lambda m: (order.get(m, 999), m))
+
+
+def target_of(label: np.ndarray, target: str) -> np.ndarray:
+    """Class indices of a recipe target from canonical labels."""
+    if target == "core":
+        return (label == 2).astype(np.uint8)
+    if target in ("hypoperfused", "lesion"):
+        return (label > 0).astype(np.uint8)
+    return label.astype(np.uint8)  # three-class: 0 background, 1 penumbra, 2 core
+
+
+def prepare_case(case: Case, recipe: Recipe, modalities: list[str] | None = None, use_cache: bool = True) -> PreparedCase:
+    mods = modalities or recipe_modalities(recipe, list(case.images))
+    missing = [m for m in mods if m not in case.images]
+    if missing:
+        raise InputError(f"case {case.case_id} lacks {', '.join(missing)} needed by recipe {recipe.name}")
+    brain = case_brain_mask(case, recipe.reference)
+    if not brain.any():
+        raise InputError(f"case {case.case_id}: empty brain mask")
+    images = {m: (case.images[m] * brain if m in recipe.skull_strip else case.images[m]).astype(np.float32) for m in mods}
+    chans = [images[m] for m in mods]
+    info: dict[str, Any] = {}
+    if recipe.symmetric:
+        ref = recipe.reference if recipe.reference in images else mods[0]
+        key = content_key({**images, "brain": brain.astype(np.uint8)}, {"geometry": case.geometry.to_dict(), "reference": ref, "v": 2})
+
+        def compute() -> dict[str, np.ndarray]:
+            res = symmetric_modalities(images, case.geometry, brain, ref)
+            return {**res.channels, "_params": np.asarray(res.transform), "_ncc": np.asarray([res.ncc_flip, res.ncc_registered]),
+                    "_ok": np.asarray(res.registered)}
+
+        sym = cached("symmetry", key, compute, enabled=use_cache)
+        chans += [sym[m] for m in mods]
+        info["symmetry_transform"] = sym["_params"].tolist()
+        info["symmetry_ncc"] = sym["_ncc"].tolist()
+        if not bool(sym["_ok"]):
+            info["warning"] = "symmetric registration failed; the plain mirror was used"
+    x = np.stack(chans).astype(np.float32)
+    label = case.label
+    target = target_of(label, recipe.target) if label is not None else None
+    return PreparedCase(case.case_id, case.patient_id, x, brain, target, label, case.geometry,
+                        channel_names(mods, recipe.symmetric), case.group, case.nihss, info)

@@ -1,0 +1,1 @@
+"""Balanced patch sampling, vectorised extraction and batch augmentation."""

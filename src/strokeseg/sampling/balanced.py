@@ -1,0 +1,63 @@
+"""Balanced patch sampling (Kamnitsas 2017, extended by Clèrigues for acute stroke).
+
+Per case, a target number of patch centres: a ``lesion_fraction`` of them on lesion voxels,
+the rest on healthy brain voxels, each picked at regular steps through the voxels in raster
+order so every part of the brain is represented. Lesion centres get a uniform random offset
+of less than half a patch along the chosen axes (the sampled voxel stays inside the patch,
+and tissue around the lesion is represented). When a case has fewer lesion voxels than
+needed they are repeated, and the repeats are flagged for augmentation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class PatchCenters:
+    centers: np.ndarray  # (n, 3) int, array indices (z, y, x)
+    lesion: np.ndarray  # (n,) bool: centred on a lesion voxel
+    repeat: np.ndarray  # (n,) bool: a repeated lesion voxel (to be augmented)
+
+
+def _regular(n_avail: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` indices into ``n_avail`` items at regular steps; repeats cycle through all items."""
+    if k <= 0 or n_avail == 0:
+        return np.zeros(0, np.int64), np.zeros(0, bool)
+    if k <= n_avail:
+        return np.linspace(0, n_avail - 1, k).round().astype(np.int64), np.zeros(k, bool)
+    idx = np.resize(np.arange(n_avail), k)
+    rep = np.arange(k) >= n_avail
+    return idx, rep
+
+
+def sample_centers(
+    lesion: np.ndarray,
+    brain: np.ndarray,
+    n: int,
+    patch_size: Sequence[int],
+    rng: np.random.Generator,
+    lesion_fraction: float = 0.5,
+    offset: bool = True,
+    offset_axes: Sequence[int] = (1, 2),
+) -> PatchCenters:
+    """Patch centres for one case (see the module docstring). Masks are ``(Z, Y, X)`` bool."""
+    les = np.argwhere(lesion & brain) if lesion is not None else np.zeros((0, 3), np.int64)
+    hea = np.argwhere(brain & ~(lesion if lesion is not None else np.zeros_like(brain)))
+    n_les = round(n * lesion_fraction) if les.shape[0] else 0
+    n_hea = n - n_les
+    li, rep = _regular(les.shape[0], n_les)
+    hi, _ = _regular(hea.shape[0], n_hea)
+    c_les = les[li].copy()
+    if offset and c_les.shape[0]:
+        for ax in offset_axes:
+            half = int(patch_size[ax]) // 2
+            if half > 1:  # |offset| ≤ half − 1 keeps the sampled voxel inside the patch
+                c_les[:, ax] += rng.integers(-(half - 1), half, size=c_les.shape[0])
+    centers = np.concatenate([c_les, hea[hi]]).astype(np.int64)
+    is_les = np.concatenate([np.ones(len(li), bool), np.zeros(len(hi), bool)])
+    repeat = np.concatenate([rep, np.zeros(len(hi), bool)])
+    return PatchCenters(centers, is_les, repeat)

@@ -1,0 +1,1 @@
+"""Training: recipes, grouped folds, patch data, the fold trainer, cross-validation, bundles."""

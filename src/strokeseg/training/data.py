@@ -1,0 +1,109 @@
+"""Patch data for training: a fixed, balanced patch set per fold, served in shuffled batches.
+
+Volumes are kept padded in memory as one array per case ``[channels…, brain]``; a batch is
+gathered with one vectorised extraction per case, whitened with the fold's statistics, and
+augmented on the fly (seeded per epoch and batch, so runs are reproducible and resumable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from strokeseg.preprocessing.normalization import Normalizer
+from strokeseg.preprocessing.prepare import PreparedCase
+from strokeseg.sampling.augment import elastic_2d, flip_rot
+from strokeseg.sampling.balanced import sample_centers
+from strokeseg.sampling.extract import extract_patches, pad_for_patches
+from strokeseg.training.recipe import Recipe
+
+
+@dataclass
+class PatchSet:
+    case_index: np.ndarray  # (n,)
+    centers: np.ndarray  # (n, 3)
+    augment: np.ndarray  # (n,) bool
+
+    def __len__(self) -> int:
+        return int(self.case_index.size)
+
+
+class PatchData:
+    def __init__(self, cases: Sequence[PreparedCase], recipe: Recipe, normalizer: Normalizer, seed: int, augment: bool = True) -> None:
+        self.recipe = recipe
+        self.patch = tuple(int(p) for p in recipe.sampling.patch_size)
+        self.normalizer = normalizer
+        self.augment_enabled = augment
+        self.volumes = [pad_for_patches(np.concatenate([c.x, c.brain[None].astype(np.float32)]), self.patch) for c in cases]
+        self.targets = [pad_for_patches(c.target[None].astype(np.uint8), self.patch) for c in cases]  # type: ignore[index]
+        rng = np.random.default_rng(seed)
+        idx, ctr, aug = [], [], []
+        s = recipe.sampling
+        for i, c in enumerate(cases):
+            assert c.target is not None
+            pc = sample_centers(np.asarray(c.target > 0), c.brain, s.patches_per_case, self.patch, rng, s.lesion_fraction, s.offset, s.offset_axes)
+            a = recipe.augmentation
+            flag = pc.repeat if a.apply_to == "repeats" else pc.lesion
+            idx.append(np.full(len(pc.centers), i))
+            ctr.append(pc.centers)
+            aug.append(flag & (s.augment_repeats or a.apply_to == "lesion"))
+        self.patches = PatchSet(np.concatenate(idx), np.concatenate(ctr), np.concatenate(aug))
+        mean = np.asarray(normalizer.mean if normalizer.mode == "dataset" else np.zeros(len(normalizer.channels)), np.float32)
+        std = np.asarray(normalizer.std if normalizer.mode == "dataset" else np.ones(len(normalizer.channels)), np.float32)
+        self.mean = torch.from_numpy(mean)
+        self.std = torch.from_numpy(std)
+
+    def __len__(self) -> int:
+        return len(self.patches)
+
+    def lesion_fraction(self, sample: int = 2048) -> float:
+        """Fraction of lesion voxels in the patch set (estimated on up to ``sample`` patches)."""
+        if not len(self):
+            return 0.0
+        sel = np.random.default_rng(0).choice(len(self), size=min(sample, len(self)), replace=False)
+        sel = sel[np.argsort(self.patches.case_index[sel], kind="stable")]
+        _, y = self.gather(sel)
+        return float((y > 0).float().mean())
+
+    def gather(self, sel: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Whitened patches ``(B, C, [pz,] py, px)`` and targets for patch indices ``sel`` (grouped by case)."""
+        ci = self.patches.case_index[sel]
+        if np.any(np.diff(ci) < 0):
+            raise ValueError("gather() needs patch indices grouped by case")
+        xs, ys = [], []
+        for c in np.unique(ci):
+            m = sel[ci == c]
+            xs.append(extract_patches(self.volumes[c], self.patches.centers[m], self.patch))
+            ys.append(extract_patches(self.targets[c], self.patches.centers[m], self.patch)[:, 0])
+        x = torch.from_numpy(np.concatenate(xs))
+        y = torch.from_numpy(np.concatenate(ys).astype(np.int64))
+        brain = x[:, -1:]
+        x = (x[:, :-1] - self.mean.view(1, -1, 1, 1, 1)) / self.std.view(1, -1, 1, 1, 1) * brain
+        if self.patch[0] == 1:
+            x, y = x[:, :, 0], y[:, 0]
+        return x.contiguous(), y.contiguous()
+
+    def batches(self, epoch: int, batch_size: int, shuffle: bool = True, seed: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        n = len(self)
+        order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
+        gen = torch.Generator().manual_seed(int(seed) * 100003 + epoch)
+        a = self.recipe.augmentation
+        for b in range(0, n, batch_size):
+            sel = order[b : b + batch_size]
+            sel = sel[np.argsort(self.patches.case_index[sel], kind="stable")]  # one gather per case
+            x, y = self.gather(sel)
+            if self.augment_enabled:
+                flag = torch.from_numpy(self.patches.augment[sel])
+                if bool(flag.any()):
+                    if a.elastic:
+                        xe, ye = elastic_2d(x[flag], y[flag], float(a.elastic["alpha"]), float(a.elastic["sigma"]), gen)
+                        x[flag], y[flag] = xe, ye
+                    if a.sagittal_flip or a.rot90:
+                        choices = [0] + ([1] if a.sagittal_flip else []) + ([2, 3, 4] if a.rot90 else [])
+                        ops = torch.tensor(choices)[torch.randint(len(choices), (int(flag.sum()),), generator=gen)]
+                        xf, yf = flip_rot(x[flag], y[flag], ops)
+                        x[flag], y[flag] = xf, yf
+            yield x, y

@@ -1,0 +1,179 @@
+"""Recipes: a published method's full training/inference configuration, as data (YAML).
+
+A recipe names its network, loss and optimiser by registry key plus keyword arguments, so
+hyper-parameters are fields, never subclasses. Shipped recipes live in ``strokeseg/recipes``;
+any YAML file with the same fields works. ``--set a.b=value`` overrides a field from the CLI.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from strokeseg.errors import ConfigError
+
+TARGETS = ("core", "hypoperfused", "lesion", "three-class")
+
+
+@dataclass
+class SamplingConfig:
+    patch_size: list[int] = field(default_factory=lambda: [1, 64, 64])  # (Z, Y, X); Z = 1 for 2D recipes
+    patches_per_case: int = 4000
+    lesion_fraction: float = 0.5
+    offset: bool = True  # random lesion-centre offset up to half a patch
+    offset_axes: list[int] = field(default_factory=lambda: [1, 2])  # array axes the offset applies to
+    augment_repeats: bool = True  # augment lesion centres that had to be repeated
+
+
+@dataclass
+class AugmentConfig:
+    elastic: dict[str, float] | None = None  # {"alpha": 2.5, "sigma": 0.12} (fractions of the patch size)
+    sagittal_flip: bool = False
+    rot90: bool = False  # 90/180/270° in-plane rotations
+    apply_to: str = "repeats"  # which lesion patches are augmented: "repeats" or "lesion"
+
+
+@dataclass
+class InferenceConfig:
+    step: list[int] = field(default_factory=lambda: [1, 16, 16])
+    batch_size: int = 64
+    mc_passes: int = 1
+    mc_dropout: float = 0.0
+    tta_flip: bool = False
+
+
+@dataclass
+class PostprocessConfig:
+    thresholds: list[float] = field(default_factory=lambda: [round(0.1 * i, 1) for i in range(1, 10)])
+    min_sizes: list[int] = field(default_factory=lambda: [10, 50, 100, 200, 300, 500, 1000])
+
+
+@dataclass
+class Recipe:
+    name: str
+    description: str = ""
+    modalities: list[str] = field(default_factory=list)  # [] = every modality the dataset has
+    target: str = "core"
+    output_label: int | None = None  # canonical label of predicted lesion voxels (binary targets)
+    symmetric: bool = True
+    reference: str = "CT"  # modality driving the symmetric registration
+    skull_strip: list[str] = field(default_factory=list)  # modalities multiplied by the brain mask
+    normalization: str = "dataset"  # "dataset" (training statistics) or "case"
+    network: dict[str, Any] = field(default_factory=dict)  # {"name": ..., "kwargs": {...}}
+    loss: dict[str, Any] = field(default_factory=lambda: {"name": "focal", "kwargs": {}})
+    optimizer: dict[str, Any] = field(default_factory=lambda: {"name": "adadelta", "kwargs": {}})
+    batch_size: int = 64
+    epochs: int = 100
+    patience: int = 10
+    early_stopping: str = "l1+error"  # or "loss"
+    validation_fraction: float = 0.2  # of the training patients, for early stopping
+    folds: int = 5
+    seed: int = 0
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    augmentation: AugmentConfig = field(default_factory=AugmentConfig)
+    inference: InferenceConfig = field(default_factory=InferenceConfig)
+    postprocess: PostprocessConfig = field(default_factory=PostprocessConfig)
+
+    def __post_init__(self) -> None:
+        for name, cls in (("sampling", SamplingConfig), ("augmentation", AugmentConfig), ("inference", InferenceConfig),
+                          ("postprocess", PostprocessConfig)):
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                try:
+                    setattr(self, name, cls(**value))
+                except TypeError as exc:
+                    raise ConfigError(f"recipe {self.name}: {name}: {exc}") from None
+        if self.target not in TARGETS:
+            raise ConfigError(f"recipe {self.name}: target must be one of {', '.join(TARGETS)}, got {self.target!r}")
+        if len(self.sampling.patch_size) != 3 or len(self.inference.step) != 3:
+            raise ConfigError(f"recipe {self.name}: patch_size and inference.step need 3 entries (Z, Y, X)")
+        if not self.network.get("name"):
+            raise ConfigError(f"recipe {self.name}: network.name is required")
+
+    @property
+    def dims(self) -> int:
+        return 2 if self.sampling.patch_size[0] == 1 else 3
+
+    @property
+    def num_classes(self) -> int:
+        return 3 if self.target == "three-class" else 2
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+def shipped_recipes() -> list[str]:
+    return sorted(p.name[:-5] for p in resources.files("strokeseg.recipes").iterdir() if p.name.endswith(".yaml"))
+
+
+def _set_path(d: dict[str, Any], dotted: str, value: Any) -> None:
+    keys = dotted.split(".")
+    cur = d
+    for k in keys[:-1]:
+        if not isinstance(cur.get(k), dict):
+            cur[k] = {}
+        cur = cur[k]
+    cur[keys[-1]] = value
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override {text!r} is not of the form key=value")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def load_recipe(name_or_path: str | Path, overrides: list[str] | dict[str, Any] | None = None) -> Recipe:
+    """A shipped recipe by name, or a YAML file, with ``key.sub=value`` overrides applied."""
+    text: str
+    p = Path(str(name_or_path))
+    if p.suffix.lower() in (".yaml", ".yml") or p.exists():
+        if not p.exists():
+            raise ConfigError(f"recipe file not found: {p}")
+        text = p.read_text(encoding="utf-8")
+    else:
+        name = str(name_or_path)
+        if name not in shipped_recipes():
+            raise ConfigError(f"unknown recipe {name!r}; shipped: {', '.join(shipped_recipes())}")
+        text = resources.files("strokeseg.recipes").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+    try:
+        d = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"recipe {name_or_path}: invalid YAML ({exc})") from None
+    if not isinstance(d, dict):
+        raise ConfigError(f"recipe {name_or_path}: expected a mapping")
+    base = d.pop("extends", None)
+    if base:
+        parent = load_recipe(base).to_dict()
+        d = _merge(parent, d)
+    d = copy.deepcopy(d)
+    items = overrides.items() if isinstance(overrides, dict) else (parse_override(o) for o in (overrides or []))
+    for k, v in items:
+        _set_path(d, k, v)
+    known = {f.name for f in fields(Recipe)}
+    unknown = set(d) - known
+    if unknown:
+        raise ConfigError(f"recipe {name_or_path}: unknown field(s) {', '.join(sorted(unknown))}")
+    try:
+        return Recipe(**d)
+    except TypeError as exc:
+        raise ConfigError(f"recipe {name_or_path}: {exc}") from None
+
+
+def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in child.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out

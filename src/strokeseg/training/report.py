@@ -1,0 +1,31 @@
+"""The cross-validation table in the papers' form: T, S_min, DSC, PPV, sensitivity, HD (± sd), R²."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from strokeseg.evaluation.runner import EvaluationResult
+
+
+def cv_report_markdown(bundle: Any, result: EvaluationResult) -> str:
+    lines = [f"# {bundle.recipe.name}: cross-validation", "",
+             f"{len(bundle.folds)} folds grouped by patient; T and S_min chosen per fold on the other folds' cases (nested).",
+             f"Bundle T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels (chosen on all out-of-fold predictions).", ""]
+    nested = bundle.meta.get("nested", [])
+    if nested:
+        lines.append("| fold | T | S_min | best epoch |")
+        lines.append("|---|---|---|---|")
+        for n, f in zip(nested, bundle.folds):
+            lines.append(f"| {n['fold'] + 1} | {n['threshold']:g} | {n['min_size']} | {f['best_epoch']} of {f['epochs_run']} |")
+        lines.append("")
+    lines.append("| region | group | n | DSC | PPV | Sensitivity | HD (mm) | ΔV (ml) | R² | failures |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
+    for s in result.summaries:
+        m = s.metrics
+        r2 = f"{s.r2_volume:.2f}" if math.isfinite(s.r2_volume) else "n/a"
+        lines.append(f"| {s.region} | {s.group} | {s.n_cases} | {m['dice'].fmt(2)} | {m['precision'].fmt(2)} | "
+                     f"{m['sensitivity'].fmt(2)} | {m['hd'].fmt(1)} | {m['abs_vol_diff_ml'].fmt(1)} | {r2} | {s.n_failures} |")
+    lines.append("")
+    lines.append("Mean ± sd over cases; HD is the maximum (ISLES'15) Hausdorff distance in mm.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,28 @@
+"""Loading a dataset for a recipe (cases prepared once, with a progress bar)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from strokeseg.errors import InputError
+from strokeseg.io.case import load_case
+from strokeseg.io.layouts import open_dataset
+from strokeseg.preprocessing.prepare import PreparedCase, prepare_case, recipe_modalities
+from strokeseg.training.recipe import Recipe
+from strokeseg.util.progress import progress
+
+
+def prepare_dataset(data: Path, recipe: Recipe, layout: str | None = None, label_map: Mapping[int, int] | None = None,
+                    nonfinite: str = "error", use_cache: bool = True, require_label: bool = True,
+                    modalities: list[str] | None = None) -> list[PreparedCase]:
+    ds = open_dataset(data, layout, label_map)
+    refs = [r for r in ds.cases if r.label is not None] if require_label else list(ds.cases)
+    if not refs:
+        raise InputError("no case of this dataset has a ground-truth label to train on", data)
+    mods = modalities or recipe_modalities(recipe, sorted(set.intersection(*(set(r.images) for r in refs))))
+    out = []
+    for ref in progress(refs, desc="preparing cases", unit="case"):
+        case = load_case(ref, modalities=mods, nonfinite=nonfinite)
+        out.append(prepare_case(case, recipe, mods, use_cache=use_cache))
+    return out

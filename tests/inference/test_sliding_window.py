@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+import torch
+
+from strokeseg.inference.sliding_window import entropy, sliding_window_predict, window_starts
+from strokeseg.models import build_network
+
+
+def test_window_starts_match_monai_scan():
+    assert window_starts(256, 64, 16) == list(range(0, 193, 16))
+    assert window_starts(70, 64, 16) == [0, 6]
+    assert window_starts(10, 64, 16) == [0]
+
+
+def _monai(x, net, roi, step):
+    from monai.inferers import sliding_window_inference
+
+    overlap = [1 - s / r for s, r in zip(step, roi)]
+    inp = torch.from_numpy(x)[None]
+
+    def predictor(t):
+        if roi[0] == 1:
+            return torch.softmax(net(t[:, :, 0]), 1).unsqueeze(2)
+        return torch.softmax(net(t), 1)
+
+    with torch.no_grad():
+        return sliding_window_inference(inp, roi, 7, predictor, overlap=overlap, mode="constant")[0].numpy()
+
+
+@pytest.mark.parametrize(("roi", "step", "shape"), [((1, 16, 16), (1, 4, 4), (3, 40, 37)), ((8, 16, 16), (4, 8, 8), (13, 30, 33)),
+                                                  ((8, 16, 16), (4, 8, 8), (5, 20, 20))])
+def test_equals_monai_sliding_window_inference(roi, step, shape):
+    torch.manual_seed(0)
+    dims = 2 if roi[0] == 1 else 3
+    net = build_network("asym-resunet", in_channels=3, num_classes=2, dims=dims, base_filters=4, depth=2, dropout=0.0)
+    net.eval()
+    x = np.random.default_rng(0).normal(size=(3, *shape)).astype(np.float32)
+    ours = sliding_window_predict(x, [net], roi, step, batch_size=5).probs
+    theirs = _monai(x, net, roi, step)
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_constant_model_stitches_to_a_constant():
+    class Const(torch.nn.Module):
+        def forward(self, t):
+            out = torch.zeros(t.shape[0], 2, *t.shape[2:])
+            out[:, 1] = 2.0
+            return out
+
+    x = np.zeros((1, 4, 50, 45), np.float32)
+    res = sliding_window_predict(x, [Const()], (1, 16, 16), (1, 5, 7), batch_size=11)
+    np.testing.assert_allclose(res.probs[1], torch.softmax(torch.tensor([0.0, 2.0]), 0)[1].item(), atol=1e-6)
+    assert np.all(res.variance < 1e-12)
+
+
+def test_mc_dropout_and_ensembles_give_variance():
+    torch.manual_seed(0)
+    nets = [build_network("asym-resunet", in_channels=2, num_classes=2, dims=2, base_filters=4, depth=3, dropout=0.5, mc_levels=2) for _ in range(2)]
+    x = np.random.default_rng(1).normal(size=(2, 2, 24, 24)).astype(np.float32)
+    det = sliding_window_predict(x, nets[:1], (1, 16, 16), (1, 8, 8), mc_passes=1)
+    assert np.all(det.variance < 1e-10) and det.samples == 1
+    mc = sliding_window_predict(x, nets, (1, 16, 16), (1, 8, 8), mc_passes=3, mc_dropout=0.1, tta_flip=True)
+    assert mc.samples == 12 and mc.variance.max() > 0
+    np.testing.assert_allclose(mc.probs.sum(0), 1.0, atol=1e-5)
+    ent = entropy(mc.probs)
+    assert ent.shape == (2, 24, 24) and 0 <= ent.min() and ent.max() <= 1
