@@ -26,7 +26,7 @@ DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "osip
 
 
 def load(path: Path):
-    rows = list(csv.DictReader(path.open()))
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
     ct = np.array([np.array(r["C_tis"].split(), float) for r in rows], dtype=np.float32)
     ca = np.array(rows[0]["C_aif"].split(), float)
     return rows, ct, ca, float(rows[0]["tr"])

@@ -47,7 +47,7 @@ def make_isles2018(root: Path, n_cases: int = 3, with_series: bool = True, patie
                 write_nifti(d / f"{name}.nii", image(seed=i + ident), GEOM)
     if patients:
         rows = ["case_id,patient_id,nihss,group"] + [f"case_{i},patient{(i + 1) // 2},{10 + i},LVO" for i in range(1, n_cases + 1)]
-        (root / "patients.csv").write_text("\n".join(rows) + "\n")
+        (root / "patients.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     return root
 
 
@@ -108,7 +108,7 @@ def make_isles2024(root: Path, n_cases: int = 2) -> Path:
         write_nifti(fu / f"{sub}_ses-02_space-ncct_lesion-msk.nii.gz", (label_volume(seed=i) == 2).astype(np.uint8), GEOM)
         ph = root / "phenotype" / sub / "ses-01"
         ph.mkdir(parents=True)
-        (ph / f"{sub}_ses-01_demographic_baseline.csv").write_text(f"Age,Sex,NIHSS at admission\n70,F,{5 + i}\n")
+        (ph / f"{sub}_ses-01_demographic_baseline.csv").write_text(f"Age,Sex,NIHSS at admission\n70,F,{5 + i}\n", encoding="utf-8")
     return root
 
 
@@ -124,7 +124,7 @@ def make_manifest(root: Path, n_cases: int = 3, kind: str = "csv") -> Path:
     if kind == "csv":
         lines = ["case_id,patient_id,image:CT,image:CBF,label,nihss,group"]
         lines += [f"{c},{p},{f}_ct.nii.gz,{f}_cbf.nii.gz,{f}_label.nii.gz,{n},{g}" for c, p, f, n, g in rows]
-        (root / "manifest.csv").write_text("\n".join(lines) + "\n")
+        (root / "manifest.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     else:
         import yaml
 
@@ -136,5 +136,5 @@ def make_manifest(root: Path, n_cases: int = 3, kind: str = "csv") -> Path:
                 for c, p, f, n, g in rows
             ],
         }
-        (root / "manifest.yaml").write_text(yaml.safe_dump(doc))
+        (root / "manifest.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
     return root

@@ -104,7 +104,7 @@ def test_empty_folder(tmp_path, cli):
 
 def test_unknown_layout(tmp_path, cli):
     (tmp_path / "d").mkdir()
-    (tmp_path / "d" / "notes.txt").write_text("hello")
+    (tmp_path / "d" / "notes.txt").write_text("hello", encoding="utf-8")
     code, _, err = cli("info", tmp_path / "d")
     assert code == 2 and "unknown layout" in _one_error_line(err)
     code, _, err = cli("info", tmp_path / "d", "--layout", "isles1999")

@@ -16,19 +16,19 @@ def test_evaluate_round_trip(tmp_path, cli):
     write_nifti(preds / "extra.nii.gz", label_volume(), GEOM)                   # no partner
     code, out, _ = cli("evaluate", "--pred", preds, "--truth", tmp_path / "truth", "--out", tmp_path / "ev")
     assert code == 0
-    rows = list(csv.DictReader((tmp_path / "ev" / "per_case.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "ev" / "per_case.csv").open(encoding="utf-8")))
     assert {r["case_id"] for r in rows} == {"c01", "c02"}
     by = {(r["case_id"], r["region"]): r for r in rows}
     assert float(by[("c01", "core")]["dice"]) == 1.0 and float(by[("c01", "core")]["hd"]) == 0.0
     assert by[("c02", "core")]["failure"] == "True" and by[("c02", "core")]["hd"] == ""
-    summary = json.loads((tmp_path / "ev" / "summary.json").read_text())
+    summary = json.loads((tmp_path / "ev" / "summary.json").read_text(encoding="utf-8"))
     core_all = next(s for s in summary["summary"] if s["region"] == "core" and s["group"] == "all")
     assert core_all["n_cases"] == 2 and core_all["n_failures"] == 1
     assert core_all["metrics"]["dice"]["mean"] == 0.5
     assert summary["truth_without_prediction"] == ["c03"]
     assert summary["unmatched_predictions"] == ["extra.nii.gz"]
     assert "truth cases without a prediction (1): c03" in out
-    md = (tmp_path / "ev" / "summary.md").read_text()
+    md = (tmp_path / "ev" / "summary.md").read_text(encoding="utf-8")
     assert "| core | all | 2 | 1 |" in md
 
 
@@ -41,5 +41,5 @@ def test_evaluate_against_plain_label_folder_with_pred_map(tmp_path, cli):
     code, _out, _ = cli("evaluate", "--pred", tmp_path / "pred", "--truth", tmp_path / "truth",
                        "--pred-label-map", "1:2", "--out", tmp_path / "ev")
     assert code == 0
-    rows = list(csv.DictReader((tmp_path / "ev" / "per_case.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "ev" / "per_case.csv").open(encoding="utf-8")))
     assert [r["region"] for r in rows] == ["core"] and float(rows[0]["dice"]) == 1.0

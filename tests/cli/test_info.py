@@ -17,7 +17,7 @@ def test_info_dataset_volumes_and_json(tmp_path, cli):
     make_isles2018(tmp_path / "d", n_cases=2)
     code, out, _ = cli("info", tmp_path / "d", "--json", tmp_path / "info.json")
     assert code == 0
-    d = json.loads((tmp_path / "info.json").read_text())
+    d = json.loads((tmp_path / "info.json").read_text(encoding="utf-8"))
     assert d["layout"] == "isles2018" and d["n_cases"] == 2 and d["n_patients"] == 1
     case = d["cases"][0]
     assert case["series_info"]["CTP"]["frames"] == 12

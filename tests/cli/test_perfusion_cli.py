@@ -19,7 +19,7 @@ def phantom_dir(tmp_path_factory):
 
 def test_phantom_command_writes_isles2018(phantom_dir):
     assert (phantom_dir / "patients.csv").exists() and (phantom_dir / "case_1" / "strokeseg_truth" / "CBF.nii.gz").exists()
-    meta = json.loads((phantom_dir / "case_1" / "strokeseg_truth" / "phantom.json").read_text())
+    meta = json.loads((phantom_dir / "case_1" / "strokeseg_truth" / "phantom.json").read_text(encoding="utf-8"))
     assert meta["frames"] == 40 and meta["seed"] > 0
 
 
@@ -29,7 +29,7 @@ def test_perfusion_on_a_series_file_keeps_geometry(phantom_dir, tmp_path, cli):
     assert code == 0 and "AIF from" in out
     cbf, geom = read_nifti(tmp_path / "maps" / "CBF.nii.gz")
     assert geom.same_grid(read_series(series_file).geometry, atol=1e-4)
-    info = json.loads((tmp_path / "maps" / "perfusion.json").read_text())
+    info = json.loads((tmp_path / "maps" / "perfusion.json").read_text(encoding="utf-8"))
     assert info["modality"] == "ct" and info["method"] == "osvd" and len(info["aif"]["curve"]) == 40
     assert cbf.max() > 0
 
@@ -42,9 +42,9 @@ def test_perfusion_on_a_dataset_and_threshold_round_trip(phantom_dir, tmp_path, 
     assert "DEFUSE-3" in out and "thresholds: Tmax > 6 s" in out and "Threshold method vs ground truth" in out
     label, _ = read_nifti(tmp_path / "thr" / "case_1" / "case_1_label.nii.gz")
     assert set(np.unique(label)) <= {0, 1, 2}
-    ro = json.loads((tmp_path / "thr" / "case_1" / "case_1_readout.json").read_text())
+    ro = json.loads((tmp_path / "thr" / "case_1" / "case_1_readout.json").read_text(encoding="utf-8"))
     assert {"core_ml", "hypoperfused_ml", "penumbra_ml", "mismatch_ratio", "tmax10_ml", "hir", "defuse3", "extend", "thresholds"} <= set(ro)
-    assert (tmp_path / "thr" / "readout.csv").read_text().startswith("case_id,core_ml")
+    assert (tmp_path / "thr" / "readout.csv").read_text(encoding="utf-8").startswith("case_id,core_ml")
     assert (tmp_path / "thr" / "evaluation" / "per_case.csv").exists()
 
 
@@ -92,7 +92,7 @@ def test_nan_frames(tmp_path, cli):
 def test_mismatched_3d_4d_grids(tmp_path, cli):
     f = _series(tmp_path)
     write_nifti(f.parent / "ct.nii.gz", np.zeros((2, 20, 20), np.float32), Geometry((2, 20, 20), (3.0, 3.0, 5.0)))
-    (f.parent / "manifest.csv").write_text("case_id,image:CT,series:CTP\nc1,ct.nii.gz,s.nii.gz\n")
+    (f.parent / "manifest.csv").write_text("case_id,image:CT,series:CTP\nc1,ct.nii.gz,s.nii.gz\n", encoding="utf-8")
     code, _, err = cli("perfusion", f.parent / "manifest.csv", "--out", tmp_path / "o")
     assert code == 2 and "does not match the case grid" in _one_line(err)
 
@@ -101,6 +101,6 @@ def test_adc_of_unknown_units(tmp_path, cli):
     g = Geometry((2, 20, 20), (2.0, 2.0, 2.0))
     (tmp_path / "in").mkdir()
     write_nifti(tmp_path / "in" / "adc.nii.gz", np.full(g.shape, 55.0, np.float32), g)
-    (tmp_path / "in" / "manifest.csv").write_text("case_id,image:ADC\nc1,adc.nii.gz\n")
+    (tmp_path / "in" / "manifest.csv").write_text("case_id,image:ADC\nc1,adc.nii.gz\n", encoding="utf-8")
     code, _, err = cli("threshold", tmp_path / "in" / "manifest.csv", "--out", tmp_path / "o")
     assert code == 2 and "ADC of unknown units" in _one_line(err) and not (tmp_path / "o").exists()

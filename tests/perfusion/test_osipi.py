@@ -11,7 +11,7 @@ from strokeseg.perfusion.deconvolution import deconvolve
 
 @pytest.fixture
 def osipi(osipi_csv):
-    rows = list(csv.DictReader(osipi_csv.open()))
+    rows = list(csv.DictReader(osipi_csv.open(encoding="utf-8")))
     ct = np.array([np.array(r["C_tis"].split(), float) for r in rows], np.float32)
     ca = np.array(rows[0]["C_aif"].split(), float)
     return ct, ca, float(rows[0]["tr"]), np.array([float(r["cbf"]) for r in rows]), np.array([float(r["cbv"]) for r in rows])

@@ -24,5 +24,5 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.model) / "cv" / "cv_report.md"
     if not path.exists():
         raise InputError("no cross-validation report (cv/cv_report.md) in this folder", args.model)
-    print(path.read_text())
+    print(path.read_text(encoding="utf-8"))
     return 0

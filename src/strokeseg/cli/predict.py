@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             info = {"case_id": case.case_id, **vols, "threshold": thr, "min_size": smin, "models": len(models),
                     "mc_passes": mc, "tta": bool(args.tta or inf.tta_flip), "seconds": time.perf_counter() - t0,
                     "recipe": bundle.recipe.name, "target": bundle.target, **({"warning": prep.info["warning"]} if "warning" in prep.info else {})}
-            (folder / f"{case.case_id}_volumes.json").write_text(json.dumps(info, indent=2))
+            (folder / f"{case.case_id}_volumes.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
             summary.append(info)
     for s in summary:
         print(f"{s['case_id']}: core {s['core_ml']:.1f} ml, penumbra {s['penumbra_ml']:.1f} ml, hypoperfused "

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
             cr = threshold_case(case, tcfg, pcfg)
             folder = stage / case.case_id
             write_nifti(folder / f"{case.case_id}_label.nii.gz", cr.result.labels, case.geometry, dtype=np.uint8)
-            (folder / f"{case.case_id}_readout.json").write_text(json.dumps(cr.to_dict(tcfg), indent=2, default=str))
+            (folder / f"{case.case_id}_readout.json").write_text(json.dumps(cr.to_dict(tcfg), indent=2, default=str), encoding="utf-8")
             rows.append(cr)
         buf = io.StringIO()
         fields = ["case_id", "core_ml", "hypoperfused_ml", "penumbra_ml", "mismatch_ratio", "tmax10_ml", "hir", "defuse3", "extend", "reference_cbf", "maps"]
@@ -83,8 +83,8 @@ def run(args: argparse.Namespace) -> int:
         w.writeheader()
         for cr in rows:
             w.writerow(cr.to_dict(tcfg))
-        (stage / "readout.csv").write_text(buf.getvalue())
-        (stage / "thresholds.json").write_text(json.dumps(tcfg.to_dict(), indent=2))
+        (stage / "readout.csv").write_text(buf.getvalue(), encoding="utf-8")
+        (stage / "thresholds.json").write_text(json.dumps(tcfg.to_dict(), indent=2), encoding="utf-8")
     print(format_readout_table([(cr.case_id, cr.readout) for cr in rows], tcfg))
     for cr in rows:
         for n in cr.notes + cr.result.warnings:

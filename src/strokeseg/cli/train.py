@@ -62,6 +62,6 @@ def run(args: argparse.Namespace) -> int:
     cases = prepare_dataset(Path(args.data), recipe, args.layout, args.label_map, args.nonfinite, not args.no_cache)
     print(f"{len(cases)} labelled cases of {len({c.patient_id for c in cases})} patients; channels: {', '.join(cases[0].channels)}")
     bundle, _ = cross_validate(cases, recipe, Path(args.out), device, resume=args.resume)
-    print((Path(args.out) / "cv" / "cv_report.md").read_text())
+    print((Path(args.out) / "cv" / "cv_report.md").read_text(encoding="utf-8"))
     print(f"model bundle written to {args.out} (T = {bundle.threshold:g}, S_min = {bundle.min_size})")
     return 0

@@ -58,6 +58,6 @@ def write_perfusion(folder: Path, result: PerfusionResult, source: str, extra: d
     info = {"source": source, **result.info, "warnings": result.warnings,
             "units": {"CBF": "ml/100 g/min", "CBV": "ml/100 g", "MTT": "s", "Tmax": "s", "TTP": "s from the first frame"},
             "aif_times_s": [float(t) for t in result.frame_times], **(extra or {})}
-    (folder / "perfusion.json").write_text(json.dumps(info, indent=2))
+    (folder / "perfusion.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
     paths.append(folder / "perfusion.json")
     return paths

@@ -107,7 +107,7 @@ def write_case(root: Path, layout: str, case: PhantomCase, index: int, maps: dic
     else:
         raise ValueError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUT_CHOICES)}")
     _write_truth(folder / "strokeseg_truth", case)
-    (folder / "strokeseg_truth" / "phantom.json").write_text(_json({**case.meta, "clinical": clinical}))
+    (folder / "strokeseg_truth" / "phantom.json").write_text(_json({**case.meta, "clinical": clinical}), encoding="utf-8")
     row = {"case_id": folder.name, "patient_id": case.meta["patient_id"], **clinical}
     if layout == "manifest":
         mods = [*case.images, "CBF", "CBV", "MTT", "Tmax", "TTP"]
@@ -151,15 +151,15 @@ def write_cohort(
     w = csv.DictWriter(table, fieldnames=keys, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
-    (out / "patients.csv").write_text(table.getvalue())
+    (out / "patients.csv").write_text(table.getvalue(), encoding="utf-8")
     if layout == "manifest":
         cols = sorted({k for r in rows for k in r}, key=lambda k: (k not in keys, k))
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
-        (out / "manifest.csv").write_text(buf.getvalue())
-    (out / "phantom_cohort.json").write_text(_json({"layout": layout, "seed": seed, "cases": n_cases, "config": vars(cfg), "rows": rows}))
+        (out / "manifest.csv").write_text(buf.getvalue(), encoding="utf-8")
+    (out / "phantom_cohort.json").write_text(_json({"layout": layout, "seed": seed, "cases": n_cases, "config": vars(cfg), "rows": rows}), encoding="utf-8")
     return rows
 
 
@@ -179,8 +179,6 @@ def write_grid(out: Path, grid: GridPhantom) -> None:
     w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
     w.writeheader()
     w.writerows(grid.tiles)
-    (out / "tiles.csv").write_text(buf.getvalue())
-    (out / "manifest.csv").write_text(
-        "case_id,series:CTP,mask\ngrid,grid/series.nii.gz,grid/brain_mask.nii.gz\n"
-    )
-    (out / "grid.json").write_text(_json(grid.meta))
+    (out / "tiles.csv").write_text(buf.getvalue(), encoding="utf-8")
+    (out / "manifest.csv").write_text("case_id,series:CTP,mask\ngrid,grid/series.nii.gz,grid/brain_mask.nii.gz\n", encoding="utf-8")
+    (out / "grid.json").write_text(_json(grid.meta), encoding="utf-8")

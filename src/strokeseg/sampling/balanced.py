@@ -57,6 +57,8 @@ def sample_centers(
             half = int(patch_size[ax]) // 2
             if half > 1:  # |offset| ≤ half − 1 keeps the sampled voxel inside the patch
                 c_les[:, ax] += rng.integers(-(half - 1), half, size=c_les.shape[0])
+    if c_les.shape[0]:
+        c_les = np.clip(c_les, 0, np.asarray(brain.shape) - 1)  # an offset centre stays inside the volume
     centers = np.concatenate([c_les, hea[hi]]).astype(np.int64)
     is_les = np.concatenate([np.ones(len(li), bool), np.zeros(len(hi), bool)])
     repeat = np.concatenate([rep, np.zeros(len(hi), bool)])

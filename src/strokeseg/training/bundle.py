@@ -57,10 +57,10 @@ class ModelBundle:
         f = path / "bundle.json"
         if not f.exists():
             raise InputError("not a strokeseg model bundle (bundle.json missing)", path)
-        d = json.loads(f.read_text())
+        d = json.loads(f.read_text(encoding="utf-8"))
         if d.get("format") != FORMAT:
             raise InputError(f"bundle format {d.get('format')} is not supported (expected {FORMAT})", f)
-        recipe = Recipe(**yaml.safe_load((path / "recipe.yaml").read_text()))
+        recipe = Recipe(**yaml.safe_load((path / "recipe.yaml").read_text(encoding="utf-8")))
         return cls(path, recipe, d["channels"], d["modalities"], d["target"], d["output_label"], d["num_classes"],
                    d["threshold"], d["min_size"], d["folds"], d.get("meta", {}))
 

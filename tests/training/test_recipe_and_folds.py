@@ -1,0 +1,50 @@
+import functools
+import operator
+
+import pytest
+
+from strokeseg.errors import ConfigError
+from strokeseg.training.folds import grouped_folds, validation_split
+from strokeseg.training.recipe import load_recipe, shipped_recipes
+
+
+def test_shipped_recipes_load_with_paper_values():
+    assert {"clerigues-ct-2d", "clerigues-ct-2d-fast", "clerigues-mri-3d", "clerigues-mri-3d-fast"} <= set(shipped_recipes())
+    ct = load_recipe("clerigues-ct-2d")
+    assert ct.sampling.patch_size == [1, 64, 64] and ct.batch_size == 64 and ct.patience == 10
+    assert ct.loss["name"] == "gdl+ce" and ct.optimizer["name"] == "adadelta" and ct.target == "core"
+    assert ct.inference.mc_passes == 3 and ct.inference.mc_dropout == 0.1 and ct.network["kwargs"]["base_filters"] == 8
+    mri = load_recipe("clerigues-mri-3d")
+    assert mri.sampling.patch_size == [16, 24, 24] and mri.batch_size == 16 and mri.patience == 8
+    assert mri.loss == {"name": "focal", "kwargs": {"gamma": 2.0, "alpha": [0.25, 0.75]}} and mri.inference.step == [1, 4, 4]
+    assert mri.dims == 3 and ct.dims == 2
+
+
+def test_fast_variant_extends_and_overrides():
+    r = load_recipe("clerigues-ct-2d-fast", ["epochs=2", "sampling.patches_per_case=7", "optimizer.name=adam"])
+    assert r.epochs == 2 and r.sampling.patches_per_case == 7 and r.optimizer["name"] == "adam"
+    assert r.loss["name"] == "gdl+ce"  # inherited
+
+
+def test_recipe_errors(tmp_path):
+    with pytest.raises(ConfigError, match="unknown recipe"):
+        load_recipe("nope")
+    with pytest.raises(ConfigError, match="unknown field"):
+        load_recipe("clerigues-ct-2d", ["colour=blue"])
+    f = tmp_path / "r.yaml"
+    f.write_text("name: x\ntarget: spleen\nnetwork: {name: asym-resunet}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="target must be one of"):
+        load_recipe(f)
+
+
+def test_folds_never_split_a_patient():
+    cases = [f"c{i}" for i in range(11)]
+    patients = ["a", "a", "b", "c", "c", "c", "d", "e", "f", "g", "g"]
+    folds = grouped_folds(cases, patients, 3, seed=1)
+    assert sorted(functools.reduce(operator.iadd, folds, [])) == sorted(cases)
+    owner = {c: p for c, p in zip(cases, patients)}
+    for p in set(patients):
+        assert sum(any(owner[c] == p for c in f) for f in folds) == 1
+    assert max(map(len, folds)) - min(map(len, folds)) <= 2
+    tr, va = validation_split(cases, patients, 0.2, seed=0)
+    assert set(tr).isdisjoint(va) and va and {owner[c] for c in tr}.isdisjoint({owner[c] for c in va})

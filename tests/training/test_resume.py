@@ -1,0 +1,52 @@
+"""A run killed mid-epoch and resumed ends with exactly the weights of an uninterrupted run (CPU)."""
+
+import pytest
+import torch
+
+from strokeseg.models import build_network
+from strokeseg.preprocessing.normalization import Normalizer
+from strokeseg.training.data import PatchData
+from strokeseg.training.trainer import fit
+from tests.training.conftest import synthetic_case
+
+
+def _setup(recipe):
+    cases = [synthetic_case(i) for i in range(3)]
+    norm = Normalizer(cases[0].channels).fit((c.x, c.brain) for c in cases)
+    train = PatchData(cases[:2], recipe, norm, seed=3)
+    val = PatchData(cases[2:], recipe, norm, seed=4, augment=False)
+    torch.manual_seed(0)
+    model = build_network("asym-resunet", in_channels=2, num_classes=2, **recipe.network["kwargs"])
+    return model, train, val
+
+
+def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, tiny_recipe):
+    model_a, train, val = _setup(tiny_recipe)
+    res_a = fit(model_a, tiny_recipe, train, val, torch.device("cpu"), tmp_path / "a", seed=5)
+    model_b, train, val = _setup(tiny_recipe)
+    per_epoch = (len(train) + tiny_recipe.batch_size - 1) // tiny_recipe.batch_size
+    with pytest.raises(KeyboardInterrupt):
+        fit(model_b, tiny_recipe, train, val, torch.device("cpu"), tmp_path / "b", seed=5, stop_after_batches=per_epoch + 2)
+    model_c, train, val = _setup(tiny_recipe)
+    res_c = fit(model_c, tiny_recipe, train, val, torch.device("cpu"), tmp_path / "b", resume=True, seed=5)
+    for k, v in model_a.state_dict().items():
+        assert torch.equal(v, model_c.state_dict()[k]), k
+    assert res_a.best_epoch == res_c.best_epoch and len(res_c.rows) == tiny_recipe.epochs
+    for k, v in res_a.best_state.items():
+        assert torch.equal(v, res_c.best_state[k]), k
+    log = (tmp_path / "b" / "log.csv").read_text(encoding="utf-8").splitlines()
+    assert log[0].startswith("epoch,train_loss,val_loss,val_l1,val_error,val_metric") and len(log) == 4
+    assert (tmp_path / "a" / "loss_curve.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_early_stopping_keeps_the_best_weights(tmp_path, tiny_recipe):
+    from dataclasses import replace
+
+    recipe = replace(tiny_recipe, epochs=6, patience=1)
+    model, train, val = _setup(recipe)
+    res = fit(model, recipe, train, val, torch.device("cpu"), tmp_path, seed=1)
+    metrics = [r["val_metric"] for r in res.rows]
+    assert res.best_epoch == 1 + metrics.index(min(metrics))
+    assert len(res.rows) <= recipe.epochs
+    if res.stopped_early:
+        assert len(res.rows) == res.best_epoch + recipe.patience
