@@ -7,7 +7,7 @@ clerigues-ct-2d-fast) is trained with 5-fold cross-validation grouped by patient
 out-of-fold core predictions (nested T/S_min) are compared with the clinical threshold method
 (rCBF < 30 % inside Tmax > 6 s) applied to the same maps, both scored on the same cases.
 
-    .venv/bin/python benchmarks/bench_ct2d_cohort.py [--recipe clerigues-ct-2d-fast] [--cases 20] [--folds 5]
+    .venv/bin/python benchmarks/bench_ct2d_cohort.py [--recipe clerigues-ct-2d-fast] [--cases 20] [--folds 5] [--set KEY=VALUE]
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="recipe overrides, e.g. patience=10")
     args = ap.parse_args()
     data = OUT / f"ct_cohort_{args.cases}"
     if not (data / "patients.csv").exists():
@@ -57,11 +58,12 @@ def main() -> None:
         print(f"cohort written to {data} in {time.perf_counter() - t0:.0f} s")
     ds = open_dataset(data)
     print(f"{len(ds)} cases, {len(ds.patients)} patients")
-    recipe = load_recipe(args.recipe, {"folds": args.folds})
+    recipe = load_recipe(args.recipe, [f"folds={args.folds}", *args.set])
+    tag = "" if not args.set else "_" + "_".join(x.replace("=", "-").replace(".", "-") for x in args.set)
     device = select_device(args.device)
     t0 = time.perf_counter()
     cases = prepare_dataset(data, recipe)
-    _, cv = cross_validate(cases, recipe, OUT / f"model_{args.recipe}_{args.cases}", device)
+    _, cv = cross_validate(cases, recipe, OUT / f"model_{args.recipe}_{args.cases}{tag}", device)
     t_dl = time.perf_counter() - t0
     # the threshold method on the same maps and cases
     t0 = time.perf_counter()

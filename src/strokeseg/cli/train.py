@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=positive_int, help="maximum epochs (default: the recipe's)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a recipe field, e.g. --set sampling.patches_per_case=1000 (repeatable)")
+    p.add_argument("--pretrained", metavar="PATH",
+                   help="torchvision ImageNet weight file (state dict) for the network's backbone, e.g. vgg16 / vgg11_bn / "
+                        "resnet50 weights saved with torch.save(model.state_dict()); without it backbones start random")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoints")
     p.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu or cuda")
     p.add_argument("--seed", type=int, help="random seed (default: the recipe's)")
@@ -43,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
+    from strokeseg.errors import ConfigError
     from strokeseg.io.atomic import ensure_outside_inputs
     from strokeseg.training.cv import cross_validate
     from strokeseg.training.device import select_device
@@ -54,10 +58,16 @@ def run(args: argparse.Namespace) -> int:
     for key, val in (("folds", args.folds), ("epochs", args.epochs), ("seed", args.seed)):
         if val is not None:
             overrides.append(f"{key}={val}")
+    if args.pretrained:
+        if not Path(args.pretrained).is_file():
+            raise ConfigError(f"{args.pretrained}: pretrained weight file not found")
+        overrides.append(f"pretrained={Path(args.pretrained).resolve()}")
     recipe = load_recipe(args.recipe, overrides)
     device = select_device(args.device)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     print(f"recipe {recipe.name}: {recipe.description}")
+    if recipe.pretrained is None and recipe.fine_tuning:
+        print("note: no --pretrained file: the backbone starts from random weights (the paper used ImageNet weights)")
     print(f"device {device}; target {recipe.target}; {recipe.folds} folds; up to {recipe.epochs} epochs (patience {recipe.patience})")
     cases = prepare_dataset(Path(args.data), recipe, args.layout, args.label_map, args.nonfinite, not args.no_cache)
     print(f"{len(cases)} labelled cases of {len({c.patient_id for c in cases})} patients; channels: {', '.join(cases[0].channels)}")

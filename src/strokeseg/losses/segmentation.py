@@ -56,3 +56,38 @@ class CrossEntropy(nn.Module):
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         w = self.weight if isinstance(self.weight, torch.Tensor) else None
         return F.cross_entropy(logits, target.long(), weight=w)
+
+
+class FocalTversky(nn.Module):
+    """Focal Tversky loss (Abraham & Khan 2019), per class, averaged over the classes.
+
+    TI_c = (Σ p_c g_c + ε) / (Σ p_c g_c + α Σ (1 − p_c) g_c + β Σ p_c (1 − g_c) + ε), sums over the
+    batch and all voxels; FTL = mean_c (1 − TI_c)^(1/γ). α weighs false negatives, β false
+    positives (α = 0.7, β = 0.3, γ = 4/3 by default). ``include_background`` adds class 0.
+    """
+
+    def __init__(self, alpha: float = 0.7, beta: float = 0.3, gamma: float = 4.0 / 3.0, include_background: bool = True,
+                 smooth: float = 1e-6) -> None:
+        super().__init__()
+        self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
+        self.include_background, self.smooth = include_background, float(smooth)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        p = torch.softmax(logits.float(), dim=1)
+        g = F.one_hot(target.long(), p.shape[1]).movedim(-1, 1).float()
+        dims = [0, *list(range(2, p.ndim))]
+        tp = (p * g).sum(dims)
+        fn = ((1 - p) * g).sum(dims)
+        fp = (p * (1 - g)).sum(dims)
+        ti = (tp + self.smooth) / (tp + self.alpha * fn + self.beta * fp + self.smooth)
+        if not self.include_background:
+            ti = ti[1:]
+        return ((1 - ti).clamp_min(0) ** (1.0 / self.gamma)).mean()
+
+
+def empirical_class_weights(frequencies: Sequence[float]) -> list[float]:
+    """Inverse-frequency class weights normalised so that Σ_c w_c f_c = 1 (mean voxel weight 1)."""
+    f = torch.as_tensor(list(frequencies), dtype=torch.float64).clamp_min(1e-6)
+    w = 1.0 / f
+    w = w / (w * f).sum()
+    return [float(v) for v in w]

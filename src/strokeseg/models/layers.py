@@ -53,3 +53,31 @@ def set_mc_dropout(model: nn.Module, active: bool, rate: float | None = None) ->
                 m.p = float(rate)
             n += 1
     return n
+
+
+class Initializer(nn.Module):
+    """Batch norm over the input channels, then a learned 1×1 convolution to the 3 channels a
+    pretrained ImageNet backbone expects (the PSPNet paper's "initializer layer")."""
+
+    def __init__(self, in_channels: int, out_channels: int = 3) -> None:
+        super().__init__()
+        self.norm = nn.BatchNorm2d(in_channels)
+        self.proj = nn.Conv2d(in_channels, out_channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(self.norm(x))
+
+
+class PretrainedBackbone:
+    """Mixin of networks with ImageNet backbones.
+
+    ``backbones()`` lists ``(attribute prefix, torchvision architecture)`` pairs a weight file
+    can be loaded into; ``backbone_stages()`` lists the backbone's parameter groups from the
+    input side up (gradual fine-tuning unfreezes the bottom half first, then everything).
+    """
+
+    def backbones(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def backbone_stages(self) -> list[list[nn.Parameter]]:
+        raise NotImplementedError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from torch import nn
@@ -32,5 +33,36 @@ def build_network(name: str, **kwargs: Any) -> nn.Module:
 
 def _load_all() -> None:
     from strokeseg.models.asym_resunet import AsymResUNet
+    from strokeseg.models.fusion import EarlyFusionVGG16, InflatedFusionVGG16, SlowFusionVGG16
+    from strokeseg.models.pspnet import PSPNet
+    from strokeseg.models.segnet import SegNetVGG11
+    from strokeseg.models.unets import VNet, unet
 
-    NETWORKS.setdefault("asym-resunet", AsymResUNet)
+    for name, fn in (("asym-resunet", AsymResUNet), ("segnet-vgg11", SegNetVGG11), ("pspnet", PSPNet), ("unet", unet),
+                     ("vnet", VNet), ("slow-fusion-vgg16", SlowFusionVGG16), ("early-fusion-vgg16", EarlyFusionVGG16),
+                     ("inflated-fusion-vgg16", InflatedFusionVGG16)):
+        NETWORKS.setdefault(name, fn)
+
+
+def apply_pretrained(model: nn.Module, path: str | Path | None) -> dict[str, Any]:
+    """Load a torchvision ImageNet weight file into every backbone of ``model``.
+
+    Returns what was done (for the bundle and the report); without a path the weights stay
+    randomly initialised and the returned record says so.
+    """
+    from strokeseg.models.backbones import load_pretrained
+    from strokeseg.models.layers import PretrainedBackbone
+
+    if path is None:
+        return {"pretrained": False, "note": "backbone weights randomly initialised (no --pretrained file)"}
+    if not isinstance(model, PretrainedBackbone):
+        raise ConfigError(f"{path}: this network has no ImageNet backbone to load pretrained weights into")
+    loader = getattr(model, "load_backbone", None)
+    if callable(loader):
+        info = loader(path)
+        return {"pretrained": True, "file": str(path), "backbones": [b for _, b in model.backbones()], "ignored": info["ignored"]}
+    ignored: list[str] = []
+    for prefix, _arch in model.backbones():
+        info = load_pretrained(model, path, prefix)
+        ignored = info["ignored"]
+    return {"pretrained": True, "file": str(path), "backbones": [b for _, b in model.backbones()], "ignored_keys": len(ignored)}

@@ -100,6 +100,8 @@ def write_case(root: Path, layout: str, case: PhantomCase, index: int, maps: dic
         folder.mkdir(parents=True, exist_ok=True)
         images = dict(case.images)
         images.update({m: maps[m] for m in ("CBF", "CBV", "MTT", "Tmax", "TTP")})
+        if case.meta["modality"] == "ct":  # maximum-intensity projection over time of the CTP series (HU)
+            images["MIP"] = case.series.data.max(axis=-1).astype(np.float32)
         for name, arr in images.items():
             write_nifti(folder / f"{name}.nii.gz", arr, g)
         write_nifti(folder / "series.nii.gz", case.series.data, g, frame_interval=case.series.frame_interval)
@@ -110,7 +112,7 @@ def write_case(root: Path, layout: str, case: PhantomCase, index: int, maps: dic
     (folder / "strokeseg_truth" / "phantom.json").write_text(_json({**case.meta, "clinical": clinical}), encoding="utf-8")
     row = {"case_id": folder.name, "patient_id": case.meta["patient_id"], **clinical}
     if layout == "manifest":
-        mods = [*case.images, "CBF", "CBV", "MTT", "Tmax", "TTP"]
+        mods = [*case.images, "CBF", "CBV", "MTT", "Tmax", "TTP"] + (["MIP"] if case.meta["modality"] == "ct" else [])
         row.update({f"image:{m}": f"{case.case_id}/{m}.nii.gz" for m in mods})
         row.update({f"series:{'CTP' if case.meta['modality'] == 'ct' else 'PWI'}": f"{case.case_id}/series.nii.gz",
                     "label": f"{case.case_id}/label.nii.gz"})

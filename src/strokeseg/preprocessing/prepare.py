@@ -77,8 +77,29 @@ def prepare_case(case: Case, recipe: Recipe, modalities: list[str] | None = None
         info["symmetry_ncc"] = sym["_ncc"].tolist()
         if not bool(sym["_ok"]):
             info["warning"] = "symmetric registration failed; the plain mirror was used"
+    names = channel_names(mods, recipe.symmetric)
+    if "NIHSS" in recipe.clinical_inputs:
+        chans.append(np.full(brain.shape, nihss_input(case, recipe.nihss_impute), np.float32))
+        names.append("NIHSS")
     x = np.stack(chans).astype(np.float32)
     label = case.label
     target = target_of(label, recipe.target) if label is not None else None
-    return PreparedCase(case.case_id, case.patient_id, x, brain, target, label, case.geometry,
-                        channel_names(mods, recipe.symmetric), case.group, case.nihss, info)
+    return PreparedCase(case.case_id, case.patient_id, x, brain, target, label, case.geometry, names, case.group, case.nihss, info)
+
+
+NIHSS_MAX = 42.0
+
+
+def nihss_input(case: Case, impute: float | None) -> float:
+    """The NIHSS as a network input, scaled to [0, 1] (NIHSS / 42). A missing score is an error
+    unless the recipe names a value to impute (``nihss_impute``); it is never silently 0."""
+    value = case.nihss
+    if value is None:
+        if impute is None:
+            src = next(iter(case.sources.values()), case.case_id)
+            raise InputError(f"{src}: case {case.case_id} has no NIHSS score, which this recipe takes as an input "
+                             "(set nihss_impute to impute one)")
+        value = float(impute)
+    if not 0 <= value <= NIHSS_MAX:
+        raise InputError(f"case {case.case_id}: NIHSS {value} outside 0–42")
+    return float(value) / NIHSS_MAX

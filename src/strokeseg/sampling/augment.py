@@ -64,3 +64,39 @@ def flip_rot(x: torch.Tensor, y: torch.Tensor, ops: torch.Tensor) -> tuple[torch
             xo[sel] = torch.rot90(x[sel], k, dims=(-2, -1))
             yo[sel] = torch.rot90(y[sel], k, dims=(-2, -1))
     return xo, yo
+
+
+def random_affine_2d(x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, rotate_deg: float = 10.0, translate: float = 0.1,
+                     scale: tuple[float, float] = (0.9, 1.1), flip: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """The PSPNet paper's augmentation, per sample and in random order: rotation ±``rotate_deg``,
+    translation ±``translate`` of the size, left–right flip (p = ½), isotropic scaling in ``scale``.
+
+    The four elementary transforms are composed in a random order per sample into one affine
+    map, applied in-plane with one ``grid_sample`` for the whole batch (bilinear for images,
+    nearest for labels, zeros outside).
+    """
+    b = x.shape[0]
+    ang = (torch.rand(b, generator=gen) * 2 - 1) * rotate_deg * torch.pi / 180
+    tr = (torch.rand((b, 2), generator=gen) * 2 - 1) * translate * 2  # normalised coords span 2
+    sc = scale[0] + torch.rand(b, generator=gen) * (scale[1] - scale[0])
+    fl = (torch.rand(b, generator=gen) < 0.5) if flip else torch.zeros(b, dtype=torch.bool)
+    order = torch.argsort(torch.rand((b, 4), generator=gen), dim=1)
+    eye = torch.eye(3).expand(b, 3, 3).clone()
+    rot, tra, scl, flp = eye.clone(), eye.clone(), eye.clone(), eye.clone()
+    rot[:, 0, 0], rot[:, 0, 1], rot[:, 1, 0], rot[:, 1, 1] = ang.cos(), -ang.sin(), ang.sin(), ang.cos()
+    tra[:, 0, 2], tra[:, 1, 2] = tr[:, 0], tr[:, 1]
+    scl[:, 0, 0], scl[:, 1, 1] = 1 / sc, 1 / sc
+    flp[:, 0, 0] = torch.where(fl, -1.0, 1.0)
+    mats = torch.stack([rot, tra, scl, flp], 1)  # (b, 4, 3, 3)
+    m = eye
+    for k in range(4):  # 4 matrix products for the whole batch, each sample in its own order
+        m = mats[torch.arange(b), order[:, k]] @ m
+    theta = m[:, :2]
+    shape = x.shape
+    h, w = shape[-2], shape[-1]
+    xf = x.reshape(b, -1, h, w)
+    grid = F.affine_grid(theta.to(x.dtype), [b, xf.shape[1], h, w], align_corners=False)
+    xo = F.grid_sample(xf, grid, mode="bilinear", padding_mode="zeros", align_corners=False).reshape(shape)
+    yf = y.reshape(b, -1, h, w).to(x.dtype)
+    yo = F.grid_sample(yf, grid, mode="nearest", padding_mode="zeros", align_corners=False).reshape(y.shape).to(y.dtype)
+    return xo, yo

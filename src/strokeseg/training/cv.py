@@ -28,8 +28,10 @@ from strokeseg.inference.predict import foreground_classes, labels_from_probs, p
 from strokeseg.io.atomic import write_text
 from strokeseg.io.labels import Region
 from strokeseg.models import build_network
+from strokeseg.models.layers import PretrainedBackbone
+from strokeseg.models.registry import apply_pretrained
 from strokeseg.postprocess.gridsearch import grid_table
-from strokeseg.preprocessing.normalization import Normalizer
+from strokeseg.preprocessing.normalization import SCALAR_CHANNELS, Normalizer
 from strokeseg.preprocessing.prepare import PreparedCase
 from strokeseg.training.bundle import ModelBundle
 from strokeseg.training.data import PatchData
@@ -77,6 +79,7 @@ def cross_validate(
     out.mkdir(parents=True, exist_ok=True)
     oof: dict[str, np.ndarray] = {}
     fold_info: list[dict[str, Any]] = []
+    pretrained: dict[str, Any] = {"pretrained": False}
     t_start = time.perf_counter()
     fg = list(foreground_classes(recipe.num_classes))
     for k, test_ids in enumerate(folds):
@@ -92,6 +95,8 @@ def cross_validate(
         torch.manual_seed(seed)
         model = build_network(recipe.network["name"], in_channels=len(channels), num_classes=recipe.num_classes,
                               **recipe.network.get("kwargs", {}))
+        pretrained = apply_pretrained(model, recipe.pretrained) if recipe.pretrained or isinstance(model, PretrainedBackbone) \
+            else {"pretrained": False}
         log(f"fold {k + 1}/{recipe.folds}: {len(tr_ids)} training, {len(va_ids)} validation, {len(test_ids)} test cases; "
             f"{len(train)} training patches ({train.lesion_fraction():.1%} lesion voxels)")
         weights = fold_dir / "weights.pt"
@@ -100,7 +105,7 @@ def cross_validate(
         torch.save(res.best_state, weights)
         fold_info.append({"fold": k, "train": tr_ids, "validation": va_ids, "test": list(test_ids), "weights": f"fold_{k}/weights.pt",
                           "normalization": norm.to_dict(), "best_epoch": res.best_epoch, "epochs_run": len(res.rows),
-                          "stopped_early": res.stopped_early})
+                          "stopped_early": res.stopped_early, "pretrained": pretrained})
         inf = recipe.inference
         for cid in test_ids:
             c = by_id[cid]
@@ -135,8 +140,8 @@ def cross_validate(
     np.savez_compressed(out / "cv" / "gridsearch.npz", thresholds=table.thresholds, min_sizes=table.min_sizes,
                         dice=table.dice, hd=table.hd, case_ids=np.array(ids))
     meta = {"cv_seconds": time.perf_counter() - t_start, "nested": nested, "final_score": sc_all, "device": str(device),
-            "cases": len(ids), "patients": len({c.patient_id for c in labelled}), "pretrained": False}
-    bundle = ModelBundle(out, recipe, channels, list(dict.fromkeys(ch.removesuffix("_sym") for ch in channels)), recipe.target,
+            "cases": len(ids), "patients": len({c.patient_id for c in labelled}), "pretrained": pretrained}
+    bundle = ModelBundle(out, recipe, channels, list(dict.fromkeys(ch.removesuffix("_sym") for ch in channels if ch not in SCALAR_CHANNELS)), recipe.target,
                          output_label, recipe.num_classes, t_all, s_all, fold_info, meta)
     bundle.save()
     write_text(out / "cv" / "cv_report.md", cv_report_markdown(bundle, result))

@@ -15,9 +15,10 @@ import torch
 
 from strokeseg.preprocessing.normalization import Normalizer
 from strokeseg.preprocessing.prepare import PreparedCase
-from strokeseg.sampling.augment import elastic_2d, flip_rot
+from strokeseg.sampling.augment import elastic_2d, flip_rot, random_affine_2d
 from strokeseg.sampling.balanced import sample_centers
 from strokeseg.sampling.extract import extract_patches, pad_for_patches
+from strokeseg.sampling.slices import slice_centers
 from strokeseg.training.recipe import Recipe
 
 
@@ -44,20 +45,36 @@ class PatchData:
         s = recipe.sampling
         for i, c in enumerate(cases):
             assert c.target is not None
-            pc = sample_centers(np.asarray(c.target > 0), c.brain, s.patches_per_case, self.patch, rng, s.lesion_fraction, s.offset, s.offset_axes)
+            if s.mode == "slices":
+                pc = slice_centers(np.asarray(c.target > 0), c.brain, self.patch)
+            else:
+                pc = sample_centers(np.asarray(c.target > 0), c.brain, s.patches_per_case, self.patch, rng, s.lesion_fraction,
+                                    s.offset, s.offset_axes)
             a = recipe.augmentation
-            flag = pc.repeat if a.apply_to == "repeats" else pc.lesion
+            flag = pc.repeat if a.apply_to == "repeats" else np.ones_like(pc.lesion) if a.apply_to == "all" else pc.lesion
             idx.append(np.full(len(pc.centers), i))
             ctr.append(pc.centers)
-            aug.append(flag & (s.augment_repeats or a.apply_to == "lesion"))
+            aug.append(flag & (s.augment_repeats or a.apply_to != "repeats"))
         self.patches = PatchSet(np.concatenate(idx), np.concatenate(ctr), np.concatenate(aug))
         mean = np.asarray(normalizer.mean if normalizer.mode == "dataset" else np.zeros(len(normalizer.channels)), np.float32)
         std = np.asarray(normalizer.std if normalizer.mode == "dataset" else np.ones(len(normalizer.channels)), np.float32)
         self.mean = torch.from_numpy(mean)
         self.std = torch.from_numpy(std)
+        self.masked = torch.from_numpy(normalizer.masked())
+        self.n_channels = len(normalizer.channels)
 
     def __len__(self) -> int:
         return len(self.patches)
+
+    def class_frequencies(self, num_classes: int, sample: int = 2048) -> list[float]:
+        """Voxel fraction of each class in the sample set (estimated on up to ``sample`` samples)."""
+        if not len(self):
+            return [1.0] + [0.0] * (num_classes - 1)
+        sel = np.random.default_rng(0).choice(len(self), size=min(sample, len(self)), replace=False)
+        sel = sel[np.argsort(self.patches.case_index[sel], kind="stable")]
+        _, y = self.gather(sel)
+        counts = torch.bincount(y.reshape(-1), minlength=num_classes).double()
+        return (counts / counts.sum()).tolist()
 
     def lesion_fraction(self, sample: int = 2048) -> float:
         """Fraction of lesion voxels in the patch set (estimated on up to ``sample`` patches)."""
@@ -81,7 +98,8 @@ class PatchData:
         x = torch.from_numpy(np.concatenate(xs))
         y = torch.from_numpy(np.concatenate(ys).astype(np.int64))
         brain = x[:, -1:]
-        x = (x[:, :-1] - self.mean.view(1, -1, 1, 1, 1)) / self.std.view(1, -1, 1, 1, 1) * brain
+        keep = self.masked.view(1, -1, 1, 1, 1)
+        x = (x[:, :-1] - self.mean.view(1, -1, 1, 1, 1)) / self.std.view(1, -1, 1, 1, 1) * (brain * keep + (1 - keep))
         if self.patch[0] == 1:
             x, y = x[:, :, 0], y[:, 0]
         return x.contiguous(), y.contiguous()
@@ -93,6 +111,8 @@ class PatchData:
         a = self.recipe.augmentation
         for b in range(0, n, batch_size):
             sel = order[b : b + batch_size]
+            if shuffle and sel.size == 1 and n > 1:  # a lone training sample breaks batch norm; it is seen next epoch
+                continue
             sel = sel[np.argsort(self.patches.case_index[sel], kind="stable")]  # one gather per case
             x, y = self.gather(sel)
             if self.augment_enabled:
@@ -101,6 +121,11 @@ class PatchData:
                     if a.elastic:
                         xe, ye = elastic_2d(x[flag], y[flag], float(a.elastic["alpha"]), float(a.elastic["sigma"]), gen)
                         x[flag], y[flag] = xe, ye
+                    if a.affine:
+                        af = a.affine
+                        xa, ya = random_affine_2d(x[flag], y[flag], gen, float(af.get("rotate_deg", 10)), float(af.get("translate", 0.1)),
+                                                  tuple(af.get("scale", (0.9, 1.1))), bool(af.get("flip", True)))
+                        x[flag], y[flag] = xa, ya
                     if a.sagittal_flip or a.rot90:
                         choices = [0] + ([1] if a.sagittal_flip else []) + ([2, 3, 4] if a.rot90 else [])
                         ops = torch.tensor(choices)[torch.randint(len(choices), (int(flag.sum()),), generator=gen)]

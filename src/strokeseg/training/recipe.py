@@ -28,6 +28,7 @@ class SamplingConfig:
     offset: bool = True  # random lesion-centre offset up to half a patch
     offset_axes: list[int] = field(default_factory=lambda: [1, 2])  # array axes the offset applies to
     augment_repeats: bool = True  # augment lesion centres that had to be repeated
+    mode: str = "patches"  # "patches" (balanced patch sampling) or "slices" (whole slices/slabs of patch_size)
 
 
 @dataclass
@@ -35,7 +36,8 @@ class AugmentConfig:
     elastic: dict[str, float] | None = None  # {"alpha": 2.5, "sigma": 0.12} (fractions of the patch size)
     sagittal_flip: bool = False
     rot90: bool = False  # 90/180/270° in-plane rotations
-    apply_to: str = "repeats"  # which lesion patches are augmented: "repeats" or "lesion"
+    apply_to: str = "repeats"  # which lesion patches are augmented: "repeats", "lesion" or "all"
+    affine: dict[str, Any] | None = None  # {"rotate_deg": 10, "translate": 0.1, "scale": [0.9, 1.1], "flip": true}
 
 
 @dataclass
@@ -70,7 +72,15 @@ class Recipe:
     batch_size: int = 64
     epochs: int = 100
     patience: int = 10
-    early_stopping: str = "l1+error"  # or "loss"
+    early_stopping: str = "l1+error"  # "l1+error", "loss" or "dice" (validation Dice of the foreground classes)
+    scheduler: dict[str, Any] | None = None  # {"name": "plateau", "factor": 0.1, "patience": 20} on the stopping metric
+    pretrained: str | None = None  # torchvision ImageNet weight file for the network's backbone(s)
+    # fine-tuning stages: [{"unfrozen": 0.0, "lr": 0.01}, {"unfrozen": 1.0, "lr": 1e-4}]; the fraction of the
+    # backbone's blocks (deepest first) that train; the next stage starts when the current one runs out of patience
+    fine_tuning: list[dict[str, Any]] = field(default_factory=list)
+    adversarial: dict[str, Any] | None = None  # {"weights": [0.001, 0.001, 0.001], "lr": 0.001, "base": 32}
+    clinical_inputs: list[str] = field(default_factory=list)  # ["NIHSS"]: scalar inputs as constant channels
+    nihss_impute: float | None = None  # NIHSS used where a case has none (otherwise a missing NIHSS is an error)
     validation_fraction: float = 0.2  # of the training patients, for early stopping
     folds: int = 5
     seed: int = 0
@@ -94,6 +104,20 @@ class Recipe:
             raise ConfigError(f"recipe {self.name}: patch_size and inference.step need 3 entries (Z, Y, X)")
         if not self.network.get("name"):
             raise ConfigError(f"recipe {self.name}: network.name is required")
+        if self.sampling.mode not in ("patches", "slices"):
+            raise ConfigError(f"recipe {self.name}: sampling.mode must be 'patches' or 'slices', got {self.sampling.mode!r}")
+        if self.early_stopping not in ("l1+error", "loss", "dice"):
+            raise ConfigError(f"recipe {self.name}: early_stopping must be l1+error, loss or dice, got {self.early_stopping!r}")
+        unknown = set(self.clinical_inputs) - {"NIHSS"}
+        if unknown:
+            raise ConfigError(f"recipe {self.name}: unsupported clinical input(s) {', '.join(sorted(unknown))} (supported: NIHSS)")
+        n_sc = int(self.network.get("kwargs", {}).get("n_scalars", 0) or 0)
+        if n_sc != len(self.clinical_inputs):
+            raise ConfigError(f"recipe {self.name}: network n_scalars ({n_sc}) must equal the number of clinical_inputs "
+                              f"({len(self.clinical_inputs)})")
+        for st in self.fine_tuning:
+            if not 0.0 <= float(st.get("unfrozen", 1.0)) <= 1.0:
+                raise ConfigError(f"recipe {self.name}: fine_tuning 'unfrozen' must be a fraction in [0, 1]")
 
     @property
     def dims(self) -> int:
@@ -172,8 +196,12 @@ def load_recipe(name_or_path: str | Path, overrides: list[str] | dict[str, Any] 
         raise ConfigError(f"recipe {name_or_path}: {exc}") from None
 
 
-def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+ATOMIC = ("network", "loss", "optimizer", "scheduler", "adversarial")  # replaced whole by a child recipe, never merged
+
+
+def _merge(base: dict[str, Any], child: dict[str, Any], top: bool = True) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for k, v in child.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        mergeable = isinstance(v, dict) and isinstance(out.get(k), dict) and not (top and k in ATOMIC)
+        out[k] = _merge(out[k], v, False) if mergeable else v
     return out

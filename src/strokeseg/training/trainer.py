@@ -7,6 +7,13 @@ kept, and training stops after ``patience`` epochs without improvement. A checkp
 model, optimiser, counters, log and RNG-free state is written atomically after every epoch;
 since all randomness is re-seeded per epoch, a resumed run ends with exactly the weights of an
 uninterrupted one on CPU.
+
+Fine-tuning stages (``recipe.fine_tuning``) control which share of a pretrained backbone
+trains: each stage sets the fraction of backbone blocks that are trainable (the deepest ones
+first) and its learning rate; when a stage runs out of patience the next begins (frozen →
+bottom half → everything for the slow-fusion paper's gradual fine-tuning; new layers at
+1e-2 → everything at 1e-4 for PSPNet), and training stops when the last stage does. A
+reduce-on-plateau scheduler and adversarial phases (``training.adversarial``) are optional.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ import torch
 from torch import nn
 
 from strokeseg.losses import build_loss
+from strokeseg.models.layers import PretrainedBackbone
+from strokeseg.training.adversarial import AdversarialPhases
 from strokeseg.training.checkpoint import load_checkpoint, save_checkpoint
 from strokeseg.training.data import PatchData
 from strokeseg.training.device import use_amp
@@ -42,6 +51,7 @@ class FitResult:
 def evaluate_patches(model: nn.Module, data: PatchData, loss_fn: nn.Module, batch_size: int, device: torch.device) -> dict[str, float]:
     model.eval()
     tot_loss = tot_l1 = tot_err = 0.0
+    inter = psum = tsum = 0.0
     n_vox = 0
     n_batches = 0
     with torch.no_grad():
@@ -52,10 +62,48 @@ def evaluate_patches(model: nn.Module, data: PatchData, loss_fn: nn.Module, batc
             p = torch.softmax(logits.float(), dim=1)
             onehot = nn.functional.one_hot(y, p.shape[1]).movedim(-1, 1).float()
             tot_l1 += float((p - onehot).abs().sum() / 2)
-            tot_err += float((p.argmax(1) != y).sum())
+            pred = p.argmax(1)
+            tot_err += float((pred != y).sum())
+            inter += float(((pred > 0) & (y > 0)).sum())
+            psum += float((pred > 0).sum())
+            tsum += float((y > 0).sum())
             n_vox += y.numel()
             n_batches += 1
-    return {"val_loss": tot_loss / max(n_batches, 1), "val_l1": tot_l1 / max(n_vox, 1), "val_error": tot_err / max(n_vox, 1)}
+    dice = 2 * inter / (psum + tsum) if psum + tsum > 0 else 1.0
+    return {"val_loss": tot_loss / max(n_batches, 1), "val_l1": tot_l1 / max(n_vox, 1), "val_error": tot_err / max(n_vox, 1),
+            "val_dice": dice}
+
+
+def stopping_metric(recipe: Recipe, row: dict[str, Any]) -> float:
+    """Lower is better: L1 + error rate (Clèrigues), the loss, or 1 − Dice."""
+    if "val_loss" not in row:
+        return float(row["train_loss"])
+    if recipe.early_stopping == "l1+error":
+        return float(row["val_l1"] + row["val_error"])
+    if recipe.early_stopping == "dice":
+        return 1.0 - float(row["val_dice"])
+    return float(row["val_loss"])
+
+
+def configure_stage(model: nn.Module, recipe: Recipe, stage: int) -> list[nn.Parameter]:
+    """Freeze/unfreeze the backbone for fine-tuning stage ``stage``; returns the trainable parameters."""
+    for prm in model.parameters():
+        prm.requires_grad_(True)
+    if recipe.fine_tuning and isinstance(model, PretrainedBackbone):
+        frac = float(recipe.fine_tuning[stage].get("unfrozen", 1.0))
+        blocks = model.backbone_stages()
+        n_train = round(frac * len(blocks))
+        for blk in blocks[: len(blocks) - n_train]:  # the input-side blocks stay frozen
+            for prm in blk:
+                prm.requires_grad_(False)
+    return [prm for prm in model.parameters() if prm.requires_grad]
+
+
+def _optimizer(model: nn.Module, recipe: Recipe, stage: int) -> torch.optim.Optimizer:
+    kwargs = dict(recipe.optimizer.get("kwargs", {}))
+    if recipe.fine_tuning and recipe.fine_tuning[stage].get("lr") is not None:
+        kwargs["lr"] = float(recipe.fine_tuning[stage]["lr"])
+    return build_optimizer(recipe.optimizer["name"], configure_stage(model, recipe, stage), **kwargs)
 
 
 def fit(
@@ -77,9 +125,15 @@ def fit(
     """
     workdir.mkdir(parents=True, exist_ok=True)
     model.to(device)
-    loss_fn = build_loss(recipe.loss["name"], **recipe.loss.get("kwargs", {})).to(device)
-    opt = build_optimizer(recipe.optimizer["name"], model.parameters(), **recipe.optimizer.get("kwargs", {}))
-    amp = use_amp(device)
+    loss_kw = dict(recipe.loss.get("kwargs", {}))
+    freqs = train.class_frequencies(recipe.num_classes) if loss_kw.get("weight") == "empirical" else None
+    loss_fn = build_loss(recipe.loss["name"], class_frequencies=freqs, **loss_kw).to(device)
+    n_stages = max(len(recipe.fine_tuning), 1)
+    stage = 0
+    opt = _optimizer(model, recipe, stage)
+    sched = _scheduler(recipe, opt)
+    adv = AdversarialPhases(train.n_channels, recipe.num_classes, recipe.adversarial, device) if recipe.adversarial else None
+    amp = use_amp(device) and adv is None
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
     start_epoch, best_metric, best_epoch, waited = 1, float("inf"), 0, 0
     best_state = copy.deepcopy(model.state_dict())
@@ -89,7 +143,14 @@ def fit(
         ck = load_checkpoint(ckpt_path)
         if ck is not None:
             model.load_state_dict(ck["model"])
+            stage = int(ck.get("stage", 0))
+            opt = _optimizer(model, recipe, stage)
             opt.load_state_dict(ck["optimizer"])
+            sched = _scheduler(recipe, opt)
+            if sched is not None and ck.get("scheduler"):
+                sched.load_state_dict(ck["scheduler"])
+            if adv is not None and ck.get("adversarial"):
+                adv.load_state_dict(ck["adversarial"])
             start_epoch = ck["epoch"] + 1
             best_metric, best_epoch, waited = ck["best_metric"], ck["best_epoch"], ck["waited"]
             best_state = ck["best_state"]
@@ -105,27 +166,32 @@ def fit(
         total, nb = 0.0, 0
         n_batches = (len(train) + recipe.batch_size - 1) // recipe.batch_size
         with progress_bar(total=n_batches, desc=f"{title} epoch {epoch}/{recipe.epochs}", unit="batch") as bar:
+            adv_gen = torch.Generator().manual_seed(seed * 7919 + epoch)
             for x, y in train.batches(epoch, recipe.batch_size, shuffle=True, seed=seed):
                 x, y = x.to(device), y.to(device)
-                opt.zero_grad(set_to_none=True)
-                with torch.autocast(device.type, enabled=amp):
-                    loss = loss_fn(model(x), y)
-                scaler.scale(loss).backward()
-                scaler.step(opt)
-                scaler.update()
-                total += float(loss.detach())
+                if adv is not None:
+                    total += adv.step(model, opt, loss_fn, x, y, adv_gen)
+                else:
+                    opt.zero_grad(set_to_none=True)
+                    with torch.autocast(device.type, enabled=amp):
+                        loss = loss_fn(model(x), y)
+                    scaler.scale(loss).backward()
+                    scaler.step(opt)
+                    scaler.update()
+                    total += float(loss.detach())
                 nb += 1
                 bar.update(1)
                 batches_done += 1
                 if stop_after_batches is not None and batches_done >= stop_after_batches:
                     raise KeyboardInterrupt("stopped on request (simulated interruption)")
-        row: dict[str, Any] = {"epoch": epoch, "train_loss": total / max(nb, 1)}
+        row: dict[str, Any] = {"epoch": epoch, "train_loss": total / max(nb, 1), "stage": stage,
+                               "lr": float(opt.param_groups[0]["lr"])}
         if val is not None and len(val):
             row.update(evaluate_patches(model, val, loss_fn, recipe.batch_size, device))
-            metric = row["val_l1"] + row["val_error"] if recipe.early_stopping == "l1+error" else row["val_loss"]
-        else:
-            metric = row["train_loss"]
+        metric = stopping_metric(recipe, row)
         row["val_metric"] = metric
+        if sched is not None:
+            sched.step(metric)
         row["seconds"] = time.perf_counter() - t0
         rows.append(row)
         if metric < best_metric - 1e-9:
@@ -134,8 +200,14 @@ def fit(
         else:
             waited += 1
         stopped = waited >= recipe.patience
+        if stopped and stage + 1 < n_stages:  # next fine-tuning stage instead of stopping
+            stage, waited, stopped = stage + 1, 0, False
+            opt = _optimizer(model, recipe, stage)
+            sched = _scheduler(recipe, opt)
         finished = stopped or epoch == recipe.epochs
-        save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
+        save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch, "stage": stage,
+                                    "scheduler": sched.state_dict() if sched is not None else None,
+                                    "adversarial": adv.state_dict() if adv is not None else None,
                                     "best_metric": best_metric, "best_epoch": best_epoch, "waited": waited,
                                     "best_state": best_state, "rows": rows, "finished": finished, "stopped_early": stopped})
         write_log(workdir / "log.csv", rows)
@@ -145,3 +217,15 @@ def fit(
             break
     plot_curves(workdir / "loss_curve.png", rows, title or recipe.name)
     return FitResult(best_state, best_epoch, rows, stopped)
+
+
+def _scheduler(recipe: Recipe, opt: torch.optim.Optimizer) -> torch.optim.lr_scheduler.ReduceLROnPlateau | None:
+    cfg = recipe.scheduler
+    if not cfg:
+        return None
+    if cfg.get("name", "plateau") != "plateau":
+        from strokeseg.errors import ConfigError
+
+        raise ConfigError(f"recipe {recipe.name}: unknown scheduler {cfg.get('name')!r} (available: plateau)")
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=float(cfg.get("factor", 0.1)),
+                                                      patience=int(cfg.get("patience", 20)))

@@ -1,0 +1,88 @@
+"""Adversarial training of a three-class segmenter with three discriminators (adversarial SegNet).
+
+Per iteration, as in the paper's five phases:
+
+1. a segmentation step on the cross-entropy J_seg;
+2.–4. updates of D1 (penumbra: ground truth vs prediction, relativistic), D2 (core, the same)
+   and D3 (which of two shuffled channels holds the penumbra; trained on ground-truth maps);
+5. a segmentation step on J_seg + α·J_G1 + β·J_G2 + γ·J_G3, where J_G1/J_G2 are the relativistic
+   generator losses (the non-saturating form of −J_D1, −J_D2) and J_G3 asks D3 to recognise the
+   penumbra channel of the *predicted* maps (α = β = γ = 0.001).
+
+Every discriminator sees the image channels concatenated with the map(s) it judges.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from strokeseg.errors import ConfigError
+from strokeseg.losses.adversarial import bce_logits, relativistic_d_loss, relativistic_g_loss
+from strokeseg.models.segnet import Discriminator
+
+
+class AdversarialPhases:
+    def __init__(self, in_channels: int, num_classes: int, cfg: dict[str, Any], device: torch.device) -> None:
+        if num_classes != 3:
+            raise ConfigError("adversarial training needs the three-class target (penumbra and core)")
+        base = int(cfg.get("base", 32))
+        self.weights = [float(w) for w in cfg.get("weights", (0.001, 0.001, 0.001))]
+        self.d = nn.ModuleList([Discriminator(in_channels + 1, base), Discriminator(in_channels + 1, base),
+                                Discriminator(in_channels + 2, base)]).to(device)
+        self.opt = torch.optim.Adam(self.d.parameters(), lr=float(cfg.get("lr", 1e-3)), betas=tuple(cfg.get("betas", (0.5, 0.999))))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"d": self.d.state_dict(), "opt": self.opt.state_dict()}
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        self.d.load_state_dict(sd["d"])
+        self.opt.load_state_dict(sd["opt"])
+
+    @staticmethod
+    def _shuffle(pen: torch.Tensor, core: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        first = (torch.rand(pen.shape[0], generator=gen) < 0.5).to(pen.device)  # 1: penumbra in channel 0
+        f = first.view(-1, 1, 1, 1).to(pen.dtype)
+        return torch.cat([f * pen + (1 - f) * core, f * core + (1 - f) * pen], 1), first.float()
+
+    def step(self, model: nn.Module, opt: torch.optim.Optimizer, seg_loss: nn.Module, x: torch.Tensor, y: torch.Tensor,
+             gen: torch.Generator) -> float:
+        # phase 1: segmentation
+        opt.zero_grad(set_to_none=True)
+        loss = seg_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        g = nn.functional.one_hot(y.long(), 3).movedim(-1, 1).float()
+        # phases 2-4: discriminators
+        with torch.no_grad():
+            p = torch.softmax(model(x), 1)
+        self.d.train()
+        self.opt.zero_grad(set_to_none=True)
+        ld = relativistic_d_loss(self.d[0](torch.cat([x, g[:, 1:2]], 1)), self.d[0](torch.cat([x, p[:, 1:2]], 1)))
+        ld = ld + relativistic_d_loss(self.d[1](torch.cat([x, g[:, 2:3]], 1)), self.d[1](torch.cat([x, p[:, 2:3]], 1)))
+        sh, t = self._shuffle(g[:, 1:2], g[:, 2:3], gen)
+        ld = ld + bce_logits(self.d[2](torch.cat([x, sh], 1)), t.to(x.device))
+        ld.backward()
+        self.opt.step()
+        # phase 5: segmentation + adversarial terms (discriminators fixed)
+        for prm in self.d.parameters():
+            prm.requires_grad_(False)
+        opt.zero_grad(set_to_none=True)
+        logits = model(x)
+        p = torch.softmax(logits, 1)
+        a, b, c = self.weights
+        with torch.no_grad():
+            r1 = self.d[0](torch.cat([x, g[:, 1:2]], 1))
+            r2 = self.d[1](torch.cat([x, g[:, 2:3]], 1))
+        lg = a * relativistic_g_loss(r1, self.d[0](torch.cat([x, p[:, 1:2]], 1)))
+        lg = lg + b * relativistic_g_loss(r2, self.d[1](torch.cat([x, p[:, 2:3]], 1)))
+        sh, t = self._shuffle(p[:, 1:2], p[:, 2:3], gen)
+        lg = lg + c * bce_logits(self.d[2](torch.cat([x, sh], 1)), t.to(x.device))
+        total = seg_loss(logits, y) + lg
+        total.backward()
+        opt.step()
+        for prm in self.d.parameters():
+            prm.requires_grad_(True)
+        return float(total.detach())

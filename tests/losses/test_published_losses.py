@@ -1,0 +1,72 @@
+"""Focal Tversky, empirical class weights, focal γ = 1 and the relativistic adversarial losses by hand."""
+
+import math
+
+import pytest
+import torch
+
+from strokeseg.errors import ConfigError
+from strokeseg.losses import FocalTversky, build_loss, empirical_class_weights
+from strokeseg.losses.adversarial import bce_logits, relativistic_d_loss, relativistic_g_loss
+
+# 3 voxels, 3 classes
+LOGITS = torch.tensor([[[2.0, 0.0, 0.5], [0.0, 1.0, 0.2], [0.1, 0.3, 1.5]]])  # (N=1, K=3, V=3)
+TARGET = torch.tensor([[0, 1, 1]])
+
+
+def test_focal_tversky_by_hand():
+    p = torch.softmax(LOGITS[0], 0)  # (K, V)
+    a, b, gam = 0.7, 0.3, 4.0 / 3.0
+    terms = []
+    for c in range(3):
+        g = (TARGET[0] == c).float()
+        tp = float((p[c] * g).sum())
+        fn = float(((1 - p[c]) * g).sum())
+        fp = float((p[c] * (1 - g)).sum())
+        ti = (tp + 1e-6) / (tp + a * fn + b * fp + 1e-6)
+        terms.append((1 - ti) ** (1 / gam))
+    hand = sum(terms) / 3
+    assert FocalTversky(a, b, gam)(LOGITS, TARGET).item() == pytest.approx(hand, rel=1e-5)
+    no_bg = sum(terms[1:]) / 2
+    assert FocalTversky(a, b, gam, include_background=False)(LOGITS, TARGET).item() == pytest.approx(no_bg, rel=1e-5)
+
+
+def test_focal_tversky_is_zero_for_a_perfect_prediction_and_alpha_weighs_false_negatives():
+    perfect = torch.full((1, 2, 4), -20.0)
+    y = torch.tensor([[0, 1, 1, 0]])
+    perfect[0, y[0], torch.arange(4)] = 20.0
+    assert FocalTversky()(perfect, y).item() < 1e-3
+    # a prediction that misses the lesion (false negatives) costs more with α = 0.7 than with α = 0.3
+    miss = torch.zeros(1, 2, 4)
+    miss[0, 0] = 3.0
+    fg_only = {"include_background": False}
+    assert FocalTversky(0.7, 0.3, 1.0, **fg_only)(miss, y) > FocalTversky(0.3, 0.7, 1.0, **fg_only)(miss, y)
+
+
+def test_empirical_weights_make_the_mean_voxel_weight_one():
+    f = [0.9, 0.08, 0.02]
+    w = empirical_class_weights(f)
+    assert sum(wi * fi for wi, fi in zip(w, f)) == pytest.approx(1.0)
+    assert w[2] / w[0] == pytest.approx(0.9 / 0.02)
+    loss = build_loss("weighted-ce", class_frequencies=f, weight="empirical")
+    assert torch.allclose(loss.weight, torch.tensor(w, dtype=torch.float32))
+    with pytest.raises(ConfigError, match="class frequencies"):
+        build_loss("weighted-ce", weight="empirical")
+
+
+def test_focal_gamma_one_by_hand():
+    logits = torch.tensor([[[1.0, -1.0], [0.0, 0.5]]])
+    y = torch.tensor([[1, 0]])
+    p = torch.softmax(logits[0], 0)
+    hand = (-(1 - p[1, 0]) * math.log(p[1, 0]) - (1 - p[0, 1]) * math.log(p[0, 1])) / 2
+    assert build_loss("focal", gamma=1.0, alpha=None)(logits, y).item() == pytest.approx(float(hand), rel=1e-6)
+
+
+def test_relativistic_losses_by_hand():
+    real, fake = torch.tensor([2.0, 0.5]), torch.tensor([1.0, 1.5])
+    sig = lambda v: 1 / (1 + math.exp(-v))  # noqa: E731
+    d = (-math.log(sig(2.0 - 1.0)) - math.log(sig(0.5 - 1.5))) / 2
+    g = (-math.log(sig(1.0 - 2.0)) - math.log(sig(1.5 - 0.5))) / 2
+    assert relativistic_d_loss(real, fake).item() == pytest.approx(d, rel=1e-6)
+    assert relativistic_g_loss(real, fake).item() == pytest.approx(g, rel=1e-6)
+    assert bce_logits(torch.tensor([0.0]), torch.tensor([1.0])).item() == pytest.approx(math.log(2), rel=1e-6)

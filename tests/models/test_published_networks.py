@@ -1,0 +1,74 @@
+"""The networks of the published methods: output shapes, architecture facts, the NIHSS input."""
+
+import pytest
+import torch
+
+from strokeseg.models import build_network
+from strokeseg.models.backbones import count_parameters
+from strokeseg.models.fusion import SlowFusionVGG16
+from strokeseg.models.segnet import Discriminator, SegNetVGG11
+
+
+@pytest.mark.parametrize(("name", "kw", "shape", "out"), [
+    ("segnet-vgg11", {"in_channels": 3, "num_classes": 3, "width_div": 8}, (2, 3, 96, 80), (2, 3, 96, 80)),
+    ("segnet-vgg11", {"in_channels": 4, "num_classes": 3, "skip_concat": False, "width_div": 8}, (2, 4, 64, 64), (2, 3, 64, 64)),
+    ("pspnet", {"in_channels": 5, "num_classes": 2, "width_div": 16}, (2, 5, 64, 64), (2, 2, 64, 64)),
+    ("unet", {"in_channels": 10, "num_classes": 2, "channels": [4, 8, 16]}, (2, 10, 32, 32), (2, 2, 32, 32)),
+    ("unet", {"in_channels": 5, "num_classes": 2, "dims": 3, "channels": [4, 8, 16]}, (1, 5, 2, 32, 32), (1, 2, 2, 32, 32)),
+    ("vnet", {"in_channels": 5, "num_classes": 2, "base": 4}, (1, 5, 2, 32, 32), (1, 2, 2, 32, 32)),
+    ("slow-fusion-vgg16", {"in_channels": 5, "num_classes": 3, "n_scalars": 1, "width_div": 16}, (2, 5, 64, 64), (2, 3, 64, 64)),
+    ("early-fusion-vgg16", {"in_channels": 5, "num_classes": 3, "n_scalars": 1, "width_div": 16}, (2, 5, 64, 64), (2, 3, 64, 64)),
+    ("inflated-fusion-vgg16", {"in_channels": 4, "num_classes": 3, "width_div": 16}, (2, 4, 64, 64), (2, 3, 64, 64)),
+])
+def test_output_shapes(name, kw, shape, out):
+    net = build_network(name, **kw)
+    assert tuple(net(torch.randn(*shape)).shape) == out
+
+
+def test_full_size_parameter_counts():
+    sf = build_network("slow-fusion-vgg16", in_channels=5, num_classes=3, n_scalars=1)
+    assert isinstance(sf, SlowFusionVGG16)
+    assert all(count_parameters(b) == 14_714_688 for b in sf.branches)  # four VGG-16 feature extractors
+    assert len(sf.branches) == 4
+    seg = build_network("segnet-vgg11", in_channels=3, num_classes=3)
+    assert count_parameters(seg.encoder) == 9_225_984  # torchvision vgg11_bn features
+    psp = build_network("pspnet", in_channels=5, num_classes=2)
+    assert count_parameters(psp.backbone) == 23_508_032 and psp.ppm.out_channels == 4096
+    assert count_parameters(psp.init) == 5 * 2 + 5 * 3 + 3  # BN over 5 channels + 1×1 conv 5 → 3
+
+
+def test_segnet_unpools_with_the_encoder_indices():
+    net = SegNetVGG11(3, 3, skip_concat=False, width_div=16).eval()
+    x = torch.zeros(1, 3, 32, 32)
+    x[..., 5, 7] = 10.0
+    # the decoder starts from max-unpooling: with the encoder at identity-like weights the signal stays local
+    assert net(x).shape == (1, 3, 32, 32)
+    assert len(net.backbone_stages()) == 5
+
+
+def test_discriminator_architecture():
+    d = Discriminator(4)
+    convs = [m for m in d.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 5 and all(c.kernel_size == (4, 4) for c in convs)
+    assert [c.out_channels for c in convs] == [32, 64, 128, 256, 1]
+    assert d(torch.randn(3, 4, 64, 64)).shape == (3,)
+
+
+def test_nihss_enters_the_bottleneck_and_is_read_despite_padding():
+    torch.manual_seed(0)
+    net = build_network("slow-fusion-vgg16", in_channels=3, num_classes=3, n_scalars=1, width_div=16).eval()
+    x = torch.randn(1, 3, 64, 64)
+    a, b = x.clone(), x.clone()
+    a[:, 2], b[:, 2] = 0.2, 0.8
+    assert float((net(a) - net(b)).abs().max()) > 0  # the score changes the output
+    s = torch.tensor(0.5, requires_grad=True)
+    c = x.clone()
+    c[:, 2] = 0
+    out = net(c + s * torch.nn.functional.one_hot(torch.tensor(2), 3).view(1, 3, 1, 1).float())
+    (grad,) = torch.autograd.grad(out.sum(), s)
+    assert float(grad.abs()) > 0  # a gradient reaches the NIHSS input
+    padded = a.clone()
+    padded[:, 2, :, :10] = 0.0  # zero padding at the border does not change the scalar read back
+    from strokeseg.models.fusion import _scalars
+
+    assert torch.equal(_scalars(padded, 1)[1], _scalars(a, 1)[1])
