@@ -100,3 +100,21 @@ def test_pretrained_file_is_loaded_and_recorded(cohorts, tmp_path, cli):
     code, _, err = cli("train", "--recipe", "pspnet-ct-fast", "--data", cohorts["ct"], "--out", tmp_path / "m2",
                        "--pretrained", tmp_path / "vgg16.pth", *[a.format(pz=1) for a in TINY])
     assert code == 2 and "vgg16.pth" in err
+
+
+def test_bundles_of_two_losses_ensemble_and_mismatches_are_refused(cohorts, tmp_path, cli):
+    args = [a.format(pz=1) for a in TINY]
+    for name, out in (("pspnet-ct-fast", "focal"), ("pspnet-ct-wce", "wce"), ("unet-3d-ct-fast", "u3")):
+        extra = ["--set", "network.kwargs.width_div=16"] if name == "pspnet-ct-wce" else []
+        if name == "unet-3d-ct-fast":
+            extra = ["--set", "target=hypoperfused"]
+        code, _, err = cli("train", "--recipe", name, "--data", cohorts["ct"], "--out", tmp_path / out, *args, *extra)
+        assert code == 0, err
+    code, out, err = cli("predict", "--model", tmp_path / "focal", "--model", tmp_path / "wce", "--input", cohorts["ct"],
+                         "--out", tmp_path / "pred")
+    assert code == 0, err
+    info = json.loads(next((tmp_path / "pred").glob("*/*_volumes.json")).read_text(encoding="utf-8"))
+    assert info["models"] == 4 and info["recipe"] == "pspnet-ct-fast+pspnet-ct-wce"
+    code, _, err = cli("predict", "--model", tmp_path / "focal", "--model", tmp_path / "u3", "--input", cohorts["ct"],
+                       "--out", tmp_path / "pred2")
+    assert code == 2 and "cannot ensemble" in err and not (tmp_path / "pred2").exists()

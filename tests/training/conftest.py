@@ -28,3 +28,16 @@ def tiny_recipe():
         "inference.step": [1, 8, 8], "inference.mc_passes": 2, "folds": 2, "symmetric": False,
         "postprocess.thresholds": [0.3, 0.5], "postprocess.min_sizes": [1, 10],
     })
+
+
+@pytest.fixture
+def cli_run(capsys):
+    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
+    from strokeseg.cli import main
+
+    def run(*args):
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from strokeseg import __version__
 from strokeseg.errors import StrokesegError
 
-COMMANDS = ("info", "phantom", "perfusion", "threshold", "train", "predict", "cv-report", "evaluate", "demo")
+COMMANDS = ("info", "phantom", "perfusion", "threshold", "train", "sweep", "predict", "cv-report", "evaluate", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,7 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
             "hypoperfused volumes in ml)."
         ),
     )
-    p.add_argument("--model", required=True, metavar="DIR", help="model bundle written by 'strokeseg train'")
+    p.add_argument("--model", required=True, action="append", metavar="DIR",
+                   help="model bundle written by 'strokeseg train'; repeat to ensemble several bundles of the same target and "
+                        "channels (e.g. the PSPNet paper's 5 focal-loss + 5 cross-entropy fold models); T, S_min and the "
+                        "window settings come from the first bundle")
     p.add_argument("--input", required=True, metavar="CASE_OR_DATASET", help="cases to segment (any layout)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--folds", metavar="LIST", help="comma-separated fold indices to ensemble (default: all)")
@@ -43,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from strokeseg.errors import ConfigError
     from strokeseg.inference.predict import labels_from_probs, predict_probs, volumes
     from strokeseg.inference.sliding_window import entropy
     from strokeseg.io.atomic import ensure_outside_inputs, staged_output
@@ -55,9 +59,15 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.util.progress import progress
 
     ensure_outside_inputs(args.out, [args.input], args.allow_output_in_input)
-    bundle = ModelBundle.load(args.model)
+    bundles = [ModelBundle.load(m) for m in args.model]
+    bundle = bundles[0]
     folds = [int(f) for f in args.folds.split(",")] if args.folds else None
-    models = bundle.load_models(folds)
+    models = []
+    for b, path in zip(bundles, args.model):
+        if (b.channels, b.target, b.num_classes) != (bundle.channels, bundle.target, bundle.num_classes):
+            raise ConfigError(f"{path}: cannot ensemble with {args.model[0]}: channels, target or classes differ "
+                              f"({b.target}, {b.num_classes} classes, {', '.join(b.channels)})")
+        models += b.load_models(folds)
     device = select_device(args.device)
     inf = bundle.recipe.inference
     mc = args.mc_passes if args.mc_passes is not None else inf.mc_passes
@@ -83,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
             write_nifti(folder / f"{case.case_id}_entropy.nii.gz", entropy(probs), g)
             info = {"case_id": case.case_id, **vols, "threshold": thr, "min_size": smin, "models": len(models),
                     "mc_passes": mc, "tta": bool(args.tta or inf.tta_flip), "seconds": time.perf_counter() - t0,
-                    "recipe": bundle.recipe.name, "target": bundle.target, **({"warning": prep.info["warning"]} if "warning" in prep.info else {})}
+                    "recipe": "+".join(b.recipe.name for b in bundles), "target": bundle.target, **({"warning": prep.info["warning"]} if "warning" in prep.info else {})}
             (folder / f"{case.case_id}_volumes.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
             summary.append(info)
     for s in summary:

@@ -12,6 +12,11 @@ def cv_report_markdown(bundle: Any, result: EvaluationResult) -> str:
     lines = [f"# {bundle.recipe.name}: cross-validation", "",
              f"{len(bundle.folds)} folds grouped by patient; T and S_min chosen per fold on the other folds' cases (nested).",
              f"Bundle T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels (chosen on all out-of-fold predictions).", ""]
+    pre = bundle.meta.get("pretrained") or {}
+    if pre.get("pretrained"):
+        lines += [f"Backbone initialised from {pre.get('file')} ({', '.join(pre.get('backbones', []))}).", ""]
+    elif pre.get("note"):
+        lines += [f"Note: {pre['note']}.", ""]
     nested = bundle.meta.get("nested", [])
     if nested:
         lines.append("| fold | T | S_min | best epoch |")

@@ -1,0 +1,37 @@
+"""Fine-tuning stages: which backbone blocks train, and the switch to the next stage on patience."""
+
+from strokeseg.models import build_network
+from strokeseg.training.recipe import load_recipe
+from strokeseg.training.trainer import configure_stage, stopping_metric
+
+
+def _recipe(stages):
+    return load_recipe("slow-fusion-vgg16-fast", {"fine_tuning": stages})
+
+
+def test_frozen_half_and_all_stages():
+    net = build_network("slow-fusion-vgg16", in_channels=3, num_classes=3, n_scalars=1, width_div=16)
+    r = _recipe([{"unfrozen": 0.0}, {"unfrozen": 0.5}, {"unfrozen": 1.0}])
+    blocks = net.backbone_stages()
+    head = list(net.decoder.parameters())
+    configure_stage(net, r, 0)
+    assert not any(p.requires_grad for b in blocks for p in b) and all(p.requires_grad for p in head)
+    configure_stage(net, r, 1)  # 0.5 of 5 blocks rounds to 2: the two deepest train, the three input-side stay frozen
+    assert [all(p.requires_grad for p in b) for b in blocks] == [False, False, False, True, True]
+    configure_stage(net, r, 2)
+    assert all(p.requires_grad for p in net.parameters())
+
+
+def test_pspnet_two_stage_learning_rates_and_dice_stopping():
+    from strokeseg.training.trainer import _optimizer
+
+    r = load_recipe("pspnet-ct-fast", {"network.kwargs.width_div": 16})
+    net = build_network("pspnet", in_channels=5, num_classes=2, width_div=16)
+    opt0 = _optimizer(net, r, 0)
+    n_new = sum(p.numel() for g in opt0.param_groups for p in g["params"])
+    assert opt0.param_groups[0]["lr"] == 0.01
+    assert n_new == sum(p.numel() for m in (net.init, net.ppm, net.head) for p in m.parameters())
+    opt1 = _optimizer(net, r, 1)
+    assert opt1.param_groups[0]["lr"] == 0.001 and sum(p.numel() for p in opt1.param_groups[0]["params"]) == \
+        sum(p.numel() for p in net.parameters())
+    assert abs(stopping_metric(r, {"train_loss": 1.0, "val_loss": 0.5, "val_dice": 0.8}) - 0.2) < 1e-9  # 1 − Dice
