@@ -34,3 +34,22 @@ def test_mc_dropout_stays_active_in_eval():
         assert not torch.equal(net(x), net(x))  # sampling with MC on
         set_mc_dropout(net, False)
         assert torch.equal(net(x), net(x))
+
+
+def test_forward_mc_shares_the_deterministic_layers_and_matches_forward():
+    from strokeseg.models.asym_resunet import AsymResUNet
+    from strokeseg.models.layers import set_mc_dropout
+
+    torch.manual_seed(0)
+    net = AsymResUNet(3, 2, dims=2, base_filters=4, depth=4, dropout=0.3, mc_levels=2).eval()
+    x = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        det = net(x)
+        assert torch.allclose(net.forward_mc(x, 3), det.expand(3, *det.shape), atol=1e-6)  # no dropout active
+        set_mc_dropout(net, True)
+        mc = net.forward_mc(x, 400)
+        assert mc.shape == (400, 2, 2, 16, 16) and not torch.allclose(mc[0], mc[1])
+        ref = torch.stack([net(x) for _ in range(400)])
+    # same distribution: the Monte-Carlo means and spreads agree within sampling error
+    assert torch.allclose(mc.mean(0), ref.mean(0), atol=0.05 * float(ref.std()) + 0.02)
+    assert abs(float(mc.std(0).mean()) / float(ref.std(0).mean()) - 1) < 0.1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from strokeseg.cli.common import add_layout_options, add_nonfinite_option, positive_int
 
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         name = point_name(pt)
         print(f"sweep point {i + 1}/{len(points)}: {name}")
         _, res = cross_validate(cases, recipe, Path(args.out) / name, device)
-        row = {"point": name}
+        row: dict[str, Any] = {"point": name}
         for s in res.summaries:
             if s.group == "all":
                 row.update({f"{s.region}_dice": round(s.metrics["dice"].mean, 4), f"{s.region}_hd": round(s.metrics["hd"].mean, 2),

@@ -14,7 +14,7 @@ variance of the foreground probability across all those samples are accumulated 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,6 +87,8 @@ def sliding_window_predict(
     for m in models:
         m.eval()
         m.to(device)
+        if len(win) == 3 and win[0] == 1:
+            m.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         set_mc_dropout(m, mc_passes > 1, mc_dropout if mc_passes > 1 else None)
     fg = list(foreground)
     with torch.inference_mode():
@@ -96,14 +98,16 @@ def sliding_window_predict(
             idx = base[:, None] + flat_off[None, :]  # (B, P) flat voxel indices
             patches = vol.reshape(c, -1)[:, idx.reshape(-1)].reshape(c, len(st), *win).movedim(0, 1)
             inp = patches[:, :, 0] if win[0] == 1 else patches
+            if inp.ndim == 4:  # channels-last convolutions are ~25 % faster on CPU (oneDNN)
+                inp = inp.contiguous(memory_format=torch.channels_last)
             acc_p = None
             acc_fg = torch.zeros(idx.shape, dtype=torch.float64)
             acc_fg2 = torch.zeros(idx.shape, dtype=torch.float64)
             for m in models:
-                for _ in range(max(1, mc_passes)):
-                    for flip in (False, True) if tta_flip else (False,):
-                        xi = torch.flip(inp, dims=(-1,)) if flip else inp
-                        out = torch.softmax(m(xi.to(device)).float(), dim=1).cpu()
+                for flip in (False, True) if tta_flip else (False,):
+                    xi = (torch.flip(inp, dims=(-1,)) if flip else inp).to(device)
+                    for logits in _passes(m, xi, max(1, mc_passes)):
+                        out = torch.softmax(logits.float(), dim=1).cpu()
                         if flip:
                             out = torch.flip(out, dims=(-1,))
                         if win[0] == 1:
@@ -133,6 +137,17 @@ def sliding_window_predict(
     var = (sum_var / cnt).reshape(shape)
     crop = tuple(slice(b, b + s) for b, s in zip(before, spatial))
     return SlidingResult(probs[(slice(None), *crop)].float().numpy(), var[crop].float().numpy(), samples_per_window)
+
+
+def _passes(model: nn.Module, x: torch.Tensor, passes: int) -> Iterator[torch.Tensor]:
+    """The logits of ``passes`` Monte-Carlo passes; a network with ``forward_mc`` computes its
+    deterministic layers once for all passes."""
+    fmc = getattr(model, "forward_mc", None)
+    if passes > 1 and callable(fmc):
+        yield from fmc(x, passes)
+    else:
+        for _ in range(passes):
+            yield model(x)
 
 
 def entropy(probs: np.ndarray) -> np.ndarray:

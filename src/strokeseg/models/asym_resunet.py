@@ -80,11 +80,12 @@ class AsymResUNet(nn.Module):
         self.stem = nn.Sequential(o.conv(in_channels, chans[0], 3, padding=1, bias=False), o.norm(chans[0]), nn.PReLU(chans[0]))
         self.enc = nn.ModuleList([ResBlock(o, c, c, n_convs=2) for c in chans])
         self.down = nn.ModuleList([Down(o, c) for c in chans[:-1]])
-        self.enc_drop = nn.ModuleList([MCDropout(dropout if i >= depth - mc_levels else 0.0) for i in range(depth)])
+        deep = [i >= depth - mc_levels for i in range(depth)]
+        self.enc_drop = nn.ModuleList([MCDropout(dropout if deep[i] else 0.0, deep[i]) for i in range(depth)])
         # 3×3 transposed convolutions: with them the decoder holds ~25 % of the parameters, as published
         self.up = nn.ModuleList([o.conv_t(chans[i + 1], chans[i], 3, stride=2, padding=1, output_padding=1) for i in range(depth - 1)])
         self.dec = nn.ModuleList([ResBlock(o, chans[i], chans[i], n_convs=1) for i in range(depth - 1)])
-        self.dec_drop = nn.ModuleList([MCDropout(dropout if i >= depth - mc_levels else 0.0) for i in range(depth - 1)])
+        self.dec_drop = nn.ModuleList([MCDropout(dropout if deep[i] else 0.0, deep[i]) for i in range(depth - 1)])
         self.head = o.conv(chans[0], num_classes, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -99,6 +100,37 @@ class AsymResUNet(nn.Module):
             h = self.up[i](h) + skips[i]  # long residual connection
             h = self.dec_drop[i](self.dec[i](h))
         return self.head(h)
+
+    def forward_mc(self, x: torch.Tensor, passes: int) -> torch.Tensor:
+        """``passes`` Monte-Carlo forward passes ``(passes, N, K, …)`` that compute the deterministic
+        part once: every layer before the first active dropout (the high-resolution encoder levels
+        and their skips) runs once, and only the rest runs once per pass (on the same batch size,
+        which is faster on a CPU than one pass on a ``passes``-times larger batch). Equal in
+        distribution to ``passes`` calls of :meth:`forward`."""
+
+        def active(d: nn.Module) -> bool:
+            return isinstance(d, MCDropout) and d.p > 0 and (d.training or d.mc)
+
+        k = next((i for i in range(self.depth) if active(self.enc_drop[i])), self.depth - 1)
+        skips0: list[torch.Tensor] = []
+        h0 = self.stem(x)
+        for i in range(k):
+            h0 = self.enc_drop[i](self.enc[i](h0))
+            skips0.append(h0)
+            h0 = self.down[i](h0)
+        outs = []
+        for _ in range(passes):
+            h, skips = h0, list(skips0)
+            for i in range(k, self.depth):
+                h = self.enc_drop[i](self.enc[i](h))
+                if i < self.depth - 1:
+                    skips.append(h)
+                    h = self.down[i](h)
+            for i in reversed(range(self.depth - 1)):
+                h = self.up[i](h) + skips[i]
+                h = self.dec_drop[i](self.dec[i](h))
+            outs.append(self.head(h))
+        return torch.stack(outs)
 
     def parameter_split(self) -> dict[str, int]:
         """Parameters in the encoder (stem, encoder blocks, downsampling) and decoder (upsampling, blocks, head)."""

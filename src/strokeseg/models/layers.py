@@ -32,22 +32,26 @@ class MCDropout(nn.Module):
     (the CT-2D paper trains with one rate and predicts with 10 %).
     """
 
-    def __init__(self, p: float) -> None:
+    def __init__(self, p: float, mc_layer: bool = True) -> None:
         super().__init__()
         self.p = float(p)
         self.mc = False
+        self.mc_layer = bool(mc_layer)  # only these layers sample at prediction time (and take a new rate)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.p <= 0 or not (self.training or self.mc):
             return x
-        return nn.functional.dropout(x, self.p, training=True)
+        # voxel-wise inverted dropout; a uniform draw is ~2× faster on a CPU than bernoulli_ (F.dropout)
+        keep = torch.rand_like(x) >= self.p
+        return x * keep * (1.0 / (1.0 - self.p))
 
 
 def set_mc_dropout(model: nn.Module, active: bool, rate: float | None = None) -> int:
-    """Switch Monte-Carlo dropout on/off (optionally with a new rate); returns the number of layers."""
+    """Switch Monte-Carlo dropout on/off (optionally with a new rate) in the layers built for it
+    (``mc_layer``; e.g. only the deepest resolution steps of the CT-2D network); returns their number."""
     n = 0
     for m in model.modules():
-        if isinstance(m, MCDropout):
+        if isinstance(m, MCDropout) and m.mc_layer:
             m.mc = active
             if rate is not None:
                 m.p = float(rate)

@@ -98,7 +98,8 @@ def cross_validate(
         pretrained = apply_pretrained(model, recipe.pretrained) if recipe.pretrained or isinstance(model, PretrainedBackbone) \
             else {"pretrained": False}
         log(f"fold {k + 1}/{recipe.folds}: {len(tr_ids)} training, {len(va_ids)} validation, {len(test_ids)} test cases; "
-            f"{len(train)} training patches ({train.lesion_fraction():.1%} lesion voxels)")
+            f"{len(train)} training {'slices' if recipe.sampling.mode == 'slices' else 'patches'} (class balance "
+            f"{' / '.join(f'{f:.1%}' for f in train.class_frequencies(recipe.num_classes))})")
         weights = fold_dir / "weights.pt"
         res = fit(model, recipe, train, val, device, fold_dir, resume=resume, seed=seed, title=f"fold {k + 1}")
         model.load_state_dict(res.best_state)
