@@ -10,8 +10,8 @@ import torch
 from strokeseg.io.nifti import read_nifti
 
 TINY = ["--folds", "2", "--epochs", "1", "--set", "batch_size=2", "--set", "postprocess.thresholds=[0.3,0.5]",
-        "--set", "postprocess.min_sizes=[1,20]", "--set", "sampling.patch_size=[{pz},64,64]", "--set", "inference.step=[1,64,64]"]
-SMALL = dict(slices=3, matrix=(64, 64), frames=30)
+        "--set", "postprocess.min_sizes=[1,20]", "--set", "sampling.patch_size=[{pz},32,32]", "--set", "inference.step=[1,32,32]"]
+SMALL = dict(slices=3, matrix=(40, 40), spacing_xy=5.0, frames=30)
 
 RECIPES = [  # (recipe, modality, slab depth, extra overrides, label values allowed)
     ("pspnet-ct-fast", "ct", 1, [], {0, 2}),
@@ -89,8 +89,7 @@ def test_pretrained_file_is_loaded_and_recorded(cohorts, tmp_path, cli):
     torch.save(sd, tmp_path / "vgg16.pth")
     code, _out, err = cli("train", "--recipe", "slow-fusion-vgg16", "--data", cohorts["ct"], "--out", tmp_path / "m",
                          "--pretrained", tmp_path / "vgg16.pth", *[a.format(pz=1) for a in TINY], "--folds", "2",
-                         "--set", "fine_tuning=[{unfrozen: 0.0}]", "--set", "sampling.patch_size=[1,32,32]",
-                         "--set", "inference.step=[1,32,32]")
+                         "--set", "fine_tuning=[{unfrozen: 0.0}]")
     assert code == 0, err
     bundle = json.loads((tmp_path / "m" / "bundle.json").read_text(encoding="utf-8"))
     assert bundle["meta"]["pretrained"]["pretrained"] is True
@@ -104,9 +103,9 @@ def test_pretrained_file_is_loaded_and_recorded(cohorts, tmp_path, cli):
 
 def test_bundles_of_two_losses_ensemble_and_mismatches_are_refused(cohorts, tmp_path, cli):
     args = [a.format(pz=1) for a in TINY]
-    for name, out in (("pspnet-ct-fast", "focal"), ("pspnet-ct-wce", "wce"), ("unet-3d-ct-fast", "u3")):
+    for name, out in (("pspnet-ct-fast", "focal"), ("pspnet-ct-wce", "wce"), ("unet-2d-ct-fast", "u2")):
         extra = ["--set", "network.kwargs.width_div=16"] if name == "pspnet-ct-wce" else []
-        if name == "unet-3d-ct-fast":
+        if name == "unet-2d-ct-fast":
             extra = ["--set", "target=hypoperfused"]
         code, _, err = cli("train", "--recipe", name, "--data", cohorts["ct"], "--out", tmp_path / out, *args, *extra)
         assert code == 0, err
@@ -115,6 +114,6 @@ def test_bundles_of_two_losses_ensemble_and_mismatches_are_refused(cohorts, tmp_
     assert code == 0, err
     info = json.loads(next((tmp_path / "pred").glob("*/*_volumes.json")).read_text(encoding="utf-8"))
     assert info["models"] == 4 and info["recipe"] == "pspnet-ct-fast+pspnet-ct-wce"
-    code, _, err = cli("predict", "--model", tmp_path / "focal", "--model", tmp_path / "u3", "--input", cohorts["ct"],
+    code, _, err = cli("predict", "--model", tmp_path / "focal", "--model", tmp_path / "u2", "--input", cohorts["ct"],
                        "--out", tmp_path / "pred2")
     assert code == 2 and "cannot ensemble" in err and not (tmp_path / "pred2").exists()
