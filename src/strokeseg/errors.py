@@ -23,3 +23,7 @@ class InputError(StrokesegError):
 
 class ConfigError(StrokesegError):
     """A recipe, option or configuration value is invalid."""
+
+
+class TrainingError(StrokesegError):
+    """Training cannot go on (e.g. the loss became NaN or infinite)."""

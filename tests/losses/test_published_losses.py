@@ -70,3 +70,12 @@ def test_relativistic_losses_by_hand():
     assert relativistic_d_loss(real, fake).item() == pytest.approx(d, rel=1e-6)
     assert relativistic_g_loss(real, fake).item() == pytest.approx(g, rel=1e-6)
     assert bce_logits(torch.tensor([0.0]), torch.tensor([1.0])).item() == pytest.approx(math.log(2), rel=1e-6)
+
+
+def test_focal_tversky_gradient_is_finite_when_a_class_is_absent_and_predicted_absent():
+    logits = torch.full((1, 3, 6), -30.0)
+    logits[0, 0] = 30.0  # everything confidently background; classes 1 and 2 absent from the target
+    logits.requires_grad_(True)
+    loss = FocalTversky(0.7, 0.3, 4.0 / 3.0)(logits, torch.zeros(1, 6, dtype=torch.long))
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(logits.grad).all()

@@ -82,7 +82,9 @@ class FocalTversky(nn.Module):
         ti = (tp + self.smooth) / (tp + self.alpha * fn + self.beta * fp + self.smooth)
         if not self.include_background:
             ti = ti[1:]
-        return ((1 - ti).clamp_min(0) ** (1.0 / self.gamma)).mean()
+        # (1 − TI)^(1/γ) has an infinite slope at 0 for γ > 1 (a class absent from the batch and predicted
+        # absent): a floor of 1e-6 keeps the gradient finite
+        return ((1 - ti).clamp_min(1e-6) ** (1.0 / self.gamma)).mean()
 
 
 def empirical_class_weights(frequencies: Sequence[float]) -> list[float]:

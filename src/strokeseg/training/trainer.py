@@ -28,6 +28,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from strokeseg.errors import TrainingError
 from strokeseg.losses import build_loss
 from strokeseg.models.layers import PretrainedBackbone
 from strokeseg.training.adversarial import AdversarialPhases
@@ -175,6 +176,9 @@ def fit(
                     opt.zero_grad(set_to_none=True)
                     with torch.autocast(device.type, enabled=amp):
                         loss = loss_fn(model(x), y)
+                    if not torch.isfinite(loss.detach()):
+                        raise TrainingError(f"{title or recipe.name}: epoch {epoch}: the loss is {float(loss)} (training diverged); "
+                                            "lower the learning rate or check the inputs")
                     scaler.scale(loss).backward()
                     scaler.step(opt)
                     scaler.update()
