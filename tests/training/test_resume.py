@@ -52,3 +52,17 @@ def test_early_stopping_keeps_the_best_weights(tmp_path, tiny_recipe):
     assert len(res.rows) <= recipe.epochs
     if res.stopped_early:
         assert len(res.rows) == res.best_epoch + recipe.patience
+
+
+def test_a_diverged_loss_stops_training_with_a_clear_error(tmp_path, tiny_recipe, monkeypatch):
+    from strokeseg.errors import TrainingError
+    from strokeseg.training import trainer
+
+    class NaNLoss(torch.nn.Module):
+        def forward(self, logits, target):
+            return logits.sum() * float("nan")
+
+    monkeypatch.setattr(trainer, "build_loss", lambda *a, **k: NaNLoss())
+    model, train, val = _setup(tiny_recipe)
+    with pytest.raises(TrainingError, match="training diverged"):
+        trainer.fit(model, tiny_recipe, train, val, torch.device("cpu"), tmp_path / "nan", seed=1)
