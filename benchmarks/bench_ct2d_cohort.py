@@ -16,12 +16,13 @@ import argparse
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from strokeseg.clinical.config import ThresholdConfig
 from strokeseg.clinical.pipeline import threshold_case
 from strokeseg.evaluation.cohort import summarise
-from strokeseg.evaluation.runner import evaluate_case_arrays
+from strokeseg.evaluation.runner import evaluate_case_arrays, rows_from_csv
 from strokeseg.io.case import load_case
 from strokeseg.io.labels import Region
 from strokeseg.io.layouts import open_dataset
@@ -49,6 +50,8 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--reuse", action="store_true",
+                    help="score the out-of-fold predictions of an earlier run with the same settings instead of training")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="recipe overrides, e.g. patience=10")
     args = ap.parse_args()
     data = OUT / f"ct_cohort_{args.cases}"
@@ -61,9 +64,15 @@ def main() -> None:
     recipe = load_recipe(args.recipe, [f"folds={args.folds}", *args.set])
     tag = "" if not args.set else "_" + "_".join(x.replace("=", "-").replace(".", "-") for x in args.set)
     device = select_device(args.device)
+    model_dir = OUT / f"model_{args.recipe}_{args.cases}{tag}"
     t0 = time.perf_counter()
-    cases = prepare_dataset(data, recipe)
-    _, cv = cross_validate(cases, recipe, OUT / f"model_{args.recipe}_{args.cases}{tag}", device)
+    if args.reuse and (model_dir / "cv" / "per_case.csv").exists():
+        cv_rows = rows_from_csv((model_dir / "cv" / "per_case.csv").read_text(encoding="utf-8"))
+        cv_summaries = summarise(cv_rows)
+    else:
+        cases = prepare_dataset(data, recipe)
+        _, cv = cross_validate(cases, recipe, model_dir, device)
+        cv_rows, cv_summaries = cv.rows, cv.summaries
     t_dl = time.perf_counter() - t0
     # the threshold method on the same maps and cases
     t0 = time.perf_counter()
@@ -77,11 +86,17 @@ def main() -> None:
     print(f"\ncore segmentation, {len(ds)} phantom cases (device {device}, torch threads {torch.get_num_threads()})\n")
     print("| method | n | Dice | PPV | sensitivity | HD (mm) | |ΔV| (ml) | R² vol | failures | seconds |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    print(row(f"{recipe.name}, {args.folds}-fold CV (nested T/S_min)", cv.summaries, t_dl))
+    print(row(f"{recipe.name}, {args.folds}-fold CV (nested T/S_min)", cv_summaries, t_dl))
     print(row("threshold: rCBF < 30 % in Tmax > 6 s (same maps)", summarise(rows), t_th))
-    for s in cv.summaries:
+    for s in cv_summaries:
         if s.group != "all":
             print(f"  {recipe.name} {s.group}: n {s.n_cases}, Dice {s.metrics['dice'].fmt(3)}")
+    core = [r for r in cv_rows if r["region"] == "core"]
+    big = [r for r in core if float(r["vol_true_ml"]) >= 1.0]
+    tiny = [r for r in core if 0 < float(r["vol_true_ml"]) < 1.0]
+    if big:
+        print(f"  by true core volume: ≥ 1 ml: n {len(big)}, Dice {np.mean([float(r['dice']) for r in big]):.3f}; "
+              f"< 1 ml: n {len(tiny)}, missed entirely (nothing predicted) {sum(float(r['vol_pred_ml']) == 0 for r in tiny)}")
     print("\ntarget (issue #4): core Dice ≥ 0.80 and better than the threshold method on the same maps")
 
 

@@ -39,10 +39,22 @@ def test_full_size_parameter_counts():
 
 def test_segnet_unpools_with_the_encoder_indices():
     net = SegNetVGG11(3, 3, skip_concat=False, width_div=16).eval()
-    x = torch.zeros(1, 3, 32, 32)
-    x[..., 5, 7] = 10.0
-    # the decoder starts from max-unpooling: with the encoder at identity-like weights the signal stays local
-    assert net(x).shape == (1, 3, 32, 32)
+    x = torch.randn(1, 3, 32, 32)
+    seen = []
+    orig = torch.nn.functional.max_unpool2d
+
+    def spy(inp, indices, *a, **k):
+        seen.append(indices)
+        return orig(inp, indices, *a, **k)
+
+    torch.nn.functional.max_unpool2d = spy
+    try:
+        assert net(x).shape == (1, 3, 32, 32)
+    finally:
+        torch.nn.functional.max_unpool2d = orig
+    # five unpoolings, each with the indices of the encoder pooling of the same level (deepest first)
+    _, idx = torch.nn.functional.max_pool2d(net.encoder(x)[0], 2, 2, return_indices=True)
+    assert len(seen) == 5 and torch.equal(seen[-1], idx)
     assert len(net.backbone_stages()) == 5
 
 

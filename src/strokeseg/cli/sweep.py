@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from strokeseg.cli.common import add_layout_options, add_nonfinite_option, positive_int
+from strokeseg.cli.common import add_training_options, training_overrides
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,21 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
             "{1, 4/3, 1.5, 2, 3} x alpha in {0.3, 0.5, 0.7}, beta = 1 - alpha."
         ),
     )
-    p.add_argument("--recipe", required=True, metavar="NAME|FILE", help="shipped recipe name or a recipe YAML file")
-    p.add_argument("--data", required=True, metavar="PATH", help="training dataset (any layout)")
-    p.add_argument("--out", required=True, metavar="DIR", help="sweep folder (one model bundle per grid point)")
+    add_training_options(p, "sweep folder (one model bundle per grid point)")
     p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
                    help="a recipe field and its values; repeat for a Cartesian product (e.g. --grid loss.kwargs.gamma=1,2)")
     p.add_argument("--ftl-grid", action="store_true", help="the slow-fusion paper's focal Tversky grid (15 points)")
-    p.add_argument("--folds", type=positive_int, help="number of folds (default: the recipe's)")
-    p.add_argument("--epochs", type=positive_int, help="maximum epochs (default: the recipe's)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe field for every point")
-    p.add_argument("--pretrained", metavar="PATH", help="torchvision ImageNet weight file for the backbone")
-    p.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu or cuda")
-    p.add_argument("--no-cache", action="store_true", help="recompute the symmetric modalities instead of using the cache")
-    add_layout_options(p)
-    add_nonfinite_option(p)
-    p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside --data")
     p.set_defaults(func=run)
 
 
@@ -54,14 +43,7 @@ def run(args: argparse.Namespace) -> int:
     points = (ftl_grid() if args.ftl_grid else []) + (parse_grid(args.grid) if args.grid else [])
     if not points:
         raise ConfigError("sweep: give --grid KEY=V1,V2,... or --ftl-grid")
-    base: dict = dict(parse_override(s) for s in args.set)
-    for key, val in (("folds", args.folds), ("epochs", args.epochs)):
-        if val is not None:
-            base[key] = val
-    if args.pretrained:
-        if not Path(args.pretrained).is_file():
-            raise ConfigError(f"{args.pretrained}: pretrained weight file not found")
-        base["pretrained"] = str(Path(args.pretrained).resolve())
+    base = dict(parse_override(o) for o in training_overrides(args))
     recipes = [load_recipe(args.recipe, {**base, **pt}) for pt in points]  # every point checked before training starts
     device = select_device(args.device)
     cases = prepare_dataset(Path(args.data), recipes[0], args.layout, args.label_map, args.nonfinite, not args.no_cache)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.common import add_layout_options, add_nonfinite_option, positive_int
+from strokeseg.cli.common import add_training_options, training_overrides
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,30 +14,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Train a published method (a recipe) on a dataset: cases are prepared (brain mask, symmetric modalities "
             "from the disk cache, whitening with training statistics), folds are grouped by patient, each fold is "
-            "trained with balanced patch sampling, its recipe's loss and optimiser, early stopping on a patient-level "
+            "trained on balanced patches or whole slices (per the recipe), with its recipe's loss and optimiser, early stopping on a patient-level "
             "validation split, and a checkpoint every epoch; out-of-fold predictions give the nested T/S_min grid "
             "search and the cross-validation report. Writes a model bundle: weights per fold (state dicts), the "
             "recipe, normalisation statistics, T and S_min, channels, training logs and loss curves, and cv/."
         ),
     )
-    p.add_argument("--recipe", required=True, metavar="NAME|FILE",
-                   help="shipped recipe (clerigues-ct-2d, clerigues-ct-2d-fast, clerigues-mri-3d, clerigues-mri-3d-fast) or a YAML file")
-    p.add_argument("--data", required=True, metavar="PATH", help="training dataset (any layout)")
-    p.add_argument("--out", required=True, metavar="DIR", help="model bundle folder")
-    p.add_argument("--folds", type=positive_int, help="number of folds (default: the recipe's)")
-    p.add_argument("--epochs", type=positive_int, help="maximum epochs (default: the recipe's)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a recipe field, e.g. --set sampling.patches_per_case=1000 (repeatable)")
-    p.add_argument("--pretrained", metavar="PATH",
-                   help="torchvision ImageNet weight file (state dict) for the network's backbone, e.g. vgg16 / vgg11_bn / "
-                        "resnet50 weights saved with torch.save(model.state_dict()); without it backbones start random")
+    add_training_options(p, "model bundle folder")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoints")
-    p.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu or cuda")
     p.add_argument("--seed", type=int, help="random seed (default: the recipe's)")
-    p.add_argument("--no-cache", action="store_true", help="recompute the symmetric modalities instead of using the cache")
-    add_layout_options(p)
-    add_nonfinite_option(p)
-    p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside --data")
     p.set_defaults(func=run)
 
 
@@ -46,7 +31,6 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from strokeseg.errors import ConfigError
     from strokeseg.io.atomic import ensure_outside_inputs
     from strokeseg.training.cv import cross_validate
     from strokeseg.training.device import select_device
@@ -54,15 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.training.run import prepare_dataset
 
     ensure_outside_inputs(args.out, [args.data], args.allow_output_in_input)
-    overrides = list(args.set)
-    for key, val in (("folds", args.folds), ("epochs", args.epochs), ("seed", args.seed)):
-        if val is not None:
-            overrides.append(f"{key}={val}")
-    if args.pretrained:
-        if not Path(args.pretrained).is_file():
-            raise ConfigError(f"{args.pretrained}: pretrained weight file not found")
-        overrides.append(f"pretrained={Path(args.pretrained).resolve()}")
-    recipe = load_recipe(args.recipe, overrides)
+    recipe = load_recipe(args.recipe, training_overrides(args))
     device = select_device(args.device)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     print(f"recipe {recipe.name}: {recipe.description}")

@@ -165,6 +165,17 @@ def rows_to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     return buf.getvalue()
 
 
+def rows_from_csv(text: str) -> list[dict[str, Any]]:
+    """The inverse of :func:`rows_to_csv`: metrics as floats (missing → NaN), ``failure`` as bool."""
+    rows = []
+    for r in csv.DictReader(io.StringIO(text)):
+        row: dict[str, Any] = {"case_id": r["case_id"], "group": r["group"], "region": r["region"],
+                               "failure": r.get("failure") == "True"}
+        row.update({k: float(r[k]) if r.get(k) not in (None, "") else math.nan for k in METRIC_NAMES})
+        rows.append(row)
+    return rows
+
+
 def summary_markdown(summaries: Sequence[RegionSummary], title: str = "Evaluation") -> str:
     head = ["region", "group", "n", "failures", *_TABLE_METRICS, "R² vol", "ISLES'15 score"]
     lines = [f"## {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

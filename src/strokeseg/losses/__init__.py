@@ -15,6 +15,7 @@ from strokeseg.losses.segmentation import (
     GDLCrossEntropy,
     empirical_class_weights,
 )
+from strokeseg.util.registry import build_from
 
 LOSSES: dict[str, Callable[..., nn.Module]] = {
     "focal": FocalLoss,
@@ -31,12 +32,8 @@ def build_loss(name: str, class_frequencies: list[float] | None = None, **kwargs
         if class_frequencies is None:
             raise ConfigError(f"loss {name!r}: weight 'empirical' needs the training set's class frequencies")
         kwargs["weight"] = empirical_class_weights(class_frequencies)
-    if name not in LOSSES:
-        raise ConfigError(f"unknown loss {name!r}; available: {', '.join(sorted(LOSSES))}")
-    try:
-        return LOSSES[name](**kwargs)
-    except TypeError as exc:
-        raise ConfigError(f"loss {name!r}: {exc}") from None
+    module: nn.Module = build_from("loss", LOSSES, name, **kwargs)
+    return module
 
 
 __all__ = ["LOSSES", "CrossEntropy", "FocalLoss", "FocalTversky", "GDLCrossEntropy", "build_loss", "empirical_class_weights"]

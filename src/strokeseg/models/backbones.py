@@ -145,14 +145,8 @@ class ResNet50(nn.Module):
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
 
-def load_pretrained(module: nn.Module, path: str | Path, prefix: str = "") -> dict[str, list[str]]:
-    """Load a torchvision weight file into ``module`` (a backbone, or a network holding one under ``prefix``).
-
-    Every backbone parameter and buffer must be in the file with the same shape; extra keys
-    (classifier heads) are ignored. A first convolution with another number of input channels
-    than the file's 3 is initialised with the mean RGB filter repeated (the common adaptation).
-    Raises :class:`ConfigError` naming the file on any mismatch.
-    """
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """A weight file's state dict (also inside a ``{"state_dict": ...}`` checkpoint); errors name the file."""
     p = Path(path)
     try:
         sd = torch.load(p, map_location="cpu", weights_only=True)
@@ -164,6 +158,22 @@ def load_pretrained(module: nn.Module, path: str | Path, prefix: str = "") -> di
         sd = sd["state_dict"]
     if not isinstance(sd, dict):
         raise ConfigError(f"{p}: expected a state dict (mapping of parameter names to tensors)")
+    return sd
+
+
+def load_pretrained(module: nn.Module, path: str | Path, prefix: str = "",
+                    sd: dict[str, torch.Tensor] | None = None) -> dict[str, list[str]]:
+    """Load a torchvision weight file into ``module`` (a backbone, or a network holding one under ``prefix``).
+
+    ``sd`` is the file's state dict when the caller has read it already (several backbones, one read).
+    Every backbone parameter and buffer must be in the file with the same shape; extra keys
+    (classifier heads) are ignored. A first convolution with another number of input channels
+    than the file's 3 is initialised with the mean RGB filter repeated (the common adaptation).
+    Raises :class:`ConfigError` naming the file on any mismatch.
+    """
+    p = Path(path)
+    if sd is None:
+        sd = read_state_dict(p)
     own = module.state_dict()
     keys = [k for k in own if k.startswith(prefix)]
     new: dict[str, torch.Tensor] = {}

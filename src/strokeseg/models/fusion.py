@@ -200,9 +200,9 @@ class InflatedFusionVGG16(nn.Module, PretrainedBackbone):
     def backbone_stages(self) -> list[list[nn.Parameter]]:
         return [[p for m in list(self.encoder.features)[a:b] for p in m.parameters()] for a, b in self.encoder.slices]
 
-    def load_backbone(self, path: str | Path) -> dict[str, list[str]]:
+    def load_backbone(self, path: str | Path, sd: dict[str, torch.Tensor] | None = None) -> dict[str, list[str]]:
         ref = VGGFeatures("vgg16")
-        info = load_pretrained(ref, path)
+        info = load_pretrained(ref, path, sd=sd)
         self.encoder.inflate_from(ref)
         return info
 

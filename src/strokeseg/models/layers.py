@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import torch
 from torch import nn
@@ -72,16 +73,15 @@ class Initializer(nn.Module):
         return self.proj(self.norm(x))
 
 
-class PretrainedBackbone:
-    """Mixin of networks with ImageNet backbones.
+@runtime_checkable
+class PretrainedBackbone(Protocol):
+    """What a network with ImageNet backbones provides (networks declare it by subclassing).
 
     ``backbones()`` lists ``(attribute prefix, torchvision architecture)`` pairs a weight file
     can be loaded into; ``backbone_stages()`` lists the backbone's parameter groups from the
-    input side up (gradual fine-tuning unfreezes the bottom half first, then everything).
+    input side up (fine-tuning stages unfreeze the deepest blocks first, then everything).
     """
 
-    def backbones(self) -> list[tuple[str, str]]:
-        raise NotImplementedError
+    def backbones(self) -> list[tuple[str, str]]: ...
 
-    def backbone_stages(self) -> list[list[nn.Parameter]]:
-        raise NotImplementedError
+    def backbone_stages(self) -> list[list[nn.Parameter]]: ...

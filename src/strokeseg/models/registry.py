@@ -9,6 +9,7 @@ from typing import Any
 from torch import nn
 
 from strokeseg.errors import ConfigError
+from strokeseg.util.registry import build_from
 
 NETWORKS: dict[str, Callable[..., nn.Module]] = {}
 
@@ -23,12 +24,8 @@ def register(name: str) -> Callable[[Callable[..., nn.Module]], Callable[..., nn
 
 def build_network(name: str, **kwargs: Any) -> nn.Module:
     _load_all()
-    if name not in NETWORKS:
-        raise ConfigError(f"unknown network {name!r}; available: {', '.join(sorted(NETWORKS))}")
-    try:
-        return NETWORKS[name](**kwargs)
-    except TypeError as exc:
-        raise ConfigError(f"network {name!r}: {exc}") from None
+    net: nn.Module = build_from("network", NETWORKS, name, **kwargs)
+    return net
 
 
 def _load_all() -> None:
@@ -50,19 +47,18 @@ def apply_pretrained(model: nn.Module, path: str | Path | None) -> dict[str, Any
     Returns what was done (for the bundle and the report); without a path the weights stay
     randomly initialised and the returned record says so.
     """
-    from strokeseg.models.backbones import load_pretrained
+    from strokeseg.models.backbones import load_pretrained, read_state_dict
     from strokeseg.models.layers import PretrainedBackbone
 
     if path is None:
         return {"pretrained": False, "note": "backbone weights randomly initialised (no --pretrained file)"}
     if not isinstance(model, PretrainedBackbone):
         raise ConfigError(f"{path}: this network has no ImageNet backbone to load pretrained weights into")
+    sd = read_state_dict(path)  # read once, loaded into every backbone (one per map for slow fusion)
     loader = getattr(model, "load_backbone", None)
     if callable(loader):
-        info = loader(path)
-        return {"pretrained": True, "file": str(path), "backbones": [b for _, b in model.backbones()], "ignored": info["ignored"]}
-    ignored: list[str] = []
-    for prefix, _arch in model.backbones():
-        info = load_pretrained(model, path, prefix)
-        ignored = info["ignored"]
+        ignored = loader(path, sd)["ignored"]
+    else:
+        for prefix, _arch in model.backbones():
+            ignored = load_pretrained(model, path, prefix, sd)["ignored"]
     return {"pretrained": True, "file": str(path), "backbones": [b for _, b in model.backbones()], "ignored_keys": len(ignored)}

@@ -76,15 +76,6 @@ class PatchData:
         counts = torch.bincount(y.reshape(-1), minlength=num_classes).double()
         return (counts / counts.sum()).tolist()
 
-    def lesion_fraction(self, sample: int = 2048) -> float:
-        """Fraction of lesion voxels in the patch set (estimated on up to ``sample`` patches)."""
-        if not len(self):
-            return 0.0
-        sel = np.random.default_rng(0).choice(len(self), size=min(sample, len(self)), replace=False)
-        sel = sel[np.argsort(self.patches.case_index[sel], kind="stable")]
-        _, y = self.gather(sel)
-        return float((y > 0).float().mean())
-
     def gather(self, sel: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """Whitened patches ``(B, C, [pz,] py, px)`` and targets for patch indices ``sel`` (grouped by case)."""
         ci = self.patches.case_index[sel]

@@ -7,15 +7,11 @@ from typing import Any
 
 import torch
 
-from strokeseg.errors import ConfigError
+from strokeseg.util.registry import build_from
 
 OPTIMIZERS = {"adadelta": torch.optim.Adadelta, "adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop, "sgd": torch.optim.SGD}
 
 
 def build_optimizer(name: str, params: Iterable[torch.nn.Parameter], **kwargs: Any) -> torch.optim.Optimizer:
-    if name not in OPTIMIZERS:
-        raise ConfigError(f"unknown optimizer {name!r}; available: {', '.join(sorted(OPTIMIZERS))}")
-    try:
-        return OPTIMIZERS[name](params, **kwargs)
-    except TypeError as exc:
-        raise ConfigError(f"optimizer {name!r}: {exc}") from None
+    opt: torch.optim.Optimizer = build_from("optimizer", OPTIMIZERS, name, params, **kwargs)
+    return opt

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from strokeseg.errors import TrainingError
+from strokeseg.errors import ConfigError, TrainingError
 from strokeseg.losses import build_loss
 from strokeseg.models.layers import PretrainedBackbone
 from strokeseg.training.adversarial import AdversarialPhases
@@ -228,8 +228,6 @@ def _scheduler(recipe: Recipe, opt: torch.optim.Optimizer) -> torch.optim.lr_sch
     if not cfg:
         return None
     if cfg.get("name", "plateau") != "plateau":
-        from strokeseg.errors import ConfigError
-
         raise ConfigError(f"recipe {recipe.name}: unknown scheduler {cfg.get('name')!r} (available: plateau)")
     return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=float(cfg.get("factor", 0.1)),
                                                       patience=int(cfg.get("patience", 20)))
