@@ -6,7 +6,7 @@ For every deconvolution method: generate the cohort (seeds 1000…1019, default 
 contralateral hemisphere), and score core and hypoperfused (core ∪ penumbra) Dice against the
 phantom truth with strokeseg's evaluator (both empty counts as Dice 1).
 
-    .venv/bin/python benchmarks/bench_threshold_cohort.py [--cases 20] [--methods ...]
+    .venv/bin/python benchmarks/bench_threshold_cohort.py [--cases 20] [--methods ...] [--tmax edge|peak] [--edge-fraction 0.5]
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=20)
     ap.add_argument("--methods", default="tikhonov-lcurve,tikhonov-gcv,osvd,csvd,ssvd")
     ap.add_argument("--fwhm", type=float, default=3.0)
+    ap.add_argument("--tmax", choices=("edge", "peak"), default=None, help="Tmax estimator (default: the package default)")
+    ap.add_argument("--edge-fraction", type=float, default=0.9, help="leading-edge fraction of --tmax edge")
     args = ap.parse_args()
     methods = args.methods.split(",")
     dice: dict[str, dict[str, list[float]]] = {m: {"core": [], "hyp": []} for m in methods}
@@ -38,7 +40,10 @@ def main() -> None:
         sp = case.geometry.spacing_zyx
         cells = []
         for m in methods:
-            res = compute_maps(case.series, PerfusionConfig(method=m, spatial_fwhm_mm=args.fwhm), show_progress=False)
+            cfg = PerfusionConfig(method=m, spatial_fwhm_mm=args.fwhm)
+            if args.tmax:
+                cfg = cfg.with_(tmax_estimator=args.tmax, tmax_edge_fraction=args.edge_fraction)
+            res = compute_maps(case.series, cfg, show_progress=False)
             b0, b1 = res.info["baseline_frames"]
             csf = case.series.data[..., b0:b1].mean(axis=3) < ThresholdConfig().csf_hu
             thr = threshold_perfusion(res.maps["CBF"], res.maps["Tmax"], case.geometry, res.brain_mask, ThresholdConfig(),

@@ -62,3 +62,14 @@ def test_second_difference_matrix():
     d2 = k @ second_difference_matrix(6).T
     np.testing.assert_allclose(d2[2:], 2.0)  # (n)² has second difference 2
     assert d2[0] == k[0] - 2 * k[5] + k[4]
+
+
+def test_half_height_edge_finds_the_onset_of_an_undispersed_residue_and_the_vertex_is_late():
+    """Regularisation blurs the residue's step symmetrically: its half-height point stays on the onset."""
+    delays = (0.0, 3.0, 6.0, 9.0)
+    curves = np.stack([tissue(40.0, m, d) for m in (4.0, 8.0) for d in delays]).astype(np.float32)
+    truth = np.tile(delays, 2)
+    edge = deconvolve(curves, AIF, DT, PerfusionConfig(method="osvd", tmax_estimator="edge", tmax_edge_fraction=0.5, **CFG))
+    peak = deconvolve(curves, AIF, DT, PerfusionConfig(method="osvd", **CFG))
+    assert np.median(np.abs(edge.tmax - truth)) <= 0.5
+    assert np.median(peak.tmax - truth) > 1.0

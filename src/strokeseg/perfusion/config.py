@@ -23,9 +23,14 @@ class TmaxEstimator(StrEnum):
     """Where on the deconvolved residue Tmax is read.
 
     ``edge``: the sub-sample time at which the residue's leading edge reaches ``tmax_edge_fraction``
-    (0.9) of its maximum. Regularisation blurs the residue's sharp onset symmetrically, which
-    moves its vertex late by ~0.8–1 s at 1–2 s sampling; the 90 % leading-edge point is nearly
-    unbiased (calibrated on generic simulations: ``benchmarks/bench_tmax_estimator.py``).
+    (0.9) of its maximum. Truncated SVD and Tikhonov with the block-circulant matrix act as
+    zero-phase low-pass filters on the residue, which blur a residue that starts with a step
+    (no dispersion) symmetrically about its onset, so the vertex moves late by ~2 s at 1 s
+    sampling. A leading-edge point is nearer the onset for such residues (grid phantom:
+    ``benchmarks/bench_perfusion_grid.py --tmax edge``; ½ would be unbiased there) but reads
+    early on dispersed boluses, whose true residue peaks after its onset: on the phantom cohort
+    (``benchmarks/bench_threshold_cohort.py --tmax edge``, ½) it halves the hypoperfused Dice.
+    The default is therefore ``peak``, the definition the clinical Tmax thresholds were set with.
     ``peak``: the vertex of the parabola through the maximum and its neighbours.
     """
 
