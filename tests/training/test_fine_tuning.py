@@ -35,3 +35,26 @@ def test_pspnet_two_stage_learning_rates_and_dice_stopping():
     assert opt1.param_groups[0]["lr"] == 0.001 and sum(p.numel() for p in opt1.param_groups[0]["params"]) == \
         sum(p.numel() for p in net.parameters())
     assert abs(stopping_metric(r, {"train_loss": 1.0, "val_loss": 0.5, "val_dice": 0.8}) - 0.2) < 1e-9  # 1 − Dice
+
+
+def test_frozen_batch_norm_keeps_its_running_statistics():
+    import torch
+
+    from strokeseg.training.trainer import train_mode
+
+    net = build_network("segnet-vgg11", in_channels=3, num_classes=3, width_div=16)
+    r = load_recipe("adversarial-segnet-fast", {"fine_tuning": [{"unfrozen": 0.0}, {"unfrozen": 1.0}]})
+    bns = [m for m in net.encoder.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert bns, "the VGG-11-BN encoder has batch norm"
+    configure_stage(net, r, 0)
+    train_mode(net, keep_frozen_statistics=False)  # a random backbone: statistics still follow the data
+    assert all(b.training for b in bns)
+    train_mode(net)  # a pretrained one: frozen layers keep theirs
+    before = [b.running_mean.clone() for b in bns]
+    net(torch.randn(2, 3, 32, 32) * 5 + 3)
+    assert all(not b.training for b in bns)
+    assert all(torch.equal(a, b.running_mean) for a, b in zip(before, bns))
+    configure_stage(net, r, 1)  # unfrozen: statistics update again
+    train_mode(net)
+    net(torch.randn(2, 3, 32, 32) * 5 + 3)
+    assert all(b.training for b in bns) and not torch.equal(before[0], bns[0].running_mean)

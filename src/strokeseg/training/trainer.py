@@ -100,6 +100,23 @@ def configure_stage(model: nn.Module, recipe: Recipe, stage: int) -> list[nn.Par
     return [prm for prm in model.parameters() if prm.requires_grad]
 
 
+def train_mode(model: nn.Module, keep_frozen_statistics: bool = True) -> None:
+    """``model.train()``; with ``keep_frozen_statistics``, batch-norm layers whose affine parameters
+    are frozen stay in eval mode.
+
+    A frozen *pretrained* backbone must keep its running statistics: in train mode batch norm
+    would normalise with each batch's statistics and overwrite the stored ones. The trainer asks
+    for this only when the recipe loads pretrained weights; a frozen randomly initialised backbone
+    keeps learning its statistics from the data (its stored ones are the initial 0 and 1).
+    """
+    model.train()
+    if not keep_frozen_statistics:
+        return
+    for mod in model.modules():
+        if isinstance(mod, nn.modules.batchnorm._BatchNorm) and mod.affine and not mod.weight.requires_grad:
+            mod.eval()
+
+
 def _optimizer(model: nn.Module, recipe: Recipe, stage: int) -> torch.optim.Optimizer:
     kwargs = dict(recipe.optimizer.get("kwargs", {}))
     if recipe.fine_tuning and recipe.fine_tuning[stage].get("lr") is not None:
@@ -162,7 +179,7 @@ def fit(
     stopped = False
     for epoch in range(start_epoch, recipe.epochs + 1):
         torch.manual_seed(seed * 7919 + epoch)  # dropout and any torch randomness of this epoch
-        model.train()
+        train_mode(model, keep_frozen_statistics=bool(recipe.pretrained))
         t0 = time.perf_counter()
         total, nb = 0.0, 0
         n_batches = (len(train) + recipe.batch_size - 1) // recipe.batch_size
