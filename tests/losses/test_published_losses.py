@@ -79,3 +79,23 @@ def test_focal_tversky_gradient_is_finite_when_a_class_is_absent_and_predicted_a
     loss = FocalTversky(0.7, 0.3, 4.0 / 3.0)(logits, torch.zeros(1, 6, dtype=torch.long))
     loss.backward()
     assert torch.isfinite(loss) and torch.isfinite(logits.grad).all()
+
+
+def test_focal_tversky_sample_weights_by_hand():
+    """Sample weights scale the lesion classes' sums of that sample; background stays unweighted."""
+    logits = torch.cat([LOGITS, LOGITS.flip(-1)])  # (2, 3, 3)
+    target = torch.cat([TARGET, torch.tensor([[2, 0, 1]])])
+    w = torch.tensor([1.0, 3.0])
+    p = torch.softmax(logits, 1)
+    a, b, gam = 0.7, 0.3, 4.0 / 3.0
+    terms = []
+    for c in range(3):
+        g = (target == c).float()
+        ws = torch.ones(2) if c == 0 else w
+        tp = float((ws[:, None] * p[:, c] * g).sum())
+        fn = float((ws[:, None] * (1 - p[:, c]) * g).sum())
+        fp = float((ws[:, None] * p[:, c] * (1 - g)).sum())
+        terms.append((1 - (tp + 1e-6) / (tp + a * fn + b * fp + 1e-6)) ** (1 / gam))
+    assert FocalTversky(a, b, gam)(logits, target, w).item() == pytest.approx(sum(terms) / 3, rel=1e-5)
+    assert FocalTversky(a, b, gam)(logits, target, torch.ones(2)).item() == pytest.approx(
+        FocalTversky(a, b, gam)(logits, target).item(), rel=1e-6)

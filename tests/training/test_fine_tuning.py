@@ -58,3 +58,24 @@ def test_frozen_batch_norm_keeps_its_running_statistics():
     train_mode(net)
     net(torch.randn(2, 3, 32, 32) * 5 + 3)
     assert all(b.training for b in bns) and not torch.equal(before[0], bns[0].running_mean)
+
+
+def test_non_lvo_penalty_weights_the_samples_of_non_lvo_cases():
+    import numpy as np
+    import pytest
+
+    from strokeseg.errors import ConfigError
+    from strokeseg.preprocessing.normalization import Normalizer
+    from strokeseg.training.data import PatchData
+    from tests.training.conftest import synthetic_case
+
+    r = load_recipe("slow-fusion-vgg16-fast", {"sampling.patch_size": [1, 16, 16], "batch_size": 4})
+    assert r.group_penalty == {"non-LVO": 2.0}
+    cases = [synthetic_case(i) for i in range(2)]  # c0 non-LVO, c1 LVO
+    norm = Normalizer(cases[0].channels).fit((c.x, c.brain) for c in cases)
+    data = PatchData(cases, r, norm, seed=0, augment=False)
+    seen = np.concatenate([w.numpy() for _x, _y, w in data.batches(0, 4, shuffle=False)])
+    expect = np.where(data.patches.case_index == 0, 2.0, 1.0)
+    np.testing.assert_array_equal(seen, expect)
+    with pytest.raises(ConfigError, match="group_penalty needs a loss that takes sample weights"):
+        load_recipe("slow-fusion-vgg16-fast", {"loss": {"name": "ce", "kwargs": {}}})

@@ -64,6 +64,10 @@ class FocalTversky(nn.Module):
     TI_c = (Σ p_c g_c + ε) / (Σ p_c g_c + α Σ (1 − p_c) g_c + β Σ p_c (1 − g_c) + ε), sums over the
     batch and all voxels; FTL = mean_c (1 − TI_c)^(1/γ). α weighs false negatives, β false
     positives (α = 0.7, β = 0.3, γ = 4/3 by default). ``include_background`` adds class 0.
+
+    ``weight`` (B,), optional: every voxel of sample b counts ``weight[b]`` times in the sums of the
+    lesion classes (c ≥ 1), so their errors in those samples cost more (the slow-fusion paper's
+    higher penalty for non-LVO patients); the background class stays unweighted.
     """
 
     def __init__(self, alpha: float = 0.7, beta: float = 0.3, gamma: float = 4.0 / 3.0, include_background: bool = True,
@@ -72,13 +76,18 @@ class FocalTversky(nn.Module):
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         self.include_background, self.smooth = include_background, float(smooth)
 
-    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def forward(self, logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
         p = torch.softmax(logits.float(), dim=1)
         g = F.one_hot(target.long(), p.shape[1]).movedim(-1, 1).float()
         dims = [0, *list(range(2, p.ndim))]
-        tp = (p * g).sum(dims)
-        fn = ((1 - p) * g).sum(dims)
-        fp = (p * (1 - g)).sum(dims)
+        w = torch.ones((1, 1) + (1,) * (p.ndim - 2), device=p.device)
+        if weight is not None:
+            w = torch.ones(p.shape[:2], device=p.device)
+            w[:, 1:] = weight.to(p.device, torch.float32)[:, None]
+            w = w.view(*p.shape[:2], *([1] * (p.ndim - 2)))
+        tp = (w * p * g).sum(dims)
+        fn = (w * (1 - p) * g).sum(dims)
+        fp = (w * p * (1 - g)).sum(dims)
         ti = (tp + self.smooth) / (tp + self.alpha * fn + self.beta * fp + self.smooth)
         if not self.include_background:
             ti = ti[1:]

@@ -56,6 +56,8 @@ class PatchData:
             ctr.append(pc.centers)
             aug.append(flag & (s.augment_repeats or a.apply_to != "repeats"))
         self.patches = PatchSet(np.concatenate(idx), np.concatenate(ctr), np.concatenate(aug))
+        # loss weight of each case's lesion classes (recipe.group_penalty by the case's group; 1 otherwise)
+        self.case_weight = np.array([float(recipe.group_penalty.get(c.group or "", 1.0)) for c in cases], np.float32)
         mean = np.asarray(normalizer.mean if normalizer.mode == "dataset" else np.zeros(len(normalizer.channels)), np.float32)
         std = np.asarray(normalizer.std if normalizer.mode == "dataset" else np.ones(len(normalizer.channels)), np.float32)
         self.mean = torch.from_numpy(mean)
@@ -95,7 +97,9 @@ class PatchData:
             x, y = x[:, :, 0], y[:, 0]
         return x.contiguous(), y.contiguous()
 
-    def batches(self, epoch: int, batch_size: int, shuffle: bool = True, seed: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def batches(self, epoch: int, batch_size: int, shuffle: bool = True,
+                seed: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """Batches ``(x, y, w)``: inputs, targets and each sample's lesion-class loss weight ``(B,)``."""
         n = len(self)
         order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
         gen = torch.Generator().manual_seed(int(seed) * 100003 + epoch)
@@ -122,4 +126,4 @@ class PatchData:
                         ops = torch.tensor(choices)[torch.randint(len(choices), (int(flag.sum()),), generator=gen)]
                         xf, yf = flip_rot(x[flag], y[flag], ops)
                         x[flag], y[flag] = xf, yf
-            yield x, y
+            yield x, y, torch.from_numpy(self.case_weight[self.patches.case_index[sel]])

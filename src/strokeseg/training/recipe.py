@@ -18,6 +18,7 @@ import yaml
 from strokeseg.errors import ConfigError
 
 TARGETS = ("core", "hypoperfused", "lesion", "three-class")
+SAMPLE_WEIGHTED_LOSSES = ("focal-tversky",)  # losses whose forward takes per-sample lesion weights
 
 
 @dataclass
@@ -80,6 +81,9 @@ class Recipe:
     fine_tuning: list[dict[str, Any]] = field(default_factory=list)
     adversarial: dict[str, Any] | None = None  # {"weights": [0.001, 0.001, 0.001], "lr": 0.001, "base": 32}
     clinical_inputs: list[str] = field(default_factory=list)  # ["NIHSS"]: scalar inputs as constant channels
+    # loss weight of the lesion classes in samples from cases of a group, e.g. {"non-LVO": 2.0}: the slow-fusion
+    # paper's higher penalty for penumbra/core errors in non-LVO patients (needs a loss taking sample weights)
+    group_penalty: dict[str, float] = field(default_factory=dict)
     nihss_impute: float | None = None  # NIHSS used where a case has none (otherwise a missing NIHSS is an error)
     validation_fraction: float = 0.2  # of the training patients, for early stopping
     folds: int = 5
@@ -115,6 +119,14 @@ class Recipe:
         if n_sc != len(self.clinical_inputs):
             raise ConfigError(f"recipe {self.name}: network n_scalars ({n_sc}) must equal the number of clinical_inputs "
                               f"({len(self.clinical_inputs)})")
+        if self.group_penalty:
+            if self.loss.get("name") not in SAMPLE_WEIGHTED_LOSSES:
+                raise ConfigError(f"recipe {self.name}: group_penalty needs a loss that takes sample weights "
+                                  f"({', '.join(SAMPLE_WEIGHTED_LOSSES)}), not {self.loss.get('name')!r}")
+            if self.adversarial:
+                raise ConfigError(f"recipe {self.name}: group_penalty is not supported with adversarial training")
+            if any(float(v) <= 0 for v in self.group_penalty.values()):
+                raise ConfigError(f"recipe {self.name}: group_penalty weights must be positive")
         for st in self.fine_tuning:
             if not 0.0 <= float(st.get("unfrozen", 1.0)) <= 1.0:
                 raise ConfigError(f"recipe {self.name}: fine_tuning 'unfrozen' must be a fraction in [0, 1]")

@@ -49,6 +49,13 @@ class FitResult:
     stopped_early: bool = False
 
 
+def compute_loss(loss_fn: nn.Module, logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """The loss, with the per-sample lesion weights where any differs from 1 (recipe.group_penalty)."""
+    if bool((w != 1).any()):
+        return loss_fn(logits, y, w)
+    return loss_fn(logits, y)
+
+
 def evaluate_patches(model: nn.Module, data: PatchData, loss_fn: nn.Module, batch_size: int, device: torch.device) -> dict[str, float]:
     model.eval()
     tot_loss = tot_l1 = tot_err = 0.0
@@ -56,10 +63,10 @@ def evaluate_patches(model: nn.Module, data: PatchData, loss_fn: nn.Module, batc
     n_vox = 0
     n_batches = 0
     with torch.no_grad():
-        for x, y in data.batches(0, batch_size, shuffle=False):
+        for x, y, w in data.batches(0, batch_size, shuffle=False):
             x, y = x.to(device), y.to(device)
             logits = model(x)
-            tot_loss += float(loss_fn(logits, y))
+            tot_loss += float(compute_loss(loss_fn, logits, y, w))
             p = torch.softmax(logits.float(), dim=1)
             onehot = nn.functional.one_hot(y, p.shape[1]).movedim(-1, 1).float()
             tot_l1 += float((p - onehot).abs().sum() / 2)
@@ -185,16 +192,16 @@ def fit(
         n_batches = (len(train) + recipe.batch_size - 1) // recipe.batch_size
         with progress_bar(total=n_batches, desc=f"{title} epoch {epoch}/{recipe.epochs}", unit="batch") as bar:
             adv_gen = torch.Generator().manual_seed(seed * 7919 + epoch)
-            for x, y in train.batches(epoch, recipe.batch_size, shuffle=True, seed=seed):
+            for x, y, w in train.batches(epoch, recipe.batch_size, shuffle=True, seed=seed):
                 x, y = x.to(device), y.to(device)
                 if adv is not None:
                     total += adv.step(model, opt, loss_fn, x, y, adv_gen)
                 else:
                     opt.zero_grad(set_to_none=True)
                     with torch.autocast(device.type, enabled=amp):
-                        loss = loss_fn(model(x), y)
+                        loss = compute_loss(loss_fn, model(x), y, w)
                     if not torch.isfinite(loss.detach()):
-                        raise TrainingError(f"{title or recipe.name}: epoch {epoch}: the loss is {float(loss)} (training diverged); "
+                        raise TrainingError(f"{title or recipe.name}: epoch {epoch}: the loss is {float(loss.detach())} (training diverged); "
                                             "lower the learning rate or check the inputs")
                     scaler.scale(loss).backward()
                     scaler.step(opt)
