@@ -79,3 +79,12 @@ def test_non_lvo_penalty_weights_the_samples_of_non_lvo_cases():
     np.testing.assert_array_equal(seen, expect)
     with pytest.raises(ConfigError, match="group_penalty needs a loss that takes sample weights"):
         load_recipe("slow-fusion-vgg16-fast", {"loss": {"name": "ce", "kwargs": {}}})
+
+
+def test_frozen_stages_are_skipped_for_a_random_backbone_unless_asked_to_keep_them():
+    stages = [{"unfrozen": 0.0, "lr": 0.01}, {"unfrozen": 0.5}, {"unfrozen": 1.0, "lr": 1e-4}]
+    r = _recipe(stages)
+    assert r.stages_for(pretrained=True) == stages
+    assert r.stages_for(pretrained=False) == [{"unfrozen": 1.0, "lr": 1e-4}]
+    keep = load_recipe("slow-fusion-vgg16-fast", {"fine_tuning": stages, "fine_tuning_without_pretrained": "keep"})
+    assert keep.stages_for(pretrained=False) == stages

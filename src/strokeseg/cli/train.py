@@ -43,7 +43,10 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(max(1, torch.get_num_threads()))
     print(f"recipe {recipe.name}: {recipe.description}")
     if recipe.pretrained is None and recipe.fine_tuning:
-        print("note: no --pretrained file: the backbone starts from random weights (the paper used ImageNet weights)")
+        skip = recipe.fine_tuning_without_pretrained == "skip"
+        print("note: no --pretrained file: the backbone starts from random weights (the paper used ImageNet weights)"
+              + ("; its frozen fine-tuning stages are skipped and every layer trains from the start "
+                 "(--set fine_tuning_without_pretrained=keep runs them as written)" if skip else ""))
     print(f"device {device}; target {recipe.target}; {recipe.folds} folds; up to {recipe.epochs} epochs (patience {recipe.patience})")
     cases = prepare_dataset(Path(args.data), recipe, args.layout, args.label_map, args.nonfinite, not args.no_cache)
     print(f"{len(cases)} labelled cases of {len({c.patient_id for c in cases})} patients; channels: {', '.join(cases[0].channels)}")

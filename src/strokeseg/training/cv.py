@@ -15,6 +15,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -97,11 +98,16 @@ def cross_validate(
                               **recipe.network.get("kwargs", {}))
         pretrained = apply_pretrained(model, recipe.pretrained) if recipe.pretrained or isinstance(model, PretrainedBackbone) \
             else {"pretrained": False}
+        stages = recipe.stages_for(bool(pretrained["pretrained"]))
+        if stages != recipe.fine_tuning:
+            pretrained["note"] = (pretrained.get("note", "") + "; the frozen fine-tuning stages were skipped (a frozen random "
+                                  "backbone learns nothing): every layer trained from the start").lstrip("; ")
+        fold_recipe = replace(recipe, fine_tuning=stages)
         log(f"fold {k + 1}/{recipe.folds}: {len(tr_ids)} training, {len(va_ids)} validation, {len(test_ids)} test cases; "
             f"{len(train)} training {'slices' if recipe.sampling.mode == 'slices' else 'patches'} (class balance "
             f"{' / '.join(f'{f:.1%}' for f in train.class_frequencies(recipe.num_classes))})")
         weights = fold_dir / "weights.pt"
-        res = fit(model, recipe, train, val, device, fold_dir, resume=resume, seed=seed, title=f"fold {k + 1}")
+        res = fit(model, fold_recipe, train, val, device, fold_dir, resume=resume, seed=seed, title=f"fold {k + 1}")
         model.load_state_dict(res.best_state)
         torch.save(res.best_state, weights)
         fold_info.append({"fold": k, "train": tr_ids, "validation": va_ids, "test": list(test_ids), "weights": f"fold_{k}/weights.pt",

@@ -79,6 +79,9 @@ class Recipe:
     # fine-tuning stages: [{"unfrozen": 0.0, "lr": 0.01}, {"unfrozen": 1.0, "lr": 1e-4}]; the fraction of the
     # backbone's blocks (deepest first) that train; the next stage starts when the current one runs out of patience
     fine_tuning: list[dict[str, Any]] = field(default_factory=list)
+    # without a pretrained file, a frozen stage would train on random backbone features: "skip" (default) trains
+    # everything from the start with the last stage's settings, "keep" runs the stages as written
+    fine_tuning_without_pretrained: str = "skip"
     adversarial: dict[str, Any] | None = None  # {"weights": [0.001, 0.001, 0.001], "lr": 0.001, "base": 32}
     clinical_inputs: list[str] = field(default_factory=list)  # ["NIHSS"]: scalar inputs as constant channels
     # loss weight of the lesion classes in samples from cases of a group, e.g. {"non-LVO": 2.0}: the slow-fusion
@@ -127,9 +130,19 @@ class Recipe:
                 raise ConfigError(f"recipe {self.name}: group_penalty is not supported with adversarial training")
             if any(float(v) <= 0 for v in self.group_penalty.values()):
                 raise ConfigError(f"recipe {self.name}: group_penalty weights must be positive")
+        if self.fine_tuning_without_pretrained not in ("skip", "keep"):
+            raise ConfigError(f"recipe {self.name}: fine_tuning_without_pretrained must be 'skip' or 'keep', "
+                              f"got {self.fine_tuning_without_pretrained!r}")
         for st in self.fine_tuning:
             if not 0.0 <= float(st.get("unfrozen", 1.0)) <= 1.0:
                 raise ConfigError(f"recipe {self.name}: fine_tuning 'unfrozen' must be a fraction in [0, 1]")
+
+    def stages_for(self, pretrained: bool) -> list[dict[str, Any]]:
+        """The fine-tuning stages to run: as written, or only the last one, fully unfrozen, when the
+        backbone is randomly initialised and ``fine_tuning_without_pretrained`` is ``skip``."""
+        if pretrained or not self.fine_tuning or self.fine_tuning_without_pretrained == "keep":
+            return [dict(st) for st in self.fine_tuning]
+        return [dict(self.fine_tuning[-1], unfrozen=1.0)]
 
     @property
     def dims(self) -> int:
