@@ -71,7 +71,7 @@ def noise_floor(grid: GridPhantom, other: GridPhantom, maps: dict[str, np.ndarra
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--noise", type=float, default=3.0)
-    ap.add_argument("--methods", default="osvd,csvd,ssvd,tikhonov-gcv,tikhonov-lcurve")
+    ap.add_argument("--methods", default="osvd,csvd,ssvd,tikhonov-gcv,tikhonov-lcurve,parametric")
     ap.add_argument("--auto-aif", action="store_true")
     ap.add_argument("--fwhm", type=float, default=3.0)
     ap.add_argument("--seed", type=int, default=0)

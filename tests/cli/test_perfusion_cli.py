@@ -34,6 +34,18 @@ def test_perfusion_on_a_series_file_keeps_geometry(phantom_dir, tmp_path, cli):
     assert cbf.max() > 0
 
 
+def test_parametric_perfusion_writes_maps_with_the_series_geometry(phantom_dir, tmp_path, cli):
+    series_file = next((phantom_dir / "case_1").glob("SMIR.Brain.XX.O.CT_4DPWI.*/*.nii"))
+    code, _, _ = cli("perfusion", series_file, "--out", tmp_path / "maps", "--method", "parametric")
+    assert code == 0
+    tmax, geom = read_nifti(tmp_path / "maps" / "Tmax.nii.gz")
+    assert geom.same_grid(read_series(series_file).geometry, atol=1e-4)
+    info = json.loads((tmp_path / "maps" / "perfusion.json").read_text(encoding="utf-8"))
+    assert info["method"] == "parametric" and info["config"]["parametric_convolution"] == "continuous"
+    assert 0 < info["regularisation"]["median"] <= 1  # the explained energy of the fit
+    assert np.isfinite(tmax).all() and tmax.max() > 0
+
+
 def test_perfusion_on_a_dataset_and_threshold_round_trip(phantom_dir, tmp_path, cli):
     code, _, _ = cli("perfusion", phantom_dir, "--out", tmp_path / "maps", "--method", "tikhonov-gcv")
     assert code == 0 and (tmp_path / "maps" / "case_2" / "Tmax.nii.gz").exists()

@@ -58,10 +58,14 @@ def require(cond: bool, message: str) -> None:
 def add_perfusion_options(p: argparse.ArgumentParser, default_method: str = "osvd", why: str = "") -> None:
     """Options of the perfusion analysis (shared by ``perfusion`` and ``threshold``)."""
     g = p.add_argument_group("perfusion analysis")
-    g.add_argument("--method", default=default_method, choices=("osvd", "csvd", "ssvd", "tikhonov-gcv", "tikhonov-lcurve"),
+    g.add_argument("--method", default=default_method, choices=("osvd", "csvd", "ssvd", "tikhonov-gcv", "tikhonov-lcurve", "parametric"),
                    help=f"deconvolution (default {default_method}{why}): oSVD (delay-insensitive, per-voxel oscillation "
                    "index), cSVD (block-circulant, 10 %% threshold), sSVD (20 %%, delay-sensitive), block-circulant "
-                   "Tikhonov with λ per voxel by GCV or L-curve")
+                   "Tikhonov with λ per voxel by GCV or L-curve, or a parametric least-squares fit of an exponential "
+                   "residue with delay (unbiased onset/Tmax and the flow of data that follow that model)")
+    g.add_argument("--parametric-convolution", choices=("continuous", "discrete"), default="continuous",
+                   help="forward model of --method parametric: continuous (scanners, the phantom; default) or the "
+                   "discrete sum of simulation reference objects such as OSIPI's DSC DRO")
     g.add_argument("--modality", choices=("ct", "mr"), help="ct (HU) or mr (DSC signal); default: from the layout or the values")
     g.add_argument("--frame-interval", type=float, metavar="S", help="seconds between frames (overrides the file)")
     g.add_argument("--smoothing-fwhm", type=float, metavar="MM", help="in-plane Gaussian smoothing inside the brain "
@@ -82,7 +86,7 @@ def perfusion_config(args: argparse.Namespace):
 
     kw = {"method": args.method, "cbv_estimator": args.cbv, "tmax_estimator": args.tmax_estimator,
           "vof_correction": args.vof, "echo_time": args.echo_time, "hematocrit_factor": args.hematocrit_factor,
-          "density": args.density}
+          "density": args.density, "parametric_convolution": args.parametric_convolution}
     if args.smoothing_fwhm is not None:
         kw["spatial_fwhm_mm"] = args.smoothing_fwhm
     return PerfusionConfig.for_modality(args.modality or "ct", **kw)

@@ -17,6 +17,7 @@ class Method(StrEnum):
     OSVD = "osvd"  # block-circulant with the per-voxel oscillation-index threshold (Wu 2003)
     TIKHONOV_GCV = "tikhonov-gcv"  # block-circulant Tikhonov, λ per voxel by generalised cross-validation
     TIKHONOV_LCURVE = "tikhonov-lcurve"  # block-circulant Tikhonov, λ per voxel at the L-curve corner
+    PARAMETRIC = "parametric"  # least-squares fit of F·(C_a ⊗ h_β ⊗ R_m)(t − d) over a shape dictionary
 
 
 class TmaxEstimator(StrEnum):
@@ -78,6 +79,8 @@ class PerfusionConfig:
             (3 by default, 0 = off).
         baseline_frames: number of pre-bolus frames; None detects the bolus arrival.
         skip_frames: frames dropped at the start of the baseline (MR steady-state: 2).
+        parametric_convolution: how the data were formed, for ``method="parametric"``: ``continuous`` (scanners,
+            the phantom) or ``discrete`` (the discrete-sum forward model of simulation DROs such as OSIPI's).
         cbv_estimator: see :class:`CbvEstimator`.
         tmax_estimator, tmax_edge_fraction: see :class:`TmaxEstimator`.
         vof_correction: scale the AIF so its area equals the venous output function's (partial volume).
@@ -99,6 +102,7 @@ class PerfusionConfig:
     spatial_fwhm_mm: float = 3.0
     baseline_frames: int | None = None
     skip_frames: int = 0
+    parametric_convolution: str = "continuous"
     cbv_estimator: CbvEstimator = CbvEstimator.AUC
     tmax_estimator: TmaxEstimator = TmaxEstimator.PEAK
     tmax_edge_fraction: float = 0.9
@@ -114,6 +118,8 @@ class PerfusionConfig:
                 object.__setattr__(self, name, enum(value))
             except ValueError:
                 raise ConfigError(f"{name} must be one of {', '.join(e.value for e in enum)}, got {value!r}") from None
+        if self.parametric_convolution not in ("continuous", "discrete"):
+            raise ConfigError(f"parametric_convolution must be continuous or discrete, got {self.parametric_convolution!r}")
         for name in ("ssvd_threshold", "csvd_threshold"):
             if not 0 < getattr(self, name) < 1:
                 raise ConfigError(f"{name} must lie in (0, 1)")

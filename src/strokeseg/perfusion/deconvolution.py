@@ -15,6 +15,8 @@ Methods (see :class:`strokeseg.perfusion.config.Method`):
 * ``tikhonov-gcv`` / ``tikhonov-lcurve`` — block-circulant Tikhonov, k = V diag(s/(s²+λ²)) Uᵀc with
   λ chosen per voxel on a 40-point log grid by generalised cross-validation or at the L-curve's
   point of maximum curvature.
+* ``parametric`` — no regularised residue: the model itself is fitted
+  (:mod:`strokeseg.perfusion.parametric`).
 
 Each returns :class:`ResidueStats`: the residue peak (→ CBF), its sub-sample position (→ Tmax),
 its area (→ CBV with the ``residue`` estimator) and the regularisation chosen per voxel.
@@ -30,6 +32,7 @@ import torch
 
 from strokeseg.perfusion.config import Method, PerfusionConfig
 from strokeseg.perfusion.matrices import circulant_matrix, toeplitz_matrix
+from strokeseg.perfusion.parametric import ParametricFit
 from strokeseg.perfusion.peaks import parabolic_offset
 
 
@@ -42,7 +45,8 @@ class ResidueStats:
         tmax: time of the peak (s), sub-sample (leading-edge or parabolic, see
             :class:`~strokeseg.perfusion.config.TmaxEstimator`), ≥ 0.
         area: trapezoid area of k on [0, ∞) (dimensionless blood-volume fraction).
-        regularisation: truncation threshold (SVD) or λ/s_max (Tikhonov) used per voxel.
+        regularisation: truncation threshold (SVD) or λ/s_max (Tikhonov) used per voxel; for the
+            parametric fit, the fraction of the curve's energy the fitted model explains.
     """
 
     peak: np.ndarray
@@ -114,6 +118,12 @@ class Deconvolver:
         self.dt = float(dt)
         self.t = len(aif)
         self.method = Method(config.method)
+        self.parametric = None
+        if self.method is Method.PARAMETRIC:
+            if not np.any(np.asarray(aif) > 0):
+                raise ValueError("the AIF is zero: nothing to deconvolve")
+            self.parametric = ParametricFit(aif, dt, config.parametric_convolution, config.chunk_voxels)
+            return
         self.circular = self.method is not Method.SSVD
         mat = toeplitz_matrix(aif, dt) if not self.circular else circulant_matrix(aif, dt)
         u, s, vt = np.linalg.svd(mat)
@@ -132,6 +142,8 @@ class Deconvolver:
     # ------------------------------------------------------------------ public
     def __call__(self, curves: np.ndarray, progress: Callable[[int], None] | None = None) -> ResidueStats:
         """Deconvolve ``curves`` ``(V, T)``; returns per-voxel residue statistics."""
+        if self.parametric is not None:
+            return ResidueStats(*self.parametric(curves, progress))
         v = curves.shape[0]
         out = [np.zeros(v, np.float32) for _ in range(4)]
         step = max(1, int(self.config.chunk_voxels))

@@ -18,18 +18,13 @@ dispersion grid make per-voxel synthesis a single gather.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
-from scipy import special
 
-FINE_DT = 0.1  # s
+from strokeseg.perfusion.residues import FINE_DT, Residue, dispersion_kernel, fft_convolve, residue_function
 
-
-class Residue(StrEnum):
-    EXPONENTIAL = "exponential"
-    BOX = "box"
-    GAMMA = "gamma"
+__all__ = ["FINE_DT", "AifParams", "CurveTable", "Residue", "aif_curve", "build_table", "dispersion_kernel", "fft_convolve",
+           "gamma_variate", "residue_function"]
 
 
 @dataclass(frozen=True)
@@ -65,39 +60,6 @@ def aif_curve(t: np.ndarray, p: AifParams) -> np.ndarray:
         second = fft_convolve(delayed, kern) * FINE_DT
         total = first + p.recirculation * second * (first.sum() / max(second.sum(), 1e-12))
     return np.interp(t, tf, total)
-
-
-def dispersion_kernel(t: np.ndarray, beta: float) -> np.ndarray:
-    """Exponential dispersion ``exp(−t/β)/β`` on the fine grid ``t``, unit area (a delta for β = 0).
-
-    Sampled at the interval midpoints and normalised so that ``sum · FINE_DT = 1`` exactly.
-    """
-    k = np.zeros_like(np.asarray(t, dtype=float))
-    if beta <= 0:
-        k[0] = 1.0 / FINE_DT
-        return k
-    k = np.exp(-(np.asarray(t, float) + 0.5 * FINE_DT) / beta) / beta
-    return k / (k.sum() * FINE_DT)
-
-
-def residue_function(t: np.ndarray, mtt: np.ndarray | float, kind: Residue | str, shape: float = 3.0) -> np.ndarray:
-    """R(t) for mean transit time ``mtt`` (broadcasts ``mtt[..., None]`` against ``t``)."""
-    kind = Residue(kind)
-    m = np.asarray(mtt, float)[..., None]
-    tt = np.asarray(t, float)
-    if kind is Residue.EXPONENTIAL:
-        return np.exp(-tt / m)
-    if kind is Residue.BOX:
-        return (tt < m).astype(float)
-    return special.gammaincc(shape, tt * shape / m)
-
-
-def fft_convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Linear convolution along the last axis, truncated to ``a``'s length (broadcasting)."""
-    n = a.shape[-1] + b.shape[-1]
-    nfft = 1 << int(np.ceil(np.log2(n)))
-    out = np.fft.irfft(np.fft.rfft(a, nfft) * np.fft.rfft(b, nfft), nfft)
-    return out[..., : a.shape[-1]]
 
 
 @dataclass
