@@ -10,11 +10,12 @@ from strokeseg.training.sweep import ftl_grid, parse_grid, point_name
 def test_ftl_grid_is_the_papers_grid():
     g = ftl_grid()
     assert len(g) == 15
-    pairs = {(round(p["loss.kwargs"]["gamma"], 3), p["loss.kwargs"]["alpha"]) for p in g}
+    pairs = {(round(p["loss.kwargs.gamma"], 3), p["loss.kwargs.alpha"]) for p in g}
     assert pairs == {(gm, a) for gm in (1.0, 1.333, 1.5, 2.0, 3.0) for a in (0.3, 0.5, 0.7)}
-    assert all(abs(p["loss.kwargs"]["alpha"] + p["loss.kwargs"]["beta"] - 1) < 1e-9 for p in g)
+    assert all(abs(p["loss.kwargs.alpha"] + p["loss.kwargs.beta"] - 1) < 1e-9 for p in g)
     r = load_recipe("slow-fusion-vgg16-fast", g[4])
-    assert r.loss == {"name": "focal-tversky", "kwargs": g[4]["loss.kwargs"]}
+    assert r.loss == {"name": "focal-tversky", "kwargs": {"gamma": g[4]["loss.kwargs.gamma"], "alpha": g[4]["loss.kwargs.alpha"],
+                                                           "beta": g[4]["loss.kwargs.beta"], "include_background": False}}
     assert len({point_name(p) for p in g}) == 15
 
 

@@ -27,6 +27,21 @@ VGG_CFGS: dict[str, list[int | str]] = {
 }
 
 
+def he_init(module: nn.Module, mode: str = "fan_out") -> None:
+    """torchvision's initialisation of its VGG and ResNet models: He-normal convolutions (ReLU gain),
+    zero biases, batch norm at identity. PyTorch's default (He-uniform with a = √5) gives each
+    layer a third of the variance He's rule keeps, so a deep plain ReLU stack such as VGG-16
+    without batch norm starts with nearly constant outputs and Adam then blows its last layers up."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.ConvTranspose3d)):
+            nn.init.kaiming_normal_(m.weight, mode=mode, nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.modules.batchnorm._BatchNorm) and m.affine:
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
 class VGGFeatures(nn.Module):
     """torchvision's ``VGG.features`` as ``self.features`` (so keys read ``features.<i>.weight``).
 
@@ -58,6 +73,7 @@ class VGGFeatures(nn.Module):
         self.features = nn.Sequential(*layers)
         self.arch = arch + ("_bn" if batch_norm else "")
         self.out_channels = [max(v // width_div, 4) for v in (64, 128, 256, 512, 512)]
+        he_init(self)
 
     def stage_slices(self) -> list[tuple[int, int]]:
         """(start, end) module indices of each block's convolutions; the pool is at ``end``."""
@@ -125,6 +141,7 @@ class ResNet50(nn.Module):
         self.layer4 = self._make_layer(512, 3, 2, rs[2])
         self.out_channels = 2048 // width_div
         self.output_stride = 32 // (2 ** sum(bool(r) for r in rs))
+        he_init(self)
 
     def _make_layer(self, planes: int, blocks: int, stride: int = 1, dilate: bool = False) -> nn.Sequential:
         planes //= self.wd
