@@ -100,8 +100,8 @@ def cross_validate(
             else {"pretrained": False}
         stages = recipe.stages_for(bool(pretrained["pretrained"]))
         if stages != recipe.fine_tuning:
-            pretrained["note"] = (pretrained.get("note", "") + "; the frozen fine-tuning stages were skipped (a frozen random "
-                                  "backbone learns nothing): every layer trained from the start").lstrip("; ")
+            pretrained["note"] = (pretrained.get("note", "") + "; the frozen fine-tuning stages were skipped (freezing random "
+                                  "features only spends the patience): every layer trained from the start").lstrip("; ")
         fold_recipe = replace(recipe, fine_tuning=stages)
         log(f"fold {k + 1}/{recipe.folds}: {len(tr_ids)} training, {len(va_ids)} validation, {len(test_ids)} test cases; "
             f"{len(train)} training {'slices' if recipe.sampling.mode == 'slices' else 'patches'} (class balance "

@@ -79,7 +79,7 @@ class Recipe:
     # fine-tuning stages: [{"unfrozen": 0.0, "lr": 0.01}, {"unfrozen": 1.0, "lr": 1e-4}]; the fraction of the
     # backbone's blocks (deepest first) that train; the next stage starts when the current one runs out of patience
     fine_tuning: list[dict[str, Any]] = field(default_factory=list)
-    # without a pretrained file, a frozen stage would train on random backbone features: "skip" (default) trains
+    # without a pretrained file a frozen stage would train the head on random backbone features: "skip" (default) trains
     # everything from the start with the last stage's settings, "keep" runs the stages as written
     fine_tuning_without_pretrained: str = "skip"
     adversarial: dict[str, Any] | None = None  # {"weights": [0.001, 0.001, 0.001], "lr": 0.001, "base": 32}
