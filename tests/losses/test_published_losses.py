@@ -23,7 +23,7 @@ def test_focal_tversky_by_hand():
         tp = float((p[c] * g).sum())
         fn = float(((1 - p[c]) * g).sum())
         fp = float((p[c] * (1 - g)).sum())
-        ti = (tp + 1e-6) / (tp + a * fn + b * fp + 1e-6)
+        ti = (tp + 1.0) / (tp + a * fn + b * fp + 1.0)  # smooth 1 (the default)
         terms.append((1 - ti) ** (1 / gam))
     hand = sum(terms) / 3
     assert FocalTversky(a, b, gam)(LOGITS, TARGET).item() == pytest.approx(hand, rel=1e-5)
@@ -95,7 +95,23 @@ def test_focal_tversky_sample_weights_by_hand():
         tp = float((ws[:, None] * p[:, c] * g).sum())
         fn = float((ws[:, None] * (1 - p[:, c]) * g).sum())
         fp = float((ws[:, None] * p[:, c] * (1 - g)).sum())
-        terms.append((1 - (tp + 1e-6) / (tp + a * fn + b * fp + 1e-6)) ** (1 / gam))
+        terms.append((1 - (tp + 1.0) / (tp + a * fn + b * fp + 1.0)) ** (1 / gam))
     assert FocalTversky(a, b, gam)(logits, target, w).item() == pytest.approx(sum(terms) / 3, rel=1e-5)
     assert FocalTversky(a, b, gam)(logits, target, torch.ones(2)).item() == pytest.approx(
         FocalTversky(a, b, gam)(logits, target).item(), rel=1e-6)
+
+
+def test_focal_tversky_smoothing_gives_lesion_free_batches_a_graded_loss():
+    """A lesion-free batch: with smooth 1 the loss falls steadily as the false positives shrink; with a tiny ε it
+    sits at 1 (no signal) until the false-positive mass is below ε, then drops off a cliff whose gradients
+    saturated whole-slice training."""
+    y = torch.zeros(2, 64, 64, dtype=torch.long)
+
+    def loss(level, smooth):
+        logits = torch.zeros(2, 2, 64, 64)
+        logits[:, 1] = level  # the same small lesion probability everywhere
+        return FocalTversky(0.7, 0.3, 4.0 / 3.0, include_background=False, smooth=smooth)(logits, y).item()
+
+    graded = [loss(v, 1.0) for v in (-5.0, -9.0, -13.0)]
+    assert graded[0] > graded[1] > graded[2] and graded[1] < 0.5
+    assert loss(-9.0, 1e-6) > 0.999 and loss(-13.0, 1e-6) > 0.999

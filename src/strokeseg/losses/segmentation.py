@@ -65,13 +65,18 @@ class FocalTversky(nn.Module):
     batch and all voxels; FTL = mean_c (1 − TI_c)^(1/γ). α weighs false negatives, β false
     positives (α = 0.7, β = 0.3, γ = 4/3 by default). ``include_background`` adds class 0.
 
+    ``smooth`` = 1 as in Abraham & Khan's reference code: it bounds the push on a class absent from
+    the batch (TI = 1/(1 + β·Σp) instead of ε/(ε + β·Σp)). With a tiny ε that push grows without limit
+    as the class's probabilities fall, which drove whole-slice training with mostly lesion-free
+    slices into all-background saturation within two epochs (measured on the slow-fusion recipe).
+
     ``weight`` (B,), optional: every voxel of sample b counts ``weight[b]`` times in the sums of the
     lesion classes (c ≥ 1), so their errors in those samples cost more (the slow-fusion paper's
     higher penalty for non-LVO patients); the background class stays unweighted.
     """
 
     def __init__(self, alpha: float = 0.7, beta: float = 0.3, gamma: float = 4.0 / 3.0, include_background: bool = True,
-                 smooth: float = 1e-6) -> None:
+                 smooth: float = 1.0) -> None:
         super().__init__()
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         self.include_background, self.smooth = include_background, float(smooth)
