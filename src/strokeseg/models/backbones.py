@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import torch
 from torch import nn
@@ -27,7 +28,7 @@ VGG_CFGS: dict[str, list[int | str]] = {
 }
 
 
-def he_init(module: nn.Module, mode: str = "fan_out") -> None:
+def he_init(module: nn.Module, mode: Literal["fan_in", "fan_out"] = "fan_out") -> None:
     """torchvision's initialisation of its VGG and ResNet models: He-normal convolutions (ReLU gain),
     zero biases, batch norm at identity. PyTorch's default (He-uniform with a = √5) gives each
     layer a third of the variance He's rule keeps, so a deep plain ReLU stack such as VGG-16
