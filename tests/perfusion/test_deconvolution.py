@@ -94,3 +94,9 @@ def test_parametric_convolution_is_checked():
 
     with pytest.raises(ConfigError, match="parametric_convolution"):
         PerfusionConfig(method="parametric", parametric_convolution="riemann")
+
+
+@pytest.mark.parametrize("method", ["osvd", "parametric"])
+def test_a_zero_aif_is_refused(method):
+    with pytest.raises(ValueError, match="the AIF is zero"):
+        Deconvolver(np.zeros(40), DT, PerfusionConfig(method=method, **CFG))

@@ -17,7 +17,7 @@ class Method(StrEnum):
     OSVD = "osvd"  # block-circulant with the per-voxel oscillation-index threshold (Wu 2003)
     TIKHONOV_GCV = "tikhonov-gcv"  # block-circulant Tikhonov, λ per voxel by generalised cross-validation
     TIKHONOV_LCURVE = "tikhonov-lcurve"  # block-circulant Tikhonov, λ per voxel at the L-curve corner
-    PARAMETRIC = "parametric"  # least-squares fit of F·(C_a ⊗ h_β ⊗ R_m)(t − d) over a shape dictionary
+    PARAMETRIC = "parametric"  # least-squares fit of F·(C_a ⊗ exp(−t/m))(t − d) over an MTT × delay dictionary
 
 
 class TmaxEstimator(StrEnum):

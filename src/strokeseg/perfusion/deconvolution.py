@@ -118,17 +118,15 @@ class Deconvolver:
         self.dt = float(dt)
         self.t = len(aif)
         self.method = Method(config.method)
+        if not np.any(np.asarray(aif) != 0):
+            raise ValueError("the AIF is zero: nothing to deconvolve")
         self.parametric = None
         if self.method is Method.PARAMETRIC:
-            if not np.any(np.asarray(aif) > 0):
-                raise ValueError("the AIF is zero: nothing to deconvolve")
             self.parametric = ParametricFit(aif, dt, config.parametric_convolution, config.chunk_voxels)
             return
         self.circular = self.method is not Method.SSVD
         mat = toeplitz_matrix(aif, dt) if not self.circular else circulant_matrix(aif, dt)
         u, s, vt = np.linalg.svd(mat)
-        if s[0] <= 0:
-            raise ValueError("the AIF is zero: nothing to deconvolve")
         self.n = mat.shape[0]
         self.s = s
         # Only the first T rows of Uᵀ·c matter: the padded part of c is zero.

@@ -5,20 +5,25 @@ step (R(0) = 1) and falls within a few seconds keeps only part of its height, so
 for short transit times and Tmax late (see :mod:`strokeseg.perfusion.deconvolution`). Here the
 tissue curve is instead fitted with the indicator-dilution model itself,
 
-    C_t(t) = F · (C_a ⊗ h_β ⊗ R_m)(t − d),
+    C_t(t) = F · (C_a ⊗ R_m)(t − d),   R_m(t) = exp(−t/m),
 
-over a dictionary of curves: residue family and dispersion ``β`` (see ``SHAPES`` and
-``DISPERSION_GRID``: by default the exponential residue without dispersion, for the reason given
-there), MTT ``m`` (40 log-spaced values, 0.8–30 s) and delay ``d`` (−3…+16 s in 0.5 s steps).
-For white noise the best fit of each dictionary curve ``u`` has ``F = c·u/|u|²`` and residual
-``|c|² − (c·u)²/|u|²``, so the least-squares fit over the whole dictionary is the largest
+over a dictionary of MTTs ``m`` (40 log-spaced values, 0.8–30 s) × delays ``d`` (−3…+16 s in 0.5 s
+steps). For white noise the best fit of each dictionary curve ``u`` has ``F = c·u/|u|²`` and
+residual ``|c|² − (c·u)²/|u|²``, so the least-squares fit over the whole dictionary is the largest
 normalised correlation ``c·u/|u|`` — one matrix product per chunk of voxels (after compressing
 the dictionary onto its principal components), no loop per voxel and no local minima. The delay
 is then refined between grid points by a parabola through the correlations.
 
-Outputs per voxel: ``peak`` = F (the flow, 1/s: CBF whatever the dispersion, as the phantom's
-truth defines it), ``tmax`` = d + the time of the peak of ``h_β ⊗ R_m`` (0 without dispersion),
-``area`` = F·m and, as ``regularisation``, the fraction of the curve's energy the fit explains.
+Only the exponential residue without dispersion: the flow (the residue's height at its onset) of
+a short-MTT curve is not identifiable at a clinical AIF's bandwidth — a gamma or box residue, or
+a dispersed one, with another MTT gives a tissue curve equal to within the noise but a flow up to
+twice as high — so a richer dictionary trades the SVD's blur for an arbitrary choice between
+equally good fits (tried: with gamma and box residues the noise-free grid phantom's r(CBF) fell to
+0.77). One family is the prior that makes the fit well posed; it is the forward model of
+reference objects such as OSIPI's.
+
+Outputs per voxel: ``peak`` = F (the flow, 1/s), ``tmax`` = d, ``area`` = F·m and, as
+``regularisation``, the fraction of the curve's energy the fit explains.
 
 ``convolution`` says how the data were formed: ``continuous`` (real scanners, the strokeseg
 phantom: point samples of a continuous convolution, the AIF linearly interpolated between
@@ -33,41 +38,15 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from strokeseg.perfusion.residues import FINE_DT, Residue, dispersion_kernel, fft_convolve, residue_function
+from strokeseg.perfusion.residues import FINE_DT, Residue, fft_convolve, residue_function
 
-# The dictionary's families. Only the exponential residue without dispersion by default: the flow
-# (the residue's height at its onset) of a short-MTT curve is not identifiable at a clinical AIF's
-# bandwidth — a gamma or box residue, or a dispersed one, with another MTT gives a tissue curve
-# equal to the noise level but a flow up to twice as high — so a richer dictionary trades the SVD's
-# blur for an arbitrary choice between equally good fits (measured: the noise-free grid phantom's
-# r(CBF) falls to 0.77 with all three families). The single family is the prior that makes the fit
-# well posed; it is the forward model of reference objects such as OSIPI's.
-SHAPES: tuple[tuple[Residue, float], ...] = ((Residue.EXPONENTIAL, 1.0),)
-MTT_GRID = tuple(float(v) for v in np.exp(np.linspace(np.log(0.8), np.log(30.0), 40)))
-DISPERSION_GRID: tuple[float, ...] = (0.0,)
+MTT_GRID = np.exp(np.linspace(np.log(0.8), np.log(30.0), 40))
 DELAY_STEP = 0.5
 DELAY_RANGE = (-3.0, 16.0)
 
 
-def _kernels(duration: float, points: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``h_β ⊗ R_m`` on the fine grid for every (shape, β, m): kernels ``(K, F)``, their peak times,
-    MTTs and the fine time grid. ``points``: R sampled at the grid points (R(0) = 1 exactly, for the
-    discrete convention) rather than at the interval midpoints (for the continuous integral)."""
-    tf = np.arange(0.0, duration + FINE_DT, FINE_DT)
-    offset = 0.0 if points else 0.5 * FINE_DT
-    rows, mtts = [], []
-    for kind, shape in SHAPES:
-        res = residue_function(tf + offset, np.asarray(MTT_GRID), kind, shape or 3.0)  # (M, F)
-        for beta in DISPERSION_GRID:
-            k = res if beta <= 0 else fft_convolve(res, dispersion_kernel(tf, beta)[None, :]) * FINE_DT
-            rows.append(k)
-            mtts.append(np.asarray(MTT_GRID))
-    kern = np.concatenate(rows)
-    return kern, np.argmax(kern, axis=1) * FINE_DT, np.concatenate(mtts), tf
-
-
 class ParametricFit:
-    """Least-squares fit of the indicator-dilution model over a shape dictionary, for one AIF.
+    """Least-squares fit of the exponential-residue model over an MTT × delay dictionary, for one AIF.
 
     Args:
         aif: arterial concentration ``(T,)`` at frames ``0, Δt, 2Δt, …``.
@@ -86,13 +65,17 @@ class ParametricFit:
         first = 0.0 if convolution == "discrete" else DELAY_RANGE[0]
         self.delays = np.arange(first, DELAY_RANGE[1] + 1e-9, DELAY_STEP)
         nd = self.delays.size
-        kern, peak_t, mtts, tf = _kernels(times[-1] - DELAY_RANGE[0] + 1.0, points=convolution == "discrete")
+        tf = np.arange(0.0, times[-1] - DELAY_RANGE[0] + 1.0 + FINE_DT, FINE_DT)
+        # R sampled at the grid points for the discrete sum (R(0) = 1 exactly), at the interval
+        # midpoints for the continuous integral
+        offset = 0.0 if convolution == "discrete" else 0.5 * FINE_DT
+        kern = residue_function(tf + offset, MTT_GRID, Residue.EXPONENTIAL)  # (M, F)
         if convolution == "continuous":
             ca = np.interp(tf, times, aif)
-            unit = fft_convolve(np.broadcast_to(ca, kern.shape), kern) * FINE_DT  # (K, F): curves with no delay
+            unit = fft_convolve(np.broadcast_to(ca, kern.shape), kern) * FINE_DT  # (M, F): curves with no delay
             idx = np.rint((times[None, :] - self.delays[:, None]) / FINE_DT).astype(np.int64)  # (D, T)
             valid = idx >= 0
-            curves = np.where(valid[None], unit[:, np.clip(idx, 0, tf.size - 1)], 0.0)  # (K, D, T)
+            curves = np.where(valid[None], unit[:, np.clip(idx, 0, tf.size - 1)], 0.0)  # (M, D, T)
         elif convolution == "discrete":
             lag = times[:, None] - times[None, :]  # (n, j): t_n − t_j
             curves = np.empty((kern.shape[0], nd, t))
@@ -100,8 +83,8 @@ class ParametricFit:
                 li = np.rint((lag - d) / FINE_DT).astype(np.int64)
                 ok = (li >= 0) & (li < tf.size)
                 a = np.where(ok, aif[None, :], 0.0) * self.dt  # (n, j)
-                k = kern[:, np.clip(li, 0, tf.size - 1)] * ok[None]  # (K, n, j)
-                curves[:, i, :] = np.einsum("knj,nj->kn", k, a)
+                k = kern[:, np.clip(li, 0, tf.size - 1)] * ok[None]  # (M, n, j)
+                curves[:, i, :] = np.einsum("mnj,nj->mn", k, a)
         else:
             raise ValueError(f"convolution must be 'continuous' or 'discrete', got {convolution!r}")
         basis = curves.reshape(-1, t)  # (B, T), delay innermost
@@ -115,8 +98,7 @@ class ParametricFit:
         self.coef = torch.from_numpy(np.ascontiguousarray(unitb @ vt[:r].T).T).float()  # (r, B)
         self.norms = torch.from_numpy(norms).float()
         self.n_delays = nd
-        self.peak_time = torch.from_numpy(peak_t).float()
-        self.mtt = torch.from_numpy(mtts).float()
+        self.mtt = torch.from_numpy(MTT_GRID).float()
         self.chunk = max(1, min(int(chunk_voxels), (1 << 24) // basis.shape[0]))
 
     def __call__(self, curves: np.ndarray, progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, ...]:
@@ -138,18 +120,18 @@ class ParametricFit:
         best_score, best = score.max(dim=1)
         nd = self.n_delays
         di = best % nd
-        shape = best // nd
+        mi = best // nd
         rows = torch.arange(c.shape[0])
-        # parabola through the correlations at the neighbouring delays of the same shape
-        lo = score[rows, shape * nd + (di - 1).clamp(min=0)]
-        hi = score[rows, shape * nd + (di + 1).clamp(max=nd - 1)]
+        # parabola through the correlations at the neighbouring delays of the same MTT
+        lo = score[rows, mi * nd + (di - 1).clamp(min=0)]
+        hi = score[rows, mi * nd + (di + 1).clamp(max=nd - 1)]
         denom = lo - 2 * best_score + hi
         off = torch.where(denom < 0, 0.5 * (lo - hi) / denom, torch.zeros_like(denom)).clamp(-0.5, 0.5)
         off = torch.where((di == 0) | (di == nd - 1), torch.zeros_like(off), off)
         delay = torch.from_numpy(self.delays).float()[di] + off * DELAY_STEP
         positive = best_score > 0
         flow = torch.where(positive, best_score / self.norms[best], torch.zeros_like(best_score))
-        tmax = torch.where(positive, (delay + self.peak_time[shape]).clamp(min=0.0), torch.zeros_like(delay))
+        tmax = torch.where(positive, delay.clamp(min=0.0), torch.zeros_like(delay))
         energy = (c * c).sum(dim=1).clamp(min=1e-30)
         explained = torch.where(positive, best_score * best_score / energy, torch.zeros_like(energy))
-        return flow, tmax, flow * self.mtt[shape], explained
+        return flow, tmax, flow * self.mtt[mi], explained
