@@ -64,3 +64,17 @@ def test_mc_dropout_and_ensembles_give_variance():
     np.testing.assert_allclose(mc.probs.sum(0), 1.0, atol=1e-5)
     ent = entropy(mc.probs)
     assert ent.shape == (2, 24, 24) and 0 <= ent.min() and ent.max() <= 1
+
+
+def test_mc_dropout_is_reproducible_and_leaves_the_callers_random_state_alone():
+    torch.manual_seed(0)
+    net = build_network("asym-resunet", in_channels=2, num_classes=2, dims=2, base_filters=4, depth=3, dropout=0.5, mc_levels=2)
+    x = np.random.default_rng(1).normal(size=(2, 2, 24, 24)).astype(np.float32)
+    state = torch.get_rng_state()
+    a = sliding_window_predict(x, [net], (1, 16, 16), (1, 8, 8), mc_passes=3, mc_dropout=0.3)
+    assert torch.equal(torch.get_rng_state(), state)
+    torch.rand(100)  # whatever ran before does not change the Monte-Carlo masks
+    b = sliding_window_predict(x, [net], (1, 16, 16), (1, 8, 8), mc_passes=3, mc_dropout=0.3)
+    c = sliding_window_predict(x, [net], (1, 16, 16), (1, 8, 8), mc_passes=3, mc_dropout=0.3, seed=1)
+    np.testing.assert_array_equal(a.probs, b.probs)
+    assert np.abs(a.probs - c.probs).max() > 1e-4 and a.variance.max() > 0

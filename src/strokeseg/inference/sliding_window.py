@@ -58,6 +58,7 @@ def sliding_window_predict(
     device: torch.device | str = "cpu",
     progress: Callable[[int], None] | None = None,
     foreground: Sequence[int] = (1,),
+    seed: int = 0,
 ) -> SlidingResult:
     """Predict ``x`` ``(C, Z, Y, X)`` (already whitened) with every model.
 
@@ -66,6 +67,8 @@ def sliding_window_predict(
         mc_passes: forward passes per window and model with dropout on (1 = deterministic).
         mc_dropout: dropout rate during the Monte-Carlo passes (None keeps the trained rate).
         foreground: classes whose summed probability is the "lesion" probability for the variance.
+        seed: seed of the Monte-Carlo dropout masks, so the same input always gives the same
+            probabilities whatever ran before (the caller's random state is left untouched).
     """
     device = torch.device(device)
     c, *spatial = x.shape
@@ -92,7 +95,9 @@ def sliding_window_predict(
     # with 3D layers inside (the inflated VGG-16) cannot take that format and stays as it is
     channels_last = win[0] == 1 and all([_to_channels_last(m) for m in models])
     fg = list(foreground)
-    with torch.inference_mode():
+    rng_devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.inference_mode(), torch.random.fork_rng(devices=rng_devices, enabled=mc_passes > 1):
+        torch.manual_seed(seed)
         for b in range(0, len(starts), batch_size):
             st = starts[b : b + batch_size]
             base = torch.from_numpy(st @ strides)  # (B,)
