@@ -21,6 +21,20 @@ def test_isles2018_cohort_round_trip(tmp_path):
     assert case.group in ("LVO", "non-LVO", "no-stroke") and case.nihss is not None
 
 
+def test_worker_processes_write_the_same_cohort(tmp_path):
+    one = write_cohort(tmp_path / "a", 3, PhantomConfig(**SMALL_CT), "manifest", seed=4, second_slab_fraction=0.5)
+    done: list[int] = []
+    two = write_cohort(tmp_path / "b", 3, PhantomConfig(**SMALL_CT), "manifest", seed=4, second_slab_fraction=0.5,
+                       jobs=2, on_case=done.append)
+    assert sorted(done) == [1, 2, 3] and [r["case_id"] for r in two] == [r["case_id"] for r in one]
+    assert [r["patient_id"] for r in two] == [r["patient_id"] for r in one]
+    a, b = open_dataset(tmp_path / "a"), open_dataset(tmp_path / "b")
+    for ra, rb in zip(a.cases, b.cases):
+        ca, cb = a.load(ra), b.load(rb)
+        np.testing.assert_array_equal(ca.images["CBF"], cb.images["CBF"])
+        np.testing.assert_array_equal(ca.label, cb.label)
+
+
 def test_manifest_and_spes_layouts(tmp_path):
     write_cohort(tmp_path / "m", 2, PhantomConfig(**SMALL_CT), "manifest", seed=1)
     ds = open_dataset(tmp_path / "m")

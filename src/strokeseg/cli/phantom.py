@@ -37,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-stroke-fraction", type=float, default=0.15, help="fraction of cases without stroke (default 0.15)")
     p.add_argument("--second-slab-fraction", type=float, default=0.3,
                    help="CT: fraction of patients scanned with a second slab (ISLES'18-like, default 0.3)")
+    p.add_argument("--jobs", type=positive_int, default=1,
+                   help="cases generated at once in worker processes (default 1); the cohort is the same for any value")
     p.add_argument("--grid", action="store_true", help="write the Kudo-style validation grid phantom instead of a cohort")
     p.set_defaults(func=run)
 
@@ -63,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
                             noise_hu=args.noise_hu, snr=args.snr, residue=args.residue, p_no_stroke=args.no_stroke_fraction)
         with progress_bar(total=args.cases, desc="phantom", unit="case") as bar:
             rows = write_cohort(stage, args.cases, cfg, layout, seed=args.seed,
-                                second_slab_fraction=args.second_slab_fraction, on_case=lambda _i: bar.update(1))
+                                second_slab_fraction=args.second_slab_fraction, on_case=lambda _i: bar.update(1),
+                                jobs=args.jobs)
     groups: dict[str, int] = {}
     for r in rows:
         groups[r["group"]] = groups.get(r["group"], 0) + 1

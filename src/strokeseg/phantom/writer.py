@@ -11,7 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
+import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from strokeseg.phantom.case import PhantomCase, PhantomConfig, generate_case
 from strokeseg.phantom.grid import GridPhantom
 
 LAYOUT_CHOICES = ("isles2018", "isles2015-spes", "manifest")
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 GROUPS = {"mca": "LVO", "branch": "non-LVO", "small": "non-LVO", "none": "no-stroke"}
 
 
@@ -119,6 +123,14 @@ def write_case(root: Path, layout: str, case: PhantomCase, index: int, maps: dic
     return row
 
 
+def _write_one(out: Path, layout: str, cfg: PhantomConfig, pseed: int, cid: str, slab: int, index: int, patient: str,
+               maps_fwhm_mm: float | None) -> dict[str, Any]:
+    case = generate_case(cfg, pseed, cid, slab=slab)
+    case.meta["patient_id"] = patient
+    clinical = clinical_values(case, np.random.default_rng([pseed, 17]))
+    return write_case(out, layout, case, index, vendor_maps(case, maps_fwhm_mm), clinical)
+
+
 def write_cohort(
     out: Path,
     n_cases: int,
@@ -128,26 +140,50 @@ def write_cohort(
     second_slab_fraction: float = 0.3,
     maps_fwhm_mm: float | None = None,
     on_case: Callable[[int], None] | None = None,
+    jobs: int = 1,
 ) -> list[dict[str, Any]]:
-    """Generate and write ``n_cases`` cases (some patients contribute two slabs, CT only)."""
+    """Generate and write ``n_cases`` cases (some patients contribute two slabs, CT only).
+
+    Every case's parameters are drawn first from the one seeded stream, so ``jobs`` worker
+    processes write exactly the cohort that one process writes.
+    """
     rng = np.random.default_rng([seed, 7919])
-    rows: list[dict[str, Any]] = []
+    plan: list[tuple[PhantomConfig, int, str, int, int, str]] = []
     index, patient = 1, 1
     while index <= n_cases:
         pseed = int(rng.integers(0, 2**31 - 1))
         slabs = 2 if (cfg.modality == "ct" and index < n_cases and rng.random() < second_slab_fraction) else 1
         for slab in range(slabs):
-            cid = f"phantom{index:03d}"
             scfg = replace(cfg, slab_offset_mm=float(rng.uniform(25, 45))) if slab else cfg
-            case = generate_case(scfg, pseed, cid, slab=slab)
-            case.meta["patient_id"] = f"patient{patient:03d}"
-            clinical = clinical_values(case, np.random.default_rng([pseed, 17]))
-            maps = vendor_maps(case, maps_fwhm_mm)
-            rows.append(write_case(out, layout, case, index, maps, clinical))
-            if on_case:
-                on_case(index)
+            plan.append((scfg, pseed, f"phantom{index:03d}", slab, index, f"patient{patient:03d}"))
             index += 1
         patient += 1
+    rows: list[dict[str, Any]] = []
+    if jobs <= 1:
+        for scfg, pseed, cid, slab, i, pat in plan:
+            rows.append(_write_one(out, layout, scfg, pseed, cid, slab, i, pat, maps_fwhm_mm))
+            if on_case:
+                on_case(i)
+    else:
+        # spawn, not fork: the parent may hold torch/OpenMP threads that a forked child would inherit locked;
+        # each worker gets its share of the cores (jobs × all-core thread pools would oversubscribe them)
+        threads = str(max(1, (os.cpu_count() or 1) // jobs))
+        saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+        os.environ.update(dict.fromkeys(_THREAD_VARS, threads))
+        try:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = {pool.submit(_write_one, out, layout, *p, maps_fwhm_mm): p[4] for p in plan}
+                for fut in as_completed(futures):
+                    fut.result()
+                    if on_case:
+                        on_case(futures[fut])
+                rows = [f.result() for f in futures]  # in plan order
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
     table = io.StringIO()
     keys = ["case_id", "patient_id", "nihss", "group"]
     w = csv.DictWriter(table, fieldnames=keys, extrasaction="ignore", lineterminator="\n")
