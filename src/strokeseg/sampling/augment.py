@@ -26,14 +26,15 @@ def elastic_2d(x: torch.Tensor, y: torch.Tensor, alpha: float, sigma: float, gen
     """Elastic deformation of ``x`` (B, C, [D,] H, W) and labels ``y`` (B, [D,] H, W), in-plane."""
     b = x.shape[0]
     h, w = x.shape[-2], x.shape[-1]
-    noise = torch.rand((b, 2, h, w), generator=gen) * 2 - 1
-    k = _gauss1d(sigma * max(h, w))
+    noise = (torch.rand((b, 2, h, w), generator=gen) * 2 - 1).to(x.device)  # drawn on the CPU: the same field on any device
+    k = _gauss1d(sigma * max(h, w)).to(x.device)
     pad = k.numel() // 2
     noise = F.conv2d(F.pad(noise.reshape(b * 2, 1, h, w), (0, 0, pad, pad), mode="reflect"), k.view(1, 1, -1, 1))
     noise = F.conv2d(F.pad(noise, (pad, pad, 0, 0), mode="reflect"), k.view(1, 1, 1, -1)).reshape(b, 2, h, w)
     rms = noise.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp(min=1e-8)
     disp = noise / rms * alpha  # pixels
-    yy, xx = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
+    yy, xx = torch.meshgrid(torch.arange(h, dtype=torch.float32, device=x.device), torch.arange(w, dtype=torch.float32, device=x.device),
+                            indexing="ij")
     gx = (xx + disp[:, 0]) / max(w - 1, 1) * 2 - 1
     gy = (yy + disp[:, 1]) / max(h - 1, 1) * 2 - 1
     grid = torch.stack([gx, gy], dim=-1)  # (B, H, W, 2)
@@ -91,7 +92,7 @@ def random_affine_2d(x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, rot
     m = eye
     for k in range(4):  # 4 matrix products for the whole batch, each sample in its own order
         m = mats[torch.arange(b), order[:, k]] @ m
-    theta = m[:, :2]
+    theta = m[:, :2].to(x.device)
     shape = x.shape
     h, w = shape[-2], shape[-1]
     xf = x.reshape(b, -1, h, w)

@@ -64,6 +64,38 @@ class PatchData:
         self.std = torch.from_numpy(std)
         self.masked = torch.from_numpy(normalizer.masked())
         self.n_channels = len(normalizer.channels)
+        self.device = torch.device("cpu")
+        self._flat: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+
+    def to(self, device: torch.device | str) -> PatchData:
+        """Keep the volumes on ``device`` and assemble batches there (gather, whitening, augmentation).
+
+        On a GPU this takes the batch assembly off the CPU, which otherwise bounds the speed of small
+        networks. The patch set and the random draws are the same; only float rounding may differ.
+        ``to("cpu")`` uses the same flat-index gather on the CPU (the equivalence test's reference).
+        """
+        self.device = torch.device(device)
+        sizes = [int(np.prod(v.shape[1:])) for v in self.volumes]
+        base = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        strides = np.array([[v.shape[2] * v.shape[3], v.shape[3], 1] for v in self.volumes], np.int64)
+        vol = torch.from_numpy(np.concatenate([v.reshape(v.shape[0], -1) for v in self.volumes], axis=1)).to(self.device)
+        tgt = torch.from_numpy(np.concatenate([t.reshape(-1) for t in self.targets])).to(self.device)
+        self._flat = (vol, tgt, torch.from_numpy(base), torch.from_numpy(strides))
+        self.mean, self.std, self.masked = (t.to(self.device) for t in (self.mean, self.std, self.masked))
+        return self
+
+    def _gather_flat(self, sel: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        assert self._flat is not None
+        vol, tgt, base, strides = self._flat
+        ci = torch.from_numpy(self.patches.case_index[sel])
+        st = strides[ci]  # (n, 3)
+        start = base[ci] + (torch.from_numpy(self.patches.centers[sel]) * st).sum(1)  # padded: a patch starts at its centre
+        pz, py, px = self.patch
+        offs = torch.stack(torch.meshgrid(torch.arange(pz), torch.arange(py), torch.arange(px), indexing="ij"), -1).reshape(-1, 3)
+        idx = (start[:, None] + (st[:, None, :] * offs[None]).sum(-1)).to(self.device)  # (n, P)
+        x = vol[:, idx].movedim(0, 1).reshape(len(sel), vol.shape[0], pz, py, px)
+        y = tgt[idx].reshape(len(sel), pz, py, px).long()
+        return x, y
 
     def __len__(self) -> int:
         return len(self.patches)
@@ -83,13 +115,16 @@ class PatchData:
         ci = self.patches.case_index[sel]
         if np.any(np.diff(ci) < 0):
             raise ValueError("gather() needs patch indices grouped by case")
-        xs, ys = [], []
-        for c in np.unique(ci):
-            m = sel[ci == c]
-            xs.append(extract_patches(self.volumes[c], self.patches.centers[m], self.patch))
-            ys.append(extract_patches(self.targets[c], self.patches.centers[m], self.patch)[:, 0])
-        x = torch.from_numpy(np.concatenate(xs))
-        y = torch.from_numpy(np.concatenate(ys).astype(np.int64))
+        if self._flat is not None:
+            x, y = self._gather_flat(sel)
+        else:
+            xs, ys = [], []
+            for c in np.unique(ci):
+                m = sel[ci == c]
+                xs.append(extract_patches(self.volumes[c], self.patches.centers[m], self.patch))
+                ys.append(extract_patches(self.targets[c], self.patches.centers[m], self.patch)[:, 0])
+            x = torch.from_numpy(np.concatenate(xs))
+            y = torch.from_numpy(np.concatenate(ys).astype(np.int64))
         brain = x[:, -1:]
         keep = self.masked.view(1, -1, 1, 1, 1)
         x = (x[:, :-1] - self.mean.view(1, -1, 1, 1, 1)) / self.std.view(1, -1, 1, 1, 1) * (brain * keep + (1 - keep))
@@ -111,7 +146,7 @@ class PatchData:
             sel = sel[np.argsort(self.patches.case_index[sel], kind="stable")]  # one gather per case
             x, y = self.gather(sel)
             if self.augment_enabled:
-                flag = torch.from_numpy(self.patches.augment[sel])
+                flag = torch.from_numpy(self.patches.augment[sel]).to(self.device)
                 if bool(flag.any()):
                     if a.elastic:
                         xe, ye = elastic_2d(x[flag], y[flag], float(a.elastic["alpha"]), float(a.elastic["sigma"]), gen)
@@ -123,7 +158,7 @@ class PatchData:
                         x[flag], y[flag] = xa, ya
                     if a.sagittal_flip or a.rot90:
                         choices = [0] + ([1] if a.sagittal_flip else []) + ([2, 3, 4] if a.rot90 else [])
-                        ops = torch.tensor(choices)[torch.randint(len(choices), (int(flag.sum()),), generator=gen)]
+                        ops = torch.tensor(choices)[torch.randint(len(choices), (int(flag.sum()),), generator=gen)].to(self.device)
                         xf, yf = flip_rot(x[flag], y[flag], ops)
                         x[flag], y[flag] = xf, yf
-            yield x, y, torch.from_numpy(self.case_weight[self.patches.case_index[sel]])
+            yield x, y, torch.from_numpy(self.case_weight[self.patches.case_index[sel]]).to(self.device)

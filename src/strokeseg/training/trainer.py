@@ -38,6 +38,7 @@ from strokeseg.training.device import use_amp
 from strokeseg.training.logs import plot_curves, write_log
 from strokeseg.training.optim import build_optimizer
 from strokeseg.training.recipe import Recipe
+from strokeseg.util.prefetch import prefetch
 from strokeseg.util.progress import progress_bar
 
 
@@ -58,25 +59,20 @@ def compute_loss(loss_fn: nn.Module, logits: torch.Tensor, y: torch.Tensor, w: t
 
 def evaluate_patches(model: nn.Module, data: PatchData, loss_fn: nn.Module, batch_size: int, device: torch.device) -> dict[str, float]:
     model.eval()
-    tot_loss = tot_l1 = tot_err = 0.0
-    inter = psum = tsum = 0.0
-    n_vox = 0
+    acc = torch.zeros(7, dtype=torch.float64, device=device)  # loss, l1, errors, intersection, pred, truth, voxels
     n_batches = 0
     with torch.no_grad():
         for x, y, w in data.batches(0, batch_size, shuffle=False):
             x, y = x.to(device), y.to(device)
             logits = model(x)
-            tot_loss += float(compute_loss(loss_fn, logits, y, w))
             p = torch.softmax(logits.float(), dim=1)
             onehot = nn.functional.one_hot(y, p.shape[1]).movedim(-1, 1).float()
-            tot_l1 += float((p - onehot).abs().sum() / 2)
             pred = p.argmax(1)
-            tot_err += float((pred != y).sum())
-            inter += float(((pred > 0) & (y > 0)).sum())
-            psum += float((pred > 0).sum())
-            tsum += float((y > 0).sum())
-            n_vox += y.numel()
+            acc += torch.stack([compute_loss(loss_fn, logits, y, w).double(), (p - onehot).abs().sum().double() / 2,
+                                (pred != y).sum().double(), ((pred > 0) & (y > 0)).sum().double(),
+                                (pred > 0).sum().double(), (y > 0).sum().double(), torch.tensor(float(y.numel()), device=device, dtype=torch.float64)])
             n_batches += 1
+    tot_loss, tot_l1, tot_err, inter, psum, tsum, n_vox = acc.tolist()  # one device synchronisation per validation
     dice = 2 * inter / (psum + tsum) if psum + tsum > 0 else 1.0
     return {"val_loss": tot_loss / max(n_batches, 1), "val_l1": tot_l1 / max(n_vox, 1), "val_error": tot_err / max(n_vox, 1),
             "val_dice": dice}
@@ -150,6 +146,11 @@ def fit(
     """
     workdir.mkdir(parents=True, exist_ok=True)
     model.to(device)
+    on_device = device.type == "cuda"  # batches are assembled on the GPU: the CPU would bound a small network
+    if on_device:
+        train.to(device)
+        if val is not None:
+            val.to(device)
     loss_kw = dict(recipe.loss.get("kwargs", {}))
     freqs = train.class_frequencies(recipe.num_classes) if loss_kw.get("weight") == "empirical" else None
     loss_fn = build_loss(recipe.loss["name"], class_frequencies=freqs, **loss_kw).to(device)
@@ -192,7 +193,9 @@ def fit(
         n_batches = (len(train) + recipe.batch_size - 1) // recipe.batch_size
         with progress_bar(total=n_batches, desc=f"{title} epoch {epoch}/{recipe.epochs}", unit="batch") as bar:
             adv_gen = torch.Generator().manual_seed(seed * 7919 + epoch)
-            for x, y, w in train.batches(epoch, recipe.batch_size, shuffle=True, seed=seed):
+            batches = train.batches(epoch, recipe.batch_size, shuffle=True, seed=seed)
+            # a batch assembled on the CPU for a GPU is prepared while the previous one trains
+            for x, y, w in prefetch(batches, depth=2 if device.type == "cuda" and not on_device else 0):
                 x, y = x.to(device), y.to(device)
                 if adv is not None:
                     total += adv.step(model, opt, loss_fn, x, y, adv_gen)
