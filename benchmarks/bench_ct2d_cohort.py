@@ -7,12 +7,13 @@ clerigues-ct-2d-fast) is trained with 5-fold cross-validation grouped by patient
 out-of-fold core predictions (nested T/S_min) are compared with the clinical threshold method
 (rCBF < 30 % inside Tmax > 6 s) applied to the same maps, both scored on the same cases.
 
-    .venv/bin/python benchmarks/bench_ct2d_cohort.py [--recipe clerigues-ct-2d-fast] [--cases 20] [--folds 5] [--set KEY=VALUE]
+    .venv/bin/python benchmarks/bench_ct2d_cohort.py [--recipe clerigues-ct-2d-fast] [--cases 20] [--folds 5] [--set KEY=VALUE] [--jobs 5] [--resume]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -50,6 +51,8 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--jobs", type=int, default=1, help="folds trained at once in worker processes (GPU: 5)")
+    ap.add_argument("--resume", action="store_true", help="continue the run's fold checkpoints (an interrupted run)")
     ap.add_argument("--reuse", action="store_true",
                     help="score the out-of-fold predictions of an earlier run with the same settings instead of training")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="recipe overrides, e.g. patience=10")
@@ -57,7 +60,7 @@ def main() -> None:
     data = OUT / f"ct_cohort_{args.cases}"
     if not (data / "patients.csv").exists():
         t0 = time.perf_counter()
-        write_cohort(data, args.cases, PhantomConfig(), "isles2018", seed=args.seed)
+        write_cohort(data, args.cases, PhantomConfig(), "isles2018", seed=args.seed, jobs=os.cpu_count() or 1)
         print(f"cohort written to {data} in {time.perf_counter() - t0:.0f} s")
     ds = open_dataset(data)
     print(f"{len(ds)} cases, {len(ds.patients)} patients")
@@ -71,7 +74,7 @@ def main() -> None:
         cv_summaries = summarise(cv_rows)
     else:
         cases = prepare_dataset(data, recipe)
-        _, cv = cross_validate(cases, recipe, model_dir, device)
+        _, cv = cross_validate(cases, recipe, model_dir, device, resume=args.resume, jobs=args.jobs)
         cv_rows, cv_summaries = cv.rows, cv.summaries
     t_dl = time.perf_counter() - t0
     # the threshold method on the same maps and cases

@@ -17,6 +17,7 @@ The adversarial SegNet is an MRI method (DWI, TTP, Tmax); on CT it gets the CT a
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -59,10 +60,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="overrides for every recipe")
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--jobs", type=int, default=1, help="folds trained at once in worker processes (GPU: the number of folds)")
+    ap.add_argument("--resume", action="store_true", help="continue the runs' fold checkpoints (an interrupted run)")
     args = ap.parse_args()
     data = OUT / f"ct_cohort_{args.cases}_manifest"
     if not (data / "manifest.csv").exists():
-        write_cohort(data, args.cases, PhantomConfig(), "manifest", seed=args.seed)
+        write_cohort(data, args.cases, PhantomConfig(), "manifest", seed=args.seed, jobs=os.cpu_count() or 1)
     ds = open_dataset(data)
     device = select_device(args.device)
     print(f"{len(ds)} cases, {len(ds.patients)} patients; device {device}, torch threads {torch.get_num_threads()}")
@@ -82,7 +85,8 @@ def main() -> None:
         recipe = load_recipe(name, [f"folds={args.folds}", *CT_ANALOGUE.get(base, []), *args.set])
         t0 = time.perf_counter()
         cases = prepare_dataset(data, recipe)
-        bundle, res = cross_validate(cases, recipe, OUT / f"published_{name}_{args.cases}", device, log=lambda _s: None)
+        bundle, res = cross_validate(cases, recipe, OUT / f"published_{name}_{args.cases}", device,
+                                     resume=args.resume, jobs=args.jobs, log=lambda _s: None)
         t_train = time.perf_counter() - t0
         models = bundle.load_models([0])
         inf = recipe.inference

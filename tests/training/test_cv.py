@@ -27,3 +27,22 @@ def test_cross_validation_writes_a_bundle_with_nested_postprocessing(tmp_path, t
     assert len(nested) == 2 and all("score_on_other_folds" in n for n in nested)
     assert (tmp_path / "m" / "cv" / "cv_report.md").read_text(encoding="utf-8").count("| core |") >= 1
     assert len(result.rows) == 6 and np.isfinite([r["dice"] for r in result.rows]).all()
+
+
+def test_parallel_folds_give_the_sequential_weights_and_report(tmp_path, tiny_recipe):
+    """``jobs=2`` trains both folds in spawned workers; the assembled bundle matches a sequential run."""
+    cases = [synthetic_case(i) for i in range(6)]
+    seq, res_seq = cross_validate(cases, tiny_recipe, tmp_path / "seq", torch.device("cpu"), log=lambda *_: None)
+    lines: list[str] = []
+    par, res_par = cross_validate(cases, tiny_recipe, tmp_path / "par", torch.device("cpu"), log=lines.append, jobs=2)
+    assert sum("trained in a worker" in s for s in lines) == 2
+    for k in range(2):
+        a = torch.load(tmp_path / "seq" / f"fold_{k}" / "weights.pt", weights_only=True)
+        b = torch.load(tmp_path / "par" / f"fold_{k}" / "weights.pt", weights_only=True)
+        assert a.keys() == b.keys()
+        for key in a:  # the workers run on one thread each: equal up to the order of float sums
+            torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-5)
+        assert seq.folds[k]["test"] == par.folds[k]["test"] and seq.folds[k]["best_epoch"] == par.folds[k]["best_epoch"]
+    assert (par.threshold, par.min_size) == (seq.threshold, seq.min_size)
+    dice_seq = [r["dice"] for r in res_seq.rows]
+    np.testing.assert_allclose([r["dice"] for r in res_par.rows], dice_seq, atol=1e-3)

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     for i, (pt, recipe) in enumerate(zip(points, recipes)):
         name = point_name(pt)
         print(f"sweep point {i + 1}/{len(points)}: {name}")
-        _, res = cross_validate(cases, recipe, Path(args.out) / name, device)
+        _, res = cross_validate(cases, recipe, Path(args.out) / name, device, jobs=args.jobs)
         row: dict[str, Any] = {"point": name}
         for s in res.summaries:
             if s.group == "all":

@@ -47,10 +47,10 @@ def run(args: argparse.Namespace) -> int:
         print("note: no --pretrained file: the backbone starts from random weights (the paper used ImageNet weights)"
               + ("; its frozen fine-tuning stages are skipped and every layer trains from the start "
                  "(--set fine_tuning_without_pretrained=keep runs them as written)" if skip else ""))
-    print(f"device {device}; target {recipe.target}; {recipe.folds} folds; up to {recipe.epochs} epochs (patience {recipe.patience})")
+    print(f"device {device}{f' ({args.jobs} folds at once)' if args.jobs > 1 else ''}; target {recipe.target}; {recipe.folds} folds; up to {recipe.epochs} epochs (patience {recipe.patience})")
     cases = prepare_dataset(Path(args.data), recipe, args.layout, args.label_map, args.nonfinite, not args.no_cache)
     print(f"{len(cases)} labelled cases of {len({c.patient_id for c in cases})} patients; channels: {', '.join(cases[0].channels)}")
-    bundle, _ = cross_validate(cases, recipe, Path(args.out), device, resume=args.resume)
+    bundle, _ = cross_validate(cases, recipe, Path(args.out), device, resume=args.resume, jobs=args.jobs)
     print((Path(args.out) / "cv" / "cv_report.md").read_text(encoding="utf-8"))
     print(f"model bundle written to {args.out} (T = {bundle.threshold:g}, S_min = {bundle.min_size})")
     return 0

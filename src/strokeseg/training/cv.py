@@ -12,10 +12,13 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +65,82 @@ def output_label_for(cases: list[PreparedCase], target: str) -> int:
     return counts.most_common(1)[0][0] if counts else 1
 
 
+@dataclass
+class FoldSetup:
+    """Everything one fold trains with: its split, whitening, patch sets, model and recipe."""
+
+    k: int
+    train_ids: list[str]
+    val_ids: list[str]
+    directory: Path
+    seed: int
+    normalizer: Normalizer
+    train: PatchData
+    val: PatchData | None
+    model: torch.nn.Module
+    pretrained: dict[str, Any]
+    recipe: Recipe
+
+
+def _folds(labelled: list[PreparedCase], recipe: Recipe) -> list[list[str]]:
+    if len(labelled) < recipe.folds:
+        raise InputError(f"{len(labelled)} labelled case(s) cannot make {recipe.folds} folds")
+    return grouped_folds([c.case_id for c in labelled], [c.patient_id for c in labelled], recipe.folds, recipe.seed)
+
+
+def setup_fold(labelled: list[PreparedCase], recipe: Recipe, out: Path, k: int, test_ids: list[str]) -> FoldSetup:
+    """Fold ``k``: patient-level validation split, whitening statistics, patch sets and a seeded model."""
+    by_id = {c.case_id: c for c in labelled}
+    trainval = [c.case_id for c in labelled if c.case_id not in test_ids]
+    tr_ids, va_ids = validation_split(trainval, [by_id[i].patient_id for i in trainval], recipe.validation_fraction, recipe.seed + k)
+    seed = recipe.seed * 1000 + k
+    norm = Normalizer(labelled[0].channels, recipe.normalization)
+    if recipe.normalization == "dataset":
+        norm.fit((by_id[i].x, by_id[i].brain) for i in tr_ids)
+    train = PatchData([by_id[i] for i in tr_ids], recipe, norm, seed)
+    val = PatchData([by_id[i] for i in va_ids], recipe, norm, seed + 1, augment=False) if va_ids else None
+    torch.manual_seed(seed)
+    model = build_network(recipe.network["name"], in_channels=len(labelled[0].channels), num_classes=recipe.num_classes,
+                          **recipe.network.get("kwargs", {}))
+    pretrained: dict[str, Any] = apply_pretrained(model, recipe.pretrained) \
+        if recipe.pretrained or isinstance(model, PretrainedBackbone) else {"pretrained": False}
+    stages = recipe.stages_for(bool(pretrained["pretrained"]))
+    if stages != recipe.fine_tuning:
+        pretrained["note"] = (pretrained.get("note", "") + "; the frozen fine-tuning stages were skipped (freezing random "
+                              "features only spends the patience): every layer trained from the start").lstrip("; ")
+    return FoldSetup(k, tr_ids, va_ids, out / f"fold_{k}", seed, norm, train, val, model, pretrained,
+                     replace(recipe, fine_tuning=stages))
+
+
+def _train_fold_job(labelled: list[PreparedCase], recipe: Recipe, out: Path, device: str, k: int, test_ids: list[str],
+                    resume: bool, threads: int) -> tuple[int, int, int]:
+    """One fold's training in a worker process (``cross_validate(jobs=…)``); leaves a finished checkpoint."""
+    torch.set_num_threads(threads)
+    f = setup_fold(labelled, recipe, out, k, test_ids)
+    res = fit(f.model, f.recipe, f.train, f.val, torch.device(device), f.directory, resume=resume, seed=f.seed,
+              title=f"fold {k + 1}")
+    return k, res.best_epoch, len(res.rows)
+
+
+def train_folds_parallel(labelled: list[PreparedCase], recipe: Recipe, out: Path, device: torch.device, jobs: int,
+                         resume: bool = False, log: Callable[[str], None] = print) -> None:
+    """Train the folds in ``jobs`` worker processes at once (one GPU shared, or the CPU cores split).
+
+    Each worker leaves its fold's finished checkpoint; ``cross_validate`` then resumes every fold
+    from it (no further epochs) to predict and to run the grid search, so the bundle is the same
+    as a sequential run's up to floating-point non-determinism of the device.
+    """
+    folds = _folds(labelled, recipe)
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    ctx = multiprocessing.get_context("spawn")  # CUDA cannot be used in a forked child
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futures = [pool.submit(_train_fold_job, labelled, recipe, out, str(device), k, list(t), resume, threads)
+                   for k, t in enumerate(folds)]
+        for fut in as_completed(futures):
+            k, best, ran = fut.result()
+            log(f"fold {k + 1}/{recipe.folds} trained in a worker: best epoch {best} of {ran}")
+
+
 def cross_validate(
     cases: list[PreparedCase],
     recipe: Recipe,
@@ -69,50 +148,36 @@ def cross_validate(
     device: torch.device,
     resume: bool = False,
     log: Callable[[str], None] = print,
+    jobs: int = 1,
 ) -> tuple[ModelBundle, EvaluationResult]:
+    """Train and evaluate every fold; ``jobs`` > 1 trains that many folds at once in worker processes."""
     labelled = [c for c in cases if c.target is not None]
-    if len(labelled) < recipe.folds:
-        raise InputError(f"{len(labelled)} labelled case(s) cannot make {recipe.folds} folds")
+    folds = _folds(labelled, recipe)
     ids = [c.case_id for c in labelled]
     by_id = {c.case_id: c for c in labelled}
-    folds = grouped_folds(ids, [c.patient_id for c in labelled], recipe.folds, recipe.seed)
     channels = labelled[0].channels
     out.mkdir(parents=True, exist_ok=True)
+    t_start = time.perf_counter()
+    if jobs > 1:
+        train_folds_parallel(labelled, recipe, out, device, jobs, resume, log)
+        resume = True
     oof: dict[str, np.ndarray] = {}
     fold_info: list[dict[str, Any]] = []
     pretrained: dict[str, Any] = {"pretrained": False}
-    t_start = time.perf_counter()
     fg = list(foreground_classes(recipe.num_classes))
     for k, test_ids in enumerate(folds):
-        trainval = [i for i in ids if i not in test_ids]
-        tr_ids, va_ids = validation_split(trainval, [by_id[i].patient_id for i in trainval], recipe.validation_fraction, recipe.seed + k)
-        fold_dir = out / f"fold_{k}"
-        seed = recipe.seed * 1000 + k
-        norm = Normalizer(channels, recipe.normalization)
-        if recipe.normalization == "dataset":
-            norm.fit((by_id[i].x, by_id[i].brain) for i in tr_ids)
-        train = PatchData([by_id[i] for i in tr_ids], recipe, norm, seed)
-        val = PatchData([by_id[i] for i in va_ids], recipe, norm, seed + 1, augment=False) if va_ids else None
-        torch.manual_seed(seed)
-        model = build_network(recipe.network["name"], in_channels=len(channels), num_classes=recipe.num_classes,
-                              **recipe.network.get("kwargs", {}))
-        pretrained = apply_pretrained(model, recipe.pretrained) if recipe.pretrained or isinstance(model, PretrainedBackbone) \
-            else {"pretrained": False}
-        stages = recipe.stages_for(bool(pretrained["pretrained"]))
-        if stages != recipe.fine_tuning:
-            pretrained["note"] = (pretrained.get("note", "") + "; the frozen fine-tuning stages were skipped (freezing random "
-                                  "features only spends the patience): every layer trained from the start").lstrip("; ")
-        fold_recipe = replace(recipe, fine_tuning=stages)
-        log(f"fold {k + 1}/{recipe.folds}: {len(tr_ids)} training, {len(va_ids)} validation, {len(test_ids)} test cases; "
-            f"{len(train)} training {'slices' if recipe.sampling.mode == 'slices' else 'patches'} (class balance "
-            f"{' / '.join(f'{f:.1%}' for f in train.class_frequencies(recipe.num_classes))})")
-        weights = fold_dir / "weights.pt"
-        res = fit(model, fold_recipe, train, val, device, fold_dir, resume=resume, seed=seed, title=f"fold {k + 1}")
+        f = setup_fold(labelled, recipe, out, k, test_ids)
+        model, norm, pretrained = f.model, f.normalizer, f.pretrained
+        log(f"fold {k + 1}/{recipe.folds}: {len(f.train_ids)} training, {len(f.val_ids)} validation, {len(test_ids)} test cases; "
+            f"{len(f.train)} training {'slices' if recipe.sampling.mode == 'slices' else 'patches'} (class balance "
+            f"{' / '.join(f'{x:.1%}' for x in f.train.class_frequencies(recipe.num_classes))})")
+        weights = f.directory / "weights.pt"
+        res = fit(model, f.recipe, f.train, f.val, device, f.directory, resume=resume, seed=f.seed, title=f"fold {k + 1}")
         model.load_state_dict(res.best_state)
         torch.save(res.best_state, weights)
-        fold_info.append({"fold": k, "train": tr_ids, "validation": va_ids, "test": list(test_ids), "weights": f"fold_{k}/weights.pt",
-                          "normalization": norm.to_dict(), "best_epoch": res.best_epoch, "epochs_run": len(res.rows),
-                          "stopped_early": res.stopped_early, "pretrained": pretrained})
+        fold_info.append({"fold": k, "train": f.train_ids, "validation": f.val_ids, "test": list(test_ids),
+                          "weights": f"fold_{k}/weights.pt", "normalization": norm.to_dict(), "best_epoch": res.best_epoch,
+                          "epochs_run": len(res.rows), "stopped_early": res.stopped_early, "pretrained": pretrained})
         inf = recipe.inference
         for cid in test_ids:
             c = by_id[cid]
