@@ -38,7 +38,6 @@ from strokeseg.training.device import use_amp
 from strokeseg.training.logs import plot_curves, write_log
 from strokeseg.training.optim import build_optimizer
 from strokeseg.training.recipe import Recipe
-from strokeseg.util.prefetch import prefetch
 from strokeseg.util.progress import progress_bar
 
 
@@ -193,9 +192,7 @@ def fit(
         n_batches = (len(train) + recipe.batch_size - 1) // recipe.batch_size
         with progress_bar(total=n_batches, desc=f"{title} epoch {epoch}/{recipe.epochs}", unit="batch") as bar:
             adv_gen = torch.Generator().manual_seed(seed * 7919 + epoch)
-            batches = train.batches(epoch, recipe.batch_size, shuffle=True, seed=seed)
-            # a batch assembled on the CPU for a GPU is prepared while the previous one trains
-            for x, y, w in prefetch(batches, depth=2 if device.type == "cuda" and not on_device else 0):
+            for x, y, w in train.batches(epoch, recipe.batch_size, shuffle=True, seed=seed):
                 x, y = x.to(device), y.to(device)
                 if adv is not None:
                     total += adv.step(model, opt, loss_fn, x, y, adv_gen)
