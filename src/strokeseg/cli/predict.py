@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.io.case import load_case
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.nifti import write_nifti
-    from strokeseg.preprocessing.prepare import prepare_case
+    from strokeseg.preprocessing.prepare import modalities_to_load, prepare_case
     from strokeseg.training.bundle import ModelBundle
     from strokeseg.training.device import select_device
     from strokeseg.util.progress import progress
@@ -78,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     with staged_output(args.out) as stage:
         for ref in progress(ds.cases, desc="predict", unit="case"):
             t0 = time.perf_counter()
-            case = load_case(ref, modalities=bundle.modalities, with_label=False, nonfinite=args.nonfinite)
+            case = load_case(ref, modalities=modalities_to_load(bundle.recipe, bundle.modalities), with_label=False,
+                             nonfinite=args.nonfinite)
             prep = prepare_case(case, bundle.recipe, bundle.modalities, use_cache=not args.no_cache)
             probs, var = predict_probs(prep, models, bundle.recipe.sampling.patch_size, inf.step, inf.batch_size, mc,
                                        inf.mc_dropout or None, args.tta or inf.tta_flip, device, bundle.num_classes)

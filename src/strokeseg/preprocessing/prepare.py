@@ -42,6 +42,11 @@ def recipe_modalities(recipe: Recipe, available: list[str]) -> list[str]:
     return sorted(available, key=lambda m: (order.get(m, 999), m))
 
 
+def modalities_to_load(recipe: Recipe, modalities: list[str]) -> list[str]:
+    """The images to read for a case: the recipe's input modalities and what its brain mask needs."""
+    return list(dict.fromkeys([*modalities, *(["MIP"] if recipe.brain_mask == "mip" else [])]))
+
+
 def target_of(label: np.ndarray, target: str) -> np.ndarray:
     """Class indices of a recipe target from canonical labels."""
     if target == "core":
@@ -56,7 +61,7 @@ def prepare_case(case: Case, recipe: Recipe, modalities: list[str] | None = None
     missing = [m for m in mods if m not in case.images]
     if missing:
         raise InputError(f"case {case.case_id} lacks {', '.join(missing)} needed by recipe {recipe.name}")
-    brain = case_brain_mask(case, recipe.reference)
+    brain = case_brain_mask(case, recipe.reference, recipe.brain_mask)
     if not brain.any():
         raise InputError(f"case {case.case_id}: empty brain mask")
     images = {m: (case.images[m] * brain if m in recipe.skull_strip else case.images[m]).astype(np.float32) for m in mods}

@@ -66,6 +66,7 @@ class Recipe:
     symmetric: bool = True
     reference: str = "CT"  # modality driving the symmetric registration
     skull_strip: list[str] = field(default_factory=list)  # modalities multiplied by the brain mask
+    brain_mask: str = "maps"  # "maps" (non-zero sum of the perfusion maps; MRI: threshold) or "mip" (CT mask of the CTP MIP)
     normalization: str = "dataset"  # "dataset" (training statistics) or "case"
     network: dict[str, Any] = field(default_factory=dict)  # {"name": ..., "kwargs": {...}}
     loss: dict[str, Any] = field(default_factory=lambda: {"name": "focal", "kwargs": {}})
@@ -130,6 +131,8 @@ class Recipe:
                 raise ConfigError(f"recipe {self.name}: group_penalty is not supported with adversarial training")
             if any(float(v) <= 0 for v in self.group_penalty.values()):
                 raise ConfigError(f"recipe {self.name}: group_penalty weights must be positive")
+        if self.brain_mask not in ("maps", "mip"):
+            raise ConfigError(f"recipe {self.name}: brain_mask must be 'maps' or 'mip', got {self.brain_mask!r}")
         if self.fine_tuning_without_pretrained not in ("skip", "keep"):
             raise ConfigError(f"recipe {self.name}: fine_tuning_without_pretrained must be 'skip' or 'keep', "
                               f"got {self.fine_tuning_without_pretrained!r}")

@@ -8,7 +8,7 @@ from pathlib import Path
 from strokeseg.errors import InputError
 from strokeseg.io.case import load_case
 from strokeseg.io.layouts import open_dataset
-from strokeseg.preprocessing.prepare import PreparedCase, prepare_case, recipe_modalities
+from strokeseg.preprocessing.prepare import PreparedCase, modalities_to_load, prepare_case, recipe_modalities
 from strokeseg.training.recipe import Recipe
 from strokeseg.util.progress import progress
 
@@ -23,6 +23,6 @@ def prepare_dataset(data: Path, recipe: Recipe, layout: str | None = None, label
     mods = modalities or recipe_modalities(recipe, sorted(set.intersection(*(set(r.images) for r in refs))))
     out = []
     for ref in progress(refs, desc="preparing cases", unit="case"):
-        case = load_case(ref, modalities=mods, nonfinite=nonfinite)
+        case = load_case(ref, modalities=modalities_to_load(recipe, mods), nonfinite=nonfinite)
         out.append(prepare_case(case, recipe, mods, use_cache=use_cache))
     return out
