@@ -115,3 +115,12 @@ def test_focal_tversky_smoothing_gives_lesion_free_batches_a_graded_loss():
     graded = [loss(v, 1.0) for v in (-5.0, -9.0, -13.0)]
     assert graded[0] > graded[1] > graded[2] and graded[1] < 0.5
     assert loss(-9.0, 1e-6) > 0.999 and loss(-13.0, 1e-6) > 0.999
+
+
+def test_focal_tversky_sums_of_batches_pool_to_the_loss_of_their_union():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(6, 3, 5, 5, generator=g)
+    target = torch.randint(0, 3, (6, 5, 5), generator=g)
+    ftl = FocalTversky(0.7, 0.3, 4.0 / 3.0, include_background=False)
+    pooled = ftl.sums(logits[:2], target[:2]) + ftl.sums(logits[2:], target[2:])
+    assert ftl.from_sums(pooled).item() == pytest.approx(ftl(logits, target).item(), rel=1e-6)

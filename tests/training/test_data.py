@@ -42,3 +42,33 @@ def test_flat_gather_of_3d_patches():
     assert xa.shape == (40, 2, 2, 8, 8)
     torch.testing.assert_close(xa, xb)
     assert torch.equal(ya, yb)
+
+
+def test_validation_focal_tversky_is_pooled_so_predicting_nothing_is_not_ranked_best():
+    """The set's loss comes from sums pooled over every batch: predicting nothing scores about 1, the worst."""
+    from torch import nn
+
+    from strokeseg.losses import FocalTversky
+    from strokeseg.training.trainer import evaluate_patches
+
+    recipe = load_recipe("clerigues-ct-2d-fast", {"sampling.patch_size": [1, 16, 16], "sampling.patches_per_case": 40,
+                                                  "sampling.lesion_fraction": 0.0, "symmetric": False})
+    data = _data(recipe)
+
+    class Fixed(nn.Module):  # logits from a rule on the input: channel 0 is bright on the lesion
+        def __init__(self, mode):
+            super().__init__()
+            self.mode, self.dummy = mode, nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            if self.mode == "nothing":
+                lesion = torch.full_like(x[:, 0], -8.0)
+            else:
+                lesion = 8.0 * (x[:, 0] - 2.0)
+            return torch.stack([torch.zeros_like(lesion), lesion], 1)
+
+    ftl = FocalTversky(0.7, 0.3, 4.0 / 3.0, include_background=False)
+    nothing = evaluate_patches(Fixed("nothing"), data, ftl, 2, torch.device("cpu"))
+    good = evaluate_patches(Fixed("rule"), data, ftl, 2, torch.device("cpu"))
+    assert good["val_dice"] > 0.5 and nothing["val_dice"] == 0.0
+    assert nothing["val_loss"] > 0.9 > good["val_loss"]

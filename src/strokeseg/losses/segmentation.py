@@ -81,7 +81,8 @@ class FocalTversky(nn.Module):
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         self.include_background, self.smooth = include_background, float(smooth)
 
-    def forward(self, logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+    def sums(self, logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-class ``(3, K)`` sums TP, FN, FP of a batch; sums of several batches add up."""
         p = torch.softmax(logits.float(), dim=1)
         g = F.one_hot(target.long(), p.shape[1]).movedim(-1, 1).float()
         dims = [0, *list(range(2, p.ndim))]
@@ -90,15 +91,20 @@ class FocalTversky(nn.Module):
             w = torch.ones(p.shape[:2], device=p.device)
             w[:, 1:] = weight.to(p.device, torch.float32)[:, None]
             w = w.view(*p.shape[:2], *([1] * (p.ndim - 2)))
-        tp = (w * p * g).sum(dims)
-        fn = (w * (1 - p) * g).sum(dims)
-        fp = (w * p * (1 - g)).sum(dims)
+        return torch.stack([(w * p * g).sum(dims), (w * (1 - p) * g).sum(dims), (w * p * (1 - g)).sum(dims)])
+
+    def from_sums(self, sums: torch.Tensor) -> torch.Tensor:
+        """The loss of accumulated :meth:`sums` (a whole validation set is one Tversky index per class)."""
+        tp, fn, fp = sums
         ti = (tp + self.smooth) / (tp + self.alpha * fn + self.beta * fp + self.smooth)
         if not self.include_background:
             ti = ti[1:]
         # (1 − TI)^(1/γ) has an infinite slope at 0 for γ > 1 (a class absent from the batch and predicted
         # absent): a floor of 1e-6 keeps the gradient finite
         return ((1 - ti).clamp_min(1e-6) ** (1.0 / self.gamma)).mean()
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+        return self.from_sums(self.sums(logits, target, weight))
 
 
 def empirical_class_weights(frequencies: Sequence[float]) -> list[float]:

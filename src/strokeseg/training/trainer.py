@@ -57,20 +57,36 @@ def compute_loss(loss_fn: nn.Module, logits: torch.Tensor, y: torch.Tensor, w: t
 
 
 def evaluate_patches(model: nn.Module, data: PatchData, loss_fn: nn.Module, batch_size: int, device: torch.device) -> dict[str, float]:
+    """Validation metrics over the whole set: loss, L1, error rate and Dice of the foreground classes.
+
+    A loss made of overlap sums (focal Tversky) is computed once from the sums pooled over the
+    set, not as a mean of batch losses: with small batches most batches hold no lesion, and a
+    mean of their losses ranks a network that predicts nothing at all best.
+    """
     model.eval()
     acc = torch.zeros(7, dtype=torch.float64, device=device)  # loss, l1, errors, intersection, pred, truth, voxels
+    pooled: torch.Tensor | None = None
+    sums_of, loss_of_sums = getattr(loss_fn, "sums", None), getattr(loss_fn, "from_sums", None)
     n_batches = 0
     with torch.no_grad():
         for x, y, w in data.batches(0, batch_size, shuffle=False):
             x, y = x.to(device), y.to(device)
             logits = model(x)
+            if sums_of is not None:
+                s = sums_of(logits, y, w if bool((w != 1).any()) else None).double()
+                pooled = s if pooled is None else pooled + s
+                batch_loss = torch.zeros((), device=device)
+            else:
+                batch_loss = compute_loss(loss_fn, logits, y, w)
             p = torch.softmax(logits.float(), dim=1)
             onehot = nn.functional.one_hot(y, p.shape[1]).movedim(-1, 1).float()
             pred = p.argmax(1)
-            acc += torch.stack([compute_loss(loss_fn, logits, y, w).double(), (p - onehot).abs().sum().double() / 2,
+            acc += torch.stack([batch_loss.double(), (p - onehot).abs().sum().double() / 2,
                                 (pred != y).sum().double(), ((pred > 0) & (y > 0)).sum().double(),
                                 (pred > 0).sum().double(), (y > 0).sum().double(), torch.tensor(float(y.numel()), device=device, dtype=torch.float64)])
             n_batches += 1
+    if pooled is not None and loss_of_sums is not None:
+        acc[0] = loss_of_sums(pooled) * n_batches  # reported as the loss of the set (divided back below)
     tot_loss, tot_l1, tot_err, inter, psum, tsum, n_vox = acc.tolist()  # one device synchronisation per validation
     dice = 2 * inter / (psum + tsum) if psum + tsum > 0 else 1.0
     return {"val_loss": tot_loss / max(n_batches, 1), "val_l1": tot_l1 / max(n_vox, 1), "val_error": tot_err / max(n_vox, 1),
