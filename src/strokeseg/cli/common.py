@@ -110,7 +110,7 @@ def add_training_options(p: argparse.ArgumentParser, out_help: str) -> None:
     p.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu or cuda")
     p.add_argument("--jobs", type=positive_int, default=1,
                    help="train this many folds at once in worker processes sharing the device (default 1: one after "
-                        "another); a small network leaves most of a GPU idle, and on CPU the cores are split between jobs")
+                        "another); on CPU the cores are split between the jobs. The bundle equals a sequential run's")
     p.add_argument("--no-cache", action="store_true", help="recompute the symmetric modalities instead of using the cache")
     add_layout_options(p)
     add_nonfinite_option(p)
