@@ -14,7 +14,6 @@ from strokeseg.io.case import Case
 from strokeseg.perfusion.brainmask import ct_brain_mask, mr_brain_mask
 
 PERFUSION_MAPS = ("CBF", "CBV", "MTT", "Tmax", "TTP")
-MASK_SOURCES = ("maps", "mip")
 
 
 def case_brain_mask(case: Case, reference: str | None = None, source: str = "maps") -> np.ndarray:

@@ -69,7 +69,6 @@ def output_label_for(cases: list[PreparedCase], target: str) -> int:
 class FoldSetup:
     """Everything one fold trains with: its split, whitening, patch sets, model and recipe."""
 
-    k: int
     train_ids: list[str]
     val_ids: list[str]
     directory: Path
@@ -108,7 +107,7 @@ def setup_fold(labelled: list[PreparedCase], recipe: Recipe, out: Path, k: int, 
     if stages != recipe.fine_tuning:
         pretrained["note"] = (pretrained.get("note", "") + "; the frozen fine-tuning stages were skipped (freezing random "
                               "features only spends the patience): every layer trained from the start").lstrip("; ")
-    return FoldSetup(k, tr_ids, va_ids, out / f"fold_{k}", seed, norm, train, val, model, pretrained,
+    return FoldSetup(tr_ids, va_ids, out / f"fold_{k}", seed, norm, train, val, model, pretrained,
                      replace(recipe, fine_tuning=stages))
 
 

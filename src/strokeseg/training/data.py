@@ -70,8 +70,9 @@ class PatchData:
     def to(self, device: torch.device | str) -> PatchData:
         """Keep the volumes on ``device`` and assemble batches there (gather, whitening, augmentation).
 
-        On a GPU this takes the batch assembly off the CPU, which otherwise bounds the speed of small
-        networks. The patch set and the random draws are the same; only float rounding may differ.
+        The patch set and the random draws (made on the CPU) are the same; only float rounding may
+        differ. Measured with 5 folds sharing one H100, the epoch time did not change against CPU
+        assembly (about 39 s per fold-epoch either way).
         ``to("cpu")`` uses the same flat-index gather on the CPU (the equivalence test's reference).
         """
         self.device = torch.device(device)

@@ -61,10 +61,11 @@ def evaluate_patches(model: nn.Module, data: PatchData, loss_fn: nn.Module, batc
 
     A loss made of overlap sums (focal Tversky) is computed once from the sums pooled over the
     set, not as a mean of batch losses: with small batches most batches hold no lesion, and a
-    mean of their losses ranks a network that predicts nothing at all best.
+    mean of their losses can rank a network that predicts nothing best (it did in a slow-fusion
+    fold that collapsed to all-background, README).
     """
     model.eval()
-    acc = torch.zeros(7, dtype=torch.float64, device=device)  # loss, l1, errors, intersection, pred, truth, voxels
+    acc = torch.zeros(7, dtype=torch.float64, device=device)  # summed batch losses, l1, errors, intersection, pred, truth, voxels
     pooled: torch.Tensor | None = None
     sums_of, loss_of_sums = getattr(loss_fn, "sums", None), getattr(loss_fn, "from_sums", None)
     n_batches = 0
@@ -85,11 +86,10 @@ def evaluate_patches(model: nn.Module, data: PatchData, loss_fn: nn.Module, batc
                                 (pred != y).sum().double(), ((pred > 0) & (y > 0)).sum().double(),
                                 (pred > 0).sum().double(), (y > 0).sum().double(), torch.tensor(float(y.numel()), device=device, dtype=torch.float64)])
             n_batches += 1
-    if pooled is not None and loss_of_sums is not None:
-        acc[0] = loss_of_sums(pooled) * n_batches  # reported as the loss of the set (divided back below)
     tot_loss, tot_l1, tot_err, inter, psum, tsum, n_vox = acc.tolist()  # one device synchronisation per validation
     dice = 2 * inter / (psum + tsum) if psum + tsum > 0 else 1.0
-    return {"val_loss": tot_loss / max(n_batches, 1), "val_l1": tot_l1 / max(n_vox, 1), "val_error": tot_err / max(n_vox, 1),
+    val_loss = float(loss_of_sums(pooled)) if pooled is not None and loss_of_sums is not None else tot_loss / max(n_batches, 1)
+    return {"val_loss": val_loss, "val_l1": tot_l1 / max(n_vox, 1), "val_error": tot_err / max(n_vox, 1),
             "val_dice": dice}
 
 
@@ -161,8 +161,7 @@ def fit(
     """
     workdir.mkdir(parents=True, exist_ok=True)
     model.to(device)
-    on_device = device.type == "cuda"  # batches are assembled on the GPU: the CPU would bound a small network
-    if on_device:
+    if device.type == "cuda":  # batches are gathered, whitened and augmented on the GPU
         train.to(device)
         if val is not None:
             val.to(device)
