@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -11,13 +13,49 @@ def test_normalizer_uses_training_brain_statistics():
     brain = np.zeros((2, 10, 10), bool)
     brain[:, 2:8, 2:8] = True
     xs = [rng.normal([[[[5.0]]], [[[100.0]]]], [[[[2.0]]], [[[10.0]]]], (2, 2, 10, 10)) for _ in range(3)]
-    n = Normalizer(["a", "b"]).fit((x, brain) for x in xs)
+    n = Normalizer(["a", "b"], clip=None).fit((x, brain) for x in xs)
     allv = np.concatenate([x[:, brain] for x in xs], axis=1)
     np.testing.assert_allclose(n.mean, allv.mean(1))
     np.testing.assert_allclose(n.std, allv.std(1))
     z = n(xs[0], brain)
     assert np.all(z[:, ~brain] == 0) and abs(z[1, brain].mean()) < 0.5
     assert Normalizer.from_dict(n.to_dict()).mean == n.mean
+
+
+def test_normalizer_clips_to_brain_percentiles_before_whitening():
+    """A few vessel-like voxels (1 %, 50x the tissue value) must not set the scale of the tissue."""
+    rng = np.random.default_rng(1)
+    brain = np.ones((4, 30, 30), bool)
+    xs = []
+    for _ in range(3):
+        x = rng.normal(40.0, 10.0, (1, 4, 30, 30))
+        vessels = rng.random((4, 30, 30)) < 0.01
+        x[0][vessels] = 2000.0
+        xs.append(x)
+    plain = Normalizer(["CBF"], clip=None).fit((x, brain) for x in xs)
+    clipped = Normalizer(["CBF"], clip=(0.5, 98.0)).fit((x, brain) for x in xs)
+    allv = np.concatenate([x[0, brain] for x in xs])
+    lo, hi = np.percentile(allv, [0.5, 98.0])
+    assert clipped.lower[0] == pytest.approx(lo) and clipped.upper[0] == pytest.approx(hi)
+    np.testing.assert_allclose(clipped.std, np.clip(allv, lo, hi).std(), rtol=1e-9)
+    assert plain.std[0] > 150 and clipped.std[0] < 15  # the tissue's σ 10, not the vessels'
+    z = clipped(xs[0], brain)
+    assert z.max() == pytest.approx((hi - clipped.mean[0]) / clipped.std[0], rel=1e-5)
+    back = Normalizer.from_dict(json.loads(json.dumps(clipped.to_dict())))  # bounds survive a JSON bundle
+    np.testing.assert_allclose(back(xs[1], brain), clipped(xs[1], brain))
+
+
+def test_normalizer_leaves_scalar_channels_alone_and_case_mode_uses_the_case():
+    rng = np.random.default_rng(2)
+    brain = np.zeros((2, 10, 10), bool)
+    brain[:, 1:9, 1:9] = True
+    x = np.stack([rng.normal(7.0, 3.0, (2, 10, 10)), np.full((2, 10, 10), 0.25)])
+    n = Normalizer(["CBV", "NIHSS"], mode="case")
+    z = n(x, brain)
+    assert abs(z[0, brain].mean()) < 1e-5 and z[0, brain].std() == pytest.approx(1.0, rel=0.05)
+    np.testing.assert_array_equal(z[1], 0.25)  # NIHSS: not clipped, whitened or masked
+    d = Normalizer(["CBV", "NIHSS"]).fit([(x, brain)]).to_dict()
+    assert d["lower"][1] is None and d["upper"][1] is None
 
 
 def test_cache_computes_once(tmp_path, monkeypatch):

@@ -72,3 +72,28 @@ def test_validation_focal_tversky_is_pooled_so_predicting_nothing_is_not_ranked_
     good = evaluate_patches(Fixed("rule"), data, ftl, 2, torch.device("cpu"))
     assert good["val_dice"] > 0.5 and nothing["val_dice"] == 0.0
     assert nothing["val_loss"] > 0.9 > good["val_loss"]
+
+
+def test_patches_are_whitened_as_inference_whitens_the_whole_case():
+    """In both normalisation modes a training patch equals the same window of ``normalizer(case)``
+    (the whole-volume whitening that prediction uses): clipping, statistics and masking agree."""
+    from strokeseg.sampling.extract import extract_patches, pad_for_patches
+
+    recipe = load_recipe("clerigues-ct-2d-fast", {"sampling.patch_size": [1, 16, 16], "sampling.patches_per_case": 12,
+                                                  "symmetric": False})
+    cases = [synthetic_case(i, shape=(3, 40, 38)) for i in range(3)]
+    for c in cases:
+        c.x[1][c.brain & (np.arange(38) % 9 == 0)] = 500.0  # vessel-like outliers the clip must bound
+    for mode in ("dataset", "case"):
+        norm = Normalizer(cases[0].channels, mode, clip=(1.0, 99.0))
+        if mode == "dataset":
+            norm.fit((c.x, c.brain) for c in cases)
+        data = PatchData(cases, recipe, norm, seed=0, augment=False)
+        sel = np.arange(len(data))
+        x, _ = data.gather(sel)
+        for k in (0, len(data) // 2, len(data) - 1):
+            ci = int(data.patches.case_index[k])
+            whole = pad_for_patches(norm(cases[ci].x, cases[ci].brain), (1, 16, 16))
+            want = extract_patches(whole, data.patches.centers[k : k + 1], (1, 16, 16))[0, :, 0]
+            np.testing.assert_allclose(x[k].numpy(), want, atol=1e-5, err_msg=mode)
+        assert float(x[:, 1].max()) < 10.0  # the outliers were clipped, not 30+ σ

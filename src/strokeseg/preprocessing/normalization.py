@@ -1,13 +1,22 @@
-"""Per-modality intensity whitening: z-scores from the training cases' brain voxels.
+"""Per-modality intensity whitening: percentile clipping, then z-scores over the brain voxels.
 
-``Normalizer.fit`` gathers mean and standard deviation per channel over the brain voxels of
-the training cases; the statistics travel with the model bundle so a new case is whitened
-exactly as the training data were. ``mode = "case"`` whitens each case with its own statistics.
-Voxels outside the brain are set to 0 (the mean) after whitening.
+``Normalizer.fit`` takes, per channel, the ``clip`` percentiles (default 0.5 and 99.5) of the
+training cases' brain voxels, clips every voxel to them, and gathers the mean and standard
+deviation of the clipped brain voxels — nnU-Net's CT normalisation. The bounds and statistics
+travel with the model bundle so a new case is whitened exactly as the training data were.
+``mode = "case"`` computes the same four numbers from each case on its own.
 
-Scalar channels (``SCALAR_CHANNELS``: the NIHSS as a constant image, already scaled to
-[0, 1]) are left as they are — neither whitened nor masked — so a network can read the value
-back anywhere in the image.
+Why clip: perfusion maps computed from the raw series keep their vessels (CBF of several
+thousand ml/100 g/min, CBV ≫ 10) and a CT "brain" mask can graze bone. Without clipping these
+few voxels set the standard deviation — on the phantom cohort CBF std 199 against a tissue range
+of 20–60, so tissue contrast was squeezed into ±0.1 while rare patches reached 64 σ — and the
+batch-norm statistics of a network trained on such patches do not carry to evaluation mode
+(measured: a CT-2D fold scored validation Dice 0.71 with batch statistics, 0.001 with its running
+statistics). ``clip=None`` keeps the plain z-score.
+
+Voxels outside the brain are set to 0 (the mean) after whitening. Scalar channels
+(``SCALAR_CHANNELS``: the NIHSS as a constant image, already scaled to [0, 1]) are left as they
+are — neither clipped, whitened nor masked — so a network can read the value back anywhere.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from typing import Any
 import numpy as np
 
 SCALAR_CHANNELS = ("NIHSS",)
+PERCENTILE_SAMPLE = 200_000  # brain voxels per case used for the clip percentiles (an even stride)
 
 
 @dataclass
@@ -27,53 +37,80 @@ class Normalizer:
     mode: str = "dataset"  # "dataset" | "case"
     mean: list[float] = field(default_factory=list)
     std: list[float] = field(default_factory=list)
-
-    def fit(self, volumes: Iterable[tuple[np.ndarray, np.ndarray]]) -> Normalizer:
-        """Fit on ``(x (C, Z, Y, X), brain (Z, Y, X))`` pairs (running sums: memory-light)."""
-        n = 0
-        s = None
-        s2 = None
-        for x, brain in volumes:
-            vals = x[:, brain].astype(np.float64)
-            s = vals.sum(1) if s is None else s + vals.sum(1)
-            s2 = (vals**2).sum(1) if s2 is None else s2 + (vals**2).sum(1)
-            n += vals.shape[1]
-        if n == 0 or s is None or s2 is None:
-            raise ValueError("no brain voxels to fit the normalisation on")
-        mean = s / n
-        std = np.sqrt(np.maximum(s2 / n - mean**2, 1e-12))
-        scalar = self.masked() == 0
-        mean[scalar], std[scalar] = 0.0, 1.0
-        self.mean, self.std = mean.tolist(), std.tolist()
-        return self
+    clip: tuple[float, float] | None = (0.5, 99.5)  # percentiles of the brain voxels; None: no clipping
+    lower: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
 
     def masked(self) -> np.ndarray:
         """1 for channels whitened and masked to the brain, 0 for scalar channels."""
         return np.array([0.0 if c in SCALAR_CHANNELS else 1.0 for c in self.channels], np.float32)
 
-    def __call__(self, x: np.ndarray, brain: np.ndarray) -> np.ndarray:
+    def fit(self, volumes: Iterable[tuple[np.ndarray, np.ndarray]]) -> Normalizer:
+        """Fit on ``(x (C, Z, Y, X), brain (Z, Y, X))`` pairs of the training cases."""
+        self.lower, self.upper, self.mean, self.std = (v.tolist() for v in self._statistics(list(volumes)))
+        return self
+
+    def _statistics(self, volumes: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, ...]:
+        """Clip bounds, mean and standard deviation per channel over the brain voxels of ``volumes``."""
+        c = len(self.channels)
+        scalar = self.masked() == 0
+        lower, upper = np.full(c, -np.inf), np.full(c, np.inf)
+        if self.clip is not None:
+            samples = []
+            for x, brain in volumes:
+                vals = x[:, brain]
+                stride = max(1, vals.shape[1] // PERCENTILE_SAMPLE)
+                samples.append(vals[:, ::stride])
+            pooled = np.concatenate(samples, axis=1) if samples else np.zeros((c, 0))
+            if pooled.shape[1]:
+                lower, upper = (np.percentile(pooled, q, axis=1).astype(np.float64) for q in self.clip)
+        lower[scalar], upper[scalar] = -np.inf, np.inf
+        n, s, s2 = 0, np.zeros(c), np.zeros(c)
+        for x, brain in volumes:
+            vals = np.clip(x[:, brain].astype(np.float64), lower[:, None], upper[:, None])
+            s += vals.sum(1)
+            s2 += (vals**2).sum(1)
+            n += vals.shape[1]
+        if n == 0:
+            raise ValueError("no brain voxels to fit the normalisation on")
+        mean = s / n
+        std = np.sqrt(np.maximum(s2 / n - mean**2, 1e-12))
+        mean[scalar], std[scalar] = 0.0, 1.0
+        return lower, upper, mean, std
+
+    def parameters(self, x: np.ndarray, brain: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``(lower, upper, mean, std)`` per channel for a case: the fitted ones, or the case's own."""
         if self.mode == "case":
-            vals = x[:, brain]
-            mean = vals.mean(1) if vals.size else np.zeros(x.shape[0])
-            std = vals.std(1) + 1e-6 if vals.size else np.ones(x.shape[0])
-            scalar = self.masked() == 0
-            mean[scalar], std[scalar] = 0.0, 1.0
-        else:
-            if not self.mean:
-                raise ValueError("Normalizer used before fit()")
-            mean, std = np.asarray(self.mean), np.asarray(self.std)
-        shape = (-1,) + (1,) * (x.ndim - 1)
-        out = (x - mean.reshape(shape)) / std.reshape(shape)
-        keep = self.masked().reshape(shape)
+            if not brain.any():
+                c = len(self.channels)
+                return np.full(c, -np.inf), np.full(c, np.inf), np.zeros(c), np.ones(c)
+            return self._statistics([(x, brain)])
+        if not self.mean:
+            raise ValueError("Normalizer used before fit()")
+        c = len(self.channels)
+        lower = np.asarray(self.lower, np.float64) if self.lower else np.full(c, -np.inf)  # bundles before clipping
+        upper = np.asarray(self.upper, np.float64) if self.upper else np.full(c, np.inf)
+        return lower, upper, np.asarray(self.mean, np.float64), np.asarray(self.std, np.float64)
+
+    def __call__(self, x: np.ndarray, brain: np.ndarray) -> np.ndarray:
+        lower, upper, mean, std = (v.reshape((-1,) + (1,) * (x.ndim - 1)) for v in self.parameters(x, brain))
+        out = (np.clip(x, lower, upper) - mean) / std
+        keep = self.masked().reshape((-1,) + (1,) * (x.ndim - 1))
         out *= brain[None] * keep + (1 - keep)
         return out.astype(np.float32)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"channels": self.channels, "mode": self.mode, "mean": self.mean, "std": self.std}
+        finite = lambda v: [float(b) if np.isfinite(b) else None for b in v]  # noqa: E731  (JSON has no infinity)
+        return {"channels": self.channels, "mode": self.mode, "mean": self.mean, "std": self.std,
+                "clip": list(self.clip) if self.clip is not None else None, "lower": finite(self.lower), "upper": finite(self.upper)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Normalizer:
-        return cls(list(d["channels"]), d.get("mode", "dataset"), list(d.get("mean", [])), list(d.get("std", [])))
+        clip = d.get("clip")
+        lower = [-np.inf if b is None else float(b) for b in d.get("lower", [])]
+        upper = [np.inf if b is None else float(b) for b in d.get("upper", [])]
+        return cls(list(d["channels"]), d.get("mode", "dataset"), list(d.get("mean", [])), list(d.get("std", [])),
+                   (float(clip[0]), float(clip[1])) if clip else None, lower, upper)
 
 
 def channel_names(modalities: Sequence[str], symmetric: bool) -> list[str]:

@@ -93,7 +93,8 @@ def setup_fold(labelled: list[PreparedCase], recipe: Recipe, out: Path, k: int, 
     trainval = [c.case_id for c in labelled if c.case_id not in test_ids]
     tr_ids, va_ids = validation_split(trainval, [by_id[i].patient_id for i in trainval], recipe.validation_fraction, recipe.seed + k)
     seed = recipe.seed * 1000 + k
-    norm = Normalizer(labelled[0].channels, recipe.normalization)
+    clip = recipe.intensity_clip
+    norm = Normalizer(labelled[0].channels, recipe.normalization, clip=(float(clip[0]), float(clip[1])) if clip else None)
     if recipe.normalization == "dataset":
         norm.fit((by_id[i].x, by_id[i].brain) for i in tr_ids)
     train = PatchData([by_id[i] for i in tr_ids], recipe, norm, seed)

@@ -58,10 +58,9 @@ class PatchData:
         self.patches = PatchSet(np.concatenate(idx), np.concatenate(ctr), np.concatenate(aug))
         # loss weight of each case's lesion classes (recipe.group_penalty by the case's group; 1 otherwise)
         self.case_weight = np.array([float(recipe.group_penalty.get(c.group or "", 1.0)) for c in cases], np.float32)
-        mean = np.asarray(normalizer.mean if normalizer.mode == "dataset" else np.zeros(len(normalizer.channels)), np.float32)
-        std = np.asarray(normalizer.std if normalizer.mode == "dataset" else np.ones(len(normalizer.channels)), np.float32)
-        self.mean = torch.from_numpy(mean)
-        self.std = torch.from_numpy(std)
+        # whitening per case (the fitted bounds and statistics, or each case's own in "case" mode): (cases, C)
+        lower, upper, mean, std = (np.stack(v).astype(np.float32) for v in zip(*(normalizer.parameters(c.x, c.brain) for c in cases)))
+        self.lower, self.upper, self.mean, self.std = (torch.from_numpy(v) for v in (lower, upper, mean, std))
         self.masked = torch.from_numpy(normalizer.masked())
         self.n_channels = len(normalizer.channels)
         self.device = torch.device("cpu")
@@ -82,7 +81,7 @@ class PatchData:
         vol = torch.from_numpy(np.concatenate([v.reshape(v.shape[0], -1) for v in self.volumes], axis=1)).to(self.device)
         tgt = torch.from_numpy(np.concatenate([t.reshape(-1) for t in self.targets])).to(self.device)
         self._flat = (vol, tgt, torch.from_numpy(base), torch.from_numpy(strides))
-        self.mean, self.std, self.masked = (t.to(self.device) for t in (self.mean, self.std, self.masked))
+        self.lower, self.upper, self.mean, self.std, self.masked = (t.to(self.device) for t in (self.lower, self.upper, self.mean, self.std, self.masked))
         return self
 
     def _gather_flat(self, sel: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -128,7 +127,9 @@ class PatchData:
             y = torch.from_numpy(np.concatenate(ys).astype(np.int64))
         brain = x[:, -1:]
         keep = self.masked.view(1, -1, 1, 1, 1)
-        x = (x[:, :-1] - self.mean.view(1, -1, 1, 1, 1)) / self.std.view(1, -1, 1, 1, 1) * (brain * keep + (1 - keep))
+        cix = torch.from_numpy(ci).to(self.mean.device)
+        lo, hi, mu, sd = (v[cix].view(len(sel), -1, 1, 1, 1) for v in (self.lower, self.upper, self.mean, self.std))
+        x = (torch.minimum(torch.maximum(x[:, :-1], lo), hi) - mu) / sd * (brain * keep + (1 - keep))
         if self.patch[0] == 1:
             x, y = x[:, :, 0], y[:, 0]
         return x.contiguous(), y.contiguous()

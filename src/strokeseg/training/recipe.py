@@ -68,6 +68,8 @@ class Recipe:
     skull_strip: list[str] = field(default_factory=list)  # modalities multiplied by the brain mask
     brain_mask: str = "maps"  # "maps" (non-zero sum of the perfusion maps; MRI: threshold) or "mip" (CT mask of the CTP MIP)
     normalization: str = "dataset"  # "dataset" (training statistics) or "case"
+    # percentiles of the brain voxels each channel is clipped to before whitening (nnU-Net's CT scheme); null: none
+    intensity_clip: list[float] | None = field(default_factory=lambda: [0.5, 99.5])
     network: dict[str, Any] = field(default_factory=dict)  # {"name": ..., "kwargs": {...}}
     loss: dict[str, Any] = field(default_factory=lambda: {"name": "focal", "kwargs": {}})
     optimizer: dict[str, Any] = field(default_factory=lambda: {"name": "adadelta", "kwargs": {}})
@@ -131,6 +133,13 @@ class Recipe:
                 raise ConfigError(f"recipe {self.name}: group_penalty is not supported with adversarial training")
             if any(float(v) <= 0 for v in self.group_penalty.values()):
                 raise ConfigError(f"recipe {self.name}: group_penalty weights must be positive")
+        if self.normalization not in ("dataset", "case"):
+            raise ConfigError(f"recipe {self.name}: normalization must be 'dataset' or 'case', got {self.normalization!r}")
+        if self.intensity_clip is not None:
+            ok = len(self.intensity_clip) == 2 and 0.0 <= float(self.intensity_clip[0]) < float(self.intensity_clip[1]) <= 100.0
+            if not ok:
+                raise ConfigError(f"recipe {self.name}: intensity_clip must be two percentiles 0 <= low < high <= 100 "
+                                  f"(or null), got {self.intensity_clip!r}")
         if self.brain_mask not in ("maps", "mip"):
             raise ConfigError(f"recipe {self.name}: brain_mask must be 'maps' or 'mip', got {self.brain_mask!r}")
         if self.fine_tuning_without_pretrained not in ("skip", "keep"):
