@@ -77,6 +77,8 @@ class Recipe:
     epochs: int = 100
     patience: int = 10
     early_stopping: str = "l1+error"  # "l1+error", "loss" or "dice" (validation Dice of the foreground classes)
+    # training samples whose forward passes recompute batch norm's statistics after every epoch (precise BN); 0: off
+    precise_bn: int = 1024
     scheduler: dict[str, Any] | None = None  # {"name": "plateau", "factor": 0.1, "patience": 20} on the stopping metric
     pretrained: str | None = None  # torchvision ImageNet weight file for the network's backbone(s)
     # fine-tuning stages: [{"unfrozen": 0.0, "lr": 0.01}, {"unfrozen": 1.0, "lr": 1e-4}]; the fraction of the
@@ -133,6 +135,8 @@ class Recipe:
                 raise ConfigError(f"recipe {self.name}: group_penalty is not supported with adversarial training")
             if any(float(v) <= 0 for v in self.group_penalty.values()):
                 raise ConfigError(f"recipe {self.name}: group_penalty weights must be positive")
+        if int(self.precise_bn) < 0:
+            raise ConfigError(f"recipe {self.name}: precise_bn must be a number of samples >= 0, got {self.precise_bn!r}")
         if self.normalization not in ("dataset", "case"):
             raise ConfigError(f"recipe {self.name}: normalization must be 'dataset' or 'case', got {self.normalization!r}")
         if self.intensity_clip is not None:

@@ -1,6 +1,7 @@
 """Training one model (one fold): epochs over a balanced patch set, early stopping, checkpoints.
 
-Per epoch: shuffled batches (seeded by epoch), the recipe's loss and optimiser, then the
+Per epoch: shuffled batches (seeded by epoch), the recipe's loss and optimiser, batch norm's
+statistics recomputed from the epoch's final weights (``recipe.precise_bn`` samples), then the
 validation patches: loss, L1 = mean |p − onehot(y)| / 2 and error rate = mean(argmax ≠ y).
 The early-stopping metric is L1 + error rate (Clèrigues) or the loss; the best weights are
 kept, and training stops after ``patience`` epochs without improvement. A checkpoint with the
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,38 @@ def train_mode(model: nn.Module, keep_frozen_statistics: bool = True) -> None:
             mod.eval()
 
 
+def recalibrate_batch_norm(model: nn.Module, batches: Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
+                           samples: int, device: torch.device) -> int:
+    """Precise batch norm (Wu & Johnson 2021): replace the running statistics of every batch-norm
+    layer in train mode by the population statistics of the current weights over ``samples``
+    training samples (forward passes only). Returns the number of samples used (0: nothing to do).
+
+    The exponential moving average batch norm keeps during training mixes statistics of the last
+    few steps' weights; with Adadelta's large steps and small or heavy-tailed batches it can sit
+    far from the population, and evaluation mode then sees activations the layers were not trained
+    on (measured on a CT-2D fold: Dice 0.57 on its own training patches in evaluation mode, 0.87
+    with recalibrated statistics). Layers kept in eval mode (a frozen pretrained backbone) are left
+    alone.
+    """
+    layers = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training and m.track_running_stats]
+    if not layers or samples <= 0:
+        return 0
+    momenta = [m.momentum for m in layers]
+    for m in layers:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the passes
+    seen = 0
+    with torch.no_grad():
+        for x, _, _ in batches:
+            if seen >= samples:
+                break
+            model(x.to(device))
+            seen += x.shape[0]
+    for m, mom in zip(layers, momenta):
+        m.momentum = mom
+    return seen
+
+
 def _optimizer(model: nn.Module, recipe: Recipe, stage: int) -> torch.optim.Optimizer:
     kwargs = dict(recipe.optimizer.get("kwargs", {}))
     if recipe.fine_tuning and recipe.fine_tuning[stage].get("lr") is not None:
@@ -227,6 +260,10 @@ def fit(
                 batches_done += 1
                 if stop_after_batches is not None and batches_done >= stop_after_batches:
                     raise KeyboardInterrupt("stopped on request (simulated interruption)")
+        if recipe.precise_bn:
+            torch.manual_seed(seed * 7919 + epoch + 104729)
+            recalibrate_batch_norm(model, train.batches(epoch, recipe.batch_size, shuffle=True, seed=seed + 1),
+                                   recipe.precise_bn, device)
         row: dict[str, Any] = {"epoch": epoch, "train_loss": total / max(nb, 1), "stage": stage,
                                "lr": float(opt.param_groups[0]["lr"])}
         if val is not None and len(val):
