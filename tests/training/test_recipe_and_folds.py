@@ -48,3 +48,16 @@ def test_folds_never_split_a_patient():
     assert max(map(len, folds)) - min(map(len, folds)) <= 2
     tr, va = validation_split(cases, patients, 0.2, seed=0)
     assert set(tr).isdisjoint(va) and va and {owner[c] for c in tr}.isdisjoint({owner[c] for c in va})
+
+
+def test_intensity_clip_and_precise_bn_are_validated_and_overridable():
+    r = load_recipe("clerigues-ct-2d-fast")
+    assert r.intensity_clip == [0.5, 99.5] and r.precise_bn == 1024
+    r = load_recipe("clerigues-ct-2d-fast", ["intensity_clip=null", "precise_bn=0"])
+    assert r.intensity_clip is None and r.precise_bn == 0
+    with pytest.raises(ConfigError, match="intensity_clip must be two percentiles"):
+        load_recipe("clerigues-ct-2d-fast", ["intensity_clip=[99, 1]"])
+    with pytest.raises(ConfigError, match="precise_bn must be"):
+        load_recipe("clerigues-ct-2d-fast", ["precise_bn=-1"])
+    with pytest.raises(ConfigError, match="normalization must be"):
+        load_recipe("clerigues-ct-2d-fast", ["normalization=global"])
