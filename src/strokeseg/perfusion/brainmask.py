@@ -1,8 +1,11 @@
 """Brain masks from the pre-contrast baseline of a perfusion series.
 
-CT: bone (> 150 HU) encloses the intracranial space slice by slice (a one-voxel frame closes
-skull rings cut by the field of view); the brain is the soft tissue (−15…100 HU) inside it,
-eroded by one voxel to drop the inner table's partial volume.
+CT: bone (> 150 HU, closed by two 3×3 in-plane closings) divides every slice into regions; the
+intracranial ones are those with (almost) no air (< −200 HU) in them, whereas the scalp always
+shares its region with the air around the head. This also holds for a skull ring cut by the
+field of view, and for the vertex slices, where a slab grazes the skull cap. The brain is the
+soft tissue (−15…100 HU) of the intracranial regions, eroded by one voxel to drop the inner
+table's partial volume.
 Where no closed skull is found (skull-stripped input), soft tissue alone is used. MR: a
 robust threshold (Otsu on the log-intensity of non-background voxels) with holes filled.
 The largest 3D connected component is kept in both cases.
@@ -23,15 +26,24 @@ def _largest_component(mask: np.ndarray) -> np.ndarray:
     return lab == int(np.argmax(sizes))
 
 
-def _fill_slices(mask: np.ndarray, frame: bool = False) -> np.ndarray:
-    """Fill holes slice by slice; with ``frame``, a 1-voxel border closes rings cut by the field of view."""
-    if not frame:
-        return np.stack([ndimage.binary_fill_holes(s) for s in mask])
-    out = []
-    for s in mask:
-        p = np.pad(s, 1, constant_values=True)
-        out.append(ndimage.binary_fill_holes(p)[1:-1, 1:-1])
-    return np.stack(out)
+def _fill_slices(mask: np.ndarray) -> np.ndarray:
+    """Fill holes slice by slice."""
+    return np.stack([ndimage.binary_fill_holes(s) for s in mask])
+
+
+def _airless_regions(ring: np.ndarray, air: np.ndarray, max_air_fraction: float = 0.05) -> np.ndarray:
+    """Per slice, the connected regions of ``~ring`` of which at most ``max_air_fraction`` is air."""
+    out = np.zeros(ring.shape, bool)
+    for z in range(ring.shape[0]):
+        lab, n = ndimage.label(~ring[z])
+        if n == 0:
+            continue
+        size = np.bincount(lab.ravel(), minlength=n + 1)
+        n_air = np.bincount(lab[air[z]], minlength=n + 1)
+        keep = n_air <= max_air_fraction * size
+        keep[0] = False
+        out[z] = keep[lab]
+    return out
 
 
 def ct_brain_mask(baseline_hu: np.ndarray) -> np.ndarray:
@@ -39,7 +51,7 @@ def ct_brain_mask(baseline_hu: np.ndarray) -> np.ndarray:
     soft = (baseline_hu > -15) & (baseline_hu < 100)
     bone = baseline_hu > 150
     ring = bone | ndimage.binary_closing(bone, structure=np.ones((1, 3, 3)), iterations=2)
-    inside = _fill_slices(ring, frame=True) & ~bone
+    inside = _airless_regions(ring, baseline_hu < -200)
     if inside.sum() > 0.2 * soft.sum():
         brain = soft & ndimage.binary_erosion(inside, structure=np.ones((1, 3, 3)))
     else:  # skull-stripped or no closed skull: soft tissue only
