@@ -37,7 +37,7 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, tiny_recipe):
     log = (tmp_path / "b" / "log.csv").read_text(encoding="utf-8").splitlines()
     header = log[0].split(",")
     assert header[:2] == ["epoch", "train_loss"] and len(log) == 4
-    assert {"val_loss", "val_l1", "val_error", "val_dice", "val_metric", "stage", "lr"} <= set(header)
+    assert {"val_loss", "val_l1", "val_error", "val_dice", "val_metric", "stage", "lr", "grad_norm_max"} <= set(header)
     assert (tmp_path / "a" / "loss_curve.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -15,7 +15,8 @@ def write_log(path: Path, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    # the union of the rows' columns: a run resumed from an older checkpoint may log a column its first rows lack
+    w = csv.DictWriter(buf, fieldnames=list(dict.fromkeys(k for r in rows for k in r)), restval="", lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
     write_text(path, buf.getvalue())

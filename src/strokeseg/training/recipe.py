@@ -79,6 +79,8 @@ class Recipe:
     early_stopping: str = "l1+error"  # "l1+error", "loss" or "dice" (validation Dice of the foreground classes)
     # training samples whose forward passes recompute batch norm's statistics after every epoch (precise BN); 0: off
     precise_bn: int = 1024
+    # the largest global L2 norm of the gradients of one step (clipped above it, as nnU-Net does); 0: no clipping
+    grad_clip: float = 0.0
     scheduler: dict[str, Any] | None = None  # {"name": "plateau", "factor": 0.1, "patience": 20} on the stopping metric
     pretrained: str | None = None  # torchvision ImageNet weight file for the network's backbone(s)
     # fine-tuning stages: [{"unfrozen": 0.0, "lr": 0.01}, {"unfrozen": 1.0, "lr": 1e-4}]; the fraction of the
@@ -137,6 +139,10 @@ class Recipe:
                 raise ConfigError(f"recipe {self.name}: group_penalty weights must be positive")
         if int(self.precise_bn) < 0:
             raise ConfigError(f"recipe {self.name}: precise_bn must be a number of samples >= 0, got {self.precise_bn!r}")
+        if not float(self.grad_clip) >= 0.0:
+            raise ConfigError(f"recipe {self.name}: grad_clip must be a gradient norm >= 0 (0: off), got {self.grad_clip!r}")
+        if float(self.grad_clip) > 0 and self.adversarial:
+            raise ConfigError(f"recipe {self.name}: grad_clip is not supported with adversarial training")
         if self.normalization not in ("dataset", "case"):
             raise ConfigError(f"recipe {self.name}: normalization must be 'dataset' or 'case', got {self.normalization!r}")
         if self.intensity_clip is not None:

@@ -20,6 +20,7 @@ reduce-on-plateau scheduler and adversarial phases (``training.adversarial``) ar
 from __future__ import annotations
 
 import copy
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -176,6 +177,21 @@ def _optimizer(model: nn.Module, recipe: Recipe, stage: int) -> torch.optim.Opti
     return build_optimizer(recipe.optimizer["name"], configure_stage(model, recipe, stage), **kwargs)
 
 
+def backward_step(loss: torch.Tensor, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler, clip: float) -> float:
+    """Back-propagate ``loss`` and step ``opt``; gradients above the global norm ``clip`` (> 0) are scaled down to it.
+
+    Returns the gradient norm before clipping (unscaled from mixed precision; inf or nan when the
+    scaler skips the step because of an overflow).
+    """
+    scaler.scale(loss).backward()
+    scaler.unscale_(opt)
+    params = [p for g in opt.param_groups for p in g["params"] if p.grad is not None]
+    norm = torch.nn.utils.clip_grad_norm_(params, clip if clip > 0 else float("inf"))
+    scaler.step(opt)
+    scaler.update()
+    return float(norm)
+
+
 def fit(
     model: nn.Module,
     recipe: Recipe,
@@ -238,6 +254,7 @@ def fit(
         train_mode(model, keep_frozen_statistics=bool(recipe.pretrained))
         t0 = time.perf_counter()
         total, nb = 0.0, 0
+        grad_norms: list[float] = []
         n_batches = (len(train) + recipe.batch_size - 1) // recipe.batch_size
         with progress_bar(total=n_batches, desc=f"{title} epoch {epoch}/{recipe.epochs}", unit="batch") as bar:
             adv_gen = torch.Generator().manual_seed(seed * 7919 + epoch)
@@ -252,9 +269,7 @@ def fit(
                     if not torch.isfinite(loss.detach()):
                         raise TrainingError(f"{title or recipe.name}: epoch {epoch}: the loss is {float(loss.detach())} (training diverged); "
                                             "lower the learning rate or check the inputs")
-                    scaler.scale(loss).backward()
-                    scaler.step(opt)
-                    scaler.update()
+                    grad_norms.append(backward_step(loss, opt, scaler, float(recipe.grad_clip)))
                     total += float(loss.detach())
                 nb += 1
                 bar.update(1)
@@ -267,6 +282,9 @@ def fit(
                                    recipe.precise_bn, device)
         row: dict[str, Any] = {"epoch": epoch, "train_loss": total / max(nb, 1), "stage": stage,
                                "lr": float(opt.param_groups[0]["lr"])}
+        if grad_norms:  # before clipping: a spike here marks the step that threw the weights off
+            finite = [g for g in grad_norms if math.isfinite(g)]
+            row["grad_norm_max"] = max(finite) if finite else float("nan")
         if val is not None and len(val):
             row.update(evaluate_patches(model, val, loss_fn, recipe.batch_size, device))
         metric = stopping_metric(recipe, row)
