@@ -33,17 +33,14 @@ def _fill_slices(mask: np.ndarray) -> np.ndarray:
 
 def _airless_regions(ring: np.ndarray, air: np.ndarray, max_air_fraction: float = 0.05) -> np.ndarray:
     """Per slice, the connected regions of ``~ring`` of which at most ``max_air_fraction`` is air."""
-    out = np.zeros(ring.shape, bool)
-    for z in range(ring.shape[0]):
-        lab, n = ndimage.label(~ring[z])
-        if n == 0:
-            continue
-        size = np.bincount(lab.ravel(), minlength=n + 1)
-        n_air = np.bincount(lab[air[z]], minlength=n + 1)
-        keep = n_air <= max_air_fraction * size
-        keep[0] = False
-        out[z] = keep[lab]
-    return out
+    in_plane = np.zeros((3, 3, 3), bool)
+    in_plane[1] = ndimage.generate_binary_structure(2, 1)  # regions never connect across slices
+    lab, n = ndimage.label(~ring, structure=in_plane)
+    size = np.bincount(lab.ravel(), minlength=n + 1)
+    n_air = np.bincount(lab[air], minlength=n + 1)
+    keep = n_air <= max_air_fraction * size
+    keep[0] = False
+    return keep[lab]
 
 
 def ct_brain_mask(baseline_hu: np.ndarray) -> np.ndarray:
