@@ -75,7 +75,9 @@ def add_perfusion_options(p: argparse.ArgumentParser, default_method: str = "osv
                    "residue's trapezoid area (exact for discrete-sum simulated data such as OSIPI's DRO)")
     g.add_argument("--tmax", dest="tmax_estimator", choices=("peak", "edge"), default="peak",
                    help="Tmax at the residue's sub-sample peak (default) or where its leading edge reaches 90 %% of the peak")
-    g.add_argument("--vof", action="store_true", help="scale the AIF by the venous output function (partial-volume correction)")
+    g.add_argument("--vof", action=argparse.BooleanOptionalAction, default=None,
+                   help="scale the AIF to the area of the venous output function (partial-volume correction of a "
+                   "too-low AIF from small arteries; default: on for CT, off for MR)")
     g.add_argument("--echo-time", type=float, default=0.03, metavar="S", help="DSC-MRI echo time in s (default 0.03)")
     g.add_argument("--hematocrit-factor", type=float, default=0.73, help="kH = (1−Hct_large)/(1−Hct_small) (default 0.73)")
     g.add_argument("--density", type=float, default=1.04, help="brain tissue density in g/ml (default 1.04)")

@@ -111,7 +111,7 @@ def _check_aif(result: AifResult, conc: np.ndarray) -> None:
     if aif_peak < 3.0 * max(tissue_peak, 1e-9):
         result.notes.append(
             f"warning: the AIF peak ({aif_peak:.3g}) is only {aif_peak / max(tissue_peak, 1e-9):.1f}× the median tissue peak; "
-            "absolute CBF/CBV may be overestimated (partial volume) — consider --aif-mask or --vof"
+            "absolute CBF/CBV may be overestimated (partial volume) — consider --aif-mask, or --vof where it is off"
         )
 
 
