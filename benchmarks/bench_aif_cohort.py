@@ -20,9 +20,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import nibabel as nib
 import numpy as np
 
+from phantom_cases import add_case_source, cases_from, zyx
 from strokeseg.io.case import load_case
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.layouts import open_dataset
@@ -32,8 +32,6 @@ from strokeseg.perfusion.maps import compute_maps
 from strokeseg.perfusion.run import case_series
 from strokeseg.phantom.anatomy import Tissue
 from strokeseg.phantom.case import PhantomConfig, generate_case
-
-OUT = Path(__file__).resolve().parents[1] / "bench-output"
 
 
 class Truth:
@@ -46,10 +44,6 @@ class Truth:
         self.aif_peak, self.arterial_voxels = aif_peak, arterial_voxels
 
 
-def _zyx(path: Path) -> np.ndarray:
-    return np.transpose(np.asarray(nib.load(path).dataobj), (2, 1, 0))
-
-
 def from_cohort(root: Path) -> Iterator[tuple[str, Series, Geometry, Truth]]:
     refs = sorted(open_dataset(root), key=lambda r: int(r.case_id.split("_")[1]))
     if not refs:
@@ -59,8 +53,8 @@ def from_cohort(root: Path) -> Iterator[tuple[str, Series, Geometry, Truth]]:
         _, series = case_series(case)
         t = root / ref.case_id / "strokeseg_truth"
         meta = json.loads((t / "phantom.json").read_text(encoding="utf-8"))
-        truth = Truth(_zyx(t / "CBF.nii.gz"), _zyx(t / "CBV.nii.gz"), _zyx(t / "Tmax.nii.gz"), _zyx(t / "label.nii.gz"), _zyx(t / "tissue.nii.gz"),
-                      _zyx(t / "vessel_fraction.nii.gz"), float(meta["aif_peak_hu"]), int((_zyx(t / "aif_mask.nii.gz") > 0).sum()))
+        truth = Truth(zyx(t / "CBF.nii.gz"), zyx(t / "CBV.nii.gz"), zyx(t / "Tmax.nii.gz"), zyx(t / "label.nii.gz"), zyx(t / "tissue.nii.gz"),
+                      zyx(t / "vessel_fraction.nii.gz"), float(meta["aif_peak_hu"]), int((zyx(t / "aif_mask.nii.gz") > 0).sum()))
         yield ref.case_id, series, case.geometry, truth
 
 
@@ -74,10 +68,9 @@ def from_seeds(first: int, stop: int) -> Iterator[tuple[str, Series, Geometry, T
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cohort", type=Path, default=OUT / "ct_cohort_20")
-    ap.add_argument("--seeds", default=None, metavar="A:B", help="phantoms of seeds A..B-1 instead of a written cohort")
+    add_case_source(ap)
     args = ap.parse_args()
-    cases = from_seeds(*map(int, args.seeds.split(":"))) if args.seeds else from_cohort(args.cohort)
+    cases = cases_from(args, from_cohort, from_seeds)
     t0 = time.perf_counter()
     print(f"{'case':>10} {'slices':>6} {'arterial vox':>12} {'true AIF peak':>13} | "
           f"{'AIF peak':>8} {'CBF est/true':>12} {'CBV est/true':>12} {'ΔTmax s':>7} | {'VOF scale':>9} {'AIF peak':>8} "

@@ -18,20 +18,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import nibabel as nib
 import numpy as np
 
+from phantom_cases import add_case_source, cases_from, zyx
 from strokeseg.perfusion.brainmask import ct_brain_mask
 from strokeseg.phantom.anatomy import Tissue
 from strokeseg.phantom.case import PhantomConfig, generate_case
-
-OUT = Path(__file__).resolve().parents[1] / "bench-output"
-
-
-def _zyx(path: Path) -> np.ndarray:
-    img = nib.load(path)
-    order = (2, 1, 0, 3) if img.ndim == 4 else (2, 1, 0)
-    return np.transpose(np.asarray(img.dataobj), order)
 
 
 def from_cohort(root: Path) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
@@ -39,8 +31,8 @@ def from_cohort(root: Path) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     if not cases:
         raise SystemExit(f"{root}: no case_* folders (run benchmarks/bench_ct2d_cohort.py first, or pass --seeds)")
     for case in cases:
-        series = _zyx(next(case.glob("*4DPWI*/*.nii"))).astype(np.float32)
-        yield case.name, series[..., :3].mean(axis=3), _zyx(case / "strokeseg_truth" / "tissue.nii.gz")
+        series = zyx(next(case.glob("*4DPWI*/*.nii"))).astype(np.float32)
+        yield case.name, series[..., :3].mean(axis=3), zyx(case / "strokeseg_truth" / "tissue.nii.gz")
 
 
 def from_seeds(first: int, stop: int) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
@@ -51,10 +43,9 @@ def from_seeds(first: int, stop: int) -> Iterator[tuple[str, np.ndarray, np.ndar
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cohort", type=Path, default=OUT / "ct_cohort_20")
-    ap.add_argument("--seeds", default=None, metavar="A:B", help="phantoms of seeds A..B-1 instead of a written cohort")
+    add_case_source(ap)
     args = ap.parse_args()
-    cases = from_seeds(*map(int, args.seeds.split(":"))) if args.seeds else from_cohort(args.cohort)
+    cases = cases_from(args, from_cohort, from_seeds)
     t0 = time.perf_counter()
     print(f"{'case':>10} {'slices':>6} {'mask':>8} {'scalp+skull':>11} {'air':>5} {'% of mask':>9} {'parenchyma kept':>15}  digest")
     bad_cases = 0

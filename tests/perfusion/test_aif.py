@@ -51,11 +51,14 @@ def test_vof_scaling_without_late_voxels_leaves_the_aif():
 
 
 def test_vof_default_is_on_for_ct_and_off_for_mr():
-    assert PerfusionConfig().vof_correction is True
-    assert PerfusionConfig.for_modality("ct").vof_correction is True
-    assert PerfusionConfig.for_modality("mr").vof_correction is False
-    assert PerfusionConfig.for_modality("ct", vof_correction=False).vof_correction is False
-    assert PerfusionConfig.for_modality("mr", vof_correction=True).vof_correction is True
+    assert PerfusionConfig().vof_enabled is True
+    assert PerfusionConfig.for_modality("ct").vof_enabled is True
+    assert PerfusionConfig.for_modality("mr").vof_enabled is False
+    assert PerfusionConfig.for_modality("ct", vof_correction=False).vof_enabled is False
+    assert PerfusionConfig.for_modality("mr", vof_correction=True).vof_enabled is True
+    # a default config switched to MR (maps_for_series does so for an MR series) follows the modality
+    assert PerfusionConfig().with_(modality="mr").vof_enabled is False
+    assert PerfusionConfig(vof_correction=True).with_(modality="mr").vof_enabled is True
 
 
 @pytest.mark.parametrize(("argv", "modality", "expected"), [
@@ -64,4 +67,4 @@ def test_vof_command_line(argv, modality, expected):
     p = argparse.ArgumentParser()
     add_perfusion_options(p)
     args = p.parse_args([*argv, "--modality", modality])
-    assert perfusion_config(args).vof_correction is expected
+    assert perfusion_config(args).vof_enabled is expected

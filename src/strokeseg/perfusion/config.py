@@ -135,8 +135,12 @@ class PerfusionConfig:
         if not self.osvd_thresholds or any(not 0 < t < 1 for t in self.osvd_thresholds):
             raise ConfigError("osvd_thresholds must be fractions in (0, 1)")
         object.__setattr__(self, "osvd_thresholds", tuple(sorted(float(t) for t in self.osvd_thresholds)))
-        if self.vof_correction is None:
-            object.__setattr__(self, "vof_correction", self.modality is Modality.CT)
+
+    @property
+    def vof_enabled(self) -> bool:
+        """Whether the AIF is VOF-scaled: ``vof_correction`` when given, else on for CT only (kept unresolved so
+        that a config switched to another modality, as :func:`~strokeseg.perfusion.run.maps_for_series` does, follows it)."""
+        return self.modality is Modality.CT if self.vof_correction is None else bool(self.vof_correction)
 
     @property
     def scale(self) -> float:
@@ -153,6 +157,7 @@ class PerfusionConfig:
             if isinstance(v, StrEnum):
                 d[k] = v.value
         d["osvd_thresholds"] = list(self.osvd_thresholds)
+        d["vof_correction"] = self.vof_enabled
         return d
 
     @classmethod

@@ -170,7 +170,7 @@ def compute_maps(
         aif = aif_from_mask(sel_curves, am[mask])
     else:
         aif = select_aif(sel_curves, times, base, cfg.aif_voxels)
-    if cfg.vof_correction:
+    if cfg.vof_enabled:
         aif = apply_vof_scaling(aif, sel_curves, times, cfg.aif_voxels)
     aif_vol = np.zeros(geom.shape, bool)
     aif_vol[tuple(np.argwhere(mask)[aif.voxels].T)] = True
