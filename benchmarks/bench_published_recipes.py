@@ -9,7 +9,7 @@ seed), each out-of-fold case is scored, and the table lists Dice core / penumbra
 method on the same maps and a trivial all-background predictor.
 
 The adversarial SegNet is an MRI method (DWI, TTP, Tmax); on CT it gets the CT analogues
-(CBV — the core marker — TTP, Tmax).
+(CBV — the core marker — TTP, Tmax) and whole 256×256 CT slices as its samples.
 
     .venv/bin/python benchmarks/bench_published_recipes.py [--recipes a,b,...] [--folds 5] [--set KEY=VALUE]
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import time
 from pathlib import Path
 
@@ -43,7 +44,9 @@ from strokeseg.training.run import prepare_dataset
 OUT = Path(__file__).resolve().parents[1] / "bench-output"
 DEFAULT = ("clerigues-ct-2d-fast,pspnet-ct-fast,unet-2d-ct-fast,unet-3d-ct-fast,vnet-ct-fast,"
            "slow-fusion-vgg16-fast,adversarial-segnet-fast")
-CT_ANALOGUE = {"adversarial-segnet": ["modalities=[CBV,TTP,Tmax]", "reference=CBV"]}
+# the MRI recipe's 128x128 whole-slice samples (SPES at 2 mm) would crop the 256x256 CT slices: whole CT slices instead
+CT_ANALOGUE = {"adversarial-segnet": ["modalities=[CBV,TTP,Tmax]", "reference=CBV", "sampling.patch_size=[1,256,256]",
+                                      "inference.step=[1,256,256]"]}
 REGIONS = [Region.CORE, Region.PENUMBRA, Region.HYPOPERFUSED]
 
 
@@ -69,6 +72,8 @@ def main() -> None:
     ds = open_dataset(data)
     device = select_device(args.device)
     print(f"{len(ds)} cases, {len(ds.patients)} patients; device {device}, torch threads {torch.get_num_threads()}")
+    # runs with overrides keep their own folder, so an override never resumes or overwrites the default run
+    tag = "" if not args.set else "_" + re.sub(r"[^A-Za-z0-9_-]+", "-", "_".join(args.set)).strip("-")
     table = []
     # reference rows: the clinical threshold method on the same maps, and predicting nothing
     rows_t, rows_0 = [], []
@@ -85,7 +90,7 @@ def main() -> None:
         recipe = load_recipe(name, [f"folds={args.folds}", *CT_ANALOGUE.get(base, []), *args.set])
         t0 = time.perf_counter()
         cases = prepare_dataset(data, recipe)
-        bundle, res = cross_validate(cases, recipe, OUT / f"published_{name}_{args.cases}", device,
+        bundle, res = cross_validate(cases, recipe, OUT / f"published_{name}_{args.cases}{tag}", device,
                                      resume=args.resume, jobs=args.jobs, log=lambda _s: None)
         t_train = time.perf_counter() - t0
         models = bundle.load_models([0])

@@ -9,8 +9,9 @@ import torch
 
 from strokeseg.io.nifti import read_nifti
 
+# whole-slice samples of 48x48 hold the 40x40 slices (a smaller window is refused) and halve 4 times for the U-Net/V-Net
 TINY = ["--folds", "2", "--epochs", "1", "--set", "batch_size=2", "--set", "postprocess.thresholds=[0.3,0.5]",
-        "--set", "postprocess.min_sizes=[1,20]", "--set", "sampling.patch_size=[{pz},32,32]", "--set", "inference.step=[1,32,32]"]
+        "--set", "postprocess.min_sizes=[1,20]", "--set", "sampling.patch_size=[{pz},48,48]", "--set", "inference.step=[1,48,48]"]
 SMALL = dict(slices=3, matrix=(40, 40), spacing_xy=5.0, frames=30)
 
 RECIPES = [  # (recipe, modality, slab depth, extra overrides, label values allowed)

@@ -46,3 +46,15 @@ def test_affine_is_seeded_keeps_label_values_and_moves_image_and_label_together(
     # where the label is lesion, the (interpolated) image is bright: the two moved together
     assert float(xo[:, 0][yo == 2].mean()) > 0.9
     assert not torch.equal(yo, y)  # something moved
+
+
+def test_outside_slice_window_counts_the_voxels_a_centred_crop_drops():
+    from strokeseg.sampling.slices import outside_slice_window
+
+    mask = np.zeros((2, 10, 12), bool)
+    mask[:, 4:6, 5:7] = True  # central block: inside any window of 4x4 and more
+    assert outside_slice_window(mask, (1, 4, 4)) == 0
+    mask[1, 0, 0] = True  # a corner voxel: outside a 4x4 window (rows 3-6, columns 4-7), inside a 10x12 one
+    assert outside_slice_window(mask, (1, 4, 4)) == 1
+    assert outside_slice_window(mask, (1, 10, 12)) == 0
+    assert outside_slice_window(mask, (1, 16, 16)) == 0  # a larger window pads

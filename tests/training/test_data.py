@@ -97,3 +97,20 @@ def test_patches_are_whitened_as_inference_whitens_the_whole_case():
             want = extract_patches(whole, data.patches.centers[k : k + 1], (1, 16, 16))[0, :, 0]
             np.testing.assert_allclose(x[k].numpy(), want, atol=1e-5, err_msg=mode)
         assert float(x[:, 1].max()) < 10.0  # the outliers were clipped, not 30+ σ
+
+
+def test_whole_slice_samples_smaller_than_the_slices_are_refused_with_the_case_and_the_fix():
+    import pytest
+
+    from strokeseg.errors import ConfigError
+
+    recipe = load_recipe("adversarial-segnet-fast", {"modalities": ["m0", "m1"], "reference": "m0"})
+    case = synthetic_case(0, shape=(3, 40, 40))  # brain rows/columns 4-35, lesion at rows 12-17
+    norm = Normalizer(case.channels, "dataset")
+    norm.fit([(case.x, case.brain)])
+    recipe.sampling.patch_size = [1, 16, 16]  # keeps rows/columns 12-27: most of the brain and part of the lesion cropped
+    with pytest.raises(ConfigError, match=r"case c0: its 40x40 slices do not fit the recipe's 16x16 whole-slice samples.*"
+                                          r"sampling.patch_size to at least \[1, 40, 40\]"):
+        PatchData([case], recipe, norm, 0)
+    recipe.sampling.patch_size = [1, 40, 40]
+    assert len(PatchData([case], recipe, norm, 0)) == 3  # one sample per brain slice

@@ -34,3 +34,18 @@ def slice_centers(lesion: np.ndarray, brain: np.ndarray, patch_size: Sequence[in
         les = has_lesion[zs].astype(bool)
     centers = np.stack([zs, np.full(zs.size, ny // 2), np.full(zs.size, nx // 2)], 1).astype(np.int64)
     return PatchCenters(centers, les, np.zeros(zs.size, bool))
+
+
+def outside_slice_window(mask: np.ndarray, patch_size: Sequence[int]) -> int:
+    """Voxels of ``mask`` ``(Z, Y, X)`` that no whole-slice sample covers in-plane.
+
+    A sample spans ``patch_size[1:]`` centred on the slice's centre (the same window as
+    :func:`slice_centers` with :func:`~strokeseg.sampling.extract.pad_for_patches`), so a slice
+    larger than the recipe's in-plane size is cropped: these voxels would never be trained on.
+    """
+    _, ny, nx = mask.shape
+    py, px = int(patch_size[1]), int(patch_size[2])
+    inside = np.zeros((ny, nx), bool)
+    y0, x0 = ny // 2 - py // 2, nx // 2 - px // 2
+    inside[max(y0, 0) : max(y0 + py, 0), max(x0, 0) : max(x0 + px, 0)] = True
+    return int(np.count_nonzero(np.asarray(mask, bool) & ~inside[None]))

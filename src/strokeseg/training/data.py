@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from strokeseg.errors import ConfigError
 from strokeseg.preprocessing.normalization import Normalizer
 from strokeseg.preprocessing.prepare import PreparedCase
 from strokeseg.sampling.augment import elastic_2d, flip_rot, random_affine_2d
 from strokeseg.sampling.balanced import sample_centers
 from strokeseg.sampling.extract import extract_patches, pad_for_patches
-from strokeseg.sampling.slices import slice_centers
+from strokeseg.sampling.slices import outside_slice_window, slice_centers
 from strokeseg.training.recipe import Recipe
 
 
@@ -30,6 +31,18 @@ class PatchSet:
 
     def __len__(self) -> int:
         return int(self.case_index.size)
+
+
+def _check_slice_window(case: PreparedCase, patch: tuple[int, ...]) -> None:
+    """Refuse whole-slice training that would crop lesion voxels or more than 1 % of the brain away."""
+    assert case.target is not None
+    lesion = outside_slice_window(case.target > 0, patch)
+    brain = outside_slice_window(case.brain, patch)
+    if lesion or brain > 0.01 * max(int(np.count_nonzero(case.brain)), 1):
+        ny, nx = case.brain.shape[1:]
+        raise ConfigError(f"case {case.case_id}: its {ny}x{nx} slices do not fit the recipe's {patch[1]}x{patch[2]} whole-slice "
+                          f"samples ({brain} brain and {lesion} lesion voxels would never be trained on); set "
+                          f"sampling.patch_size to at least [{patch[0]}, {ny}, {nx}] (and inference.step to match) or resample")
 
 
 class PatchData:
@@ -46,6 +59,7 @@ class PatchData:
         for i, c in enumerate(cases):
             assert c.target is not None
             if s.mode == "slices":
+                _check_slice_window(c, self.patch)
                 pc = slice_centers(np.asarray(c.target > 0), c.brain, self.patch)
             else:
                 pc = sample_centers(np.asarray(c.target > 0), c.brain, s.patches_per_case, self.patch, rng, s.lesion_fraction,
