@@ -85,3 +85,19 @@ def test_nihss_enters_the_bottleneck_and_is_read_despite_padding():
     from strokeseg.models.fusion import _scalars
 
     assert torch.equal(_scalars(padded, 1)[1], _scalars(a, 1)[1])
+
+
+@pytest.mark.parametrize("name", ["slow-fusion-vgg16", "early-fusion-vgg16", "inflated-fusion-vgg16"])
+def test_random_initialised_fusion_nets_pass_gradient_to_their_deepest_encoder_layer(name):
+    # without batch norm, PyTorch's default init of the decoder and bottleneck shrank the signal ~6x per layer: the
+    # deepest VGG-16 convolution got 1e-7 of the first one's gradient (nothing to learn from); He's rule keeps > 1e-5
+    torch.manual_seed(0)
+    net = build_network(name, in_channels=5, num_classes=3, n_scalars=1, width_div=16, dropout=0.2)
+    x = torch.randn(2, 5, 64, 64)
+    x[:, -1] = 0.3
+    out = net(x)
+    (out.logsumexp(1).mean() - out[:, 0].mean()).backward()
+    enc = [p for n, p in net.named_parameters() if n.startswith(("branches.", "encoder.")) and p.dim() >= 4]
+    assert enc[-1].grad is not None and enc[0].grad is not None
+    assert float(enc[-1].grad.norm()) > 1e-5 * float(enc[0].grad.norm())
+    assert 0.05 < float(out.std()) < 3.0  # the head keeps PyTorch's small default: logits start near 0, not saturated

@@ -19,6 +19,12 @@
   pooling 2×2×2 while the depth allows, then 1×2×2); the skips and the bottleneck are averaged
   over depth and decoded in 2D by the same decoder.
 
+**Initialisation.** Without batch norm, the random-initialised nets need He's rule in every
+ReLU layer, not only in the VGG extractors: with PyTorch's default in the decoder and the
+bottlenecks the signal shrank about six-fold per layer, and the deepest VGG-16 convolution got
+about 1e-7 of the first one's gradient (measured), so the bottleneck (where NIHSS enters) did not
+learn. The class head keeps PyTorch's smaller default so the logits start near zero.
+
 ``width_div`` divides every width (CPU-sized ``-fast`` variants, which cannot load ImageNet
 weights); at ``width_div = 1`` each VGG-16 extractor has torchvision's 14.7 M parameters.
 """
@@ -30,7 +36,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from strokeseg.models.backbones import VGGFeatures, load_pretrained
+from strokeseg.models.backbones import VGGFeatures, he_init, load_pretrained
 from strokeseg.models.layers import PretrainedBackbone
 
 
@@ -51,6 +57,9 @@ class FusionDecoder(nn.Module):
             self.convs.append(nn.Sequential(*_conv_relu(widths[lvl] + skip_channels[lvl], widths[lvl]), *_conv_relu(widths[lvl], widths[lvl])))
             c = widths[lvl]
         self.head = nn.Conv2d(c, num_classes, 1)
+        # He's rule in the ReLU stack, as in the VGG extractors; the head keeps PyTorch's smaller default (logits near 0)
+        he_init(self)
+        self.head.reset_parameters()
 
     def forward(self, x: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
         for up, conv, s in zip(self.ups, self.convs, reversed(skips)):
@@ -62,7 +71,9 @@ class FusionDecoder(nn.Module):
 
 
 def _bottleneck(c: int, dropout: float) -> nn.Sequential:
-    return nn.Sequential(*_conv_relu(c, c), *_conv_relu(c, c), nn.Dropout2d(dropout))
+    seq = nn.Sequential(*_conv_relu(c, c), *_conv_relu(c, c), nn.Dropout2d(dropout))
+    he_init(seq)
+    return seq
 
 
 def _scalars(x: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -127,6 +138,7 @@ class EarlyFusionVGG16(nn.Module, _VGGStages):
         super().__init__()
         self.n_scalars = n_scalars
         self.fuse = nn.Conv2d(in_channels - n_scalars, 3, 3, padding=1)
+        he_init(self.fuse)
         vgg = VGGFeatures("vgg16", width_div=width_div)
         self.branches = nn.ModuleList([vgg])
         ch = vgg.out_channels
@@ -159,6 +171,7 @@ class InflatedVGG16(nn.Module):
             else:
                 layers.append(nn.Identity())  # pooling is done in forward (depth-dependent)
         self.features = nn.Sequential(*layers)
+        he_init(self)  # as the 2D extractor (replaced by the inflated ImageNet filters with --pretrained)
         self.depth = depth
 
     def inflate_from(self, vgg2d: VGGFeatures) -> None:
