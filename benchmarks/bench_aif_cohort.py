@@ -14,7 +14,6 @@ once without and once with VOF scaling (``PerfusionConfig.vof_correction``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from phantom_cases import add_case_source, cases_from, zyx
+from phantom_cases import parse_cases, zyx
 from strokeseg.io.case import load_case
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.layouts import open_dataset
@@ -67,10 +66,7 @@ def from_seeds(first: int, stop: int) -> Iterator[tuple[str, Series, Geometry, T
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_case_source(ap)
-    args = ap.parse_args()
-    cases = cases_from(args, from_cohort, from_seeds)
+    cases = parse_cases(__doc__, from_cohort, from_seeds)
     t0 = time.perf_counter()
     print(f"{'case':>10} {'slices':>6} {'arterial vox':>12} {'true AIF peak':>13} | "
           f"{'AIF peak':>8} {'CBF est/true':>12} {'CBV est/true':>12} {'ΔTmax s':>7} | {'VOF scale':>9} {'AIF peak':>8} "

@@ -12,7 +12,6 @@ the other version's ``src``).
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import time
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from phantom_cases import add_case_source, cases_from, zyx
+from phantom_cases import parse_cases, zyx
 from strokeseg.perfusion.brainmask import ct_brain_mask
 from strokeseg.phantom.anatomy import Tissue
 from strokeseg.phantom.case import PhantomConfig, generate_case
@@ -42,10 +41,7 @@ def from_seeds(first: int, stop: int) -> Iterator[tuple[str, np.ndarray, np.ndar
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_case_source(ap)
-    args = ap.parse_args()
-    cases = cases_from(args, from_cohort, from_seeds)
+    cases = parse_cases(__doc__, from_cohort, from_seeds)
     t0 = time.perf_counter()
     print(f"{'case':>10} {'slices':>6} {'mask':>8} {'scalp+skull':>11} {'air':>5} {'% of mask':>9} {'parenchyma kept':>15}  digest")
     bad_cases = 0
