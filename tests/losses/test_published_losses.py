@@ -124,3 +124,32 @@ def test_focal_tversky_sums_of_batches_pool_to_the_loss_of_their_union():
     ftl = FocalTversky(0.7, 0.3, 4.0 / 3.0, include_background=False)
     pooled = ftl.sums(logits[:2], target[:2]) + ftl.sums(logits[2:], target[2:])
     assert ftl.from_sums(pooled).item() == pytest.approx(ftl(logits, target).item(), rel=1e-6)
+
+
+def test_focal_tversky_ce_term_adds_the_voxel_mean_cross_entropy_and_pools():
+    g = torch.Generator().manual_seed(1)
+    logits = torch.randn(4, 3, 6, 6, generator=g)
+    target = torch.randint(0, 3, (4, 6, 6), generator=g)
+    plain = FocalTversky(0.7, 0.3, 4.0 / 3.0, include_background=False)
+    compound = FocalTversky(0.7, 0.3, 4.0 / 3.0, include_background=False, ce_weight=0.5)
+    expected = plain(logits, target).item() + 0.5 * torch.nn.functional.cross_entropy(logits, target).item()
+    assert compound(logits, target).item() == pytest.approx(expected, rel=1e-6)
+    pooled = compound.sums(logits[:1], target[:1]) + compound.sums(logits[1:], target[1:])
+    assert compound.from_sums(pooled).item() == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ValueError, match="ce_weight"):
+        FocalTversky(ce_weight=-1.0)
+
+
+def test_focal_tversky_ce_term_pushes_background_voxels_of_an_all_lesion_start():
+    """A net calling every voxel core: without the CE term a background voxel's logit gets a gradient that shrinks
+    with the voxel count; with it, each background voxel gets a push of order 1/N toward background at least."""
+    target = torch.zeros(1, 32, 32, dtype=torch.long)
+    target[0, :2, :2] = 2
+    logits = torch.zeros(1, 3, 32, 32)
+    logits[:, 2] = 4.0
+    grads = []
+    for w in (0.0, 1.0):
+        x = logits.clone().requires_grad_(True)
+        FocalTversky(include_background=False, ce_weight=w)(x, target).backward()
+        grads.append(-x.grad[0, 0, 20, 20].item())  # descent direction of a background voxel's background logit
+    assert grads[1] > 5 * grads[0] > 0

@@ -73,17 +73,26 @@ class FocalTversky(nn.Module):
     ``weight`` (B,), optional: every voxel of sample b counts ``weight[b]`` times in the sums of the
     lesion classes (c ≥ 1), so their errors in those samples cost more (the slow-fusion paper's
     higher penalty for non-LVO patients); the background class stays unweighted.
+
+    ``ce_weight`` > 0 adds ``ce_weight`` × the voxel-mean cross-entropy (weighted the same way), the
+    region + voxel compound of nnU-Net (Dice + CE). Not in Abraham & Khan: a region term over the
+    lesion classes alone gives each of the many background voxels almost no push, so a net that starts
+    by calling the whole brain lesion can stay there; the cross-entropy pushes every voxel.
     """
 
     def __init__(self, alpha: float = 0.7, beta: float = 0.3, gamma: float = 4.0 / 3.0, include_background: bool = True,
-                 smooth: float = 1.0) -> None:
+                 smooth: float = 1.0, ce_weight: float = 0.0) -> None:
         super().__init__()
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         self.include_background, self.smooth = include_background, float(smooth)
+        if ce_weight < 0:
+            raise ValueError(f"focal Tversky ce_weight must be >= 0, got {ce_weight}")
+        self.ce_weight = float(ce_weight)
 
     def sums(self, logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
-        """Per-class ``(3, K)`` sums TP, FN, FP of a batch; sums of several batches add up."""
-        p = torch.softmax(logits.float(), dim=1)
+        """Per-class ``(4, K)`` sums TP, FN, FP and Σ −log p of the true class; sums of several batches add up."""
+        logp = torch.log_softmax(logits.float(), dim=1)
+        p = logp.exp()
         g = F.one_hot(target.long(), p.shape[1]).movedim(-1, 1).float()
         dims = [0, *list(range(2, p.ndim))]
         w = torch.ones((1, 1) + (1,) * (p.ndim - 2), device=p.device)
@@ -91,17 +100,22 @@ class FocalTversky(nn.Module):
             w = torch.ones(p.shape[:2], device=p.device)
             w[:, 1:] = weight.to(p.device, torch.float32)[:, None]
             w = w.view(*p.shape[:2], *([1] * (p.ndim - 2)))
-        return torch.stack([(w * p * g).sum(dims), (w * (1 - p) * g).sum(dims), (w * p * (1 - g)).sum(dims)])
+        return torch.stack([(w * p * g).sum(dims), (w * (1 - p) * g).sum(dims), (w * p * (1 - g)).sum(dims),
+                            -(w * logp * g).sum(dims)])
 
     def from_sums(self, sums: torch.Tensor) -> torch.Tensor:
         """The loss of accumulated :meth:`sums` (a whole validation set is one Tversky index per class)."""
-        tp, fn, fp = sums
+        tp, fn, fp, nll = sums
         ti = (tp + self.smooth) / (tp + self.alpha * fn + self.beta * fp + self.smooth)
         if not self.include_background:
             ti = ti[1:]
         # (1 − TI)^(1/γ) has an infinite slope at 0 for γ > 1 (a class absent from the batch and predicted
         # absent): a floor of 1e-6 keeps the gradient finite
-        return ((1 - ti).clamp_min(1e-6) ** (1.0 / self.gamma)).mean()
+        ftl = ((1 - ti).clamp_min(1e-6) ** (1.0 / self.gamma)).mean()
+        if self.ce_weight == 0:
+            return ftl
+        # every voxel is in exactly one class: Σ_c (TP_c + FN_c) is the (weighted) voxel count
+        return ftl + self.ce_weight * nll.sum() / (tp + fn).sum().clamp_min(1e-12)
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
         return self.from_sums(self.sums(logits, target, weight))
