@@ -15,7 +15,8 @@ def test_ftl_grid_is_the_papers_grid():
     assert all(abs(p["loss.kwargs.alpha"] + p["loss.kwargs.beta"] - 1) < 1e-9 for p in g)
     r = load_recipe("slow-fusion-vgg16-fast", g[4])
     assert r.loss == {"name": "focal-tversky", "kwargs": {"gamma": g[4]["loss.kwargs.gamma"], "alpha": g[4]["loss.kwargs.alpha"],
-                                                           "beta": g[4]["loss.kwargs.beta"], "include_background": False}}
+                                                           "beta": g[4]["loss.kwargs.beta"], "include_background": False,
+                                                           "ce_weight": 1.0}}
     assert len({point_name(p) for p in g}) == 15
 
 
