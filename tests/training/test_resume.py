@@ -41,6 +41,26 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, tiny_recipe):
     assert (tmp_path / "a" / "loss_curve.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_a_run_that_hit_its_epoch_cap_continues_when_resumed_with_more_epochs(tmp_path, tiny_recipe):
+    from dataclasses import replace
+
+    long = replace(tiny_recipe, epochs=3, patience=100)
+    short = replace(long, epochs=2)
+    model_a, train, val = _setup(long)
+    res_a = fit(model_a, long, train, val, torch.device("cpu"), tmp_path / "a", seed=5)
+    model_b, train, val = _setup(short)
+    assert len(fit(model_b, short, train, val, torch.device("cpu"), tmp_path / "b", seed=5).rows) == 2
+    model_c, train, val = _setup(long)
+    res_c = fit(model_c, long, train, val, torch.device("cpu"), tmp_path / "b", resume=True, seed=5)
+    assert [r["epoch"] for r in res_c.rows] == [1, 2, 3] and res_c.best_epoch == res_a.best_epoch
+    for k, v in model_a.state_dict().items():
+        assert torch.equal(v, model_c.state_dict()[k]), k
+    # resumed again with the same cap, the finished run is returned as it is
+    model_d, train, val = _setup(long)
+    res_d = fit(model_d, long, train, val, torch.device("cpu"), tmp_path / "b", resume=True, seed=5)
+    assert len(res_d.rows) == 3 and res_d.best_epoch == res_c.best_epoch
+
+
 def test_early_stopping_keeps_the_best_weights(tmp_path, tiny_recipe):
     from dataclasses import replace
 

@@ -7,7 +7,8 @@ The early-stopping metric is L1 + error rate (Clèrigues) or the loss; the best 
 kept, and training stops after ``patience`` epochs without improvement. A checkpoint with the
 model, optimiser, counters, log and RNG-free state is written atomically after every epoch;
 since all randomness is re-seeded per epoch, a resumed run ends with exactly the weights of an
-uninterrupted one on CPU.
+uninterrupted one on CPU. A finished run that reached its epoch cap (not early stopping)
+continues when resumed with a recipe that allows more epochs.
 
 Fine-tuning stages (``recipe.fine_tuning``) control which share of a pretrained backbone
 trains: each stage sets the fraction of backbone blocks that are trainable (the deepest ones
@@ -245,7 +246,8 @@ def fit(
             best_metric, best_epoch, waited = ck["best_metric"], ck["best_epoch"], ck["waited"]
             best_state = ck["best_state"]
             rows = ck["rows"]
-            if ck.get("finished"):
+            # a run that ended at its epoch cap goes on when the recipe now allows more epochs
+            if ck.get("finished") and (ck.get("stopped_early", False) or ck["epoch"] >= recipe.epochs):
                 return FitResult(best_state, best_epoch, rows, ck.get("stopped_early", False))
     batches_done = 0
     stopped = False
