@@ -50,6 +50,26 @@ def test_a_torchvision_vgg16_file_loads_into_every_slow_fusion_branch(tmp_path):
         assert torch.equal(net.state_dict()[f"branches.{b}.features.28.weight"], sd["features.28.weight"])
 
 
+def test_a_torchvision_vgg16_bn_file_loads_into_batch_norm_slow_fusion_branches(tmp_path):
+    # torchvision vgg16_bn: 138,365,992 parameters − classifier 123,642,856
+    assert count_parameters(VGGFeatures("vgg16", batch_norm=True)) == 138_365_992 - 123_642_856
+    sd = {k: torch.randn(v.shape) if v.is_floating_point() else v for k, v in VGGFeatures("vgg16", batch_norm=True).state_dict().items()}
+    assert "features.41.running_var" in sd and "features.40.weight" in sd  # torchvision's last vgg16_bn conv / BN indices
+    torch.save(sd, tmp_path / "vgg16_bn.pth")
+    net = build_network("slow-fusion-vgg16", in_channels=3, num_classes=3, n_scalars=1, batch_norm=True)
+    rec = apply_pretrained(net, tmp_path / "vgg16_bn.pth")
+    assert rec["backbones"] == ["vgg16_bn", "vgg16_bn"] and rec["ignored_keys"] == 0
+    for b in range(2):
+        assert torch.equal(net.state_dict()[f"branches.{b}.features.41.running_var"], sd["features.41.running_var"])
+    # the decoder and bottlenecks are normalised too (batch norm after every 3x3 convolution)
+    n_conv = sum(isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) for m in net.modules())
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules()) == n_conv
+    # a plain vgg16 file does not fit a vgg16_bn branch: named, not silently half-loaded
+    _torchvision_like_vgg16(tmp_path / "vgg16.pth")
+    with pytest.raises(ConfigError, match=r"vgg16\.pth"):
+        apply_pretrained(net, tmp_path / "vgg16.pth")
+
+
 def test_inflated_vgg16_takes_2d_weights_the_i3d_way(tmp_path):
     sd = _torchvision_like_vgg16(tmp_path / "vgg16.pth")
     net = build_network("inflated-fusion-vgg16", in_channels=4, num_classes=3)

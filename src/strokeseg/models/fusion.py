@@ -25,6 +25,15 @@ bottlenecks the signal shrank about six-fold per layer, and the deepest VGG-16 c
 about 1e-7 of the first one's gradient (measured), so the bottleneck (where NIHSS enters) did not
 learn. The class head keeps PyTorch's smaller default so the logits start near zero.
 
+``batch_norm = True`` uses torchvision's VGG-16-BN extractors (a ``vgg16_bn`` weight file loads
+with ``--pretrained``) and puts batch norm after every 3×3 convolution of the bottlenecks and the
+decoder as well. The paper's nets are plain VGG-16 started from ImageNet; the option is for a
+user with a ``vgg16_bn`` file or training from random weights. It did not help the CPU-sized ``-fast`` recipe on the 20-case
+benchmark (measured, fold 1 of 3, Adam): at lr 1e-3 the net labelled everything background from
+epoch 7 on; at 1e-4 the loss fell from 2.07 to 1.67 in 15 epochs, where the plain net reached
+1.43 by epoch 6 (probably because the normalised features leave the small-initialised class
+head to grow at Adam's bounded step; not tested further). The recipe therefore keeps the plain net.
+
 ``width_div`` divides every width (CPU-sized ``-fast`` variants, which cannot load ImageNet
 weights); at ``width_div = 1`` each VGG-16 extractor has torchvision's 14.7 M parameters.
 """
@@ -40,21 +49,21 @@ from strokeseg.models.backbones import VGGFeatures, he_init, load_pretrained
 from strokeseg.models.layers import PretrainedBackbone
 
 
-def _conv_relu(cin: int, cout: int) -> list[nn.Module]:
-    return [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(inplace=True)]
+def _conv_relu(cin: int, cout: int, bn: bool = False) -> list[nn.Module]:
+    return [nn.Conv2d(cin, cout, 3, padding=1), *([nn.BatchNorm2d(cout)] if bn else []), nn.ReLU(inplace=True)]
 
 
 class FusionDecoder(nn.Module):
     """Transposed convolutions + two convolutions per level, with concatenated multi-branch skips."""
 
-    def __init__(self, bottleneck: int, skip_channels: list[int], widths: list[int], num_classes: int) -> None:
+    def __init__(self, bottleneck: int, skip_channels: list[int], widths: list[int], num_classes: int, bn: bool = False) -> None:
         super().__init__()
         self.ups = nn.ModuleList()
         self.convs = nn.ModuleList()
         c = bottleneck
         for lvl in reversed(range(len(skip_channels))):
             self.ups.append(nn.ConvTranspose2d(c, widths[lvl], 2, stride=2))
-            self.convs.append(nn.Sequential(*_conv_relu(widths[lvl] + skip_channels[lvl], widths[lvl]), *_conv_relu(widths[lvl], widths[lvl])))
+            self.convs.append(nn.Sequential(*_conv_relu(widths[lvl] + skip_channels[lvl], widths[lvl], bn), *_conv_relu(widths[lvl], widths[lvl], bn)))
             c = widths[lvl]
         self.head = nn.Conv2d(c, num_classes, 1)
         # He's rule in the ReLU stack, as in the VGG extractors; the head keeps PyTorch's smaller default (logits near 0)
@@ -70,8 +79,8 @@ class FusionDecoder(nn.Module):
         return self.head(x)
 
 
-def _bottleneck(c: int, dropout: float) -> nn.Sequential:
-    seq = nn.Sequential(*_conv_relu(c, c), *_conv_relu(c, c), nn.Dropout2d(dropout))
+def _bottleneck(c: int, dropout: float, bn: bool = False) -> nn.Sequential:
+    seq = nn.Sequential(*_conv_relu(c, c, bn), *_conv_relu(c, c, bn), nn.Dropout2d(dropout))
     he_init(seq)
     return seq
 
@@ -95,7 +104,7 @@ class _VGGStages(PretrainedBackbone):
         return [b for b in self.branches if isinstance(b, VGGFeatures)]
 
     def backbones(self) -> list[tuple[str, str]]:
-        return [(f"branches.{i}.", "vgg16") for i in range(len(self.branches))]
+        return [(f"branches.{i}.", br.arch) for i, br in enumerate(self._vggs())]
 
     def backbone_stages(self) -> list[list[nn.Parameter]]:
         stages: list[list[nn.Parameter]] = []
@@ -109,16 +118,17 @@ class _VGGStages(PretrainedBackbone):
 
 
 class SlowFusionVGG16(nn.Module, _VGGStages):
-    def __init__(self, in_channels: int, num_classes: int = 3, n_scalars: int = 0, width_div: int = 1, dropout: float = 0.5) -> None:
+    def __init__(self, in_channels: int, num_classes: int = 3, n_scalars: int = 0, width_div: int = 1, dropout: float = 0.5,
+                 batch_norm: bool = False) -> None:
         super().__init__()
         self.n_maps, self.n_scalars = in_channels - n_scalars, n_scalars
         if self.n_maps < 1:
             raise ValueError("SlowFusionVGG16 needs at least one map channel")
-        branches = [VGGFeatures("vgg16", width_div=width_div) for _ in range(self.n_maps)]
+        branches = [VGGFeatures("vgg16", batch_norm=batch_norm, width_div=width_div) for _ in range(self.n_maps)]
         self.branches = nn.ModuleList(branches)
         ch = branches[0].out_channels
-        self.bottlenecks = nn.ModuleList(_bottleneck(ch[-1], dropout) for _ in range(self.n_maps))
-        self.decoder = FusionDecoder(ch[-1] * self.n_maps + n_scalars, [c * self.n_maps for c in ch], ch, num_classes)
+        self.bottlenecks = nn.ModuleList(_bottleneck(ch[-1], dropout, batch_norm) for _ in range(self.n_maps))
+        self.decoder = FusionDecoder(ch[-1] * self.n_maps + n_scalars, [c * self.n_maps for c in ch], ch, num_classes, batch_norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         maps, s = _scalars(x, self.n_scalars)
@@ -134,16 +144,17 @@ class SlowFusionVGG16(nn.Module, _VGGStages):
 
 
 class EarlyFusionVGG16(nn.Module, _VGGStages):
-    def __init__(self, in_channels: int, num_classes: int = 3, n_scalars: int = 0, width_div: int = 1, dropout: float = 0.5) -> None:
+    def __init__(self, in_channels: int, num_classes: int = 3, n_scalars: int = 0, width_div: int = 1, dropout: float = 0.5,
+                 batch_norm: bool = False) -> None:
         super().__init__()
         self.n_scalars = n_scalars
         self.fuse = nn.Conv2d(in_channels - n_scalars, 3, 3, padding=1)
         he_init(self.fuse)
-        vgg = VGGFeatures("vgg16", width_div=width_div)
+        vgg = VGGFeatures("vgg16", batch_norm=batch_norm, width_div=width_div)
         self.branches = nn.ModuleList([vgg])
         ch = vgg.out_channels
-        self.bottleneck = _bottleneck(ch[-1], dropout)
-        self.decoder = FusionDecoder(ch[-1] + n_scalars, ch, ch, num_classes)
+        self.bottleneck = _bottleneck(ch[-1], dropout, batch_norm)
+        self.decoder = FusionDecoder(ch[-1] + n_scalars, ch, ch, num_classes, batch_norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         maps, s = _scalars(x, self.n_scalars)
