@@ -27,12 +27,13 @@ learn. The class head keeps PyTorch's smaller default so the logits start near z
 
 ``batch_norm = True`` uses torchvision's VGG-16-BN extractors (a ``vgg16_bn`` weight file loads
 with ``--pretrained``) and puts batch norm after every 3×3 convolution of the bottlenecks and the
-decoder as well. The paper's nets are plain VGG-16 started from ImageNet; the option is for a
-user with a ``vgg16_bn`` file or training from random weights. It did not help the CPU-sized ``-fast`` recipe on the 20-case
-benchmark (measured, fold 1 of 3, Adam): at lr 1e-3 the net labelled everything background from
-epoch 7 on; at 1e-4 the loss fell from 2.07 to 1.67 in 15 epochs, where the plain net reached
-1.43 by epoch 6 (probably because the normalised features leave the small-initialised class
-head to grow at Adam's bounded step; not tested further). The recipe therefore keeps the plain net.
+decoder as well. The paper's nets are plain VGG-16 started from ImageNet; the option is for a user
+with a ``vgg16_bn`` file or for training from random weights. It did not help the CPU-sized
+``-fast`` recipe on the 20-case benchmark (measured on the first of the 3 folds, Adam): at lr 1e-3
+the net labelled everything background from epoch 7 on; at 1e-4 the validation loss fell from 2.03
+to 1.67 in 15 epochs, where the plain net's reached 1.43 by epoch 6 (probably because the
+normalised features leave the small-initialised class head to grow at Adam's bounded step; not
+tested further). The recipe therefore keeps the plain net.
 
 ``width_div`` divides every width (CPU-sized ``-fast`` variants, which cannot load ImageNet
 weights); at ``width_div = 1`` each VGG-16 extractor has torchvision's 14.7 M parameters.
