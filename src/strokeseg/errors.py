@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+
+def one_line(text: str) -> str:
+    """A message folded onto one line (YAML, nibabel and ITK errors span several)."""
+    return re.sub(r"\s*\n\s*", "; ", text.strip())
 
 
 class StrokesegError(Exception):
@@ -27,3 +33,7 @@ class ConfigError(StrokesegError):
 
 class TrainingError(StrokesegError):
     """Training cannot go on (e.g. the loss became NaN or infinite)."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived; raised from the signal handler so that every ``finally`` cleans up."""

@@ -65,4 +65,4 @@ def test_mri3d_fast_trains_on_spes(tmp_path, cli, monkeypatch):
 def test_bad_model_folder(tmp_path, cli):
     (tmp_path / "empty").mkdir()
     code, _, err = cli("predict", "--model", tmp_path / "empty", "--input", tmp_path / "empty", "--out", tmp_path / "o")
-    assert code == 2 and "not a strokeseg model bundle" in err
+    assert code == 2 and "not a complete strokeseg model bundle" in err

@@ -126,5 +126,7 @@ def test_real_isles22_case(isles22_case):
     assert case.geometry.shape == (73, 112, 112)  # (Z, Y, X) = 112×112×73 (x×y×z)
     assert case.geometry.spacing == pytest.approx((2.0, 2.0, 2.0), abs=1e-3)
     assert sorted(case.images) == ["ADC", "DWI"]
-    assert case.label is None
+    # the expert mask in derivatives/ is found: 835 voxels of 8 mm³ = 6.7 ml (../shared/data/README.md)
+    assert case.label is not None and int((case.label > 0).sum()) == 835
+    assert float((case.label > 0).sum() * case.geometry.voxel_volume_ml) == pytest.approx(6.68)
     assert 0.3 < float(np.median(case.images["ADC"][case.images["ADC"] > 0.1])) < 3.0  # 1e-3 mm²/s units

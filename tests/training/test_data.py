@@ -32,7 +32,7 @@ def test_flat_gather_matches_numpy_gather_with_every_augmentation():
 
 
 def test_flat_gather_of_3d_patches():
-    recipe = load_recipe("clerigues-mri-3d-fast", {"sampling.patch_size": [2, 8, 8], "sampling.patches_per_case": 10,
+    recipe = load_recipe("clerigues-mri-3d-fast", {"sampling.patch_size": [2, 8, 8], "inference.step": [2, 8, 8], "sampling.patches_per_case": 10,
                                                     "symmetric": False, "modalities": ["m0", "m1"]})
     ref, flat = _data(recipe), _data(recipe).to("cpu")
     sel = np.arange(len(ref))

@@ -69,7 +69,7 @@ def test_non_lvo_penalty_weights_the_samples_of_non_lvo_cases():
     from strokeseg.training.data import PatchData
     from tests.training.conftest import synthetic_case
 
-    r = load_recipe("slow-fusion-vgg16-fast", {"sampling.patch_size": [1, 40, 40], "batch_size": 4})
+    r = load_recipe("slow-fusion-vgg16-fast", {"sampling.patch_size": [1, 40, 40], "inference.step": [1, 40, 40], "batch_size": 4})
     assert r.group_penalty == {"non-LVO": 2.0}
     cases = [synthetic_case(i) for i in range(2)]  # c0 non-LVO, c1 LVO
     norm = Normalizer(cases[0].channels).fit((c.x, c.brain) for c in cases)

@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 
 from strokeseg import __version__
-from strokeseg.errors import StrokesegError
+from strokeseg.errors import StrokesegError, Terminated, one_line
 
 COMMANDS = ("info", "phantom", "perfusion", "threshold", "train", "sweep", "predict", "cv-report", "evaluate", "demo")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (no usage block), in the same form as every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"strokeseg: error: {self.prog}: {one_line(message)} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="strokeseg",
         description=(
             "Acute ischaemic stroke imaging: read ISLES/DICOM/manifest data, compute perfusion maps, "
@@ -27,20 +35,49 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'strokeseg COMMAND --help' for the options of a command.",
     )
     parser.add_argument("--version", action="version", version=f"strokeseg {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.add_argument("--debug", action="store_true",
+                        help="print the full traceback of an unexpected error (put it before COMMAND)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
     for name in COMMANDS:
         importlib.import_module(f"strokeseg.cli.{name.replace('-', '_')}").register(sub)
     return parser
 
 
+def _on_sigterm(signum: int, _frame: object) -> None:
+    raise Terminated(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status.
+
+    0 success; 1 ``info`` found problems, or an internal error (a bug: one line, ``--debug`` for
+    the traceback); 2 a bad input, option or recipe (one line naming the file and the problem);
+    130 interrupted (Ctrl-C); 143 terminated (SIGTERM, as sent by ``timeout``, Slurm or docker).
+    Interrupted runs leave no partial output: staging folders are removed on the way out.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return int(args.func(args) or 0)
     except StrokesegError as exc:
-        print(f"strokeseg: error: {exc}", file=sys.stderr)
+        print(f"strokeseg: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("strokeseg: interrupted", file=sys.stderr)
+        print("strokeseg: interrupted; no partial output was kept", file=sys.stderr)
         return 130
+    except Terminated:
+        print("strokeseg: terminated (SIGTERM); no partial output was kept", file=sys.stderr)
+        return 143
+    except OSError as exc:  # a file the user named cannot be read or written (permissions, disk full, ...)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"strokeseg: error: {where}{one_line(exc.strerror or str(exc))}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"strokeseg: internal error: {type(exc).__name__}: {one_line(str(exc))[:300]} "
+              "(a bug in strokeseg; rerun with 'strokeseg --debug ...' for the traceback and report it)", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)

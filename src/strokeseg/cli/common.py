@@ -44,10 +44,75 @@ def add_nonfinite_option(p: argparse.ArgumentParser) -> None:
 
 
 def positive_int(text: str) -> int:
-    v = int(text)
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be ≥ 1, got {v}")
     return v
+
+
+def nonnegative_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {v}")
+    return v
+
+
+def nonnegative_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not v >= 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number ≥ 0, got {text}")
+    return v
+
+
+def positive_float(text: str) -> float:
+    v = nonnegative_float(text)
+    if v == 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return v
+
+
+def fraction(text: str) -> float:
+    v = nonnegative_float(text)
+    if v > 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1], got {text}")
+    return v
+
+
+def fold_list(text: str) -> list[int]:
+    """``--folds 0,2``: fold indices as ``bundle.json`` numbers them (from 0)."""
+    try:
+        folds = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be comma-separated fold indices such as 0,2; got {text!r}") from None
+    if not folds or min(folds) < 0:
+        raise argparse.ArgumentTypeError(f"fold indices are whole numbers from 0; got {text!r}")
+    return folds
+
+
+def add_output_options(p: argparse.ArgumentParser, resume: bool = True) -> None:
+    """``--overwrite`` (and ``--resume``): what to do with an --out that already holds results.
+
+    Without either, a non-empty --out is refused, and a second run on the same --out is refused by a lock.
+    """
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--overwrite", action="store_true",
+                   help="replace the contents of a non-empty --out written by an earlier strokeseg run")
+    if resume:
+        g.add_argument("--resume", action="store_true",
+                       help="continue an interrupted run: keep the finished cases in --out and process the rest")
+
+
+def output_mode(args: argparse.Namespace) -> str:
+    return "overwrite" if getattr(args, "overwrite", False) else "resume" if getattr(args, "resume", False) else "new"
 
 
 def require(cond: bool, message: str) -> None:
@@ -67,8 +132,8 @@ def add_perfusion_options(p: argparse.ArgumentParser, default_method: str = "osv
                    help="forward model of --method parametric: continuous (scanners, the phantom; default) or the "
                    "discrete sum of simulation reference objects such as OSIPI's DSC DRO")
     g.add_argument("--modality", choices=("ct", "mr"), help="ct (HU) or mr (DSC signal); default: from the layout or the values")
-    g.add_argument("--frame-interval", type=float, metavar="S", help="seconds between frames (overrides the file)")
-    g.add_argument("--smoothing-fwhm", type=float, metavar="MM", help="in-plane Gaussian smoothing inside the brain "
+    g.add_argument("--frame-interval", type=positive_float, metavar="S", help="seconds between frames (overrides the file)")
+    g.add_argument("--smoothing-fwhm", type=nonnegative_float, metavar="MM", help="in-plane Gaussian smoothing inside the brain "
                    "before deconvolution, FWHM in mm (default 3; 0 = off)")
     g.add_argument("--cbv", choices=("auc", "residue"), default="auc",
                    help="CBV from the area ratio (default; exact for sampled continuous curves) or from the deconvolved "
@@ -78,9 +143,9 @@ def add_perfusion_options(p: argparse.ArgumentParser, default_method: str = "osv
     g.add_argument("--vof", action=argparse.BooleanOptionalAction, default=None,
                    help="scale the AIF to the area of the venous output function (partial-volume correction of a "
                    "too-low AIF from small arteries; default: on for CT, off for MR)")
-    g.add_argument("--echo-time", type=float, default=0.03, metavar="S", help="DSC-MRI echo time in s (default 0.03)")
-    g.add_argument("--hematocrit-factor", type=float, default=0.73, help="kH = (1−Hct_large)/(1−Hct_small) (default 0.73)")
-    g.add_argument("--density", type=float, default=1.04, help="brain tissue density in g/ml (default 1.04)")
+    g.add_argument("--echo-time", type=positive_float, default=0.03, metavar="S", help="DSC-MRI echo time in s (default 0.03)")
+    g.add_argument("--hematocrit-factor", type=positive_float, default=0.73, help="kH = (1−Hct_large)/(1−Hct_small) (default 0.73)")
+    g.add_argument("--density", type=positive_float, default=1.04, help="brain tissue density in g/ml (default 1.04)")
 
 
 def perfusion_config(args: argparse.Namespace):
@@ -117,6 +182,8 @@ def add_training_options(p: argparse.ArgumentParser, out_help: str) -> None:
     add_layout_options(p)
     add_nonfinite_option(p)
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside --data")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the contents of a non-empty --out written by an earlier strokeseg run")
 
 
 def training_overrides(args: argparse.Namespace) -> list[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from strokeseg.cli.common import positive_int
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -18,16 +20,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", default="strokeseg-demo", metavar="DIR", help="output folder (default: ./strokeseg-demo)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--train-cases", type=int, default=10, help="training phantom cases (default 10)")
-    p.add_argument("--test-cases", type=int, default=4, help="held-out phantom cases (default 4)")
-    p.add_argument("--epochs", type=int, default=12, help="maximum training epochs per fold (default 12)")
+    p.add_argument("--train-cases", type=positive_int, default=10, help="training phantom cases (default 10)")
+    p.add_argument("--test-cases", type=positive_int, default=4, help="held-out phantom cases (default 4)")
+    p.add_argument("--epochs", type=positive_int, default=12, help="maximum training epochs per fold (default 12)")
+    p.add_argument("--overwrite", action="store_true", help="delete what an earlier demo wrote to --out and start anew")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.demo import DemoConfig, run_demo
 
-    run_demo(Path(args.out), DemoConfig(train_cases=args.train_cases, test_cases=args.test_cases, epochs=args.epochs, seed=args.seed))
+    # a rerun reuses the phantom cohorts already in --out; --overwrite starts from nothing
+    with RunFolder(args.out, "overwrite" if args.overwrite else "resume", command="demo"):
+        run_demo(Path(args.out), DemoConfig(train_cases=args.train_cases, test_cases=args.test_cases, epochs=args.epochs,
+                                            seed=args.seed))
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.common import add_layout_options, label_map_arg
+from strokeseg.cli.common import add_layout_options, add_nonfinite_option, add_output_options, label_map_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,26 +31,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="map prediction values to canonical labels, e.g. '1:2' for binary core predictions",
     )
     p.add_argument(
-        "--regions", metavar="LIST",
+        "--regions", type=region_list, metavar="LIST",
         help="comma-separated regions to score (core, penumbra, hypoperfused); default: those the truth annotates",
     )
+    add_nonfinite_option(p)
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside --pred or --truth")
+    add_output_options(p, resume=False)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from strokeseg.cli.common import output_mode
     from strokeseg.evaluation.runner import evaluate_folder, summary_markdown, write_results
-    from strokeseg.io.atomic import ensure_outside_inputs
+    from strokeseg.io.outputs import RunFolder
 
-    ensure_outside_inputs(args.out, [args.pred, args.truth], args.allow_output_in_input)
-    regions = [r for r in args.regions.split(",") if r.strip()] if args.regions else None
-    result = evaluate_folder(
-        Path(args.pred), Path(args.truth), layout=args.layout, label_map=args.label_map,
-        pred_label_map=args.pred_label_map, regions=regions,
-    )
-    paths = write_results(result, args.out)
+    with RunFolder(args.out, output_mode(args), inputs=[args.pred, args.truth], allow_in_input=args.allow_output_in_input,
+                   command="evaluate") as run:
+        result = evaluate_folder(
+            Path(args.pred), Path(args.truth), layout=args.layout, label_map=args.label_map,
+            pred_label_map=args.pred_label_map, regions=args.regions, nonfinite=args.nonfinite,
+        )
+        with run.stage() as stage:  # the three files appear together
+            write_results(result, stage)
     print(summary_markdown(result.summaries))
     if result.unmatched_truth:
         print(f"truth cases without a prediction ({len(result.unmatched_truth)}): {', '.join(result.unmatched_truth)}")
@@ -58,5 +62,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"prediction files matching no truth case ({len(result.unmatched_pred)}): {', '.join(result.unmatched_pred)}")
     for w in result.warnings:
         print(f"warning: {w}")
-    print("wrote " + ", ".join(str(p) for p in paths))
+    print("wrote " + ", ".join(str(Path(args.out) / n) for n in ("per_case.csv", "summary.md", "summary.json")))
     return 0
+
+
+def region_list(text: str) -> list[str]:
+    from strokeseg.io.labels import Region
+
+    try:
+        return [Region.parse(r).value for r in text.split(",") if r.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

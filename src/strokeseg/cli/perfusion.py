@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.common import add_layout_options, add_nonfinite_option, add_perfusion_options
+from strokeseg.cli.common import (
+    add_layout_options,
+    add_nonfinite_option,
+    add_output_options,
+    add_perfusion_options,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_layout_options(p)
     add_nonfinite_option(p)
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside the input folder")
+    add_output_options(p)
     p.set_defaults(func=run)
 
 
@@ -36,16 +42,15 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from strokeseg.cli.common import perfusion_config
+    from strokeseg.cli.common import output_mode, perfusion_config
     from strokeseg.errors import InputError
-    from strokeseg.io.atomic import ensure_outside_inputs, staged_output
     from strokeseg.io.layouts.base import is_image_file
+    from strokeseg.io.outputs import RunFolder
     from strokeseg.io.read import read_image, read_series
     from strokeseg.perfusion.run import maps_for_series, write_perfusion
-    from strokeseg.util.progress import progress
+    from strokeseg.workflows.cases import run_cases
 
     inp = Path(args.input)
-    ensure_outside_inputs(args.out, [inp], args.allow_output_in_input)
     cfg = perfusion_config(args)
 
     def mask(path: str | None, grid) -> np.ndarray | None:
@@ -56,41 +61,50 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"mask grid {vol.geometry.describe()} does not match the series grid {grid.describe()}", path)
         return vol.array > 0.5
 
-    from strokeseg.io.volume import Series
+    with RunFolder(args.out, output_mode(args), inputs=[inp, args.aif_mask, args.brain_mask],
+                   allow_in_input=args.allow_output_in_input, command="perfusion") as run:
+        single = inp.is_file() and is_image_file(inp)
+        if single or (inp.is_dir() and _is_series_dicom(inp)):
+            jobs: list[tuple[str, object]] = [("", inp)]
+        else:
+            from strokeseg.io.layouts import open_dataset
 
-    jobs: list[tuple[str, Series, str | None]] = []
-    single = inp.is_file() and is_image_file(inp)
-    if single or (inp.is_dir() and _is_series_dicom(inp)):
-        series = read_series(inp, args.frame_interval, args.nonfinite)
-        jobs.append(("", series, None))
-    else:
-        from strokeseg.io.case import load_case
-        from strokeseg.io.layouts import open_dataset
+            ds = open_dataset(inp, args.layout, args.label_map)
+            refs = [r for r in ds.cases if r.series]
+            if not refs:
+                raise InputError(f"no case of this {ds.layout.name} dataset has a 4D perfusion series", inp)
+            jobs = [(r.case_id, r) for r in refs]
 
-        ds = open_dataset(inp, args.layout, args.label_map)
-        refs = [r for r in ds.cases if r.series]
-        if not refs:
-            raise InputError(f"no case of this {ds.layout.name} dataset has a 4D perfusion series", inp)
-        for ref in refs:
-            case = load_case(ref, modalities=[], with_series=True, with_label=False, nonfinite=args.nonfinite,
-                             frame_interval=args.frame_interval)
-            name = next(iter(case.series))
-            jobs.append((ref.case_id, case.series[name], name))
-    results = []
-    with staged_output(args.out) as stage:
-        for cid, series, sname in progress(jobs, desc="cases", unit="case"):
-            res = maps_for_series(series, cfg, name=sname, modality=args.modality, brain_mask=mask(args.brain_mask, series.geometry),
-                                  aif_mask=mask(args.aif_mask, series.geometry))
-            write_perfusion(stage / cid if cid else stage, res, str(series.path))
-            results.append((cid or Path(str(series.path)).name, res))
-    for cid, res in results:
-        t = res.info["timings_s"]["total"]
-        print(f"{cid}: {res.info['modality'].upper()} {res.info['method']}, {res.info['brain_voxels']} brain voxels, "
-              f"AIF from {res.info['aif']['voxels']} voxels (peak {res.info['aif']['peak']:.3g} at {res.info['aif']['time_to_peak_s']:.1f} s), "
-              f"{t:.2f} s")
-        for w in res.warnings:
-            print(f"  {w}")
-    print(f"wrote maps to {args.out}")
+        def one(item, folder: Path):
+            if isinstance(item, Path):
+                series, sname, cid = read_series(item, args.frame_interval, args.nonfinite), None, item.name
+            else:
+                from strokeseg.io.case import load_case
+
+                case = load_case(item, modalities=[], with_series=True, with_label=False, nonfinite=args.nonfinite,
+                                 frame_interval=args.frame_interval)
+                sname = next(iter(case.series))
+                series, cid = case.series[sname], item.case_id
+            res = maps_for_series(series, cfg, name=sname, modality=args.modality,
+                                  brain_mask=mask(args.brain_mask, series.geometry), aif_mask=mask(args.aif_mask, series.geometry))
+            write_perfusion(folder, res, str(series.path), extra={"notes": series.notes} if series.notes else None)
+            return cid, res
+
+        done = run_cases(run, jobs, one, "cases")
+        for n in run.notes:
+            print(f"note: {n}")
+        for cid, res in done.results:
+            t = res.info["timings_s"]["total"]
+            print(f"{cid}: {res.info['modality'].upper()} {res.info['method']}, {res.info['brain_voxels']} brain voxels, "
+                  f"AIF from {res.info['aif']['voxels']} voxels (peak {res.info['aif']['peak']:.3g} at "
+                  f"{res.info['aif']['time_to_peak_s']:.1f} s), {t:.2f} s")
+            for w in res.warnings:
+                print(f"  {w}")
+        if done.skipped:
+            print(f"kept {len(done.skipped)} finished case(s) from the earlier run: {', '.join(done.skipped)}")
+        if done.results:
+            print(f"wrote maps to {args.out}")
+        done.raise_failures(Path(args.out))
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.common import positive_int
+from strokeseg.cli.common import add_output_options, fraction, positive_float, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,31 +29,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--slices", type=positive_int, help="slices per case (default: CT 2–22 at random, MR 72)")
     p.add_argument("--frames", type=positive_int, help="time frames (default 40–63 at random)")
-    p.add_argument("--frame-interval", type=float, metavar="S", help="seconds between frames (default: CT 1–2 s, MR 1.5 s)")
-    p.add_argument("--noise-hu", type=float, metavar="SIGMA", help="CT noise σ in HU per voxel and frame (default 3–5)")
-    p.add_argument("--snr", type=float, help="MR signal-to-noise ratio (default 20–50)")
+    p.add_argument("--frame-interval", type=positive_float, metavar="S", help="seconds between frames (default: CT 1–2 s, MR 1.5 s)")
+    p.add_argument("--noise-hu", type=positive_float, metavar="SIGMA", help="CT noise σ in HU per voxel and frame (default 3–5)")
+    p.add_argument("--snr", type=positive_float, help="MR signal-to-noise ratio (default 20–50)")
     p.add_argument("--residue", choices=("mixed", "exponential", "gamma", "box"), default="mixed",
                    help="tissue residue function (default: exponential or gamma per case)")
-    p.add_argument("--no-stroke-fraction", type=float, default=0.15, help="fraction of cases without stroke (default 0.15)")
-    p.add_argument("--second-slab-fraction", type=float, default=0.3,
+    p.add_argument("--no-stroke-fraction", type=fraction, default=0.15, help="fraction of cases without stroke (default 0.15)")
+    p.add_argument("--second-slab-fraction", type=fraction, default=0.3,
                    help="CT: fraction of patients scanned with a second slab (ISLES'18-like, default 0.3)")
     p.add_argument("--jobs", type=positive_int, default=1,
                    help="cases generated at once in worker processes (default 1); the cohort is the same for any value")
     p.add_argument("--grid", action="store_true", help="write the Kudo-style validation grid phantom instead of a cohort")
+    add_output_options(p, resume=False)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strokeseg.io.atomic import staged_output
+    from strokeseg.cli.common import output_mode
+    from strokeseg.io.outputs import RunFolder
     from strokeseg.phantom.case import PhantomConfig
     from strokeseg.phantom.grid import generate_grid
     from strokeseg.phantom.writer import write_cohort, write_grid
     from strokeseg.util.progress import progress_bar
 
     out = Path(args.out)
-    with staged_output(out) as stage:
+    with RunFolder(out, output_mode(args), command="phantom") as run, run.stage() as stage:
         if args.grid:
             grid = generate_grid(noise_hu=args.noise_hu if args.noise_hu is not None else 3.0,
                                  frame_interval=args.frame_interval or 1.0, seed=args.seed)

@@ -27,24 +27,34 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import csv
-    import io
-    from pathlib import Path
-
+    from strokeseg.cli.common import output_mode
     from strokeseg.errors import ConfigError
-    from strokeseg.io.atomic import ensure_outside_inputs, write_text
-    from strokeseg.training.cv import cross_validate
-    from strokeseg.training.device import select_device
+    from strokeseg.io.outputs import RunFolder
     from strokeseg.training.recipe import load_recipe, parse_override
-    from strokeseg.training.run import prepare_dataset
-    from strokeseg.training.sweep import ftl_grid, parse_grid, point_name
+    from strokeseg.training.sweep import ftl_grid, parse_grid
 
-    ensure_outside_inputs(args.out, [args.data], args.allow_output_in_input)
     points = (ftl_grid() if args.ftl_grid else []) + (parse_grid(args.grid) if args.grid else [])
     if not points:
         raise ConfigError("sweep: give --grid KEY=V1,V2,... or --ftl-grid")
     base = dict(parse_override(o) for o in training_overrides(args))
     recipes = [load_recipe(args.recipe, {**base, **pt}) for pt in points]  # every point checked before training starts
+    run = RunFolder(args.out, output_mode(args), inputs=[args.data], allow_in_input=args.allow_output_in_input,
+                    command="sweep")
+    with run:
+        return _sweep(args, points, recipes)
+
+
+def _sweep(args: argparse.Namespace, points: list, recipes: list) -> int:
+    import csv
+    import io
+    from pathlib import Path
+
+    from strokeseg.io.atomic import write_text
+    from strokeseg.training.cv import cross_validate
+    from strokeseg.training.device import select_device
+    from strokeseg.training.run import prepare_dataset
+    from strokeseg.training.sweep import point_name
+
     device = select_device(args.device)
     cases = prepare_dataset(Path(args.data), recipes[0], args.layout, args.label_map, args.nonfinite, not args.no_cache)
     rows = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from strokeseg.cli.common import add_training_options, training_overrides
+from strokeseg.errors import ConfigError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,20 +28,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from strokeseg.cli.common import output_mode
+    from strokeseg.io.outputs import RunFolder
+    from strokeseg.training.recipe import load_recipe
+
+    if args.resume and args.overwrite:
+        raise ConfigError("--resume and --overwrite exclude each other")
+    recipe = load_recipe(args.recipe, training_overrides(args))
+    with RunFolder(args.out, output_mode(args), inputs=[args.data], allow_in_input=args.allow_output_in_input,
+                   command="train", settings={"recipe": recipe.name}) as run:
+        return _train(args, recipe, run.notes)
+
+
+def _train(args: argparse.Namespace, recipe, notes: list[str]) -> int:
     from pathlib import Path
 
-    import torch
-
-    from strokeseg.io.atomic import ensure_outside_inputs
     from strokeseg.training.cv import cross_validate
     from strokeseg.training.device import select_device
-    from strokeseg.training.recipe import load_recipe
     from strokeseg.training.run import prepare_dataset
 
-    ensure_outside_inputs(args.out, [args.data], args.allow_output_in_input)
-    recipe = load_recipe(args.recipe, training_overrides(args))
+    for n in notes:
+        print(f"note: {n}")
     device = select_device(args.device)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     print(f"recipe {recipe.name}: {recipe.description}")
     if recipe.pretrained is None and recipe.fine_tuning:
         skip = recipe.fine_tuning_without_pretrained == "skip"

@@ -76,3 +76,20 @@ def format_readout_table(rows: list[tuple[str, Readout]], cfg: ThresholdConfig) 
         f"EXTEND: core < {cfg.extend_core_ml:g} ml, ratio > {cfg.extend_ratio:g}, mismatch > {cfg.extend_mismatch_ml:g} ml"
     )
     return "\n".join(lines)
+
+
+READOUT_CSV_FIELDS = ("case_id", "core_ml", "hypoperfused_ml", "penumbra_ml", "mismatch_ratio", "tmax10_ml", "hir",
+                      "defuse3", "extend", "reference_cbf", "maps")
+
+
+def readout_csv(rows: list[dict[str, Any]]) -> str:
+    """The cohort ``readout.csv``: one row per case read-out dict (as in ``<case>_readout.json``)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(READOUT_CSV_FIELDS), extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow(r)
+    return buf.getvalue()

@@ -17,9 +17,9 @@ from strokeseg.errors import InputError
 from strokeseg.evaluation.cohort import RegionSummary, summarise
 from strokeseg.evaluation.matching import label_files, match_files
 from strokeseg.evaluation.metrics import METRIC_NAMES, evaluate_labels
-from strokeseg.io.atomic import staged_output
+from strokeseg.io.atomic import write_text
 from strokeseg.io.geometry import Geometry
-from strokeseg.io.labels import LABEL_NAMES, Region, apply_label_map
+from strokeseg.io.labels import LABEL_NAMES, Region, apply_label_map, format_unknown
 from strokeseg.io.read import read_image
 from strokeseg.util.progress import progress
 
@@ -56,8 +56,10 @@ def evaluate_case_arrays(
     return [{"case_id": case_id, "group": group or "", "region": reg, **m.as_dict()} for reg, m in res.items()]
 
 
-def _read_pred(path: Path, truth: TruthCase, pred_label_map: Mapping[int, int] | None, warnings: list[str]) -> np.ndarray:
-    vol = read_image(path)
+def _read_pred(path: Path, truth: TruthCase, pred_label_map: Mapping[int, int] | None, warnings: list[str],
+               nonfinite: str = "error") -> np.ndarray:
+    vol = read_image(path, nonfinite)
+    warnings.extend(vol.notes)
     if vol.array.shape != truth.labels.shape:
         raise InputError(
             f"prediction grid {vol.geometry.describe()} differs from the truth's {truth.geometry.describe()} "
@@ -70,13 +72,14 @@ def _read_pred(path: Path, truth: TruthCase, pred_label_map: Mapping[int, int] |
     labels, unknown = apply_label_map(vol.array, lmap)
     if unknown:
         raise InputError(
-            f"label values {sorted(v for v in unknown if v >= 0)} are not canonical (0, 1, 2); pass --pred-label-map",
+            f"{format_unknown(unknown)} are not canonical (0, 1, 2); pass --pred-label-map",
             path,
         )
     return labels
 
 
-def load_truth(truth: Path, layout: str | None, label_map: Mapping[int, int] | None) -> tuple[list[TruthCase], list[Region], str]:
+def load_truth(truth: Path, layout: str | None, label_map: Mapping[int, int] | None,
+               nonfinite: str = "error") -> tuple[list[TruthCase], list[Region], str]:
     """Truth label maps from a dataset folder (any layout), or from a plain folder of label files."""
     from strokeseg.io.layouts import detect_layout, open_dataset
 
@@ -93,10 +96,11 @@ def load_truth(truth: Path, layout: str | None, label_map: Mapping[int, int] | N
         for ref in progress(ds.cases, desc="reading truth", unit="case"):
             if ref.label is None:
                 continue
-            vol = read_image(ref.label)
+            vol = read_image(ref.label, nonfinite)
             labels, unknown = apply_label_map(vol.array, ds.label_map)
             if unknown:
-                raise InputError(f"label values {sorted(unknown)} are outside the {ds.layout.name} label map {ds.label_map}", ref.label)
+                raise InputError(f"{format_unknown(unknown)} are outside the {ds.layout.name} label map {ds.label_map}; "
+                                 "pass --label-map to map them", ref.label)
             cases.append(TruthCase(ref.case_id, labels, vol.geometry, ref.clinical.get("group"), ref.label))
         if not cases:
             raise InputError(f"no case of this {ds.layout.name} dataset has a ground-truth label", truth)
@@ -104,14 +108,24 @@ def load_truth(truth: Path, layout: str | None, label_map: Mapping[int, int] | N
     lmap = dict(label_map) if label_map else {k: k for k in LABEL_NAMES}
     cases = []
     for cid, path in progress(sorted(label_files(truth).items()), desc="reading truth", unit="case"):
-        vol = read_image(path)
+        vol = read_image(path, nonfinite)
         labels, unknown = apply_label_map(vol.array, lmap)
         if unknown:
-            raise InputError(f"label values {sorted(unknown)} are not canonical (0, 1, 2); pass --label-map", path)
+            raise InputError(f"{format_unknown(unknown)} are not canonical (0, 1, 2); pass --label-map", path)
         cases.append(TruthCase(cid, labels, vol.geometry, None, path))
     present = set(np.unique(np.concatenate([np.unique(c.labels) for c in cases])).tolist())
     regions = [Region.CORE] if present <= {0, 2} else list(Region)
     return cases, regions, "label folder"
+
+
+def check_against_truth(case_id: str, geometry: Geometry, truth_cases: Sequence[TruthCase], source: Path | None) -> None:
+    """Refuse a case that the truth lacks or whose grid differs from its truth's (before writing it)."""
+    tc = next((c for c in truth_cases if c.case_id == case_id), None)
+    if tc is None:
+        raise InputError(f"case {case_id} has no ground truth in the --truth dataset", source)
+    if tc.labels.shape != geometry.shape:
+        raise InputError(f"case {case_id}: grid {geometry.describe()} differs from the truth's {tc.geometry.describe()} "
+                         f"({tc.source.name})", source)
 
 
 def evaluate_folder(
@@ -121,9 +135,25 @@ def evaluate_folder(
     label_map: Mapping[int, int] | None = None,
     pred_label_map: Mapping[int, int] | None = None,
     regions: Sequence[Region | str] | None = None,
+    nonfinite: str = "error",
 ) -> EvaluationResult:
-    pred_dir, truth = Path(pred_dir), Path(truth)
-    truth_cases, default_regions, _ = load_truth(truth, layout, label_map)
+    """Score every prediction in ``pred_dir`` against the truth dataset or label folder ``truth``.
+
+    ``nonfinite``: NaN/Inf voxels in a label file are an error (``"error"``) or background (``"zero"``).
+    """
+    return evaluate_predictions(Path(pred_dir), load_truth(Path(truth), layout, label_map, nonfinite), pred_label_map,
+                                regions, nonfinite)
+
+
+def evaluate_predictions(
+    pred_dir: Path,
+    truth: tuple[list[TruthCase], list[Region], str],
+    pred_label_map: Mapping[int, int] | None = None,
+    regions: Sequence[Region | str] | None = None,
+    nonfinite: str = "error",
+) -> EvaluationResult:
+    """Score the predictions in ``pred_dir`` against already loaded truth (:func:`load_truth`)."""
+    truth_cases, default_regions, _ = truth
     regs = [Region.parse(r) if isinstance(r, str) else r for r in (regions or default_regions)]
     matched, extra = match_files(pred_dir, [c.case_id for c in truth_cases])
     if not matched:
@@ -131,7 +161,7 @@ def evaluate_folder(
     rows: list[dict[str, Any]] = []
     warnings: list[str] = []
     for tc in progress([c for c in truth_cases if c.case_id in matched], desc="evaluating", unit="case"):
-        pred = _read_pred(matched[tc.case_id], tc, pred_label_map, warnings)
+        pred = _read_pred(matched[tc.case_id], tc, pred_label_map, warnings, nonfinite)
         rows += evaluate_case_arrays(tc.case_id, pred, tc.labels, tc.geometry, regs, tc.group)
     return EvaluationResult(
         rows=rows,
@@ -214,15 +244,15 @@ def result_json(result: EvaluationResult) -> dict[str, Any]:
 
 
 def write_results(result: EvaluationResult, out_dir: str | Path, title: str = "Evaluation") -> list[Path]:
-    """Write ``per_case.csv``, ``summary.md`` and ``summary.json`` atomically into ``out_dir``."""
+    """Write ``per_case.csv``, ``summary.md`` and ``summary.json`` into ``out_dir``, each atomically
+    (callers that need the three to appear together write them into a staging folder)."""
     out_dir = Path(out_dir)
     md = summary_markdown(result.summaries, title)
     if result.unmatched_truth:
         md += f"\nTruth cases without a prediction ({len(result.unmatched_truth)}): {', '.join(result.unmatched_truth)}\n"
     if result.unmatched_pred:
         md += f"\nPrediction files matching no truth case ({len(result.unmatched_pred)}): {', '.join(result.unmatched_pred)}\n"
-    with staged_output(out_dir) as stage:
-        (stage / "per_case.csv").write_text(rows_to_csv(result.rows), encoding="utf-8")
-        (stage / "summary.md").write_text(md, encoding="utf-8")
-        (stage / "summary.json").write_text(json.dumps(result_json(result), indent=2), encoding="utf-8")
+    write_text(out_dir / "per_case.csv", rows_to_csv(result.rows))
+    write_text(out_dir / "summary.md", md)
+    write_text(out_dir / "summary.json", json.dumps(result_json(result), indent=2))
     return [out_dir / n for n in ("per_case.csv", "summary.md", "summary.json")]

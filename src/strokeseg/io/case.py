@@ -16,7 +16,7 @@ import numpy as np
 
 from strokeseg.errors import InputError
 from strokeseg.io.geometry import Geometry
-from strokeseg.io.labels import Region, apply_label_map, region_mask
+from strokeseg.io.labels import Region, apply_label_map, format_unknown, region_mask
 from strokeseg.io.read import NonFinitePolicy, read_image, read_series
 from strokeseg.io.resample import Interpolation, resample_to
 from strokeseg.io.volume import Series, Volume
@@ -38,6 +38,11 @@ class CaseRef:
     clinical: Mapping[str, Any] = field(default_factory=dict)
     frame_interval: float | None = None
     folder: Path | None = None
+
+    def __post_init__(self) -> None:
+        from strokeseg.io.outputs import check_case_id
+
+        check_case_id(self.case_id, self.folder or (next(iter(self.images.values()), None) if self.images else None))
 
     @property
     def where(self) -> Path:
@@ -129,9 +134,7 @@ def read_geometry(path: Path) -> Geometry:
     from strokeseg.io import nifti
 
     if nifti.is_nifti(path) and path.exists():
-        img = nifti._load(path)
-        shape = img.shape[:3]  # a 4D series: its spatial grid
-        return Geometry.from_affine_ras(img.affine, (shape[2], shape[1], shape[0]))
+        return nifti.header_geometry(nifti._load(path), path)  # a 4D series: its spatial grid
     return read_image(path).geometry
 
 
@@ -178,10 +181,8 @@ def load_case(
         vol = read_image(ref.label, NonFinitePolicy.ERROR)
         canon, unknown = apply_label_map(vol.array, ref.label_map)
         if unknown:
-            shown = sorted(v for v in unknown if v >= 0)
-            extra = " and non-integer values" if -1 in unknown else ""
             raise InputError(
-                f"label values {shown}{extra} are outside the {ref.layout} label map "
+                f"{format_unknown(unknown)} are outside the {ref.layout} label map "
                 f"{dict(ref.label_map)}; pass --label-map to map them",
                 ref.label,
             )

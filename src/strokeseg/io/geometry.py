@@ -35,16 +35,28 @@ class Geometry:
     spacing: tuple[float, float, float]
     origin: tuple[float, float, float] = (0.0, 0.0, 0.0)
     direction: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+    #: the exact 3x3 LPS linear part (``direction @ diag(spacing)``) as read from a file, row-major; kept
+    #: so that outputs carry the input's affine bit for bit (sheared and oblique grids included)
+    matrix: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shape", tuple(int(s) for s in self.shape))
         object.__setattr__(self, "spacing", tuple(float(s) for s in self.spacing))
         object.__setattr__(self, "origin", tuple(float(s) for s in self.origin))
         object.__setattr__(self, "direction", tuple(float(s) for s in self.direction))
+        if self.matrix is not None:
+            object.__setattr__(self, "matrix", tuple(float(s) for s in self.matrix))
         if len(self.shape) != 3 or len(self.spacing) != 3 or len(self.origin) != 3 or len(self.direction) != 9:
             raise ValueError("Geometry needs a 3D shape, spacing, origin and a 3x3 direction")
-        if min(self.spacing) <= 0:
-            raise ValueError(f"voxel spacing must be positive, got {self.spacing}")
+        if min(self.shape) < 1:
+            raise ValueError(f"every axis needs at least one voxel, got shape {self.shape} (z, y, x)")
+        values = np.asarray(self.spacing + self.origin + self.direction + (self.matrix or ()))
+        if not np.all(np.isfinite(values)):
+            raise ValueError("the affine holds NaN or infinite values")
+        if not min(self.spacing) > 0:
+            raise ValueError(f"voxel spacing must be positive, got {self.spacing} mm")
+        if abs(float(np.linalg.det(self.direction_matrix))) < 1e-6:
+            raise ValueError("the affine is singular (its axes are parallel or zero)")
 
     # ------------------------------------------------------------------ derived values
     @property
@@ -54,8 +66,17 @@ class Geometry:
 
     @property
     def voxel_volume_ml(self) -> float:
-        """Volume of one voxel in ml (1 ml = 1000 mm³)."""
-        return float(np.prod(self.spacing)) / 1000.0
+        """Volume of one voxel in ml (1 ml = 1000 mm³): ``|det|`` of the affine's linear part, so that a
+        sheared (gantry-tilted) grid counts its true, smaller voxel volume."""
+        det = abs(float(np.linalg.det(self.direction_matrix)))  # 1 for an orthonormal grid, < 1 when sheared
+        return float(np.prod(self.spacing)) * (1.0 if abs(det - 1.0) < 1e-9 else det) / 1000.0
+
+    @property
+    def shear_deg(self) -> float:
+        """Largest departure from 90° between two voxel axes, in degrees (0 for an orthogonal grid)."""
+        d = self.direction_matrix
+        cos = np.clip(np.abs([d[:, 0] @ d[:, 1], d[:, 0] @ d[:, 2], d[:, 1] @ d[:, 2]]), 0.0, 1.0)
+        return float(np.degrees(np.arcsin(cos)).max())
 
     @property
     def direction_matrix(self) -> np.ndarray:
@@ -64,7 +85,10 @@ class Geometry:
     def affine_lps(self) -> np.ndarray:
         """4x4 matrix mapping ``(i, j, k, 1)`` = (x-index, y-index, z-index) to LPS mm."""
         aff = np.eye(4)
-        aff[:3, :3] = self.direction_matrix @ np.diag(self.spacing)
+        if self.matrix is not None:
+            aff[:3, :3] = np.asarray(self.matrix).reshape(3, 3)
+        else:
+            aff[:3, :3] = self.direction_matrix @ np.diag(self.spacing)
         aff[:3, 3] = self.origin
         return aff
 
@@ -96,12 +120,11 @@ class Geometry:
             return False
         return bool(np.allclose(self.affine_lps(), other.affine_lps(), atol=atol))
 
-    def with_shape(self, shape: tuple[int, int, int]) -> Geometry:
-        return Geometry(shape, self.spacing, self.origin, self.direction)
-
     def describe(self) -> str:
         sp = "×".join(f"{s:g}" for s in self.spacing)
-        return f"{self.shape[2]}×{self.shape[1]}×{self.shape[0]} voxels (x×y×z) at {sp} mm"
+        shear = self.shear_deg
+        extra = f", sheared {shear:.2g}°" if shear > 0.01 else ""
+        return f"{self.shape[2]}×{self.shape[1]}×{self.shape[0]} voxels (x×y×z) at {sp} mm{extra}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,26 +132,31 @@ class Geometry:
             "spacing_xyz_mm": list(self.spacing),
             "origin_lps_mm": list(self.origin),
             "direction": list(self.direction),
+            "shear_deg": self.shear_deg,
         }
 
     # ------------------------------------------------------------------ constructors
     @classmethod
     def from_affine_ras(cls, affine: np.ndarray, shape_zyx: tuple[int, ...]) -> Geometry:
-        """Geometry of a NIfTI image from its RAS affine (voxel order ``i, j, k``)."""
-        lps = _LPS_TO_RAS @ np.asarray(affine, dtype=float)
+        """Geometry of a NIfTI image from its RAS affine (voxel order ``i, j, k``).
+
+        The affine is validated, never changed: a sheared or oblique affine is kept exactly
+        (``matrix``), and a non-finite, singular or zero-length-axis affine raises ``ValueError``.
+        """
+        affine = np.asarray(affine, dtype=float)
+        if affine.shape != (4, 4) or not np.all(np.isfinite(affine)):
+            raise ValueError("the affine holds NaN or infinite values")
+        lps = _LPS_TO_RAS @ affine
         m = lps[:3, :3]
         spacing = np.linalg.norm(m, axis=0)
-        if np.any(spacing <= 0):
-            raise ValueError("affine has a zero-length axis")
-        direction = m / spacing
-        # Remove shear/rounding: closest orthonormal matrix (polar decomposition).
-        u, _, vt = np.linalg.svd(direction)
-        direction = u @ vt
+        if not np.all(spacing > 0):
+            raise ValueError(f"the affine has a zero-length axis (spacing {spacing.round(4).tolist()} mm)")
         return cls(
             shape=tuple(int(s) for s in shape_zyx[:3]),  # type: ignore[arg-type]
             spacing=tuple(spacing.tolist()),  # type: ignore[arg-type]
             origin=tuple(lps[:3, 3].tolist()),  # type: ignore[arg-type]
-            direction=tuple(direction.ravel().tolist()),
+            direction=tuple((m / spacing).ravel().tolist()),
+            matrix=tuple(m.ravel().tolist()),
         )
 
     @classmethod

@@ -17,12 +17,59 @@ def is_itk(path: str | Path) -> bool:
     return str(path).lower().endswith(ITK_SUFFIXES)
 
 
+def _check_mhd_data_file(path: Path) -> None:
+    """A MetaImage/NRRD header may name its data file(s) anywhere; only files beside the header are read."""
+    low = str(path).lower()
+    if not low.endswith((".mhd", ".mha", ".nhdr")):
+        return
+    with path.open("rb") as fh:
+        lines = fh.read(65536).decode("latin-1").splitlines()
+    sep, key = (":", "data file") if low.endswith(".nhdr") else ("=", "elementdatafile")
+    for i, line in enumerate(lines):
+        name, found, value = line.partition(sep)
+        if not found or name.strip().lower() not in (key, "datafile"):
+            continue
+        value = value.strip()
+        if value.upper() == "LOCAL":
+            return
+        names = [ln.strip() for ln in lines[i + 1 :] if ln.strip()] if value.upper().startswith("LIST") else [value.split()[0]]
+        here = path.parent.resolve()
+        for n in names:
+            if Path(n).is_absolute() or (here / n).resolve().parent != here:
+                raise InputError(f"the header names the data file {n!r}, which does not lie beside the header; "
+                                 "refusing to read it", path)
+        return
+
+
+def _check_header(path: Path) -> None:
+    """Validate an ITK image header (data file location, size) before reading the voxels."""
+    import SimpleITK as sitk
+
+    from strokeseg.io.limits import check_voxel_count
+
+    _check_mhd_data_file(path)
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    try:
+        reader.ReadImageInformation()
+    except Exception:
+        return  # the full read below reports what is wrong
+    size = reader.GetSize()
+    if min(size) < 1:
+        raise InputError(f"an image axis has zero length (size {size})", path)
+    check_voxel_count(int(np.prod(size)) * int(reader.GetNumberOfComponents()), path)
+    spacing = np.asarray(reader.GetSpacing(), dtype=float)
+    if not np.all(np.isfinite(spacing)) or np.any(spacing <= 0):
+        raise InputError(f"voxel spacing {spacing.tolist()} mm is zero, negative or not finite", path)
+
+
 def read_sitk_image(path: str | Path):
     import SimpleITK as sitk
 
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", path)
+    _check_header(path)
     try:
         return sitk.ReadImage(str(path))
     except Exception as exc:
@@ -48,7 +95,11 @@ def sitk_to_array(image, path: Path | None = None) -> tuple[np.ndarray, Geometry
         raise InputError(f"voxel data cannot be read ({exc})", path) from None
     if arr.ndim == 2:
         arr = arr[None]
-    return np.ascontiguousarray(arr, dtype=np.float32), Geometry.from_sitk(image)
+    try:
+        geom = Geometry.from_sitk(image)
+    except ValueError as exc:
+        raise InputError(f"invalid geometry: {exc}", path) from None
+    return np.ascontiguousarray(arr, dtype=np.float32), geom
 
 
 def read_itk(path: str | Path) -> tuple[np.ndarray, Geometry]:
@@ -69,12 +120,15 @@ def read_itk_series(path: str | Path) -> tuple[np.ndarray, Geometry, float | Non
     data = np.ascontiguousarray(np.transpose(arr, (1, 2, 3, 0)), dtype=np.float32)
     size = image.GetSize()
     d4 = np.asarray(image.GetDirection()).reshape(4, 4)
-    geom = Geometry(
-        shape=(size[2], size[1], size[0]),
-        spacing=tuple(image.GetSpacing()[:3]),  # type: ignore[arg-type]
-        origin=tuple(image.GetOrigin()[:3]),  # type: ignore[arg-type]
-        direction=tuple(d4[:3, :3].ravel().tolist()),
-    )
+    try:
+        geom = Geometry(
+            shape=(size[2], size[1], size[0]),
+            spacing=tuple(image.GetSpacing()[:3]),  # type: ignore[arg-type]
+            origin=tuple(image.GetOrigin()[:3]),  # type: ignore[arg-type]
+            direction=tuple(d4[:3, :3].ravel().tolist()),
+        )
+    except ValueError as exc:
+        raise InputError(f"invalid geometry: {exc}", path) from None
     dt = float(image.GetSpacing()[3])
     return data, geom, (dt if dt > 0 else None)
 

@@ -98,11 +98,23 @@ def parse_label_map(text: str | Mapping[int, int] | None) -> dict[int, int] | No
     return out
 
 
+NON_INTEGER = -(2**62)  # stands, in the ``unknown`` set of :func:`apply_label_map`, for non-integer values
+
+
+def format_unknown(unknown: set[int]) -> str:
+    """``label values [-1, 5] and non-integer values`` for the set :func:`apply_label_map` returns."""
+    shown = sorted(v for v in unknown if v != NON_INTEGER)
+    non_int = NON_INTEGER in unknown
+    if not shown:
+        return "non-integer label values"
+    return f"label values {shown}" + (" and non-integer values" if non_int else "")
+
+
 def apply_label_map(labels: np.ndarray, label_map: Mapping[int, int]) -> tuple[np.ndarray, set[int]]:
     """Map source label values to canonical ones.
 
     Returns the canonical ``uint8`` map and the set of source values that the map does not
-    cover (empty when all values are known). Non-integer values count as unknown.
+    cover (empty when all values are known). Non-integer values are reported as :data:`NON_INTEGER`.
     """
     arr = np.asarray(labels)
     rounded = np.rint(arr)
@@ -111,7 +123,7 @@ def apply_label_map(labels: np.ndarray, label_map: Mapping[int, int]) -> tuple[n
     present = np.unique(ints)
     unknown = {int(v) for v in present if int(v) not in label_map}
     if non_integer:
-        unknown.add(-1)
+        unknown.add(NON_INTEGER)
     lut_keys = np.array(sorted(label_map), dtype=np.int64)
     lut_vals = np.array([label_map[k] for k in sorted(label_map)], dtype=np.uint8)
     idx = np.searchsorted(lut_keys, ints)

@@ -36,6 +36,45 @@ def _load(path: Path):
     return img
 
 
+def check_header(img, path: Path) -> tuple[int, ...]:
+    """Validate a NIfTI header before its voxels are read; returns the spatial shape ``(i, j, k)``.
+
+    Checks: every axis has at least one voxel, the voxel count fits the memory ceiling, the file
+    holds the bytes the header promises, and the spacing (``pixdim``) is finite and non-zero.
+    """
+    from strokeseg.io.limits import check_payload, check_voxel_count
+
+    shape = tuple(int(s) for s in img.shape)
+    if len(shape) < 2 or len(shape) > 4:
+        raise InputError(f"expected a 3D volume or a 4D series, the header says {len(shape)}D (shape {shape})", path)
+    if min(shape) < 1:
+        raise InputError(f"an image axis has zero length (shape {shape})", path)
+    n = int(np.prod(shape))
+    check_voxel_count(n, path)
+    hdr = img.header
+    try:
+        offset = int(hdr.get_data_offset())
+        itemsize = int(np.dtype(hdr.get_data_dtype()).itemsize)
+    except Exception:  # nibabel variants without these; the read itself will then say what is wrong
+        offset, itemsize = 0, 0
+    if itemsize:
+        check_payload(offset + n * itemsize, path)
+    pixdim = np.asarray(hdr["pixdim"][1:4], dtype=float) if "pixdim" in hdr else np.ones(3)
+    spatial = pixdim[: min(3, len(shape))]
+    if not np.all(np.isfinite(spatial)) or np.any(spatial == 0):
+        raise InputError(f"voxel spacing (pixdim) {spatial.tolist()} mm is zero or not finite", path)
+    return (*shape[:3], *(1,) * (3 - min(3, len(shape))))
+
+
+def header_geometry(img, path: Path) -> Geometry:
+    """The validated grid of a NIfTI image (its spatial axes), without reading the voxels."""
+    i, j, k = check_header(img, path)[:3]
+    try:
+        return Geometry.from_affine_ras(np.asarray(img.affine, dtype=float), (k, j, i))
+    except ValueError as exc:
+        raise InputError(f"invalid geometry: {exc}", path) from None
+
+
 def _data(img, path: Path) -> np.ndarray:
     try:
         # dataobj applies scl_slope / scl_inter when they are set.
@@ -47,13 +86,6 @@ def _data(img, path: Path) -> np.ndarray:
         ) from None
 
 
-def read_nifti_raw(path: str | Path) -> tuple[np.ndarray, np.ndarray, object]:
-    """Voxel data in NIfTI order ``(i, j, k[, t])``, the RAS affine and the header."""
-    path = Path(path)
-    img = _load(path)
-    return _data(img, path), np.asarray(img.affine, dtype=float), img.header
-
-
 def read_nifti(path: str | Path, dtype: type = np.float32) -> tuple[np.ndarray, Geometry]:
     """Read a 3D NIfTI as a ``(Z, Y, X)`` array plus its geometry.
 
@@ -61,15 +93,17 @@ def read_nifti(path: str | Path, dtype: type = np.float32) -> tuple[np.ndarray, 
     (use :func:`read_nifti_series`).
     """
     path = Path(path)
-    data, affine, _ = read_nifti_raw(path)
-    if data.ndim == 4 and data.shape[3] == 1:
+    img = _load(path)
+    geom = header_geometry(img, path)
+    if len(img.shape) == 4 and img.shape[3] != 1:
+        raise InputError(f"expected a 3D volume, found a 4D series of shape {img.shape}", path)
+    data = _data(img, path)
+    if data.ndim == 4:
         data = data[..., 0]
     if data.ndim == 2:
         data = data[:, :, None]
-    if data.ndim != 3:
-        raise InputError(f"expected a 3D volume, found shape {data.shape}", path)
     arr: np.ndarray = np.ascontiguousarray(np.transpose(data, (2, 1, 0)), dtype=dtype)
-    return arr, Geometry.from_affine_ras(affine, arr.shape)
+    return arr, geom
 
 
 def read_nifti_series(path: str | Path) -> tuple[np.ndarray, Geometry, float | None]:
@@ -78,11 +112,13 @@ def read_nifti_series(path: str | Path) -> tuple[np.ndarray, Geometry, float | N
     The interval (seconds) comes from ``pixdim[4]`` and the time unit; ``None`` if unset.
     """
     path = Path(path)
-    data, affine, header = read_nifti_raw(path)
-    if data.ndim != 4:
-        raise InputError(f"expected a 4D series (x, y, z, time), found shape {data.shape}", path)
+    img = _load(path)
+    if len(img.shape) != 4:
+        raise InputError(f"expected a 4D series (x, y, z, time), found shape {img.shape}", path)
+    geom = header_geometry(img, path)
+    header = img.header
+    data = _data(img, path)
     arr = np.ascontiguousarray(np.transpose(data, (2, 1, 0, 3)), dtype=np.float32)
-    geom = Geometry.from_affine_ras(affine, arr.shape[:3])
     dt: float | None = None
     try:
         zooms = header.get_zooms()  # type: ignore[attr-defined]

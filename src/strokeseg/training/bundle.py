@@ -1,13 +1,16 @@
 """Model bundles: everything ``predict`` needs, as plain files (no pickled modules).
 
 ``bundle.json`` — recipe name, channels, modalities, target, output label, number of classes,
-T and S_min, and per fold the case split, normalisation statistics and weights file;
+T and S_min, and per fold the case split, normalisation statistics, weights file and its
+SHA-256. It is written last and atomically: a folder without it is not (yet) a bundle, and
+``load_models`` refuses a weights file whose checksum differs (a half-written or mixed bundle);
 ``recipe.yaml`` — the resolved recipe; ``fold_K/weights.pt`` — state dicts; ``cv/`` — the
 cross-validation report; ``fold_K/log.csv`` and ``loss_curve.png`` — training curves.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,13 +20,43 @@ import torch
 import yaml
 
 from strokeseg import __version__
-from strokeseg.errors import InputError
-from strokeseg.io.atomic import write_text
+from strokeseg.errors import ConfigError, InputError
+from strokeseg.io.atomic import atomic_path, write_text
 from strokeseg.models import build_network
 from strokeseg.preprocessing.normalization import Normalizer
 from strokeseg.training.recipe import Recipe
 
 FORMAT = 1
+_REQUIRED = ("channels", "modalities", "target", "output_label", "num_classes", "threshold", "min_size", "folds")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def save_weights(path: Path, state: dict[str, torch.Tensor]) -> str:
+    """Write a state dict atomically; returns its SHA-256."""
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    return sha256_file(path)
+
+
+def load_state_dict(path: Path, what: str = "weights file") -> dict[str, Any]:
+    """Read a state dict without executing anything (``weights_only=True``); one clear error otherwise."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise InputError(f"{what} not found", path) from None
+    except Exception as exc:
+        detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot read the {what}: truncated, corrupt or not a plain state dict ({detail})", path) from None
+    if not isinstance(state, dict):
+        raise InputError(f"the {what} does not hold a state dict", path)
+    return state
 
 
 @dataclass
@@ -47,22 +80,55 @@ class ModelBundle:
                 "folds": self.folds, "meta": self.meta}
 
     def save(self) -> None:
+        """Write ``recipe.yaml``, then ``bundle.json`` last: the bundle is usable only once both are there."""
         self.path.mkdir(parents=True, exist_ok=True)
         write_text(self.path / "recipe.yaml", self.recipe.to_yaml())
         write_text(self.path / "bundle.json", json.dumps(self.to_dict(), indent=2, default=str))
 
     @classmethod
     def load(cls, path: str | Path) -> ModelBundle:
+        """Read and validate a bundle folder; every defect is one :class:`InputError` naming the file."""
+        from strokeseg.io.text import read_text
+
         path = Path(path)
         f = path / "bundle.json"
+        if not path.is_dir():
+            raise InputError("model bundle folder not found", path)
         if not f.exists():
-            raise InputError("not a strokeseg model bundle (bundle.json missing)", path)
-        d = json.loads(f.read_text(encoding="utf-8"))
+            raise InputError("not a complete strokeseg model bundle (bundle.json missing: training did not finish "
+                             "or is still running)", path)
+        try:
+            d = json.loads(read_text(f, "bundle file"))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"bundle.json is not valid JSON ({exc.msg} at line {exc.lineno})", f) from None
+        if not isinstance(d, dict):
+            raise InputError("bundle.json does not hold a JSON object", f)
         if d.get("format") != FORMAT:
             raise InputError(f"bundle format {d.get('format')} is not supported (expected {FORMAT})", f)
-        recipe = Recipe(**yaml.safe_load((path / "recipe.yaml").read_text(encoding="utf-8")))
-        return cls(path, recipe, d["channels"], d["modalities"], d["target"], d["output_label"], d["num_classes"],
-                   d["threshold"], d["min_size"], d["folds"], d.get("meta", {}))
+        missing = [k for k in _REQUIRED if k not in d]
+        if missing:
+            raise InputError(f"bundle.json lacks {', '.join(missing)}", f)
+        if not isinstance(d["folds"], list) or not all(isinstance(x, dict) and {"fold", "weights", "normalization"} <= set(x)
+                                                        for x in d["folds"]):
+            raise InputError("bundle.json: 'folds' must list objects with fold, weights and normalization", f)
+        rf = path / "recipe.yaml"
+        try:
+            raw = yaml.safe_load(read_text(rf, "bundle recipe"))
+        except yaml.YAMLError as exc:
+            raise InputError(f"recipe.yaml is not valid YAML ({exc})", rf) from None
+        if not isinstance(raw, dict):
+            raise InputError("recipe.yaml does not hold a recipe mapping", rf)
+        try:
+            from strokeseg.training.recipe import recipe_from_dict
+
+            recipe = recipe_from_dict(raw, str(rf))
+        except ConfigError as exc:
+            raise InputError(exc.message, rf) from None
+        try:
+            return cls(path, recipe, list(d["channels"]), list(d["modalities"]), str(d["target"]), int(d["output_label"]),
+                       int(d["num_classes"]), float(d["threshold"]), int(d["min_size"]), d["folds"], d.get("meta", {}))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"bundle.json holds a value of the wrong type ({exc})", f) from None
 
     def build_model(self) -> torch.nn.Module:
         kw = dict(self.recipe.network.get("kwargs", {}))
@@ -74,12 +140,24 @@ class ModelBundle:
             if folds is not None and fd["fold"] not in folds:
                 continue
             model = self.build_model()
-            weights = self.path / fd["weights"]
+            weights = (self.path / str(fd["weights"])).resolve()
+            if self.path.resolve() not in weights.parents:
+                raise InputError(f"fold {fd['fold']}: weights path {fd['weights']!r} lies outside the bundle", self.path / "bundle.json")
             if not weights.exists():
                 raise InputError("weights file missing from the bundle", weights)
-            model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+            if fd.get("sha256") and sha256_file(weights) != fd["sha256"]:
+                raise InputError("weights file does not match its checksum in bundle.json (half-written, replaced "
+                                 "or from another run); retrain or restore the bundle", weights)
+            try:
+                model.load_state_dict(load_state_dict(weights))
+            except RuntimeError as exc:
+                raise InputError(f"weights do not fit the bundle's network ({str(exc).splitlines()[0][:160]})", weights) from None
             model.eval()
-            out.append((model, Normalizer.from_dict(fd["normalization"])))
+            try:
+                norm = Normalizer.from_dict(fd["normalization"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise InputError(f"fold {fd['fold']}: invalid normalization statistics ({exc})", self.path / "bundle.json") from None
+            out.append((model, norm))
         if not out:
             raise InputError(f"no fold models selected (bundle has folds {[f['fold'] for f in self.folds]})", self.path)
         return out

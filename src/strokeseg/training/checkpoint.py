@@ -1,21 +1,47 @@
-"""Training checkpoints: written atomically every epoch, so ``--resume`` continues exactly."""
+"""Training checkpoints: written atomically every epoch, so ``--resume`` continues exactly.
+
+A checkpoint holds only tensors, numbers, strings, lists and dicts, and is read with
+``torch.load(weights_only=True)``: a crafted file cannot run code, it is refused with one line.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
+from strokeseg.errors import InputError
 from strokeseg.io.atomic import atomic_path
+
+
+def _plain(obj: Any) -> Any:
+    """NumPy scalars become Python numbers, so that ``weights_only`` loading accepts the file."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_plain(v) for v in obj)
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+        torch.save(_plain(state), tmp)
 
 
 def load_checkpoint(path: Path) -> dict[str, Any] | None:
+    """The checkpoint at ``path`` (``None`` when there is none); never executes pickled code."""
     if not path.exists():
         return None
-    return torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise InputError(f"cannot resume: the checkpoint is corrupt or holds more than plain training state "
+                         f"({detail}); delete it or train without --resume", path) from None
+    if not isinstance(state, dict) or "model" not in state:
+        raise InputError("cannot resume: not a strokeseg training checkpoint", path)
+    return state

@@ -37,8 +37,9 @@ from strokeseg.models.registry import apply_pretrained
 from strokeseg.postprocess.gridsearch import grid_table
 from strokeseg.preprocessing.normalization import SCALAR_CHANNELS, Normalizer
 from strokeseg.preprocessing.prepare import PreparedCase
-from strokeseg.training.bundle import ModelBundle
+from strokeseg.training.bundle import ModelBundle, save_weights
 from strokeseg.training.data import PatchData
+from strokeseg.training.fingerprint import check_run_fingerprint
 from strokeseg.training.folds import grouped_folds, validation_split
 from strokeseg.training.recipe import Recipe
 from strokeseg.training.report import cv_report_markdown
@@ -85,6 +86,22 @@ def _folds(labelled: list[PreparedCase], recipe: Recipe) -> list[list[str]]:
     if len(labelled) < recipe.folds:
         raise InputError(f"{len(labelled)} labelled case(s) cannot make {recipe.folds} folds")
     return grouped_folds([c.case_id for c in labelled], [c.patient_id for c in labelled], recipe.folds, recipe.seed)
+
+
+def warn_small_folds(labelled: list[PreparedCase], folds: list[list[str]], recipe: Recipe,
+                     log: Callable[[str], None] = print) -> None:
+    """Say when a fold has too few cases to learn from or to stop early on."""
+    by_id = {c.case_id: c for c in labelled}
+    for k, test_ids in enumerate(folds):
+        trainval = [c for c in labelled if c.case_id not in test_ids]
+        tr, va = validation_split([c.case_id for c in trainval], [by_id[c.case_id].patient_id for c in trainval],
+                                  recipe.validation_fraction, recipe.seed + k)
+        if len(tr) < 2 or not va:
+            log(f"warning: fold {k + 1} has {len(tr)} training and {len(va)} validation case(s) ({len(test_ids)} test): "
+                "too few to learn from and to stop early on; use more cases or fewer folds")
+        lesion = sum(1 for i in tr if by_id[i].target is not None and bool(np.any(by_id[i].target)))
+        if lesion == 0:
+            log(f"warning: fold {k + 1}: none of its {len(tr)} training case(s) has a lesion; the model cannot learn one")
 
 
 def setup_fold(labelled: list[PreparedCase], recipe: Recipe, out: Path, k: int, test_ids: list[str]) -> FoldSetup:
@@ -157,6 +174,9 @@ def cross_validate(
     by_id = {c.case_id: c for c in labelled}
     channels = labelled[0].channels
     out.mkdir(parents=True, exist_ok=True)
+    (out / "bundle.json").unlink(missing_ok=True)  # the folder is a usable bundle again only when this run ends
+    check_run_fingerprint(out, recipe, labelled, resume)
+    warn_small_folds(labelled, folds, recipe, log)
     t_start = time.perf_counter()
     if jobs > 1:
         train_folds_parallel(labelled, recipe, out, device, jobs, resume, log)
@@ -174,9 +194,9 @@ def cross_validate(
         weights = f.directory / "weights.pt"
         res = fit(model, f.recipe, f.train, f.val, device, f.directory, resume=resume, seed=f.seed, title=f"fold {k + 1}")
         model.load_state_dict(res.best_state)
-        torch.save(res.best_state, weights)
+        digest = save_weights(weights, res.best_state)
         fold_info.append({"fold": k, "train": f.train_ids, "validation": f.val_ids, "test": list(test_ids),
-                          "weights": f"fold_{k}/weights.pt", "normalization": norm.to_dict(), "best_epoch": res.best_epoch,
+                          "weights": f"fold_{k}/weights.pt", "sha256": digest, "normalization": norm.to_dict(), "best_epoch": res.best_epoch,
                           "epochs_run": len(res.rows), "stopped_early": res.stopped_early, "pretrained": pretrained})
         inf = recipe.inference
         for cid in test_ids:

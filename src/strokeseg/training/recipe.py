@@ -8,7 +8,10 @@ any YAML file with the same fields works. ``--set a.b=value`` overrides a field 
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field, fields
+import math
+import types
+import typing
+from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -108,10 +111,9 @@ class Recipe:
                           ("postprocess", PostprocessConfig)):
             value = getattr(self, name)
             if isinstance(value, dict):
-                try:
-                    setattr(self, name, cls(**value))
-                except TypeError as exc:
-                    raise ConfigError(f"recipe {self.name}: {name}: {exc}") from None
+                check_fields(cls, value, f"recipe {self.name}: {name}.")
+                setattr(self, name, cls(**value))
+        check_ranges(self)
         if self.target not in TARGETS:
             raise ConfigError(f"recipe {self.name}: target must be one of {', '.join(TARGETS)}, got {self.target!r}")
         if len(self.sampling.patch_size) != 3 or len(self.inference.step) != 3:
@@ -181,6 +183,100 @@ class Recipe:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
 
+_KIND = {int: "a whole number", float: "a number", bool: "true or false", str: "a string", list: "a list", dict: "a mapping"}
+
+
+def _type_ok(value: Any, hint: Any) -> tuple[bool, str]:
+    """Whether ``value`` fits the annotation ``hint`` (ints count as floats, bools are not numbers)."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        results = [_type_ok(value, a) for a in args]
+        return any(ok for ok, _ in results), " or ".join(w for _, w in results)
+    if hint is type(None):
+        return value is None, "null"
+    if hint is Any:
+        return True, "anything"
+    base = origin or hint
+    if base is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool), _KIND[float]
+    if base is int:
+        return isinstance(value, int) and not isinstance(value, bool), _KIND[int]
+    if base in (list, dict, str, bool):
+        if not isinstance(value, base):
+            return False, _KIND[base]
+        if base is list and args:
+            return all(_type_ok(v, args[0])[0] for v in value), f"a list of {_type_ok(None, args[0])[1].removeprefix('a ')}s"
+        return True, _KIND[base]
+    return True, str(hint)
+
+
+def check_fields(cls: type, values: dict[str, Any], where: str) -> None:
+    """Unknown keys and wrongly typed values of a config block, as one :class:`ConfigError` naming the key."""
+    hints = typing.get_type_hints(cls)
+    unknown = sorted(set(values) - set(hints))
+    if unknown:
+        raise ConfigError(f"{where}{unknown[0]}: unknown field (known: {', '.join(sorted(hints))})")
+    for key, value in values.items():
+        if key in ("sampling", "augmentation", "inference", "postprocess") and isinstance(value, dict):
+            continue
+        ok, wanted = _type_ok(value, hints[key])
+        if not ok:
+            raise ConfigError(f"{where}{key}: must be {wanted}, got {value!r}")
+
+
+MAX_PATCH_VOXELS = 1 << 22  # 4.2 M voxels per patch (e.g. 1×2048×2048 or 160³): above it one batch exhausts memory
+MAX_PATCH_AXIS = 2048
+
+
+def check_ranges(r: Recipe) -> None:
+    """The value ranges a recipe must respect; one :class:`ConfigError` naming the field."""
+    def need(cond: bool, key: str, rule: str, value: Any) -> None:
+        if not cond:
+            raise ConfigError(f"recipe {r.name}: {key} must be {rule}, got {value!r}")
+
+    need(r.epochs >= 1, "epochs", "≥ 1", r.epochs)
+    need(r.folds >= 2, "folds", "≥ 2 (cross-validation needs a held-out fold)", r.folds)
+    need(r.batch_size >= 1, "batch_size", "≥ 1", r.batch_size)
+    need(r.patience >= 1, "patience", "≥ 1", r.patience)
+    need(0.0 <= r.validation_fraction < 1.0, "validation_fraction", "in [0, 1)", r.validation_fraction)
+    for block, key in ((r.network, "network"), (r.loss, "loss"), (r.optimizer, "optimizer")):
+        need(isinstance(block, dict) and isinstance(block.get("name"), str) and bool(block.get("name")),
+             f"{key}.name", "the registry name of the " + key, block.get("name") if isinstance(block, dict) else block)
+        need(isinstance(block.get("kwargs", {}), dict), f"{key}.kwargs", "a mapping", block.get("kwargs"))
+        extra = set(block) - {"name", "kwargs"}
+        need(not extra, key, "a mapping of name and kwargs only", sorted(extra))
+    if r.scheduler is not None:
+        need(r.scheduler.get("name", "plateau") == "plateau", "scheduler.name", "plateau", r.scheduler.get("name"))
+    sp, inf, pp = r.sampling, r.inference, r.postprocess
+    need(len(sp.patch_size) == 3 and all(int(v) >= 1 for v in sp.patch_size), "sampling.patch_size",
+         "three sizes ≥ 1 (Z, Y, X)", sp.patch_size)
+    need(max(sp.patch_size) <= MAX_PATCH_AXIS and math.prod(sp.patch_size) <= MAX_PATCH_VOXELS, "sampling.patch_size",
+         f"at most {MAX_PATCH_AXIS} per axis and {MAX_PATCH_VOXELS:,} voxels", sp.patch_size)
+    need(sp.patches_per_case >= 1, "sampling.patches_per_case", "≥ 1", sp.patches_per_case)
+    need(0.0 <= sp.lesion_fraction <= 1.0, "sampling.lesion_fraction", "in [0, 1]", sp.lesion_fraction)
+    need(len(inf.step) == 3 and all(1 <= int(s) <= int(p) for s, p in zip(inf.step, sp.patch_size)), "inference.step",
+         "three strides ≥ 1 and ≤ the patch size (no gaps between windows)", inf.step)
+    need(inf.batch_size >= 1, "inference.batch_size", "≥ 1", inf.batch_size)
+    need(inf.mc_passes >= 1, "inference.mc_passes", "≥ 1", inf.mc_passes)
+    need(0.0 <= inf.mc_dropout < 1.0, "inference.mc_dropout", "in [0, 1)", inf.mc_dropout)
+    need(bool(pp.thresholds) and all(0.0 < t < 1.0 for t in pp.thresholds), "postprocess.thresholds",
+         "a non-empty list of probabilities in (0, 1)", pp.thresholds)
+    need(bool(pp.min_sizes) and all(m >= 0 for m in pp.min_sizes), "postprocess.min_sizes",
+         "a non-empty list of voxel counts ≥ 0", pp.min_sizes)
+
+
+def check_patch_fits(recipe: Recipe, shape_zyx: tuple[int, ...], case_id: str) -> None:
+    """Refuse a patch more than twice the volume along an axis: such patches are mostly zero padding.
+
+    (A patch somewhat larger than the volume is legitimate: the SPES recipe pads 94×110 slices to 128.)
+    """
+    for axis, (p, n) in enumerate(zip(recipe.sampling.patch_size, shape_zyx)):
+        if int(p) > 2 * int(n):
+            raise ConfigError(f"recipe {recipe.name}: sampling.patch_size {recipe.sampling.patch_size} is more than twice "
+                              f"case {case_id}'s size {list(shape_zyx)} along axis {'ZYX'[axis]}; use a smaller patch")
+
+
 def shipped_recipes() -> list[str]:
     return sorted(p.name[:-5] for p in resources.files("strokeseg.recipes").iterdir() if p.name.endswith(".yaml"))
 
@@ -189,8 +285,10 @@ def _set_path(d: dict[str, Any], dotted: str, value: Any) -> None:
     keys = dotted.split(".")
     cur = d
     for k in keys[:-1]:
-        if not isinstance(cur.get(k), dict):
+        if cur.get(k) is None:
             cur[k] = {}
+        elif not isinstance(cur[k], dict):
+            raise ConfigError(f"--set {dotted}: {k} is not a block of the recipe")
         cur = cur[k]
     cur[keys[-1]] = value
 
@@ -206,14 +304,35 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
-def load_recipe(name_or_path: str | Path, overrides: list[str] | dict[str, Any] | None = None) -> Recipe:
+def recipe_from_dict(d: dict[str, Any], where: str) -> Recipe:
+    """A validated :class:`Recipe` from a plain mapping (unknown keys, types and ranges checked)."""
+    if not isinstance(d.get("name"), str) or not d.get("name"):
+        raise ConfigError(f"recipe {where}: name: must be a non-empty string, got {d.get('name')!r}")
+    check_fields(Recipe, d, f"recipe {where}: ")
+    try:
+        return Recipe(**d)
+    except TypeError as exc:
+        raise ConfigError(f"recipe {where}: {exc}") from None
+    except ConfigError as exc:  # name the file, not only the recipe's own name
+        raise ConfigError(exc.message.replace(f"recipe {d['name']}:", f"recipe {where}:", 1)) from None
+
+
+def load_recipe(name_or_path: str | Path, overrides: list[str] | dict[str, Any] | None = None,
+                _chain: tuple[str, ...] = ()) -> Recipe:
     """A shipped recipe by name, or a YAML file, with ``key.sub=value`` overrides applied."""
+    from strokeseg.io.text import read_text
+
     text: str
     p = Path(str(name_or_path))
+    key = str(p.resolve()) if p.exists() else str(name_or_path)
+    if key in _chain:
+        raise ConfigError(f"recipe {name_or_path}: 'extends' makes a cycle ({' → '.join((*_chain, key))})")
     if p.suffix.lower() in (".yaml", ".yml") or p.exists():
         if not p.exists():
             raise ConfigError(f"recipe file not found: {p}")
-        text = p.read_text(encoding="utf-8")
+        if not p.is_file():
+            raise ConfigError(f"recipe {p}: is a folder, expected a YAML file")
+        text = read_text(p, "recipe")
     else:
         name = str(name_or_path)
         if name not in shipped_recipes():
@@ -227,20 +346,18 @@ def load_recipe(name_or_path: str | Path, overrides: list[str] | dict[str, Any] 
         raise ConfigError(f"recipe {name_or_path}: expected a mapping")
     base = d.pop("extends", None)
     if base:
-        parent = load_recipe(base).to_dict()
+        if not isinstance(base, str):
+            raise ConfigError(f"recipe {name_or_path}: extends: must name a recipe, got {base!r}")
+        ref = Path(base)
+        if not ref.is_absolute() and p.exists() and (p.parent / ref).exists():
+            base = str(p.parent / ref)
+        parent = load_recipe(base, _chain=(*_chain, key)).to_dict()
         d = _merge(parent, d)
     d = copy.deepcopy(d)
     items = overrides.items() if isinstance(overrides, dict) else (parse_override(o) for o in (overrides or []))
     for k, v in items:
         _set_path(d, k, v)
-    known = {f.name for f in fields(Recipe)}
-    unknown = set(d) - known
-    if unknown:
-        raise ConfigError(f"recipe {name_or_path}: unknown field(s) {', '.join(sorted(unknown))}")
-    try:
-        return Recipe(**d)
-    except TypeError as exc:
-        raise ConfigError(f"recipe {name_or_path}: {exc}") from None
+    return recipe_from_dict(d, str(name_or_path))
 
 
 ATOMIC = ("network", "loss", "optimizer", "scheduler", "adversarial")  # replaced whole by a child recipe, never merged

@@ -9,7 +9,7 @@ from strokeseg.errors import InputError
 from strokeseg.io.case import load_case
 from strokeseg.io.layouts import open_dataset
 from strokeseg.preprocessing.prepare import PreparedCase, modalities_to_load, prepare_case, recipe_modalities
-from strokeseg.training.recipe import Recipe
+from strokeseg.training.recipe import Recipe, check_patch_fits
 from strokeseg.util.progress import progress
 
 
@@ -24,5 +24,6 @@ def prepare_dataset(data: Path, recipe: Recipe, layout: str | None = None, label
     out = []
     for ref in progress(refs, desc="preparing cases", unit="case"):
         case = load_case(ref, modalities=modalities_to_load(recipe, mods), nonfinite=nonfinite)
+        check_patch_fits(recipe, case.geometry.shape, case.case_id)
         out.append(prepare_case(case, recipe, mods, use_cache=use_cache))
     return out

@@ -1,0 +1,309 @@
+"""Output folders: one path policy, one lock, and results that appear whole or not at all.
+
+Every command that writes results opens its ``--out`` as a :class:`RunFolder`:
+
+* **where** — ``--out`` may not be equal to, inside or above an input, nor inside a model
+  bundle it reads (:func:`check_output_location`); every path written is checked to lie
+  inside ``--out`` (:meth:`RunFolder.path`), and case ids are single plain names
+  (:func:`check_case_id`, applied by every layout through ``CaseRef``);
+* **who** — an advisory lock (``.strokeseg.lock``, ``flock``) refuses a second run on the
+  same folder; temporary files that a killed run left are removed by the next run;
+* **what is there already** — a non-empty folder is refused unless the mode is
+  :attr:`OutputMode.OVERWRITE` (replace; only a folder strokeseg wrote) or
+  :attr:`OutputMode.RESUME` (continue; finished cases are kept and skipped);
+* **how** — each case is staged in a hidden folder inside ``--out`` and renamed into place
+  when it is complete (:meth:`RunFolder.case`); summary files are written last, atomically.
+
+A run that fails before committing anything leaves no folder behind that it created.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from strokeseg.errors import InputError
+
+LOCK_NAME = ".strokeseg.lock"
+MARKER_NAME = ".strokeseg-run.json"
+STAGING_PREFIX = ".staging-"
+_TMP_RE = re.compile(r"^\..+\.tmp(\.[A-Za-z0-9.]+)?$")
+_CASE_ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,199}$")
+
+
+class OutputMode(StrEnum):
+    """What a run does with an ``--out`` that already holds files."""
+
+    NEW = "new"  # refuse a non-empty folder
+    OVERWRITE = "overwrite"  # delete what an earlier strokeseg run wrote, then write
+    RESUME = "resume"  # keep finished results and continue
+
+
+def check_case_id(case_id: str, source: str | Path | None = None) -> str:
+    """A case id becomes a folder and file name: it must be one plain name.
+
+    Allowed: letters, digits, ``_ . + -``, not starting with ``.`` or ``-``, at most 200
+    characters; no path separators, ``..``, spaces or control characters.
+    """
+    cid = str(case_id)
+    if not _CASE_ID_RE.match(cid) or ".." in cid:
+        raise InputError(
+            f"case id {cid!r} is not a plain name (letters, digits, '_', '.', '+', '-'; no path separators or '..')",
+            source,
+        )
+    return cid
+
+
+def _within(child: Path, parent: Path) -> bool:
+    return child == parent or parent in child.parents
+
+
+def check_output_location(out: str | Path, inputs: Iterable[str | Path | None], models: Iterable[str | Path] = (),
+                          allow_in_input: bool = False) -> None:
+    """Refuse an ``--out`` equal to, above or (unless ``allow_in_input``) inside an input, or inside a model.
+
+    An input file stands for its folder (a manifest's cases, a series' neighbours).
+    """
+    o = Path(out).resolve()
+    for inp in inputs:
+        if inp is None:
+            continue
+        src = Path(inp).resolve()
+        src_dir = src if src.is_dir() or (not src.exists() and not src.suffix) else src.parent
+        if _within(src_dir, o):
+            raise InputError(f"output folder is {'the' if o == src_dir else 'above the'} input folder {src_dir}; "
+                             "choose another --out (strokeseg never writes into its inputs)", out)
+        if not allow_in_input and _within(o, src_dir):
+            raise InputError("output folder is inside the input folder; choose another --out "
+                             "(or pass --allow-output-in-input)", out)
+    for m in models:
+        mdir = Path(m).resolve()
+        if _within(o, mdir) or _within(mdir, o):
+            raise InputError(f"output folder overlaps the model bundle {mdir}; choose another --out", out)
+
+
+@functools.cache
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """Permission bits of a new file under the user's umask (what ``open()`` would give)."""
+    return 0o666 & ~_umask()
+
+
+def dir_mode() -> int:
+    """Permission bits of a new folder under the user's umask."""
+    return 0o777 & ~_umask()
+
+
+def _is_leftover(p: Path) -> bool:
+    return p.name.startswith(STAGING_PREFIX) or bool(_TMP_RE.match(p.name))
+
+
+def remove_leftovers(root: Path) -> int:
+    """Delete the staging folders and temporary files of killed runs below ``root``; returns how many."""
+    n = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        for d in list(dirnames):
+            if d.startswith(STAGING_PREFIX):
+                shutil.rmtree(Path(dirpath) / d, ignore_errors=True)
+                dirnames.remove(d)
+                n += 1
+        for f in filenames:
+            if _TMP_RE.match(f):
+                with contextlib.suppress(OSError):
+                    (Path(dirpath) / f).unlink()
+                    n += 1
+    return n
+
+
+def _place(src: Path, dst: Path) -> None:
+    """Move a finished file or folder into place (atomic rename), with umask permissions."""
+    if src.is_dir():
+        for dirpath, _dirs, files in os.walk(src):
+            os.chmod(dirpath, dir_mode())
+            for f in files:
+                os.chmod(Path(dirpath) / f, file_mode())
+    else:
+        os.chmod(src, file_mode())
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if src.is_dir() and dst.is_dir():
+        raise InputError("already exists in the output folder (two cases with the same id?)", dst)
+    os.replace(src, dst)
+
+
+class RunFolder:
+    """An output folder owned by one run (see the module docstring).
+
+    Use as a context manager::
+
+        with RunFolder(out, OutputMode.NEW, inputs=[data], command="threshold") as run:
+            with run.case("case_1") as folder:   # a staging folder; renamed to out/case_1 on success
+                ...
+            run.write_text("readout.csv", text)  # summaries last
+    """
+
+    def __init__(self, out: str | Path, mode: OutputMode | str = OutputMode.NEW, inputs: Iterable[str | Path | None] = (),
+                 models: Iterable[str | Path] = (), allow_in_input: bool = False, command: str = "",
+                 settings: dict[str, Any] | None = None) -> None:
+        self.out = Path(out)
+        self.mode = OutputMode(mode)
+        self.command = command
+        self.settings = settings or {}
+        self.notes: list[str] = []
+        self._inputs = list(inputs)
+        self._models = list(models)
+        self._allow = allow_in_input
+        self._created = False
+        self._fd: int | None = None
+        self.committed = 0
+
+    # ------------------------------------------------------------------ opening
+    def __enter__(self) -> RunFolder:
+        check_output_location(self.out, self._inputs, self._models, self._allow)
+        out = self.out
+        if out.exists() and not out.is_dir():
+            raise InputError("--out exists and is not a folder", out)
+        if not out.exists():
+            try:
+                out.mkdir(parents=True)
+            except OSError as exc:
+                raise InputError(f"cannot create the output folder ({exc.strerror})", out) from None
+            self._created = True
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise InputError("the output folder is not writable", out)
+        self._lock()
+        try:
+            self._prepare_contents()
+        except BaseException:
+            self._release(failed=True)
+            raise
+        return self
+
+    def _lock(self) -> None:
+        path = self.out / LOCK_NAME
+        for _ in range(5):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+            except OSError as exc:
+                raise InputError(f"cannot write to the output folder ({exc.strerror})", self.out) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                other = os.read(fd, 64).decode("ascii", "replace").strip() or "?"
+                os.close(fd)
+                raise InputError(f"another strokeseg run (pid {other}) is writing to this output folder; wait for it "
+                                 "to end or choose another --out", self.out) from None
+            try:
+                same = os.fstat(fd).st_ino == os.stat(path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                os.ftruncate(fd, 0)
+                os.write(fd, str(os.getpid()).encode())
+                self._fd = fd
+                return
+            os.close(fd)  # the previous owner removed the file between our open and lock: try again
+        raise InputError("cannot take the output folder's lock", self.out)
+
+    def entries(self) -> list[Path]:
+        """What the folder holds besides strokeseg's own lock and marker files."""
+        return sorted(p for p in self.out.iterdir() if p.name not in (LOCK_NAME, MARKER_NAME))
+
+    def _prepare_contents(self) -> None:
+        n = remove_leftovers(self.out)
+        if n:
+            self.notes.append(f"removed {n} temporary file(s) that an interrupted run left in {self.out}")
+        held = self.entries()
+        ours = (self.out / MARKER_NAME).exists()
+        if held and self.mode is OutputMode.NEW:
+            names = ", ".join(p.name for p in held[:3]) + (", ..." if len(held) > 3 else "")
+            raise InputError(f"output folder is not empty ({len(held)} entries: {names}); pass --overwrite to replace "
+                             "its contents or --resume to continue the run", self.out)
+        if held and not ours:
+            raise InputError("output folder holds files that strokeseg did not write; refusing to "
+                             f"{'delete' if self.mode is OutputMode.OVERWRITE else 'add to'} them; choose another --out",
+                             self.out)
+        if held and self.mode is OutputMode.OVERWRITE:
+            for p in held:
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p)
+                else:
+                    p.unlink()
+        self.write_text(MARKER_NAME, json.dumps({"command": self.command, "pid": os.getpid(), "started": time.time(),
+                                                 "settings": self.settings}, indent=2, default=str))
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._release(failed=exc_type is not None)
+
+    def _release(self, failed: bool) -> None:
+        empty = not self.entries() if self.out.is_dir() else False
+        if failed and empty and self.committed == 0:
+            with contextlib.suppress(OSError):
+                (self.out / MARKER_NAME).unlink()
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                (self.out / LOCK_NAME).unlink()
+            os.close(self._fd)
+            self._fd = None
+        if failed and empty and self._created:
+            with contextlib.suppress(OSError):
+                self.out.rmdir()
+
+    # ------------------------------------------------------------------ writing
+    def path(self, *parts: str) -> Path:
+        """``out/parts...``, checked to lie inside ``out``."""
+        p = self.out.joinpath(*parts)
+        if not _within(p.resolve(), self.out.resolve()) or (p.resolve() == self.out.resolve() and parts):
+            raise InputError(f"refusing to write {'/'.join(parts)!r}: it would lie outside the output folder", self.out)
+        return p
+
+    def has(self, name: str) -> bool:
+        """True when ``out/name`` (a finished case) is there."""
+        return self.path(name).exists()
+
+    @contextlib.contextmanager
+    def stage(self) -> Iterator[Path]:
+        """A hidden staging folder inside ``out``; its top-level entries are renamed into ``out`` on success."""
+        stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.out))
+        try:
+            yield stage
+            for src in sorted(stage.iterdir()):
+                _place(src, self.path(src.name))
+                self.committed += 1
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def case(self, case_id: str) -> Iterator[Path]:
+        """A folder for one case's outputs that appears as ``out/case_id`` only when the block succeeds
+        (``case_id`` = "" puts the files at the top of ``out``)."""
+        if case_id:
+            check_case_id(case_id)
+        with self.stage() as stage:
+            folder = stage / case_id if case_id else stage
+            folder.mkdir(parents=True, exist_ok=True)
+            yield folder
+
+    def write_text(self, name: str, text: str) -> Path:
+        from strokeseg.io.atomic import write_text
+
+        return write_text(self.path(name), text)
+
+    def case_folders(self) -> list[Path]:
+        """The finished case folders, sorted by name."""
+        return sorted(p for p in self.entries() if p.is_dir())

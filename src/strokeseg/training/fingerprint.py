@@ -1,0 +1,70 @@
+"""What a training run was started with, so that ``--resume`` continues only the same run.
+
+``run.json`` in the bundle folder holds the resolved recipe (minus ``epochs``, which a resumed
+run may raise) and a SHA-256 over the labelled cases' ids, channels, arrays and targets. A resume
+with another recipe or other data is refused with the fields or cases that differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from strokeseg.errors import ConfigError, InputError
+from strokeseg.io.atomic import write_text
+from strokeseg.preprocessing.prepare import PreparedCase
+from strokeseg.training.recipe import Recipe
+
+RUN_FILE = "run.json"
+_MAY_CHANGE = ("epochs",)
+
+
+def data_fingerprint(cases: list[PreparedCase]) -> str:
+    h = hashlib.sha256()
+    for c in sorted(cases, key=lambda c: c.case_id):
+        h.update(c.case_id.encode())
+        h.update(",".join(c.channels).encode())
+        for a in (c.x, c.target):
+            if a is not None:
+                arr = np.ascontiguousarray(a)
+                h.update(str((arr.dtype, arr.shape)).encode())
+                h.update(arr.view(np.uint8).data)
+    return h.hexdigest()
+
+
+def _recipe_dict(recipe: Recipe) -> dict[str, Any]:
+    d = json.loads(json.dumps(recipe.to_dict(), default=str))
+    for k in _MAY_CHANGE:
+        d.pop(k, None)
+    return d
+
+
+def check_run_fingerprint(out: Path, recipe: Recipe, cases: list[PreparedCase], resume: bool) -> None:
+    """On a fresh run, write ``run.json``; on ``resume``, refuse a recipe or dataset that differs from it."""
+    current: dict[str, Any] = {"recipe": _recipe_dict(recipe), "data": data_fingerprint(cases),
+                               "cases": sorted(c.case_id for c in cases)}
+    path = out / RUN_FILE
+    if resume and path.exists():
+        try:
+            before = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+            raise InputError("cannot resume: run.json is unreadable; train without --resume", path) from None
+        changed = sorted(k for k in set(before.get("recipe", {})) | set(current["recipe"])
+                         if before.get("recipe", {}).get(k) != current["recipe"].get(k))
+        if changed:
+            raise ConfigError(f"cannot resume: the recipe differs from the interrupted run's in {', '.join(changed)}; "
+                              "resume with the same recipe and --set options, or train anew with --overwrite", path)
+        if before.get("data") != current["data"]:
+            gone = sorted(set(before.get("cases", [])) ^ set(current["cases"]))
+            what = f"cases differ: {', '.join(gone[:5])}" if gone else "the same case ids hold other images or labels"
+            raise ConfigError(f"cannot resume: the dataset differs from the interrupted run's ({what}); "
+                              "train anew with --overwrite", path)
+        return
+    if resume and any(out.glob("fold_*/checkpoint.pt")):
+        raise InputError("cannot resume: the folder has checkpoints but no run.json (written by another strokeseg "
+                         "version?); train anew with --overwrite", out)
+    write_text(path, json.dumps(current, indent=2))
