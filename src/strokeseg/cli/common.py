@@ -198,5 +198,8 @@ def training_overrides(args: argparse.Namespace) -> list[str]:
     if args.pretrained:
         if not Path(args.pretrained).is_file():
             raise ConfigError(f"{args.pretrained}: pretrained weight file not found")
+        from strokeseg.models.backbones import read_state_dict
+
+        read_state_dict(args.pretrained)  # refused now (weights_only, one line), not after the data are prepared
         overrides.append(f"pretrained={Path(args.pretrained).resolve()}")
     return overrides

@@ -121,10 +121,11 @@ class Case:
         return region_mask(self.label, region)
 
 
-def _check_on_grid(vol: Volume, reference: Geometry, interp: Interpolation, notes: list[str]) -> np.ndarray:
+def _check_on_grid(vol: Volume, reference: Geometry, interp: Interpolation, notes: list[str],
+                   source: Path | None = None) -> np.ndarray:
     if vol.geometry.same_grid(reference):
         return vol.array
-    res = resample_to(vol, reference, interp)
+    res = resample_to(vol, reference, interp, reference_source=source)
     notes.extend(res.notes[len(vol.notes):])
     return res.array
 
@@ -162,10 +163,13 @@ def load_case(
             f"case {ref.case_id}: missing modality {', '.join(missing)} (found: {', '.join(ref.images) or 'none'})",
             ref.where,
         )
+    ref_src: Path | None = None
     if ref.reference in ref.images:
-        ref_geom = read_geometry(ref.images[ref.reference])
+        ref_src = ref.images[ref.reference]
+        ref_geom = read_geometry(ref_src)
     elif ref.reference in ref.series:
-        ref_geom = read_geometry(ref.series[ref.reference])
+        ref_src = ref.series[ref.reference]
+        ref_geom = read_geometry(ref_src)
     else:
         raise InputError(f"case {ref.case_id}: reference modality {ref.reference} not found", ref.where)
     notes: list[str] = []
@@ -174,7 +178,7 @@ def load_case(
     for name in wanted:
         vol = read_image(ref.images[name], nonfinite)
         notes.extend(vol.notes)
-        images[name] = _check_on_grid(vol, ref_geom, Interpolation.LINEAR, notes).astype(np.float32, copy=False)
+        images[name] = _check_on_grid(vol, ref_geom, Interpolation.LINEAR, notes, ref_src).astype(np.float32, copy=False)
         sources[name] = ref.images[name]
     label = None
     if with_label and ref.label is not None:
@@ -187,13 +191,13 @@ def load_case(
                 ref.label,
             )
         lab_vol = Volume(canon, vol.geometry, ref.label)
-        label = _check_on_grid(lab_vol, ref_geom, Interpolation.NEAREST, notes).astype(np.uint8)
+        label = _check_on_grid(lab_vol, ref_geom, Interpolation.NEAREST, notes, ref_src).astype(np.uint8)
         sources["label"] = ref.label
     mask = None
     if ref.mask is not None:
         vol = read_image(ref.mask, NonFinitePolicy.ERROR)
         vol = Volume((vol.array > 0.5).astype(np.uint8), vol.geometry, ref.mask)
-        mask = _check_on_grid(vol, ref_geom, Interpolation.NEAREST, notes).astype(bool)
+        mask = _check_on_grid(vol, ref_geom, Interpolation.NEAREST, notes, ref_src).astype(bool)
         sources["mask"] = ref.mask
     series: dict[str, Series] = {}
     if with_series:

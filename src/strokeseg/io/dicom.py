@@ -48,7 +48,66 @@ def _series_files(folder: Path) -> list[str]:
     files = list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), ids[0]))
     if not files:
         raise InputError("DICOM series has no readable files", folder)
+    _check_unlisted(folder, files)
     return files
+
+
+def _looks_dicom(path: Path) -> bool:
+    if path.suffix.lower() in (".dcm", ".ima"):
+        return True
+    try:
+        with path.open("rb") as fh:
+            fh.seek(128)
+            return fh.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
+def _check_unlisted(folder: Path, files: list[str]) -> None:
+    """A DICOM file in the folder that GDCM left out of the series is unreadable: say so, never drop it."""
+    listed = {Path(f).resolve() for f in files}
+    for f in sorted(folder.iterdir()):
+        if f.name.startswith(".") or not f.is_file() or f.resolve() in listed or f.name.upper() == "DICOMDIR":
+            continue
+        if _looks_dicom(f):
+            raise InputError(f"DICOM file is unreadable or not part of the folder's series; the series would be read "
+                             f"without it ({len(files)} other files); fix or remove it", f)
+
+
+def _slice_positions(tags: list[dict[str, str]], files: list[str]) -> np.ndarray:
+    """Distance of each file's slice along the slice normal (mm)."""
+    ori = tags[0].get(_TAG_ORIENTATION, "1\\0\\0\\0\\1\\0")
+    try:
+        o = np.array([float(v) for v in ori.split("\\")], dtype=float)
+        normal = np.cross(o[:3], o[3:6])
+        pos = np.array([[float(v) for v in t[_TAG_POSITION].split("\\")] for t in tags], dtype=float)
+    except (KeyError, ValueError, IndexError):
+        i = next((k for k, t in enumerate(tags) if _TAG_POSITION not in t), 0)
+        raise InputError("DICOM slice lacks a valid ImagePositionPatient / ImageOrientationPatient", files[i]) from None
+    return pos @ normal
+
+
+def check_slices(files: list[str], tags: list[dict[str, str]], folder: Path) -> None:
+    """Refuse duplicate slice positions and uneven slice spacing (a missing slice), naming the files."""
+    if len(files) < 2:
+        return
+    d = _slice_positions(tags, files)
+    order = np.argsort(d, kind="stable")
+    ds = d[order]
+    gaps = np.diff(ds)
+    dup = np.flatnonzero(gaps < 1e-3)
+    if dup.size:
+        a, b = files[order[dup[0]]], files[order[dup[0] + 1]]
+        raise InputError(f"duplicate slice: {Path(a).name} and {Path(b).name} lie at the same position "
+                         f"({ds[dup[0]]:.2f} mm)", folder)
+    step = float(gaps.min())  # the series' own spacing: a missing slice only makes gaps larger
+    bad = np.flatnonzero(np.abs(gaps - step) > max(0.01 * step, 1e-3))
+    if bad.size:
+        i = bad[0]
+        a, b = files[order[i]], files[order[i + 1]]
+        what = f"{round(gaps[i] / step) - 1} missing slice(s)" if gaps[i] > 1.5 * step else "uneven slice spacing"
+        raise InputError(f"{what}: {Path(a).name} and {Path(b).name} are {gaps[i]:.2f} mm apart where the series "
+                         f"spacing is {step:.2f} mm", folder)
 
 
 def _read_tags(files: list[str]) -> list[dict[str, str]]:
@@ -114,9 +173,17 @@ def read_dicom(folder: str | Path) -> tuple[np.ndarray, Geometry]:
     tags = _read_tags(files)
     if _group_frames(files, tags) is not None:
         raise InputError("is a 4D (time-resolved) DICOM series; expected a 3D volume", folder)
+    check_slices(files, tags, folder)
     image = _read_files(files, folder)
     arr = sitk.GetArrayFromImage(image).astype(np.float32)
-    return np.ascontiguousarray(arr), Geometry.from_sitk(image)
+    return np.ascontiguousarray(arr), _geometry(image, folder)
+
+
+def _geometry(image, folder: Path) -> Geometry:
+    try:
+        return Geometry.from_sitk(image)
+    except ValueError as exc:
+        raise InputError(f"invalid geometry: {exc}", folder) from None
 
 
 def read_dicom_series(folder: str | Path) -> tuple[np.ndarray, Geometry, np.ndarray | None]:
@@ -128,14 +195,16 @@ def read_dicom_series(folder: str | Path) -> tuple[np.ndarray, Geometry, np.ndar
     tags = _read_tags(files)
     frames = _group_frames(files, tags)
     if frames is None:
-        raise InputError("is a 3D DICOM series; a perfusion series needs several time frames", folder)
+        raise InputError("is a 3D DICOM series; a perfusion series needs several time frames (or its frames are "
+                         "incomplete: not every slice position has the same number of frames)", folder)
+    check_slices([files[i] for i in frames[0]], [tags[i] for i in frames[0]], folder)
     vols = []
     geom = None
     times: list[float | None] = []
     for idx in frames:
         image = _read_files([files[i] for i in idx], folder)
         if geom is None:
-            geom = Geometry.from_sitk(image)
+            geom = _geometry(image, folder)
         vols.append(sitk.GetArrayFromImage(image).astype(np.float32))
         t0 = tags[idx[0]]
         times.append(_dicom_time_seconds(t0.get(_TAG_ACQ_TIME, "")) or _dicom_time_seconds(t0.get(_TAG_CONTENT_TIME, "")))

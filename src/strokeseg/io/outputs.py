@@ -73,14 +73,16 @@ def check_output_location(out: str | Path, inputs: Iterable[str | Path | None], 
                           allow_in_input: bool = False) -> None:
     """Refuse an ``--out`` equal to, above or (unless ``allow_in_input``) inside an input, or inside a model.
 
-    An input file stands for its folder (a manifest's cases, a series' neighbours).
+    A manifest file stands for its folder (the dataset it lists); any other input file only for itself,
+    so ``perfusion ctp.nii.gz --out maps`` may write beside the series but never over it.
     """
     o = Path(out).resolve()
     for inp in inputs:
         if inp is None:
             continue
         src = Path(inp).resolve()
-        src_dir = src if src.is_dir() or (not src.exists() and not src.suffix) else src.parent
+        # a manifest stands for its folder (the dataset); any other file only for itself
+        src_dir = src.parent if src.is_file() and src.suffix.lower() in (".csv", ".yaml", ".yml") else src
         if _within(src_dir, o):
             raise InputError(f"output folder is {'the' if o == src_dir else 'above the'} input folder {src_dir}; "
                              "choose another --out (strokeseg never writes into its inputs)", out)
@@ -244,6 +246,8 @@ class RunFolder:
                     shutil.rmtree(p)
                 else:
                     p.unlink()
+        if ours and self.mode is OutputMode.RESUME:
+            return  # the folder keeps the marker of the run it continues
         self.write_text(MARKER_NAME, json.dumps({"command": self.command, "pid": os.getpid(), "started": time.time(),
                                                  "settings": self.settings}, indent=2, default=str))
 

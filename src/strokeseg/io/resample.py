@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 
 import numpy as np
 
@@ -28,18 +29,32 @@ def _overlap_fraction(moving: Geometry, reference: Geometry) -> float:
     return frac
 
 
-def resample_to(volume: Volume, reference: Geometry, interpolation: Interpolation | str, default: float = 0.0) -> Volume:
-    """Resample ``volume`` onto ``reference``; raises if the grids do not overlap."""
+#: the least fraction of the reference grid's field of view an image must cover to be resampled onto it:
+#: an image covering less would give most of the brain the fill value (0) instead of data
+MIN_OVERLAP = 0.5
+
+
+def resample_to(volume: Volume, reference: Geometry, interpolation: Interpolation | str, default: float = 0.0,
+                reference_source: str | Path | None = None, min_overlap: float = MIN_OVERLAP) -> Volume:
+    """Resample ``volume`` onto ``reference`` (world coordinates, identity transform).
+
+    Raises :class:`InputError`, naming both files, when the image covers less than ``min_overlap``
+    of the reference's field of view (bounding boxes), so nothing is ever "resampled" to zeros.
+    """
     import SimpleITK as sitk
 
     from strokeseg.io.itk import array_to_sitk
 
     if volume.geometry.same_grid(reference):
         return volume
-    if _overlap_fraction(volume.geometry, reference) <= 0.0:
+    frac = _overlap_fraction(volume.geometry, reference)
+    if frac < min_overlap:
+        against = f" ({reference_source})" if reference_source else ""
+        what = "does not overlap" if frac <= 0.0 else f"covers only {frac:.0%} of"
         raise InputError(
-            f"grid {volume.geometry.describe()} does not overlap the reference grid {reference.describe()}; "
-            "it cannot be resampled",
+            f"grid {volume.geometry.describe()} {what} the reference grid{against} {reference.describe()}; "
+            f"it cannot be resampled onto it (at least {min_overlap:.0%} is needed): the images are not of the same "
+            "scan or their headers disagree",
             volume.path,
         )
     interp = Interpolation(interpolation)

@@ -59,6 +59,9 @@ def ct_brain_mask(baseline_hu: np.ndarray) -> np.ndarray:
 
 
 def _otsu(values: np.ndarray, bins: int = 256) -> float:
+    """Otsu's threshold of ``values``; their value itself when they are all equal."""
+    if values.size == 0 or float(values.max()) <= float(values.min()):
+        return float(values.min()) if values.size else 0.0
     hist, edges = np.histogram(values, bins=bins)
     p = hist.astype(float) / max(hist.sum(), 1)
     centers = 0.5 * (edges[1:] + edges[:-1])

@@ -76,6 +76,10 @@ def _validate(series: Series) -> None:
     if bad.any():
         frames = np.flatnonzero(bad.reshape(-1, series.n_frames).any(0))
         raise InputError(f"NaN/Inf values in frame(s) {', '.join(map(str, frames[:10]))}", series.path)
+    lo, hi = float(series.data.min()), float(series.data.max())
+    if hi - lo <= 1e-6 * max(abs(hi), 1.0):
+        raise InputError(f"the series is constant (every voxel of every frame is {lo:g}): no anatomy and no bolus "
+                         "to measure", series.path)
 
 
 def smooth_in_plane(vol: np.ndarray, mask: np.ndarray, geometry: Geometry, fwhm_mm: float) -> np.ndarray:

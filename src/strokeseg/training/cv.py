@@ -38,6 +38,7 @@ from strokeseg.postprocess.gridsearch import grid_table
 from strokeseg.preprocessing.normalization import SCALAR_CHANNELS, Normalizer
 from strokeseg.preprocessing.prepare import PreparedCase
 from strokeseg.training.bundle import ModelBundle, save_weights
+from strokeseg.training.checkpoint import load_checkpoint
 from strokeseg.training.data import PatchData
 from strokeseg.training.fingerprint import check_run_fingerprint
 from strokeseg.training.folds import grouped_folds, validation_split
@@ -174,8 +175,11 @@ def cross_validate(
     by_id = {c.case_id: c for c in labelled}
     channels = labelled[0].channels
     out.mkdir(parents=True, exist_ok=True)
-    (out / "bundle.json").unlink(missing_ok=True)  # the folder is a usable bundle again only when this run ends
     check_run_fingerprint(out, recipe, labelled, resume)
+    if resume:  # every checkpoint is checked (weights_only) before anything in the folder changes
+        for k in range(len(folds)):
+            load_checkpoint(out / f"fold_{k}" / "checkpoint.pt")
+    (out / "bundle.json").unlink(missing_ok=True)  # the folder is a usable bundle again only when this run ends
     warn_small_folds(labelled, folds, recipe, log)
     t_start = time.perf_counter()
     if jobs > 1:

@@ -107,6 +107,22 @@ def walk_dirs(root: Path, max_depth: int) -> Iterator[Path]:
         yield Path(dirpath)
 
 
+def read_table(path: Path, delimiter: str = ",", what: str = "table") -> list[dict[str, Any]]:
+    """Rows of a UTF-8 CSV/TSV file as dicts; one :class:`InputError` for encoding or format problems."""
+    import io
+
+    from strokeseg.io.text import read_text
+
+    text = read_text(path, what)
+    try:
+        rows = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise InputError(f"cannot read the {what} ({exc})", path) from None
+    if any(None in row for row in rows):
+        raise InputError(f"the {what} has a row with more fields than its header", path)
+    return rows
+
+
 def read_clinical_table(path: Path, key_columns: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     """Rows of a CSV/TSV keyed by the first present key column; numbers parsed, names lower-cased.
 
@@ -116,11 +132,7 @@ def read_clinical_table(path: Path, key_columns: tuple[str, ...]) -> dict[str, d
     if not path.exists():
         return {}
     delim = "\t" if path.suffix.lower() == ".tsv" else ","
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh, delimiter=delim))
-    except Exception as exc:
-        raise InputError(f"cannot read table ({exc})", path) from None
+    rows = read_table(path, delim, "clinical table")
     out: dict[str, dict[str, Any]] = {}
     for row in rows:
         key = next((row[k].strip() for k in key_columns if row.get(k)), None)

@@ -26,6 +26,7 @@ from strokeseg.io.layouts.base import (
     is_image_file,
     normalise_clinical,
     read_clinical_table,
+    read_table,
     strip_image_suffix,
 )
 from strokeseg.io.modalities import canonical_modality
@@ -110,10 +111,7 @@ def _phenotype(root: Path, subject: str) -> tuple[dict[str, Any], list[str]]:
         return values, notes
     for f in sorted(folder.rglob("*")):
         if f.suffix.lower() in (".csv", ".tsv"):
-            import csv
-
-            with f.open(newline="", encoding="utf-8-sig") as fh:
-                rows = list(csv.DictReader(fh, delimiter="\t" if f.suffix.lower() == ".tsv" else ","))
+            rows = read_table(f, "\t" if f.suffix.lower() == ".tsv" else ",", "phenotype table")
             if rows:
                 values.update(normalise_clinical(rows[0]))
         elif f.suffix.lower() == ".xlsx":
@@ -122,7 +120,10 @@ def _phenotype(root: Path, subject: str) -> tuple[dict[str, Any], list[str]]:
             except ImportError:
                 notes.append(f"{f}: not read (install openpyxl to read .xlsx phenotype files)")
                 continue
-            ws = openpyxl.load_workbook(f, read_only=True).active
+            try:
+                ws = openpyxl.load_workbook(f, read_only=True).active
+            except Exception as exc:
+                raise InputError(f"cannot read the phenotype workbook ({type(exc).__name__})", f) from None
             rows = list(ws.iter_rows(values_only=True))
             if len(rows) >= 2:
                 values.update(normalise_clinical({str(k): (str(v) if v is not None else "") for k, v in zip(rows[0], rows[1])}))

@@ -23,7 +23,6 @@ A folder is read as a manifest when it holds ``manifest.csv``, ``manifest.yaml``
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,9 @@ from typing import Any
 from strokeseg.errors import InputError
 from strokeseg.io.case import CaseRef
 from strokeseg.io.labels import CORE, PENUMBRA, parse_label_map
-from strokeseg.io.layouts.base import Layout, normalise_clinical
+from strokeseg.io.layouts.base import Layout, normalise_clinical, read_table
 from strokeseg.io.modalities import canonical_modality
+from strokeseg.io.text import read_text
 
 MANIFEST_NAMES = ("manifest.yaml", "manifest.yml", "manifest.csv")
 
@@ -54,8 +54,7 @@ def _resolve(base: Path, value: Any, manifest: Path, what: str) -> Path:
 
 
 def _rows_csv(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = read_table(path, ",", "manifest")
     out = []
     for row in rows:
         entry: dict[str, Any] = {"images": {}, "series": {}, "clinical": {}}
@@ -82,7 +81,7 @@ def _rows_yaml(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     import yaml
 
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.safe_load(read_text(path, "manifest"))
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML ({exc})", path) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
