@@ -130,3 +130,22 @@ def test_output_inside_input_is_refused(tmp_path, cli):
     make_manifest(tmp_path / "truth")
     code, _, err = cli("evaluate", "--pred", tmp_path / "truth", "--truth", tmp_path / "truth", "--out", tmp_path / "truth" / "eval")
     assert code == 2 and "inside the input folder" in _one_error_line(err)
+
+
+def test_outputs_follow_the_umask(tmp_path, cli):
+    import os
+
+    from tests.helpers import make_isles2018
+
+    make_isles2018(tmp_path / "d", n_cases=1)
+    old = os.umask(0o027)
+    try:
+        (tmp_path / "p").mkdir()
+        write_nifti(tmp_path / "p" / "case_1.nii.gz", label_volume(), GEOM)
+        code, _, err = cli("evaluate", "--pred", tmp_path / "p", "--truth", tmp_path / "d", "--out", tmp_path / "e",
+                           "--pred-label-map", "1:2,2:2")
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "e").iterdir() if not p.name.startswith(".")}
+    assert modes == {"per_case.csv": 0o640, "summary.md": 0o640, "summary.json": 0o640}

@@ -43,3 +43,35 @@ def test_voxel_volume_and_spacing_order():
 def test_rejects_bad_spacing():
     with pytest.raises(ValueError, match="positive"):
         Geometry((1, 2, 3), (1.0, 0.0, 1.0))
+
+
+def sheared_affine(tilt_deg: float = 20.0) -> np.ndarray:
+    """A gantry-tilt RAS affine: the slice axis leans in the y–z plane."""
+    aff = np.diag([0.9, 0.9, 5.0, 1.0])
+    aff[1, 2] = 5.0 * np.tan(np.deg2rad(tilt_deg))
+    aff[:3, 3] = (-50.0, 20.0, 7.0)
+    return aff
+
+
+def test_a_sheared_affine_is_kept_exactly_and_counts_its_true_voxel_volume():
+    aff = sheared_affine(20.0)
+    g = Geometry.from_affine_ras(aff, (4, 5, 6))
+    assert np.array_equal(g.affine_ras(), aff)  # bit for bit, not straightened
+    assert g.shear_deg == pytest.approx(20.0)
+    assert g.voxel_volume_ml == pytest.approx(abs(np.linalg.det(aff[:3, :3])) / 1000)  # 0.9·0.9·5 mm³, not 0.9·0.9·5.32
+    assert "sheared 20°" in g.describe()
+
+
+@pytest.mark.parametrize(
+    ("affine", "match"),
+    [(np.diag([1.0, np.nan, 1.0, 1.0]), "NaN"), (np.diag([1.0, 1.0, 0.0, 1.0]), "zero-length"),
+     (np.array([[1.0, 1.0, 0, 0], [0, 0, 0, 0], [0, 0, 1.0, 0], [0, 0, 0, 1.0]]), "singular")],
+)
+def test_invalid_affines_are_refused(affine, match):
+    with pytest.raises(ValueError, match=match):
+        Geometry.from_affine_ras(affine, (2, 3, 4))
+
+
+def test_an_empty_axis_is_refused():
+    with pytest.raises(ValueError, match="at least one voxel"):
+        Geometry((0, 3, 4), (1.0, 1.0, 1.0))

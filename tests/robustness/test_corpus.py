@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.robustness.corpus import ENTRIES, build_assets, run_entry
-
-
-@pytest.fixture(scope="session")
-def corpus_assets(tmp_path_factory):
-    return build_assets(tmp_path_factory.mktemp("corpus-assets"))
+from tests.robustness.corpus import ENTRIES, run_entry
 
 
 def test_the_corpus_covers_every_category_with_at_least_60_inputs():

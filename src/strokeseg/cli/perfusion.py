@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "automatic AIF (Mouridsen-style; --aif-mask overrides), optional VOF partial-volume scaling, and "
             "deconvolution vectorised over all voxels. INPUT is a 4D NIfTI/MHA file, a DICOM series folder, or a "
             "dataset/case folder in any supported layout (every case with a 4D series is processed). Writes NIfTI maps "
-            "with the series' geometry, brain_mask, aif_mask and perfusion.json (settings, AIF curve and voxels)."
+            "with the series' geometry, brain_mask, aif_mask and perfusion.json (settings, AIF curve and voxels), one "
+            "folder per case for a dataset, plus summary.json listing the cases."
         ),
     )
     p.add_argument("input", metavar="SERIES_OR_CASE", help="4D series file, DICOM folder, or dataset/case folder")
@@ -38,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import json
     from pathlib import Path
 
     import numpy as np
@@ -88,17 +90,27 @@ def run(args: argparse.Namespace) -> int:
             res = maps_for_series(series, cfg, name=sname, modality=args.modality,
                                   brain_mask=mask(args.brain_mask, series.geometry), aif_mask=mask(args.aif_mask, series.geometry))
             write_perfusion(folder, res, str(series.path), extra={"notes": series.notes} if series.notes else None)
-            return cid, res
+            return cid, res, series.notes
 
         done = run_cases(run, jobs, one, "cases")
+        if jobs[0][0]:  # a dataset: the cohort summary lists exactly the case folders that are there
+            rows = []
+            for f in run.case_folders():
+                if (f / "perfusion.json").exists():
+                    info = json.loads((f / "perfusion.json").read_text(encoding="utf-8"))
+                    rows.append({"case_id": f.name, "modality": info.get("modality"), "method": info.get("method"),
+                                 "brain_voxels": info.get("brain_voxels"), "aif_voxels": info.get("aif", {}).get("voxels"),
+                                 "warnings": info.get("warnings", [])})
+            if rows:
+                run.write_text("summary.json", json.dumps({"cases": rows}, indent=2, default=str))
         for n in run.notes:
             print(f"note: {n}")
-        for cid, res in done.results:
+        for cid, res, notes in done.results:
             t = res.info["timings_s"]["total"]
             print(f"{cid}: {res.info['modality'].upper()} {res.info['method']}, {res.info['brain_voxels']} brain voxels, "
                   f"AIF from {res.info['aif']['voxels']} voxels (peak {res.info['aif']['peak']:.3g} at "
                   f"{res.info['aif']['time_to_peak_s']:.1f} s), {t:.2f} s")
-            for w in res.warnings:
+            for w in [*notes, *res.warnings]:
                 print(f"  {w}")
         if done.skipped:
             print(f"kept {len(done.skipped)} finished case(s) from the earlier run: {', '.join(done.skipped)}")

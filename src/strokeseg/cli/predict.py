@@ -118,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
         for n in run.notes:
             print(f"note: {n}")
         for s in done.results:
+            for n in s["notes"]:
+                if "NaN/Inf" in n:
+                    print(f"{s['case_id']}: {n}")
             print(f"{s['case_id']}: core {s['core_ml']:.1f} ml, penumbra {s['penumbra_ml']:.1f} ml, hypoperfused "
                   f"{s['hypoperfused_ml']:.1f} ml ({s['seconds']:.1f} s)" + (f"  [{s['warning']}]" if "warning" in s else ""))
         if done.skipped:

@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
             print(format_readout_table([(cr.case_id, cr.readout) for cr in done.results], tcfg))
         for cr in done.results:
             for n in cr.notes + cr.result.warnings:
-                if n.startswith("warning"):
+                if n.startswith("warning") or "NaN/Inf" in n:
                     print(f"{cr.case_id}: {n}")
         if done.skipped:
             print(f"kept {len(done.skipped)} finished case(s) from the earlier run: {', '.join(done.skipped)}")

@@ -37,7 +37,7 @@ def threshold_case(case: Case, cfg: ThresholdConfig | None = None, perfusion: Pe
     gives the best core and hypoperfused Dice of the five methods (benchmarks/bench_threshold_cohort.py).
     """
     cfg = cfg or ThresholdConfig()
-    notes: list[str] = []
+    notes: list[str] = list(case.notes)  # what loading did: NaN/Inf clean-up, resampling
     maps: dict[str, np.ndarray] = {m: case.images[m] for m in ("CBF", "CBV", "Tmax") if m in case.images}
     brain = case.brain_mask
     csf = None

@@ -34,6 +34,7 @@ def describe_file(path: Path) -> dict[str, Any]:
             "path": str(path),
             "shape_xyz": list(vol.geometry.shape[::-1]),
             "spacing_mm": list(vol.geometry.spacing),
+            "shear_deg": round(vol.geometry.shear_deg, 4),
             "range": _range(vol.array),
             "problems": [],
         }
@@ -47,6 +48,7 @@ def describe_file(path: Path) -> dict[str, Any]:
             "path": str(path),
             "shape_xyz": list(s.geometry.shape[::-1]),
             "spacing_mm": list(s.geometry.spacing),
+            "shear_deg": round(s.geometry.shear_deg, 4),
             "frames": s.n_frames,
             "frame_interval_s": s.frame_interval,
             "range": _range(s.data),
@@ -82,6 +84,10 @@ def describe_path(path: Path, layout: str | None = None, label_map: Mapping[int,
         g = case.geometry
         entry["shape_xyz"] = list(g.shape[::-1])
         entry["spacing_mm"] = [round(s, 4) for s in g.spacing]
+        entry["shear_deg"] = round(g.shear_deg, 4)
+        if g.shear_deg > 0.01:
+            notes.append(f"{ref.case_id}: the grid is sheared by {g.shear_deg:.2f}° (gantry tilt?); it is kept as it is "
+                         f"in every output, and volumes use the true voxel volume {g.voxel_volume_ml * 1000:.4g} mm³")
         for name, arr in case.images.items():
             st = mod_stats[name]
             st["cases"] += 1
@@ -136,7 +142,9 @@ def format_description(d: dict[str, Any]) -> str:
     if d["kind"] in ("image", "series"):
         lines.append(f"{d['kind']}  {d['path']}")
         if "shape_xyz" in d:
-            lines.append(f"  grid     {'×'.join(map(str, d['shape_xyz']))} voxels (x×y×z), spacing {'×'.join(f'{s:g}' for s in d['spacing_mm'])} mm")
+            shear = f", sheared {d['shear_deg']:.2f}° (kept as it is in outputs)" if d.get("shear_deg", 0) > 0.01 else ""
+            lines.append(f"  grid     {'×'.join(map(str, d['shape_xyz']))} voxels (x×y×z), spacing "
+                         f"{'×'.join(f'{s:g}' for s in d['spacing_mm'])} mm{shear}")
             if d["kind"] == "series":
                 lines.append(f"  frames   {d['frames']} at {d['frame_interval_s']:g} s")
             lines.append(f"  range    [{d['range'][0]:.4g}, {d['range'][1]:.4g}]")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
 import json
 import os
 import re
@@ -95,7 +94,6 @@ def check_output_location(out: str | Path, inputs: Iterable[str | Path | None], 
             raise InputError(f"output folder overlaps the model bundle {mdir}; choose another --out", out)
 
 
-@functools.cache
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -11,6 +11,7 @@ cross-validation report; ``fold_K/log.csv`` and ``loss_curve.png`` — training 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +40,16 @@ def sha256_file(path: Path) -> str:
 
 
 def save_weights(path: Path, state: dict[str, torch.Tensor]) -> str:
-    """Write a state dict atomically; returns its SHA-256."""
+    """Write a state dict atomically; returns its SHA-256.
+
+    The bytes depend only on the tensors (a plain dict saved through a buffer, so neither the
+    archive's inner name nor a state dict's metadata varies): equal weights give equal checksums.
+    """
+    buf = io.BytesIO()
+    torch.save({k: v.detach().cpu().contiguous() for k, v in state.items()}, buf)  # plain dict: no per-run metadata
     with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-    return sha256_file(path)
+        tmp.write_bytes(buf.getvalue())
+    return hashlib.sha256(buf.getvalue()).hexdigest()
 
 
 def load_state_dict(path: Path, what: str = "weights file") -> dict[str, Any]:

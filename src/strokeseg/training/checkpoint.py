@@ -6,6 +6,7 @@ A checkpoint holds only tensors, numbers, strings, lists and dicts, and is read 
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,10 @@ def _plain(obj: Any) -> Any:
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    buf = io.BytesIO()
+    torch.save(_plain(state), buf)  # through a buffer: the bytes do not depend on the temporary file's name
     with atomic_path(path) as tmp:
-        torch.save(_plain(state), tmp)
+        tmp.write_bytes(buf.getvalue())
 
 
 def load_checkpoint(path: Path) -> dict[str, Any] | None:

@@ -151,12 +151,19 @@ def train_folds_parallel(labelled: list[PreparedCase], recipe: Recipe, out: Path
     folds = _folds(labelled, recipe)
     threads = max(1, (os.cpu_count() or 1) // jobs)
     ctx = multiprocessing.get_context("spawn")  # CUDA cannot be used in a forked child
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    try:
         futures = [pool.submit(_train_fold_job, labelled, recipe, out, str(device), k, list(t), resume, threads)
                    for k, t in enumerate(folds)]
         for fut in as_completed(futures):
             k, best, ran = fut.result()
             log(f"fold {k + 1}/{recipe.folds} trained in a worker: best epoch {best} of {ran}")
+    except BaseException:  # an error, Ctrl-C or SIGTERM: stop the workers now instead of waiting for their folds
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def cross_validate(

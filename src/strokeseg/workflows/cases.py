@@ -41,8 +41,9 @@ class CaseRun(Generic[R]):
         if self.total == 1:
             raise self.failed[0][1]
         ok = self.total - len(self.failed)
+        kept = f"the {ok} others are in the output folder" if ok else "no case finished, nothing was written"
         raise CasesFailed(f"{len(self.failed)} of {self.total} cases failed (errors above: "
-                          f"{', '.join(c for c, _ in self.failed)}); the {ok} others are in the output folder", out)
+                          f"{', '.join(c for c, _ in self.failed)}); {kept}", out)
 
 
 def _stderr(line: str) -> None:

@@ -1,0 +1,223 @@
+"""Kill signals at every write stage, and two runs on one --out.
+
+A run killed by SIGTERM exits 143 with one line and leaves nothing half-written; one killed by
+SIGKILL may leave temporaries, which the next run removes. Either way the next run with
+``--resume`` ends with exactly the results of an uninterrupted run, and nothing corrupt is used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from strokeseg.cli import main
+from strokeseg.io.outputs import LOCK_NAME, MARKER_NAME
+from tests.robustness.corpus import RECIPE, TINY_TRAIN
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    return {**os.environ, "STROKESEG_QUIET": "1", "PYTHONPATH": str(REPO), "KILLER_READY": str(tmp / "ready")}
+
+
+def killed(stage: str, n: int, sig: str, args: list[str], tmp: Path, wait: bool = True):
+    cmd = [sys.executable, "-m", "tests.robustness.killer", stage, str(n), sig, "--", *map(str, args)]
+    if not wait:
+        return subprocess.Popen(cmd, cwd=REPO, env=_env(tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.run(cmd, cwd=REPO, env=_env(tmp), capture_output=True, text=True, timeout=300)
+
+
+def leftovers(out: Path) -> list[str]:
+    return sorted(str(p.relative_to(out)) for p in out.rglob("*")
+                  if p.name.startswith(".staging-") or ".tmp" in p.name or p.name == LOCK_NAME)
+
+
+def contents(out: Path) -> dict[str, object]:
+    """Every result in ``out``, decoded (arrays for images, JSON without timings, CSV text)."""
+    import nibabel as nib
+
+    got: dict[str, object] = {}
+    for p in sorted(out.rglob("*")):
+        rel = str(p.relative_to(out))
+        if p.is_dir() or p.name == MARKER_NAME or any(part.startswith(".") for part in p.relative_to(out).parts):
+            continue  # strokeseg's own marker, and the hidden temporaries a SIGKILL leaves (removed by the next run)
+        if p.name.endswith(".nii.gz"):
+            got[rel] = np.asanyarray(nib.load(str(p)).dataobj)
+        elif p.suffix == ".json":
+            got[rel] = _strip(json.loads(p.read_text(encoding="utf-8")))
+        elif p.suffix in (".csv", ".md"):
+            got[rel] = p.read_text(encoding="utf-8")
+    return got
+
+
+def _strip(obj):
+    if isinstance(obj, dict):
+        return {k: _strip(v) for k, v in obj.items() if "seconds" not in k and "timings" not in k and k != "source"}
+    if isinstance(obj, list):
+        return [_strip(v) for v in obj]
+    return obj
+
+
+def same(a: dict, b: dict) -> list[str]:
+    diff = sorted(set(a) ^ set(b))
+    for k in set(a) & set(b):
+        va, vb = a[k], b[k]
+        eq = np.array_equal(va, vb) if isinstance(va, np.ndarray) else va == vb
+        if not eq:
+            diff.append(k)
+    return diff
+
+
+COMMANDS = {
+    "threshold": lambda a, out: ["threshold", a / "ph", "--out", out],
+    "perfusion": lambda a, out: ["perfusion", a / "ph", "--out", out, "--smoothing-fwhm", "0"],
+    "predict": lambda a, out: ["predict", "--model", a / "model", "--input", a / "ph", "--out", out],
+}
+STAGES = {"file": 2, "commit": 2, "summary": 1}
+
+
+@pytest.fixture(scope="module")
+def reference(corpus_assets, tmp_path_factory):
+    ref = {}
+    for name, args in COMMANDS.items():
+        out = tmp_path_factory.mktemp(f"ref-{name}") / "out"
+        assert main([str(a) for a in args(corpus_assets, out)]) == 0
+        ref[name] = contents(out)
+    return ref
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize("stage", list(STAGES))
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_killed_run_resumes_to_the_uninterrupted_result(command, stage, sig, corpus_assets, reference, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = COMMANDS[command](corpus_assets, out)
+    res = killed(stage, STAGES[stage], sig, args, tmp_path)
+    if sig == "SIGTERM":
+        assert res.returncode == 143, res.stderr
+        lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+        assert lines == ["strokeseg: terminated (SIGTERM); no partial output was kept"], res.stderr
+        assert not leftovers(out) if out.exists() else True
+    else:
+        assert res.returncode == -signal.SIGKILL
+    if out.exists():  # whatever is there already is complete and correct
+        now = contents(out)
+        for k, v in now.items():
+            assert k in reference[command], f"{k} is not a result of the uninterrupted run"
+            ref = reference[command][k]
+            assert (np.array_equal(v, ref) if isinstance(v, np.ndarray) else v == ref), k
+    code = main([*map(str, args), "--resume"])
+    capsys.readouterr()
+    assert code == 0
+    assert not leftovers(out)
+    assert not same(contents(out), reference[command])
+
+
+def _weights(folder: Path) -> dict:
+    import torch
+
+    return {p.parent.name: torch.load(p, weights_only=True) for p in sorted(folder.glob("fold_*/weights.pt"))}
+
+
+def _equal_weights(a: dict, b: dict) -> bool:
+    import torch
+
+    return a.keys() == b.keys() and all(
+        a[k].keys() == b[k].keys() and all(torch.equal(a[k][n], b[k][n]) for n in a[k]) for k in a)
+
+
+@pytest.mark.parametrize(("stage", "n", "sig"), [("checkpoint", 2, "SIGKILL"), ("checkpoint", 1, "SIGTERM"),
+                                                 ("weights", 1, "SIGKILL"), ("bundle", 1, "SIGKILL")])
+def test_a_killed_training_resumes_bit_exact(stage, n, sig, corpus_assets, tmp_path, capsys):
+    out = tmp_path / "m"
+    args = ["train", "--recipe", RECIPE, "--data", corpus_assets / "ph", "--out", out, *TINY_TRAIN]
+    res = killed(stage, n, sig, args, tmp_path)
+    assert res.returncode == (143 if sig == "SIGTERM" else -signal.SIGKILL), res.stderr
+    assert not (out / "bundle.json").exists()  # never a usable bundle half-way
+    code, _, err = _cli(capsys, "predict", "--model", out, "--input", corpus_assets / "ph", "--out", tmp_path / "p")
+    assert code == 2 and "bundle.json missing" in err and not (tmp_path / "p").exists()
+    code, _, err = _cli(capsys, *args, "--resume")
+    assert code == 0, err
+    assert not leftovers(out)
+    ref = json.loads((corpus_assets / "model" / "bundle.json").read_text(encoding="utf-8"))
+    got = json.loads((out / "bundle.json").read_text(encoding="utf-8"))
+    assert (got["threshold"], got["min_size"]) == (ref["threshold"], ref["min_size"])
+    assert [f["sha256"] for f in got["folds"]] == [f["sha256"] for f in ref["folds"]]
+    assert _equal_weights(_weights(out), _weights(corpus_assets / "model"))
+
+
+def test_a_retrain_killed_midway_never_yields_a_mixed_bundle(corpus_assets, tmp_path, capsys):
+    out = tmp_path / "m"
+    shutil.copytree(corpus_assets / "model", out)
+    args = ["train", "--recipe", RECIPE, "--data", corpus_assets / "ph", "--out", out, *TINY_TRAIN, "--set", "seed=3",
+            "--overwrite"]
+    res = killed("weights", 1, "SIGKILL", args, tmp_path)  # fold 0 new, fold 1 not yet written
+    assert res.returncode == -signal.SIGKILL
+    code, _, err = _cli(capsys, "predict", "--model", out, "--input", corpus_assets / "ph", "--out", tmp_path / "p")
+    assert code == 2 and "bundle.json missing" in err
+
+
+def test_a_tampered_weights_file_is_refused_by_its_checksum(corpus_assets, tmp_path, capsys):
+    out = tmp_path / "m"
+    shutil.copytree(corpus_assets / "model", out)
+    import torch
+
+    sd = torch.load(out / "fold_1" / "weights.pt", weights_only=True)
+    first = next(iter(sd))
+    sd[first] = sd[first] + 1e-3
+    torch.save(sd, out / "fold_1" / "weights.pt")
+    code, _, err = _cli(capsys, "predict", "--model", out, "--input", corpus_assets / "ph", "--out", tmp_path / "p")
+    assert code == 2 and "checksum" in err and "fold_1" in err
+
+
+def test_a_second_run_on_the_same_out_is_refused(corpus_assets, tmp_path, capsys):
+    out = tmp_path / "out"
+    first = killed("commit", 1, "SLEEP", ["threshold", corpus_assets / "ph", "--out", out], tmp_path, wait=False)
+    try:
+        for _ in range(600):
+            if (tmp_path / "ready").exists():
+                break
+            time.sleep(0.1)
+        assert (tmp_path / "ready").exists(), first.stderr.read() if first.poll() is not None else "first run not ready"
+        for extra in ([], ["--overwrite"], ["--resume"]):
+            code, _, err = _cli(capsys, "threshold", corpus_assets / "ph", "--out", out, *extra)
+            assert code == 2 and "another strokeseg run" in err, err
+    finally:
+        first.send_signal(signal.SIGTERM)
+        _, err = first.communicate(timeout=60)
+    assert first.returncode == 143, err
+    assert not leftovers(out)
+    code, _, err = _cli(capsys, "threshold", corpus_assets / "ph", "--out", out, "--resume")
+    assert code == 0, err
+
+
+def test_a_failing_case_keeps_the_finished_ones_and_says_so(corpus_assets, tmp_path, capsys):
+    data = tmp_path / "ph"
+    shutil.copytree(corpus_assets / "ph", data)
+    victim = next(data.glob("case_2/SMIR.Brain.XX.O.CT_Tmax.*/*.nii"))
+    victim.write_bytes(victim.read_bytes()[:600])
+    code, _, err = _cli(capsys, "threshold", data, "--out", tmp_path / "o")
+    assert code == 2
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 2 and victim.name in lines[0] and "1 of 3 cases failed" in lines[1]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir() if not p.name.startswith(".")) == [
+        "case_1", "case_3", "readout.csv", "thresholds.json"]
+    csv = (tmp_path / "o" / "readout.csv").read_text(encoding="utf-8").splitlines()
+    assert [r.split(",")[0] for r in csv[1:]] == ["case_1", "case_3"]  # the summary lists exactly what is there
+
+
+def _cli(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
