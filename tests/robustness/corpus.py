@@ -249,6 +249,23 @@ def _entries() -> list[Entry]:
     add(Entry("paths", "--out inside the input", lambda ctx: [*_threshold(ctx, _one_case(ctx))[:2], "--out", str(ctx.inp / "ph" / "o")],
               "inside the input"))
     add(Entry("paths", "--out inside the input case folder", lambda ctx: [*_threshold(ctx, _one_case(ctx))[:2], "--out", str(ctx.inp / "ph" / "case_1" / "o")], "inside the input"))
+    add(Entry("paths", "info --json into the dataset it describes", lambda ctx: ["info", str(_one_case(ctx)), "--json",
+                                                                                str(ctx.inp / "ph" / "info.json")], "input folder"))
+    add(Entry("paths", "sweep grid value that climbs out of --out", lambda ctx: [
+        "sweep", "--recipe", RECIPE, "--data", str(ctx.asset("ph")), "--out", str(ctx.out), *TINY_TRAIN,
+        "--grid", "description=../../../x"], "outside the output folder"))
+    def manifest_elsewhere(ctx: Ctx) -> list[str]:
+        data = ctx.inp / "images"
+        data.mkdir(parents=True)
+        for f in ("ct", "cbf", "tmax"):
+            write_nifti(data / f"{f}.nii.gz", image(seed=len(f)), GEOM)
+        man = ctx.inp / "man"
+        man.mkdir()
+        (man / "manifest.csv").write_text("case_id,image:CT,image:CBF,image:Tmax\n"
+                                          f"c1,{data}/ct.nii.gz,{data}/cbf.nii.gz,{data}/tmax.nii.gz\n", encoding="utf-8")
+        return ["threshold", str(man), "--out", str(data / "results")]
+
+    add(Entry("paths", "--out inside the folder of a file a manifest lists", manifest_elsewhere, "inside the input"))
     add(Entry("paths", "--out inside --model", lambda ctx: [*_predict(ctx)[:5], "--out", str(ctx.inp / "model" / "p")],
               "model bundle"))
 
@@ -352,6 +369,21 @@ def _entries() -> list[Entry]:
         return _threshold(ctx, ds)
 
     add(Entry("geometry", "zero voxel spacing (pixdim)", zero_pixdim, "SMIR.Brain.XX.O.CT."))
+
+    def zero_pixdim_no_affine(ctx: Ctx) -> list[str]:
+        ds = ctx.inp / "man"
+        ds.mkdir(parents=True)
+        import nibabel as nib
+
+        img = nib.Nifti1Image(np.ones((11, 13, 5), np.float32), None)
+        hdr = img.header
+        hdr["pixdim"][1:4] = (0.9, 0.0, 5.0)
+        hdr["qform_code"], hdr["sform_code"] = 0, 0
+        (ds / "ct.nii").write_bytes(hdr.binaryblock + b"\0" * 4 + np.ones((11, 13, 5), np.float32).tobytes(order="F"))
+        (ds / "manifest.csv").write_text("case_id,image:CT\nc1,ct.nii\n", encoding="utf-8")
+        return _threshold(ctx, ds)
+
+    add(Entry("geometry", "zero pixdim and no affine (nibabel would make it 1 mm)", zero_pixdim_no_affine, "pixdim"))
 
     def two_d(ctx: Ctx) -> list[str]:
         ds = ctx.inp / "man"
@@ -612,6 +644,9 @@ def _entries() -> list[Entry]:
         write_nifti(pred / "c01.nii.gz", label_volume(), GEOM)
         return ["evaluate", "--pred", str(pred), "--truth", str(truth), "--out", str(ctx.out)]
 
+    add(Entry("images", "NaN in a label map", lambda ctx: bad_labels(ctx, [float("nan")]), "--nonfinite zero"))
+    add(Entry("images", "NaN in a label map, --nonfinite zero", lambda ctx: [*bad_labels(ctx, [float("nan")]), "--nonfinite",
+                                                                           "zero"], code=0))
     add(Entry("images", "negative label values", lambda ctx: bad_labels(ctx, [-1.0, -3.0]), "[-3, -1]"))
     add(Entry("images", "non-integer label values", lambda ctx: bad_labels(ctx, [0.5]), "non-integer"))
     add(Entry("images", "map 117 mm away from the reference", lambda ctx: _threshold(ctx, _far_map(ctx, 117.0)), "cbf.nii.gz"))
@@ -721,7 +756,8 @@ def _snapshot(root: Path, skip: Path) -> dict[str, str]:
             except OSError:
                 out[str(p.relative_to(root))] = "unreadable"
         for sub in dirnames:
-            out[str((d / sub).relative_to(root)) + "/"] = "dir"
+            if d / sub != skip:
+                out[str((d / sub).relative_to(root)) + "/"] = "dir"
     return out
 
 

@@ -46,3 +46,24 @@ def test_parallel_folds_give_the_sequential_weights_and_report(tmp_path, tiny_re
     assert (par.threshold, par.min_size) == (seq.threshold, seq.min_size)
     dice_seq = [r["dice"] for r in res_seq.rows]
     np.testing.assert_allclose([r["dice"] for r in res_par.rows], dice_seq, atol=1e-3)
+
+
+def test_folds_too_small_to_learn_from_are_warned_about(tiny_recipe):
+    from dataclasses import replace
+
+    from strokeseg.training.cv import warn_small_folds
+    from strokeseg.training.folds import grouped_folds
+    from tests.training.conftest import synthetic_case
+
+    cases = [synthetic_case(i) for i in range(4)]  # 2 patients
+    recipe = replace(tiny_recipe, folds=2)
+    folds = grouped_folds([c.case_id for c in cases], [c.patient_id for c in cases], 2, 0)
+    said: list[str] = []
+    warn_small_folds(cases, folds, recipe, said.append)
+    assert said and all("too few" in s for s in said)
+    assert any("1 training and 0 validation" in s or "0 validation" in s for s in said)
+    many = [synthetic_case(i) for i in range(20)]
+    folds = grouped_folds([c.case_id for c in many], [c.patient_id for c in many], 2, 0)
+    said.clear()
+    warn_small_folds(many, folds, recipe, said.append)
+    assert said == []

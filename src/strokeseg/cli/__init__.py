@@ -55,8 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     130 interrupted (Ctrl-C); 143 terminated (SIGTERM, as sent by ``timeout``, Slurm or docker).
     Interrupted runs leave no partial output: staging folders are removed on the way out.
     """
+    import logging
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    # nibabel logs header 'repairs' (e.g. zero pixdim set to 1) to stderr; strokeseg validates headers itself
+    # and reports a real problem as its one error line
+    logging.getLogger("nibabel").setLevel(logging.ERROR)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return int(args.func(args) or 0)

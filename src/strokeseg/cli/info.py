@@ -32,6 +32,10 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.io.atomic import write_text
     from strokeseg.io.inspect import describe_path, format_description
 
+    if args.json:
+        from strokeseg.io.outputs import check_output_location
+
+        check_output_location(Path(args.json).parent, [args.path])  # never written into the data it describes
     desc = describe_path(Path(args.path), layout=args.layout, label_map=args.label_map)
     print(format_description(desc))
     if args.json:

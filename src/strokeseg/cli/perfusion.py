@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
             refs = [r for r in ds.cases if r.series]
             if not refs:
                 raise InputError(f"no case of this {ds.layout.name} dataset has a 4D perfusion series", inp)
+            run.protect(f for r in refs for f in r.files())
             jobs = [(r.case_id, r) for r in refs]
 
         def one(item, folder: Path):

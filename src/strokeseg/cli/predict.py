@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         thr = args.threshold if args.threshold is not None else bundle.threshold
         smin = args.min_size if args.min_size is not None else bundle.min_size
         ds = open_dataset(Path(args.input), args.layout, args.label_map)
+        run.protect(f for r in ds.cases for f in r.files())
 
         def one(ref: CaseRef, folder: Path) -> dict:
             t0 = time.perf_counter()

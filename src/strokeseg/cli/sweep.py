@@ -41,10 +41,10 @@ def run(args: argparse.Namespace) -> int:
     run = RunFolder(args.out, output_mode(args), inputs=[args.data], allow_in_input=args.allow_output_in_input,
                     command="sweep")
     with run:
-        return _sweep(args, points, recipes)
+        return _sweep(args, points, recipes, run)
 
 
-def _sweep(args: argparse.Namespace, points: list, recipes: list) -> int:
+def _sweep(args: argparse.Namespace, points: list, recipes: list, run) -> int:
     import csv
     import io
     from pathlib import Path
@@ -61,7 +61,7 @@ def _sweep(args: argparse.Namespace, points: list, recipes: list) -> int:
     for i, (pt, recipe) in enumerate(zip(points, recipes)):
         name = point_name(pt)
         print(f"sweep point {i + 1}/{len(points)}: {name}")
-        _, res = cross_validate(cases, recipe, Path(args.out) / name, device, jobs=args.jobs)
+        _, res = cross_validate(cases, recipe, run.path(name), device, jobs=args.jobs)  # checked to lie inside --out
         row: dict[str, Any] = {"point": name}
         for s in res.summaries:
             if s.group == "all":

@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     with RunFolder(out, output_mode(args), inputs=[args.input, args.truth], allow_in_input=args.allow_output_in_input,
                    command="threshold") as run:
         ds = open_dataset(Path(args.input), args.layout, args.label_map)
+        run.protect(f for r in ds.cases for f in r.files())
         truth = None
         if args.truth:
             from strokeseg.evaluation.runner import load_truth

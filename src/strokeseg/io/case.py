@@ -44,6 +44,11 @@ class CaseRef:
 
         check_case_id(self.case_id, self.folder or (next(iter(self.images.values()), None) if self.images else None))
 
+    def files(self) -> list[Path]:
+        """Every file this case reads (images, series, label, mask)."""
+        extra = [p for p in (self.label, self.mask) if p is not None]
+        return [*self.images.values(), *self.series.values(), *extra]
+
     @property
     def where(self) -> Path:
         """The folder (or reference file) to name in messages about this case."""

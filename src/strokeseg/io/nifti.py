@@ -36,6 +36,28 @@ def _load(path: Path):
     return img
 
 
+def _raw_pixdim(path: Path) -> np.ndarray | None:
+    """``pixdim[1:4]`` as stored in the file (nibabel silently sets zeros to 1 when it loads a header)."""
+    import gzip
+    import struct
+
+    opener = gzip.open if str(path).lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(540)
+    except (OSError, EOFError):
+        return None
+    if len(head) < 348:
+        return None
+    for endian in ("<", ">"):
+        size = struct.unpack(endian + "i", head[:4])[0]
+        if size == 348:
+            return np.asarray(struct.unpack(endian + "3f", head[80:92]), dtype=float)
+        if size == 540 and len(head) >= 540:
+            return np.asarray(struct.unpack(endian + "3d", head[112:136]), dtype=float)
+    return None
+
+
 def check_header(img, path: Path) -> tuple[int, ...]:
     """Validate a NIfTI header before its voxels are read; returns the spatial shape ``(i, j, k)``.
 
@@ -59,7 +81,9 @@ def check_header(img, path: Path) -> tuple[int, ...]:
         offset, itemsize = 0, 0
     if itemsize:
         check_payload(offset + n * itemsize, path)
-    pixdim = np.asarray(hdr["pixdim"][1:4], dtype=float) if "pixdim" in hdr else np.ones(3)
+    pixdim = _raw_pixdim(path)
+    if pixdim is None:
+        pixdim = np.asarray(hdr["pixdim"][1:4], dtype=float) if "pixdim" in hdr else np.ones(3)
     spatial = pixdim[: min(3, len(shape))]
     if not np.all(np.isfinite(spatial)) or np.any(spatial == 0):
         raise InputError(f"voxel spacing (pixdim) {spatial.tolist()} mm is zero or not finite", path)

@@ -266,6 +266,14 @@ class RunFolder:
             with contextlib.suppress(OSError):
                 self.out.rmdir()
 
+    def protect(self, files: Iterable[Path]) -> None:
+        """Refuse this ``--out`` if it lies in (or above) the folder of any file a dataset reads.
+
+        A manifest may list images anywhere; their folders are inputs too.
+        """
+        folders = {Path(f).resolve().parent for f in files}
+        check_output_location(self.out, sorted(folders), allow_in_input=self._allow)
+
     # ------------------------------------------------------------------ writing
     def path(self, *parts: str) -> Path:
         """``out/parts...``, checked to lie inside ``out``."""

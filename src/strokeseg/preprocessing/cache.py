@@ -34,6 +34,19 @@ def content_key(arrays: Mapping[str, np.ndarray], settings: Mapping[str, Any]) -
     return h.hexdigest()
 
 
+def _remove_stale_temporaries(folder: Path, older_than_s: float = 3600.0) -> None:
+    """Delete the temporary files that runs killed mid-write left here more than an hour ago."""
+    import time
+
+    now = time.time()
+    for tmp in folder.glob(".*.tmp*"):
+        try:
+            if now - tmp.stat().st_mtime > older_than_s:
+                tmp.unlink()
+        except OSError:
+            pass
+
+
 def cached(kind: str, key: str, compute: Callable[[], dict[str, np.ndarray]], enabled: bool = True) -> dict[str, np.ndarray]:
     """Return the arrays stored under ``kind/key``, computing and storing them on a miss."""
     if not enabled:
@@ -47,6 +60,7 @@ def cached(kind: str, key: str, compute: Callable[[], dict[str, np.ndarray]], en
             path.unlink(missing_ok=True)  # a damaged entry is recomputed
     arrays = compute()
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(path.parent)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)  # type: ignore[arg-type]
