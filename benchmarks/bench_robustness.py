@@ -29,8 +29,9 @@ def main() -> int:
     ap.add_argument("--md", type=Path, default=REPO / "docs" / "results" / "robustness.md")
     args = ap.parse_args()
     os.environ["STROKESEG_QUIET"] = "1"
-    from strokeseg import __version__
     from tests.robustness.corpus import ENTRIES, run_all
+
+    from strokeseg import __version__
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,6 +1,7 @@
 """Every bad input: one clear line naming the file and the problem, non-zero exit, no partial output."""
 
 import numpy as np
+import pytest
 
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.nifti import write_nifti
@@ -149,3 +150,39 @@ def test_outputs_follow_the_umask(tmp_path, cli):
     assert code == 0, err
     modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "e").iterdir() if not p.name.startswith(".")}
     assert modes == {"per_case.csv": 0o640, "summary.md": 0o640, "summary.json": 0o640}
+
+
+def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(tmp_path, cli, monkeypatch):
+    import strokeseg.io.inspect
+
+    def boom(*_a, **_k):
+        raise RuntimeError("something nobody foresaw\nsecond line")
+
+    monkeypatch.setattr(strokeseg.io.inspect, "describe_path", boom)
+    make_manifest(tmp_path / "d", n_cases=1)
+    code, _, err = cli("info", tmp_path / "d")
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert code == 1 and len(lines) == 1
+    assert lines[0].startswith("strokeseg: internal error: RuntimeError: something nobody foresaw; second line")
+    assert "--debug" in lines[0]
+    with pytest.raises(RuntimeError, match="nobody foresaw"):
+        cli("--debug", "info", tmp_path / "d")
+
+
+def test_sigterm_exits_143_with_one_line(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = ("import os, signal, sys, time\n"
+            "import strokeseg.io.inspect as i\n"
+            "def slow(*a, **k):\n    os.kill(os.getpid(), signal.SIGTERM); time.sleep(30)\n"
+            "i.describe_path = slow\n"
+            "from strokeseg.cli import main\n"
+            "sys.exit(main(['info', '.']))\n")
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 143 and time.perf_counter() - t0 < 60
+    assert res.stderr.strip().splitlines() == ["strokeseg: terminated (SIGTERM); no partial output was kept"]
+    assert signal.getsignal(signal.SIGTERM) is not None

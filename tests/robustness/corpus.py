@@ -577,21 +577,14 @@ def _entries() -> list[Entry]:
               "--resume"))
 
     # --- images and series
-    def constant_mr(ctx: Ctx) -> list[str]:
+    def constant_series(ctx: Ctx, modality: str, value: float) -> list[str]:
         ctx.inp.mkdir(parents=True)
         g = Geometry((3, 12, 12), (2.0, 2.0, 5.0))
-        write_nifti(ctx.inp / "pwi.nii.gz", np.full((3, 12, 12, 30), 400.0, np.float32), g, frame_interval=1.5)
-        return ["perfusion", str(ctx.inp / "pwi.nii.gz"), "--out", str(ctx.out), "--modality", "mr"]
+        write_nifti(ctx.inp / "series.nii.gz", np.full((3, 12, 12, 30), value, np.float32), g, frame_interval=1.5)
+        return ["perfusion", str(ctx.inp / "series.nii.gz"), "--out", str(ctx.out), "--modality", modality]
 
-    add(Entry("images", "constant-signal MR series", constant_mr, "pwi.nii.gz"))
-
-    def constant_ct(ctx: Ctx) -> list[str]:
-        ctx.inp.mkdir(parents=True)
-        g = Geometry((3, 12, 12), (2.0, 2.0, 5.0))
-        write_nifti(ctx.inp / "ctp.nii.gz", np.full((3, 12, 12, 30), 30.0, np.float32), g, frame_interval=1.5)
-        return ["perfusion", str(ctx.inp / "ctp.nii.gz"), "--out", str(ctx.out), "--modality", "ct"]
-
-    add(Entry("images", "constant-signal CT series", constant_ct, "ctp.nii.gz"))
+    add(Entry("images", "constant-signal MR series", lambda ctx: constant_series(ctx, "mr", 400.0), "series.nii.gz"))
+    add(Entry("images", "constant-signal CT series", lambda ctx: constant_series(ctx, "ct", 30.0), "series.nii.gz"))
 
     def series_no_dt(ctx: Ctx) -> list[str]:
         ctx.inp.mkdir(parents=True)

@@ -43,24 +43,22 @@ def add_nonfinite_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def positive_int(text: str) -> int:
+def _whole(text: str, minimum: int) -> int:
     try:
         v = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {v}")
+    if v < minimum:
+        raise argparse.ArgumentTypeError(f"must be ≥ {minimum}, got {v}")
     return v
+
+
+def positive_int(text: str) -> int:
+    return _whole(text, 1)
 
 
 def nonnegative_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {v}")
-    return v
+    return _whole(text, 0)
 
 
 def nonnegative_float(text: str) -> float:

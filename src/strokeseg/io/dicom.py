@@ -52,7 +52,8 @@ def _series_files(folder: Path) -> list[str]:
     return files
 
 
-def _looks_dicom(path: Path) -> bool:
+def is_dicom_file(path: Path) -> bool:
+    """A ``.dcm``/``.ima`` name or the ``DICM`` magic at byte 128."""
     if path.suffix.lower() in (".dcm", ".ima"):
         return True
     try:
@@ -69,7 +70,7 @@ def _check_unlisted(folder: Path, files: list[str]) -> None:
     for f in sorted(folder.iterdir()):
         if f.name.startswith(".") or not f.is_file() or f.resolve() in listed or f.name.upper() == "DICOMDIR":
             continue
-        if _looks_dicom(f):
+        if is_dicom_file(f):
             raise InputError(f"DICOM file is unreadable or not part of the folder's series; the series would be read "
                              f"without it ({len(files)} other files); fix or remove it", f)
 

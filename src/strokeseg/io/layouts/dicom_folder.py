@@ -12,26 +12,16 @@ from pathlib import Path
 
 from strokeseg.errors import InputError
 from strokeseg.io.case import CaseRef
+from strokeseg.io.dicom import is_dicom_file
 from strokeseg.io.layouts.base import Layout, walk_dirs
 from strokeseg.io.modalities import canonical_modality, is_series_name
-
-
-def _is_dicom_file(path: Path) -> bool:
-    if path.suffix.lower() == ".dcm":
-        return True
-    try:
-        with path.open("rb") as fh:
-            fh.seek(128)
-            return fh.read(4) == b"DICM"
-    except OSError:
-        return False
 
 
 def dicom_series_folders(root: Path) -> list[Path]:
     out = []
     for d in walk_dirs(root, 2):
         files = [f for f in sorted(d.iterdir())[:5] if f.is_file()]
-        if files and any(_is_dicom_file(f) for f in files):
+        if files and any(is_dicom_file(f) for f in files):
             out.append(d)
     return out
 
