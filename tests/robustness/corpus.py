@@ -250,7 +250,7 @@ def _entries() -> list[Entry]:
               "inside the input"))
     add(Entry("paths", "--out inside the input case folder", lambda ctx: [*_threshold(ctx, _one_case(ctx))[:2], "--out", str(ctx.inp / "ph" / "case_1" / "o")], "inside the input"))
     add(Entry("paths", "info --json into the dataset it describes", lambda ctx: ["info", str(_one_case(ctx)), "--json",
-                                                                                str(ctx.inp / "ph" / "info.json")], "input folder"))
+                                                                                str(ctx.inp / "ph" / "info.json")], "into the input"))
     add(Entry("paths", "sweep grid value that climbs out of --out", lambda ctx: [
         "sweep", "--recipe", RECIPE, "--data", str(ctx.asset("ph")), "--out", str(ctx.out), *TINY_TRAIN,
         "--grid", "description=../../../x"], "outside the output folder"))

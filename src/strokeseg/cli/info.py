@@ -32,10 +32,12 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.io.atomic import write_text
     from strokeseg.io.inspect import describe_path, format_description
 
-    if args.json:
-        from strokeseg.io.outputs import check_output_location
+    if args.json:  # never written into (or over) the data it describes
+        from strokeseg.errors import InputError
 
-        check_output_location(Path(args.json).parent, [args.path])  # never written into the data it describes
+        src, dst = Path(args.path).resolve(), Path(args.json).resolve()
+        if dst == src or src in dst.parents:
+            raise InputError("--json would write into the input it describes; choose a file outside it", args.json)
     desc = describe_path(Path(args.path), layout=args.layout, label_map=args.label_map)
     print(format_description(desc))
     if args.json:
