@@ -40,6 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=positive_int, default=1,
                    help="cases generated at once in worker processes (default 1); the cohort is the same for any value")
     p.add_argument("--grid", action="store_true", help="write the Kudo-style validation grid phantom instead of a cohort")
+    p.add_argument("--quirk", action="append", default=[], choices=("isles2018-headers", "vendor-sentinels"),
+                   help="reproduce a quirk of real files (repeatable): isles2018-headers (identity sform, code 2, "
+                        "voxel size only in pixdim; isles2018 layout), vendor-sentinels (map backgrounds hold "
+                        "CBF 1e-6, Tmax −30 s, MTT ≈ −3·10⁴, CBV 0 or negative)")
     add_output_options(p, resume=False)
     p.set_defaults(func=run)
 
@@ -68,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         with progress_bar(total=args.cases, desc="phantom", unit="case") as bar:
             rows = write_cohort(stage, args.cases, cfg, layout, seed=args.seed,
                                 second_slab_fraction=args.second_slab_fraction, on_case=lambda _i: bar.update(1),
-                                jobs=args.jobs)
+                                jobs=args.jobs, quirks=tuple(args.quirk))
     groups: dict[str, int] = {}
     for r in rows:
         groups[r["group"]] = groups.get(r["group"], 0) + 1

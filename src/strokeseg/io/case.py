@@ -188,6 +188,7 @@ def load_case(
     label = None
     if with_label and ref.label is not None:
         vol = read_image(ref.label, NonFinitePolicy.ERROR)
+        notes.extend(vol.notes)
         canon, unknown = apply_label_map(vol.array, ref.label_map)
         if unknown:
             raise InputError(
@@ -201,6 +202,7 @@ def load_case(
     mask = None
     if ref.mask is not None:
         vol = read_image(ref.mask, NonFinitePolicy.ERROR)
+        notes.extend(vol.notes)
         vol = Volume((vol.array > 0.5).astype(np.uint8), vol.geometry, ref.mask)
         mask = _check_on_grid(vol, ref_geom, Interpolation.NEAREST, notes, ref_src).astype(bool)
         sources["mask"] = ref.mask

@@ -36,6 +36,7 @@ def describe_file(path: Path) -> dict[str, Any]:
             "spacing_mm": list(vol.geometry.spacing),
             "shear_deg": round(vol.geometry.shear_deg, 4),
             "range": _range(vol.array),
+            "notes": vol.notes,
             "problems": [],
         }
     except InputError as exc:
@@ -52,6 +53,7 @@ def describe_file(path: Path) -> dict[str, Any]:
             "frames": s.n_frames,
             "frame_interval_s": s.frame_interval,
             "range": _range(s.data),
+            "notes": s.notes,
             "problems": [],
         }
     except InputError as exc:
@@ -148,6 +150,8 @@ def format_description(d: dict[str, Any]) -> str:
             if d["kind"] == "series":
                 lines.append(f"  frames   {d['frames']} at {d['frame_interval_s']:g} s")
             lines.append(f"  range    [{d['range'][0]:.4g}, {d['range'][1]:.4g}]")
+        for n in d.get("notes", []):
+            lines.append(f"note: {n}")
     else:
         lines.append(f"dataset   {d['path']}")
         lines.append(f"layout    {d['layout']} ({d['layout_description']})")

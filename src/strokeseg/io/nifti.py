@@ -92,9 +92,37 @@ def check_header(img, path: Path) -> tuple[int, ...]:
 
 def header_geometry(img, path: Path) -> Geometry:
     """The validated grid of a NIfTI image (its spatial axes), without reading the voxels."""
+    return header_geometry_and_notes(img, path)[0]
+
+
+def header_geometry_and_notes(img, path: Path) -> tuple[Geometry, list[str]]:
+    """The grid as ITK/SimpleITK read it, and a note when the header's fields disagree.
+
+    nibabel's affine (the sform when ``sform_code > 0``, else the qform, else pixdim) is kept
+    exactly, shear included, whenever its column lengths equal the voxel spacing ``pixdim``.
+    When they disagree (ISLES'18 stores an identity sform, ``sform_code 2``, beside pixdim
+    0.977 × 0.977 × 5 mm), ITK's reading is used, as the challenges' evaluators and most
+    viewers use it: spacing from ``pixdim``, directions and origin from that matrix.
+    """
     i, j, k = check_header(img, path)[:3]
+    affine = np.asarray(img.affine, dtype=float)
+    notes: list[str] = []
+    hdr = img.header
+    codes = (int(hdr["sform_code"]), int(hdr["qform_code"])) if "sform_code" in hdr else (0, 0)
+    pix = _raw_pixdim(path)
+    if pix is not None and max(codes) > 0 and np.all(np.isfinite(affine)):
+        pix = np.abs(pix)
+        norms = np.linalg.norm(affine[:3, :3], axis=0)
+        if np.all(norms > 0) and not np.allclose(norms, pix, rtol=1e-3, atol=1e-4):
+            which = f"sform (code {codes[0]})" if codes[0] > 0 else f"qform (code {codes[1]})"
+            fixed = affine.copy()
+            fixed[:3, :3] = affine[:3, :3] / norms * pix
+            notes.append(f"{path}: the header disagrees with itself: its {which} gives voxels of "
+                         f"{'×'.join(f'{v:.4g}' for v in norms)} mm, pixdim gives {'×'.join(f'{v:.4g}' for v in pix)} mm; "
+                         "using pixdim with the matrix's directions and origin, as ITK/SimpleITK read it")
+            affine = fixed
     try:
-        return Geometry.from_affine_ras(np.asarray(img.affine, dtype=float), (k, j, i))
+        return Geometry.from_affine_ras(affine, (k, j, i)), notes
     except ValueError as exc:
         raise InputError(f"invalid geometry: {exc}", path) from None
 
@@ -111,6 +139,12 @@ def _data(img, path: Path) -> np.ndarray:
 
 
 def read_nifti(path: str | Path, dtype: type = np.float32) -> tuple[np.ndarray, Geometry]:
+    """Read a 3D NIfTI as a ``(Z, Y, X)`` array plus its geometry (see :func:`read_nifti_with_notes`)."""
+    arr, geom, _ = read_nifti_with_notes(path, dtype)
+    return arr, geom
+
+
+def read_nifti_with_notes(path: str | Path, dtype: type = np.float32) -> tuple[np.ndarray, Geometry, list[str]]:
     """Read a 3D NIfTI as a ``(Z, Y, X)`` array plus its geometry.
 
     A 4D file with a single frame is accepted as 3D; a file with several frames is an error
@@ -118,7 +152,7 @@ def read_nifti(path: str | Path, dtype: type = np.float32) -> tuple[np.ndarray, 
     """
     path = Path(path)
     img = _load(path)
-    geom = header_geometry(img, path)
+    geom, notes = header_geometry_and_notes(img, path)
     if len(img.shape) == 4 and img.shape[3] != 1:
         raise InputError(f"expected a 3D volume, found a 4D series of shape {img.shape}", path)
     data = _data(img, path)
@@ -127,10 +161,16 @@ def read_nifti(path: str | Path, dtype: type = np.float32) -> tuple[np.ndarray, 
     if data.ndim == 2:
         data = data[:, :, None]
     arr: np.ndarray = np.ascontiguousarray(np.transpose(data, (2, 1, 0)), dtype=dtype)
-    return arr, geom
+    return arr, geom, notes
 
 
 def read_nifti_series(path: str | Path) -> tuple[np.ndarray, Geometry, float | None]:
+    """Read a 4D NIfTI series (see :func:`read_nifti_series_with_notes`)."""
+    arr, geom, dt, _ = read_nifti_series_with_notes(path)
+    return arr, geom, dt
+
+
+def read_nifti_series_with_notes(path: str | Path) -> tuple[np.ndarray, Geometry, float | None, list[str]]:
     """Read a 4D NIfTI (time last) as ``(Z, Y, X, T)`` float32, its geometry and frame interval.
 
     The interval (seconds) comes from ``pixdim[4]`` and the time unit; ``None`` if unset.
@@ -139,7 +179,7 @@ def read_nifti_series(path: str | Path) -> tuple[np.ndarray, Geometry, float | N
     img = _load(path)
     if len(img.shape) != 4:
         raise InputError(f"expected a 4D series (x, y, z, time), found shape {img.shape}", path)
-    geom = header_geometry(img, path)
+    geom, notes = header_geometry_and_notes(img, path)
     header = img.header
     data = _data(img, path)
     arr = np.ascontiguousarray(np.transpose(data, (2, 1, 0, 3)), dtype=np.float32)
@@ -151,7 +191,7 @@ def read_nifti_series(path: str | Path) -> tuple[np.ndarray, Geometry, float | N
             dt = float(zooms[3]) * _TIME_UNIT_SECONDS.get(unit, 1.0)
     except Exception:
         dt = None
-    return arr, geom, dt
+    return arr, geom, dt, notes
 
 
 def write_nifti(

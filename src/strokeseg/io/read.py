@@ -56,15 +56,15 @@ def read_image(path: str | Path, nonfinite: NonFinitePolicy | str = NonFinitePol
     if not path.exists():
         raise InputError("file not found", path)
     fmt = _format(path)
+    notes: list[str] = []
     if fmt == "nifti":
-        arr, geom = nifti.read_nifti(path)
+        arr, geom, notes = nifti.read_nifti_with_notes(path)
     elif fmt == "itk":
         arr, geom = itk.read_itk(path)
     elif fmt == "dicom":
         arr, geom = dicom.read_dicom(path)
     else:
         arr, geom = dicom.read_dicom(path.parent)
-    notes: list[str] = []
     arr = check_finite(arr, path, nonfinite, notes)
     if arr.size == 0:
         raise InputError("image has no voxels", path)
@@ -88,14 +88,14 @@ def read_series(
     fmt = _format(path)
     times: np.ndarray | None = None
     dt: float | None
+    notes: list[str] = []
     if fmt == "nifti":
-        data, geom, dt = nifti.read_nifti_series(path)
+        data, geom, dt, notes = nifti.read_nifti_series_with_notes(path)
     elif fmt == "itk":
         data, geom, dt = itk.read_itk_series(path)
     else:
         data, geom, times = dicom.read_dicom_series(path if path.is_dir() else path.parent)
         dt = float(np.median(np.diff(times))) if times is not None and len(times) > 1 else None
-    notes: list[str] = []
     if frame_interval is not None:
         if frame_interval <= 0:
             raise InputError(f"frame interval must be positive, got {frame_interval}", path)

@@ -24,8 +24,10 @@ import numpy as np
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.itk import write_itk
 from strokeseg.io.nifti import write_nifti
+from strokeseg.phantom.anatomy import Tissue
 from strokeseg.phantom.case import PhantomCase, PhantomConfig, generate_case
 from strokeseg.phantom.grid import GridPhantom
+from strokeseg.phantom.quirks import QUIRKS, smir_headers, with_vendor_sentinels
 
 LAYOUT_CHOICES = ("isles2018", "isles2015-spes", "manifest")
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -77,10 +79,17 @@ def _write_truth(folder: Path, case: PhantomCase) -> None:
     write_nifti(folder / "label.nii.gz", case.label, case.geometry, dtype=np.uint8)
 
 
-def write_case(root: Path, layout: str, case: PhantomCase, index: int, maps: dict[str, np.ndarray], clinical: dict[str, Any]) -> dict[str, Any]:
-    """Write one case; returns its manifest row."""
+def write_case(root: Path, layout: str, case: PhantomCase, index: int, maps: dict[str, np.ndarray], clinical: dict[str, Any],
+               quirks: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Write one case; returns its manifest row. ``quirks``: real-file quirks to reproduce
+    (:mod:`strokeseg.phantom.quirks`)."""
     g = case.geometry
     ident = 100000 + 10 * index
+    unknown = set(quirks) - set(QUIRKS)
+    if unknown:
+        raise ValueError(f"unknown phantom quirk(s) {', '.join(sorted(unknown))}; choose from {', '.join(QUIRKS)}")
+    if "vendor-sentinels" in quirks:  # the head: everything but air (vendors map the whole field of view)
+        maps = with_vendor_sentinels(maps, case.tissue != Tissue.AIR, np.random.default_rng([index, 31]))
     if layout == "isles2018":
         folder = root / f"case_{index}"
         items: list[tuple[str, np.ndarray, Any]] = [("CT", case.images["CT"], None)]
@@ -89,6 +98,8 @@ def write_case(root: Path, layout: str, case: PhantomCase, index: int, maps: dic
         for k, (mod, arr, dt) in enumerate(items):
             name = f"SMIR.Brain.XX.O.{mod}.{ident + k}"
             write_nifti(folder / name / f"{name}.nii", arr, g, frame_interval=dt, dtype=np.uint8 if mod == "OT" else None)
+            if "isles2018-headers" in quirks:
+                smir_headers(folder / name / f"{name}.nii")
     elif layout == "isles2015-spes":
         folder = root / str(index)
         mr_items = [(m, case.images[m]) for m in ("T1c", "T2", "DWI", "ADC")] + [(m, maps[m]) for m in ("CBF", "CBV", "TTP", "Tmax")]
@@ -124,11 +135,11 @@ def write_case(root: Path, layout: str, case: PhantomCase, index: int, maps: dic
 
 
 def _write_one(out: Path, layout: str, cfg: PhantomConfig, pseed: int, cid: str, slab: int, index: int, patient: str,
-               maps_fwhm_mm: float | None) -> dict[str, Any]:
+               maps_fwhm_mm: float | None, quirks: tuple[str, ...] = ()) -> dict[str, Any]:
     case = generate_case(cfg, pseed, cid, slab=slab)
     case.meta["patient_id"] = patient
     clinical = clinical_values(case, np.random.default_rng([pseed, 17]))
-    return write_case(out, layout, case, index, vendor_maps(case, maps_fwhm_mm), clinical)
+    return write_case(out, layout, case, index, vendor_maps(case, maps_fwhm_mm), clinical, quirks)
 
 
 def write_cohort(
@@ -141,6 +152,7 @@ def write_cohort(
     maps_fwhm_mm: float | None = None,
     on_case: Callable[[int], None] | None = None,
     jobs: int = 1,
+    quirks: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
     """Generate and write ``n_cases`` cases (some patients contribute two slabs, CT only).
 
@@ -161,7 +173,7 @@ def write_cohort(
     rows: list[dict[str, Any]] = []
     if jobs <= 1:
         for scfg, pseed, cid, slab, i, pat in plan:
-            rows.append(_write_one(out, layout, scfg, pseed, cid, slab, i, pat, maps_fwhm_mm))
+            rows.append(_write_one(out, layout, scfg, pseed, cid, slab, i, pat, maps_fwhm_mm, quirks))
             if on_case:
                 on_case(i)
     else:
@@ -172,7 +184,7 @@ def write_cohort(
         os.environ.update(dict.fromkeys(_THREAD_VARS, threads))
         try:
             with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = {pool.submit(_write_one, out, layout, *p, maps_fwhm_mm): p[4] for p in plan}
+                futures = {pool.submit(_write_one, out, layout, *p, maps_fwhm_mm, quirks): p[4] for p in plan}
                 for fut in as_completed(futures):
                     fut.result()
                     if on_case:
