@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             probs, var = predict_probs(prep, models, bundle.recipe.sampling.patch_size, inf.step, inf.batch_size, mc,
                                        inf.mc_dropout or None, args.tta or inf.tta_flip, device, bundle.num_classes)
             labels = labels_from_probs(probs, prep.brain, thr, smin, bundle.target, bundle.output_label, bundle.num_classes)
-            vols = volumes(labels, case.geometry.voxel_volume_ml)
+            vols = volumes(labels, case.geometry.voxel_volume_ml, bundle.target, bundle.output_label)
             g = case.geometry
             write_nifti(folder / f"{case.case_id}_label.nii.gz", labels, g, dtype=np.uint8)
             write_nifti(folder / f"{case.case_id}_prob.nii.gz", probs[1:].sum(0).astype(np.float32), g)
@@ -122,8 +122,9 @@ def run(args: argparse.Namespace) -> int:
             for n in s["notes"]:
                 if "NaN/Inf" in n:
                     print(f"{s['case_id']}: {n}")
-            print(f"{s['case_id']}: core {s['core_ml']:.1f} ml, penumbra {s['penumbra_ml']:.1f} ml, hypoperfused "
-                  f"{s['hypoperfused_ml']:.1f} ml ({s['seconds']:.1f} s)" + (f"  [{s['warning']}]" if "warning" in s else ""))
+            vol = ", ".join(f"{k} {'n/a (not a region of this model)' if s[f'{k}_ml'] is None else format(s[f'{k}_ml'], '.1f') + ' ml'}"
+                            for k in ("core", "penumbra", "hypoperfused"))
+            print(f"{s['case_id']}: {vol} ({s['seconds']:.1f} s)" + (f"  [{s['warning']}]" if "warning" in s else ""))
         if done.skipped:
             print(f"kept {len(done.skipped)} finished case(s) from the earlier run: {', '.join(done.skipped)}")
         if summary:

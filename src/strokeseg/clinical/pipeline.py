@@ -79,5 +79,9 @@ def threshold_case(case: Case, cfg: ThresholdConfig | None = None, perfusion: Pe
         source = "ADC (no perfusion: core only)"
     else:
         raise InputError(f"case {case.case_id}: no CBF+Tmax maps, no 4D series and no ADC to threshold")
-    readout = compute_readout(result.core, result.hypoperfused, result.severe, case.geometry, cfg, result.reference_cbf)
+    perfusion_used = not source.startswith("ADC (no perfusion")
+    if not perfusion_used:
+        notes.append("no perfusion imaging: Tmax, penumbra, mismatch, HIR, DEFUSE-3 and EXTEND are not assessable")
+    readout = compute_readout(result.core, result.hypoperfused, result.severe, case.geometry, cfg, result.reference_cbf,
+                              perfusion=perfusion_used)
     return CaseReadout(case.case_id, result, readout, source, notes)

@@ -12,37 +12,52 @@ from strokeseg.clinical.config import ThresholdConfig
 from strokeseg.io.geometry import Geometry
 
 
+NOT_ASSESSABLE = "n/a (no perfusion)"
+
+
 @dataclass(frozen=True)
 class Readout:
     """One case's numbers (volumes in ml).
 
     ``mismatch_ratio`` = hypoperfused / core (∞ when there is no core, ``None`` when neither);
-    ``hir`` = Tmax>10 s volume / Tmax>6 s volume (``None`` without hypoperfusion).
+    ``hir`` = Tmax>10 s volume / Tmax>6 s volume (``None`` without hypoperfusion). Without
+    perfusion imaging (``perfusion`` False: an MRI case with DWI/ADC only) every quantity that
+    needs Tmax — hypoperfused, penumbra, mismatch, Tmax > 10 s, HIR, DEFUSE-3, EXTEND — is
+    ``None``: not assessable, never a guess.
     """
 
     core_ml: float
-    hypoperfused_ml: float
-    penumbra_ml: float
+    hypoperfused_ml: float | None
+    penumbra_ml: float | None
     mismatch_ratio: float | None
-    tmax10_ml: float
+    tmax10_ml: float | None
     hir: float | None
-    defuse3: bool
-    extend: bool
+    defuse3: bool | None
+    extend: bool | None
     reference_cbf: float | None
+    perfusion: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         if d["mismatch_ratio"] is not None and math.isinf(d["mismatch_ratio"]):
             d["mismatch_ratio"] = "inf"
+        if not self.perfusion:
+            d["not_assessable"] = ["hypoperfused_ml", "penumbra_ml", "mismatch_ratio", "tmax10_ml", "hir", "defuse3", "extend"]
         return d
 
 
 def compute_readout(core: np.ndarray, hypoperfused: np.ndarray, severe: np.ndarray, geometry: Geometry,
-                    cfg: ThresholdConfig | None = None, reference_cbf: float | None = None) -> Readout:
-    """Read-out from the core, Tmax > 6 s and Tmax > 10 s masks (core ⊂ hypoperfused expected)."""
+                    cfg: ThresholdConfig | None = None, reference_cbf: float | None = None,
+                    perfusion: bool = True) -> Readout:
+    """Read-out from the core, Tmax > 6 s and Tmax > 10 s masks (core ⊂ hypoperfused expected).
+
+    ``perfusion`` False: the masks did not come from perfusion imaging; only the core is read out.
+    """
     cfg = cfg or ThresholdConfig()
     v = geometry.voxel_volume_ml
     core_ml = float(core.sum() * v)
+    if not perfusion:
+        return Readout(core_ml, None, None, None, None, None, None, None, reference_cbf, perfusion=False)
     hyp_ml = float((hypoperfused | core).sum() * v)
     mismatch_ml = max(hyp_ml - core_ml, 0.0)
     ratio: float | None
@@ -62,6 +77,10 @@ def format_readout_table(rows: list[tuple[str, Readout]], cfg: ThresholdConfig) 
     head = f"{'case':<22} {'core ml':>8} {'Tmax>6 ml':>10} {'mismatch ml':>12} {'ratio':>7} {'Tmax>10 ml':>11} {'HIR':>6}  DEFUSE-3  EXTEND"
     lines = [head, "-" * len(head)]
     for cid, r in rows:
+        if not r.perfusion:
+            lines.append(f"{cid:<22} {r.core_ml:8.1f}   Tmax, mismatch, HIR, DEFUSE-3, EXTEND: {NOT_ASSESSABLE}")
+            continue
+        assert r.hypoperfused_ml is not None and r.penumbra_ml is not None and r.tmax10_ml is not None
         ratio = "—" if r.mismatch_ratio is None else ("∞" if math.isinf(r.mismatch_ratio) else f"{r.mismatch_ratio:.2f}")
         hir = "—" if r.hir is None else f"{r.hir:.2f}"
         lines.append(

@@ -66,7 +66,13 @@ def labels_from_probs(probs: np.ndarray, brain: np.ndarray, threshold: float, mi
     return out
 
 
-def volumes(labels: np.ndarray, voxel_ml: float) -> dict[str, float]:
+def volumes(labels: np.ndarray, voxel_ml: float, target: str = "three-class", output_label: int = CORE) -> dict[str, float | None]:
+    """Region volumes in ml of a canonical label map; a region the model's ``target`` cannot
+    produce is ``None`` (a core-only model says nothing about penumbra or hypoperfusion)."""
     core = float((labels == CORE).sum() * voxel_ml)
     pen = float((labels == PENUMBRA).sum() * voxel_ml)
-    return {"core_ml": core, "penumbra_ml": pen, "hypoperfused_ml": core + pen}
+    if target == "three-class":
+        return {"core_ml": core, "penumbra_ml": pen, "hypoperfused_ml": core + pen}
+    if target == "core" or (target == "lesion" and output_label == CORE):
+        return {"core_ml": core, "penumbra_ml": None, "hypoperfused_ml": None}
+    return {"core_ml": None, "penumbra_ml": None, "hypoperfused_ml": core + pen}  # hypoperfused / lesion as penumbra
