@@ -43,3 +43,32 @@ def test_evaluate_against_plain_label_folder_with_pred_map(tmp_path, cli):
     assert code == 0
     rows = list(csv.DictReader((tmp_path / "ev" / "per_case.csv").open(encoding="utf-8")))
     assert [r["region"] for r in rows] == ["core"] and float(rows[0]["dice"]) == 1.0
+
+
+def test_a_folder_of_binary_masks_is_scored_as_one_lesion_region(tmp_path, cli):
+    import json
+
+    import numpy as np
+
+    from strokeseg.io.nifti import write_nifti
+    from tests.helpers import GEOM
+
+    truth, pred = tmp_path / "t", tmp_path / "p"
+    truth.mkdir()
+    pred.mkdir()
+    t = np.zeros(GEOM.shape, np.uint8)
+    t[1:4, 2:8, 2:6] = 1  # 72 voxels
+    p = np.zeros(GEOM.shape, np.uint8)
+    p[1:4, 2:8, 4:8] = 1  # 72 voxels, 36 shared
+    write_nifti(truth / "sub-01.nii.gz", t, GEOM)
+    write_nifti(pred / "sub-01.nii.gz", p, GEOM)
+    code, out, err = cli("evaluate", "--pred", pred, "--truth", truth, "--out", tmp_path / "e")
+    assert code == 0, err
+    rows = json.loads((tmp_path / "e" / "summary.json").read_text(encoding="utf-8"))["cases"]
+    assert [r["region"] for r in rows] == ["lesion"]  # no empty-vs-empty "core" row with Dice 1
+    assert rows[0]["dice"] == 0.5
+    assert "| core |" not in out and "| lesion |" in out
+    code, out, _ = cli("evaluate", "--pred", pred, "--truth", truth, "--out", tmp_path / "e2", "--label-map", "1:2",
+                       "--pred-label-map", "1:2")
+    rows = json.loads((tmp_path / "e2" / "summary.json").read_text(encoding="utf-8"))["cases"]
+    assert code == 0 and [r["region"] for r in rows] == ["core"] and rows[0]["dice"] == 0.5

@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "summary.md and summary.json to --out, and lists cases without a partner. "
             "Predictions are canonical label maps (0 background, 1 penumbra, 2 core) named <case_id>.nii.gz, "
             "<case_id>_label.nii.gz or <case_id>/label.nii.gz; --truth is a dataset folder in any supported layout "
-            "or a plain folder of label maps."
+            "or a plain folder of label maps; a folder of binary 0/1 masks is scored as one lesion region (any non-zero "
+            "prediction voxel counts), unless --label-map says what its 1 means."
         ),
     )
     p.add_argument("--pred", required=True, metavar="DIR", help="folder of predicted label maps")
@@ -32,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--regions", type=region_list, metavar="LIST",
-        help="comma-separated regions to score (core, penumbra, hypoperfused); default: those the truth annotates",
+        help="comma-separated regions to score (core, penumbra, hypoperfused, lesion); default: those the truth "
+             "annotates (a folder of binary 0/1 masks: lesion, as the ISLES'22/'24 evaluators score it)",
     )
     add_nonfinite_option(p)
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside --pred or --truth")

@@ -114,7 +114,13 @@ def load_truth(truth: Path, layout: str | None, label_map: Mapping[int, int] | N
             raise InputError(f"{format_unknown(unknown)} are not canonical (0, 1, 2); pass --label-map", path)
         cases.append(TruthCase(cid, labels, vol.geometry, None, path))
     present = set(np.unique(np.concatenate([np.unique(c.labels) for c in cases])).tolist())
-    regions = [Region.CORE] if present <= {0, 2} else list(Region)
+    if label_map is None and present <= {0, 1}:
+        # a folder of binary masks (ISLES'22/'24): one lesion region, scored as their evaluators do
+        regions = [Region.LESION]
+    elif present <= {0, 2}:
+        regions = [Region.CORE]
+    else:
+        regions = [Region.CORE, Region.PENUMBRA, Region.HYPOPERFUSED]
     return cases, regions, "label folder"
 
 

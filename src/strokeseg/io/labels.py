@@ -10,7 +10,8 @@ value  name          meaning
 2      core          tissue already infarcted
 =====  ============  =============================================
 
-Regions: ``core`` = {2}, ``penumbra`` = {1}, ``hypoperfused`` = {1, 2} (core ∪ penumbra).
+Regions: ``core`` = {2}, ``penumbra`` = {1}, ``hypoperfused`` = {1, 2} (core ∪ penumbra), and
+``lesion`` = {1, 2}: any non-zero voxel, the one region of a binary mask (ISLES'22/'24 style).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Region(StrEnum):
     CORE = "core"
     PENUMBRA = "penumbra"
     HYPOPERFUSED = "hypoperfused"
+    LESION = "lesion"
 
     @property
     def values(self) -> tuple[int, ...]:
@@ -50,6 +52,7 @@ _REGION_VALUES = {
     Region.CORE: (CORE,),
     Region.PENUMBRA: (PENUMBRA,),
     Region.HYPOPERFUSED: (PENUMBRA, CORE),
+    Region.LESION: (PENUMBRA, CORE),
 }
 
 
@@ -60,7 +63,7 @@ def region_mask(labels: np.ndarray, region: Region | str) -> np.ndarray:
         return labels == CORE
     if region is Region.PENUMBRA:
         return labels == PENUMBRA
-    return (labels == PENUMBRA) | (labels == CORE)
+    return (labels == PENUMBRA) | (labels == CORE)  # hypoperfused, lesion
 
 
 def regions_for_labels(values: Iterable[int]) -> list[Region]:
