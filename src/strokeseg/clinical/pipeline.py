@@ -10,7 +10,7 @@ import numpy as np
 from strokeseg.clinical.config import ThresholdConfig
 from strokeseg.clinical.readout import Readout, compute_readout
 from strokeseg.clinical.thresholds import ThresholdResult, threshold_diffusion, threshold_perfusion
-from strokeseg.clinical.units import adc_to_micro
+from strokeseg.clinical.units import PLAUSIBLE_REFERENCE_CBF, adc_to_micro, tmax_to_seconds
 from strokeseg.errors import InputError
 from strokeseg.io.case import Case
 from strokeseg.perfusion.config import Method, PerfusionConfig
@@ -27,6 +27,26 @@ class CaseReadout:
     def to_dict(self, cfg: ThresholdConfig) -> dict[str, Any]:
         return {"case_id": self.case_id, "maps": self.source, **self.readout.to_dict(), "thresholds": cfg.to_dict(),
                 "notes": self.notes + self.result.warnings}
+
+
+def perfusion_qc(result: ThresholdResult, voxel_ml: float, source: str) -> list[str]:
+    """The warnings a reader wants before trusting a perfusion read-out (each starts with 'warning')."""
+    out = []
+    tissue_ml = float(result.tissue.sum() * voxel_ml)
+    hyp_ml = float(result.hypoperfused.sum() * voxel_ml)
+    if tissue_ml < 10.0:
+        out.append(f"warning: only {tissue_ml:.1f} ml of valid tissue in the maps (even a 5 mm slab of brain holds about "
+                   "50 ml); check the maps' coverage and background values")
+    if tissue_ml > 0 and hyp_ml > 0.5 * tissue_ml:
+        out.append(f"warning: hypoperfused volume {hyp_ml:.0f} ml is more than half the valid tissue ({tissue_ml:.0f} ml), "
+                   "larger than a hemisphere: check the AIF, the Tmax map's units and its background")
+    lo, hi = PLAUSIBLE_REFERENCE_CBF
+    ref = result.reference_cbf
+    if ref is not None and not lo <= ref <= hi:
+        scale = " (given maps: the CBF map is probably on a vendor scale; rCBF and the core are scale-free)" \
+            if source == "given maps" else ""
+        out.append(f"warning: reference CBF {ref:.3g} is outside the {lo:g}–{hi:g} ml/100 g/min of healthy tissue{scale}")
+    return out
 
 
 def threshold_case(case: Case, cfg: ThresholdConfig | None = None, perfusion: PerfusionConfig | None = None,
@@ -60,13 +80,21 @@ def threshold_case(case: Case, cfg: ThresholdConfig | None = None, perfusion: Pe
         notes.append(f"ADC read in {unit}")
     if "CBF" in maps and "Tmax" in maps:
         if brain is None:
-            brain = (sum(np.abs(maps[m]) for m in maps) > 0) & np.isfinite(maps["CBF"])
-            notes.append("brain mask: non-zero voxels of the perfusion maps")
+            from strokeseg.perfusion.brainmask import valid_map_mask
+
+            given: dict[str, np.ndarray] = {m: case.images[m] for m in ("CBF", "CBV", "MTT", "Tmax", "TTP") if m in case.images}
+            brain, dropped = valid_map_mask(given or maps)
+            notes.append(f"brain mask: the {int(brain.sum())} voxels ({brain.sum() * case.geometry.voxel_volume_ml:.0f} ml) "
+                         "where every map is valid (finite, not the background sentinel, CBF > 0, CBV, MTT and Tmax "
+                         "≥ 0)" + ("; invalid per map: " + ", ".join(f"{k} {v}" for k, v in dropped.items() if v) if any(dropped.values()) else ""))
         if csf is None:
             if adc is not None:
                 csf = adc > cfg.csf_adc
             elif "CT" in case.images:
                 csf = case.images["CT"] < cfg.csf_hu
+        maps["Tmax"], tmax_unit = tmax_to_seconds(maps["Tmax"], brain)
+        if tmax_unit != "s":
+            notes.append(f"Tmax read in {tmax_unit} (valid-tissue median above 100) and converted to s")
         adc_core = (adc < cfg.adc_core) & (adc > 0) if adc is not None else None
         if adc_core is not None:
             source += " + ADC core"
@@ -80,6 +108,8 @@ def threshold_case(case: Case, cfg: ThresholdConfig | None = None, perfusion: Pe
     else:
         raise InputError(f"case {case.case_id}: no CBF+Tmax maps, no 4D series and no ADC to threshold")
     perfusion_used = not source.startswith("ADC (no perfusion")
+    if perfusion_used:
+        notes += perfusion_qc(result, case.geometry.voxel_volume_ml, source)
     if not perfusion_used:
         notes.append("no perfusion imaging: Tmax, penumbra, mismatch, HIR, DEFUSE-3 and EXTEND are not assessable")
     readout = compute_readout(result.core, result.hypoperfused, result.severe, case.geometry, cfg, result.reference_cbf,

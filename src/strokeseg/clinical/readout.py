@@ -11,7 +11,6 @@ import numpy as np
 from strokeseg.clinical.config import ThresholdConfig
 from strokeseg.io.geometry import Geometry
 
-
 NOT_ASSESSABLE = "n/a (no perfusion)"
 
 

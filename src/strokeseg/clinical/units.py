@@ -28,3 +28,25 @@ def adc_to_micro(adc: np.ndarray, brain: np.ndarray | None = None) -> tuple[np.n
         f"ADC of unknown units: brain median {med:.4g} fits none of ×10⁻⁶ mm²/s (~800), "
         "×10⁻³ mm²/s (~0.8) or mm²/s (~0.0008)"
     )
+
+
+#: healthy-tissue median CBF in ml/100 g/min (grey and white matter together) lies in this range;
+#: a reference outside it means the map is on a vendor scale, or the reference is not healthy tissue
+PLAUSIBLE_REFERENCE_CBF = (15.0, 120.0)
+
+
+def tmax_to_seconds(tmax: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, str]:
+    """Tmax in s and the unit it was found in: a median over valid tissue above 100 is milliseconds
+    (tissue Tmax is 0–10 s, and up to about 30 s in hypoperfused tissue)."""
+    vals = tmax[valid & np.isfinite(tmax)]
+    if vals.size and float(np.median(vals)) > 100.0:
+        return (tmax / 1000.0).astype(np.float32), "ms"
+    return tmax, "s"
+
+
+def cbf_unit(reference: float | None) -> str:
+    """What a reference (healthy-tissue median) CBF says of the map's unit."""
+    lo, hi = PLAUSIBLE_REFERENCE_CBF
+    if reference is None:
+        return "unknown"
+    return "ml/100 g/min" if lo <= reference <= hi else "vendor scale (not ml/100 g/min; rCBF is scale-free)"

@@ -84,3 +84,47 @@ def mr_brain_mask(baseline: np.ndarray) -> np.ndarray:
     mask = ndimage.binary_opening(mask, structure=np.ones((3, 3, 3)))
     mask = _largest_component(mask)
     return ndimage.binary_fill_holes(mask)
+
+
+#: maps whose values must be > 0 where tissue is valid, and maps that must be ≥ 0
+_POSITIVE_MAPS = ("CBF",)
+_NONNEGATIVE_MAPS = ("CBV", "MTT", "Tmax", "TTP")
+
+
+def background_value(arr: np.ndarray, min_fraction: float = 0.02) -> float | None:
+    """A vendor's background sentinel: the map's most frequent value when it fills at least
+    ``min_fraction`` of the field of view and is its minimum (CBF 1e-6, Tmax −30, CBV 0 ...)."""
+    finite = arr[np.isfinite(arr)]
+    if finite.size == 0:
+        return None
+    lo = float(finite.min())
+    n_lo = int(np.count_nonzero(finite == lo))
+    return lo if n_lo >= min_fraction * finite.size else None
+
+
+def valid_map_mask(maps: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, int]]:
+    """``(Z, Y, X)`` mask of the voxels where every map holds a physiological value.
+
+    A voxel is invalid where any map is non-finite or holds its background sentinel
+    (:func:`background_value`; a background of 0 counts only for CBF, since a CBV, MTT or Tmax
+    of 0 is a real value where no bolus arrived), where CBF is ≤ 0, or where CBV, MTT, Tmax or
+    TTP is < 0.
+    Returns the mask and, per map, how many voxels it made invalid. Works for any vendor's
+    maps: the field of view outside the head is never counted as brain.
+    """
+    shape = next(iter(maps.values())).shape
+    valid = np.ones(shape, bool)
+    dropped: dict[str, int] = {}
+    for name, arr in maps.items():
+        ok = np.isfinite(arr)
+        sentinel = background_value(arr)
+        if sentinel is not None and not (sentinel == 0.0 and name in _NONNEGATIVE_MAPS):  # a Tmax, CBV or MTT of 0 is real
+            ok &= arr != sentinel
+        with np.errstate(invalid="ignore"):
+            if name in _POSITIVE_MAPS:
+                ok &= arr > 0
+            elif name in _NONNEGATIVE_MAPS:
+                ok &= arr >= 0
+        dropped[name] = int(np.count_nonzero(valid & ~ok))
+        valid &= ok
+    return valid, dropped

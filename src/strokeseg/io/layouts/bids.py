@@ -5,6 +5,7 @@ and ``derivatives/sub-strokecaseNNNN/ses-0001/sub-..._msk.nii.gz`` (core: 1 → 
 reference grid; FLAIR lies on another grid and is resampled onto it.
 
 ISLES 2024: ``raw_data/sub-strokeNNNN/ses-01/sub-..._{ncct,cta,ctp}.nii.gz``; maps in
+``sub-X/ses-01/perfusion-maps/`` beside the scans, or
 ``derivatives/sub-X/ses-01/perfusion-maps/*_space-ncct_{cbf,cbv,mtt,tmax}.nii.gz``; the CTP
 registered to NCCT as ``derivatives/sub-X/ses-01/*_space-ncct_ctp.nii.gz`` (preferred as the
 series: it lies on the NCCT grid); the follow-up infarct ``derivatives/sub-X/ses-02/*lesion-msk*``
@@ -33,6 +34,7 @@ from strokeseg.io.modalities import canonical_modality
 
 _SUB22 = re.compile(r"^sub-strokecase\d+$")
 _SUB24 = re.compile(r"^sub-stroke\d+$")
+_SCANS24 = ("ncct", "ctp", "cbf", "tmax")  # a subject has a scan or, at least, the vendor's maps
 
 
 def _subjects(root: Path, pattern: re.Pattern[str], raw_names: tuple[str, ...]) -> list[Path]:
@@ -136,10 +138,19 @@ class Isles2024(Layout):
     default_label_map = {0: 0, 1: CORE}
 
     def detect(self, root: Path) -> bool:
-        return any(_find(s, ("ncct", "ctp")) for s in _subjects(root, _SUB24, ("raw_data", "rawdata"))[:3])
+        return any(_find(s, _SCANS24) for s in self._subjects(root)[:3])
+
+    @staticmethod
+    def _subjects(root: Path) -> list[Path]:
+        """Subjects in raw_data/, and those that have only derivatives (e.g. vendor perfusion maps)."""
+        raw = _subjects(root, _SUB24, ("raw_data", "rawdata"))
+        names = {s.name for s in raw}
+        only_maps = [s for s in _subjects(root / "derivatives", _SUB24, ()) if s.name not in names] \
+            if (root / "derivatives").is_dir() and not _SUB24.match(root.name) else []
+        return sorted(raw + only_maps)
 
     def scan(self, root: Path, label_map: Mapping[int, int]) -> list[CaseRef]:
-        subjects = _subjects(root, _SUB24, ("raw_data", "rawdata"))
+        subjects = self._subjects(root)
         if not subjects:
             raise InputError("no ISLES 2024 subjects (sub-strokeNNNN) found", root)
         refs = []
