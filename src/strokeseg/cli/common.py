@@ -23,7 +23,7 @@ def add_layout_options(p: argparse.ArgumentParser) -> None:
         "--layout",
         metavar="NAME",
         help="dataset layout (default: detected): isles2015-siss, isles2015-spes, isles2018, isles2022, "
-        "isles2024, manifest, dicom",
+        "isles2024, isles2022-grand-challenge, manifest, dicom",
     )
     p.add_argument(
         "--label-map",

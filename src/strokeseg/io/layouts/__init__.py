@@ -2,7 +2,7 @@
 
 >>> from strokeseg.io.layouts import LAYOUTS
 >>> sorted(LAYOUTS)
-['dicom', 'isles2015-siss', 'isles2015-spes', 'isles2018', 'isles2022', 'isles2024', 'manifest']
+['dicom', 'isles2015-siss', 'isles2015-spes', 'isles2018', 'isles2022', 'isles2022-grand-challenge', 'isles2024', 'manifest']
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from strokeseg.errors import InputError
 from strokeseg.io.layouts.base import Dataset, Layout
 from strokeseg.io.layouts.bids import Isles2022, Isles2024
 from strokeseg.io.layouts.dicom_folder import DicomFolder
+from strokeseg.io.layouts.grand_challenge import GrandChallenge
 from strokeseg.io.layouts.isles2015 import Isles2015Siss, Isles2015Spes
 from strokeseg.io.layouts.isles2018 import Isles2018
 from strokeseg.io.layouts.manifest import Manifest
 
 # Detection order: the explicit manifest first, DICOM last.
-_ORDER: list[Layout] = [Manifest(), Isles2018(), Isles2015Spes(), Isles2015Siss(), Isles2022(), Isles2024(), DicomFolder()]
+_ORDER: list[Layout] = [Manifest(), Isles2018(), Isles2015Spes(), Isles2015Siss(), Isles2022(), Isles2024(), GrandChallenge(),
+                        DicomFolder()]
 LAYOUTS: dict[str, Layout] = {lay.name: lay for lay in _ORDER}
 
 __all__ = ["LAYOUTS", "Dataset", "Layout", "detect_layout", "open_dataset"]
@@ -28,7 +30,7 @@ __all__ = ["LAYOUTS", "Dataset", "Layout", "detect_layout", "open_dataset"]
 def get_layout(name: str) -> Layout:
     key = name.strip().lower().replace("_", "-")
     aliases = {"isles15-siss": "isles2015-siss", "isles15-spes": "isles2015-spes", "isles18": "isles2018",
-               "isles22": "isles2022", "isles24": "isles2024", "siss": "isles2015-siss", "spes": "isles2015-spes"}
+               "isles22": "isles2022", "isles24": "isles2024", "grand-challenge": "isles2022-grand-challenge", "siss": "isles2015-siss", "spes": "isles2015-spes"}
     key = aliases.get(key, key)
     if key not in LAYOUTS:
         raise InputError(f"unknown layout {name!r}; choose from {', '.join(sorted(LAYOUTS))}")
@@ -46,7 +48,7 @@ def detect_layout(root: str | Path) -> Layout:
         if layout.detect(root):
             return layout
     raise InputError(
-        "unknown layout: no ISLES 2015/2018/2022/2024 structure, manifest.csv/yaml or DICOM series found "
+        "unknown layout: no ISLES 2015/2018/2022/2024 or grand-challenge structure, manifest.csv/yaml or DICOM series found "
         "(name one with --layout)",
         root,
     )
