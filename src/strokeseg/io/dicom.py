@@ -134,7 +134,9 @@ def _read_files(files: list[str], folder: Path):
     try:
         return reader.Execute()
     except Exception as exc:
-        raise InputError(f"cannot read DICOM series ({str(exc).strip().splitlines()[-1]})", folder) from None
+        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot decode the DICOM pixel data in {describe_transfer_syntax(files[0])} "
+                         f"(GDCM through SimpleITK decodes JPEG, JPEG-LS, JPEG 2000 and RLE; {detail})", files[0]) from None
 
 
 def _group_frames(files: list[str], tags: list[dict[str, str]]) -> list[list[int]] | None:
@@ -176,8 +178,20 @@ def read_dicom(folder: str | Path) -> tuple[np.ndarray, Geometry]:
         raise InputError("is a 4D (time-resolved) DICOM series; expected a 3D volume", folder)
     check_slices(files, tags, folder)
     image = _read_files(files, folder)
+    if len(files) == 1:  # one slice: ITK cannot measure the slice spacing; the header states the slab's thickness
+        thick = _first_number(tags[0].get("0018|0088", "")) or _first_number(tags[0].get("0018|0050", ""))
+        if thick:
+            image.SetSpacing((*image.GetSpacing()[:2], thick))
     arr = sitk.GetArrayFromImage(image).astype(np.float32)
     return np.ascontiguousarray(arr), _geometry(image, folder)
+
+
+def _first_number(text: str) -> float | None:
+    try:
+        v = float(text.split("\\")[0])
+    except ValueError:
+        return None
+    return v if v > 0 else None
 
 
 def _geometry(image, folder: Path) -> Geometry:
@@ -278,3 +292,81 @@ def write_dicom_series(
             writer.Execute(sl)
             n += 1
     return folder
+
+
+#: transfer syntaxes by UID (the compressed ones real scanners write)
+TRANSFER_SYNTAXES = {
+    "1.2.840.10008.1.2": "Implicit VR Little Endian", "1.2.840.10008.1.2.1": "Explicit VR Little Endian",
+    "1.2.840.10008.1.2.2": "Explicit VR Big Endian", "1.2.840.10008.1.2.1.99": "Deflated Explicit VR Little Endian",
+    "1.2.840.10008.1.2.4.50": "JPEG Baseline", "1.2.840.10008.1.2.4.51": "JPEG Extended",
+    "1.2.840.10008.1.2.4.57": "JPEG Lossless", "1.2.840.10008.1.2.4.70": "JPEG Lossless SV1",
+    "1.2.840.10008.1.2.4.80": "JPEG-LS Lossless", "1.2.840.10008.1.2.4.81": "JPEG-LS Near-lossless",
+    "1.2.840.10008.1.2.4.90": "JPEG 2000 Lossless", "1.2.840.10008.1.2.4.91": "JPEG 2000",
+    "1.2.840.10008.1.2.5": "RLE Lossless", "1.2.840.10008.1.2.4.201": "HTJ2K Lossless",
+    "1.2.840.10008.1.2.4.203": "HTJ2K",
+}
+
+
+def transfer_syntax(path: str | Path) -> str | None:
+    """The Transfer Syntax UID (0002,0010) from a DICOM file's meta header, or None.
+
+    The file meta group is always explicit VR little endian, so a few bytes tell it without a
+    DICOM library.
+    """
+    import struct
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return None
+    if head[128:132] != b"DICM":
+        return None
+    pos = 132
+    while pos + 8 <= len(head):
+        group, elem = struct.unpack("<HH", head[pos : pos + 4])
+        if group != 0x0002:
+            return None
+        vr = head[pos + 4 : pos + 6]
+        if vr in (b"OB", b"OW", b"OF", b"SQ", b"UT", b"UN"):
+            length = struct.unpack("<I", head[pos + 8 : pos + 12])[0]
+            start = pos + 12
+        else:
+            length = struct.unpack("<H", head[pos + 6 : pos + 8])[0]
+            start = pos + 8
+        if elem == 0x0010:
+            return head[start : start + length].decode("ascii", "replace").strip("\0 ")
+        pos = start + length
+    return None
+
+
+def describe_transfer_syntax(path: str | Path) -> str:
+    uid = transfer_syntax(path)
+    if uid is None:
+        return "an unknown transfer syntax"
+    return f"transfer syntax {uid} ({TRANSFER_SYNTAXES.get(uid, 'not a standard one')})"
+
+
+#: Series Description / Image Type words → canonical modality, in the order they are tried
+_DESCRIPTION_WORDS = (
+    ("TMAX", "Tmax"), ("T-MAX", "Tmax"), ("CBF", "CBF"), ("CBV", "CBV"), ("MTT", "MTT"), ("TTP", "TTP"),
+    ("ADC", "ADC"), ("APPARENT DIFFUSION", "ADC"), ("TRACE", "DWI"), ("DWI", "DWI"), ("DIFFUSION", "DWI"),
+    ("B1000", "DWI"), ("FLAIR", "FLAIR"), ("MIP", "MIP"), ("ANGIO", "CTA"), ("CTA", "CTA"),
+)
+
+
+def modality_from_headers(tags: dict[str, str], four_d: bool) -> str | None:
+    """The canonical modality of a series from its DICOM headers (Series Description, Image Type,
+    Modality); ``None`` when they do not say. A time-resolved series is CTP (CT) or PWI (MR)."""
+    modality = tags.get("0008|0060", "").strip().upper()
+    if four_d:
+        return "PWI" if modality == "MR" else "CTP" if modality == "CT" else None
+    text = " ".join((tags.get(_TAG_DESCRIPTION, ""), tags.get("0008|0008", ""))).upper().replace("_", " ")
+    words = text.replace("\\", " ").split()
+    for word, name in _DESCRIPTION_WORDS:
+        if any(w == word or w.startswith(word) or w.endswith(word) for w in words):
+            return name
+    image_type = tags.get("0008|0008", "").upper()
+    if modality == "CT" and "ORIGINAL" in image_type:
+        return "CT"
+    return None

@@ -18,15 +18,17 @@ class Interpolation(StrEnum):
 
 
 def _overlap_fraction(moving: Geometry, reference: Geometry) -> float:
-    """Fraction of the reference's bounding box covered by the moving grid's bounding box."""
-    corners = moving.world_corners()
-    idx = reference.world_to_index(corners)  # continuous (z, y, x) indices in the reference
-    lo = np.maximum(idx.min(axis=0), 0)
-    hi = np.minimum(idx.max(axis=0), np.asarray(reference.shape) - 1)
-    extent = np.clip(hi - lo, 0, None)
-    full = np.maximum(np.asarray(reference.shape, dtype=float) - 1, 1)
-    frac = float(np.prod(np.where(np.asarray(reference.shape) > 1, extent / full, 1.0)))
-    return frac
+    """Fraction of the reference's field of view (voxel edges, so a single slice has its thickness)
+    that the moving grid's field of view covers."""
+    import itertools
+
+    n = np.asarray(moving.shape, dtype=float)
+    corners = np.array([[a, b, c] for a, b, c in itertools.product(*[(-0.5, k - 0.5) for k in n])])
+    idx = reference.world_to_index(moving.index_to_world(corners))  # continuous (z, y, x) reference indices
+    ref_n = np.asarray(reference.shape, dtype=float)
+    lo = np.maximum(idx.min(axis=0), -0.5)
+    hi = np.minimum(idx.max(axis=0), ref_n - 0.5)
+    return float(np.prod(np.clip(hi - lo, 0, None) / ref_n))
 
 
 #: the least fraction of the reference grid's field of view an image must cover to be resampled onto it:

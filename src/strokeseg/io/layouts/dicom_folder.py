@@ -33,7 +33,21 @@ def _is_4d(folder: Path) -> bool:
     return _group_frames(files, _read_tags(files)) is not None
 
 
+def _modality(folder: Path, root: Path, four_d: bool) -> str:
+    """What a series is, from its headers (Series Description, Image Type, Modality); the folder's
+    name only when the headers do not say."""
+    from strokeseg.io.dicom import _read_tags, _series_files, modality_from_headers
+
+    files = _series_files(folder)
+    name = modality_from_headers(_read_tags(files[:1])[0], four_d)
+    return name or canonical_modality(folder.name if folder != root else "image")
+
+
 class DicomFolder(Layout):
+    """One case of DICOM series, one series per sub-folder (or the folder itself). Each series is
+    named from its headers (e.g. Series Description ``NLR_CBV`` → CBF's sibling CBV; a
+    time-resolved CT series → CTP), the sub-folder's name being the fallback."""
+
     name = "dicom"
     description = "DICOM series folders"
     default_label_map = {0: 0, 1: 2}
@@ -48,8 +62,12 @@ class DicomFolder(Layout):
         images: dict[str, Path] = {}
         series: dict[str, Path] = {}
         for f in folders:
-            name = canonical_modality(f.name if f != root else "image")
-            if is_series_name(name) or _is_4d(f):
+            four_d = _is_4d(f)
+            name = _modality(f, root, four_d)
+            if name in (images if not (is_series_name(name) or four_d) else series):
+                raise InputError(f"two series are both {name} ({series.get(name) or images.get(name)} and {f}); "
+                                 "give one per modality", root)
+            if is_series_name(name) or four_d:
                 series[name if is_series_name(name) else "CTP"] = f
             else:
                 images[name] = f
