@@ -138,3 +138,12 @@ def make_manifest(root: Path, n_cases: int = 3, kind: str = "csv") -> Path:
         }
         (root / "manifest.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
     return root
+
+
+def shared_or_skip(path: Path) -> Path:
+    """``path`` below ../shared (or $STROKESEG_SHARED), or skip the test saying where it was looked for."""
+    import pytest
+
+    if not path.exists():
+        pytest.skip(f"reference data not found at {path} (only CI and developer checkouts have ../shared)")
+    return path

@@ -11,6 +11,7 @@ import pytest
 from strokeseg.cli import main
 from strokeseg.perfusion.brainmask import background_value, valid_map_mask
 from tests.conftest import SHARED
+from tests.helpers import shared_or_skip
 
 ISLES24 = SHARED / "data" / "real" / "isles2024-vendor-maps"
 
@@ -35,9 +36,7 @@ def test_valid_map_mask_drops_sentinels_negatives_and_nonfinite():
 
 @pytest.fixture
 def isles24():
-    if not ISLES24.is_dir():
-        pytest.skip(f"real ISLES'24 vendor maps not found at {ISLES24} (only CI and developer checkouts have ../shared)")
-    return ISLES24
+    return shared_or_skip(ISLES24)
 
 
 def test_the_real_isles24_hypoperfused_volume_matches_the_vendor_tmax_region(isles24, tmp_path, capsys):

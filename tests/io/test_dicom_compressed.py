@@ -12,6 +12,7 @@ from strokeseg.io.dicom import describe_transfer_syntax, modality_from_headers, 
 from strokeseg.io.layouts import open_dataset
 from strokeseg.io.read import read_image
 from tests.conftest import SHARED
+from tests.helpers import shared_or_skip
 
 UNITO = SHARED / "data" / "real" / "unitobrain-dicom"
 JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70"
@@ -20,9 +21,7 @@ JPEG_LS = "1.2.840.10008.1.2.4.80"
 
 @pytest.fixture
 def unito():
-    if not UNITO.is_dir():
-        pytest.skip(f"real UniToBrain DICOM files not found at {UNITO} (only CI and developer checkouts have ../shared)")
-    return UNITO
+    return shared_or_skip(UNITO)
 
 
 def _one_file_folder(tmp_path, src, name):

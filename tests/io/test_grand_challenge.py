@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 from strokeseg.io.case import load_case
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.itk import write_itk
 from strokeseg.io.layouts import open_dataset
 from tests.conftest import SHARED
+from tests.helpers import shared_or_skip
 
 REAL = SHARED / "data" / "real" / "isles2022-grand-challenge"
 
@@ -46,9 +46,7 @@ def test_several_grand_challenge_cases_in_one_folder(tmp_path):
 
 
 def test_the_real_grand_challenge_case(tmp_path, capsys):
-    if not REAL.is_dir():
-        pytest.skip(f"real grand-challenge case not found at {REAL} (only CI and developer checkouts have ../shared)")
-    ds = open_dataset(REAL)
+    ds = open_dataset(shared_or_skip(REAL))
     assert ds.layout.name == "isles2022-grand-challenge"
     case = load_case(ds.cases[0])
     assert case.case_id == "33f8cf8d-ea3b-45ec-ac0d-6965fcd3093c"  # the DWI uuid, as expected_output.json names it

@@ -9,6 +9,7 @@ from strokeseg.io.case import load_case
 from strokeseg.io.layouts import open_dataset
 from strokeseg.io.read import read_image
 from tests.conftest import SHARED
+from tests.helpers import shared_or_skip
 
 ISLES18 = SHARED / "data" / "real" / "isles2018"
 
@@ -24,9 +25,7 @@ def _itk_geometry(path):
 
 @pytest.fixture
 def isles18_case():
-    if not ISLES18.is_dir():
-        pytest.skip(f"real ISLES'18 case not found at {ISLES18} (only CI and developer checkouts have ../shared)")
-    return ISLES18
+    return shared_or_skip(ISLES18)
 
 
 def test_the_real_isles18_spacing_is_read_as_itk_reads_it(isles18_case):
