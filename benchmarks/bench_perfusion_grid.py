@@ -102,6 +102,14 @@ def main() -> None:
         print(f"{k:<34}" + "".join(f"{rows[m][k]:>17.3f}" for m in rows))
     print("\ntargets (issue #3, oSVD): r > 0.9 (CBF, CBV, MTT, Tmax); CBV within 10 %; CBF change 0→6 s < 10 %; "
           "median |Tmax error| ≤ 0.5 s; Dice ≥ 0.9 for Tmax > 6 s and rCBF < 30 %")
+    from results import write_results
+
+    table = ["| metric | " + " | ".join(rows) + " |", "|---|" + "---:|" * len(rows)]
+    table += [f"| {k} | " + " | ".join(f"{rows[m][k]:.3f}" for m in rows) + " |" for k in keys if k != "seconds"]
+    write_results("perfusion_grid", {"settings": {"noise_hu": args.noise, "fwhm_mm": args.fwhm, "tmax": args.tmax,
+                                                  "auto_aif": args.auto_aif}, "methods": rows},
+                  f"Grid phantom (882 tiles, σ {args.noise:g} HU, {args.fwhm:g} mm FWHM, Tmax estimator {args.tmax})",
+                  "\n".join(table), "bench_perfusion_grid.py")
 
 
 if __name__ == "__main__":

@@ -76,6 +76,18 @@ def main() -> None:
           "   (CBV: residue estimator; OSIPI tol.: both within 0.1·true + 15 / + 1)")
     for m, a, b, c, d, o in summary:
         print(f"{m:<17}{100 * a:13.1f}%{100 * b:10.0f}%{100 * c:13.1f}%{100 * d:10.0f}%{100 * o:11.0f}%")
+    if not args.sweep:
+        from results import write_results
+
+        table = ["| method | max CBF error | CBF within 10 % | max CBV error | CBV within 10 % | within OSIPI tolerance |",
+                 "|---|---:|---:|---:|---:|---:|"]
+        table += [f"| {m} | {100 * a:.1f} % | {100 * b:.0f} % | {100 * c:.1f} % | {100 * d:.0f} % | {100 * o:.0f} % |"
+                  for m, a, b, c, d, o in summary]
+        write_results("perfusion_osipi", {"methods": {m: {"max_abs_cbf_rel_err": a, "cbf_within_10pct": b,
+                                                          "max_abs_cbv_rel_err": c, "cbv_within_10pct": d,
+                                                          "within_osipi_tolerance": o} for m, a, b, c, d, o in summary}},
+                      "Deconvolution on the OSIPI DSC reference object (14 curves)", "\n".join(table),
+                      "bench_perfusion_osipi.py")
     if args.sweep:
         sweep(ct, ca, dt, cbf_t, cbv_t, labels)
     print("\ntarget (issue #3): oSVD CBF and CBV within 10 % relative, no absolute slack")

@@ -118,8 +118,12 @@ def require(cond: bool, message: str) -> None:
         raise ConfigError(message)
 
 
-def add_perfusion_options(p: argparse.ArgumentParser, default_method: str = "osvd", why: str = "") -> None:
-    """Options of the perfusion analysis (shared by ``perfusion`` and ``threshold``)."""
+def add_perfusion_options(p: argparse.ArgumentParser) -> None:
+    """Options of the perfusion analysis (shared by ``perfusion`` and ``threshold``, with one default)."""
+    from strokeseg.perfusion.config import PerfusionConfig
+
+    default_method = PerfusionConfig().method.value
+    why = "; measured best over the grid phantom, the OSIPI DRO and the threshold cohort, docs/perfusion-default.md"
     g = p.add_argument_group("perfusion analysis")
     g.add_argument("--method", default=default_method, choices=("osvd", "csvd", "ssvd", "tikhonov-gcv", "tikhonov-lcurve", "parametric"),
                    help=f"deconvolution (default {default_method}{why}): oSVD (delay-insensitive, per-voxel oscillation "

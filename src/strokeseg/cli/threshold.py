@@ -39,8 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--adc", type=float, default=620.0, help="MRI core: ADC below this in 10⁻⁶ mm²/s (default 620)")
     g.add_argument("--min-component-ml", type=nonnegative_float, default=0.2, help="drop components smaller than this (ml, default 0.2)")
     g.add_argument("--csf-hu", type=float, default=20.0, help="CT: baseline HU below this is CSF (default 20)")
-    add_perfusion_options(p, default_method="tikhonov-lcurve", why="; on the phantom cohort it gives the best core "
-                          "and hypoperfused Dice, see benchmarks/bench_threshold_cohort.py")
+    add_perfusion_options(p)
     add_layout_options(p)
     add_nonfinite_option(p)
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside the input folder")

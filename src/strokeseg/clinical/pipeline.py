@@ -13,7 +13,7 @@ from strokeseg.clinical.thresholds import ThresholdResult, threshold_diffusion, 
 from strokeseg.clinical.units import PLAUSIBLE_REFERENCE_CBF, adc_to_micro, tmax_to_seconds
 from strokeseg.errors import InputError
 from strokeseg.io.case import Case
-from strokeseg.perfusion.config import Method, PerfusionConfig
+from strokeseg.perfusion.config import PerfusionConfig
 
 
 @dataclass
@@ -53,8 +53,7 @@ def threshold_case(case: Case, cfg: ThresholdConfig | None = None, perfusion: Pe
                    show_progress: bool = False) -> CaseReadout:
     """Core/penumbra for a case from its perfusion maps (computed from its 4D series when absent) or ADC.
 
-    Maps computed here use block-circulant Tikhonov (L-curve) by default: on the phantom cohort it
-    gives the best core and hypoperfused Dice of the five methods (benchmarks/bench_threshold_cohort.py).
+    Maps computed here use the package's one perfusion default (:class:`PerfusionConfig`).
     """
     cfg = cfg or ThresholdConfig()
     notes: list[str] = list(case.notes)  # what loading did: NaN/Inf clean-up, resampling
@@ -66,7 +65,7 @@ def threshold_case(case: Case, cfg: ThresholdConfig | None = None, perfusion: Pe
         from strokeseg.perfusion.run import case_series, maps_for_series
 
         name, series = case_series(case)
-        res = maps_for_series(series, perfusion or PerfusionConfig(method=Method.TIKHONOV_LCURVE), name=name, brain_mask=brain, show_progress=show_progress)
+        res = maps_for_series(series, perfusion or PerfusionConfig(), name=name, brain_mask=brain, show_progress=show_progress)
         maps = {m: res.maps[m] for m in ("CBF", "CBV", "Tmax")}
         brain = res.brain_mask
         source = f"computed from {name} ({res.info['method']})"

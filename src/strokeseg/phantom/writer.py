@@ -44,11 +44,15 @@ def clinical_values(case: PhantomCase, rng: np.random.Generator) -> dict[str, An
 
 
 def vendor_maps(case: PhantomCase, fwhm_mm: float | None = None) -> dict[str, np.ndarray]:
-    """CBF, CBV, MTT, Tmax, TTP computed by strokeseg's oSVD pipeline from the raw series."""
-    from strokeseg.perfusion.config import PerfusionConfig
+    """CBF, CBV, MTT, Tmax, TTP computed by strokeseg's oSVD pipeline from the raw series.
+
+    The phantom's "vendor" maps use delay-insensitive oSVD, the family commercial packages use,
+    whatever strokeseg's own default is, so that the phantom cohorts stay what they were.
+    """
+    from strokeseg.perfusion.config import Method, PerfusionConfig
     from strokeseg.perfusion.maps import compute_maps
 
-    kw: dict[str, Any] = {}
+    kw: dict[str, Any] = {"method": Method.OSVD}
     if fwhm_mm is not None:
         kw["spatial_fwhm_mm"] = fwhm_mm
     if case.meta["modality"] == "mr":
