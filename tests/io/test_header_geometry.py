@@ -85,3 +85,24 @@ def test_vendor_sentinels_fill_the_background_only():
     assert np.all(out["CBF"][~head] == VENDOR_SENTINELS["CBF"]) and np.all(out["Tmax"][~head] == -30.0)
     assert out["MTT"][~head].max() <= 0 and out["MTT"][~head].min() > -30000.0
     assert out["CBV"][~head].min() < 0 and out["CBV"][~head].min() >= -56.0
+
+
+def test_subacute_mri_lesions_are_bright_on_dwi_with_near_normal_adc(tmp_path):
+    from strokeseg.phantom.case import PhantomConfig
+    from strokeseg.phantom.writer import write_cohort
+
+    cfg = PhantomConfig(modality="mr", slices=8, matrix=(48, 48), spacing_xy=3.0, frames=30, p_no_stroke=0.0)
+    write_cohort(tmp_path / "mr", 1, cfg, "isles2015-spes", seed=3, quirks=("subacute-mri", "dwi-bias-field"))
+    write_cohort(tmp_path / "plain", 1, cfg, "isles2015-spes", seed=3)
+    sub = load_case(open_dataset(tmp_path / "mr").cases[0])
+    plain = load_case(open_dataset(tmp_path / "plain").cases[0])
+    core = sub.label == 2
+    assert core.any()
+    healthy = (plain.images["ADC"] > 400) & (plain.images["ADC"] < 1200) & ~core
+    adc_ratio = np.median(sub.images["ADC"][core]) / np.median(sub.images["ADC"][healthy])
+    dwi_ratio = np.median(sub.images["DWI"][core]) / np.median(sub.images["DWI"][healthy])
+    assert 0.95 < adc_ratio < 1.35 and dwi_ratio > 1.15  # the ISLES'22 case-0001 pattern
+    assert float(np.mean(sub.images["ADC"][core] < 620)) < 0.2
+    assert np.median(plain.images["ADC"][core]) < 620  # the clean phantom's core is an acute, low-ADC one
+    ratio = sub.images["DWI"][healthy] / np.maximum(plain.images["DWI"][healthy], 1e-3)
+    assert ratio.std() > 0.02  # a spatially varying bias, not a constant factor

@@ -40,10 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=positive_int, default=1,
                    help="cases generated at once in worker processes (default 1); the cohort is the same for any value")
     p.add_argument("--grid", action="store_true", help="write the Kudo-style validation grid phantom instead of a cohort")
-    p.add_argument("--quirk", action="append", default=[], choices=("isles2018-headers", "vendor-sentinels"),
+    p.add_argument("--quirk", action="append", default=[],
+                   choices=("isles2018-headers", "vendor-sentinels", "subacute-mri", "dwi-bias-field"),
                    help="reproduce a quirk of real files (repeatable): isles2018-headers (identity sform, code 2, "
                         "voxel size only in pixdim; isles2018 layout), vendor-sentinels (map backgrounds hold "
-                        "CBF 1e-6, Tmax −30 s, MTT ≈ −3·10⁴, CBV 0 or negative)")
+                        "CBF 1e-6, Tmax −30 s, MTT ≈ −3·10⁴, CBV 0 or negative), subacute-mri (MR: lesion bright on "
+                        "DWI with ADC near normal), dwi-bias-field (MR: smooth ±20 %% bias on DWI)")
     add_output_options(p, resume=False)
     p.set_defaults(func=run)
 

@@ -8,7 +8,11 @@ phantom can write it so that the test suite guards the fix:
   (``real/isles2018/case_1``: pixdim 0.977 × 0.977 × 5 mm);
 * ``vendor-sentinels`` — commercial perfusion maps with sentinel backgrounds
   (``real/isles2024-vendor-maps``: CBF 1e-6, Tmax −30 s, MTT down to −3·10⁴, CBV 0 and
-  negative values outside the head).
+  negative values outside the head);
+* ``subacute-mri`` — a subacute MRI lesion: bright on DWI (T2 shine-through) with an ADC near
+  normal (``isles22/sub-strokecase0001``: lesion ADC 926 against a brain median of 1051 ×10⁻⁶ mm²/s,
+  DWI 1.3–1.8× healthy tissue; only 20 % of its voxels have ADC < 620);
+* ``dwi-bias-field`` — a smooth multiplicative receive-coil bias on DWI (±20 % across the head).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-QUIRKS = ("isles2018-headers", "vendor-sentinels")
+QUIRKS = ("isles2018-headers", "vendor-sentinels", "subacute-mri", "dwi-bias-field")
 
 #: background values of the ISLES'24 vendor maps (sub-stroke0143), per map
 VENDOR_SENTINELS = {"CBF": 1e-6, "Tmax": -30.0, "MTT": -30000.0, "CBV": 0.0, "TTP": -30.0}
@@ -56,4 +60,32 @@ def with_vendor_sentinels(maps: dict[str, np.ndarray], head: np.ndarray, rng: np
         if name == "MTT":
             a[outside] = -rng.uniform(0.0, 30000.0, int(outside.sum()))
         out[name] = a
+    return out
+
+
+def subacute_mri(images: dict[str, np.ndarray], core: np.ndarray, brain: np.ndarray,
+                 rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """DWI/ADC of a subacute lesion in ``core``: ADC pseudo-normalised to 1.0–1.2× the healthy
+    median, DWI kept 1.3–1.8× the healthy median (the raised T2 of vasogenic oedema)."""
+    out = dict(images)
+    if "ADC" not in images or "DWI" not in images or not core.any():
+        return out
+    healthy = brain & ~core
+    adc, dwi = images["ADC"].copy(), images["DWI"].copy()
+    n = int(core.sum())
+    adc[core] = float(np.median(adc[healthy])) * rng.uniform(1.0, 1.2) * (1 + 0.08 * rng.standard_normal(n))
+    dwi[core] = float(np.median(dwi[healthy])) * rng.uniform(1.3, 1.8) * (1 + 0.08 * rng.standard_normal(n))
+    out["ADC"], out["DWI"] = adc.astype(np.float32), dwi.astype(np.float32)
+    return out
+
+
+def dwi_bias_field(images: dict[str, np.ndarray], rng: np.random.Generator, amplitude: float = 0.2) -> dict[str, np.ndarray]:
+    """DWI multiplied by a smooth field exp(a·x + b·y + c·z²) that spans about ±``amplitude``."""
+    out = dict(images)
+    if "DWI" not in images:
+        return out
+    z, y, x = (np.linspace(-1.0, 1.0, n) for n in images["DWI"].shape)
+    a, b, c = rng.uniform(-1.0, 1.0, 3) * amplitude
+    field = np.exp(a * x[None, None, :] + b * y[None, :, None] + c * (z[:, None, None] ** 2))
+    out["DWI"] = (images["DWI"] * field).astype(np.float32)
     return out

@@ -94,6 +94,19 @@ def write_case(root: Path, layout: str, case: PhantomCase, index: int, maps: dic
         raise ValueError(f"unknown phantom quirk(s) {', '.join(sorted(unknown))}; choose from {', '.join(QUIRKS)}")
     if "vendor-sentinels" in quirks:  # the head: everything but air (vendors map the whole field of view)
         maps = with_vendor_sentinels(maps, case.tissue != Tissue.AIR, np.random.default_rng([index, 31]))
+    if "subacute-mri" in quirks or "dwi-bias-field" in quirks:
+        from dataclasses import replace as _replace
+
+        from strokeseg.phantom.quirks import dwi_bias_field, subacute_mri
+
+        qrng = np.random.default_rng([index, 37])
+        images = dict(case.images)
+        if "subacute-mri" in quirks:
+            brain = np.isin(case.tissue, (Tissue.GM, Tissue.WM))
+            images = subacute_mri(images, case.label == 2, brain, qrng)
+        if "dwi-bias-field" in quirks:
+            images = dwi_bias_field(images, qrng)
+        case = _replace(case, images=images)
     if layout == "isles2018":
         folder = root / f"case_{index}"
         items: list[tuple[str, np.ndarray, Any]] = [("CT", case.images["CT"], None)]
