@@ -61,7 +61,11 @@ def main() -> int:
     run("train", "--recipe", "clerigues-ct-2d-fast", "--data", phantoms, "--out", model, "--folds", args.folds,
         *(["--epochs", args.epochs] if args.epochs else []), "--set", "modalities=[CT,CBF,CBV]",
         *(["--resume"] if (model / "run.json").exists() else []))
-    t_train = time.perf_counter() - t0
+    import csv
+
+    # the sum of the epoch times in the fold logs (a resumed run's own wall time would hide the training)
+    t_train = sum(float(r["seconds"]) for f in sorted(model.glob("fold_*/log.csv"))
+                  for r in csv.DictReader(f.open(encoding="utf-8")))
     run("predict", "--model", model, "--input", real, "--out", OUT / "pred", "--overwrite")
     run("evaluate", "--pred", OUT / "pred", "--truth", real, "--out", OUT / "eval", "--overwrite")
     rows = json.loads((OUT / "eval" / "summary.json").read_text(encoding="utf-8"))["cases"]
@@ -69,9 +73,10 @@ def main() -> int:
     cv = json.loads((model / "cv" / "summary.json").read_text(encoding="utf-8"))["summary"]
     cv_core = next(s for s in cv if s["region"] == "core" and s["group"] == "all")
     res = {"recipe": "clerigues-ct-2d-fast", "channels": ["CT", "CBF", "CBV"], "phantom_cases": args.cases,
-           "folds": args.folds, "epochs": args.epochs, "train_seconds": round(t_train, 1),
+           "folds": args.folds, "epochs": args.epochs or "recipe", "train_epoch_seconds": round(t_train, 1),
+           "wall_seconds_this_run": round(time.perf_counter() - t0, 1),
            "phantom_cv_core_dice": cv_core["metrics"]["dice"]["mean"],
-           "real_isles18_case1": {"dice": core["dice"], "pred_ml": core["pred_vol_ml"], "truth_ml": core["truth_vol_ml"],
+           "real_isles18_case1": {"dice": core["dice"], "pred_ml": core["vol_pred_ml"], "truth_ml": core["vol_true_ml"],
                                   "hd_mm": core["hd"]},
            "threshold_method": "not assessable (case_1 has no Tmax or 4D series)"}
     args.json.parent.mkdir(parents=True, exist_ok=True)

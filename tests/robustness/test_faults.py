@@ -222,3 +222,23 @@ def _cli(capsys, *args):
     code = main([str(a) for a in args])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def test_overwrite_replaces_only_when_the_new_run_writes(corpus_assets, tmp_path, capsys):
+    out = tmp_path / "o"
+    code, _, _ = _cli(capsys, "threshold", corpus_assets / "ph", "--out", out)
+    assert code == 0
+    before = contents(out)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "manifest.csv").write_text("case_id,image:CT\nc1,missing.nii.gz\n", encoding="utf-8")
+    code, _, err = _cli(capsys, "threshold", bad, "--out", out, "--overwrite")
+    assert code == 2 and "missing.nii.gz" in err
+    assert not same(contents(out), before) and not leftovers(out)  # the earlier results came back
+    data = tmp_path / "one"
+    shutil.copytree(corpus_assets / "ph", data)
+    shutil.rmtree(data / "case_2")
+    shutil.rmtree(data / "case_3")
+    code, _, _ = _cli(capsys, "threshold", data, "--out", out, "--overwrite")
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["case_1", "readout.csv", "thresholds.json"]

@@ -55,13 +55,15 @@ def _sweep(args: argparse.Namespace, points: list, recipes: list, run) -> int:
     from strokeseg.training.run import prepare_dataset
     from strokeseg.training.sweep import point_name
 
+    names = [point_name(pt) for pt in points]
+    folders = [run.path(name) for name in names]  # every point's folder checked to lie inside --out before any work
     device = select_device(args.device)
     cases = prepare_dataset(Path(args.data), recipes[0], args.layout, args.label_map, args.nonfinite, not args.no_cache)
+    run.begin_writing()
     rows = []
-    for i, (pt, recipe) in enumerate(zip(points, recipes)):
-        name = point_name(pt)
+    for i, (name, folder, recipe) in enumerate(zip(names, folders, recipes)):
         print(f"sweep point {i + 1}/{len(points)}: {name}")
-        _, res = cross_validate(cases, recipe, run.path(name), device, jobs=args.jobs)  # checked to lie inside --out
+        _, res = cross_validate(cases, recipe, folder, device, jobs=args.jobs)
         row: dict[str, Any] = {"point": name}
         for s in res.summaries:
             if s.group == "all":

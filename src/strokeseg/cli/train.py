@@ -37,17 +37,17 @@ def run(args: argparse.Namespace) -> int:
     recipe = load_recipe(args.recipe, training_overrides(args))
     with RunFolder(args.out, output_mode(args), inputs=[args.data], allow_in_input=args.allow_output_in_input,
                    command="train", settings={"recipe": recipe.name}) as run:
-        return _train(args, recipe, run.notes)
+        return _train(args, recipe, run)
 
 
-def _train(args: argparse.Namespace, recipe, notes: list[str]) -> int:
+def _train(args: argparse.Namespace, recipe, run) -> int:
     from pathlib import Path
 
     from strokeseg.training.cv import cross_validate
     from strokeseg.training.device import select_device
     from strokeseg.training.run import prepare_dataset
 
-    for n in notes:
+    for n in run.notes:
         print(f"note: {n}")
     device = select_device(args.device)
     print(f"recipe {recipe.name}: {recipe.description}")
@@ -59,6 +59,7 @@ def _train(args: argparse.Namespace, recipe, notes: list[str]) -> int:
     print(f"device {device}{f' ({args.jobs} folds at once)' if args.jobs > 1 else ''}; target {recipe.target}; {recipe.folds} folds; up to {recipe.epochs} epochs (patience {recipe.patience})")
     cases = prepare_dataset(Path(args.data), recipe, args.layout, args.label_map, args.nonfinite, not args.no_cache)
     print(f"{len(cases)} labelled cases of {len({c.patient_id for c in cases})} patients; channels: {', '.join(cases[0].channels)}")
+    run.begin_writing()
     bundle, _ = cross_validate(cases, recipe, Path(args.out), device, resume=args.resume, jobs=args.jobs)
     print((Path(args.out) / "cv" / "cv_report.md").read_text(encoding="utf-8"))
     print(f"model bundle written to {args.out} (T = {bundle.threshold:g}, S_min = {bundle.min_size})")

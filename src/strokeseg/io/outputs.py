@@ -9,7 +9,8 @@ Every command that writes results opens its ``--out`` as a :class:`RunFolder`:
 * **who** — an advisory lock (``.strokeseg.lock``, ``flock``) refuses a second run on the
   same folder; temporary files that a killed run left are removed by the next run;
 * **what is there already** — a non-empty folder is refused unless the mode is
-  :attr:`OutputMode.OVERWRITE` (replace; only a folder strokeseg wrote) or
+  :attr:`OutputMode.OVERWRITE` (replace; only a folder strokeseg wrote; the earlier results are
+  set aside and come back if the run fails before it writes anything) or
   :attr:`OutputMode.RESUME` (continue; finished cases are kept and skipped);
 * **how** — each case is staged in a hidden folder inside ``--out`` and renamed into place
   when it is complete (:meth:`RunFolder.case`); summary files are written last, atomically.
@@ -170,6 +171,7 @@ class RunFolder:
         self._allow = allow_in_input
         self._created = False
         self._fd: int | None = None
+        self._trash: Path | None = None
         self.committed = 0
 
     # ------------------------------------------------------------------ opening
@@ -221,8 +223,15 @@ class RunFolder:
         raise InputError("cannot take the output folder's lock", self.out)
 
     def entries(self) -> list[Path]:
-        """What the folder holds besides strokeseg's own lock and marker files."""
-        return sorted(p for p in self.out.iterdir() if p.name not in (LOCK_NAME, MARKER_NAME))
+        """What the folder holds besides strokeseg's own lock, marker and staging entries."""
+        return sorted(p for p in self.out.iterdir()
+                      if p.name not in (LOCK_NAME, MARKER_NAME) and not p.name.startswith(STAGING_PREFIX))
+
+    def begin_writing(self) -> None:
+        """Say that the run now writes into ``out`` directly (training): the earlier results an
+        ``--overwrite`` set aside are deleted for good."""
+        self._drop_trash()
+        self.committed += 1
 
     def _prepare_contents(self) -> None:
         n = remove_leftovers(self.out)
@@ -239,11 +248,10 @@ class RunFolder:
                              f"{'delete' if self.mode is OutputMode.OVERWRITE else 'add to'} them; choose another --out",
                              self.out)
         if held and self.mode is OutputMode.OVERWRITE:
+            # set aside, not deleted: if this run fails before it writes anything, the earlier results come back
+            self._trash = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + "replaced-", dir=self.out))
             for p in held:
-                if p.is_dir() and not p.is_symlink():
-                    shutil.rmtree(p)
-                else:
-                    p.unlink()
+                os.replace(p, self._trash / p.name)
         if ours and self.mode is OutputMode.RESUME:
             return  # the folder keeps the marker of the run it continues
         self.write_text(MARKER_NAME, json.dumps({"command": self.command, "pid": os.getpid(), "started": time.time(),
@@ -252,7 +260,17 @@ class RunFolder:
     def __exit__(self, exc_type, exc, tb) -> None:
         self._release(failed=exc_type is not None)
 
+    def _drop_trash(self) -> None:
+        if self._trash is not None:
+            shutil.rmtree(self._trash, ignore_errors=True)
+            self._trash = None
+
     def _release(self, failed: bool) -> None:
+        if self._trash is not None:
+            if failed and self.committed == 0:  # nothing new was written: put the earlier results back
+                for p in sorted(self._trash.iterdir()):
+                    os.replace(p, self.out / p.name)
+            self._drop_trash()
         empty = not self.entries() if self.out.is_dir() else False
         if failed and empty and self.committed == 0:
             with contextlib.suppress(OSError):
@@ -292,6 +310,7 @@ class RunFolder:
         stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.out))
         try:
             yield stage
+            self._drop_trash()  # the first new result replaces the earlier ones for good
             for src in sorted(stage.iterdir()):
                 _place(src, self.path(src.name))
                 self.committed += 1
@@ -316,4 +335,4 @@ class RunFolder:
 
     def case_folders(self) -> list[Path]:
         """The finished case folders, sorted by name."""
-        return sorted(p for p in self.entries() if p.is_dir())
+        return sorted(p for p in self.entries() if p.is_dir() and not p.name.startswith("."))
