@@ -41,9 +41,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=Path(os.environ.get("STROKESEG_SHARED", REPO.parent / "shared")))
     args = ap.parse_args()
-    sys.path.insert(0, str(Path(__file__).parent))
     from results import write_results
-
     from strokeseg.clinical.units import adc_to_micro
     from strokeseg.io.case import load_case
     from strokeseg.io.layouts import open_dataset
