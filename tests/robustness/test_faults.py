@@ -254,3 +254,11 @@ def test_overwrite_replaces_only_when_the_new_run_writes(corpus_assets, tmp_path
     code, _, _ = _cli(capsys, "threshold", data, "--out", out, "--overwrite")
     assert code == 0
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["case_1", "readout.csv", "thresholds.json"]
+
+
+def test_a_failed_run_removes_the_parent_folders_it_created(tmp_path, capsys):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "manifest.csv").write_text("case_id,image:CT\nc1,missing.nii.gz\n", encoding="utf-8")
+    code, _, _ = _cli(capsys, "threshold", bad, "--out", tmp_path / "a" / "b" / "out")
+    assert code == 2 and not (tmp_path / "a").exists()

@@ -172,6 +172,7 @@ class RunFolder:
         self._created = False
         self._fd: int | None = None
         self._trash: Path | None = None
+        self._created_dirs: list[Path] = []
         self.committed = 0
 
     # ------------------------------------------------------------------ opening
@@ -181,11 +182,13 @@ class RunFolder:
         if out.exists() and not out.is_dir():
             raise InputError("--out exists and is not a folder", out)
         if not out.exists():
+            missing = [out, *(p for p in out.parents if not p.exists())]
             try:
                 out.mkdir(parents=True)
             except OSError as exc:
                 raise InputError(f"cannot create the output folder ({exc.strerror})", out) from None
             self._created = True
+            self._created_dirs = missing  # out and the parents this run made, removed again on an early failure
         if not os.access(out, os.W_OK | os.X_OK):
             raise InputError("the output folder is not writable", out)
         self._lock()
@@ -281,8 +284,11 @@ class RunFolder:
             os.close(self._fd)
             self._fd = None
         if failed and empty and self._created:
-            with contextlib.suppress(OSError):
-                self.out.rmdir()
+            for d in self._created_dirs:  # innermost first; stops at the first folder that is not empty
+                try:
+                    d.rmdir()
+                except OSError:
+                    break
 
     def protect(self, files: Iterable[Path]) -> None:
         """Refuse this ``--out`` if it lies in (or above) the folder of any file a dataset reads.
