@@ -102,18 +102,20 @@ STAGES = {"file": 2, "commit": 2, "summary": 1}
 
 @pytest.fixture(scope="module")
 def reference(corpus_assets, tmp_path_factory):
+    """Each command's uninterrupted result, computed in a fresh process like the killed runs."""
     ref = {}
     for name, args in COMMANDS.items():
-        out = tmp_path_factory.mktemp(f"ref-{name}") / "out"
-        assert main([str(a) for a in args(corpus_assets, out)]) == 0
-        ref[name] = contents(out)
+        tmp = tmp_path_factory.mktemp(f"ref-{name}")
+        res = killed("none", 0, "none", args(corpus_assets, tmp / "out"), tmp)
+        assert res.returncode == 0, res.stderr
+        ref[name] = contents(tmp / "out")
     return ref
 
 
 @pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
 @pytest.mark.parametrize("stage", list(STAGES))
 @pytest.mark.parametrize("command", list(COMMANDS))
-def test_a_killed_run_resumes_to_the_uninterrupted_result(command, stage, sig, corpus_assets, reference, tmp_path, capsys):
+def test_a_killed_run_resumes_to_the_uninterrupted_result(command, stage, sig, corpus_assets, reference, tmp_path):
     out = tmp_path / "out"
     args = COMMANDS[command](corpus_assets, out)
     res = killed(stage, STAGES[stage], sig, args, tmp_path)
@@ -129,9 +131,8 @@ def test_a_killed_run_resumes_to_the_uninterrupted_result(command, stage, sig, c
         for k, v in now.items():
             assert k in reference[command], f"{k} is not a result of the uninterrupted run"
             assert _close(v, reference[command][k]), k
-    code = main([*map(str, args), "--resume"])
-    capsys.readouterr()
-    assert code == 0
+    res = killed("none", 0, "none", [*args, "--resume"], tmp_path)
+    assert res.returncode == 0, res.stderr
     assert not leftovers(out)
     assert not same(contents(out), reference[command])
 
