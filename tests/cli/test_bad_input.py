@@ -182,7 +182,8 @@ def test_sigterm_exits_143_with_one_line(tmp_path):
             "from strokeseg.cli import main\n"
             "sys.exit(main(['info', '.']))\n")
     t0 = time.perf_counter()
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, encoding="utf-8", errors="replace", timeout=120,
+                         env={**__import__("os").environ, "PYTHONIOENCODING": "utf-8"})
     assert res.returncode == 143 and time.perf_counter() - t0 < 60
     assert res.stderr.strip().splitlines() == ["strokeseg: terminated (SIGTERM); no partial output was kept"]
     assert signal.getsignal(signal.SIGTERM) is not None

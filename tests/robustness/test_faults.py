@@ -28,14 +28,16 @@ pytestmark = pytest.mark.slow
 
 
 def _env(tmp: Path) -> dict[str, str]:
-    return {**os.environ, "STROKESEG_QUIET": "1", "PYTHONPATH": str(REPO), "KILLER_READY": str(tmp / "ready")}
+    return {**os.environ, "STROKESEG_QUIET": "1", "PYTHONPATH": str(REPO), "KILLER_READY": str(tmp / "ready"),
+            "PYTHONIOENCODING": "utf-8"}
 
 
 def killed(stage: str, n: int, sig: str, args: list[str], tmp: Path, wait: bool = True):
     cmd = [sys.executable, "-m", "tests.robustness.killer", stage, str(n), sig, "--", *map(str, args)]
     if not wait:
-        return subprocess.Popen(cmd, cwd=REPO, env=_env(tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return subprocess.run(cmd, cwd=REPO, env=_env(tmp), capture_output=True, text=True, timeout=300)
+        return subprocess.Popen(cmd, cwd=REPO, env=_env(tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                encoding="utf-8", errors="replace")
+    return subprocess.run(cmd, cwd=REPO, env=_env(tmp), capture_output=True, encoding="utf-8", errors="replace", timeout=300)
 
 
 def leftovers(out: Path) -> list[str]:
