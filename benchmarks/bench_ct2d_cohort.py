@@ -29,9 +29,9 @@ from strokeseg.io.labels import Region
 from strokeseg.io.layouts import open_dataset
 from strokeseg.phantom.case import PhantomConfig
 from strokeseg.phantom.writer import write_cohort
+from strokeseg.recipes.recipe import load_recipe
 from strokeseg.training.cv import cross_validate
 from strokeseg.training.device import select_device
-from strokeseg.training.recipe import load_recipe
 from strokeseg.training.run import prepare_dataset
 
 OUT = Path(__file__).resolve().parents[1] / "bench-output"

@@ -34,6 +34,7 @@ def main() -> None:
 
     from monai.inferers import sliding_window_inference
 
+    from strokeseg.bundle.bundle import ModelBundle
     from strokeseg.inference.sliding_window import sliding_window_predict
     from strokeseg.io.case import Case
     from strokeseg.models.layers import set_mc_dropout
@@ -42,8 +43,7 @@ def main() -> None:
     from strokeseg.phantom.case import PhantomConfig, generate_case
     from strokeseg.preprocessing.normalization import Normalizer
     from strokeseg.preprocessing.prepare import prepare_case
-    from strokeseg.training.bundle import ModelBundle
-    from strokeseg.training.recipe import load_recipe
+    from strokeseg.recipes.recipe import load_recipe
 
     tmp = Path(tempfile.mkdtemp(prefix="strokeseg-bench-"))
     os.environ["STROKESEG_CACHE"] = str(tmp / "cache")
@@ -53,7 +53,7 @@ def main() -> None:
     case = Case("bench", images, pc.geometry)
     recipe = load_recipe("clerigues-ct-2d")
     t0 = time.perf_counter()
-    prep = prepare_case(case, recipe)
+    prep = prepare_case(case, recipe.prepare)
     t_sym_first = time.perf_counter() - t0
     print(f"case {pc.geometry.shape[2]}×{pc.geometry.shape[1]}×{pc.geometry.shape[0]}, {prep.x.shape[0]} channels; "
           f"symmetric preprocessing computed in {t_sym_first:.2f} s; torch threads {torch.get_num_threads()}")
@@ -72,11 +72,11 @@ def main() -> None:
     ours, theirs, t_prep = [], [], []
     for _ in range(args.repeats):
         t0 = time.perf_counter()
-        p2 = prepare_case(case, recipe)  # symmetric channels from the cache
+        p2 = prepare_case(case, recipe.prepare)  # symmetric channels from the cache
         x = norm(p2.x, p2.brain)
         t_prep.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        sliding_window_predict(x, [model], recipe.sampling.patch_size, inf.step, inf.batch_size, inf.mc_passes, inf.mc_dropout)
+        sliding_window_predict(x, [model], recipe.window())
         ours.append(time.perf_counter() - t0)
         roi = tuple(recipe.sampling.patch_size)
         overlap = [1 - s / r for s, r in zip(inf.step, roi)]

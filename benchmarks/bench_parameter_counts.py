@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from strokeseg.models import build_network
 from strokeseg.models.backbones import ResNet50, VGGFeatures, count_parameters
-from strokeseg.training.recipe import load_recipe, shipped_recipes
+from strokeseg.recipes.recipe import load_recipe, shipped_recipes
 
 IN_CHANNELS = {"clerigues-mri-3d": 14}  # every SPES modality (7) and its mirror
 

@@ -36,9 +36,9 @@ from strokeseg.io.layouts import open_dataset
 from strokeseg.models.backbones import count_parameters
 from strokeseg.phantom.case import PhantomConfig
 from strokeseg.phantom.writer import write_cohort
+from strokeseg.recipes.recipe import load_recipe
 from strokeseg.training.cv import cross_validate
 from strokeseg.training.device import select_device
-from strokeseg.training.recipe import load_recipe
 from strokeseg.training.run import prepare_dataset
 
 OUT = Path(__file__).resolve().parents[1] / "bench-output"
@@ -94,10 +94,8 @@ def main() -> None:
                                      resume=args.resume, jobs=args.jobs, log=lambda _s: None)
         t_train = time.perf_counter() - t0
         models = bundle.load_models([0])
-        inf = recipe.inference
         t0 = time.perf_counter()
-        predict_probs(cases[0], models, recipe.sampling.patch_size, inf.step, inf.batch_size, inf.mc_passes,
-                      inf.mc_dropout or None, inf.tta_flip, device, recipe.num_classes)
+        predict_probs(cases[0], models, recipe.window(), device)
         t_inf = (time.perf_counter() - t0) * len(bundle.folds)  # the bundle ensembles every fold model
         n_par = count_parameters(models[0][0])
         table.append((f"{name} ({recipe.target})", f"{n_par / 1e6:.2f} M", res.summaries, t_train, t_inf))

@@ -28,9 +28,9 @@ import torch
 from torch import nn
 
 from strokeseg.losses import build_loss
+from strokeseg.recipes.recipe import load_recipe
 from strokeseg.training.checkpoint import load_checkpoint
 from strokeseg.training.cv import _folds, setup_fold
-from strokeseg.training.recipe import load_recipe
 from strokeseg.training.run import prepare_dataset
 from strokeseg.training.trainer import evaluate_patches, recalibrate_batch_norm
 

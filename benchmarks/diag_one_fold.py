@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from strokeseg.recipes.recipe import load_recipe
 from strokeseg.training.cv import _folds, setup_fold
 from strokeseg.training.device import select_device
-from strokeseg.training.recipe import load_recipe
 from strokeseg.training.run import prepare_dataset
-from strokeseg.training.trainer import fit
+from strokeseg.training.trainer import FitOptions, fit
 
 OUT = Path(__file__).resolve().parents[1] / "bench-output"
 
@@ -67,7 +67,7 @@ def main() -> None:
         print(f"{epoch:5d}  {r['train_loss']:10.3f}  {r['val_loss']:8.3f}  {r['val_dice']:8.3f}  "
               f"{called[2] / truth[2].clamp_min(1):9.1f}x  {called[1] / truth[1].clamp_min(1):13.1f}x", flush=True)
 
-    fit(f.model, f.recipe, f.train, f.val, device, f.directory, seed=f.seed, title=f"fold {args.fold}", on_epoch=report)
+    fit(f.model, f.train_cfg, f.train, f.val, device, f.directory, FitOptions(seed=f.seed, title=f"fold {args.fold}", on_epoch=report))
 
 
 if __name__ == "__main__":

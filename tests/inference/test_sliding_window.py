@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from strokeseg.inference.config import WindowConfig
 from strokeseg.inference.sliding_window import entropy, sliding_window_predict, window_starts
 from strokeseg.models import build_network
 
@@ -35,7 +36,7 @@ def test_equals_monai_sliding_window_inference(roi, step, shape):
     net = build_network("asym-resunet", in_channels=3, num_classes=2, dims=dims, base_filters=4, depth=2, dropout=0.0)
     net.eval()
     x = np.random.default_rng(0).normal(size=(3, *shape)).astype(np.float32)
-    ours = sliding_window_predict(x, [net], roi, step, batch_size=5).probs
+    ours = sliding_window_predict(x, [net], WindowConfig(roi, step, batch_size=5)).probs
     theirs = _monai(x, net, roi, step)
     np.testing.assert_allclose(ours, theirs, atol=1e-5)
 
@@ -48,7 +49,7 @@ def test_constant_model_stitches_to_a_constant():
             return out
 
     x = np.zeros((1, 4, 50, 45), np.float32)
-    res = sliding_window_predict(x, [Const()], (1, 16, 16), (1, 5, 7), batch_size=11)
+    res = sliding_window_predict(x, [Const()], WindowConfig((1, 16, 16), (1, 5, 7), batch_size=11))
     np.testing.assert_allclose(res.probs[1], torch.softmax(torch.tensor([0.0, 2.0]), 0)[1].item(), atol=1e-6)
     assert np.all(res.variance < 1e-12)
 
@@ -57,9 +58,9 @@ def test_mc_dropout_and_ensembles_give_variance():
     torch.manual_seed(0)
     nets = [build_network("asym-resunet", in_channels=2, num_classes=2, dims=2, base_filters=4, depth=3, dropout=0.5, mc_levels=2) for _ in range(2)]
     x = np.random.default_rng(1).normal(size=(2, 2, 24, 24)).astype(np.float32)
-    det = sliding_window_predict(x, nets[:1], (1, 16, 16), (1, 8, 8), mc_passes=1)
+    det = sliding_window_predict(x, nets[:1], WindowConfig((1, 16, 16), (1, 8, 8), mc_passes=1))
     assert np.all(det.variance < 1e-10) and det.samples == 1
-    mc = sliding_window_predict(x, nets, (1, 16, 16), (1, 8, 8), mc_passes=3, mc_dropout=0.1, tta_flip=True)
+    mc = sliding_window_predict(x, nets, WindowConfig((1, 16, 16), (1, 8, 8), mc_passes=3, mc_dropout=0.1, tta_flip=True))
     assert mc.samples == 12 and mc.variance.max() > 0
     np.testing.assert_allclose(mc.probs.sum(0), 1.0, atol=1e-5)
     ent = entropy(mc.probs)
@@ -71,10 +72,10 @@ def test_mc_dropout_is_reproducible_and_leaves_the_callers_random_state_alone():
     net = build_network("asym-resunet", in_channels=2, num_classes=2, dims=2, base_filters=4, depth=3, dropout=0.5, mc_levels=2)
     x = np.random.default_rng(1).normal(size=(2, 2, 24, 24)).astype(np.float32)
     state = torch.get_rng_state()
-    a = sliding_window_predict(x, [net], (1, 16, 16), (1, 8, 8), mc_passes=3, mc_dropout=0.3)
+    a = sliding_window_predict(x, [net], WindowConfig((1, 16, 16), (1, 8, 8), mc_passes=3, mc_dropout=0.3))
     assert torch.equal(torch.get_rng_state(), state)
     torch.rand(100)  # whatever ran before does not change the Monte-Carlo masks
-    b = sliding_window_predict(x, [net], (1, 16, 16), (1, 8, 8), mc_passes=3, mc_dropout=0.3)
-    c = sliding_window_predict(x, [net], (1, 16, 16), (1, 8, 8), mc_passes=3, mc_dropout=0.3, seed=1)
+    b = sliding_window_predict(x, [net], WindowConfig((1, 16, 16), (1, 8, 8), mc_passes=3, mc_dropout=0.3))
+    c = sliding_window_predict(x, [net], WindowConfig((1, 16, 16), (1, 8, 8), mc_passes=3, mc_dropout=0.3, seed=1))
     np.testing.assert_array_equal(a.probs, b.probs)
     assert np.abs(a.probs - c.probs).max() > 1e-4 and a.variance.max() > 0

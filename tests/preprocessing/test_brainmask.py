@@ -9,7 +9,7 @@ from strokeseg.perfusion.brainmask import ct_brain_mask
 from strokeseg.phantom.case import PhantomConfig
 from strokeseg.phantom.writer import write_cohort
 from strokeseg.preprocessing.brainmask import case_brain_mask
-from strokeseg.training.recipe import load_recipe
+from strokeseg.recipes.recipe import load_recipe
 from strokeseg.training.run import prepare_dataset
 
 
@@ -61,5 +61,5 @@ def test_a_recipe_with_the_mip_mask_reads_the_mip_without_making_it_a_channel(co
     for prep, ref in zip(cases, ds.cases):
         assert "MIP" not in prep.channels
         assert np.array_equal(prep.brain, ct_brain_mask(ds.load(ref).images["MIP"]))
-    with pytest.raises(ConfigError, match="brain_mask must be 'maps' or 'mip'"):
+    with pytest.raises(ConfigError, match="brain_mask must be one of 'maps', 'mip'"):
         load_recipe("slow-fusion-vgg16-fast", {"brain_mask": "skull"})

@@ -42,10 +42,10 @@ def main() -> int:
         os.kill(os.getpid(), getattr(signal, sig))
         time.sleep(5)  # SIGKILL never returns; SIGTERM's handler raises before this ends
 
+    import strokeseg.bundle.bundle as bundle
     import strokeseg.io.atomic as atomic
     import strokeseg.io.nifti
     import strokeseg.io.outputs as outputs
-    import strokeseg.training.bundle as bundle
     import strokeseg.training.checkpoint
     import strokeseg.training.cv as cv
     import strokeseg.training.trainer as trainer

@@ -3,7 +3,7 @@ import pytest
 
 from strokeseg.io.geometry import Geometry
 from strokeseg.preprocessing.prepare import PreparedCase
-from strokeseg.training.recipe import load_recipe
+from strokeseg.recipes.recipe import load_recipe
 
 
 def synthetic_case(i: int, shape=(3, 40, 40), channels=2) -> PreparedCase:

@@ -5,7 +5,7 @@ import operator
 import numpy as np
 import torch
 
-from strokeseg.training.bundle import ModelBundle
+from strokeseg.bundle.bundle import ModelBundle
 from strokeseg.training.cv import cross_validate
 from tests.training.conftest import synthetic_case
 

@@ -4,8 +4,8 @@ import numpy as np
 import torch
 
 from strokeseg.preprocessing.normalization import Normalizer
+from strokeseg.recipes.recipe import load_recipe
 from strokeseg.training.data import PatchData
-from strokeseg.training.recipe import load_recipe
 from tests.training.conftest import synthetic_case
 
 
@@ -13,7 +13,7 @@ def _data(recipe, seed=3):
     cases = [synthetic_case(i, shape=(3 + i % 2, 40 + 2 * i, 38)) for i in range(4)]  # different shapes per case
     norm = Normalizer(cases[0].channels, "dataset")
     norm.fit((c.x, c.brain) for c in cases)
-    return PatchData(cases, recipe, norm, seed)
+    return PatchData(cases, recipe.sampling_plan, norm, seed)
 
 
 def test_flat_gather_matches_numpy_gather_with_every_augmentation():
@@ -88,7 +88,7 @@ def test_patches_are_whitened_as_inference_whitens_the_whole_case():
         norm = Normalizer(cases[0].channels, mode, clip=(1.0, 99.0))
         if mode == "dataset":
             norm.fit((c.x, c.brain) for c in cases)
-        data = PatchData(cases, recipe, norm, seed=0, augment=False)
+        data = PatchData(cases, recipe.sampling_plan, norm, seed=0, augment=False)
         sel = np.arange(len(data))
         x, _ = data.gather(sel)
         for k in (0, len(data) // 2, len(data) - 1):
@@ -108,9 +108,13 @@ def test_whole_slice_samples_smaller_than_the_slices_are_refused_with_the_case_a
     case = synthetic_case(0, shape=(3, 40, 40))  # brain rows/columns 4-35, lesion at rows 12-17
     norm = Normalizer(case.channels, "dataset")
     norm.fit([(case.x, case.brain)])
-    recipe.sampling.patch_size = [1, 16, 16]  # keeps rows/columns 12-27: most of the brain and part of the lesion cropped
+    from dataclasses import replace
+
+    recipe = replace(recipe, sampling=replace(recipe.sampling, patch_size=[1, 16, 16]),
+                     inference=replace(recipe.inference, step=[1, 16, 16]))  # keeps rows/columns 12-27: most of the brain and part of the lesion cropped
     with pytest.raises(ConfigError, match=r"case c0: its 40x40 slices do not fit the recipe's 16x16 whole-slice samples.*"
                                           r"sampling.patch_size to at least \[1, 40, 40\]"):
-        PatchData([case], recipe, norm, 0)
-    recipe.sampling.patch_size = [1, 40, 40]
-    assert len(PatchData([case], recipe, norm, 0)) == 3  # one sample per brain slice
+        PatchData([case], recipe.sampling_plan, norm, 0)
+    recipe = replace(recipe, sampling=replace(recipe.sampling, patch_size=[1, 40, 40]),
+                     inference=replace(recipe.inference, step=[1, 40, 40]))
+    assert len(PatchData([case], recipe.sampling_plan, norm, 0)) == 3  # one sample per brain slice

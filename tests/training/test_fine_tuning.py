@@ -1,7 +1,7 @@
 """Fine-tuning stages: which backbone blocks train, and the switch to the next stage on patience."""
 
 from strokeseg.models import build_network
-from strokeseg.training.recipe import load_recipe
+from strokeseg.recipes.recipe import load_recipe
 from strokeseg.training.trainer import configure_stage, stopping_metric
 
 
@@ -14,11 +14,11 @@ def test_frozen_half_and_all_stages():
     r = _recipe([{"unfrozen": 0.0}, {"unfrozen": 0.5}, {"unfrozen": 1.0}])
     blocks = net.backbone_stages()
     head = list(net.decoder.parameters())
-    configure_stage(net, r, 0)
+    configure_stage(net, r.train, 0)
     assert not any(p.requires_grad for b in blocks for p in b) and all(p.requires_grad for p in head)
-    configure_stage(net, r, 1)  # 0.5 of 5 blocks rounds to 2: the two deepest train, the three input-side stay frozen
+    configure_stage(net, r.train, 1)  # 0.5 of 5 blocks rounds to 2: the two deepest train, the three input-side stay frozen
     assert [all(p.requires_grad for p in b) for b in blocks] == [False, False, False, True, True]
-    configure_stage(net, r, 2)
+    configure_stage(net, r.train, 2)
     assert all(p.requires_grad for p in net.parameters())
 
 
@@ -27,14 +27,14 @@ def test_pspnet_two_stage_learning_rates_and_dice_stopping():
 
     r = load_recipe("pspnet-ct-fast", {"network.kwargs.width_div": 16})
     net = build_network("pspnet", in_channels=5, num_classes=2, width_div=16)
-    opt0 = _optimizer(net, r, 0)
+    opt0 = _optimizer(net, r.train, 0)
     n_new = sum(p.numel() for g in opt0.param_groups for p in g["params"])
     assert opt0.param_groups[0]["lr"] == 0.01
     assert n_new == sum(p.numel() for m in (net.init, net.ppm, net.head) for p in m.parameters())
-    opt1 = _optimizer(net, r, 1)
+    opt1 = _optimizer(net, r.train, 1)
     assert opt1.param_groups[0]["lr"] == 0.001 and sum(p.numel() for p in opt1.param_groups[0]["params"]) == \
         sum(p.numel() for p in net.parameters())
-    assert abs(stopping_metric(r, {"train_loss": 1.0, "val_loss": 0.5, "val_dice": 0.8}) - 0.2) < 1e-9  # 1 − Dice
+    assert abs(stopping_metric(r.train, {"train_loss": 1.0, "val_loss": 0.5, "val_dice": 0.8}) - 0.2) < 1e-9  # 1 − Dice
 
 
 def test_frozen_batch_norm_keeps_its_running_statistics():
@@ -46,7 +46,7 @@ def test_frozen_batch_norm_keeps_its_running_statistics():
     r = load_recipe("adversarial-segnet-fast", {"fine_tuning": [{"unfrozen": 0.0}, {"unfrozen": 1.0}]})
     bns = [m for m in net.encoder.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     assert bns, "the VGG-11-BN encoder has batch norm"
-    configure_stage(net, r, 0)
+    configure_stage(net, r.train, 0)
     train_mode(net, keep_frozen_statistics=False)  # a random backbone: statistics still follow the data
     assert all(b.training for b in bns)
     train_mode(net)  # a pretrained one: frozen layers keep theirs
@@ -54,7 +54,7 @@ def test_frozen_batch_norm_keeps_its_running_statistics():
     net(torch.randn(2, 3, 32, 32) * 5 + 3)
     assert all(not b.training for b in bns)
     assert all(torch.equal(a, b.running_mean) for a, b in zip(before, bns))
-    configure_stage(net, r, 1)  # unfrozen: statistics update again
+    configure_stage(net, r.train, 1)  # unfrozen: statistics update again
     train_mode(net)
     net(torch.randn(2, 3, 32, 32) * 5 + 3)
     assert all(b.training for b in bns) and not torch.equal(before[0], bns[0].running_mean)
@@ -73,7 +73,7 @@ def test_non_lvo_penalty_weights_the_samples_of_non_lvo_cases():
     assert r.group_penalty == {"non-LVO": 2.0}
     cases = [synthetic_case(i) for i in range(2)]  # c0 non-LVO, c1 LVO
     norm = Normalizer(cases[0].channels).fit((c.x, c.brain) for c in cases)
-    data = PatchData(cases, r, norm, seed=0, augment=False)
+    data = PatchData(cases, r.sampling_plan, norm, seed=0, augment=False)
     seen = np.concatenate([w.numpy() for _x, _y, w in data.batches(0, 4, shuffle=False)])
     expect = np.where(data.patches.case_index == 0, 2.0, 1.0)
     np.testing.assert_array_equal(seen, expect)

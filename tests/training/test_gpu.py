@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from strokeseg.inference.config import WindowConfig
 from strokeseg.inference.sliding_window import sliding_window_predict
 from strokeseg.models import build_network
 from strokeseg.training.cv import cross_validate
@@ -25,8 +26,8 @@ def test_sliding_window_on_cuda_matches_cpu():
     torch.manual_seed(0)
     net = build_network("asym-resunet", in_channels=2, num_classes=2, dims=2, base_filters=4, depth=3, dropout=0.1, mc_levels=2)
     x = np.random.default_rng(1).normal(size=(2, 3, 40, 36)).astype(np.float32)
-    cpu = sliding_window_predict(x, [net], (1, 16, 16), (1, 8, 8), batch_size=7)
-    gpu = sliding_window_predict(x, [net], (1, 16, 16), (1, 8, 8), batch_size=7, device="cuda")
+    cpu = sliding_window_predict(x, [net], WindowConfig((1, 16, 16), (1, 8, 8), batch_size=7))
+    gpu = sliding_window_predict(x, [net], WindowConfig((1, 16, 16), (1, 8, 8), batch_size=7), "cuda")
     np.testing.assert_allclose(gpu.probs, cpu.probs, atol=1e-4)
 
 
@@ -46,8 +47,8 @@ def test_batches_assembled_on_the_gpu_match_the_cpu(tiny_recipe):
     cases = [synthetic_case(i) for i in range(3)]
     norm = Normalizer(cases[0].channels, "dataset")
     norm.fit((c.x, c.brain) for c in cases)
-    cpu = list(PatchData(cases, tiny_recipe, norm, 1).batches(1, 8, seed=2))
-    gpu = list(PatchData(cases, tiny_recipe, norm, 1).to("cuda").batches(1, 8, seed=2))
+    cpu = list(PatchData(cases, tiny_recipe.sampling_plan, norm, 1).batches(1, 8, seed=2))
+    gpu = list(PatchData(cases, tiny_recipe.sampling_plan, norm, 1).to("cuda").batches(1, 8, seed=2))
     assert len(cpu) == len(gpu) and gpu[0][0].is_cuda
     for (xa, ya, _), (xb, yb, _) in zip(cpu, gpu):
         torch.testing.assert_close(xb.cpu(), xa, atol=1e-4, rtol=1e-4)

@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from strokeseg.errors import ConfigError
+from strokeseg.recipes.recipe import load_recipe
 from strokeseg.training.logs import write_log
-from strokeseg.training.recipe import load_recipe
 from strokeseg.training.trainer import backward_step
 
 

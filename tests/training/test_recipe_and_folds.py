@@ -4,8 +4,8 @@ import operator
 import pytest
 
 from strokeseg.errors import ConfigError
+from strokeseg.recipes.recipe import load_recipe, shipped_recipes
 from strokeseg.training.folds import grouped_folds, validation_split
-from strokeseg.training.recipe import load_recipe, shipped_recipes
 
 
 def test_shipped_recipes_load_with_paper_values():

@@ -6,15 +6,22 @@ import torch
 from strokeseg.models import build_network
 from strokeseg.preprocessing.normalization import Normalizer
 from strokeseg.training.data import PatchData
-from strokeseg.training.trainer import fit
+from strokeseg.training.trainer import FitOptions, fit
 from tests.training.conftest import synthetic_case
+
+
+def _stop_after(n):
+    def hook(done):
+        if done >= n:
+            raise KeyboardInterrupt("stopped on request (simulated interruption)")
+    return hook
 
 
 def _setup(recipe):
     cases = [synthetic_case(i) for i in range(3)]
     norm = Normalizer(cases[0].channels).fit((c.x, c.brain) for c in cases)
-    train = PatchData(cases[:2], recipe, norm, seed=3)
-    val = PatchData(cases[2:], recipe, norm, seed=4, augment=False)
+    train = PatchData(cases[:2], recipe.sampling_plan, norm, seed=3)
+    val = PatchData(cases[2:], recipe.sampling_plan, norm, seed=4, augment=False)
     torch.manual_seed(0)
     model = build_network("asym-resunet", in_channels=2, num_classes=2, **recipe.network["kwargs"])
     return model, train, val
@@ -22,13 +29,13 @@ def _setup(recipe):
 
 def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, tiny_recipe):
     model_a, train, val = _setup(tiny_recipe)
-    res_a = fit(model_a, tiny_recipe, train, val, torch.device("cpu"), tmp_path / "a", seed=5)
+    res_a = fit(model_a, tiny_recipe.train, train, val, torch.device("cpu"), tmp_path / "a", FitOptions(seed=5))
     model_b, train, val = _setup(tiny_recipe)
     per_epoch = (len(train) + tiny_recipe.batch_size - 1) // tiny_recipe.batch_size
     with pytest.raises(KeyboardInterrupt):
-        fit(model_b, tiny_recipe, train, val, torch.device("cpu"), tmp_path / "b", seed=5, stop_after_batches=per_epoch + 2)
+        fit(model_b, tiny_recipe.train, train, val, torch.device("cpu"), tmp_path / "b", FitOptions(seed=5, on_batch=_stop_after(per_epoch + 2)))
     model_c, train, val = _setup(tiny_recipe)
-    res_c = fit(model_c, tiny_recipe, train, val, torch.device("cpu"), tmp_path / "b", resume=True, seed=5)
+    res_c = fit(model_c, tiny_recipe.train, train, val, torch.device("cpu"), tmp_path / "b", FitOptions(resume=True, seed=5))
     for k, v in model_a.state_dict().items():
         assert torch.equal(v, model_c.state_dict()[k]), k
     assert res_a.best_epoch == res_c.best_epoch and len(res_c.rows) == tiny_recipe.epochs
@@ -47,17 +54,17 @@ def test_a_run_that_hit_its_epoch_cap_continues_when_resumed_with_more_epochs(tm
     long = replace(tiny_recipe, epochs=3, patience=100)
     short = replace(long, epochs=2)
     model_a, train, val = _setup(long)
-    res_a = fit(model_a, long, train, val, torch.device("cpu"), tmp_path / "a", seed=5)
+    res_a = fit(model_a, long.train, train, val, torch.device("cpu"), tmp_path / "a", FitOptions(seed=5))
     model_b, train, val = _setup(short)
-    assert len(fit(model_b, short, train, val, torch.device("cpu"), tmp_path / "b", seed=5).rows) == 2
+    assert len(fit(model_b, short.train, train, val, torch.device("cpu"), tmp_path / "b", FitOptions(seed=5)).rows) == 2
     model_c, train, val = _setup(long)
-    res_c = fit(model_c, long, train, val, torch.device("cpu"), tmp_path / "b", resume=True, seed=5)
+    res_c = fit(model_c, long.train, train, val, torch.device("cpu"), tmp_path / "b", FitOptions(resume=True, seed=5))
     assert [r["epoch"] for r in res_c.rows] == [1, 2, 3] and res_c.best_epoch == res_a.best_epoch
     for k, v in model_a.state_dict().items():
         assert torch.equal(v, model_c.state_dict()[k]), k
     # resumed again with the same cap, the finished run is returned as it is
     model_d, train, val = _setup(long)
-    res_d = fit(model_d, long, train, val, torch.device("cpu"), tmp_path / "b", resume=True, seed=5)
+    res_d = fit(model_d, long.train, train, val, torch.device("cpu"), tmp_path / "b", FitOptions(resume=True, seed=5))
     assert len(res_d.rows) == 3 and res_d.best_epoch == res_c.best_epoch
 
 
@@ -66,7 +73,7 @@ def test_early_stopping_keeps_the_best_weights(tmp_path, tiny_recipe):
 
     recipe = replace(tiny_recipe, epochs=6, patience=1)
     model, train, val = _setup(recipe)
-    res = fit(model, recipe, train, val, torch.device("cpu"), tmp_path, seed=1)
+    res = fit(model, recipe.train, train, val, torch.device("cpu"), tmp_path, FitOptions(seed=1))
     metrics = [r["val_metric"] for r in res.rows]
     assert res.best_epoch == 1 + metrics.index(min(metrics))
     assert len(res.rows) <= recipe.epochs
@@ -85,4 +92,4 @@ def test_a_diverged_loss_stops_training_with_a_clear_error(tmp_path, tiny_recipe
     monkeypatch.setattr(trainer, "build_loss", lambda *a, **k: NaNLoss())
     model, train, val = _setup(tiny_recipe)
     with pytest.raises(TrainingError, match="training diverged"):
-        trainer.fit(model, tiny_recipe, train, val, torch.device("cpu"), tmp_path / "nan", seed=1)
+        trainer.fit(model, tiny_recipe.train, train, val, torch.device("cpu"), tmp_path / "nan", trainer.FitOptions(seed=1))

@@ -3,7 +3,7 @@
 import pytest
 
 from strokeseg.errors import ConfigError
-from strokeseg.training.recipe import load_recipe
+from strokeseg.recipes.recipe import load_recipe
 from strokeseg.training.sweep import ftl_grid, parse_grid, point_name
 
 

@@ -85,15 +85,31 @@ def fraction(text: str) -> float:
     return v
 
 
-def fold_list(text: str) -> list[int]:
-    """``--folds 0,2``: fold indices as ``bundle.json`` numbers them (from 0)."""
+def fold_list(text: str) -> tuple[int, ...]:
+    """``--folds 1,3``: fold numbers from 1, as the training log and the CV report number them."""
     try:
-        folds = [int(t) for t in text.split(",") if t.strip()]
+        folds = tuple(int(t) for t in text.split(",") if t.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be comma-separated fold indices such as 0,2; got {text!r}") from None
-    if not folds or min(folds) < 0:
-        raise argparse.ArgumentTypeError(f"fold indices are whole numbers from 0; got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be comma-separated fold numbers such as 1,3; got {text!r}") from None
+    if not folds or min(folds) < 1:
+        raise argparse.ArgumentTypeError(f"fold numbers are whole numbers from 1 (as in the training log); got {text!r}")
     return folds
+
+
+def add_input(p: argparse.ArgumentParser, help_text: str, metavar: str = "INPUT") -> None:
+    """The one input convention: a positional INPUT (``--input``/``--data`` are accepted as aliases)."""
+    p.add_argument("input", nargs="?", metavar=metavar, help=help_text)
+    p.add_argument("--input", "--data", dest="input_flag", metavar=metavar, help="the same as INPUT")
+
+
+def input_path(args: argparse.Namespace) -> str:
+    """The INPUT of :func:`add_input`, given either way (not both)."""
+    pos, flag = getattr(args, "input", None), getattr(args, "input_flag", None)
+    if pos and flag and pos != flag:
+        raise ConfigError(f"two inputs given ({pos} and {flag}); give INPUT once")
+    if not (pos or flag):
+        raise ConfigError("INPUT is required (a dataset folder, a case folder or a file)")
+    return str(pos or flag)
 
 
 def add_output_options(p: argparse.ArgumentParser, resume: bool = True) -> None:
@@ -163,7 +179,7 @@ def perfusion_config(args: argparse.Namespace):
 
 def add_training_options(p: argparse.ArgumentParser, out_help: str) -> None:
     """The options every command that trains a recipe takes (``train``, ``sweep``)."""
-    from strokeseg.training.recipe import shipped_recipes
+    from strokeseg.recipes.recipe import shipped_recipes
 
     p.add_argument("--recipe", required=True, metavar="NAME|FILE",
                    help=f"shipped recipe ({', '.join(shipped_recipes())}) or a recipe YAML file")
@@ -205,3 +221,9 @@ def training_overrides(args: argparse.Namespace) -> list[str]:
         read_state_dict(args.pretrained)  # refused now (weights_only, one line), not after the data are prepared
         overrides.append(f"pretrained={Path(args.pretrained).resolve()}")
     return overrides
+
+
+def print_notes(notes: list[str]) -> None:
+    """The run folder's notes (leftovers removed, old contents set aside), one ``note:`` line each."""
+    for n in notes:
+        print(f"note: {n}")

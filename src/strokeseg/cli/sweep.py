@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.cli.common import output_mode
     from strokeseg.errors import ConfigError
     from strokeseg.io.outputs import RunFolder
-    from strokeseg.training.recipe import load_recipe, parse_override
+    from strokeseg.recipes.recipe import load_recipe, parse_override
     from strokeseg.training.sweep import ftl_grid, parse_grid
 
     points = (ftl_grid() if args.ftl_grid else []) + (parse_grid(args.grid) if args.grid else [])

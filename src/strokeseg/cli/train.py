@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from strokeseg.cli.common import output_mode
     from strokeseg.io.outputs import RunFolder
-    from strokeseg.training.recipe import load_recipe
+    from strokeseg.recipes.recipe import load_recipe
 
     if args.resume and args.overwrite:
         raise ConfigError("--resume and --overwrite exclude each other")

@@ -10,6 +10,7 @@ import numpy as np
 
 from strokeseg.clinical.config import ThresholdConfig
 from strokeseg.io.geometry import Geometry
+from strokeseg.tables import csv_text
 
 NOT_ASSESSABLE = "n/a (no perfusion)"
 
@@ -25,7 +26,7 @@ class Readout:
     ``None``: not assessable, never a guess.
     """
 
-    core_ml: float
+    core_ml: float | None
     hypoperfused_ml: float | None
     penumbra_ml: float | None
     mismatch_ratio: float | None
@@ -35,9 +36,13 @@ class Readout:
     extend: bool | None
     reference_cbf: float | None
     perfusion: bool = True
+    unavailable: tuple[str, ...] = ()  # quantities the source cannot give (a core-only model: everything but the core)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d.pop("unavailable")
+        if self.unavailable:
+            d["not_assessable"] = list(self.unavailable)
         if d["mismatch_ratio"] is not None and math.isinf(d["mismatch_ratio"]):
             d["mismatch_ratio"] = "inf"
         if not self.perfusion:
@@ -72,20 +77,56 @@ def compute_readout(core: np.ndarray, hypoperfused: np.ndarray, severe: np.ndarr
     return Readout(core_ml, hyp_ml, mismatch_ml, ratio, sev_ml, hir, bool(defuse3), bool(extend), reference_cbf)
 
 
-def format_readout_table(rows: list[tuple[str, Readout]], cfg: ThresholdConfig) -> str:
+def readout_from_volumes(core_ml: float | None, hypoperfused_ml: float | None, cfg: ThresholdConfig | None = None) -> Readout:
+    """The read-out of a segmentation that gives only region volumes (a learned model).
+
+    A region the source cannot produce is ``None`` and every quantity that needs it is not
+    assessable; Tmax > 10 s and the HIR always are (no model predicts them). DEFUSE-3 and EXTEND
+    need both the core and the hypoperfused volume.
+    """
+    cfg = cfg or ThresholdConfig()
+    fields = ("core_ml", "hypoperfused_ml", "penumbra_ml", "mismatch_ratio", "tmax10_ml", "hir", "defuse3", "extend")
+    if core_ml is None or hypoperfused_ml is None:
+        r = Readout(core_ml, hypoperfused_ml, None, None, None, None, None, None, None)
+    else:
+        hyp = max(hypoperfused_ml, core_ml)
+        mismatch = max(hyp - core_ml, 0.0)
+        ratio = hyp / core_ml if core_ml > 0 else (math.inf if hyp > 0 else None)
+        rr = ratio if ratio is not None else 0.0
+        defuse3 = core_ml < cfg.defuse3_core_ml and rr >= cfg.defuse3_ratio and mismatch >= cfg.defuse3_mismatch_ml
+        extend = core_ml < cfg.extend_core_ml and rr > cfg.extend_ratio and mismatch > cfg.extend_mismatch_ml
+        r = Readout(core_ml, hyp, mismatch, ratio, None, None, bool(defuse3), bool(extend), None)
+    missing = tuple(f for f in fields if getattr(r, f) is None and not (f in ("mismatch_ratio",) and r.core_ml is not None
+                                                                          and r.hypoperfused_ml is not None))
+    return Readout(*[getattr(r, f) for f in (*fields, "reference_cbf")], perfusion=True, unavailable=missing)
+
+
+def _num(v: float | None, width: int, digits: int = 1) -> str:
+    return f"{'n/a':>{width}}" if v is None else f"{v:{width}.{digits}f}"
+
+
+def _yes(v: bool | None, width: int) -> str:
+    return f"{'n/a' if v is None else 'yes' if v else 'no':>{width}}"
+
+
+def format_readout_table(rows: list[tuple[str, Readout]], cfg: ThresholdConfig | None) -> str:
+    """The read-out as a fixed-width text table; with ``cfg``, a footer stating the thresholds used."""
     head = f"{'case':<22} {'core ml':>8} {'Tmax>6 ml':>10} {'mismatch ml':>12} {'ratio':>7} {'Tmax>10 ml':>11} {'HIR':>6}  DEFUSE-3  EXTEND"
     lines = [head, "-" * len(head)]
     for cid, r in rows:
         if not r.perfusion:
             lines.append(f"{cid:<22} {r.core_ml:8.1f}   Tmax, mismatch, HIR, DEFUSE-3, EXTEND: {NOT_ASSESSABLE}")
             continue
-        assert r.hypoperfused_ml is not None and r.penumbra_ml is not None and r.tmax10_ml is not None
+        gone = set(r.unavailable)
         ratio = "—" if r.mismatch_ratio is None else ("∞" if math.isinf(r.mismatch_ratio) else f"{r.mismatch_ratio:.2f}")
-        hir = "—" if r.hir is None else f"{r.hir:.2f}"
+        ratio = "n/a" if "mismatch_ratio" in gone else ratio
+        hir = "n/a" if "hir" in gone else "—" if r.hir is None else f"{r.hir:.2f}"
         lines.append(
-            f"{cid:<22} {r.core_ml:8.1f} {r.hypoperfused_ml:10.1f} {r.penumbra_ml:12.1f} {ratio:>7} {r.tmax10_ml:11.1f} {hir:>6}"
-            f"  {'yes' if r.defuse3 else 'no':>8}  {'yes' if r.extend else 'no':>6}"
+            f"{cid:<22} {_num(r.core_ml, 8)} {_num(r.hypoperfused_ml, 10)} {_num(r.penumbra_ml, 12)} {ratio:>7} "
+            f"{_num(r.tmax10_ml, 11)} {hir:>6}  {_yes(r.defuse3, 8)}  {_yes(r.extend, 6)}"
         )
+    if cfg is None:
+        return "\n".join(lines)
     lines.append("")
     lines.append(
         f"thresholds: Tmax > {cfg.tmax_hypoperfused:g} s hypoperfused, Tmax > {cfg.tmax_severe:g} s severe, "
@@ -102,12 +143,4 @@ READOUT_CSV_FIELDS = ("case_id", "core_ml", "hypoperfused_ml", "penumbra_ml", "m
 
 def readout_csv(rows: list[dict[str, Any]]) -> str:
     """The cohort ``readout.csv``: one row per case read-out dict (as in ``<case>_readout.json``)."""
-    import csv
-    import io
-
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(READOUT_CSV_FIELDS), extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow(r)
-    return buf.getvalue()
+    return csv_text(rows, READOUT_CSV_FIELDS)

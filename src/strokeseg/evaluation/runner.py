@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -21,6 +19,7 @@ from strokeseg.io.atomic import write_text
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.labels import LABEL_NAMES, Region, apply_label_map, format_unknown
 from strokeseg.io.read import read_image
+from strokeseg.tables import csv_text, markdown_table, read_csv
 from strokeseg.util.progress import progress
 
 
@@ -192,19 +191,15 @@ def _num(x: Any) -> Any:
 
 
 def rows_to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    """``per_case.csv``: one row per case and region, missing metrics as empty cells."""
     cols = ["case_id", "group", "region", *METRIC_NAMES, "failure"]
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: ("" if _num(r.get(k)) is None else r.get(k)) for k in cols})
-    return buf.getvalue()
+    return csv_text(({k: ("" if _num(r.get(k)) is None else r.get(k)) for k in cols} for r in rows), cols)
 
 
 def rows_from_csv(text: str) -> list[dict[str, Any]]:
     """The inverse of :func:`rows_to_csv`: metrics as floats (missing → NaN), ``failure`` as bool."""
     rows = []
-    for r in csv.DictReader(io.StringIO(text)):
+    for r in read_csv(text):
         row: dict[str, Any] = {"case_id": r["case_id"], "group": r["group"], "region": r["region"],
                                "failure": r.get("failure") == "True"}
         row.update({k: float(r[k]) if r.get(k) not in (None, "") else math.nan for k in METRIC_NAMES})
@@ -214,12 +209,13 @@ def rows_from_csv(text: str) -> list[dict[str, Any]]:
 
 def summary_markdown(summaries: Sequence[RegionSummary], title: str = "Evaluation") -> str:
     head = ["region", "group", "n", "failures", *_TABLE_METRICS, "R² vol", "ISLES'15 score"]
-    lines = [f"## {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    body = []
     for s in summaries:
         cells = [s.region, s.group, str(s.n_cases), str(s.n_failures)]
         cells += [s.metrics[m].fmt(3 if m in ("dice", "precision", "sensitivity", "lesion_f1") else 2) for m in _TABLE_METRICS]
         cells += [f"{s.r2_volume:.3f}" if math.isfinite(s.r2_volume) else "n/a", f"{s.isles15_cohort_score:.3f}"]
-        lines.append("| " + " | ".join(cells) + " |")
+        body.append(cells)
+    lines = [f"## {title}", "", *markdown_table(head, body)]
     lines += [
         "",
         "Mean ± sample sd. Distances in mm, volumes in ml. A failure is a case where exactly one of",

@@ -3,12 +3,12 @@ post-processing, canonical labels and volumes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
+from strokeseg.inference.config import WindowConfig
 from strokeseg.inference.sliding_window import sliding_window_predict
 from strokeseg.io.labels import CORE, PENUMBRA
 from strokeseg.postprocess.components import binarize
@@ -16,39 +16,31 @@ from strokeseg.preprocessing.normalization import Normalizer
 from strokeseg.preprocessing.prepare import PreparedCase
 
 
-@dataclass
-class CasePrediction:
-    probs: np.ndarray  # (K, Z, Y, X)
-    lesion_prob: np.ndarray  # (Z, Y, X): probability of the target (foreground classes summed)
-    variance: np.ndarray  # MC/ensemble variance of the lesion probability
-    entropy: np.ndarray  # normalised predictive entropy
-    labels: np.ndarray  # canonical labels (0 background, 1 penumbra, 2 core)
-    volumes_ml: dict[str, float]
-    info: dict[str, Any]
-
-
 def foreground_classes(num_classes: int) -> tuple[int, ...]:
+    """Classes whose summed probability is the lesion probability: (1,) for binary models, else 1…K−1."""
     return (1,) if num_classes == 2 else tuple(range(1, num_classes))
 
 
-def predict_probs(case: PreparedCase, models: list[tuple[torch.nn.Module, Normalizer]], window, step, batch_size: int,
-                  mc_passes: int, mc_dropout: float | None, tta: bool, device, num_classes: int, progress=None):
-    """Mean probabilities over models (each with its own whitening) and the total variance."""
-    fg = foreground_classes(num_classes)
-    probs = None
-    var_within = None
+def predict_probs(case: PreparedCase, models: list[tuple[torch.nn.Module, Normalizer]], cfg: WindowConfig,
+                  device: torch.device | str = "cpu", progress: Callable[[int], None] | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Mean class probabilities ``(K, Z, Y, X)`` over the models (each whitening ``case.x`` with its
+    own statistics) and the total variance ``(Z, Y, X)`` of the lesion probability (the law of total
+    variance: the mean within-model variance plus the variance between the models' means)."""
+    probs: np.ndarray | None = None
+    var_within: np.ndarray | None = None
     means = []
     for model, norm in models:
         x = norm(case.x, case.brain)
-        res = sliding_window_predict(x, [model], window, step, batch_size, mc_passes, mc_dropout, tta, device, progress, fg)
+        res = sliding_window_predict(x, [model], cfg, device, progress)
         probs = res.probs if probs is None else probs + res.probs
         var_within = res.variance if var_within is None else var_within + res.variance
-        means.append(res.probs[list(fg)].sum(0))
+        means.append(res.probs[list(cfg.foreground)].sum(0))
     assert probs is not None and var_within is not None
     n = len(models)
     mean_fg = np.mean(means, axis=0)
     between = np.mean([(m - mean_fg) ** 2 for m in means], axis=0) if n > 1 else np.zeros_like(mean_fg)
-    return probs / n, (var_within / n + between).astype(np.float32)  # law of total variance
+    return probs / n, (var_within / n + between).astype(np.float32)
 
 
 def labels_from_probs(probs: np.ndarray, brain: np.ndarray, threshold: float, min_size: int, target: str,

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from strokeseg.inference.config import WindowConfig
 from strokeseg.models.layers import set_mc_dropout
 
 
@@ -49,88 +50,53 @@ def _grid(shape: Sequence[int], window: Sequence[int], step: Sequence[int]) -> n
 def sliding_window_predict(
     x: np.ndarray,
     models: Sequence[nn.Module],
-    window: Sequence[int],
-    step: Sequence[int],
-    batch_size: int = 64,
-    mc_passes: int = 1,
-    mc_dropout: float | None = None,
-    tta_flip: bool = False,
+    cfg: WindowConfig,
     device: torch.device | str = "cpu",
     progress: Callable[[int], None] | None = None,
-    foreground: Sequence[int] = (1,),
-    seed: int = 0,
 ) -> SlidingResult:
     """Predict ``x`` ``(C, Z, Y, X)`` (already whitened) with every model.
 
-    Args:
-        window, step: ``(Z, Y, X)``; a window depth of 1 feeds 2D networks ``(B, C, H, W)``.
-        mc_passes: forward passes per window and model with dropout on (1 = deterministic).
-        mc_dropout: dropout rate during the Monte-Carlo passes (None keeps the trained rate).
-        foreground: classes whose summed probability is the "lesion" probability for the variance.
-        seed: seed of the Monte-Carlo dropout masks, so the same input always gives the same
-            probabilities whatever ran before (the caller's random state is left untouched).
+    ``cfg`` gives the windows, the Monte-Carlo passes, the flip and the classes whose summed
+    probability is the lesion probability for the variance. The Monte-Carlo dropout masks are
+    seeded by ``cfg.seed``, so the same input always gives the same probabilities whatever ran
+    before (the caller's random state is left untouched). ``progress`` is called with the number
+    of windows done after each batch.
     """
     device = torch.device(device)
     c, *spatial = x.shape
-    win = [int(w) for w in window]
+    win = [int(w) for w in cfg.window]
     pad = [max(0, w - s) for w, s in zip(win, spatial)]
     before = [p // 2 for p in pad]  # symmetric zero padding, as MONAI pads small volumes
     xp = np.pad(x, [(0, 0)] + [(b, p - b) for b, p in zip(before, pad)]) if any(pad) else x
     shape = xp.shape[1:]
-    starts = _grid(shape, win, [int(s) for s in step])
-    vol = torch.from_numpy(np.ascontiguousarray(xp, dtype=np.float32))
+    starts = _grid(shape, win, [int(s) for s in cfg.step])
+    vol = torch.from_numpy(np.ascontiguousarray(xp, dtype=np.float32)).reshape(c, -1)
     n_vox = int(np.prod(shape))
-    offs = np.stack(np.meshgrid(*[np.arange(w) for w in win], indexing="ij"), axis=-1).reshape(-1, 3)  # (P, 3)
     strides = np.array([shape[1] * shape[2], shape[2], 1])
-    flat_off = torch.from_numpy(offs @ strides)  # (P,)
+    flat_off = torch.from_numpy(window_offsets(win) @ strides)  # (P,)
     sum_p: torch.Tensor | None = None
     sum_var = torch.zeros(n_vox, dtype=torch.float64)
     count = torch.zeros(n_vox, dtype=torch.float64)
-    samples_per_window = len(models) * max(1, mc_passes) * (2 if tta_flip else 1)
-    for m in models:
-        m.eval()
-        m.to(device)
-        set_mc_dropout(m, mc_passes > 1, mc_dropout if mc_passes > 1 else None)
-    # channels-last convolutions are ~25 % faster on CPU (oneDNN) for 2D networks; a 2D-input network
-    # with 3D layers inside (the inflated VGG-16) cannot take that format and stays as it is
-    channels_last = win[0] == 1 and all([_to_channels_last(m) for m in models])
-    fg = list(foreground)
+    n_samples = len(models) * max(1, cfg.mc_passes) * (2 if cfg.tta_flip else 1)
+    channels_last = _ready_models(models, cfg, device)
     rng_devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.inference_mode(), torch.random.fork_rng(devices=rng_devices, enabled=mc_passes > 1):
-        torch.manual_seed(seed)
-        for b in range(0, len(starts), batch_size):
-            st = starts[b : b + batch_size]
-            base = torch.from_numpy(st @ strides)  # (B,)
-            idx = base[:, None] + flat_off[None, :]  # (B, P) flat voxel indices
-            patches = vol.reshape(c, -1)[:, idx.reshape(-1)].reshape(c, len(st), *win).movedim(0, 1)
-            inp = patches[:, :, 0] if win[0] == 1 else patches
+    with torch.inference_mode(), torch.random.fork_rng(devices=rng_devices, enabled=cfg.mc_passes > 1):
+        torch.manual_seed(cfg.seed)
+        for b in range(0, len(starts), cfg.batch_size):
+            st = starts[b : b + cfg.batch_size]
+            idx = torch.from_numpy(st @ strides)[:, None] + flat_off[None, :]  # (B, P) flat voxel indices
+            inp = vol[:, idx.reshape(-1)].reshape(c, len(st), *win).movedim(0, 1)
+            inp = inp[:, :, 0] if win[0] == 1 else inp
             if channels_last:
                 inp = inp.contiguous(memory_format=torch.channels_last)
-            acc_p = None
-            acc_fg = torch.zeros(idx.shape, dtype=torch.float64)
-            acc_fg2 = torch.zeros(idx.shape, dtype=torch.float64)
-            for m in models:
-                for flip in (False, True) if tta_flip else (False,):
-                    xi = (torch.flip(inp, dims=(-1,)) if flip else inp).to(device)
-                    for logits in _passes(m, xi, max(1, mc_passes)):
-                        out = torch.softmax(logits.float(), dim=1).cpu()
-                        if flip:
-                            out = torch.flip(out, dims=(-1,))
-                        if win[0] == 1:
-                            out = out.unsqueeze(2)
-                        p = out.reshape(out.shape[0], out.shape[1], -1)  # (B, K, P)
-                        acc_p = p.double() if acc_p is None else acc_p + p.double()
-                        f = p[:, fg].sum(1).double()
-                        acc_fg += f
-                        acc_fg2 += f * f
-            assert acc_p is not None
+            acc_p, acc_fg, acc_fg2 = _window_samples(models, inp, cfg, device)
             k = acc_p.shape[1]
             if sum_p is None:
                 sum_p = torch.zeros((k, n_vox), dtype=torch.float64)
             flat_idx = idx.reshape(-1)
-            sum_p.index_add_(1, flat_idx, acc_p.movedim(1, 0).reshape(k, -1) / samples_per_window)
-            mean_fg = acc_fg / samples_per_window
-            var_w = (acc_fg2 / samples_per_window - mean_fg * mean_fg).clamp(min=0)  # across samples, per window
+            sum_p.index_add_(1, flat_idx, acc_p.movedim(1, 0).reshape(k, -1) / n_samples)
+            mean_fg = acc_fg / n_samples
+            var_w = (acc_fg2 / n_samples - mean_fg * mean_fg).clamp(min=0)  # across samples, per window
             sum_var.index_add_(0, flat_idx, var_w.reshape(-1))
             count.index_add_(0, flat_idx, torch.ones(flat_idx.numel(), dtype=torch.float64))
             if progress is not None:
@@ -139,10 +105,51 @@ def sliding_window_predict(
         set_mc_dropout(m, False)
     assert sum_p is not None
     cnt = count.clamp(min=1)
-    probs = (sum_p / cnt).reshape(-1, *shape)
-    var = (sum_var / cnt).reshape(shape)
     crop = tuple(slice(b, b + s) for b, s in zip(before, spatial))
-    return SlidingResult(probs[(slice(None), *crop)].float().numpy(), var[crop].float().numpy(), samples_per_window)
+    probs = (sum_p / cnt).reshape(-1, *shape)[(slice(None), *crop)]
+    return SlidingResult(probs.float().numpy(), (sum_var / cnt).reshape(shape)[crop].float().numpy(), n_samples)
+
+
+def window_offsets(window: Sequence[int]) -> np.ndarray:
+    """``(P, 3)`` voxel offsets of every position of a ``(Z, Y, X)`` window, in C order."""
+    return np.stack(np.meshgrid(*[np.arange(int(w)) for w in window], indexing="ij"), axis=-1).reshape(-1, 3)
+
+
+def _ready_models(models: Sequence[nn.Module], cfg: WindowConfig, device: torch.device) -> bool:
+    """Put the networks in eval mode on ``device`` with MC dropout as configured; whether they run channels-last.
+
+    Channels-last convolutions are ~25 % faster on CPU (oneDNN) for 2D networks; a 2D-input network
+    with 3D layers inside (the inflated VGG-16) cannot take that format and stays as it is.
+    """
+    for m in models:
+        m.eval()
+        m.to(device)
+        set_mc_dropout(m, cfg.mc_passes > 1, cfg.mc_dropout if cfg.mc_passes > 1 else None)
+    return int(cfg.window[0]) == 1 and all([_to_channels_last(m) for m in models])
+
+
+def _window_samples(models: Sequence[nn.Module], inp: torch.Tensor, cfg: WindowConfig,
+                    device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Sums over every model, flip and MC pass of one batch of windows: class probabilities
+    ``(B, K, P)``, and the foreground probability and its square ``(B, P)`` (float64)."""
+    acc_p: torch.Tensor | None = None
+    acc_fg: torch.Tensor | None = None
+    acc_fg2: torch.Tensor | None = None
+    fg = list(cfg.foreground)
+    for m in models:
+        for flip in (False, True) if cfg.tta_flip else (False,):
+            xi = (torch.flip(inp, dims=(-1,)) if flip else inp).to(device)
+            for logits in _passes(m, xi, max(1, cfg.mc_passes)):
+                out = torch.softmax(logits.float(), dim=1).cpu()
+                if flip:
+                    out = torch.flip(out, dims=(-1,))
+                p = out.reshape(out.shape[0], out.shape[1], -1).double()  # (B, K, P)
+                f = p[:, fg].sum(1)
+                acc_p = p if acc_p is None else acc_p + p
+                acc_fg = f if acc_fg is None else acc_fg + f
+                acc_fg2 = f * f if acc_fg2 is None else acc_fg2 + f * f
+    assert acc_p is not None and acc_fg is not None and acc_fg2 is not None
+    return acc_p, acc_fg, acc_fg2
 
 
 def _to_channels_last(model: nn.Module) -> bool:

@@ -27,6 +27,15 @@ CORE = 2
 LABEL_NAMES = {BACKGROUND: "background", PENUMBRA: "penumbra", CORE: "core"}
 
 
+class Target(StrEnum):
+    """What a learned model segments: the core, the hypoperfused region, any lesion, or core and penumbra."""
+
+    CORE = "core"
+    HYPOPERFUSED = "hypoperfused"
+    LESION = "lesion"
+    THREE_CLASS = "three-class"
+
+
 class Region(StrEnum):
     """A region derived from the canonical labels."""
 

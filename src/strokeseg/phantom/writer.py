@@ -28,6 +28,7 @@ from strokeseg.phantom.anatomy import Tissue
 from strokeseg.phantom.case import PhantomCase, PhantomConfig, generate_case
 from strokeseg.phantom.grid import GridPhantom
 from strokeseg.phantom.quirks import QUIRKS, smir_headers, with_vendor_sentinels
+from strokeseg.util.seeds import PHANTOM_COHORT_KEY
 
 LAYOUT_CHOICES = ("isles2018", "isles2015-spes", "manifest")
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -176,7 +177,7 @@ def write_cohort(
     Every case's parameters are drawn first from the one seeded stream, so ``jobs`` worker
     processes write exactly the cohort that one process writes.
     """
-    rng = np.random.default_rng([seed, 7919])
+    rng = np.random.default_rng([seed, PHANTOM_COHORT_KEY])
     plan: list[tuple[PhantomConfig, int, str, int, int, str]] = []
     index, patient = 1, 1
     while index <= n_cases:

@@ -13,9 +13,9 @@ from strokeseg.io.geometry import Geometry
 from strokeseg.io.modalities import CANONICAL_MODALITIES
 from strokeseg.preprocessing.brainmask import case_brain_mask
 from strokeseg.preprocessing.cache import cached, content_key
+from strokeseg.preprocessing.config import BrainMask, PrepareConfig
 from strokeseg.preprocessing.normalization import channel_names
 from strokeseg.preprocessing.symmetry import symmetric_modalities
-from strokeseg.training.recipe import Recipe
 
 
 @dataclass
@@ -35,16 +35,17 @@ class PreparedCase:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def recipe_modalities(recipe: Recipe, available: list[str]) -> list[str]:
-    if recipe.modalities:
-        return list(recipe.modalities)
+def recipe_modalities(cfg: PrepareConfig, available: list[str]) -> list[str]:
+    """The input modalities in channel order: the configured ones, else every available one in canonical order."""
+    if cfg.modalities:
+        return list(cfg.modalities)
     order = {m: i for i, m in enumerate(CANONICAL_MODALITIES)}
     return sorted(available, key=lambda m: (order.get(m, 999), m))
 
 
-def modalities_to_load(recipe: Recipe, modalities: list[str]) -> list[str]:
-    """The images to read for a case: the recipe's input modalities and what its brain mask needs."""
-    return list(dict.fromkeys([*modalities, *(["MIP"] if recipe.brain_mask == "mip" else [])]))
+def modalities_to_load(cfg: PrepareConfig, modalities: list[str]) -> list[str]:
+    """The images to read for a case: the input modalities and what the brain mask needs."""
+    return list(dict.fromkeys([*modalities, *(["MIP"] if cfg.brain_mask == BrainMask.MIP else [])]))
 
 
 def target_of(label: np.ndarray, target: str) -> np.ndarray:
@@ -56,19 +57,22 @@ def target_of(label: np.ndarray, target: str) -> np.ndarray:
     return label.astype(np.uint8)  # three-class: 0 background, 1 penumbra, 2 core
 
 
-def prepare_case(case: Case, recipe: Recipe, modalities: list[str] | None = None, use_cache: bool = True) -> PreparedCase:
-    mods = modalities or recipe_modalities(recipe, list(case.images))
+def prepare_case(case: Case, cfg: PrepareConfig, modalities: list[str] | None = None, use_cache: bool = True) -> PreparedCase:
+    """Channels ``(C, Z, Y, X)`` float32 (modalities, then their symmetric copies, then scalar inputs),
+    the brain mask and the target of a loaded case. The symmetric registration is cached on disk
+    by content unless ``use_cache`` is False."""
+    mods = modalities or recipe_modalities(cfg, list(case.images))
     missing = [m for m in mods if m not in case.images]
     if missing:
-        raise InputError(f"case {case.case_id} lacks {', '.join(missing)} needed by recipe {recipe.name}")
-    brain = case_brain_mask(case, recipe.reference, recipe.brain_mask)
+        raise InputError(f"case {case.case_id} lacks {', '.join(missing)} needed by recipe {cfg.name}")
+    brain = case_brain_mask(case, cfg.reference, cfg.brain_mask)
     if not brain.any():
         raise InputError(f"case {case.case_id}: empty brain mask")
-    images = {m: (case.images[m] * brain if m in recipe.skull_strip else case.images[m]).astype(np.float32) for m in mods}
+    images = {m: (case.images[m] * brain if m in cfg.skull_strip else case.images[m]).astype(np.float32) for m in mods}
     chans = [images[m] for m in mods]
     info: dict[str, Any] = {}
-    if recipe.symmetric:
-        ref = recipe.reference if recipe.reference in images else mods[0]
+    if cfg.symmetric:
+        ref = cfg.reference if cfg.reference in images else mods[0]
         key = content_key({**images, "brain": brain.astype(np.uint8)}, {"geometry": case.geometry.to_dict(), "reference": ref, "v": 2})
 
         def compute() -> dict[str, np.ndarray]:
@@ -82,13 +86,13 @@ def prepare_case(case: Case, recipe: Recipe, modalities: list[str] | None = None
         info["symmetry_ncc"] = sym["_ncc"].tolist()
         if not bool(sym["_ok"]):
             info["warning"] = "symmetric registration failed; the plain mirror was used"
-    names = channel_names(mods, recipe.symmetric)
-    if "NIHSS" in recipe.clinical_inputs:
-        chans.append(np.full(brain.shape, nihss_input(case, recipe.nihss_impute), np.float32))
+    names = channel_names(mods, cfg.symmetric)
+    if "NIHSS" in cfg.clinical_inputs:
+        chans.append(np.full(brain.shape, nihss_input(case, cfg.nihss_impute), np.float32))
         names.append("NIHSS")
     x = np.stack(chans).astype(np.float32)
     label = case.label
-    target = target_of(label, recipe.target) if label is not None else None
+    target = target_of(label, cfg.target) if label is not None else None
     return PreparedCase(case.case_id, case.patient_id, x, brain, target, label, case.geometry, names, case.group, case.nihss, info)
 
 

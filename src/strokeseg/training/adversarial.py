@@ -22,17 +22,18 @@ from torch import nn
 from strokeseg.errors import ConfigError
 from strokeseg.losses.adversarial import bce_logits, relativistic_d_loss, relativistic_g_loss
 from strokeseg.models.segnet import Discriminator
+from strokeseg.recipes.specs import AdversarialSpec
 
 
 class AdversarialPhases:
-    def __init__(self, in_channels: int, num_classes: int, cfg: dict[str, Any], device: torch.device) -> None:
+    def __init__(self, in_channels: int, num_classes: int, cfg: AdversarialSpec, device: torch.device) -> None:
         if num_classes != 3:
             raise ConfigError("adversarial training needs the three-class target (penumbra and core)")
-        base = int(cfg.get("base", 32))
-        self.weights = [float(w) for w in cfg.get("weights", (0.001, 0.001, 0.001))]
+        base = cfg.base
+        self.weights = list(cfg.weights)
         self.d = nn.ModuleList([Discriminator(in_channels + 1, base), Discriminator(in_channels + 1, base),
                                 Discriminator(in_channels + 2, base)]).to(device)
-        self.opt = torch.optim.Adam(self.d.parameters(), lr=float(cfg.get("lr", 1e-3)), betas=tuple(cfg.get("betas", (0.5, 0.999))))
+        self.opt = torch.optim.Adam(self.d.parameters(), lr=cfg.lr, betas=cfg.betas)
 
     def state_dict(self) -> dict[str, Any]:
         return {"d": self.d.state_dict(), "opt": self.opt.state_dict()}

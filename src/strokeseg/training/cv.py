@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from strokeseg.bundle.bundle import ModelBundle, save_weights
 from strokeseg.errors import InputError
 from strokeseg.evaluation.cohort import summarise
 from strokeseg.evaluation.runner import EvaluationResult, evaluate_case_arrays, write_results
@@ -37,15 +38,16 @@ from strokeseg.models.registry import apply_pretrained
 from strokeseg.postprocess.gridsearch import grid_table
 from strokeseg.preprocessing.normalization import SCALAR_CHANNELS, Normalizer
 from strokeseg.preprocessing.prepare import PreparedCase
-from strokeseg.training.bundle import ModelBundle, save_weights
+from strokeseg.recipes.recipe import Recipe
+from strokeseg.recipes.specs import FineTuningStage, TrainConfig
 from strokeseg.training.checkpoint import load_checkpoint
 from strokeseg.training.data import PatchData
 from strokeseg.training.fingerprint import check_run_fingerprint
 from strokeseg.training.folds import grouped_folds, validation_split
-from strokeseg.training.recipe import Recipe
 from strokeseg.training.report import cv_report_markdown
-from strokeseg.training.trainer import fit
-from strokeseg.util.progress import progress_bar
+from strokeseg.training.trainer import FitOptions, fit
+from strokeseg.util.progress import progress
+from strokeseg.util.seeds import fold_seed
 
 
 def regions_for_target(target: str) -> list[Region]:
@@ -69,7 +71,7 @@ def output_label_for(cases: list[PreparedCase], target: str) -> int:
 
 @dataclass
 class FoldSetup:
-    """Everything one fold trains with: its split, whitening, patch sets, model and recipe."""
+    """Everything one fold trains with: its split, whitening, patch sets, model and training configuration."""
 
     train_ids: list[str]
     val_ids: list[str]
@@ -80,7 +82,7 @@ class FoldSetup:
     val: PatchData | None
     model: torch.nn.Module
     pretrained: dict[str, Any]
-    recipe: Recipe
+    train_cfg: TrainConfig
 
 
 def _folds(labelled: list[PreparedCase], recipe: Recipe) -> list[list[str]]:
@@ -110,13 +112,13 @@ def setup_fold(labelled: list[PreparedCase], recipe: Recipe, out: Path, k: int, 
     by_id = {c.case_id: c for c in labelled}
     trainval = [c.case_id for c in labelled if c.case_id not in test_ids]
     tr_ids, va_ids = validation_split(trainval, [by_id[i].patient_id for i in trainval], recipe.validation_fraction, recipe.seed + k)
-    seed = recipe.seed * 1000 + k
+    seed = fold_seed(recipe.seed, k)
     clip = recipe.intensity_clip
     norm = Normalizer(labelled[0].channels, recipe.normalization, clip=(float(clip[0]), float(clip[1])) if clip else None)
     if recipe.normalization == "dataset":
         norm.fit((by_id[i].x, by_id[i].brain) for i in tr_ids)
-    train = PatchData([by_id[i] for i in tr_ids], recipe, norm, seed)
-    val = PatchData([by_id[i] for i in va_ids], recipe, norm, seed + 1, augment=False) if va_ids else None
+    train = PatchData([by_id[i] for i in tr_ids], recipe.sampling_plan, norm, seed)
+    val = PatchData([by_id[i] for i in va_ids], recipe.sampling_plan, norm, seed + 1, augment=False) if va_ids else None
     torch.manual_seed(seed)
     model = build_network(recipe.network["name"], in_channels=len(labelled[0].channels), num_classes=recipe.num_classes,
                           **recipe.network.get("kwargs", {}))
@@ -126,8 +128,8 @@ def setup_fold(labelled: list[PreparedCase], recipe: Recipe, out: Path, k: int, 
     if stages != recipe.fine_tuning:
         pretrained["note"] = (pretrained.get("note", "") + "; the frozen fine-tuning stages were skipped (freezing random "
                               "features only spends the patience): every layer trained from the start").lstrip("; ")
-    return FoldSetup(tr_ids, va_ids, out / f"fold_{k}", seed, norm, train, val, model, pretrained,
-                     replace(recipe, fine_tuning=stages))
+    train_cfg = replace(recipe.train, fine_tuning=tuple(FineTuningStage.of(st) for st in stages))
+    return FoldSetup(tr_ids, va_ids, out / f"fold_{k}", seed, norm, train, val, model, pretrained, train_cfg)
 
 
 def _train_fold_job(labelled: list[PreparedCase], recipe: Recipe, out: Path, device: str, k: int, test_ids: list[str],
@@ -135,8 +137,8 @@ def _train_fold_job(labelled: list[PreparedCase], recipe: Recipe, out: Path, dev
     """One fold's training in a worker process (``cross_validate(jobs=…)``); leaves a finished checkpoint."""
     torch.set_num_threads(threads)
     f = setup_fold(labelled, recipe, out, k, test_ids)
-    res = fit(f.model, f.recipe, f.train, f.val, torch.device(device), f.directory, resume=resume, seed=f.seed,
-              title=f"fold {k + 1}")
+    res = fit(f.model, f.train_cfg, f.train, f.val, torch.device(device), f.directory,
+              FitOptions(resume=resume, seed=f.seed, title=f"fold {k + 1}"))
     return k, res.best_epoch, len(res.rows)
 
 
@@ -203,21 +205,14 @@ def cross_validate(
             f"{len(f.train)} training {'slices' if recipe.sampling.mode == 'slices' else 'patches'} (class balance "
             f"{' / '.join(f'{x:.1%}' for x in f.train.class_frequencies(recipe.num_classes))})")
         weights = f.directory / "weights.pt"
-        res = fit(model, f.recipe, f.train, f.val, device, f.directory, resume=resume, seed=f.seed, title=f"fold {k + 1}")
+        res = fit(model, f.train_cfg, f.train, f.val, device, f.directory, FitOptions(resume=resume, seed=f.seed, title=f"fold {k + 1}"))
         model.load_state_dict(res.best_state)
         digest = save_weights(weights, res.best_state)
         fold_info.append({"fold": k, "train": f.train_ids, "validation": f.val_ids, "test": list(test_ids),
                           "weights": f"fold_{k}/weights.pt", "sha256": digest, "normalization": norm.to_dict(), "best_epoch": res.best_epoch,
                           "epochs_run": len(res.rows), "stopped_early": res.stopped_early, "pretrained": pretrained})
-        inf = recipe.inference
-        for cid in test_ids:
-            c = by_id[cid]
-            n_win = 1
-            with progress_bar(total=n_win, desc=f"fold {k + 1} predict {cid}", unit="case") as bar:
-                probs, _ = predict_probs(c, [(model, norm)], recipe.sampling.patch_size, inf.step, inf.batch_size,
-                                         inf.mc_passes, inf.mc_dropout or None, inf.tta_flip, device, recipe.num_classes)
-                bar.update(1)
-            oof[cid] = probs
+        for cid in progress(test_ids, f"fold {k + 1} predict", "case"):
+            oof[cid] = predict_probs(by_id[cid], [(model, norm)], recipe.window(), device)[0]
         log(f"fold {k + 1}: best epoch {res.best_epoch} of {len(res.rows)}, {time.perf_counter() - t_start:.0f} s so far")
     # ---- grid search (nested per fold), labels, metrics
     pp = recipe.postprocess

@@ -18,9 +18,10 @@ from strokeseg.preprocessing.normalization import Normalizer
 from strokeseg.preprocessing.prepare import PreparedCase
 from strokeseg.sampling.augment import elastic_2d, flip_rot, random_affine_2d
 from strokeseg.sampling.balanced import sample_centers
+from strokeseg.sampling.config import SamplingPlan
 from strokeseg.sampling.extract import extract_patches, pad_for_patches
 from strokeseg.sampling.slices import outside_slice_window, slice_centers
-from strokeseg.training.recipe import Recipe
+from strokeseg.util.seeds import augment_seed
 
 
 @dataclass
@@ -46,16 +47,20 @@ def _check_slice_window(case: PreparedCase, patch: tuple[int, ...]) -> None:
 
 
 class PatchData:
-    def __init__(self, cases: Sequence[PreparedCase], recipe: Recipe, normalizer: Normalizer, seed: int, augment: bool = True) -> None:
-        self.recipe = recipe
-        self.patch = tuple(int(p) for p in recipe.sampling.patch_size)
+    """The training samples of a set of cases: patch (or slice) centres drawn once, gathered,
+    whitened and augmented per batch (on the GPU when the set is moved there)."""
+
+    def __init__(self, cases: Sequence[PreparedCase], plan: SamplingPlan, normalizer: Normalizer, seed: int,
+                 augment: bool = True) -> None:
+        self.plan = plan
+        self.patch = tuple(int(p) for p in plan.sampling.patch_size)
         self.normalizer = normalizer
         self.augment_enabled = augment
         self.volumes = [pad_for_patches(np.concatenate([c.x, c.brain[None].astype(np.float32)]), self.patch) for c in cases]
         self.targets = [pad_for_patches(c.target[None].astype(np.uint8), self.patch) for c in cases]  # type: ignore[index]
         rng = np.random.default_rng(seed)
         idx, ctr, aug = [], [], []
-        s = recipe.sampling
+        s = plan.sampling
         for i, c in enumerate(cases):
             assert c.target is not None
             if s.mode == "slices":
@@ -64,14 +69,14 @@ class PatchData:
             else:
                 pc = sample_centers(np.asarray(c.target > 0), c.brain, s.patches_per_case, self.patch, rng, s.lesion_fraction,
                                     s.offset, s.offset_axes)
-            a = recipe.augmentation
+            a = plan.augmentation
             flag = pc.repeat if a.apply_to == "repeats" else np.ones_like(pc.lesion) if a.apply_to == "all" else pc.lesion
             idx.append(np.full(len(pc.centers), i))
             ctr.append(pc.centers)
             aug.append(flag & (s.augment_repeats or a.apply_to != "repeats"))
         self.patches = PatchSet(np.concatenate(idx), np.concatenate(ctr), np.concatenate(aug))
-        # loss weight of each case's lesion classes (recipe.group_penalty by the case's group; 1 otherwise)
-        self.case_weight = np.array([float(recipe.group_penalty.get(c.group or "", 1.0)) for c in cases], np.float32)
+        # loss weight of each case's lesion classes (the plan's group_penalty by the case's group; 1 otherwise)
+        self.case_weight = np.array([float(plan.group_penalty.get(c.group or "", 1.0)) for c in cases], np.float32)
         # whitening per case (the fitted bounds and statistics, or each case's own in "case" mode): (cases, C)
         lower, upper, mean, std = (np.stack(v).astype(np.float32) for v in zip(*(normalizer.parameters(c.x, c.brain) for c in cases)))
         self.lower, self.upper, self.mean, self.std = (torch.from_numpy(v) for v in (lower, upper, mean, std))
@@ -153,8 +158,8 @@ class PatchData:
         """Batches ``(x, y, w)``: inputs, targets and each sample's lesion-class loss weight ``(B,)``."""
         n = len(self)
         order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
-        gen = torch.Generator().manual_seed(int(seed) * 100003 + epoch)
-        a = self.recipe.augmentation
+        gen = torch.Generator().manual_seed(augment_seed(seed, epoch))
+        a = self.plan.augmentation
         for b in range(0, n, batch_size):
             sel = order[b : b + batch_size]
             if shuffle and sel.size == 1 and n > 1:  # a lone training sample breaks batch norm; it is seen next epoch

@@ -17,7 +17,7 @@ import numpy as np
 from strokeseg.errors import ConfigError, InputError
 from strokeseg.io.atomic import write_text
 from strokeseg.preprocessing.prepare import PreparedCase
-from strokeseg.training.recipe import Recipe
+from strokeseg.recipes.recipe import Recipe
 
 RUN_FILE = "run.json"
 _MAY_CHANGE = ("epochs",)

@@ -9,7 +9,7 @@ from strokeseg.errors import InputError
 from strokeseg.io.case import load_case
 from strokeseg.io.layouts import open_dataset
 from strokeseg.preprocessing.prepare import PreparedCase, modalities_to_load, prepare_case, recipe_modalities
-from strokeseg.training.recipe import Recipe, check_patch_fits
+from strokeseg.recipes.recipe import Recipe, check_patch_fits
 from strokeseg.util.progress import progress
 
 
@@ -20,10 +20,10 @@ def prepare_dataset(data: Path, recipe: Recipe, layout: str | None = None, label
     refs = [r for r in ds.cases if r.label is not None] if require_label else list(ds.cases)
     if not refs:
         raise InputError("no case of this dataset has a ground-truth label to train on", data)
-    mods = modalities or recipe_modalities(recipe, sorted(set.intersection(*(set(r.images) for r in refs))))
+    mods = modalities or recipe_modalities(recipe.prepare, sorted(set.intersection(*(set(r.images) for r in refs))))
     out = []
     for ref in progress(refs, desc="preparing cases", unit="case"):
-        case = load_case(ref, modalities=modalities_to_load(recipe, mods), nonfinite=nonfinite)
+        case = load_case(ref, modalities=modalities_to_load(recipe.prepare, mods), nonfinite=nonfinite)
         check_patch_fits(recipe, case.geometry.shape, case.case_id)
-        out.append(prepare_case(case, recipe, mods, use_cache=use_cache))
+        out.append(prepare_case(case, recipe.prepare, mods, use_cache=use_cache))
     return out

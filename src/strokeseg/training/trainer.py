@@ -1,7 +1,7 @@
 """Training one model (one fold): epochs over a balanced patch set, early stopping, checkpoints.
 
 Per epoch: shuffled batches (seeded by epoch), the recipe's loss and optimiser, batch norm's
-statistics recomputed from the epoch's final weights (``recipe.precise_bn`` samples), then the
+statistics recomputed from the epoch's final weights (``precise_bn`` samples), then the
 validation patches: loss, L1 = mean |p − onehot(y)| / 2 and error rate = mean(argmax ≠ y).
 The early-stopping metric is L1 + error rate (Clèrigues) or the loss; the best weights are
 kept, and training stops after ``patience`` epochs without improvement. A checkpoint with the
@@ -10,7 +10,7 @@ since all randomness is re-seeded per epoch, a resumed run ends with exactly the
 uninterrupted one on CPU. A finished run that reached its epoch cap (not early stopping)
 continues when resumed with a recipe that allows more epochs.
 
-Fine-tuning stages (``recipe.fine_tuning``) control which share of a pretrained backbone
+Fine-tuning stages (``fine_tuning``) control which share of a pretrained backbone
 trains: each stage sets the fraction of backbone blocks that are trainable (the deepest ones
 first) and its learning rate; when a stage runs out of patience the next begins (frozen →
 bottom half → everything for the slow-fusion paper's gradual fine-tuning; new layers at
@@ -34,14 +34,15 @@ from torch import nn
 from strokeseg.errors import ConfigError, TrainingError
 from strokeseg.losses import build_loss
 from strokeseg.models.layers import PretrainedBackbone
+from strokeseg.recipes.specs import EarlyStopping, TrainConfig
 from strokeseg.training.adversarial import AdversarialPhases
 from strokeseg.training.checkpoint import load_checkpoint, save_checkpoint
 from strokeseg.training.data import PatchData
 from strokeseg.training.device import use_amp
 from strokeseg.training.logs import plot_curves, write_log
 from strokeseg.training.optim import build_optimizer
-from strokeseg.training.recipe import Recipe
 from strokeseg.util.progress import progress_bar
+from strokeseg.util.seeds import batch_norm_seed, epoch_seed
 
 
 @dataclass
@@ -96,25 +97,24 @@ def evaluate_patches(model: nn.Module, data: PatchData, loss_fn: nn.Module, batc
             "val_dice": dice}
 
 
-def stopping_metric(recipe: Recipe, row: dict[str, Any]) -> float:
+def stopping_metric(cfg: TrainConfig, row: dict[str, Any]) -> float:
     """Lower is better: L1 + error rate (Clèrigues), the loss, or 1 − Dice."""
     if "val_loss" not in row:
         return float(row["train_loss"])
-    if recipe.early_stopping == "l1+error":
+    if cfg.early_stopping == EarlyStopping.L1_ERROR:
         return float(row["val_l1"] + row["val_error"])
-    if recipe.early_stopping == "dice":
+    if cfg.early_stopping == EarlyStopping.DICE:
         return 1.0 - float(row["val_dice"])
     return float(row["val_loss"])
 
 
-def configure_stage(model: nn.Module, recipe: Recipe, stage: int) -> list[nn.Parameter]:
+def configure_stage(model: nn.Module, cfg: TrainConfig, stage: int) -> list[nn.Parameter]:
     """Freeze/unfreeze the backbone for fine-tuning stage ``stage``; returns the trainable parameters."""
     for prm in model.parameters():
         prm.requires_grad_(True)
-    if recipe.fine_tuning and isinstance(model, PretrainedBackbone):
-        frac = float(recipe.fine_tuning[stage].get("unfrozen", 1.0))
+    if cfg.fine_tuning and isinstance(model, PretrainedBackbone):
         blocks = model.backbone_stages()
-        n_train = round(frac * len(blocks))
+        n_train = round(cfg.fine_tuning[stage].unfrozen * len(blocks))
         for blk in blocks[: len(blocks) - n_train]:  # the input-side blocks stay frozen
             for prm in blk:
                 prm.requires_grad_(False)
@@ -171,11 +171,20 @@ def recalibrate_batch_norm(model: nn.Module, batches: Iterator[tuple[torch.Tenso
     return seen
 
 
-def _optimizer(model: nn.Module, recipe: Recipe, stage: int) -> torch.optim.Optimizer:
-    kwargs = dict(recipe.optimizer.get("kwargs", {}))
-    if recipe.fine_tuning and recipe.fine_tuning[stage].get("lr") is not None:
-        kwargs["lr"] = float(recipe.fine_tuning[stage]["lr"])
-    return build_optimizer(recipe.optimizer["name"], configure_stage(model, recipe, stage), **kwargs)
+def _optimizer(model: nn.Module, cfg: TrainConfig, stage: int) -> torch.optim.Optimizer:
+    kwargs = dict(cfg.optimizer.kwargs)
+    if cfg.fine_tuning and cfg.fine_tuning[stage].lr is not None:
+        kwargs["lr"] = cfg.fine_tuning[stage].lr
+    return build_optimizer(cfg.optimizer.name, configure_stage(model, cfg, stage), **kwargs)
+
+
+def _scheduler(cfg: TrainConfig, opt: torch.optim.Optimizer) -> torch.optim.lr_scheduler.ReduceLROnPlateau | None:
+    sc = cfg.scheduler
+    if sc is None:
+        return None
+    if sc.name != "plateau":
+        raise ConfigError(f"recipe {cfg.name}: unknown scheduler {sc.name!r} (available: plateau)")
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=sc.factor, patience=sc.patience)
 
 
 def backward_step(loss: torch.Tensor, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler, clip: float) -> float:
@@ -193,22 +202,156 @@ def backward_step(loss: torch.Tensor, opt: torch.optim.Optimizer, scaler: torch.
     return float(norm)
 
 
-def fit(
-    model: nn.Module,
-    recipe: Recipe,
-    train: PatchData,
-    val: PatchData | None,
-    device: torch.device,
-    workdir: Path,
-    resume: bool = False,
-    seed: int = 0,
-    title: str = "",
-    stop_after_batches: int | None = None,
-    on_epoch: Callable[[int], None] | None = None,
-) -> FitResult:
+@dataclass(frozen=True)
+class FitOptions:
+    """How one training run is driven (not what it trains).
+
+    Attributes:
+        resume: continue from ``workdir/checkpoint.pt`` when it exists.
+        seed: the fold's seed; every random stream of the run derives from it.
+        title: prefix of progress lines and the loss-curve title (default: the recipe's name).
+        on_epoch: called with the epoch number after each epoch's checkpoint is written.
+        on_batch: called with the number of batches done so far (raising in it interrupts the run).
+    """
+
+    resume: bool = False
+    seed: int = 0
+    title: str = ""
+    on_epoch: Callable[[int], None] | None = None
+    on_batch: Callable[[int], None] | None = None
+
+
+@dataclass
+class _State:
+    """What a checkpoint holds besides the weights: counters, the best weights and the log."""
+
+    stage: int = 0
+    epoch: int = 0
+    best_metric: float = float("inf")
+    best_epoch: int = 0
+    waited: int = 0
+    best_state: dict[str, torch.Tensor] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    finished: bool = False
+    stopped: bool = False
+
+
+class _Run:
+    """One fold's training loop, split into its steps (see the module docstring)."""
+
+    def __init__(self, model: nn.Module, cfg: TrainConfig, train: PatchData, val: PatchData | None,
+                 device: torch.device, opts: FitOptions) -> None:
+        self.model, self.cfg, self.train, self.val, self.device, self.opts = model, cfg, train, val, device, opts
+        loss_kw = dict(cfg.loss.kwargs)
+        freqs = train.class_frequencies(cfg.num_classes) if loss_kw.get("weight") == "empirical" else None
+        self.loss_fn = build_loss(cfg.loss.name, class_frequencies=freqs, **loss_kw).to(device)
+        self.n_stages = max(len(cfg.fine_tuning), 1)
+        self.adv = AdversarialPhases(train.n_channels, cfg.num_classes, cfg.adversarial, device) if cfg.adversarial else None
+        self.amp = use_amp(device) and self.adv is None
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.st = _State(best_state=copy.deepcopy(model.state_dict()))
+        self.new_stage(0)
+        self.batches_done = 0
+
+    def new_stage(self, stage: int) -> None:
+        self.st.stage = stage
+        self.opt = _optimizer(self.model, self.cfg, stage)
+        self.sched = _scheduler(self.cfg, self.opt)
+
+    def restore(self, ck: dict[str, Any]) -> None:
+        self.model.load_state_dict(ck["model"])
+        self.new_stage(int(ck.get("stage", 0)))
+        self.opt.load_state_dict(ck["optimizer"])
+        if self.sched is not None and ck.get("scheduler"):
+            self.sched.load_state_dict(ck["scheduler"])
+        if self.adv is not None and ck.get("adversarial"):
+            self.adv.load_state_dict(ck["adversarial"])
+        self.st = _State(int(ck.get("stage", 0)), int(ck["epoch"]), ck["best_metric"], ck["best_epoch"], ck["waited"],
+                         ck["best_state"], ck["rows"], bool(ck.get("finished")), bool(ck.get("stopped_early", False)))
+
+    def checkpoint(self) -> dict[str, Any]:
+        st = self.st
+        return {"model": self.model.state_dict(), "optimizer": self.opt.state_dict(), "epoch": st.epoch, "stage": st.stage,
+                "scheduler": self.sched.state_dict() if self.sched is not None else None,
+                "adversarial": self.adv.state_dict() if self.adv is not None else None,
+                "best_metric": st.best_metric, "best_epoch": st.best_epoch, "waited": st.waited,
+                "best_state": st.best_state, "rows": st.rows, "finished": st.finished, "stopped_early": st.stopped}
+
+    def train_epoch(self, epoch: int) -> tuple[float, list[float]]:
+        """One pass over the shuffled training samples; the mean loss and the per-step gradient norms."""
+        cfg, seed, title = self.cfg, self.opts.seed, self.opts.title
+        torch.manual_seed(epoch_seed(seed, epoch))  # dropout and any torch randomness of this epoch
+        train_mode(self.model, keep_frozen_statistics=bool(cfg.pretrained))
+        total, nb, grad_norms = 0.0, 0, []
+        n_batches = (len(self.train) + cfg.batch_size - 1) // cfg.batch_size
+        with progress_bar(total=n_batches, desc=f"{title} epoch {epoch}/{cfg.epochs}", unit="batch") as bar:
+            adv_gen = torch.Generator().manual_seed(epoch_seed(seed, epoch))
+            for x, y, w in self.train.batches(epoch, cfg.batch_size, shuffle=True, seed=seed):
+                x, y = x.to(self.device), y.to(self.device)
+                if self.adv is not None:
+                    total += self.adv.step(self.model, self.opt, self.loss_fn, x, y, adv_gen)
+                else:
+                    loss, norm = self.step(x, y, w, epoch)
+                    grad_norms.append(norm)
+                    total += loss
+                nb += 1
+                bar.update(1)
+                self.batches_done += 1
+                if self.opts.on_batch is not None:
+                    self.opts.on_batch(self.batches_done)
+        return total / max(nb, 1), grad_norms
+
+    def step(self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, epoch: int) -> tuple[float, float]:
+        self.opt.zero_grad(set_to_none=True)
+        with torch.autocast(self.device.type, enabled=self.amp):
+            loss = compute_loss(self.loss_fn, self.model(x), y, w)
+        if not torch.isfinite(loss.detach()):
+            raise TrainingError(f"{self.opts.title or self.cfg.name}: epoch {epoch}: the loss is {float(loss.detach())} "
+                                "(training diverged); lower the learning rate or check the inputs")
+        norm = backward_step(loss, self.opt, self.scaler, self.cfg.grad_clip)
+        return float(loss.detach()), norm
+
+    def validate(self, epoch: int, train_loss: float, grad_norms: list[float], t0: float) -> dict[str, Any]:
+        """The epoch's log row (after precise batch norm), with the stopping metric; steps the scheduler."""
+        cfg = self.cfg
+        if cfg.precise_bn:
+            torch.manual_seed(batch_norm_seed(self.opts.seed, epoch))
+            recalibrate_batch_norm(self.model, self.train.batches(epoch, cfg.batch_size, shuffle=True, seed=self.opts.seed + 1),
+                                   cfg.precise_bn, self.device)
+        row: dict[str, Any] = {"epoch": epoch, "train_loss": train_loss, "stage": self.st.stage,
+                               "lr": float(self.opt.param_groups[0]["lr"])}
+        if grad_norms:  # before clipping: a spike here marks the step that threw the weights off
+            finite = [g for g in grad_norms if math.isfinite(g)]
+            row["grad_norm_max"] = max(finite) if finite else float("nan")
+        if self.val is not None and len(self.val):
+            row.update(evaluate_patches(self.model, self.val, self.loss_fn, cfg.batch_size, self.device))
+        row["val_metric"] = stopping_metric(cfg, row)
+        if self.sched is not None:
+            self.sched.step(row["val_metric"])
+        row["seconds"] = time.perf_counter() - t0
+        return row
+
+    def keep_best(self, epoch: int, metric: float) -> None:
+        """Track the best weights and patience; move to the next fine-tuning stage instead of stopping."""
+        st = self.st
+        if metric < st.best_metric - 1e-9:
+            st.best_metric, st.best_epoch, st.waited = metric, epoch, 0
+            st.best_state = copy.deepcopy(self.model.state_dict())
+        else:
+            st.waited += 1
+        st.stopped = st.waited >= self.cfg.patience
+        if st.stopped and st.stage + 1 < self.n_stages:
+            st.waited, st.stopped = 0, False
+            self.new_stage(st.stage + 1)
+        st.finished = st.stopped or epoch == self.cfg.epochs
+
+
+def fit(model: nn.Module, cfg: TrainConfig, train: PatchData, val: PatchData | None, device: torch.device,
+        workdir: Path, opts: FitOptions = FitOptions()) -> FitResult:
     """Train ``model``; ``workdir`` receives ``checkpoint.pt``, ``log.csv`` and ``loss_curve.png``.
 
-    ``stop_after_batches`` aborts mid-epoch (used by the resume test to simulate a killed run).
+    Returns the best weights by the stopping metric, their epoch, the per-epoch log rows and
+    whether training stopped early.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     model.to(device)
@@ -216,115 +359,27 @@ def fit(
         train.to(device)
         if val is not None:
             val.to(device)
-    loss_kw = dict(recipe.loss.get("kwargs", {}))
-    freqs = train.class_frequencies(recipe.num_classes) if loss_kw.get("weight") == "empirical" else None
-    loss_fn = build_loss(recipe.loss["name"], class_frequencies=freqs, **loss_kw).to(device)
-    n_stages = max(len(recipe.fine_tuning), 1)
-    stage = 0
-    opt = _optimizer(model, recipe, stage)
-    sched = _scheduler(recipe, opt)
-    adv = AdversarialPhases(train.n_channels, recipe.num_classes, recipe.adversarial, device) if recipe.adversarial else None
-    amp = use_amp(device) and adv is None
-    scaler = torch.amp.GradScaler("cuda", enabled=amp)
-    start_epoch, best_metric, best_epoch, waited = 1, float("inf"), 0, 0
-    best_state = copy.deepcopy(model.state_dict())
-    rows: list[dict[str, Any]] = []
+    run = _Run(model, cfg, train, val, device, opts)
     ckpt_path = workdir / "checkpoint.pt"
-    if resume:
-        ck = load_checkpoint(ckpt_path)
-        if ck is not None:
-            model.load_state_dict(ck["model"])
-            stage = int(ck.get("stage", 0))
-            opt = _optimizer(model, recipe, stage)
-            opt.load_state_dict(ck["optimizer"])
-            sched = _scheduler(recipe, opt)
-            if sched is not None and ck.get("scheduler"):
-                sched.load_state_dict(ck["scheduler"])
-            if adv is not None and ck.get("adversarial"):
-                adv.load_state_dict(ck["adversarial"])
-            start_epoch = ck["epoch"] + 1
-            best_metric, best_epoch, waited = ck["best_metric"], ck["best_epoch"], ck["waited"]
-            best_state = ck["best_state"]
-            rows = ck["rows"]
-            # a run that ended at its epoch cap goes on when the recipe now allows more epochs
-            if ck.get("finished") and (ck.get("stopped_early", False) or ck["epoch"] >= recipe.epochs):
-                return FitResult(best_state, best_epoch, rows, ck.get("stopped_early", False))
-    batches_done = 0
-    stopped = False
-    for epoch in range(start_epoch, recipe.epochs + 1):
-        torch.manual_seed(seed * 7919 + epoch)  # dropout and any torch randomness of this epoch
-        train_mode(model, keep_frozen_statistics=bool(recipe.pretrained))
+    ck = load_checkpoint(ckpt_path) if opts.resume else None
+    if ck is not None:
+        run.restore(ck)
+        # a run that ended at its epoch cap goes on when the recipe now allows more epochs
+        if run.st.finished and (run.st.stopped or run.st.epoch >= cfg.epochs):
+            return FitResult(run.st.best_state, run.st.best_epoch, run.st.rows, run.st.stopped)
+    run.st.stopped = False
+    for epoch in range(run.st.epoch + 1, cfg.epochs + 1):
         t0 = time.perf_counter()
-        total, nb = 0.0, 0
-        grad_norms: list[float] = []
-        n_batches = (len(train) + recipe.batch_size - 1) // recipe.batch_size
-        with progress_bar(total=n_batches, desc=f"{title} epoch {epoch}/{recipe.epochs}", unit="batch") as bar:
-            adv_gen = torch.Generator().manual_seed(seed * 7919 + epoch)
-            for x, y, w in train.batches(epoch, recipe.batch_size, shuffle=True, seed=seed):
-                x, y = x.to(device), y.to(device)
-                if adv is not None:
-                    total += adv.step(model, opt, loss_fn, x, y, adv_gen)
-                else:
-                    opt.zero_grad(set_to_none=True)
-                    with torch.autocast(device.type, enabled=amp):
-                        loss = compute_loss(loss_fn, model(x), y, w)
-                    if not torch.isfinite(loss.detach()):
-                        raise TrainingError(f"{title or recipe.name}: epoch {epoch}: the loss is {float(loss.detach())} (training diverged); "
-                                            "lower the learning rate or check the inputs")
-                    grad_norms.append(backward_step(loss, opt, scaler, float(recipe.grad_clip)))
-                    total += float(loss.detach())
-                nb += 1
-                bar.update(1)
-                batches_done += 1
-                if stop_after_batches is not None and batches_done >= stop_after_batches:
-                    raise KeyboardInterrupt("stopped on request (simulated interruption)")
-        if recipe.precise_bn:
-            torch.manual_seed(seed * 7919 + epoch + 104729)
-            recalibrate_batch_norm(model, train.batches(epoch, recipe.batch_size, shuffle=True, seed=seed + 1),
-                                   recipe.precise_bn, device)
-        row: dict[str, Any] = {"epoch": epoch, "train_loss": total / max(nb, 1), "stage": stage,
-                               "lr": float(opt.param_groups[0]["lr"])}
-        if grad_norms:  # before clipping: a spike here marks the step that threw the weights off
-            finite = [g for g in grad_norms if math.isfinite(g)]
-            row["grad_norm_max"] = max(finite) if finite else float("nan")
-        if val is not None and len(val):
-            row.update(evaluate_patches(model, val, loss_fn, recipe.batch_size, device))
-        metric = stopping_metric(recipe, row)
-        row["val_metric"] = metric
-        if sched is not None:
-            sched.step(metric)
-        row["seconds"] = time.perf_counter() - t0
-        rows.append(row)
-        if metric < best_metric - 1e-9:
-            best_metric, best_epoch, waited = metric, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
-        else:
-            waited += 1
-        stopped = waited >= recipe.patience
-        if stopped and stage + 1 < n_stages:  # next fine-tuning stage instead of stopping
-            stage, waited, stopped = stage + 1, 0, False
-            opt = _optimizer(model, recipe, stage)
-            sched = _scheduler(recipe, opt)
-        finished = stopped or epoch == recipe.epochs
-        save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch, "stage": stage,
-                                    "scheduler": sched.state_dict() if sched is not None else None,
-                                    "adversarial": adv.state_dict() if adv is not None else None,
-                                    "best_metric": best_metric, "best_epoch": best_epoch, "waited": waited,
-                                    "best_state": best_state, "rows": rows, "finished": finished, "stopped_early": stopped})
-        write_log(workdir / "log.csv", rows)
-        if on_epoch:
-            on_epoch(epoch)
-        if stopped:
+        train_loss, grad_norms = run.train_epoch(epoch)
+        row = run.validate(epoch, train_loss, grad_norms, t0)
+        run.st.rows.append(row)
+        run.keep_best(epoch, row["val_metric"])
+        run.st.epoch = epoch
+        save_checkpoint(ckpt_path, run.checkpoint())
+        write_log(workdir / "log.csv", run.st.rows)
+        if opts.on_epoch:
+            opts.on_epoch(epoch)
+        if run.st.stopped:
             break
-    plot_curves(workdir / "loss_curve.png", rows, title or recipe.name)
-    return FitResult(best_state, best_epoch, rows, stopped)
-
-
-def _scheduler(recipe: Recipe, opt: torch.optim.Optimizer) -> torch.optim.lr_scheduler.ReduceLROnPlateau | None:
-    cfg = recipe.scheduler
-    if not cfg:
-        return None
-    if cfg.get("name", "plateau") != "plateau":
-        raise ConfigError(f"recipe {recipe.name}: unknown scheduler {cfg.get('name')!r} (available: plateau)")
-    return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=float(cfg.get("factor", 0.1)),
-                                                      patience=int(cfg.get("patience", 20)))
+    plot_curves(workdir / "loss_curve.png", run.st.rows, opts.title or cfg.name)
+    return FitResult(run.st.best_state, run.st.best_epoch, run.st.rows, run.st.stopped)

@@ -43,9 +43,9 @@ def run_demo(out: Path, cfg: DemoConfig = DemoConfig(), log: Callable[[str], Non
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.nifti import write_nifti
     from strokeseg.preprocessing.prepare import modalities_to_load, prepare_case
+    from strokeseg.recipes.recipe import load_recipe
     from strokeseg.training.cv import cross_validate
     from strokeseg.training.device import select_device
-    from strokeseg.training.recipe import load_recipe
     from strokeseg.training.run import prepare_dataset
 
     t0 = time.perf_counter()
@@ -81,8 +81,8 @@ def run_demo(out: Path, cfg: DemoConfig = DemoConfig(), log: Callable[[str], Non
     inf = recipe.inference
     t_pred = time.perf_counter()
     for ref in ds.cases:
-        case = load_case(ref, modalities=modalities_to_load(recipe, bundle.modalities), with_label=False)
-        prep = prepare_case(case, recipe, bundle.modalities)
+        case = load_case(ref, modalities=modalities_to_load(recipe.prepare, bundle.modalities), with_label=False)
+        prep = prepare_case(case, recipe.prepare, bundle.modalities)
         probs, var = predict_probs(prep, models, recipe.sampling.patch_size, inf.step, inf.batch_size, inf.mc_passes,
                                    inf.mc_dropout or None, inf.tta_flip, device, bundle.num_classes)
         labels = labels_from_probs(probs, prep.brain, bundle.threshold, bundle.min_size, bundle.target, bundle.output_label, bundle.num_classes)

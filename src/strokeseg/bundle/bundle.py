@@ -25,7 +25,7 @@ from strokeseg.errors import ConfigError, InputError
 from strokeseg.io.atomic import atomic_path, write_text
 from strokeseg.models import build_network
 from strokeseg.preprocessing.normalization import Normalizer
-from strokeseg.training.recipe import Recipe
+from strokeseg.recipes.recipe import Recipe
 
 FORMAT = 1
 _REQUIRED = ("channels", "modalities", "target", "output_label", "num_classes", "threshold", "min_size", "folds")
@@ -126,7 +126,7 @@ class ModelBundle:
         if not isinstance(raw, dict):
             raise InputError("recipe.yaml does not hold a recipe mapping", rf)
         try:
-            from strokeseg.training.recipe import recipe_from_dict
+            from strokeseg.recipes.recipe import recipe_from_dict
 
             recipe = recipe_from_dict(raw, str(rf))
         except ConfigError as exc:
@@ -142,6 +142,10 @@ class ModelBundle:
         return build_network(self.recipe.network["name"], in_channels=len(self.channels), num_classes=self.num_classes, **kw)
 
     def load_models(self, folds: list[int] | None = None) -> list[tuple[torch.nn.Module, Normalizer]]:
+        """The fold networks (eval mode, checksums verified) with their whitening.
+
+        ``folds``: 0-based indices as ``bundle.json`` stores them (fold k is "fold k+1" in logs); None: all.
+        """
         out = []
         for fd in self.folds:
             if folds is not None and fd["fold"] not in folds:
@@ -166,5 +170,6 @@ class ModelBundle:
                 raise InputError(f"fold {fd['fold']}: invalid normalization statistics ({exc})", self.path / "bundle.json") from None
             out.append((model, norm))
         if not out:
-            raise InputError(f"no fold models selected (bundle has folds {[f['fold'] for f in self.folds]})", self.path)
+            have = ", ".join(str(int(f["fold"]) + 1) for f in self.folds)
+            raise InputError(f"no fold models selected (the bundle has folds {have}, numbered from 1)", self.path)
         return out

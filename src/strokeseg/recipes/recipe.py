@@ -8,6 +8,7 @@ any YAML file with the same fields works. ``--set a.b=value`` overrides a field 
 from __future__ import annotations
 
 import copy
+import enum
 import math
 import types
 import typing
@@ -19,58 +20,48 @@ from typing import Any
 import yaml
 
 from strokeseg.errors import ConfigError
+from strokeseg.inference.config import InferenceConfig, WindowConfig
+from strokeseg.io.labels import Target
+from strokeseg.postprocess.config import PostprocessConfig
+from strokeseg.preprocessing.config import BrainMask, Normalization, PrepareConfig
+from strokeseg.recipes.specs import (
+    AdversarialSpec,
+    ComponentSpec,
+    EarlyStopping,
+    FineTuningFallback,
+    FineTuningStage,
+    SchedulerSpec,
+    TrainConfig,
+)
+from strokeseg.sampling.config import AugmentConfig, AugmentTarget, SamplingConfig, SamplingMode, SamplingPlan
 
-TARGETS = ("core", "hypoperfused", "lesion", "three-class")
 SAMPLE_WEIGHTED_LOSSES = ("focal-tversky",)  # losses whose forward takes per-sample lesion weights
+BLOCKS = {"sampling": SamplingConfig, "augmentation": AugmentConfig, "inference": InferenceConfig,
+          "postprocess": PostprocessConfig}
+ENUMS = {"target": Target, "brain_mask": BrainMask, "normalization": Normalization, "early_stopping": EarlyStopping,
+         "fine_tuning_without_pretrained": FineTuningFallback}
+BLOCK_ENUMS = {("sampling", "mode"): SamplingMode}
 
 
-@dataclass
-class SamplingConfig:
-    patch_size: list[int] = field(default_factory=lambda: [1, 64, 64])  # (Z, Y, X); Z = 1 for 2D recipes
-    patches_per_case: int = 4000
-    lesion_fraction: float = 0.5
-    offset: bool = True  # random lesion-centre offset up to half a patch
-    offset_axes: list[int] = field(default_factory=lambda: [1, 2])  # array axes the offset applies to
-    augment_repeats: bool = True  # augment lesion centres that had to be repeated
-    mode: str = "patches"  # "patches" (balanced patch sampling) or "slices" (whole slices/slabs of patch_size)
-
-
-@dataclass
-class AugmentConfig:
-    elastic: dict[str, float] | None = None  # {"alpha": 2.5, "sigma": 0.12} (fractions of the patch size)
-    sagittal_flip: bool = False
-    rot90: bool = False  # 90/180/270° in-plane rotations
-    apply_to: str = "repeats"  # which lesion patches are augmented: "repeats", "lesion" or "all"
-    affine: dict[str, Any] | None = None  # {"rotate_deg": 10, "translate": 0.1, "scale": [0.9, 1.1], "flip": true}
-
-
-@dataclass
-class InferenceConfig:
-    step: list[int] = field(default_factory=lambda: [1, 16, 16])
-    batch_size: int = 64
-    mc_passes: int = 1
-    mc_dropout: float = 0.0
-    tta_flip: bool = False
-
-
-@dataclass
-class PostprocessConfig:
-    thresholds: list[float] = field(default_factory=lambda: [round(0.1 * i, 1) for i in range(1, 10)])
-    min_sizes: list[int] = field(default_factory=lambda: [10, 50, 100, 200, 300, 500, 1000])
-
-
-@dataclass
+@dataclass(frozen=True)
 class Recipe:
+    """A published method's whole configuration, as its YAML file spells it.
+
+    The fields keep the file's flat shape; :attr:`prepare`, :attr:`train` and :meth:`window`
+    give each stage its own typed, frozen configuration. String modes are :class:`~enum.StrEnum`
+    members, validated once here.
+    """
+
     name: str
     description: str = ""
     modalities: list[str] = field(default_factory=list)  # [] = every modality the dataset has
-    target: str = "core"
+    target: Target = Target.CORE
     output_label: int | None = None  # canonical label of predicted lesion voxels (binary targets)
     symmetric: bool = True
     reference: str = "CT"  # modality driving the symmetric registration
     skull_strip: list[str] = field(default_factory=list)  # modalities multiplied by the brain mask
-    brain_mask: str = "maps"  # "maps" (non-zero sum of the perfusion maps; MRI: threshold) or "mip" (CT mask of the CTP MIP)
-    normalization: str = "dataset"  # "dataset" (training statistics) or "case"
+    brain_mask: BrainMask = BrainMask.MAPS
+    normalization: Normalization = Normalization.DATASET
     # percentiles of the brain voxels each channel is clipped to before whitening (nnU-Net's CT scheme); null: none
     intensity_clip: list[float] | None = field(default_factory=lambda: [0.5, 99.5])
     network: dict[str, Any] = field(default_factory=dict)  # {"name": ..., "kwargs": {...}}
@@ -79,24 +70,17 @@ class Recipe:
     batch_size: int = 64
     epochs: int = 100
     patience: int = 10
-    early_stopping: str = "l1+error"  # "l1+error", "loss" or "dice" (validation Dice of the foreground classes)
-    # training samples whose forward passes recompute batch norm's statistics after every epoch (precise BN); 0: off
-    precise_bn: int = 1024
-    # the largest global L2 norm of the gradients of one step (clipped above it, as nnU-Net does); 0: no clipping
-    grad_clip: float = 0.0
-    scheduler: dict[str, Any] | None = None  # {"name": "plateau", "factor": 0.1, "patience": 20} on the stopping metric
+    early_stopping: EarlyStopping = EarlyStopping.L1_ERROR
+    precise_bn: int = 1024  # samples recomputing batch-norm statistics after every epoch; 0: off
+    grad_clip: float = 0.0  # the largest global L2 gradient norm of one step; 0: no clipping
+    scheduler: dict[str, Any] | None = None  # {"name": "plateau", "factor": 0.1, "patience": 20}
     pretrained: str | None = None  # torchvision ImageNet weight file for the network's backbone(s)
-    # fine-tuning stages: [{"unfrozen": 0.0, "lr": 0.01}, {"unfrozen": 1.0, "lr": 1e-4}]; the fraction of the
-    # backbone's blocks (deepest first) that train; the next stage starts when the current one runs out of patience
+    # fine-tuning stages: [{"unfrozen": 0.0, "lr": 0.01}, {"unfrozen": 1.0, "lr": 1e-4}]
     fine_tuning: list[dict[str, Any]] = field(default_factory=list)
-    # without a pretrained file a frozen stage would train the head on random backbone features: "skip" (default) trains
-    # everything from the start with the last stage's settings, "keep" runs the stages as written
-    fine_tuning_without_pretrained: str = "skip"
+    fine_tuning_without_pretrained: FineTuningFallback = FineTuningFallback.SKIP
     adversarial: dict[str, Any] | None = None  # {"weights": [0.001, 0.001, 0.001], "lr": 0.001, "base": 32}
     clinical_inputs: list[str] = field(default_factory=list)  # ["NIHSS"]: scalar inputs as constant channels
-    # loss weight of the lesion classes in samples from cases of a group, e.g. {"non-LVO": 2.0}: the slow-fusion
-    # paper's higher penalty for penumbra/core errors in non-LVO patients (needs a loss taking sample weights)
-    group_penalty: dict[str, float] = field(default_factory=dict)
+    group_penalty: dict[str, float] = field(default_factory=dict)  # lesion loss weight by case group
     nihss_impute: float | None = None  # NIHSS used where a case has none (otherwise a missing NIHSS is an error)
     validation_fraction: float = 0.2  # of the training patients, for early stopping
     folds: int = 5
@@ -107,80 +91,124 @@ class Recipe:
     postprocess: PostprocessConfig = field(default_factory=PostprocessConfig)
 
     def __post_init__(self) -> None:
-        for name, cls in (("sampling", SamplingConfig), ("augmentation", AugmentConfig), ("inference", InferenceConfig),
-                          ("postprocess", PostprocessConfig)):
+        for key, kind in ENUMS.items():
+            object.__setattr__(self, key, _enum(kind, getattr(self, key), f"recipe {self.name}: {key}"))
+        for name, cls in BLOCKS.items():
             value = getattr(self, name)
             if isinstance(value, dict):
                 check_fields(cls, value, f"recipe {self.name}: {name}.")
-                setattr(self, name, cls(**value))
+                value = dict(value)
+                for (block, key), kind in BLOCK_ENUMS.items():
+                    if block == name and key in value:
+                        value[key] = _enum(kind, value[key], f"recipe {self.name}: {name}.{key}")
+                if name == "augmentation" and "apply_to" in value:
+                    value["apply_to"] = _enum(AugmentTarget, value["apply_to"], f"recipe {self.name}: augmentation.apply_to")
+                object.__setattr__(self, name, cls(**value))
         check_ranges(self)
-        if self.target not in TARGETS:
-            raise ConfigError(f"recipe {self.name}: target must be one of {', '.join(TARGETS)}, got {self.target!r}")
-        if len(self.sampling.patch_size) != 3 or len(self.inference.step) != 3:
-            raise ConfigError(f"recipe {self.name}: patch_size and inference.step need 3 entries (Z, Y, X)")
-        if not self.network.get("name"):
-            raise ConfigError(f"recipe {self.name}: network.name is required")
-        if self.sampling.mode not in ("patches", "slices"):
-            raise ConfigError(f"recipe {self.name}: sampling.mode must be 'patches' or 'slices', got {self.sampling.mode!r}")
-        if self.early_stopping not in ("l1+error", "loss", "dice"):
-            raise ConfigError(f"recipe {self.name}: early_stopping must be l1+error, loss or dice, got {self.early_stopping!r}")
-        unknown = set(self.clinical_inputs) - {"NIHSS"}
-        if unknown:
-            raise ConfigError(f"recipe {self.name}: unsupported clinical input(s) {', '.join(sorted(unknown))} (supported: NIHSS)")
-        n_sc = int(self.network.get("kwargs", {}).get("n_scalars", 0) or 0)
-        if n_sc != len(self.clinical_inputs):
-            raise ConfigError(f"recipe {self.name}: network n_scalars ({n_sc}) must equal the number of clinical_inputs "
-                              f"({len(self.clinical_inputs)})")
-        if self.group_penalty:
-            if self.loss.get("name") not in SAMPLE_WEIGHTED_LOSSES:
-                raise ConfigError(f"recipe {self.name}: group_penalty needs a loss that takes sample weights "
-                                  f"({', '.join(SAMPLE_WEIGHTED_LOSSES)}), not {self.loss.get('name')!r}")
-            if self.adversarial:
-                raise ConfigError(f"recipe {self.name}: group_penalty is not supported with adversarial training")
-            if any(float(v) <= 0 for v in self.group_penalty.values()):
-                raise ConfigError(f"recipe {self.name}: group_penalty weights must be positive")
-        if int(self.precise_bn) < 0:
-            raise ConfigError(f"recipe {self.name}: precise_bn must be a number of samples >= 0, got {self.precise_bn!r}")
-        if not float(self.grad_clip) >= 0.0:
-            raise ConfigError(f"recipe {self.name}: grad_clip must be a gradient norm >= 0 (0: off), got {self.grad_clip!r}")
-        if float(self.grad_clip) > 0 and self.adversarial:
-            raise ConfigError(f"recipe {self.name}: grad_clip is not supported with adversarial training")
-        if self.normalization not in ("dataset", "case"):
-            raise ConfigError(f"recipe {self.name}: normalization must be 'dataset' or 'case', got {self.normalization!r}")
-        if self.intensity_clip is not None:
-            ok = len(self.intensity_clip) == 2 and 0.0 <= float(self.intensity_clip[0]) < float(self.intensity_clip[1]) <= 100.0
-            if not ok:
-                raise ConfigError(f"recipe {self.name}: intensity_clip must be two percentiles 0 <= low < high <= 100 "
-                                  f"(or null), got {self.intensity_clip!r}")
-        if self.brain_mask not in ("maps", "mip"):
-            raise ConfigError(f"recipe {self.name}: brain_mask must be 'maps' or 'mip', got {self.brain_mask!r}")
-        if self.fine_tuning_without_pretrained not in ("skip", "keep"):
-            raise ConfigError(f"recipe {self.name}: fine_tuning_without_pretrained must be 'skip' or 'keep', "
-                              f"got {self.fine_tuning_without_pretrained!r}")
-        for st in self.fine_tuning:
-            if not 0.0 <= float(st.get("unfrozen", 1.0)) <= 1.0:
-                raise ConfigError(f"recipe {self.name}: fine_tuning 'unfrozen' must be a fraction in [0, 1]")
+        check_consistency(self)
 
     def stages_for(self, pretrained: bool) -> list[dict[str, Any]]:
         """The fine-tuning stages to run: as written, or only the last one, fully unfrozen, when the
         backbone is randomly initialised and ``fine_tuning_without_pretrained`` is ``skip``."""
-        if pretrained or not self.fine_tuning or self.fine_tuning_without_pretrained == "keep":
+        if pretrained or not self.fine_tuning or self.fine_tuning_without_pretrained == FineTuningFallback.KEEP:
             return [dict(st) for st in self.fine_tuning]
         return [dict(self.fine_tuning[-1], unfrozen=1.0)]
 
     @property
     def dims(self) -> int:
+        """2 for slice-wise networks (patch depth 1), else 3."""
         return 2 if self.sampling.patch_size[0] == 1 else 3
 
     @property
     def num_classes(self) -> int:
-        return 3 if self.target == "three-class" else 2
+        return 3 if self.target == Target.THREE_CLASS else 2
+
+    @property
+    def prepare(self) -> PrepareConfig:
+        """The preprocessing stage's configuration."""
+        clip = self.intensity_clip
+        return PrepareConfig(self.name, tuple(self.modalities), self.target, self.symmetric, self.reference,
+                             tuple(self.skull_strip), self.brain_mask, self.normalization,
+                             (float(clip[0]), float(clip[1])) if clip else None, tuple(self.clinical_inputs),
+                             self.nihss_impute)
+
+    @property
+    def train(self) -> TrainConfig:
+        """The training stage's configuration."""
+        return TrainConfig(
+            name=self.name, num_classes=self.num_classes, network=ComponentSpec.of(self.network),
+            loss=ComponentSpec.of(self.loss), optimizer=ComponentSpec.of(self.optimizer),
+            scheduler=SchedulerSpec.of(self.scheduler), adversarial=AdversarialSpec.of(self.adversarial),
+            epochs=int(self.epochs), patience=int(self.patience), batch_size=int(self.batch_size),
+            early_stopping=self.early_stopping, precise_bn=int(self.precise_bn), grad_clip=float(self.grad_clip),
+            pretrained=self.pretrained, fine_tuning=tuple(FineTuningStage.of(st) for st in self.fine_tuning),
+            group_penalty={str(k): float(v) for k, v in self.group_penalty.items()})
+
+    @property
+    def sampling_plan(self) -> SamplingPlan:
+        """The training sample set's configuration."""
+        return SamplingPlan(self.sampling, self.augmentation, {str(k): float(v) for k, v in self.group_penalty.items()})
+
+    def window(self, mc_passes: int | None = None, tta: bool | None = None) -> WindowConfig:
+        """The inference stage's windows: the patch size and ``inference:`` block, with optional overrides."""
+        return WindowConfig.from_recipe_blocks(self.sampling.patch_size, self.inference, self.num_classes, mc_passes, tta)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The recipe as plain YAML/JSON values (enum members as their strings)."""
+        return _plain(asdict(self))
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def _enum(cls: type[enum.StrEnum], value: Any, where: str) -> Any:
+    """``value`` as a member of ``cls``; one :class:`ConfigError` listing the choices otherwise."""
+    try:
+        return cls(value)
+    except ValueError:
+        choices = ", ".join(repr(m.value) for m in cls)
+        raise ConfigError(f"{where} must be one of {choices}, got {value!r}") from None
+
+
+def check_consistency(r: Recipe) -> None:
+    """Rules that tie fields together (clinical inputs and network scalars, group penalties and losses, …)."""
+    unknown = set(r.clinical_inputs) - {"NIHSS"}
+    if unknown:
+        raise ConfigError(f"recipe {r.name}: unsupported clinical input(s) {', '.join(sorted(unknown))} (supported: NIHSS)")
+    n_sc = int(r.network.get("kwargs", {}).get("n_scalars", 0) or 0)
+    if n_sc != len(r.clinical_inputs):
+        raise ConfigError(f"recipe {r.name}: network n_scalars ({n_sc}) must equal the number of clinical_inputs "
+                          f"({len(r.clinical_inputs)})")
+    if r.group_penalty:
+        if r.loss.get("name") not in SAMPLE_WEIGHTED_LOSSES:
+            raise ConfigError(f"recipe {r.name}: group_penalty needs a loss that takes sample weights "
+                              f"({', '.join(SAMPLE_WEIGHTED_LOSSES)}), not {r.loss.get('name')!r}")
+        if r.adversarial:
+            raise ConfigError(f"recipe {r.name}: group_penalty is not supported with adversarial training")
+        if any(float(v) <= 0 for v in r.group_penalty.values()):
+            raise ConfigError(f"recipe {r.name}: group_penalty weights must be positive")
+    if float(r.grad_clip) > 0 and r.adversarial:
+        raise ConfigError(f"recipe {r.name}: grad_clip is not supported with adversarial training")
+    if r.intensity_clip is not None:
+        ok = len(r.intensity_clip) == 2 and 0.0 <= float(r.intensity_clip[0]) < float(r.intensity_clip[1]) <= 100.0
+        if not ok:
+            raise ConfigError(f"recipe {r.name}: intensity_clip must be two percentiles 0 <= low < high <= 100 "
+                              f"(or null), got {r.intensity_clip!r}")
+    for st in r.fine_tuning:
+        if not 0.0 <= float(st.get("unfrozen", 1.0)) <= 1.0:
+            raise ConfigError(f"recipe {r.name}: fine_tuning 'unfrozen' must be a fraction in [0, 1]")
+    SchedulerSpec.of(r.scheduler)
+    AdversarialSpec.of(r.adversarial)
 
 
 _KIND = {int: "a whole number", float: "a number", bool: "true or false", str: "a string", list: "a list", dict: "a mapping"}
@@ -218,7 +246,7 @@ def check_fields(cls: type, values: dict[str, Any], where: str) -> None:
     if unknown:
         raise ConfigError(f"{where}{unknown[0]}: unknown field (known: {', '.join(sorted(hints))})")
     for key, value in values.items():
-        if key in ("sampling", "augmentation", "inference", "postprocess") and isinstance(value, dict):
+        if key in BLOCKS and isinstance(value, dict):
             continue
         ok, wanted = _type_ok(value, hints[key])
         if not ok:
@@ -239,6 +267,8 @@ def check_ranges(r: Recipe) -> None:
     need(r.folds >= 2, "folds", "≥ 2 (cross-validation needs a held-out fold)", r.folds)
     need(r.batch_size >= 1, "batch_size", "≥ 1", r.batch_size)
     need(r.patience >= 1, "patience", "≥ 1", r.patience)
+    need(int(r.precise_bn) >= 0, "precise_bn", "a number of samples >= 0", r.precise_bn)
+    need(float(r.grad_clip) >= 0.0, "grad_clip", "a gradient norm >= 0 (0: off)", r.grad_clip)
     need(0.0 <= r.validation_fraction < 1.0, "validation_fraction", "in [0, 1)", r.validation_fraction)
     for block, key in ((r.network, "network"), (r.loss, "loss"), (r.optimizer, "optimizer")):
         need(isinstance(block, dict) and isinstance(block.get("name"), str) and bool(block.get("name")),

@@ -1,0 +1,211 @@
+"""Prediction with trained model bundles: one case in memory, or a whole dataset into an output folder.
+
+Per case: load → prepare (the bundle's channels) → sliding-window ensemble of the fold models
+(MC dropout, optional flip TTA) → threshold T and minimum component size → canonical labels,
+lesion probability, variance, entropy, region volumes and the clinical read-out.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from strokeseg.bundle import ModelBundle
+from strokeseg.clinical.readout import Readout, format_readout_table, readout_csv, readout_from_volumes
+from strokeseg.errors import ConfigError
+from strokeseg.inference.predict import labels_from_probs, predict_probs, volumes
+from strokeseg.inference.sliding_window import entropy
+from strokeseg.io.case import Case, CaseRef, load_case
+from strokeseg.io.outputs import OutputMode, RunFolder
+from strokeseg.preprocessing.prepare import modalities_to_load, prepare_case
+from strokeseg.recipes.recipe import check_patch_fits
+from strokeseg.tables import json_text
+from strokeseg.workflows.cases import CaseRun, run_cases
+
+
+@dataclass(frozen=True)
+class PredictOptions:
+    """Overrides of what the bundle says, and how cases are read.
+
+    Attributes:
+        folds: fold numbers to ensemble, from 1 as in the logs and the CV report (None: all).
+        mc_passes: Monte-Carlo dropout passes (None: the recipe's).
+        tta: also average a left–right flipped prediction.
+        threshold: probability threshold T in (0, 1) (None: the bundle's).
+        min_size_ml: minimum component size in ml (None: the bundle's S_min).
+        min_size_voxels: minimum component size in voxels (exclusive with ``min_size_ml``).
+        device: ``auto``, ``cpu`` or ``cuda``.
+        use_cache: reuse cached symmetric modalities.
+        nonfinite: ``error`` or ``zero`` for NaN/Inf input voxels.
+    """
+
+    folds: tuple[int, ...] | None = None
+    mc_passes: int | None = None
+    tta: bool = False
+    threshold: float | None = None
+    min_size_ml: float | None = None
+    min_size_voxels: int | None = None
+    device: str = "auto"
+    use_cache: bool = True
+    nonfinite: str = "error"
+
+
+@dataclass
+class Prediction:
+    """One case's prediction on the case's own grid.
+
+    ``labels`` ``(Z, Y, X)`` uint8 canonical labels (0 background, 1 penumbra, 2 core);
+    ``probability`` lesion probability, ``variance`` MC/ensemble variance of it, ``entropy``
+    normalised predictive entropy (all float32, same shape); ``info`` the volumes JSON.
+    """
+
+    case_id: str
+    labels: np.ndarray
+    probability: np.ndarray
+    variance: np.ndarray
+    entropy: np.ndarray
+    readout: Readout
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class Predictor:
+    """The fold models of one or more bundles of the same target and channels, ready to predict."""
+
+    def __init__(self, bundles: Sequence[ModelBundle], options: PredictOptions = PredictOptions()) -> None:
+        from strokeseg.training.device import select_device
+
+        if not bundles:
+            raise ConfigError("no model bundle given")
+        self.bundles, self.options = list(bundles), options
+        first = self.bundle = bundles[0]
+        self.models = []
+        folds = [f - 1 for f in options.folds] if options.folds else None
+        for b in bundles:
+            if (b.channels, b.target, b.num_classes) != (first.channels, first.target, first.num_classes):
+                raise ConfigError(f"{b.path}: cannot ensemble with {first.path}: channels, target or classes differ "
+                                  f"({b.target}, {b.num_classes} classes, {', '.join(b.channels)})")
+            self.models += b.load_models(folds)
+        self.device = select_device(options.device)
+        self.window = first.recipe.window(options.mc_passes, options.tta)
+        self.threshold = options.threshold if options.threshold is not None else first.threshold
+        if options.min_size_ml is not None and options.min_size_voxels is not None:
+            raise ConfigError("give the minimum component size in ml or in voxels, not both")
+
+    @classmethod
+    def load(cls, model_dirs: Sequence[str | Path], options: PredictOptions = PredictOptions()) -> Predictor:
+        return cls([ModelBundle.load(m) for m in model_dirs], options)
+
+    def min_size(self, voxel_ml: float) -> int:
+        """S_min in voxels for a case with voxels of ``voxel_ml`` ml."""
+        if self.options.min_size_voxels is not None:
+            return int(self.options.min_size_voxels)
+        if self.options.min_size_ml is not None:
+            return int(math.ceil(self.options.min_size_ml / voxel_ml - 1e-9))
+        return int(self.bundle.min_size)
+
+    def load_case(self, ref: CaseRef) -> Case:
+        b = self.bundle
+        return load_case(ref, modalities=modalities_to_load(b.recipe.prepare, b.modalities), with_label=False,
+                         nonfinite=self.options.nonfinite)
+
+    def predict(self, case: Case) -> Prediction:
+        """Predict one loaded case (it must hold the bundle's modalities)."""
+        t0 = time.perf_counter()
+        b = self.bundle
+        check_patch_fits(b.recipe, case.geometry.shape, case.case_id)
+        prep = prepare_case(case, b.recipe.prepare, b.modalities, use_cache=self.options.use_cache)
+        probs, var = predict_probs(prep, self.models, self.window, self.device)
+        smin = self.min_size(case.geometry.voxel_volume_ml)
+        labels = labels_from_probs(probs, prep.brain, self.threshold, smin, b.target, b.output_label, b.num_classes)
+        vols = volumes(labels, case.geometry.voxel_volume_ml, b.target, b.output_label)
+        info = {"case_id": case.case_id, **vols, "threshold": self.threshold, "min_size": smin, "models": len(self.models),
+                "mc_passes": self.window.mc_passes, "tta": self.window.tta_flip, "seconds": time.perf_counter() - t0,
+                "recipe": "+".join(x.recipe.name for x in self.bundles), "target": b.target, "notes": case.notes,
+                **({"warning": prep.info["warning"]} if "warning" in prep.info else {})}
+        readout = readout_from_volumes(vols["core_ml"], vols["hypoperfused_ml"])
+        return Prediction(case.case_id, labels, probs[1:].sum(0).astype(np.float32), var, entropy(probs), readout, info)
+
+
+def predict_case(bundle: ModelBundle | Predictor, case: Case, options: PredictOptions = PredictOptions()) -> Prediction:
+    """Predict one loaded :class:`~strokeseg.io.case.Case` with a bundle (or a ready :class:`Predictor`).
+
+    Example:
+        >>> from strokeseg import ModelBundle, load_case, open_dataset, predict_case  # doctest: +SKIP
+        >>> ref = open_dataset("my_cases").cases[0]  # doctest: +SKIP
+        >>> pred = predict_case(ModelBundle.load("model"), load_case(ref))  # doctest: +SKIP
+        >>> pred.readout.core_ml  # doctest: +SKIP
+    """
+    predictor = bundle if isinstance(bundle, Predictor) else Predictor([bundle], options)
+    return predictor.predict(case)
+
+
+def write_prediction(folder: Path, pred: Prediction, case: Case) -> None:
+    """``<case>_label/_prob/_variance/_entropy.nii.gz`` on the case's grid, ``<case>_volumes.json`` and ``<case>_readout.json``."""
+    from strokeseg.io.nifti import write_nifti
+
+    cid, g = pred.case_id, case.geometry
+    write_nifti(folder / f"{cid}_label.nii.gz", pred.labels, g, dtype=np.uint8)
+    write_nifti(folder / f"{cid}_prob.nii.gz", pred.probability, g)
+    write_nifti(folder / f"{cid}_variance.nii.gz", pred.variance, g)
+    write_nifti(folder / f"{cid}_entropy.nii.gz", pred.entropy, g)
+    (folder / f"{cid}_volumes.json").write_text(json_text(pred.info), encoding="utf-8")
+    readout = {"case_id": cid, "maps": f"model {pred.info['recipe']}", **pred.readout.to_dict(), "notes": case.notes}
+    (folder / f"{cid}_readout.json").write_text(json_text(readout), encoding="utf-8")
+
+
+@dataclass
+class PredictRun:
+    """What a dataset prediction did: the per-case results, skipped and failed cases, and summary rows."""
+
+    cases: CaseRun[Prediction]
+    volumes: list[dict[str, Any]]
+    readouts: list[dict[str, Any]]
+
+
+def predict_dataset(run: RunFolder, predictor: Predictor, refs: Sequence[CaseRef]) -> PredictRun:
+    """Predict every case into ``run`` (one staged folder per case), then write the cohort files
+    ``volumes.json`` and ``readout.csv`` from the case folders that are there."""
+    import json
+
+    def one(ref: CaseRef, folder: Path) -> Prediction:
+        case = predictor.load_case(ref)
+        pred = predictor.predict(case)
+        write_prediction(folder, pred, case)
+        return pred
+
+    done = run_cases(run, [(r.case_id, r) for r in refs], one, "predict")
+    vols, reads = [], []
+    for f in run.case_folders():
+        if (f / f"{f.name}_volumes.json").exists():
+            vols.append(json.loads((f / f"{f.name}_volumes.json").read_text(encoding="utf-8")))
+        if (f / f"{f.name}_readout.json").exists():
+            reads.append(json.loads((f / f"{f.name}_readout.json").read_text(encoding="utf-8")))
+    if vols:
+        run.write_text("volumes.json", json_text(vols))
+    if reads:
+        run.write_text("readout.csv", readout_csv(reads))
+    return PredictRun(done, vols, reads)
+
+
+def predict_summary_lines(result: PredictRun) -> list[str]:
+    """What ``strokeseg predict`` prints: NaN notes, the read-out table, one line per case and what was kept."""
+    lines = []
+    for p in result.cases.results:
+        lines += [f"{p.case_id}: {n}" for n in p.info["notes"] if "NaN/Inf" in n]
+    if result.cases.results:
+        lines.append(format_readout_table([(p.case_id, p.readout) for p in result.cases.results], None))
+    for p in result.cases.results:
+        warn = f"  [{p.info['warning']}]" if "warning" in p.info else ""
+        lines.append(f"{p.case_id}: {p.info['seconds']:.1f} s{warn}")
+    if result.cases.skipped:
+        lines.append(f"kept {len(result.cases.skipped)} finished case(s) from the earlier run: {', '.join(result.cases.skipped)}")
+    return lines
+
+
+__all__ = ["OutputMode", "PredictOptions", "Prediction", "Predictor", "predict_case", "predict_dataset", "write_prediction"]
