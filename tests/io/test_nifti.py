@@ -101,6 +101,6 @@ def test_series_without_interval_needs_one(tmp_path):
     img = nib.Nifti1Image(np.zeros((3, 3, 2, 4), np.float32), np.eye(4))
     img.header.set_zooms((1, 1, 1, 0.0))
     nib.save(img, tmp_path / "nodt.nii")
-    with pytest.raises(InputError, match="--frame-interval"):
+    with pytest.raises(InputError, match="'frame_interval'"):
         read_series(tmp_path / "nodt.nii")
     assert read_series(tmp_path / "nodt.nii", frame_interval=2.0).frame_interval == 2.0

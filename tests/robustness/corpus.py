@@ -571,8 +571,8 @@ def _entries() -> list[Entry]:
                                                             "--frame-interval", "0"], "--frame-interval"))
     add(Entry("options", "--threshold 2", lambda ctx: _predict(ctx, None, "--threshold", "2"), "--threshold"))
     add(Entry("options", "--label-map bogus", lambda ctx: _threshold(ctx, _one_case(ctx), "--label-map", "1-2"), "--label-map"))
-    add(Entry("options", "--min-component-ml -1", lambda ctx: _threshold(ctx, _one_case(ctx), "--min-component-ml", "-1"),
-              "--min-component-ml"))
+    add(Entry("options", "--min-size-ml -1", lambda ctx: _threshold(ctx, _one_case(ctx), "--min-size-ml", "-1"),
+              "--min-size-ml"))
     add(Entry("options", "--overwrite with --resume", lambda ctx: _threshold(ctx, _one_case(ctx), "--overwrite", "--resume"),
               "--resume"))
 

@@ -43,6 +43,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _NotDataWarnings:
+    """Data warnings are printed from the results a command returns; the log handler skips them."""
+
+    def filter(self, record: object) -> bool:
+        return not getattr(record, "data_warning", False)
+
+
+def _log_to_stderr() -> None:
+    """``strokeseg`` log records (progress lines, messages) to stderr as plain lines, once per process."""
+    import logging
+
+    log = logging.getLogger("strokeseg")
+    if any(getattr(h, "_strokeseg_cli", False) for h in log.handlers):
+        return
+    class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+        """Writes to whatever ``sys.stderr`` is at the time (tests and callers may swap it)."""
+
+        @property  # type: ignore[override]
+        def stream(self):  # noqa: ANN202
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, _value: object) -> None:
+            pass
+
+    handler = _Stderr()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(_NotDataWarnings())
+    handler._strokeseg_cli = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
 def _on_sigterm(signum: int, _frame: object) -> None:
     raise Terminated(signum)
 
@@ -62,11 +96,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # nibabel logs header 'repairs' (e.g. zero pixdim set to 1) to stderr; strokeseg validates headers itself
     # and reports a real problem as its one error line
     logging.getLogger("nibabel").setLevel(logging.ERROR)
+    _log_to_stderr()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return int(args.func(args) or 0)
     except StrokesegError as exc:
-        print(f"strokeseg: error: {one_line(str(exc))}", file=sys.stderr)
+        from strokeseg.cli.flags import to_flags
+
+        print(f"strokeseg: error: {to_flags(one_line(str(exc)))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("strokeseg: interrupted; no partial output was kept", file=sys.stderr)

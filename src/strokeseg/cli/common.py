@@ -23,7 +23,8 @@ def add_layout_options(p: argparse.ArgumentParser) -> None:
         "--layout",
         metavar="NAME",
         help="dataset layout (default: detected): isles2015-siss, isles2015-spes, isles2018, isles2022, "
-        "isles2024, isles2022-grand-challenge, manifest, dicom",
+        "isles2024, isles2022-grand-challenge, manifest, dicom, strokeseg-maps (the output of 'strokeseg perfusion'), "
+        "series-file (one 4D series)",
     )
     p.add_argument(
         "--label-map",
@@ -226,4 +227,11 @@ def training_overrides(args: argparse.Namespace) -> list[str]:
 def print_notes(notes: list[str]) -> None:
     """The run folder's notes (leftovers removed, old contents set aside), one ``note:`` line each."""
     for n in notes:
-        print(f"note: {n}")
+        say(f"note: {n}")
+
+
+def say(text: str) -> None:
+    """Print library text to stdout with parameter names shown as the flags that set them."""
+    from strokeseg.cli.flags import to_flags
+
+    print(to_flags(text))

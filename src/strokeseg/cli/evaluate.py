@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strokeseg.cli.common import output_mode
+    from strokeseg.cli.common import output_mode, say
     from strokeseg.evaluation.runner import evaluate_folder, summary_markdown, write_results
     from strokeseg.io.outputs import RunFolder
 
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if result.unmatched_pred:
         print(f"prediction files matching no truth case ({len(result.unmatched_pred)}): {', '.join(result.unmatched_pred)}")
     for w in result.warnings:
-        print(f"warning: {w}")
+        say(f"warning: {w}")
     print("wrote " + ", ".join(str(Path(args.out) / n) for n in ("per_case.csv", "summary.md", "summary.json")))
     return 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.common import add_layout_options
+from strokeseg.cli.common import add_layout_options, say
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         if dst == src or src in dst.parents:
             raise InputError("--json would write into the input it describes; choose a file outside it", args.json)
     desc = describe_path(Path(args.path), layout=args.layout, label_map=args.label_map)
-    print(format_description(desc))
+    say(format_description(desc))
     if args.json:
         write_text(args.json, json.dumps(desc, indent=2, default=str))
     return 1 if desc.get("problems") else 0

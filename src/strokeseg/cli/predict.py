@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.common import (add_input, add_layout_options, add_nonfinite_option, add_output_options, fold_list, fraction,
-                                  nonnegative_float, nonnegative_int, positive_int)
+from strokeseg.cli.common import (
+    add_input,
+    add_layout_options,
+    add_nonfinite_option,
+    add_output_options,
+    fold_list,
+    fraction,
+    nonnegative_float,
+    nonnegative_int,
+    positive_int,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strokeseg.cli.common import input_path, output_mode, print_notes
+    from strokeseg.cli.common import input_path, output_mode, print_notes, say
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.predict import PredictOptions, Predictor, predict_dataset, predict_summary_lines
@@ -59,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         run.protect(f for r in ds.cases for f in r.files())
         result = predict_dataset(run, predictor, ds.cases)
         print_notes(run.notes)
-        print("\n".join(predict_summary_lines(result)))
+        say("\n".join(predict_summary_lines(result)))
         if result.volumes:
             print(f"wrote predictions to {args.out}")
         result.cases.raise_failures(Path(args.out))

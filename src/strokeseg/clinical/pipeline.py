@@ -11,8 +11,10 @@ from strokeseg.clinical.config import ThresholdConfig
 from strokeseg.clinical.readout import Readout, compute_readout
 from strokeseg.clinical.thresholds import ThresholdResult, threshold_diffusion, threshold_perfusion
 from strokeseg.clinical.units import PLAUSIBLE_REFERENCE_CBF, adc_to_micro, tmax_to_seconds
+from strokeseg.diagnostics import DataWarning, warn, warnings_of
 from strokeseg.errors import InputError
 from strokeseg.io.case import Case
+from strokeseg.io.geometry import Geometry
 from strokeseg.perfusion.config import PerfusionConfig
 
 
@@ -24,28 +26,36 @@ class CaseReadout:
     source: str  # which maps were used
     notes: list[str] = field(default_factory=list)
 
+    geometry: Geometry | None = None
+
+    @property
+    def warnings(self) -> list[DataWarning]:
+        """The data warnings of loading, the maps and the read-out."""
+        return warnings_of([*self.notes, *self.result.warnings])
+
     def to_dict(self, cfg: ThresholdConfig) -> dict[str, Any]:
         return {"case_id": self.case_id, "maps": self.source, **self.readout.to_dict(), "thresholds": cfg.to_dict(),
-                "notes": self.notes + self.result.warnings}
+                "notes": self.notes + self.result.warnings, "warnings": [w.to_dict() for w in self.warnings]}
 
 
-def perfusion_qc(result: ThresholdResult, voxel_ml: float, source: str) -> list[str]:
-    """The warnings a reader wants before trusting a perfusion read-out (each starts with 'warning')."""
+def perfusion_qc(result: ThresholdResult, voxel_ml: float, source: str) -> list[DataWarning]:
+    """The warnings a reader wants before trusting a perfusion read-out."""
     out = []
     tissue_ml = float(result.tissue.sum() * voxel_ml)
     hyp_ml = float(result.hypoperfused.sum() * voxel_ml)
     if tissue_ml < 10.0:
-        out.append(f"warning: only {tissue_ml:.1f} ml of valid tissue in the maps (even a 5 mm slab of brain holds about "
-                   "50 ml); check the maps' coverage and background values")
+        out.append(warn("little-valid-tissue", f"only {tissue_ml:.1f} ml of valid tissue in the maps (even a 5 mm slab of brain holds about "
+                   "50 ml); check the maps' coverage and background values"))
     if tissue_ml > 0 and hyp_ml > 0.5 * tissue_ml:
-        out.append(f"warning: hypoperfused volume {hyp_ml:.0f} ml is more than half the valid tissue ({tissue_ml:.0f} ml), "
-                   "larger than a hemisphere: check the AIF, the Tmax map's units and its background")
+        out.append(warn("hypoperfusion-too-large", f"hypoperfused volume {hyp_ml:.0f} ml is more than half the valid tissue ({tissue_ml:.0f} ml), "
+                   "larger than a hemisphere: check the AIF, the Tmax map's units and its background"))
     lo, hi = PLAUSIBLE_REFERENCE_CBF
     ref = result.reference_cbf
     if ref is not None and not lo <= ref <= hi:
         scale = " (given maps: the CBF map is probably on a vendor scale; rCBF and the core are scale-free)" \
             if source == "given maps" else ""
-        out.append(f"warning: reference CBF {ref:.3g} is outside the {lo:g}–{hi:g} ml/100 g/min of healthy tissue{scale}")
+        out.append(warn("reference-cbf-implausible",
+                        f"reference CBF {ref:.3g} is outside the {lo:g}–{hi:g} ml/100 g/min of healthy tissue{scale}"))
     return out
 
 
@@ -113,4 +123,4 @@ def threshold_case(case: Case, cfg: ThresholdConfig | None = None, perfusion: Pe
         notes.append("no perfusion imaging: Tmax, penumbra, mismatch, HIR, DEFUSE-3 and EXTEND are not assessable")
     readout = compute_readout(result.core, result.hypoperfused, result.severe, case.geometry, cfg, result.reference_cbf,
                               perfusion=perfusion_used)
-    return CaseReadout(case.case_id, result, readout, source, notes)
+    return CaseReadout(case.case_id, result, readout, source, notes, case.geometry)

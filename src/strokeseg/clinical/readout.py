@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -96,9 +96,9 @@ def readout_from_volumes(core_ml: float | None, hypoperfused_ml: float | None, c
         defuse3 = core_ml < cfg.defuse3_core_ml and rr >= cfg.defuse3_ratio and mismatch >= cfg.defuse3_mismatch_ml
         extend = core_ml < cfg.extend_core_ml and rr > cfg.extend_ratio and mismatch > cfg.extend_mismatch_ml
         r = Readout(core_ml, hyp, mismatch, ratio, None, None, bool(defuse3), bool(extend), None)
-    missing = tuple(f for f in fields if getattr(r, f) is None and not (f in ("mismatch_ratio",) and r.core_ml is not None
-                                                                          and r.hypoperfused_ml is not None))
-    return Readout(*[getattr(r, f) for f in (*fields, "reference_cbf")], perfusion=True, unavailable=missing)
+    both = core_ml is not None and hypoperfused_ml is not None  # then a None ratio means "no lesion", not "n/a"
+    missing = tuple(f for f in fields if getattr(r, f) is None and not (both and f == "mismatch_ratio"))
+    return replace(r, unavailable=missing)
 
 
 def _num(v: float | None, width: int, digits: int = 1) -> str:

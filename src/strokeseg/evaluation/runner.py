@@ -71,10 +71,22 @@ def _read_pred(path: Path, truth: TruthCase, pred_label_map: Mapping[int, int] |
     labels, unknown = apply_label_map(vol.array, lmap)
     if unknown:
         raise InputError(
-            f"{format_unknown(unknown)} are not canonical (0, 1, 2); pass --pred-label-map",
+            f"{format_unknown(unknown)} are not canonical (0, 1, 2); set 'pred_label_map'",
             path,
         )
     return labels
+
+
+PHANTOM_TRUTH = ("strokeseg_truth", "label.nii.gz")
+
+
+def phantom_truth(ref: Any) -> Path | None:
+    """The strokeseg phantom's full truth (0/1/2 labels) beside a case, when it is there."""
+    folder = getattr(ref, "folder", None)
+    if folder is None:
+        return None
+    path = Path(folder).joinpath(*PHANTOM_TRUTH)
+    return path if path.is_file() else None
 
 
 def load_truth(truth: Path, layout: str | None, label_map: Mapping[int, int] | None,
@@ -92,17 +104,21 @@ def load_truth(truth: Path, layout: str | None, label_map: Mapping[int, int] | N
     if use_layout is not None:
         ds = open_dataset(truth, None if use_layout == "auto" else use_layout, label_map)
         cases = []
+        full = label_map is None and all(phantom_truth(ref) is not None for ref in ds.cases)
         for ref in progress(ds.cases, desc="reading truth", unit="case"):
-            if ref.label is None:
+            path = phantom_truth(ref) if full else ref.label
+            if path is None:
                 continue
-            vol = read_image(ref.label, nonfinite)
-            labels, unknown = apply_label_map(vol.array, ds.label_map)
+            vol = read_image(path, nonfinite)
+            labels, unknown = apply_label_map(vol.array, {k: k for k in LABEL_NAMES} if full else ds.label_map)
             if unknown:
                 raise InputError(f"{format_unknown(unknown)} are outside the {ds.layout.name} label map {ds.label_map}; "
-                                 "pass --label-map to map them", ref.label)
-            cases.append(TruthCase(ref.case_id, labels, vol.geometry, ref.clinical.get("group"), ref.label))
+                                 "set 'label_map' to map them", path)
+            cases.append(TruthCase(ref.case_id, labels, vol.geometry, ref.clinical.get("group"), path))
         if not cases:
             raise InputError(f"no case of this {ds.layout.name} dataset has a ground-truth label", truth)
+        if full:  # the phantom's own truth has core and penumbra, where the layout's label has only the core
+            return cases, [Region.CORE, Region.PENUMBRA, Region.HYPOPERFUSED], f"{ds.layout.name} (phantom truth)"
         return cases, ds.regions, ds.layout.name
     lmap = dict(label_map) if label_map else {k: k for k in LABEL_NAMES}
     cases = []
@@ -110,7 +126,7 @@ def load_truth(truth: Path, layout: str | None, label_map: Mapping[int, int] | N
         vol = read_image(path, nonfinite)
         labels, unknown = apply_label_map(vol.array, lmap)
         if unknown:
-            raise InputError(f"{format_unknown(unknown)} are not canonical (0, 1, 2); pass --label-map", path)
+            raise InputError(f"{format_unknown(unknown)} are not canonical (0, 1, 2); set 'label_map'", path)
         cases.append(TruthCase(cid, labels, vol.geometry, None, path))
     present = set(np.unique(np.concatenate([np.unique(c.labels) for c in cases])).tolist())
     if label_map is None and present <= {0, 1}:
@@ -127,7 +143,7 @@ def check_against_truth(case_id: str, geometry: Geometry, truth_cases: Sequence[
     """Refuse a case that the truth lacks or whose grid differs from its truth's (before writing it)."""
     tc = next((c for c in truth_cases if c.case_id == case_id), None)
     if tc is None:
-        raise InputError(f"case {case_id} has no ground truth in the --truth dataset", source)
+        raise InputError(f"case {case_id} has no ground truth in the 'truth' dataset", source)
     if tc.labels.shape != geometry.shape:
         raise InputError(f"case {case_id}: grid {geometry.describe()} differs from the truth's {tc.geometry.describe()} "
                          f"({tc.source.name})", source)

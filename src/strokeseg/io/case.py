@@ -193,7 +193,7 @@ def load_case(
         if unknown:
             raise InputError(
                 f"{format_unknown(unknown)} are outside the {ref.layout} label map "
-                f"{dict(ref.label_map)}; pass --label-map to map them",
+                f"{dict(ref.label_map)}; set 'label_map' to map them",
                 ref.label,
             )
         lab_vol = Volume(canon, vol.geometry, ref.label)

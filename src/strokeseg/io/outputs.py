@@ -85,14 +85,14 @@ def check_output_location(out: str | Path, inputs: Iterable[str | Path | None], 
         src_dir = src.parent if src.is_file() and src.suffix.lower() in (".csv", ".yaml", ".yml") else src
         if _within(src_dir, o):
             raise InputError(f"output folder is {'the' if o == src_dir else 'above the'} input folder {src_dir}; "
-                             "choose another --out (strokeseg never writes into its inputs)", out)
+                             "choose another 'out' (strokeseg never writes into its inputs)", out)
         if not allow_in_input and _within(o, src_dir):
-            raise InputError("output folder is inside the input folder; choose another --out "
-                             "(or pass --allow-output-in-input)", out)
+            raise InputError("output folder is inside the input folder; choose another 'out' "
+                             "(or set 'allow_in_input')", out)
     for m in models:
         mdir = Path(m).resolve()
         if _within(o, mdir) or _within(mdir, o):
-            raise InputError(f"output folder overlaps the model bundle {mdir}; choose another --out", out)
+            raise InputError(f"output folder overlaps the model bundle {mdir}; choose another 'out'", out)
 
 
 def _umask() -> int:
@@ -180,7 +180,7 @@ class RunFolder:
         check_output_location(self.out, self._inputs, self._models, self._allow)
         out = self.out
         if out.exists() and not out.is_dir():
-            raise InputError("--out exists and is not a folder", out)
+            raise InputError("'out' exists and is not a folder", out)
         if not out.exists():
             missing = [out, *(p for p in out.parents if not p.exists())]
             try:
@@ -212,7 +212,7 @@ class RunFolder:
                 other = os.read(fd, 64).decode("ascii", "replace").strip() or "?"
                 os.close(fd)
                 raise InputError(f"another strokeseg run (pid {other}) is writing to this output folder; wait for it "
-                                 "to end or choose another --out", self.out) from None
+                                 "to end or choose another 'out'", self.out) from None
             try:
                 same = os.fstat(fd).st_ino == os.stat(path).st_ino
             except FileNotFoundError:
@@ -244,11 +244,11 @@ class RunFolder:
         ours = (self.out / MARKER_NAME).exists()
         if held and self.mode is OutputMode.NEW:
             names = ", ".join(p.name for p in held[:3]) + (", ..." if len(held) > 3 else "")
-            raise InputError(f"output folder is not empty ({len(held)} entries: {names}); pass --overwrite to replace "
-                             "its contents or --resume to continue the run", self.out)
+            raise InputError(f"output folder is not empty ({len(held)} entries: {names}); set 'overwrite' to replace "
+                             "its contents or 'resume' to continue the run", self.out)
         if held and not ours:
             raise InputError("output folder holds files that strokeseg did not write; refusing to "
-                             f"{'delete' if self.mode is OutputMode.OVERWRITE else 'add to'} them; choose another --out",
+                             f"{'delete' if self.mode is OutputMode.OVERWRITE else 'add to'} them; choose another 'out'",
                              self.out)
         if held and self.mode is OutputMode.OVERWRITE:
             # set aside, not deleted: if this run fails before it writes anything, the earlier results come back

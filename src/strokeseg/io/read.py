@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from strokeseg.diagnostics import warn
 from strokeseg.errors import InputError
 from strokeseg.io import dicom, itk, nifti
 from strokeseg.io.volume import Series, Volume
@@ -42,11 +43,11 @@ def check_finite(array: np.ndarray, path: Path | None, policy: NonFinitePolicy |
     if NonFinitePolicy(policy) is NonFinitePolicy.ERROR:
         raise InputError(
             f"contains {n_bad} NaN/Inf voxel(s) ({100.0 * n_bad / array.size:.2f} %); "
-            "fix the file or pass --nonfinite zero",
+            "fix the file or set 'nonfinite' to zero",
             path,
         )
     array = np.where(bad, 0, array).astype(array.dtype)
-    notes.append(f"{path}: {n_bad} NaN/Inf voxel(s) set to 0")
+    notes.append(warn("nonfinite-set-to-zero", f"{n_bad} NaN/Inf voxel(s) set to 0", path))
     return array
 
 
@@ -103,7 +104,7 @@ def read_series(
         notes.append(f"{path}: frame interval set to {frame_interval:g} s by the user")
     elif times is None:
         if dt is None:
-            raise InputError("the file does not state the time between frames; pass --frame-interval SECONDS", path)
+            raise InputError("the file does not state the time between frames; set 'frame_interval' (seconds)", path)
         times = np.arange(data.shape[3]) * dt
     data = check_finite(data, path, nonfinite, notes)
     return Series(data, geom, times, path, notes)
@@ -113,3 +114,21 @@ def read_label_volume(path: str | Path) -> Volume:
     """Read a label map (values kept as they are; mapping to canonical labels is the layout's job)."""
     vol = read_image(path, NonFinitePolicy.ERROR)
     return vol
+
+
+def image_dimensions(path: str | Path) -> int | None:
+    """The number of dimensions an image file declares (header only; None when it cannot be read)."""
+    path = Path(path)
+    try:
+        if path.name.lower().endswith((".nii", ".nii.gz")):
+            import nibabel as nib
+
+            return len(nib.load(str(path)).shape)
+        import SimpleITK as sitk
+
+        reader = sitk.ImageFileReader()
+        reader.SetFileName(str(path))
+        reader.ReadImageInformation()
+        return int(reader.GetDimension())
+    except Exception:
+        return None

@@ -51,7 +51,7 @@ def apply_pretrained(model: nn.Module, path: str | Path | None) -> dict[str, Any
     from strokeseg.models.layers import PretrainedBackbone
 
     if path is None:
-        return {"pretrained": False, "note": "backbone weights randomly initialised (no --pretrained file)"}
+        return {"pretrained": False, "note": "backbone weights randomly initialised (no 'pretrained' weight file)"}
     if not isinstance(model, PretrainedBackbone):
         raise ConfigError(f"{path}: this network has no ImageNet backbone to load pretrained weights into")
     sd = read_state_dict(path)  # read once, loaded into every backbone (one per map for slow fusion)

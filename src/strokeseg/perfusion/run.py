@@ -29,7 +29,7 @@ def infer_modality(series: Series, name: str | None = None) -> Modality:
     brainish = early[early > np.percentile(early, 50)]
     if lo >= 0 and brainish.size and float(np.median(brainish)) > 150:
         return Modality.MR
-    raise InputError("cannot tell whether this series is CT (HU) or DSC-MRI; pass --modality ct|mr", series.path)
+    raise InputError("cannot tell whether this series is CT (HU) or DSC-MRI; set 'modality' to ct or mr", series.path)
 
 
 def case_series(case: Case) -> tuple[str, Series]:

@@ -318,7 +318,7 @@ def _set_path(d: dict[str, Any], dotted: str, value: Any) -> None:
         if cur.get(k) is None:
             cur[k] = {}
         elif not isinstance(cur[k], dict):
-            raise ConfigError(f"--set {dotted}: {k} is not a block of the recipe")
+            raise ConfigError(f"override {dotted}: {k} is not a block of the recipe")
         cur = cur[k]
     cur[keys[-1]] = value
 

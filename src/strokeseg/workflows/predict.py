@@ -18,6 +18,7 @@ import numpy as np
 
 from strokeseg.bundle import ModelBundle
 from strokeseg.clinical.readout import Readout, format_readout_table, readout_csv, readout_from_volumes
+from strokeseg.diagnostics import warnings_of
 from strokeseg.errors import ConfigError
 from strokeseg.inference.predict import labels_from_probs, predict_probs, volumes
 from strokeseg.inference.sliding_window import entropy
@@ -106,7 +107,7 @@ class Predictor:
         if self.options.min_size_voxels is not None:
             return int(self.options.min_size_voxels)
         if self.options.min_size_ml is not None:
-            return int(math.ceil(self.options.min_size_ml / voxel_ml - 1e-9))
+            return math.ceil(self.options.min_size_ml / voxel_ml - 1e-9)
         return int(self.bundle.min_size)
 
     def load_case(self, ref: CaseRef) -> Case:
@@ -127,6 +128,7 @@ class Predictor:
         info = {"case_id": case.case_id, **vols, "threshold": self.threshold, "min_size": smin, "models": len(self.models),
                 "mc_passes": self.window.mc_passes, "tta": self.window.tta_flip, "seconds": time.perf_counter() - t0,
                 "recipe": "+".join(x.recipe.name for x in self.bundles), "target": b.target, "notes": case.notes,
+                "warnings": [w.to_dict() for w in warnings_of(case.notes)],
                 **({"warning": prep.info["warning"]} if "warning" in prep.info else {})}
         readout = readout_from_volumes(vols["core_ml"], vols["hypoperfused_ml"])
         return Prediction(case.case_id, labels, probs[1:].sum(0).astype(np.float32), var, entropy(probs), readout, info)
@@ -197,7 +199,7 @@ def predict_summary_lines(result: PredictRun) -> list[str]:
     """What ``strokeseg predict`` prints: NaN notes, the read-out table, one line per case and what was kept."""
     lines = []
     for p in result.cases.results:
-        lines += [f"{p.case_id}: {n}" for n in p.info["notes"] if "NaN/Inf" in n]
+        lines += [f"{p.case_id}: {w}" for w in warnings_of(p.info["notes"])]
     if result.cases.results:
         lines.append(format_readout_table([(p.case_id, p.readout) for p in result.cases.results], None))
     for p in result.cases.results:

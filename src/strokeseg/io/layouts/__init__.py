@@ -1,8 +1,8 @@
 """Dataset layouts: auto-detection from a folder, or selection by name.
 
 >>> from strokeseg.io.layouts import LAYOUTS
->>> sorted(LAYOUTS)
-['dicom', 'isles2015-siss', 'isles2015-spes', 'isles2018', 'isles2022', 'isles2022-grand-challenge', 'isles2024', 'manifest']
+>>> print(", ".join(sorted(LAYOUTS)))
+dicom, isles2015-siss, isles2015-spes, isles2018, isles2022, isles2022-grand-challenge, isles2024, manifest, series-file, strokeseg-maps
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from strokeseg.io.layouts.grand_challenge import GrandChallenge
 from strokeseg.io.layouts.isles2015 import Isles2015Siss, Isles2015Spes
 from strokeseg.io.layouts.isles2018 import Isles2018
 from strokeseg.io.layouts.manifest import Manifest
+from strokeseg.io.layouts.outputs import SeriesFile, StrokesegMaps
 
 # Detection order: the explicit manifest first, DICOM last.
-_ORDER: list[Layout] = [Manifest(), Isles2018(), Isles2015Spes(), Isles2015Siss(), Isles2022(), Isles2024(), GrandChallenge(),
-                        DicomFolder()]
+_ORDER: list[Layout] = [Manifest(), StrokesegMaps(), SeriesFile(), Isles2018(), Isles2015Spes(), Isles2015Siss(), Isles2022(),
+                        Isles2024(), GrandChallenge(), DicomFolder()]
 LAYOUTS: dict[str, Layout] = {lay.name: lay for lay in _ORDER}
 
 __all__ = ["LAYOUTS", "Dataset", "Layout", "detect_layout", "open_dataset"]
@@ -42,6 +43,8 @@ def detect_layout(root: str | Path) -> Layout:
     root = Path(root)
     if not root.exists():
         raise InputError("no such file or folder", root)
+    if root.is_file() and SeriesFile().detect(root):
+        return LAYOUTS["series-file"]
     if root.is_dir() and not any(p for p in root.iterdir() if not p.name.startswith(".")):
         raise InputError("folder is empty", root)
     for layout in _ORDER:
@@ -49,7 +52,7 @@ def detect_layout(root: str | Path) -> Layout:
             return layout
     raise InputError(
         "unknown layout: no ISLES 2015/2018/2022/2024 or grand-challenge structure, manifest.csv/yaml or DICOM series found "
-        "(name one with --layout)",
+        "(name one with 'layout')",
         root,
     )
 

@@ -1,0 +1,27 @@
+"""Library errors name parameters (``set 'label_map'``); on the command line they name flags."""
+
+from __future__ import annotations
+
+import re
+
+PARAM_FLAGS = {
+    "label_map": "--label-map", "pred_label_map": "--pred-label-map", "nonfinite": "--nonfinite", "layout": "--layout",
+    "overwrite": "--overwrite", "resume": "--resume", "out": "--out", "modality": "--modality",
+    "frame_interval": "--frame-interval", "truth": "--truth", "allow_in_input": "--allow-output-in-input",
+    "aif_mask": "--aif-mask", "vof_correction": "--vof", "pretrained": "--pretrained",
+}
+SWITCHES = frozenset({"overwrite", "resume", "allow_in_input"})  # flags without a value: "set 'x' to …" keeps its "to"
+_PARAM = re.compile(r"\b(set|without|with) '(" + "|".join(PARAM_FLAGS) + r")'( to)?|'(" + "|".join(PARAM_FLAGS) + r")'")
+
+
+def to_flags(message: str) -> str:
+    """``"…; set 'label_map' to map them"`` → ``"…; pass --label-map to map them"``."""
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(2):
+            verb = "pass" if m.group(1) == "set" else m.group(1)
+            keep_to = " to" if m.group(3) and m.group(2) in SWITCHES else ""
+            return f"{verb} {PARAM_FLAGS[m.group(2)]}{keep_to}"
+        return PARAM_FLAGS[m.group(4)]
+
+    return _PARAM.sub(sub, message)

@@ -1,0 +1,83 @@
+"""The clinical threshold read-out of every case of a dataset, into an output folder."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from strokeseg.clinical.config import ThresholdConfig
+from strokeseg.clinical.pipeline import CaseReadout, threshold_case
+from strokeseg.clinical.readout import format_readout_table, readout_csv
+from strokeseg.io.case import CaseRef, load_case
+from strokeseg.io.outputs import RunFolder
+from strokeseg.perfusion.config import PerfusionConfig
+from strokeseg.workflows.cases import CaseRun, run_cases
+
+INPUTS = ("CBF", "CBV", "Tmax", "ADC", "DWI", "CT")
+
+
+@dataclass
+class ThresholdRun:
+    cases: CaseRun[CaseReadout]
+    rows: list[dict[str, Any]]
+    evaluation: Any = None  # EvaluationResult against the truth, when one was given
+
+
+def threshold_ref(ref: CaseRef, cfg: ThresholdConfig, perfusion: PerfusionConfig | None = None, nonfinite: str = "error",
+                  frame_interval: float | None = None) -> CaseReadout:
+    """Load what a threshold read-out needs (maps, ADC/DWI, CT; the 4D series when maps are missing) and read it out."""
+    wanted = [m for m in INPUTS if m in ref.images]
+    need_series = not ({"CBF", "Tmax"} <= set(wanted))
+    case = load_case(ref, modalities=wanted, with_series=need_series and bool(ref.series), with_label=False,
+                     nonfinite=nonfinite, frame_interval=frame_interval)
+    return threshold_case(case, cfg, perfusion)
+
+
+def threshold_dataset(run: RunFolder, refs: Sequence[CaseRef], cfg: ThresholdConfig, perfusion: PerfusionConfig | None = None,
+                      truth: Any = None, read: dict[str, Any] | None = None) -> ThresholdRun:
+    """Labels and read-outs per case, then ``readout.csv`` and ``thresholds.json``; with ``truth`` (from
+    :func:`strokeseg.evaluation.runner.load_truth`) each case's grid is checked first and the labels evaluated."""
+    from strokeseg.io.nifti import write_nifti
+
+    read = read or {}
+
+    def one(ref: CaseRef, folder: Path) -> CaseReadout:
+        cr = threshold_ref(ref, cfg, perfusion, **read)
+        if truth is not None:
+            from strokeseg.evaluation.runner import check_against_truth
+
+            check_against_truth(cr.case_id, cr.geometry, truth[0], ref.where)
+        write_nifti(folder / f"{cr.case_id}_label.nii.gz", cr.result.labels, cr.geometry, dtype=np.uint8)
+        (folder / f"{cr.case_id}_readout.json").write_text(json.dumps(cr.to_dict(cfg), indent=2, default=str), encoding="utf-8")
+        return cr
+
+    done = run_cases(run, [(r.case_id, r) for r in refs], one, "threshold")
+    rows = [json.loads((f / f"{f.name}_readout.json").read_text(encoding="utf-8")) for f in run.case_folders()
+            if (f / f"{f.name}_readout.json").exists()]
+    out = ThresholdRun(done, rows)
+    if rows:
+        run.write_text("readout.csv", readout_csv(rows))
+        run.write_text("thresholds.json", json.dumps(cfg.to_dict(), indent=2))
+    if rows and truth is not None:
+        from strokeseg.evaluation.runner import evaluate_predictions, write_results
+
+        out.evaluation = evaluate_predictions(run.out, truth)
+        write_results(out.evaluation, run.path("evaluation"), title="Threshold method vs ground truth")
+    return out
+
+
+def threshold_summary_lines(res: ThresholdRun, cfg: ThresholdConfig) -> list[str]:
+    """The read-out table, the cases' warnings, what was kept, and the evaluation summary."""
+    lines = []
+    if res.cases.results:
+        lines.append(format_readout_table([(cr.case_id, cr.readout) for cr in res.cases.results], cfg))
+    for cr in res.cases.results:
+        lines += [f"{cr.case_id}: {w}" for w in cr.warnings]
+    if res.cases.skipped:
+        lines.append(f"kept {len(res.cases.skipped)} finished case(s) from the earlier run: {', '.join(res.cases.skipped)}")
+    return lines
