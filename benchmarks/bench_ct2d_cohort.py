@@ -28,11 +28,11 @@ from strokeseg.io.case import load_case
 from strokeseg.io.labels import Region
 from strokeseg.io.layouts import open_dataset
 from strokeseg.phantom.case import PhantomConfig
-from strokeseg.phantom.writer import write_cohort
 from strokeseg.recipes.recipe import load_recipe
 from strokeseg.training.cv import cross_validate
 from strokeseg.training.device import select_device
 from strokeseg.training.run import prepare_dataset
+from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 
 OUT = Path(__file__).resolve().parents[1] / "bench-output"
 
@@ -60,7 +60,7 @@ def main() -> None:
     data = OUT / f"ct_cohort_{args.cases}"
     if not (data / "patients.csv").exists():
         t0 = time.perf_counter()
-        write_cohort(data, args.cases, PhantomConfig(), "isles2018", seed=args.seed, jobs=os.cpu_count() or 1)
+        write_phantom_cohort(data, CohortSpec(args.cases, PhantomConfig(), "isles2018", seed=args.seed), jobs=os.cpu_count() or 1)
         print(f"cohort written to {data} in {time.perf_counter() - t0:.0f} s")
     ds = open_dataset(data)
     print(f"{len(ds)} cases, {len(ds.patients)} patients")

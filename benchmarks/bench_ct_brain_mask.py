@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from phantom_cases import parse_cases, zyx
-from strokeseg.perfusion.brainmask import ct_brain_mask
+from strokeseg.masks.brain import ct_brain_mask
 from strokeseg.phantom.anatomy import Tissue
 from strokeseg.phantom.case import PhantomConfig, generate_case
 

@@ -62,11 +62,11 @@ def phantom_choice(work: Path) -> dict:
     from strokeseg.io.case import load_case
     from strokeseg.io.layouts import open_dataset
     from strokeseg.phantom.case import PhantomConfig
-    from strokeseg.phantom.writer import write_cohort
+    from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 
     cfg = PhantomConfig(modality="mr", slices=24, matrix=(80, 80), spacing_xy=2.4, frames=30, p_no_stroke=0.0)
-    write_cohort(work / "acute", 6, cfg, "isles2015-spes", seed=21)
-    write_cohort(work / "subacute", 6, cfg, "isles2015-spes", seed=22, quirks=("subacute-mri", "dwi-bias-field"))
+    write_phantom_cohort(work / "acute", CohortSpec(6, cfg, "isles2015-spes", seed=21))
+    write_phantom_cohort(work / "subacute", CohortSpec(6, cfg, "isles2015-spes", seed=22, quirks=("subacute-mri", "dwi-bias-field")))
     cases = [(g, load_case(r)) for g in ("acute", "subacute") for r in open_dataset(work / g).cases]
 
     def dice(p: np.ndarray, t: np.ndarray) -> float:

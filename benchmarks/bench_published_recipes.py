@@ -35,11 +35,11 @@ from strokeseg.io.labels import Region
 from strokeseg.io.layouts import open_dataset
 from strokeseg.models.backbones import count_parameters
 from strokeseg.phantom.case import PhantomConfig
-from strokeseg.phantom.writer import write_cohort
 from strokeseg.recipes.recipe import load_recipe
 from strokeseg.training.cv import cross_validate
 from strokeseg.training.device import select_device
 from strokeseg.training.run import prepare_dataset
+from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 
 OUT = Path(__file__).resolve().parents[1] / "bench-output"
 DEFAULT = ("clerigues-ct-2d-fast,pspnet-ct-fast,unet-2d-ct-fast,unet-3d-ct-fast,vnet-ct-fast,"
@@ -68,7 +68,7 @@ def main() -> None:
     args = ap.parse_args()
     data = OUT / f"ct_cohort_{args.cases}_manifest"
     if not (data / "manifest.csv").exists():
-        write_cohort(data, args.cases, PhantomConfig(), "manifest", seed=args.seed, jobs=os.cpu_count() or 1)
+        write_phantom_cohort(data, CohortSpec(args.cases, PhantomConfig(), "manifest", seed=args.seed), jobs=os.cpu_count() or 1)
     ds = open_dataset(data)
     device = select_device(args.device)
     print(f"{len(ds)} cases, {len(ds.patients)} patients; device {device}, torch threads {torch.get_num_threads()}")

@@ -33,12 +33,12 @@ RECIPES = [  # (recipe, modality, slab depth, extra overrides, label values allo
 @pytest.fixture(scope="module")
 def cohorts(tmp_path_factory):
     from strokeseg.phantom.case import PhantomConfig
-    from strokeseg.phantom.writer import write_cohort
+    from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 
     root = tmp_path_factory.mktemp("pub")
     out = {}
     for mod in ("ct", "mr"):
-        write_cohort(root / mod, 4, PhantomConfig(modality=mod, **SMALL), "manifest", seed=7, second_slab_fraction=0.0)
+        write_phantom_cohort(root / mod, CohortSpec(4, PhantomConfig(modality=mod, **SMALL), "manifest", seed=7, second_slab_fraction=0.0))
         out[mod] = root / mod
     return out
 

@@ -15,11 +15,11 @@ TINY_CT = ["--set", "sampling.patches_per_case=24", "--set", "batch_size=16", "-
 @pytest.fixture(scope="module")
 def ct_cohort(tmp_path_factory):
     from strokeseg.phantom.case import PhantomConfig
-    from strokeseg.phantom.writer import write_cohort
+    from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
     from tests.conftest import SMALL_CT
 
     root = tmp_path_factory.mktemp("ctc") / "data"
-    write_cohort(root, 4, PhantomConfig(**SMALL_CT), "isles2018", seed=4, second_slab_fraction=0.0)
+    write_phantom_cohort(root, CohortSpec(4, PhantomConfig(**SMALL_CT), "isles2018", seed=4, second_slab_fraction=0.0))
     return root
 
 
@@ -47,11 +47,10 @@ def test_ct2d_train_predict_evaluate(ct_cohort, tmp_path, cli, monkeypatch):
 
 def test_mri3d_fast_trains_on_spes(tmp_path, cli, monkeypatch):
     from strokeseg.phantom.case import PhantomConfig
-    from strokeseg.phantom.writer import write_cohort
+    from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 
     monkeypatch.setenv("STROKESEG_CACHE", str(tmp_path / "cache"))
-    write_cohort(tmp_path / "mr", 3, PhantomConfig(modality="mr", matrix=(55, 48), spacing_xy=4.0, slices=18, frames=40),
-                 "isles2015-spes", seed=2)
+    write_phantom_cohort(tmp_path / "mr", CohortSpec(3, PhantomConfig(modality="mr", matrix=(55, 48), spacing_xy=4.0, slices=18, frames=40), "isles2015-spes", seed=2))
     code, out, _ = cli("train", "--recipe", "clerigues-mri-3d-fast", "--data", tmp_path / "mr", "--out", tmp_path / "m",
                        "--folds", "3", "--epochs", "1", "--set", "sampling.patches_per_case=16", "--set", "inference.step=[8,16,16]",
                        "--set", "postprocess.thresholds=[0.5]", "--set", "postprocess.min_sizes=[10]")

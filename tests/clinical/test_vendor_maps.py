@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from strokeseg.cli import main
-from strokeseg.perfusion.brainmask import background_value, valid_map_mask
+from strokeseg.masks.brain import background_value, valid_map_mask
 from tests.conftest import SHARED
 from tests.helpers import shared_or_skip
 
@@ -59,11 +59,11 @@ def test_the_real_isles24_hypoperfused_volume_matches_the_vendor_tmax_region(isl
 
 def test_phantom_vendor_sentinels_do_not_change_the_read_out(tmp_path, capsys):
     from strokeseg.phantom.case import PhantomConfig
-    from strokeseg.phantom.writer import write_cohort
+    from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 
     cfg = PhantomConfig(slices=2, matrix=(64, 64), spacing_xy=3.0, frames=30, frame_interval=1.5)
-    write_cohort(tmp_path / "plain", 2, cfg, "isles2018", seed=4, second_slab_fraction=0.0)
-    write_cohort(tmp_path / "vendor", 2, cfg, "isles2018", seed=4, second_slab_fraction=0.0, quirks=("vendor-sentinels",))
+    write_phantom_cohort(tmp_path / "plain", CohortSpec(2, cfg, "isles2018", seed=4, second_slab_fraction=0.0))
+    write_phantom_cohort(tmp_path / "vendor", CohortSpec(2, cfg, "isles2018", seed=4, second_slab_fraction=0.0, quirks=("vendor-sentinels",)))
     tmax = nib.load(str(next((tmp_path / "vendor").glob("case_1/*CT_Tmax*/*.nii"))))
     assert float(np.asanyarray(tmax.dataobj).min()) == -30.0
     for name in ("plain", "vendor"):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from strokeseg.perfusion.brainmask import ct_brain_mask
+from strokeseg.masks.brain import ct_brain_mask
 from strokeseg.phantom.anatomy import Tissue
 from strokeseg.phantom.case import PhantomConfig, generate_case
 

@@ -3,12 +3,12 @@ import numpy as np
 from strokeseg.io.layouts import open_dataset
 from strokeseg.phantom.case import PhantomConfig
 from strokeseg.phantom.grid import GRID_CBF, generate_grid, tile_medians
-from strokeseg.phantom.writer import write_cohort
+from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 from tests.conftest import SMALL_CT
 
 
 def test_isles2018_cohort_round_trip(tmp_path):
-    rows = write_cohort(tmp_path, 3, PhantomConfig(**SMALL_CT), "isles2018", seed=2, second_slab_fraction=1.0)
+    rows = write_phantom_cohort(tmp_path, CohortSpec(3, PhantomConfig(**SMALL_CT), "isles2018", seed=2, second_slab_fraction=1.0))
     assert rows[0]["patient_id"] == rows[1]["patient_id"]  # two slabs of one patient
     ds = open_dataset(tmp_path)
     assert ds.layout.name == "isles2018" and len(ds) == 3 and len(ds.patients) == 2
@@ -22,10 +22,9 @@ def test_isles2018_cohort_round_trip(tmp_path):
 
 
 def test_worker_processes_write_the_same_cohort(tmp_path):
-    one = write_cohort(tmp_path / "a", 3, PhantomConfig(**SMALL_CT), "manifest", seed=4, second_slab_fraction=0.5)
+    one = write_phantom_cohort(tmp_path / "a", CohortSpec(3, PhantomConfig(**SMALL_CT), "manifest", seed=4, second_slab_fraction=0.5))
     done: list[int] = []
-    two = write_cohort(tmp_path / "b", 3, PhantomConfig(**SMALL_CT), "manifest", seed=4, second_slab_fraction=0.5,
-                       jobs=2, on_case=done.append)
+    two = write_phantom_cohort(tmp_path / "b", CohortSpec(3, PhantomConfig(**SMALL_CT), "manifest", seed=4, second_slab_fraction=0.5), jobs=2, on_case=done.append)
     assert sorted(done) == [1, 2, 3] and [r["case_id"] for r in two] == [r["case_id"] for r in one]
     assert [r["patient_id"] for r in two] == [r["patient_id"] for r in one]
     a, b = open_dataset(tmp_path / "a"), open_dataset(tmp_path / "b")
@@ -36,12 +35,12 @@ def test_worker_processes_write_the_same_cohort(tmp_path):
 
 
 def test_manifest_and_spes_layouts(tmp_path):
-    write_cohort(tmp_path / "m", 2, PhantomConfig(**SMALL_CT), "manifest", seed=1)
+    write_phantom_cohort(tmp_path / "m", CohortSpec(2, PhantomConfig(**SMALL_CT), "manifest", seed=1))
     ds = open_dataset(tmp_path / "m")
     assert ds.layout.name == "manifest" and "series:CTP" not in ds.cases[0].images
     assert "CTP" in ds.cases[0].series
     mr = PhantomConfig(modality="mr", matrix=(55, 48), spacing_xy=4.0, slices=20, frames=40)
-    write_cohort(tmp_path / "s", 1, mr, "isles2015-spes", seed=1)
+    write_phantom_cohort(tmp_path / "s", CohortSpec(1, mr, "isles2015-spes", seed=1))
     ds = open_dataset(tmp_path / "s")
     assert ds.layout.name == "isles2015-spes"
     case = ds.load(ds.cases[0], with_series=True)

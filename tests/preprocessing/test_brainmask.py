@@ -5,19 +5,18 @@ import pytest
 
 from strokeseg.errors import ConfigError, InputError
 from strokeseg.io.layouts import open_dataset
-from strokeseg.perfusion.brainmask import ct_brain_mask
+from strokeseg.masks.brain import ct_brain_mask
+from strokeseg.masks.case import case_brain_mask
 from strokeseg.phantom.case import PhantomConfig
-from strokeseg.phantom.writer import write_cohort
-from strokeseg.preprocessing.brainmask import case_brain_mask
 from strokeseg.recipes.recipe import load_recipe
 from strokeseg.training.run import prepare_dataset
+from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
     root = tmp_path_factory.mktemp("mipmask")
-    write_cohort(root, 2, PhantomConfig(slices=2, frames=30), "manifest", seed=3,
-                 second_slab_fraction=0.0)
+    write_phantom_cohort(root, CohortSpec(2, PhantomConfig(slices=2, frames=30), "manifest", seed=3, second_slab_fraction=0.0))
     return root
 
 

@@ -46,12 +46,11 @@ def build_assets(base: Path) -> Path:
     """A phantom CT dataset (ISLES'18 layout), a trained tiny model bundle on it, and a manifest dataset."""
     from strokeseg.cli import main
     from strokeseg.phantom.case import PhantomConfig
-    from strokeseg.phantom.writer import write_cohort
+    from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 
     base.mkdir(parents=True, exist_ok=True)
     if not (base / "ready").exists():
-        write_cohort(base / "ph", 3, PhantomConfig(slices=2, matrix=(64, 64), spacing_xy=3.0, frames=30, frame_interval=1.5),
-                     "isles2018", seed=4, second_slab_fraction=0.0)
+        write_phantom_cohort(base / "ph", CohortSpec(3, PhantomConfig(slices=2, matrix=(64, 64), spacing_xy=3.0, frames=30, frame_interval=1.5), "isles2018", seed=4, second_slab_fraction=0.0))
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             code = main(["train", "--recipe", RECIPE, "--data", str(base / "ph"), "--out", str(base / "model"), *TINY_TRAIN])
         assert code == 0, "training the corpus' tiny bundle failed"

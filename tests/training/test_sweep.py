@@ -30,10 +30,10 @@ def test_generic_grid_and_bad_spec():
 
 def test_sweep_cli_runs_two_points(tmp_path, cli_run):
     from strokeseg.phantom.case import PhantomConfig
-    from strokeseg.phantom.writer import write_cohort
+    from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 
     data = tmp_path / "d"
-    write_cohort(data, 4, PhantomConfig(slices=2, matrix=(48, 48), frames=30), "manifest", seed=3, second_slab_fraction=0.0)
+    write_phantom_cohort(data, CohortSpec(4, PhantomConfig(slices=2, matrix=(48, 48), frames=30), "manifest", seed=3, second_slab_fraction=0.0))
     code, out, err = cli_run("sweep", "--recipe", "unet-2d-ct-fast", "--data", data, "--out", tmp_path / "s", "--folds", "2",
                              "--epochs", "1", "--grid", "loss.kwargs.gamma=1,2", "--set", "sampling.patch_size=[1,48,48]",
                              "--set", "inference.step=[1,48,48]", "--set", "postprocess.thresholds=[0.5]",

@@ -61,7 +61,7 @@ def _log_to_stderr() -> None:
         """Writes to whatever ``sys.stderr`` is at the time (tests and callers may swap it)."""
 
         @property  # type: ignore[override]
-        def stream(self):  # noqa: ANN202
+        def stream(self) -> object:
             return sys.stderr
 
         @stream.setter

@@ -184,7 +184,7 @@ def add_training_options(p: argparse.ArgumentParser, out_help: str) -> None:
 
     p.add_argument("--recipe", required=True, metavar="NAME|FILE",
                    help=f"shipped recipe ({', '.join(shipped_recipes())}) or a recipe YAML file")
-    p.add_argument("--data", required=True, metavar="PATH", help="training dataset (any layout)")
+    add_input(p, "training dataset (any layout, e.g. the output folder of 'strokeseg perfusion')", "DATASET")
     p.add_argument("--out", required=True, metavar="DIR", help=out_help)
     p.add_argument("--folds", type=positive_int, help="number of folds (default: the recipe's)")
     p.add_argument("--epochs", type=positive_int, help="maximum epochs (default: the recipe's)")
@@ -200,7 +200,7 @@ def add_training_options(p: argparse.ArgumentParser, out_help: str) -> None:
     p.add_argument("--no-cache", action="store_true", help="recompute the symmetric modalities instead of using the cache")
     add_layout_options(p)
     add_nonfinite_option(p)
-    p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside --data")
+    p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside DATASET")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the contents of a non-empty --out written by an earlier strokeseg run")
 

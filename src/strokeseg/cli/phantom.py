@@ -57,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.io.outputs import RunFolder
     from strokeseg.phantom.case import PhantomConfig
     from strokeseg.phantom.grid import generate_grid
-    from strokeseg.phantom.writer import write_cohort, write_grid
     from strokeseg.util.progress import progress_bar
+    from strokeseg.workflows.phantom import CohortSpec, write_grid, write_phantom_cohort
 
     out = Path(args.out)
     with RunFolder(out, output_mode(args), command="phantom") as run, run.stage() as stage:
@@ -72,9 +72,7 @@ def run(args: argparse.Namespace) -> int:
         cfg = PhantomConfig(modality=args.modality, slices=args.slices, frames=args.frames, frame_interval=args.frame_interval,
                             noise_hu=args.noise_hu, snr=args.snr, residue=args.residue, p_no_stroke=args.no_stroke_fraction)
         with progress_bar(total=args.cases, desc="phantom", unit="case") as bar:
-            rows = write_cohort(stage, args.cases, cfg, layout, seed=args.seed,
-                                second_slab_fraction=args.second_slab_fraction, on_case=lambda _i: bar.update(1),
-                                jobs=args.jobs, quirks=tuple(args.quirk))
+            rows = write_phantom_cohort(stage, CohortSpec(args.cases, cfg, layout, seed=args.seed, second_slab_fraction=args.second_slab_fraction, quirks=tuple(args.quirk)), on_case=lambda _i: bar.update(1), jobs=args.jobs)
     groups: dict[str, int] = {}
     for r in rows:
         groups[r["group"]] = groups.get(r["group"], 0) + 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from strokeseg.cli.common import add_training_options, training_overrides
 
@@ -27,56 +26,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from strokeseg.cli.common import output_mode
+    from strokeseg.cli.common import input_path, output_mode, say
     from strokeseg.errors import ConfigError
     from strokeseg.io.outputs import RunFolder
     from strokeseg.recipes.recipe import load_recipe, parse_override
-    from strokeseg.training.sweep import ftl_grid, parse_grid
+    from strokeseg.training.sweep import ftl_grid, parse_grid, point_name
+    from strokeseg.workflows.train import TrainOptions, sweep
 
     points = (ftl_grid() if args.ftl_grid else []) + (parse_grid(args.grid) if args.grid else [])
     if not points:
         raise ConfigError("sweep: give --grid KEY=V1,V2,... or --ftl-grid")
+    data = input_path(args)
     base = dict(parse_override(o) for o in training_overrides(args))
-    recipes = [load_recipe(args.recipe, {**base, **pt}) for pt in points]  # every point checked before training starts
-    run = RunFolder(args.out, output_mode(args), inputs=[args.data], allow_in_input=args.allow_output_in_input,
-                    command="sweep")
-    with run:
-        return _sweep(args, points, recipes, run)
-
-
-def _sweep(args: argparse.Namespace, points: list, recipes: list, run) -> int:
-    import csv
-    import io
-    from pathlib import Path
-
-    from strokeseg.io.atomic import write_text
-    from strokeseg.training.cv import cross_validate
-    from strokeseg.training.device import select_device
-    from strokeseg.training.run import prepare_dataset
-    from strokeseg.training.sweep import point_name
-
-    names = [point_name(pt) for pt in points]
-    folders = [run.path(name) for name in names]  # every point's folder checked to lie inside --out before any work
-    device = select_device(args.device)
-    cases = prepare_dataset(Path(args.data), recipes[0], args.layout, args.label_map, args.nonfinite, not args.no_cache)
-    run.begin_writing()
-    rows = []
-    for i, (name, folder, recipe) in enumerate(zip(names, folders, recipes)):
-        print(f"sweep point {i + 1}/{len(points)}: {name}")
-        _, res = cross_validate(cases, recipe, folder, device, jobs=args.jobs)
-        row: dict[str, Any] = {"point": name}
-        for s in res.summaries:
-            if s.group == "all":
-                row.update({f"{s.region}_dice": round(s.metrics["dice"].mean, 4), f"{s.region}_hd": round(s.metrics["hd"].mean, 2),
-                            f"{s.region}_absdv_ml": round(s.metrics["abs_vol_diff_ml"].mean, 2)})
-        rows.append(row)
-    cols = list(dict.fromkeys(k for r in rows for k in r))
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=cols)
-    w.writeheader()
-    w.writerows(rows)
-    write_text(Path(args.out) / "sweep.csv", buf.getvalue())
-    md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)] + ["| " + " | ".join(str(r.get(c, "")) for c in cols) + " |" for r in rows]
-    write_text(Path(args.out) / "sweep.md", "\n".join(md) + "\n")
-    print("\n".join(md))
-    return 0
+    recipes = [(point_name(pt), load_recipe(args.recipe, {**base, **pt})) for pt in points]  # all checked before training
+    opts = TrainOptions(args.layout, args.label_map, args.nonfinite, not args.no_cache, args.device, args.jobs)
+    with RunFolder(args.out, output_mode(args), inputs=[data], allow_in_input=args.allow_output_in_input,
+                   command="sweep") as run:
+        rows = sweep(data, run, recipes, opts, log=say)
+        print((run.out / "sweep.md").read_text(encoding="utf-8"), end="")
+    return 0 if rows else 1

@@ -28,39 +28,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from strokeseg.cli.common import output_mode
+    from pathlib import Path
+
+    from strokeseg.cli.common import input_path, output_mode, print_notes, say
     from strokeseg.io.outputs import RunFolder
     from strokeseg.recipes.recipe import load_recipe
+    from strokeseg.workflows.train import TrainOptions, train
 
     if args.resume and args.overwrite:
         raise ConfigError("--resume and --overwrite exclude each other")
+    data = input_path(args)
     recipe = load_recipe(args.recipe, training_overrides(args))
-    with RunFolder(args.out, output_mode(args), inputs=[args.data], allow_in_input=args.allow_output_in_input,
+    opts = TrainOptions(args.layout, args.label_map, args.nonfinite, not args.no_cache, args.device, args.jobs, args.resume)
+    with RunFolder(args.out, output_mode(args), inputs=[data], allow_in_input=args.allow_output_in_input,
                    command="train", settings={"recipe": recipe.name}) as run:
-        return _train(args, recipe, run)
-
-
-def _train(args: argparse.Namespace, recipe, run) -> int:
-    from pathlib import Path
-
-    from strokeseg.training.cv import cross_validate
-    from strokeseg.training.device import select_device
-    from strokeseg.training.run import prepare_dataset
-
-    for n in run.notes:
-        print(f"note: {n}")
-    device = select_device(args.device)
-    print(f"recipe {recipe.name}: {recipe.description}")
-    if recipe.pretrained is None and recipe.fine_tuning:
-        skip = recipe.fine_tuning_without_pretrained == "skip"
-        print("note: no --pretrained file: the backbone starts from random weights (the paper used ImageNet weights)"
-              + ("; its frozen fine-tuning stages are skipped and every layer trains from the start "
-                 "(--set fine_tuning_without_pretrained=keep runs them as written)" if skip else ""))
-    print(f"device {device}{f' ({args.jobs} folds at once)' if args.jobs > 1 else ''}; target {recipe.target}; {recipe.folds} folds; up to {recipe.epochs} epochs (patience {recipe.patience})")
-    cases = prepare_dataset(Path(args.data), recipe, args.layout, args.label_map, args.nonfinite, not args.no_cache)
-    print(f"{len(cases)} labelled cases of {len({c.patient_id for c in cases})} patients; channels: {', '.join(cases[0].channels)}")
-    run.begin_writing()
-    bundle, _ = cross_validate(cases, recipe, Path(args.out), device, resume=args.resume, jobs=args.jobs)
-    print((Path(args.out) / "cv" / "cv_report.md").read_text(encoding="utf-8"))
-    print(f"model bundle written to {args.out} (T = {bundle.threshold:g}, S_min = {bundle.min_size})")
+        print_notes(run.notes)
+        print(f"recipe {recipe.name}: {recipe.description}")
+        bundle, _ = train(data, recipe, run, opts, log=say)
+        print((Path(args.out) / "cv" / "cv_report.md").read_text(encoding="utf-8"))
+        print(f"model bundle written to {args.out} (T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels)")
     return 0

@@ -89,7 +89,7 @@ def threshold_case(case: Case, cfg: ThresholdConfig | None = None, perfusion: Pe
         notes.append(f"ADC read in {unit}")
     if "CBF" in maps and "Tmax" in maps:
         if brain is None:
-            from strokeseg.perfusion.brainmask import valid_map_mask
+            from strokeseg.masks.brain import valid_map_mask
 
             given: dict[str, np.ndarray] = {m: case.images[m] for m in ("CBF", "CBV", "MTT", "Tmax", "TTP") if m in case.images}
             brain, dropped = valid_map_mask(given or maps)

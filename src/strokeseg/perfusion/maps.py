@@ -19,8 +19,8 @@ import numpy as np
 from strokeseg.errors import InputError
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.volume import Series
+from strokeseg.masks.brain import ct_brain_mask, mr_brain_mask
 from strokeseg.perfusion.aif import AifResult, aif_from_mask, apply_vof_scaling, select_aif
-from strokeseg.perfusion.brainmask import ct_brain_mask, mr_brain_mask
 from strokeseg.perfusion.concentration import (
     baseline_slice,
     ct_concentration,

@@ -38,7 +38,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from strokeseg.perfusion.residues import FINE_DT, Residue, fft_convolve, residue_function
+from strokeseg.kinetics.residues import FINE_DT, Residue, fft_convolve, residue_function
 
 MTT_GRID = np.exp(np.linspace(np.log(0.8), np.log(30.0), 40))
 DELAY_STEP = 0.5

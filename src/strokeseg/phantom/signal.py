@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from strokeseg.perfusion.residues import FINE_DT, Residue, dispersion_kernel, fft_convolve, residue_function
+from strokeseg.kinetics.residues import FINE_DT, Residue, dispersion_kernel, fft_convolve, residue_function
 
 __all__ = ["FINE_DT", "AifParams", "CurveTable", "Residue", "aif_curve", "build_table", "dispersion_kernel", "fft_convolve",
            "gamma_variate", "residue_function"]

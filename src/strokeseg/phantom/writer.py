@@ -8,14 +8,9 @@ The "vendor" maps written in the layout are computed by strokeseg from the raw s
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import multiprocessing
-import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +23,11 @@ from strokeseg.phantom.anatomy import Tissue
 from strokeseg.phantom.case import PhantomCase, PhantomConfig, generate_case
 from strokeseg.phantom.grid import GridPhantom
 from strokeseg.phantom.quirks import QUIRKS, smir_headers, with_vendor_sentinels
+from strokeseg.tables import csv_text
+from strokeseg.util.pool import run_in_processes
 from strokeseg.util.seeds import PHANTOM_COHORT_KEY
 
 LAYOUT_CHOICES = ("isles2018", "isles2015-spes", "manifest")
-_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 GROUPS = {"mca": "LVO", "branch": "non-LVO", "small": "non-LVO", "none": "no-stroke"}
 
 
@@ -42,25 +38,6 @@ def clinical_values(case: PhantomCase, rng: np.random.Generator) -> dict[str, An
     frac = case.meta["lesion"].get("core_fraction", 0.0)
     nihss = int(np.clip(round(rng.uniform(lo, hi) + 4 * (frac - 0.35)), 0, 42))
     return {"group": GROUPS[kind], "nihss": nihss}
-
-
-def vendor_maps(case: PhantomCase, fwhm_mm: float | None = None) -> dict[str, np.ndarray]:
-    """CBF, CBV, MTT, Tmax, TTP computed by strokeseg's oSVD pipeline from the raw series.
-
-    The phantom's "vendor" maps use delay-insensitive oSVD, the family commercial packages use,
-    whatever strokeseg's own default is, so that the phantom cohorts stay what they were.
-    """
-    from strokeseg.perfusion.config import Method, PerfusionConfig
-    from strokeseg.perfusion.maps import compute_maps
-
-    kw: dict[str, Any] = {"method": Method.OSVD}
-    if fwhm_mm is not None:
-        kw["spatial_fwhm_mm"] = fwhm_mm
-    if case.meta["modality"] == "mr":
-        cfg = PerfusionConfig.for_modality("mr", echo_time=case.meta["echo_time_s"], relaxivity_ratio=case.meta["relaxivity_ratio"], **kw)
-    else:
-        cfg = PerfusionConfig.for_modality("ct", **kw)
-    return compute_maps(case.series, cfg, show_progress=False).maps
 
 
 def _json(obj: Any) -> str:
@@ -152,83 +129,92 @@ def write_case(root: Path, layout: str, case: PhantomCase, index: int, maps: dic
     return row
 
 
-def _write_one(out: Path, layout: str, cfg: PhantomConfig, pseed: int, cid: str, slab: int, index: int, patient: str,
-               maps_fwhm_mm: float | None, quirks: tuple[str, ...] = ()) -> dict[str, Any]:
-    case = generate_case(cfg, pseed, cid, slab=slab)
-    case.meta["patient_id"] = patient
-    clinical = clinical_values(case, np.random.default_rng([pseed, 17]))
-    return write_case(out, layout, case, index, vendor_maps(case, maps_fwhm_mm), clinical, quirks)
+MapMaker = Callable[[PhantomCase, "float | None"], dict[str, np.ndarray]]
 
 
-def write_cohort(
-    out: Path,
-    n_cases: int,
-    cfg: PhantomConfig,
-    layout: str,
-    seed: int = 0,
-    second_slab_fraction: float = 0.3,
-    maps_fwhm_mm: float | None = None,
-    on_case: Callable[[int], None] | None = None,
-    jobs: int = 1,
-    quirks: tuple[str, ...] = (),
-) -> list[dict[str, Any]]:
-    """Generate and write ``n_cases`` cases (some patients contribute two slabs, CT only).
+@dataclass(frozen=True)
+class CohortSpec:
+    """A phantom cohort: ``n_cases`` cases of ``config`` in ``layout``, drawn from ``seed``.
 
-    Every case's parameters are drawn first from the one seeded stream, so ``jobs`` worker
-    processes write exactly the cohort that one process writes.
+    ``second_slab_fraction`` of the CT patients contribute a second slab (a second case);
+    ``maps_fwhm_mm`` is the in-plane smoothing of the vendor-style maps (None: the default);
+    ``quirks`` are real-file quirks to reproduce (:mod:`strokeseg.phantom.quirks`).
     """
-    rng = np.random.default_rng([seed, PHANTOM_COHORT_KEY])
-    plan: list[tuple[PhantomConfig, int, str, int, int, str]] = []
+
+    n_cases: int
+    config: PhantomConfig
+    layout: str
+    seed: int = 0
+    second_slab_fraction: float = 0.3
+    maps_fwhm_mm: float | None = None
+    quirks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Planned:
+    config: PhantomConfig
+    seed: int
+    case_id: str
+    slab: int
+    index: int
+    patient: str
+
+
+def _write_one(out: Path, spec: CohortSpec, job: _Planned, maps: MapMaker) -> dict[str, Any]:
+    case = generate_case(job.config, job.seed, job.case_id, slab=job.slab)
+    case.meta["patient_id"] = job.patient
+    clinical = clinical_values(case, np.random.default_rng([job.seed, 17]))
+    return write_case(out, spec.layout, case, job.index, maps(case, spec.maps_fwhm_mm), clinical, spec.quirks)
+
+
+def plan_cohort(spec: CohortSpec) -> list[_Planned]:
+    """Every case's parameters, drawn in order from the cohort's one seeded stream."""
+    rng = np.random.default_rng([spec.seed, PHANTOM_COHORT_KEY])
+    plan: list[_Planned] = []
     index, patient = 1, 1
-    while index <= n_cases:
+    cfg = spec.config
+    while index <= spec.n_cases:
         pseed = int(rng.integers(0, 2**31 - 1))
-        slabs = 2 if (cfg.modality == "ct" and index < n_cases and rng.random() < second_slab_fraction) else 1
+        slabs = 2 if (cfg.modality == "ct" and index < spec.n_cases and rng.random() < spec.second_slab_fraction) else 1
         for slab in range(slabs):
             scfg = replace(cfg, slab_offset_mm=float(rng.uniform(25, 45))) if slab else cfg
-            plan.append((scfg, pseed, f"phantom{index:03d}", slab, index, f"patient{patient:03d}"))
+            plan.append(_Planned(scfg, pseed, f"phantom{index:03d}", slab, index, f"patient{patient:03d}"))
             index += 1
         patient += 1
-    rows: list[dict[str, Any]] = []
+    return plan
+
+
+def write_cohort(out: Path, spec: CohortSpec, maps: MapMaker, jobs: int = 1,
+                 on_case: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+    """Generate and write a cohort; ``maps(case, fwhm_mm)`` gives each case's vendor-style maps.
+
+    Every case's parameters are drawn first (:func:`plan_cohort`), so ``jobs`` worker processes
+    write exactly the cohort that one process writes. Returns the manifest rows in case order.
+    """
+    plan = plan_cohort(spec)
+    rows: list[dict[str, Any]] = [{} for _ in plan]
     if jobs <= 1:
-        for scfg, pseed, cid, slab, i, pat in plan:
-            rows.append(_write_one(out, layout, scfg, pseed, cid, slab, i, pat, maps_fwhm_mm, quirks))
+        for i, job in enumerate(plan):
+            rows[i] = _write_one(out, spec, job, maps)
             if on_case:
-                on_case(i)
+                on_case(job.index)
     else:
-        # spawn, not fork: the parent may hold torch/OpenMP threads that a forked child would inherit locked;
-        # each worker gets its share of the cores (jobs × all-core thread pools would oversubscribe them)
-        threads = str(max(1, (os.cpu_count() or 1) // jobs))
-        saved = {k: os.environ.get(k) for k in _THREAD_VARS}
-        os.environ.update(dict.fromkeys(_THREAD_VARS, threads))
-        try:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = {pool.submit(_write_one, out, layout, *p, maps_fwhm_mm, quirks): p[4] for p in plan}
-                for fut in as_completed(futures):
-                    fut.result()
-                    if on_case:
-                        on_case(futures[fut])
-                rows = [f.result() for f in futures]  # in plan order
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-    table = io.StringIO()
-    keys = ["case_id", "patient_id", "nihss", "group"]
-    w = csv.DictWriter(table, fieldnames=keys, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    (out / "patients.csv").write_text(table.getvalue(), encoding="utf-8")
-    if layout == "manifest":
-        cols = sorted({k for r in rows for k in r}, key=lambda k: (k not in keys, k))
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-        (out / "manifest.csv").write_text(buf.getvalue(), encoding="utf-8")
-    (out / "phantom_cohort.json").write_text(_json({"layout": layout, "seed": seed, "cases": n_cases, "config": vars(cfg), "rows": rows}), encoding="utf-8")
+        for i, row in run_in_processes(_write_one, [(out, spec, job, maps) for job in plan], jobs):
+            rows[i] = row
+            if on_case:
+                on_case(plan[i].index)
+    _write_tables(out, spec, rows)
     return rows
+
+
+def _write_tables(out: Path, spec: CohortSpec, rows: list[dict[str, Any]]) -> None:
+    keys = ["case_id", "patient_id", "nihss", "group"]
+    (out / "patients.csv").write_text(csv_text(rows, keys), encoding="utf-8")
+    if spec.layout == "manifest":
+        cols = sorted({k for r in rows for k in r}, key=lambda k: (k not in keys, k))
+        (out / "manifest.csv").write_text(csv_text(rows, cols, extra="raise"), encoding="utf-8")
+    cohort = {"layout": spec.layout, "seed": spec.seed, "cases": spec.n_cases, "config": vars(spec.config), "rows": rows}
+    (out / "phantom_cohort.json").write_text(_json(cohort), encoding="utf-8")
 
 
 def write_grid(out: Path, grid: GridPhantom) -> None:
@@ -242,11 +228,6 @@ def write_grid(out: Path, grid: GridPhantom) -> None:
     write_nifti(folder / "tile.nii.gz", grid.tile, g, dtype=np.int32)
     write_nifti(folder / "aif_mask.nii.gz", grid.aif_mask, g, dtype=np.uint8)
     write_nifti(folder / "brain_mask.nii.gz", grid.tile != -1, g, dtype=np.uint8)
-    keys = list(grid.tiles[0])
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
-    w.writeheader()
-    w.writerows(grid.tiles)
-    (out / "tiles.csv").write_text(buf.getvalue(), encoding="utf-8")
+    (out / "tiles.csv").write_text(csv_text(grid.tiles, list(grid.tiles[0]), extra="raise"), encoding="utf-8")
     (out / "manifest.csv").write_text("case_id,series:CTP,mask\ngrid,grid/series.nii.gz,grid/brain_mask.nii.gz\n", encoding="utf-8")
     (out / "grid.json").write_text(_json(grid.meta), encoding="utf-8")

@@ -11,7 +11,7 @@ from strokeseg.errors import InputError
 from strokeseg.io.case import Case
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.modalities import CANONICAL_MODALITIES
-from strokeseg.preprocessing.brainmask import case_brain_mask
+from strokeseg.masks.case import case_brain_mask
 from strokeseg.preprocessing.cache import cached, content_key
 from strokeseg.preprocessing.config import BrainMask, PrepareConfig
 from strokeseg.preprocessing.normalization import channel_names

@@ -12,12 +12,9 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -46,6 +43,7 @@ from strokeseg.training.fingerprint import check_run_fingerprint
 from strokeseg.training.folds import grouped_folds, validation_split
 from strokeseg.training.report import cv_report_markdown
 from strokeseg.training.trainer import FitOptions, fit
+from strokeseg.util.pool import run_in_processes, threads_per_job
 from strokeseg.util.progress import progress
 from strokeseg.util.seeds import fold_seed
 
@@ -151,21 +149,10 @@ def train_folds_parallel(labelled: list[PreparedCase], recipe: Recipe, out: Path
     as a sequential run's up to floating-point non-determinism of the device.
     """
     folds = _folds(labelled, recipe)
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    ctx = multiprocessing.get_context("spawn")  # CUDA cannot be used in a forked child
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
-    try:
-        futures = [pool.submit(_train_fold_job, labelled, recipe, out, str(device), k, list(t), resume, threads)
-                   for k, t in enumerate(folds)]
-        for fut in as_completed(futures):
-            k, best, ran = fut.result()
-            log(f"fold {k + 1}/{recipe.folds} trained in a worker: best epoch {best} of {ran}")
-    except BaseException:  # an error, Ctrl-C or SIGTERM: stop the workers now instead of waiting for their folds
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+    threads = threads_per_job(jobs)
+    calls = [(labelled, recipe, out, str(device), k, list(t), resume, threads) for k, t in enumerate(folds)]
+    for _, (k, best, ran) in run_in_processes(_train_fold_job, calls, jobs):
+        log(f"fold {k + 1}/{recipe.folds} trained in a worker: best epoch {best} of {ran}")
 
 
 def cross_validate(

@@ -11,7 +11,7 @@ from scipy import ndimage
 
 from strokeseg.errors import InputError
 from strokeseg.io.case import Case
-from strokeseg.perfusion.brainmask import ct_brain_mask, mr_brain_mask
+from strokeseg.masks.brain import ct_brain_mask, mr_brain_mask
 
 PERFUSION_MAPS = ("CBF", "CBV", "MTT", "Tmax", "TTP")
 
