@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+# CPU-only machine: make install TORCH_INDEX=https://download.pytorch.org/whl/cpu (the public index gives the CUDA build)
+TORCH_INDEX ?=
 STAMP  := $(VENV)/.strokeseg-installed
 
 .PHONY: install demo test lint bench clean
@@ -9,8 +11,8 @@ STAMP  := $(VENV)/.strokeseg-installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	# The CPU wheel first: an unpinned torch would pull a multi-GB CUDA build.
-	$(PY) -m pip install -q torch==2.13.0
+	# The pinned torch first, then the package (torch>=2.4): an unpinned resolve could pull another build.
+	$(PY) -m pip install -q torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 

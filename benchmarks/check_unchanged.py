@@ -3,7 +3,9 @@
 Writes a 3-case CT phantom cohort with this checkout and with ``--base`` (a temporary git
 worktree, its ``src`` on PYTHONPATH), compares every NIfTI (voxels and affine), then trains a
 reduced CT-2D run (2 folds, 2 epochs) on the same cohort with both and compares the fold
-weights, T/S_min and the cross-validated core Dice.
+weights, T/S_min and the cross-validated core Dice; predicts the cohort with each bundle and
+compares the labels and probabilities; runs the threshold read-out with both and compares the
+labels and ``readout.csv``. Writes ``docs/results/unchanged.{json,md}``.
 
     .venv/bin/python benchmarks/check_unchanged.py [--base 893456d]
 """
@@ -56,15 +58,51 @@ def main() -> int:
                 a = torch.load(tmp / "m_base" / f"fold_{k}" / "weights.pt", weights_only=True)
                 b = torch.load(tmp / "m_now" / f"fold_{k}" / "weights.pt", weights_only=True)
                 same_weights.append(a.keys() == b.keys() and all(torch.equal(a[n], b[n]) for n in a))
+            for name, src in (("base", wt / "src"), ("now", REPO / "src")):
+                cli(src, "predict", "--model", tmp / f"m_{name}", "--input", tmp / "ph_now", "--out", tmp / f"p_{name}", "--no-cache")
+                cli(src, "threshold", tmp / "ph_now", "--out", tmp / f"t_{name}")
+            pred_differ = _differing(tmp / "p_base", tmp / "p_now", ("_label.nii.gz", "_prob.nii.gz", "_variance.nii.gz"))
+            thr_differ = _differing(tmp / "t_base", tmp / "t_now", ("_label.nii.gz",))
+            csv_same = _readout_numbers(tmp / "t_base") == _readout_numbers(tmp / "t_now")
             bundles = [json.loads((tmp / f"m_{n}" / "bundle.json").read_text(encoding="utf-8")) for n in ("base", "now")]
             dice = [json.loads((tmp / f"m_{n}" / "cv" / "summary.json").read_text(encoding="utf-8"))["summary"][0]["metrics"]
                     ["dice"]["mean"] for n in ("base", "now")]
         finally:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(wt)], check=False)
-    print(f"phantom files compared: {len(files)}, differing: {len(differ)} {differ[:3]}")
-    print(f"fold weights equal: {same_weights}; T/S_min {[(b['threshold'], b['min_size']) for b in bundles]}; "
-          f"CV core Dice base {dice[0]:.4f}, now {dice[1]:.4f}")
-    return 0 if not differ and all(same_weights) and dice[0] == dice[1] else 1
+    data = {"base": args.base, "phantom_files": len(files), "phantom_differing": differ, "fold_weights_equal": same_weights,
+            "t_smin": [(b["threshold"], b["min_size"]) for b in bundles], "cv_core_dice": dice,
+            "prediction_files_differing": pred_differ, "threshold_labels_differing": thr_differ, "readout_csv_equal": csv_same}
+    ok = not differ and all(same_weights) and dice[0] == dice[1] and not pred_differ and not thr_differ and csv_same
+    data["unchanged"] = ok
+    lines = [f"phantom files compared: {len(files)}, differing: {len(differ)} {differ[:3]}",
+             f"fold weights equal: {same_weights}; T/S_min {data['t_smin']}; CV core Dice base {dice[0]:.4f}, now {dice[1]:.4f}",
+             f"prediction files differing: {pred_differ[:3]}; threshold labels differing: {thr_differ[:3]}; "
+             f"readout.csv numbers equal: {csv_same}", f"unchanged: {ok}"]
+    print("\n".join(lines))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from results import write_results
+
+    write_results("unchanged", data, f"Results unchanged against {args.base}", "\n".join(f"- {ln}" for ln in lines),
+                  f"check_unchanged.py --base {args.base}")
+    return 0 if ok else 1
+
+
+def _differing(a: Path, b: Path, suffixes: tuple[str, ...]) -> list[str]:
+    """Output files of two runs that differ in their voxels (or exist in one only)."""
+    import nibabel as nib
+    import numpy as np
+
+    files = sorted(f.relative_to(a) for f in a.rglob("*.nii.gz") if f.name.endswith(suffixes))
+    out = [str(f) for f in files if not (b / f).exists()
+           or not np.array_equal(np.asanyarray(nib.load(a / f).dataobj), np.asanyarray(nib.load(b / f).dataobj))]
+    return out if files else ["(no files)"]
+
+
+def _readout_numbers(folder: Path) -> list[dict[str, str]]:
+    import csv
+
+    with (folder / "readout.csv").open(encoding="utf-8") as fh:
+        return [{k: v for k, v in r.items() if k != "maps"} for r in csv.DictReader(fh)]
 
 
 if __name__ == "__main__":
