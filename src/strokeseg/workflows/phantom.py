@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from strokeseg.phantom.case import PhantomCase
+from strokeseg.phantom.case import PhantomCase, PhantomConfig
 from strokeseg.phantom.writer import CohortSpec, write_cohort, write_grid
 
 
@@ -44,22 +44,20 @@ def write_phantom_cohort(out: Path, spec: CohortSpec, jobs: int = 1,
 
 
 def generate_phantom(out: str | Path, n_cases: int = 4, layout: str = "isles2018", seed: int = 0,
-                     modality: str = "ct") -> list[dict[str, Any]]:
-    """A phantom cohort with the default physiology, in one call.
+                     config: PhantomConfig | None = None) -> list[dict[str, Any]]:
+    """Write ``n_cases`` phantom cases (default physiology: :class:`PhantomConfig`) into ``out`` in
+    ``layout`` (``isles2018``, ``isles2015-spes`` for MRI, or ``manifest``); returns the manifest rows.
 
     Example:
         >>> import tempfile
-        >>> from strokeseg import generate_phantom, open_dataset
-        >>> folder = tempfile.mkdtemp()
-        >>> rows = generate_phantom(folder, n_cases=1, seed=0)  # doctest: +SKIP
-        >>> len(open_dataset(folder).cases)  # doctest: +SKIP
-        1
+        >>> from strokeseg.phantom.case import PhantomConfig
+        >>> rows = generate_phantom(tempfile.mkdtemp(), 1, config=PhantomConfig(slices=2, matrix=(48, 48), frames=30))
+        >>> rows[0]["case_id"], rows[0]["group"] in ("LVO", "non-LVO", "no-stroke")
+        ('case_1', True)
     """
-    from strokeseg.phantom.case import PhantomConfig
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    return write_phantom_cohort(out, CohortSpec(n_cases, PhantomConfig(modality=modality), layout, seed))
+    return write_phantom_cohort(out, CohortSpec(n_cases, config or PhantomConfig(), layout, seed))
 
 
 __all__ = ["CohortSpec", "generate_phantom", "vendor_maps", "write_grid", "write_phantom_cohort"]

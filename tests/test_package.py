@@ -1,0 +1,74 @@
+"""The package as a whole: its public API, its doctests, and the direction of its imports."""
+
+import ast
+import doctest
+import importlib
+from pathlib import Path
+
+import pytest
+
+import strokeseg
+
+SRC = Path(strokeseg.__file__).resolve().parent
+
+# bottom → top: a module may import only from its own stage and the stages before it
+STAGES = ["errors", "diagnostics", "util", "tables", "io", "masks", "kinetics", "perfusion", "phantom", "clinical",
+          "preprocessing", "sampling", "models", "losses", "evaluation", "postprocess", "inference", "recipes", "bundle",
+          "training", "workflows", "cli", "__main__"]
+
+
+def _doctest_modules():
+    for path in sorted(SRC.rglob("*.py")):
+        if ">>>" in path.read_text(encoding="utf-8"):
+            rel = path.relative_to(SRC.parent).with_suffix("")
+            yield ".".join(p for p in rel.parts if p != "__init__")
+
+
+@pytest.mark.parametrize("name", list(_doctest_modules()))
+def test_doctests_pass(name):
+    res = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert res.failed == 0
+
+
+def test_the_facade_exports_what_it_lists():
+    assert set(strokeseg.__all__) >= {"load_case", "open_dataset", "compute_maps", "threshold_case", "evaluate_folder",
+                                      "load_recipe", "train", "ModelBundle", "predict_case", "generate_phantom"}
+    for name in strokeseg.__all__:
+        obj = getattr(strokeseg, name)
+        assert name == "__version__" or obj.__doc__, f"{name} has no docstring"
+
+
+def _stage(parts: list[str]) -> str:
+    return parts[0] if parts else ""
+
+
+def _imports(path: Path) -> set[str]:
+    mod = path.relative_to(SRC).with_suffix("").parts
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = list(mod[:-1])[: len(mod) - node.level]
+                target = base + (node.module.split(".") if node.module else [])
+            elif node.module and node.module.startswith("strokeseg."):
+                target = node.module.split(".")[1:]
+            else:
+                continue
+            out.add(_stage(target))
+        elif isinstance(node, ast.Import):
+            out |= {a.name.split(".")[1] for a in node.names if a.name.startswith("strokeseg.")}
+    return out - {""}
+
+
+def test_no_import_runs_back_up_the_stages():
+    order = {s: i for i, s in enumerate(STAGES)}
+    upward = []
+    for path in SRC.rglob("*.py"):
+        if path.parent == SRC and path.name == "__init__.py":
+            continue  # the facade re-exports from every stage (lazily)
+        stage = path.relative_to(SRC).parts[0].removesuffix(".py")
+        assert stage in order, f"{stage} is not in the stage order of this test"
+        for target in _imports(path):
+            if order.get(target, -1) > order[stage]:
+                upward.append(f"{path.relative_to(SRC)} imports {target}")
+    assert not upward, upward
