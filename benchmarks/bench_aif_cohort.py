@@ -36,8 +36,17 @@ from strokeseg.phantom.case import PhantomConfig, generate_case
 class Truth:
     """What the comparison needs from a phantom case."""
 
-    def __init__(self, cbf: np.ndarray, cbv: np.ndarray, tmax: np.ndarray, label: np.ndarray, tissue: np.ndarray, vessels: np.ndarray,
-                 aif_peak: float, arterial_voxels: int) -> None:
+    def __init__(
+        self,
+        cbf: np.ndarray,
+        cbv: np.ndarray,
+        tmax: np.ndarray,
+        label: np.ndarray,
+        tissue: np.ndarray,
+        vessels: np.ndarray,
+        aif_peak: float,
+        arterial_voxels: int,
+    ) -> None:
         self.cbf, self.cbv, self.tmax, self.label = cbf, cbv, tmax, label
         self.healthy = np.isin(tissue, (Tissue.GM, Tissue.WM)) & (vessels == 0) & (label == 0) & (cbf > 0)
         self.aif_peak, self.arterial_voxels = aif_peak, arterial_voxels
@@ -52,25 +61,43 @@ def from_cohort(root: Path) -> Iterator[tuple[str, Series, Geometry, Truth]]:
         _, series = case_series(case)
         t = root / ref.case_id / "strokeseg_truth"
         meta = json.loads((t / "phantom.json").read_text(encoding="utf-8"))
-        truth = Truth(zyx(t / "CBF.nii.gz"), zyx(t / "CBV.nii.gz"), zyx(t / "Tmax.nii.gz"), zyx(t / "label.nii.gz"), zyx(t / "tissue.nii.gz"),
-                      zyx(t / "vessel_fraction.nii.gz"), float(meta["aif_peak_hu"]), int((zyx(t / "aif_mask.nii.gz") > 0).sum()))
+        truth = Truth(
+            zyx(t / "CBF.nii.gz"),
+            zyx(t / "CBV.nii.gz"),
+            zyx(t / "Tmax.nii.gz"),
+            zyx(t / "label.nii.gz"),
+            zyx(t / "tissue.nii.gz"),
+            zyx(t / "vessel_fraction.nii.gz"),
+            float(meta["aif_peak_hu"]),
+            int((zyx(t / "aif_mask.nii.gz") > 0).sum()),
+        )
         yield ref.case_id, series, case.geometry, truth
 
 
 def from_seeds(first: int, stop: int) -> Iterator[tuple[str, Series, Geometry, Truth]]:
     for seed in range(first, stop):
         c = generate_case(PhantomConfig(), seed)
-        truth = Truth(c.truth["CBF"], c.truth["CBV"], c.truth["Tmax"], c.label, c.tissue, c.vessel_fraction, float(c.meta["aif_peak_hu"]),
-                      int(c.aif_mask.sum()))
+        truth = Truth(
+            c.truth["CBF"],
+            c.truth["CBV"],
+            c.truth["Tmax"],
+            c.label,
+            c.tissue,
+            c.vessel_fraction,
+            float(c.meta["aif_peak_hu"]),
+            int(c.aif_mask.sum()),
+        )
         yield f"seed {seed}", c.series, c.geometry, truth
 
 
 def main() -> None:
     cases = parse_cases(__doc__, from_cohort, from_seeds)
     t0 = time.perf_counter()
-    print(f"{'case':>10} {'slices':>6} {'arterial vox':>12} {'true AIF peak':>13} | "
-          f"{'AIF peak':>8} {'CBF est/true':>12} {'CBV est/true':>12} {'ΔTmax s':>7} | {'VOF scale':>9} {'AIF peak':>8} "
-          f"{'CBF est/true':>12} {'CBV est/true':>12} {'ΔTmax s':>7}")
+    print(
+        f"{'case':>10} {'slices':>6} {'arterial vox':>12} {'true AIF peak':>13} | "
+        f"{'AIF peak':>8} {'CBF est/true':>12} {'CBV est/true':>12} {'ΔTmax s':>7} | {'VOF scale':>9} {'AIF peak':>8} "
+        f"{'CBF est/true':>12} {'CBV est/true':>12} {'ΔTmax s':>7}"
+    )
     ratios: dict[bool, list[float]] = {False: [], True: []}
     cbv_ratios: dict[bool, list[float]] = {False: [], True: []}
     peaks: dict[bool, list[float]] = {False: [], True: []}
@@ -89,15 +116,22 @@ def main() -> None:
             scale = f"{res.aif.scale:9.2f} " if vof else ""
             cols.append(f"{scale}{res.aif.curve.max():8.0f} {ratio:12.2f} {cbv_ratio:12.2f} {dtmax:7.2f}")
         arterial.append(truth.arterial_voxels > 0)
-        print(f"{name:>10} {series.data.shape[0]:6d} {truth.arterial_voxels:12d} {truth.aif_peak:13.0f} | {cols[0]} | {cols[1]}", flush=True)
+        print(
+            f"{name:>10} {series.data.shape[0]:6d} {truth.arterial_voxels:12d} {truth.aif_peak:13.0f} | {cols[0]} | "
+            f"{cols[1]}",
+            flush=True,
+        )
     art = np.asarray(arterial)
     for vof in (False, True):
         r, pk, v = np.asarray(ratios[vof]), np.asarray(peaks[vof]), np.asarray(cbv_ratios[vof])
-        print(f"\nVOF scaling {'on ' if vof else 'off'}: AIF peak within 15 % of the true arterial peak in "
-              f"{int((np.abs(pk - 1) <= 0.15).sum())}/{pk.size} cases; CBF est/true median {np.median(r):.2f}, "
-              f"spread (max/min) {r.max() / r.min():.1f}× over all cases, {r[art].max() / r[art].min():.1f}× over the "
-              f"{int(art.sum())} whose slab holds arterial voxels; more than 2× too high in {int((r > 2).sum())}; "
-              f"CBV est/true median {np.median(v):.2f}, spread {v.max() / v.min():.1f}× / {v[art].max() / v[art].min():.1f}×", end="")
+        print(
+            f"\nVOF scaling {'on ' if vof else 'off'}: AIF peak within 15 % of the true arterial peak in "
+            f"{int((np.abs(pk - 1) <= 0.15).sum())}/{pk.size} cases; CBF est/true median {np.median(r):.2f}, "
+            f"spread (max/min) {r.max() / r.min():.1f}× over all cases, {r[art].max() / r[art].min():.1f}× over the "
+            f"{int(art.sum())} whose slab holds arterial voxels; more than 2× too high in {int((r > 2).sum())}; "
+            f"CBV est/true median {np.median(v):.2f}, spread {v.max() / v.min():.1f}× / {v[art].max() / v[art].min():.1f}×",
+            end="",
+        )
     print(f"\n{time.perf_counter() - t0:.0f} s")
 
 

@@ -7,7 +7,8 @@ clerigues-ct-2d-fast) is trained with 5-fold cross-validation grouped by patient
 out-of-fold core predictions (nested T/S_min) are compared with the clinical threshold method
 (rCBF < 30 % inside Tmax > 6 s) applied to the same maps, both scored on the same cases.
 
-    .venv/bin/python benchmarks/bench_ct2d_cohort.py [--recipe clerigues-ct-2d-fast] [--cases 20] [--folds 5] [--set KEY=VALUE] [--jobs 5] [--resume]
+    .venv/bin/python benchmarks/bench_ct2d_cohort.py [--recipe clerigues-ct-2d-fast] [--cases 20] [--folds 5] \
+        [--set KEY=VALUE] [--jobs 5] [--resume]
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ OUT = Path(__file__).resolve().parents[1] / "bench-output"
 def row(name: str, summaries, seconds: float) -> str:
     s = next(x for x in summaries if x.region == "core" and x.group == "all")
     m = s.metrics
-    return (f"| {name} | {s.n_cases} | {m['dice'].fmt(3)} | {m['precision'].fmt(2)} | {m['sensitivity'].fmt(2)} | "
-            f"{m['hd'].fmt(1)} | {m['abs_vol_diff_ml'].fmt(1)} | {s.r2_volume:.2f} | {s.n_failures} | {seconds:.0f} |")
+    return (
+        f"| {name} | {s.n_cases} | {m['dice'].fmt(3)} | {m['precision'].fmt(2)} | {m['sensitivity'].fmt(2)} | "
+        f"{m['hd'].fmt(1)} | {m['abs_vol_diff_ml'].fmt(1)} | {s.r2_volume:.2f} | {s.n_failures} | {seconds:.0f} |"
+    )
 
 
 def main() -> None:
@@ -53,14 +56,21 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--jobs", type=int, default=1, help="folds trained at once in worker processes (GPU: 5)")
     ap.add_argument("--resume", action="store_true", help="continue the run's fold checkpoints (an interrupted run)")
-    ap.add_argument("--reuse", action="store_true",
-                    help="score the out-of-fold predictions of an earlier run with the same settings instead of training")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="recipe overrides, e.g. patience=10")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="score the out-of-fold predictions of an earlier run with the same settings instead of training",
+    )
+    ap.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="recipe overrides, e.g. patience=10"
+    )
     args = ap.parse_args()
     data = OUT / f"ct_cohort_{args.cases}"
     if not (data / "patients.csv").exists():
         t0 = time.perf_counter()
-        write_phantom_cohort(data, CohortSpec(args.cases, PhantomConfig(), "isles2018", seed=args.seed), jobs=os.cpu_count() or 1)
+        write_phantom_cohort(
+            data, CohortSpec(args.cases, PhantomConfig(), "isles2018", seed=args.seed), jobs=os.cpu_count() or 1
+        )
         print(f"cohort written to {data} in {time.perf_counter() - t0:.0f} s")
     ds = open_dataset(data)
     print(f"{len(ds)} cases, {len(ds.patients)} patients")
@@ -84,7 +94,9 @@ def main() -> None:
         case = load_case(ref, modalities=["CBF", "CBV", "Tmax", "CT"])
         cr = threshold_case(case, ThresholdConfig())
         assert case.label is not None
-        rows += evaluate_case_arrays(ref.case_id, cr.result.labels, case.label, case.geometry, [Region.CORE], case.group)
+        rows += evaluate_case_arrays(
+            ref.case_id, cr.result.labels, case.label, case.geometry, [Region.CORE], case.group
+        )
     t_th = time.perf_counter() - t0
     print(f"\ncore segmentation, {len(ds)} phantom cases (device {device}, torch threads {torch.get_num_threads()})\n")
     print("| method | n | Dice | PPV | sensitivity | HD (mm) | |ΔV| (ml) | R² vol | failures | seconds |")
@@ -98,8 +110,10 @@ def main() -> None:
     big = [r for r in core if float(r["vol_true_ml"]) >= 1.0]
     tiny = [r for r in core if 0 < float(r["vol_true_ml"]) < 1.0]
     if big:
-        print(f"  by true core volume: ≥ 1 ml: n {len(big)}, Dice {np.mean([float(r['dice']) for r in big]):.3f}; "
-              f"< 1 ml: n {len(tiny)}, missed entirely (nothing predicted) {sum(float(r['vol_pred_ml']) == 0 for r in tiny)}")
+        print(
+            f"  by true core volume: ≥ 1 ml: n {len(big)}, Dice {np.mean([float(r['dice']) for r in big]):.3f}; "
+            f"< 1 ml: n {len(tiny)}, missed entirely (nothing predicted) {sum(float(r['vol_pred_ml']) == 0 for r in tiny)}"
+        )
     print("\ntarget (issue #4): core Dice ≥ 0.80 and better than the threshold method on the same maps")
 
 

@@ -43,7 +43,9 @@ def from_seeds(first: int, stop: int) -> Iterator[tuple[str, np.ndarray, np.ndar
 def main() -> None:
     cases = parse_cases(__doc__, from_cohort, from_seeds)
     t0 = time.perf_counter()
-    print(f"{'case':>10} {'slices':>6} {'mask':>8} {'scalp+skull':>11} {'air':>5} {'% of mask':>9} {'parenchyma kept':>15}  digest")
+    print(
+        f"{'case':>10} {'slices':>6} {'mask':>8} {'scalp+skull':>11} {'air':>5} {'% of mask':>9} {'parenchyma kept':>15}  digest"
+    )
     bad_cases = 0
     for name, baseline, tissue in cases:
         mask = ct_brain_mask(baseline)
@@ -53,8 +55,12 @@ def main() -> None:
         kept = (mask & par).sum() / max(int(par.sum()), 1)
         bad_cases += outside + air > 0
         digest = hashlib.sha1(np.packbits(mask).tobytes()).hexdigest()[:10]
-        print(f"{name:>10} {mask.shape[0]:6d} {int(mask.sum()):8d} {outside:11d} {air:5d} {100 * (outside + air) / max(int(mask.sum()), 1):8.1f}% "
-              f"{100 * kept:14.2f}%  {digest}", flush=True)
+        print(
+            f"{name:>10} {mask.shape[0]:6d} {int(mask.sum()):8d} {outside:11d} {air:5d} "
+            f"{100 * (outside + air) / max(int(mask.sum()), 1):8.1f}% "
+            f"{100 * kept:14.2f}%  {digest}",
+            flush=True,
+        )
     print(f"\n{bad_cases} case(s) with scalp, skull or air in the mask; {time.perf_counter() - t0:.0f} s")
 
 

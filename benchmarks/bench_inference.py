@@ -55,14 +55,37 @@ def main() -> None:
     t0 = time.perf_counter()
     prep = prepare_case(case, recipe.prepare)
     t_sym_first = time.perf_counter() - t0
-    print(f"case {pc.geometry.shape[2]}×{pc.geometry.shape[1]}×{pc.geometry.shape[0]}, {prep.x.shape[0]} channels; "
-          f"symmetric preprocessing computed in {t_sym_first:.2f} s; torch threads {torch.get_num_threads()}")
+    print(
+        f"case {pc.geometry.shape[2]}×{pc.geometry.shape[1]}×{pc.geometry.shape[0]}, {prep.x.shape[0]} channels; "
+        f"symmetric preprocessing computed in {t_sym_first:.2f} s; torch threads {torch.get_num_threads()}"
+    )
     torch.manual_seed(0)
     bundle_dir = tmp / "bundle"
     norm = Normalizer(prep.channels).fit([(prep.x, prep.brain)])
-    b = ModelBundle(bundle_dir, recipe, prep.channels, ["CT", "CBF", "CBV", "MTT", "Tmax"], "core", 2, 2, 0.5, 10,
-                    [{"fold": 0, "weights": "fold_0/weights.pt", "normalization": norm.to_dict(), "best_epoch": 0,
-                      "epochs_run": 0, "train": [], "validation": [], "test": []}], {"note": "random weights, speed only"})
+    b = ModelBundle(
+        bundle_dir,
+        recipe,
+        prep.channels,
+        ["CT", "CBF", "CBV", "MTT", "Tmax"],
+        "core",
+        2,
+        2,
+        0.5,
+        10,
+        [
+            {
+                "fold": 0,
+                "weights": "fold_0/weights.pt",
+                "normalization": norm.to_dict(),
+                "best_epoch": 0,
+                "epochs_run": 0,
+                "train": [],
+                "validation": [],
+                "test": [],
+            }
+        ],
+        {"note": "random weights, speed only"},
+    )
     model = b.build_model()
     (bundle_dir / "fold_0").mkdir(parents=True)
     torch.save(model.state_dict(), bundle_dir / "fold_0" / "weights.pt")
@@ -89,14 +112,18 @@ def main() -> None:
         with torch.inference_mode():
             acc = None
             for _p in range(inf.mc_passes):
-                out = sliding_window_inference(torch.from_numpy(x)[None], roi, inf.batch_size, predictor, overlap=overlap, mode="constant")
+                out = sliding_window_inference(
+                    torch.from_numpy(x)[None], roi, inf.batch_size, predictor, overlap=overlap, mode="constant"
+                )
                 acc = out if acc is None else acc + out
         theirs.append(time.perf_counter() - t0)
         set_mc_dropout(model, False)
     t_ours = float(np.median(ours)) + float(np.median(t_prep))
     print(f"symmetric preprocessing + whitening from the cache: {np.median(t_prep):.2f} s")
-    print(f"strokeseg sliding window (3 MC passes, step 16): {np.median(ours):.2f} s; MONAI sliding_window_inference: "
-          f"{np.median(theirs):.2f} s → MONAI/strokeseg = {np.median(theirs) / np.median(ours):.2f}×")
+    print(
+        f"strokeseg sliding window (3 MC passes, step 16): {np.median(ours):.2f} s; MONAI sliding_window_inference: "
+        f"{np.median(theirs):.2f} s → MONAI/strokeseg = {np.median(theirs) / np.median(ours):.2f}×"
+    )
     print(f"whole-case inference incl. preprocessing from the cache: {t_ours:.2f} s (target ≤ 10 s)")
     # peak memory of a real `strokeseg predict` run in a fresh process
     data = tmp / "data"
@@ -105,16 +132,39 @@ def main() -> None:
 
     for m, arr in images.items():
         write_nifti(data / f"{m}.nii.gz", arr, pc.geometry)
-    (data / "manifest.csv").write_text("case_id," + ",".join(f"image:{m}" for m in images) + "\nbench,"
-                                       + ",".join(f"{m}.nii.gz" for m in images) + "\n", encoding="utf-8")
+    (data / "manifest.csv").write_text(
+        "case_id,"
+        + ",".join(f"image:{m}" for m in images)
+        + "\nbench,"
+        + ",".join(f"{m}.nii.gz" for m in images)
+        + "\n",
+        encoding="utf-8",
+    )
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "strokeseg", "predict", "--model", str(bundle_dir), "--input", str(data),
-                    "--out", str(tmp / "pred")], check=True, capture_output=True, env={**os.environ, "STROKESEG_QUIET": "1"})
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "strokeseg",
+            "predict",
+            "--model",
+            str(bundle_dir),
+            "--input",
+            str(data),
+            "--out",
+            str(tmp / "pred"),
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "STROKESEG_QUIET": "1"},
+    )
     wall = time.perf_counter() - t0
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(f"strokeseg predict (fresh process, cache warm): {wall:.1f} s wall incl. Python/torch start-up; "
-          f"peak memory {max(peak_kb, before) / 1024:.0f} MiB (target < 2 GB)")
+    print(
+        f"strokeseg predict (fresh process, cache warm): {wall:.1f} s wall incl. Python/torch start-up; "
+        f"peak memory {max(peak_kb, before) / 1024:.0f} MiB (target < 2 GB)"
+    )
 
 
 if __name__ == "__main__":

@@ -32,10 +32,14 @@ def medpy_all(pred, truth, spacing):
     from medpy.metric import binary as mb
 
     return (
-        mb.dc(pred, truth), mb.precision(pred, truth), mb.recall(pred, truth),
-        mb.hd(pred, truth, voxelspacing=spacing), mb.hd95(pred, truth, voxelspacing=spacing),
+        mb.dc(pred, truth),
+        mb.precision(pred, truth),
+        mb.recall(pred, truth),
+        mb.hd(pred, truth, voxelspacing=spacing),
+        mb.hd95(pred, truth, voxelspacing=spacing),
         mb.assd(pred, truth, voxelspacing=spacing),
-        mb.asd(pred, truth, voxelspacing=spacing), mb.asd(truth, pred, voxelspacing=spacing),
+        mb.asd(pred, truth, voxelspacing=spacing),
+        mb.asd(truth, pred, voxelspacing=spacing),
     )
 
 
@@ -67,7 +71,9 @@ def main() -> None:
         tot_ours += ours
         tot_medpy += theirs
         print(f"{i:>4} {m.vol_true_ml:9.1f} {ours:8.3f} {theirs:8.3f} {theirs / ours:6.1f}  {diff:.2e}")
-    print(f"\nall pairs: strokeseg {tot_ours:.3f} s, MedPy {tot_medpy:.3f} s, MedPy/strokeseg = {tot_medpy / tot_ours:.1f}x")
+    print(
+        f"\nall pairs: strokeseg {tot_ours:.3f} s, MedPy {tot_medpy:.3f} s, MedPy/strokeseg = {tot_medpy / tot_ours:.1f}x"
+    )
     print(f"mean per pair: strokeseg {tot_ours / len(radii) * 1000:.0f} ms (all metrics incl. lesion-wise F1)")
 
 

@@ -66,19 +66,28 @@ def phantom_choice(work: Path) -> dict:
 
     cfg = PhantomConfig(modality="mr", slices=24, matrix=(80, 80), spacing_xy=2.4, frames=30, p_no_stroke=0.0)
     write_phantom_cohort(work / "acute", CohortSpec(6, cfg, "isles2015-spes", seed=21))
-    write_phantom_cohort(work / "subacute", CohortSpec(6, cfg, "isles2015-spes", seed=22, quirks=("subacute-mri", "dwi-bias-field")))
+    write_phantom_cohort(
+        work / "subacute", CohortSpec(6, cfg, "isles2015-spes", seed=22, quirks=("subacute-mri", "dwi-bias-field"))
+    )
     cases = [(g, load_case(r)) for g in ("acute", "subacute") for r in open_dataset(work / g).cases]
 
     def dice(p: np.ndarray, t: np.ndarray) -> float:
         return float(2 * (p & t).sum() / max(p.sum() + t.sum(), 1))
 
     def mean_dice(fn) -> dict[str, float]:
-        return {grp: float(np.mean([dice(fn(c), c.label == 2) for k, c in cases if k == grp])) for grp in ("acute", "subacute")}
+        return {
+            grp: float(np.mean([dice(fn(c), c.label == 2) for k, c in cases if k == grp]))
+            for grp in ("acute", "subacute")
+        }
 
     adc620 = mean_dice(lambda c: _tissue(c.images["ADC"], c.images["DWI"]) & (c.images["ADC"] < 620))
     best = None
     for g, r, m in itertools.product((1.0, 1.1, 1.2), (1.3, 1.4, 1.5, 1.6, 1.8, 2.0), (0.1, 0.5)):
-        d = mean_dice(lambda c, g=g, r=r, m=m: combined_rule(c.images["ADC"], c.images["DWI"], c.geometry.voxel_volume_ml, g, r, m))
+        d = mean_dice(
+            lambda c, g=g, r=r, m=m: combined_rule(
+                c.images["ADC"], c.images["DWI"], c.geometry.voxel_volume_ml, g, r, m
+            )
+        )
         score = (d["acute"] + d["subacute"]) / 2
         if best is None or score > best["score"]:
             best = {"g": g, "r": r, "min_ml": m, "score": score, "phantom_dice": d}
@@ -114,20 +123,32 @@ def main() -> int:
         keep = np.bincount(lab.ravel()) * voxel_ml >= m
         keep[0] = False
         pred = keep[lab]
-        results.append({"dwi_ratio": r, "adc_ratio": a, "min_ml": m, "dice": dice(pred), "pred_ml": float(pred.sum() * voxel_ml)})
+        results.append(
+            {"dwi_ratio": r, "adc_ratio": a, "min_ml": m, "dice": dice(pred), "pred_ml": float(pred.sum() * voxel_ml)}
+        )
     results.sort(key=lambda x: -x["dice"])
     adc620 = tissue & (adc < 620)
-    data = {"case": "isles22/sub-strokecase0001", "truth_ml": float(truth.sum() * voxel_ml),
-            "lesion_fraction_adc_below_620": float(np.mean(adc[truth] < 620)),
-            "lesion_rdwi_percentiles_10_50_90": np.percentile(dwi[truth] / d_ref, [10, 50, 90]).tolist(),
-            "healthy_rdwi_percentiles_90_95_99": np.percentile(dwi[tissue] / d_ref, [90, 95, 99]).tolist(),
-            "adc620_inside_tissue": {"dice": dice(adc620), "pred_ml": float(adc620.sum() * voxel_ml)},
-            "best_rules": results[:5], "rules_tried": len(results)}
-    table = ["| rule | Dice | predicted ml |", "|---|---:|---:|",
-             f"| ADC < 620 inside the tissue mask | {data['adc620_inside_tissue']['dice']:.3f} | "
-             f"{data['adc620_inside_tissue']['pred_ml']:.1f} |"]
-    table += [f"| DWI > {b['dwi_ratio']:g}× healthy, ADC < {b['adc_ratio'] or '∞'}× healthy, components ≥ {b['min_ml']:g} ml "
-              f"(oracle best #{i + 1} of {len(results)}) | {b['dice']:.3f} | {b['pred_ml']:.1f} |" for i, b in enumerate(results[:3])]
+    data = {
+        "case": "isles22/sub-strokecase0001",
+        "truth_ml": float(truth.sum() * voxel_ml),
+        "lesion_fraction_adc_below_620": float(np.mean(adc[truth] < 620)),
+        "lesion_rdwi_percentiles_10_50_90": np.percentile(dwi[truth] / d_ref, [10, 50, 90]).tolist(),
+        "healthy_rdwi_percentiles_90_95_99": np.percentile(dwi[tissue] / d_ref, [90, 95, 99]).tolist(),
+        "adc620_inside_tissue": {"dice": dice(adc620), "pred_ml": float(adc620.sum() * voxel_ml)},
+        "best_rules": results[:5],
+        "rules_tried": len(results),
+    }
+    table = [
+        "| rule | Dice | predicted ml |",
+        "|---|---:|---:|",
+        f"| ADC < 620 inside the tissue mask | {data['adc620_inside_tissue']['dice']:.3f} | "
+        f"{data['adc620_inside_tissue']['pred_ml']:.1f} |",
+    ]
+    table += [
+        f"| DWI > {b['dwi_ratio']:g}× healthy, ADC < {b['adc_ratio'] or '∞'}× healthy, components ≥ {b['min_ml']:g} ml "
+        f"(oracle best #{i + 1} of {len(results)}) | {b['dice']:.3f} | {b['pred_ml']:.1f} |"
+        for i, b in enumerate(results[:3])
+    ]
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -136,13 +157,24 @@ def main() -> int:
     real = combined_rule(adc, dwi, voxel_ml, ch["g"], ch["r"], ch["min_ml"])
     ph["real_case"] = {"dice": dice(real), "pred_ml": float(real.sum() * voxel_ml)}
     data["phantom_chosen_rule"] = ph
-    table.append(f"| (ADC < 620 ∧ DWI > {ch['g']:g}×) ∨ DWI > {ch['r']:g}× healthy, components ≥ {ch['min_ml']:g} ml — chosen on "
-                 f"the phantom (acute Dice {ch['phantom_dice']['acute']:.2f}, subacute {ch['phantom_dice']['subacute']:.2f}; "
-                 f"ADC < 620 there: {ph['adc620_phantom_dice']['acute']:.2f} / {ph['adc620_phantom_dice']['subacute']:.2f}) | "
-                 f"{ph['real_case']['dice']:.3f} | {ph['real_case']['pred_ml']:.1f} |")
-    table.append(f"\nExpert lesion: {data['truth_ml']:.2f} ml; {100 * data['lesion_fraction_adc_below_620']:.0f} % of it has ADC < 620.")
-    write_results("mri_core_rules", data, "DWI/ADC threshold rules on ISLES'22 case 0001 (a ceiling, not a method)",
-                  "\n".join(table), "bench_mri_core_rules.py")
+    table.append(
+        f"| (ADC < 620 ∧ DWI > {ch['g']:g}×) ∨ DWI > {ch['r']:g}× healthy, components ≥ {ch['min_ml']:g} ml — chosen "
+        "on "
+        f"the phantom (acute Dice {ch['phantom_dice']['acute']:.2f}, subacute {ch['phantom_dice']['subacute']:.2f}; "
+        f"ADC < 620 there: {ph['adc620_phantom_dice']['acute']:.2f} / {ph['adc620_phantom_dice']['subacute']:.2f}) | "
+        f"{ph['real_case']['dice']:.3f} | {ph['real_case']['pred_ml']:.1f} |"
+    )
+    table.append(
+        f"\nExpert lesion: {data['truth_ml']:.2f} ml; {100 * data['lesion_fraction_adc_below_620']:.0f} % of it has "
+        "ADC < 620."
+    )
+    write_results(
+        "mri_core_rules",
+        data,
+        "DWI/ADC threshold rules on ISLES'22 case 0001 (a ceiling, not a method)",
+        "\n".join(table),
+        "bench_mri_core_rules.py",
+    )
     print("\n".join(table))
     return 0
 

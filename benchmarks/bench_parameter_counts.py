@@ -17,9 +17,11 @@ IN_CHANNELS = {"clerigues-mri-3d": 14}  # every SPES modality (7) and its mirror
 
 def main() -> None:
     print("| backbone | parameters |\n|---|---|")
-    for name, m in (("VGG-16 features (torchvision vgg16.features)", VGGFeatures("vgg16")),
-                    ("VGG-11-BN features (torchvision vgg11_bn.features)", VGGFeatures("vgg11", batch_norm=True)),
-                    ("ResNet-50 trunk (torchvision resnet50 without fc)", ResNet50())):
+    for name, m in (
+        ("VGG-16 features (torchvision vgg16.features)", VGGFeatures("vgg16")),
+        ("VGG-11-BN features (torchvision vgg11_bn.features)", VGGFeatures("vgg11", batch_norm=True)),
+        ("ResNet-50 trunk (torchvision resnet50 without fc)", ResNet50()),
+    ):
         print(f"| {name} | {count_parameters(m):,} |")
     print("\n| recipe | network | input channels | classes | parameters |\n|---|---|---|---|---|")
     for name in shipped_recipes():
@@ -27,7 +29,9 @@ def main() -> None:
             continue
         r = load_recipe(name)
         n_in = IN_CHANNELS.get(name, len(r.modalities) * (2 if r.symmetric else 1) + len(r.clinical_inputs))
-        net = build_network(r.network["name"], in_channels=n_in, num_classes=r.num_classes, **r.network.get("kwargs", {}))
+        net = build_network(
+            r.network["name"], in_channels=n_in, num_classes=r.num_classes, **r.network.get("kwargs", {})
+        )
         print(f"| {name} | {r.network['name']} | {n_in} | {r.num_classes} | {count_parameters(net):,} |")
 
 

@@ -50,7 +50,9 @@ def errors(ct, ca, dt, method: str, cbf_t, cbv_t, **cfg_kw):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--csv", type=Path, default=DEFAULT)
-    ap.add_argument("--sweep", action="store_true", help="fixed-truncation sweep of the block-circulant SVD (see above)")
+    ap.add_argument(
+        "--sweep", action="store_true", help="fixed-truncation sweep of the block-circulant SVD (see above)"
+    )
     args = ap.parse_args()
     rows, ct, ca, dt = load(args.csv)
     cbf_t = np.array([float(r["cbf"]) for r in rows])
@@ -68,26 +70,53 @@ def main() -> None:
         # OSIPI's own acceptance: |error| ≤ 0.1·true + 15 ml/100 ml/min (CBF), ≤ 0.1·true + 1 ml/100 ml (CBV)
         osipi_cbf = np.abs(e_cbf * cbf_t) <= 0.1 * cbf_t + 15.0
         osipi_cbv = np.abs(e_res * cbv_t) <= 0.1 * cbv_t + 1.0
-        summary.append((m, np.max(np.abs(e_cbf)), np.mean(np.abs(e_cbf) <= 0.1), np.max(np.abs(e_res)), np.mean(np.abs(e_res) <= 0.1),
-                        np.mean(osipi_cbf & osipi_cbv)))
+        summary.append(
+            (
+                m,
+                np.max(np.abs(e_cbf)),
+                np.mean(np.abs(e_cbf) <= 0.1),
+                np.max(np.abs(e_res)),
+                np.mean(np.abs(e_res) <= 0.1),
+                np.mean(osipi_cbf & osipi_cbv),
+            )
+        )
     e_auc = ct.sum(1) / ca.sum() * 100.0 / cbv_t - 1
     print("\nCBV by area ratio (any method): " + " ".join(f"{100 * v:.1f}" for v in e_auc))
-    print(f"\n{'method':<17}{'max|CBF err|':>14}{'CBF ≤10 %':>11}{'max|CBV err|':>14}{'CBV ≤10 %':>11}{'OSIPI tol.':>12}"
-          "   (CBV: residue estimator; OSIPI tol.: both within 0.1·true + 15 / + 1)")
+    print(
+        f"\n{'method':<17}{'max|CBF err|':>14}{'CBF ≤10 %':>11}{'max|CBV err|':>14}{'CBV ≤10 %':>11}{'OSIPI tol.':>12}"
+        "   (CBV: residue estimator; OSIPI tol.: both within 0.1·true + 15 / + 1)"
+    )
     for m, a, b, c, d, o in summary:
         print(f"{m:<17}{100 * a:13.1f}%{100 * b:10.0f}%{100 * c:13.1f}%{100 * d:10.0f}%{100 * o:11.0f}%")
     if not args.sweep:
         from results import write_results
 
-        table = ["| method | max CBF error | CBF within 10 % | max CBV error | CBV within 10 % | within OSIPI tolerance |",
-                 "|---|---:|---:|---:|---:|---:|"]
-        table += [f"| {m} | {100 * a:.1f} % | {100 * b:.0f} % | {100 * c:.1f} % | {100 * d:.0f} % | {100 * o:.0f} % |"
-                  for m, a, b, c, d, o in summary]
-        write_results("perfusion_osipi", {"methods": {m: {"max_abs_cbf_rel_err": a, "cbf_within_10pct": b,
-                                                          "max_abs_cbv_rel_err": c, "cbv_within_10pct": d,
-                                                          "within_osipi_tolerance": o} for m, a, b, c, d, o in summary}},
-                      "Deconvolution on the OSIPI DSC reference object (14 curves)", "\n".join(table),
-                      "bench_perfusion_osipi.py")
+        table = [
+            "| method | max CBF error | CBF within 10 % | max CBV error | CBV within 10 % | within OSIPI tolerance |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        table += [
+            f"| {m} | {100 * a:.1f} % | {100 * b:.0f} % | {100 * c:.1f} % | {100 * d:.0f} % | {100 * o:.0f} % |"
+            for m, a, b, c, d, o in summary
+        ]
+        write_results(
+            "perfusion_osipi",
+            {
+                "methods": {
+                    m: {
+                        "max_abs_cbf_rel_err": a,
+                        "cbf_within_10pct": b,
+                        "max_abs_cbv_rel_err": c,
+                        "cbv_within_10pct": d,
+                        "within_osipi_tolerance": o,
+                    }
+                    for m, a, b, c, d, o in summary
+                }
+            },
+            "Deconvolution on the OSIPI DSC reference object (14 curves)",
+            "\n".join(table),
+            "bench_perfusion_osipi.py",
+        )
     if args.sweep:
         sweep(ct, ca, dt, cbf_t, cbv_t, labels)
     print("\ntarget (issue #3): oSVD CBF and CBV within 10 % relative, no absolute slack")
@@ -95,7 +124,9 @@ def main() -> None:
 
 def sweep(ct, ca, dt, cbf_t, cbv_t, labels) -> None:
     levels = np.round(np.concatenate([np.arange(0.01, 0.1, 0.01), np.arange(0.1, 0.41, 0.025)]), 3)
-    e = np.array([errors(ct, ca, dt, "csvd", cbf_t, cbv_t, csvd_threshold=float(t))[0] for t in levels])  # (levels, curves)
+    e = np.array(
+        [errors(ct, ca, dt, "csvd", cbf_t, cbv_t, csvd_threshold=float(t))[0] for t in levels]
+    )  # (levels, curves)
     ok = np.abs(e) <= 0.1
     print("\nblock-circulant SVD at fixed truncations: CBF error in % per curve")
     print(f"  {'trunc':>6} {'≤10 %':>6} " + " ".join(f"{lab:>13}" for lab in labels))
@@ -107,9 +138,13 @@ def sweep(ct, ca, dt, cbf_t, cbv_t, labels) -> None:
     print("oSVD (thresholds 5-95 %) with other oscillation-index targets than Wu's 0.035:")
     for oi in (0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.2):
         e_oi = errors(ct, ca, dt, "osvd", cbf_t, cbv_t, osvd_oi=oi)[0]
-        print(f"  OI {oi:<6} {int((np.abs(e_oi) <= 0.1).sum())}/{len(labels)} within 10 %, worst {100 * np.abs(e_oi).max():.1f} %")
-    print(f"per-curve oracle truncation: {int((oracle <= 0.1).sum())}/{len(labels)} within 10 %; curves no truncation "
-          f"brings within 10 %: {', '.join(lab for lab, o in zip(labels, oracle) if o > 0.1) or 'none'}")
+        print(
+            f"  OI {oi:<6} {int((np.abs(e_oi) <= 0.1).sum())}/{len(labels)} within 10 %, worst {100 * np.abs(e_oi).max():.1f} %"
+        )
+    print(
+        f"per-curve oracle truncation: {int((oracle <= 0.1).sum())}/{len(labels)} within 10 %; curves no truncation "
+        f"brings within 10 %: {', '.join(lab for lab, o in zip(labels, oracle) if o > 0.1) or 'none'}"
+    )
 
 
 if __name__ == "__main__":

@@ -46,8 +46,10 @@ def main() -> None:
     args = ap.parse_args()
     case = generate_case(PhantomConfig(slices=16, frames=50, frame_interval=1.0), seed=4)
     s = case.series
-    print(f"series {s.data.shape[2]}×{s.data.shape[1]}×{s.data.shape[0]}×{s.data.shape[3]} (x×y×z×t), "
-          f"torch threads {torch.get_num_threads()}")
+    print(
+        f"series {s.data.shape[2]}×{s.data.shape[1]}×{s.data.shape[0]}×{s.data.shape[3]} (x×y×z×t), "
+        f"torch threads {torch.get_num_threads()}"
+    )
     cfg = PerfusionConfig()
     times = []
     for _ in range(args.repeats):
@@ -68,11 +70,17 @@ def main() -> None:
     naive_osvd(sample, res.aif.curve, s.frame_interval, cfg)
     per_voxel = (time.perf_counter() - t0) / sample.shape[0]
     loop_total = per_voxel * conc.shape[0]
-    print(f"per-voxel Python loop (oSVD deconvolution only): {per_voxel * 1e3:.2f} ms/voxel × {conc.shape[0]} brain voxels "
-          f"= {loop_total:.0f} s (extrapolated from {sample.shape[0]} voxels)")
-    print(f"vectorised deconvolution stage: {res.info['timings_s']['deconvolution'] - res.info['timings_s']['smoothing']:.2f} s "
-          f"→ loop / vectorised = {loop_total / max(res.info['timings_s']['deconvolution'] - res.info['timings_s']['smoothing'], 1e-9):.0f}×; "
-          f"whole pipeline {best:.2f} s (target ≤ 5 s)")
+    print(
+        f"per-voxel Python loop (oSVD deconvolution only): {per_voxel * 1e3:.2f} ms/voxel × {conc.shape[0]} brain "
+        "voxels "
+        f"= {loop_total:.0f} s (extrapolated from {sample.shape[0]} voxels)"
+    )
+    print(
+        f"vectorised deconvolution stage: {res.info['timings_s']['deconvolution'] - res.info['timings_s']['smoothing']:.2f} s "
+        f"→ loop / vectorised = "
+        f"{loop_total / max(res.info['timings_s']['deconvolution'] - res.info['timings_s']['smoothing'], 1e-9):.0f}×; "
+        f"whole pipeline {best:.2f} s (target ≤ 5 s)"
+    )
 
 
 if __name__ == "__main__":

@@ -28,13 +28,18 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=20)
     ap.add_argument("--methods", default="tikhonov-lcurve,tikhonov-gcv,osvd,csvd,ssvd")
     ap.add_argument("--fwhm", type=float, default=3.0)
-    ap.add_argument("--tmax", choices=("edge", "peak"), default=None, help="Tmax estimator (default: the package default)")
+    ap.add_argument(
+        "--tmax", choices=("edge", "peak"), default=None, help="Tmax estimator (default: the package default)"
+    )
     ap.add_argument("--edge-fraction", type=float, default=0.9, help="leading-edge fraction of --tmax edge")
     args = ap.parse_args()
     methods = args.methods.split(",")
     dice: dict[str, dict[str, list[float]]] = {m: {"core": [], "hyp": []} for m in methods}
     t0 = time.perf_counter()
-    print(f"{'case':>5} {'kind':>7} {'slices':>6} {'core ml':>8} {'hyp ml':>7}  " + "  ".join(f"{m[:15]:>15}" for m in methods))
+    print(
+        f"{'case':>5} {'kind':>7} {'slices':>6} {'core ml':>8} {'hyp ml':>7}  "
+        + "  ".join(f"{m[:15]:>15}" for m in methods)
+    )
     for i in range(args.cases):
         case = generate_case(PhantomConfig(), 1000 + i)
         sp = case.geometry.spacing_zyx
@@ -46,32 +51,57 @@ def main() -> None:
             res = compute_maps(case.series, cfg, show_progress=False)
             b0, b1 = res.info["baseline_frames"]
             csf = case.series.data[..., b0:b1].mean(axis=3) < ThresholdConfig().csf_hu
-            thr = threshold_perfusion(res.maps["CBF"], res.maps["Tmax"], case.geometry, res.brain_mask, ThresholdConfig(),
-                                      cbv=res.maps["CBV"], csf=csf)
+            thr = threshold_perfusion(
+                res.maps["CBF"],
+                res.maps["Tmax"],
+                case.geometry,
+                res.brain_mask,
+                ThresholdConfig(),
+                cbv=res.maps["CBV"],
+                csf=csf,
+            )
             dc = binary_metrics(thr.core, case.label == 2, sp).dice
             dh = binary_metrics(thr.hypoperfused, case.label > 0, sp).dice
             dice[m]["core"].append(dc)
             dice[m]["hyp"].append(dh)
             cells.append(f"{dc:6.2f} / {dh:4.2f}")
         v = case.meta["volumes_ml"]
-        print(f"{i:>5} {case.meta['lesion']['kind']:>7} {case.geometry.shape[0]:>6} {v['core']:8.1f} {v['hypoperfused']:7.1f}  "
-              + "  ".join(f"{c:>15}" for c in cells), flush=True)
+        print(
+            f"{i:>5} {case.meta['lesion']['kind']:>7} {case.geometry.shape[0]:>6} {v['core']:8.1f} "
+            f"{v['hypoperfused']:7.1f}  " + "  ".join(f"{c:>15}" for c in cells),
+            flush=True,
+        )
     print(f"\ncore / hypoperfused Dice over {args.cases} cases (mean ± sd), {time.perf_counter() - t0:.0f} s in all")
     for m in methods:
         c, h = np.array(dice[m]["core"]), np.array(dice[m]["hyp"])
-        print(f"  {m:<17} core {c.mean():.3f} ± {c.std(ddof=1):.3f}   hypoperfused {h.mean():.3f} ± {h.std(ddof=1):.3f}")
+        print(
+            f"  {m:<17} core {c.mean():.3f} ± {c.std(ddof=1):.3f}   hypoperfused {h.mean():.3f} ± {h.std(ddof=1):.3f}"
+        )
     print("target (issue #3): core Dice ≥ 0.75 and hypoperfused Dice ≥ 0.85")
     from results import write_results
 
-    res = {m: {"core_dice_mean": float(np.mean(dice[m]["core"])), "core_dice_sd": float(np.std(dice[m]["core"], ddof=1)),
-               "hypoperfused_dice_mean": float(np.mean(dice[m]["hyp"])),
-               "hypoperfused_dice_sd": float(np.std(dice[m]["hyp"], ddof=1))} for m in methods}
+    res = {
+        m: {
+            "core_dice_mean": float(np.mean(dice[m]["core"])),
+            "core_dice_sd": float(np.std(dice[m]["core"], ddof=1)),
+            "hypoperfused_dice_mean": float(np.mean(dice[m]["hyp"])),
+            "hypoperfused_dice_sd": float(np.std(dice[m]["hyp"], ddof=1)),
+        }
+        for m in methods
+    }
     table = ["| method | core Dice | hypoperfused Dice |", "|---|---:|---:|"]
-    table += [f"| {m} | {r['core_dice_mean']:.3f} ± {r['core_dice_sd']:.3f} | {r['hypoperfused_dice_mean']:.3f} ± "
-              f"{r['hypoperfused_dice_sd']:.3f} |" for m, r in res.items()]
-    write_results("threshold_cohort", {"cases": args.cases, "fwhm_mm": args.fwhm, "tmax": args.tmax, "methods": res},
-                  f"Threshold read-out on {args.cases} CT phantoms, maps from the 4D series (mean ± sd)",
-                  "\n".join(table), "bench_threshold_cohort.py")
+    table += [
+        f"| {m} | {r['core_dice_mean']:.3f} ± {r['core_dice_sd']:.3f} | {r['hypoperfused_dice_mean']:.3f} ± "
+        f"{r['hypoperfused_dice_sd']:.3f} |"
+        for m, r in res.items()
+    ]
+    write_results(
+        "threshold_cohort",
+        {"cases": args.cases, "fwhm_mm": args.fwhm, "tmax": args.tmax, "methods": res},
+        f"Threshold read-out on {args.cases} CT phantoms, maps from the 4D series (mean ± sd)",
+        "\n".join(table),
+        "bench_threshold_cohort.py",
+    )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,23 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TRAIN = ["--folds", "2", "--epochs", "2", "--set", "symmetric=false", "--set", "sampling.patches_per_case=16",
-         "--set", "batch_size=8", "--set", "postprocess.thresholds=[0.5]", "--set", "postprocess.min_sizes=[1]", "--no-cache"]
+TRAIN = [
+    "--folds",
+    "2",
+    "--epochs",
+    "2",
+    "--set",
+    "symmetric=false",
+    "--set",
+    "sampling.patches_per_case=16",
+    "--set",
+    "batch_size=8",
+    "--set",
+    "postprocess.thresholds=[0.5]",
+    "--set",
+    "postprocess.min_sizes=[1]",
+    "--no-cache",
+]
 
 
 def cli(src: Path, *args: object) -> None:
@@ -46,44 +61,97 @@ def main() -> int:
             for name, src in (("base", wt / "src"), ("now", REPO / "src")):
                 cli(src, "phantom", "--cases", 3, "--seed", 11, "--out", tmp / f"ph_{name}")
             files = sorted((tmp / "ph_base").rglob("*.nii*"))
-            differ = [str(f.relative_to(tmp / "ph_base")) for f in files
-                      if not (np.array_equal(np.asanyarray(nib.load(f).dataobj),
-                                             np.asanyarray(nib.load(tmp / "ph_now" / f.relative_to(tmp / "ph_base")).dataobj))
-                              and np.array_equal(nib.load(f).affine,
-                                                 nib.load(tmp / "ph_now" / f.relative_to(tmp / "ph_base")).affine))]
+            differ = [
+                str(f.relative_to(tmp / "ph_base"))
+                for f in files
+                if not (
+                    np.array_equal(
+                        np.asanyarray(nib.load(f).dataobj),
+                        np.asanyarray(nib.load(tmp / "ph_now" / f.relative_to(tmp / "ph_base")).dataobj),
+                    )
+                    and np.array_equal(
+                        nib.load(f).affine, nib.load(tmp / "ph_now" / f.relative_to(tmp / "ph_base")).affine
+                    )
+                )
+            ]
             for name, src in (("base", wt / "src"), ("now", REPO / "src")):
-                cli(src, "train", "--recipe", "clerigues-ct-2d-fast", "--data", tmp / "ph_now", "--out", tmp / f"m_{name}", *TRAIN)
+                cli(
+                    src,
+                    "train",
+                    "--recipe",
+                    "clerigues-ct-2d-fast",
+                    "--data",
+                    tmp / "ph_now",
+                    "--out",
+                    tmp / f"m_{name}",
+                    *TRAIN,
+                )
             same_weights = []
             for k in (0, 1):
                 a = torch.load(tmp / "m_base" / f"fold_{k}" / "weights.pt", weights_only=True)
                 b = torch.load(tmp / "m_now" / f"fold_{k}" / "weights.pt", weights_only=True)
                 same_weights.append(a.keys() == b.keys() and all(torch.equal(a[n], b[n]) for n in a))
             for name, src in (("base", wt / "src"), ("now", REPO / "src")):
-                cli(src, "predict", "--model", tmp / f"m_{name}", "--input", tmp / "ph_now", "--out", tmp / f"p_{name}", "--no-cache")
+                cli(
+                    src,
+                    "predict",
+                    "--model",
+                    tmp / f"m_{name}",
+                    "--input",
+                    tmp / "ph_now",
+                    "--out",
+                    tmp / f"p_{name}",
+                    "--no-cache",
+                )
                 cli(src, "threshold", tmp / "ph_now", "--out", tmp / f"t_{name}")
-            pred_differ = _differing(tmp / "p_base", tmp / "p_now", ("_label.nii.gz", "_prob.nii.gz", "_variance.nii.gz"))
+            pred_differ = _differing(
+                tmp / "p_base", tmp / "p_now", ("_label.nii.gz", "_prob.nii.gz", "_variance.nii.gz")
+            )
             thr_differ = _differing(tmp / "t_base", tmp / "t_now", ("_label.nii.gz",))
             csv_same = _readout_numbers(tmp / "t_base") == _readout_numbers(tmp / "t_now")
-            bundles = [json.loads((tmp / f"m_{n}" / "bundle.json").read_text(encoding="utf-8")) for n in ("base", "now")]
-            dice = [json.loads((tmp / f"m_{n}" / "cv" / "summary.json").read_text(encoding="utf-8"))["summary"][0]["metrics"]
-                    ["dice"]["mean"] for n in ("base", "now")]
+            bundles = [
+                json.loads((tmp / f"m_{n}" / "bundle.json").read_text(encoding="utf-8")) for n in ("base", "now")
+            ]
+            dice = [
+                json.loads((tmp / f"m_{n}" / "cv" / "summary.json").read_text(encoding="utf-8"))["summary"][0][
+                    "metrics"
+                ]["dice"]["mean"]
+                for n in ("base", "now")
+            ]
         finally:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(wt)], check=False)
-    data = {"base": args.base, "phantom_files": len(files), "phantom_differing": differ, "fold_weights_equal": same_weights,
-            "t_smin": [(b["threshold"], b["min_size"]) for b in bundles], "cv_core_dice": dice,
-            "prediction_files_differing": pred_differ, "threshold_labels_differing": thr_differ, "readout_csv_equal": csv_same}
+    data = {
+        "base": args.base,
+        "phantom_files": len(files),
+        "phantom_differing": differ,
+        "fold_weights_equal": same_weights,
+        "t_smin": [(b["threshold"], b["min_size"]) for b in bundles],
+        "cv_core_dice": dice,
+        "prediction_files_differing": pred_differ,
+        "threshold_labels_differing": thr_differ,
+        "readout_csv_equal": csv_same,
+    }
     ok = not differ and all(same_weights) and dice[0] == dice[1] and not pred_differ and not thr_differ and csv_same
     data["unchanged"] = ok
-    lines = [f"phantom files compared: {len(files)}, differing: {len(differ)} {differ[:3]}",
-             f"fold weights equal: {same_weights}; T/S_min {data['t_smin']}; CV core Dice base {dice[0]:.4f}, now {dice[1]:.4f}",
-             f"prediction files differing: {pred_differ[:3]}; threshold labels differing: {thr_differ[:3]}; "
-             f"readout.csv numbers equal: {csv_same}", f"unchanged: {ok}"]
+    lines = [
+        f"phantom files compared: {len(files)}, differing: {len(differ)} {differ[:3]}",
+        f"fold weights equal: {same_weights}; T/S_min {data['t_smin']}; CV core Dice base {dice[0]:.4f}, now "
+        f"{dice[1]:.4f}",
+        f"prediction files differing: {pred_differ[:3]}; threshold labels differing: {thr_differ[:3]}; "
+        f"readout.csv numbers equal: {csv_same}",
+        f"unchanged: {ok}",
+    ]
     print("\n".join(lines))
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from results import write_results
 
-    write_results("unchanged", data, f"Results unchanged against {args.base}", "\n".join(f"- {ln}" for ln in lines),
-                  f"check_unchanged.py --base {args.base}")
+    write_results(
+        "unchanged",
+        data,
+        f"Results unchanged against {args.base}",
+        "\n".join(f"- {ln}" for ln in lines),
+        f"check_unchanged.py --base {args.base}",
+    )
     return 0 if ok else 1
 
 
@@ -93,8 +161,12 @@ def _differing(a: Path, b: Path, suffixes: tuple[str, ...]) -> list[str]:
     import numpy as np
 
     files = sorted(f.relative_to(a) for f in a.rglob("*.nii.gz") if f.name.endswith(suffixes))
-    out = [str(f) for f in files if not (b / f).exists()
-           or not np.array_equal(np.asanyarray(nib.load(a / f).dataobj), np.asanyarray(nib.load(b / f).dataobj))]
+    out = [
+        str(f)
+        for f in files
+        if not (b / f).exists()
+        or not np.array_equal(np.asanyarray(nib.load(a / f).dataobj), np.asanyarray(nib.load(b / f).dataobj))
+    ]
     return out if files else ["(no files)"]
 
 

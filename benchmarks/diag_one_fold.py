@@ -42,7 +42,9 @@ def main() -> None:
     data = OUT / f"ct_cohort_{args.cases}_manifest"
     if not (data / "manifest.csv").exists():
         raise SystemExit(f"{data}: run benchmarks/bench_published_recipes.py first (it writes the cohort)")
-    recipe = load_recipe(args.recipe, [f"folds={args.folds}", f"epochs={args.epochs}", f"patience={args.epochs}", *args.set])
+    recipe = load_recipe(
+        args.recipe, [f"folds={args.folds}", f"epochs={args.epochs}", f"patience={args.epochs}", *args.set]
+    )
     device = select_device(args.device)
     labelled = [c for c in prepare_dataset(data, recipe) if c.target is not None]
     test_ids = _folds(labelled, recipe)[args.fold]
@@ -60,14 +62,25 @@ def main() -> None:
         called, truth = torch.zeros(3), torch.zeros(3)
         with torch.no_grad():
             for s in range(0, len(val_idx), 8):
-                x, y = f.val.gather(val_idx[s:s + 8])
+                x, y = f.val.gather(val_idx[s : s + 8])
                 called += torch.bincount(f.model(x.to(device)).argmax(1).reshape(-1).cpu(), minlength=3)[:3].float()
                 truth += torch.bincount(y.reshape(-1), minlength=3)[:3].float()
         r = np.atleast_1d(np.genfromtxt(f.directory / "log.csv", delimiter=",", names=True))[-1]
-        print(f"{epoch:5d}  {r['train_loss']:10.3f}  {r['val_loss']:8.3f}  {r['val_dice']:8.3f}  "
-              f"{called[2] / truth[2].clamp_min(1):9.1f}x  {called[1] / truth[1].clamp_min(1):13.1f}x", flush=True)
+        print(
+            f"{epoch:5d}  {r['train_loss']:10.3f}  {r['val_loss']:8.3f}  {r['val_dice']:8.3f}  "
+            f"{called[2] / truth[2].clamp_min(1):9.1f}x  {called[1] / truth[1].clamp_min(1):13.1f}x",
+            flush=True,
+        )
 
-    fit(f.model, f.train_cfg, f.train, f.val, device, f.directory, FitOptions(seed=f.seed, title=f"fold {args.fold}", on_epoch=report))
+    fit(
+        f.model,
+        f.train_cfg,
+        f.train,
+        f.val,
+        device,
+        f.directory,
+        FitOptions(seed=f.seed, title=f"fold {args.fold}", on_epoch=report),
+    )
 
 
 if __name__ == "__main__":

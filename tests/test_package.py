@@ -12,9 +12,31 @@ import strokeseg
 SRC = Path(strokeseg.__file__).resolve().parent
 
 # bottom → top: a module may import only from its own stage and the stages before it
-STAGES = ["errors", "diagnostics", "util", "tables", "io", "masks", "kinetics", "perfusion", "phantom", "clinical",
-          "preprocessing", "sampling", "models", "losses", "evaluation", "postprocess", "inference", "recipes", "bundle",
-          "training", "workflows", "cli", "__main__"]
+STAGES = [
+    "errors",
+    "diagnostics",
+    "util",
+    "tables",
+    "io",
+    "masks",
+    "kinetics",
+    "perfusion",
+    "phantom",
+    "clinical",
+    "preprocessing",
+    "sampling",
+    "models",
+    "losses",
+    "evaluation",
+    "postprocess",
+    "inference",
+    "recipes",
+    "bundle",
+    "training",
+    "workflows",
+    "cli",
+    "__main__",
+]
 
 
 def _doctest_modules():
@@ -31,8 +53,18 @@ def test_doctests_pass(name):
 
 
 def test_the_facade_exports_what_it_lists():
-    assert set(strokeseg.__all__) >= {"load_case", "open_dataset", "compute_maps", "threshold_case", "evaluate_folder",
-                                      "load_recipe", "train", "ModelBundle", "predict_case", "generate_phantom"}
+    assert set(strokeseg.__all__) >= {
+        "load_case",
+        "open_dataset",
+        "compute_maps",
+        "threshold_case",
+        "evaluate_folder",
+        "load_recipe",
+        "train",
+        "ModelBundle",
+        "predict_case",
+        "generate_phantom",
+    }
     for name in strokeseg.__all__:
         obj = getattr(strokeseg, name)
         assert name == "__version__" or obj.__doc__, f"{name} has no docstring"

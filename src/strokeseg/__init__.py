@@ -21,7 +21,7 @@ Axis convention (the whole package): 3D volumes are NumPy arrays indexed ``(Z, Y
 perfusion series ``(Z, Y, X, T)`` with time last. Geometry is kept beside the arrays in
 :class:`strokeseg.io.Geometry` (ITK/LPS convention, spacing in mm).
 
-Example (a phantom cohort → its cases → maps from the raw series → a read-out → scores):
+Examples (a phantom cohort → its cases → maps from the raw series → a read-out → scores):
     >>> import tempfile
     >>> import strokeseg
     >>> from strokeseg.phantom.case import PhantomConfig
@@ -68,8 +68,19 @@ _API = {
     "generate_phantom": "strokeseg.workflows.phantom",
 }
 
-__all__ = ["ModelBundle", "__version__", "compute_maps", "evaluate_folder", "generate_phantom", "load_case",
-           "load_recipe", "open_dataset", "predict_case", "threshold_case", "train"]
+__all__ = [
+    "ModelBundle",
+    "__version__",
+    "compute_maps",
+    "evaluate_folder",
+    "generate_phantom",
+    "load_case",
+    "load_recipe",
+    "open_dataset",
+    "predict_case",
+    "threshold_case",
+    "train",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -22,7 +22,9 @@ def test_truncated_file_in_dataset(tmp_path, cli):
     code, out, _ = cli("info", tmp_path / "d")
     assert code == 1
     problem = [ln for ln in out.splitlines() if "PROBLEM" in ln]
-    assert len(problem) == 1 and victim.name in problem[0] and ("truncated" in problem[0] or "cannot read" in problem[0])
+    assert (
+        len(problem) == 1 and victim.name in problem[0] and ("truncated" in problem[0] or "cannot read" in problem[0])
+    )
 
 
 def test_truncated_prediction_stops_evaluate_without_output(tmp_path, cli):
@@ -129,7 +131,9 @@ def test_prediction_on_wrong_grid(tmp_path, cli):
 
 def test_output_inside_input_is_refused(tmp_path, cli):
     make_manifest(tmp_path / "truth")
-    code, _, err = cli("evaluate", "--pred", tmp_path / "truth", "--truth", tmp_path / "truth", "--out", tmp_path / "truth" / "eval")
+    code, _, err = cli(
+        "evaluate", "--pred", tmp_path / "truth", "--truth", tmp_path / "truth", "--out", tmp_path / "truth" / "eval"
+    )
     assert code == 2 and "inside the input folder" in _one_error_line(err)
 
 
@@ -143,8 +147,17 @@ def test_outputs_follow_the_umask(tmp_path, cli):
     try:
         (tmp_path / "p").mkdir()
         write_nifti(tmp_path / "p" / "case_1.nii.gz", label_volume(), GEOM)
-        code, _, err = cli("evaluate", "--pred", tmp_path / "p", "--truth", tmp_path / "d", "--out", tmp_path / "e",
-                           "--pred-label-map", "1:2,2:2")
+        code, _, err = cli(
+            "evaluate",
+            "--pred",
+            tmp_path / "p",
+            "--truth",
+            tmp_path / "d",
+            "--out",
+            tmp_path / "e",
+            "--pred-label-map",
+            "1:2,2:2",
+        )
     finally:
         os.umask(old)
     assert code == 0, err
@@ -175,15 +188,23 @@ def test_sigterm_exits_143_with_one_line(tmp_path):
     import sys
     import time
 
-    code = ("import os, signal, sys, time\n"
-            "import strokeseg.io.inspect as i\n"
-            "def slow(*a, **k):\n    os.kill(os.getpid(), signal.SIGTERM); time.sleep(30)\n"
-            "i.describe_path = slow\n"
-            "from strokeseg.cli import main\n"
-            "sys.exit(main(['info', '.']))\n")
+    code = (
+        "import os, signal, sys, time\n"
+        "import strokeseg.io.inspect as i\n"
+        "def slow(*a, **k):\n    os.kill(os.getpid(), signal.SIGTERM); time.sleep(30)\n"
+        "i.describe_path = slow\n"
+        "from strokeseg.cli import main\n"
+        "sys.exit(main(['info', '.']))\n"
+    )
     t0 = time.perf_counter()
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, encoding="utf-8", errors="replace", timeout=120,
-                         env={**__import__("os").environ, "PYTHONIOENCODING": "utf-8"})
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=120,
+        env={**__import__("os").environ, "PYTHONIOENCODING": "utf-8"},
+    )
     assert res.returncode == 143 and time.perf_counter() - t0 < 60
     assert res.stderr.strip().splitlines() == ["strokeseg: terminated (SIGTERM); no partial output was kept"]
     assert signal.getsignal(signal.SIGTERM) is not None

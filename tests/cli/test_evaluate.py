@@ -11,9 +11,9 @@ def test_evaluate_round_trip(tmp_path, cli):
     make_manifest(tmp_path / "truth", n_cases=3)
     preds = tmp_path / "pred"
     (preds / "c02").mkdir(parents=True)
-    write_nifti(preds / "c01_label.nii.gz", label_volume(seed=1), GEOM)       # perfect
+    write_nifti(preds / "c01_label.nii.gz", label_volume(seed=1), GEOM)  # perfect
     write_nifti(preds / "c02" / "label.nii.gz", np.zeros(GEOM.shape, np.uint8), GEOM)  # empty: failures
-    write_nifti(preds / "extra.nii.gz", label_volume(), GEOM)                   # no partner
+    write_nifti(preds / "extra.nii.gz", label_volume(), GEOM)  # no partner
     code, out, _ = cli("evaluate", "--pred", preds, "--truth", tmp_path / "truth", "--out", tmp_path / "ev")
     assert code == 0
     rows = list(csv.DictReader((tmp_path / "ev" / "per_case.csv").open(encoding="utf-8")))
@@ -38,8 +38,17 @@ def test_evaluate_against_plain_label_folder_with_pred_map(tmp_path, cli):
     core = label_volume() == 2
     write_nifti(tmp_path / "truth" / "a_seg.nii.gz", core.astype(np.uint8) * 2, GEOM)
     write_nifti(tmp_path / "pred" / "a.nii.gz", core.astype(np.uint8), GEOM)  # binary 0/1 prediction
-    code, _out, _ = cli("evaluate", "--pred", tmp_path / "pred", "--truth", tmp_path / "truth",
-                       "--pred-label-map", "1:2", "--out", tmp_path / "ev")
+    code, _out, _ = cli(
+        "evaluate",
+        "--pred",
+        tmp_path / "pred",
+        "--truth",
+        tmp_path / "truth",
+        "--pred-label-map",
+        "1:2",
+        "--out",
+        tmp_path / "ev",
+    )
     assert code == 0
     rows = list(csv.DictReader((tmp_path / "ev" / "per_case.csv").open(encoding="utf-8")))
     assert [r["region"] for r in rows] == ["core"] and float(rows[0]["dice"]) == 1.0
@@ -68,7 +77,18 @@ def test_a_folder_of_binary_masks_is_scored_as_one_lesion_region(tmp_path, cli):
     assert [r["region"] for r in rows] == ["lesion"]  # no empty-vs-empty "core" row with Dice 1
     assert rows[0]["dice"] == 0.5
     assert "| core |" not in out and "| lesion |" in out
-    code, out, _ = cli("evaluate", "--pred", pred, "--truth", truth, "--out", tmp_path / "e2", "--label-map", "1:2",
-                       "--pred-label-map", "1:2")
+    code, out, _ = cli(
+        "evaluate",
+        "--pred",
+        pred,
+        "--truth",
+        truth,
+        "--out",
+        tmp_path / "e2",
+        "--label-map",
+        "1:2",
+        "--pred-label-map",
+        "1:2",
+    )
     rows = json.loads((tmp_path / "e2" / "summary.json").read_text(encoding="utf-8"))["cases"]
     assert code == 0 and [r["region"] for r in rows] == ["core"] and rows[0]["dice"] == 0.5

@@ -30,7 +30,10 @@ def test_help_is_fast_and_imports_no_torch():
     import subprocess
     import sys
 
-    code = "import sys; from strokeseg.cli import main; main(['info','--help']) if False else None; import strokeseg.cli; print('torch' in sys.modules)"
+    code = (
+        "import sys; from strokeseg.cli import main; main(['info','--help']) if False else None; "
+        "import strokeseg.cli; print('torch' in sys.modules)"
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == "False"
 

@@ -10,8 +10,22 @@ import torch
 from strokeseg.io.nifti import read_nifti
 
 # whole-slice samples of 48x48 hold the 40x40 slices (a smaller window is refused) and halve 4 times for the U-Net/V-Net
-TINY = ["--folds", "2", "--epochs", "1", "--set", "batch_size=2", "--set", "postprocess.thresholds=[0.3,0.5]",
-        "--set", "postprocess.min_sizes=[1,20]", "--set", "sampling.patch_size=[{pz},48,48]", "--set", "inference.step=[1,48,48]"]
+TINY = [
+    "--folds",
+    "2",
+    "--epochs",
+    "1",
+    "--set",
+    "batch_size=2",
+    "--set",
+    "postprocess.thresholds=[0.3,0.5]",
+    "--set",
+    "postprocess.min_sizes=[1,20]",
+    "--set",
+    "sampling.patch_size=[{pz},48,48]",
+    "--set",
+    "inference.step=[1,48,48]",
+]
 SMALL = dict(slices=3, matrix=(40, 40), spacing_xy=5.0, frames=30)
 
 RECIPES = [  # (recipe, modality, slab depth, extra overrides, label values allowed)
@@ -38,7 +52,10 @@ def cohorts(tmp_path_factory):
     root = tmp_path_factory.mktemp("pub")
     out = {}
     for mod in ("ct", "mr"):
-        write_phantom_cohort(root / mod, CohortSpec(4, PhantomConfig(modality=mod, **SMALL), "manifest", seed=7, second_slab_fraction=0.0))
+        write_phantom_cohort(
+            root / mod,
+            CohortSpec(4, PhantomConfig(modality=mod, **SMALL), "manifest", seed=7, second_slab_fraction=0.0),
+        )
         out[mod] = root / mod
     return out
 
@@ -75,11 +92,29 @@ def test_missing_nihss_is_an_error_unless_imputed(cohorts, tmp_path, cli):
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    code, _, err = cli("train", "--recipe", "slow-fusion-vgg16-fast", "--data", data, "--out", tmp_path / "m",
-                       *[a.format(pz=1) for a in TINY])
+    code, _, err = cli(
+        "train",
+        "--recipe",
+        "slow-fusion-vgg16-fast",
+        "--data",
+        data,
+        "--out",
+        tmp_path / "m",
+        *[a.format(pz=1) for a in TINY],
+    )
     assert code == 2 and "has no NIHSS score" in err and not (tmp_path / "m" / "bundle.json").exists()
-    code, _, err = cli("train", "--recipe", "slow-fusion-vgg16-fast", "--data", data, "--out", tmp_path / "m2",
-                       *[a.format(pz=1) for a in TINY], "--set", "nihss_impute=10")
+    code, _, err = cli(
+        "train",
+        "--recipe",
+        "slow-fusion-vgg16-fast",
+        "--data",
+        data,
+        "--out",
+        tmp_path / "m2",
+        *[a.format(pz=1) for a in TINY],
+        "--set",
+        "nihss_impute=10",
+    )
     assert code == 0, err
 
 
@@ -88,17 +123,40 @@ def test_pretrained_file_is_loaded_and_recorded(cohorts, tmp_path, cli):
 
     sd = {k: torch.randn(v.shape) * 0.01 for k, v in VGGFeatures("vgg16").state_dict().items()}
     torch.save(sd, tmp_path / "vgg16.pth")
-    code, _out, err = cli("train", "--recipe", "slow-fusion-vgg16", "--data", cohorts["ct"], "--out", tmp_path / "m",
-                         "--pretrained", tmp_path / "vgg16.pth", *[a.format(pz=1) for a in TINY], "--folds", "2",
-                         "--set", "fine_tuning=[{unfrozen: 0.0}]")
+    code, _out, err = cli(
+        "train",
+        "--recipe",
+        "slow-fusion-vgg16",
+        "--data",
+        cohorts["ct"],
+        "--out",
+        tmp_path / "m",
+        "--pretrained",
+        tmp_path / "vgg16.pth",
+        *[a.format(pz=1) for a in TINY],
+        "--folds",
+        "2",
+        "--set",
+        "fine_tuning=[{unfrozen: 0.0}]",
+    )
     assert code == 0, err
     bundle = json.loads((tmp_path / "m" / "bundle.json").read_text(encoding="utf-8"))
     assert bundle["meta"]["pretrained"]["pretrained"] is True
     # the backbone was frozen for the whole (single-stage) run: the fold weights still hold the file's values
     w = torch.load(tmp_path / "m" / "fold_0" / "weights.pt", weights_only=True)
     assert torch.equal(w["branches.0.features.0.weight"], sd["features.0.weight"])
-    code, _, err = cli("train", "--recipe", "pspnet-ct-fast", "--data", cohorts["ct"], "--out", tmp_path / "m2",
-                       "--pretrained", tmp_path / "vgg16.pth", *[a.format(pz=1) for a in TINY])
+    code, _, err = cli(
+        "train",
+        "--recipe",
+        "pspnet-ct-fast",
+        "--data",
+        cohorts["ct"],
+        "--out",
+        tmp_path / "m2",
+        "--pretrained",
+        tmp_path / "vgg16.pth",
+        *[a.format(pz=1) for a in TINY],
+    )
     assert code == 2 and "vgg16.pth" in err
 
 
@@ -110,11 +168,29 @@ def test_bundles_of_two_losses_ensemble_and_mismatches_are_refused(cohorts, tmp_
             extra = ["--set", "target=hypoperfused"]
         code, _, err = cli("train", "--recipe", name, "--data", cohorts["ct"], "--out", tmp_path / out, *args, *extra)
         assert code == 0, err
-    code, out, err = cli("predict", "--model", tmp_path / "focal", "--model", tmp_path / "wce", "--input", cohorts["ct"],
-                         "--out", tmp_path / "pred")
+    code, out, err = cli(
+        "predict",
+        "--model",
+        tmp_path / "focal",
+        "--model",
+        tmp_path / "wce",
+        "--input",
+        cohorts["ct"],
+        "--out",
+        tmp_path / "pred",
+    )
     assert code == 0, err
     info = json.loads(next((tmp_path / "pred").glob("*/*_volumes.json")).read_text(encoding="utf-8"))
     assert info["models"] == 4 and info["recipe"] == "pspnet-ct-fast+pspnet-ct-wce"
-    code, _, err = cli("predict", "--model", tmp_path / "focal", "--model", tmp_path / "u2", "--input", cohorts["ct"],
-                       "--out", tmp_path / "pred2")
+    code, _, err = cli(
+        "predict",
+        "--model",
+        tmp_path / "focal",
+        "--model",
+        tmp_path / "u2",
+        "--input",
+        cohorts["ct"],
+        "--out",
+        tmp_path / "pred2",
+    )
     assert code == 2 and "cannot ensemble" in err and not (tmp_path / "pred2").exists()

@@ -8,8 +8,18 @@ import pytest
 from strokeseg.io.nifti import read_nifti
 from strokeseg.io.read import read_image
 
-TINY_CT = ["--set", "sampling.patches_per_case=24", "--set", "batch_size=16", "--set", "inference.mc_passes=2",
-           "--set", "postprocess.thresholds=[0.3,0.5]", "--set", "postprocess.min_sizes=[5,50]"]
+TINY_CT = [
+    "--set",
+    "sampling.patches_per_case=24",
+    "--set",
+    "batch_size=16",
+    "--set",
+    "inference.mc_passes=2",
+    "--set",
+    "postprocess.thresholds=[0.3,0.5]",
+    "--set",
+    "postprocess.min_sizes=[5,50]",
+]
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +35,20 @@ def ct_cohort(tmp_path_factory):
 
 def test_ct2d_train_predict_evaluate(ct_cohort, tmp_path, cli, monkeypatch):
     monkeypatch.setenv("STROKESEG_CACHE", str(tmp_path / "cache"))
-    code, out, _ = cli("train", "--recipe", "clerigues-ct-2d-fast", "--data", ct_cohort, "--out", tmp_path / "model",
-                       "--folds", "2", "--epochs", "1", *TINY_CT)
+    code, out, _ = cli(
+        "train",
+        "--recipe",
+        "clerigues-ct-2d-fast",
+        "--data",
+        ct_cohort,
+        "--out",
+        tmp_path / "model",
+        "--folds",
+        "2",
+        "--epochs",
+        "1",
+        *TINY_CT,
+    )
     assert code == 0 and "cross-validation" in out and "model bundle written" in out
     assert list((tmp_path / "cache" / "symmetry").glob("*.npz"))  # symmetric modalities cached
     code, out, _ = cli("cv-report", tmp_path / "model")
@@ -50,14 +72,42 @@ def test_mri3d_fast_trains_on_spes(tmp_path, cli, monkeypatch):
     from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 
     monkeypatch.setenv("STROKESEG_CACHE", str(tmp_path / "cache"))
-    write_phantom_cohort(tmp_path / "mr", CohortSpec(3, PhantomConfig(modality="mr", matrix=(55, 48), spacing_xy=4.0, slices=18, frames=40), "isles2015-spes", seed=2))
-    code, out, _ = cli("train", "--recipe", "clerigues-mri-3d-fast", "--data", tmp_path / "mr", "--out", tmp_path / "m",
-                       "--folds", "3", "--epochs", "1", "--set", "sampling.patches_per_case=16", "--set", "inference.step=[8,16,16]",
-                       "--set", "postprocess.thresholds=[0.5]", "--set", "postprocess.min_sizes=[10]")
+    write_phantom_cohort(
+        tmp_path / "mr",
+        CohortSpec(
+            3,
+            PhantomConfig(modality="mr", matrix=(55, 48), spacing_xy=4.0, slices=18, frames=40),
+            "isles2015-spes",
+            seed=2,
+        ),
+    )
+    code, out, _ = cli(
+        "train",
+        "--recipe",
+        "clerigues-mri-3d-fast",
+        "--data",
+        tmp_path / "mr",
+        "--out",
+        tmp_path / "m",
+        "--folds",
+        "3",
+        "--epochs",
+        "1",
+        "--set",
+        "sampling.patches_per_case=16",
+        "--set",
+        "inference.step=[8,16,16]",
+        "--set",
+        "postprocess.thresholds=[0.5]",
+        "--set",
+        "postprocess.min_sizes=[10]",
+    )
     assert code == 0 and "| hypoperfused | all | 3 |" in out
     bundle = json.loads((tmp_path / "m" / "bundle.json").read_text(encoding="utf-8"))
     assert bundle["target"] == "lesion" and len(bundle["channels"]) == 16  # 8 SPES maps (+ADC) and their mirrors
-    code, _, _ = cli("predict", "--model", tmp_path / "m", "--input", tmp_path / "mr", "--out", tmp_path / "p", "--folds", "1")
+    code, _, _ = cli(
+        "predict", "--model", tmp_path / "m", "--input", tmp_path / "mr", "--out", tmp_path / "p", "--folds", "1"
+    )
     assert code == 0 and (tmp_path / "p" / "1" / "1_label.nii.gz").exists()
 
 

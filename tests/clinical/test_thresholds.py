@@ -124,8 +124,9 @@ def test_diffusion_core_on_the_real_isles22_case(isles22_case):
     case = ds.load(ds.cases[0])
     micro, unit = adc_to_micro(case.images["ADC"], case.images["ADC"] > 0.1)
     assert unit == "1e-3 mm2/s"
-    r = threshold_diffusion(micro, case.geometry, case.images["ADC"] > 0.1, dwi=case.images["DWI"],
-                            cfg=ThresholdConfig(dwi_ratio=1.3))
+    r = threshold_diffusion(
+        micro, case.geometry, case.images["ADC"] > 0.1, dwi=case.images["DWI"], cfg=ThresholdConfig(dwi_ratio=1.3)
+    )
     vol = r.core.sum() * case.geometry.voxel_volume_ml
     assert 0.5 < vol < 150  # an acute infarct of plausible size, bright on DWI and dark on ADC
     assert np.median(case.images["DWI"][r.core]) > 1.3 * np.median(case.images["DWI"][case.images["ADC"] > 0.1])

@@ -45,11 +45,11 @@ def test_exactly_one_empty_is_a_failure(which):
 def test_lesionwise_hand_counts():
     t = np.zeros((1, 12, 12), bool)
     p = np.zeros((1, 12, 12), bool)
-    t[0, 1:3, 1:3] = True     # lesion A: hit
-    t[0, 8:10, 8:10] = True   # lesion B: missed
-    p[0, 2:4, 2:4] = True     # overlaps A
-    p[0, 5, 10] = True        # false positive
-    p[0, 10, 0] = True        # false positive
+    t[0, 1:3, 1:3] = True  # lesion A: hit
+    t[0, 8:10, 8:10] = True  # lesion B: missed
+    p[0, 2:4, 2:4] = True  # overlaps A
+    p[0, 5, 10] = True  # false positive
+    p[0, 10, 0] = True  # false positive
     c = lesion_counts(p, t)
     assert (c.n_truth, c.n_pred, c.tp, c.fp, c.fn) == (2, 3, 1, 2, 1)
     assert c.f1 == pytest.approx(1 / (1 + 3 / 2))

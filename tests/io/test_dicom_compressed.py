@@ -60,7 +60,10 @@ def test_modalities_come_from_the_headers_not_the_folder_names(unito, tmp_path):
 
 
 def test_header_words_name_the_modality():
-    assert modality_from_headers({"0008|0060": "CT", "0008|103e": "NLR_CBV ", "0008|0008": "DERIVED\\SECONDARY"}, False) == "CBV"
+    assert (
+        modality_from_headers({"0008|0060": "CT", "0008|103e": "NLR_CBV ", "0008|0008": "DERIVED\\SECONDARY"}, False)
+        == "CBV"
+    )
     assert modality_from_headers({"0008|0060": "MR", "0008|103e": "ep2d_diff TRACEW"}, False) == "DWI"
     assert modality_from_headers({"0008|0060": "MR", "0008|103e": "ADC map"}, False) == "ADC"
     assert modality_from_headers({"0008|0060": "CT", "0008|103e": "Tmax (s)"}, False) == "Tmax"
@@ -87,11 +90,19 @@ def _encapsulate(path, fragment: bytes, uid: str) -> None:
     old = transfer_syntax(path)
     assert old is not None and len(old) == len(uid)
     i = data.find(old.encode(), 0, 2048)
-    data = data[:i] + uid.encode() + data[i + len(old):]
+    data = data[:i] + uid.encode() + data[i + len(old) :]
     tag = data.rfind(b"\xe0\x7f\x10\x00")
     frag = fragment + (b"\0" if len(fragment) % 2 else b"")
-    pixel = (b"\xe0\x7f\x10\x00OB\0\0\xff\xff\xff\xff" + b"\xfe\xff\x00\xe0" + struct.pack("<I", 0)
-             + b"\xfe\xff\x00\xe0" + struct.pack("<I", len(frag)) + frag + b"\xfe\xff\xdd\xe0" + struct.pack("<I", 0))
+    pixel = (
+        b"\xe0\x7f\x10\x00OB\0\0\xff\xff\xff\xff"
+        + b"\xfe\xff\x00\xe0"
+        + struct.pack("<I", 0)
+        + b"\xfe\xff\x00\xe0"
+        + struct.pack("<I", len(frag))
+        + frag
+        + b"\xfe\xff\xdd\xe0"
+        + struct.pack("<I", 0)
+    )
     path.write_bytes(data[:tag] + pixel)
 
 

@@ -64,8 +64,11 @@ def test_a_sheared_affine_is_kept_exactly_and_counts_its_true_voxel_volume():
 
 @pytest.mark.parametrize(
     ("affine", "match"),
-    [(np.diag([1.0, np.nan, 1.0, 1.0]), "NaN"), (np.diag([1.0, 1.0, 0.0, 1.0]), "zero-length"),
-     (np.array([[1.0, 1.0, 0, 0], [0, 0, 0, 0], [0, 0, 1.0, 0], [0, 0, 0, 1.0]]), "singular")],
+    [
+        (np.diag([1.0, np.nan, 1.0, 1.0]), "NaN"),
+        (np.diag([1.0, 1.0, 0.0, 1.0]), "zero-length"),
+        (np.array([[1.0, 1.0, 0, 0], [0, 0, 0, 0], [0, 0, 1.0, 0], [0, 0, 0, 1.0]]), "singular"),
+    ],
 )
 def test_invalid_affines_are_refused(affine, match):
     with pytest.raises(ValueError, match=match):

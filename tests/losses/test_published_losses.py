@@ -98,7 +98,8 @@ def test_focal_tversky_sample_weights_by_hand():
         terms.append((1 - (tp + 1.0) / (tp + a * fn + b * fp + 1.0)) ** (1 / gam))
     assert FocalTversky(a, b, gam)(logits, target, w).item() == pytest.approx(sum(terms) / 3, rel=1e-5)
     assert FocalTversky(a, b, gam)(logits, target, torch.ones(2)).item() == pytest.approx(
-        FocalTversky(a, b, gam)(logits, target).item(), rel=1e-6)
+        FocalTversky(a, b, gam)(logits, target).item(), rel=1e-6
+    )
 
 
 def test_focal_tversky_smoothing_gives_lesion_free_batches_a_graded_loss():

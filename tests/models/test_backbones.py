@@ -12,7 +12,8 @@ VGG16_CONVS = [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28]  # torchvision vg
 
 
 def test_parameter_counts_equal_torchvision():
-    # torchvision: vgg16 138,357,544 − classifier 123,642,856; vgg11_bn 132,868,840 − classifier; resnet50 25,557,032 − fc 2,049,000
+    # torchvision: vgg16 138,357,544 − classifier 123,642,856; vgg11_bn 132,868,840 − classifier; resnet50 25,557,032
+    # − fc 2,049,000
     assert count_parameters(VGGFeatures("vgg16")) == 14_714_688
     assert count_parameters(VGGFeatures("vgg11", batch_norm=True)) == 132_868_840 - 123_642_856
     assert count_parameters(ResNet50()) == 25_557_032 - 2_049_000
@@ -22,8 +23,14 @@ def test_state_dict_keys_are_torchvision_keys():
     keys = set(VGGFeatures("vgg16").state_dict())
     assert keys == {f"features.{i}.{p}" for i in VGG16_CONVS for p in ("weight", "bias")}
     rk = set(ResNet50().state_dict())
-    for k in ("conv1.weight", "bn1.running_var", "layer1.0.downsample.0.weight", "layer1.0.downsample.1.bias",
-              "layer3.5.conv2.weight", "layer4.2.bn3.num_batches_tracked"):
+    for k in (
+        "conv1.weight",
+        "bn1.running_var",
+        "layer1.0.downsample.0.weight",
+        "layer1.0.downsample.1.bias",
+        "layer3.5.conv2.weight",
+        "layer4.2.bn3.num_batches_tracked",
+    ):
         assert k in rk
     assert len([k for k in rk if k.endswith(".weight") and "conv" in k]) == 1 + 3 * (3 + 4 + 6 + 3)
 
@@ -53,8 +60,13 @@ def test_a_torchvision_vgg16_file_loads_into_every_slow_fusion_branch(tmp_path):
 def test_a_torchvision_vgg16_bn_file_loads_into_batch_norm_slow_fusion_branches(tmp_path):
     # torchvision vgg16_bn: 138,365,992 parameters − classifier 123,642,856
     assert count_parameters(VGGFeatures("vgg16", batch_norm=True)) == 138_365_992 - 123_642_856
-    sd = {k: torch.randn(v.shape) if v.is_floating_point() else v for k, v in VGGFeatures("vgg16", batch_norm=True).state_dict().items()}
-    assert "features.41.running_var" in sd and "features.40.weight" in sd  # torchvision's last vgg16_bn conv / BN indices
+    sd = {
+        k: torch.randn(v.shape) if v.is_floating_point() else v
+        for k, v in VGGFeatures("vgg16", batch_norm=True).state_dict().items()
+    }
+    assert (
+        "features.41.running_var" in sd and "features.40.weight" in sd
+    )  # torchvision's last vgg16_bn conv / BN indices
     torch.save(sd, tmp_path / "vgg16_bn.pth")
     net = build_network("slow-fusion-vgg16", in_channels=3, num_classes=3, n_scalars=1, batch_norm=True)
     rec = apply_pretrained(net, tmp_path / "vgg16_bn.pth")
@@ -104,4 +116,7 @@ def test_networks_without_a_backbone_refuse_a_weight_file(tmp_path):
     _torchvision_like_vgg16(tmp_path / "vgg16.pth")
     with pytest.raises(ConfigError, match="no ImageNet backbone"):
         apply_pretrained(build_network("unet", in_channels=2, num_classes=2), tmp_path / "vgg16.pth")
-    assert apply_pretrained(build_network("pspnet", in_channels=2, num_classes=2, width_div=16), None)["pretrained"] is False
+    assert (
+        apply_pretrained(build_network("pspnet", in_channels=2, num_classes=2, width_div=16), None)["pretrained"]
+        is False
+    )

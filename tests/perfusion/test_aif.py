@@ -61,8 +61,10 @@ def test_vof_default_is_on_for_ct_and_off_for_mr():
     assert PerfusionConfig(vof_correction=True).with_(modality="mr").vof_enabled is True
 
 
-@pytest.mark.parametrize(("argv", "modality", "expected"), [
-    ([], "ct", True), ([], "mr", False), (["--no-vof"], "ct", False), (["--vof"], "mr", True)])
+@pytest.mark.parametrize(
+    ("argv", "modality", "expected"),
+    [([], "ct", True), ([], "mr", False), (["--no-vof"], "ct", False), (["--vof"], "mr", True)],
+)
 def test_vof_command_line(argv, modality, expected):
     p = argparse.ArgumentParser()
     add_perfusion_options(p)

@@ -34,10 +34,28 @@ from strokeseg.io.nifti import write_nifti
 from tests.helpers import GEOM, image, label_volume, make_isles2024, make_manifest
 
 PAYLOAD_MARK = "PWNED"
-TINY_TRAIN = ["--folds", "2", "--epochs", "1", "--set", "symmetric=false", "--set", "sampling.patches_per_case=8",
-              "--set", "batch_size=8", "--set", "network.kwargs={dims: 2, base_filters: 4, depth: 2, dropout: 0.2, mc_levels: 1}",
-              "--set", "sampling.patch_size=[1,8,8]", "--set", "inference.step=[1,8,8]",
-              "--set", "postprocess.thresholds=[0.5]", "--set", "postprocess.min_sizes=[1]"]
+TINY_TRAIN = [
+    "--folds",
+    "2",
+    "--epochs",
+    "1",
+    "--set",
+    "symmetric=false",
+    "--set",
+    "sampling.patches_per_case=8",
+    "--set",
+    "batch_size=8",
+    "--set",
+    "network.kwargs={dims: 2, base_filters: 4, depth: 2, dropout: 0.2, mc_levels: 1}",
+    "--set",
+    "sampling.patch_size=[1,8,8]",
+    "--set",
+    "inference.step=[1,8,8]",
+    "--set",
+    "postprocess.thresholds=[0.5]",
+    "--set",
+    "postprocess.min_sizes=[1]",
+]
 RECIPE = "clerigues-ct-2d-fast"
 
 
@@ -50,9 +68,20 @@ def build_assets(base: Path) -> Path:
 
     base.mkdir(parents=True, exist_ok=True)
     if not (base / "ready").exists():
-        write_phantom_cohort(base / "ph", CohortSpec(3, PhantomConfig(slices=2, matrix=(64, 64), spacing_xy=3.0, frames=30, frame_interval=1.5), "isles2018", seed=4, second_slab_fraction=0.0))
+        write_phantom_cohort(
+            base / "ph",
+            CohortSpec(
+                3,
+                PhantomConfig(slices=2, matrix=(64, 64), spacing_xy=3.0, frames=30, frame_interval=1.5),
+                "isles2018",
+                seed=4,
+                second_slab_fraction=0.0,
+            ),
+        )
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            code = main(["train", "--recipe", RECIPE, "--data", str(base / "ph"), "--out", str(base / "model"), *TINY_TRAIN])
+            code = main(
+                ["train", "--recipe", RECIPE, "--data", str(base / "ph"), "--out", str(base / "model"), *TINY_TRAIN]
+            )
         assert code == 0, "training the corpus' tiny bundle failed"
         make_manifest(base / "man", n_cases=1)
         (base / "ready").write_text("ok", encoding="utf-8")
@@ -96,8 +125,9 @@ def _one_case(ctx: Ctx) -> Path:
     for extra in ("case_2", "case_3"):
         shutil.rmtree(ds / extra, ignore_errors=True)
     lines = (ds / "patients.csv").read_text(encoding="utf-8").splitlines()
-    (ds / "patients.csv").write_text("\n".join(ln for ln in lines if not ln.startswith(("case_2", "case_3"))) + "\n",
-                                     encoding="utf-8")
+    (ds / "patients.csv").write_text(
+        "\n".join(ln for ln in lines if not ln.startswith(("case_2", "case_3"))) + "\n", encoding="utf-8"
+    )
     return ds
 
 
@@ -164,11 +194,30 @@ def _recipe_file(ctx: Ctx, text: str, name: str = "r.yaml") -> Path:
 
 
 def _train(ctx: Ctx, *extra: str, data: Path | None = None) -> list[str]:
-    return ["train", "--recipe", RECIPE, "--data", str(data or ctx.asset("ph")), "--out", str(ctx.out), *TINY_TRAIN, *extra]
+    return [
+        "train",
+        "--recipe",
+        RECIPE,
+        "--data",
+        str(data or ctx.asset("ph")),
+        "--out",
+        str(ctx.out),
+        *TINY_TRAIN,
+        *extra,
+    ]
 
 
 def _predict(ctx: Ctx, model: Path | None = None, *extra: str) -> list[str]:
-    return ["predict", "--model", str(model or ctx.asset("model")), "--input", str(_one_case(ctx)), "--out", str(ctx.out), *extra]
+    return [
+        "predict",
+        "--model",
+        str(model or ctx.asset("model")),
+        "--input",
+        str(_one_case(ctx)),
+        "--out",
+        str(ctx.out),
+        *extra,
+    ]
 
 
 def _threshold(ctx: Ctx, data: Path, *extra: str) -> list[str]:
@@ -192,7 +241,15 @@ def _entries() -> list[Entry]:
         _payload_pt(ctx.out / "fold_0" / "checkpoint.pt", ctx.root / "pwned")
         return _train(ctx, "--resume")
 
-    add(Entry("untrusted code", "payload checkpoint.pt (train --resume)", payload_checkpoint, "checkpoint.pt", pre_out=True))
+    add(
+        Entry(
+            "untrusted code",
+            "payload checkpoint.pt (train --resume)",
+            payload_checkpoint,
+            "checkpoint.pt",
+            pre_out=True,
+        )
+    )
 
     def payload_weights(ctx: Ctx) -> list[str]:
         m = _bundle_with(ctx, lambda m: _payload_pt(m / "fold_0" / "weights.pt", ctx.root / "pwned", wrap_state=False))
@@ -207,21 +264,42 @@ def _entries() -> list[Entry]:
     def payload_pretrained(ctx: Ctx) -> list[str]:
         ctx.inp.mkdir(parents=True, exist_ok=True)
         _payload_pt(ctx.inp / "vgg16.pth", ctx.root / "pwned", wrap_state=False)
-        return ["train", "--recipe", "slow-fusion-vgg16-fast", "--data", str(ctx.asset("ph")), "--out", str(ctx.out),
-                "--pretrained", str(ctx.inp / "vgg16.pth"), "--folds", "2", "--epochs", "1"]
+        return [
+            "train",
+            "--recipe",
+            "slow-fusion-vgg16-fast",
+            "--data",
+            str(ctx.asset("ph")),
+            "--out",
+            str(ctx.out),
+            "--pretrained",
+            str(ctx.inp / "vgg16.pth"),
+            "--folds",
+            "2",
+            "--epochs",
+            "1",
+        ]
 
     add(Entry("untrusted code", "payload --pretrained file", payload_pretrained, "vgg16.pth"))
 
     def payload_recipe(ctx: Ctx) -> list[str]:
-        r = _recipe_file(ctx, f"name: evil\nnetwork: !!python/object/apply:pathlib.Path.write_text "
-                              f"[{ctx.root / 'pwned'!s}, {PAYLOAD_MARK}]\n")
+        r = _recipe_file(
+            ctx,
+            f"name: evil\nnetwork: !!python/object/apply:pathlib.Path.write_text "
+            f"[{ctx.root / 'pwned'!s}, {PAYLOAD_MARK}]\n",
+        )
         return [*_train(ctx, data=ctx.asset("ph"))[:2], str(r), *_train(ctx)[3:]]
 
     add(Entry("untrusted code", "YAML tag in a recipe", payload_recipe, "r.yaml"))
 
     def payload_bundle_recipe(ctx: Ctx) -> list[str]:
-        m = _bundle_with(ctx, lambda m: (m / "recipe.yaml").write_text(
-            f"!!python/object/apply:pathlib.Path.write_text [{ctx.root / 'pwned'!s}, {PAYLOAD_MARK}]\n", encoding="utf-8"))
+        m = _bundle_with(
+            ctx,
+            lambda m: (m / "recipe.yaml").write_text(
+                f"!!python/object/apply:pathlib.Path.write_text [{ctx.root / 'pwned'!s}, {PAYLOAD_MARK}]\n",
+                encoding="utf-8",
+            ),
+        )
         return _predict(ctx, m)
 
     add(Entry("untrusted code", "YAML tag in a bundle's recipe.yaml", payload_bundle_recipe, "recipe.yaml"))
@@ -229,30 +307,92 @@ def _entries() -> list[Entry]:
     def payload_manifest(ctx: Ctx) -> list[str]:
         ds = ctx.inp / "man"
         ds.mkdir(parents=True)
-        (ds / "manifest.yaml").write_text(f"cases: !!python/object/apply:pathlib.Path.write_text "
-                                          f"[{ctx.root / 'pwned'!s}, {PAYLOAD_MARK}]\n", encoding="utf-8")
+        (ds / "manifest.yaml").write_text(
+            f"cases: !!python/object/apply:pathlib.Path.write_text [{ctx.root / 'pwned'!s}, {PAYLOAD_MARK}]\n",
+            encoding="utf-8",
+        )
         return _threshold(ctx, ds)
 
     add(Entry("untrusted code", "YAML tag in a manifest", payload_manifest, "manifest.yaml"))
 
     # --- paths: nothing outside --out, inputs untouched
-    for label, cid in (("case_id ../../x", "../../x"), ("absolute case_id", "/tmp/strokeseg-abs-case"),
-                       ("case_id with a slash", "a/b"), ("case_id '..'", ".."), ("case_id '.'", "."),
-                       ("hidden case_id", ".hidden"), ("case_id with a space", "a b")):
-        add(Entry("paths", label, lambda ctx, cid=cid: _threshold(ctx, _manifest(ctx, [f"{cid},ct.nii.gz,cbf.nii.gz,tmax.nii.gz"])),
-                  "case id"))
-    add(Entry("paths", "--out equal to the input", lambda ctx: [*_threshold(ctx, _one_case(ctx))[:2], "--out", str(ctx.inp / "ph")],
-              "input folder"))
-    add(Entry("paths", "--out above the input", lambda ctx: [*_threshold(ctx, _one_case(ctx))[:2], "--out", str(ctx.inp)],
-              "above the input"))
-    add(Entry("paths", "--out inside the input", lambda ctx: [*_threshold(ctx, _one_case(ctx))[:2], "--out", str(ctx.inp / "ph" / "o")],
-              "inside the input"))
-    add(Entry("paths", "--out inside the input case folder", lambda ctx: [*_threshold(ctx, _one_case(ctx))[:2], "--out", str(ctx.inp / "ph" / "case_1" / "o")], "inside the input"))
-    add(Entry("paths", "info --json into the dataset it describes", lambda ctx: ["info", str(_one_case(ctx)), "--json",
-                                                                                str(ctx.inp / "ph" / "info.json")], "into the input"))
-    add(Entry("paths", "sweep grid value that climbs out of --out", lambda ctx: [
-        "sweep", "--recipe", RECIPE, "--data", str(ctx.asset("ph")), "--out", str(ctx.out), *TINY_TRAIN,
-        "--grid", "description=../../../x"], "outside the output folder"))
+    for label, cid in (
+        ("case_id ../../x", "../../x"),
+        ("absolute case_id", "/tmp/strokeseg-abs-case"),
+        ("case_id with a slash", "a/b"),
+        ("case_id '..'", ".."),
+        ("case_id '.'", "."),
+        ("hidden case_id", ".hidden"),
+        ("case_id with a space", "a b"),
+    ):
+        add(
+            Entry(
+                "paths",
+                label,
+                lambda ctx, cid=cid: _threshold(ctx, _manifest(ctx, [f"{cid},ct.nii.gz,cbf.nii.gz,tmax.nii.gz"])),
+                "case id",
+            )
+        )
+    add(
+        Entry(
+            "paths",
+            "--out equal to the input",
+            lambda ctx: [*_threshold(ctx, _one_case(ctx))[:2], "--out", str(ctx.inp / "ph")],
+            "input folder",
+        )
+    )
+    add(
+        Entry(
+            "paths",
+            "--out above the input",
+            lambda ctx: [*_threshold(ctx, _one_case(ctx))[:2], "--out", str(ctx.inp)],
+            "above the input",
+        )
+    )
+    add(
+        Entry(
+            "paths",
+            "--out inside the input",
+            lambda ctx: [*_threshold(ctx, _one_case(ctx))[:2], "--out", str(ctx.inp / "ph" / "o")],
+            "inside the input",
+        )
+    )
+    add(
+        Entry(
+            "paths",
+            "--out inside the input case folder",
+            lambda ctx: [*_threshold(ctx, _one_case(ctx))[:2], "--out", str(ctx.inp / "ph" / "case_1" / "o")],
+            "inside the input",
+        )
+    )
+    add(
+        Entry(
+            "paths",
+            "info --json into the dataset it describes",
+            lambda ctx: ["info", str(_one_case(ctx)), "--json", str(ctx.inp / "ph" / "info.json")],
+            "into the input",
+        )
+    )
+    add(
+        Entry(
+            "paths",
+            "sweep grid value that climbs out of --out",
+            lambda ctx: [
+                "sweep",
+                "--recipe",
+                RECIPE,
+                "--data",
+                str(ctx.asset("ph")),
+                "--out",
+                str(ctx.out),
+                *TINY_TRAIN,
+                "--grid",
+                "description=../../../x",
+            ],
+            "outside the output folder",
+        )
+    )
+
     def manifest_elsewhere(ctx: Ctx) -> list[str]:
         data = ctx.inp / "images"
         data.mkdir(parents=True)
@@ -260,26 +400,42 @@ def _entries() -> list[Entry]:
             write_nifti(data / f"{f}.nii.gz", image(seed=len(f)), GEOM)
         man = ctx.inp / "man"
         man.mkdir()
-        (man / "manifest.csv").write_text("case_id,image:CT,image:CBF,image:Tmax\n"
-                                          f"c1,{data}/ct.nii.gz,{data}/cbf.nii.gz,{data}/tmax.nii.gz\n", encoding="utf-8")
+        (man / "manifest.csv").write_text(
+            f"case_id,image:CT,image:CBF,image:Tmax\nc1,{data}/ct.nii.gz,{data}/cbf.nii.gz,{data}/tmax.nii.gz\n",
+            encoding="utf-8",
+        )
         return ["threshold", str(man), "--out", str(data / "results")]
 
     add(Entry("paths", "--out inside the folder of a file a manifest lists", manifest_elsewhere, "inside the input"))
-    add(Entry("paths", "--out inside --model", lambda ctx: [*_predict(ctx)[:5], "--out", str(ctx.inp / "model" / "p")],
-              "model bundle"))
+    add(
+        Entry(
+            "paths",
+            "--out inside --model",
+            lambda ctx: [*_predict(ctx)[:5], "--out", str(ctx.inp / "model" / "p")],
+            "model bundle",
+        )
+    )
 
     def mhd_outside(ctx: Ctx, target: str) -> list[str]:
         ds = ctx.inp / "man"
         ds.mkdir(parents=True)
-        (ds / "ct.mhd").write_text("ObjectType = Image\nNDims = 3\nDimSize = 4 4 4\nElementType = MET_UCHAR\n"
-                                   f"ElementDataFile = {target}\n", encoding="utf-8")
+        (ds / "ct.mhd").write_text(
+            f"ObjectType = Image\nNDims = 3\nDimSize = 4 4 4\nElementType = MET_UCHAR\nElementDataFile = {target}\n",
+            encoding="utf-8",
+        )
         (ctx.root / "secret.raw").write_bytes(bytes(64))
         (ds / "manifest.csv").write_text("case_id,image:CT\nc1,ct.mhd\n", encoding="utf-8")
         return ["info", str(ds)]
 
     add(Entry("paths", ".mhd data file /etc/passwd", lambda ctx: mhd_outside(ctx, "/etc/passwd"), "ct.mhd", code=1))
-    add(Entry("paths", ".mhd data file ../secret.raw", lambda ctx: _threshold(ctx, ctx.inp / "man") if mhd_outside(ctx, "../../secret.raw")
-              else [], "ct.mhd"))
+    add(
+        Entry(
+            "paths",
+            ".mhd data file ../secret.raw",
+            lambda ctx: _threshold(ctx, ctx.inp / "man") if mhd_outside(ctx, "../../secret.raw") else [],
+            "ct.mhd",
+        )
+    )
 
     # --- the output folder
     def out_is_file(ctx: Ctx) -> list[str]:
@@ -308,10 +464,24 @@ def _entries() -> list[Entry]:
         return _threshold(ctx, _one_case(ctx), *flags)
 
     add(Entry("output folder", "non-empty --out", out_foreign, "not empty", pre_out=True))
-    add(Entry("output folder", "--overwrite of a folder strokeseg did not write",
-              lambda ctx: out_foreign(ctx, "--overwrite"), "did not write", pre_out=True))
-    add(Entry("output folder", "--resume into a folder strokeseg did not write",
-              lambda ctx: out_foreign(ctx, "--resume"), "did not write", pre_out=True))
+    add(
+        Entry(
+            "output folder",
+            "--overwrite of a folder strokeseg did not write",
+            lambda ctx: out_foreign(ctx, "--overwrite"),
+            "did not write",
+            pre_out=True,
+        )
+    )
+    add(
+        Entry(
+            "output folder",
+            "--resume into a folder strokeseg did not write",
+            lambda ctx: out_foreign(ctx, "--resume"),
+            "did not write",
+            pre_out=True,
+        )
+    )
 
     def out_locked(ctx: Ctx) -> list[str]:
         import fcntl
@@ -334,8 +504,15 @@ def _entries() -> list[Entry]:
             assert main(args) == 0
         return args
 
-    add(Entry("output folder", "rerun into earlier results without --overwrite/--resume", out_results_no_flag, "not empty",
-              pre_out=True))
+    add(
+        Entry(
+            "output folder",
+            "rerun into earlier results without --overwrite/--resume",
+            out_results_no_flag,
+            "not empty",
+            pre_out=True,
+        )
+    )
 
     # --- geometry: validated, never changed
     def bad_affine(ctx: Ctx, affine: np.ndarray, pixdim=None) -> list[str]:
@@ -437,16 +614,30 @@ def _entries() -> list[Entry]:
     def mha_claim(ctx: Ctx) -> list[str]:
         ds = ctx.inp / "man"
         ds.mkdir(parents=True)
-        (ds / "ct.mha").write_bytes(b"ObjectType = Image\nNDims = 3\nDimSize = 5000 5000 5000\nElementType = MET_FLOAT\n"
-                                    b"ElementDataFile = LOCAL\n" + bytes(16))
+        (ds / "ct.mha").write_bytes(
+            b"ObjectType = Image\nNDims = 3\nDimSize = 5000 5000 5000\nElementType = MET_FLOAT\n"
+            b"ElementDataFile = LOCAL\n" + bytes(16)
+        )
         (ds / "manifest.csv").write_text("case_id,image:CT\nc1,ct.mha\n", encoding="utf-8")
         return _threshold(ctx, ds)
 
     add(Entry("sizes", ".mha claiming 125 G voxels", mha_claim, "ct.mha"))
-    add(Entry("sizes", "patch_size [1, 9999, 9999]", lambda ctx: _train(ctx, "--set", "sampling.patch_size=[1,9999,9999]",
-                                                                        "--set", "inference.step=[1,8,8]"), "patch_size"))
-    add(Entry("sizes", "patch more than twice the volume", lambda ctx: _train(ctx, "--set", "sampling.patch_size=[8,64,64]",
-                                                                              "--set", "inference.step=[1,8,8]"), "patch_size"))
+    add(
+        Entry(
+            "sizes",
+            "patch_size [1, 9999, 9999]",
+            lambda ctx: _train(ctx, "--set", "sampling.patch_size=[1,9999,9999]", "--set", "inference.step=[1,8,8]"),
+            "patch_size",
+        )
+    )
+    add(
+        Entry(
+            "sizes",
+            "patch more than twice the volume",
+            lambda ctx: _train(ctx, "--set", "sampling.patch_size=[8,64,64]", "--set", "inference.step=[1,8,8]"),
+            "patch_size",
+        )
+    )
 
     # --- text encodings
     latin1 = "case_id,image:CT\nc\xe9,ct.nii.gz\n".encode("latin-1")
@@ -479,11 +670,27 @@ def _entries() -> list[Entry]:
         return ["info", str(ds)]
 
     add(Entry("encodings", "non-UTF-8 phenotype table", bad_phenotype, "demographic_baseline.csv"))
-    add(Entry("encodings", "non-UTF-8 recipe", lambda ctx: ["train", "--recipe", str(_recipe_file(ctx, "name: r\u00e9".encode("latin-1"))),
-                                                           "--data", str(ctx.asset("ph")), "--out", str(ctx.out)], "r.yaml"))
+    add(
+        Entry(
+            "encodings",
+            "non-UTF-8 recipe",
+            lambda ctx: [
+                "train",
+                "--recipe",
+                str(_recipe_file(ctx, "name: r\u00e9".encode("latin-1"))),
+                "--data",
+                str(ctx.asset("ph")),
+                "--out",
+                str(ctx.out),
+            ],
+            "r.yaml",
+        )
+    )
 
     def bad_bundle_json_enc(ctx: Ctx) -> list[str]:
-        return _predict(ctx, _bundle_with(ctx, lambda m: (m / "bundle.json").write_bytes(b'{"format": 1, "x": "\xe9"}')))
+        return _predict(
+            ctx, _bundle_with(ctx, lambda m: (m / "bundle.json").write_bytes(b'{"format": 1, "x": "\xe9"}'))
+        )
 
     add(Entry("encodings", "non-UTF-8 bundle.json", bad_bundle_json_enc, "bundle.json"))
 
@@ -493,35 +700,126 @@ def _entries() -> list[Entry]:
             d = json.loads((m / "bundle.json").read_text(encoding="utf-8"))
             edit(d)
             (m / "bundle.json").write_text(json.dumps(d), encoding="utf-8")
+
         return go
 
-    add(Entry("bundles", "bundle.json is not JSON", lambda ctx: _predict(ctx, _bundle_with(
-        ctx, lambda m: (m / "bundle.json").write_text("{broken", encoding="utf-8"))), "bundle.json"))
-    add(Entry("bundles", "bundle.json is a list", lambda ctx: _predict(ctx, _bundle_with(
-        ctx, lambda m: (m / "bundle.json").write_text("[1, 2]", encoding="utf-8"))), "bundle.json"))
-    add(Entry("bundles", "bundle.json lacks its folds", lambda ctx: _predict(ctx, _bundle_with(
-        ctx, edit_json(lambda d: d.pop("folds")))), "bundle.json"))
-    add(Entry("bundles", "bundle.json threshold is a word", lambda ctx: _predict(ctx, _bundle_with(
-        ctx, edit_json(lambda d: d.update(threshold="high")))), "bundle.json"))
-    add(Entry("bundles", "weights path escapes the bundle", lambda ctx: _predict(ctx, _bundle_with(
-        ctx, edit_json(lambda d: d["folds"][0].update(weights="../../../etc/passwd")))), "bundle.json"))
-    add(Entry("bundles", "bundle.json missing (training unfinished)", lambda ctx: _predict(ctx, _bundle_with(
-        ctx, lambda m: (m / "bundle.json").unlink())), "bundle.json missing"))
-    add(Entry("bundles", "recipe.yaml corrupt", lambda ctx: _predict(ctx, _bundle_with(
-        ctx, lambda m: (m / "recipe.yaml").write_text("name: [unclosed", encoding="utf-8"))), "recipe.yaml"))
-    add(Entry("bundles", "recipe.yaml with an invalid value", lambda ctx: _predict(ctx, _bundle_with(
-        ctx, lambda m: (m / "recipe.yaml").write_text((m / "recipe.yaml").read_text(encoding="utf-8").replace(
-            "epochs: 1", "epochs: ten"), encoding="utf-8"))), "recipe.yaml"))
-    add(Entry("bundles", "0-byte weights.pt", lambda ctx: _predict(ctx, _bundle_with(
-        ctx, lambda m: (m / "fold_0" / "weights.pt").write_bytes(b""))), "weights.pt"))
-    add(Entry("bundles", "truncated weights.pt", lambda ctx: _predict(ctx, _bundle_with(
-        ctx, lambda m: (m / "fold_1" / "weights.pt").write_bytes((m / "fold_1" / "weights.pt").read_bytes()[:5000]))), "weights.pt"))
+    add(
+        Entry(
+            "bundles",
+            "bundle.json is not JSON",
+            lambda ctx: _predict(
+                ctx, _bundle_with(ctx, lambda m: (m / "bundle.json").write_text("{broken", encoding="utf-8"))
+            ),
+            "bundle.json",
+        )
+    )
+    add(
+        Entry(
+            "bundles",
+            "bundle.json is a list",
+            lambda ctx: _predict(
+                ctx, _bundle_with(ctx, lambda m: (m / "bundle.json").write_text("[1, 2]", encoding="utf-8"))
+            ),
+            "bundle.json",
+        )
+    )
+    add(
+        Entry(
+            "bundles",
+            "bundle.json lacks its folds",
+            lambda ctx: _predict(ctx, _bundle_with(ctx, edit_json(lambda d: d.pop("folds")))),
+            "bundle.json",
+        )
+    )
+    add(
+        Entry(
+            "bundles",
+            "bundle.json threshold is a word",
+            lambda ctx: _predict(ctx, _bundle_with(ctx, edit_json(lambda d: d.update(threshold="high")))),
+            "bundle.json",
+        )
+    )
+    add(
+        Entry(
+            "bundles",
+            "weights path escapes the bundle",
+            lambda ctx: _predict(
+                ctx, _bundle_with(ctx, edit_json(lambda d: d["folds"][0].update(weights="../../../etc/passwd")))
+            ),
+            "bundle.json",
+        )
+    )
+    add(
+        Entry(
+            "bundles",
+            "bundle.json missing (training unfinished)",
+            lambda ctx: _predict(ctx, _bundle_with(ctx, lambda m: (m / "bundle.json").unlink())),
+            "bundle.json missing",
+        )
+    )
+    add(
+        Entry(
+            "bundles",
+            "recipe.yaml corrupt",
+            lambda ctx: _predict(
+                ctx, _bundle_with(ctx, lambda m: (m / "recipe.yaml").write_text("name: [unclosed", encoding="utf-8"))
+            ),
+            "recipe.yaml",
+        )
+    )
+    add(
+        Entry(
+            "bundles",
+            "recipe.yaml with an invalid value",
+            lambda ctx: _predict(
+                ctx,
+                _bundle_with(
+                    ctx,
+                    lambda m: (m / "recipe.yaml").write_text(
+                        (m / "recipe.yaml").read_text(encoding="utf-8").replace("epochs: 1", "epochs: ten"),
+                        encoding="utf-8",
+                    ),
+                ),
+            ),
+            "recipe.yaml",
+        )
+    )
+    add(
+        Entry(
+            "bundles",
+            "0-byte weights.pt",
+            lambda ctx: _predict(ctx, _bundle_with(ctx, lambda m: (m / "fold_0" / "weights.pt").write_bytes(b""))),
+            "weights.pt",
+        )
+    )
+    add(
+        Entry(
+            "bundles",
+            "truncated weights.pt",
+            lambda ctx: _predict(
+                ctx,
+                _bundle_with(
+                    ctx,
+                    lambda m: (m / "fold_1" / "weights.pt").write_bytes(
+                        (m / "fold_1" / "weights.pt").read_bytes()[:5000]
+                    ),
+                ),
+            ),
+            "weights.pt",
+        )
+    )
 
     def swapped_weights(m: Path) -> None:
         shutil.copy(m / "fold_1" / "weights.pt", m / "fold_0" / "weights.pt")
 
-    add(Entry("bundles", "weights of another fold (checksum)", lambda ctx: _predict(ctx, _bundle_with(ctx, swapped_weights)),
-              "checksum"))
+    add(
+        Entry(
+            "bundles",
+            "weights of another fold (checksum)",
+            lambda ctx: _predict(ctx, _bundle_with(ctx, swapped_weights)),
+            "checksum",
+        )
+    )
 
     def wrong_net(m: Path) -> None:
         import torch
@@ -530,50 +828,163 @@ def _entries() -> list[Entry]:
         torch.save({k: v[..., :1] if v.ndim else v for k, v in sd.items()}, m / "fold_0" / "weights.pt")
         edit_json(lambda d: d["folds"][0].pop("sha256"))(m)
 
-    add(Entry("bundles", "weights of another network", lambda ctx: _predict(ctx, _bundle_with(ctx, wrong_net)), "weights.pt"))
-    add(Entry("bundles", "weights file missing", lambda ctx: _predict(ctx, _bundle_with(
-        ctx, lambda m: (m / "fold_0" / "weights.pt").unlink())), "weights.pt"))
+    add(
+        Entry(
+            "bundles",
+            "weights of another network",
+            lambda ctx: _predict(ctx, _bundle_with(ctx, wrong_net)),
+            "weights.pt",
+        )
+    )
+    add(
+        Entry(
+            "bundles",
+            "weights file missing",
+            lambda ctx: _predict(ctx, _bundle_with(ctx, lambda m: (m / "fold_0" / "weights.pt").unlink())),
+            "weights.pt",
+        )
+    )
     add(Entry("bundles", "--model is a file", lambda ctx: _predict(ctx, ctx.asset("model") / "bundle.json"), "bundle"))
 
     # --- recipes and options validated at load
     def recipe(text: str) -> Callable[[Ctx], list[str]]:
-        return lambda ctx: ["train", "--recipe", str(_recipe_file(ctx, text)), "--data", str(ctx.asset("ph")), "--out", str(ctx.out)]
+        return lambda ctx: [
+            "train",
+            "--recipe",
+            str(_recipe_file(ctx, text)),
+            "--data",
+            str(ctx.asset("ph")),
+            "--out",
+            str(ctx.out),
+        ]
 
-    add(Entry("recipes", "recipe that extends itself", lambda ctx: recipe("extends: r.yaml\nname: loop\n")(ctx), "cycle"))
+    add(
+        Entry(
+            "recipes", "recipe that extends itself", lambda ctx: recipe("extends: r.yaml\nname: loop\n")(ctx), "cycle"
+        )
+    )
     add(Entry("recipes", "recipe that is a list", recipe("- a\n- b\n"), "r.yaml"))
     add(Entry("recipes", "recipe with broken YAML", recipe("name: [x\n"), "r.yaml"))
-    for label, override, key in (("epochs: ten", "epochs=ten", "epochs"), ("epochs=0", "epochs=0", "epochs"),
-                                 ("batch_size=0", "batch_size=0", "batch_size"), ("batch_size: -4", "batch_size=-4", "batch_size"),
-                                 ("folds=0", "folds=0", "folds"), ("folds=1", "folds=1", "folds"),
-                                 ("optimizer block without name", "optimizer={kwargs: {lr: 0.1}}", "optimizer.name"),
-                                 ("unknown recipe key", "learning_rate=0.1", "learning_rate"),
-                                 ("unknown nested key", "sampling.patchsize=[1,8,8]", "patchsize"),
-                                 ("--set into a scalar", "epochs.max=3", "epochs"),
-                                 ("inference.mc_passes=0", "inference.mc_passes=0", "mc_passes"),
-                                 ("threshold list with 1.5", "postprocess.thresholds=[1.5]", "thresholds"),
-                                 ("validation_fraction=1", "validation_fraction=1", "validation_fraction")):
-        add(Entry("recipes", label, lambda ctx, o=override: ["train", "--recipe", RECIPE, "--data", str(ctx.asset("ph")),
-                                                             "--out", str(ctx.out), "--set", o], key))
+    for label, override, key in (
+        ("epochs: ten", "epochs=ten", "epochs"),
+        ("epochs=0", "epochs=0", "epochs"),
+        ("batch_size=0", "batch_size=0", "batch_size"),
+        ("batch_size: -4", "batch_size=-4", "batch_size"),
+        ("folds=0", "folds=0", "folds"),
+        ("folds=1", "folds=1", "folds"),
+        ("optimizer block without name", "optimizer={kwargs: {lr: 0.1}}", "optimizer.name"),
+        ("unknown recipe key", "learning_rate=0.1", "learning_rate"),
+        ("unknown nested key", "sampling.patchsize=[1,8,8]", "patchsize"),
+        ("--set into a scalar", "epochs.max=3", "epochs"),
+        ("inference.mc_passes=0", "inference.mc_passes=0", "mc_passes"),
+        ("threshold list with 1.5", "postprocess.thresholds=[1.5]", "thresholds"),
+        ("validation_fraction=1", "validation_fraction=1", "validation_fraction"),
+    ):
+        add(
+            Entry(
+                "recipes",
+                label,
+                lambda ctx, o=override: [
+                    "train",
+                    "--recipe",
+                    RECIPE,
+                    "--data",
+                    str(ctx.asset("ph")),
+                    "--out",
+                    str(ctx.out),
+                    "--set",
+                    o,
+                ],
+                key,
+            )
+        )
     add(Entry("recipes", "--epochs 0", lambda ctx: _train(ctx, "--epochs", "0"), "--epochs"))
-    add(Entry("recipes", "unknown shipped recipe", lambda ctx: ["train", "--recipe", "nnunet", "--data", str(ctx.asset("ph")),
-                                                                "--out", str(ctx.out)], "nnunet"))
-    add(Entry("recipes", "recipe path is a folder", lambda ctx: ["train", "--recipe", str(ctx.asset("ph")), "--data",
-                                                                 str(ctx.asset("ph")), "--out", str(ctx.out)], "folder"))
-    add(Entry("options", "--regions bogus", lambda ctx: ["evaluate", "--pred", str(ctx.asset("ph")), "--truth",
-                                                         str(ctx.asset("ph")), "--out", str(ctx.out), "--regions", "bogus"], "bogus"))
+    add(
+        Entry(
+            "recipes",
+            "unknown shipped recipe",
+            lambda ctx: ["train", "--recipe", "nnunet", "--data", str(ctx.asset("ph")), "--out", str(ctx.out)],
+            "nnunet",
+        )
+    )
+    add(
+        Entry(
+            "recipes",
+            "recipe path is a folder",
+            lambda ctx: [
+                "train",
+                "--recipe",
+                str(ctx.asset("ph")),
+                "--data",
+                str(ctx.asset("ph")),
+                "--out",
+                str(ctx.out),
+            ],
+            "folder",
+        )
+    )
+    add(
+        Entry(
+            "options",
+            "--regions bogus",
+            lambda ctx: [
+                "evaluate",
+                "--pred",
+                str(ctx.asset("ph")),
+                "--truth",
+                str(ctx.asset("ph")),
+                "--out",
+                str(ctx.out),
+                "--regions",
+                "bogus",
+            ],
+            "bogus",
+        )
+    )
     add(Entry("options", "--folds a,b", lambda ctx: _predict(ctx, None, "--folds", "a,b"), "--folds"))
     add(Entry("options", "--folds 7 (not in the bundle)", lambda ctx: _predict(ctx, None, "--folds", "7"), "fold"))
-    add(Entry("options", "--smoothing-fwhm -5", lambda ctx: ["perfusion", str(_one_case(ctx)), "--out", str(ctx.out),
-                                                             "--smoothing-fwhm", "-5"], "--smoothing-fwhm"))
+    add(
+        Entry(
+            "options",
+            "--smoothing-fwhm -5",
+            lambda ctx: ["perfusion", str(_one_case(ctx)), "--out", str(ctx.out), "--smoothing-fwhm", "-5"],
+            "--smoothing-fwhm",
+        )
+    )
     add(Entry("options", "--mc-passes -3", lambda ctx: _predict(ctx, None, "--mc-passes", "-3"), "--mc-passes"))
-    add(Entry("options", "--frame-interval 0", lambda ctx: ["perfusion", str(_one_case(ctx)), "--out", str(ctx.out),
-                                                            "--frame-interval", "0"], "--frame-interval"))
+    add(
+        Entry(
+            "options",
+            "--frame-interval 0",
+            lambda ctx: ["perfusion", str(_one_case(ctx)), "--out", str(ctx.out), "--frame-interval", "0"],
+            "--frame-interval",
+        )
+    )
     add(Entry("options", "--threshold 2", lambda ctx: _predict(ctx, None, "--threshold", "2"), "--threshold"))
-    add(Entry("options", "--label-map bogus", lambda ctx: _threshold(ctx, _one_case(ctx), "--label-map", "1-2"), "--label-map"))
-    add(Entry("options", "--min-size-ml -1", lambda ctx: _threshold(ctx, _one_case(ctx), "--min-size-ml", "-1"),
-              "--min-size-ml"))
-    add(Entry("options", "--overwrite with --resume", lambda ctx: _threshold(ctx, _one_case(ctx), "--overwrite", "--resume"),
-              "--resume"))
+    add(
+        Entry(
+            "options",
+            "--label-map bogus",
+            lambda ctx: _threshold(ctx, _one_case(ctx), "--label-map", "1-2"),
+            "--label-map",
+        )
+    )
+    add(
+        Entry(
+            "options",
+            "--min-size-ml -1",
+            lambda ctx: _threshold(ctx, _one_case(ctx), "--min-size-ml", "-1"),
+            "--min-size-ml",
+        )
+    )
+    add(
+        Entry(
+            "options",
+            "--overwrite with --resume",
+            lambda ctx: _threshold(ctx, _one_case(ctx), "--overwrite", "--resume"),
+            "--resume",
+        )
+    )
 
     # --- images and series
     def constant_series(ctx: Ctx, modality: str, value: float) -> list[str]:
@@ -637,23 +1048,54 @@ def _entries() -> list[Entry]:
         return ["evaluate", "--pred", str(pred), "--truth", str(truth), "--out", str(ctx.out)]
 
     add(Entry("images", "NaN in a label map", lambda ctx: bad_labels(ctx, [float("nan")]), "--nonfinite zero"))
-    add(Entry("images", "NaN in a label map, --nonfinite zero", lambda ctx: [*bad_labels(ctx, [float("nan")]), "--nonfinite",
-                                                                           "zero"], code=0))
+    add(
+        Entry(
+            "images",
+            "NaN in a label map, --nonfinite zero",
+            lambda ctx: [*bad_labels(ctx, [float("nan")]), "--nonfinite", "zero"],
+            code=0,
+        )
+    )
     add(Entry("images", "negative label values", lambda ctx: bad_labels(ctx, [-1.0, -3.0]), "[-3, -1]"))
     add(Entry("images", "non-integer label values", lambda ctx: bad_labels(ctx, [0.5]), "non-integer"))
-    add(Entry("images", "map 117 mm away from the reference", lambda ctx: _threshold(ctx, _far_map(ctx, 117.0)), "cbf.nii.gz"))
-    add(Entry("images", "map overlapping 10 % of the reference", lambda ctx: _threshold(ctx, _far_map(ctx, 0.9 * 5 * 13 * 0.8)),
-              "cbf.nii.gz"))
+    add(
+        Entry(
+            "images",
+            "map 117 mm away from the reference",
+            lambda ctx: _threshold(ctx, _far_map(ctx, 117.0)),
+            "cbf.nii.gz",
+        )
+    )
+    add(
+        Entry(
+            "images",
+            "map overlapping 10 % of the reference",
+            lambda ctx: _threshold(ctx, _far_map(ctx, 0.9 * 5 * 13 * 0.8)),
+            "cbf.nii.gz",
+        )
+    )
 
     # --- DICOM series
     add(Entry("dicom", "unreadable slice", lambda ctx: _dicom(ctx, "unreadable"), "IM00001.dcm"))
     add(Entry("dicom", "duplicate slice", lambda ctx: _dicom(ctx, "duplicate"), "duplicate slice", code=1))
     add(Entry("dicom", "missing slice", lambda ctx: _dicom(ctx, "missing"), "missing slice", code=1))
     add(Entry("dicom", "truncated slice", lambda ctx: _dicom(ctx, "truncated"), "IM00002.dcm"))
-    add(Entry("dicom", "4D series missing one slice position", lambda ctx: ["perfusion", str(_dicom4d(ctx, "position")),
-                                                                          "--out", str(ctx.out)], "missing slice"))
-    add(Entry("dicom", "4D series missing one frame of one slice", lambda ctx: ["perfusion", str(_dicom4d(ctx, "frame")),
-                                                                              "--out", str(ctx.out)], "incomplete"))
+    add(
+        Entry(
+            "dicom",
+            "4D series missing one slice position",
+            lambda ctx: ["perfusion", str(_dicom4d(ctx, "position")), "--out", str(ctx.out)],
+            "missing slice",
+        )
+    )
+    add(
+        Entry(
+            "dicom",
+            "4D series missing one frame of one slice",
+            lambda ctx: ["perfusion", str(_dicom4d(ctx, "frame")), "--out", str(ctx.out)],
+            "incomplete",
+        )
+    )
 
     # --- no partial output when a later step fails
     def truth_mismatch(ctx: Ctx) -> list[str]:

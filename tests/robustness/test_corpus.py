@@ -10,8 +10,20 @@ from tests.robustness.corpus import ENTRIES, run_entry
 def test_the_corpus_covers_every_category_with_at_least_60_inputs():
     cats = {e.category for e in ENTRIES}
     assert len(ENTRIES) >= 60
-    assert {"untrusted code", "paths", "output folder", "geometry", "sizes", "encodings", "bundles", "recipes", "options",
-            "images", "dicom", "partial output"} <= cats
+    assert {
+        "untrusted code",
+        "paths",
+        "output folder",
+        "geometry",
+        "sizes",
+        "encodings",
+        "bundles",
+        "recipes",
+        "options",
+        "images",
+        "dicom",
+        "partial output",
+    } <= cats
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[f"{e.category}: {e.name}" for e in ENTRIES])

@@ -16,18 +16,38 @@ def synthetic_case(i: int, shape=(3, 40, 40), channels=2) -> PreparedCase:
     x = rng.normal(0, 1, (channels, *shape)).astype(np.float32)
     x[0] += 3.0 * target  # the lesion is bright in channel 0
     label = np.where(target > 0, 2, 0).astype(np.uint8)
-    return PreparedCase(f"c{i}", f"p{i // 2}", x, brain, target, label, Geometry(shape, (1.0, 1.0, 5.0)),
-                        [f"m{k}" for k in range(channels)], group="LVO" if i % 2 else "non-LVO")
+    return PreparedCase(
+        f"c{i}",
+        f"p{i // 2}",
+        x,
+        brain,
+        target,
+        label,
+        Geometry(shape, (1.0, 1.0, 5.0)),
+        [f"m{k}" for k in range(channels)],
+        group="LVO" if i % 2 else "non-LVO",
+    )
 
 
 @pytest.fixture
 def tiny_recipe():
-    return load_recipe("clerigues-ct-2d-fast", {
-        "network.kwargs": {"dims": 2, "base_filters": 4, "depth": 2, "dropout": 0.2, "mc_levels": 1},
-        "sampling.patch_size": [1, 16, 16], "sampling.patches_per_case": 24, "batch_size": 8, "epochs": 3, "patience": 5,
-        "inference.step": [1, 8, 8], "inference.mc_passes": 2, "folds": 2, "symmetric": False,
-        "postprocess.thresholds": [0.3, 0.5], "postprocess.min_sizes": [1, 10],
-    })
+    return load_recipe(
+        "clerigues-ct-2d-fast",
+        {
+            "network.kwargs": {"dims": 2, "base_filters": 4, "depth": 2, "dropout": 0.2, "mc_levels": 1},
+            "sampling.patch_size": [1, 16, 16],
+            "sampling.patches_per_case": 24,
+            "batch_size": 8,
+            "epochs": 3,
+            "patience": 5,
+            "inference.step": [1, 8, 8],
+            "inference.mc_passes": 2,
+            "folds": 2,
+            "symmetric": False,
+            "postprocess.thresholds": [0.3, 0.5],
+            "postprocess.min_sizes": [1, 10],
+        },
+    )
 
 
 @pytest.fixture

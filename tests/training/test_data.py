@@ -17,10 +17,18 @@ def _data(recipe, seed=3):
 
 
 def test_flat_gather_matches_numpy_gather_with_every_augmentation():
-    recipe = load_recipe("clerigues-ct-2d-fast", {
-        "sampling.patch_size": [1, 16, 16], "sampling.patches_per_case": 20, "symmetric": False,
-        "augmentation.apply_to": "all", "augmentation.sagittal_flip": True, "augmentation.rot90": True,
-        "augmentation.affine": {"rotate_deg": 10, "translate": 0.1, "scale": [0.9, 1.1], "flip": True}})
+    recipe = load_recipe(
+        "clerigues-ct-2d-fast",
+        {
+            "sampling.patch_size": [1, 16, 16],
+            "sampling.patches_per_case": 20,
+            "symmetric": False,
+            "augmentation.apply_to": "all",
+            "augmentation.sagittal_flip": True,
+            "augmentation.rot90": True,
+            "augmentation.affine": {"rotate_deg": 10, "translate": 0.1, "scale": [0.9, 1.1], "flip": True},
+        },
+    )
     ref, flat = _data(recipe), _data(recipe).to("cpu")
     got_ref = list(ref.batches(2, 16, seed=5))
     got_flat = list(flat.batches(2, 16, seed=5))
@@ -32,8 +40,16 @@ def test_flat_gather_matches_numpy_gather_with_every_augmentation():
 
 
 def test_flat_gather_of_3d_patches():
-    recipe = load_recipe("clerigues-mri-3d-fast", {"sampling.patch_size": [2, 8, 8], "inference.step": [2, 8, 8], "sampling.patches_per_case": 10,
-                                                    "symmetric": False, "modalities": ["m0", "m1"]})
+    recipe = load_recipe(
+        "clerigues-mri-3d-fast",
+        {
+            "sampling.patch_size": [2, 8, 8],
+            "inference.step": [2, 8, 8],
+            "sampling.patches_per_case": 10,
+            "symmetric": False,
+            "modalities": ["m0", "m1"],
+        },
+    )
     ref, flat = _data(recipe), _data(recipe).to("cpu")
     sel = np.arange(len(ref))
     sel = sel[np.argsort(ref.patches.case_index[sel], kind="stable")]
@@ -51,8 +67,15 @@ def test_validation_focal_tversky_is_pooled_so_predicting_nothing_is_not_ranked_
     from strokeseg.losses import FocalTversky
     from strokeseg.training.trainer import evaluate_patches
 
-    recipe = load_recipe("clerigues-ct-2d-fast", {"sampling.patch_size": [1, 16, 16], "sampling.patches_per_case": 40,
-                                                  "sampling.lesion_fraction": 0.0, "symmetric": False})
+    recipe = load_recipe(
+        "clerigues-ct-2d-fast",
+        {
+            "sampling.patch_size": [1, 16, 16],
+            "sampling.patches_per_case": 40,
+            "sampling.lesion_fraction": 0.0,
+            "symmetric": False,
+        },
+    )
     data = _data(recipe)
 
     class Fixed(nn.Module):  # logits from a rule on the input: channel 0 is bright on the lesion
@@ -79,8 +102,10 @@ def test_patches_are_whitened_as_inference_whitens_the_whole_case():
     (the whole-volume whitening that prediction uses): clipping, statistics and masking agree."""
     from strokeseg.sampling.extract import extract_patches, pad_for_patches
 
-    recipe = load_recipe("clerigues-ct-2d-fast", {"sampling.patch_size": [1, 16, 16], "sampling.patches_per_case": 12,
-                                                  "symmetric": False})
+    recipe = load_recipe(
+        "clerigues-ct-2d-fast",
+        {"sampling.patch_size": [1, 16, 16], "sampling.patches_per_case": 12, "symmetric": False},
+    )
     cases = [synthetic_case(i, shape=(3, 40, 38)) for i in range(3)]
     for c in cases:
         c.x[1][c.brain & (np.arange(38) % 9 == 0)] = 500.0  # vessel-like outliers the clip must bound
@@ -110,11 +135,20 @@ def test_whole_slice_samples_smaller_than_the_slices_are_refused_with_the_case_a
     norm.fit([(case.x, case.brain)])
     from dataclasses import replace
 
-    recipe = replace(recipe, sampling=replace(recipe.sampling, patch_size=[1, 16, 16]),
-                     inference=replace(recipe.inference, step=[1, 16, 16]))  # keeps rows/columns 12-27: most of the brain and part of the lesion cropped
-    with pytest.raises(ConfigError, match=r"case c0: its 40x40 slices do not fit the recipe's 16x16 whole-slice samples.*"
-                                          r"sampling.patch_size to at least \[1, 40, 40\]"):
+    recipe = replace(
+        recipe,
+        sampling=replace(recipe.sampling, patch_size=[1, 16, 16]),
+        inference=replace(recipe.inference, step=[1, 16, 16]),
+    )  # keeps rows/columns 12-27: most of the brain and part of the lesion cropped
+    with pytest.raises(
+        ConfigError,
+        match=r"case c0: its 40x40 slices do not fit the recipe's 16x16 whole-slice samples.*"
+        r"sampling.patch_size to at least \[1, 40, 40\]",
+    ):
         PatchData([case], recipe.sampling_plan, norm, 0)
-    recipe = replace(recipe, sampling=replace(recipe.sampling, patch_size=[1, 40, 40]),
-                     inference=replace(recipe.inference, step=[1, 40, 40]))
+    recipe = replace(
+        recipe,
+        sampling=replace(recipe.sampling, patch_size=[1, 40, 40]),
+        inference=replace(recipe.inference, step=[1, 40, 40]),
+    )
     assert len(PatchData([case], recipe.sampling_plan, norm, 0)) == 3  # one sample per brain slice

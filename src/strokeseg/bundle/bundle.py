@@ -60,7 +60,9 @@ def load_state_dict(path: Path, what: str = "weights file") -> dict[str, Any]:
         raise InputError(f"{what} not found", path) from None
     except Exception as exc:
         detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"cannot read the {what}: truncated, corrupt or not a plain state dict ({detail})", path) from None
+        raise InputError(
+            f"cannot read the {what}: truncated, corrupt or not a plain state dict ({detail})", path
+        ) from None
     if not isinstance(state, dict):
         raise InputError(f"the {what} does not hold a state dict", path)
     return state
@@ -81,10 +83,20 @@ class ModelBundle:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "strokeseg": __version__, "recipe": self.recipe.name, "channels": self.channels,
-                "modalities": self.modalities, "target": self.target, "output_label": self.output_label,
-                "num_classes": self.num_classes, "threshold": self.threshold, "min_size": self.min_size,
-                "folds": self.folds, "meta": self.meta}
+        return {
+            "format": FORMAT,
+            "strokeseg": __version__,
+            "recipe": self.recipe.name,
+            "channels": self.channels,
+            "modalities": self.modalities,
+            "target": self.target,
+            "output_label": self.output_label,
+            "num_classes": self.num_classes,
+            "threshold": self.threshold,
+            "min_size": self.min_size,
+            "folds": self.folds,
+            "meta": self.meta,
+        }
 
     def save(self) -> None:
         """Write ``recipe.yaml``, then ``bundle.json`` last: the bundle is usable only once both are there."""
@@ -102,8 +114,11 @@ class ModelBundle:
         if not path.is_dir():
             raise InputError("model bundle folder not found", path)
         if not f.exists():
-            raise InputError("not a complete strokeseg model bundle (bundle.json missing: training did not finish "
-                             "or is still running)", path)
+            raise InputError(
+                "not a complete strokeseg model bundle (bundle.json missing: training did not finish "
+                "or is still running)",
+                path,
+            )
         try:
             d = json.loads(read_text(f, "bundle file"))
         except json.JSONDecodeError as exc:
@@ -115,8 +130,9 @@ class ModelBundle:
         missing = [k for k in _REQUIRED if k not in d]
         if missing:
             raise InputError(f"bundle.json lacks {', '.join(missing)}", f)
-        if not isinstance(d["folds"], list) or not all(isinstance(x, dict) and {"fold", "weights", "normalization"} <= set(x)
-                                                        for x in d["folds"]):
+        if not isinstance(d["folds"], list) or not all(
+            isinstance(x, dict) and {"fold", "weights", "normalization"} <= set(x) for x in d["folds"]
+        ):
             raise InputError("bundle.json: 'folds' must list objects with fold, weights and normalization", f)
         rf = path / "recipe.yaml"
         try:
@@ -132,14 +148,27 @@ class ModelBundle:
         except ConfigError as exc:
             raise InputError(exc.message, rf) from None
         try:
-            return cls(path, recipe, list(d["channels"]), list(d["modalities"]), str(d["target"]), int(d["output_label"]),
-                       int(d["num_classes"]), float(d["threshold"]), int(d["min_size"]), d["folds"], d.get("meta", {}))
+            return cls(
+                path,
+                recipe,
+                list(d["channels"]),
+                list(d["modalities"]),
+                str(d["target"]),
+                int(d["output_label"]),
+                int(d["num_classes"]),
+                float(d["threshold"]),
+                int(d["min_size"]),
+                d["folds"],
+                d.get("meta", {}),
+            )
         except (TypeError, ValueError) as exc:
             raise InputError(f"bundle.json holds a value of the wrong type ({exc})", f) from None
 
     def build_model(self) -> torch.nn.Module:
         kw = dict(self.recipe.network.get("kwargs", {}))
-        return build_network(self.recipe.network["name"], in_channels=len(self.channels), num_classes=self.num_classes, **kw)
+        return build_network(
+            self.recipe.network["name"], in_channels=len(self.channels), num_classes=self.num_classes, **kw
+        )
 
     def load_models(self, folds: list[int] | None = None) -> list[tuple[torch.nn.Module, Normalizer]]:
         """The fold networks (eval mode, checksums verified) with their whitening.
@@ -153,21 +182,31 @@ class ModelBundle:
             model = self.build_model()
             weights = (self.path / str(fd["weights"])).resolve()
             if self.path.resolve() not in weights.parents:
-                raise InputError(f"fold {fd['fold']}: weights path {fd['weights']!r} lies outside the bundle", self.path / "bundle.json")
+                raise InputError(
+                    f"fold {fd['fold']}: weights path {fd['weights']!r} lies outside the bundle",
+                    self.path / "bundle.json",
+                )
             if not weights.exists():
                 raise InputError("weights file missing from the bundle", weights)
             if fd.get("sha256") and sha256_file(weights) != fd["sha256"]:
-                raise InputError("weights file does not match its checksum in bundle.json (half-written, replaced "
-                                 "or from another run); retrain or restore the bundle", weights)
+                raise InputError(
+                    "weights file does not match its checksum in bundle.json (half-written, replaced "
+                    "or from another run); retrain or restore the bundle",
+                    weights,
+                )
             try:
                 model.load_state_dict(load_state_dict(weights))
             except RuntimeError as exc:
-                raise InputError(f"weights do not fit the bundle's network ({str(exc).splitlines()[0][:160]})", weights) from None
+                raise InputError(
+                    f"weights do not fit the bundle's network ({str(exc).splitlines()[0][:160]})", weights
+                ) from None
             model.eval()
             try:
                 norm = Normalizer.from_dict(fd["normalization"])
             except (KeyError, TypeError, ValueError) as exc:
-                raise InputError(f"fold {fd['fold']}: invalid normalization statistics ({exc})", self.path / "bundle.json") from None
+                raise InputError(
+                    f"fold {fd['fold']}: invalid normalization statistics ({exc})", self.path / "bundle.json"
+                ) from None
             out.append((model, norm))
         if not out:
             have = ", ".join(str(int(f["fold"]) + 1) for f in self.folds)

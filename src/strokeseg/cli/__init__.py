@@ -35,8 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'strokeseg COMMAND --help' for the options of a command.",
     )
     parser.add_argument("--version", action="version", version=f"strokeseg {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help="print the full traceback of an unexpected error (put it before COMMAND)")
+    parser.add_argument(
+        "--debug", action="store_true", help="print the full traceback of an unexpected error (put it before COMMAND)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
     for name in COMMANDS:
         importlib.import_module(f"strokeseg.cli.{name.replace('-', '_')}").register(sub)
@@ -57,6 +58,7 @@ def _log_to_stderr() -> None:
     log = logging.getLogger("strokeseg")
     if any(getattr(h, "_strokeseg_cli", False) for h in log.handlers):
         return
+
     class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
         """Writes to whatever ``sys.stderr`` is at the time (tests and callers may swap it)."""
 
@@ -118,8 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        print(f"strokeseg: internal error: {type(exc).__name__}: {one_line(str(exc))[:300]} "
-              "(a bug in strokeseg; rerun with 'strokeseg --debug ...' for the traceback and report it)", file=sys.stderr)
+        print(
+            f"strokeseg: internal error: {type(exc).__name__}: {one_line(str(exc))[:300]} "
+            "(a bug in strokeseg; rerun with 'strokeseg --debug ...' for the traceback and report it)",
+            file=sys.stderr,
+        )
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)

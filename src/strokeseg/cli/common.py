@@ -93,7 +93,9 @@ def fold_list(text: str) -> tuple[int, ...]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be comma-separated fold numbers such as 1,3; got {text!r}") from None
     if not folds or min(folds) < 1:
-        raise argparse.ArgumentTypeError(f"fold numbers are whole numbers from 1 (as in the training log); got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"fold numbers are whole numbers from 1 (as in the training log); got {text!r}"
+        )
     return folds
 
 
@@ -119,11 +121,17 @@ def add_output_options(p: argparse.ArgumentParser, resume: bool = True) -> None:
     Without either, a non-empty --out is refused, and a second run on the same --out is refused by a lock.
     """
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--overwrite", action="store_true",
-                   help="replace the contents of a non-empty --out written by an earlier strokeseg run")
+    g.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the contents of a non-empty --out written by an earlier strokeseg run",
+    )
     if resume:
-        g.add_argument("--resume", action="store_true",
-                       help="continue an interrupted run: keep the finished cases in --out and process the rest")
+        g.add_argument(
+            "--resume",
+            action="store_true",
+            help="continue an interrupted run: keep the finished cases in --out and process the rest",
+        )
 
 
 def output_mode(args: argparse.Namespace) -> str:
@@ -142,37 +150,77 @@ def add_perfusion_options(p: argparse.ArgumentParser) -> None:
     default_method = PerfusionConfig().method.value
     why = "; measured best over the grid phantom, the OSIPI DRO and the threshold cohort, docs/perfusion-default.md"
     g = p.add_argument_group("perfusion analysis")
-    g.add_argument("--method", default=default_method, choices=("osvd", "csvd", "ssvd", "tikhonov-gcv", "tikhonov-lcurve", "parametric"),
-                   help=f"deconvolution (default {default_method}{why}): oSVD (delay-insensitive, per-voxel oscillation "
-                   "index), cSVD (block-circulant, 10 %% threshold), sSVD (20 %%, delay-sensitive), block-circulant "
-                   "Tikhonov with λ per voxel by GCV or L-curve, or a parametric least-squares fit of an exponential "
-                   "residue with delay (unbiased onset/Tmax and the flow of data that follow that model)")
-    g.add_argument("--parametric-convolution", choices=("continuous", "discrete"), default="continuous",
-                   help="forward model of --method parametric: continuous (scanners, the phantom; default) or the "
-                   "discrete sum of simulation reference objects such as OSIPI's DSC DRO")
-    g.add_argument("--modality", choices=("ct", "mr"), help="ct (HU) or mr (DSC signal); default: from the layout or the values")
-    g.add_argument("--frame-interval", type=positive_float, metavar="S", help="seconds between frames (overrides the file)")
-    g.add_argument("--smoothing-fwhm", type=nonnegative_float, metavar="MM", help="in-plane Gaussian smoothing inside the brain "
-                   "before deconvolution, FWHM in mm (default 3; 0 = off)")
-    g.add_argument("--cbv", choices=("auc", "residue"), default="auc",
-                   help="CBV from the area ratio (default; exact for sampled continuous curves) or from the deconvolved "
-                   "residue's trapezoid area (exact for discrete-sum simulated data such as OSIPI's DRO)")
-    g.add_argument("--tmax", dest="tmax_estimator", choices=("peak", "edge"), default="peak",
-                   help="Tmax at the residue's sub-sample peak (default) or where its leading edge reaches 90 %% of the peak")
-    g.add_argument("--vof", action=argparse.BooleanOptionalAction, default=None,
-                   help="scale the AIF to the area of the venous output function (partial-volume correction of a "
-                   "too-low AIF from small arteries; default: on for CT, off for MR)")
-    g.add_argument("--echo-time", type=positive_float, default=0.03, metavar="S", help="DSC-MRI echo time in s (default 0.03)")
-    g.add_argument("--hematocrit-factor", type=positive_float, default=0.73, help="kH = (1−Hct_large)/(1−Hct_small) (default 0.73)")
+    g.add_argument(
+        "--method",
+        default=default_method,
+        choices=("osvd", "csvd", "ssvd", "tikhonov-gcv", "tikhonov-lcurve", "parametric"),
+        help=f"deconvolution (default {default_method}{why}): oSVD (delay-insensitive, per-voxel oscillation "
+        "index), cSVD (block-circulant, 10 %% threshold), sSVD (20 %%, delay-sensitive), block-circulant "
+        "Tikhonov with λ per voxel by GCV or L-curve, or a parametric least-squares fit of an exponential "
+        "residue with delay (unbiased onset/Tmax and the flow of data that follow that model)",
+    )
+    g.add_argument(
+        "--parametric-convolution",
+        choices=("continuous", "discrete"),
+        default="continuous",
+        help="forward model of --method parametric: continuous (scanners, the phantom; default) or the "
+        "discrete sum of simulation reference objects such as OSIPI's DSC DRO",
+    )
+    g.add_argument(
+        "--modality", choices=("ct", "mr"), help="ct (HU) or mr (DSC signal); default: from the layout or the values"
+    )
+    g.add_argument(
+        "--frame-interval", type=positive_float, metavar="S", help="seconds between frames (overrides the file)"
+    )
+    g.add_argument(
+        "--smoothing-fwhm",
+        type=nonnegative_float,
+        metavar="MM",
+        help="in-plane Gaussian smoothing inside the brain before deconvolution, FWHM in mm (default 3; 0 = off)",
+    )
+    g.add_argument(
+        "--cbv",
+        choices=("auc", "residue"),
+        default="auc",
+        help="CBV from the area ratio (default; exact for sampled continuous curves) or from the deconvolved "
+        "residue's trapezoid area (exact for discrete-sum simulated data such as OSIPI's DRO)",
+    )
+    g.add_argument(
+        "--tmax",
+        dest="tmax_estimator",
+        choices=("peak", "edge"),
+        default="peak",
+        help="Tmax at the residue's sub-sample peak (default) or where its leading edge reaches 90 %% of the peak",
+    )
+    g.add_argument(
+        "--vof",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="scale the AIF to the area of the venous output function (partial-volume correction of a "
+        "too-low AIF from small arteries; default: on for CT, off for MR)",
+    )
+    g.add_argument(
+        "--echo-time", type=positive_float, default=0.03, metavar="S", help="DSC-MRI echo time in s (default 0.03)"
+    )
+    g.add_argument(
+        "--hematocrit-factor", type=positive_float, default=0.73, help="kH = (1−Hct_large)/(1−Hct_small) (default 0.73)"
+    )
     g.add_argument("--density", type=positive_float, default=1.04, help="brain tissue density in g/ml (default 1.04)")
 
 
 def perfusion_config(args: argparse.Namespace):
     from strokeseg.perfusion.config import PerfusionConfig
 
-    kw = {"method": args.method, "cbv_estimator": args.cbv, "tmax_estimator": args.tmax_estimator,
-          "vof_correction": args.vof, "echo_time": args.echo_time, "hematocrit_factor": args.hematocrit_factor,
-          "density": args.density, "parametric_convolution": args.parametric_convolution}
+    kw = {
+        "method": args.method,
+        "cbv_estimator": args.cbv,
+        "tmax_estimator": args.tmax_estimator,
+        "vof_correction": args.vof,
+        "echo_time": args.echo_time,
+        "hematocrit_factor": args.hematocrit_factor,
+        "density": args.density,
+        "parametric_convolution": args.parametric_convolution,
+    }
     if args.smoothing_fwhm is not None:
         kw["spatial_fwhm_mm"] = args.smoothing_fwhm
     return PerfusionConfig.for_modality(args.modality or "ct", **kw)
@@ -182,27 +230,48 @@ def add_training_options(p: argparse.ArgumentParser, out_help: str) -> None:
     """The options every command that trains a recipe takes (``train``, ``sweep``)."""
     from strokeseg.recipes.recipe import shipped_recipes
 
-    p.add_argument("--recipe", required=True, metavar="NAME|FILE",
-                   help=f"shipped recipe ({', '.join(shipped_recipes())}) or a recipe YAML file")
+    p.add_argument(
+        "--recipe",
+        required=True,
+        metavar="NAME|FILE",
+        help=f"shipped recipe ({', '.join(shipped_recipes())}) or a recipe YAML file",
+    )
     add_input(p, "training dataset (any layout, e.g. the output folder of 'strokeseg perfusion')", "DATASET")
     p.add_argument("--out", required=True, metavar="DIR", help=out_help)
     p.add_argument("--folds", type=positive_int, help="number of folds (default: the recipe's)")
     p.add_argument("--epochs", type=positive_int, help="maximum epochs (default: the recipe's)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a recipe field, e.g. --set sampling.patches_per_case=1000 (repeatable)")
-    p.add_argument("--pretrained", metavar="PATH",
-                   help="torchvision ImageNet weight file (state dict) for the network's backbone, e.g. vgg16 / vgg11_bn / "
-                        "resnet50 weights saved with torch.save(model.state_dict()); without it backbones start random")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a recipe field, e.g. --set sampling.patches_per_case=1000 (repeatable)",
+    )
+    p.add_argument(
+        "--pretrained",
+        metavar="PATH",
+        help="torchvision ImageNet weight file (state dict) for the network's backbone, e.g. vgg16 / vgg11_bn / "
+        "resnet50 weights saved with torch.save(model.state_dict()); without it backbones start random",
+    )
     p.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu or cuda")
-    p.add_argument("--jobs", type=positive_int, default=1,
-                   help="train this many folds at once in worker processes sharing the device (default 1: one after "
-                        "another); on CPU the cores are split between the jobs. The bundle equals a sequential run's")
-    p.add_argument("--no-cache", action="store_true", help="recompute the symmetric modalities instead of using the cache")
+    p.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=1,
+        help="train this many folds at once in worker processes sharing the device (default 1: one after "
+        "another); on CPU the cores are split between the jobs. The bundle equals a sequential run's",
+    )
+    p.add_argument(
+        "--no-cache", action="store_true", help="recompute the symmetric modalities instead of using the cache"
+    )
     add_layout_options(p)
     add_nonfinite_option(p)
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside DATASET")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace the contents of a non-empty --out written by an earlier strokeseg run")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the contents of a non-empty --out written by an earlier strokeseg run",
+    )
 
 
 def training_overrides(args: argparse.Namespace) -> list[str]:

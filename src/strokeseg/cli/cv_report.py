@@ -10,7 +10,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "cv-report",
         help="print the cross-validation table of a model bundle (T, S_min, DSC, PPV, sensitivity, HD ± sd)",
         description="Print the cross-validation report of a model bundle in the papers' form: chosen T and S_min per "
-        "fold (nested), DSC, PPV, sensitivity, Hausdorff distance and volume error (mean ± sd) per region and group, R².",
+        "fold (nested), DSC, PPV, sensitivity, Hausdorff distance and volume error (mean ± sd) per region and group, "
+        "R².",
     )
     p.add_argument("model", metavar="DIR", help="model bundle folder")
     p.set_defaults(func=run)

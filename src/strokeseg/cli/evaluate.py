@@ -19,22 +19,29 @@ def register(sub: argparse._SubParsersAction) -> None:
             "summary.md and summary.json to --out, and lists cases without a partner. "
             "Predictions are canonical label maps (0 background, 1 penumbra, 2 core) named <case_id>.nii.gz, "
             "<case_id>_label.nii.gz or <case_id>/label.nii.gz; --truth is a dataset folder in any supported layout "
-            "or a plain folder of label maps; a folder of binary 0/1 masks is scored as one lesion region (any non-zero "
+            "or a plain folder of label maps; a folder of binary 0/1 masks is scored as one lesion region (any "
+            "non-zero "
             "prediction voxel counts), unless --label-map says what its 1 means."
         ),
     )
     p.add_argument("--pred", required=True, metavar="DIR", help="folder of predicted label maps")
-    p.add_argument("--truth", required=True, metavar="DIR", help="dataset folder (any layout) or folder of truth label maps")
+    p.add_argument(
+        "--truth", required=True, metavar="DIR", help="dataset folder (any layout) or folder of truth label maps"
+    )
     p.add_argument("--out", required=True, metavar="DIR", help="folder for per_case.csv, summary.md, summary.json")
     add_layout_options(p)
     p.add_argument(
-        "--pred-label-map", type=label_map_arg, metavar="MAP",
+        "--pred-label-map",
+        type=label_map_arg,
+        metavar="MAP",
         help="map prediction values to canonical labels, e.g. '1:2' for binary core predictions",
     )
     p.add_argument(
-        "--regions", type=region_list, metavar="LIST",
+        "--regions",
+        type=region_list,
+        metavar="LIST",
         help="comma-separated regions to score (core, penumbra, hypoperfused, lesion); default: those the truth "
-             "annotates (a folder of binary 0/1 masks: lesion, as the ISLES'22/'24 evaluators score it)",
+        "annotates (a folder of binary 0/1 masks: lesion, as the ISLES'22/'24 evaluators score it)",
     )
     add_nonfinite_option(p)
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside --pred or --truth")
@@ -49,11 +56,21 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.evaluation.runner import evaluate_folder, summary_markdown, write_results
     from strokeseg.io.outputs import RunFolder
 
-    with RunFolder(args.out, output_mode(args), inputs=[args.pred, args.truth], allow_in_input=args.allow_output_in_input,
-                   command="evaluate") as run:
+    with RunFolder(
+        args.out,
+        output_mode(args),
+        inputs=[args.pred, args.truth],
+        allow_in_input=args.allow_output_in_input,
+        command="evaluate",
+    ) as run:
         result = evaluate_folder(
-            Path(args.pred), Path(args.truth), layout=args.layout, label_map=args.label_map,
-            pred_label_map=args.pred_label_map, regions=args.regions, nonfinite=args.nonfinite,
+            Path(args.pred),
+            Path(args.truth),
+            layout=args.layout,
+            label_map=args.label_map,
+            pred_label_map=args.pred_label_map,
+            regions=args.regions,
+            nonfinite=args.nonfinite,
         )
         with run.stage() as stage:  # the three files appear together
             write_results(result, stage)
@@ -61,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
     if result.unmatched_truth:
         print(f"truth cases without a prediction ({len(result.unmatched_truth)}): {', '.join(result.unmatched_truth)}")
     if result.unmatched_pred:
-        print(f"prediction files matching no truth case ({len(result.unmatched_pred)}): {', '.join(result.unmatched_pred)}")
+        print(
+            f"prediction files matching no truth case ({len(result.unmatched_pred)}): {', '.join(result.unmatched_pred)}"
+        )
     for w in result.warnings:
         say(f"warning: {w}")
     print("wrote " + ", ".join(str(Path(args.out) / n) for n in ("per_case.csv", "summary.md", "summary.json")))

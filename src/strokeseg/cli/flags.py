@@ -5,10 +5,20 @@ from __future__ import annotations
 import re
 
 PARAM_FLAGS = {
-    "label_map": "--label-map", "pred_label_map": "--pred-label-map", "nonfinite": "--nonfinite", "layout": "--layout",
-    "overwrite": "--overwrite", "resume": "--resume", "out": "--out", "modality": "--modality",
-    "frame_interval": "--frame-interval", "truth": "--truth", "allow_in_input": "--allow-output-in-input",
-    "aif_mask": "--aif-mask", "vof_correction": "--vof", "pretrained": "--pretrained",
+    "label_map": "--label-map",
+    "pred_label_map": "--pred-label-map",
+    "nonfinite": "--nonfinite",
+    "layout": "--layout",
+    "overwrite": "--overwrite",
+    "resume": "--resume",
+    "out": "--out",
+    "modality": "--modality",
+    "frame_interval": "--frame-interval",
+    "truth": "--truth",
+    "allow_in_input": "--allow-output-in-input",
+    "aif_mask": "--aif-mask",
+    "vof_correction": "--vof",
+    "pretrained": "--pretrained",
 }
 SWITCHES = frozenset({"overwrite", "resume", "allow_in_input"})  # flags without a value: "set 'x' to …" keeps its "to"
 _PARAM = re.compile(r"\b(set|without|with) '(" + "|".join(PARAM_FLAGS) + r")'( to)?|'(" + "|".join(PARAM_FLAGS) + r")'")

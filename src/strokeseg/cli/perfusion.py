@@ -53,8 +53,13 @@ def run(args: argparse.Namespace) -> int:
 
     inp = Path(input_path(args))
     opts = SeriesOptions(args.modality, args.frame_interval, args.nonfinite, args.brain_mask, args.aif_mask)
-    with RunFolder(args.out, output_mode(args), inputs=[inp, args.aif_mask, args.brain_mask],
-                   allow_in_input=args.allow_output_in_input, command="perfusion") as run:
+    with RunFolder(
+        args.out,
+        output_mode(args),
+        inputs=[inp, args.aif_mask, args.brain_mask],
+        allow_in_input=args.allow_output_in_input,
+        command="perfusion",
+    ) as run:
         jobs = perfusion_jobs(inp, args.layout, args.label_map)
         run.protect(f for _, r in jobs if not isinstance(r, Path) for f in r.files())
         done = perfusion_dataset(run, jobs, perfusion_config(args), opts)

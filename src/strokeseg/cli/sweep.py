@@ -19,8 +19,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     add_training_options(p, "sweep folder (one model bundle per grid point)")
-    p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
-                   help="a recipe field and its values; repeat for a Cartesian product (e.g. --grid loss.kwargs.gamma=1,2)")
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="a recipe field and its values; repeat for a Cartesian product (e.g. --grid loss.kwargs.gamma=1,2)",
+    )
     p.add_argument("--ftl-grid", action="store_true", help="the slow-fusion paper's focal Tversky grid (15 points)")
     p.set_defaults(func=run)
 
@@ -38,10 +43,13 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("sweep: give --grid KEY=V1,V2,... or --ftl-grid")
     data = input_path(args)
     base = dict(parse_override(o) for o in training_overrides(args))
-    recipes = [(point_name(pt), load_recipe(args.recipe, {**base, **pt})) for pt in points]  # all checked before training
+    recipes = [
+        (point_name(pt), load_recipe(args.recipe, {**base, **pt})) for pt in points
+    ]  # all checked before training
     opts = TrainOptions(args.layout, args.label_map, args.nonfinite, not args.no_cache, args.device, args.jobs)
-    with RunFolder(args.out, output_mode(args), inputs=[data], allow_in_input=args.allow_output_in_input,
-                   command="sweep") as run:
+    with RunFolder(
+        args.out, output_mode(args), inputs=[data], allow_in_input=args.allow_output_in_input, command="sweep"
+    ) as run:
         rows = sweep(data, run, recipes, opts, log=say)
         print((run.out / "sweep.md").read_text(encoding="utf-8"), end="")
     return 0 if rows else 1

@@ -15,7 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Train a published method (a recipe) on a dataset: cases are prepared (brain mask, symmetric modalities "
             "from the disk cache, whitening with training statistics), folds are grouped by patient, each fold is "
-            "trained on balanced patches or whole slices (per the recipe), with its recipe's loss and optimiser, early stopping on a patient-level "
+            "trained on balanced patches or whole slices (per the recipe), with its recipe's loss and optimiser, "
+            "early stopping on a patient-level "
             "validation split, and a checkpoint every epoch; out-of-fold predictions give the nested T/S_min grid "
             "search and the cross-validation report. Writes a model bundle: weights per fold (state dicts), the "
             "recipe, normalisation statistics, T and S_min, channels, training logs and loss curves, and cv/."
@@ -39,9 +40,17 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--resume and --overwrite exclude each other")
     data = input_path(args)
     recipe = load_recipe(args.recipe, training_overrides(args))
-    opts = TrainOptions(args.layout, args.label_map, args.nonfinite, not args.no_cache, args.device, args.jobs, args.resume)
-    with RunFolder(args.out, output_mode(args), inputs=[data], allow_in_input=args.allow_output_in_input,
-                   command="train", settings={"recipe": recipe.name}) as run:
+    opts = TrainOptions(
+        args.layout, args.label_map, args.nonfinite, not args.no_cache, args.device, args.jobs, args.resume
+    )
+    with RunFolder(
+        args.out,
+        output_mode(args),
+        inputs=[data],
+        allow_in_input=args.allow_output_in_input,
+        command="train",
+        settings={"recipe": recipe.name},
+    ) as run:
         print_notes(run.notes)
         print(f"recipe {recipe.name}: {recipe.description}")
         bundle, _ = train(data, recipe, run, opts, log=say)

@@ -4,4 +4,12 @@ from strokeseg.clinical.config import Reference, ThresholdConfig
 from strokeseg.clinical.readout import Readout, compute_readout
 from strokeseg.clinical.thresholds import ThresholdResult, threshold_diffusion, threshold_perfusion
 
-__all__ = ["Readout", "Reference", "ThresholdConfig", "ThresholdResult", "compute_readout", "threshold_diffusion", "threshold_perfusion"]
+__all__ = [
+    "Readout",
+    "Reference",
+    "ThresholdConfig",
+    "ThresholdResult",
+    "compute_readout",
+    "threshold_diffusion",
+    "threshold_perfusion",
+]

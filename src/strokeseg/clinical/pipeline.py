@@ -34,8 +34,14 @@ class CaseReadout:
         return warnings_of([*self.notes, *self.result.warnings])
 
     def to_dict(self, cfg: ThresholdConfig) -> dict[str, Any]:
-        return {"case_id": self.case_id, "maps": self.source, **self.readout.to_dict(), "thresholds": cfg.to_dict(),
-                "notes": self.notes + self.result.warnings, "warnings": [w.to_dict() for w in self.warnings]}
+        return {
+            "case_id": self.case_id,
+            "maps": self.source,
+            **self.readout.to_dict(),
+            "thresholds": cfg.to_dict(),
+            "notes": self.notes + self.result.warnings,
+            "warnings": [w.to_dict() for w in self.warnings],
+        }
 
 
 def perfusion_qc(result: ThresholdResult, voxel_ml: float, source: str) -> list[DataWarning]:
@@ -44,23 +50,44 @@ def perfusion_qc(result: ThresholdResult, voxel_ml: float, source: str) -> list[
     tissue_ml = float(result.tissue.sum() * voxel_ml)
     hyp_ml = float(result.hypoperfused.sum() * voxel_ml)
     if tissue_ml < 10.0:
-        out.append(warn("little-valid-tissue", f"only {tissue_ml:.1f} ml of valid tissue in the maps (even a 5 mm slab of brain holds about "
-                   "50 ml); check the maps' coverage and background values"))
+        out.append(
+            warn(
+                "little-valid-tissue",
+                f"only {tissue_ml:.1f} ml of valid tissue in the maps (even a 5 mm slab of brain holds about "
+                "50 ml); check the maps' coverage and background values",
+            )
+        )
     if tissue_ml > 0 and hyp_ml > 0.5 * tissue_ml:
-        out.append(warn("hypoperfusion-too-large", f"hypoperfused volume {hyp_ml:.0f} ml is more than half the valid tissue ({tissue_ml:.0f} ml), "
-                   "larger than a hemisphere: check the AIF, the Tmax map's units and its background"))
+        out.append(
+            warn(
+                "hypoperfusion-too-large",
+                f"hypoperfused volume {hyp_ml:.0f} ml is more than half the valid tissue ({tissue_ml:.0f} ml), "
+                "larger than a hemisphere: check the AIF, the Tmax map's units and its background",
+            )
+        )
     lo, hi = PLAUSIBLE_REFERENCE_CBF
     ref = result.reference_cbf
     if ref is not None and not lo <= ref <= hi:
-        scale = " (given maps: the CBF map is probably on a vendor scale; rCBF and the core are scale-free)" \
-            if source == "given maps" else ""
-        out.append(warn("reference-cbf-implausible",
-                        f"reference CBF {ref:.3g} is outside the {lo:g}–{hi:g} ml/100 g/min of healthy tissue{scale}"))
+        scale = (
+            " (given maps: the CBF map is probably on a vendor scale; rCBF and the core are scale-free)"
+            if source == "given maps"
+            else ""
+        )
+        out.append(
+            warn(
+                "reference-cbf-implausible",
+                f"reference CBF {ref:.3g} is outside the {lo:g}–{hi:g} ml/100 g/min of healthy tissue{scale}",
+            )
+        )
     return out
 
 
-def threshold_case(case: Case, cfg: ThresholdConfig | None = None, perfusion: PerfusionConfig | None = None,
-                   show_progress: bool = False) -> CaseReadout:
+def threshold_case(
+    case: Case,
+    cfg: ThresholdConfig | None = None,
+    perfusion: PerfusionConfig | None = None,
+    show_progress: bool = False,
+) -> CaseReadout:
     """Core/penumbra for a case from its perfusion maps (computed from its 4D series when absent) or ADC.
 
     Maps computed here use the package's one perfusion default (:class:`PerfusionConfig`).
@@ -75,7 +102,9 @@ def threshold_case(case: Case, cfg: ThresholdConfig | None = None, perfusion: Pe
         from strokeseg.perfusion.run import case_series, maps_for_series
 
         name, series = case_series(case)
-        res = maps_for_series(series, perfusion or PerfusionConfig(), name=name, brain_mask=brain, show_progress=show_progress)
+        res = maps_for_series(
+            series, perfusion or PerfusionConfig(), name=name, brain_mask=brain, show_progress=show_progress
+        )
         maps = {m: res.maps[m] for m in ("CBF", "CBV", "Tmax")}
         brain = res.brain_mask
         source = f"computed from {name} ({res.info['method']})"
@@ -91,11 +120,20 @@ def threshold_case(case: Case, cfg: ThresholdConfig | None = None, perfusion: Pe
         if brain is None:
             from strokeseg.masks.brain import valid_map_mask
 
-            given: dict[str, np.ndarray] = {m: case.images[m] for m in ("CBF", "CBV", "MTT", "Tmax", "TTP") if m in case.images}
+            given: dict[str, np.ndarray] = {
+                m: case.images[m] for m in ("CBF", "CBV", "MTT", "Tmax", "TTP") if m in case.images
+            }
             brain, dropped = valid_map_mask(given or maps)
-            notes.append(f"brain mask: the {int(brain.sum())} voxels ({brain.sum() * case.geometry.voxel_volume_ml:.0f} ml) "
-                         "where every map is valid (finite, not the background sentinel, CBF > 0, CBV, MTT and Tmax "
-                         "≥ 0)" + ("; invalid per map: " + ", ".join(f"{k} {v}" for k, v in dropped.items() if v) if any(dropped.values()) else ""))
+            notes.append(
+                f"brain mask: the {int(brain.sum())} voxels ({brain.sum() * case.geometry.voxel_volume_ml:.0f} ml) "
+                "where every map is valid (finite, not the background sentinel, CBF > 0, CBV, MTT and Tmax "
+                "≥ 0)"
+                + (
+                    "; invalid per map: " + ", ".join(f"{k} {v}" for k, v in dropped.items() if v)
+                    if any(dropped.values())
+                    else ""
+                )
+            )
         if csf is None:
             if adc is not None:
                 csf = adc > cfg.csf_adc
@@ -107,7 +145,9 @@ def threshold_case(case: Case, cfg: ThresholdConfig | None = None, perfusion: Pe
         adc_core = (adc < cfg.adc_core) & (adc > 0) if adc is not None else None
         if adc_core is not None:
             source += " + ADC core"
-        result = threshold_perfusion(maps["CBF"], maps["Tmax"], case.geometry, brain, cfg, cbv=maps.get("CBV"), csf=csf, adc_core=adc_core)
+        result = threshold_perfusion(
+            maps["CBF"], maps["Tmax"], case.geometry, brain, cfg, cbv=maps.get("CBV"), csf=csf, adc_core=adc_core
+        )
     elif adc is not None:
         if brain is None:
             brain = adc > 0
@@ -121,6 +161,13 @@ def threshold_case(case: Case, cfg: ThresholdConfig | None = None, perfusion: Pe
         notes += perfusion_qc(result, case.geometry.voxel_volume_ml, source)
     if not perfusion_used:
         notes.append("no perfusion imaging: Tmax, penumbra, mismatch, HIR, DEFUSE-3 and EXTEND are not assessable")
-    readout = compute_readout(result.core, result.hypoperfused, result.severe, case.geometry, cfg, result.reference_cbf,
-                              perfusion=perfusion_used)
+    readout = compute_readout(
+        result.core,
+        result.hypoperfused,
+        result.severe,
+        case.geometry,
+        cfg,
+        result.reference_cbf,
+        perfusion=perfusion_used,
+    )
     return CaseReadout(case.case_id, result, readout, source, notes, case.geometry)

@@ -46,13 +46,27 @@ class Readout:
         if d["mismatch_ratio"] is not None and math.isinf(d["mismatch_ratio"]):
             d["mismatch_ratio"] = "inf"
         if not self.perfusion:
-            d["not_assessable"] = ["hypoperfused_ml", "penumbra_ml", "mismatch_ratio", "tmax10_ml", "hir", "defuse3", "extend"]
+            d["not_assessable"] = [
+                "hypoperfused_ml",
+                "penumbra_ml",
+                "mismatch_ratio",
+                "tmax10_ml",
+                "hir",
+                "defuse3",
+                "extend",
+            ]
         return d
 
 
-def compute_readout(core: np.ndarray, hypoperfused: np.ndarray, severe: np.ndarray, geometry: Geometry,
-                    cfg: ThresholdConfig | None = None, reference_cbf: float | None = None,
-                    perfusion: bool = True) -> Readout:
+def compute_readout(
+    core: np.ndarray,
+    hypoperfused: np.ndarray,
+    severe: np.ndarray,
+    geometry: Geometry,
+    cfg: ThresholdConfig | None = None,
+    reference_cbf: float | None = None,
+    perfusion: bool = True,
+) -> Readout:
     """Read-out from the core, Tmax > 6 s and Tmax > 10 s masks (core ⊂ hypoperfused expected).
 
     ``perfusion`` False: the masks did not come from perfusion imaging; only the core is read out.
@@ -77,7 +91,9 @@ def compute_readout(core: np.ndarray, hypoperfused: np.ndarray, severe: np.ndarr
     return Readout(core_ml, hyp_ml, mismatch_ml, ratio, sev_ml, hir, bool(defuse3), bool(extend), reference_cbf)
 
 
-def readout_from_volumes(core_ml: float | None, hypoperfused_ml: float | None, cfg: ThresholdConfig | None = None) -> Readout:
+def readout_from_volumes(
+    core_ml: float | None, hypoperfused_ml: float | None, cfg: ThresholdConfig | None = None
+) -> Readout:
     """The read-out of a segmentation that gives only region volumes (a learned model).
 
     A region the source cannot produce is ``None`` and every quantity that needs it is not
@@ -118,7 +134,9 @@ def format_readout_table(rows: list[tuple[str, Readout]], cfg: ThresholdConfig |
             lines.append(f"{cid:<22} {r.core_ml:8.1f}   Tmax, mismatch, HIR, DEFUSE-3, EXTEND: {NOT_ASSESSABLE}")
             continue
         gone = set(r.unavailable)
-        ratio = "—" if r.mismatch_ratio is None else ("∞" if math.isinf(r.mismatch_ratio) else f"{r.mismatch_ratio:.2f}")
+        ratio = (
+            "—" if r.mismatch_ratio is None else ("∞" if math.isinf(r.mismatch_ratio) else f"{r.mismatch_ratio:.2f}")
+        )
         ratio = "n/a" if "mismatch_ratio" in gone else ratio
         hir = "n/a" if "hir" in gone else "—" if r.hir is None else f"{r.hir:.2f}"
         lines.append(
@@ -131,14 +149,27 @@ def format_readout_table(rows: list[tuple[str, Readout]], cfg: ThresholdConfig |
     lines.append(
         f"thresholds: Tmax > {cfg.tmax_hypoperfused:g} s hypoperfused, Tmax > {cfg.tmax_severe:g} s severe, "
         f"core rCBF < {cfg.rcbf_core:.0%} (reference: {cfg.reference.value}) or ADC < {cfg.adc_core:g}×10⁻⁶ mm²/s; "
-        f"DEFUSE-3: core < {cfg.defuse3_core_ml:g} ml, ratio ≥ {cfg.defuse3_ratio:g}, mismatch ≥ {cfg.defuse3_mismatch_ml:g} ml; "
-        f"EXTEND: core < {cfg.extend_core_ml:g} ml, ratio > {cfg.extend_ratio:g}, mismatch > {cfg.extend_mismatch_ml:g} ml"
+        f"DEFUSE-3: core < {cfg.defuse3_core_ml:g} ml, ratio ≥ {cfg.defuse3_ratio:g}, mismatch ≥ "
+        f"{cfg.defuse3_mismatch_ml:g} ml; "
+        f"EXTEND: core < {cfg.extend_core_ml:g} ml, ratio > {cfg.extend_ratio:g}, mismatch > "
+        f"{cfg.extend_mismatch_ml:g} ml"
     )
     return "\n".join(lines)
 
 
-READOUT_CSV_FIELDS = ("case_id", "core_ml", "hypoperfused_ml", "penumbra_ml", "mismatch_ratio", "tmax10_ml", "hir",
-                      "defuse3", "extend", "reference_cbf", "maps")
+READOUT_CSV_FIELDS = (
+    "case_id",
+    "core_ml",
+    "hypoperfused_ml",
+    "penumbra_ml",
+    "mismatch_ratio",
+    "tmax10_ml",
+    "hir",
+    "defuse3",
+    "extend",
+    "reference_cbf",
+    "maps",
+)
 
 
 def readout_csv(rows: list[dict[str, Any]]) -> str:

@@ -57,8 +57,9 @@ def clean_mask(mask: np.ndarray, geometry: Geometry, opening_mm: float, min_ml: 
     return out
 
 
-def reference_cbf(cbf: np.ndarray, tmax: np.ndarray, tissue: np.ndarray, hypo: np.ndarray,
-                  geometry: Geometry, cfg: ThresholdConfig) -> float:
+def reference_cbf(
+    cbf: np.ndarray, tmax: np.ndarray, tissue: np.ndarray, hypo: np.ndarray, geometry: Geometry, cfg: ThresholdConfig
+) -> float:
     """Median CBF of normal tissue (the rCBF denominator)."""
     if cfg.reference is Reference.NORMAL_TMAX:
         normal = tissue & (tmax < cfg.reference_tmax)
@@ -114,8 +115,13 @@ def threshold_perfusion(
     return ThresholdResult(labels, hypo, severe, core, tissue, ref, warnings)
 
 
-def threshold_diffusion(adc_micro: np.ndarray, geometry: Geometry, brain: np.ndarray, cfg: ThresholdConfig | None = None,
-                        dwi: np.ndarray | None = None) -> ThresholdResult:
+def threshold_diffusion(
+    adc_micro: np.ndarray,
+    geometry: Geometry,
+    brain: np.ndarray,
+    cfg: ThresholdConfig | None = None,
+    dwi: np.ndarray | None = None,
+) -> ThresholdResult:
     """MRI core from ADC (×10⁻⁶ mm²/s) alone, optionally requiring DWI hyperintensity."""
     cfg = cfg or ThresholdConfig()
     csf = adc_micro > cfg.csf_adc

@@ -16,7 +16,21 @@ from strokeseg.evaluation.overlap import dice, precision, sensitivity
 from strokeseg.evaluation.surface import assd, assd_pooled, hausdorff, hd95, surface_distances
 
 __all__ = [
-    "HD_MAX_MM", "BinaryMetrics", "assd", "assd_pooled", "binary_metrics", "dice", "evaluate_labels", "hausdorff", "hd95",
-    "isles15_score", "lesion_counts", "lesion_f1", "precision", "r_squared", "sensitivity", "summarise",
+    "HD_MAX_MM",
+    "BinaryMetrics",
+    "assd",
+    "assd_pooled",
+    "binary_metrics",
+    "dice",
+    "evaluate_labels",
+    "hausdorff",
+    "hd95",
+    "isles15_score",
+    "lesion_counts",
+    "lesion_f1",
+    "precision",
+    "r_squared",
+    "sensitivity",
+    "summarise",
     "surface_distances",
 ]

@@ -30,9 +30,22 @@ from strokeseg.io.labels import Region, region_mask
 HD_MAX_MM = 200.0  # ISLES'15 normalisation of the Hausdorff distance in the combined score
 
 METRIC_NAMES = (
-    "dice", "precision", "sensitivity", "hd", "hd95", "assd", "assd_pooled",
-    "vol_true_ml", "vol_pred_ml", "vol_diff_ml", "abs_vol_diff_ml",
-    "lesion_f1", "n_lesions_true", "n_lesions_pred", "lesion_count_diff", "isles15_score",
+    "dice",
+    "precision",
+    "sensitivity",
+    "hd",
+    "hd95",
+    "assd",
+    "assd_pooled",
+    "vol_true_ml",
+    "vol_pred_ml",
+    "vol_diff_ml",
+    "abs_vol_diff_ml",
+    "lesion_f1",
+    "n_lesions_true",
+    "n_lesions_pred",
+    "lesion_count_diff",
+    "isles15_score",
 )
 
 
@@ -97,7 +110,9 @@ def binary_metrics(pred: np.ndarray, truth: np.ndarray, spacing: Sequence[float]
         lesion_count_diff=lc.count_difference,
     )
     if n_p == 0 and n_t == 0:
-        return BinaryMetrics(1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, isles15_score=isles15_score(1.0, 0.0), failure=False, **common)
+        return BinaryMetrics(
+            1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, isles15_score=isles15_score(1.0, 0.0), failure=False, **common
+        )
     if n_p == 0 or n_t == 0:
         nan = float("nan")
         return BinaryMetrics(0.0, 0.0, 0.0, nan, nan, nan, nan, isles15_score=0.0, failure=True, **common)

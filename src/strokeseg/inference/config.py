@@ -47,10 +47,21 @@ class WindowConfig:
         return (1,) if self.num_classes == 2 else tuple(range(1, self.num_classes))
 
     @classmethod
-    def from_recipe_blocks(cls, patch_size: list[int], inf: InferenceConfig, num_classes: int,
-                           mc_passes: int | None = None, tta: bool | None = None) -> WindowConfig:
+    def from_recipe_blocks(
+        cls,
+        patch_size: list[int],
+        inf: InferenceConfig,
+        num_classes: int,
+        mc_passes: int | None = None,
+        tta: bool | None = None,
+    ) -> WindowConfig:
         """The windows of a recipe's patch size and ``inference:`` block, with optional overrides."""
-        return cls(window=tuple(int(v) for v in patch_size), step=tuple(int(v) for v in inf.step),  # type: ignore[arg-type]
-                   batch_size=int(inf.batch_size), mc_passes=int(mc_passes if mc_passes is not None else inf.mc_passes),
-                   mc_dropout=inf.mc_dropout or None, tta_flip=bool(inf.tta_flip if tta is None else (tta or inf.tta_flip)),
-                   num_classes=num_classes)
+        return cls(
+            window=tuple(int(v) for v in patch_size),
+            step=tuple(int(v) for v in inf.step),  # type: ignore[arg-type]
+            batch_size=int(inf.batch_size),
+            mc_passes=int(mc_passes if mc_passes is not None else inf.mc_passes),
+            mc_dropout=inf.mc_dropout or None,
+            tta_flip=bool(inf.tta_flip if tta is None else (tta or inf.tta_flip)),
+            num_classes=num_classes,
+        )

@@ -21,9 +21,13 @@ def foreground_classes(num_classes: int) -> tuple[int, ...]:
     return (1,) if num_classes == 2 else tuple(range(1, num_classes))
 
 
-def predict_probs(case: PreparedCase, models: list[tuple[torch.nn.Module, Normalizer]], cfg: WindowConfig,
-                  device: torch.device | str = "cpu", progress: Callable[[int], None] | None = None,
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def predict_probs(
+    case: PreparedCase,
+    models: list[tuple[torch.nn.Module, Normalizer]],
+    cfg: WindowConfig,
+    device: torch.device | str = "cpu",
+    progress: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean class probabilities ``(K, Z, Y, X)`` over the models (each whitening ``case.x`` with its
     own statistics) and the total variance ``(Z, Y, X)`` of the lesion probability (the law of total
     variance: the mean within-model variance plus the variance between the models' means)."""
@@ -43,8 +47,15 @@ def predict_probs(case: PreparedCase, models: list[tuple[torch.nn.Module, Normal
     return probs / n, (var_within / n + between).astype(np.float32)
 
 
-def labels_from_probs(probs: np.ndarray, brain: np.ndarray, threshold: float, min_size: int, target: str,
-                      output_label: int, num_classes: int) -> np.ndarray:
+def labels_from_probs(
+    probs: np.ndarray,
+    brain: np.ndarray,
+    threshold: float,
+    min_size: int,
+    target: str,
+    output_label: int,
+    num_classes: int,
+) -> np.ndarray:
     """Post-processed canonical labels from class probabilities."""
     fg = probs[list(foreground_classes(num_classes))].sum(0)
     lesion = binarize(fg, threshold, min_size, brain)
@@ -58,7 +69,9 @@ def labels_from_probs(probs: np.ndarray, brain: np.ndarray, threshold: float, mi
     return out
 
 
-def volumes(labels: np.ndarray, voxel_ml: float, target: str = "three-class", output_label: int = CORE) -> dict[str, float | None]:
+def volumes(
+    labels: np.ndarray, voxel_ml: float, target: str = "three-class", output_label: int = CORE
+) -> dict[str, float | None]:
     """Region volumes in ml of a canonical label map; a region the model's ``target`` cannot
     produce is ``None`` (a core-only model says nothing about penumbra or hypoperfusion)."""
     core = float((labels == CORE).sum() * voxel_ml)

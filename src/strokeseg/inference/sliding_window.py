@@ -128,8 +128,9 @@ def _ready_models(models: Sequence[nn.Module], cfg: WindowConfig, device: torch.
     return int(cfg.window[0]) == 1 and all([_to_channels_last(m) for m in models])
 
 
-def _window_samples(models: Sequence[nn.Module], inp: torch.Tensor, cfg: WindowConfig,
-                    device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _window_samples(
+    models: Sequence[nn.Module], inp: torch.Tensor, cfg: WindowConfig, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Sums over every model, flip and MC pass of one batch of windows: class probabilities
     ``(B, K, P)``, and the foreground probability and its square ``(B, P)`` (float64)."""
     acc_p: torch.Tensor | None = None

@@ -13,7 +13,23 @@ from strokeseg.io.read import NonFinitePolicy, read_image, read_series
 from strokeseg.io.volume import Series, Volume
 
 __all__ = [
-    "CORE", "LAYOUTS", "PENUMBRA", "Case", "CaseRef", "Dataset", "Geometry", "NonFinitePolicy",
-    "Region", "Series", "Volume", "detect_layout", "load_case", "open_dataset", "read_image",
-    "read_nifti", "read_series", "region_mask", "write_nifti",
+    "CORE",
+    "LAYOUTS",
+    "PENUMBRA",
+    "Case",
+    "CaseRef",
+    "Dataset",
+    "Geometry",
+    "NonFinitePolicy",
+    "Region",
+    "Series",
+    "Volume",
+    "detect_layout",
+    "load_case",
+    "open_dataset",
+    "read_image",
+    "read_nifti",
+    "read_series",
+    "region_mask",
+    "write_nifti",
 ]

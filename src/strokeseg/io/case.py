@@ -93,7 +93,9 @@ class Case:
             self.patient_id = self.case_id
         for name, arr in self.images.items():
             if arr.shape != self.geometry.shape:
-                raise ValueError(f"{self.case_id}: modality {name} has shape {arr.shape}, grid is {self.geometry.shape}")
+                raise ValueError(
+                    f"{self.case_id}: modality {name} has shape {arr.shape}, grid is {self.geometry.shape}"
+                )
         if self.label is not None and self.label.shape != self.geometry.shape:
             raise ValueError(f"{self.case_id}: label shape {self.label.shape} != grid {self.geometry.shape}")
 
@@ -126,12 +128,13 @@ class Case:
         return region_mask(self.label, region)
 
 
-def _check_on_grid(vol: Volume, reference: Geometry, interp: Interpolation, notes: list[str],
-                   source: Path | None = None) -> np.ndarray:
+def _check_on_grid(
+    vol: Volume, reference: Geometry, interp: Interpolation, notes: list[str], source: Path | None = None
+) -> np.ndarray:
     if vol.geometry.same_grid(reference):
         return vol.array
     res = resample_to(vol, reference, interp, reference_source=source)
-    notes.extend(res.notes[len(vol.notes):])
+    notes.extend(res.notes[len(vol.notes) :])
     return res.array
 
 
@@ -183,7 +186,9 @@ def load_case(
     for name in wanted:
         vol = read_image(ref.images[name], nonfinite)
         notes.extend(vol.notes)
-        images[name] = _check_on_grid(vol, ref_geom, Interpolation.LINEAR, notes, ref_src).astype(np.float32, copy=False)
+        images[name] = _check_on_grid(vol, ref_geom, Interpolation.LINEAR, notes, ref_src).astype(
+            np.float32, copy=False
+        )
         sources[name] = ref.images[name]
     label = None
     if with_label and ref.label is not None:

@@ -71,8 +71,11 @@ def _check_unlisted(folder: Path, files: list[str]) -> None:
         if f.name.startswith(".") or not f.is_file() or f.resolve() in listed or f.name.upper() == "DICOMDIR":
             continue
         if is_dicom_file(f):
-            raise InputError(f"DICOM file is unreadable or not part of the folder's series; the series would be read "
-                             f"without it ({len(files)} other files); fix or remove it", f)
+            raise InputError(
+                f"DICOM file is unreadable or not part of the folder's series; the series would be read "
+                f"without it ({len(files)} other files); fix or remove it",
+                f,
+            )
 
 
 def _slice_positions(tags: list[dict[str, str]], files: list[str]) -> np.ndarray:
@@ -99,16 +102,20 @@ def check_slices(files: list[str], tags: list[dict[str, str]], folder: Path) -> 
     dup = np.flatnonzero(gaps < 1e-3)
     if dup.size:
         a, b = files[order[dup[0]]], files[order[dup[0] + 1]]
-        raise InputError(f"duplicate slice: {Path(a).name} and {Path(b).name} lie at the same position "
-                         f"({ds[dup[0]]:.2f} mm)", folder)
+        raise InputError(
+            f"duplicate slice: {Path(a).name} and {Path(b).name} lie at the same position ({ds[dup[0]]:.2f} mm)", folder
+        )
     step = float(gaps.min())  # the series' own spacing: a missing slice only makes gaps larger
     bad = np.flatnonzero(np.abs(gaps - step) > max(0.01 * step, 1e-3))
     if bad.size:
         i = bad[0]
         a, b = files[order[i]], files[order[i + 1]]
         what = f"{round(gaps[i] / step) - 1} missing slice(s)" if gaps[i] > 1.5 * step else "uneven slice spacing"
-        raise InputError(f"{what}: {Path(a).name} and {Path(b).name} are {gaps[i]:.2f} mm apart where the series "
-                         f"spacing is {step:.2f} mm", folder)
+        raise InputError(
+            f"{what}: {Path(a).name} and {Path(b).name} are {gaps[i]:.2f} mm apart where the series "
+            f"spacing is {step:.2f} mm",
+            folder,
+        )
 
 
 def _read_tags(files: list[str]) -> list[dict[str, str]]:
@@ -135,8 +142,11 @@ def _read_files(files: list[str], folder: Path):
         return reader.Execute()
     except Exception as exc:
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"cannot decode the DICOM pixel data in {describe_transfer_syntax(files[0])} "
-                         f"(GDCM through SimpleITK decodes JPEG, JPEG-LS, JPEG 2000 and RLE; {detail})", files[0]) from None
+        raise InputError(
+            f"cannot decode the DICOM pixel data in {describe_transfer_syntax(files[0])} "
+            f"(GDCM through SimpleITK decodes JPEG, JPEG-LS, JPEG 2000 and RLE; {detail})",
+            files[0],
+        ) from None
 
 
 def _group_frames(files: list[str], tags: list[dict[str, str]]) -> list[list[int]] | None:
@@ -210,8 +220,11 @@ def read_dicom_series(folder: str | Path) -> tuple[np.ndarray, Geometry, np.ndar
     tags = _read_tags(files)
     frames = _group_frames(files, tags)
     if frames is None:
-        raise InputError("is a 3D DICOM series; a perfusion series needs several time frames (or its frames are "
-                         "incomplete: not every slice position has the same number of frames)", folder)
+        raise InputError(
+            "is a 3D DICOM series; a perfusion series needs several time frames (or its frames are "
+            "incomplete: not every slice position has the same number of frames)",
+            folder,
+        )
     check_slices([files[i] for i in frames[0]], [tags[i] for i in frames[0]], folder)
     vols = []
     geom = None
@@ -222,7 +235,9 @@ def read_dicom_series(folder: str | Path) -> tuple[np.ndarray, Geometry, np.ndar
             geom = _geometry(image, folder)
         vols.append(sitk.GetArrayFromImage(image).astype(np.float32))
         t0 = tags[idx[0]]
-        times.append(_dicom_time_seconds(t0.get(_TAG_ACQ_TIME, "")) or _dicom_time_seconds(t0.get(_TAG_CONTENT_TIME, "")))
+        times.append(
+            _dicom_time_seconds(t0.get(_TAG_ACQ_TIME, "")) or _dicom_time_seconds(t0.get(_TAG_CONTENT_TIME, ""))
+        )
     assert geom is not None
     data = np.ascontiguousarray(np.stack(vols, axis=-1))
     frame_times = None
@@ -296,13 +311,20 @@ def write_dicom_series(
 
 #: transfer syntaxes by UID (the compressed ones real scanners write)
 TRANSFER_SYNTAXES = {
-    "1.2.840.10008.1.2": "Implicit VR Little Endian", "1.2.840.10008.1.2.1": "Explicit VR Little Endian",
-    "1.2.840.10008.1.2.2": "Explicit VR Big Endian", "1.2.840.10008.1.2.1.99": "Deflated Explicit VR Little Endian",
-    "1.2.840.10008.1.2.4.50": "JPEG Baseline", "1.2.840.10008.1.2.4.51": "JPEG Extended",
-    "1.2.840.10008.1.2.4.57": "JPEG Lossless", "1.2.840.10008.1.2.4.70": "JPEG Lossless SV1",
-    "1.2.840.10008.1.2.4.80": "JPEG-LS Lossless", "1.2.840.10008.1.2.4.81": "JPEG-LS Near-lossless",
-    "1.2.840.10008.1.2.4.90": "JPEG 2000 Lossless", "1.2.840.10008.1.2.4.91": "JPEG 2000",
-    "1.2.840.10008.1.2.5": "RLE Lossless", "1.2.840.10008.1.2.4.201": "HTJ2K Lossless",
+    "1.2.840.10008.1.2": "Implicit VR Little Endian",
+    "1.2.840.10008.1.2.1": "Explicit VR Little Endian",
+    "1.2.840.10008.1.2.2": "Explicit VR Big Endian",
+    "1.2.840.10008.1.2.1.99": "Deflated Explicit VR Little Endian",
+    "1.2.840.10008.1.2.4.50": "JPEG Baseline",
+    "1.2.840.10008.1.2.4.51": "JPEG Extended",
+    "1.2.840.10008.1.2.4.57": "JPEG Lossless",
+    "1.2.840.10008.1.2.4.70": "JPEG Lossless SV1",
+    "1.2.840.10008.1.2.4.80": "JPEG-LS Lossless",
+    "1.2.840.10008.1.2.4.81": "JPEG-LS Near-lossless",
+    "1.2.840.10008.1.2.4.90": "JPEG 2000 Lossless",
+    "1.2.840.10008.1.2.4.91": "JPEG 2000",
+    "1.2.840.10008.1.2.5": "RLE Lossless",
+    "1.2.840.10008.1.2.4.201": "HTJ2K Lossless",
     "1.2.840.10008.1.2.4.203": "HTJ2K",
 }
 
@@ -349,9 +371,22 @@ def describe_transfer_syntax(path: str | Path) -> str:
 
 #: Series Description / Image Type words → canonical modality, in the order they are tried
 _DESCRIPTION_WORDS = (
-    ("TMAX", "Tmax"), ("T-MAX", "Tmax"), ("CBF", "CBF"), ("CBV", "CBV"), ("MTT", "MTT"), ("TTP", "TTP"),
-    ("ADC", "ADC"), ("APPARENT DIFFUSION", "ADC"), ("TRACE", "DWI"), ("DWI", "DWI"), ("DIFFUSION", "DWI"),
-    ("B1000", "DWI"), ("FLAIR", "FLAIR"), ("MIP", "MIP"), ("ANGIO", "CTA"), ("CTA", "CTA"),
+    ("TMAX", "Tmax"),
+    ("T-MAX", "Tmax"),
+    ("CBF", "CBF"),
+    ("CBV", "CBV"),
+    ("MTT", "MTT"),
+    ("TTP", "TTP"),
+    ("ADC", "ADC"),
+    ("APPARENT DIFFUSION", "ADC"),
+    ("TRACE", "DWI"),
+    ("DWI", "DWI"),
+    ("DIFFUSION", "DWI"),
+    ("B1000", "DWI"),
+    ("FLAIR", "FLAIR"),
+    ("MIP", "MIP"),
+    ("ANGIO", "CTA"),
+    ("CTA", "CTA"),
 )
 
 

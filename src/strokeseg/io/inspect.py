@@ -67,14 +67,24 @@ def describe_path(path: Path, layout: str | None = None, label_map: Mapping[int,
     ds = open_dataset(path, layout, label_map)
     problems: list[str] = []
     cases: list[dict[str, Any]] = []
-    mod_stats: dict[str, dict[str, Any]] = defaultdict(lambda: {"cases": 0, "shapes": Counter(), "spacings": Counter(), "min": np.inf, "max": -np.inf})
+    mod_stats: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"cases": 0, "shapes": Counter(), "spacings": Counter(), "min": np.inf, "max": -np.inf}
+    )
     all_mods = Counter(m for ref in ds.cases for m in ref.images)
     notes: list[str] = []
     for ref in progress(ds.cases, desc="reading cases", unit="case"):
-        entry: dict[str, Any] = {"case_id": ref.case_id, "patient_id": ref.patient_id, "modalities": list(ref.images),
-                                 "series": list(ref.series), "has_label": ref.label is not None, "clinical": dict(ref.clinical)}
+        entry: dict[str, Any] = {
+            "case_id": ref.case_id,
+            "patient_id": ref.patient_id,
+            "modalities": list(ref.images),
+            "series": list(ref.series),
+            "has_label": ref.label is not None,
+            "clinical": dict(ref.clinical),
+        }
         for m in sorted(set(all_mods) - set(ref.images)):
-            problems.append(f"{ref.where}: case {ref.case_id} is missing modality {m} (present in {all_mods[m]} other case(s))")
+            problems.append(
+                f"{ref.where}: case {ref.case_id} is missing modality {m} (present in {all_mods[m]} other case(s))"
+            )
         try:
             case = load_case(ref)
         except InputError as exc:
@@ -88,8 +98,10 @@ def describe_path(path: Path, layout: str | None = None, label_map: Mapping[int,
         entry["spacing_mm"] = [round(s, 4) for s in g.spacing]
         entry["shear_deg"] = round(g.shear_deg, 4)
         if g.shear_deg > 0.01:
-            notes.append(f"{ref.case_id}: the grid is sheared by {g.shear_deg:.2f}° (gantry tilt?); it is kept as it is "
-                         f"in every output, and volumes use the true voxel volume {g.voxel_volume_ml * 1000:.4g} mm³")
+            notes.append(
+                f"{ref.case_id}: the grid is sheared by {g.shear_deg:.2f}° (gantry tilt?); it is kept as it is "
+                f"in every output, and volumes use the true voxel volume {g.voxel_volume_ml * 1000:.4g} mm³"
+            )
         for name, arr in case.images.items():
             st = mod_stats[name]
             st["cases"] += 1
@@ -108,9 +120,14 @@ def describe_path(path: Path, layout: str | None = None, label_map: Mapping[int,
         for sname, spath in ref.series.items():
             try:
                 s = read_series(spath, ref.frame_interval)
-                entry.setdefault("series_info", {})[sname] = {"frames": s.n_frames, "frame_interval_s": s.frame_interval}
+                entry.setdefault("series_info", {})[sname] = {
+                    "frames": s.n_frames,
+                    "frame_interval_s": s.frame_interval,
+                }
                 if not s.geometry.same_grid(g, atol=1e-2):
-                    problems.append(f"{spath}: 4D series grid {s.geometry.describe()} does not match the case grid {g.describe()}")
+                    problems.append(
+                        f"{spath}: 4D series grid {s.geometry.describe()} does not match the case grid {g.describe()}"
+                    )
             except InputError as exc:
                 problems.append(str(exc))
         cases.append(entry)
@@ -144,9 +161,13 @@ def format_description(d: dict[str, Any]) -> str:
     if d["kind"] in ("image", "series"):
         lines.append(f"{d['kind']}  {d['path']}")
         if "shape_xyz" in d:
-            shear = f", sheared {d['shear_deg']:.2f}° (kept as it is in outputs)" if d.get("shear_deg", 0) > 0.01 else ""
-            lines.append(f"  grid     {'×'.join(map(str, d['shape_xyz']))} voxels (x×y×z), spacing "
-                         f"{'×'.join(f'{s:g}' for s in d['spacing_mm'])} mm{shear}")
+            shear = (
+                f", sheared {d['shear_deg']:.2f}° (kept as it is in outputs)" if d.get("shear_deg", 0) > 0.01 else ""
+            )
+            lines.append(
+                f"  grid     {'×'.join(map(str, d['shape_xyz']))} voxels (x×y×z), spacing "
+                f"{'×'.join(f'{s:g}' for s in d['spacing_mm'])} mm{shear}"
+            )
             if d["kind"] == "series":
                 lines.append(f"  frames   {d['frames']} at {d['frame_interval_s']:g} s")
             lines.append(f"  range    [{d['range'][0]:.4g}, {d['range'][1]:.4g}]")
@@ -162,7 +183,10 @@ def format_description(d: dict[str, Any]) -> str:
         for name, m in d["modalities"].items():
             shapes = ", ".join(f"{s} ({n})" for s, n in m["shapes_xyz"].items())
             sp = ", ".join(f"{s} mm ({n})" for s, n in m["spacings_mm"].items())
-            lines.append(f"  {name:<6} {m['cases']} case(s)  grid {shapes}  spacing {sp}  range [{m['range'][0]:.4g}, {m['range'][1]:.4g}]")
+            lines.append(
+                f"  {name:<6} {m['cases']} case(s)  grid {shapes}  spacing {sp}  range [{m['range'][0]:.4g}, "
+                f"{m['range'][1]:.4g}]"
+            )
         lines.append("")
         lines.append(f"{'case':<24} {'patient':<18} {'grid (x×y×z)':<14} {'core ml':>8} {'penumbra ml':>12}  series")
         for c in d["cases"]:
@@ -170,7 +194,9 @@ def format_description(d: dict[str, Any]) -> str:
             vols = c.get("volumes_ml")
             core = f"{vols['core']:.2f}" if vols else "-"
             pen = f"{vols['penumbra']:.2f}" if vols else "-"
-            ser = ", ".join(f"{k} {v['frames']} frames @ {v['frame_interval_s']:g} s" for k, v in c.get("series_info", {}).items())
+            ser = ", ".join(
+                f"{k} {v['frames']} frames @ {v['frame_interval_s']:g} s" for k, v in c.get("series_info", {}).items()
+            )
             lines.append(f"{c['case_id']:<24} {c['patient_id']:<18} {grid:<14} {core:>8} {pen:>12}  {ser}")
         for n in d.get("notes", []):
             lines.append(f"note: {n}")

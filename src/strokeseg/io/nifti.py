@@ -117,9 +117,11 @@ def header_geometry_and_notes(img, path: Path) -> tuple[Geometry, list[str]]:
             which = f"sform (code {codes[0]})" if codes[0] > 0 else f"qform (code {codes[1]})"
             fixed = affine.copy()
             fixed[:3, :3] = affine[:3, :3] / norms * pix
-            notes.append(f"{path}: the header disagrees with itself: its {which} gives voxels of "
-                         f"{'×'.join(f'{v:.4g}' for v in norms)} mm, pixdim gives {'×'.join(f'{v:.4g}' for v in pix)} mm; "
-                         "using pixdim with the matrix's directions and origin, as ITK/SimpleITK read it")
+            notes.append(
+                f"{path}: the header disagrees with itself: its {which} gives voxels of "
+                f"{'×'.join(f'{v:.4g}' for v in norms)} mm, pixdim gives {'×'.join(f'{v:.4g}' for v in pix)} mm; "
+                "using pixdim with the matrix's directions and origin, as ITK/SimpleITK read it"
+            )
             affine = fixed
     try:
         return Geometry.from_affine_ras(affine, (k, j, i)), notes

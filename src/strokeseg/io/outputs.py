@@ -69,8 +69,12 @@ def _within(child: Path, parent: Path) -> bool:
     return child == parent or parent in child.parents
 
 
-def check_output_location(out: str | Path, inputs: Iterable[str | Path | None], models: Iterable[str | Path] = (),
-                          allow_in_input: bool = False) -> None:
+def check_output_location(
+    out: str | Path,
+    inputs: Iterable[str | Path | None],
+    models: Iterable[str | Path] = (),
+    allow_in_input: bool = False,
+) -> None:
     """Refuse an ``--out`` equal to, above or (unless ``allow_in_input``) inside an input, or inside a model.
 
     A manifest file stands for its folder (the dataset it lists); any other input file only for itself,
@@ -84,11 +88,15 @@ def check_output_location(out: str | Path, inputs: Iterable[str | Path | None], 
         # a manifest stands for its folder (the dataset); any other file only for itself
         src_dir = src.parent if src.is_file() and src.suffix.lower() in (".csv", ".yaml", ".yml") else src
         if _within(src_dir, o):
-            raise InputError(f"output folder is {'the' if o == src_dir else 'above the'} input folder {src_dir}; "
-                             "choose another 'out' (strokeseg never writes into its inputs)", out)
+            raise InputError(
+                f"output folder is {'the' if o == src_dir else 'above the'} input folder {src_dir}; "
+                "choose another 'out' (strokeseg never writes into its inputs)",
+                out,
+            )
         if not allow_in_input and _within(o, src_dir):
-            raise InputError("output folder is inside the input folder; choose another 'out' "
-                             "(or set 'allow_in_input')", out)
+            raise InputError(
+                "output folder is inside the input folder; choose another 'out' (or set 'allow_in_input')", out
+            )
     for m in models:
         mdir = Path(m).resolve()
         if _within(o, mdir) or _within(mdir, o):
@@ -158,9 +166,16 @@ class RunFolder:
             run.write_text("readout.csv", text)  # summaries last
     """
 
-    def __init__(self, out: str | Path, mode: OutputMode | str = OutputMode.NEW, inputs: Iterable[str | Path | None] = (),
-                 models: Iterable[str | Path] = (), allow_in_input: bool = False, command: str = "",
-                 settings: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        out: str | Path,
+        mode: OutputMode | str = OutputMode.NEW,
+        inputs: Iterable[str | Path | None] = (),
+        models: Iterable[str | Path] = (),
+        allow_in_input: bool = False,
+        command: str = "",
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         self.out = Path(out)
         self.mode = OutputMode(mode)
         self.command = command
@@ -211,8 +226,11 @@ class RunFolder:
             except BlockingIOError:
                 other = os.read(fd, 64).decode("ascii", "replace").strip() or "?"
                 os.close(fd)
-                raise InputError(f"another strokeseg run (pid {other}) is writing to this output folder; wait for it "
-                                 "to end or choose another 'out'", self.out) from None
+                raise InputError(
+                    f"another strokeseg run (pid {other}) is writing to this output folder; wait for it "
+                    "to end or choose another 'out'",
+                    self.out,
+                ) from None
             try:
                 same = os.fstat(fd).st_ino == os.stat(path).st_ino
             except FileNotFoundError:
@@ -227,8 +245,11 @@ class RunFolder:
 
     def entries(self) -> list[Path]:
         """What the folder holds besides strokeseg's own lock, marker and staging entries."""
-        return sorted(p for p in self.out.iterdir()
-                      if p.name not in (LOCK_NAME, MARKER_NAME) and not p.name.startswith(STAGING_PREFIX))
+        return sorted(
+            p
+            for p in self.out.iterdir()
+            if p.name not in (LOCK_NAME, MARKER_NAME) and not p.name.startswith(STAGING_PREFIX)
+        )
 
     def begin_writing(self) -> None:
         """Say that the run now writes into ``out`` directly (training): the earlier results an
@@ -244,12 +265,17 @@ class RunFolder:
         ours = (self.out / MARKER_NAME).exists()
         if held and self.mode is OutputMode.NEW:
             names = ", ".join(p.name for p in held[:3]) + (", ..." if len(held) > 3 else "")
-            raise InputError(f"output folder is not empty ({len(held)} entries: {names}); set 'overwrite' to replace "
-                             "its contents or 'resume' to continue the run", self.out)
+            raise InputError(
+                f"output folder is not empty ({len(held)} entries: {names}); set 'overwrite' to replace "
+                "its contents or 'resume' to continue the run",
+                self.out,
+            )
         if held and not ours:
-            raise InputError("output folder holds files that strokeseg did not write; refusing to "
-                             f"{'delete' if self.mode is OutputMode.OVERWRITE else 'add to'} them; choose another 'out'",
-                             self.out)
+            raise InputError(
+                "output folder holds files that strokeseg did not write; refusing to "
+                f"{'delete' if self.mode is OutputMode.OVERWRITE else 'add to'} them; choose another 'out'",
+                self.out,
+            )
         if held and self.mode is OutputMode.OVERWRITE:
             # set aside, not deleted: if this run fails before it writes anything, the earlier results come back
             self._trash = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + "replaced-", dir=self.out))
@@ -257,8 +283,14 @@ class RunFolder:
                 os.replace(p, self._trash / p.name)
         if ours and self.mode is OutputMode.RESUME:
             return  # the folder keeps the marker of the run it continues
-        self.write_text(MARKER_NAME, json.dumps({"command": self.command, "pid": os.getpid(), "started": time.time(),
-                                                 "settings": self.settings}, indent=2, default=str))
+        self.write_text(
+            MARKER_NAME,
+            json.dumps(
+                {"command": self.command, "pid": os.getpid(), "started": time.time(), "settings": self.settings},
+                indent=2,
+                default=str,
+            ),
+        )
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self._release(failed=exc_type is not None)

@@ -29,9 +29,7 @@ def _format(path: Path) -> str:
         return "itk"
     if path.suffix.lower() == ".dcm":
         return "dicom-file"
-    raise InputError(
-        "unsupported file type (expected .nii, .nii.gz, .mha, .mhd, .nrrd or a DICOM folder)", path
-    )
+    raise InputError("unsupported file type (expected .nii, .nii.gz, .mha, .mhd, .nrrd or a DICOM folder)", path)
 
 
 def check_finite(array: np.ndarray, path: Path | None, policy: NonFinitePolicy | str, notes: list[str]) -> np.ndarray:

@@ -36,8 +36,14 @@ def _overlap_fraction(moving: Geometry, reference: Geometry) -> float:
 MIN_OVERLAP = 0.5
 
 
-def resample_to(volume: Volume, reference: Geometry, interpolation: Interpolation | str, default: float = 0.0,
-                reference_source: str | Path | None = None, min_overlap: float = MIN_OVERLAP) -> Volume:
+def resample_to(
+    volume: Volume,
+    reference: Geometry,
+    interpolation: Interpolation | str,
+    default: float = 0.0,
+    reference_source: str | Path | None = None,
+    min_overlap: float = MIN_OVERLAP,
+) -> Volume:
     """Resample ``volume`` onto ``reference`` (world coordinates, identity transform).
 
     Raises :class:`InputError`, naming both files, when the image covers less than ``min_overlap``
@@ -69,4 +75,9 @@ def resample_to(volume: Volume, reference: Geometry, interpolation: Interpolatio
     if interp is Interpolation.NEAREST:
         arr = np.rint(arr)
     note = f"{volume.path}: resampled ({interp}) from {volume.geometry.describe()} onto {reference.describe()}"
-    return Volume(arr.astype(volume.array.dtype if interp is Interpolation.NEAREST else np.float32), reference, volume.path, [*volume.notes, note])
+    return Volume(
+        arr.astype(volume.array.dtype if interp is Interpolation.NEAREST else np.float32),
+        reference,
+        volume.path,
+        [*volume.notes, note],
+    )

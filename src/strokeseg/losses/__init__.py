@@ -36,4 +36,12 @@ def build_loss(name: str, class_frequencies: list[float] | None = None, **kwargs
     return module
 
 
-__all__ = ["LOSSES", "CrossEntropy", "FocalLoss", "FocalTversky", "GDLCrossEntropy", "build_loss", "empirical_class_weights"]
+__all__ = [
+    "LOSSES",
+    "CrossEntropy",
+    "FocalLoss",
+    "FocalTversky",
+    "GDLCrossEntropy",
+    "build_loss",
+    "empirical_class_weights",
+]

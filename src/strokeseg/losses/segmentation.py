@@ -80,8 +80,15 @@ class FocalTversky(nn.Module):
     by calling the whole brain lesion can stay there; the cross-entropy pushes every voxel.
     """
 
-    def __init__(self, alpha: float = 0.7, beta: float = 0.3, gamma: float = 4.0 / 3.0, include_background: bool = True,
-                 smooth: float = 1.0, ce_weight: float = 0.0) -> None:
+    def __init__(
+        self,
+        alpha: float = 0.7,
+        beta: float = 0.3,
+        gamma: float = 4.0 / 3.0,
+        include_background: bool = True,
+        smooth: float = 1.0,
+        ce_weight: float = 0.0,
+    ) -> None:
         super().__init__()
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         self.include_background, self.smooth = include_background, float(smooth)
@@ -100,8 +107,9 @@ class FocalTversky(nn.Module):
             w = torch.ones(p.shape[:2], device=p.device)
             w[:, 1:] = weight.to(p.device, torch.float32)[:, None]
             w = w.view(*p.shape[:2], *([1] * (p.ndim - 2)))
-        return torch.stack([(w * p * g).sum(dims), (w * (1 - p) * g).sum(dims), (w * p * (1 - g)).sum(dims),
-                            -(w * logp * g).sum(dims)])
+        return torch.stack(
+            [(w * p * g).sum(dims), (w * (1 - p) * g).sum(dims), (w * p * (1 - g)).sum(dims), -(w * logp * g).sum(dims)]
+        )
 
     def from_sums(self, sums: torch.Tensor) -> torch.Tensor:
         """The loss of accumulated :meth:`sums` (a whole validation set is one Tversky index per class)."""

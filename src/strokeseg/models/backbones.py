@@ -101,7 +101,9 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None, dilation: int = 1) -> None:
+    def __init__(
+        self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None, dilation: int = 1
+    ) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
@@ -126,8 +128,12 @@ class ResNet50(nn.Module):
     ``width_div`` > 1 divides every width (CPU-sized variants; such a trunk cannot load ImageNet weights).
     """
 
-    def __init__(self, replace_stride_with_dilation: Sequence[bool] = (False, False, False), in_channels: int = 3,
-                 width_div: int = 1) -> None:
+    def __init__(
+        self,
+        replace_stride_with_dilation: Sequence[bool] = (False, False, False),
+        in_channels: int = 3,
+        width_div: int = 1,
+    ) -> None:
         super().__init__()
         self.wd = width_div
         self.inplanes, self.dilation = 64 // width_div, 1
@@ -152,7 +158,9 @@ class ResNet50(nn.Module):
             stride = 1
         down = None
         if stride != 1 or self.inplanes != planes * 4:
-            down = nn.Sequential(nn.Conv2d(self.inplanes, planes * 4, 1, stride=stride, bias=False), nn.BatchNorm2d(planes * 4))
+            down = nn.Sequential(
+                nn.Conv2d(self.inplanes, planes * 4, 1, stride=stride, bias=False), nn.BatchNorm2d(planes * 4)
+            )
         layers = [Bottleneck(self.inplanes, planes, stride, down, previous)]
         self.inplanes = planes * 4
         layers += [Bottleneck(self.inplanes, planes, dilation=self.dilation) for _ in range(1, blocks)]
@@ -179,8 +187,9 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     return sd
 
 
-def load_pretrained(module: nn.Module, path: str | Path, prefix: str = "",
-                    sd: dict[str, torch.Tensor] | None = None) -> dict[str, list[str]]:
+def load_pretrained(
+    module: nn.Module, path: str | Path, prefix: str = "", sd: dict[str, torch.Tensor] | None = None
+) -> dict[str, list[str]]:
     """Load a torchvision weight file into ``module`` (a backbone, or a network holding one under ``prefix``).
 
     ``sd`` is the file's state dict when the caller has read it already (several backbones, one read).
@@ -197,7 +206,7 @@ def load_pretrained(module: nn.Module, path: str | Path, prefix: str = "",
     new: dict[str, torch.Tensor] = {}
     adapted: list[str] = []
     for k in keys:
-        src = k[len(prefix):]
+        src = k[len(prefix) :]
         if src not in sd:
             if src.endswith("num_batches_tracked"):
                 continue
@@ -208,10 +217,12 @@ def load_pretrained(module: nn.Module, path: str | Path, prefix: str = "",
                 t = t.mean(1, keepdim=True).expand(-1, own[k].shape[1], -1, -1) * (t.shape[1] / own[k].shape[1])
                 adapted.append(src)
             else:
-                raise ConfigError(f"{p}: key {src!r} has shape {tuple(t.shape)}, this backbone needs {tuple(own[k].shape)}")
+                raise ConfigError(
+                    f"{p}: key {src!r} has shape {tuple(t.shape)}, this backbone needs {tuple(own[k].shape)}"
+                )
         new[k] = t.to(own[k].dtype)
     module.load_state_dict(new, strict=False)
-    ignored = sorted(set(sd) - {k[len(prefix):] for k in keys})
+    ignored = sorted(set(sd) - {k[len(prefix) :] for k in keys})
     return {"loaded": sorted(new), "adapted_input": adapted, "ignored": ignored}
 
 

@@ -28,26 +28,42 @@ class PyramidPooling(nn.Module):
         red = cin // len(bins)
         self.bins = tuple(bins)
         self.stages = nn.ModuleList(
-            nn.Sequential(nn.AdaptiveAvgPool2d(b), nn.Conv2d(cin, red, 1, bias=False), nn.BatchNorm2d(red), nn.ReLU(inplace=True))
-            for b in self.bins)
+            nn.Sequential(
+                nn.AdaptiveAvgPool2d(b), nn.Conv2d(cin, red, 1, bias=False), nn.BatchNorm2d(red), nn.ReLU(inplace=True)
+            )
+            for b in self.bins
+        )
         self.out_channels = cin + red * len(self.bins)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         size = x.shape[-2:]
-        return torch.cat([x] + [F.interpolate(s(x), size=size, mode="bilinear", align_corners=False) for s in self.stages], 1)
+        return torch.cat(
+            [x] + [F.interpolate(s(x), size=size, mode="bilinear", align_corners=False) for s in self.stages], 1
+        )
 
 
 class PSPNet(nn.Module, PretrainedBackbone):
-    def __init__(self, in_channels: int = 5, num_classes: int = 2, bins: Sequence[int] = (1, 2, 3, 6), width_div: int = 1,
-                 dropout: float = 0.1) -> None:
+    def __init__(
+        self,
+        in_channels: int = 5,
+        num_classes: int = 2,
+        bins: Sequence[int] = (1, 2, 3, 6),
+        width_div: int = 1,
+        dropout: float = 0.1,
+    ) -> None:
         super().__init__()
         self.init = Initializer(in_channels)
         self.backbone = ResNet50((False, True, True), width_div=width_div)
         c = self.backbone.out_channels
         self.ppm = PyramidPooling(c, bins)
         mid = max(512 // width_div, 8)
-        self.head = nn.Sequential(nn.Conv2d(self.ppm.out_channels, mid, 3, padding=1, bias=False), nn.BatchNorm2d(mid),
-                                  nn.ReLU(inplace=True), nn.Dropout2d(dropout), nn.Conv2d(mid, num_classes, 1))
+        self.head = nn.Sequential(
+            nn.Conv2d(self.ppm.out_channels, mid, 3, padding=1, bias=False),
+            nn.BatchNorm2d(mid),
+            nn.ReLU(inplace=True),
+            nn.Dropout2d(dropout),
+            nn.Conv2d(mid, num_classes, 1),
+        )
 
     def backbones(self) -> list[tuple[str, str]]:
         return [("backbone.", "resnet50")]
@@ -55,7 +71,12 @@ class PSPNet(nn.Module, PretrainedBackbone):
     def backbone_stages(self) -> list[list[nn.Parameter]]:
         b = self.backbone
         stem = [*b.conv1.parameters(), *b.bn1.parameters()]
-        return [stem + list(b.layer1.parameters()), list(b.layer2.parameters()), list(b.layer3.parameters()), list(b.layer4.parameters())]
+        return [
+            stem + list(b.layer1.parameters()),
+            list(b.layer2.parameters()),
+            list(b.layer3.parameters()),
+            list(b.layer4.parameters()),
+        ]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         size = x.shape[-2:]

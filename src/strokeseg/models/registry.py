@@ -35,9 +35,16 @@ def _load_all() -> None:
     from strokeseg.models.segnet import SegNetVGG11
     from strokeseg.models.unets import VNet, unet
 
-    for name, fn in (("asym-resunet", AsymResUNet), ("segnet-vgg11", SegNetVGG11), ("pspnet", PSPNet), ("unet", unet),
-                     ("vnet", VNet), ("slow-fusion-vgg16", SlowFusionVGG16), ("early-fusion-vgg16", EarlyFusionVGG16),
-                     ("inflated-fusion-vgg16", InflatedFusionVGG16)):
+    for name, fn in (
+        ("asym-resunet", AsymResUNet),
+        ("segnet-vgg11", SegNetVGG11),
+        ("pspnet", PSPNet),
+        ("unet", unet),
+        ("vnet", VNet),
+        ("slow-fusion-vgg16", SlowFusionVGG16),
+        ("early-fusion-vgg16", EarlyFusionVGG16),
+        ("inflated-fusion-vgg16", InflatedFusionVGG16),
+    ):
         NETWORKS.setdefault(name, fn)
 
 
@@ -61,4 +68,9 @@ def apply_pretrained(model: nn.Module, path: str | Path | None) -> dict[str, Any
     else:
         for prefix, _arch in model.backbones():
             ignored = load_pretrained(model, path, prefix, sd)["ignored"]
-    return {"pretrained": True, "file": str(path), "backbones": [b for _, b in model.backbones()], "ignored_keys": len(ignored)}
+    return {
+        "pretrained": True,
+        "file": str(path),
+        "backbones": [b for _, b in model.backbones()],
+        "ignored_keys": len(ignored),
+    }

@@ -110,10 +110,15 @@ def _check_aif(result: AifResult, conc: np.ndarray) -> None:
     if aif_peak <= 0:
         raise InputError("AIF not found: the selected curve does not enhance")
     if aif_peak < 3.0 * max(tissue_peak, 1e-9):
-        result.notes.append(warn(
-            "aif-low-peak", f"the AIF peak ({aif_peak:.3g}) is only {aif_peak / max(tissue_peak, 1e-9):.1f}× the median tissue peak; "
-            "absolute CBF/CBV may be overestimated (partial volume) — consider 'aif_mask', or 'vof_correction' where it is off"
-        ))
+        result.notes.append(
+            warn(
+                "aif-low-peak",
+                f"the AIF peak ({aif_peak:.3g}) is only {aif_peak / max(tissue_peak, 1e-9):.1f}× the median tissue "
+                "peak; "
+                "absolute CBF/CBV may be overestimated (partial volume) — consider 'aif_mask', or 'vof_correction' "
+                "where it is off",
+            )
+        )
 
 
 def aif_from_mask(conc: np.ndarray, in_mask: np.ndarray) -> AifResult:

@@ -78,8 +78,10 @@ def _validate(series: Series) -> None:
         raise InputError(f"NaN/Inf values in frame(s) {', '.join(map(str, frames[:10]))}", series.path)
     lo, hi = float(series.data.min()), float(series.data.max())
     if hi - lo <= 1e-6 * max(abs(hi), 1.0):
-        raise InputError(f"the series is constant (every voxel of every frame is {lo:g}): no anatomy and no bolus "
-                         "to measure", series.path)
+        raise InputError(
+            f"the series is constant (every voxel of every frame is {lo:g}): no anatomy and no bolus to measure",
+            series.path,
+        )
 
 
 def smooth_in_plane(vol: np.ndarray, mask: np.ndarray, geometry: Geometry, fwhm_mm: float) -> np.ndarray:
@@ -236,7 +238,11 @@ def compute_maps(
             "vof_scale": aif.scale,
             "curve": [float(v) for v in aif.curve],
         },
-        "regularisation": {"median": float(np.median(regs)), "p10": float(np.percentile(regs, 10)), "p90": float(np.percentile(regs, 90))},
+        "regularisation": {
+            "median": float(np.median(regs)),
+            "p10": float(np.percentile(regs, 10)),
+            "p90": float(np.percentile(regs, 90)),
+        },
         "config": cfg.to_dict(),
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
     }

@@ -39,15 +39,27 @@ def case_series(case: Case) -> tuple[str, Series]:
     return name, case.series[name]
 
 
-def maps_for_series(series: Series, config: PerfusionConfig, name: str | None = None, modality: str | None = None,
-                    brain_mask: np.ndarray | None = None, aif_mask: np.ndarray | None = None,
-                    show_progress: bool = True) -> PerfusionResult:
+def maps_for_series(
+    series: Series,
+    config: PerfusionConfig,
+    name: str | None = None,
+    modality: str | None = None,
+    brain_mask: np.ndarray | None = None,
+    aif_mask: np.ndarray | None = None,
+    show_progress: bool = True,
+) -> PerfusionResult:
     mod = Modality(modality) if modality else infer_modality(series, name)
-    cfg = config if config.modality is mod else config.with_(modality=mod, skip_frames=2 if mod is Modality.MR else config.skip_frames)
+    cfg = (
+        config
+        if config.modality is mod
+        else config.with_(modality=mod, skip_frames=2 if mod is Modality.MR else config.skip_frames)
+    )
     return compute_maps(series, cfg, brain_mask=brain_mask, aif_mask=aif_mask, show_progress=show_progress)
 
 
-def write_perfusion(folder: Path, result: PerfusionResult, source: str, extra: dict[str, Any] | None = None) -> list[Path]:
+def write_perfusion(
+    folder: Path, result: PerfusionResult, source: str, extra: dict[str, Any] | None = None
+) -> list[Path]:
     """Write the maps, brain and AIF masks, and ``perfusion.json`` into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -55,9 +67,14 @@ def write_perfusion(folder: Path, result: PerfusionResult, source: str, extra: d
         paths.append(write_nifti(folder / f"{name}.nii.gz", arr, result.geometry))
     paths.append(write_nifti(folder / "brain_mask.nii.gz", result.brain_mask, result.geometry, dtype=np.uint8))
     paths.append(write_nifti(folder / "aif_mask.nii.gz", result.aif_mask, result.geometry, dtype=np.uint8))
-    info = {"source": source, **result.info, "warnings": result.warnings,
-            "units": {"CBF": "ml/100 g/min", "CBV": "ml/100 g", "MTT": "s", "Tmax": "s", "TTP": "s from the first frame"},
-            "aif_times_s": [float(t) for t in result.frame_times], **(extra or {})}
+    info = {
+        "source": source,
+        **result.info,
+        "warnings": result.warnings,
+        "units": {"CBF": "ml/100 g/min", "CBV": "ml/100 g", "MTT": "s", "Tmax": "s", "TTP": "s from the first frame"},
+        "aif_times_s": [float(t) for t in result.frame_times],
+        **(extra or {}),
+    }
     (folder / "perfusion.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
     paths.append(folder / "perfusion.json")
     return paths

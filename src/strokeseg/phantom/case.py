@@ -225,8 +225,13 @@ def generate_case(cfg: PhantomConfig, seed: int, case_id: str = "case", slab: in
     times = np.arange(frames) * dt
     duration = float(times[-1])
     t0 = float(rng.uniform(6.0, min(14.0, max(6.5, duration - 30.0))))
-    aif_p = AifParams(t0=t0, alpha=float(rng.uniform(2.5, 3.5)), beta=float(rng.uniform(1.2, 1.8)), amplitude=1.0,
-                      recirculation=float(rng.uniform(0.08, 0.15)) if cfg.recirculation else 0.0)
+    aif_p = AifParams(
+        t0=t0,
+        alpha=float(rng.uniform(2.5, 3.5)),
+        beta=float(rng.uniform(1.2, 1.8)),
+        amplitude=1.0,
+        recirculation=float(rng.uniform(0.08, 0.15)) if cfg.recirculation else 0.0,
+    )
     kind = cfg.residue if cfg.residue != "mixed" else str(rng.choice(["exponential", "gamma"]))
     table = build_table(aif_p, duration, kind, shape=3.0, n_mtt=120, dispersion=np.arange(0.0, 3.01, 0.25))
     mi = table.mtt_index(60.0 * cbv / np.maximum(cbf, 1e-3))
@@ -240,8 +245,13 @@ def generate_case(cfg: PhantomConfig, seed: int, case_id: str = "case", slab: in
     # truth maps (exactly consistent with the quantised parameters)
     truth = {k: np.zeros(geom.shape, np.float32) for k in ("CBF", "CBV", "MTT", "Tmax", "TTP")}
     cbf_b = cbf
-    for name, vals in (("CBF", cbf_b), ("CBV", cbf_b * mtt_q / 60.0), ("MTT", mtt_q),
-                       ("Tmax", delay + res_peak), ("TTP", delay + table.curve_peak_time[mi, bi])):
+    for name, vals in (
+        ("CBF", cbf_b),
+        ("CBV", cbf_b * mtt_q / 60.0),
+        ("MTT", mtt_q),
+        ("Tmax", delay + res_peak),
+        ("TTP", delay + table.curve_peak_time[mi, bi]),
+    ):
         truth[name].ravel()[bidx] = vals
     label = np.zeros(geom.shape, np.uint8)
     label[penumbra] = 1
@@ -257,9 +267,16 @@ def generate_case(cfg: PhantomConfig, seed: int, case_id: str = "case", slab: in
     _ = dispersion_kernel  # (documented dependency of the model)
 
     meta: dict[str, Any] = {
-        "modality": cfg.modality, "seed": int(seed), "lesion": vars(spec).copy(), "residue": kind,
-        "rotation_deg": rot, "shift_mm": shift.tolist(), "frames": frames, "frame_interval_s": dt,
-        "aif": vars(aif_p).copy(), "reference_cbf": ref,
+        "modality": cfg.modality,
+        "seed": int(seed),
+        "lesion": vars(spec).copy(),
+        "residue": kind,
+        "rotation_deg": rot,
+        "shift_mm": shift.tolist(),
+        "frames": frames,
+        "frame_interval_s": dt,
+        "aif": vars(aif_p).copy(),
+        "reference_cbf": ref,
         "volumes_ml": {
             "core": float(core.sum() * geom.voxel_volume_ml),
             "penumbra": float(penumbra.sum() * geom.voxel_volume_ml),
@@ -268,9 +285,13 @@ def generate_case(cfg: PhantomConfig, seed: int, case_id: str = "case", slab: in
     }
     flow = (RHO / KH) * (cbf_b / 6000.0)  # tissue curve = (ρ/kH)·F·(C_a ⊗ h ⊗ R)
     if cfg.modality == "ct":
-        series, images, extra = _synth_ct(cfg, rng, geom, tissue, art_f, ven_f, core, bidx, unit * flow[:, None], ca_t, cv_t, table, times)
+        series, images, extra = _synth_ct(
+            cfg, rng, geom, tissue, art_f, ven_f, core, bidx, unit * flow[:, None], ca_t, cv_t, table, times
+        )
     else:
-        series, images, extra = _synth_mr(cfg, rng, geom, tissue, art_f, ven_f, core, bidx, unit * flow[:, None], ca_t, cv_t, times)
+        series, images, extra = _synth_mr(
+            cfg, rng, geom, tissue, art_f, ven_f, core, bidx, unit * flow[:, None], ca_t, cv_t, times
+        )
     meta.update(extra)
     return PhantomCase(case_id, geom, series, truth, label, tissue, images, art_f >= 0.5, art_f + ven_f, meta)
 
@@ -283,7 +304,9 @@ def _gamma_pdf(t: np.ndarray, mean: float, shape: float) -> np.ndarray:
     return np.exp((shape - 1) * np.log(tt) - tt / scale - gammaln(shape) - shape * np.log(scale))
 
 
-def _baseline(tissue: np.ndarray, values: dict[int, float], art_f: np.ndarray, ven_f: np.ndarray, blood: float) -> np.ndarray:
+def _baseline(
+    tissue: np.ndarray, values: dict[int, float], art_f: np.ndarray, ven_f: np.ndarray, blood: float
+) -> np.ndarray:
     lut = np.zeros(8, np.float32)
     for k, v in values.items():
         lut[k] = v
@@ -292,7 +315,9 @@ def _baseline(tissue: np.ndarray, values: dict[int, float], art_f: np.ndarray, v
     return (1 - f) * base + f * blood
 
 
-def _vessel_mix(curves_vol: np.ndarray, art_f: np.ndarray, ven_f: np.ndarray, ca: np.ndarray, cv: np.ndarray) -> np.ndarray:
+def _vessel_mix(
+    curves_vol: np.ndarray, art_f: np.ndarray, ven_f: np.ndarray, ca: np.ndarray, cv: np.ndarray
+) -> np.ndarray:
     """Blend arterial/venous blood into tissue curves ``(Z, Y, X, T)`` by blood fraction (in place)."""
     vessel = (art_f + ven_f) > 0
     f_a, f_v = art_f[vessel], ven_f[vessel]
@@ -305,7 +330,9 @@ def _synth_ct(cfg, rng, geom, tissue, art_f, ven_f, core, bidx, conc_unit_amp, c
     n = len(times)
     # amplitude such that healthy grey matter peaks at the drawn enhancement
     gm_peak = cfg.gm_peak_hu or float(rng.uniform(15.0, 25.0))
-    ref_curve = table.sample(table.mtt_index(np.array([3.74])), table.dispersion_index(np.array([0.5])), np.array([1.0]), times)[0]
+    ref_curve = table.sample(
+        table.mtt_index(np.array([3.74])), table.dispersion_index(np.array([0.5])), np.array([1.0]), times
+    )[0]
     amp = gm_peak / ((RHO / KH) * (53.0 / 6000.0) * float(ref_curve.max()))
     noise = cfg.noise_hu or float(rng.uniform(3.0, 5.0))
     skull = SmoothField(rng, 12.0)
@@ -315,9 +342,17 @@ def _synth_ct(cfg, rng, geom, tissue, art_f, ven_f, core, bidx, conc_unit_amp, c
     if is_skull.any():
         zz, yy, xx = np.nonzero(is_skull)
         sk[is_skull] = 1100.0 + 250.0 * skull(np.stack([xx * 0.9, yy * 0.9, zz * 5.0], -1))
-    base = _baseline(tissue, {Tissue.AIR: -1000.0, Tissue.SCALP: 40.0, Tissue.CSF: 12.0, Tissue.GM: 35.0, Tissue.WM: 29.0}, art_f, ven_f, 40.0)
+    base = _baseline(
+        tissue,
+        {Tissue.AIR: -1000.0, Tissue.SCALP: 40.0, Tissue.CSF: 12.0, Tissue.GM: 35.0, Tissue.WM: 29.0},
+        art_f,
+        ven_f,
+        40.0,
+    )
     base = np.where(is_skull, sk, base)
-    base = base + 1.5 * SmoothField(rng, 60.0)(np.stack(np.meshgrid(np.arange(nz) * 5.0, np.arange(ny) * 0.9, np.arange(nx) * 0.9, indexing="ij")[::-1], -1))
+    base = base + 1.5 * SmoothField(rng, 60.0)(
+        np.stack(np.meshgrid(np.arange(nz) * 5.0, np.arange(ny) * 0.9, np.arange(nx) * 0.9, indexing="ij")[::-1], -1)
+    )
     hypo = rng.uniform(1.5, 3.5)
     base = np.where(core, base - hypo, base).astype(np.float32)
     # series = baseline + enhancement + noise, built in place (the series is the big array)
@@ -341,8 +376,13 @@ def _synth_ct(cfg, rng, geom, tissue, art_f, ven_f, core, bidx, conc_unit_amp, c
     ncct_noise = float(rng.uniform(2.5, 4.0))
     ncct = base + rng.standard_normal(base.shape, dtype=np.float32) * ncct_noise
     s = Series(series, geom, times)
-    extra = {"aif_peak_hu": float(amp * ca_t.max()), "gm_peak_hu": gm_peak, "noise_hu": noise,
-             "ncct_noise_hu": ncct_noise, "core_hypoattenuation_hu": float(hypo)}
+    extra = {
+        "aif_peak_hu": float(amp * ca_t.max()),
+        "gm_peak_hu": gm_peak,
+        "noise_hu": noise,
+        "ncct_noise_hu": ncct_noise,
+        "core_hypoattenuation_hu": float(hypo),
+    }
     return s, {"CT": ncct.astype(np.float32)}, extra
 
 
@@ -366,20 +406,44 @@ def _synth_mr(cfg, rng, geom, tissue, art_f, ven_f, core, bidx, conc_unit_amp, c
     kappa = -np.log(1.0 - drop) / te / (amp_a * max(gm_peak_conc, 1e-9))  # tissue / arterial relaxivity
     dr2 = conc * (amp_a * kappa)
     dr2 = _vessel_mix(dr2, art_f, ven_f, amp_a * ca_t, amp_a * cv_t)
-    s0 = 1000.0 * _baseline(tissue, {Tissue.AIR: 0.0, Tissue.SCALP: 0.6, Tissue.SKULL: 0.05, Tissue.CSF: 1.3, Tissue.GM: 1.0, Tissue.WM: 0.85}, art_f, ven_f, 0.9)
+    s0 = 1000.0 * _baseline(
+        tissue,
+        {Tissue.AIR: 0.0, Tissue.SCALP: 0.6, Tissue.SKULL: 0.05, Tissue.CSF: 1.3, Tissue.GM: 1.0, Tissue.WM: 0.85},
+        art_f,
+        ven_f,
+        0.9,
+    )
     snr = cfg.snr or float(rng.uniform(20.0, 50.0))
     sigma = 1000.0 / snr
     signal = s0[..., None] * np.exp(-te * dr2)
     series = _rician(rng, signal, sigma)
     # structural images
     adc = np.zeros(geom.shape, np.float32)
-    for t_, v in ((Tissue.GM, 0.80e-3), (Tissue.WM, 0.70e-3), (Tissue.CSF, 3.0e-3), (Tissue.ARTERY, 1.5e-3), (Tissue.VEIN, 1.5e-3)):
+    for t_, v in (
+        (Tissue.GM, 0.80e-3),
+        (Tissue.WM, 0.70e-3),
+        (Tissue.CSF, 3.0e-3),
+        (Tissue.ARTERY, 1.5e-3),
+        (Tissue.VEIN, 1.5e-3),
+    ):
         adc[tissue == t_] = v
     adc *= 1.0 + 0.04 * rng.standard_normal(adc.shape).astype(np.float32)
     core_adc = rng.uniform(0.38e-3, 0.56e-3)
     adc[core] = core_adc * (1.0 + 0.06 * rng.standard_normal(int(core.sum())))
-    t2 = 1000.0 * _baseline(tissue, {Tissue.AIR: 0.0, Tissue.SCALP: 0.7, Tissue.SKULL: 0.05, Tissue.CSF: 2.0, Tissue.GM: 1.0, Tissue.WM: 0.8}, art_f, ven_f, 0.3)
-    t1c = 1000.0 * _baseline(tissue, {Tissue.AIR: 0.0, Tissue.SCALP: 0.9, Tissue.SKULL: 0.1, Tissue.CSF: 0.3, Tissue.GM: 0.8, Tissue.WM: 1.0}, art_f, ven_f, 1.6)
+    t2 = 1000.0 * _baseline(
+        tissue,
+        {Tissue.AIR: 0.0, Tissue.SCALP: 0.7, Tissue.SKULL: 0.05, Tissue.CSF: 2.0, Tissue.GM: 1.0, Tissue.WM: 0.8},
+        art_f,
+        ven_f,
+        0.3,
+    )
+    t1c = 1000.0 * _baseline(
+        tissue,
+        {Tissue.AIR: 0.0, Tissue.SCALP: 0.9, Tissue.SKULL: 0.1, Tissue.CSF: 0.3, Tissue.GM: 0.8, Tissue.WM: 1.0},
+        art_f,
+        ven_f,
+        1.6,
+    )
     dwi = t2 * np.exp(-1000.0 * adc)
     img_sigma = 1000.0 / float(rng.uniform(25.0, 40.0))
     images = {
@@ -388,6 +452,12 @@ def _synth_mr(cfg, rng, geom, tissue, art_f, ven_f, core, bidx, conc_unit_amp, c
         "T2": _rician(rng, t2.astype(np.float32), img_sigma),
         "T1c": _rician(rng, t1c.astype(np.float32), img_sigma),
     }
-    extra = {"snr": snr, "gm_signal_drop": drop, "aif_signal_drop": aif_drop, "echo_time_s": te,
-             "relaxivity_ratio": float(kappa), "core_adc_1e-6mm2s": float(core_adc * 1e6)}
+    extra = {
+        "snr": snr,
+        "gm_signal_drop": drop,
+        "aif_signal_drop": aif_drop,
+        "echo_time_s": te,
+        "relaxivity_ratio": float(kappa),
+        "core_adc_1e-6mm2s": float(core_adc * 1e6),
+    }
     return Series(series, geom, times), images, extra

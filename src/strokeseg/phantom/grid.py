@@ -77,7 +77,10 @@ def generate_grid(
     tiles: list[dict[str, Any]] = []
     margin = 3
     ca = aif_curve(times, aif_p)
-    tables = {r: build_table(aif_p, float(times[-1]), r, n_mtt=200, mtt_range=(1.0, 20.0), dispersion=np.array([0.0])) for r in residues}
+    tables = {
+        r: build_table(aif_p, float(times[-1]), r, n_mtt=200, mtt_range=(1.0, 20.0), dispersion=np.array([0.0]))
+        for r in residues
+    }
     ref_tab = tables[residues[0]]
     ref_curve = ref_tab.sample(ref_tab.mtt_index(np.array([4.0])), np.array([0]), np.array([0.0]), times)[0]
     amp = reference_peak_hu / ((RHO / KH) * (50.0 / 6000.0) * float(ref_curve.max()))
@@ -97,8 +100,13 @@ def generate_grid(
                     tile[sl] = tid
                     interior[z, y0 + margin : y0 + tile_px - margin, x0 + margin : x0 + tile_px - margin] = True
                     enh[sl] = curve
-                    vals = {"CBF": f, "CBV": f * m_q / 60.0, "MTT": m_q, "Tmax": d + float(tab.residue_peak[mi, 0][0]),
-                            "TTP": d + float(tab.curve_peak_time[mi, 0][0])}
+                    vals = {
+                        "CBF": f,
+                        "CBV": f * m_q / 60.0,
+                        "MTT": m_q,
+                        "Tmax": d + float(tab.residue_peak[mi, 0][0]),
+                        "TTP": d + float(tab.curve_peak_time[mi, 0][0]),
+                    }
                     for k, v in vals.items():
                         truth[k][sl] = v
                     tiles.append({"id": tid, "slice": z, "residue": res.value, "delay": d, **vals})
@@ -120,8 +128,17 @@ def generate_grid(
     base[:, 2:-2, 2:-2] = np.where(tile[:, 2:-2, 2:-2] == -1, 5.0, base[:, 2:-2, 2:-2])  # water between tiles
     data = base[..., None] + enh + rng.standard_normal(enh.shape, dtype=np.float32) * noise_hu
     series = Series(data.astype(np.float32), geom, times)
-    meta = {"noise_hu": noise_hu, "frame_interval_s": frame_interval, "frames": frames, "aif_peak_hu": float(amp * ca.max()),
-            "reference_peak_hu": reference_peak_hu, "fine_dt": FINE_DT, "tile_px": tile_px, "gap_px": gap_px, "margin_px": margin}
+    meta = {
+        "noise_hu": noise_hu,
+        "frame_interval_s": frame_interval,
+        "frames": frames,
+        "aif_peak_hu": float(amp * ca.max()),
+        "reference_peak_hu": reference_peak_hu,
+        "fine_dt": FINE_DT,
+        "tile_px": tile_px,
+        "gap_px": gap_px,
+        "margin_px": margin,
+    }
     return GridPhantom(series, truth, tile, interior, tile == -2, tiles, meta)
 
 

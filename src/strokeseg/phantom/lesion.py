@@ -44,19 +44,41 @@ class LesionSpec:
         kind = rng.choice(["mca", "branch", "small"], p=[0.35, 0.4, 0.25])
         core_fraction = float(rng.uniform(0.08, 0.7))
         if kind == "mca":
-            return cls("mca", side, -rng.uniform(50, 70), rng.uniform(55, 80), -8.0, rng.uniform(45, 60),
-                       core_fraction=core_fraction, oligaemia_mm=float(rng.uniform(5, 12)))
+            return cls(
+                "mca",
+                side,
+                -rng.uniform(50, 70),
+                rng.uniform(55, 80),
+                -8.0,
+                rng.uniform(45, 60),
+                core_fraction=core_fraction,
+                oligaemia_mm=float(rng.uniform(5, 12)),
+            )
         if kind == "branch":
             c = rng.uniform(-40, 50)
             w = rng.uniform(15, 35)
             zc = rng.uniform(10, 35)
-            return cls("branch", side, c - w, c + w, zc - rng.uniform(12, 25), zc + rng.uniform(12, 25),
-                       core_fraction=core_fraction, oligaemia_mm=float(rng.uniform(4, 10)))
+            return cls(
+                "branch",
+                side,
+                c - w,
+                c + w,
+                zc - rng.uniform(12, 25),
+                zc + rng.uniform(12, 25),
+                core_fraction=core_fraction,
+                oligaemia_mm=float(rng.uniform(4, 10)),
+            )
         ang = np.deg2rad(rng.uniform(-50, 60))
         rr = rng.uniform(25, 45)
         center = (side * (12 + rr * np.cos(ang)), rr * np.sin(ang), rng.uniform(5, 40))
-        return cls("small", side, center=center, radius=float(rng.uniform(6, 12)),
-                   core_fraction=float(rng.uniform(0.2, 0.8)), oligaemia_mm=float(rng.uniform(3, 6)))
+        return cls(
+            "small",
+            side,
+            center=center,
+            radius=float(rng.uniform(6, 12)),
+            core_fraction=float(rng.uniform(0.2, 0.8)),
+            oligaemia_mm=float(rng.uniform(3, 6)),
+        )
 
     @property
     def z_center(self) -> float:

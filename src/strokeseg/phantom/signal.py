@@ -23,8 +23,18 @@ import numpy as np
 
 from strokeseg.kinetics.residues import FINE_DT, Residue, dispersion_kernel, fft_convolve, residue_function
 
-__all__ = ["FINE_DT", "AifParams", "CurveTable", "Residue", "aif_curve", "build_table", "dispersion_kernel", "fft_convolve",
-           "gamma_variate", "residue_function"]
+__all__ = [
+    "FINE_DT",
+    "AifParams",
+    "CurveTable",
+    "Residue",
+    "aif_curve",
+    "build_table",
+    "dispersion_kernel",
+    "fft_convolve",
+    "gamma_variate",
+    "residue_function",
+]
 
 
 @dataclass(frozen=True)
@@ -87,7 +97,9 @@ class CurveTable:
 
     def dispersion_index(self, beta: np.ndarray) -> np.ndarray:
         step = self.dispersion[1] - self.dispersion[0] if len(self.dispersion) > 1 else 1.0
-        return np.clip(np.rint((np.asarray(beta) - self.dispersion[0]) / step), 0, len(self.dispersion) - 1).astype(np.int64)
+        return np.clip(np.rint((np.asarray(beta) - self.dispersion[0]) / step), 0, len(self.dispersion) - 1).astype(
+            np.int64
+        )
 
     def sample(self, mi: np.ndarray, bi: np.ndarray, delay: np.ndarray, times: np.ndarray) -> np.ndarray:
         """Curves ``(V, T)`` for table indices ``mi``, ``bi`` and delays (s) at ``times`` (s).

@@ -61,8 +61,15 @@ def _write_truth(folder: Path, case: PhantomCase) -> None:
     write_nifti(folder / "label.nii.gz", case.label, case.geometry, dtype=np.uint8)
 
 
-def write_case(root: Path, layout: str, case: PhantomCase, index: int, maps: dict[str, np.ndarray], clinical: dict[str, Any],
-               quirks: tuple[str, ...] = ()) -> dict[str, Any]:
+def write_case(
+    root: Path,
+    layout: str,
+    case: PhantomCase,
+    index: int,
+    maps: dict[str, np.ndarray],
+    clinical: dict[str, Any],
+    quirks: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """Write one case; returns its manifest row. ``quirks``: real-file quirks to reproduce
     (:mod:`strokeseg.phantom.quirks`)."""
     g = case.geometry
@@ -89,15 +96,22 @@ def write_case(root: Path, layout: str, case: PhantomCase, index: int, maps: dic
         folder = root / f"case_{index}"
         items: list[tuple[str, np.ndarray, Any]] = [("CT", case.images["CT"], None)]
         items += [(f"CT_{m}", maps[m], None) for m in ("CBF", "CBV", "MTT", "Tmax")]
-        items += [("CT_4DPWI", case.series.data, case.series.frame_interval), ("OT", (case.label == 2).astype(np.uint8), None)]
+        items += [
+            ("CT_4DPWI", case.series.data, case.series.frame_interval),
+            ("OT", (case.label == 2).astype(np.uint8), None),
+        ]
         for k, (mod, arr, dt) in enumerate(items):
             name = f"SMIR.Brain.XX.O.{mod}.{ident + k}"
-            write_nifti(folder / name / f"{name}.nii", arr, g, frame_interval=dt, dtype=np.uint8 if mod == "OT" else None)
+            write_nifti(
+                folder / name / f"{name}.nii", arr, g, frame_interval=dt, dtype=np.uint8 if mod == "OT" else None
+            )
             if "isles2018-headers" in quirks:
                 smir_headers(folder / name / f"{name}.nii")
     elif layout == "isles2015-spes":
         folder = root / str(index)
-        mr_items = [(m, case.images[m]) for m in ("T1c", "T2", "DWI", "ADC")] + [(m, maps[m]) for m in ("CBF", "CBV", "TTP", "Tmax")]
+        mr_items = [(m, case.images[m]) for m in ("T1c", "T2", "DWI", "ADC")] + [
+            (m, maps[m]) for m in ("CBF", "CBV", "TTP", "Tmax")
+        ]
         for k, (mod, arr) in enumerate(mr_items):
             name = f"VSD.Brain.XX.O.MR_{mod}.{ident + k}"
             write_itk(folder / name / f"{name}.mha", arr.astype(np.float32), g)
@@ -119,13 +133,19 @@ def write_case(root: Path, layout: str, case: PhantomCase, index: int, maps: dic
     else:
         raise ValueError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUT_CHOICES)}")
     _write_truth(folder / "strokeseg_truth", case)
-    (folder / "strokeseg_truth" / "phantom.json").write_text(_json({**case.meta, "clinical": clinical}), encoding="utf-8")
+    (folder / "strokeseg_truth" / "phantom.json").write_text(
+        _json({**case.meta, "clinical": clinical}), encoding="utf-8"
+    )
     row = {"case_id": folder.name, "patient_id": case.meta["patient_id"], **clinical}
     if layout == "manifest":
         mods = [*case.images, "CBF", "CBV", "MTT", "Tmax", "TTP"] + (["MIP"] if case.meta["modality"] == "ct" else [])
         row.update({f"image:{m}": f"{case.case_id}/{m}.nii.gz" for m in mods})
-        row.update({f"series:{'CTP' if case.meta['modality'] == 'ct' else 'PWI'}": f"{case.case_id}/series.nii.gz",
-                    "label": f"{case.case_id}/label.nii.gz"})
+        row.update(
+            {
+                f"series:{'CTP' if case.meta['modality'] == 'ct' else 'PWI'}": f"{case.case_id}/series.nii.gz",
+                "label": f"{case.case_id}/label.nii.gz",
+            }
+        )
     return row
 
 
@@ -184,8 +204,9 @@ def plan_cohort(spec: CohortSpec) -> list[_Planned]:
     return plan
 
 
-def write_cohort(out: Path, spec: CohortSpec, maps: MapMaker, jobs: int = 1,
-                 on_case: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+def write_cohort(
+    out: Path, spec: CohortSpec, maps: MapMaker, jobs: int = 1, on_case: Callable[[int], None] | None = None
+) -> list[dict[str, Any]]:
     """Generate and write a cohort; ``maps(case, fwhm_mm)`` gives each case's vendor-style maps.
 
     Every case's parameters are drawn first (:func:`plan_cohort`), so ``jobs`` worker processes
@@ -213,7 +234,13 @@ def _write_tables(out: Path, spec: CohortSpec, rows: list[dict[str, Any]]) -> No
     if spec.layout == "manifest":
         cols = sorted({k for r in rows for k in r}, key=lambda k: (k not in keys, k))
         (out / "manifest.csv").write_text(csv_text(rows, cols, extra="raise"), encoding="utf-8")
-    cohort = {"layout": spec.layout, "seed": spec.seed, "cases": spec.n_cases, "config": vars(spec.config), "rows": rows}
+    cohort = {
+        "layout": spec.layout,
+        "seed": spec.seed,
+        "cases": spec.n_cases,
+        "config": vars(spec.config),
+        "rows": rows,
+    }
     (out / "phantom_cohort.json").write_text(_json(cohort), encoding="utf-8")
 
 
@@ -229,5 +256,7 @@ def write_grid(out: Path, grid: GridPhantom) -> None:
     write_nifti(folder / "aif_mask.nii.gz", grid.aif_mask, g, dtype=np.uint8)
     write_nifti(folder / "brain_mask.nii.gz", grid.tile != -1, g, dtype=np.uint8)
     (out / "tiles.csv").write_text(csv_text(grid.tiles, list(grid.tiles[0]), extra="raise"), encoding="utf-8")
-    (out / "manifest.csv").write_text("case_id,series:CTP,mask\ngrid,grid/series.nii.gz,grid/brain_mask.nii.gz\n", encoding="utf-8")
+    (out / "manifest.csv").write_text(
+        "case_id,series:CTP,mask\ngrid,grid/series.nii.gz,grid/brain_mask.nii.gz\n", encoding="utf-8"
+    )
     (out / "grid.json").write_text(_json(grid.meta), encoding="utf-8")

@@ -14,8 +14,14 @@ def component_sizes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lab, np.bincount(lab.ravel())
 
 
-def binarize(prob: np.ndarray, threshold: float, min_size: int = 0, brain: np.ndarray | None = None,
-             min_size_mm3: float = 0.0, voxel_mm3: float = 1.0) -> np.ndarray:
+def binarize(
+    prob: np.ndarray,
+    threshold: float,
+    min_size: int = 0,
+    brain: np.ndarray | None = None,
+    min_size_mm3: float = 0.0,
+    voxel_mm3: float = 1.0,
+) -> np.ndarray:
     """``prob ≥ threshold`` inside ``brain``, without components smaller than ``min_size`` voxels (or mm³)."""
     mask = prob >= threshold
     if brain is not None:

@@ -38,9 +38,15 @@ class GridTable:
         return self.thresholds[i], self.min_sizes[j], float(sc[i, j])
 
 
-def grid_table(probs: Sequence[np.ndarray], truths: Sequence[np.ndarray], brains: Sequence[np.ndarray | None],
-               spacings: Sequence[Sequence[float]], case_ids: Sequence[str], thresholds: Sequence[float],
-               min_sizes: Sequence[int]) -> GridTable:
+def grid_table(
+    probs: Sequence[np.ndarray],
+    truths: Sequence[np.ndarray],
+    brains: Sequence[np.ndarray | None],
+    spacings: Sequence[Sequence[float]],
+    case_ids: Sequence[str],
+    thresholds: Sequence[float],
+    min_sizes: Sequence[int],
+) -> GridTable:
     """Metrics of every case at every (T, S_min); components are labelled once per (case, T)."""
     nt, ns = len(thresholds), len(min_sizes)
     dice = np.zeros((len(probs), nt, ns))

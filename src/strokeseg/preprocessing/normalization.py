@@ -101,16 +101,30 @@ class Normalizer:
 
     def to_dict(self) -> dict[str, Any]:
         finite = lambda v: [float(b) if np.isfinite(b) else None for b in v]  # noqa: E731  (JSON has no infinity)
-        return {"channels": self.channels, "mode": self.mode, "mean": self.mean, "std": self.std,
-                "clip": list(self.clip) if self.clip is not None else None, "lower": finite(self.lower), "upper": finite(self.upper)}
+        return {
+            "channels": self.channels,
+            "mode": self.mode,
+            "mean": self.mean,
+            "std": self.std,
+            "clip": list(self.clip) if self.clip is not None else None,
+            "lower": finite(self.lower),
+            "upper": finite(self.upper),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Normalizer:
         clip = d.get("clip")
         lower = [-np.inf if b is None else float(b) for b in d.get("lower", [])]
         upper = [np.inf if b is None else float(b) for b in d.get("upper", [])]
-        return cls(list(d["channels"]), d.get("mode", "dataset"), list(d.get("mean", [])), list(d.get("std", [])),
-                   (float(clip[0]), float(clip[1])) if clip else None, lower, upper)
+        return cls(
+            list(d["channels"]),
+            d.get("mode", "dataset"),
+            list(d.get("mean", [])),
+            list(d.get("std", [])),
+            (float(clip[0]), float(clip[1])) if clip else None,
+            lower,
+            upper,
+        )
 
 
 def channel_names(modalities: Sequence[str], symmetric: bool) -> list[str]:

@@ -36,10 +36,19 @@ from strokeseg.recipes.specs import (
 from strokeseg.sampling.config import AugmentConfig, AugmentTarget, SamplingConfig, SamplingMode, SamplingPlan
 
 SAMPLE_WEIGHTED_LOSSES = ("focal-tversky",)  # losses whose forward takes per-sample lesion weights
-BLOCKS = {"sampling": SamplingConfig, "augmentation": AugmentConfig, "inference": InferenceConfig,
-          "postprocess": PostprocessConfig}
-ENUMS = {"target": Target, "brain_mask": BrainMask, "normalization": Normalization, "early_stopping": EarlyStopping,
-         "fine_tuning_without_pretrained": FineTuningFallback}
+BLOCKS = {
+    "sampling": SamplingConfig,
+    "augmentation": AugmentConfig,
+    "inference": InferenceConfig,
+    "postprocess": PostprocessConfig,
+}
+ENUMS = {
+    "target": Target,
+    "brain_mask": BrainMask,
+    "normalization": Normalization,
+    "early_stopping": EarlyStopping,
+    "fine_tuning_without_pretrained": FineTuningFallback,
+}
 BLOCK_ENUMS = {("sampling", "mode"): SamplingMode}
 
 
@@ -102,7 +111,9 @@ class Recipe:
                     if block == name and key in value:
                         value[key] = _enum(kind, value[key], f"recipe {self.name}: {name}.{key}")
                 if name == "augmentation" and "apply_to" in value:
-                    value["apply_to"] = _enum(AugmentTarget, value["apply_to"], f"recipe {self.name}: augmentation.apply_to")
+                    value["apply_to"] = _enum(
+                        AugmentTarget, value["apply_to"], f"recipe {self.name}: augmentation.apply_to"
+                    )
                 object.__setattr__(self, name, cls(**value))
         check_ranges(self)
         check_consistency(self)
@@ -127,22 +138,41 @@ class Recipe:
     def prepare(self) -> PrepareConfig:
         """The preprocessing stage's configuration."""
         clip = self.intensity_clip
-        return PrepareConfig(self.name, tuple(self.modalities), self.target, self.symmetric, self.reference,
-                             tuple(self.skull_strip), self.brain_mask, self.normalization,
-                             (float(clip[0]), float(clip[1])) if clip else None, tuple(self.clinical_inputs),
-                             self.nihss_impute)
+        return PrepareConfig(
+            self.name,
+            tuple(self.modalities),
+            self.target,
+            self.symmetric,
+            self.reference,
+            tuple(self.skull_strip),
+            self.brain_mask,
+            self.normalization,
+            (float(clip[0]), float(clip[1])) if clip else None,
+            tuple(self.clinical_inputs),
+            self.nihss_impute,
+        )
 
     @property
     def train(self) -> TrainConfig:
         """The training stage's configuration."""
         return TrainConfig(
-            name=self.name, num_classes=self.num_classes, network=ComponentSpec.of(self.network),
-            loss=ComponentSpec.of(self.loss), optimizer=ComponentSpec.of(self.optimizer),
-            scheduler=SchedulerSpec.of(self.scheduler), adversarial=AdversarialSpec.of(self.adversarial),
-            epochs=int(self.epochs), patience=int(self.patience), batch_size=int(self.batch_size),
-            early_stopping=self.early_stopping, precise_bn=int(self.precise_bn), grad_clip=float(self.grad_clip),
-            pretrained=self.pretrained, fine_tuning=tuple(FineTuningStage.of(st) for st in self.fine_tuning),
-            group_penalty={str(k): float(v) for k, v in self.group_penalty.items()})
+            name=self.name,
+            num_classes=self.num_classes,
+            network=ComponentSpec.of(self.network),
+            loss=ComponentSpec.of(self.loss),
+            optimizer=ComponentSpec.of(self.optimizer),
+            scheduler=SchedulerSpec.of(self.scheduler),
+            adversarial=AdversarialSpec.of(self.adversarial),
+            epochs=int(self.epochs),
+            patience=int(self.patience),
+            batch_size=int(self.batch_size),
+            early_stopping=self.early_stopping,
+            precise_bn=int(self.precise_bn),
+            grad_clip=float(self.grad_clip),
+            pretrained=self.pretrained,
+            fine_tuning=tuple(FineTuningStage.of(st) for st in self.fine_tuning),
+            group_penalty={str(k): float(v) for k, v in self.group_penalty.items()},
+        )
 
     @property
     def sampling_plan(self) -> SamplingPlan:
@@ -151,7 +181,9 @@ class Recipe:
 
     def window(self, mc_passes: int | None = None, tta: bool | None = None) -> WindowConfig:
         """The inference stage's windows: the patch size and ``inference:`` block, with optional overrides."""
-        return WindowConfig.from_recipe_blocks(self.sampling.patch_size, self.inference, self.num_classes, mc_passes, tta)
+        return WindowConfig.from_recipe_blocks(
+            self.sampling.patch_size, self.inference, self.num_classes, mc_passes, tta
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The recipe as plain YAML/JSON values (enum members as their strings)."""
@@ -184,15 +216,21 @@ def check_consistency(r: Recipe) -> None:
     """Rules that tie fields together (clinical inputs and network scalars, group penalties and losses, …)."""
     unknown = set(r.clinical_inputs) - {"NIHSS"}
     if unknown:
-        raise ConfigError(f"recipe {r.name}: unsupported clinical input(s) {', '.join(sorted(unknown))} (supported: NIHSS)")
+        raise ConfigError(
+            f"recipe {r.name}: unsupported clinical input(s) {', '.join(sorted(unknown))} (supported: NIHSS)"
+        )
     n_sc = int(r.network.get("kwargs", {}).get("n_scalars", 0) or 0)
     if n_sc != len(r.clinical_inputs):
-        raise ConfigError(f"recipe {r.name}: network n_scalars ({n_sc}) must equal the number of clinical_inputs "
-                          f"({len(r.clinical_inputs)})")
+        raise ConfigError(
+            f"recipe {r.name}: network n_scalars ({n_sc}) must equal the number of clinical_inputs "
+            f"({len(r.clinical_inputs)})"
+        )
     if r.group_penalty:
         if r.loss.get("name") not in SAMPLE_WEIGHTED_LOSSES:
-            raise ConfigError(f"recipe {r.name}: group_penalty needs a loss that takes sample weights "
-                              f"({', '.join(SAMPLE_WEIGHTED_LOSSES)}), not {r.loss.get('name')!r}")
+            raise ConfigError(
+                f"recipe {r.name}: group_penalty needs a loss that takes sample weights "
+                f"({', '.join(SAMPLE_WEIGHTED_LOSSES)}), not {r.loss.get('name')!r}"
+            )
         if r.adversarial:
             raise ConfigError(f"recipe {r.name}: group_penalty is not supported with adversarial training")
         if any(float(v) <= 0 for v in r.group_penalty.values()):
@@ -202,8 +240,10 @@ def check_consistency(r: Recipe) -> None:
     if r.intensity_clip is not None:
         ok = len(r.intensity_clip) == 2 and 0.0 <= float(r.intensity_clip[0]) < float(r.intensity_clip[1]) <= 100.0
         if not ok:
-            raise ConfigError(f"recipe {r.name}: intensity_clip must be two percentiles 0 <= low < high <= 100 "
-                              f"(or null), got {r.intensity_clip!r}")
+            raise ConfigError(
+                f"recipe {r.name}: intensity_clip must be two percentiles 0 <= low < high <= 100 "
+                f"(or null), got {r.intensity_clip!r}"
+            )
     for st in r.fine_tuning:
         if not 0.0 <= float(st.get("unfrozen", 1.0)) <= 1.0:
             raise ConfigError(f"recipe {r.name}: fine_tuning 'unfrozen' must be a fraction in [0, 1]")
@@ -211,7 +251,14 @@ def check_consistency(r: Recipe) -> None:
     AdversarialSpec.of(r.adversarial)
 
 
-_KIND = {int: "a whole number", float: "a number", bool: "true or false", str: "a string", list: "a list", dict: "a mapping"}
+_KIND = {
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    str: "a string",
+    list: "a list",
+    dict: "a mapping",
+}
 
 
 def _type_ok(value: Any, hint: Any) -> tuple[bool, str]:
@@ -234,7 +281,9 @@ def _type_ok(value: Any, hint: Any) -> tuple[bool, str]:
         if not isinstance(value, base):
             return False, _KIND[base]
         if base is list and args:
-            return all(_type_ok(v, args[0])[0] for v in value), f"a list of {_type_ok(None, args[0])[1].removeprefix('a ')}s"
+            return all(
+                _type_ok(v, args[0])[0] for v in value
+            ), f"a list of {_type_ok(None, args[0])[1].removeprefix('a ')}s"
         return True, _KIND[base]
     return True, str(hint)
 
@@ -259,6 +308,7 @@ MAX_PATCH_AXIS = 2048
 
 def check_ranges(r: Recipe) -> None:
     """The value ranges a recipe must respect; one :class:`ConfigError` naming the field."""
+
     def need(cond: bool, key: str, rule: str, value: Any) -> None:
         if not cond:
             raise ConfigError(f"recipe {r.name}: {key} must be {rule}, got {value!r}")
@@ -271,29 +321,53 @@ def check_ranges(r: Recipe) -> None:
     need(float(r.grad_clip) >= 0.0, "grad_clip", "a gradient norm >= 0 (0: off)", r.grad_clip)
     need(0.0 <= r.validation_fraction < 1.0, "validation_fraction", "in [0, 1)", r.validation_fraction)
     for block, key in ((r.network, "network"), (r.loss, "loss"), (r.optimizer, "optimizer")):
-        need(isinstance(block, dict) and isinstance(block.get("name"), str) and bool(block.get("name")),
-             f"{key}.name", "the registry name of the " + key, block.get("name") if isinstance(block, dict) else block)
+        need(
+            isinstance(block, dict) and isinstance(block.get("name"), str) and bool(block.get("name")),
+            f"{key}.name",
+            "the registry name of the " + key,
+            block.get("name") if isinstance(block, dict) else block,
+        )
         need(isinstance(block.get("kwargs", {}), dict), f"{key}.kwargs", "a mapping", block.get("kwargs"))
         extra = set(block) - {"name", "kwargs"}
         need(not extra, key, "a mapping of name and kwargs only", sorted(extra))
     if r.scheduler is not None:
         need(r.scheduler.get("name", "plateau") == "plateau", "scheduler.name", "plateau", r.scheduler.get("name"))
     sp, inf, pp = r.sampling, r.inference, r.postprocess
-    need(len(sp.patch_size) == 3 and all(int(v) >= 1 for v in sp.patch_size), "sampling.patch_size",
-         "three sizes ≥ 1 (Z, Y, X)", sp.patch_size)
-    need(max(sp.patch_size) <= MAX_PATCH_AXIS and math.prod(sp.patch_size) <= MAX_PATCH_VOXELS, "sampling.patch_size",
-         f"at most {MAX_PATCH_AXIS} per axis and {MAX_PATCH_VOXELS:,} voxels", sp.patch_size)
+    need(
+        len(sp.patch_size) == 3 and all(int(v) >= 1 for v in sp.patch_size),
+        "sampling.patch_size",
+        "three sizes ≥ 1 (Z, Y, X)",
+        sp.patch_size,
+    )
+    need(
+        max(sp.patch_size) <= MAX_PATCH_AXIS and math.prod(sp.patch_size) <= MAX_PATCH_VOXELS,
+        "sampling.patch_size",
+        f"at most {MAX_PATCH_AXIS} per axis and {MAX_PATCH_VOXELS:,} voxels",
+        sp.patch_size,
+    )
     need(sp.patches_per_case >= 1, "sampling.patches_per_case", "≥ 1", sp.patches_per_case)
     need(0.0 <= sp.lesion_fraction <= 1.0, "sampling.lesion_fraction", "in [0, 1]", sp.lesion_fraction)
-    need(len(inf.step) == 3 and all(1 <= int(s) <= int(p) for s, p in zip(inf.step, sp.patch_size)), "inference.step",
-         "three strides ≥ 1 and ≤ the patch size (no gaps between windows)", inf.step)
+    need(
+        len(inf.step) == 3 and all(1 <= int(s) <= int(p) for s, p in zip(inf.step, sp.patch_size)),
+        "inference.step",
+        "three strides ≥ 1 and ≤ the patch size (no gaps between windows)",
+        inf.step,
+    )
     need(inf.batch_size >= 1, "inference.batch_size", "≥ 1", inf.batch_size)
     need(inf.mc_passes >= 1, "inference.mc_passes", "≥ 1", inf.mc_passes)
     need(0.0 <= inf.mc_dropout < 1.0, "inference.mc_dropout", "in [0, 1)", inf.mc_dropout)
-    need(bool(pp.thresholds) and all(0.0 < t < 1.0 for t in pp.thresholds), "postprocess.thresholds",
-         "a non-empty list of probabilities in (0, 1)", pp.thresholds)
-    need(bool(pp.min_sizes) and all(m >= 0 for m in pp.min_sizes), "postprocess.min_sizes",
-         "a non-empty list of voxel counts ≥ 0", pp.min_sizes)
+    need(
+        bool(pp.thresholds) and all(0.0 < t < 1.0 for t in pp.thresholds),
+        "postprocess.thresholds",
+        "a non-empty list of probabilities in (0, 1)",
+        pp.thresholds,
+    )
+    need(
+        bool(pp.min_sizes) and all(m >= 0 for m in pp.min_sizes),
+        "postprocess.min_sizes",
+        "a non-empty list of voxel counts ≥ 0",
+        pp.min_sizes,
+    )
 
 
 def check_patch_fits(recipe: Recipe, shape_zyx: tuple[int, ...], case_id: str) -> None:
@@ -303,8 +377,10 @@ def check_patch_fits(recipe: Recipe, shape_zyx: tuple[int, ...], case_id: str) -
     """
     for axis, (p, n) in enumerate(zip(recipe.sampling.patch_size, shape_zyx)):
         if int(p) > 2 * int(n):
-            raise ConfigError(f"recipe {recipe.name}: sampling.patch_size {recipe.sampling.patch_size} is more than twice "
-                              f"case {case_id}'s size {list(shape_zyx)} along axis {'ZYX'[axis]}; use a smaller patch")
+            raise ConfigError(
+                f"recipe {recipe.name}: sampling.patch_size {recipe.sampling.patch_size} is more than twice "
+                f"case {case_id}'s size {list(shape_zyx)} along axis {'ZYX'[axis]}; use a smaller patch"
+            )
 
 
 def shipped_recipes() -> list[str]:
@@ -347,8 +423,9 @@ def recipe_from_dict(d: dict[str, Any], where: str) -> Recipe:
         raise ConfigError(exc.message.replace(f"recipe {d['name']}:", f"recipe {where}:", 1)) from None
 
 
-def load_recipe(name_or_path: str | Path, overrides: list[str] | dict[str, Any] | None = None,
-                _chain: tuple[str, ...] = ()) -> Recipe:
+def load_recipe(
+    name_or_path: str | Path, overrides: list[str] | dict[str, Any] | None = None, _chain: tuple[str, ...] = ()
+) -> Recipe:
     """A shipped recipe by name, or a YAML file, with ``key.sub=value`` overrides applied."""
     from strokeseg.io.text import read_text
 

@@ -78,8 +78,12 @@ class AdversarialSpec:
             raise ConfigError(f"adversarial.{sorted(unknown)[0]}: unknown field (known: base, betas, lr, weights)")
         d = cls()
         betas = tuple(float(b) for b in block.get("betas", d.betas))
-        return cls(tuple(float(w) for w in block.get("weights", d.weights)), float(block.get("lr", d.lr)),
-                   int(block.get("base", d.base)), (betas[0], betas[1]))
+        return cls(
+            tuple(float(w) for w in block.get("weights", d.weights)),
+            float(block.get("lr", d.lr)),
+            int(block.get("base", d.base)),
+            (betas[0], betas[1]),
+        )
 
 
 @dataclass(frozen=True)

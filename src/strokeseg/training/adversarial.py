@@ -31,8 +31,13 @@ class AdversarialPhases:
             raise ConfigError("adversarial training needs the three-class target (penumbra and core)")
         base = cfg.base
         self.weights = list(cfg.weights)
-        self.d = nn.ModuleList([Discriminator(in_channels + 1, base), Discriminator(in_channels + 1, base),
-                                Discriminator(in_channels + 2, base)]).to(device)
+        self.d = nn.ModuleList(
+            [
+                Discriminator(in_channels + 1, base),
+                Discriminator(in_channels + 1, base),
+                Discriminator(in_channels + 2, base),
+            ]
+        ).to(device)
         self.opt = torch.optim.Adam(self.d.parameters(), lr=cfg.lr, betas=cfg.betas)
 
     def state_dict(self) -> dict[str, Any]:
@@ -48,8 +53,15 @@ class AdversarialPhases:
         f = first.view(-1, 1, 1, 1).to(pen.dtype)
         return torch.cat([f * pen + (1 - f) * core, f * core + (1 - f) * pen], 1), first.float()
 
-    def step(self, model: nn.Module, opt: torch.optim.Optimizer, seg_loss: nn.Module, x: torch.Tensor, y: torch.Tensor,
-             gen: torch.Generator) -> float:
+    def step(
+        self,
+        model: nn.Module,
+        opt: torch.optim.Optimizer,
+        seg_loss: nn.Module,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        gen: torch.Generator,
+    ) -> float:
         # phase 1: segmentation
         opt.zero_grad(set_to_none=True)
         loss = seg_loss(model(x), y)

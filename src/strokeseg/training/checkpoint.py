@@ -43,8 +43,11 @@ def load_checkpoint(path: Path) -> dict[str, Any] | None:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-        raise InputError(f"cannot resume: the checkpoint is corrupt or holds more than plain training state "
-                         f"({detail}); delete it or train without 'resume'", path) from None
+        raise InputError(
+            f"cannot resume: the checkpoint is corrupt or holds more than plain training state "
+            f"({detail}); delete it or train without 'resume'",
+            path,
+        ) from None
     if not isinstance(state, dict) or "model" not in state:
         raise InputError("cannot resume: not a strokeseg training checkpoint", path)
     return state

@@ -89,59 +89,105 @@ def _folds(labelled: list[PreparedCase], recipe: Recipe) -> list[list[str]]:
     return grouped_folds([c.case_id for c in labelled], [c.patient_id for c in labelled], recipe.folds, recipe.seed)
 
 
-def warn_small_folds(labelled: list[PreparedCase], folds: list[list[str]], recipe: Recipe,
-                     log: Callable[[str], None] = print) -> None:
+def warn_small_folds(
+    labelled: list[PreparedCase], folds: list[list[str]], recipe: Recipe, log: Callable[[str], None] = print
+) -> None:
     """Say when a fold has too few cases to learn from or to stop early on."""
     by_id = {c.case_id: c for c in labelled}
     for k, test_ids in enumerate(folds):
         trainval = [c for c in labelled if c.case_id not in test_ids]
-        tr, va = validation_split([c.case_id for c in trainval], [by_id[c.case_id].patient_id for c in trainval],
-                                  recipe.validation_fraction, recipe.seed + k)
+        tr, va = validation_split(
+            [c.case_id for c in trainval],
+            [by_id[c.case_id].patient_id for c in trainval],
+            recipe.validation_fraction,
+            recipe.seed + k,
+        )
         if len(tr) < 2 or not va:
-            log(f"warning: fold {k + 1} has {len(tr)} training and {len(va)} validation case(s) ({len(test_ids)} test): "
-                "too few to learn from and to stop early on; use more cases or fewer folds")
+            log(
+                f"warning: fold {k + 1} has {len(tr)} training and {len(va)} validation case(s) ({len(test_ids)} "
+                "test): "
+                "too few to learn from and to stop early on; use more cases or fewer folds"
+            )
         lesion = sum(1 for i in tr if by_id[i].target is not None and bool(np.any(by_id[i].target)))
         if lesion == 0:
-            log(f"warning: fold {k + 1}: none of its {len(tr)} training case(s) has a lesion; the model cannot learn one")
+            log(
+                f"warning: fold {k + 1}: none of its {len(tr)} training case(s) has a lesion; the model cannot learn "
+                "one"
+            )
 
 
 def setup_fold(labelled: list[PreparedCase], recipe: Recipe, out: Path, k: int, test_ids: list[str]) -> FoldSetup:
     """Fold ``k``: patient-level validation split, whitening statistics, patch sets and a seeded model."""
     by_id = {c.case_id: c for c in labelled}
     trainval = [c.case_id for c in labelled if c.case_id not in test_ids]
-    tr_ids, va_ids = validation_split(trainval, [by_id[i].patient_id for i in trainval], recipe.validation_fraction, recipe.seed + k)
+    tr_ids, va_ids = validation_split(
+        trainval, [by_id[i].patient_id for i in trainval], recipe.validation_fraction, recipe.seed + k
+    )
     seed = fold_seed(recipe.seed, k)
     clip = recipe.intensity_clip
-    norm = Normalizer(labelled[0].channels, recipe.normalization, clip=(float(clip[0]), float(clip[1])) if clip else None)
+    norm = Normalizer(
+        labelled[0].channels, recipe.normalization, clip=(float(clip[0]), float(clip[1])) if clip else None
+    )
     if recipe.normalization == "dataset":
         norm.fit((by_id[i].x, by_id[i].brain) for i in tr_ids)
     train = PatchData([by_id[i] for i in tr_ids], recipe.sampling_plan, norm, seed)
     val = PatchData([by_id[i] for i in va_ids], recipe.sampling_plan, norm, seed + 1, augment=False) if va_ids else None
     torch.manual_seed(seed)
-    model = build_network(recipe.network["name"], in_channels=len(labelled[0].channels), num_classes=recipe.num_classes,
-                          **recipe.network.get("kwargs", {}))
-    pretrained: dict[str, Any] = apply_pretrained(model, recipe.pretrained) \
-        if recipe.pretrained or isinstance(model, PretrainedBackbone) else {"pretrained": False}
+    model = build_network(
+        recipe.network["name"],
+        in_channels=len(labelled[0].channels),
+        num_classes=recipe.num_classes,
+        **recipe.network.get("kwargs", {}),
+    )
+    pretrained: dict[str, Any] = (
+        apply_pretrained(model, recipe.pretrained)
+        if recipe.pretrained or isinstance(model, PretrainedBackbone)
+        else {"pretrained": False}
+    )
     stages = recipe.stages_for(bool(pretrained["pretrained"]))
     if stages != recipe.fine_tuning:
-        pretrained["note"] = (pretrained.get("note", "") + "; the frozen fine-tuning stages were skipped (freezing random "
-                              "features only spends the patience): every layer trained from the start").lstrip("; ")
+        pretrained["note"] = (
+            pretrained.get("note", "") + "; the frozen fine-tuning stages were skipped (freezing random "
+            "features only spends the patience): every layer trained from the start"
+        ).lstrip("; ")
     train_cfg = replace(recipe.train, fine_tuning=tuple(FineTuningStage.of(st) for st in stages))
     return FoldSetup(tr_ids, va_ids, out / f"fold_{k}", seed, norm, train, val, model, pretrained, train_cfg)
 
 
-def _train_fold_job(labelled: list[PreparedCase], recipe: Recipe, out: Path, device: str, k: int, test_ids: list[str],
-                    resume: bool, threads: int) -> tuple[int, int, int]:
+def _train_fold_job(
+    labelled: list[PreparedCase],
+    recipe: Recipe,
+    out: Path,
+    device: str,
+    k: int,
+    test_ids: list[str],
+    resume: bool,
+    threads: int,
+) -> tuple[int, int, int]:
     """One fold's training in a worker process (``cross_validate(jobs=…)``); leaves a finished checkpoint."""
     torch.set_num_threads(threads)
     f = setup_fold(labelled, recipe, out, k, test_ids)
-    res = fit(f.model, f.train_cfg, f.train, f.val, torch.device(device), f.directory,
-              FitOptions(resume=resume, seed=f.seed, title=f"fold {k + 1}"))
+    res = fit(
+        f.model,
+        f.train_cfg,
+        f.train,
+        f.val,
+        torch.device(device),
+        f.directory,
+        FitOptions(resume=resume, seed=f.seed, title=f"fold {k + 1}"),
+    )
     return k, res.best_epoch, len(res.rows)
 
 
-def train_folds_parallel(labelled: list[PreparedCase], recipe: Recipe, out: Path, device: torch.device, jobs: int,
-                         resume: bool = False, log: Callable[[str], None] = print) -> None:
+def train_folds_parallel(
+    labelled: list[PreparedCase],
+    recipe: Recipe,
+    out: Path,
+    device: torch.device,
+    jobs: int,
+    resume: bool = False,
+    log: Callable[[str], None] = print,
+) -> None:
     """Train the folds in ``jobs`` worker processes at once (one GPU shared, or the CPU cores split).
 
     Each worker leaves its fold's finished checkpoint; ``cross_validate`` then resumes every fold
@@ -188,24 +234,57 @@ def cross_validate(
     for k, test_ids in enumerate(folds):
         f = setup_fold(labelled, recipe, out, k, test_ids)
         model, norm, pretrained = f.model, f.normalizer, f.pretrained
-        log(f"fold {k + 1}/{recipe.folds}: {len(f.train_ids)} training, {len(f.val_ids)} validation, {len(test_ids)} test cases; "
+        log(
+            f"fold {k + 1}/{recipe.folds}: {len(f.train_ids)} training, {len(f.val_ids)} validation, {len(test_ids)} "
+            "test cases; "
             f"{len(f.train)} training {'slices' if recipe.sampling.mode == 'slices' else 'patches'} (class balance "
-            f"{' / '.join(f'{x:.1%}' for x in f.train.class_frequencies(recipe.num_classes))})")
+            f"{' / '.join(f'{x:.1%}' for x in f.train.class_frequencies(recipe.num_classes))})"
+        )
         weights = f.directory / "weights.pt"
-        res = fit(model, f.train_cfg, f.train, f.val, device, f.directory, FitOptions(resume=resume, seed=f.seed, title=f"fold {k + 1}"))
+        res = fit(
+            model,
+            f.train_cfg,
+            f.train,
+            f.val,
+            device,
+            f.directory,
+            FitOptions(resume=resume, seed=f.seed, title=f"fold {k + 1}"),
+        )
         model.load_state_dict(res.best_state)
         digest = save_weights(weights, res.best_state)
-        fold_info.append({"fold": k, "train": f.train_ids, "validation": f.val_ids, "test": list(test_ids),
-                          "weights": f"fold_{k}/weights.pt", "sha256": digest, "normalization": norm.to_dict(), "best_epoch": res.best_epoch,
-                          "epochs_run": len(res.rows), "stopped_early": res.stopped_early, "pretrained": pretrained})
+        fold_info.append(
+            {
+                "fold": k,
+                "train": f.train_ids,
+                "validation": f.val_ids,
+                "test": list(test_ids),
+                "weights": f"fold_{k}/weights.pt",
+                "sha256": digest,
+                "normalization": norm.to_dict(),
+                "best_epoch": res.best_epoch,
+                "epochs_run": len(res.rows),
+                "stopped_early": res.stopped_early,
+                "pretrained": pretrained,
+            }
+        )
         for cid in progress(test_ids, f"fold {k + 1} predict", "case"):
             oof[cid] = predict_probs(by_id[cid], [(model, norm)], recipe.window(), device)[0]
-        log(f"fold {k + 1}: best epoch {res.best_epoch} of {len(res.rows)}, {time.perf_counter() - t_start:.0f} s so far")
+        log(
+            f"fold {k + 1}: best epoch {res.best_epoch} of {len(res.rows)}, {time.perf_counter() - t_start:.0f} s so "
+            "far"
+        )
     # ---- grid search (nested per fold), labels, metrics
     pp = recipe.postprocess
     truths = [np.asarray((by_id[i].target if recipe.target != "three-class" else by_id[i].label) > 0) for i in ids]  # type: ignore[operator]
-    table = grid_table([oof[i][fg].sum(0) for i in ids], truths, [by_id[i].brain for i in ids],
-                       [by_id[i].geometry.spacing_zyx for i in ids], ids, pp.thresholds, pp.min_sizes)
+    table = grid_table(
+        [oof[i][fg].sum(0) for i in ids],
+        truths,
+        [by_id[i].brain for i in ids],
+        [by_id[i].geometry.spacing_zyx for i in ids],
+        ids,
+        pp.thresholds,
+        pp.min_sizes,
+    )
     output_label = output_label_for(labelled, recipe.target)
     rows: list[dict[str, Any]] = []
     nested: list[dict[str, Any]] = []
@@ -222,12 +301,36 @@ def cross_validate(
     t_all, s_all, sc_all = table.best()
     result = EvaluationResult(rows, summarise(rows), [r.value for r in regions])
     write_results(result, out / "cv", title=f"{recipe.name}: {recipe.folds}-fold cross-validation (nested T/S_min)")
-    np.savez_compressed(out / "cv" / "gridsearch.npz", thresholds=table.thresholds, min_sizes=table.min_sizes,
-                        dice=table.dice, hd=table.hd, case_ids=np.array(ids))
-    meta = {"cv_seconds": time.perf_counter() - t_start, "nested": nested, "final_score": sc_all, "device": str(device),
-            "cases": len(ids), "patients": len({c.patient_id for c in labelled}), "pretrained": pretrained}
-    bundle = ModelBundle(out, recipe, channels, list(dict.fromkeys(ch.removesuffix("_sym") for ch in channels if ch not in SCALAR_CHANNELS)), recipe.target,
-                         output_label, recipe.num_classes, t_all, s_all, fold_info, meta)
+    np.savez_compressed(
+        out / "cv" / "gridsearch.npz",
+        thresholds=table.thresholds,
+        min_sizes=table.min_sizes,
+        dice=table.dice,
+        hd=table.hd,
+        case_ids=np.array(ids),
+    )
+    meta = {
+        "cv_seconds": time.perf_counter() - t_start,
+        "nested": nested,
+        "final_score": sc_all,
+        "device": str(device),
+        "cases": len(ids),
+        "patients": len({c.patient_id for c in labelled}),
+        "pretrained": pretrained,
+    }
+    bundle = ModelBundle(
+        out,
+        recipe,
+        channels,
+        list(dict.fromkeys(ch.removesuffix("_sym") for ch in channels if ch not in SCALAR_CHANNELS)),
+        recipe.target,
+        output_label,
+        recipe.num_classes,
+        t_all,
+        s_all,
+        fold_info,
+        meta,
+    )
     bundle.save()
     write_text(out / "cv" / "cv_report.md", cv_report_markdown(bundle, result))
     write_text(out / "cv" / "folds.json", json.dumps({"folds": folds, "nested": nested}, indent=2))

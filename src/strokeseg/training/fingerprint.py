@@ -45,26 +45,40 @@ def _recipe_dict(recipe: Recipe) -> dict[str, Any]:
 
 def check_run_fingerprint(out: Path, recipe: Recipe, cases: list[PreparedCase], resume: bool) -> None:
     """On a fresh run, write ``run.json``; on ``resume``, refuse a recipe or dataset that differs from it."""
-    current: dict[str, Any] = {"recipe": _recipe_dict(recipe), "data": data_fingerprint(cases),
-                               "cases": sorted(c.case_id for c in cases)}
+    current: dict[str, Any] = {
+        "recipe": _recipe_dict(recipe),
+        "data": data_fingerprint(cases),
+        "cases": sorted(c.case_id for c in cases),
+    }
     path = out / RUN_FILE
     if resume and path.exists():
         try:
             before = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError, UnicodeDecodeError):
             raise InputError("cannot resume: run.json is unreadable; train without 'resume'", path) from None
-        changed = sorted(k for k in set(before.get("recipe", {})) | set(current["recipe"])
-                         if before.get("recipe", {}).get(k) != current["recipe"].get(k))
+        changed = sorted(
+            k
+            for k in set(before.get("recipe", {})) | set(current["recipe"])
+            if before.get("recipe", {}).get(k) != current["recipe"].get(k)
+        )
         if changed:
-            raise ConfigError(f"cannot resume: the recipe differs from the interrupted run's in {', '.join(changed)}; "
-                              "resume with the same recipe and overrides, or train anew with 'overwrite'", path)
+            raise ConfigError(
+                f"cannot resume: the recipe differs from the interrupted run's in {', '.join(changed)}; "
+                "resume with the same recipe and overrides, or train anew with 'overwrite'",
+                path,
+            )
         if before.get("data") != current["data"]:
             gone = sorted(set(before.get("cases", [])) ^ set(current["cases"]))
             what = f"cases differ: {', '.join(gone[:5])}" if gone else "the same case ids hold other images or labels"
-            raise ConfigError(f"cannot resume: the dataset differs from the interrupted run's ({what}); "
-                              "train anew with 'overwrite'", path)
+            raise ConfigError(
+                f"cannot resume: the dataset differs from the interrupted run's ({what}); train anew with 'overwrite'",
+                path,
+            )
         return
     if resume and any(out.glob("fold_*/checkpoint.pt")):
-        raise InputError("cannot resume: the folder has checkpoints but no run.json (written by another strokeseg "
-                         "version?); train anew with 'overwrite'", out)
+        raise InputError(
+            "cannot resume: the folder has checkpoints but no run.json (written by another strokeseg "
+            "version?); train anew with 'overwrite'",
+            out,
+        )
     write_text(path, json.dumps(current, indent=2))

@@ -11,9 +11,13 @@ from strokeseg.tables import markdown_table
 
 def cv_report_markdown(bundle: Any, result: EvaluationResult) -> str:
     """``cv/cv_report.md``: the bundle's T and S_min, the nested choice per fold and the metrics per region."""
-    lines = [f"# {bundle.recipe.name}: cross-validation", "",
-             f"{len(bundle.folds)} folds grouped by patient; T and S_min chosen per fold on the other folds' cases (nested).",
-             f"Bundle T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels (chosen on all out-of-fold predictions).", ""]
+    lines = [
+        f"# {bundle.recipe.name}: cross-validation",
+        "",
+        f"{len(bundle.folds)} folds grouped by patient; T and S_min chosen per fold on the other folds' cases (nested).",
+        f"Bundle T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels (chosen on all out-of-fold predictions).",
+        "",
+    ]
     pre = bundle.meta.get("pretrained") or {}
     if pre.get("pretrained"):
         lines += [f"Backbone initialised from {pre.get('file')} ({', '.join(pre.get('backbones', []))}).", ""]
@@ -21,17 +25,35 @@ def cv_report_markdown(bundle: Any, result: EvaluationResult) -> str:
         lines += [f"Note: {pre['note']}.", ""]
     nested = bundle.meta.get("nested", [])
     if nested:
-        lines += markdown_table(["fold", "T", "S_min", "best epoch"],
-                                ([n["fold"] + 1, f"{n['threshold']:g}", n["min_size"], f"{f['best_epoch']} of {f['epochs_run']}"]
-                                 for n, f in zip(nested, bundle.folds)))
+        lines += markdown_table(
+            ["fold", "T", "S_min", "best epoch"],
+            (
+                [n["fold"] + 1, f"{n['threshold']:g}", n["min_size"], f"{f['best_epoch']} of {f['epochs_run']}"]
+                for n, f in zip(nested, bundle.folds)
+            ),
+        )
         lines.append("")
     body = []
     for s in result.summaries:
         m = s.metrics
         r2 = f"{s.r2_volume:.2f}" if math.isfinite(s.r2_volume) else "n/a"
-        body.append([s.region, s.group, s.n_cases, m["dice"].fmt(2), m["precision"].fmt(2), m["sensitivity"].fmt(2),
-                     m["hd"].fmt(1), m["abs_vol_diff_ml"].fmt(1), r2, s.n_failures])
-    lines += markdown_table(["region", "group", "n", "DSC", "PPV", "Sensitivity", "HD (mm)", "ΔV (ml)", "R²", "failures"], body)
+        body.append(
+            [
+                s.region,
+                s.group,
+                s.n_cases,
+                m["dice"].fmt(2),
+                m["precision"].fmt(2),
+                m["sensitivity"].fmt(2),
+                m["hd"].fmt(1),
+                m["abs_vol_diff_ml"].fmt(1),
+                r2,
+                s.n_failures,
+            ]
+        )
+    lines += markdown_table(
+        ["region", "group", "n", "DSC", "PPV", "Sensitivity", "HD (mm)", "ΔV (ml)", "R²", "failures"], body
+    )
     lines.append("")
     lines.append("Mean ± sd over cases; HD is the maximum (ISLES'15) Hausdorff distance in mm.")
     return "\n".join(lines) + "\n"

@@ -13,9 +13,16 @@ from strokeseg.recipes.recipe import Recipe, check_patch_fits
 from strokeseg.util.progress import progress
 
 
-def prepare_dataset(data: Path, recipe: Recipe, layout: str | None = None, label_map: Mapping[int, int] | None = None,
-                    nonfinite: str = "error", use_cache: bool = True, require_label: bool = True,
-                    modalities: list[str] | None = None) -> list[PreparedCase]:
+def prepare_dataset(
+    data: Path,
+    recipe: Recipe,
+    layout: str | None = None,
+    label_map: Mapping[int, int] | None = None,
+    nonfinite: str = "error",
+    use_cache: bool = True,
+    require_label: bool = True,
+    modalities: list[str] | None = None,
+) -> list[PreparedCase]:
     ds = open_dataset(data, layout, label_map)
     refs = [r for r in ds.cases if r.label is not None] if require_label else list(ds.cases)
     if not refs:

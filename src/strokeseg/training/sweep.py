@@ -30,8 +30,14 @@ def ftl_grid() -> list[dict[str, Any]]:
     for gamma in (1.0, 4.0 / 3.0, 1.5, 2.0, 3.0):
         for alpha in (0.3, 0.5, 0.7):
             # single keys, so the recipe's other loss settings (include_background) stay
-            points.append({"loss.name": "focal-tversky", "loss.kwargs.gamma": gamma, "loss.kwargs.alpha": alpha,
-                           "loss.kwargs.beta": round(1 - alpha, 6)})
+            points.append(
+                {
+                    "loss.name": "focal-tversky",
+                    "loss.kwargs.gamma": gamma,
+                    "loss.kwargs.alpha": alpha,
+                    "loss.kwargs.beta": round(1 - alpha, 6),
+                }
+            )
     return points
 
 

@@ -60,7 +60,9 @@ def compute_loss(loss_fn: nn.Module, logits: torch.Tensor, y: torch.Tensor, w: t
     return loss_fn(logits, y)
 
 
-def evaluate_patches(model: nn.Module, data: PatchData, loss_fn: nn.Module, batch_size: int, device: torch.device) -> dict[str, float]:
+def evaluate_patches(
+    model: nn.Module, data: PatchData, loss_fn: nn.Module, batch_size: int, device: torch.device
+) -> dict[str, float]:
     """Validation metrics over the whole set: loss, L1, error rate and Dice of the foreground classes.
 
     A loss made of overlap sums (focal Tversky) is computed once from the sums pooled over the
@@ -69,7 +71,9 @@ def evaluate_patches(model: nn.Module, data: PatchData, loss_fn: nn.Module, batc
     fold that collapsed to all-background, README).
     """
     model.eval()
-    acc = torch.zeros(7, dtype=torch.float64, device=device)  # summed batch losses, l1, errors, intersection, pred, truth, voxels
+    acc = torch.zeros(
+        7, dtype=torch.float64, device=device
+    )  # summed batch losses, l1, errors, intersection, pred, truth, voxels
     pooled: torch.Tensor | None = None
     sums_of, loss_of_sums = getattr(loss_fn, "sums", None), getattr(loss_fn, "from_sums", None)
     n_batches = 0
@@ -86,15 +90,29 @@ def evaluate_patches(model: nn.Module, data: PatchData, loss_fn: nn.Module, batc
             p = torch.softmax(logits.float(), dim=1)
             onehot = nn.functional.one_hot(y, p.shape[1]).movedim(-1, 1).float()
             pred = p.argmax(1)
-            acc += torch.stack([batch_loss.double(), (p - onehot).abs().sum().double() / 2,
-                                (pred != y).sum().double(), ((pred > 0) & (y > 0)).sum().double(),
-                                (pred > 0).sum().double(), (y > 0).sum().double(), torch.tensor(float(y.numel()), device=device, dtype=torch.float64)])
+            acc += torch.stack(
+                [
+                    batch_loss.double(),
+                    (p - onehot).abs().sum().double() / 2,
+                    (pred != y).sum().double(),
+                    ((pred > 0) & (y > 0)).sum().double(),
+                    (pred > 0).sum().double(),
+                    (y > 0).sum().double(),
+                    torch.tensor(float(y.numel()), device=device, dtype=torch.float64),
+                ]
+            )
             n_batches += 1
     tot_loss, tot_l1, tot_err, inter, psum, tsum, n_vox = acc.tolist()  # one device synchronisation per validation
     dice = 2 * inter / (psum + tsum) if psum + tsum > 0 else 1.0
-    val_loss = float(loss_of_sums(pooled)) if pooled is not None and loss_of_sums is not None else tot_loss / max(n_batches, 1)
-    return {"val_loss": val_loss, "val_l1": tot_l1 / max(n_vox, 1), "val_error": tot_err / max(n_vox, 1),
-            "val_dice": dice}
+    val_loss = (
+        float(loss_of_sums(pooled)) if pooled is not None and loss_of_sums is not None else tot_loss / max(n_batches, 1)
+    )
+    return {
+        "val_loss": val_loss,
+        "val_l1": tot_l1 / max(n_vox, 1),
+        "val_error": tot_err / max(n_vox, 1),
+        "val_dice": dice,
+    }
 
 
 def stopping_metric(cfg: TrainConfig, row: dict[str, Any]) -> float:
@@ -138,8 +156,12 @@ def train_mode(model: nn.Module, keep_frozen_statistics: bool = True) -> None:
             mod.eval()
 
 
-def recalibrate_batch_norm(model: nn.Module, batches: Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
-                           samples: int, device: torch.device) -> int:
+def recalibrate_batch_norm(
+    model: nn.Module,
+    batches: Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
+    samples: int,
+    device: torch.device,
+) -> int:
     """Precise batch norm (Wu & Johnson 2021): replace the running statistics of every batch-norm
     layer in train mode by the population statistics of the current weights over ``samples``
     training samples (forward passes only). Returns the number of samples used (0: nothing to do).
@@ -152,7 +174,11 @@ def recalibrate_batch_norm(model: nn.Module, batches: Iterator[tuple[torch.Tenso
     because the final recipe was measured with it. Layers kept in eval mode (a frozen pretrained
     backbone) are left alone.
     """
-    layers = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training and m.track_running_stats]
+    layers = [
+        m
+        for m in model.modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training and m.track_running_stats
+    ]
     if not layers or samples <= 0:
         return 0
     momenta = [m.momentum for m in layers]
@@ -239,14 +265,23 @@ class _State:
 class _Run:
     """One fold's training loop, split into its steps (see the module docstring)."""
 
-    def __init__(self, model: nn.Module, cfg: TrainConfig, train: PatchData, val: PatchData | None,
-                 device: torch.device, opts: FitOptions) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        cfg: TrainConfig,
+        train: PatchData,
+        val: PatchData | None,
+        device: torch.device,
+        opts: FitOptions,
+    ) -> None:
         self.model, self.cfg, self.train, self.val, self.device, self.opts = model, cfg, train, val, device, opts
         loss_kw = dict(cfg.loss.kwargs)
         freqs = train.class_frequencies(cfg.num_classes) if loss_kw.get("weight") == "empirical" else None
         self.loss_fn = build_loss(cfg.loss.name, class_frequencies=freqs, **loss_kw).to(device)
         self.n_stages = max(len(cfg.fine_tuning), 1)
-        self.adv = AdversarialPhases(train.n_channels, cfg.num_classes, cfg.adversarial, device) if cfg.adversarial else None
+        self.adv = (
+            AdversarialPhases(train.n_channels, cfg.num_classes, cfg.adversarial, device) if cfg.adversarial else None
+        )
         self.amp = use_amp(device) and self.adv is None
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.st = _State(best_state=copy.deepcopy(model.state_dict()))
@@ -266,16 +301,35 @@ class _Run:
             self.sched.load_state_dict(ck["scheduler"])
         if self.adv is not None and ck.get("adversarial"):
             self.adv.load_state_dict(ck["adversarial"])
-        self.st = _State(int(ck.get("stage", 0)), int(ck["epoch"]), ck["best_metric"], ck["best_epoch"], ck["waited"],
-                         ck["best_state"], ck["rows"], bool(ck.get("finished")), bool(ck.get("stopped_early", False)))
+        self.st = _State(
+            int(ck.get("stage", 0)),
+            int(ck["epoch"]),
+            ck["best_metric"],
+            ck["best_epoch"],
+            ck["waited"],
+            ck["best_state"],
+            ck["rows"],
+            bool(ck.get("finished")),
+            bool(ck.get("stopped_early", False)),
+        )
 
     def checkpoint(self) -> dict[str, Any]:
         st = self.st
-        return {"model": self.model.state_dict(), "optimizer": self.opt.state_dict(), "epoch": st.epoch, "stage": st.stage,
-                "scheduler": self.sched.state_dict() if self.sched is not None else None,
-                "adversarial": self.adv.state_dict() if self.adv is not None else None,
-                "best_metric": st.best_metric, "best_epoch": st.best_epoch, "waited": st.waited,
-                "best_state": st.best_state, "rows": st.rows, "finished": st.finished, "stopped_early": st.stopped}
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "epoch": st.epoch,
+            "stage": st.stage,
+            "scheduler": self.sched.state_dict() if self.sched is not None else None,
+            "adversarial": self.adv.state_dict() if self.adv is not None else None,
+            "best_metric": st.best_metric,
+            "best_epoch": st.best_epoch,
+            "waited": st.waited,
+            "best_state": st.best_state,
+            "rows": st.rows,
+            "finished": st.finished,
+            "stopped_early": st.stopped,
+        }
 
     def train_epoch(self, epoch: int) -> tuple[float, list[float]]:
         """One pass over the shuffled training samples; the mean loss and the per-step gradient norms."""
@@ -306,8 +360,10 @@ class _Run:
         with torch.autocast(self.device.type, enabled=self.amp):
             loss = compute_loss(self.loss_fn, self.model(x), y, w)
         if not torch.isfinite(loss.detach()):
-            raise TrainingError(f"{self.opts.title or self.cfg.name}: epoch {epoch}: the loss is {float(loss.detach())} "
-                                "(training diverged); lower the learning rate or check the inputs")
+            raise TrainingError(
+                f"{self.opts.title or self.cfg.name}: epoch {epoch}: the loss is {float(loss.detach())} "
+                "(training diverged); lower the learning rate or check the inputs"
+            )
         norm = backward_step(loss, self.opt, self.scaler, self.cfg.grad_clip)
         return float(loss.detach()), norm
 
@@ -316,10 +372,18 @@ class _Run:
         cfg = self.cfg
         if cfg.precise_bn:
             torch.manual_seed(batch_norm_seed(self.opts.seed, epoch))
-            recalibrate_batch_norm(self.model, self.train.batches(epoch, cfg.batch_size, shuffle=True, seed=self.opts.seed + 1),
-                                   cfg.precise_bn, self.device)
-        row: dict[str, Any] = {"epoch": epoch, "train_loss": train_loss, "stage": self.st.stage,
-                               "lr": float(self.opt.param_groups[0]["lr"])}
+            recalibrate_batch_norm(
+                self.model,
+                self.train.batches(epoch, cfg.batch_size, shuffle=True, seed=self.opts.seed + 1),
+                cfg.precise_bn,
+                self.device,
+            )
+        row: dict[str, Any] = {
+            "epoch": epoch,
+            "train_loss": train_loss,
+            "stage": self.st.stage,
+            "lr": float(self.opt.param_groups[0]["lr"]),
+        }
         if grad_norms:  # before clipping: a spike here marks the step that threw the weights off
             finite = [g for g in grad_norms if math.isfinite(g)]
             row["grad_norm_max"] = max(finite) if finite else float("nan")
@@ -346,8 +410,15 @@ class _Run:
         st.finished = st.stopped or epoch == self.cfg.epochs
 
 
-def fit(model: nn.Module, cfg: TrainConfig, train: PatchData, val: PatchData | None, device: torch.device,
-        workdir: Path, opts: FitOptions = FitOptions()) -> FitResult:
+def fit(
+    model: nn.Module,
+    cfg: TrainConfig,
+    train: PatchData,
+    val: PatchData | None,
+    device: torch.device,
+    workdir: Path,
+    opts: FitOptions = FitOptions(),
+) -> FitResult:
     """Train ``model``; ``workdir`` receives ``checkpoint.pt``, ``log.csv`` and ``loss_curve.png``.
 
     Returns the best weights by the stopping metric, their epoch, the per-epoch log rows and

@@ -6,8 +6,14 @@ import numpy as np
 from scipy import ndimage
 
 
-def irregular_blob(shape: tuple[int, int, int], center: tuple[float, float, float], radius: float,
-                   rng: np.random.Generator, roughness: float = 0.35, spacing=(1.0, 1.0, 1.0)) -> np.ndarray:
+def irregular_blob(
+    shape: tuple[int, int, int],
+    center: tuple[float, float, float],
+    radius: float,
+    rng: np.random.Generator,
+    roughness: float = 0.35,
+    spacing=(1.0, 1.0, 1.0),
+) -> np.ndarray:
     """A smooth random blob: a sphere (radius in mm) whose surface is perturbed by low-pass noise."""
     zz, yy, xx = np.meshgrid(*[np.arange(s) * sp for s, sp in zip(shape, spacing)], indexing="ij")
     c = [ci * sp for ci, sp in zip(center, spacing)]

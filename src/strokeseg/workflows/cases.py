@@ -42,16 +42,24 @@ class CaseRun(Generic[R]):
             raise self.failed[0][1]
         ok = self.total - len(self.failed)
         kept = f"the {ok} others are in the output folder" if ok else "no case finished, nothing was written"
-        raise CasesFailed(f"{len(self.failed)} of {self.total} cases failed (errors above: "
-                          f"{', '.join(c for c, _ in self.failed)}); {kept}", out)
+        raise CasesFailed(
+            f"{len(self.failed)} of {self.total} cases failed (errors above: "
+            f"{', '.join(c for c, _ in self.failed)}); {kept}",
+            out,
+        )
 
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr)
 
 
-def run_cases(run: RunFolder, items: Sequence[tuple[str, T]], fn: Callable[[T, Path], R], desc: str,
-              report: Callable[[str], None] = _stderr) -> CaseRun[R]:
+def run_cases(
+    run: RunFolder,
+    items: Sequence[tuple[str, T]],
+    fn: Callable[[T, Path], R],
+    desc: str,
+    report: Callable[[str], None] = _stderr,
+) -> CaseRun[R]:
     """Call ``fn(item, folder)`` for each ``(case_id, item)``; ``folder`` is the case's staging folder.
 
     ``case_id`` = "" writes at the top of the output folder (a single series). Errors of one case

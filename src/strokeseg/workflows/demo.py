@@ -41,8 +41,9 @@ def _cohort(out: Path, name: str, n: int, seed: int, slices: int, log: Callable[
         log(f"reusing {path}")
         return path
     with progress_bar(total=n, desc=f"phantom {name}", unit="case") as bar:
-        write_phantom_cohort(path, CohortSpec(n, PhantomConfig(slices=slices), "isles2018", seed=seed),
-                             on_case=lambda _i: bar.update(1))
+        write_phantom_cohort(
+            path, CohortSpec(n, PhantomConfig(slices=slices), "isles2018", seed=seed), on_case=lambda _i: bar.update(1)
+        )
     return path
 
 
@@ -68,8 +69,12 @@ def _predict_and_threshold(out: Path, test_dir: Path, bundle: ModelBundle) -> fl
     for ref in refs:
         cr = threshold_ref(ref, tcfg)
         assert cr.geometry is not None
-        write_nifti(out / "threshold" / ref.case_id / f"{ref.case_id}_label.nii.gz", cr.result.labels, cr.geometry,
-                    dtype=np.uint8)
+        write_nifti(
+            out / "threshold" / ref.case_id / f"{ref.case_id}_label.nii.gz",
+            cr.result.labels,
+            cr.geometry,
+            dtype=np.uint8,
+        )
     return seconds
 
 
@@ -94,11 +99,16 @@ def run_demo(out: Path, cfg: DemoConfig = DemoConfig(), log: Callable[[str], Non
     timings["phantom"] = time.perf_counter() - t0
 
     log(f"2/5 training clerigues-ct-2d-fast with {cfg.folds}-fold cross-validation grouped by patient")
-    recipe = load_recipe("clerigues-ct-2d-fast", {"folds": cfg.folds, "epochs": cfg.epochs, "patience": cfg.patience, "seed": cfg.seed})
+    recipe = load_recipe(
+        "clerigues-ct-2d-fast", {"folds": cfg.folds, "epochs": cfg.epochs, "patience": cfg.patience, "seed": cfg.seed}
+    )
     bundle, cv = train(train_dir, recipe, out / "model", log=log)
     timings["training"] = time.perf_counter() - t0 - timings["phantom"]
 
-    log("3/5 predicting the held-out cases (3-model ensemble, MC-dropout); 4/5 clinical threshold read-out on the same maps")
+    log(
+        "3/5 predicting the held-out cases (3-model ensemble, MC-dropout); 4/5 clinical threshold read-out on the "
+        "same maps"
+    )
     timings["prediction"] = _predict_and_threshold(out, test_dir, bundle)
 
     log("5/5 evaluating both against the phantom truth")
@@ -107,23 +117,36 @@ def run_demo(out: Path, cfg: DemoConfig = DemoConfig(), log: Callable[[str], Non
     write_results(res_dl, out / "evaluation" / "clerigues-ct-2d-fast", "CT-2D (fast) on held-out phantoms")
     write_results(res_th, out / "evaluation" / "threshold", "Threshold method on held-out phantoms")
     timings["total"] = time.perf_counter() - t0
-    rows = [("CT-2D fast, cross-validation (train cohort)", _core(cv.summaries)),
-            ("CT-2D fast, held-out cases", _core(res_dl.summaries)),
-            ("threshold (rCBF < 30 %, Tmax > 6 s), held-out", _core(res_th.summaries))]
+    rows = [
+        ("CT-2D fast, cross-validation (train cohort)", _core(cv.summaries)),
+        ("CT-2D fast, held-out cases", _core(res_dl.summaries)),
+        ("threshold (rCBF < 30 %, Tmax > 6 s), held-out", _core(res_th.summaries)),
+    ]
     for line in _table(rows, bundle, timings, out):
         log(line)
-    return {"cv_dice": rows[0][1].metrics["dice"].mean, "heldout_dice": rows[1][1].metrics["dice"].mean,
-            "threshold_dice": rows[2][1].metrics["dice"].mean, **{f"seconds_{k}": v for k, v in timings.items()}}
+    return {
+        "cv_dice": rows[0][1].metrics["dice"].mean,
+        "heldout_dice": rows[1][1].metrics["dice"].mean,
+        "threshold_dice": rows[2][1].metrics["dice"].mean,
+        **{f"seconds_{k}": v for k, v in timings.items()},
+    }
 
 
-def _table(rows: list[tuple[str, RegionSummary]], bundle: ModelBundle, timings: dict[str, float], out: Path) -> list[str]:
+def _table(
+    rows: list[tuple[str, RegionSummary]], bundle: ModelBundle, timings: dict[str, float], out: Path
+) -> list[str]:
     lines = ["", f"{'core segmentation':<48} {'n':>3} {'Dice':>13} {'HD (mm)':>15} {'|ΔV| (ml)':>13}"]
     for name, s in rows:
         m = s.metrics
-        lines.append(f"{name:<48} {s.n_cases:>3} {m['dice'].fmt(2):>13} {m['hd'].fmt(1):>15} {m['abs_vol_diff_ml'].fmt(1):>13}")
-    lines += ["", f"T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels; times: "
-              + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()),
-              f"outputs: phantoms {out / 'train'} and {out / 'test'}; model bundle {out / 'model'} (cv/cv_report.md, "
-              "fold_*/loss_curve.png);",
-              f"         predictions {out / 'predictions'}; threshold labels {out / 'threshold'}; evaluation {out / 'evaluation'}"]
+        lines.append(
+            f"{name:<48} {s.n_cases:>3} {m['dice'].fmt(2):>13} {m['hd'].fmt(1):>15} {m['abs_vol_diff_ml'].fmt(1):>13}"
+        )
+    lines += [
+        "",
+        f"T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels; times: "
+        + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()),
+        f"outputs: phantoms {out / 'train'} and {out / 'test'}; model bundle {out / 'model'} (cv/cv_report.md, "
+        "fold_*/loss_curve.png);",
+        f"         predictions {out / 'predictions'}; threshold labels {out / 'threshold'}; evaluation {out / 'evaluation'}",
+    ]
     return lines

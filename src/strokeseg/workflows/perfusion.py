@@ -50,7 +50,9 @@ class MapsResult:
     notes: list[str]
 
 
-def perfusion_jobs(inp: Path, layout: str | None = None, label_map: dict[int, int] | None = None) -> list[tuple[str, Any]]:
+def perfusion_jobs(
+    inp: Path, layout: str | None = None, label_map: dict[int, int] | None = None
+) -> list[tuple[str, Any]]:
     """``[("", path)]`` for a single series (file or DICOM series folder), else ``(case_id, CaseRef)`` per case with a series."""
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.layouts.base import is_image_file
@@ -72,7 +74,9 @@ def _mask(path: str | None, series: Series) -> np.ndarray | None:
         return None
     vol = read_image(path)
     if not vol.geometry.same_grid(series.geometry, atol=1e-2):
-        raise InputError(f"mask grid {vol.geometry.describe()} does not match the series grid {series.geometry.describe()}", path)
+        raise InputError(
+            f"mask grid {vol.geometry.describe()} does not match the series grid {series.geometry.describe()}", path
+        )
     return vol.array > 0.5
 
 
@@ -82,8 +86,14 @@ def _read(item: Path | CaseRef, opts: SeriesOptions) -> tuple[str, Series, str |
 
     if isinstance(item, Path):
         return item.name, read_series(item, opts.frame_interval, opts.nonfinite), None
-    case = load_case(item, modalities=[], with_series=True, with_label=False, nonfinite=opts.nonfinite,
-                     frame_interval=opts.frame_interval)
+    case = load_case(
+        item,
+        modalities=[],
+        with_series=True,
+        with_label=False,
+        nonfinite=opts.nonfinite,
+        frame_interval=opts.frame_interval,
+    )
     name = next(iter(case.series))
     return item.case_id, case.series[name], name
 
@@ -94,8 +104,14 @@ def maps_to_folder(item: Path | CaseRef, folder: Path, cfg: PerfusionConfig, opt
     from strokeseg.perfusion.run import maps_for_series, write_perfusion
 
     cid, series, name = _read(item, opts)
-    res = maps_for_series(series, cfg, name=name, modality=opts.modality, brain_mask=_mask(opts.brain_mask, series),
-                          aif_mask=_mask(opts.aif_mask, series))
+    res = maps_for_series(
+        series,
+        cfg,
+        name=name,
+        modality=opts.modality,
+        brain_mask=_mask(opts.brain_mask, series),
+        aif_mask=_mask(opts.aif_mask, series),
+    )
     write_perfusion(folder, res, str(series.path), extra={"notes": series.notes} if series.notes else None)
     if res.info["modality"] == "ct":
         lo, hi = res.info["baseline_frames"]
@@ -103,8 +119,9 @@ def maps_to_folder(item: Path | CaseRef, folder: Path, cfg: PerfusionConfig, opt
     return MapsResult(cid, res, list(series.notes))
 
 
-def perfusion_dataset(run: RunFolder, jobs: Sequence[tuple[str, Any]], cfg: PerfusionConfig,
-                      opts: SeriesOptions = SeriesOptions()) -> CaseRun[MapsResult]:
+def perfusion_dataset(
+    run: RunFolder, jobs: Sequence[tuple[str, Any]], cfg: PerfusionConfig, opts: SeriesOptions = SeriesOptions()
+) -> CaseRun[MapsResult]:
     """Maps for every job into ``run``; for a dataset, ``summary.json`` lists the case folders that are there."""
     done = run_cases(run, jobs, lambda item, folder: maps_to_folder(item, folder, cfg, opts), "cases")
     if jobs and jobs[0][0]:
@@ -112,9 +129,16 @@ def perfusion_dataset(run: RunFolder, jobs: Sequence[tuple[str, Any]], cfg: Perf
         for f in run.case_folders():
             if (f / "perfusion.json").exists():
                 info = json.loads((f / "perfusion.json").read_text(encoding="utf-8"))
-                rows.append({"case_id": f.name, "modality": info.get("modality"), "method": info.get("method"),
-                             "brain_voxels": info.get("brain_voxels"), "aif_voxels": info.get("aif", {}).get("voxels"),
-                             "warnings": info.get("warnings", [])})
+                rows.append(
+                    {
+                        "case_id": f.name,
+                        "modality": info.get("modality"),
+                        "method": info.get("method"),
+                        "brain_voxels": info.get("brain_voxels"),
+                        "aif_voxels": info.get("aif", {}).get("voxels"),
+                        "warnings": info.get("warnings", []),
+                    }
+                )
         if rows:
             run.write_text("summary.json", json.dumps({"cases": rows}, indent=2, default=str))
     return done
@@ -126,9 +150,11 @@ def maps_summary_lines(done: CaseRun[MapsResult]) -> list[str]:
     for m in done.results:
         info = m.result.info
         aif = info["aif"]
-        lines.append(f"{m.case_id}: {info['modality'].upper()} {info['method']}, {info['brain_voxels']} brain voxels, "
-                     f"AIF from {aif['voxels']} voxels (peak {aif['peak']:.3g} at {aif['time_to_peak_s']:.1f} s), "
-                     f"{info['timings_s']['total']:.2f} s")
+        lines.append(
+            f"{m.case_id}: {info['modality'].upper()} {info['method']}, {info['brain_voxels']} brain voxels, "
+            f"AIF from {aif['voxels']} voxels (peak {aif['peak']:.3g} at {aif['time_to_peak_s']:.1f} s), "
+            f"{info['timings_s']['total']:.2f} s"
+        )
         lines += [f"  {w}" for w in [*m.notes, *m.result.warnings]]
     if done.skipped:
         lines.append(f"kept {len(done.skipped)} finished case(s) from the earlier run: {', '.join(done.skipped)}")

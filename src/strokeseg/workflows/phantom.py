@@ -30,25 +30,28 @@ def vendor_maps(case: PhantomCase, fwhm_mm: float | None = None) -> dict[str, np
     if fwhm_mm is not None:
         kw["spatial_fwhm_mm"] = fwhm_mm
     if case.meta["modality"] == "mr":
-        cfg = PerfusionConfig.for_modality("mr", echo_time=case.meta["echo_time_s"],
-                                           relaxivity_ratio=case.meta["relaxivity_ratio"], **kw)
+        cfg = PerfusionConfig.for_modality(
+            "mr", echo_time=case.meta["echo_time_s"], relaxivity_ratio=case.meta["relaxivity_ratio"], **kw
+        )
     else:
         cfg = PerfusionConfig.for_modality("ct", **kw)
     return compute_maps(case.series, cfg, show_progress=False).maps
 
 
-def write_phantom_cohort(out: Path, spec: CohortSpec, jobs: int = 1,
-                         on_case: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+def write_phantom_cohort(
+    out: Path, spec: CohortSpec, jobs: int = 1, on_case: Callable[[int], None] | None = None
+) -> list[dict[str, Any]]:
     """Write a phantom cohort with vendor-style maps (see :class:`CohortSpec`); returns its manifest rows."""
     return write_cohort(Path(out), spec, vendor_maps, jobs, on_case)
 
 
-def generate_phantom(out: str | Path, n_cases: int = 4, layout: str = "isles2018", seed: int = 0,
-                     config: PhantomConfig | None = None) -> list[dict[str, Any]]:
+def generate_phantom(
+    out: str | Path, n_cases: int = 4, layout: str = "isles2018", seed: int = 0, config: PhantomConfig | None = None
+) -> list[dict[str, Any]]:
     """Write ``n_cases`` phantom cases (default physiology: :class:`PhantomConfig`) into ``out`` in
     ``layout`` (``isles2018``, ``isles2015-spes`` for MRI, or ``manifest``); returns the manifest rows.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> from strokeseg.phantom.case import PhantomConfig
         >>> rows = generate_phantom(tempfile.mkdtemp(), 1, config=PhantomConfig(slices=2, matrix=(48, 48), frames=30))

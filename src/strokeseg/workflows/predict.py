@@ -89,8 +89,10 @@ class Predictor:
         folds = [f - 1 for f in options.folds] if options.folds else None
         for b in bundles:
             if (b.channels, b.target, b.num_classes) != (first.channels, first.target, first.num_classes):
-                raise ConfigError(f"{b.path}: cannot ensemble with {first.path}: channels, target or classes differ "
-                                  f"({b.target}, {b.num_classes} classes, {', '.join(b.channels)})")
+                raise ConfigError(
+                    f"{b.path}: cannot ensemble with {first.path}: channels, target or classes differ "
+                    f"({b.target}, {b.num_classes} classes, {', '.join(b.channels)})"
+                )
             self.models += b.load_models(folds)
         self.device = select_device(options.device)
         self.window = first.recipe.window(options.mc_passes, options.tta)
@@ -112,8 +114,12 @@ class Predictor:
 
     def load_case(self, ref: CaseRef) -> Case:
         b = self.bundle
-        return load_case(ref, modalities=modalities_to_load(b.recipe.prepare, b.modalities), with_label=False,
-                         nonfinite=self.options.nonfinite)
+        return load_case(
+            ref,
+            modalities=modalities_to_load(b.recipe.prepare, b.modalities),
+            with_label=False,
+            nonfinite=self.options.nonfinite,
+        )
 
     def predict(self, case: Case) -> Prediction:
         """Predict one loaded case (it must hold the bundle's modalities)."""
@@ -125,11 +131,21 @@ class Predictor:
         smin = self.min_size(case.geometry.voxel_volume_ml)
         labels = labels_from_probs(probs, prep.brain, self.threshold, smin, b.target, b.output_label, b.num_classes)
         vols = volumes(labels, case.geometry.voxel_volume_ml, b.target, b.output_label)
-        info = {"case_id": case.case_id, **vols, "threshold": self.threshold, "min_size": smin, "models": len(self.models),
-                "mc_passes": self.window.mc_passes, "tta": self.window.tta_flip, "seconds": time.perf_counter() - t0,
-                "recipe": "+".join(x.recipe.name for x in self.bundles), "target": b.target, "notes": case.notes,
-                "warnings": [w.to_dict() for w in warnings_of(case.notes)],
-                **({"warning": prep.info["warning"]} if "warning" in prep.info else {})}
+        info = {
+            "case_id": case.case_id,
+            **vols,
+            "threshold": self.threshold,
+            "min_size": smin,
+            "models": len(self.models),
+            "mc_passes": self.window.mc_passes,
+            "tta": self.window.tta_flip,
+            "seconds": time.perf_counter() - t0,
+            "recipe": "+".join(x.recipe.name for x in self.bundles),
+            "target": b.target,
+            "notes": case.notes,
+            "warnings": [w.to_dict() for w in warnings_of(case.notes)],
+            **({"warning": prep.info["warning"]} if "warning" in prep.info else {}),
+        }
         readout = readout_from_volumes(vols["core_ml"], vols["hypoperfused_ml"])
         return Prediction(case.case_id, labels, probs[1:].sum(0).astype(np.float32), var, entropy(probs), readout, info)
 
@@ -137,7 +153,7 @@ class Predictor:
 def predict_case(bundle: ModelBundle | Predictor, case: Case, options: PredictOptions = PredictOptions()) -> Prediction:
     """Predict one loaded :class:`~strokeseg.io.case.Case` with a bundle (or a ready :class:`Predictor`).
 
-    Example:
+    Examples:
         >>> from strokeseg import ModelBundle, load_case, open_dataset, predict_case  # doctest: +SKIP
         >>> ref = open_dataset("my_cases").cases[0]  # doctest: +SKIP
         >>> pred = predict_case(ModelBundle.load("model"), load_case(ref))  # doctest: +SKIP
@@ -206,8 +222,18 @@ def predict_summary_lines(result: PredictRun) -> list[str]:
         warn = f"  [{p.info['warning']}]" if "warning" in p.info else ""
         lines.append(f"{p.case_id}: {p.info['seconds']:.1f} s{warn}")
     if result.cases.skipped:
-        lines.append(f"kept {len(result.cases.skipped)} finished case(s) from the earlier run: {', '.join(result.cases.skipped)}")
+        lines.append(
+            f"kept {len(result.cases.skipped)} finished case(s) from the earlier run: {', '.join(result.cases.skipped)}"
+        )
     return lines
 
 
-__all__ = ["OutputMode", "PredictOptions", "Prediction", "Predictor", "predict_case", "predict_dataset", "write_prediction"]
+__all__ = [
+    "OutputMode",
+    "PredictOptions",
+    "Prediction",
+    "Predictor",
+    "predict_case",
+    "predict_dataset",
+    "write_prediction",
+]

@@ -28,18 +28,35 @@ class ThresholdRun:
     evaluation: Any = None  # EvaluationResult against the truth, when one was given
 
 
-def threshold_ref(ref: CaseRef, cfg: ThresholdConfig, perfusion: PerfusionConfig | None = None, nonfinite: str = "error",
-                  frame_interval: float | None = None) -> CaseReadout:
+def threshold_ref(
+    ref: CaseRef,
+    cfg: ThresholdConfig,
+    perfusion: PerfusionConfig | None = None,
+    nonfinite: str = "error",
+    frame_interval: float | None = None,
+) -> CaseReadout:
     """Load what a threshold read-out needs (maps, ADC/DWI, CT; the 4D series when maps are missing) and read it out."""
     wanted = [m for m in INPUTS if m in ref.images]
     need_series = not ({"CBF", "Tmax"} <= set(wanted))
-    case = load_case(ref, modalities=wanted, with_series=need_series and bool(ref.series), with_label=False,
-                     nonfinite=nonfinite, frame_interval=frame_interval)
+    case = load_case(
+        ref,
+        modalities=wanted,
+        with_series=need_series and bool(ref.series),
+        with_label=False,
+        nonfinite=nonfinite,
+        frame_interval=frame_interval,
+    )
     return threshold_case(case, cfg, perfusion)
 
 
-def threshold_dataset(run: RunFolder, refs: Sequence[CaseRef], cfg: ThresholdConfig, perfusion: PerfusionConfig | None = None,
-                      truth: Any = None, read: dict[str, Any] | None = None) -> ThresholdRun:
+def threshold_dataset(
+    run: RunFolder,
+    refs: Sequence[CaseRef],
+    cfg: ThresholdConfig,
+    perfusion: PerfusionConfig | None = None,
+    truth: Any = None,
+    read: dict[str, Any] | None = None,
+) -> ThresholdRun:
     """Labels and read-outs per case, then ``readout.csv`` and ``thresholds.json``; with ``truth`` (from
     :func:`strokeseg.evaluation.runner.load_truth`) each case's grid is checked first and the labels evaluated."""
     from strokeseg.io.nifti import write_nifti
@@ -53,12 +70,17 @@ def threshold_dataset(run: RunFolder, refs: Sequence[CaseRef], cfg: ThresholdCon
 
             check_against_truth(cr.case_id, cr.geometry, truth[0], ref.where)
         write_nifti(folder / f"{cr.case_id}_label.nii.gz", cr.result.labels, cr.geometry, dtype=np.uint8)
-        (folder / f"{cr.case_id}_readout.json").write_text(json.dumps(cr.to_dict(cfg), indent=2, default=str), encoding="utf-8")
+        (folder / f"{cr.case_id}_readout.json").write_text(
+            json.dumps(cr.to_dict(cfg), indent=2, default=str), encoding="utf-8"
+        )
         return cr
 
     done = run_cases(run, [(r.case_id, r) for r in refs], one, "threshold")
-    rows = [json.loads((f / f"{f.name}_readout.json").read_text(encoding="utf-8")) for f in run.case_folders()
-            if (f / f"{f.name}_readout.json").exists()]
+    rows = [
+        json.loads((f / f"{f.name}_readout.json").read_text(encoding="utf-8"))
+        for f in run.case_folders()
+        if (f / f"{f.name}_readout.json").exists()
+    ]
     out = ThresholdRun(done, rows)
     if rows:
         run.write_text("readout.csv", readout_csv(rows))
@@ -79,5 +101,7 @@ def threshold_summary_lines(res: ThresholdRun, cfg: ThresholdConfig) -> list[str
     for cr in res.cases.results:
         lines += [f"{cr.case_id}: {w}" for w in cr.warnings]
     if res.cases.skipped:
-        lines.append(f"kept {len(res.cases.skipped)} finished case(s) from the earlier run: {', '.join(res.cases.skipped)}")
+        lines.append(
+            f"kept {len(res.cases.skipped)} finished case(s) from the earlier run: {', '.join(res.cases.skipped)}"
+        )
     return lines

@@ -40,19 +40,30 @@ def train_notes(recipe: Recipe) -> list[str]:
     """What a user should know before training starts (a random backbone for a fine-tuning recipe)."""
     if recipe.pretrained is None and recipe.fine_tuning:
         skip = recipe.fine_tuning_without_pretrained == "skip"
-        return ["no 'pretrained' file: the backbone starts from random weights (the paper used ImageNet weights)"
-                + ("; its frozen fine-tuning stages are skipped and every layer trains from the start "
-                   "(set fine_tuning_without_pretrained=keep to run them as written)" if skip else "")]
+        return [
+            "no 'pretrained' file: the backbone starts from random weights (the paper used ImageNet weights)"
+            + (
+                "; its frozen fine-tuning stages are skipped and every layer trains from the start "
+                "(set fine_tuning_without_pretrained=keep to run them as written)"
+                if skip
+                else ""
+            )
+        ]
     return []
 
 
-def train(data: str | Path, recipe: Recipe, out: RunFolder | str | Path, options: TrainOptions = TrainOptions(),
-          log: Callable[[str], None] = print) -> tuple[ModelBundle, EvaluationResult]:
+def train(
+    data: str | Path,
+    recipe: Recipe,
+    out: RunFolder | str | Path,
+    options: TrainOptions = TrainOptions(),
+    log: Callable[[str], None] = print,
+) -> tuple[ModelBundle, EvaluationResult]:
     """Cross-validate ``recipe`` on the labelled cases of ``data``; the bundle is written to ``out``.
 
     Returns the bundle (fold models, T and S_min) and the out-of-fold evaluation.
 
-    Example:
+    Examples:
         >>> from strokeseg import load_recipe, train  # doctest: +SKIP
         >>> bundle, cv = train("phantoms", load_recipe("clerigues-ct-2d-fast"), "model")  # doctest: +SKIP
     """
@@ -63,18 +74,27 @@ def train(data: str | Path, recipe: Recipe, out: RunFolder | str | Path, options
     device = select_device(options.device)
     for n in train_notes(recipe):
         log(f"note: {n}")
-    log(f"device {device}{f' ({options.jobs} folds at once)' if options.jobs > 1 else ''}; target {recipe.target}; "
-        f"{recipe.folds} folds; up to {recipe.epochs} epochs (patience {recipe.patience})")
+    log(
+        f"device {device}{f' ({options.jobs} folds at once)' if options.jobs > 1 else ''}; target {recipe.target}; "
+        f"{recipe.folds} folds; up to {recipe.epochs} epochs (patience {recipe.patience})"
+    )
     cases = prepare_dataset(Path(data), recipe, options.layout, options.label_map, options.nonfinite, options.use_cache)
-    log(f"{len(cases)} labelled cases of {len({c.patient_id for c in cases})} patients; channels: {', '.join(cases[0].channels)}")
+    log(
+        f"{len(cases)} labelled cases of {len({c.patient_id for c in cases})} patients; channels: {', '.join(cases[0].channels)}"
+    )
     folder = out.out if isinstance(out, RunFolder) else Path(out)
     if isinstance(out, RunFolder):
         out.begin_writing()
     return cross_validate(cases, recipe, folder, device, resume=options.resume, jobs=options.jobs, log=log)
 
 
-def sweep(data: str | Path, run: RunFolder, points: Sequence[tuple[str, Recipe]], options: TrainOptions = TrainOptions(),
-          log: Callable[[str], None] = print) -> list[dict[str, Any]]:
+def sweep(
+    data: str | Path,
+    run: RunFolder,
+    points: Sequence[tuple[str, Recipe]],
+    options: TrainOptions = TrainOptions(),
+    log: Callable[[str], None] = print,
+) -> list[dict[str, Any]]:
     """One cross-validation per ``(name, recipe)`` point into ``run/<name>/``; writes ``sweep.csv`` and
     ``sweep.md`` (mean Dice, HD and |ΔV| per region) and returns their rows."""
     from strokeseg.training.cv import cross_validate
@@ -83,7 +103,9 @@ def sweep(data: str | Path, run: RunFolder, points: Sequence[tuple[str, Recipe]]
 
     folders = [run.path(name) for name, _ in points]  # every point's folder checked to lie inside --out before any work
     device = select_device(options.device)
-    cases = prepare_dataset(Path(data), points[0][1], options.layout, options.label_map, options.nonfinite, options.use_cache)
+    cases = prepare_dataset(
+        Path(data), points[0][1], options.layout, options.label_map, options.nonfinite, options.use_cache
+    )
     run.begin_writing()
     rows = []
     for i, ((name, recipe), folder) in enumerate(zip(points, folders)):
@@ -92,8 +114,13 @@ def sweep(data: str | Path, run: RunFolder, points: Sequence[tuple[str, Recipe]]
         row: dict[str, Any] = {"point": name}
         for s in res.summaries:
             if s.group == "all":
-                row.update({f"{s.region}_dice": round(s.metrics["dice"].mean, 4), f"{s.region}_hd": round(s.metrics["hd"].mean, 2),
-                            f"{s.region}_absdv_ml": round(s.metrics["abs_vol_diff_ml"].mean, 2)})
+                row.update(
+                    {
+                        f"{s.region}_dice": round(s.metrics["dice"].mean, 4),
+                        f"{s.region}_hd": round(s.metrics["hd"].mean, 2),
+                        f"{s.region}_absdv_ml": round(s.metrics["abs_vol_diff_ml"].mean, 2),
+                    }
+                )
         rows.append(row)
     cols = list(dict.fromkeys(k for r in rows for k in r))
     run.write_text("sweep.csv", csv_text(rows, cols))

@@ -21,8 +21,18 @@ from strokeseg.io.layouts.manifest import Manifest
 from strokeseg.io.layouts.outputs import SeriesFile, StrokesegMaps
 
 # Detection order: the explicit manifest first, DICOM last.
-_ORDER: list[Layout] = [Manifest(), StrokesegMaps(), SeriesFile(), Isles2018(), Isles2015Spes(), Isles2015Siss(), Isles2022(),
-                        Isles2024(), GrandChallenge(), DicomFolder()]
+_ORDER: list[Layout] = [
+    Manifest(),
+    StrokesegMaps(),
+    SeriesFile(),
+    Isles2018(),
+    Isles2015Spes(),
+    Isles2015Siss(),
+    Isles2022(),
+    Isles2024(),
+    GrandChallenge(),
+    DicomFolder(),
+]
 LAYOUTS: dict[str, Layout] = {lay.name: lay for lay in _ORDER}
 
 __all__ = ["LAYOUTS", "Dataset", "Layout", "detect_layout", "open_dataset"]
@@ -30,8 +40,16 @@ __all__ = ["LAYOUTS", "Dataset", "Layout", "detect_layout", "open_dataset"]
 
 def get_layout(name: str) -> Layout:
     key = name.strip().lower().replace("_", "-")
-    aliases = {"isles15-siss": "isles2015-siss", "isles15-spes": "isles2015-spes", "isles18": "isles2018",
-               "isles22": "isles2022", "isles24": "isles2024", "grand-challenge": "isles2022-grand-challenge", "siss": "isles2015-siss", "spes": "isles2015-spes"}
+    aliases = {
+        "isles15-siss": "isles2015-siss",
+        "isles15-spes": "isles2015-spes",
+        "isles18": "isles2018",
+        "isles22": "isles2022",
+        "isles24": "isles2024",
+        "grand-challenge": "isles2022-grand-challenge",
+        "siss": "isles2015-siss",
+        "spes": "isles2015-spes",
+    }
     key = aliases.get(key, key)
     if key not in LAYOUTS:
         raise InputError(f"unknown layout {name!r}; choose from {', '.join(sorted(LAYOUTS))}")
@@ -51,7 +69,8 @@ def detect_layout(root: str | Path) -> Layout:
         if layout.detect(root):
             return layout
     raise InputError(
-        "unknown layout: no ISLES 2015/2018/2022/2024 or grand-challenge structure, manifest.csv/yaml or DICOM series found "
+        "unknown layout: no ISLES 2015/2018/2022/2024 or grand-challenge structure, manifest.csv/yaml or DICOM series "
+        "found "
         "(name one with 'layout')",
         root,
     )

@@ -66,7 +66,11 @@ def _find(folder: Path, suffixes: tuple[str, ...]) -> dict[str, Path]:
 
 def _derivatives_root(root: Path, subject: Path) -> Path:
     if subject == root:
-        return root.parent / "derivatives" if (root.parent / "derivatives").is_dir() else root.parent.parent / "derivatives"
+        return (
+            root.parent / "derivatives"
+            if (root.parent / "derivatives").is_dir()
+            else root.parent.parent / "derivatives"
+        )
     return root / "derivatives"
 
 
@@ -128,7 +132,9 @@ def _phenotype(root: Path, subject: str) -> tuple[dict[str, Any], list[str]]:
                 raise InputError(f"cannot read the phenotype workbook ({type(exc).__name__})", f) from None
             rows = list(ws.iter_rows(values_only=True))
             if len(rows) >= 2:
-                values.update(normalise_clinical({str(k): (str(v) if v is not None else "") for k, v in zip(rows[0], rows[1])}))
+                values.update(
+                    normalise_clinical({str(k): (str(v) if v is not None else "") for k, v in zip(rows[0], rows[1])})
+                )
     return values, notes
 
 
@@ -145,8 +151,11 @@ class Isles2024(Layout):
         """Subjects in raw_data/, and those that have only derivatives (e.g. vendor perfusion maps)."""
         raw = _subjects(root, _SUB24, ("raw_data", "rawdata"))
         names = {s.name for s in raw}
-        only_maps = [s for s in _subjects(root / "derivatives", _SUB24, ()) if s.name not in names] \
-            if (root / "derivatives").is_dir() and not _SUB24.match(root.name) else []
+        only_maps = (
+            [s for s in _subjects(root / "derivatives", _SUB24, ()) if s.name not in names]
+            if (root / "derivatives").is_dir() and not _SUB24.match(root.name)
+            else []
+        )
         return sorted(raw + only_maps)
 
     def scan(self, root: Path, label_map: Mapping[int, int]) -> list[CaseRef]:

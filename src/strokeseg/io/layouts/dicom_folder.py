@@ -65,8 +65,11 @@ class DicomFolder(Layout):
             four_d = _is_4d(f)
             name = _modality(f, root, four_d)
             if name in (images if not (is_series_name(name) or four_d) else series):
-                raise InputError(f"two series are both {name} ({series.get(name) or images.get(name)} and {f}); "
-                                 "give one per modality", root)
+                raise InputError(
+                    f"two series are both {name} ({series.get(name) or images.get(name)} and {f}); "
+                    "give one per modality",
+                    root,
+                )
             if is_series_name(name) or four_d:
                 series[name if is_series_name(name) else "CTP"] = f
             else:

@@ -24,8 +24,11 @@ from strokeseg.io.text import read_text
 
 #: interface slug → canonical modality
 SLUGS = {"dwi-brain-mri": "DWI", "adc-brain-mri": "ADC", "flair-brain-mri": "FLAIR"}
-_PARAMETERS = {"DWI": "dwi-mri-acquisition-parameters.json", "ADC": "adc-mri-parameters.json",
-               "FLAIR": "flair-mri-acquisition-parameters.json"}
+_PARAMETERS = {
+    "DWI": "dwi-mri-acquisition-parameters.json",
+    "ADC": "adc-mri-parameters.json",
+    "FLAIR": "flair-mri-acquisition-parameters.json",
+}
 
 
 def _is_case(folder: Path) -> bool:
@@ -77,8 +80,18 @@ class GrandChallenge(Layout):
             if "DWI" not in images:
                 raise InputError("no DWI image in images/dwi-brain-mri", folder)
             cid = strip_image_suffix(images["DWI"].name)
-            refs.append(CaseRef(case_id=cid, patient_id=cid, images=images, reference="DWI", layout=self.name,
-                                label_map=label_map, clinical=_clinical(folder), folder=folder))
+            refs.append(
+                CaseRef(
+                    case_id=cid,
+                    patient_id=cid,
+                    images=images,
+                    reference="DWI",
+                    layout=self.name,
+                    label_map=label_map,
+                    clinical=_clinical(folder),
+                    folder=folder,
+                )
+            )
         if not refs:
             raise InputError("no grand-challenge case (images/dwi-brain-mri/) found", root)
         return refs

@@ -58,8 +58,18 @@ class StrokesegMaps(Layout):
             if (folder / "baseline.nii.gz").is_file():  # CT only: the pre-contrast mean, read as the CT image
                 images["CT"] = folder / "baseline.nii.gz"
             mask = folder / "brain_mask.nii.gz"
-            refs.append(CaseRef(case_id=cid, patient_id=cid, images=images, reference="CBF", layout=self.name,
-                                label_map=label_map, mask=mask if mask.is_file() else None, folder=folder))
+            refs.append(
+                CaseRef(
+                    case_id=cid,
+                    patient_id=cid,
+                    images=images,
+                    reference="CBF",
+                    layout=self.name,
+                    label_map=label_map,
+                    mask=mask if mask.is_file() else None,
+                    folder=folder,
+                )
+            )
         if not refs:
             raise InputError("no perfusion output (CBF.nii.gz … with perfusion.json) found", root)
         return refs
@@ -79,5 +89,15 @@ class SeriesFile(Layout):
 
     def scan(self, root: Path, label_map: Mapping[int, int]) -> list[CaseRef]:
         cid = strip_image_suffix(root.name)
-        return [CaseRef(case_id=cid, patient_id=cid, images={}, reference="series", layout=self.name, label_map=label_map,
-                        series={"series": root}, folder=root.parent)]
+        return [
+            CaseRef(
+                case_id=cid,
+                patient_id=cid,
+                images={},
+                reference="series",
+                layout=self.name,
+                label_map=label_map,
+                series={"series": root},
+                folder=root.parent,
+            )
+        ]
