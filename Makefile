@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 TORCH_INDEX ?=
 STAMP  := $(VENV)/.strokeseg-installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test test-fast lint docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +22,21 @@ demo: $(STAMP)
 	$(VENV)/bin/strokeseg demo
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff format --check -q src tests benchmarks docs/scripts
+	$(PY) -m ruff check src tests benchmarks docs/scripts
 	$(PY) -m mypy
 
 test: $(STAMP) lint
 	$(PY) -m pytest -q
+	$(MAKE) --no-print-directory docs
+
+# everything but the tests marked slow or gpu (under a minute)
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow and not gpu"
+
+docs: $(STAMP)
+	$(PY) docs/scripts/gen_pages.py
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -q -d site
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) site build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
