@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from strokeseg.clinical import ThresholdConfig, threshold_perfusion
+from strokeseg.clinical import ThresholdConfig, TissueMasks, threshold_perfusion
 from strokeseg.evaluation import binary_metrics
 from strokeseg.perfusion.config import PerfusionConfig
 from strokeseg.perfusion.maps import compute_maps
@@ -51,15 +51,8 @@ def main() -> None:
             res = compute_maps(case.series, cfg, show_progress=False)
             b0, b1 = res.info["baseline_frames"]
             csf = case.series.data[..., b0:b1].mean(axis=3) < ThresholdConfig().csf_hu
-            thr = threshold_perfusion(
-                res.maps["CBF"],
-                res.maps["Tmax"],
-                case.geometry,
-                res.brain_mask,
-                ThresholdConfig(),
-                cbv=res.maps["CBV"],
-                csf=csf,
-            )
+            masks = TissueMasks(res.brain_mask, cbv=res.maps["CBV"], csf=csf)
+            thr = threshold_perfusion(res.maps["CBF"], res.maps["Tmax"], case.geometry, masks, ThresholdConfig())
             dc = binary_metrics(thr.core, case.label == 2, sp).dice
             dh = binary_metrics(thr.hypoperfused, case.label > 0, sp).dice
             dice[m]["core"].append(dc)

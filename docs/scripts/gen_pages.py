@@ -52,7 +52,7 @@ def results_index() -> str:
 def main() -> int:
     import os
 
-    os.environ.setdefault("COLUMNS", "100")
+    os.environ["COLUMNS"] = "100"
     (DOCS / "reference" / "cli.md").write_text(cli_reference(), encoding="utf-8")
     (DOCS / "results" / "index.md").write_text(results_index(), encoding="utf-8")
     return 0

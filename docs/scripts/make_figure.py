@@ -1,6 +1,6 @@
 """Make ``docs/assets/overview.png``: one phantom case from raw series to read-out (the README's picture).
 
-    .venv/bin/python docs/scripts/make_figure.py
+.venv/bin/python docs/scripts/make_figure.py
 """
 
 from __future__ import annotations
@@ -29,8 +29,11 @@ def main() -> None:
     read = strokeseg.threshold_case(case)
     z = int(np.argmax((read.result.labels > 0).sum(axis=(1, 2))))
     peak = int(np.argmax(series[z].mean(axis=(0, 1))))
-    panels = [("CT perfusion (peak frame, HU)", series[z, :, :, peak], "gray", (0, 100)),
-              ("CBF (ml/100 g/min)", maps["CBF"][z], "magma", (0, 80)), ("Tmax (s)", maps["Tmax"][z], "viridis", (0, 12))]
+    panels = [
+        ("CT perfusion (peak frame, HU)", series[z, :, :, peak], "gray", (0, 100)),
+        ("CBF (ml/100 g/min)", maps["CBF"][z], "magma", (0, 80)),
+        ("Tmax (s)", maps["Tmax"][z], "viridis", (0, 12)),
+    ]
     fig, axes = plt.subplots(1, 4, figsize=(12, 3.4))
     for ax, (title, img, cmap, (lo, hi)) in zip(axes, panels):
         ax.imshow(img, cmap=cmap, vmin=lo, vmax=hi)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from strokeseg.cli import main
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.nifti import write_nifti
 from tests.io.test_grand_challenge import make_case
+
+pytestmark = pytest.mark.slow
 
 
 def make_isles22_heads(root, n_cases: int = 4):

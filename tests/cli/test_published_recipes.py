@@ -9,6 +9,8 @@ import torch
 
 from strokeseg.io.nifti import read_nifti
 
+pytestmark = pytest.mark.slow
+
 # whole-slice samples of 48x48 hold the 40x40 slices (a smaller window is refused) and halve 4 times for the U-Net/V-Net
 TINY = [
     "--folds",

@@ -8,6 +8,8 @@ import pytest
 from strokeseg.io.nifti import read_nifti
 from strokeseg.io.read import read_image
 
+pytestmark = pytest.mark.slow
+
 TINY_CT = [
     "--set",
     "sampling.patches_per_case=24",

@@ -5,6 +5,7 @@ import pytest
 
 from strokeseg.clinical import ThresholdConfig, compute_readout, threshold_diffusion, threshold_perfusion
 from strokeseg.clinical.hemispheres import contralateral_mask, lateral_coordinate
+from strokeseg.clinical.thresholds import TissueMasks
 from strokeseg.clinical.units import adc_to_micro
 from strokeseg.errors import InputError
 from strokeseg.io.geometry import Geometry
@@ -34,7 +35,9 @@ def hand_made():
 
 def test_core_and_penumbra_from_hand_made_maps():
     brain, cbf, tmax, cbv, core, pen = hand_made()
-    r = threshold_perfusion(cbf, tmax, G, brain, ThresholdConfig(opening_mm=0, min_component_ml=0), cbv=cbv)
+    r = threshold_perfusion(
+        cbf, tmax, G, TissueMasks(brain, cbv=cbv), ThresholdConfig(opening_mm=0, min_component_ml=0)
+    )
     assert r.reference_cbf == pytest.approx(40.0)
     np.testing.assert_array_equal(r.core, core)
     np.testing.assert_array_equal(r.labels == 1, pen)
@@ -53,15 +56,15 @@ def test_csf_vessels_and_small_components_are_excluded():
     csf[:, 12:14, 10:20] = True  # through the core
     cbv[:, 15, 12] = 40.0  # a vessel inside the core
     tmax[:, 30, 50] = 9.0  # a single hypoperfused voxel column on the other side: below 0.2 ml
-    r = threshold_perfusion(cbf, tmax, G, brain, ThresholdConfig(opening_mm=0), cbv=cbv, csf=csf)
+    r = threshold_perfusion(cbf, tmax, G, TissueMasks(brain, cbv=cbv, csf=csf), ThresholdConfig(opening_mm=0))
     assert not r.core[csf].any() and not r.core[:, 15, 12].any()
     assert not r.hypoperfused[:, 30, 50].any()
 
 
 def test_reference_by_tmax_and_contralateral_agree_on_symmetric_tissue():
     brain, cbf, tmax, cbv, _, _ = hand_made()
-    a = threshold_perfusion(cbf, tmax, G, brain, ThresholdConfig(reference="tmax"), cbv=cbv)
-    b = threshold_perfusion(cbf, tmax, G, brain, ThresholdConfig(reference="contralateral"), cbv=cbv)
+    a = threshold_perfusion(cbf, tmax, G, TissueMasks(brain, cbv=cbv), ThresholdConfig(reference="tmax"))
+    b = threshold_perfusion(cbf, tmax, G, TissueMasks(brain, cbv=cbv), ThresholdConfig(reference="contralateral"))
     assert a.reference_cbf == b.reference_cbf == pytest.approx(40.0)
 
 

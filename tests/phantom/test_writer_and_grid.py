@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from strokeseg.io.layouts import open_dataset
 from strokeseg.phantom.case import PhantomConfig
@@ -23,6 +24,7 @@ def test_isles2018_cohort_round_trip(tmp_path):
     assert case.group in ("LVO", "non-LVO", "no-stroke") and case.nihss is not None
 
 
+@pytest.mark.slow
 def test_worker_processes_write_the_same_cohort(tmp_path):
     one = write_phantom_cohort(
         tmp_path / "a", CohortSpec(3, PhantomConfig(**SMALL_CT), "manifest", seed=4, second_slab_fraction=0.5)

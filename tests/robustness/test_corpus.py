@@ -6,6 +6,8 @@ import pytest
 
 from tests.robustness.corpus import ENTRIES, run_entry
 
+pytestmark = pytest.mark.slow
+
 
 def test_the_corpus_covers_every_category_with_at_least_60_inputs():
     cats = {e.category for e in ENTRIES}

@@ -23,8 +23,9 @@ from strokeseg.cli import main
 from strokeseg.io.outputs import LOCK_NAME, MARKER_NAME
 from tests.robustness.corpus import RECIPE, TINY_TRAIN
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _env(tmp: Path) -> dict[str, str]:

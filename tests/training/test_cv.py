@@ -3,6 +3,7 @@ import json
 import operator
 
 import numpy as np
+import pytest
 import torch
 
 from strokeseg.bundle.bundle import ModelBundle
@@ -29,6 +30,7 @@ def test_cross_validation_writes_a_bundle_with_nested_postprocessing(tmp_path, t
     assert len(result.rows) == 6 and np.isfinite([r["dice"] for r in result.rows]).all()
 
 
+@pytest.mark.slow
 def test_parallel_folds_give_the_sequential_weights_and_report(tmp_path, tiny_recipe):
     """``jobs=2`` trains both folds in spawned workers; the assembled bundle matches a sequential run."""
     cases = [synthetic_case(i) for i in range(6)]

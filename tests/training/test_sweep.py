@@ -6,6 +6,8 @@ from strokeseg.errors import ConfigError
 from strokeseg.recipes.recipe import load_recipe
 from strokeseg.training.sweep import ftl_grid, parse_grid, point_name
 
+pytestmark = pytest.mark.slow
+
 
 def test_ftl_grid_is_the_papers_grid():
     g = ftl_grid()

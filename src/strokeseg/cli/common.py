@@ -99,10 +99,12 @@ def fold_list(text: str) -> tuple[int, ...]:
     return folds
 
 
-def add_input(p: argparse.ArgumentParser, help_text: str, metavar: str = "INPUT") -> None:
-    """The one input convention: a positional INPUT (``--input``/``--data`` are accepted as aliases)."""
+def add_input(
+    p: argparse.ArgumentParser, help_text: str, metavar: str = "INPUT", aliases: tuple[str, ...] = ("--input", "--data")
+) -> None:
+    """The one input convention: a positional INPUT (``aliases`` are accepted as the same)."""
     p.add_argument("input", nargs="?", metavar=metavar, help=help_text)
-    p.add_argument("--input", "--data", dest="input_flag", metavar=metavar, help="the same as INPUT")
+    p.add_argument(*aliases, dest="input_flag", metavar=metavar, help=f"the same as {metavar}")
 
 
 def input_path(args: argparse.Namespace) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.common import add_layout_options, add_nonfinite_option, add_output_options, label_map_arg
+from strokeseg.cli.common import add_input, add_layout_options, add_nonfinite_option, add_output_options, label_map_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -12,7 +12,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "evaluate",
         help="score predictions against ground truth (Dice, PPV, sensitivity, HD, HD95, ASSD, volumes, lesion F1)",
         description=(
-            "Match every prediction file in --pred to a truth case by case id, and compute per case and per "
+            "Match every prediction file in PRED to a truth case by case id, and compute per case and per "
             "region (core, penumbra, hypoperfused) Dice, precision, sensitivity, Hausdorff distance (max) and "
             "HD95 in mm, ASSD in mm, signed and absolute volume difference in ml, lesion-wise F1 and lesion-count "
             "difference (26-connected, ISLES'22 style), and the ISLES'15 combined score. Writes per_case.csv, "
@@ -24,7 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             "prediction voxel counts), unless --label-map says what its 1 means."
         ),
     )
-    p.add_argument("--pred", required=True, metavar="DIR", help="folder of predicted label maps")
+    add_input(
+        p,
+        "folder of predicted label maps (e.g. the output of 'strokeseg predict' or 'threshold')",
+        "PRED",
+        aliases=("--pred",),
+    )
     p.add_argument(
         "--truth", required=True, metavar="DIR", help="dataset folder (any layout) or folder of truth label maps"
     )
@@ -44,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "annotates (a folder of binary 0/1 masks: lesion, as the ISLES'22/'24 evaluators score it)",
     )
     add_nonfinite_option(p)
-    p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside --pred or --truth")
+    p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside PRED or --truth")
     add_output_options(p, resume=False)
     p.set_defaults(func=run)
 
@@ -52,37 +57,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strokeseg.cli.common import output_mode, say
-    from strokeseg.evaluation.runner import evaluate_folder, summary_markdown, write_results
+    from strokeseg.cli.common import input_path, output_mode, say
     from strokeseg.io.outputs import RunFolder
+    from strokeseg.workflows.evaluate import EvaluateOptions, evaluate_to_folder, evaluation_lines
 
+    pred = input_path(args)
+    inputs = [pred, args.truth]
     with RunFolder(
-        args.out,
-        output_mode(args),
-        inputs=[args.pred, args.truth],
-        allow_in_input=args.allow_output_in_input,
-        command="evaluate",
+        args.out, output_mode(args), inputs=inputs, allow_in_input=args.allow_output_in_input, command="evaluate"
     ) as run:
-        result = evaluate_folder(
-            Path(args.pred),
-            Path(args.truth),
-            layout=args.layout,
-            label_map=args.label_map,
-            pred_label_map=args.pred_label_map,
-            regions=args.regions,
-            nonfinite=args.nonfinite,
-        )
-        with run.stage() as stage:  # the three files appear together
-            write_results(result, stage)
-    print(summary_markdown(result.summaries))
-    if result.unmatched_truth:
-        print(f"truth cases without a prediction ({len(result.unmatched_truth)}): {', '.join(result.unmatched_truth)}")
-    if result.unmatched_pred:
-        print(
-            f"prediction files matching no truth case ({len(result.unmatched_pred)}): {', '.join(result.unmatched_pred)}"
-        )
-    for w in result.warnings:
-        say(f"warning: {w}")
+        opts = EvaluateOptions(args.layout, args.label_map, args.pred_label_map, args.regions, args.nonfinite)
+        result = evaluate_to_folder(run, pred, args.truth, opts)
+    say("\n".join(evaluation_lines(result)))
     print("wrote " + ", ".join(str(Path(args.out) / n) for n in ("per_case.csv", "summary.md", "summary.json")))
     return 0
 

@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
             tcfg,
             perfusion_config(args),
             truth,
-            {"nonfinite": args.nonfinite, "frame_interval": args.frame_interval},
+            {"nonfinite": args.nonfinite, "frame_interval": args.frame_interval, "modality": args.modality},
         )
         print_notes(run.notes)
         say("\n".join(threshold_summary_lines(res, tcfg)))

@@ -2,13 +2,14 @@
 
 from strokeseg.clinical.config import Reference, ThresholdConfig
 from strokeseg.clinical.readout import Readout, compute_readout
-from strokeseg.clinical.thresholds import ThresholdResult, threshold_diffusion, threshold_perfusion
+from strokeseg.clinical.thresholds import ThresholdResult, TissueMasks, threshold_diffusion, threshold_perfusion
 
 __all__ = [
     "Readout",
     "Reference",
     "ThresholdConfig",
     "ThresholdResult",
+    "TissueMasks",
     "compute_readout",
     "threshold_diffusion",
     "threshold_perfusion",

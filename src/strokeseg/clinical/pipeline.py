@@ -9,7 +9,7 @@ import numpy as np
 
 from strokeseg.clinical.config import ThresholdConfig
 from strokeseg.clinical.readout import Readout, compute_readout
-from strokeseg.clinical.thresholds import ThresholdResult, threshold_diffusion, threshold_perfusion
+from strokeseg.clinical.thresholds import ThresholdResult, TissueMasks, threshold_diffusion, threshold_perfusion
 from strokeseg.clinical.units import PLAUSIBLE_REFERENCE_CBF, adc_to_micro, tmax_to_seconds
 from strokeseg.diagnostics import DataWarning, warn, warnings_of
 from strokeseg.errors import InputError
@@ -82,85 +82,103 @@ def perfusion_qc(result: ThresholdResult, voxel_ml: float, source: str) -> list[
     return out
 
 
+@dataclass
+class _Inputs:
+    """What a read-out is computed from, gathered step by step."""
+
+    maps: dict[str, np.ndarray]
+    brain: np.ndarray | None
+    csf: np.ndarray | None = None
+    adc: np.ndarray | None = None
+    source: str = "given maps"
+    notes: list[str] = field(default_factory=list)
+
+
+def _maps_from_series(
+    case: Case, inp: _Inputs, cfg: ThresholdConfig, perfusion: PerfusionConfig | None, modality: str | None
+) -> None:
+    """Compute the maps from the case's 4D series (the brain mask and, for CT, the CSF of its baseline come too)."""
+    from strokeseg.perfusion.run import case_series, maps_for_series
+
+    name, series = case_series(case)
+    res = maps_for_series(
+        series, perfusion or PerfusionConfig(), name=name, modality=modality, brain_mask=inp.brain, show_progress=False
+    )
+    inp.maps = {m: res.maps[m] for m in ("CBF", "CBV", "Tmax")}
+    inp.brain = res.brain_mask
+    inp.source = f"computed from {name} ({res.info['method']})"
+    inp.notes += res.warnings
+    if res.info["modality"] == "ct":
+        lo, hi = res.info["baseline_frames"]
+        inp.csf = series.data[..., lo:hi].mean(axis=3) < cfg.csf_hu
+
+
+def _valid_brain(case: Case, inp: _Inputs) -> np.ndarray:
+    """Where every given map is valid (vendor sentinels, NaN and impossible values excluded), with a note."""
+    from strokeseg.masks.brain import valid_map_mask
+
+    given = {m: case.images[m] for m in ("CBF", "CBV", "MTT", "Tmax", "TTP") if m in case.images}
+    brain, dropped = valid_map_mask(given or inp.maps)
+    bad = (
+        "; invalid per map: " + ", ".join(f"{k} {v}" for k, v in dropped.items() if v) if any(dropped.values()) else ""
+    )
+    inp.notes.append(
+        f"brain mask: the {int(brain.sum())} voxels ({brain.sum() * case.geometry.voxel_volume_ml:.0f} ml) "
+        "where every map is valid (finite, not the background sentinel, CBF > 0, CBV, MTT and Tmax ≥ 0)" + bad
+    )
+    return brain
+
+
+def _perfusion_result(case: Case, inp: _Inputs, cfg: ThresholdConfig) -> ThresholdResult:
+    brain = inp.brain if inp.brain is not None else _valid_brain(case, inp)
+    csf = inp.csf
+    if csf is None:
+        if inp.adc is not None:
+            csf = inp.adc > cfg.csf_adc
+        elif "CT" in case.images:
+            csf = case.images["CT"] < cfg.csf_hu
+    tmax, tmax_unit = tmax_to_seconds(inp.maps["Tmax"], brain)
+    if tmax_unit != "s":
+        inp.notes.append(f"Tmax read in {tmax_unit} (valid-tissue median above 100) and converted to s")
+    adc_core = (inp.adc < cfg.adc_core) & (inp.adc > 0) if inp.adc is not None else None
+    if adc_core is not None:
+        inp.source += " + ADC core"
+    masks = TissueMasks(brain, cbv=inp.maps.get("CBV"), csf=csf, adc_core=adc_core)
+    return threshold_perfusion(inp.maps["CBF"], tmax, case.geometry, masks, cfg)
+
+
 def threshold_case(
     case: Case,
     cfg: ThresholdConfig | None = None,
     perfusion: PerfusionConfig | None = None,
-    show_progress: bool = False,
+    modality: str | None = None,
 ) -> CaseReadout:
     """Core/penumbra for a case from its perfusion maps (computed from its 4D series when absent) or ADC.
 
-    Maps computed here use the package's one perfusion default (:class:`PerfusionConfig`).
+    Maps computed here use the package's one perfusion default (:class:`PerfusionConfig`) unless
+    ``perfusion`` is given; ``modality`` (``ct``/``mr``) overrides what the series' values suggest.
+    Without perfusion imaging only the core is read out; the rest is not assessable.
     """
     cfg = cfg or ThresholdConfig()
-    notes: list[str] = list(case.notes)  # what loading did: NaN/Inf clean-up, resampling
-    maps: dict[str, np.ndarray] = {m: case.images[m] for m in ("CBF", "CBV", "Tmax") if m in case.images}
-    brain = case.brain_mask
-    csf = None
-    source = "given maps"
-    if ("CBF" not in maps or "Tmax" not in maps) and case.series:
-        from strokeseg.perfusion.run import case_series, maps_for_series
-
-        name, series = case_series(case)
-        res = maps_for_series(
-            series, perfusion or PerfusionConfig(), name=name, brain_mask=brain, show_progress=show_progress
-        )
-        maps = {m: res.maps[m] for m in ("CBF", "CBV", "Tmax")}
-        brain = res.brain_mask
-        source = f"computed from {name} ({res.info['method']})"
-        notes += res.warnings
-        if res.info["modality"] == "ct":
-            base = series.data[..., res.info["baseline_frames"][0] : res.info["baseline_frames"][1]].mean(axis=3)
-            csf = base < cfg.csf_hu
-    adc = None
+    inp = _Inputs(
+        {m: case.images[m] for m in ("CBF", "CBV", "Tmax") if m in case.images}, case.brain_mask, notes=list(case.notes)
+    )  # what loading did: NaN/Inf clean-up, resampling
+    if ("CBF" not in inp.maps or "Tmax" not in inp.maps) and case.series:
+        _maps_from_series(case, inp, cfg, perfusion, modality)
     if "ADC" in case.images:
-        adc, unit = adc_to_micro(case.images["ADC"], brain if brain is not None else None)
-        notes.append(f"ADC read in {unit}")
-    if "CBF" in maps and "Tmax" in maps:
-        if brain is None:
-            from strokeseg.masks.brain import valid_map_mask
-
-            given: dict[str, np.ndarray] = {
-                m: case.images[m] for m in ("CBF", "CBV", "MTT", "Tmax", "TTP") if m in case.images
-            }
-            brain, dropped = valid_map_mask(given or maps)
-            notes.append(
-                f"brain mask: the {int(brain.sum())} voxels ({brain.sum() * case.geometry.voxel_volume_ml:.0f} ml) "
-                "where every map is valid (finite, not the background sentinel, CBF > 0, CBV, MTT and Tmax "
-                "≥ 0)"
-                + (
-                    "; invalid per map: " + ", ".join(f"{k} {v}" for k, v in dropped.items() if v)
-                    if any(dropped.values())
-                    else ""
-                )
-            )
-        if csf is None:
-            if adc is not None:
-                csf = adc > cfg.csf_adc
-            elif "CT" in case.images:
-                csf = case.images["CT"] < cfg.csf_hu
-        maps["Tmax"], tmax_unit = tmax_to_seconds(maps["Tmax"], brain)
-        if tmax_unit != "s":
-            notes.append(f"Tmax read in {tmax_unit} (valid-tissue median above 100) and converted to s")
-        adc_core = (adc < cfg.adc_core) & (adc > 0) if adc is not None else None
-        if adc_core is not None:
-            source += " + ADC core"
-        result = threshold_perfusion(
-            maps["CBF"], maps["Tmax"], case.geometry, brain, cfg, cbv=maps.get("CBV"), csf=csf, adc_core=adc_core
-        )
-    elif adc is not None:
-        if brain is None:
-            brain = adc > 0
-        dwi = case.images.get("DWI")
-        result = threshold_diffusion(adc, case.geometry, brain, cfg, dwi=dwi)
-        source = "ADC (no perfusion: core only)"
+        inp.adc, unit = adc_to_micro(case.images["ADC"], inp.brain)
+        inp.notes.append(f"ADC read in {unit}")
+    if "CBF" in inp.maps and "Tmax" in inp.maps:
+        result = _perfusion_result(case, inp, cfg)
+        inp.notes += perfusion_qc(result, case.geometry.voxel_volume_ml, inp.source)
+        perfusion_used = True
+    elif inp.adc is not None:
+        brain = inp.brain if inp.brain is not None else inp.adc > 0
+        result = threshold_diffusion(inp.adc, case.geometry, brain, cfg, dwi=case.images.get("DWI"))
+        inp.source, perfusion_used = "ADC (no perfusion: core only)", False
+        inp.notes.append("no perfusion imaging: Tmax, penumbra, mismatch, HIR, DEFUSE-3 and EXTEND are not assessable")
     else:
         raise InputError(f"case {case.case_id}: no CBF+Tmax maps, no 4D series and no ADC to threshold")
-    perfusion_used = not source.startswith("ADC (no perfusion")
-    if perfusion_used:
-        notes += perfusion_qc(result, case.geometry.voxel_volume_ml, source)
-    if not perfusion_used:
-        notes.append("no perfusion imaging: Tmax, penumbra, mismatch, HIR, DEFUSE-3 and EXTEND are not assessable")
     readout = compute_readout(
         result.core,
         result.hypoperfused,
@@ -170,4 +188,4 @@ def threshold_case(
         result.reference_cbf,
         perfusion=perfusion_used,
     )
-    return CaseReadout(case.case_id, result, readout, source, notes, case.geometry)
+    return CaseReadout(case.case_id, result, readout, inp.source, inp.notes, case.geometry)

@@ -72,26 +72,30 @@ def reference_cbf(
     return float(np.median(cbf[normal]))
 
 
-def threshold_perfusion(
-    cbf: np.ndarray,
-    tmax: np.ndarray,
-    geometry: Geometry,
-    brain: np.ndarray,
-    cfg: ThresholdConfig | None = None,
-    cbv: np.ndarray | None = None,
-    csf: np.ndarray | None = None,
-    adc_core: np.ndarray | None = None,
-) -> ThresholdResult:
-    """Core/penumbra from CBF and Tmax maps (CT perfusion or PWI).
+@dataclass(frozen=True)
+class TissueMasks:
+    """Which voxels a perfusion read-out may use, all ``(Z, Y, X)`` on the maps' grid.
 
-    Args:
-        brain: where the maps are valid.
-        cbv: used to exclude large vessels (CBV above ``vessel_rcbv`` × the brain's median CBV).
-        csf: voxels to exclude as CSF (from baseline HU or ADC).
-        adc_core: MRI only — when given, the core is this diffusion core (within the brain)
+    Attributes:
+        brain: boolean, where the maps are valid.
+        cbv: CBV map (ml/100 g), used to exclude large vessels (above ``vessel_rcbv`` × the brain's median).
+        csf: boolean, voxels to exclude as CSF (from baseline HU or ADC).
+        adc_core: boolean, MRI only — when given, the core is this diffusion core (within the brain)
             instead of rCBF < 30 %.
     """
+
+    brain: np.ndarray
+    cbv: np.ndarray | None = None
+    csf: np.ndarray | None = None
+    adc_core: np.ndarray | None = None
+
+
+def threshold_perfusion(
+    cbf: np.ndarray, tmax: np.ndarray, geometry: Geometry, masks: TissueMasks, cfg: ThresholdConfig | None = None
+) -> ThresholdResult:
+    """Core/penumbra from CBF (ml/100 g/min, any scale) and Tmax (s) maps, CT perfusion or PWI."""
     cfg = cfg or ThresholdConfig()
+    brain, cbv, csf, adc_core = masks.brain, masks.cbv, masks.csf, masks.adc_core
     warnings: list[str] = []
     tissue = brain.copy()
     if csf is not None:

@@ -33,17 +33,23 @@ class DemoConfig:
     epochs: int = 12
     patience: int = 4  # shorter than the recipe's 10 so the demo stays a few minutes on 2 cores
     seed: int = 0
+    matrix: tuple[int, int] | None = None  # in-plane phantom size (None: the phantom's default)
+    frames: int | None = None  # time frames per series (None: the phantom's default)
+    recipe_overrides: tuple[tuple[str, object], ...] = ()  # extra recipe overrides, e.g. (("batch_size", 8),)
 
 
-def _cohort(out: Path, name: str, n: int, seed: int, slices: int, log: Callable[[str], None]) -> Path:
+def _phantom(cfg: DemoConfig, slices: int) -> PhantomConfig:
+    extra = {k: v for k, v in (("matrix", cfg.matrix), ("frames", cfg.frames)) if v is not None}
+    return PhantomConfig(slices=slices, **extra)  # type: ignore[arg-type]
+
+
+def _cohort(out: Path, name: str, n: int, seed: int, phantom: PhantomConfig, log: Callable[[str], None]) -> Path:
     path = out / name
     if (path / "patients.csv").exists():
         log(f"reusing {path}")
         return path
     with progress_bar(total=n, desc=f"phantom {name}", unit="case") as bar:
-        write_phantom_cohort(
-            path, CohortSpec(n, PhantomConfig(slices=slices), "isles2018", seed=seed), on_case=lambda _i: bar.update(1)
-        )
+        write_phantom_cohort(path, CohortSpec(n, phantom, "isles2018", seed=seed), on_case=lambda _i: bar.update(1))
     return path
 
 
@@ -94,14 +100,13 @@ def run_demo(out: Path, cfg: DemoConfig = DemoConfig(), log: Callable[[str], Non
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(cfg.seed)
     log(f"1/5 generating CT perfusion phantoms (maps computed by strokeseg from the 4D series) in {out}")
-    train_dir = _cohort(out, "train", cfg.train_cases, cfg.seed, int(rng.choice(cfg.slices)), log)
-    test_dir = _cohort(out, "test", cfg.test_cases, cfg.seed + 1000, int(rng.choice(cfg.slices)), log)
+    train_dir = _cohort(out, "train", cfg.train_cases, cfg.seed, _phantom(cfg, int(rng.choice(cfg.slices))), log)
+    test_dir = _cohort(out, "test", cfg.test_cases, cfg.seed + 1000, _phantom(cfg, int(rng.choice(cfg.slices))), log)
     timings["phantom"] = time.perf_counter() - t0
 
     log(f"2/5 training clerigues-ct-2d-fast with {cfg.folds}-fold cross-validation grouped by patient")
-    recipe = load_recipe(
-        "clerigues-ct-2d-fast", {"folds": cfg.folds, "epochs": cfg.epochs, "patience": cfg.patience, "seed": cfg.seed}
-    )
+    overrides = {"folds": cfg.folds, "epochs": cfg.epochs, "patience": cfg.patience, "seed": cfg.seed}
+    recipe = load_recipe("clerigues-ct-2d-fast", {**overrides, **dict(cfg.recipe_overrides)})
     bundle, cv = train(train_dir, recipe, out / "model", log=log)
     timings["training"] = time.perf_counter() - t0 - timings["phantom"]
 

@@ -34,6 +34,7 @@ def threshold_ref(
     perfusion: PerfusionConfig | None = None,
     nonfinite: str = "error",
     frame_interval: float | None = None,
+    modality: str | None = None,
 ) -> CaseReadout:
     """Load what a threshold read-out needs (maps, ADC/DWI, CT; the 4D series when maps are missing) and read it out."""
     wanted = [m for m in INPUTS if m in ref.images]
@@ -46,7 +47,7 @@ def threshold_ref(
         nonfinite=nonfinite,
         frame_interval=frame_interval,
     )
-    return threshold_case(case, cfg, perfusion)
+    return threshold_case(case, cfg, perfusion, modality)
 
 
 def threshold_dataset(

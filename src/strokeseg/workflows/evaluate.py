@@ -1,0 +1,56 @@
+"""Scoring a folder of predictions against a truth, into an output folder (the ISLES challenges' metrics)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from strokeseg.evaluation.runner import EvaluationResult, evaluate_folder, summary_markdown, write_results
+from strokeseg.io.outputs import RunFolder
+
+
+@dataclass(frozen=True)
+class EvaluateOptions:
+    """How the truth and the predictions are read: the truth's layout (None: detected) and label map, the
+    predictions' label map, the regions to score (None: those the truth annotates), the NaN/Inf policy."""
+
+    layout: str | None = None
+    label_map: Mapping[int, int] | None = None
+    pred_label_map: Mapping[int, int] | None = None
+    regions: Sequence[str] | None = None
+    nonfinite: str = "error"
+
+
+def evaluate_to_folder(
+    run: RunFolder, pred: str | Path, truth: str | Path, opts: EvaluateOptions = EvaluateOptions()
+) -> EvaluationResult:
+    """Evaluate and write ``per_case.csv``, ``summary.md`` and ``summary.json`` together into ``run``."""
+    result = evaluate_folder(
+        Path(pred),
+        Path(truth),
+        layout=opts.layout,
+        label_map=opts.label_map,
+        pred_label_map=opts.pred_label_map,
+        regions=opts.regions,
+        nonfinite=opts.nonfinite,
+    )
+    with run.stage() as stage:  # the three files appear together
+        write_results(result, stage)
+    return result
+
+
+def evaluation_lines(result: EvaluationResult) -> list[str]:
+    """The summary table, unmatched cases and warnings, as ``strokeseg evaluate`` prints them."""
+    lines = [summary_markdown(result.summaries)]
+    if result.unmatched_truth:
+        lines.append(
+            f"truth cases without a prediction ({len(result.unmatched_truth)}): {', '.join(result.unmatched_truth)}"
+        )
+    if result.unmatched_pred:
+        lines.append(
+            f"prediction files matching no truth case ({len(result.unmatched_pred)}): "
+            f"{', '.join(result.unmatched_pred)}"
+        )
+    lines += [f"warning: {w}" for w in result.warnings]
+    return lines
