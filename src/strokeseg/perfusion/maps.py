@@ -11,8 +11,9 @@ CBF = (kH/ρ)·max k·6000; CBV = (kH/ρ)·∫C/∫C_a·100 (or the residue area
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -31,6 +32,8 @@ from strokeseg.perfusion.concentration import (
 from strokeseg.perfusion.config import CbvEstimator, Modality, PerfusionConfig
 from strokeseg.perfusion.deconvolution import Deconvolver
 from strokeseg.perfusion.peaks import refined_argmax
+
+T = TypeVar("T")
 
 MAP_NAMES = ("CBF", "CBV", "MTT", "Tmax", "TTP")
 MIN_FRAMES = 10
@@ -111,47 +114,38 @@ def smooth_in_plane(vol: np.ndarray, mask: np.ndarray, geometry: Geometry, fwhm_
     return out
 
 
-def compute_maps(
-    series: Series,
-    config: PerfusionConfig | None = None,
-    brain_mask: np.ndarray | None = None,
-    aif_mask: np.ndarray | None = None,
-    show_progress: bool = True,
-) -> PerfusionResult:
-    """Compute CBF, CBV, MTT, Tmax and TTP from a raw 4D series.
+class _Steps:
+    """Runs the analysis steps and records each one's wall time (s)."""
 
-    Args:
-        series: ``(Z, Y, X, T)`` signal (HU for CT, DSC signal for MR) with frame times.
-        config: settings (modality, method, ...); CT defaults when None.
-        brain_mask: use this mask instead of computing one.
-        aif_mask: voxels whose mean curve is the AIF (overrides automatic selection).
-    """
-    cfg = config or PerfusionConfig()
-    timings: dict[str, float] = {}
-    t_start = time.perf_counter()
-    _validate(series)
-    notes: list[str] = []
-    data, times = _uniform_times(series, notes)
-    dt = float(np.median(np.diff(times)))
-    n_frames = data.shape[3]
-    geom = series.geometry
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.t0 = time.perf_counter()
 
-    # ---- brain mask from the first frames (pre-contrast in any sane protocol)
+    def run(self, name: str, fn: Callable[..., T], *args: Any) -> T:
+        t = time.perf_counter()
+        out = fn(*args)
+        self.seconds[name] = time.perf_counter() - t
+        return out
+
+
+def _brain(data: np.ndarray, series: Series, cfg: PerfusionConfig, given: np.ndarray | None) -> np.ndarray:
+    """The brain mask from the first frames (pre-contrast in any sane protocol), or the given one, checked."""
     early = data[..., cfg.skip_frames : cfg.skip_frames + 3].mean(axis=3)
-    if brain_mask is None:
+    if given is None:
         mask = ct_brain_mask(early) if cfg.modality is Modality.CT else mr_brain_mask(early)
     else:
-        mask = np.asarray(brain_mask, bool)
-        if mask.shape != geom.shape:
-            raise InputError(f"brain mask shape {mask.shape} does not match the series grid {geom.shape}")
+        mask = np.asarray(given, bool)
+        if mask.shape != series.geometry.shape:
+            raise InputError(f"brain mask shape {mask.shape} does not match the series grid {series.geometry.shape}")
     if mask.sum() < 50:
         raise InputError("brain mask is (almost) empty: check the modality (ct/mr) and the series", series.path)
-    timings["mask"] = time.perf_counter() - t_start
+    return mask
 
-    # ---- baseline and concentration
-    signal = data[mask]  # (V, T)
-    mean_curve = signal.mean(axis=0)
-    arrival = detect_bolus_arrival(mean_curve, skip=cfg.skip_frames)
+
+def _concentration(signal: np.ndarray, cfg: PerfusionConfig, series: Series) -> tuple[np.ndarray, int, slice]:
+    """Concentration curves ``(V, T)`` of the brain voxels, the bolus-arrival frame and the baseline frames."""
+    n_frames = signal.shape[1]
+    arrival = detect_bolus_arrival(signal.mean(axis=0), skip=cfg.skip_frames)
     base = baseline_slice(n_frames, arrival, cfg.skip_frames, cfg.baseline_frames)
     if cfg.modality is Modality.CT:
         conc = ct_concentration(signal, base)
@@ -165,43 +159,58 @@ def compute_maps(
             f"(peak {mean_conc.max():.3g} vs baseline sd {noise:.3g})",
             series.path,
         )
-    timings["concentration"] = time.perf_counter() - t_start
+    return conc, int(arrival), base
 
-    # ---- AIF on the unsmoothed curves (partial volume would lower it), lightly smoothed in time
+
+def _aif(
+    conc: np.ndarray,
+    times: np.ndarray,
+    base: slice,
+    cfg: PerfusionConfig,
+    mask: np.ndarray,
+    aif_mask: np.ndarray | None,
+) -> AifResult:
+    """The AIF on the unsmoothed curves (partial volume would lower it), lightly smoothed in time."""
+    dt = float(np.median(np.diff(times)))
     sel_curves = temporal_smooth(conc, times, max(cfg.temporal_sigma, 0.5 * dt))
     if aif_mask is not None:
         am = np.asarray(aif_mask, bool)
-        if am.shape != geom.shape:
-            raise InputError(f"AIF mask shape {am.shape} does not match the series grid {geom.shape}")
+        if am.shape != mask.shape:
+            raise InputError(f"AIF mask shape {am.shape} does not match the series grid {mask.shape}")
         aif = aif_from_mask(sel_curves, am[mask])
     else:
         aif = select_aif(sel_curves, times, base, cfg.aif_voxels)
     if cfg.vof_enabled:
         aif = apply_vof_scaling(aif, sel_curves, times, cfg.aif_voxels)
-    aif_vol = np.zeros(geom.shape, bool)
-    aif_vol[tuple(np.argwhere(mask)[aif.voxels].T)] = True
-    timings["aif"] = time.perf_counter() - t_start
+    return aif
 
-    # ---- smoothing for the maps
+
+def _smoothed(
+    conc: np.ndarray, mask: np.ndarray, geom: Geometry, times: np.ndarray, cfg: PerfusionConfig
+) -> np.ndarray:
+    """In-plane Gaussian smoothing inside the brain (``spatial_fwhm_mm``), then temporal smoothing."""
     if cfg.spatial_fwhm_mm > 0:
-        vol = np.zeros((*geom.shape, n_frames), np.float32)
+        vol = np.zeros((*geom.shape, conc.shape[1]), np.float32)
         vol[mask] = conc
         conc = smooth_in_plane(vol, mask, geom, cfg.spatial_fwhm_mm)[mask]
-    conc = temporal_smooth(conc, times, cfg.temporal_sigma)
-    timings["smoothing"] = time.perf_counter() - t_start
+    return temporal_smooth(conc, times, cfg.temporal_sigma)
 
-    # ---- deconvolution
+
+def _deconvolved(conc: np.ndarray, aif: AifResult, dt: float, cfg: PerfusionConfig, show_progress: bool) -> Any:
     deconv = Deconvolver(aif.curve, dt, cfg)
-    if show_progress:
-        from strokeseg.util.progress import progress_bar
+    if not show_progress:
+        return deconv(conc)
+    from strokeseg.util.progress import progress_bar
 
-        with progress_bar(total=conc.shape[0], desc=f"deconvolution ({cfg.method})", unit="vox") as bar:
-            stats = deconv(conc, progress=bar.update)
-    else:
-        stats = deconv(conc)
-    timings["deconvolution"] = time.perf_counter() - t_start
+    with progress_bar(total=conc.shape[0], desc=f"deconvolution ({cfg.method})", unit="vox") as bar:
+        return deconv(conc, progress=bar.update)
 
-    # ---- maps
+
+def _map_values(
+    conc: np.ndarray, stats: Any, aif: AifResult, times: np.ndarray, cfg: PerfusionConfig
+) -> dict[str, np.ndarray]:
+    """CBF (ml/100 g/min), CBV (ml/100 g), MTT (s), Tmax (s) and TTP (s) of the brain voxels ``(V,)``."""
+    dt = float(np.median(np.diff(times)))
     scale = cfg.scale
     cbf = scale * stats.peak * 6000.0
     if cfg.cbv_estimator is CbvEstimator.AUC:
@@ -214,36 +223,76 @@ def compute_maps(
     with np.errstate(divide="ignore", invalid="ignore"):
         mtt = np.where(cbf > 1e-3, 60.0 * cbv / cbf, 0.0)
     ttp_idx, _ = refined_argmax(temporal_smooth(conc, times, max(cfg.temporal_sigma, 0.5 * dt)))
-    ttp = times[0] + ttp_idx * dt
+    return {"CBF": cbf, "CBV": cbv, "MTT": mtt, "Tmax": stats.tmax, "TTP": times[0] + ttp_idx * dt}
+
+
+def compute_maps(
+    series: Series,
+    config: PerfusionConfig | None = None,
+    brain_mask: np.ndarray | None = None,
+    aif_mask: np.ndarray | None = None,
+    show_progress: bool = True,
+) -> PerfusionResult:
+    """Compute CBF, CBV, MTT, Tmax and TTP from a raw 4D series.
+
+    Args:
+        series: ``(Z, Y, X, T)`` signal (HU for CT, DSC signal for MR) with frame times.
+        config: settings (modality, method, ...); CT defaults when None.
+        brain_mask: ``(Z, Y, X)`` boolean; use this mask instead of computing one.
+        aif_mask: ``(Z, Y, X)`` boolean; voxels whose mean curve is the AIF (overrides automatic selection).
+
+    Returns:
+        the maps as ``(Z, Y, X)`` float32 volumes (0 outside the brain), the brain and AIF masks, the
+        AIF, and ``info`` (settings, AIF curve, regularisation, per-step seconds).
+    """
+    cfg = config or PerfusionConfig()
+    steps = _Steps()
+    _validate(series)
+    notes: list[str] = []
+    data, times = _uniform_times(series, notes)
+    dt = float(np.median(np.diff(times)))
+    geom = series.geometry
+    mask = steps.run("mask", _brain, data, series, cfg, brain_mask)
+    conc, arrival, base = steps.run("concentration", _concentration, data[mask], cfg, series)
+    aif = steps.run("aif", _aif, conc, times, base, cfg, mask, aif_mask)
+    aif_vol = np.zeros(geom.shape, bool)
+    aif_vol[tuple(np.argwhere(mask)[aif.voxels].T)] = True
+    conc = steps.run("smoothing", _smoothed, conc, mask, geom, times, cfg)
+    stats = steps.run("deconvolution", _deconvolved, conc, aif, dt, cfg, show_progress)
+    values = steps.run("maps", _map_values, conc, stats, aif, times, cfg)
     maps: dict[str, np.ndarray] = {}
-    for name, values in (("CBF", cbf), ("CBV", cbv), ("MTT", mtt), ("Tmax", stats.tmax), ("TTP", ttp)):
+    for name, v in values.items():
         vol = np.zeros(geom.shape, np.float32)
-        vol[mask] = values
+        vol[mask] = v
         maps[name] = vol
-    timings["total"] = time.perf_counter() - t_start
+    steps.seconds["total"] = time.perf_counter() - steps.t0
     regs = stats.regularisation
     info = {
         "modality": cfg.modality.value,
         "method": cfg.method.value,
-        "frames": int(n_frames),
+        "frames": int(data.shape[3]),
         "frame_interval_s": dt,
-        "bolus_arrival_frame": int(arrival),
+        "bolus_arrival_frame": arrival,
         "baseline_frames": [int(base.start), int(base.stop)],
         "brain_voxels": int(mask.sum()),
-        "aif": {
-            "method": aif.method,
-            "voxels": int(aif.voxels.size),
-            "peak": float(aif.curve.max()),
-            "time_to_peak_s": float(times[int(np.argmax(aif.curve))]),
-            "vof_scale": aif.scale,
-            "curve": [float(v) for v in aif.curve],
-        },
+        "aif": _aif_info(aif, times),
         "regularisation": {
             "median": float(np.median(regs)),
             "p10": float(np.percentile(regs, 10)),
             "p90": float(np.percentile(regs, 90)),
         },
         "config": cfg.to_dict(),
-        "timings_s": {k: round(v, 4) for k, v in timings.items()},
+        "timings_s": {k: round(v, 4) for k, v in steps.seconds.items()},  # seconds per step, and the total
     }
     return PerfusionResult(maps, mask, geom, aif, aif_vol, times, info, notes + aif.notes)
+
+
+def _aif_info(aif: AifResult, times: np.ndarray) -> dict[str, Any]:
+    return {
+        "method": aif.method,
+        "voxels": int(aif.voxels.size),
+        "peak": float(aif.curve.max()),
+        "time_to_peak_s": float(times[int(np.argmax(aif.curve))]),
+        "vof_scale": aif.scale,
+        "curve": [float(v) for v in aif.curve],
+    }
