@@ -3,6 +3,7 @@ import torch
 
 from strokeseg.sampling.augment import elastic_2d, flip_rot
 from strokeseg.sampling.balanced import sample_centers
+from strokeseg.sampling.config import SamplingConfig
 from strokeseg.sampling.extract import extract_patches, pad_for_patches
 
 
@@ -14,9 +15,13 @@ def masks():
     return lesion, brain
 
 
+def _cfg(n, patch, **kw):
+    return SamplingConfig(patch_size=list(patch), patches_per_case=n, **kw)
+
+
 def test_half_lesion_half_healthy_with_bounded_offsets():
     lesion, brain = masks()
-    pc = sample_centers(lesion, brain, 200, (1, 16, 16), np.random.default_rng(0), offset_axes=(1, 2))
+    pc = sample_centers(lesion, brain, _cfg(200, (1, 16, 16), offset_axes=[1, 2]), np.random.default_rng(0))
     assert pc.lesion.sum() == 100 and (~pc.lesion).sum() == 100
     assert not pc.repeat.any()  # 240 lesion voxels ≥ 100 needed
     les = pc.centers[pc.lesion]
@@ -35,7 +40,7 @@ def test_offsets_never_leave_the_volume():
     lesion = np.zeros((4, 20, 20), bool)
     lesion[0, 0, 0] = lesion[3, 19, 19] = True
     pc = sample_centers(
-        lesion, np.ones_like(lesion), 200, (16, 24, 24), np.random.default_rng(0), offset_axes=(0, 1, 2)
+        lesion, np.ones_like(lesion), _cfg(200, (16, 24, 24), offset_axes=[0, 1, 2]), np.random.default_rng(0)
     )
     assert pc.centers.min() >= 0 and np.all(pc.centers < np.array(lesion.shape))
 
@@ -44,15 +49,15 @@ def test_repeats_are_flagged_and_seeded():
     lesion, brain = masks()
     small = np.zeros_like(lesion)
     small[2, 30, 30:33] = True  # 3 lesion voxels
-    a = sample_centers(small, brain, 40, (1, 16, 16), np.random.default_rng(1))
-    b = sample_centers(small, brain, 40, (1, 16, 16), np.random.default_rng(1))
+    a = sample_centers(small, brain, _cfg(40, (1, 16, 16)), np.random.default_rng(1))
+    b = sample_centers(small, brain, _cfg(40, (1, 16, 16)), np.random.default_rng(1))
     assert np.array_equal(a.centers, b.centers)
     assert a.lesion.sum() == 20 and a.repeat.sum() == 17
 
 
 def test_no_lesion_means_all_healthy():
     _, brain = masks()
-    pc = sample_centers(np.zeros_like(brain), brain, 30, (1, 16, 16), np.random.default_rng(0))
+    pc = sample_centers(np.zeros_like(brain), brain, _cfg(30, (1, 16, 16)), np.random.default_rng(0))
     assert pc.lesion.sum() == 0 and len(pc.centers) == 30
 
 

@@ -10,10 +10,11 @@ needed they are repeated, and the repeats are flagged for augmentation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from strokeseg.sampling.config import SamplingConfig
 
 
 @dataclass
@@ -35,16 +36,13 @@ def _regular(n_avail: int, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def sample_centers(
-    lesion: np.ndarray,
-    brain: np.ndarray,
-    n: int,
-    patch_size: Sequence[int],
-    rng: np.random.Generator,
-    lesion_fraction: float = 0.5,
-    offset: bool = True,
-    offset_axes: Sequence[int] = (1, 2),
+    lesion: np.ndarray, brain: np.ndarray, cfg: SamplingConfig, rng: np.random.Generator
 ) -> PatchCenters:
-    """Patch centres for one case (see the module docstring). Masks are ``(Z, Y, X)`` bool."""
+    """``cfg.patches_per_case`` patch centres for one case (see the module docstring): ``lesion_fraction`` of
+    them on lesion voxels (offset by up to half a patch along ``offset_axes``), the rest on healthy brain.
+    Masks are ``(Z, Y, X)`` bool; centres are ``(N, 3)`` voxel indices."""
+    n, patch_size, lesion_fraction = int(cfg.patches_per_case), cfg.patch_size, float(cfg.lesion_fraction)
+    offset, offset_axes = cfg.offset, cfg.offset_axes
     les = np.argwhere(lesion & brain) if lesion is not None else np.zeros((0, 3), np.int64)
     hea = np.argwhere(brain & ~(lesion if lesion is not None else np.zeros_like(brain)))
     n_les = round(n * lesion_fraction) if les.shape[0] else 0

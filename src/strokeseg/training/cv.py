@@ -15,7 +15,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from strokeseg.io.labels import Region
 from strokeseg.models import build_network
 from strokeseg.models.layers import PretrainedBackbone
 from strokeseg.models.registry import apply_pretrained
-from strokeseg.postprocess.gridsearch import grid_table
+from strokeseg.postprocess.gridsearch import GridTable, grid_table
 from strokeseg.preprocessing.normalization import SCALAR_CHANNELS, Normalizer
 from strokeseg.preprocessing.prepare import PreparedCase
 from strokeseg.recipes.recipe import Recipe
@@ -81,6 +81,7 @@ class FoldSetup:
     model: torch.nn.Module
     pretrained: dict[str, Any]
     train_cfg: TrainConfig
+    test_ids: list[str] = field(default_factory=list)
 
 
 def _folds(labelled: list[PreparedCase], recipe: Recipe) -> list[list[str]]:
@@ -151,7 +152,9 @@ def setup_fold(labelled: list[PreparedCase], recipe: Recipe, out: Path, k: int, 
             "features only spends the patience): every layer trained from the start"
         ).lstrip("; ")
     train_cfg = replace(recipe.train, fine_tuning=tuple(FineTuningStage.of(st) for st in stages))
-    return FoldSetup(tr_ids, va_ids, out / f"fold_{k}", seed, norm, train, val, model, pretrained, train_cfg)
+    return FoldSetup(
+        tr_ids, va_ids, out / f"fold_{k}", seed, norm, train, val, model, pretrained, train_cfg, list(test_ids)
+    )
 
 
 def _train_fold_job(
@@ -159,12 +162,13 @@ def _train_fold_job(
     recipe: Recipe,
     out: Path,
     device: str,
-    k: int,
-    test_ids: list[str],
+    fold: tuple[int, list[str]],
     resume: bool,
     threads: int,
 ) -> tuple[int, int, int]:
-    """One fold's training in a worker process (``cross_validate(jobs=…)``); leaves a finished checkpoint."""
+    """One fold's training (``fold`` = index and test case ids) in a worker process (``cross_validate(jobs=…)``);
+    leaves a finished checkpoint."""
+    k, test_ids = fold
     torch.set_num_threads(threads)
     f = setup_fold(labelled, recipe, out, k, test_ids)
     res = fit(
@@ -196,26 +200,26 @@ def train_folds_parallel(
     """
     folds = _folds(labelled, recipe)
     threads = threads_per_job(jobs)
-    calls = [(labelled, recipe, out, str(device), k, list(t), resume, threads) for k, t in enumerate(folds)]
+    calls = [(labelled, recipe, out, str(device), (k, list(t)), resume, threads) for k, t in enumerate(folds)]
     for _, (k, best, ran) in run_in_processes(_train_fold_job, calls, jobs):
         log(f"fold {k + 1}/{recipe.folds} trained in a worker: best epoch {best} of {ran}")
 
 
-def cross_validate(
-    cases: list[PreparedCase],
-    recipe: Recipe,
-    out: Path,
-    device: torch.device,
-    resume: bool = False,
-    log: Callable[[str], None] = print,
-    jobs: int = 1,
-) -> tuple[ModelBundle, EvaluationResult]:
-    """Train and evaluate every fold; ``jobs`` > 1 trains that many folds at once in worker processes."""
+@dataclass
+class _FoldsDone:
+    """What training the folds leaves: out-of-fold probabilities per case and each fold's bundle entry."""
+
+    oof: dict[str, np.ndarray]
+    fold_info: list[dict[str, Any]]
+    pretrained: dict[str, Any]
+
+
+def _start(
+    cases: list[PreparedCase], recipe: Recipe, out: Path, resume: bool, log: Callable[[str], None]
+) -> tuple[list[PreparedCase], list[list[str]]]:
+    """The labelled cases and their folds; checks the run fingerprint and the checkpoints before anything changes."""
     labelled = [c for c in cases if c.target is not None]
     folds = _folds(labelled, recipe)
-    ids = [c.case_id for c in labelled]
-    by_id = {c.case_id: c for c in labelled}
-    channels = labelled[0].channels
     out.mkdir(parents=True, exist_ok=True)
     check_run_fingerprint(out, recipe, labelled, resume)
     if resume:  # every checkpoint is checked (weights_only) before anything in the folder changes
@@ -223,57 +227,71 @@ def cross_validate(
             load_checkpoint(out / f"fold_{k}" / "checkpoint.pt")
     (out / "bundle.json").unlink(missing_ok=True)  # the folder is a usable bundle again only when this run ends
     warn_small_folds(labelled, folds, recipe, log)
+    return labelled, folds
+
+
+def _train_fold(
+    f: FoldSetup, k: int, recipe: Recipe, device: torch.device, resume: bool, log: Callable[[str], None]
+) -> tuple[Any, dict[str, Any]]:
+    """Train fold ``k`` (or resume it), save its best weights; returns the fit result and its bundle entry."""
+    kind = "slices" if recipe.sampling.mode == "slices" else "patches"
+    balance = " / ".join(f"{x:.1%}" for x in f.train.class_frequencies(recipe.num_classes))
+    log(
+        f"fold {k + 1}/{recipe.folds}: {len(f.train_ids)} training, {len(f.val_ids)} validation, "
+        f"{len(f.test_ids)} test cases; {len(f.train)} training {kind} (class balance {balance})"
+    )
+    opts = FitOptions(resume=resume, seed=f.seed, title=f"fold {k + 1}")
+    res = fit(f.model, f.train_cfg, f.train, f.val, device, f.directory, opts)
+    f.model.load_state_dict(res.best_state)
+    digest = save_weights(f.directory / "weights.pt", res.best_state)
+    info = {
+        "fold": k,
+        "train": f.train_ids,
+        "validation": f.val_ids,
+        "test": list(f.test_ids),
+        "weights": f"fold_{k}/weights.pt",
+        "sha256": digest,
+        "normalization": f.normalizer.to_dict(),
+        "best_epoch": res.best_epoch,
+        "epochs_run": len(res.rows),
+        "stopped_early": res.stopped_early,
+        "pretrained": f.pretrained,
+    }
+    return res, info
+
+
+def _train_folds(
+    labelled: list[PreparedCase],
+    folds: list[list[str]],
+    recipe: Recipe,
+    out: Path,
+    device: torch.device,
+    resume: bool,
+    log: Callable[[str], None],
+) -> _FoldsDone:
+    by_id = {c.case_id: c for c in labelled}
+    done = _FoldsDone({}, [], {"pretrained": False})
     t_start = time.perf_counter()
-    if jobs > 1:
-        train_folds_parallel(labelled, recipe, out, device, jobs, resume, log)
-        resume = True
-    oof: dict[str, np.ndarray] = {}
-    fold_info: list[dict[str, Any]] = []
-    pretrained: dict[str, Any] = {"pretrained": False}
-    fg = list(foreground_classes(recipe.num_classes))
     for k, test_ids in enumerate(folds):
         f = setup_fold(labelled, recipe, out, k, test_ids)
-        model, norm, pretrained = f.model, f.normalizer, f.pretrained
-        log(
-            f"fold {k + 1}/{recipe.folds}: {len(f.train_ids)} training, {len(f.val_ids)} validation, {len(test_ids)} "
-            "test cases; "
-            f"{len(f.train)} training {'slices' if recipe.sampling.mode == 'slices' else 'patches'} (class balance "
-            f"{' / '.join(f'{x:.1%}' for x in f.train.class_frequencies(recipe.num_classes))})"
-        )
-        weights = f.directory / "weights.pt"
-        res = fit(
-            model,
-            f.train_cfg,
-            f.train,
-            f.val,
-            device,
-            f.directory,
-            FitOptions(resume=resume, seed=f.seed, title=f"fold {k + 1}"),
-        )
-        model.load_state_dict(res.best_state)
-        digest = save_weights(weights, res.best_state)
-        fold_info.append(
-            {
-                "fold": k,
-                "train": f.train_ids,
-                "validation": f.val_ids,
-                "test": list(test_ids),
-                "weights": f"fold_{k}/weights.pt",
-                "sha256": digest,
-                "normalization": norm.to_dict(),
-                "best_epoch": res.best_epoch,
-                "epochs_run": len(res.rows),
-                "stopped_early": res.stopped_early,
-                "pretrained": pretrained,
-            }
-        )
+        res, info = _train_fold(f, k, recipe, device, resume, log)
+        done.fold_info.append(info)
+        done.pretrained = f.pretrained
         for cid in progress(test_ids, f"fold {k + 1} predict", "case"):
-            oof[cid] = predict_probs(by_id[cid], [(model, norm)], recipe.window(), device)[0]
+            done.oof[cid] = predict_probs(by_id[cid], [(f.model, f.normalizer)], recipe.window(), device)[0]
         log(
-            f"fold {k + 1}: best epoch {res.best_epoch} of {len(res.rows)}, {time.perf_counter() - t_start:.0f} s so "
-            "far"
+            f"fold {k + 1}: best epoch {res.best_epoch} of {len(res.rows)}, {time.perf_counter() - t_start:.0f} s so far"
         )
-    # ---- grid search (nested per fold), labels, metrics
+    return done
+
+
+def _nested_evaluation(
+    labelled: list[PreparedCase], folds: list[list[str]], recipe: Recipe, oof: dict[str, np.ndarray], out: Path
+) -> tuple[EvaluationResult, list[dict[str, Any]], GridTable]:
+    """T and S_min per fold chosen on the other folds' cases, the labels they give, and their ISLES metrics."""
+    ids = [c.case_id for c in labelled]
+    by_id = {c.case_id: c for c in labelled}
+    fg = list(foreground_classes(recipe.num_classes))
     pp = recipe.postprocess
     truths = [np.asarray((by_id[i].target if recipe.target != "three-class" else by_id[i].label) > 0) for i in ids]  # type: ignore[operator]
     table = grid_table(
@@ -290,15 +308,13 @@ def cross_validate(
     nested: list[dict[str, Any]] = []
     regions = regions_for_target(recipe.target)
     for k, test_ids in enumerate(folds):
-        others = [i for i in ids if i not in test_ids]
-        t_k, s_k, sc = table.best(others)
+        t_k, s_k, sc = table.best([i for i in ids if i not in test_ids])
         nested.append({"fold": k, "threshold": t_k, "min_size": s_k, "score_on_other_folds": sc})
         for cid in test_ids:
             c = by_id[cid]
             lab = labels_from_probs(oof[cid], c.brain, t_k, s_k, recipe.target, output_label, recipe.num_classes)
             assert c.label is not None
             rows += evaluate_case_arrays(cid, lab, c.label, c.geometry, regions, c.group)
-    t_all, s_all, sc_all = table.best()
     result = EvaluationResult(rows, summarise(rows), [r.value for r in regions])
     write_results(result, out / "cv", title=f"{recipe.name}: {recipe.folds}-fold cross-validation (nested T/S_min)")
     np.savez_compressed(
@@ -309,26 +325,51 @@ def cross_validate(
         hd=table.hd,
         case_ids=np.array(ids),
     )
+    return result, nested, table
+
+
+def cross_validate(
+    cases: list[PreparedCase],
+    recipe: Recipe,
+    out: Path,
+    device: torch.device,
+    resume: bool = False,
+    log: Callable[[str], None] = print,
+    jobs: int = 1,
+) -> tuple[ModelBundle, EvaluationResult]:
+    """Train and evaluate every fold into the bundle folder ``out``; ``jobs`` > 1 trains that many folds at
+    once in worker processes. Returns the bundle (T and S_min chosen on all out-of-fold predictions) and the
+    nested cross-validation result."""
+    labelled, folds = _start(cases, recipe, out, resume, log)
+    t_start = time.perf_counter()
+    if jobs > 1:
+        train_folds_parallel(labelled, recipe, out, device, jobs, resume, log)
+        resume = True
+    done = _train_folds(labelled, folds, recipe, out, device, resume, log)
+    result, nested, table = _nested_evaluation(labelled, folds, recipe, done.oof, out)
+    t_all, s_all, sc_all = table.best()
     meta = {
         "cv_seconds": time.perf_counter() - t_start,
         "nested": nested,
         "final_score": sc_all,
         "device": str(device),
-        "cases": len(ids),
+        "cases": len(labelled),
         "patients": len({c.patient_id for c in labelled}),
-        "pretrained": pretrained,
+        "pretrained": done.pretrained,
     }
+    channels = labelled[0].channels
+    modalities = list(dict.fromkeys(ch.removesuffix("_sym") for ch in channels if ch not in SCALAR_CHANNELS))
     bundle = ModelBundle(
         out,
         recipe,
         channels,
-        list(dict.fromkeys(ch.removesuffix("_sym") for ch in channels if ch not in SCALAR_CHANNELS)),
+        modalities,
         recipe.target,
-        output_label,
+        output_label_for(labelled, recipe.target),
         recipe.num_classes,
         t_all,
         s_all,
-        fold_info,
+        done.fold_info,
         meta,
     )
     bundle.save()

@@ -72,16 +72,7 @@ class PatchData:
                 _check_slice_window(c, self.patch)
                 pc = slice_centers(np.asarray(c.target > 0), c.brain, self.patch)
             else:
-                pc = sample_centers(
-                    np.asarray(c.target > 0),
-                    c.brain,
-                    s.patches_per_case,
-                    self.patch,
-                    rng,
-                    s.lesion_fraction,
-                    s.offset,
-                    s.offset_axes,
-                )
+                pc = sample_centers(np.asarray(c.target > 0), c.brain, s, rng)
             a = plan.augmentation
             flag = (
                 pc.repeat if a.apply_to == "repeats" else np.ones_like(pc.lesion) if a.apply_to == "all" else pc.lesion

@@ -20,14 +20,13 @@ def prepare_dataset(
     label_map: Mapping[int, int] | None = None,
     nonfinite: str = "error",
     use_cache: bool = True,
-    require_label: bool = True,
-    modalities: list[str] | None = None,
 ) -> list[PreparedCase]:
+    """Every labelled case of ``data`` loaded and prepared for ``recipe`` (channels the cases share)."""
     ds = open_dataset(data, layout, label_map)
-    refs = [r for r in ds.cases if r.label is not None] if require_label else list(ds.cases)
+    refs = [r for r in ds.cases if r.label is not None]
     if not refs:
         raise InputError("no case of this dataset has a ground-truth label to train on", data)
-    mods = modalities or recipe_modalities(recipe.prepare, sorted(set.intersection(*(set(r.images) for r in refs))))
+    mods = recipe_modalities(recipe.prepare, sorted(set.intersection(*(set(r.images) for r in refs))))
     out = []
     for ref in progress(refs, desc="preparing cases", unit="case"):
         case = load_case(ref, modalities=modalities_to_load(recipe.prepare, mods), nonfinite=nonfinite)
