@@ -94,41 +94,55 @@ def phantom_truth(ref: Any) -> Path | None:
     return path if path.is_file() else None
 
 
+TruthSet = tuple[list[TruthCase], list[Region], str]
+
+
 def load_truth(
     truth: Path, layout: str | None, label_map: Mapping[int, int] | None, nonfinite: str = "error"
-) -> tuple[list[TruthCase], list[Region], str]:
-    """Truth label maps from a dataset folder (any layout), or from a plain folder of label files."""
-    from strokeseg.io.layouts import detect_layout, open_dataset
+) -> TruthSet:
+    """Truth label maps from a dataset folder (any layout), or from a plain folder of label files.
 
-    use_layout = layout
-    if use_layout is None:
+    Returns the cases, the regions the truth annotates, and where the truth came from (the layout's name).
+    """
+    from strokeseg.io.layouts import detect_layout
+
+    if layout is None:
         try:
-            detect_layout(truth)
-            use_layout = "auto"
+            layout = detect_layout(truth).name
         except InputError:
-            use_layout = None
-    if use_layout is not None:
-        ds = open_dataset(truth, None if use_layout == "auto" else use_layout, label_map)
-        cases = []
-        full = label_map is None and all(phantom_truth(ref) is not None for ref in ds.cases)
-        for ref in progress(ds.cases, desc="reading truth", unit="case"):
-            path = phantom_truth(ref) if full else ref.label
-            if path is None:
-                continue
-            vol = read_image(path, nonfinite)
-            labels, unknown = apply_label_map(vol.array, {k: k for k in LABEL_NAMES} if full else ds.label_map)
-            if unknown:
-                raise InputError(
-                    f"{format_unknown(unknown)} are outside the {ds.layout.name} label map {ds.label_map}; "
-                    "set 'label_map' to map them",
-                    path,
-                )
-            cases.append(TruthCase(ref.case_id, labels, vol.geometry, ref.clinical.get("group"), path))
-        if not cases:
-            raise InputError(f"no case of this {ds.layout.name} dataset has a ground-truth label", truth)
-        if full:  # the phantom's own truth has core and penumbra, where the layout's label has only the core
-            return cases, [Region.CORE, Region.PENUMBRA, Region.HYPOPERFUSED], f"{ds.layout.name} (phantom truth)"
-        return cases, ds.regions, ds.layout.name
+            return _truth_from_folder(truth, label_map, nonfinite)
+    return _truth_from_dataset(truth, layout, label_map, nonfinite)
+
+
+def _truth_from_dataset(truth: Path, layout: str, label_map: Mapping[int, int] | None, nonfinite: str) -> TruthSet:
+    """The labels of a dataset's cases; the phantom's full truth (core and penumbra) when every case has it."""
+    from strokeseg.io.layouts import open_dataset
+
+    ds = open_dataset(truth, layout, label_map)
+    cases = []
+    full = label_map is None and all(phantom_truth(ref) is not None for ref in ds.cases)
+    for ref in progress(ds.cases, desc="reading truth", unit="case"):
+        path = phantom_truth(ref) if full else ref.label
+        if path is None:
+            continue
+        vol = read_image(path, nonfinite)
+        labels, unknown = apply_label_map(vol.array, {k: k for k in LABEL_NAMES} if full else ds.label_map)
+        if unknown:
+            raise InputError(
+                f"{format_unknown(unknown)} are outside the {ds.layout.name} label map {ds.label_map}; "
+                "set 'label_map' to map them",
+                path,
+            )
+        cases.append(TruthCase(ref.case_id, labels, vol.geometry, ref.clinical.get("group"), path))
+    if not cases:
+        raise InputError(f"no case of this {ds.layout.name} dataset has a ground-truth label", truth)
+    if full:  # the phantom's own truth has core and penumbra, where the layout's label has only the core
+        return cases, [Region.CORE, Region.PENUMBRA, Region.HYPOPERFUSED], f"{ds.layout.name} (phantom truth)"
+    return cases, ds.regions, ds.layout.name
+
+
+def _truth_from_folder(truth: Path, label_map: Mapping[int, int] | None, nonfinite: str) -> TruthSet:
+    """A plain folder of label maps; a folder of binary masks is one lesion region (as ISLES'22/'24 score)."""
     lmap = dict(label_map) if label_map else {k: k for k in LABEL_NAMES}
     cases = []
     for cid, path in progress(sorted(label_files(truth).items()), desc="reading truth", unit="case"):
@@ -139,7 +153,6 @@ def load_truth(
         cases.append(TruthCase(cid, labels, vol.geometry, None, path))
     present = set(np.unique(np.concatenate([np.unique(c.labels) for c in cases])).tolist())
     if label_map is None and present <= {0, 1}:
-        # a folder of binary masks (ISLES'22/'24): one lesion region, scored as their evaluators do
         regions = [Region.LESION]
     elif present <= {0, 2}:
         regions = [Region.CORE]

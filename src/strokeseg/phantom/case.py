@@ -31,7 +31,6 @@ from strokeseg.phantom.signal import (
     Residue,
     aif_curve,
     build_table,
-    dispersion_kernel,
     fft_convolve,
 )
 
@@ -152,14 +151,48 @@ def _unit(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return lo + (hi - lo) * ndtr(values)
 
 
-def generate_case(cfg: PhantomConfig, seed: int, case_id: str = "case", slab: int = 0) -> PhantomCase:
-    """Generate one case, deterministically for ``seed``.
+@dataclass
+class _Head:
+    """One head on its grid: tissue classes, vessel fractions, and the brain voxels' positions."""
 
-    ``slab`` > 0 gives another slab of the same patient (same head, lesion and physiology,
-    shifted by ``cfg.slab_offset_mm``, with its own noise and acquisition).
-    """
-    rng = np.random.default_rng(seed)
-    spec = cfg.lesion or LesionSpec.random(rng, cfg.p_no_stroke)
+    geom: Geometry
+    tissue: np.ndarray
+    art_f: np.ndarray
+    ven_f: np.ndarray
+    bidx: np.ndarray  # flat indices of the brain voxels
+    pb: np.ndarray  # (N, 3) brain voxel positions (mm, head frame)
+    db: np.ndarray  # (N,) depth below the cortex surface (mm)
+    head: HeadModel
+    rot: float
+    shift: np.ndarray
+
+
+@dataclass
+class _Lesion:
+    """The lesion on the brain voxels ``(N,)`` and as ``(Z, Y, X)`` masks."""
+
+    spec: LesionSpec
+    hyp_b: np.ndarray
+    core_b: np.ndarray
+    oli_b: np.ndarray
+    hyp: np.ndarray
+    core: np.ndarray
+
+
+@dataclass
+class _Synth:
+    """What the signal synthesis needs: the head, the core, tissue curves for unit AIF amplitude, vascular curves."""
+
+    head: _Head
+    core: np.ndarray
+    conc_unit_amp: np.ndarray  # (N, T) brain tissue curves for an AIF of amplitude 1
+    ca_t: np.ndarray  # (T,) arterial curve
+    cv_t: np.ndarray  # (T,) venous curve
+    table: Any
+    times: np.ndarray
+
+
+def _make_head(cfg: PhantomConfig, rng: np.random.Generator, spec: LesionSpec, slab: int) -> _Head:
     z_center = float(np.clip(spec.z_center + rng.uniform(-6, 6), -5.0, 45.0)) + (cfg.slab_offset_mm if slab else 0.0)
     geom = _grid(cfg, rng, z_center)
     rot = cfg.rotation_deg if cfg.rotation_deg is not None else float(rng.uniform(-10, 10))
@@ -172,38 +205,42 @@ def generate_case(cfg: PhantomConfig, seed: int, case_id: str = "case", slab: in
     p = _head_points(geom, rot, shift, np.zeros(1))[0]
     tissue, depth = tissue_map(head, p)
     art_f, ven_f = vessel_fractions(head, pts_sub)
-    brain = np.isin(tissue, (Tissue.GM, Tissue.WM))
-    bidx = np.flatnonzero(brain.ravel())
-    pb = p.reshape(-1, 3)[bidx]  # brain points (N, 3): all physiology is computed on these
-    db = depth.ravel()[bidx]
+    bidx = np.flatnonzero(np.isin(tissue, (Tissue.GM, Tissue.WM)).ravel())
+    return _Head(geom, tissue, art_f, ven_f, bidx, p.reshape(-1, 3)[bidx], depth.ravel()[bidx], head, rot, shift)
+
+
+def _make_lesion(h: _Head, spec: LesionSpec, rng: np.random.Generator) -> _Lesion:
     if spec.kind == "small":
-        spec.center = _below_cortex(head, np.asarray(spec.center, float), depth_mm=float(rng.uniform(8.0, 15.0)))
-    masks = lesion_masks(spec, pb, db, rng)
+        spec.center = _below_cortex(h.head, np.asarray(spec.center, float), depth_mm=float(rng.uniform(8.0, 15.0)))
+    masks = lesion_masks(spec, h.pb, h.db, rng)
     hyp_b, core_b = masks.hypoperfused, masks.core
-    hyp = np.zeros(geom.shape, bool)
-    core = np.zeros(geom.shape, bool)
-    hyp.ravel()[bidx] = hyp_b
-    core.ravel()[bidx] = core_b
+    hyp = np.zeros(h.geom.shape, bool)
+    core = np.zeros(h.geom.shape, bool)
+    hyp.ravel()[h.bidx] = hyp_b
+    core.ravel()[h.bidx] = core_b
     if hyp.any():
-        dist = ndimage.distance_transform_edt(~hyp, sampling=geom.spacing_zyx).ravel()[bidx]
-        oli_b = ~hyp_b & (dist < spec.oligaemia_mm) & (spec.side * pb[:, 0] > 0)
+        dist = ndimage.distance_transform_edt(~hyp, sampling=h.geom.spacing_zyx).ravel()[h.bidx]
+        oli_b = ~hyp_b & (dist < spec.oligaemia_mm) & (spec.side * h.pb[:, 0] > 0)
     else:
         oli_b = np.zeros_like(hyp_b)
-    pen_b = hyp_b & ~core_b
-    gm_b = tissue.ravel()[bidx] == Tissue.GM
-    nb = bidx.size
+    return _Lesion(spec, hyp_b, core_b, oli_b, hyp, core)
 
-    # ---------------------------------------------------------------- physiology per brain voxel
+
+def _physiology(h: _Head, les: _Lesion, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """CBF (ml/100 g/min), CBV (ml/100 g), Tmax target (s), dispersion β per brain voxel, and the reference CBF."""
+    pb, spec = h.pb, les.spec
+    gm_b = h.tissue.ravel()[h.bidx] == Tissue.GM
+    nb = h.bidx.size
     fa, fb, fc, fd = (SmoothField(rng, s)(pb) for s in (25.0, 18.0, 12.0, 30.0))
     g = rng.uniform(0.9, 1.1)
     cbf = np.where(gm_b, 53.0, 25.0) * g * (1.0 + 0.07 * fa + 0.04 * rng.standard_normal(nb))
     cbv = np.where(gm_b, 3.3, 1.9) * (1.0 + 0.06 * fb + 0.03 * rng.standard_normal(nb))
-    healthy = ~hyp_b & ~oli_b
+    healthy = ~les.hyp_b & ~les.oli_b
     contra = healthy & (spec.side * pb[:, 0] < 0) if spec.kind != "none" else healthy
     ref = float(np.median(cbf[contra])) if contra.sum() > 50 else 38.0
     tmax_t = _unit(fd, 0.3, 2.0)
     beta = _unit(fc, 0.25, 1.0)
-    oli, pen, cor = oli_b, pen_b, core_b
+    oli, pen, cor = les.oli_b, les.hyp_b & ~les.core_b, les.core_b
     cbf[oli] *= _unit(fc, 0.78, 0.95)[oli]
     cbv[oli] *= _unit(fb, 1.0, 1.15)[oli]
     tmax_t[oli] = _unit(fa, 3.0, 5.5)[oli]
@@ -214,12 +251,12 @@ def generate_case(cfg: PhantomConfig, seed: int, case_id: str = "case", slab: in
     cbf[cor] = ref * _unit(fc, 0.05, 0.25)[cor]
     cbv[cor] *= _unit(fb, 0.3, 0.7)[cor]
     tmax_t[cor] = _unit(fa, 7.5, 12.5)[cor]
-    beta[hyp_b] = _unit(fd, 1.0, 3.0)[hyp_b]
-    penumbra = hyp & ~core
+    beta[les.hyp_b] = _unit(fd, 1.0, 3.0)[les.hyp_b]
+    return cbf, cbv, tmax_t, beta, ref
 
-    # ---------------------------------------------------------------- acquisition
-    if slab:
-        rng = np.random.default_rng([seed, slab])
+
+def _acquisition(cfg: PhantomConfig, rng: np.random.Generator) -> tuple[np.ndarray, float, AifParams, str]:
+    """Frame times (s), the frame interval (s), the AIF's gamma-variate parameters and the residue kind."""
     frames = cfg.frames or int(rng.integers(40, 64))
     dt = cfg.frame_interval or (float(rng.choice([1.0, 1.25, 1.5, 2.0])) if cfg.modality == "ct" else 1.5)
     times = np.arange(frames) * dt
@@ -233,67 +270,76 @@ def generate_case(cfg: PhantomConfig, seed: int, case_id: str = "case", slab: in
         recirculation=float(rng.uniform(0.08, 0.15)) if cfg.recirculation else 0.0,
     )
     kind = cfg.residue if cfg.residue != "mixed" else str(rng.choice(["exponential", "gamma"]))
-    table = build_table(aif_p, duration, kind, shape=3.0, n_mtt=120, dispersion=np.arange(0.0, 3.01, 0.25))
-    mi = table.mtt_index(60.0 * cbv / np.maximum(cbf, 1e-3))
-    bi = table.dispersion_index(beta)
-    mtt_q = table.mtt[mi]
-    res_peak = table.residue_peak[mi, bi]
-    delay = np.maximum(tmax_t - res_peak, 0.0)
-    delay = np.rint(delay / FINE_DT) * FINE_DT
-    unit = table.sample(mi, bi, delay, times)  # (V, T): (C_a ⊗ h ⊗ R)(t − d) for unit flow, AIF amplitude 1
+    return times, dt, aif_p, kind
 
-    # truth maps (exactly consistent with the quantised parameters)
-    truth = {k: np.zeros(geom.shape, np.float32) for k in ("CBF", "CBV", "MTT", "Tmax", "TTP")}
-    cbf_b = cbf
-    for name, vals in (
-        ("CBF", cbf_b),
-        ("CBV", cbf_b * mtt_q / 60.0),
-        ("MTT", mtt_q),
-        ("Tmax", delay + res_peak),
-        ("TTP", delay + table.curve_peak_time[mi, bi]),
-    ):
-        truth[name].ravel()[bidx] = vals
-    label = np.zeros(geom.shape, np.uint8)
-    label[penumbra] = 1
-    label[core] = 2
 
-    # vascular curves: AIF (arriving 0–1 s after the reference) and VOF (same area, transit ~6 s)
+def _vascular(times: np.ndarray, aif_p: AifParams, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """AIF (arriving 0–1 s after the reference) and VOF (same area, transit ~6 s) sampled at ``times``."""
+    duration = float(times[-1])
     tf = np.arange(0.0, duration + 15.0, FINE_DT)
     ca_f = aif_curve(tf, aif_p)
     venous = fft_convolve(ca_f, _gamma_pdf(tf, 6.5, 3.0)) * FINE_DT
     d_art = float(rng.uniform(0.0, 0.8))
-    ca_t = np.interp(times - d_art, tf, ca_f, left=0.0)
-    cv_t = np.interp(times, tf, venous, left=0.0)
-    _ = dispersion_kernel  # (documented dependency of the model)
+    return np.interp(times - d_art, tf, ca_f, left=0.0), np.interp(times, tf, venous, left=0.0)
 
+
+def generate_case(cfg: PhantomConfig, seed: int, case_id: str = "case", slab: int = 0) -> PhantomCase:
+    """Generate one case, deterministically for ``seed``.
+
+    ``slab`` > 0 gives another slab of the same patient (same head, lesion and physiology,
+    shifted by ``cfg.slab_offset_mm``, with its own noise and acquisition).
+    """
+    rng = np.random.default_rng(seed)
+    spec = cfg.lesion or LesionSpec.random(rng, cfg.p_no_stroke)
+    h = _make_head(cfg, rng, spec, slab)
+    les = _make_lesion(h, spec, rng)
+    cbf, cbv, tmax_t, beta, ref = _physiology(h, les, rng)
+    if slab:
+        rng = np.random.default_rng([seed, slab])
+    times, dt, aif_p, kind = _acquisition(cfg, rng)
+    table = build_table(aif_p, float(times[-1]), kind, shape=3.0, n_mtt=120, dispersion=np.arange(0.0, 3.01, 0.25))
+    mi = table.mtt_index(60.0 * cbv / np.maximum(cbf, 1e-3))
+    bi = table.dispersion_index(beta)
+    mtt_q, res_peak = table.mtt[mi], table.residue_peak[mi, bi]
+    delay = np.rint(np.maximum(tmax_t - res_peak, 0.0) / FINE_DT) * FINE_DT
+    unit = table.sample(mi, bi, delay, times)  # (V, T): (C_a ⊗ h ⊗ R)(t − d) for unit flow, AIF amplitude 1
+    truth = {k: np.zeros(h.geom.shape, np.float32) for k in ("CBF", "CBV", "MTT", "Tmax", "TTP")}
+    for name, vals in (
+        ("CBF", cbf),
+        ("CBV", cbf * mtt_q / 60.0),
+        ("MTT", mtt_q),
+        ("Tmax", delay + res_peak),
+        ("TTP", delay + table.curve_peak_time[mi, bi]),
+    ):  # exactly consistent with the quantised parameters
+        truth[name].ravel()[h.bidx] = vals
+    penumbra = les.hyp & ~les.core
+    label = np.zeros(h.geom.shape, np.uint8)
+    label[penumbra] = 1
+    label[les.core] = 2
+    ca_t, cv_t = _vascular(times, aif_p, rng)
+    v_ml = h.geom.voxel_volume_ml
     meta: dict[str, Any] = {
         "modality": cfg.modality,
         "seed": int(seed),
         "lesion": vars(spec).copy(),
         "residue": kind,
-        "rotation_deg": rot,
-        "shift_mm": shift.tolist(),
-        "frames": frames,
+        "rotation_deg": h.rot,
+        "shift_mm": h.shift.tolist(),
+        "frames": times.size,
         "frame_interval_s": dt,
         "aif": vars(aif_p).copy(),
         "reference_cbf": ref,
         "volumes_ml": {
-            "core": float(core.sum() * geom.voxel_volume_ml),
-            "penumbra": float(penumbra.sum() * geom.voxel_volume_ml),
-            "hypoperfused": float(hyp.sum() * geom.voxel_volume_ml),
+            "core": float(les.core.sum() * v_ml),
+            "penumbra": float(penumbra.sum() * v_ml),
+            "hypoperfused": float(les.hyp.sum() * v_ml),
         },
     }
-    flow = (RHO / KH) * (cbf_b / 6000.0)  # tissue curve = (ρ/kH)·F·(C_a ⊗ h ⊗ R)
-    if cfg.modality == "ct":
-        series, images, extra = _synth_ct(
-            cfg, rng, geom, tissue, art_f, ven_f, core, bidx, unit * flow[:, None], ca_t, cv_t, table, times
-        )
-    else:
-        series, images, extra = _synth_mr(
-            cfg, rng, geom, tissue, art_f, ven_f, core, bidx, unit * flow[:, None], ca_t, cv_t, times
-        )
+    flow = (RHO / KH) * (cbf / 6000.0)  # tissue curve = (ρ/kH)·F·(C_a ⊗ h ⊗ R)
+    synth = _Synth(h, les.core, unit * flow[:, None], ca_t, cv_t, table, times)
+    series, images, extra = (_synth_ct if cfg.modality == "ct" else _synth_mr)(cfg, rng, synth)
     meta.update(extra)
-    return PhantomCase(case_id, geom, series, truth, label, tissue, images, art_f >= 0.5, art_f + ven_f, meta)
+    return PhantomCase(case_id, h.geom, series, truth, label, h.tissue, images, h.art_f >= 0.5, h.art_f + h.ven_f, meta)
 
 
 def _gamma_pdf(t: np.ndarray, mean: float, shape: float) -> np.ndarray:
@@ -326,7 +372,10 @@ def _vessel_mix(
     return curves_vol
 
 
-def _synth_ct(cfg, rng, geom, tissue, art_f, ven_f, core, bidx, conc_unit_amp, ca_t, cv_t, table, times):
+def _synth_ct(cfg: PhantomConfig, rng: np.random.Generator, sy: _Synth) -> tuple[Series, dict[str, np.ndarray], dict]:
+    """The CT perfusion series (HU), the non-contrast CT and what was drawn for them."""
+    geom, tissue, art_f, ven_f, bidx = sy.head.geom, sy.head.tissue, sy.head.art_f, sy.head.ven_f, sy.head.bidx
+    core, conc_unit_amp, ca_t, cv_t, table, times = sy.core, sy.conc_unit_amp, sy.ca_t, sy.cv_t, sy.table, sy.times
     n = len(times)
     # amplitude such that healthy grey matter peaks at the drawn enhancement
     gm_peak = cfg.gm_peak_hu or float(rng.uniform(15.0, 25.0))
@@ -392,7 +441,10 @@ def _rician(rng, signal: np.ndarray, sigma: float) -> np.ndarray:
     return np.sqrt(re * re + im * im).astype(np.float32)
 
 
-def _synth_mr(cfg, rng, geom, tissue, art_f, ven_f, core, bidx, conc_unit_amp, ca_t, cv_t, times):
+def _synth_mr(cfg: PhantomConfig, rng: np.random.Generator, sy: _Synth) -> tuple[Series, dict[str, np.ndarray], dict]:
+    """The DSC-MRI series (Rician signal), DWI/ADC/T2/T1c and what was drawn for them."""
+    geom, tissue, art_f, ven_f, bidx = sy.head.geom, sy.head.tissue, sy.head.art_f, sy.head.ven_f, sy.head.bidx
+    core, conc_unit_amp, ca_t, cv_t, times = sy.core, sy.conc_unit_amp, sy.ca_t, sy.cv_t, sy.times
     n = len(times)
     te = cfg.echo_time
     drop = cfg.gm_signal_drop or float(rng.uniform(0.28, 0.42))
