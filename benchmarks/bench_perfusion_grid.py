@@ -23,7 +23,7 @@ import numpy as np
 from strokeseg.evaluation import dice
 from strokeseg.perfusion.config import PerfusionConfig
 from strokeseg.perfusion.maps import compute_maps
-from strokeseg.phantom.grid import GridPhantom, generate_grid, tile_medians
+from strokeseg.phantom.grid import GridConfig, GridPhantom, generate_grid, tile_medians
 
 
 def grid_report(grid: GridPhantom, maps: dict[str, np.ndarray]) -> dict[str, float]:
@@ -80,8 +80,8 @@ def main() -> None:
     ap.add_argument("--tmax", choices=("peak", "edge"), default="peak", help="Tmax estimator")
     ap.add_argument("--edge-fraction", type=float, default=0.9, help="leading-edge fraction of --tmax edge")
     args = ap.parse_args()
-    grid = generate_grid(noise_hu=args.noise, seed=args.seed)
-    other = generate_grid(noise_hu=args.noise, seed=args.seed + 1)
+    grid = generate_grid(GridConfig(noise_hu=args.noise, seed=args.seed))
+    other = generate_grid(GridConfig(noise_hu=args.noise, seed=args.seed + 1))
     print(
         f"grid phantom: {len(grid.tiles)} tiles, {grid.series.data.shape} (Z,Y,X,T), noise σ {args.noise} HU, "
         f"AIF {'automatic' if args.auto_aif else 'pure arterial tile'}, smoothing {args.fwhm} mm FWHM"

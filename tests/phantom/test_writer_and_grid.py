@@ -3,7 +3,7 @@ import pytest
 
 from strokeseg.io.layouts import open_dataset
 from strokeseg.phantom.case import PhantomConfig
-from strokeseg.phantom.grid import GRID_CBF, generate_grid, tile_medians
+from strokeseg.phantom.grid import GRID_CBF, GridConfig, generate_grid, tile_medians
 from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 from tests.conftest import SMALL_CT
 
@@ -60,7 +60,7 @@ def test_manifest_and_spes_layouts(tmp_path):
 
 
 def test_grid_phantom_truth_per_tile():
-    g = generate_grid(noise_hu=0.0, frames=50, cbf=(20.0, 60.0), mtt=(4.0, 8.0), delays=(0.0, 6.0))
+    g = generate_grid(GridConfig(noise_hu=0.0, frames=50, cbf=(20.0, 60.0), mtt=(4.0, 8.0), delays=(0.0, 6.0)))
     assert len(g.tiles) == 2 * 2 * 2 * 3
     med = tile_medians(g.truth["CBF"], g)
     np.testing.assert_allclose(med, [t["CBF"] for t in g.tiles])

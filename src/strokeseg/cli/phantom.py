@@ -87,18 +87,15 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.cli.common import output_mode
     from strokeseg.io.outputs import RunFolder
     from strokeseg.phantom.case import PhantomConfig
-    from strokeseg.phantom.grid import generate_grid
+    from strokeseg.phantom.grid import GridConfig, generate_grid
     from strokeseg.util.progress import progress_bar
-    from strokeseg.workflows.phantom import CohortSpec, write_grid, write_phantom_cohort
+    from strokeseg.workflows.phantom import CohortSpec, cohort_summary, write_grid, write_phantom_cohort
 
     out = Path(args.out)
     with RunFolder(out, output_mode(args), command="phantom") as run, run.stage() as stage:
         if args.grid:
-            grid = generate_grid(
-                noise_hu=args.noise_hu if args.noise_hu is not None else 3.0,
-                frame_interval=args.frame_interval or 1.0,
-                seed=args.seed,
-            )
+            noise = args.noise_hu if args.noise_hu is not None else 3.0
+            grid = generate_grid(GridConfig(noise_hu=noise, frame_interval=args.frame_interval or 1.0, seed=args.seed))
             write_grid(stage, grid)
             print(f"wrote the grid phantom ({len(grid.tiles)} tiles) to {out}")
             return 0
@@ -113,26 +110,15 @@ def run(args: argparse.Namespace) -> int:
             residue=args.residue,
             p_no_stroke=args.no_stroke_fraction,
         )
+        spec = CohortSpec(
+            args.cases,
+            cfg,
+            layout,
+            seed=args.seed,
+            second_slab_fraction=args.second_slab_fraction,
+            quirks=tuple(args.quirk),
+        )
         with progress_bar(total=args.cases, desc="phantom", unit="case") as bar:
-            rows = write_phantom_cohort(
-                stage,
-                CohortSpec(
-                    args.cases,
-                    cfg,
-                    layout,
-                    seed=args.seed,
-                    second_slab_fraction=args.second_slab_fraction,
-                    quirks=tuple(args.quirk),
-                ),
-                on_case=lambda _i: bar.update(1),
-                jobs=args.jobs,
-            )
-    groups: dict[str, int] = {}
-    for r in rows:
-        groups[r["group"]] = groups.get(r["group"], 0) + 1
-    print(
-        f"wrote {len(rows)} {args.modality.upper()} phantom cases ({len({r['patient_id'] for r in rows})} patients; "
-        + ", ".join(f"{k} {v}" for k, v in sorted(groups.items()))
-        + f") in the {layout} layout to {out}"
-    )
+            rows = write_phantom_cohort(stage, spec, on_case=lambda _i: bar.update(1), jobs=args.jobs)
+    print(cohort_summary(rows, args.modality, layout, out))
     return 0

@@ -43,103 +43,140 @@ class GridPhantom:
         return self.tile >= 0
 
 
-def generate_grid(
-    noise_hu: float = 3.0,
-    frame_interval: float = 1.0,
-    frames: int = 70,
-    tile_px: int = 12,
-    gap_px: int = 5,
-    spacing_mm: float = 1.0,
-    reference_peak_hu: float = 20.0,
-    seed: int = 0,
-    cbf: tuple[float, ...] = GRID_CBF,
-    mtt: tuple[float, ...] = GRID_MTT,
-    delays: tuple[float, ...] = GRID_DELAY,
-    residues: tuple[Residue, ...] = GRID_RESIDUES,
-) -> GridPhantom:
-    """Build the grid phantom (CT perfusion signal in HU, baseline 30 HU).
+@dataclass(frozen=True)
+class GridConfig:
+    """The grid phantom: tiles of CBF (ml/100 g/min) × MTT (s) per slice, one slice per delay (s) × residue.
 
-    The AIF amplitude is set so that a grey-matter-like tile (CBF 50, MTT 4 s, no delay,
-    exponential residue) peaks at ``reference_peak_hu``.
+    ``noise_hu`` per voxel and frame; ``reference_peak_hu`` is the peak enhancement of a grey-matter-like tile
+    (CBF 50, MTT 4 s, no delay, the first residue); tiles are ``tile_px`` wide with ``gap_px`` between them.
     """
-    rng = np.random.default_rng(seed)
-    times = np.arange(frames) * frame_interval
-    aif_p = AifParams(t0=10.0, alpha=3.0, beta=1.5, amplitude=1.0)
-    pitch = tile_px + gap_px
-    ny = gap_px + pitch * (len(mtt) + 1)
-    nx = gap_px + pitch * len(cbf)
-    nz = len(delays) * len(residues)
-    geom = Geometry((nz, ny, nx), (spacing_mm, spacing_mm, 5.0))
-    tile = np.full(geom.shape, -1, np.int32)
-    interior = np.zeros(geom.shape, bool)
-    truth = {k: np.zeros(geom.shape, np.float32) for k in ("CBF", "CBV", "MTT", "Tmax", "TTP")}
-    enh = np.zeros((*geom.shape, frames), np.float32)
-    tiles: list[dict[str, Any]] = []
-    margin = 3
-    ca = aif_curve(times, aif_p)
-    tables = {
-        r: build_table(aif_p, float(times[-1]), r, n_mtt=200, mtt_range=(1.0, 20.0), dispersion=np.array([0.0]))
-        for r in residues
+
+    noise_hu: float = 3.0
+    frame_interval: float = 1.0
+    frames: int = 70
+    tile_px: int = 12
+    gap_px: int = 5
+    spacing_mm: float = 1.0
+    reference_peak_hu: float = 20.0
+    seed: int = 0
+    cbf: tuple[float, ...] = GRID_CBF
+    mtt: tuple[float, ...] = GRID_MTT
+    delays: tuple[float, ...] = GRID_DELAY
+    residues: tuple[Residue, ...] = GRID_RESIDUES
+
+
+MARGIN_PX = 3  # tile-edge voxels left out of a tile's interior
+
+
+@dataclass
+class _Canvas:
+    tile: np.ndarray
+    interior: np.ndarray
+    truth: dict[str, np.ndarray]
+    enh: np.ndarray
+    tiles: list[dict[str, Any]]
+
+
+def _tissue_tile(cv: _Canvas, cfg: GridConfig, z: int, iy: int, ix: int, tab: Any, curve_args: tuple) -> None:
+    """One tissue tile: its enhancement curve and exact truth (MTT quantised as the table samples it)."""
+    times, amp, res, d = curve_args
+    m, f = cfg.mtt[iy], cfg.cbf[ix]
+    pitch = cfg.tile_px + cfg.gap_px
+    y0, x0 = cfg.gap_px + pitch * iy, cfg.gap_px + pitch * ix
+    sl = (z, slice(y0, y0 + cfg.tile_px), slice(x0, x0 + cfg.tile_px))
+    mi = tab.mtt_index(np.array([m]))
+    curve = (RHO / KH) * (f / 6000.0) * amp * tab.sample(mi, np.array([0]), np.array([d]), times)[0]
+    m_q = float(tab.mtt[mi][0])
+    tid = len(cv.tiles)
+    cv.tile[sl] = tid
+    mg = MARGIN_PX
+    cv.interior[z, y0 + mg : y0 + cfg.tile_px - mg, x0 + mg : x0 + cfg.tile_px - mg] = True
+    cv.enh[sl] = curve
+    vals = {
+        "CBF": f,
+        "CBV": f * m_q / 60.0,
+        "MTT": m_q,
+        "Tmax": d + float(tab.residue_peak[mi, 0][0]),
+        "TTP": d + float(tab.curve_peak_time[mi, 0][0]),
     }
-    ref_tab = tables[residues[0]]
-    ref_curve = ref_tab.sample(ref_tab.mtt_index(np.array([4.0])), np.array([0]), np.array([0.0]), times)[0]
-    amp = reference_peak_hu / ((RHO / KH) * (50.0 / 6000.0) * float(ref_curve.max()))
-    z = 0
-    for res in residues:
-        tab = tables[res]
-        for d in delays:
-            for iy, m in enumerate(mtt):
-                for ix, f in enumerate(cbf):
-                    y0 = gap_px + pitch * iy
-                    x0 = gap_px + pitch * ix
-                    sl = (z, slice(y0, y0 + tile_px), slice(x0, x0 + tile_px))
-                    mi = tab.mtt_index(np.array([m]))
-                    curve = (RHO / KH) * (f / 6000.0) * amp * tab.sample(mi, np.array([0]), np.array([d]), times)[0]
-                    m_q = float(tab.mtt[mi][0])
-                    tid = len(tiles)
-                    tile[sl] = tid
-                    interior[z, y0 + margin : y0 + tile_px - margin, x0 + margin : x0 + tile_px - margin] = True
-                    enh[sl] = curve
-                    vals = {
-                        "CBF": f,
-                        "CBV": f * m_q / 60.0,
-                        "MTT": m_q,
-                        "Tmax": d + float(tab.residue_peak[mi, 0][0]),
-                        "TTP": d + float(tab.curve_peak_time[mi, 0][0]),
-                    }
-                    for k, v in vals.items():
-                        truth[k][sl] = v
-                    tiles.append({"id": tid, "slice": z, "residue": res.value, "delay": d, **vals})
-            # arterial and venous tiles in the extra row (pure blood: no partial volume)
-            y0 = gap_px + pitch * len(mtt)
-            tile[z, y0 : y0 + tile_px, gap_px : gap_px + tile_px] = -2
-            enh[z, y0 : y0 + tile_px, gap_px : gap_px + tile_px] = amp * ca
-            venous = np.interp(times - 6.0, times, amp * ca, left=0.0)
-            xv = gap_px + pitch
-            tile[z, y0 : y0 + tile_px, xv : xv + tile_px] = -3
-            enh[z, y0 : y0 + tile_px, xv : xv + tile_px] = venous
-            z += 1
+    for k, v in vals.items():
+        cv.truth[k][sl] = v
+    cv.tiles.append({"id": tid, "slice": z, "residue": res.value, "delay": d, **vals})
+
+
+def _blood_tiles(cv: _Canvas, cfg: GridConfig, z: int, blood: np.ndarray, times: np.ndarray) -> None:
+    """Arterial and venous tiles in the extra row (pure blood: no partial volume)."""
+    pitch, g, w = cfg.tile_px + cfg.gap_px, cfg.gap_px, cfg.tile_px
+    y0 = g + pitch * len(cfg.mtt)
+    cv.tile[z, y0 : y0 + w, g : g + w] = -2
+    cv.enh[z, y0 : y0 + w, g : g + w] = blood
+    xv = g + pitch
+    cv.tile[z, y0 : y0 + w, xv : xv + w] = -3
+    cv.enh[z, y0 : y0 + w, xv : xv + w] = np.interp(times - 6.0, times, blood, left=0.0)
+
+
+def _baseline_hu(tile: np.ndarray) -> np.ndarray:
+    """Air outside, 30 HU tissue, 40 HU blood, water between tiles, and a closed bone frame around the grid
+    (so CT brain masking sees an "intracranial" region)."""
     base = np.where(tile == -1, -1000.0, np.where(tile <= -2, 40.0, 30.0)).astype(np.float32)
-    # a closed bone frame around the grid, so CT brain masking sees an "intracranial" region
     base[:, :2, :] = 1200.0
     base[:, -2:, :] = 1200.0
     base[:, :, :2] = 1200.0
     base[:, :, -2:] = 1200.0
-    base[:, 2:-2, 2:-2] = np.where(tile[:, 2:-2, 2:-2] == -1, 5.0, base[:, 2:-2, 2:-2])  # water between tiles
-    data = base[..., None] + enh + rng.standard_normal(enh.shape, dtype=np.float32) * noise_hu
+    base[:, 2:-2, 2:-2] = np.where(tile[:, 2:-2, 2:-2] == -1, 5.0, base[:, 2:-2, 2:-2])
+    return base
+
+
+def generate_grid(cfg: GridConfig = GridConfig()) -> GridPhantom:
+    """Build the grid phantom (CT perfusion signal in HU, baseline 30 HU); see :class:`GridConfig`."""
+    rng = np.random.default_rng(cfg.seed)
+    times = np.arange(cfg.frames) * cfg.frame_interval
+    aif_p = AifParams(t0=10.0, alpha=3.0, beta=1.5, amplitude=1.0)
+    pitch = cfg.tile_px + cfg.gap_px
+    shape = (
+        len(cfg.delays) * len(cfg.residues),
+        cfg.gap_px + pitch * (len(cfg.mtt) + 1),
+        cfg.gap_px + pitch * len(cfg.cbf),
+    )
+    geom = Geometry(shape, (cfg.spacing_mm, cfg.spacing_mm, 5.0))
+    cv = _Canvas(
+        np.full(shape, -1, np.int32),
+        np.zeros(shape, bool),
+        {k: np.zeros(shape, np.float32) for k in ("CBF", "CBV", "MTT", "Tmax", "TTP")},
+        np.zeros((*shape, cfg.frames), np.float32),
+        [],
+    )
+    ca = aif_curve(times, aif_p)
+    tables = {
+        r: build_table(aif_p, float(times[-1]), r, n_mtt=200, mtt_range=(1.0, 20.0), dispersion=np.array([0.0]))
+        for r in cfg.residues
+    }
+    ref_tab = tables[cfg.residues[0]]
+    ref_curve = ref_tab.sample(ref_tab.mtt_index(np.array([4.0])), np.array([0]), np.array([0.0]), times)[0]
+    amp = cfg.reference_peak_hu / ((RHO / KH) * (50.0 / 6000.0) * float(ref_curve.max()))
+    z = 0
+    for res in cfg.residues:
+        for d in cfg.delays:
+            for iy in range(len(cfg.mtt)):
+                for ix in range(len(cfg.cbf)):
+                    _tissue_tile(cv, cfg, z, iy, ix, tables[res], (times, amp, res, d))
+            _blood_tiles(cv, cfg, z, amp * ca, times)
+            z += 1
+    base = _baseline_hu(cv.tile)
+    data = base[..., None] + cv.enh + rng.standard_normal(cv.enh.shape, dtype=np.float32) * cfg.noise_hu
     series = Series(data.astype(np.float32), geom, times)
     meta = {
-        "noise_hu": noise_hu,
-        "frame_interval_s": frame_interval,
-        "frames": frames,
+        "noise_hu": cfg.noise_hu,
+        "frame_interval_s": cfg.frame_interval,
+        "frames": cfg.frames,
         "aif_peak_hu": float(amp * ca.max()),
-        "reference_peak_hu": reference_peak_hu,
+        "reference_peak_hu": cfg.reference_peak_hu,
         "fine_dt": FINE_DT,
-        "tile_px": tile_px,
-        "gap_px": gap_px,
-        "margin_px": margin,
+        "tile_px": cfg.tile_px,
+        "gap_px": cfg.gap_px,
+        "margin_px": MARGIN_PX,
     }
-    return GridPhantom(series, truth, tile, interior, tile == -2, tiles, meta)
+    return GridPhantom(series, cv.truth, cv.tile, cv.interior, cv.tile == -2, cv.tiles, meta)
 
 
 def tile_medians(values: np.ndarray, grid: GridPhantom) -> np.ndarray:

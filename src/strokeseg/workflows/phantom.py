@@ -63,4 +63,14 @@ def generate_phantom(
     return write_phantom_cohort(out, CohortSpec(n_cases, config or PhantomConfig(), layout, seed))
 
 
-__all__ = ["CohortSpec", "generate_phantom", "vendor_maps", "write_grid", "write_phantom_cohort"]
+def cohort_summary(rows: list[dict[str, Any]], modality: str, layout: str, out: Path) -> str:
+    """One line: how many cases and patients were written, by group, where."""
+    groups: dict[str, int] = {}
+    for r in rows:
+        groups[r["group"]] = groups.get(r["group"], 0) + 1
+    by_group = ", ".join(f"{k} {v}" for k, v in sorted(groups.items()))
+    patients = len({r["patient_id"] for r in rows})
+    return f"wrote {len(rows)} {modality.upper()} phantom cases ({patients} patients; {by_group}) in the {layout} layout to {out}"
+
+
+__all__ = ["CohortSpec", "cohort_summary", "generate_phantom", "vendor_maps", "write_grid", "write_phantom_cohort"]
