@@ -61,6 +61,81 @@ def _write_truth(folder: Path, case: PhantomCase) -> None:
     write_nifti(folder / "label.nii.gz", case.label, case.geometry, dtype=np.uint8)
 
 
+def _with_quirks(
+    case: PhantomCase, maps: dict[str, np.ndarray], index: int, quirks: tuple[str, ...]
+) -> tuple[PhantomCase, dict[str, np.ndarray]]:
+    """The case and maps with real-file quirks applied (:mod:`strokeseg.phantom.quirks`)."""
+    unknown = set(quirks) - set(QUIRKS)
+    if unknown:
+        raise ValueError(f"unknown phantom quirk(s) {', '.join(sorted(unknown))}; choose from {', '.join(QUIRKS)}")
+    if "vendor-sentinels" in quirks:  # the head: everything but air (vendors map the whole field of view)
+        maps = with_vendor_sentinels(maps, case.tissue != Tissue.AIR, np.random.default_rng([index, 31]))
+    if "subacute-mri" in quirks or "dwi-bias-field" in quirks:
+        from strokeseg.phantom.quirks import dwi_bias_field, subacute_mri
+
+        qrng = np.random.default_rng([index, 37])
+        images = dict(case.images)
+        if "subacute-mri" in quirks:
+            images = subacute_mri(images, case.label == 2, np.isin(case.tissue, (Tissue.GM, Tissue.WM)), qrng)
+        if "dwi-bias-field" in quirks:
+            images = dwi_bias_field(images, qrng)
+        case = replace(case, images=images)
+    return case, maps
+
+
+def _write_isles2018(
+    root: Path, case: PhantomCase, index: int, maps: dict[str, np.ndarray], quirks: tuple[str, ...]
+) -> Path:
+    folder, g, ident = root / f"case_{index}", case.geometry, 100000 + 10 * index
+    items: list[tuple[str, np.ndarray, Any]] = [("CT", case.images["CT"], None)]
+    items += [(f"CT_{m}", maps[m], None) for m in ("CBF", "CBV", "MTT", "Tmax")]
+    items += [
+        ("CT_4DPWI", case.series.data, case.series.frame_interval),
+        ("OT", (case.label == 2).astype(np.uint8), None),
+    ]
+    for k, (mod, arr, dt) in enumerate(items):
+        name = f"SMIR.Brain.XX.O.{mod}.{ident + k}"
+        write_nifti(folder / name / f"{name}.nii", arr, g, frame_interval=dt, dtype=np.uint8 if mod == "OT" else None)
+        if "isles2018-headers" in quirks:
+            smir_headers(folder / name / f"{name}.nii")
+    return folder
+
+
+def _write_spes(root: Path, case: PhantomCase, index: int, maps: dict[str, np.ndarray]) -> Path:
+    folder, g, ident = root / str(index), case.geometry, 100000 + 10 * index
+    items = [(m, case.images[m]) for m in ("T1c", "T2", "DWI", "ADC")] + [
+        (m, maps[m]) for m in ("CBF", "CBV", "TTP", "Tmax")
+    ]
+    for k, (mod, arr) in enumerate(items):
+        name = f"VSD.Brain.XX.O.MR_{mod}.{ident + k}"
+        write_itk(folder / name / f"{name}.mha", arr.astype(np.float32), g)
+    name = f"VSD.Brain.XX.O.MR_4DPWI.{ident + 8}"
+    write_nifti(folder / name / f"{name}.nii.gz", case.series.data, g, frame_interval=case.series.frame_interval)
+    name = f"VSD.Brain.XX.O.OT.{ident + 9}"
+    write_itk(folder / name / f"{name}.mha", case.label.astype(np.uint8), g)
+    return folder
+
+
+def _write_manifest_case(root: Path, case: PhantomCase, maps: dict[str, np.ndarray]) -> tuple[Path, dict[str, str]]:
+    folder, g = root / case.case_id, case.geometry
+    folder.mkdir(parents=True, exist_ok=True)
+    images = dict(case.images)
+    images.update({m: maps[m] for m in ("CBF", "CBV", "MTT", "Tmax", "TTP")})
+    ct = case.meta["modality"] == "ct"
+    if ct:  # maximum-intensity projection over time of the CTP series (HU)
+        images["MIP"] = case.series.data.max(axis=-1).astype(np.float32)
+    for name, arr in images.items():
+        write_nifti(folder / f"{name}.nii.gz", arr, g)
+    write_nifti(folder / "series.nii.gz", case.series.data, g, frame_interval=case.series.frame_interval)
+    write_nifti(folder / "label.nii.gz", case.label, g, dtype=np.uint8)
+    mods = [*case.images, "CBF", "CBV", "MTT", "Tmax", "TTP"] + (["MIP"] if ct else [])
+    columns = {f"image:{m}": f"{case.case_id}/{m}.nii.gz" for m in mods}
+    columns.update(
+        {f"series:{'CTP' if ct else 'PWI'}": f"{case.case_id}/series.nii.gz", "label": f"{case.case_id}/label.nii.gz"}
+    )
+    return folder, columns
+
+
 def write_case(
     root: Path,
     layout: str,
@@ -70,83 +145,23 @@ def write_case(
     clinical: dict[str, Any],
     quirks: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Write one case; returns its manifest row. ``quirks``: real-file quirks to reproduce
-    (:mod:`strokeseg.phantom.quirks`)."""
-    g = case.geometry
-    ident = 100000 + 10 * index
-    unknown = set(quirks) - set(QUIRKS)
-    if unknown:
-        raise ValueError(f"unknown phantom quirk(s) {', '.join(sorted(unknown))}; choose from {', '.join(QUIRKS)}")
-    if "vendor-sentinels" in quirks:  # the head: everything but air (vendors map the whole field of view)
-        maps = with_vendor_sentinels(maps, case.tissue != Tissue.AIR, np.random.default_rng([index, 31]))
-    if "subacute-mri" in quirks or "dwi-bias-field" in quirks:
-        from dataclasses import replace as _replace
-
-        from strokeseg.phantom.quirks import dwi_bias_field, subacute_mri
-
-        qrng = np.random.default_rng([index, 37])
-        images = dict(case.images)
-        if "subacute-mri" in quirks:
-            brain = np.isin(case.tissue, (Tissue.GM, Tissue.WM))
-            images = subacute_mri(images, case.label == 2, brain, qrng)
-        if "dwi-bias-field" in quirks:
-            images = dwi_bias_field(images, qrng)
-        case = _replace(case, images=images)
+    """Write one case in ``layout`` with its ``strokeseg_truth/``; returns its manifest row. ``quirks``: real-file
+    quirks to reproduce (:mod:`strokeseg.phantom.quirks`)."""
+    case, maps = _with_quirks(case, maps, index, quirks)
+    columns: dict[str, str] = {}
     if layout == "isles2018":
-        folder = root / f"case_{index}"
-        items: list[tuple[str, np.ndarray, Any]] = [("CT", case.images["CT"], None)]
-        items += [(f"CT_{m}", maps[m], None) for m in ("CBF", "CBV", "MTT", "Tmax")]
-        items += [
-            ("CT_4DPWI", case.series.data, case.series.frame_interval),
-            ("OT", (case.label == 2).astype(np.uint8), None),
-        ]
-        for k, (mod, arr, dt) in enumerate(items):
-            name = f"SMIR.Brain.XX.O.{mod}.{ident + k}"
-            write_nifti(
-                folder / name / f"{name}.nii", arr, g, frame_interval=dt, dtype=np.uint8 if mod == "OT" else None
-            )
-            if "isles2018-headers" in quirks:
-                smir_headers(folder / name / f"{name}.nii")
+        folder = _write_isles2018(root, case, index, maps, quirks)
     elif layout == "isles2015-spes":
-        folder = root / str(index)
-        mr_items = [(m, case.images[m]) for m in ("T1c", "T2", "DWI", "ADC")] + [
-            (m, maps[m]) for m in ("CBF", "CBV", "TTP", "Tmax")
-        ]
-        for k, (mod, arr) in enumerate(mr_items):
-            name = f"VSD.Brain.XX.O.MR_{mod}.{ident + k}"
-            write_itk(folder / name / f"{name}.mha", arr.astype(np.float32), g)
-        name = f"VSD.Brain.XX.O.MR_4DPWI.{ident + 8}"
-        write_nifti(folder / name / f"{name}.nii.gz", case.series.data, g, frame_interval=case.series.frame_interval)
-        name = f"VSD.Brain.XX.O.OT.{ident + 9}"
-        write_itk(folder / name / f"{name}.mha", case.label.astype(np.uint8), g)
+        folder = _write_spes(root, case, index, maps)
     elif layout == "manifest":
-        folder = root / case.case_id
-        folder.mkdir(parents=True, exist_ok=True)
-        images = dict(case.images)
-        images.update({m: maps[m] for m in ("CBF", "CBV", "MTT", "Tmax", "TTP")})
-        if case.meta["modality"] == "ct":  # maximum-intensity projection over time of the CTP series (HU)
-            images["MIP"] = case.series.data.max(axis=-1).astype(np.float32)
-        for name, arr in images.items():
-            write_nifti(folder / f"{name}.nii.gz", arr, g)
-        write_nifti(folder / "series.nii.gz", case.series.data, g, frame_interval=case.series.frame_interval)
-        write_nifti(folder / "label.nii.gz", case.label, g, dtype=np.uint8)
+        folder, columns = _write_manifest_case(root, case, maps)
     else:
         raise ValueError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUT_CHOICES)}")
     _write_truth(folder / "strokeseg_truth", case)
     (folder / "strokeseg_truth" / "phantom.json").write_text(
         _json({**case.meta, "clinical": clinical}), encoding="utf-8"
     )
-    row = {"case_id": folder.name, "patient_id": case.meta["patient_id"], **clinical}
-    if layout == "manifest":
-        mods = [*case.images, "CBF", "CBV", "MTT", "Tmax", "TTP"] + (["MIP"] if case.meta["modality"] == "ct" else [])
-        row.update({f"image:{m}": f"{case.case_id}/{m}.nii.gz" for m in mods})
-        row.update(
-            {
-                f"series:{'CTP' if case.meta['modality'] == 'ct' else 'PWI'}": f"{case.case_id}/series.nii.gz",
-                "label": f"{case.case_id}/label.nii.gz",
-            }
-        )
-    return row
+    return {"case_id": folder.name, "patient_id": case.meta["patient_id"], **clinical, **columns}
 
 
 MapMaker = Callable[[PhantomCase, "float | None"], dict[str, np.ndarray]]
