@@ -147,6 +147,51 @@ def read_geometry(path: Path) -> Geometry:
     return read_image(path).geometry
 
 
+def _reference_grid(ref: CaseRef) -> tuple[Path, Geometry]:
+    """The file and grid of the case's reference modality (an image, or a series for series-only cases)."""
+    src = ref.images.get(ref.reference) or ref.series.get(ref.reference)
+    if src is None:
+        raise InputError(f"case {ref.case_id}: reference modality {ref.reference} not found", ref.where)
+    return src, read_geometry(src)
+
+
+def _read_label(ref: CaseRef, grid: tuple[Path, Geometry], notes: list[str]) -> np.ndarray:
+    assert ref.label is not None
+    vol = read_image(ref.label, NonFinitePolicy.ERROR)
+    notes.extend(vol.notes)
+    canon, unknown = apply_label_map(vol.array, ref.label_map)
+    if unknown:
+        raise InputError(
+            f"{format_unknown(unknown)} are outside the {ref.layout} label map {dict(ref.label_map)}; "
+            "set 'label_map' to map them",
+            ref.label,
+        )
+    lab = Volume(canon, vol.geometry, ref.label)
+    return _check_on_grid(lab, grid[1], Interpolation.NEAREST, notes, grid[0]).astype(np.uint8)
+
+
+def _read_mask(path: Path, grid: tuple[Path, Geometry], notes: list[str]) -> np.ndarray:
+    vol = read_image(path, NonFinitePolicy.ERROR)
+    notes.extend(vol.notes)
+    vol = Volume((vol.array > 0.5).astype(np.uint8), vol.geometry, path)
+    return _check_on_grid(vol, grid[1], Interpolation.NEAREST, notes, grid[0]).astype(bool)
+
+
+def _read_series(
+    ref: CaseRef, grid: Geometry, frame_interval: float | None, nonfinite: NonFinitePolicy | str, notes: list[str]
+) -> dict[str, Series]:
+    series: dict[str, Series] = {}
+    for name, path in ref.series.items():
+        s = read_series(path, frame_interval if frame_interval is not None else ref.frame_interval, nonfinite)
+        if not s.geometry.same_grid(grid, atol=1e-2):
+            raise InputError(
+                f"4D series grid {s.geometry.describe()} does not match the case grid {grid.describe()}", path
+            )
+        notes.extend(s.notes)
+        series[name] = s
+    return series
+
+
 def load_case(
     ref: CaseRef,
     modalities: Iterable[str] | None = None,
@@ -157,12 +202,20 @@ def load_case(
 ) -> Case:
     """Read a case's files into a :class:`Case` on the reference modality's grid.
 
+    Images on another grid are resampled onto it (linear; label and mask nearest) with a note.
+
     Args:
         modalities: the modalities needed (all the case has when None); a missing one is an error.
         with_series: also read the 4D series (they must lie on the reference grid).
         with_label: read and map the label map when the case has one.
         nonfinite: policy for NaN/Inf voxels.
         frame_interval: seconds between series frames, overriding the files.
+
+    Examples:
+        >>> from strokeseg import load_case, open_dataset  # doctest: +SKIP
+        >>> case = load_case(open_dataset("isles18").cases[0], with_series=True)  # doctest: +SKIP
+        >>> case.images["CBF"].shape == case.geometry.shape  # (Z, Y, X)  # doctest: +SKIP
+        True
     """
     wanted = list(ref.images) if modalities is None else list(modalities)
     missing = [m for m in wanted if m not in ref.images]
@@ -171,58 +224,25 @@ def load_case(
             f"case {ref.case_id}: missing modality {', '.join(missing)} (found: {', '.join(ref.images) or 'none'})",
             ref.where,
         )
-    ref_src: Path | None = None
-    if ref.reference in ref.images:
-        ref_src = ref.images[ref.reference]
-        ref_geom = read_geometry(ref_src)
-    elif ref.reference in ref.series:
-        ref_src = ref.series[ref.reference]
-        ref_geom = read_geometry(ref_src)
-    else:
-        raise InputError(f"case {ref.case_id}: reference modality {ref.reference} not found", ref.where)
+    grid = _reference_grid(ref)
+    ref_src, ref_geom = grid
     notes: list[str] = []
     images: dict[str, np.ndarray] = {}
-    sources: dict[str, Path] = {}
     for name in wanted:
         vol = read_image(ref.images[name], nonfinite)
         notes.extend(vol.notes)
         images[name] = _check_on_grid(vol, ref_geom, Interpolation.LINEAR, notes, ref_src).astype(
             np.float32, copy=False
         )
-        sources[name] = ref.images[name]
-    label = None
-    if with_label and ref.label is not None:
-        vol = read_image(ref.label, NonFinitePolicy.ERROR)
-        notes.extend(vol.notes)
-        canon, unknown = apply_label_map(vol.array, ref.label_map)
-        if unknown:
-            raise InputError(
-                f"{format_unknown(unknown)} are outside the {ref.layout} label map "
-                f"{dict(ref.label_map)}; set 'label_map' to map them",
-                ref.label,
-            )
-        lab_vol = Volume(canon, vol.geometry, ref.label)
-        label = _check_on_grid(lab_vol, ref_geom, Interpolation.NEAREST, notes, ref_src).astype(np.uint8)
-        sources["label"] = ref.label
-    mask = None
+    sources: dict[str, Path] = {name: ref.images[name] for name in wanted}
+    label = _read_label(ref, grid, notes) if with_label and ref.label is not None else None
+    if label is not None:
+        sources["label"] = ref.label  # type: ignore[assignment]
+    mask = _read_mask(ref.mask, grid, notes) if ref.mask is not None else None
     if ref.mask is not None:
-        vol = read_image(ref.mask, NonFinitePolicy.ERROR)
-        notes.extend(vol.notes)
-        vol = Volume((vol.array > 0.5).astype(np.uint8), vol.geometry, ref.mask)
-        mask = _check_on_grid(vol, ref_geom, Interpolation.NEAREST, notes, ref_src).astype(bool)
         sources["mask"] = ref.mask
-    series: dict[str, Series] = {}
-    if with_series:
-        for name, path in ref.series.items():
-            s = read_series(path, frame_interval if frame_interval is not None else ref.frame_interval, nonfinite)
-            if not s.geometry.same_grid(ref_geom, atol=1e-2):
-                raise InputError(
-                    f"4D series grid {s.geometry.describe()} does not match the case grid {ref_geom.describe()}",
-                    path,
-                )
-            notes.extend(s.notes)
-            series[name] = s
-            sources[name] = path
+    series = _read_series(ref, ref_geom, frame_interval, nonfinite, notes) if with_series else {}
+    sources.update({name: ref.series[name] for name in series})
     return Case(
         case_id=ref.case_id,
         patient_id=ref.patient_id,

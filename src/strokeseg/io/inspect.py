@@ -60,16 +60,72 @@ def describe_file(path: Path) -> dict[str, Any]:
         return {"kind": "series", "path": str(path), "problems": [str(exc)]}
 
 
+class _ModalityStats:
+    """Shapes, spacings and value ranges of one modality over the cases."""
+
+    def __init__(self) -> None:
+        self.cases, self.shapes, self.spacings = 0, Counter[str](), Counter[str]()
+        self.lo, self.hi = np.inf, -np.inf
+
+    def add(self, arr: np.ndarray, g: Any) -> None:
+        self.cases += 1
+        self.shapes["×".join(map(str, g.shape[::-1]))] += 1
+        self.spacings["×".join(f"{s:g}" for s in np.round(g.spacing, 3))] += 1
+        self.lo, self.hi = min(self.lo, float(arr.min())), max(self.hi, float(arr.max()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cases": self.cases,
+            "shapes_xyz": dict(self.shapes),
+            "spacings_mm": dict(self.spacings),
+            "range": [self.lo, self.hi],
+        }
+
+
+def _case_geometry(entry: dict[str, Any], case: Any, notes: list[str]) -> None:
+    g = case.geometry
+    entry["shape_xyz"] = list(g.shape[::-1])
+    entry["spacing_mm"] = [round(s, 4) for s in g.spacing]
+    entry["shear_deg"] = round(g.shear_deg, 4)
+    if g.shear_deg > 0.01:
+        notes.append(
+            f"{case.case_id}: the grid is sheared by {g.shear_deg:.2f}° (gantry tilt?); it is kept as it is "
+            f"in every output, and volumes use the true voxel volume {g.voxel_volume_ml * 1000:.4g} mm³"
+        )
+    if case.label is not None:
+        counts = np.bincount(case.label.ravel(), minlength=3)
+        v = g.voxel_volume_ml
+        entry["label_voxels"] = {LABEL_NAMES[k]: int(counts[k]) for k in range(3)}
+        entry["volumes_ml"] = {
+            "core": float(counts[2] * v),
+            "penumbra": float(counts[1] * v),
+            "hypoperfused": float((counts[1] + counts[2]) * v),
+        }
+
+
+def _case_series(entry: dict[str, Any], ref: Any, g: Any, problems: list[str]) -> None:
+    for sname, spath in ref.series.items():
+        try:
+            s = read_series(spath, ref.frame_interval)
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        entry.setdefault("series_info", {})[sname] = {"frames": s.n_frames, "frame_interval_s": s.frame_interval}
+        if not s.geometry.same_grid(g, atol=1e-2):
+            problems.append(
+                f"{spath}: 4D series grid {s.geometry.describe()} does not match the case grid {g.describe()}"
+            )
+
+
 def describe_path(path: Path, layout: str | None = None, label_map: Mapping[int, int] | None = None) -> dict[str, Any]:
-    """A dataset / case folder / manifest (through its layout), or a single image file."""
+    """A dataset / case folder / manifest (through its layout), or a single image file: what each case holds,
+    per-modality shapes, spacings and value ranges, notes, and every problem by file."""
     if path.is_file() and is_image_file(path):
         return describe_file(path)
     ds = open_dataset(path, layout, label_map)
     problems: list[str] = []
     cases: list[dict[str, Any]] = []
-    mod_stats: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"cases": 0, "shapes": Counter(), "spacings": Counter(), "min": np.inf, "max": -np.inf}
-    )
+    stats: dict[str, _ModalityStats] = defaultdict(_ModalityStats)
     all_mods = Counter(m for ref in ds.cases for m in ref.images)
     notes: list[str] = []
     for ref in progress(ds.cases, desc="reading cases", unit="case"):
@@ -81,65 +137,22 @@ def describe_path(path: Path, layout: str | None = None, label_map: Mapping[int,
             "has_label": ref.label is not None,
             "clinical": dict(ref.clinical),
         }
-        for m in sorted(set(all_mods) - set(ref.images)):
-            problems.append(
-                f"{ref.where}: case {ref.case_id} is missing modality {m} (present in {all_mods[m]} other case(s))"
-            )
+        cases.append(entry)
+        problems += [
+            f"{ref.where}: case {ref.case_id} is missing modality {m} (present in {all_mods[m]} other case(s))"
+            for m in sorted(set(all_mods) - set(ref.images))
+        ]
         try:
             case = load_case(ref)
         except InputError as exc:
             problems.append(str(exc))
             entry["error"] = str(exc)
-            cases.append(entry)
             continue
         notes += case.notes
-        g = case.geometry
-        entry["shape_xyz"] = list(g.shape[::-1])
-        entry["spacing_mm"] = [round(s, 4) for s in g.spacing]
-        entry["shear_deg"] = round(g.shear_deg, 4)
-        if g.shear_deg > 0.01:
-            notes.append(
-                f"{ref.case_id}: the grid is sheared by {g.shear_deg:.2f}° (gantry tilt?); it is kept as it is "
-                f"in every output, and volumes use the true voxel volume {g.voxel_volume_ml * 1000:.4g} mm³"
-            )
+        _case_geometry(entry, case, notes)
         for name, arr in case.images.items():
-            st = mod_stats[name]
-            st["cases"] += 1
-            st["shapes"]["×".join(map(str, g.shape[::-1]))] += 1
-            st["spacings"]["×".join(f"{s:g}" for s in np.round(g.spacing, 3))] += 1
-            st["min"] = min(st["min"], float(arr.min()))
-            st["max"] = max(st["max"], float(arr.max()))
-        if case.label is not None:
-            counts = np.bincount(case.label.ravel(), minlength=3)
-            entry["label_voxels"] = {LABEL_NAMES[k]: int(counts[k]) for k in range(3)}
-            entry["volumes_ml"] = {
-                "core": float(counts[2] * g.voxel_volume_ml),
-                "penumbra": float(counts[1] * g.voxel_volume_ml),
-                "hypoperfused": float((counts[1] + counts[2]) * g.voxel_volume_ml),
-            }
-        for sname, spath in ref.series.items():
-            try:
-                s = read_series(spath, ref.frame_interval)
-                entry.setdefault("series_info", {})[sname] = {
-                    "frames": s.n_frames,
-                    "frame_interval_s": s.frame_interval,
-                }
-                if not s.geometry.same_grid(g, atol=1e-2):
-                    problems.append(
-                        f"{spath}: 4D series grid {s.geometry.describe()} does not match the case grid {g.describe()}"
-                    )
-            except InputError as exc:
-                problems.append(str(exc))
-        cases.append(entry)
-    modalities = {
-        name: {
-            "cases": st["cases"],
-            "shapes_xyz": dict(st["shapes"]),
-            "spacings_mm": dict(st["spacings"]),
-            "range": [st["min"], st["max"]],
-        }
-        for name, st in mod_stats.items()
-    }
+            stats[name].add(arr, case.geometry)
+        _case_series(entry, ref, case.geometry, problems)
     return {
         "kind": "dataset",
         "path": str(path),
@@ -149,7 +162,7 @@ def describe_path(path: Path, layout: str | None = None, label_map: Mapping[int,
         "n_cases": len(ds),
         "n_patients": len(ds.patients),
         "n_labelled": sum(1 for c in ds.cases if c.label is not None),
-        "modalities": modalities,
+        "modalities": {name: st.to_dict() for name, st in stats.items()},
         "cases": cases,
         "notes": notes,
         "problems": problems,
