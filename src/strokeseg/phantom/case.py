@@ -372,10 +372,29 @@ def _vessel_mix(
     return curves_vol
 
 
+def _ct_baseline(sy: _Synth, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """Pre-contrast HU: tissue classes with partial-volume blood, a textured skull, a smooth drift, and the
+    core's hypoattenuation (returned, in HU)."""
+    geom, tissue, art_f, ven_f = sy.head.geom, sy.head.tissue, sy.head.art_f, sy.head.ven_f
+    skull = SmoothField(rng, 12.0)
+    nz, ny, nx = geom.shape
+    sk = np.zeros(geom.shape, np.float32)
+    is_skull = tissue == Tissue.SKULL
+    if is_skull.any():
+        zz, yy, xx = np.nonzero(is_skull)
+        sk[is_skull] = 1100.0 + 250.0 * skull(np.stack([xx * 0.9, yy * 0.9, zz * 5.0], -1))
+    hu = {Tissue.AIR: -1000.0, Tissue.SCALP: 40.0, Tissue.CSF: 12.0, Tissue.GM: 35.0, Tissue.WM: 29.0}
+    base = np.where(is_skull, sk, _baseline(tissue, hu, art_f, ven_f, 40.0))
+    grid = np.meshgrid(np.arange(nz) * 5.0, np.arange(ny) * 0.9, np.arange(nx) * 0.9, indexing="ij")[::-1]
+    base = base + 1.5 * SmoothField(rng, 60.0)(np.stack(grid, -1))
+    hypo = rng.uniform(1.5, 3.5)
+    return np.where(sy.core, base - hypo, base).astype(np.float32), hypo
+
+
 def _synth_ct(cfg: PhantomConfig, rng: np.random.Generator, sy: _Synth) -> tuple[Series, dict[str, np.ndarray], dict]:
     """The CT perfusion series (HU), the non-contrast CT and what was drawn for them."""
     geom, tissue, art_f, ven_f, bidx = sy.head.geom, sy.head.tissue, sy.head.art_f, sy.head.ven_f, sy.head.bidx
-    core, conc_unit_amp, ca_t, cv_t, table, times = sy.core, sy.conc_unit_amp, sy.ca_t, sy.cv_t, sy.table, sy.times
+    conc_unit_amp, ca_t, cv_t, table, times = sy.conc_unit_amp, sy.ca_t, sy.cv_t, sy.table, sy.times
     n = len(times)
     # amplitude such that healthy grey matter peaks at the drawn enhancement
     gm_peak = cfg.gm_peak_hu or float(rng.uniform(15.0, 25.0))
@@ -384,26 +403,7 @@ def _synth_ct(cfg: PhantomConfig, rng: np.random.Generator, sy: _Synth) -> tuple
     )[0]
     amp = gm_peak / ((RHO / KH) * (53.0 / 6000.0) * float(ref_curve.max()))
     noise = cfg.noise_hu or float(rng.uniform(3.0, 5.0))
-    skull = SmoothField(rng, 12.0)
-    nz, ny, nx = geom.shape
-    sk = np.zeros(geom.shape, np.float32)
-    is_skull = tissue == Tissue.SKULL
-    if is_skull.any():
-        zz, yy, xx = np.nonzero(is_skull)
-        sk[is_skull] = 1100.0 + 250.0 * skull(np.stack([xx * 0.9, yy * 0.9, zz * 5.0], -1))
-    base = _baseline(
-        tissue,
-        {Tissue.AIR: -1000.0, Tissue.SCALP: 40.0, Tissue.CSF: 12.0, Tissue.GM: 35.0, Tissue.WM: 29.0},
-        art_f,
-        ven_f,
-        40.0,
-    )
-    base = np.where(is_skull, sk, base)
-    base = base + 1.5 * SmoothField(rng, 60.0)(
-        np.stack(np.meshgrid(np.arange(nz) * 5.0, np.arange(ny) * 0.9, np.arange(nx) * 0.9, indexing="ij")[::-1], -1)
-    )
-    hypo = rng.uniform(1.5, 3.5)
-    base = np.where(core, base - hypo, base).astype(np.float32)
+    base, hypo = _ct_baseline(sy, rng)
     # series = baseline + enhancement + noise, built in place (the series is the big array)
     series = rng.standard_normal((*geom.shape, n), dtype=np.float32)
     series *= noise
@@ -441,10 +441,47 @@ def _rician(rng, signal: np.ndarray, sigma: float) -> np.ndarray:
     return np.sqrt(re * re + im * im).astype(np.float32)
 
 
+def _mr_structural(sy: _Synth, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], float]:
+    """DWI, ADC (×10⁻⁶ mm²/s), T2 and T1c with the core bright on DWI and dark on ADC; the core's ADC (mm²/s)."""
+    geom, tissue, art_f, ven_f, core = sy.head.geom, sy.head.tissue, sy.head.art_f, sy.head.ven_f, sy.core
+    adc = np.zeros(geom.shape, np.float32)
+    for t_, v in (
+        (Tissue.GM, 0.80e-3),
+        (Tissue.WM, 0.70e-3),
+        (Tissue.CSF, 3.0e-3),
+        (Tissue.ARTERY, 1.5e-3),
+        (Tissue.VEIN, 1.5e-3),
+    ):
+        adc[tissue == t_] = v
+    adc *= 1.0 + 0.04 * rng.standard_normal(adc.shape).astype(np.float32)
+    core_adc = rng.uniform(0.38e-3, 0.56e-3)
+    adc[core] = core_adc * (1.0 + 0.06 * rng.standard_normal(int(core.sum())))
+    t2_values = {
+        Tissue.AIR: 0.0,
+        Tissue.SCALP: 0.7,
+        Tissue.SKULL: 0.05,
+        Tissue.CSF: 2.0,
+        Tissue.GM: 1.0,
+        Tissue.WM: 0.8,
+    }
+    t1_values = {Tissue.AIR: 0.0, Tissue.SCALP: 0.9, Tissue.SKULL: 0.1, Tissue.CSF: 0.3, Tissue.GM: 0.8, Tissue.WM: 1.0}
+    t2 = 1000.0 * _baseline(tissue, t2_values, art_f, ven_f, 0.3)
+    t1c = 1000.0 * _baseline(tissue, t1_values, art_f, ven_f, 1.6)
+    dwi = t2 * np.exp(-1000.0 * adc)
+    img_sigma = 1000.0 / float(rng.uniform(25.0, 40.0))
+    images = {
+        "DWI": _rician(rng, dwi.astype(np.float32), img_sigma * 0.3),
+        "ADC": (adc * 1e6).astype(np.float32),  # ×10⁻⁶ mm²/s
+        "T2": _rician(rng, t2.astype(np.float32), img_sigma),
+        "T1c": _rician(rng, t1c.astype(np.float32), img_sigma),
+    }
+    return images, float(core_adc)
+
+
 def _synth_mr(cfg: PhantomConfig, rng: np.random.Generator, sy: _Synth) -> tuple[Series, dict[str, np.ndarray], dict]:
     """The DSC-MRI series (Rician signal), DWI/ADC/T2/T1c and what was drawn for them."""
     geom, tissue, art_f, ven_f, bidx = sy.head.geom, sy.head.tissue, sy.head.art_f, sy.head.ven_f, sy.head.bidx
-    core, conc_unit_amp, ca_t, cv_t, times = sy.core, sy.conc_unit_amp, sy.ca_t, sy.cv_t, sy.times
+    conc_unit_amp, ca_t, cv_t, times = sy.conc_unit_amp, sy.ca_t, sy.cv_t, sy.times
     n = len(times)
     te = cfg.echo_time
     drop = cfg.gm_signal_drop or float(rng.uniform(0.28, 0.42))
@@ -469,41 +506,7 @@ def _synth_mr(cfg: PhantomConfig, rng: np.random.Generator, sy: _Synth) -> tuple
     sigma = 1000.0 / snr
     signal = s0[..., None] * np.exp(-te * dr2)
     series = _rician(rng, signal, sigma)
-    # structural images
-    adc = np.zeros(geom.shape, np.float32)
-    for t_, v in (
-        (Tissue.GM, 0.80e-3),
-        (Tissue.WM, 0.70e-3),
-        (Tissue.CSF, 3.0e-3),
-        (Tissue.ARTERY, 1.5e-3),
-        (Tissue.VEIN, 1.5e-3),
-    ):
-        adc[tissue == t_] = v
-    adc *= 1.0 + 0.04 * rng.standard_normal(adc.shape).astype(np.float32)
-    core_adc = rng.uniform(0.38e-3, 0.56e-3)
-    adc[core] = core_adc * (1.0 + 0.06 * rng.standard_normal(int(core.sum())))
-    t2 = 1000.0 * _baseline(
-        tissue,
-        {Tissue.AIR: 0.0, Tissue.SCALP: 0.7, Tissue.SKULL: 0.05, Tissue.CSF: 2.0, Tissue.GM: 1.0, Tissue.WM: 0.8},
-        art_f,
-        ven_f,
-        0.3,
-    )
-    t1c = 1000.0 * _baseline(
-        tissue,
-        {Tissue.AIR: 0.0, Tissue.SCALP: 0.9, Tissue.SKULL: 0.1, Tissue.CSF: 0.3, Tissue.GM: 0.8, Tissue.WM: 1.0},
-        art_f,
-        ven_f,
-        1.6,
-    )
-    dwi = t2 * np.exp(-1000.0 * adc)
-    img_sigma = 1000.0 / float(rng.uniform(25.0, 40.0))
-    images = {
-        "DWI": _rician(rng, dwi.astype(np.float32), img_sigma * 0.3),
-        "ADC": (adc * 1e6).astype(np.float32),  # ×10⁻⁶ mm²/s
-        "T2": _rician(rng, t2.astype(np.float32), img_sigma),
-        "T1c": _rician(rng, t1c.astype(np.float32), img_sigma),
-    }
+    images, core_adc = _mr_structural(sy, rng)
     extra = {
         "snr": snr,
         "gm_signal_drop": drop,
