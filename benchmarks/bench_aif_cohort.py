@@ -117,9 +117,7 @@ def main() -> None:
             cols.append(f"{scale}{res.aif.curve.max():8.0f} {ratio:12.2f} {cbv_ratio:12.2f} {dtmax:7.2f}")
         arterial.append(truth.arterial_voxels > 0)
         print(
-            f"{name:>10} {series.data.shape[0]:6d} {truth.arterial_voxels:12d} {truth.aif_peak:13.0f} | {cols[0]} | "
-            f"{cols[1]}",
-            flush=True,
+            f"{name:>10} {series.data.shape[0]:6d} {truth.arterial_voxels:12d} {truth.aif_peak:13.0f} | {cols[0]} | {cols[1]}", flush=True
         )
     art = np.asarray(arterial)
     for vof in (False, True):

@@ -61,16 +61,12 @@ def main() -> None:
         action="store_true",
         help="score the out-of-fold predictions of an earlier run with the same settings instead of training",
     )
-    ap.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="recipe overrides, e.g. patience=10"
-    )
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="recipe overrides, e.g. patience=10")
     args = ap.parse_args()
     data = OUT / f"ct_cohort_{args.cases}"
     if not (data / "patients.csv").exists():
         t0 = time.perf_counter()
-        write_phantom_cohort(
-            data, CohortSpec(args.cases, PhantomConfig(), "isles2018", seed=args.seed), jobs=os.cpu_count() or 1
-        )
+        write_phantom_cohort(data, CohortSpec(args.cases, PhantomConfig(), "isles2018", seed=args.seed), jobs=os.cpu_count() or 1)
         print(f"cohort written to {data} in {time.perf_counter() - t0:.0f} s")
     ds = open_dataset(data)
     print(f"{len(ds)} cases, {len(ds.patients)} patients")
@@ -94,9 +90,7 @@ def main() -> None:
         case = load_case(ref, modalities=["CBF", "CBV", "Tmax", "CT"])
         cr = threshold_case(case, ThresholdConfig())
         assert case.label is not None
-        rows += evaluate_case_arrays(
-            ref.case_id, cr.result.labels, case.label, case.geometry, [Region.CORE], case.group
-        )
+        rows += evaluate_case_arrays(ref.case_id, cr.result.labels, case.label, case.geometry, [Region.CORE], case.group)
     t_th = time.perf_counter() - t0
     print(f"\ncore segmentation, {len(ds)} phantom cases (device {device}, torch threads {torch.get_num_threads()})\n")
     print("| method | n | Dice | PPV | sensitivity | HD (mm) | |ΔV| (ml) | R² vol | failures | seconds |")

@@ -43,9 +43,7 @@ def from_seeds(first: int, stop: int) -> Iterator[tuple[str, np.ndarray, np.ndar
 def main() -> None:
     cases = parse_cases(__doc__, from_cohort, from_seeds)
     t0 = time.perf_counter()
-    print(
-        f"{'case':>10} {'slices':>6} {'mask':>8} {'scalp+skull':>11} {'air':>5} {'% of mask':>9} {'parenchyma kept':>15}  digest"
-    )
+    print(f"{'case':>10} {'slices':>6} {'mask':>8} {'scalp+skull':>11} {'air':>5} {'% of mask':>9} {'parenchyma kept':>15}  digest")
     bad_cases = 0
     for name, baseline, tissue in cases:
         mask = ct_brain_mask(baseline)

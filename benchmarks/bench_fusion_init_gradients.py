@@ -25,10 +25,7 @@ def _pytorch_default(net: nn.Module) -> None:
 
 
 def main() -> None:
-    print(
-        f"{'net':>22} {'init':>15} {'seed':>4} {'logit std':>9} {'first conv grad':>15} {'deepest conv grad':>17} "
-        f"{'ratio':>9}"
-    )
+    print(f"{'net':>22} {'init':>15} {'seed':>4} {'logit std':>9} {'first conv grad':>15} {'deepest conv grad':>17} {'ratio':>9}")
     for name in ("slow-fusion-vgg16", "early-fusion-vgg16", "inflated-fusion-vgg16"):
         for init in ("strokeseg", "pytorch default"):
             for seed in range(3):
@@ -43,9 +40,7 @@ def main() -> None:
                 enc = [p for n, p in net.named_parameters() if n.startswith(("branches.", "encoder.")) and p.dim() >= 4]
                 assert enc[0].grad is not None and enc[-1].grad is not None
                 g0, g1 = float(enc[0].grad.norm()), float(enc[-1].grad.norm())
-                print(
-                    f"{name:>22} {init:>15} {seed:>4} {float(out.detach().std()):9.3f} {g0:15.3g} {g1:17.3g} {g1 / g0:9.2g}"
-                )
+                print(f"{name:>22} {init:>15} {seed:>4} {float(out.detach().std()):9.3f} {g0:15.3g} {g1:17.3g} {g1 / g0:9.2g}")
 
 
 if __name__ == "__main__":

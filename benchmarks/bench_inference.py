@@ -112,9 +112,7 @@ def main() -> None:
         with torch.inference_mode():
             acc = None
             for _p in range(inf.mc_passes):
-                out = sliding_window_inference(
-                    torch.from_numpy(x)[None], roi, inf.batch_size, predictor, overlap=overlap, mode="constant"
-                )
+                out = sliding_window_inference(torch.from_numpy(x)[None], roi, inf.batch_size, predictor, overlap=overlap, mode="constant")
                 acc = out if acc is None else acc + out
         theirs.append(time.perf_counter() - t0)
         set_mc_dropout(model, False)
@@ -133,28 +131,12 @@ def main() -> None:
     for m, arr in images.items():
         write_nifti(data / f"{m}.nii.gz", arr, pc.geometry)
     (data / "manifest.csv").write_text(
-        "case_id,"
-        + ",".join(f"image:{m}" for m in images)
-        + "\nbench,"
-        + ",".join(f"{m}.nii.gz" for m in images)
-        + "\n",
-        encoding="utf-8",
+        "case_id," + ",".join(f"image:{m}" for m in images) + "\nbench," + ",".join(f"{m}.nii.gz" for m in images) + "\n", encoding="utf-8"
     )
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "strokeseg",
-            "predict",
-            "--model",
-            str(bundle_dir),
-            "--input",
-            str(data),
-            "--out",
-            str(tmp / "pred"),
-        ],
+        [sys.executable, "-m", "strokeseg", "predict", "--model", str(bundle_dir), "--input", str(data), "--out", str(tmp / "pred")],
         check=True,
         capture_output=True,
         env={**os.environ, "STROKESEG_QUIET": "1"},

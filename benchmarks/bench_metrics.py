@@ -71,9 +71,7 @@ def main() -> None:
         tot_ours += ours
         tot_medpy += theirs
         print(f"{i:>4} {m.vol_true_ml:9.1f} {ours:8.3f} {theirs:8.3f} {theirs / ours:6.1f}  {diff:.2e}")
-    print(
-        f"\nall pairs: strokeseg {tot_ours:.3f} s, MedPy {tot_medpy:.3f} s, MedPy/strokeseg = {tot_medpy / tot_ours:.1f}x"
-    )
+    print(f"\nall pairs: strokeseg {tot_ours:.3f} s, MedPy {tot_medpy:.3f} s, MedPy/strokeseg = {tot_medpy / tot_ours:.1f}x")
     print(f"mean per pair: strokeseg {tot_ours / len(radii) * 1000:.0f} ms (all metrics incl. lesion-wise F1)")
 
 

@@ -66,28 +66,19 @@ def phantom_choice(work: Path) -> dict:
 
     cfg = PhantomConfig(modality="mr", slices=24, matrix=(80, 80), spacing_xy=2.4, frames=30, p_no_stroke=0.0)
     write_phantom_cohort(work / "acute", CohortSpec(6, cfg, "isles2015-spes", seed=21))
-    write_phantom_cohort(
-        work / "subacute", CohortSpec(6, cfg, "isles2015-spes", seed=22, quirks=("subacute-mri", "dwi-bias-field"))
-    )
+    write_phantom_cohort(work / "subacute", CohortSpec(6, cfg, "isles2015-spes", seed=22, quirks=("subacute-mri", "dwi-bias-field")))
     cases = [(g, load_case(r)) for g in ("acute", "subacute") for r in open_dataset(work / g).cases]
 
     def dice(p: np.ndarray, t: np.ndarray) -> float:
         return float(2 * (p & t).sum() / max(p.sum() + t.sum(), 1))
 
     def mean_dice(fn) -> dict[str, float]:
-        return {
-            grp: float(np.mean([dice(fn(c), c.label == 2) for k, c in cases if k == grp]))
-            for grp in ("acute", "subacute")
-        }
+        return {grp: float(np.mean([dice(fn(c), c.label == 2) for k, c in cases if k == grp])) for grp in ("acute", "subacute")}
 
     adc620 = mean_dice(lambda c: _tissue(c.images["ADC"], c.images["DWI"]) & (c.images["ADC"] < 620))
     best = None
     for g, r, m in itertools.product((1.0, 1.1, 1.2), (1.3, 1.4, 1.5, 1.6, 1.8, 2.0), (0.1, 0.5)):
-        d = mean_dice(
-            lambda c, g=g, r=r, m=m: combined_rule(
-                c.images["ADC"], c.images["DWI"], c.geometry.voxel_volume_ml, g, r, m
-            )
-        )
+        d = mean_dice(lambda c, g=g, r=r, m=m: combined_rule(c.images["ADC"], c.images["DWI"], c.geometry.voxel_volume_ml, g, r, m))
         score = (d["acute"] + d["subacute"]) / 2
         if best is None or score > best["score"]:
             best = {"g": g, "r": r, "min_ml": m, "score": score, "phantom_dice": d}
@@ -123,9 +114,7 @@ def main() -> int:
         keep = np.bincount(lab.ravel()) * voxel_ml >= m
         keep[0] = False
         pred = keep[lab]
-        results.append(
-            {"dwi_ratio": r, "adc_ratio": a, "min_ml": m, "dice": dice(pred), "pred_ml": float(pred.sum() * voxel_ml)}
-        )
+        results.append({"dwi_ratio": r, "adc_ratio": a, "min_ml": m, "dice": dice(pred), "pred_ml": float(pred.sum() * voxel_ml)})
     results.sort(key=lambda x: -x["dice"])
     adc620 = tissue & (adc < 620)
     data = {
@@ -164,10 +153,7 @@ def main() -> int:
         f"ADC < 620 there: {ph['adc620_phantom_dice']['acute']:.2f} / {ph['adc620_phantom_dice']['subacute']:.2f}) | "
         f"{ph['real_case']['dice']:.3f} | {ph['real_case']['pred_ml']:.1f} |"
     )
-    table.append(
-        f"\nExpert lesion: {data['truth_ml']:.2f} ml; {100 * data['lesion_fraction_adc_below_620']:.0f} % of it has "
-        "ADC < 620."
-    )
+    table.append(f"\nExpert lesion: {data['truth_ml']:.2f} ml; {100 * data['lesion_fraction_adc_below_620']:.0f} % of it has ADC < 620.")
     write_results(
         "mri_core_rules",
         data,

@@ -29,9 +29,7 @@ def main() -> None:
             continue
         r = load_recipe(name)
         n_in = IN_CHANNELS.get(name, len(r.modalities) * (2 if r.symmetric else 1) + len(r.clinical_inputs))
-        net = build_network(
-            r.network["name"], in_channels=n_in, num_classes=r.num_classes, **r.network.get("kwargs", {})
-        )
+        net = build_network(r.network["name"], in_channels=n_in, num_classes=r.num_classes, **r.network.get("kwargs", {}))
         print(f"| {name} | {r.network['name']} | {n_in} | {r.num_classes} | {count_parameters(net):,} |")
 
 

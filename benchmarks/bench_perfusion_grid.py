@@ -57,9 +57,7 @@ def grid_report(grid: GridPhantom, maps: dict[str, np.ndarray]) -> dict[str, flo
     return out
 
 
-def noise_floor(
-    grid: GridPhantom, other: GridPhantom, maps: dict[str, np.ndarray], maps_other: dict[str, np.ndarray]
-) -> float:
+def noise_floor(grid: GridPhantom, other: GridPhantom, maps: dict[str, np.ndarray], maps_other: dict[str, np.ndarray]) -> float:
     """Max |relative CBF change| of the 6 s-delay tiles between two noise realisations of the same grid.
 
     The 0 → 6 s delay change is a difference of two noisy tile medians; this is the size of the
@@ -91,27 +89,15 @@ def main() -> None:
         # the grid's arterial and venous tiles are pure blood (no partial volume to correct): VOF scaling off,
         # as when the README's grid numbers were measured (the CT default has been on since)
         cfg = PerfusionConfig(
-            method=m,
-            spatial_fwhm_mm=args.fwhm,
-            tmax_estimator=args.tmax,
-            tmax_edge_fraction=args.edge_fraction,
-            vof_correction=False,
+            method=m, spatial_fwhm_mm=args.fwhm, tmax_estimator=args.tmax, tmax_edge_fraction=args.edge_fraction, vof_correction=False
         )
         t0 = time.perf_counter()
         res = compute_maps(
-            grid.series,
-            cfg,
-            brain_mask=grid.tile != -1,
-            aif_mask=None if args.auto_aif else grid.aif_mask,
-            show_progress=False,
+            grid.series, cfg, brain_mask=grid.tile != -1, aif_mask=None if args.auto_aif else grid.aif_mask, show_progress=False
         )
         seconds = time.perf_counter() - t0
         res2 = compute_maps(
-            other.series,
-            cfg,
-            brain_mask=other.tile != -1,
-            aif_mask=None if args.auto_aif else other.aif_mask,
-            show_progress=False,
+            other.series, cfg, brain_mask=other.tile != -1, aif_mask=None if args.auto_aif else other.aif_mask, show_progress=False
         )
         rows[m] = grid_report(grid, res.maps) | {
             "cbf_change_noise_only_max_abs": noise_floor(grid, other, res.maps, res2.maps),
@@ -131,10 +117,7 @@ def main() -> None:
     table += [f"| {k} | " + " | ".join(f"{rows[m][k]:.3f}" for m in rows) + " |" for k in keys if k != "seconds"]
     write_results(
         "perfusion_grid",
-        {
-            "settings": {"noise_hu": args.noise, "fwhm_mm": args.fwhm, "tmax": args.tmax, "auto_aif": args.auto_aif},
-            "methods": rows,
-        },
+        {"settings": {"noise_hu": args.noise, "fwhm_mm": args.fwhm, "tmax": args.tmax, "auto_aif": args.auto_aif}, "methods": rows},
         f"Grid phantom (882 tiles, σ {args.noise:g} HU, {args.fwhm:g} mm FWHM, Tmax estimator {args.tmax})",
         "\n".join(table),
         "bench_perfusion_grid.py",

@@ -50,9 +50,7 @@ def errors(ct, ca, dt, method: str, cbf_t, cbv_t, **cfg_kw):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--csv", type=Path, default=DEFAULT)
-    ap.add_argument(
-        "--sweep", action="store_true", help="fixed-truncation sweep of the block-circulant SVD (see above)"
-    )
+    ap.add_argument("--sweep", action="store_true", help="fixed-truncation sweep of the block-circulant SVD (see above)")
     args = ap.parse_args()
     rows, ct, ca, dt = load(args.csv)
     cbf_t = np.array([float(r["cbf"]) for r in rows])
@@ -124,9 +122,7 @@ def main() -> None:
 
 def sweep(ct, ca, dt, cbf_t, cbv_t, labels) -> None:
     levels = np.round(np.concatenate([np.arange(0.01, 0.1, 0.01), np.arange(0.1, 0.41, 0.025)]), 3)
-    e = np.array(
-        [errors(ct, ca, dt, "csvd", cbf_t, cbv_t, csvd_threshold=float(t))[0] for t in levels]
-    )  # (levels, curves)
+    e = np.array([errors(ct, ca, dt, "csvd", cbf_t, cbv_t, csvd_threshold=float(t))[0] for t in levels])  # (levels, curves)
     ok = np.abs(e) <= 0.1
     print("\nblock-circulant SVD at fixed truncations: CBF error in % per curve")
     print(f"  {'trunc':>6} {'≤10 %':>6} " + " ".join(f"{lab:>13}" for lab in labels))
@@ -138,9 +134,7 @@ def sweep(ct, ca, dt, cbf_t, cbv_t, labels) -> None:
     print("oSVD (thresholds 5-95 %) with other oscillation-index targets than Wu's 0.035:")
     for oi in (0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.2):
         e_oi = errors(ct, ca, dt, "osvd", cbf_t, cbv_t, osvd_oi=oi)[0]
-        print(
-            f"  OI {oi:<6} {int((np.abs(e_oi) <= 0.1).sum())}/{len(labels)} within 10 %, worst {100 * np.abs(e_oi).max():.1f} %"
-        )
+        print(f"  OI {oi:<6} {int((np.abs(e_oi) <= 0.1).sum())}/{len(labels)} within 10 %, worst {100 * np.abs(e_oi).max():.1f} %")
     print(
         f"per-curve oracle truncation: {int((oracle <= 0.1).sum())}/{len(labels)} within 10 %; curves no truncation "
         f"brings within 10 %: {', '.join(lab for lab, o in zip(labels, oracle) if o > 0.1) or 'none'}"

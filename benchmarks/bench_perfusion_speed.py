@@ -47,8 +47,7 @@ def main() -> None:
     case = generate_case(PhantomConfig(slices=16, frames=50, frame_interval=1.0), seed=4)
     s = case.series
     print(
-        f"series {s.data.shape[2]}×{s.data.shape[1]}×{s.data.shape[0]}×{s.data.shape[3]} (x×y×z×t), "
-        f"torch threads {torch.get_num_threads()}"
+        f"series {s.data.shape[2]}×{s.data.shape[1]}×{s.data.shape[0]}×{s.data.shape[3]} (x×y×z×t), torch threads {torch.get_num_threads()}"
     )
     cfg = PerfusionConfig()
     times = []

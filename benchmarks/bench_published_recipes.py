@@ -42,18 +42,10 @@ from strokeseg.training.run import prepare_dataset
 from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 
 OUT = Path(__file__).resolve().parents[1] / "bench-output"
-DEFAULT = (
-    "clerigues-ct-2d-fast,pspnet-ct-fast,unet-2d-ct-fast,unet-3d-ct-fast,vnet-ct-fast,"
-    "slow-fusion-vgg16-fast,adversarial-segnet-fast"
-)
+DEFAULT = "clerigues-ct-2d-fast,pspnet-ct-fast,unet-2d-ct-fast,unet-3d-ct-fast,vnet-ct-fast,slow-fusion-vgg16-fast,adversarial-segnet-fast"
 # the MRI recipe's 128x128 whole-slice samples (SPES at 2 mm) would crop the 256x256 CT slices: whole CT slices instead
 CT_ANALOGUE = {
-    "adversarial-segnet": [
-        "modalities=[CBV,TTP,Tmax]",
-        "reference=CBV",
-        "sampling.patch_size=[1,256,256]",
-        "inference.step=[1,256,256]",
-    ]
+    "adversarial-segnet": ["modalities=[CBV,TTP,Tmax]", "reference=CBV", "sampling.patch_size=[1,256,256]", "inference.step=[1,256,256]"]
 }
 REGIONS = [Region.CORE, Region.PENUMBRA, Region.HYPOPERFUSED]
 
@@ -71,16 +63,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="overrides for every recipe")
     ap.add_argument("--device", default="auto")
-    ap.add_argument(
-        "--jobs", type=int, default=1, help="folds trained at once in worker processes (GPU: the number of folds)"
-    )
+    ap.add_argument("--jobs", type=int, default=1, help="folds trained at once in worker processes (GPU: the number of folds)")
     ap.add_argument("--resume", action="store_true", help="continue the runs' fold checkpoints (an interrupted run)")
     args = ap.parse_args()
     data = OUT / f"ct_cohort_{args.cases}_manifest"
     if not (data / "manifest.csv").exists():
-        write_phantom_cohort(
-            data, CohortSpec(args.cases, PhantomConfig(), "manifest", seed=args.seed), jobs=os.cpu_count() or 1
-        )
+        write_phantom_cohort(data, CohortSpec(args.cases, PhantomConfig(), "manifest", seed=args.seed), jobs=os.cpu_count() or 1)
     ds = open_dataset(data)
     device = select_device(args.device)
     print(f"{len(ds)} cases, {len(ds.patients)} patients; device {device}, torch threads {torch.get_num_threads()}")
@@ -94,9 +82,7 @@ def main() -> None:
         assert case.label is not None
         lab = threshold_case(case, ThresholdConfig()).result.labels
         rows_t += evaluate_case_arrays(ref.case_id, lab, case.label, case.geometry, REGIONS, case.group)
-        rows_0 += evaluate_case_arrays(
-            ref.case_id, np.zeros_like(case.label), case.label, case.geometry, REGIONS, case.group
-        )
+        rows_0 += evaluate_case_arrays(ref.case_id, np.zeros_like(case.label), case.label, case.geometry, REGIONS, case.group)
     table.append(("threshold rCBF<30 % in Tmax>6 s (same maps)", "–", summarise(rows_t), 0.0, float("nan")))
     table.append(("all background (trivial)", "–", summarise(rows_0), 0.0, 0.0))
     for name in [r.strip() for r in args.recipes.split(",") if r.strip()]:
@@ -105,13 +91,7 @@ def main() -> None:
         t0 = time.perf_counter()
         cases = prepare_dataset(data, recipe)
         bundle, res = cross_validate(
-            cases,
-            recipe,
-            OUT / f"published_{name}_{args.cases}{tag}",
-            device,
-            resume=args.resume,
-            jobs=args.jobs,
-            log=lambda _s: None,
+            cases, recipe, OUT / f"published_{name}_{args.cases}{tag}", device, resume=args.resume, jobs=args.jobs, log=lambda _s: None
         )
         t_train = time.perf_counter() - t0
         models = bundle.load_models([0])
@@ -123,8 +103,7 @@ def main() -> None:
         print(f"{name}: {t_train:.0f} s")
     print(f"\n{len(ds)} phantom CT cases, {args.folds}-fold CV grouped by patient (same folds for every recipe)\n")
     print(
-        "| method | params | Dice core | Dice penumbra | HD core (mm) | |ΔV| core (ml) | |ΔV| penumbra (ml) | train "
-        "(s) | infer/case (s) |"
+        "| method | params | Dice core | Dice penumbra | HD core (mm) | |ΔV| core (ml) | |ΔV| penumbra (ml) | train (s) | infer/case (s) |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for name, par, summ, t_tr, t_in in table:
@@ -133,9 +112,7 @@ def main() -> None:
             f"{_m(summ, 'core', 'abs_vol_diff_ml', 1)} | {_m(summ, 'penumbra', 'abs_vol_diff_ml', 1)} | {t_tr:.0f} | "
             f"{'–' if t_in != t_in else f'{t_in:.2f}'} |"
         )
-    print(
-        "\ntargets (issue #5): every recipe far above the all-background row; three-class recipes penumbra Dice ≥ 0.7"
-    )
+    print("\ntargets (issue #5): every recipe far above the all-background row; three-class recipes penumbra Dice ≥ 0.7")
 
 
 if __name__ == "__main__":

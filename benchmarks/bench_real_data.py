@@ -70,9 +70,7 @@ def threshold_row(name: str, data: Path, tmp: Path, truth: Path | None = None) -
     if ev.exists():
         cases = json.loads(ev.read_text(encoding="utf-8"))["cases"]
         r = cases[0]
-        row.update(
-            {"region": r["region"], "dice": round(r["dice"], 3), "abs_vol_diff_ml": round(abs(r["vol_diff_ml"]), 2)}
-        )
+        row.update({"region": r["region"], "dice": round(r["dice"], 3), "abs_vol_diff_ml": round(abs(r["vol_diff_ml"]), 2)})
     return row
 
 
@@ -96,9 +94,7 @@ def main() -> int:
         import nibabel as nib
 
         maps = {
-            m: np.asanyarray(
-                nib.load(str(next((data / "real" / "isles2024-vendor-maps").rglob(f"*_{m}.nii.gz")))).dataobj
-            )
+            m: np.asanyarray(nib.load(str(next((data / "real" / "isles2024-vendor-maps").rglob(f"*_{m}.nii.gz")))).dataobj)
             for m in ("cbf", "cbv", "mtt", "tmax")
         }
         valid = (maps["cbf"] > 1e-5) & (maps["tmax"] >= 0) & (maps["mtt"] >= 0) & (maps["cbv"] >= 0)

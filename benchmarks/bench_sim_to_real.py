@@ -46,9 +46,7 @@ def run(*args: object) -> tuple[int, str, str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=20)
-    ap.add_argument(
-        "--epochs", type=int, default=None, help="maximum epochs (default: the recipe's, 40 with patience 10)"
-    )
+    ap.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: the recipe's, 40 with patience 10)")
     ap.add_argument("--folds", type=int, default=3)
     ap.add_argument("--shared", type=Path, default=Path(os.environ.get("STROKESEG_SHARED", REPO.parent / "shared")))
     ap.add_argument("--json", type=Path, default=REPO / "docs" / "results" / "sim_to_real.json")
@@ -78,11 +76,7 @@ def main() -> int:
     import csv
 
     # the sum of the epoch times in the fold logs (a resumed run's own wall time would hide the training)
-    t_train = sum(
-        float(r["seconds"])
-        for f in sorted(model.glob("fold_*/log.csv"))
-        for r in csv.DictReader(f.open(encoding="utf-8"))
-    )
+    t_train = sum(float(r["seconds"]) for f in sorted(model.glob("fold_*/log.csv")) for r in csv.DictReader(f.open(encoding="utf-8")))
     run("predict", "--model", model, "--input", real, "--out", OUT / "pred", "--overwrite")
     run("evaluate", "--pred", OUT / "pred", "--truth", real, "--out", OUT / "eval", "--overwrite")
     rows = json.loads((OUT / "eval" / "summary.json").read_text(encoding="utf-8"))["cases"]
@@ -98,12 +92,7 @@ def main() -> int:
         "train_epoch_seconds": round(t_train, 1),
         "wall_seconds_this_run": round(time.perf_counter() - t0, 1),
         "phantom_cv_core_dice": cv_core["metrics"]["dice"]["mean"],
-        "real_isles18_case1": {
-            "dice": core["dice"],
-            "pred_ml": core["vol_pred_ml"],
-            "truth_ml": core["vol_true_ml"],
-            "hd_mm": core["hd"],
-        },
+        "real_isles18_case1": {"dice": core["dice"], "pred_ml": core["vol_pred_ml"], "truth_ml": core["vol_true_ml"], "hd_mm": core["hd"]},
         "threshold_method": "not assessable (case_1 has no Tmax or 4D series)",
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)

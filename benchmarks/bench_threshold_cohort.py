@@ -28,18 +28,13 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=20)
     ap.add_argument("--methods", default="tikhonov-lcurve,tikhonov-gcv,osvd,csvd,ssvd")
     ap.add_argument("--fwhm", type=float, default=3.0)
-    ap.add_argument(
-        "--tmax", choices=("edge", "peak"), default=None, help="Tmax estimator (default: the package default)"
-    )
+    ap.add_argument("--tmax", choices=("edge", "peak"), default=None, help="Tmax estimator (default: the package default)")
     ap.add_argument("--edge-fraction", type=float, default=0.9, help="leading-edge fraction of --tmax edge")
     args = ap.parse_args()
     methods = args.methods.split(",")
     dice: dict[str, dict[str, list[float]]] = {m: {"core": [], "hyp": []} for m in methods}
     t0 = time.perf_counter()
-    print(
-        f"{'case':>5} {'kind':>7} {'slices':>6} {'core ml':>8} {'hyp ml':>7}  "
-        + "  ".join(f"{m[:15]:>15}" for m in methods)
-    )
+    print(f"{'case':>5} {'kind':>7} {'slices':>6} {'core ml':>8} {'hyp ml':>7}  " + "  ".join(f"{m[:15]:>15}" for m in methods))
     for i in range(args.cases):
         case = generate_case(PhantomConfig(), 1000 + i)
         sp = case.geometry.spacing_zyx
@@ -67,9 +62,7 @@ def main() -> None:
     print(f"\ncore / hypoperfused Dice over {args.cases} cases (mean ± sd), {time.perf_counter() - t0:.0f} s in all")
     for m in methods:
         c, h = np.array(dice[m]["core"]), np.array(dice[m]["hyp"])
-        print(
-            f"  {m:<17} core {c.mean():.3f} ± {c.std(ddof=1):.3f}   hypoperfused {h.mean():.3f} ± {h.std(ddof=1):.3f}"
-        )
+        print(f"  {m:<17} core {c.mean():.3f} ± {c.std(ddof=1):.3f}   hypoperfused {h.mean():.3f} ± {h.std(ddof=1):.3f}")
     print("target (issue #3): core Dice ≥ 0.75 and hypoperfused Dice ≥ 0.85")
     from results import write_results
 

@@ -66,56 +66,27 @@ def main() -> int:
                 for f in files
                 if not (
                     np.array_equal(
-                        np.asanyarray(nib.load(f).dataobj),
-                        np.asanyarray(nib.load(tmp / "ph_now" / f.relative_to(tmp / "ph_base")).dataobj),
+                        np.asanyarray(nib.load(f).dataobj), np.asanyarray(nib.load(tmp / "ph_now" / f.relative_to(tmp / "ph_base")).dataobj)
                     )
-                    and np.array_equal(
-                        nib.load(f).affine, nib.load(tmp / "ph_now" / f.relative_to(tmp / "ph_base")).affine
-                    )
+                    and np.array_equal(nib.load(f).affine, nib.load(tmp / "ph_now" / f.relative_to(tmp / "ph_base")).affine)
                 )
             ]
             for name, src in (("base", wt / "src"), ("now", REPO / "src")):
-                cli(
-                    src,
-                    "train",
-                    "--recipe",
-                    "clerigues-ct-2d-fast",
-                    "--data",
-                    tmp / "ph_now",
-                    "--out",
-                    tmp / f"m_{name}",
-                    *TRAIN,
-                )
+                cli(src, "train", "--recipe", "clerigues-ct-2d-fast", "--data", tmp / "ph_now", "--out", tmp / f"m_{name}", *TRAIN)
             same_weights = []
             for k in (0, 1):
                 a = torch.load(tmp / "m_base" / f"fold_{k}" / "weights.pt", weights_only=True)
                 b = torch.load(tmp / "m_now" / f"fold_{k}" / "weights.pt", weights_only=True)
                 same_weights.append(a.keys() == b.keys() and all(torch.equal(a[n], b[n]) for n in a))
             for name, src in (("base", wt / "src"), ("now", REPO / "src")):
-                cli(
-                    src,
-                    "predict",
-                    "--model",
-                    tmp / f"m_{name}",
-                    "--input",
-                    tmp / "ph_now",
-                    "--out",
-                    tmp / f"p_{name}",
-                    "--no-cache",
-                )
+                cli(src, "predict", "--model", tmp / f"m_{name}", "--input", tmp / "ph_now", "--out", tmp / f"p_{name}", "--no-cache")
                 cli(src, "threshold", tmp / "ph_now", "--out", tmp / f"t_{name}")
-            pred_differ = _differing(
-                tmp / "p_base", tmp / "p_now", ("_label.nii.gz", "_prob.nii.gz", "_variance.nii.gz")
-            )
+            pred_differ = _differing(tmp / "p_base", tmp / "p_now", ("_label.nii.gz", "_prob.nii.gz", "_variance.nii.gz"))
             thr_differ = _differing(tmp / "t_base", tmp / "t_now", ("_label.nii.gz",))
             csv_same = _readout_numbers(tmp / "t_base") == _readout_numbers(tmp / "t_now")
-            bundles = [
-                json.loads((tmp / f"m_{n}" / "bundle.json").read_text(encoding="utf-8")) for n in ("base", "now")
-            ]
+            bundles = [json.loads((tmp / f"m_{n}" / "bundle.json").read_text(encoding="utf-8")) for n in ("base", "now")]
             dice = [
-                json.loads((tmp / f"m_{n}" / "cv" / "summary.json").read_text(encoding="utf-8"))["summary"][0][
-                    "metrics"
-                ]["dice"]["mean"]
+                json.loads((tmp / f"m_{n}" / "cv" / "summary.json").read_text(encoding="utf-8"))["summary"][0]["metrics"]["dice"]["mean"]
                 for n in ("base", "now")
             ]
         finally:
@@ -135,8 +106,7 @@ def main() -> int:
     data["unchanged"] = ok
     lines = [
         f"phantom files compared: {len(files)}, differing: {len(differ)} {differ[:3]}",
-        f"fold weights equal: {same_weights}; T/S_min {data['t_smin']}; CV core Dice base {dice[0]:.4f}, now "
-        f"{dice[1]:.4f}",
+        f"fold weights equal: {same_weights}; T/S_min {data['t_smin']}; CV core Dice base {dice[0]:.4f}, now {dice[1]:.4f}",
         f"prediction files differing: {pred_differ[:3]}; threshold labels differing: {thr_differ[:3]}; "
         f"readout.csv numbers equal: {csv_same}",
         f"unchanged: {ok}",
@@ -164,8 +134,7 @@ def _differing(a: Path, b: Path, suffixes: tuple[str, ...]) -> list[str]:
     out = [
         str(f)
         for f in files
-        if not (b / f).exists()
-        or not np.array_equal(np.asanyarray(nib.load(a / f).dataobj), np.asanyarray(nib.load(b / f).dataobj))
+        if not (b / f).exists() or not np.array_equal(np.asanyarray(nib.load(a / f).dataobj), np.asanyarray(nib.load(b / f).dataobj))
     ]
     return out if files else ["(no files)"]
 

@@ -68,9 +68,7 @@ def main() -> None:
     model_dir = args.model_dir or OUT / f"model_{args.recipe}_{args.cases}{tag}"
     ck = load_checkpoint(model_dir / f"fold_{args.fold}" / "checkpoint.pt")
     if ck is None:
-        raise SystemExit(
-            f"{model_dir}/fold_{args.fold}/checkpoint.pt not found: run bench_ct2d_cohort.py with the same --set first"
-        )
+        raise SystemExit(f"{model_dir}/fold_{args.fold}/checkpoint.pt not found: run bench_ct2d_cohort.py with the same --set first")
     recipe = load_recipe(args.recipe, [f"folds={args.folds}", *args.set])
     cases = prepare_dataset(OUT / f"ct_cohort_{args.cases}", recipe)
     labelled = [c for c in cases if c.target is not None]
@@ -95,22 +93,13 @@ def main() -> None:
     model.load_state_dict(ck["model"])
     print("\n2. Dice of the validation / training patches")
     # batch norm in train mode updates the running statistics: the batch-statistics pass gets its own copy
-    for label, net in (
-        ("evaluation mode (running statistics)", model),
-        ("batch statistics", BatchStatistics(copy.deepcopy(model))),
-    ):
-        val = (
-            evaluate_patches(net, f.val, loss, recipe.batch_size, cpu)["val_dice"]
-            if f.val is not None
-            else float("nan")
-        )
+    for label, net in (("evaluation mode (running statistics)", model), ("batch statistics", BatchStatistics(copy.deepcopy(model)))):
+        val = evaluate_patches(net, f.val, loss, recipe.batch_size, cpu)["val_dice"] if f.val is not None else float("nan")
         tr = evaluate_patches(net, f.train, loss, recipe.batch_size, cpu)["val_dice"]
         print(f"   {label:<40} {val:.3f} / {tr:.3f}")
     model.train()
     recalibrate_batch_norm(model, f.train.batches(0, recipe.batch_size), len(f.train), cpu)
-    val = (
-        evaluate_patches(model, f.val, loss, recipe.batch_size, cpu)["val_dice"] if f.val is not None else float("nan")
-    )
+    val = evaluate_patches(model, f.val, loss, recipe.batch_size, cpu)["val_dice"] if f.val is not None else float("nan")
     tr = evaluate_patches(model, f.train, loss, recipe.batch_size, cpu)["val_dice"]
     print(f"   {'recalibrated on all training patches':<40} {val:.3f} / {tr:.3f}")
 
@@ -120,9 +109,7 @@ def main() -> None:
         for c in labelled:
             bone = (c.x[ict] > 100) & c.brain
             if bone.any():
-                print(
-                    f"   {c.case_id}: {int(bone.sum())} voxels on slice(s) {np.flatnonzero(bone.any((1, 2))).tolist()}"
-                )
+                print(f"   {c.case_id}: {int(bone.sum())} voxels on slice(s) {np.flatnonzero(bone.any((1, 2))).tolist()}")
 
 
 if __name__ == "__main__":

@@ -42,9 +42,7 @@ def main() -> None:
     data = OUT / f"ct_cohort_{args.cases}_manifest"
     if not (data / "manifest.csv").exists():
         raise SystemExit(f"{data}: run benchmarks/bench_published_recipes.py first (it writes the cohort)")
-    recipe = load_recipe(
-        args.recipe, [f"folds={args.folds}", f"epochs={args.epochs}", f"patience={args.epochs}", *args.set]
-    )
+    recipe = load_recipe(args.recipe, [f"folds={args.folds}", f"epochs={args.epochs}", f"patience={args.epochs}", *args.set])
     device = select_device(args.device)
     labelled = [c for c in prepare_dataset(data, recipe) if c.target is not None]
     test_ids = _folds(labelled, recipe)[args.fold]
@@ -72,15 +70,7 @@ def main() -> None:
             flush=True,
         )
 
-    fit(
-        f.model,
-        f.train_cfg,
-        f.train,
-        f.val,
-        device,
-        f.directory,
-        FitOptions(seed=f.seed, title=f"fold {args.fold}", on_epoch=report),
-    )
+    fit(f.model, f.train_cfg, f.train, f.val, device, f.directory, FitOptions(seed=f.seed, title=f"fold {args.fold}", on_epoch=report))
 
 
 if __name__ == "__main__":

@@ -21,9 +21,7 @@ def zyx(path: Path) -> np.ndarray:
     return np.transpose(data, (2, 1, 0, 3) if data.ndim == 4 else (2, 1, 0))
 
 
-def parse_cases(
-    doc: str | None, from_cohort: Callable[[Path], Iterator[T]], from_seeds: Callable[[int, int], Iterator[T]]
-) -> Iterator[T]:
+def parse_cases(doc: str | None, from_cohort: Callable[[Path], Iterator[T]], from_seeds: Callable[[int, int], Iterator[T]]) -> Iterator[T]:
     """The benchmark's command line (``--cohort`` / ``--seeds``) parsed, and the cases it names."""
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_case_source(ap)
@@ -31,9 +29,7 @@ def parse_cases(
 
 
 def add_case_source(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument(
-        "--cohort", type=Path, default=OUT / "ct_cohort_20", help="a written cohort (default: the CT-2D cohort)"
-    )
+    ap.add_argument("--cohort", type=Path, default=OUT / "ct_cohort_20", help="a written cohort (default: the CT-2D cohort)")
     ap.add_argument("--seeds", default=None, metavar="A:B", help="phantoms of seeds A..B-1 instead of a written cohort")
 
 

@@ -28,9 +28,7 @@ def isles22_case() -> Path:
 @pytest.fixture
 def osipi_csv() -> Path:
     if not OSIPI_CSV.is_file():
-        pytest.skip(
-            f"OSIPI DSC reference curves not found at {OSIPI_CSV} (only CI and developer checkouts have ../shared)"
-        )
+        pytest.skip(f"OSIPI DSC reference curves not found at {OSIPI_CSV} (only CI and developer checkouts have ../shared)")
     return OSIPI_CSV
 
 
@@ -43,9 +41,5 @@ def small_ct_case():
     from strokeseg.phantom.case import PhantomConfig, generate_case
     from strokeseg.phantom.lesion import LesionSpec
 
-    spec = LesionSpec(
-        "mca", side=1, phi_lo=-60.0, phi_hi=70.0, z_lo=-8.0, z_hi=55.0, core_fraction=0.35, oligaemia_mm=8.0
-    )
-    return generate_case(
-        PhantomConfig(lesion=spec, noise_hu=3.0, rotation_deg=6.0, **SMALL_CT), seed=11, case_id="small"
-    )
+    spec = LesionSpec("mca", side=1, phi_lo=-60.0, phi_hi=70.0, z_lo=-8.0, z_hi=55.0, core_fraction=0.35, oligaemia_mm=8.0)
+    return generate_case(PhantomConfig(lesion=spec, noise_hu=3.0, rotation_deg=6.0, **SMALL_CT), seed=11, case_id="small")

@@ -46,9 +46,7 @@ def make_isles2018(root: Path, n_cases: int = 3, with_series: bool = True, patie
             else:
                 write_nifti(d / f"{name}.nii", image(seed=i + ident), GEOM)
     if patients:
-        rows = ["case_id,patient_id,nihss,group"] + [
-            f"case_{i},patient{(i + 1) // 2},{10 + i},LVO" for i in range(1, n_cases + 1)
-        ]
+        rows = ["case_id,patient_id,nihss,group"] + [f"case_{i},patient{(i + 1) // 2},{10 + i},LVO" for i in range(1, n_cases + 1)]
         (root / "patients.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     return root
 
@@ -90,9 +88,7 @@ def make_isles2022(root: Path, n_cases: int = 2, with_mask: bool = True) -> Path
         if with_mask:
             d = root / "derivatives" / sub / "ses-0001"
             d.mkdir(parents=True)
-            write_nifti(
-                d / f"{sub}_ses-0001_msk.nii.gz", (label_volume(geom.shape, seed=i) == 2).astype(np.uint8), geom
-            )
+            write_nifti(d / f"{sub}_ses-0001_msk.nii.gz", (label_volume(geom.shape, seed=i) == 2).astype(np.uint8), geom)
     return root
 
 
@@ -102,23 +98,17 @@ def make_isles2024(root: Path, n_cases: int = 2) -> Path:
         raw = root / "raw_data" / sub / "ses-01"
         raw.mkdir(parents=True)
         write_nifti(raw / f"{sub}_ses-01_ncct.nii.gz", image(seed=i), GEOM)
-        write_nifti(
-            raw / f"{sub}_ses-01_ctp.nii.gz", np.repeat(image(seed=i)[..., None], 10, axis=-1), GEOM, frame_interval=2.0
-        )
+        write_nifti(raw / f"{sub}_ses-01_ctp.nii.gz", np.repeat(image(seed=i)[..., None], 10, axis=-1), GEOM, frame_interval=2.0)
         perf = root / "derivatives" / sub / "ses-01" / "perfusion-maps"
         perf.mkdir(parents=True)
         for m in ("cbf", "cbv", "mtt", "tmax"):
             write_nifti(perf / f"{sub}_ses-01_space-ncct_{m}.nii.gz", image(seed=i + 7), GEOM)
         fu = root / "derivatives" / sub / "ses-02"
         fu.mkdir(parents=True)
-        write_nifti(
-            fu / f"{sub}_ses-02_space-ncct_lesion-msk.nii.gz", (label_volume(seed=i) == 2).astype(np.uint8), GEOM
-        )
+        write_nifti(fu / f"{sub}_ses-02_space-ncct_lesion-msk.nii.gz", (label_volume(seed=i) == 2).astype(np.uint8), GEOM)
         ph = root / "phenotype" / sub / "ses-01"
         ph.mkdir(parents=True)
-        (ph / f"{sub}_ses-01_demographic_baseline.csv").write_text(
-            f"Age,Sex,NIHSS at admission\n70,F,{5 + i}\n", encoding="utf-8"
-        )
+        (ph / f"{sub}_ses-01_demographic_baseline.csv").write_text(f"Age,Sex,NIHSS at admission\n70,F,{5 + i}\n", encoding="utf-8")
     return root
 
 

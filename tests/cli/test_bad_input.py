@@ -22,9 +22,7 @@ def test_truncated_file_in_dataset(tmp_path, cli):
     code, out, _ = cli("info", tmp_path / "d")
     assert code == 1
     problem = [ln for ln in out.splitlines() if "PROBLEM" in ln]
-    assert (
-        len(problem) == 1 and victim.name in problem[0] and ("truncated" in problem[0] or "cannot read" in problem[0])
-    )
+    assert len(problem) == 1 and victim.name in problem[0] and ("truncated" in problem[0] or "cannot read" in problem[0])
 
 
 def test_truncated_prediction_stops_evaluate_without_output(tmp_path, cli):
@@ -131,9 +129,7 @@ def test_prediction_on_wrong_grid(tmp_path, cli):
 
 def test_output_inside_input_is_refused(tmp_path, cli):
     make_manifest(tmp_path / "truth")
-    code, _, err = cli(
-        "evaluate", "--pred", tmp_path / "truth", "--truth", tmp_path / "truth", "--out", tmp_path / "truth" / "eval"
-    )
+    code, _, err = cli("evaluate", "--pred", tmp_path / "truth", "--truth", tmp_path / "truth", "--out", tmp_path / "truth" / "eval")
     assert code == 2 and "inside the input folder" in _one_error_line(err)
 
 
@@ -148,15 +144,7 @@ def test_outputs_follow_the_umask(tmp_path, cli):
         (tmp_path / "p").mkdir()
         write_nifti(tmp_path / "p" / "case_1.nii.gz", label_volume(), GEOM)
         code, _, err = cli(
-            "evaluate",
-            "--pred",
-            tmp_path / "p",
-            "--truth",
-            tmp_path / "d",
-            "--out",
-            tmp_path / "e",
-            "--pred-label-map",
-            "1:2,2:2",
+            "evaluate", "--pred", tmp_path / "p", "--truth", tmp_path / "d", "--out", tmp_path / "e", "--pred-label-map", "1:2,2:2"
         )
     finally:
         os.umask(old)

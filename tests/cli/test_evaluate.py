@@ -39,15 +39,7 @@ def test_evaluate_against_plain_label_folder_with_pred_map(tmp_path, cli):
     write_nifti(tmp_path / "truth" / "a_seg.nii.gz", core.astype(np.uint8) * 2, GEOM)
     write_nifti(tmp_path / "pred" / "a.nii.gz", core.astype(np.uint8), GEOM)  # binary 0/1 prediction
     code, _out, _ = cli(
-        "evaluate",
-        "--pred",
-        tmp_path / "pred",
-        "--truth",
-        tmp_path / "truth",
-        "--pred-label-map",
-        "1:2",
-        "--out",
-        tmp_path / "ev",
+        "evaluate", "--pred", tmp_path / "pred", "--truth", tmp_path / "truth", "--pred-label-map", "1:2", "--out", tmp_path / "ev"
     )
     assert code == 0
     rows = list(csv.DictReader((tmp_path / "ev" / "per_case.csv").open(encoding="utf-8")))
@@ -78,17 +70,7 @@ def test_a_folder_of_binary_masks_is_scored_as_one_lesion_region(tmp_path, cli):
     assert rows[0]["dice"] == 0.5
     assert "| core |" not in out and "| lesion |" in out
     code, out, _ = cli(
-        "evaluate",
-        "--pred",
-        pred,
-        "--truth",
-        truth,
-        "--out",
-        tmp_path / "e2",
-        "--label-map",
-        "1:2",
-        "--pred-label-map",
-        "1:2",
+        "evaluate", "--pred", pred, "--truth", truth, "--out", tmp_path / "e2", "--label-map", "1:2", "--pred-label-map", "1:2"
     )
     rows = json.loads((tmp_path / "e2" / "summary.json").read_text(encoding="utf-8"))["cases"]
     assert code == 0 and [r["region"] for r in rows] == ["core"] and rows[0]["dice"] == 0.5

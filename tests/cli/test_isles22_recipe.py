@@ -61,36 +61,14 @@ TINY = [
 
 def test_isles22_recipe_trains_on_bids_and_predicts_grand_challenge(tmp_path, capsys):
     make_isles22_heads(tmp_path / "isles22", n_cases=4)
-    code = main(
-        [
-            "train",
-            "--recipe",
-            "isles22-mri-3d-fast",
-            "--data",
-            str(tmp_path / "isles22"),
-            "--out",
-            str(tmp_path / "m"),
-            *TINY,
-        ]
-    )
+    code = main(["train", "--recipe", "isles22-mri-3d-fast", "--data", str(tmp_path / "isles22"), "--out", str(tmp_path / "m"), *TINY])
     out = capsys.readouterr().out
     assert code == 0, out
     bundle = json.loads((tmp_path / "m" / "bundle.json").read_text(encoding="utf-8"))
     assert bundle["modalities"] == ["DWI", "ADC", "FLAIR"] and bundle["target"] == "core"
     assert bundle["channels"] == ["DWI", "ADC", "FLAIR", "DWI_sym", "ADC_sym", "FLAIR_sym"]
     uid = make_case(tmp_path / "gc")  # ADC in 1e-6 mm2/s there, 1e-3 in the BIDS release: per-case whitening
-    code = main(
-        [
-            "predict",
-            "--model",
-            str(tmp_path / "m"),
-            "--input",
-            str(tmp_path / "gc"),
-            "--out",
-            str(tmp_path / "p"),
-            "--no-cache",
-        ]
-    )
+    code = main(["predict", "--model", str(tmp_path / "m"), "--input", str(tmp_path / "gc"), "--out", str(tmp_path / "p"), "--no-cache"])
     out = capsys.readouterr().out
     assert code == 0, out
     vol = json.loads((tmp_path / "p" / uid / f"{uid}_volumes.json").read_text(encoding="utf-8"))

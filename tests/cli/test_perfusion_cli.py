@@ -18,9 +18,7 @@ def phantom_dir(tmp_path_factory):
 
 
 def test_phantom_command_writes_isles2018(phantom_dir):
-    assert (phantom_dir / "patients.csv").exists() and (
-        phantom_dir / "case_1" / "strokeseg_truth" / "CBF.nii.gz"
-    ).exists()
+    assert (phantom_dir / "patients.csv").exists() and (phantom_dir / "case_1" / "strokeseg_truth" / "CBF.nii.gz").exists()
     meta = json.loads((phantom_dir / "case_1" / "strokeseg_truth" / "phantom.json").read_text(encoding="utf-8"))
     assert meta["frames"] == 40 and meta["seed"] > 0
 
@@ -57,17 +55,7 @@ def test_perfusion_on_a_dataset_and_threshold_round_trip(phantom_dir, tmp_path, 
     label, _ = read_nifti(tmp_path / "thr" / "case_1" / "case_1_label.nii.gz")
     assert set(np.unique(label)) <= {0, 1, 2}
     ro = json.loads((tmp_path / "thr" / "case_1" / "case_1_readout.json").read_text(encoding="utf-8"))
-    assert {
-        "core_ml",
-        "hypoperfused_ml",
-        "penumbra_ml",
-        "mismatch_ratio",
-        "tmax10_ml",
-        "hir",
-        "defuse3",
-        "extend",
-        "thresholds",
-    } <= set(ro)
+    assert {"core_ml", "hypoperfused_ml", "penumbra_ml", "mismatch_ratio", "tmax10_ml", "hir", "defuse3", "extend", "thresholds"} <= set(ro)
     assert (tmp_path / "thr" / "readout.csv").read_text(encoding="utf-8").startswith("case_id,core_ml")
     assert (tmp_path / "thr" / "evaluation" / "per_case.csv").exists()
 

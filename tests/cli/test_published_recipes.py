@@ -54,10 +54,7 @@ def cohorts(tmp_path_factory):
     root = tmp_path_factory.mktemp("pub")
     out = {}
     for mod in ("ct", "mr"):
-        write_phantom_cohort(
-            root / mod,
-            CohortSpec(4, PhantomConfig(modality=mod, **SMALL), "manifest", seed=7, second_slab_fraction=0.0),
-        )
+        write_phantom_cohort(root / mod, CohortSpec(4, PhantomConfig(modality=mod, **SMALL), "manifest", seed=7, second_slab_fraction=0.0))
         out[mod] = root / mod
     return out
 
@@ -95,14 +92,7 @@ def test_missing_nihss_is_an_error_unless_imputed(cohorts, tmp_path, cli):
         w.writeheader()
         w.writerows(rows)
     code, _, err = cli(
-        "train",
-        "--recipe",
-        "slow-fusion-vgg16-fast",
-        "--data",
-        data,
-        "--out",
-        tmp_path / "m",
-        *[a.format(pz=1) for a in TINY],
+        "train", "--recipe", "slow-fusion-vgg16-fast", "--data", data, "--out", tmp_path / "m", *[a.format(pz=1) for a in TINY]
     )
     assert code == 2 and "has no NIHSS score" in err and not (tmp_path / "m" / "bundle.json").exists()
     code, _, err = cli(
@@ -171,28 +161,12 @@ def test_bundles_of_two_losses_ensemble_and_mismatches_are_refused(cohorts, tmp_
         code, _, err = cli("train", "--recipe", name, "--data", cohorts["ct"], "--out", tmp_path / out, *args, *extra)
         assert code == 0, err
     code, out, err = cli(
-        "predict",
-        "--model",
-        tmp_path / "focal",
-        "--model",
-        tmp_path / "wce",
-        "--input",
-        cohorts["ct"],
-        "--out",
-        tmp_path / "pred",
+        "predict", "--model", tmp_path / "focal", "--model", tmp_path / "wce", "--input", cohorts["ct"], "--out", tmp_path / "pred"
     )
     assert code == 0, err
     info = json.loads(next((tmp_path / "pred").glob("*/*_volumes.json")).read_text(encoding="utf-8"))
     assert info["models"] == 4 and info["recipe"] == "pspnet-ct-fast+pspnet-ct-wce"
     code, _, err = cli(
-        "predict",
-        "--model",
-        tmp_path / "focal",
-        "--model",
-        tmp_path / "u2",
-        "--input",
-        cohorts["ct"],
-        "--out",
-        tmp_path / "pred2",
+        "predict", "--model", tmp_path / "focal", "--model", tmp_path / "u2", "--input", cohorts["ct"], "--out", tmp_path / "pred2"
     )
     assert code == 2 and "cannot ensemble" in err and not (tmp_path / "pred2").exists()

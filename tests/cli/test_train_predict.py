@@ -76,12 +76,7 @@ def test_mri3d_fast_trains_on_spes(tmp_path, cli, monkeypatch):
     monkeypatch.setenv("STROKESEG_CACHE", str(tmp_path / "cache"))
     write_phantom_cohort(
         tmp_path / "mr",
-        CohortSpec(
-            3,
-            PhantomConfig(modality="mr", matrix=(55, 48), spacing_xy=4.0, slices=18, frames=40),
-            "isles2015-spes",
-            seed=2,
-        ),
+        CohortSpec(3, PhantomConfig(modality="mr", matrix=(55, 48), spacing_xy=4.0, slices=18, frames=40), "isles2015-spes", seed=2),
     )
     code, out, _ = cli(
         "train",
@@ -107,9 +102,7 @@ def test_mri3d_fast_trains_on_spes(tmp_path, cli, monkeypatch):
     assert code == 0 and "| hypoperfused | all | 3 |" in out
     bundle = json.loads((tmp_path / "m" / "bundle.json").read_text(encoding="utf-8"))
     assert bundle["target"] == "lesion" and len(bundle["channels"]) == 16  # 8 SPES maps (+ADC) and their mirrors
-    code, _, _ = cli(
-        "predict", "--model", tmp_path / "m", "--input", tmp_path / "mr", "--out", tmp_path / "p", "--folds", "1"
-    )
+    code, _, _ = cli("predict", "--model", tmp_path / "m", "--input", tmp_path / "mr", "--out", tmp_path / "p", "--folds", "1")
     assert code == 0 and (tmp_path / "p" / "1" / "1_label.nii.gz").exists()
 
 

@@ -35,9 +35,7 @@ def hand_made():
 
 def test_core_and_penumbra_from_hand_made_maps():
     brain, cbf, tmax, cbv, core, pen = hand_made()
-    r = threshold_perfusion(
-        cbf, tmax, G, TissueMasks(brain, cbv=cbv), ThresholdConfig(opening_mm=0, min_component_ml=0)
-    )
+    r = threshold_perfusion(cbf, tmax, G, TissueMasks(brain, cbv=cbv), ThresholdConfig(opening_mm=0, min_component_ml=0))
     assert r.reference_cbf == pytest.approx(40.0)
     np.testing.assert_array_equal(r.core, core)
     np.testing.assert_array_equal(r.labels == 1, pen)
@@ -127,9 +125,7 @@ def test_diffusion_core_on_the_real_isles22_case(isles22_case):
     case = ds.load(ds.cases[0])
     micro, unit = adc_to_micro(case.images["ADC"], case.images["ADC"] > 0.1)
     assert unit == "1e-3 mm2/s"
-    r = threshold_diffusion(
-        micro, case.geometry, case.images["ADC"] > 0.1, dwi=case.images["DWI"], cfg=ThresholdConfig(dwi_ratio=1.3)
-    )
+    r = threshold_diffusion(micro, case.geometry, case.images["ADC"] > 0.1, dwi=case.images["DWI"], cfg=ThresholdConfig(dwi_ratio=1.3))
     vol = r.core.sum() * case.geometry.voxel_volume_ml
     assert 0.5 < vol < 150  # an acute infarct of plausible size, bright on DWI and dark on ADC
     assert np.median(case.images["DWI"][r.core]) > 1.3 * np.median(case.images["DWI"][case.images["ADC"] > 0.1])

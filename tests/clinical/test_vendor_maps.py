@@ -64,8 +64,7 @@ def test_phantom_vendor_sentinels_do_not_change_the_read_out(tmp_path, capsys):
     cfg = PhantomConfig(slices=2, matrix=(64, 64), spacing_xy=3.0, frames=30, frame_interval=1.5)
     write_phantom_cohort(tmp_path / "plain", CohortSpec(2, cfg, "isles2018", seed=4, second_slab_fraction=0.0))
     write_phantom_cohort(
-        tmp_path / "vendor",
-        CohortSpec(2, cfg, "isles2018", seed=4, second_slab_fraction=0.0, quirks=("vendor-sentinels",)),
+        tmp_path / "vendor", CohortSpec(2, cfg, "isles2018", seed=4, second_slab_fraction=0.0, quirks=("vendor-sentinels",))
     )
     tmax = nib.load(str(next((tmp_path / "vendor").glob("case_1/*CT_Tmax*/*.nii"))))
     assert float(np.asanyarray(tmax.dataobj).min()) == -30.0

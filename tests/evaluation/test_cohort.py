@@ -9,9 +9,7 @@ from strokeseg.evaluation.metrics import METRIC_NAMES
 
 def row(case, dice, hd, vt, vp, group="", failure=False, region="core"):
     r = {name: 0.0 for name in METRIC_NAMES}
-    r.update(
-        case_id=case, region=region, group=group, dice=dice, hd=hd, vol_true_ml=vt, vol_pred_ml=vp, failure=failure
-    )
+    r.update(case_id=case, region=region, group=group, dice=dice, hd=hd, vol_true_ml=vt, vol_pred_ml=vp, failure=failure)
     return r
 
 
@@ -40,11 +38,7 @@ def test_summary_counts_failures_and_missing():
 def test_per_group_summaries():
     rows = [row("a", 0.8, 10, 10, 12, "LVO"), row("b", 0.6, 30, 20, 15, "LVO"), row("c", 0.4, 5, 3, 4, "non-LVO")]
     out = summarise(rows)
-    assert [(s.region, s.group, s.n_cases) for s in out] == [
-        ("core", "all", 3),
-        ("core", "LVO", 2),
-        ("core", "non-LVO", 1),
-    ]
+    assert [(s.region, s.group, s.n_cases) for s in out] == [("core", "all", 3), ("core", "LVO", 2), ("core", "non-LVO", 1)]
 
 
 def test_summarise_values_median():

@@ -34,17 +34,13 @@ def check_all(pred, truth, spacing):
     assert dice(pred, truth) == pytest.approx(medpy_binary.dc(pred, truth), abs=1e-6)
     assert precision(pred, truth) == pytest.approx(medpy_binary.precision(pred, truth), abs=1e-6)
     assert sensitivity(pred, truth) == pytest.approx(medpy_binary.recall(pred, truth), abs=1e-6)
-    assert hausdorff(pred, truth, spacing) == pytest.approx(
-        medpy_binary.hd(pred, truth, voxelspacing=spacing), abs=1e-6
-    )
+    assert hausdorff(pred, truth, spacing) == pytest.approx(medpy_binary.hd(pred, truth, voxelspacing=spacing), abs=1e-6)
     assert hd95(pred, truth, spacing) == pytest.approx(medpy_binary.hd95(pred, truth, voxelspacing=spacing), abs=1e-6)
     # ISLES's ASSD: the mean of MedPy's directed ASDs (MedPy <= 0.4 assd); MedPy 0.5 assd is the pooled mean
     asd_pt = medpy_binary.asd(pred, truth, voxelspacing=spacing)
     asd_tp = medpy_binary.asd(truth, pred, voxelspacing=spacing)
     assert assd(pred, truth, spacing) == pytest.approx((asd_pt + asd_tp) / 2, abs=1e-6)
-    assert assd_pooled(pred, truth, spacing) == pytest.approx(
-        medpy_binary.assd(pred, truth, voxelspacing=spacing), abs=1e-6
-    )
+    assert assd_pooled(pred, truth, spacing) == pytest.approx(medpy_binary.assd(pred, truth, voxelspacing=spacing), abs=1e-6)
     m = binary_metrics(pred, truth, spacing)
     assert m.hd == pytest.approx(medpy_binary.hd(pred, truth, voxelspacing=spacing), abs=1e-6)
     assert m.hd95 == pytest.approx(medpy_binary.hd95(pred, truth, voxelspacing=spacing), abs=1e-6)

@@ -30,11 +30,7 @@ def _monai(x, net, roi, step):
 
 @pytest.mark.parametrize(
     ("roi", "step", "shape"),
-    [
-        ((1, 16, 16), (1, 4, 4), (3, 40, 37)),
-        ((8, 16, 16), (4, 8, 8), (13, 30, 33)),
-        ((8, 16, 16), (4, 8, 8), (5, 20, 20)),
-    ],
+    [((1, 16, 16), (1, 4, 4), (3, 40, 37)), ((8, 16, 16), (4, 8, 8), (13, 30, 33)), ((8, 16, 16), (4, 8, 8), (5, 20, 20))],
 )
 def test_equals_monai_sliding_window_inference(roi, step, shape):
     torch.manual_seed(0)
@@ -63,17 +59,13 @@ def test_constant_model_stitches_to_a_constant():
 def test_mc_dropout_and_ensembles_give_variance():
     torch.manual_seed(0)
     nets = [
-        build_network(
-            "asym-resunet", in_channels=2, num_classes=2, dims=2, base_filters=4, depth=3, dropout=0.5, mc_levels=2
-        )
+        build_network("asym-resunet", in_channels=2, num_classes=2, dims=2, base_filters=4, depth=3, dropout=0.5, mc_levels=2)
         for _ in range(2)
     ]
     x = np.random.default_rng(1).normal(size=(2, 2, 24, 24)).astype(np.float32)
     det = sliding_window_predict(x, nets[:1], WindowConfig((1, 16, 16), (1, 8, 8), mc_passes=1))
     assert np.all(det.variance < 1e-10) and det.samples == 1
-    mc = sliding_window_predict(
-        x, nets, WindowConfig((1, 16, 16), (1, 8, 8), mc_passes=3, mc_dropout=0.1, tta_flip=True)
-    )
+    mc = sliding_window_predict(x, nets, WindowConfig((1, 16, 16), (1, 8, 8), mc_passes=3, mc_dropout=0.1, tta_flip=True))
     assert mc.samples == 12 and mc.variance.max() > 0
     np.testing.assert_allclose(mc.probs.sum(0), 1.0, atol=1e-5)
     ent = entropy(mc.probs)
@@ -82,9 +74,7 @@ def test_mc_dropout_and_ensembles_give_variance():
 
 def test_mc_dropout_is_reproducible_and_leaves_the_callers_random_state_alone():
     torch.manual_seed(0)
-    net = build_network(
-        "asym-resunet", in_channels=2, num_classes=2, dims=2, base_filters=4, depth=3, dropout=0.5, mc_levels=2
-    )
+    net = build_network("asym-resunet", in_channels=2, num_classes=2, dims=2, base_filters=4, depth=3, dropout=0.5, mc_levels=2)
     x = np.random.default_rng(1).normal(size=(2, 2, 24, 24)).astype(np.float32)
     state = torch.get_rng_state()
     a = sliding_window_predict(x, [net], WindowConfig((1, 16, 16), (1, 8, 8), mc_passes=3, mc_dropout=0.3))

@@ -60,10 +60,7 @@ def test_modalities_come_from_the_headers_not_the_folder_names(unito, tmp_path):
 
 
 def test_header_words_name_the_modality():
-    assert (
-        modality_from_headers({"0008|0060": "CT", "0008|103e": "NLR_CBV ", "0008|0008": "DERIVED\\SECONDARY"}, False)
-        == "CBV"
-    )
+    assert modality_from_headers({"0008|0060": "CT", "0008|103e": "NLR_CBV ", "0008|0008": "DERIVED\\SECONDARY"}, False) == "CBV"
     assert modality_from_headers({"0008|0060": "MR", "0008|103e": "ep2d_diff TRACEW"}, False) == "DWI"
     assert modality_from_headers({"0008|0060": "MR", "0008|103e": "ADC map"}, False) == "ADC"
     assert modality_from_headers({"0008|0060": "CT", "0008|103e": "Tmax (s)"}, False) == "Tmax"

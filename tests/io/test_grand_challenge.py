@@ -24,9 +24,7 @@ def make_case(folder, uid="1234abcd-0000-1111-2222-333344445555"):
         d.mkdir(parents=True)
         name = uid if slug == "dwi" else f"{slug}{uid[len(slug) :]}"  # each interface has its own uuid
         write_itk(d / f"{name}.mha", np.full(geom.shape, val, np.float32), geom)
-    (folder / "dwi-mri-acquisition-parameters.json").write_text(
-        json.dumps({"PatientAge": "071Y", "PatientSex": "M"}), encoding="utf-8"
-    )
+    (folder / "dwi-mri-acquisition-parameters.json").write_text(json.dumps({"PatientAge": "071Y", "PatientSex": "M"}), encoding="utf-8")
     return uid
 
 

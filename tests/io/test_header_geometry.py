@@ -58,9 +58,7 @@ def test_phantom_isles18_headers_read_back_at_the_true_spacing(tmp_path):
     from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 
     cfg = PhantomConfig(slices=2, matrix=(48, 48), spacing_xy=2.5, frames=30, frame_interval=1.5)
-    write_phantom_cohort(
-        tmp_path / "q", CohortSpec(1, cfg, "isles2018", seed=2, second_slab_fraction=0.0, quirks=("isles2018-headers",))
-    )
+    write_phantom_cohort(tmp_path / "q", CohortSpec(1, cfg, "isles2018", seed=2, second_slab_fraction=0.0, quirks=("isles2018-headers",)))
     write_phantom_cohort(tmp_path / "plain", CohortSpec(1, cfg, "isles2018", seed=2, second_slab_fraction=0.0))
     ot = next((tmp_path / "q").glob("case_1/SMIR.Brain.XX.O.OT.*/*.nii"))
     hdr = nib.load(str(ot)).header
@@ -94,9 +92,7 @@ def test_subacute_mri_lesions_are_bright_on_dwi_with_near_normal_adc(tmp_path):
     from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 
     cfg = PhantomConfig(modality="mr", slices=8, matrix=(48, 48), spacing_xy=3.0, frames=30, p_no_stroke=0.0)
-    write_phantom_cohort(
-        tmp_path / "mr", CohortSpec(1, cfg, "isles2015-spes", seed=3, quirks=("subacute-mri", "dwi-bias-field"))
-    )
+    write_phantom_cohort(tmp_path / "mr", CohortSpec(1, cfg, "isles2015-spes", seed=3, quirks=("subacute-mri", "dwi-bias-field")))
     write_phantom_cohort(tmp_path / "plain", CohortSpec(1, cfg, "isles2015-spes", seed=3))
     sub = load_case(open_dataset(tmp_path / "mr").cases[0])
     plain = load_case(open_dataset(tmp_path / "plain").cases[0])

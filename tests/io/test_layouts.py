@@ -6,15 +6,7 @@ import pytest
 from strokeseg.errors import InputError
 from strokeseg.io.labels import CORE, PENUMBRA, Region
 from strokeseg.io.layouts import detect_layout, open_dataset
-from tests.helpers import (
-    GEOM,
-    label_volume,
-    make_isles2015,
-    make_isles2018,
-    make_isles2022,
-    make_isles2024,
-    make_manifest,
-)
+from tests.helpers import GEOM, label_volume, make_isles2015, make_isles2018, make_isles2022, make_isles2024, make_manifest
 
 
 def test_isles2018(tmp_path):

@@ -60,13 +60,8 @@ def test_a_torchvision_vgg16_file_loads_into_every_slow_fusion_branch(tmp_path):
 def test_a_torchvision_vgg16_bn_file_loads_into_batch_norm_slow_fusion_branches(tmp_path):
     # torchvision vgg16_bn: 138,365,992 parameters − classifier 123,642,856
     assert count_parameters(VGGFeatures("vgg16", batch_norm=True)) == 138_365_992 - 123_642_856
-    sd = {
-        k: torch.randn(v.shape) if v.is_floating_point() else v
-        for k, v in VGGFeatures("vgg16", batch_norm=True).state_dict().items()
-    }
-    assert (
-        "features.41.running_var" in sd and "features.40.weight" in sd
-    )  # torchvision's last vgg16_bn conv / BN indices
+    sd = {k: torch.randn(v.shape) if v.is_floating_point() else v for k, v in VGGFeatures("vgg16", batch_norm=True).state_dict().items()}
+    assert "features.41.running_var" in sd and "features.40.weight" in sd  # torchvision's last vgg16_bn conv / BN indices
     torch.save(sd, tmp_path / "vgg16_bn.pth")
     net = build_network("slow-fusion-vgg16", in_channels=3, num_classes=3, n_scalars=1, batch_norm=True)
     rec = apply_pretrained(net, tmp_path / "vgg16_bn.pth")
@@ -116,7 +111,4 @@ def test_networks_without_a_backbone_refuse_a_weight_file(tmp_path):
     _torchvision_like_vgg16(tmp_path / "vgg16.pth")
     with pytest.raises(ConfigError, match="no ImageNet backbone"):
         apply_pretrained(build_network("unet", in_channels=2, num_classes=2), tmp_path / "vgg16.pth")
-    assert (
-        apply_pretrained(build_network("pspnet", in_channels=2, num_classes=2, width_div=16), None)["pretrained"]
-        is False
-    )
+    assert apply_pretrained(build_network("pspnet", in_channels=2, num_classes=2, width_div=16), None)["pretrained"] is False

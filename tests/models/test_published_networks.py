@@ -13,39 +13,14 @@ from strokeseg.models.segnet import Discriminator, SegNetVGG11
     ("name", "kw", "shape", "out"),
     [
         ("segnet-vgg11", {"in_channels": 3, "num_classes": 3, "width_div": 8}, (2, 3, 96, 80), (2, 3, 96, 80)),
-        (
-            "segnet-vgg11",
-            {"in_channels": 4, "num_classes": 3, "skip_concat": False, "width_div": 8},
-            (2, 4, 64, 64),
-            (2, 3, 64, 64),
-        ),
+        ("segnet-vgg11", {"in_channels": 4, "num_classes": 3, "skip_concat": False, "width_div": 8}, (2, 4, 64, 64), (2, 3, 64, 64)),
         ("pspnet", {"in_channels": 5, "num_classes": 2, "width_div": 16}, (2, 5, 64, 64), (2, 2, 64, 64)),
         ("unet", {"in_channels": 10, "num_classes": 2, "channels": [4, 8, 16]}, (2, 10, 32, 32), (2, 2, 32, 32)),
-        (
-            "unet",
-            {"in_channels": 5, "num_classes": 2, "dims": 3, "channels": [4, 8, 16]},
-            (1, 5, 2, 32, 32),
-            (1, 2, 2, 32, 32),
-        ),
+        ("unet", {"in_channels": 5, "num_classes": 2, "dims": 3, "channels": [4, 8, 16]}, (1, 5, 2, 32, 32), (1, 2, 2, 32, 32)),
         ("vnet", {"in_channels": 5, "num_classes": 2, "base": 4}, (1, 5, 2, 32, 32), (1, 2, 2, 32, 32)),
-        (
-            "slow-fusion-vgg16",
-            {"in_channels": 5, "num_classes": 3, "n_scalars": 1, "width_div": 16},
-            (2, 5, 64, 64),
-            (2, 3, 64, 64),
-        ),
-        (
-            "early-fusion-vgg16",
-            {"in_channels": 5, "num_classes": 3, "n_scalars": 1, "width_div": 16},
-            (2, 5, 64, 64),
-            (2, 3, 64, 64),
-        ),
-        (
-            "inflated-fusion-vgg16",
-            {"in_channels": 4, "num_classes": 3, "width_div": 16},
-            (2, 4, 64, 64),
-            (2, 3, 64, 64),
-        ),
+        ("slow-fusion-vgg16", {"in_channels": 5, "num_classes": 3, "n_scalars": 1, "width_div": 16}, (2, 5, 64, 64), (2, 3, 64, 64)),
+        ("early-fusion-vgg16", {"in_channels": 5, "num_classes": 3, "n_scalars": 1, "width_div": 16}, (2, 5, 64, 64), (2, 3, 64, 64)),
+        ("inflated-fusion-vgg16", {"in_channels": 4, "num_classes": 3, "width_div": 16}, (2, 4, 64, 64), (2, 3, 64, 64)),
     ],
 )
 def test_output_shapes(name, kw, shape, out):
@@ -128,6 +103,4 @@ def test_random_initialised_fusion_nets_pass_gradient_to_their_deepest_encoder_l
     enc = [p for n, p in net.named_parameters() if n.startswith(("branches.", "encoder.")) and p.dim() >= 4]
     assert enc[-1].grad is not None and enc[0].grad is not None
     assert float(enc[-1].grad.norm()) > 1e-5 * float(enc[0].grad.norm())
-    assert (
-        0.05 < float(out.detach().std()) < 3.0
-    )  # the head keeps PyTorch's small default: logits start near 0, not saturated
+    assert 0.05 < float(out.detach().std()) < 3.0  # the head keeps PyTorch's small default: logits start near 0, not saturated

@@ -3,7 +3,7 @@ import argparse
 import numpy as np
 import pytest
 
-from strokeseg.cli.common import add_perfusion_options, perfusion_config
+from strokeseg.cli.options import add_perfusion_options, perfusion_config
 from strokeseg.perfusion.aif import aif_from_mask, apply_vof_scaling
 from strokeseg.perfusion.config import PerfusionConfig
 
@@ -62,8 +62,7 @@ def test_vof_default_is_on_for_ct_and_off_for_mr():
 
 
 @pytest.mark.parametrize(
-    ("argv", "modality", "expected"),
-    [([], "ct", True), ([], "mr", False), (["--no-vof"], "ct", False), (["--vof"], "mr", True)],
+    ("argv", "modality", "expected"), [([], "ct", True), ([], "mr", False), (["--no-vof"], "ct", False), (["--vof"], "mr", True)]
 )
 def test_vof_command_line(argv, modality, expected):
     p = argparse.ArgumentParser()

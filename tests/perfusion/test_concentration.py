@@ -2,12 +2,7 @@ import numpy as np
 import pytest
 
 from strokeseg.errors import InputError
-from strokeseg.perfusion.concentration import (
-    baseline_slice,
-    ct_concentration,
-    detect_bolus_arrival,
-    mr_concentration,
-)
+from strokeseg.perfusion.concentration import baseline_slice, ct_concentration, detect_bolus_arrival, mr_concentration
 
 
 def test_bolus_arrival_ct_and_mr():

@@ -13,9 +13,7 @@ AIF_P = AifParams(t0=8.0, amplitude=1.0)
 def tissue(cbf: float, mtt: float, delay: float, kind: str = "exponential", beta: float = 0.0) -> np.ndarray:
     """Continuous-model tissue curve (unit AIF) for CBF in ml/100 g/min, no kH/ρ."""
     tab = build_table(AIF_P, TIMES[-1], kind, n_mtt=160, mtt_range=(1.0, 20.0), dispersion=np.array([0.0, 1.0]))
-    return (cbf / 6000.0) * tab.sample(
-        tab.mtt_index(np.array([mtt])), tab.dispersion_index(np.array([beta])), np.array([delay]), TIMES
-    )[0]
+    return (cbf / 6000.0) * tab.sample(tab.mtt_index(np.array([mtt])), tab.dispersion_index(np.array([beta])), np.array([delay]), TIMES)[0]
 
 
 AIF = aif_curve(TIMES, AIF_P)
@@ -23,8 +21,7 @@ CFG = dict(density=1.0, hematocrit_factor=1.0)
 
 
 @pytest.mark.parametrize(
-    ("method", "tol"),
-    [("ssvd", 0.25), ("csvd", 0.15), ("osvd", 0.15), ("tikhonov-gcv", 0.15), ("tikhonov-lcurve", 0.15)],
+    ("method", "tol"), [("ssvd", 0.25), ("csvd", 0.15), ("osvd", 0.15), ("tikhonov-gcv", 0.15), ("tikhonov-lcurve", 0.15)]
 )
 def test_long_mtt_flow_is_recovered(method, tol):
     """Low, slow flow (the ischaemic regime) is recovered by every method (sSVD's 20 % truncation blurs most)."""
@@ -74,9 +71,7 @@ def test_half_height_edge_finds_the_onset_of_an_undispersed_residue_and_the_vert
     delays = (0.0, 3.0, 6.0, 9.0)
     curves = np.stack([tissue(40.0, m, d) for m in (4.0, 8.0) for d in delays]).astype(np.float32)
     truth = np.tile(delays, 2)
-    edge = deconvolve(
-        curves, AIF, DT, PerfusionConfig(method="osvd", tmax_estimator="edge", tmax_edge_fraction=0.5, **CFG)
-    )
+    edge = deconvolve(curves, AIF, DT, PerfusionConfig(method="osvd", tmax_estimator="edge", tmax_edge_fraction=0.5, **CFG))
     peak = deconvolve(curves, AIF, DT, PerfusionConfig(method="osvd", **CFG))
     assert np.median(np.abs(edge.tmax - truth)) <= 0.5
     assert np.median(peak.tmax - truth) > 1.0

@@ -34,10 +34,7 @@ def test_physiology_is_ordered(small_ct_case, result):
     core = c.parenchyma & (c.label == 2)
     assert np.median(m["CBF"][gm]) > np.median(m["CBF"][wm]) > np.median(m["CBF"][core])
     assert np.median(m["Tmax"][core]) > 6 > np.median(m["Tmax"][healthy])
-    assert (
-        np.corrcoef(m["CBV"][c.parenchyma & result.brain_mask], c.truth["CBV"][c.parenchyma & result.brain_mask])[0, 1]
-        > 0.5
-    )
+    assert np.corrcoef(m["CBV"][c.parenchyma & result.brain_mask], c.truth["CBV"][c.parenchyma & result.brain_mask])[0, 1] > 0.5
 
 
 def test_too_few_frames(small_ct_case):

@@ -14,13 +14,7 @@ def osipi(osipi_csv):
     rows = list(csv.DictReader(osipi_csv.open(encoding="utf-8")))
     ct = np.array([np.array(r["C_tis"].split(), float) for r in rows], np.float32)
     ca = np.array(rows[0]["C_aif"].split(), float)
-    return (
-        ct,
-        ca,
-        float(rows[0]["tr"]),
-        np.array([float(r["cbf"]) for r in rows]),
-        np.array([float(r["cbv"]) for r in rows]),
-    )
+    return (ct, ca, float(rows[0]["tr"]), np.array([float(r["cbf"]) for r in rows]), np.array([float(r["cbv"]) for r in rows]))
 
 
 def test_osvd_cbv_within_10_percent_without_slack(osipi):
@@ -56,12 +50,7 @@ def test_area_ratio_shows_the_reference_objects_discretisation(osipi):
 def test_parametric_fit_reaches_10_percent_for_cbf_and_cbv(osipi):
     """The model-based fit with the DRO's own (discrete-sum) forward model: no SVD blur of the onset."""
     ct, ca, tr, cbf, cbv = osipi
-    st = deconvolve(
-        ct,
-        ca,
-        tr,
-        PerfusionConfig(method="parametric", parametric_convolution="discrete", density=1.0, hematocrit_factor=1.0),
-    )
+    st = deconvolve(ct, ca, tr, PerfusionConfig(method="parametric", parametric_convolution="discrete", density=1.0, hematocrit_factor=1.0))
     rel_f = st.peak * 6000 / cbf - 1
     rel_v = st.area * 100 / cbv - 1
     assert np.all(np.abs(rel_f) <= 0.10), np.round(100 * rel_f, 1)

@@ -9,9 +9,7 @@ from tests.conftest import SMALL_CT
 
 
 def test_isles2018_cohort_round_trip(tmp_path):
-    rows = write_phantom_cohort(
-        tmp_path, CohortSpec(3, PhantomConfig(**SMALL_CT), "isles2018", seed=2, second_slab_fraction=1.0)
-    )
+    rows = write_phantom_cohort(tmp_path, CohortSpec(3, PhantomConfig(**SMALL_CT), "isles2018", seed=2, second_slab_fraction=1.0))
     assert rows[0]["patient_id"] == rows[1]["patient_id"]  # two slabs of one patient
     ds = open_dataset(tmp_path)
     assert ds.layout.name == "isles2018" and len(ds) == 3 and len(ds.patients) == 2
@@ -26,15 +24,10 @@ def test_isles2018_cohort_round_trip(tmp_path):
 
 @pytest.mark.slow
 def test_worker_processes_write_the_same_cohort(tmp_path):
-    one = write_phantom_cohort(
-        tmp_path / "a", CohortSpec(3, PhantomConfig(**SMALL_CT), "manifest", seed=4, second_slab_fraction=0.5)
-    )
+    one = write_phantom_cohort(tmp_path / "a", CohortSpec(3, PhantomConfig(**SMALL_CT), "manifest", seed=4, second_slab_fraction=0.5))
     done: list[int] = []
     two = write_phantom_cohort(
-        tmp_path / "b",
-        CohortSpec(3, PhantomConfig(**SMALL_CT), "manifest", seed=4, second_slab_fraction=0.5),
-        jobs=2,
-        on_case=done.append,
+        tmp_path / "b", CohortSpec(3, PhantomConfig(**SMALL_CT), "manifest", seed=4, second_slab_fraction=0.5), jobs=2, on_case=done.append
     )
     assert sorted(done) == [1, 2, 3] and [r["case_id"] for r in two] == [r["case_id"] for r in one]
     assert [r["patient_id"] for r in two] == [r["patient_id"] for r in one]

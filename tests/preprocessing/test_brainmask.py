@@ -16,9 +16,7 @@ from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
     root = tmp_path_factory.mktemp("mipmask")
-    write_phantom_cohort(
-        root, CohortSpec(2, PhantomConfig(slices=2, frames=30), "manifest", seed=3, second_slab_fraction=0.0)
-    )
+    write_phantom_cohort(root, CohortSpec(2, PhantomConfig(slices=2, frames=30), "manifest", seed=3, second_slab_fraction=0.0))
     return root
 
 

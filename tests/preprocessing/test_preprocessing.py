@@ -82,9 +82,7 @@ def test_registered_mirror_matches_the_healthy_hemisphere(rotation):
     from strokeseg.phantom.lesion import LesionSpec
 
     spec = LesionSpec("mca", side=1, core_fraction=0.4)
-    c = generate_case(
-        PhantomConfig(slices=4, matrix=(128, 128), spacing_xy=1.8, frames=40, rotation_deg=rotation, lesion=spec), 2
-    )
+    c = generate_case(PhantomConfig(slices=4, matrix=(128, 128), spacing_xy=1.8, frames=40, rotation_deg=rotation, lesion=spec), 2)
     brain = c.brain
     res = symmetric_modalities({"CT": c.images["CT"]}, c.geometry, brain, "CT")
     assert res.registered

@@ -29,37 +29,21 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _env(tmp: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "STROKESEG_QUIET": "1",
-        "PYTHONPATH": str(REPO),
-        "KILLER_READY": str(tmp / "ready"),
-        "PYTHONIOENCODING": "utf-8",
-    }
+    return {**os.environ, "STROKESEG_QUIET": "1", "PYTHONPATH": str(REPO), "KILLER_READY": str(tmp / "ready"), "PYTHONIOENCODING": "utf-8"}
 
 
 def killed(stage: str, n: int, sig: str, args: list[str], tmp: Path, wait: bool = True):
     cmd = [sys.executable, "-m", "tests.robustness.killer", stage, str(n), sig, "--", *map(str, args)]
     if not wait:
         return subprocess.Popen(
-            cmd,
-            cwd=REPO,
-            env=_env(tmp),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            encoding="utf-8",
-            errors="replace",
+            cmd, cwd=REPO, env=_env(tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8", errors="replace"
         )
-    return subprocess.run(
-        cmd, cwd=REPO, env=_env(tmp), capture_output=True, encoding="utf-8", errors="replace", timeout=300
-    )
+    return subprocess.run(cmd, cwd=REPO, env=_env(tmp), capture_output=True, encoding="utf-8", errors="replace", timeout=300)
 
 
 def leftovers(out: Path) -> list[str]:
     return sorted(
-        str(p.relative_to(out))
-        for p in out.rglob("*")
-        if p.name.startswith(".staging-") or ".tmp" in p.name or p.name == LOCK_NAME
+        str(p.relative_to(out)) for p in out.rglob("*") if p.name.startswith(".staging-") or ".tmp" in p.name or p.name == LOCK_NAME
     )
 
 
@@ -166,9 +150,7 @@ def _weights(folder: Path) -> dict:
 def _equal_weights(a: dict, b: dict) -> bool:
     import torch
 
-    return a.keys() == b.keys() and all(
-        a[k].keys() == b[k].keys() and all(torch.equal(a[k][n], b[k][n]) for n in a[k]) for k in a
-    )
+    return a.keys() == b.keys() and all(a[k].keys() == b[k].keys() and all(torch.equal(a[k][n], b[k][n]) for n in a[k]) for k in a)
 
 
 @pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM"])
@@ -195,19 +177,7 @@ def test_a_killed_training_resumes_bit_exact(stage, n, sig, corpus_assets, tmp_p
 def test_a_retrain_killed_midway_never_yields_a_mixed_bundle(corpus_assets, tmp_path, capsys):
     out = tmp_path / "m"
     shutil.copytree(corpus_assets / "model", out)
-    args = [
-        "train",
-        "--recipe",
-        RECIPE,
-        "--data",
-        corpus_assets / "ph",
-        "--out",
-        out,
-        *TINY_TRAIN,
-        "--set",
-        "seed=3",
-        "--overwrite",
-    ]
+    args = ["train", "--recipe", RECIPE, "--data", corpus_assets / "ph", "--out", out, *TINY_TRAIN, "--set", "seed=3", "--overwrite"]
     res = killed("weights", 1, "SIGKILL", args, tmp_path)  # fold 0 new, fold 1 not yet written
     assert res.returncode == -signal.SIGKILL
     code, _, err = _cli(capsys, "predict", "--model", out, "--input", corpus_assets / "ph", "--out", tmp_path / "p")
@@ -290,11 +260,7 @@ def test_overwrite_replaces_only_when_the_new_run_writes(corpus_assets, tmp_path
     shutil.rmtree(data / "case_3")
     code, _, _ = _cli(capsys, "threshold", data, "--out", out, "--overwrite")
     assert code == 0
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
-        "case_1",
-        "readout.csv",
-        "thresholds.json",
-    ]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["case_1", "readout.csv", "thresholds.json"]
 
 
 def test_a_failed_run_removes_the_parent_folders_it_created(tmp_path, capsys):

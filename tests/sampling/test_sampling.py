@@ -39,9 +39,7 @@ def test_half_lesion_half_healthy_with_bounded_offsets():
 def test_offsets_never_leave_the_volume():
     lesion = np.zeros((4, 20, 20), bool)
     lesion[0, 0, 0] = lesion[3, 19, 19] = True
-    pc = sample_centers(
-        lesion, np.ones_like(lesion), _cfg(200, (16, 24, 24), offset_axes=[0, 1, 2]), np.random.default_rng(0)
-    )
+    pc = sample_centers(lesion, np.ones_like(lesion), _cfg(200, (16, 24, 24), offset_axes=[0, 1, 2]), np.random.default_rng(0))
     assert pc.centers.min() >= 0 and np.all(pc.centers < np.array(lesion.shape))
 
 

@@ -69,12 +69,7 @@ def test_validation_focal_tversky_is_pooled_so_predicting_nothing_is_not_ranked_
 
     recipe = load_recipe(
         "clerigues-ct-2d-fast",
-        {
-            "sampling.patch_size": [1, 16, 16],
-            "sampling.patches_per_case": 40,
-            "sampling.lesion_fraction": 0.0,
-            "symmetric": False,
-        },
+        {"sampling.patch_size": [1, 16, 16], "sampling.patches_per_case": 40, "sampling.lesion_fraction": 0.0, "symmetric": False},
     )
     data = _data(recipe)
 
@@ -102,10 +97,7 @@ def test_patches_are_whitened_as_inference_whitens_the_whole_case():
     (the whole-volume whitening that prediction uses): clipping, statistics and masking agree."""
     from strokeseg.sampling.extract import extract_patches, pad_for_patches
 
-    recipe = load_recipe(
-        "clerigues-ct-2d-fast",
-        {"sampling.patch_size": [1, 16, 16], "sampling.patches_per_case": 12, "symmetric": False},
-    )
+    recipe = load_recipe("clerigues-ct-2d-fast", {"sampling.patch_size": [1, 16, 16], "sampling.patches_per_case": 12, "symmetric": False})
     cases = [synthetic_case(i, shape=(3, 40, 38)) for i in range(3)]
     for c in cases:
         c.x[1][c.brain & (np.arange(38) % 9 == 0)] = 500.0  # vessel-like outliers the clip must bound
@@ -136,9 +128,7 @@ def test_whole_slice_samples_smaller_than_the_slices_are_refused_with_the_case_a
     from dataclasses import replace
 
     recipe = replace(
-        recipe,
-        sampling=replace(recipe.sampling, patch_size=[1, 16, 16]),
-        inference=replace(recipe.inference, step=[1, 16, 16]),
+        recipe, sampling=replace(recipe.sampling, patch_size=[1, 16, 16]), inference=replace(recipe.inference, step=[1, 16, 16])
     )  # keeps rows/columns 12-27: most of the brain and part of the lesion cropped
     with pytest.raises(
         ConfigError,
@@ -147,8 +137,6 @@ def test_whole_slice_samples_smaller_than_the_slices_are_refused_with_the_case_a
     ):
         PatchData([case], recipe.sampling_plan, norm, 0)
     recipe = replace(
-        recipe,
-        sampling=replace(recipe.sampling, patch_size=[1, 40, 40]),
-        inference=replace(recipe.inference, step=[1, 40, 40]),
+        recipe, sampling=replace(recipe.sampling, patch_size=[1, 40, 40]), inference=replace(recipe.inference, step=[1, 40, 40])
     )
     assert len(PatchData([case], recipe.sampling_plan, norm, 0)) == 3  # one sample per brain slice

@@ -16,9 +16,7 @@ def test_frozen_half_and_all_stages():
     head = list(net.decoder.parameters())
     configure_stage(net, r.train, 0)
     assert not any(p.requires_grad for b in blocks for p in b) and all(p.requires_grad for p in head)
-    configure_stage(
-        net, r.train, 1
-    )  # 0.5 of 5 blocks rounds to 2: the two deepest train, the three input-side stay frozen
+    configure_stage(net, r.train, 1)  # 0.5 of 5 blocks rounds to 2: the two deepest train, the three input-side stay frozen
     assert [all(p.requires_grad for p in b) for b in blocks] == [False, False, False, True, True]
     configure_stage(net, r.train, 2)
     assert all(p.requires_grad for p in net.parameters())
@@ -72,9 +70,7 @@ def test_non_lvo_penalty_weights_the_samples_of_non_lvo_cases():
     from strokeseg.training.data import PatchData
     from tests.training.conftest import synthetic_case
 
-    r = load_recipe(
-        "slow-fusion-vgg16-fast", {"sampling.patch_size": [1, 40, 40], "inference.step": [1, 40, 40], "batch_size": 4}
-    )
+    r = load_recipe("slow-fusion-vgg16-fast", {"sampling.patch_size": [1, 40, 40], "inference.step": [1, 40, 40], "batch_size": 4})
     assert r.group_penalty == {"non-LVO": 2.0}
     cases = [synthetic_case(i) for i in range(2)]  # c0 non-LVO, c1 LVO
     norm = Normalizer(cases[0].channels).fit((c.x, c.brain) for c in cases)

@@ -24,9 +24,7 @@ def test_auto_device_is_cuda_with_mixed_precision():
 
 def test_sliding_window_on_cuda_matches_cpu():
     torch.manual_seed(0)
-    net = build_network(
-        "asym-resunet", in_channels=2, num_classes=2, dims=2, base_filters=4, depth=3, dropout=0.1, mc_levels=2
-    )
+    net = build_network("asym-resunet", in_channels=2, num_classes=2, dims=2, base_filters=4, depth=3, dropout=0.1, mc_levels=2)
     x = np.random.default_rng(1).normal(size=(2, 3, 40, 36)).astype(np.float32)
     cpu = sliding_window_predict(x, [net], WindowConfig((1, 16, 16), (1, 8, 8), batch_size=7))
     gpu = sliding_window_predict(x, [net], WindowConfig((1, 16, 16), (1, 8, 8), batch_size=7), "cuda")
@@ -35,9 +33,7 @@ def test_sliding_window_on_cuda_matches_cpu():
 
 def test_parallel_folds_train_with_amp_on_one_gpu(tmp_path, tiny_recipe):
     cases = [synthetic_case(i) for i in range(6)]
-    bundle, result = cross_validate(
-        cases, tiny_recipe, tmp_path / "m", torch.device("cuda"), log=lambda *_: None, jobs=2
-    )
+    bundle, result = cross_validate(cases, tiny_recipe, tmp_path / "m", torch.device("cuda"), log=lambda *_: None, jobs=2)
     assert bundle.meta["device"].startswith("cuda") and len(bundle.folds) == 2
     assert all(f["epochs_run"] >= 1 for f in bundle.folds)
     assert np.isfinite([r["dice"] for r in result.rows]).all()

@@ -9,20 +9,14 @@ from strokeseg.training.folds import grouped_folds, validation_split
 
 
 def test_shipped_recipes_load_with_paper_values():
-    assert {"clerigues-ct-2d", "clerigues-ct-2d-fast", "clerigues-mri-3d", "clerigues-mri-3d-fast"} <= set(
-        shipped_recipes()
-    )
+    assert {"clerigues-ct-2d", "clerigues-ct-2d-fast", "clerigues-mri-3d", "clerigues-mri-3d-fast"} <= set(shipped_recipes())
     ct = load_recipe("clerigues-ct-2d")
     assert ct.sampling.patch_size == [1, 64, 64] and ct.batch_size == 64 and ct.patience == 10
     assert ct.loss["name"] == "gdl+ce" and ct.optimizer["name"] == "adadelta" and ct.target == "core"
     assert ct.inference.mc_passes == 3 and ct.inference.mc_dropout == 0.1 and ct.network["kwargs"]["base_filters"] == 8
     mri = load_recipe("clerigues-mri-3d")
     assert mri.sampling.patch_size == [16, 24, 24] and mri.batch_size == 16 and mri.patience == 8
-    assert mri.loss == {"name": "focal", "kwargs": {"gamma": 2.0, "alpha": [0.25, 0.75]}} and mri.inference.step == [
-        1,
-        4,
-        4,
-    ]
+    assert mri.loss == {"name": "focal", "kwargs": {"gamma": 2.0, "alpha": [0.25, 0.75]}} and mri.inference.step == [1, 4, 4]
     assert mri.dims == 3 and ct.dims == 2
 
 

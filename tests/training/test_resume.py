@@ -44,9 +44,7 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, tiny_recipe):
             FitOptions(seed=5, on_batch=_stop_after(per_epoch + 2)),
         )
     model_c, train, val = _setup(tiny_recipe)
-    res_c = fit(
-        model_c, tiny_recipe.train, train, val, torch.device("cpu"), tmp_path / "b", FitOptions(resume=True, seed=5)
-    )
+    res_c = fit(model_c, tiny_recipe.train, train, val, torch.device("cpu"), tmp_path / "b", FitOptions(resume=True, seed=5))
     for k, v in model_a.state_dict().items():
         assert torch.equal(v, model_c.state_dict()[k]), k
     assert res_a.best_epoch == res_c.best_epoch and len(res_c.rows) == tiny_recipe.epochs
@@ -103,6 +101,4 @@ def test_a_diverged_loss_stops_training_with_a_clear_error(tmp_path, tiny_recipe
     monkeypatch.setattr(trainer, "build_loss", lambda *a, **k: NaNLoss())
     model, train, val = _setup(tiny_recipe)
     with pytest.raises(TrainingError, match="training diverged"):
-        trainer.fit(
-            model, tiny_recipe.train, train, val, torch.device("cpu"), tmp_path / "nan", trainer.FitOptions(seed=1)
-        )
+        trainer.fit(model, tiny_recipe.train, train, val, torch.device("cpu"), tmp_path / "nan", trainer.FitOptions(seed=1))

@@ -47,10 +47,7 @@ def test_sweep_cli_runs_two_points(tmp_path, cli_run):
 
     data = tmp_path / "d"
     write_phantom_cohort(
-        data,
-        CohortSpec(
-            4, PhantomConfig(slices=2, matrix=(48, 48), frames=30), "manifest", seed=3, second_slab_fraction=0.0
-        ),
+        data, CohortSpec(4, PhantomConfig(slices=2, matrix=(48, 48), frames=30), "manifest", seed=3, second_slab_fraction=0.0)
     )
     code, out, err = cli_run(
         "sweep",
@@ -79,6 +76,4 @@ def test_sweep_cli_runs_two_points(tmp_path, cli_run):
     assert "sweep point 2/2: gamma-2" in out
     lines = (tmp_path / "s" / "sweep.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("point,core_dice") and len(lines) == 3
-    assert (tmp_path / "s" / "gamma-1" / "bundle.json").exists() and (
-        tmp_path / "s" / "gamma-2" / "bundle.json"
-    ).exists()
+    assert (tmp_path / "s" / "gamma-1" / "bundle.json").exists() and (tmp_path / "s" / "gamma-2" / "bundle.json").exists()

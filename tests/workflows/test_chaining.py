@@ -15,14 +15,7 @@ from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
 def cohort(tmp_path_factory):
     root = tmp_path_factory.mktemp("chain") / "ph"
     write_phantom_cohort(
-        root,
-        CohortSpec(
-            2,
-            PhantomConfig(slices=2, frames=30, p_no_stroke=0.0),
-            "isles2018",
-            seed=4,
-            second_slab_fraction=0.0,
-        ),
+        root, CohortSpec(2, PhantomConfig(slices=2, frames=30, p_no_stroke=0.0), "isles2018", seed=4, second_slab_fraction=0.0)
     )
     return root
 
@@ -36,9 +29,7 @@ def test_perfusion_output_is_a_dataset_and_both_threshold_routes_agree(cohort, t
     assert main(["perfusion", str(series), "--out", str(tmp_path / "maps"), "--modality", "ct"]) == 0
     assert (tmp_path / "maps" / "baseline.nii.gz").exists()
     assert main(["threshold", str(tmp_path / "maps"), "--out", str(tmp_path / "via_maps")]) == 0
-    assert (
-        main(["threshold", str(series), "--out", str(tmp_path / "direct"), "--modality", "ct"]) == 0
-    )  # a 4D file: a case
+    assert main(["threshold", str(series), "--out", str(tmp_path / "direct"), "--modality", "ct"]) == 0  # a 4D file: a case
     cid = series.name.removesuffix(".nii")
     a, b = _labels(tmp_path / "via_maps", cid), _labels(tmp_path / "direct", cid)
     assert a.any() and np.array_equal(a, b)

@@ -37,14 +37,7 @@ def test_the_demo_runs_every_step_and_predicts_like_the_predict_command(tmp_path
     cases = sorted(p.name for p in (out / "predictions").iterdir())
     assert len(cases) == 2
     for cid in cases:  # the same files as 'strokeseg predict' writes
-        for suffix in (
-            "_label.nii.gz",
-            "_prob.nii.gz",
-            "_variance.nii.gz",
-            "_entropy.nii.gz",
-            "_volumes.json",
-            "_readout.json",
-        ):
+        for suffix in ("_label.nii.gz", "_prob.nii.gz", "_variance.nii.gz", "_entropy.nii.gz", "_volumes.json", "_readout.json"):
             assert (out / "predictions" / cid / f"{cid}{suffix}").exists(), suffix
         vols = json.loads((out / "predictions" / cid / f"{cid}_volumes.json").read_text(encoding="utf-8"))
         assert vols["penumbra_ml"] is None and vols["core_ml"] >= 0  # a core model says nothing of the penumbra

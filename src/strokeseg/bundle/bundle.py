@@ -60,9 +60,7 @@ def load_state_dict(path: Path, what: str = "weights file") -> dict[str, Any]:
         raise InputError(f"{what} not found", path) from None
     except Exception as exc:
         detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise InputError(
-            f"cannot read the {what}: truncated, corrupt or not a plain state dict ({detail})", path
-        ) from None
+        raise InputError(f"cannot read the {what}: truncated, corrupt or not a plain state dict ({detail})", path) from None
     if not isinstance(state, dict):
         raise InputError(f"the {what} does not hold a state dict", path)
     return state
@@ -115,9 +113,7 @@ class ModelBundle:
             raise InputError("model bundle folder not found", path)
         if not f.exists():
             raise InputError(
-                "not a complete strokeseg model bundle (bundle.json missing: training did not finish "
-                "or is still running)",
-                path,
+                "not a complete strokeseg model bundle (bundle.json missing: training did not finish or is still running)", path
             )
         try:
             d = json.loads(read_text(f, "bundle file"))
@@ -166,9 +162,7 @@ class ModelBundle:
 
     def build_model(self) -> torch.nn.Module:
         kw = dict(self.recipe.network.get("kwargs", {}))
-        return build_network(
-            self.recipe.network["name"], in_channels=len(self.channels), num_classes=self.num_classes, **kw
-        )
+        return build_network(self.recipe.network["name"], in_channels=len(self.channels), num_classes=self.num_classes, **kw)
 
     def load_models(self, folds: list[int] | None = None) -> list[tuple[torch.nn.Module, Normalizer]]:
         """The fold networks (eval mode, checksums verified) with their whitening.
@@ -182,10 +176,7 @@ class ModelBundle:
             model = self.build_model()
             weights = (self.path / str(fd["weights"])).resolve()
             if self.path.resolve() not in weights.parents:
-                raise InputError(
-                    f"fold {fd['fold']}: weights path {fd['weights']!r} lies outside the bundle",
-                    self.path / "bundle.json",
-                )
+                raise InputError(f"fold {fd['fold']}: weights path {fd['weights']!r} lies outside the bundle", self.path / "bundle.json")
             if not weights.exists():
                 raise InputError("weights file missing from the bundle", weights)
             if fd.get("sha256") and sha256_file(weights) != fd["sha256"]:
@@ -197,16 +188,12 @@ class ModelBundle:
             try:
                 model.load_state_dict(load_state_dict(weights))
             except RuntimeError as exc:
-                raise InputError(
-                    f"weights do not fit the bundle's network ({str(exc).splitlines()[0][:160]})", weights
-                ) from None
+                raise InputError(f"weights do not fit the bundle's network ({str(exc).splitlines()[0][:160]})", weights) from None
             model.eval()
             try:
                 norm = Normalizer.from_dict(fd["normalization"])
             except (KeyError, TypeError, ValueError) as exc:
-                raise InputError(
-                    f"fold {fd['fold']}: invalid normalization statistics ({exc})", self.path / "bundle.json"
-                ) from None
+                raise InputError(f"fold {fd['fold']}: invalid normalization statistics ({exc})", self.path / "bundle.json") from None
             out.append((model, norm))
         if not out:
             have = ", ".join(str(int(f["fold"]) + 1) for f in self.folds)

@@ -6,77 +6,14 @@ imported inside the command so that ``--help`` is instant.
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import signal
 import sys
 from collections.abc import Sequence
 
-from strokeseg import __version__
+from strokeseg.cli.parser import COMMANDS, build_parser
 from strokeseg.errors import StrokesegError, Terminated, one_line
 
-COMMANDS = ("info", "phantom", "perfusion", "threshold", "train", "sweep", "predict", "cv-report", "evaluate", "demo")
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line error (no usage block), in the same form as every other error."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"strokeseg: error: {self.prog}: {one_line(message)} (see '{self.prog} --help')\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="strokeseg",
-        description=(
-            "Acute ischaemic stroke imaging: read ISLES/DICOM/manifest data, compute perfusion maps, "
-            "segment core and penumbra, evaluate as the ISLES challenges do, report volumes and eligibility."
-        ),
-        epilog="Run 'strokeseg COMMAND --help' for the options of a command.",
-    )
-    parser.add_argument("--version", action="version", version=f"strokeseg {__version__}")
-    parser.add_argument(
-        "--debug", action="store_true", help="print the full traceback of an unexpected error (put it before COMMAND)"
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
-    for name in COMMANDS:
-        importlib.import_module(f"strokeseg.cli.{name.replace('-', '_')}").register(sub)
-    return parser
-
-
-class _NotDataWarnings:
-    """Data warnings are printed from the results a command returns; the log handler skips them."""
-
-    def filter(self, record: object) -> bool:
-        return not getattr(record, "data_warning", False)
-
-
-def _log_to_stderr() -> None:
-    """``strokeseg`` log records (progress lines, messages) to stderr as plain lines, once per process."""
-    import logging
-
-    log = logging.getLogger("strokeseg")
-    if any(getattr(h, "_strokeseg_cli", False) for h in log.handlers):
-        return
-
-    class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
-        """Writes to whatever ``sys.stderr`` is at the time (tests and callers may swap it)."""
-
-        @property  # type: ignore[override]
-        def stream(self) -> object:
-            return sys.stderr
-
-        @stream.setter
-        def stream(self, _value: object) -> None:
-            pass
-
-    handler = _Stderr()
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    handler.addFilter(_NotDataWarnings())
-    handler._strokeseg_cli = True  # type: ignore[attr-defined]
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
+__all__ = ["COMMANDS", "build_parser", "main"]
 
 
 def _on_sigterm(signum: int, _frame: object) -> None:
@@ -98,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # nibabel logs header 'repairs' (e.g. zero pixdim set to 1) to stderr; strokeseg validates headers itself
     # and reports a real problem as its one error line
     logging.getLogger("nibabel").setLevel(logging.ERROR)
+    from strokeseg.cli.logs import _log_to_stderr
+
     _log_to_stderr()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:

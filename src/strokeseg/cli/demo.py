@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.common import positive_int
+from strokeseg.cli.options import positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,8 +36,5 @@ def run(args: argparse.Namespace) -> int:
     # a rerun reuses the phantom cohorts already in --out; --overwrite starts from nothing
     with RunFolder(args.out, "overwrite" if args.overwrite else "resume", command="demo") as run:
         run.begin_writing()
-        run_demo(
-            Path(args.out),
-            DemoConfig(train_cases=args.train_cases, test_cases=args.test_cases, epochs=args.epochs, seed=args.seed),
-        )
+        run_demo(Path(args.out), DemoConfig(train_cases=args.train_cases, test_cases=args.test_cases, epochs=args.epochs, seed=args.seed))
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.common import add_input, add_layout_options, add_nonfinite_option, add_output_options, label_map_arg
+from strokeseg.cli.options import add_input, add_layout_options, add_nonfinite_option, add_output_options, label_map_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,15 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "prediction voxel counts), unless --label-map says what its 1 means."
         ),
     )
-    add_input(
-        p,
-        "folder of predicted label maps (e.g. the output of 'strokeseg predict' or 'threshold')",
-        "PRED",
-        aliases=("--pred",),
-    )
-    p.add_argument(
-        "--truth", required=True, metavar="DIR", help="dataset folder (any layout) or folder of truth label maps"
-    )
+    add_input(p, "folder of predicted label maps (e.g. the output of 'strokeseg predict' or 'threshold')", "PRED", aliases=("--pred",))
+    p.add_argument("--truth", required=True, metavar="DIR", help="dataset folder (any layout) or folder of truth label maps")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for per_case.csv, summary.md, summary.json")
     add_layout_options(p)
     p.add_argument(
@@ -57,15 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strokeseg.cli.common import input_path, output_mode, say
+    from strokeseg.cli.options import input_path, output_mode, say
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.evaluate import EvaluateOptions, evaluate_to_folder, evaluation_lines
 
     pred = input_path(args)
     inputs = [pred, args.truth]
-    with RunFolder(
-        args.out, output_mode(args), inputs=inputs, allow_in_input=args.allow_output_in_input, command="evaluate"
-    ) as run:
+    with RunFolder(args.out, output_mode(args), inputs=inputs, allow_in_input=args.allow_output_in_input, command="evaluate") as run:
         opts = EvaluateOptions(args.layout, args.label_map, args.pred_label_map, args.regions, args.nonfinite)
         result = evaluate_to_folder(run, pred, args.truth, opts)
     say("\n".join(evaluation_lines(result)))

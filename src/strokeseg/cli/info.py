@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.common import add_layout_options, say
+from strokeseg.cli.options import add_layout_options, say
 
 
 def register(sub: argparse._SubParsersAction) -> None:

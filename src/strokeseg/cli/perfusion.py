@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.common import (
-    add_input,
-    add_layout_options,
-    add_nonfinite_option,
-    add_output_options,
-    add_perfusion_options,
-)
+from strokeseg.cli.options import add_input, add_layout_options, add_nonfinite_option, add_output_options, add_perfusion_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,14 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strokeseg.cli.common import input_path, output_mode, perfusion_config, print_notes, say
+    from strokeseg.cli.options import input_path, output_mode, perfusion_config, print_notes, say
     from strokeseg.io.outputs import RunFolder
-    from strokeseg.workflows.perfusion import (
-        SeriesOptions,
-        maps_summary_lines,
-        perfusion_dataset,
-        perfusion_jobs,
-    )
+    from strokeseg.workflows.perfusion import SeriesOptions, maps_summary_lines, perfusion_dataset, perfusion_jobs
 
     inp = Path(input_path(args))
     opts = SeriesOptions(args.modality, args.frame_interval, args.nonfinite, args.brain_mask, args.aif_mask)

@@ -4,79 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.common import add_output_options, fraction, positive_float, positive_int
+from strokeseg.cli.options import add_output_options
+from strokeseg.cli.options.phantom import DESCRIPTION, add_phantom_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "phantom",
-        help="generate a digital stroke phantom cohort (CT perfusion or DSC-MRI) with exact ground truth",
-        description=(
-            "Generate synthetic acute-stroke cases: a head (skull, CSF, grey/white matter, arteries, sinus), an "
-            "MCA-territory, branch or small infarct (some cases without stroke), per-voxel physiology, the raw 4D "
-            "series from the indicator-dilution model with clinical noise (CT: grey-matter peak 15–25 HU, σ 3–5 HU; "
-            "MR: SNR 20–50, Rician), the true maps, vendor-style maps computed by strokeseg, structural images "
-            "(non-contrast CT; DWI/ADC/T1c/T2) and the label map (0 background, 1 penumbra, 2 core). Written in the "
-            "ISLES'18 or ISLES'15-SPES layout or as a manifest; each case also has strokeseg_truth/ with the true "
-            "maps. "
-            "With --grid: the Kudo-style validation grid (CBF × MTT × delay × residue tiles). Deterministic for a seed."
-        ),
-    )
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--modality", choices=("ct", "mr"), default="ct", help="CT perfusion (default) or DSC-MRI")
-    p.add_argument("--cases", type=positive_int, default=10, help="number of cases (default 10)")
-    p.add_argument(
-        "--layout",
-        choices=("isles2018", "isles2015-spes", "manifest"),
-        help="output layout (default: isles2018 for CT, isles2015-spes for MR)",
-    )
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--slices", type=positive_int, help="slices per case (default: CT 2–22 at random, MR 72)")
-    p.add_argument("--frames", type=positive_int, help="time frames (default 40–63 at random)")
-    p.add_argument(
-        "--frame-interval",
-        type=positive_float,
-        metavar="S",
-        help="seconds between frames (default: CT 1–2 s, MR 1.5 s)",
-    )
-    p.add_argument(
-        "--noise-hu", type=positive_float, metavar="SIGMA", help="CT noise σ in HU per voxel and frame (default 3–5)"
-    )
-    p.add_argument("--snr", type=positive_float, help="MR signal-to-noise ratio (default 20–50)")
-    p.add_argument(
-        "--residue",
-        choices=("mixed", "exponential", "gamma", "box"),
-        default="mixed",
-        help="tissue residue function (default: exponential or gamma per case)",
-    )
-    p.add_argument(
-        "--no-stroke-fraction", type=fraction, default=0.15, help="fraction of cases without stroke (default 0.15)"
-    )
-    p.add_argument(
-        "--second-slab-fraction",
-        type=fraction,
-        default=0.3,
-        help="CT: fraction of patients scanned with a second slab (ISLES'18-like, default 0.3)",
-    )
-    p.add_argument(
-        "--jobs",
-        type=positive_int,
-        default=1,
-        help="cases generated at once in worker processes (default 1); the cohort is the same for any value",
-    )
-    p.add_argument(
-        "--grid", action="store_true", help="write the Kudo-style validation grid phantom instead of a cohort"
-    )
-    p.add_argument(
-        "--quirk",
-        action="append",
-        default=[],
-        choices=("isles2018-headers", "vendor-sentinels", "subacute-mri", "dwi-bias-field"),
-        help="reproduce a quirk of real files (repeatable): isles2018-headers (identity sform, code 2, "
-        "voxel size only in pixdim; isles2018 layout), vendor-sentinels (map backgrounds hold "
-        "CBF 1e-6, Tmax −30 s, MTT ≈ −3·10⁴, CBV 0 or negative), subacute-mri (MR: lesion bright on "
-        "DWI with ADC near normal), dwi-bias-field (MR: smooth ±20 %% bias on DWI)",
-    )
+    help_ = "generate a digital stroke phantom cohort (CT perfusion or DSC-MRI) with exact ground truth"
+    p = sub.add_parser("phantom", help=help_, description=DESCRIPTION)
+    add_phantom_options(p)
     add_output_options(p, resume=False)
     p.set_defaults(func=run)
 
@@ -84,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strokeseg.cli.common import output_mode
+    from strokeseg.cli.options import output_mode
     from strokeseg.io.outputs import RunFolder
     from strokeseg.phantom.case import PhantomConfig
     from strokeseg.phantom.grid import GridConfig, generate_grid
@@ -110,14 +45,7 @@ def run(args: argparse.Namespace) -> int:
             residue=args.residue,
             p_no_stroke=args.no_stroke_fraction,
         )
-        spec = CohortSpec(
-            args.cases,
-            cfg,
-            layout,
-            seed=args.seed,
-            second_slab_fraction=args.second_slab_fraction,
-            quirks=tuple(args.quirk),
-        )
+        spec = CohortSpec(args.cases, cfg, layout, seed=args.seed, second_slab_fraction=args.second_slab_fraction, quirks=tuple(args.quirk))
         with progress_bar(total=args.cases, desc="phantom", unit="case") as bar:
             rows = write_phantom_cohort(stage, spec, on_case=lambda _i: bar.update(1), jobs=args.jobs)
     print(cohort_summary(rows, args.modality, layout, out))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.common import add_training_options, training_overrides
+from strokeseg.cli.options import add_training_options, training_overrides
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from strokeseg.cli.common import input_path, output_mode, say
+    from strokeseg.cli.options import input_path, output_mode, say
     from strokeseg.errors import ConfigError
     from strokeseg.io.outputs import RunFolder
     from strokeseg.recipes.recipe import load_recipe, parse_override
@@ -43,13 +43,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("sweep: give --grid KEY=V1,V2,... or --ftl-grid")
     data = input_path(args)
     base = dict(parse_override(o) for o in training_overrides(args))
-    recipes = [
-        (point_name(pt), load_recipe(args.recipe, {**base, **pt})) for pt in points
-    ]  # all checked before training
+    recipes = [(point_name(pt), load_recipe(args.recipe, {**base, **pt})) for pt in points]  # all checked before training
     opts = TrainOptions(args.layout, args.label_map, args.nonfinite, not args.no_cache, args.device, args.jobs)
-    with RunFolder(
-        args.out, output_mode(args), inputs=[data], allow_in_input=args.allow_output_in_input, command="sweep"
-    ) as run:
+    with RunFolder(args.out, output_mode(args), inputs=[data], allow_in_input=args.allow_output_in_input, command="sweep") as run:
         rows = sweep(data, run, recipes, opts, log=say)
         print((run.out / "sweep.md").read_text(encoding="utf-8"), end="")
     return 0 if rows else 1

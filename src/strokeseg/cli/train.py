@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.common import add_training_options, training_overrides
+from strokeseg.cli.options import add_training_options, training_overrides
 from strokeseg.errors import ConfigError
 
 
@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strokeseg.cli.common import input_path, output_mode, print_notes, say
+    from strokeseg.cli.options import input_path, output_mode, print_notes, say
     from strokeseg.io.outputs import RunFolder
     from strokeseg.recipes.recipe import load_recipe
     from strokeseg.workflows.train import TrainOptions, train
@@ -40,9 +40,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--resume and --overwrite exclude each other")
     data = input_path(args)
     recipe = load_recipe(args.recipe, training_overrides(args))
-    opts = TrainOptions(
-        args.layout, args.label_map, args.nonfinite, not args.no_cache, args.device, args.jobs, args.resume
-    )
+    opts = TrainOptions(args.layout, args.label_map, args.nonfinite, not args.no_cache, args.device, args.jobs, args.resume)
     with RunFolder(
         args.out,
         output_mode(args),

@@ -69,15 +69,10 @@ def perfusion_qc(result: ThresholdResult, voxel_ml: float, source: str) -> list[
     ref = result.reference_cbf
     if ref is not None and not lo <= ref <= hi:
         scale = (
-            " (given maps: the CBF map is probably on a vendor scale; rCBF and the core are scale-free)"
-            if source == "given maps"
-            else ""
+            " (given maps: the CBF map is probably on a vendor scale; rCBF and the core are scale-free)" if source == "given maps" else ""
         )
         out.append(
-            warn(
-                "reference-cbf-implausible",
-                f"reference CBF {ref:.3g} is outside the {lo:g}–{hi:g} ml/100 g/min of healthy tissue{scale}",
-            )
+            warn("reference-cbf-implausible", f"reference CBF {ref:.3g} is outside the {lo:g}–{hi:g} ml/100 g/min of healthy tissue{scale}")
         )
     return out
 
@@ -94,16 +89,12 @@ class _Inputs:
     notes: list[str] = field(default_factory=list)
 
 
-def _maps_from_series(
-    case: Case, inp: _Inputs, cfg: ThresholdConfig, perfusion: PerfusionConfig | None, modality: str | None
-) -> None:
+def _maps_from_series(case: Case, inp: _Inputs, cfg: ThresholdConfig, perfusion: PerfusionConfig | None, modality: str | None) -> None:
     """Compute the maps from the case's 4D series (the brain mask and, for CT, the CSF of its baseline come too)."""
     from strokeseg.perfusion.run import case_series, maps_for_series
 
     name, series = case_series(case)
-    res = maps_for_series(
-        series, perfusion or PerfusionConfig(), name=name, modality=modality, brain_mask=inp.brain, show_progress=False
-    )
+    res = maps_for_series(series, perfusion or PerfusionConfig(), name=name, modality=modality, brain_mask=inp.brain, show_progress=False)
     inp.maps = {m: res.maps[m] for m in ("CBF", "CBV", "Tmax")}
     inp.brain = res.brain_mask
     inp.source = f"computed from {name} ({res.info['method']})"
@@ -119,9 +110,7 @@ def _valid_brain(case: Case, inp: _Inputs) -> np.ndarray:
 
     given = {m: case.images[m] for m in ("CBF", "CBV", "MTT", "Tmax", "TTP") if m in case.images}
     brain, dropped = valid_map_mask(given or inp.maps)
-    bad = (
-        "; invalid per map: " + ", ".join(f"{k} {v}" for k, v in dropped.items() if v) if any(dropped.values()) else ""
-    )
+    bad = "; invalid per map: " + ", ".join(f"{k} {v}" for k, v in dropped.items() if v) if any(dropped.values()) else ""
     inp.notes.append(
         f"brain mask: the {int(brain.sum())} voxels ({brain.sum() * case.geometry.voxel_volume_ml:.0f} ml) "
         "where every map is valid (finite, not the background sentinel, CBF > 0, CBV, MTT and Tmax ≥ 0)" + bad
@@ -148,10 +137,7 @@ def _perfusion_result(case: Case, inp: _Inputs, cfg: ThresholdConfig) -> Thresho
 
 
 def threshold_case(
-    case: Case,
-    cfg: ThresholdConfig | None = None,
-    perfusion: PerfusionConfig | None = None,
-    modality: str | None = None,
+    case: Case, cfg: ThresholdConfig | None = None, perfusion: PerfusionConfig | None = None, modality: str | None = None
 ) -> CaseReadout:
     """Core/penumbra for a case from its perfusion maps (computed from its 4D series when absent) or ADC.
 
@@ -180,12 +166,6 @@ def threshold_case(
     else:
         raise InputError(f"case {case.case_id}: no CBF+Tmax maps, no 4D series and no ADC to threshold")
     readout = compute_readout(
-        result.core,
-        result.hypoperfused,
-        result.severe,
-        case.geometry,
-        cfg,
-        result.reference_cbf,
-        perfusion=perfusion_used,
+        result.core, result.hypoperfused, result.severe, case.geometry, cfg, result.reference_cbf, perfusion=perfusion_used
     )
     return CaseReadout(case.case_id, result, readout, inp.source, inp.notes, case.geometry)

@@ -46,15 +46,7 @@ class Readout:
         if d["mismatch_ratio"] is not None and math.isinf(d["mismatch_ratio"]):
             d["mismatch_ratio"] = "inf"
         if not self.perfusion:
-            d["not_assessable"] = [
-                "hypoperfused_ml",
-                "penumbra_ml",
-                "mismatch_ratio",
-                "tmax10_ml",
-                "hir",
-                "defuse3",
-                "extend",
-            ]
+            d["not_assessable"] = ["hypoperfused_ml", "penumbra_ml", "mismatch_ratio", "tmax10_ml", "hir", "defuse3", "extend"]
         return d
 
 
@@ -91,9 +83,7 @@ def compute_readout(
     return Readout(core_ml, hyp_ml, mismatch_ml, ratio, sev_ml, hir, bool(defuse3), bool(extend), reference_cbf)
 
 
-def readout_from_volumes(
-    core_ml: float | None, hypoperfused_ml: float | None, cfg: ThresholdConfig | None = None
-) -> Readout:
+def readout_from_volumes(core_ml: float | None, hypoperfused_ml: float | None, cfg: ThresholdConfig | None = None) -> Readout:
     """The read-out of a segmentation that gives only region volumes (a learned model).
 
     A region the source cannot produce is ``None`` and every quantity that needs it is not
@@ -134,9 +124,7 @@ def format_readout_table(rows: list[tuple[str, Readout]], cfg: ThresholdConfig |
             lines.append(f"{cid:<22} {r.core_ml:8.1f}   Tmax, mismatch, HIR, DEFUSE-3, EXTEND: {NOT_ASSESSABLE}")
             continue
         gone = set(r.unavailable)
-        ratio = (
-            "—" if r.mismatch_ratio is None else ("∞" if math.isinf(r.mismatch_ratio) else f"{r.mismatch_ratio:.2f}")
-        )
+        ratio = "—" if r.mismatch_ratio is None else ("∞" if math.isinf(r.mismatch_ratio) else f"{r.mismatch_ratio:.2f}")
         ratio = "n/a" if "mismatch_ratio" in gone else ratio
         hir = "n/a" if "hir" in gone else "—" if r.hir is None else f"{r.hir:.2f}"
         lines.append(

@@ -120,11 +120,7 @@ def threshold_perfusion(
 
 
 def threshold_diffusion(
-    adc_micro: np.ndarray,
-    geometry: Geometry,
-    brain: np.ndarray,
-    cfg: ThresholdConfig | None = None,
-    dwi: np.ndarray | None = None,
+    adc_micro: np.ndarray, geometry: Geometry, brain: np.ndarray, cfg: ThresholdConfig | None = None, dwi: np.ndarray | None = None
 ) -> ThresholdResult:
     """MRI core from ADC (×10⁻⁶ mm²/s) alone, optionally requiring DWI hyperintensity."""
     cfg = cfg or ThresholdConfig()

@@ -24,10 +24,7 @@ def adc_to_micro(adc: np.ndarray, brain: np.ndarray | None = None) -> tuple[np.n
         return (adc * 1000.0).astype(np.float32), "1e-3 mm2/s"
     if 2e-4 <= med <= 4e-3:
         return (adc * 1e6).astype(np.float32), "mm2/s"
-    raise InputError(
-        f"ADC of unknown units: brain median {med:.4g} fits none of ×10⁻⁶ mm²/s (~800), "
-        "×10⁻³ mm²/s (~0.8) or mm²/s (~0.0008)"
-    )
+    raise InputError(f"ADC of unknown units: brain median {med:.4g} fits none of ×10⁻⁶ mm²/s (~800), ×10⁻³ mm²/s (~0.8) or mm²/s (~0.0008)")
 
 
 #: healthy-tissue median CBF in ml/100 g/min (grey and white matter together) lies in this range;

@@ -18,13 +18,7 @@ import numpy as np
 
 from strokeseg.evaluation.lesionwise import lesion_counts
 from strokeseg.evaluation.overlap import confusion
-from strokeseg.evaluation.surface import (
-    assd_from,
-    assd_pooled_from,
-    hausdorff_from,
-    hd95_from,
-    surface_distances,
-)
+from strokeseg.evaluation.surface import assd_from, assd_pooled_from, hausdorff_from, hd95_from, surface_distances
 from strokeseg.io.labels import Region, region_mask
 
 HD_MAX_MM = 200.0  # ISLES'15 normalisation of the Hausdorff distance in the combined score
@@ -110,9 +104,7 @@ def binary_metrics(pred: np.ndarray, truth: np.ndarray, spacing: Sequence[float]
         lesion_count_diff=lc.count_difference,
     )
     if n_p == 0 and n_t == 0:
-        return BinaryMetrics(
-            1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, isles15_score=isles15_score(1.0, 0.0), failure=False, **common
-        )
+        return BinaryMetrics(1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, isles15_score=isles15_score(1.0, 0.0), failure=False, **common)
     if n_p == 0 or n_t == 0:
         nan = float("nan")
         return BinaryMetrics(0.0, 0.0, 0.0, nan, nan, nan, nan, isles15_score=0.0, failure=True, **common)
@@ -134,10 +126,7 @@ def binary_metrics(pred: np.ndarray, truth: np.ndarray, spacing: Sequence[float]
 
 
 def evaluate_labels(
-    pred_labels: np.ndarray,
-    truth_labels: np.ndarray,
-    spacing: Sequence[float],
-    regions: Iterable[Region | str] = tuple(Region),
+    pred_labels: np.ndarray, truth_labels: np.ndarray, spacing: Sequence[float], regions: Iterable[Region | str] = tuple(Region)
 ) -> dict[str, BinaryMetrics]:
     """Metrics per region of two canonical label maps (0 background, 1 penumbra, 2 core)."""
     out = {}

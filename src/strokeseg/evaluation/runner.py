@@ -43,12 +43,7 @@ class EvaluationResult:
 
 
 def evaluate_case_arrays(
-    case_id: str,
-    pred: np.ndarray,
-    truth: np.ndarray,
-    geometry: Geometry,
-    regions: Sequence[Region | str],
-    group: str | None = None,
+    case_id: str, pred: np.ndarray, truth: np.ndarray, geometry: Geometry, regions: Sequence[Region | str], group: str | None = None
 ) -> list[dict[str, Any]]:
     """Rows (one per region) for one case; canonical label maps on one grid."""
     res = evaluate_labels(pred, truth, geometry.spacing_zyx, regions)
@@ -56,29 +51,20 @@ def evaluate_case_arrays(
 
 
 def _read_pred(
-    path: Path,
-    truth: TruthCase,
-    pred_label_map: Mapping[int, int] | None,
-    warnings: list[str],
-    nonfinite: str = "error",
+    path: Path, truth: TruthCase, pred_label_map: Mapping[int, int] | None, warnings: list[str], nonfinite: str = "error"
 ) -> np.ndarray:
     vol = read_image(path, nonfinite)
     warnings.extend(vol.notes)
     if vol.array.shape != truth.labels.shape:
         raise InputError(
-            f"prediction grid {vol.geometry.describe()} differs from the truth's {truth.geometry.describe()} "
-            f"({truth.source.name})",
-            path,
+            f"prediction grid {vol.geometry.describe()} differs from the truth's {truth.geometry.describe()} ({truth.source.name})", path
         )
     if not vol.geometry.same_grid(truth.geometry, atol=0.05):
         warnings.append(f"{path.name}: header geometry differs from the truth's; voxels compared as they are")
     lmap = dict(pred_label_map) if pred_label_map else {k: k for k in LABEL_NAMES}
     labels, unknown = apply_label_map(vol.array, lmap)
     if unknown:
-        raise InputError(
-            f"{format_unknown(unknown)} are not canonical (0, 1, 2); set 'pred_label_map'",
-            path,
-        )
+        raise InputError(f"{format_unknown(unknown)} are not canonical (0, 1, 2); set 'pred_label_map'", path)
     return labels
 
 
@@ -97,9 +83,7 @@ def phantom_truth(ref: Any) -> Path | None:
 TruthSet = tuple[list[TruthCase], list[Region], str]
 
 
-def load_truth(
-    truth: Path, layout: str | None, label_map: Mapping[int, int] | None, nonfinite: str = "error"
-) -> TruthSet:
+def load_truth(truth: Path, layout: str | None, label_map: Mapping[int, int] | None, nonfinite: str = "error") -> TruthSet:
     """Truth label maps from a dataset folder (any layout), or from a plain folder of label files.
 
     Returns the cases, the regions the truth annotates, and where the truth came from (the layout's name).
@@ -129,9 +113,7 @@ def _truth_from_dataset(truth: Path, layout: str, label_map: Mapping[int, int] |
         labels, unknown = apply_label_map(vol.array, {k: k for k in LABEL_NAMES} if full else ds.label_map)
         if unknown:
             raise InputError(
-                f"{format_unknown(unknown)} are outside the {ds.layout.name} label map {ds.label_map}; "
-                "set 'label_map' to map them",
-                path,
+                f"{format_unknown(unknown)} are outside the {ds.layout.name} label map {ds.label_map}; set 'label_map' to map them", path
             )
         cases.append(TruthCase(ref.case_id, labels, vol.geometry, ref.clinical.get("group"), path))
     if not cases:
@@ -161,18 +143,14 @@ def _truth_from_folder(truth: Path, label_map: Mapping[int, int] | None, nonfini
     return cases, regions, "label folder"
 
 
-def check_against_truth(
-    case_id: str, geometry: Geometry, truth_cases: Sequence[TruthCase], source: Path | None
-) -> None:
+def check_against_truth(case_id: str, geometry: Geometry, truth_cases: Sequence[TruthCase], source: Path | None) -> None:
     """Refuse a case that the truth lacks or whose grid differs from its truth's (before writing it)."""
     tc = next((c for c in truth_cases if c.case_id == case_id), None)
     if tc is None:
         raise InputError(f"case {case_id} has no ground truth in the 'truth' dataset", source)
     if tc.labels.shape != geometry.shape:
         raise InputError(
-            f"case {case_id}: grid {geometry.describe()} differs from the truth's {tc.geometry.describe()} "
-            f"({tc.source.name})",
-            source,
+            f"case {case_id}: grid {geometry.describe()} differs from the truth's {tc.geometry.describe()} ({tc.source.name})", source
         )
 
 
@@ -189,9 +167,7 @@ def evaluate_folder(
 
     ``nonfinite``: NaN/Inf voxels in a label file are an error (``"error"``) or background (``"zero"``).
     """
-    return evaluate_predictions(
-        Path(pred_dir), load_truth(Path(truth), layout, label_map, nonfinite), pred_label_map, regions, nonfinite
-    )
+    return evaluate_predictions(Path(pred_dir), load_truth(Path(truth), layout, label_map, nonfinite), pred_label_map, regions, nonfinite)
 
 
 def evaluate_predictions(
@@ -207,8 +183,7 @@ def evaluate_predictions(
     matched, extra = match_files(pred_dir, [c.case_id for c in truth_cases])
     if not matched:
         raise InputError(
-            f"no prediction file matches any of the {len(truth_cases)} truth case ids (e.g. {truth_cases[0].case_id})",
-            pred_dir,
+            f"no prediction file matches any of the {len(truth_cases)} truth case ids (e.g. {truth_cases[0].case_id})", pred_dir
         )
     rows: list[dict[str, Any]] = []
     warnings: list[str] = []
@@ -247,12 +222,7 @@ def rows_from_csv(text: str) -> list[dict[str, Any]]:
     """The inverse of :func:`rows_to_csv`: metrics as floats (missing → NaN), ``failure`` as bool."""
     rows = []
     for r in read_csv(text):
-        row: dict[str, Any] = {
-            "case_id": r["case_id"],
-            "group": r["group"],
-            "region": r["region"],
-            "failure": r.get("failure") == "True",
-        }
+        row: dict[str, Any] = {"case_id": r["case_id"], "group": r["group"], "region": r["region"], "failure": r.get("failure") == "True"}
         row.update({k: float(r[k]) if r.get(k) not in (None, "") else math.nan for k in METRIC_NAMES})
         rows.append(row)
     return rows
@@ -263,9 +233,7 @@ def summary_markdown(summaries: Sequence[RegionSummary], title: str = "Evaluatio
     body = []
     for s in summaries:
         cells = [s.region, s.group, str(s.n_cases), str(s.n_failures)]
-        cells += [
-            s.metrics[m].fmt(3 if m in ("dice", "precision", "sensitivity", "lesion_f1") else 2) for m in _TABLE_METRICS
-        ]
+        cells += [s.metrics[m].fmt(3 if m in ("dice", "precision", "sensitivity", "lesion_f1") else 2) for m in _TABLE_METRICS]
         cells += [f"{s.r2_volume:.3f}" if math.isfinite(s.r2_volume) else "n/a", f"{s.isles15_cohort_score:.3f}"]
         body.append(cells)
     lines = [f"## {title}", "", *markdown_table(head, body)]
@@ -304,9 +272,7 @@ def write_results(result: EvaluationResult, out_dir: str | Path, title: str = "E
     out_dir = Path(out_dir)
     md = summary_markdown(result.summaries, title)
     if result.unmatched_truth:
-        md += (
-            f"\nTruth cases without a prediction ({len(result.unmatched_truth)}): {', '.join(result.unmatched_truth)}\n"
-        )
+        md += f"\nTruth cases without a prediction ({len(result.unmatched_truth)}): {', '.join(result.unmatched_truth)}\n"
     if result.unmatched_pred:
         md += f"\nPrediction files matching no truth case ({len(result.unmatched_pred)}): {', '.join(result.unmatched_pred)}\n"
     write_text(out_dir / "per_case.csv", rows_to_csv(result.rows))

@@ -26,9 +26,7 @@ def _bbox(mask: np.ndarray) -> tuple[slice, ...]:
     return tuple(slices)
 
 
-def surface_distances(
-    pred: np.ndarray, truth: np.ndarray, spacing: Sequence[float] | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+def surface_distances(pred: np.ndarray, truth: np.ndarray, spacing: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Distances (mm) from every surface voxel of ``pred`` to the surface of ``truth``, and back.
 
     Args:

@@ -48,12 +48,7 @@ class WindowConfig:
 
     @classmethod
     def from_recipe_blocks(
-        cls,
-        patch_size: list[int],
-        inf: InferenceConfig,
-        num_classes: int,
-        mc_passes: int | None = None,
-        tta: bool | None = None,
+        cls, patch_size: list[int], inf: InferenceConfig, num_classes: int, mc_passes: int | None = None, tta: bool | None = None
     ) -> WindowConfig:
         """The windows of a recipe's patch size and ``inference:`` block, with optional overrides."""
         return cls(

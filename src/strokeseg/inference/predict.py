@@ -48,13 +48,7 @@ def predict_probs(
 
 
 def labels_from_probs(
-    probs: np.ndarray,
-    brain: np.ndarray,
-    threshold: float,
-    min_size: int,
-    target: str,
-    output_label: int,
-    num_classes: int,
+    probs: np.ndarray, brain: np.ndarray, threshold: float, min_size: int, target: str, output_label: int, num_classes: int
 ) -> np.ndarray:
     """Post-processed canonical labels from class probabilities."""
     fg = probs[list(foreground_classes(num_classes))].sum(0)
@@ -69,9 +63,7 @@ def labels_from_probs(
     return out
 
 
-def volumes(
-    labels: np.ndarray, voxel_ml: float, target: str = "three-class", output_label: int = CORE
-) -> dict[str, float | None]:
+def volumes(labels: np.ndarray, voxel_ml: float, target: str = "three-class", output_label: int = CORE) -> dict[str, float | None]:
     """Region volumes in ml of a canonical label map; a region the model's ``target`` cannot
     produce is ``None`` (a core-only model says nothing about penumbra or hypoperfusion)."""
     core = float((labels == CORE).sum() * voxel_ml)

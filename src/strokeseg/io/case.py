@@ -93,9 +93,7 @@ class Case:
             self.patient_id = self.case_id
         for name, arr in self.images.items():
             if arr.shape != self.geometry.shape:
-                raise ValueError(
-                    f"{self.case_id}: modality {name} has shape {arr.shape}, grid is {self.geometry.shape}"
-                )
+                raise ValueError(f"{self.case_id}: modality {name} has shape {arr.shape}, grid is {self.geometry.shape}")
         if self.label is not None and self.label.shape != self.geometry.shape:
             raise ValueError(f"{self.case_id}: label shape {self.label.shape} != grid {self.geometry.shape}")
 
@@ -128,9 +126,7 @@ class Case:
         return region_mask(self.label, region)
 
 
-def _check_on_grid(
-    vol: Volume, reference: Geometry, interp: Interpolation, notes: list[str], source: Path | None = None
-) -> np.ndarray:
+def _check_on_grid(vol: Volume, reference: Geometry, interp: Interpolation, notes: list[str], source: Path | None = None) -> np.ndarray:
     if vol.geometry.same_grid(reference):
         return vol.array
     res = resample_to(vol, reference, interp, reference_source=source)
@@ -162,8 +158,7 @@ def _read_label(ref: CaseRef, grid: tuple[Path, Geometry], notes: list[str]) -> 
     canon, unknown = apply_label_map(vol.array, ref.label_map)
     if unknown:
         raise InputError(
-            f"{format_unknown(unknown)} are outside the {ref.layout} label map {dict(ref.label_map)}; "
-            "set 'label_map' to map them",
+            f"{format_unknown(unknown)} are outside the {ref.layout} label map {dict(ref.label_map)}; set 'label_map' to map them",
             ref.label,
         )
     lab = Volume(canon, vol.geometry, ref.label)
@@ -184,9 +179,7 @@ def _read_series(
     for name, path in ref.series.items():
         s = read_series(path, frame_interval if frame_interval is not None else ref.frame_interval, nonfinite)
         if not s.geometry.same_grid(grid, atol=1e-2):
-            raise InputError(
-                f"4D series grid {s.geometry.describe()} does not match the case grid {grid.describe()}", path
-            )
+            raise InputError(f"4D series grid {s.geometry.describe()} does not match the case grid {grid.describe()}", path)
         notes.extend(s.notes)
         series[name] = s
     return series
@@ -220,10 +213,7 @@ def load_case(
     wanted = list(ref.images) if modalities is None else list(modalities)
     missing = [m for m in wanted if m not in ref.images]
     if missing:
-        raise InputError(
-            f"case {ref.case_id}: missing modality {', '.join(missing)} (found: {', '.join(ref.images) or 'none'})",
-            ref.where,
-        )
+        raise InputError(f"case {ref.case_id}: missing modality {', '.join(missing)} (found: {', '.join(ref.images) or 'none'})", ref.where)
     grid = _reference_grid(ref)
     ref_src, ref_geom = grid
     notes: list[str] = []
@@ -231,9 +221,7 @@ def load_case(
     for name in wanted:
         vol = read_image(ref.images[name], nonfinite)
         notes.extend(vol.notes)
-        images[name] = _check_on_grid(vol, ref_geom, Interpolation.LINEAR, notes, ref_src).astype(
-            np.float32, copy=False
-        )
+        images[name] = _check_on_grid(vol, ref_geom, Interpolation.LINEAR, notes, ref_src).astype(np.float32, copy=False)
     sources: dict[str, Path] = {name: ref.images[name] for name in wanted}
     label = _read_label(ref, grid, notes) if with_label and ref.label is not None else None
     if label is not None:

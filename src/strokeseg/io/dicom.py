@@ -102,9 +102,7 @@ def check_slices(files: list[str], tags: list[dict[str, str]], folder: Path) -> 
     dup = np.flatnonzero(gaps < 1e-3)
     if dup.size:
         a, b = files[order[dup[0]]], files[order[dup[0] + 1]]
-        raise InputError(
-            f"duplicate slice: {Path(a).name} and {Path(b).name} lie at the same position ({ds[dup[0]]:.2f} mm)", folder
-        )
+        raise InputError(f"duplicate slice: {Path(a).name} and {Path(b).name} lie at the same position ({ds[dup[0]]:.2f} mm)", folder)
     step = float(gaps.min())  # the series' own spacing: a missing slice only makes gaps larger
     bad = np.flatnonzero(np.abs(gaps - step) > max(0.01 * step, 1e-3))
     if bad.size:
@@ -112,9 +110,7 @@ def check_slices(files: list[str], tags: list[dict[str, str]], folder: Path) -> 
         a, b = files[order[i]], files[order[i + 1]]
         what = f"{round(gaps[i] / step) - 1} missing slice(s)" if gaps[i] > 1.5 * step else "uneven slice spacing"
         raise InputError(
-            f"{what}: {Path(a).name} and {Path(b).name} are {gaps[i]:.2f} mm apart where the series "
-            f"spacing is {step:.2f} mm",
-            folder,
+            f"{what}: {Path(a).name} and {Path(b).name} are {gaps[i]:.2f} mm apart where the series spacing is {step:.2f} mm", folder
         )
 
 
@@ -235,9 +231,7 @@ def read_dicom_series(folder: str | Path) -> tuple[np.ndarray, Geometry, np.ndar
             geom = _geometry(image, folder)
         vols.append(sitk.GetArrayFromImage(image).astype(np.float32))
         t0 = tags[idx[0]]
-        times.append(
-            _dicom_time_seconds(t0.get(_TAG_ACQ_TIME, "")) or _dicom_time_seconds(t0.get(_TAG_CONTENT_TIME, ""))
-        )
+        times.append(_dicom_time_seconds(t0.get(_TAG_ACQ_TIME, "")) or _dicom_time_seconds(t0.get(_TAG_CONTENT_TIME, "")))
     assert geom is not None
     data = np.ascontiguousarray(np.stack(vols, axis=-1))
     frame_times = None
@@ -250,11 +244,7 @@ def read_dicom_series(folder: str | Path) -> tuple[np.ndarray, Geometry, np.ndar
 
 
 def write_dicom_series(
-    folder: str | Path,
-    array: np.ndarray,
-    geometry: Geometry,
-    frame_times: np.ndarray | None = None,
-    description: str = "strokeseg",
+    folder: str | Path, array: np.ndarray, geometry: Geometry, frame_times: np.ndarray | None = None, description: str = "strokeseg"
 ) -> Path:
     """Write ``(Z, Y, X)`` or ``(Z, Y, X, T)`` int16-representable data as a DICOM series.
 

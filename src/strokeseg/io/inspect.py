@@ -74,12 +74,7 @@ class _ModalityStats:
         self.lo, self.hi = min(self.lo, float(arr.min())), max(self.hi, float(arr.max()))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "cases": self.cases,
-            "shapes_xyz": dict(self.shapes),
-            "spacings_mm": dict(self.spacings),
-            "range": [self.lo, self.hi],
-        }
+        return {"cases": self.cases, "shapes_xyz": dict(self.shapes), "spacings_mm": dict(self.spacings), "range": [self.lo, self.hi]}
 
 
 def _case_geometry(entry: dict[str, Any], case: Any, notes: list[str]) -> None:
@@ -112,9 +107,7 @@ def _case_series(entry: dict[str, Any], ref: Any, g: Any, problems: list[str]) -
             continue
         entry.setdefault("series_info", {})[sname] = {"frames": s.n_frames, "frame_interval_s": s.frame_interval}
         if not s.geometry.same_grid(g, atol=1e-2):
-            problems.append(
-                f"{spath}: 4D series grid {s.geometry.describe()} does not match the case grid {g.describe()}"
-            )
+            problems.append(f"{spath}: 4D series grid {s.geometry.describe()} does not match the case grid {g.describe()}")
 
 
 def describe_path(path: Path, layout: str | None = None, label_map: Mapping[int, int] | None = None) -> dict[str, Any]:
@@ -174,9 +167,7 @@ def format_description(d: dict[str, Any]) -> str:
     if d["kind"] in ("image", "series"):
         lines.append(f"{d['kind']}  {d['path']}")
         if "shape_xyz" in d:
-            shear = (
-                f", sheared {d['shear_deg']:.2f}° (kept as it is in outputs)" if d.get("shear_deg", 0) > 0.01 else ""
-            )
+            shear = f", sheared {d['shear_deg']:.2f}° (kept as it is in outputs)" if d.get("shear_deg", 0) > 0.01 else ""
             lines.append(
                 f"  grid     {'×'.join(map(str, d['shape_xyz']))} voxels (x×y×z), spacing "
                 f"{'×'.join(f'{s:g}' for s in d['spacing_mm'])} mm{shear}"
@@ -196,10 +187,7 @@ def format_description(d: dict[str, Any]) -> str:
         for name, m in d["modalities"].items():
             shapes = ", ".join(f"{s} ({n})" for s, n in m["shapes_xyz"].items())
             sp = ", ".join(f"{s} mm ({n})" for s, n in m["spacings_mm"].items())
-            lines.append(
-                f"  {name:<6} {m['cases']} case(s)  grid {shapes}  spacing {sp}  range [{m['range'][0]:.4g}, "
-                f"{m['range'][1]:.4g}]"
-            )
+            lines.append(f"  {name:<6} {m['cases']} case(s)  grid {shapes}  spacing {sp}  range [{m['range'][0]:.4g}, {m['range'][1]:.4g}]")
         lines.append("")
         lines.append(f"{'case':<24} {'patient':<18} {'grid (x×y×z)':<14} {'core ml':>8} {'penumbra ml':>12}  series")
         for c in d["cases"]:
@@ -207,9 +195,7 @@ def format_description(d: dict[str, Any]) -> str:
             vols = c.get("volumes_ml")
             core = f"{vols['core']:.2f}" if vols else "-"
             pen = f"{vols['penumbra']:.2f}" if vols else "-"
-            ser = ", ".join(
-                f"{k} {v['frames']} frames @ {v['frame_interval_s']:g} s" for k, v in c.get("series_info", {}).items()
-            )
+            ser = ", ".join(f"{k} {v['frames']} frames @ {v['frame_interval_s']:g} s" for k, v in c.get("series_info", {}).items())
             lines.append(f"{c['case_id']:<24} {c['patient_id']:<18} {grid:<14} {core:>8} {pen:>12}  {ser}")
         for n in d.get("notes", []):
             lines.append(f"note: {n}")

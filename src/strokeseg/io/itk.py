@@ -32,18 +32,11 @@ def _check_mhd_data_file(path: Path) -> None:
         value = value.strip()
         if value.upper() == "LOCAL":
             return
-        names = (
-            [ln.strip() for ln in lines[i + 1 :] if ln.strip()]
-            if value.upper().startswith("LIST")
-            else [value.split()[0]]
-        )
+        names = [ln.strip() for ln in lines[i + 1 :] if ln.strip()] if value.upper().startswith("LIST") else [value.split()[0]]
         here = path.parent.resolve()
         for n in names:
             if Path(n).is_absolute() or (here / n).resolve().parent != here:
-                raise InputError(
-                    f"the header names the data file {n!r}, which does not lie beside the header; refusing to read it",
-                    path,
-                )
+                raise InputError(f"the header names the data file {n!r}, which does not lie beside the header; refusing to read it", path)
         return
 
 
@@ -81,9 +74,7 @@ def read_sitk_image(path: str | Path):
     except Exception as exc:
         first = str(exc).strip().splitlines()
         detail = next((ln.strip() for ln in first if ln.strip().startswith(("Description", "ImageIO"))), "")
-        raise InputError(
-            f"cannot read image (truncated, corrupt or unsupported){': ' + detail if detail else ''}", path
-        ) from None
+        raise InputError(f"cannot read image (truncated, corrupt or unsupported){': ' + detail if detail else ''}", path) from None
 
 
 def sitk_to_array(image, path: Path | None = None) -> tuple[np.ndarray, Geometry]:

@@ -3,22 +3,7 @@
 from __future__ import annotations
 
 # 3D images
-CANONICAL_MODALITIES = (
-    "CT",
-    "CTA",
-    "MIP",
-    "CBF",
-    "CBV",
-    "MTT",
-    "Tmax",
-    "TTP",
-    "DWI",
-    "ADC",
-    "FLAIR",
-    "T1",
-    "T1c",
-    "T2",
-)
+CANONICAL_MODALITIES = ("CT", "CTA", "MIP", "CBF", "CBV", "MTT", "Tmax", "TTP", "DWI", "ADC", "FLAIR", "T1", "T1c", "T2")
 # 4D series
 CANONICAL_SERIES = ("CTP", "PWI")
 

@@ -30,9 +30,7 @@ def _load(path: Path):
         detail = str(exc).replace(f'"{path}"', "").replace(str(path), "").strip(" :")
         if "Cannot work out file type" in detail:
             detail = "header not recognised"
-        raise InputError(
-            f"cannot read as NIfTI: truncated, corrupt or not a NIfTI file ({type(exc).__name__}: {detail})", path
-        ) from None
+        raise InputError(f"cannot read as NIfTI: truncated, corrupt or not a NIfTI file ({type(exc).__name__}: {detail})", path) from None
     return img
 
 
@@ -134,10 +132,7 @@ def _data(img, path: Path) -> np.ndarray:
         # dataobj applies scl_slope / scl_inter when they are set.
         return np.asanyarray(img.dataobj)
     except Exception as exc:
-        raise InputError(
-            f"file is truncated or corrupt; the voxel data cannot be read ({type(exc).__name__}: {exc})",
-            path,
-        ) from None
+        raise InputError(f"file is truncated or corrupt; the voxel data cannot be read ({type(exc).__name__}: {exc})", path) from None
 
 
 def read_nifti(path: str | Path, dtype: type = np.float32) -> tuple[np.ndarray, Geometry]:
@@ -197,11 +192,7 @@ def read_nifti_series_with_notes(path: str | Path) -> tuple[np.ndarray, Geometry
 
 
 def write_nifti(
-    path: str | Path,
-    array: np.ndarray,
-    geometry: Geometry,
-    dtype: type | None = None,
-    frame_interval: float | None = None,
+    path: str | Path, array: np.ndarray, geometry: Geometry, dtype: type | None = None, frame_interval: float | None = None
 ) -> Path:
     """Write ``(Z, Y, X)`` or ``(Z, Y, X, T)`` data as NIfTI with ``geometry``, atomically."""
     import nibabel as nib

@@ -58,10 +58,7 @@ def check_case_id(case_id: str, source: str | Path | None = None) -> str:
     """
     cid = str(case_id)
     if not _CASE_ID_RE.match(cid) or ".." in cid:
-        raise InputError(
-            f"case id {cid!r} is not a plain name (letters, digits, '_', '.', '+', '-'; no path separators or '..')",
-            source,
-        )
+        raise InputError(f"case id {cid!r} is not a plain name (letters, digits, '_', '.', '+', '-'; no path separators or '..')", source)
     return cid
 
 
@@ -70,10 +67,7 @@ def _within(child: Path, parent: Path) -> bool:
 
 
 def check_output_location(
-    out: str | Path,
-    inputs: Iterable[str | Path | None],
-    models: Iterable[str | Path] = (),
-    allow_in_input: bool = False,
+    out: str | Path, inputs: Iterable[str | Path | None], models: Iterable[str | Path] = (), allow_in_input: bool = False
 ) -> None:
     """Refuse an ``--out`` equal to, above or (unless ``allow_in_input``) inside an input, or inside a model.
 
@@ -94,9 +88,7 @@ def check_output_location(
                 out,
             )
         if not allow_in_input and _within(o, src_dir):
-            raise InputError(
-                "output folder is inside the input folder; choose another 'out' (or set 'allow_in_input')", out
-            )
+            raise InputError("output folder is inside the input folder; choose another 'out' (or set 'allow_in_input')", out)
     for m in models:
         mdir = Path(m).resolve()
         if _within(o, mdir) or _within(mdir, o):
@@ -227,8 +219,7 @@ class RunFolder:
                 other = os.read(fd, 64).decode("ascii", "replace").strip() or "?"
                 os.close(fd)
                 raise InputError(
-                    f"another strokeseg run (pid {other}) is writing to this output folder; wait for it "
-                    "to end or choose another 'out'",
+                    f"another strokeseg run (pid {other}) is writing to this output folder; wait for it to end or choose another 'out'",
                     self.out,
                 ) from None
             try:
@@ -245,11 +236,7 @@ class RunFolder:
 
     def entries(self) -> list[Path]:
         """What the folder holds besides strokeseg's own lock, marker and staging entries."""
-        return sorted(
-            p
-            for p in self.out.iterdir()
-            if p.name not in (LOCK_NAME, MARKER_NAME) and not p.name.startswith(STAGING_PREFIX)
-        )
+        return sorted(p for p in self.out.iterdir() if p.name not in (LOCK_NAME, MARKER_NAME) and not p.name.startswith(STAGING_PREFIX))
 
     def begin_writing(self) -> None:
         """Say that the run now writes into ``out`` directly (training): the earlier results an
@@ -286,9 +273,7 @@ class RunFolder:
         self.write_text(
             MARKER_NAME,
             json.dumps(
-                {"command": self.command, "pid": os.getpid(), "started": time.time(), "settings": self.settings},
-                indent=2,
-                default=str,
+                {"command": self.command, "pid": os.getpid(), "started": time.time(), "settings": self.settings}, indent=2, default=str
             ),
         )
 

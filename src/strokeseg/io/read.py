@@ -40,9 +40,7 @@ def check_finite(array: np.ndarray, path: Path | None, policy: NonFinitePolicy |
         return array
     if NonFinitePolicy(policy) is NonFinitePolicy.ERROR:
         raise InputError(
-            f"contains {n_bad} NaN/Inf voxel(s) ({100.0 * n_bad / array.size:.2f} %); "
-            "fix the file or set 'nonfinite' to zero",
-            path,
+            f"contains {n_bad} NaN/Inf voxel(s) ({100.0 * n_bad / array.size:.2f} %); fix the file or set 'nonfinite' to zero", path
         )
     array = np.where(bad, 0, array).astype(array.dtype)
     notes.append(warn("nonfinite-set-to-zero", f"{n_bad} NaN/Inf voxel(s) set to 0", path))
@@ -70,11 +68,7 @@ def read_image(path: str | Path, nonfinite: NonFinitePolicy | str = NonFinitePol
     return Volume(arr, geom, path, notes)
 
 
-def read_series(
-    path: str | Path,
-    frame_interval: float | None = None,
-    nonfinite: NonFinitePolicy | str = NonFinitePolicy.ERROR,
-) -> Series:
+def read_series(path: str | Path, frame_interval: float | None = None, nonfinite: NonFinitePolicy | str = NonFinitePolicy.ERROR) -> Series:
     """Read a 4D perfusion series (time last on disk), ``(Z, Y, X, T)`` in memory.
 
     Args:

@@ -76,8 +76,5 @@ def resample_to(
         arr = np.rint(arr)
     note = f"{volume.path}: resampled ({interp}) from {volume.geometry.describe()} onto {reference.describe()}"
     return Volume(
-        arr.astype(volume.array.dtype if interp is Interpolation.NEAREST else np.float32),
-        reference,
-        volume.path,
-        [*volume.notes, note],
+        arr.astype(volume.array.dtype if interp is Interpolation.NEAREST else np.float32), reference, volume.path, [*volume.notes, note]
     )

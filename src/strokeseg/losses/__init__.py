@@ -8,13 +8,7 @@ from typing import Any
 from torch import nn
 
 from strokeseg.errors import ConfigError
-from strokeseg.losses.segmentation import (
-    CrossEntropy,
-    FocalLoss,
-    FocalTversky,
-    GDLCrossEntropy,
-    empirical_class_weights,
-)
+from strokeseg.losses.segmentation import CrossEntropy, FocalLoss, FocalTversky, GDLCrossEntropy, empirical_class_weights
 from strokeseg.util.registry import build_from
 
 LOSSES: dict[str, Callable[..., nn.Module]] = {
@@ -36,12 +30,4 @@ def build_loss(name: str, class_frequencies: list[float] | None = None, **kwargs
     return module
 
 
-__all__ = [
-    "LOSSES",
-    "CrossEntropy",
-    "FocalLoss",
-    "FocalTversky",
-    "GDLCrossEntropy",
-    "build_loss",
-    "empirical_class_weights",
-]
+__all__ = ["LOSSES", "CrossEntropy", "FocalLoss", "FocalTversky", "GDLCrossEntropy", "build_loss", "empirical_class_weights"]

@@ -107,9 +107,7 @@ class FocalTversky(nn.Module):
             w = torch.ones(p.shape[:2], device=p.device)
             w[:, 1:] = weight.to(p.device, torch.float32)[:, None]
             w = w.view(*p.shape[:2], *([1] * (p.ndim - 2)))
-        return torch.stack(
-            [(w * p * g).sum(dims), (w * (1 - p) * g).sum(dims), (w * p * (1 - g)).sum(dims), -(w * logp * g).sum(dims)]
-        )
+        return torch.stack([(w * p * g).sum(dims), (w * (1 - p) * g).sum(dims), (w * p * (1 - g)).sum(dims), -(w * logp * g).sum(dims)])
 
     def from_sums(self, sums: torch.Tensor) -> torch.Tensor:
         """The loss of accumulated :meth:`sums` (a whole validation set is one Tversky index per class)."""

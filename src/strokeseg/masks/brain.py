@@ -118,9 +118,7 @@ def valid_map_mask(maps: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, i
     for name, arr in maps.items():
         ok = np.isfinite(arr)
         sentinel = background_value(arr)
-        if sentinel is not None and not (
-            sentinel == 0.0 and name in _NONNEGATIVE_MAPS
-        ):  # a Tmax, CBV or MTT of 0 is real
+        if sentinel is not None and not (sentinel == 0.0 and name in _NONNEGATIVE_MAPS):  # a Tmax, CBV or MTT of 0 is real
             ok &= arr != sentinel
         with np.errstate(invalid="ignore"):
             if name in _POSITIVE_MAPS:

@@ -26,17 +26,11 @@ def case_brain_mask(case: Case, reference: str | None = None, source: str = "map
         return case.brain_mask.astype(bool)
     if source == "mip":
         if "MIP" not in case.images:
-            raise InputError(
-                f"case {case.case_id}: the recipe takes its brain mask from the CTP MIP, which the case lacks"
-            )
+            raise InputError(f"case {case.case_id}: the recipe takes its brain mask from the CTP MIP, which the case lacks")
         return ct_brain_mask(case.images["MIP"])
     maps = [case.images[m] for m in PERFUSION_MAPS if m in case.images]
     if maps:
         mask = np.abs(np.sum(maps, axis=0)) > 0
-        return (
-            ndimage.binary_fill_holes(mask)
-            if mask.ndim == 2
-            else np.stack([ndimage.binary_fill_holes(s) for s in mask])
-        )
+        return ndimage.binary_fill_holes(mask) if mask.ndim == 2 else np.stack([ndimage.binary_fill_holes(s) for s in mask])
     ref = reference if reference in case.images else next(iter(case.images))
     return mr_brain_mask(case.images[ref])

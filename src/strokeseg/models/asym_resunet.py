@@ -85,17 +85,13 @@ class AsymResUNet(nn.Module):
         o = ops(dims)
         self.depth = depth
         chans = [base_filters * 2**i for i in range(depth)]
-        self.stem = nn.Sequential(
-            o.conv(in_channels, chans[0], 3, padding=1, bias=False), o.norm(chans[0]), nn.PReLU(chans[0])
-        )
+        self.stem = nn.Sequential(o.conv(in_channels, chans[0], 3, padding=1, bias=False), o.norm(chans[0]), nn.PReLU(chans[0]))
         self.enc = nn.ModuleList([ResBlock(o, c, c, n_convs=2) for c in chans])
         self.down = nn.ModuleList([Down(o, c) for c in chans[:-1]])
         deep = [i >= depth - mc_levels for i in range(depth)]
         self.enc_drop = nn.ModuleList([MCDropout(dropout if deep[i] else 0.0, deep[i]) for i in range(depth)])
         # 3×3 transposed convolutions: with them the decoder holds ~25 % of the parameters, as published
-        self.up = nn.ModuleList(
-            [o.conv_t(chans[i + 1], chans[i], 3, stride=2, padding=1, output_padding=1) for i in range(depth - 1)]
-        )
+        self.up = nn.ModuleList([o.conv_t(chans[i + 1], chans[i], 3, stride=2, padding=1, output_padding=1) for i in range(depth - 1)])
         self.dec = nn.ModuleList([ResBlock(o, chans[i], chans[i], n_convs=1) for i in range(depth - 1)])
         self.dec_drop = nn.ModuleList([MCDropout(dropout if deep[i] else 0.0, deep[i]) for i in range(depth - 1)])
         self.head = o.conv(chans[0], num_classes, 1)

@@ -101,9 +101,7 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(
-        self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None, dilation: int = 1
-    ) -> None:
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None, dilation: int = 1) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
@@ -129,10 +127,7 @@ class ResNet50(nn.Module):
     """
 
     def __init__(
-        self,
-        replace_stride_with_dilation: Sequence[bool] = (False, False, False),
-        in_channels: int = 3,
-        width_div: int = 1,
+        self, replace_stride_with_dilation: Sequence[bool] = (False, False, False), in_channels: int = 3, width_div: int = 1
     ) -> None:
         super().__init__()
         self.wd = width_div
@@ -158,9 +153,7 @@ class ResNet50(nn.Module):
             stride = 1
         down = None
         if stride != 1 or self.inplanes != planes * 4:
-            down = nn.Sequential(
-                nn.Conv2d(self.inplanes, planes * 4, 1, stride=stride, bias=False), nn.BatchNorm2d(planes * 4)
-            )
+            down = nn.Sequential(nn.Conv2d(self.inplanes, planes * 4, 1, stride=stride, bias=False), nn.BatchNorm2d(planes * 4))
         layers = [Bottleneck(self.inplanes, planes, stride, down, previous)]
         self.inplanes = planes * 4
         layers += [Bottleneck(self.inplanes, planes, dilation=self.dilation) for _ in range(1, blocks)]
@@ -217,9 +210,7 @@ def load_pretrained(
                 t = t.mean(1, keepdim=True).expand(-1, own[k].shape[1], -1, -1) * (t.shape[1] / own[k].shape[1])
                 adapted.append(src)
             else:
-                raise ConfigError(
-                    f"{p}: key {src!r} has shape {tuple(t.shape)}, this backbone needs {tuple(own[k].shape)}"
-                )
+                raise ConfigError(f"{p}: key {src!r} has shape {tuple(t.shape)}, this backbone needs {tuple(own[k].shape)}")
         new[k] = t.to(own[k].dtype)
     module.load_state_dict(new, strict=False)
     ignored = sorted(set(sd) - {k[len(prefix) :] for k in keys})

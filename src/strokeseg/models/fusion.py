@@ -57,9 +57,7 @@ def _conv_relu(cin: int, cout: int, bn: bool = False) -> list[nn.Module]:
 class FusionDecoder(nn.Module):
     """Transposed convolutions + two convolutions per level, with concatenated multi-branch skips."""
 
-    def __init__(
-        self, bottleneck: int, skip_channels: list[int], widths: list[int], num_classes: int, bn: bool = False
-    ) -> None:
+    def __init__(self, bottleneck: int, skip_channels: list[int], widths: list[int], num_classes: int, bn: bool = False) -> None:
         super().__init__()
         self.ups = nn.ModuleList()
         self.convs = nn.ModuleList()
@@ -67,10 +65,7 @@ class FusionDecoder(nn.Module):
         for lvl in reversed(range(len(skip_channels))):
             self.ups.append(nn.ConvTranspose2d(c, widths[lvl], 2, stride=2))
             self.convs.append(
-                nn.Sequential(
-                    *_conv_relu(widths[lvl] + skip_channels[lvl], widths[lvl], bn),
-                    *_conv_relu(widths[lvl], widths[lvl], bn),
-                )
+                nn.Sequential(*_conv_relu(widths[lvl] + skip_channels[lvl], widths[lvl], bn), *_conv_relu(widths[lvl], widths[lvl], bn))
             )
             c = widths[lvl]
         self.head = nn.Conv2d(c, num_classes, 1)
@@ -128,13 +123,7 @@ class _VGGStages(PretrainedBackbone):
 
 class SlowFusionVGG16(nn.Module, _VGGStages):
     def __init__(
-        self,
-        in_channels: int,
-        num_classes: int = 3,
-        n_scalars: int = 0,
-        width_div: int = 1,
-        dropout: float = 0.5,
-        batch_norm: bool = False,
+        self, in_channels: int, num_classes: int = 3, n_scalars: int = 0, width_div: int = 1, dropout: float = 0.5, batch_norm: bool = False
     ) -> None:
         super().__init__()
         self.n_maps, self.n_scalars = in_channels - n_scalars, n_scalars
@@ -144,9 +133,7 @@ class SlowFusionVGG16(nn.Module, _VGGStages):
         self.branches = nn.ModuleList(branches)
         ch = branches[0].out_channels
         self.bottlenecks = nn.ModuleList(_bottleneck(ch[-1], dropout, batch_norm) for _ in range(self.n_maps))
-        self.decoder = FusionDecoder(
-            ch[-1] * self.n_maps + n_scalars, [c * self.n_maps for c in ch], ch, num_classes, batch_norm
-        )
+        self.decoder = FusionDecoder(ch[-1] * self.n_maps + n_scalars, [c * self.n_maps for c in ch], ch, num_classes, batch_norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         maps, s = _scalars(x, self.n_scalars)
@@ -163,13 +150,7 @@ class SlowFusionVGG16(nn.Module, _VGGStages):
 
 class EarlyFusionVGG16(nn.Module, _VGGStages):
     def __init__(
-        self,
-        in_channels: int,
-        num_classes: int = 3,
-        n_scalars: int = 0,
-        width_div: int = 1,
-        dropout: float = 0.5,
-        batch_norm: bool = False,
+        self, in_channels: int, num_classes: int = 3, n_scalars: int = 0, width_div: int = 1, dropout: float = 0.5, batch_norm: bool = False
     ) -> None:
         super().__init__()
         self.n_scalars = n_scalars
@@ -233,9 +214,7 @@ class InflatedVGG16(nn.Module):
 class InflatedFusionVGG16(nn.Module, PretrainedBackbone):
     encoder: InflatedVGG16
 
-    def __init__(
-        self, in_channels: int, num_classes: int = 3, n_scalars: int = 0, width_div: int = 1, dropout: float = 0.5
-    ) -> None:
+    def __init__(self, in_channels: int, num_classes: int = 3, n_scalars: int = 0, width_div: int = 1, dropout: float = 0.5) -> None:
         super().__init__()
         self.n_scalars = n_scalars
         self.n_maps = in_channels - n_scalars

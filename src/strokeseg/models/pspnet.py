@@ -28,28 +28,19 @@ class PyramidPooling(nn.Module):
         red = cin // len(bins)
         self.bins = tuple(bins)
         self.stages = nn.ModuleList(
-            nn.Sequential(
-                nn.AdaptiveAvgPool2d(b), nn.Conv2d(cin, red, 1, bias=False), nn.BatchNorm2d(red), nn.ReLU(inplace=True)
-            )
+            nn.Sequential(nn.AdaptiveAvgPool2d(b), nn.Conv2d(cin, red, 1, bias=False), nn.BatchNorm2d(red), nn.ReLU(inplace=True))
             for b in self.bins
         )
         self.out_channels = cin + red * len(self.bins)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         size = x.shape[-2:]
-        return torch.cat(
-            [x] + [F.interpolate(s(x), size=size, mode="bilinear", align_corners=False) for s in self.stages], 1
-        )
+        return torch.cat([x] + [F.interpolate(s(x), size=size, mode="bilinear", align_corners=False) for s in self.stages], 1)
 
 
 class PSPNet(nn.Module, PretrainedBackbone):
     def __init__(
-        self,
-        in_channels: int = 5,
-        num_classes: int = 2,
-        bins: Sequence[int] = (1, 2, 3, 6),
-        width_div: int = 1,
-        dropout: float = 0.1,
+        self, in_channels: int = 5, num_classes: int = 2, bins: Sequence[int] = (1, 2, 3, 6), width_div: int = 1, dropout: float = 0.1
     ) -> None:
         super().__init__()
         self.init = Initializer(in_channels)
@@ -71,12 +62,7 @@ class PSPNet(nn.Module, PretrainedBackbone):
     def backbone_stages(self) -> list[list[nn.Parameter]]:
         b = self.backbone
         stem = [*b.conv1.parameters(), *b.bn1.parameters()]
-        return [
-            stem + list(b.layer1.parameters()),
-            list(b.layer2.parameters()),
-            list(b.layer3.parameters()),
-            list(b.layer4.parameters()),
-        ]
+        return [stem + list(b.layer1.parameters()), list(b.layer2.parameters()), list(b.layer3.parameters()), list(b.layer4.parameters())]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         size = x.shape[-2:]

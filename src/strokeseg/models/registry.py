@@ -68,9 +68,4 @@ def apply_pretrained(model: nn.Module, path: str | Path | None) -> dict[str, Any
     else:
         for prefix, _arch in model.backbones():
             ignored = load_pretrained(model, path, prefix, sd)["ignored"]
-    return {
-        "pretrained": True,
-        "file": str(path),
-        "backbones": [b for _, b in model.backbones()],
-        "ignored_keys": len(ignored),
-    }
+    return {"pretrained": True, "file": str(path), "backbones": [b for _, b in model.backbones()], "ignored_keys": len(ignored)}

@@ -29,9 +29,7 @@ def _conv_bn(cin: int, cout: int) -> list[nn.Module]:
 class SegNetVGG11(nn.Module, PretrainedBackbone):
     encoder: VGGFeatures
 
-    def __init__(
-        self, in_channels: int = 3, num_classes: int = 3, skip_concat: bool = True, width_div: int = 1
-    ) -> None:
+    def __init__(self, in_channels: int = 3, num_classes: int = 3, skip_concat: bool = True, width_div: int = 1) -> None:
         super().__init__()
         self.init = Initializer(in_channels) if in_channels != 3 else nn.Identity()
         self.encoder = VGGFeatures("vgg11", batch_norm=True, width_div=width_div)
@@ -55,10 +53,7 @@ class SegNetVGG11(nn.Module, PretrainedBackbone):
         return [("encoder.", "vgg11_bn")]
 
     def backbone_stages(self) -> list[list[nn.Parameter]]:
-        return [
-            [p for m in list(self.encoder.features)[a:b] for p in m.parameters()]
-            for a, b in self.encoder.stage_slices()
-        ]
+        return [[p for m in list(self.encoder.features)[a:b] for p in m.parameters()] for a, b in self.encoder.stage_slices()]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.init(x)

@@ -32,15 +32,7 @@ def unet(
     if strides is None:
         strides = [2] * (len(channels) - 1) if dims == 2 else [(1, 2, 2)] * (len(channels) - 1)
     st: list[Any] = [tuple(s) if isinstance(s, (list, tuple)) else s for s in strides]
-    return UNet(
-        dims,
-        in_channels,
-        num_classes,
-        channels=tuple(channels),
-        strides=tuple(st),
-        num_res_units=num_res_units,
-        dropout=dropout,
-    )
+    return UNet(dims, in_channels, num_classes, channels=tuple(channels), strides=tuple(st), num_res_units=num_res_units, dropout=dropout)
 
 
 class _Stage(nn.Module):
@@ -73,16 +65,11 @@ class VNet(nn.Module):
         ch = [base * 2**i for i in range(n + 1)]
         d = (int(down[0]), int(down[1]), int(down[2]))
         self.enc = nn.ModuleList([_Stage(in_channels if i == 0 else ch[i], ch[i], convs[i]) for i in range(n)])
-        self.down = nn.ModuleList(
-            [nn.Sequential(nn.Conv3d(ch[i], ch[i + 1], d, stride=d), nn.PReLU(ch[i + 1])) for i in range(n)]
-        )
+        self.down = nn.ModuleList([nn.Sequential(nn.Conv3d(ch[i], ch[i + 1], d, stride=d), nn.PReLU(ch[i + 1])) for i in range(n)])
         self.bottom = _Stage(ch[n], ch[n], convs[-1])
         self.drop = nn.Dropout3d(dropout) if dropout > 0 else nn.Identity()
         self.up = nn.ModuleList(
-            [
-                nn.Sequential(nn.ConvTranspose3d(ch[i + 1], ch[i], d, stride=d), nn.PReLU(ch[i]))
-                for i in reversed(range(n))
-            ]
+            [nn.Sequential(nn.ConvTranspose3d(ch[i + 1], ch[i], d, stride=d), nn.PReLU(ch[i])) for i in reversed(range(n))]
         )
         self.dec = nn.ModuleList([_Stage(2 * ch[i], ch[i], convs[i]) for i in reversed(range(n))])
         self.head = nn.Conv3d(ch[0], num_classes, 1)

@@ -119,21 +119,14 @@ class PerfusionConfig:
     chunk_voxels: int = 65536
 
     def __post_init__(self) -> None:
-        for name, enum in (
-            ("modality", Modality),
-            ("method", Method),
-            ("cbv_estimator", CbvEstimator),
-            ("tmax_estimator", TmaxEstimator),
-        ):
+        for name, enum in (("modality", Modality), ("method", Method), ("cbv_estimator", CbvEstimator), ("tmax_estimator", TmaxEstimator)):
             value = getattr(self, name)
             try:
                 object.__setattr__(self, name, enum(value))
             except ValueError:
                 raise ConfigError(f"{name} must be one of {', '.join(e.value for e in enum)}, got {value!r}") from None
         if self.parametric_convolution not in ("continuous", "discrete"):
-            raise ConfigError(
-                f"parametric_convolution must be continuous or discrete, got {self.parametric_convolution!r}"
-            )
+            raise ConfigError(f"parametric_convolution must be continuous or discrete, got {self.parametric_convolution!r}")
         for name in ("ssvd_threshold", "csvd_threshold"):
             if not 0 < getattr(self, name) < 1:
                 raise ConfigError(f"{name} must lie in (0, 1)")

@@ -55,9 +55,7 @@ class ResidueStats:
     regularisation: np.ndarray
 
 
-def _stats(
-    k: torch.Tensor, dt: float, circular: bool, edge: float = 0.0
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _stats(k: torch.Tensor, dt: float, circular: bool, edge: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Peak, peak time and [0, ∞) trapezoid area of residues ``k`` (V, N).
 
     The peak time is the parabolic vertex (``edge`` = 0) or the sub-sample time at which the
@@ -68,11 +66,7 @@ def _stats(
     rows = torch.arange(k.shape[0])
     if edge > 0:
         w = min(n // 2, 64)
-        back = (
-            (idx[:, None] - torch.arange(w)[None, :]) % n
-            if circular
-            else (idx[:, None] - torch.arange(w)[None, :]).clamp(min=0)
-        )
+        back = (idx[:, None] - torch.arange(w)[None, :]) % n if circular else (idx[:, None] - torch.arange(w)[None, :]).clamp(min=0)
         vals = k[rows[:, None], back]  # column j = k[idx − j]
         below = vals <= edge * peak[:, None]
         has = below.any(dim=1)

@@ -22,13 +22,7 @@ from strokeseg.io.geometry import Geometry
 from strokeseg.io.volume import Series
 from strokeseg.masks.brain import ct_brain_mask, mr_brain_mask
 from strokeseg.perfusion.aif import AifResult, aif_from_mask, apply_vof_scaling, select_aif
-from strokeseg.perfusion.concentration import (
-    baseline_slice,
-    ct_concentration,
-    detect_bolus_arrival,
-    mr_concentration,
-    temporal_smooth,
-)
+from strokeseg.perfusion.concentration import baseline_slice, ct_concentration, detect_bolus_arrival, mr_concentration, temporal_smooth
 from strokeseg.perfusion.config import CbvEstimator, Modality, PerfusionConfig
 from strokeseg.perfusion.deconvolution import Deconvolver
 from strokeseg.perfusion.peaks import refined_argmax
@@ -81,10 +75,7 @@ def _validate(series: Series) -> None:
         raise InputError(f"NaN/Inf values in frame(s) {', '.join(map(str, frames[:10]))}", series.path)
     lo, hi = float(series.data.min()), float(series.data.max())
     if hi - lo <= 1e-6 * max(abs(hi), 1.0):
-        raise InputError(
-            f"the series is constant (every voxel of every frame is {lo:g}): no anatomy and no bolus to measure",
-            series.path,
-        )
+        raise InputError(f"the series is constant (every voxel of every frame is {lo:g}): no anatomy and no bolus to measure", series.path)
 
 
 def smooth_in_plane(vol: np.ndarray, mask: np.ndarray, geometry: Geometry, fwhm_mm: float) -> np.ndarray:
@@ -163,12 +154,7 @@ def _concentration(signal: np.ndarray, cfg: PerfusionConfig, series: Series) -> 
 
 
 def _aif(
-    conc: np.ndarray,
-    times: np.ndarray,
-    base: slice,
-    cfg: PerfusionConfig,
-    mask: np.ndarray,
-    aif_mask: np.ndarray | None,
+    conc: np.ndarray, times: np.ndarray, base: slice, cfg: PerfusionConfig, mask: np.ndarray, aif_mask: np.ndarray | None
 ) -> AifResult:
     """The AIF on the unsmoothed curves (partial volume would lower it), lightly smoothed in time."""
     dt = float(np.median(np.diff(times)))
@@ -185,9 +171,7 @@ def _aif(
     return aif
 
 
-def _smoothed(
-    conc: np.ndarray, mask: np.ndarray, geom: Geometry, times: np.ndarray, cfg: PerfusionConfig
-) -> np.ndarray:
+def _smoothed(conc: np.ndarray, mask: np.ndarray, geom: Geometry, times: np.ndarray, cfg: PerfusionConfig) -> np.ndarray:
     """In-plane Gaussian smoothing inside the brain (``spatial_fwhm_mm``), then temporal smoothing."""
     if cfg.spatial_fwhm_mm > 0:
         vol = np.zeros((*geom.shape, conc.shape[1]), np.float32)
@@ -206,9 +190,7 @@ def _deconvolved(conc: np.ndarray, aif: AifResult, dt: float, cfg: PerfusionConf
         return deconv(conc, progress=bar.update)
 
 
-def _map_values(
-    conc: np.ndarray, stats: Any, aif: AifResult, times: np.ndarray, cfg: PerfusionConfig
-) -> dict[str, np.ndarray]:
+def _map_values(conc: np.ndarray, stats: Any, aif: AifResult, times: np.ndarray, cfg: PerfusionConfig) -> dict[str, np.ndarray]:
     """CBF (ml/100 g/min), CBV (ml/100 g), MTT (s), Tmax (s) and TTP (s) of the brain voxels ``(V,)``."""
     dt = float(np.median(np.diff(times)))
     scale = cfg.scale
@@ -276,11 +258,7 @@ def compute_maps(
         "baseline_frames": [int(base.start), int(base.stop)],
         "brain_voxels": int(mask.sum()),
         "aif": _aif_info(aif, times),
-        "regularisation": {
-            "median": float(np.median(regs)),
-            "p10": float(np.percentile(regs, 10)),
-            "p90": float(np.percentile(regs, 90)),
-        },
+        "regularisation": {"median": float(np.median(regs)), "p10": float(np.percentile(regs, 10)), "p90": float(np.percentile(regs, 90))},
         "config": cfg.to_dict(),
         "timings_s": {k: round(v, 4) for k, v in steps.seconds.items()},  # seconds per step, and the total
     }

@@ -49,17 +49,11 @@ def maps_for_series(
     show_progress: bool = True,
 ) -> PerfusionResult:
     mod = Modality(modality) if modality else infer_modality(series, name)
-    cfg = (
-        config
-        if config.modality is mod
-        else config.with_(modality=mod, skip_frames=2 if mod is Modality.MR else config.skip_frames)
-    )
+    cfg = config if config.modality is mod else config.with_(modality=mod, skip_frames=2 if mod is Modality.MR else config.skip_frames)
     return compute_maps(series, cfg, brain_mask=brain_mask, aif_mask=aif_mask, show_progress=show_progress)
 
 
-def write_perfusion(
-    folder: Path, result: PerfusionResult, source: str, extra: dict[str, Any] | None = None
-) -> list[Path]:
+def write_perfusion(folder: Path, result: PerfusionResult, source: str, extra: dict[str, Any] | None = None) -> list[Path]:
     """Write the maps, brain and AIF masks, and ``perfusion.json`` into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -121,9 +121,7 @@ def artery_distance(head: HeadModel, p: np.ndarray) -> tuple[np.ndarray, np.ndar
                 hi = np.maximum(a, b) + 4.0
                 for k in np.flatnonzero((slice_z >= lo[2]) & (slice_z <= hi[2])):
                     sl = p[k]
-                    inbox = (
-                        (sl[..., 0] >= lo[0]) & (sl[..., 0] <= hi[0]) & (sl[..., 1] >= lo[1]) & (sl[..., 1] <= hi[1])
-                    )
+                    inbox = (sl[..., 0] >= lo[0]) & (sl[..., 0] <= hi[0]) & (sl[..., 1] >= lo[1]) & (sl[..., 1] <= hi[1])
                     if not inbox.any():
                         continue
                     d = _segment_distance(sl[inbox], a, b)

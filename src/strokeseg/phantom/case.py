@@ -25,14 +25,7 @@ from strokeseg.io.volume import Series
 from strokeseg.phantom.anatomy import HeadModel, Tissue, tissue_map, vessel_fractions
 from strokeseg.phantom.fields import SmoothField
 from strokeseg.phantom.lesion import LesionSpec, lesion_masks
-from strokeseg.phantom.signal import (
-    FINE_DT,
-    AifParams,
-    Residue,
-    aif_curve,
-    build_table,
-    fft_convolve,
-)
+from strokeseg.phantom.signal import FINE_DT, AifParams, Residue, aif_curve, build_table, fft_convolve
 
 RHO = 1.04
 KH = 0.73
@@ -350,9 +343,7 @@ def _gamma_pdf(t: np.ndarray, mean: float, shape: float) -> np.ndarray:
     return np.exp((shape - 1) * np.log(tt) - tt / scale - gammaln(shape) - shape * np.log(scale))
 
 
-def _baseline(
-    tissue: np.ndarray, values: dict[int, float], art_f: np.ndarray, ven_f: np.ndarray, blood: float
-) -> np.ndarray:
+def _baseline(tissue: np.ndarray, values: dict[int, float], art_f: np.ndarray, ven_f: np.ndarray, blood: float) -> np.ndarray:
     lut = np.zeros(8, np.float32)
     for k, v in values.items():
         lut[k] = v
@@ -361,9 +352,7 @@ def _baseline(
     return (1 - f) * base + f * blood
 
 
-def _vessel_mix(
-    curves_vol: np.ndarray, art_f: np.ndarray, ven_f: np.ndarray, ca: np.ndarray, cv: np.ndarray
-) -> np.ndarray:
+def _vessel_mix(curves_vol: np.ndarray, art_f: np.ndarray, ven_f: np.ndarray, ca: np.ndarray, cv: np.ndarray) -> np.ndarray:
     """Blend arterial/venous blood into tissue curves ``(Z, Y, X, T)`` by blood fraction (in place)."""
     vessel = (art_f + ven_f) > 0
     f_a, f_v = art_f[vessel], ven_f[vessel]
@@ -398,9 +387,7 @@ def _synth_ct(cfg: PhantomConfig, rng: np.random.Generator, sy: _Synth) -> tuple
     n = len(times)
     # amplitude such that healthy grey matter peaks at the drawn enhancement
     gm_peak = cfg.gm_peak_hu or float(rng.uniform(15.0, 25.0))
-    ref_curve = table.sample(
-        table.mtt_index(np.array([3.74])), table.dispersion_index(np.array([0.5])), np.array([1.0]), times
-    )[0]
+    ref_curve = table.sample(table.mtt_index(np.array([3.74])), table.dispersion_index(np.array([0.5])), np.array([1.0]), times)[0]
     amp = gm_peak / ((RHO / KH) * (53.0 / 6000.0) * float(ref_curve.max()))
     noise = cfg.noise_hu or float(rng.uniform(3.0, 5.0))
     base, hypo = _ct_baseline(sy, rng)
@@ -445,25 +432,12 @@ def _mr_structural(sy: _Synth, rng: np.random.Generator) -> tuple[dict[str, np.n
     """DWI, ADC (×10⁻⁶ mm²/s), T2 and T1c with the core bright on DWI and dark on ADC; the core's ADC (mm²/s)."""
     geom, tissue, art_f, ven_f, core = sy.head.geom, sy.head.tissue, sy.head.art_f, sy.head.ven_f, sy.core
     adc = np.zeros(geom.shape, np.float32)
-    for t_, v in (
-        (Tissue.GM, 0.80e-3),
-        (Tissue.WM, 0.70e-3),
-        (Tissue.CSF, 3.0e-3),
-        (Tissue.ARTERY, 1.5e-3),
-        (Tissue.VEIN, 1.5e-3),
-    ):
+    for t_, v in ((Tissue.GM, 0.80e-3), (Tissue.WM, 0.70e-3), (Tissue.CSF, 3.0e-3), (Tissue.ARTERY, 1.5e-3), (Tissue.VEIN, 1.5e-3)):
         adc[tissue == t_] = v
     adc *= 1.0 + 0.04 * rng.standard_normal(adc.shape).astype(np.float32)
     core_adc = rng.uniform(0.38e-3, 0.56e-3)
     adc[core] = core_adc * (1.0 + 0.06 * rng.standard_normal(int(core.sum())))
-    t2_values = {
-        Tissue.AIR: 0.0,
-        Tissue.SCALP: 0.7,
-        Tissue.SKULL: 0.05,
-        Tissue.CSF: 2.0,
-        Tissue.GM: 1.0,
-        Tissue.WM: 0.8,
-    }
+    t2_values = {Tissue.AIR: 0.0, Tissue.SCALP: 0.7, Tissue.SKULL: 0.05, Tissue.CSF: 2.0, Tissue.GM: 1.0, Tissue.WM: 0.8}
     t1_values = {Tissue.AIR: 0.0, Tissue.SCALP: 0.9, Tissue.SKULL: 0.1, Tissue.CSF: 0.3, Tissue.GM: 0.8, Tissue.WM: 1.0}
     t2 = 1000.0 * _baseline(tissue, t2_values, art_f, ven_f, 0.3)
     t1c = 1000.0 * _baseline(tissue, t1_values, art_f, ven_f, 1.6)

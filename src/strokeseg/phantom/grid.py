@@ -133,11 +133,7 @@ def generate_grid(cfg: GridConfig = GridConfig()) -> GridPhantom:
     times = np.arange(cfg.frames) * cfg.frame_interval
     aif_p = AifParams(t0=10.0, alpha=3.0, beta=1.5, amplitude=1.0)
     pitch = cfg.tile_px + cfg.gap_px
-    shape = (
-        len(cfg.delays) * len(cfg.residues),
-        cfg.gap_px + pitch * (len(cfg.mtt) + 1),
-        cfg.gap_px + pitch * len(cfg.cbf),
-    )
+    shape = (len(cfg.delays) * len(cfg.residues), cfg.gap_px + pitch * (len(cfg.mtt) + 1), cfg.gap_px + pitch * len(cfg.cbf))
     geom = Geometry(shape, (cfg.spacing_mm, cfg.spacing_mm, 5.0))
     cv = _Canvas(
         np.full(shape, -1, np.int32),
@@ -148,8 +144,7 @@ def generate_grid(cfg: GridConfig = GridConfig()) -> GridPhantom:
     )
     ca = aif_curve(times, aif_p)
     tables = {
-        r: build_table(aif_p, float(times[-1]), r, n_mtt=200, mtt_range=(1.0, 20.0), dispersion=np.array([0.0]))
-        for r in cfg.residues
+        r: build_table(aif_p, float(times[-1]), r, n_mtt=200, mtt_range=(1.0, 20.0), dispersion=np.array([0.0])) for r in cfg.residues
     }
     ref_tab = tables[cfg.residues[0]]
     ref_curve = ref_tab.sample(ref_tab.mtt_index(np.array([4.0])), np.array([0]), np.array([0.0]), times)[0]

@@ -44,9 +44,7 @@ def smir_headers(path: Path) -> None:
     nib.save(new, str(path))
 
 
-def with_vendor_sentinels(
-    maps: dict[str, np.ndarray], head: np.ndarray, rng: np.random.Generator
-) -> dict[str, np.ndarray]:
+def with_vendor_sentinels(maps: dict[str, np.ndarray], head: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Maps as a vendor writes them: outside ``head`` each holds its sentinel, CBV also a few
     negative values (down to −56, as in the real maps), MTT a spread of large negative numbers."""
     out = {}
@@ -65,9 +63,7 @@ def with_vendor_sentinels(
     return out
 
 
-def subacute_mri(
-    images: dict[str, np.ndarray], core: np.ndarray, brain: np.ndarray, rng: np.random.Generator
-) -> dict[str, np.ndarray]:
+def subacute_mri(images: dict[str, np.ndarray], core: np.ndarray, brain: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """DWI/ADC of a subacute lesion in ``core``: ADC pseudo-normalised to 1.0–1.2× the healthy
     median, DWI kept 1.3–1.8× the healthy median (the raised T2 of vasogenic oedema)."""
     out = dict(images)
@@ -82,9 +78,7 @@ def subacute_mri(
     return out
 
 
-def dwi_bias_field(
-    images: dict[str, np.ndarray], rng: np.random.Generator, amplitude: float = 0.2
-) -> dict[str, np.ndarray]:
+def dwi_bias_field(images: dict[str, np.ndarray], rng: np.random.Generator, amplitude: float = 0.2) -> dict[str, np.ndarray]:
     """DWI multiplied by a smooth field exp(a·x + b·y + c·z²) that spans about ±``amplitude``."""
     out = dict(images)
     if "DWI" not in images:

@@ -97,9 +97,7 @@ class CurveTable:
 
     def dispersion_index(self, beta: np.ndarray) -> np.ndarray:
         step = self.dispersion[1] - self.dispersion[0] if len(self.dispersion) > 1 else 1.0
-        return np.clip(np.rint((np.asarray(beta) - self.dispersion[0]) / step), 0, len(self.dispersion) - 1).astype(
-            np.int64
-        )
+        return np.clip(np.rint((np.asarray(beta) - self.dispersion[0]) / step), 0, len(self.dispersion) - 1).astype(np.int64)
 
     def sample(self, mi: np.ndarray, bi: np.ndarray, delay: np.ndarray, times: np.ndarray) -> np.ndarray:
         """Curves ``(V, T)`` for table indices ``mi``, ``bi`` and delays (s) at ``times`` (s).

@@ -83,16 +83,11 @@ def _with_quirks(
     return case, maps
 
 
-def _write_isles2018(
-    root: Path, case: PhantomCase, index: int, maps: dict[str, np.ndarray], quirks: tuple[str, ...]
-) -> Path:
+def _write_isles2018(root: Path, case: PhantomCase, index: int, maps: dict[str, np.ndarray], quirks: tuple[str, ...]) -> Path:
     folder, g, ident = root / f"case_{index}", case.geometry, 100000 + 10 * index
     items: list[tuple[str, np.ndarray, Any]] = [("CT", case.images["CT"], None)]
     items += [(f"CT_{m}", maps[m], None) for m in ("CBF", "CBV", "MTT", "Tmax")]
-    items += [
-        ("CT_4DPWI", case.series.data, case.series.frame_interval),
-        ("OT", (case.label == 2).astype(np.uint8), None),
-    ]
+    items += [("CT_4DPWI", case.series.data, case.series.frame_interval), ("OT", (case.label == 2).astype(np.uint8), None)]
     for k, (mod, arr, dt) in enumerate(items):
         name = f"SMIR.Brain.XX.O.{mod}.{ident + k}"
         write_nifti(folder / name / f"{name}.nii", arr, g, frame_interval=dt, dtype=np.uint8 if mod == "OT" else None)
@@ -103,9 +98,7 @@ def _write_isles2018(
 
 def _write_spes(root: Path, case: PhantomCase, index: int, maps: dict[str, np.ndarray]) -> Path:
     folder, g, ident = root / str(index), case.geometry, 100000 + 10 * index
-    items = [(m, case.images[m]) for m in ("T1c", "T2", "DWI", "ADC")] + [
-        (m, maps[m]) for m in ("CBF", "CBV", "TTP", "Tmax")
-    ]
+    items = [(m, case.images[m]) for m in ("T1c", "T2", "DWI", "ADC")] + [(m, maps[m]) for m in ("CBF", "CBV", "TTP", "Tmax")]
     for k, (mod, arr) in enumerate(items):
         name = f"VSD.Brain.XX.O.MR_{mod}.{ident + k}"
         write_itk(folder / name / f"{name}.mha", arr.astype(np.float32), g)
@@ -130,9 +123,7 @@ def _write_manifest_case(root: Path, case: PhantomCase, maps: dict[str, np.ndarr
     write_nifti(folder / "label.nii.gz", case.label, g, dtype=np.uint8)
     mods = [*case.images, "CBF", "CBV", "MTT", "Tmax", "TTP"] + (["MIP"] if ct else [])
     columns = {f"image:{m}": f"{case.case_id}/{m}.nii.gz" for m in mods}
-    columns.update(
-        {f"series:{'CTP' if ct else 'PWI'}": f"{case.case_id}/series.nii.gz", "label": f"{case.case_id}/label.nii.gz"}
-    )
+    columns.update({f"series:{'CTP' if ct else 'PWI'}": f"{case.case_id}/series.nii.gz", "label": f"{case.case_id}/label.nii.gz"})
     return folder, columns
 
 
@@ -158,9 +149,7 @@ def write_case(
     else:
         raise ValueError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUT_CHOICES)}")
     _write_truth(folder / "strokeseg_truth", case)
-    (folder / "strokeseg_truth" / "phantom.json").write_text(
-        _json({**case.meta, "clinical": clinical}), encoding="utf-8"
-    )
+    (folder / "strokeseg_truth" / "phantom.json").write_text(_json({**case.meta, "clinical": clinical}), encoding="utf-8")
     return {"case_id": folder.name, "patient_id": case.meta["patient_id"], **clinical, **columns}
 
 
@@ -249,13 +238,7 @@ def _write_tables(out: Path, spec: CohortSpec, rows: list[dict[str, Any]]) -> No
     if spec.layout == "manifest":
         cols = sorted({k for r in rows for k in r}, key=lambda k: (k not in keys, k))
         (out / "manifest.csv").write_text(csv_text(rows, cols, extra="raise"), encoding="utf-8")
-    cohort = {
-        "layout": spec.layout,
-        "seed": spec.seed,
-        "cases": spec.n_cases,
-        "config": vars(spec.config),
-        "rows": rows,
-    }
+    cohort = {"layout": spec.layout, "seed": spec.seed, "cases": spec.n_cases, "config": vars(spec.config), "rows": rows}
     (out / "phantom_cohort.json").write_text(_json(cohort), encoding="utf-8")
 
 
@@ -271,7 +254,5 @@ def write_grid(out: Path, grid: GridPhantom) -> None:
     write_nifti(folder / "aif_mask.nii.gz", grid.aif_mask, g, dtype=np.uint8)
     write_nifti(folder / "brain_mask.nii.gz", grid.tile != -1, g, dtype=np.uint8)
     (out / "tiles.csv").write_text(csv_text(grid.tiles, list(grid.tiles[0]), extra="raise"), encoding="utf-8")
-    (out / "manifest.csv").write_text(
-        "case_id,series:CTP,mask\ngrid,grid/series.nii.gz,grid/brain_mask.nii.gz\n", encoding="utf-8"
-    )
+    (out / "manifest.csv").write_text("case_id,series:CTP,mask\ngrid,grid/series.nii.gz,grid/brain_mask.nii.gz\n", encoding="utf-8")
     (out / "grid.json").write_text(_json(grid.meta), encoding="utf-8")

@@ -47,9 +47,7 @@ def _remove_stale_temporaries(folder: Path, older_than_s: float = 3600.0) -> Non
             pass
 
 
-def cached(
-    kind: str, key: str, compute: Callable[[], dict[str, np.ndarray]], enabled: bool = True
-) -> dict[str, np.ndarray]:
+def cached(kind: str, key: str, compute: Callable[[], dict[str, np.ndarray]], enabled: bool = True) -> dict[str, np.ndarray]:
     """Return the arrays stored under ``kind/key``, computing and storing them on a miss."""
     if not enabled:
         return compute()

@@ -57,9 +57,7 @@ def target_of(label: np.ndarray, target: str) -> np.ndarray:
     return label.astype(np.uint8)  # three-class: 0 background, 1 penumbra, 2 core
 
 
-def prepare_case(
-    case: Case, cfg: PrepareConfig, modalities: list[str] | None = None, use_cache: bool = True
-) -> PreparedCase:
+def prepare_case(case: Case, cfg: PrepareConfig, modalities: list[str] | None = None, use_cache: bool = True) -> PreparedCase:
     """Channels ``(C, Z, Y, X)`` float32 (modalities, then their symmetric copies, then scalar inputs),
     the brain mask and the target of a loaded case. The symmetric registration is cached on disk
     by content unless ``use_cache`` is False."""
@@ -75,9 +73,7 @@ def prepare_case(
     info: dict[str, Any] = {}
     if cfg.symmetric:
         ref = cfg.reference if cfg.reference in images else mods[0]
-        key = content_key(
-            {**images, "brain": brain.astype(np.uint8)}, {"geometry": case.geometry.to_dict(), "reference": ref, "v": 2}
-        )
+        key = content_key({**images, "brain": brain.astype(np.uint8)}, {"geometry": case.geometry.to_dict(), "reference": ref, "v": 2})
 
         def compute() -> dict[str, np.ndarray]:
             res = symmetric_modalities(images, case.geometry, brain, ref)
@@ -101,9 +97,7 @@ def prepare_case(
     x = np.stack(chans).astype(np.float32)
     label = case.label
     target = target_of(label, cfg.target) if label is not None else None
-    return PreparedCase(
-        case.case_id, case.patient_id, x, brain, target, label, case.geometry, names, case.group, case.nihss, info
-    )
+    return PreparedCase(case.case_id, case.patient_id, x, brain, target, label, case.geometry, names, case.group, case.nihss, info)
 
 
 NIHSS_MAX = 42.0
@@ -117,8 +111,7 @@ def nihss_input(case: Case, impute: float | None) -> float:
         if impute is None:
             src = next(iter(case.sources.values()), case.case_id)
             raise InputError(
-                f"{src}: case {case.case_id} has no NIHSS score, which this recipe takes as an input "
-                "(set nihss_impute to impute one)"
+                f"{src}: case {case.case_id} has no NIHSS score, which this recipe takes as an input (set nihss_impute to impute one)"
             )
         value = float(impute)
     if not 0 <= value <= NIHSS_MAX:

@@ -64,11 +64,7 @@ def _register(fixed, moving, center: np.ndarray, dims: int, iterations: int):
     reg.SetMetricAsCorrelation()
     reg.SetInterpolator(sitk.sitkLinear)
     reg.SetOptimizerAsRegularStepGradientDescent(
-        learningRate=1.0,
-        minStep=1e-4,
-        numberOfIterations=iterations,
-        gradientMagnitudeTolerance=1e-8,
-        relaxationFactor=0.6,
+        learningRate=1.0, minStep=1e-4, numberOfIterations=iterations, gradientMagnitudeTolerance=1e-8, relaxationFactor=0.6
     )
     reg.SetOptimizerScalesFromPhysicalShift()
     reg.SetShrinkFactorsPerLevel([4, 2, 1] if dims == 2 else [2, 2, 1])
@@ -104,11 +100,7 @@ def symmetric_modalities(
     import SimpleITK as sitk
 
     idx = np.argwhere(brain)
-    center = (
-        geometry.index_to_world(idx.mean(0))
-        if idx.size
-        else geometry.index_to_world((np.asarray(geometry.shape) - 1) / 2)
-    )
+    center = geometry.index_to_world(idx.mean(0)) if idx.size else geometry.index_to_world((np.asarray(geometry.shape) - 1) / 2)
     refl = _reflection(geometry, center)
     reg_arr = _registration_image(images[reference], brain, geometry)
     fixed = _to_sitk(reg_arr, geometry)
@@ -146,6 +138,4 @@ def symmetric_modalities(
         res = sitk.Resample(img, img, composite, sitk.sitkLinear, 0.0, sitk.sitkFloat32)
         out[name] = sitk.GetArrayFromImage(res) * brain
     registered = sitk.GetArrayFromImage(sitk.Resample(fixed, fixed, composite, sitk.sitkLinear, 0.0, sitk.sitkFloat32))
-    return SymmetryResult(
-        out, list(rigid.GetParameters()), ncc(reg_arr, flip_arr, brain), ncc(reg_arr, registered, brain), ok
-    )
+    return SymmetryResult(out, list(rigid.GetParameters()), ncc(reg_arr, flip_arr, brain), ncc(reg_arr, registered, brain), ok)

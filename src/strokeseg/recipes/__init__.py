@@ -4,22 +4,7 @@ Shipped recipes (one per published method and a ``-fast`` variant of each) are t
 files of this package; any YAML file with the same fields works.
 """
 
-from strokeseg.recipes.recipe import (
-    Recipe,
-    check_patch_fits,
-    load_recipe,
-    parse_override,
-    recipe_from_dict,
-    shipped_recipes,
-)
+from strokeseg.recipes.recipe import Recipe, check_patch_fits, load_recipe, parse_override, recipe_from_dict, shipped_recipes
 from strokeseg.recipes.specs import TrainConfig
 
-__all__ = [
-    "Recipe",
-    "TrainConfig",
-    "check_patch_fits",
-    "load_recipe",
-    "parse_override",
-    "recipe_from_dict",
-    "shipped_recipes",
-]
+__all__ = ["Recipe", "TrainConfig", "check_patch_fits", "load_recipe", "parse_override", "recipe_from_dict", "shipped_recipes"]

@@ -36,12 +36,7 @@ from strokeseg.recipes.specs import (
 from strokeseg.sampling.config import AugmentConfig, AugmentTarget, SamplingConfig, SamplingMode, SamplingPlan
 
 SAMPLE_WEIGHTED_LOSSES = ("focal-tversky",)  # losses whose forward takes per-sample lesion weights
-BLOCKS = {
-    "sampling": SamplingConfig,
-    "augmentation": AugmentConfig,
-    "inference": InferenceConfig,
-    "postprocess": PostprocessConfig,
-}
+BLOCKS = {"sampling": SamplingConfig, "augmentation": AugmentConfig, "inference": InferenceConfig, "postprocess": PostprocessConfig}
 ENUMS = {
     "target": Target,
     "brain_mask": BrainMask,
@@ -111,9 +106,7 @@ class Recipe:
                     if block == name and key in value:
                         value[key] = _enum(kind, value[key], f"recipe {self.name}: {name}.{key}")
                 if name == "augmentation" and "apply_to" in value:
-                    value["apply_to"] = _enum(
-                        AugmentTarget, value["apply_to"], f"recipe {self.name}: augmentation.apply_to"
-                    )
+                    value["apply_to"] = _enum(AugmentTarget, value["apply_to"], f"recipe {self.name}: augmentation.apply_to")
                 object.__setattr__(self, name, cls(**value))
         check_ranges(self)
         check_consistency(self)
@@ -181,9 +174,7 @@ class Recipe:
 
     def window(self, mc_passes: int | None = None, tta: bool | None = None) -> WindowConfig:
         """The inference stage's windows: the patch size and ``inference:`` block, with optional overrides."""
-        return WindowConfig.from_recipe_blocks(
-            self.sampling.patch_size, self.inference, self.num_classes, mc_passes, tta
-        )
+        return WindowConfig.from_recipe_blocks(self.sampling.patch_size, self.inference, self.num_classes, mc_passes, tta)
 
     def to_dict(self) -> dict[str, Any]:
         """The recipe as plain YAML/JSON values (enum members as their strings)."""
@@ -216,14 +207,11 @@ def check_consistency(r: Recipe) -> None:
     """Rules that tie fields together (clinical inputs and network scalars, group penalties and losses, …)."""
     unknown = set(r.clinical_inputs) - {"NIHSS"}
     if unknown:
-        raise ConfigError(
-            f"recipe {r.name}: unsupported clinical input(s) {', '.join(sorted(unknown))} (supported: NIHSS)"
-        )
+        raise ConfigError(f"recipe {r.name}: unsupported clinical input(s) {', '.join(sorted(unknown))} (supported: NIHSS)")
     n_sc = int(r.network.get("kwargs", {}).get("n_scalars", 0) or 0)
     if n_sc != len(r.clinical_inputs):
         raise ConfigError(
-            f"recipe {r.name}: network n_scalars ({n_sc}) must equal the number of clinical_inputs "
-            f"({len(r.clinical_inputs)})"
+            f"recipe {r.name}: network n_scalars ({n_sc}) must equal the number of clinical_inputs ({len(r.clinical_inputs)})"
         )
     if r.group_penalty:
         if r.loss.get("name") not in SAMPLE_WEIGHTED_LOSSES:
@@ -241,8 +229,7 @@ def check_consistency(r: Recipe) -> None:
         ok = len(r.intensity_clip) == 2 and 0.0 <= float(r.intensity_clip[0]) < float(r.intensity_clip[1]) <= 100.0
         if not ok:
             raise ConfigError(
-                f"recipe {r.name}: intensity_clip must be two percentiles 0 <= low < high <= 100 "
-                f"(or null), got {r.intensity_clip!r}"
+                f"recipe {r.name}: intensity_clip must be two percentiles 0 <= low < high <= 100 (or null), got {r.intensity_clip!r}"
             )
     for st in r.fine_tuning:
         if not 0.0 <= float(st.get("unfrozen", 1.0)) <= 1.0:
@@ -251,14 +238,7 @@ def check_consistency(r: Recipe) -> None:
     AdversarialSpec.of(r.adversarial)
 
 
-_KIND = {
-    int: "a whole number",
-    float: "a number",
-    bool: "true or false",
-    str: "a string",
-    list: "a list",
-    dict: "a mapping",
-}
+_KIND = {int: "a whole number", float: "a number", bool: "true or false", str: "a string", list: "a list", dict: "a mapping"}
 
 
 def _type_ok(value: Any, hint: Any) -> tuple[bool, str]:
@@ -281,9 +261,7 @@ def _type_ok(value: Any, hint: Any) -> tuple[bool, str]:
         if not isinstance(value, base):
             return False, _KIND[base]
         if base is list and args:
-            return all(
-                _type_ok(v, args[0])[0] for v in value
-            ), f"a list of {_type_ok(None, args[0])[1].removeprefix('a ')}s"
+            return all(_type_ok(v, args[0])[0] for v in value), f"a list of {_type_ok(None, args[0])[1].removeprefix('a ')}s"
         return True, _KIND[base]
     return True, str(hint)
 
@@ -423,9 +401,7 @@ def recipe_from_dict(d: dict[str, Any], where: str) -> Recipe:
         raise ConfigError(exc.message.replace(f"recipe {d['name']}:", f"recipe {where}:", 1)) from None
 
 
-def load_recipe(
-    name_or_path: str | Path, overrides: list[str] | dict[str, Any] | None = None, _chain: tuple[str, ...] = ()
-) -> Recipe:
+def load_recipe(name_or_path: str | Path, overrides: list[str] | dict[str, Any] | None = None, _chain: tuple[str, ...] = ()) -> Recipe:
     """A shipped recipe by name, or a YAML file, with ``key.sub=value`` overrides applied."""
     from strokeseg.io.text import read_text
 

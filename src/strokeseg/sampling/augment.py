@@ -22,15 +22,11 @@ def _gauss1d(sigma: float) -> torch.Tensor:
     return k / k.sum()
 
 
-def elastic_2d(
-    x: torch.Tensor, y: torch.Tensor, alpha: float, sigma: float, gen: torch.Generator
-) -> tuple[torch.Tensor, torch.Tensor]:
+def elastic_2d(x: torch.Tensor, y: torch.Tensor, alpha: float, sigma: float, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Elastic deformation of ``x`` (B, C, [D,] H, W) and labels ``y`` (B, [D,] H, W), in-plane."""
     b = x.shape[0]
     h, w = x.shape[-2], x.shape[-1]
-    noise = (torch.rand((b, 2, h, w), generator=gen) * 2 - 1).to(
-        x.device
-    )  # drawn on the CPU: the same field on any device
+    noise = (torch.rand((b, 2, h, w), generator=gen) * 2 - 1).to(x.device)  # drawn on the CPU: the same field on any device
     k = _gauss1d(sigma * max(h, w)).to(x.device)
     pad = k.numel() // 2
     noise = F.conv2d(F.pad(noise.reshape(b * 2, 1, h, w), (0, 0, pad, pad), mode="reflect"), k.view(1, 1, -1, 1))
@@ -38,9 +34,7 @@ def elastic_2d(
     rms = noise.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp(min=1e-8)
     disp = noise / rms * alpha  # pixels
     yy, xx = torch.meshgrid(
-        torch.arange(h, dtype=torch.float32, device=x.device),
-        torch.arange(w, dtype=torch.float32, device=x.device),
-        indexing="ij",
+        torch.arange(h, dtype=torch.float32, device=x.device), torch.arange(w, dtype=torch.float32, device=x.device), indexing="ij"
     )
     gx = (xx + disp[:, 0]) / max(w - 1, 1) * 2 - 1
     gy = (yy + disp[:, 1]) / max(h - 1, 1) * 2 - 1
@@ -50,9 +44,7 @@ def elastic_2d(
         xs = x.permute(0, 2, 1, 3, 4).reshape(b * d, x.shape[1], h, w)
         g = grid.repeat_interleave(d, dim=0)
         xo = F.grid_sample(xs, g, mode="bilinear", padding_mode="border", align_corners=True)
-        yo = F.grid_sample(
-            y.reshape(b * d, 1, h, w).float(), g, mode="nearest", padding_mode="border", align_corners=True
-        )
+        yo = F.grid_sample(y.reshape(b * d, 1, h, w).float(), g, mode="nearest", padding_mode="border", align_corners=True)
         return xo.reshape(b, d, x.shape[1], h, w).permute(0, 2, 1, 3, 4), yo.reshape(b, d, h, w).to(y.dtype)
     xo = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
     yo = F.grid_sample(y.unsqueeze(1).float(), grid, mode="nearest", padding_mode="border", align_corners=True)

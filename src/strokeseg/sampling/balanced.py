@@ -35,9 +35,7 @@ def _regular(n_avail: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, rep
 
 
-def sample_centers(
-    lesion: np.ndarray, brain: np.ndarray, cfg: SamplingConfig, rng: np.random.Generator
-) -> PatchCenters:
+def sample_centers(lesion: np.ndarray, brain: np.ndarray, cfg: SamplingConfig, rng: np.random.Generator) -> PatchCenters:
     """``cfg.patches_per_case`` patch centres for one case (see the module docstring): ``lesion_fraction`` of
     them on lesion voxels (offset by up to half a patch along ``offset_axes``), the rest on healthy brain.
     Masks are ``(Z, Y, X)`` bool; centres are ``(N, 3)`` voxel indices."""

@@ -32,11 +32,7 @@ class AdversarialPhases:
         base = cfg.base
         self.weights = list(cfg.weights)
         self.d = nn.ModuleList(
-            [
-                Discriminator(in_channels + 1, base),
-                Discriminator(in_channels + 1, base),
-                Discriminator(in_channels + 2, base),
-            ]
+            [Discriminator(in_channels + 1, base), Discriminator(in_channels + 1, base), Discriminator(in_channels + 2, base)]
         ).to(device)
         self.opt = torch.optim.Adam(self.d.parameters(), lr=cfg.lr, betas=cfg.betas)
 
@@ -54,13 +50,7 @@ class AdversarialPhases:
         return torch.cat([f * pen + (1 - f) * core, f * core + (1 - f) * pen], 1), first.float()
 
     def step(
-        self,
-        model: nn.Module,
-        opt: torch.optim.Optimizer,
-        seg_loss: nn.Module,
-        x: torch.Tensor,
-        y: torch.Tensor,
-        gen: torch.Generator,
+        self, model: nn.Module, opt: torch.optim.Optimizer, seg_loss: nn.Module, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
     ) -> float:
         # phase 1: segmentation
         opt.zero_grad(set_to_none=True)

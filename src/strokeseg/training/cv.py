@@ -90,18 +90,13 @@ def _folds(labelled: list[PreparedCase], recipe: Recipe) -> list[list[str]]:
     return grouped_folds([c.case_id for c in labelled], [c.patient_id for c in labelled], recipe.folds, recipe.seed)
 
 
-def warn_small_folds(
-    labelled: list[PreparedCase], folds: list[list[str]], recipe: Recipe, log: Callable[[str], None] = print
-) -> None:
+def warn_small_folds(labelled: list[PreparedCase], folds: list[list[str]], recipe: Recipe, log: Callable[[str], None] = print) -> None:
     """Say when a fold has too few cases to learn from or to stop early on."""
     by_id = {c.case_id: c for c in labelled}
     for k, test_ids in enumerate(folds):
         trainval = [c for c in labelled if c.case_id not in test_ids]
         tr, va = validation_split(
-            [c.case_id for c in trainval],
-            [by_id[c.case_id].patient_id for c in trainval],
-            recipe.validation_fraction,
-            recipe.seed + k,
+            [c.case_id for c in trainval], [by_id[c.case_id].patient_id for c in trainval], recipe.validation_fraction, recipe.seed + k
         )
         if len(tr) < 2 or not va:
             log(
@@ -111,39 +106,27 @@ def warn_small_folds(
             )
         lesion = sum(1 for i in tr if by_id[i].target is not None and bool(np.any(by_id[i].target)))
         if lesion == 0:
-            log(
-                f"warning: fold {k + 1}: none of its {len(tr)} training case(s) has a lesion; the model cannot learn "
-                "one"
-            )
+            log(f"warning: fold {k + 1}: none of its {len(tr)} training case(s) has a lesion; the model cannot learn one")
 
 
 def setup_fold(labelled: list[PreparedCase], recipe: Recipe, out: Path, k: int, test_ids: list[str]) -> FoldSetup:
     """Fold ``k``: patient-level validation split, whitening statistics, patch sets and a seeded model."""
     by_id = {c.case_id: c for c in labelled}
     trainval = [c.case_id for c in labelled if c.case_id not in test_ids]
-    tr_ids, va_ids = validation_split(
-        trainval, [by_id[i].patient_id for i in trainval], recipe.validation_fraction, recipe.seed + k
-    )
+    tr_ids, va_ids = validation_split(trainval, [by_id[i].patient_id for i in trainval], recipe.validation_fraction, recipe.seed + k)
     seed = fold_seed(recipe.seed, k)
     clip = recipe.intensity_clip
-    norm = Normalizer(
-        labelled[0].channels, recipe.normalization, clip=(float(clip[0]), float(clip[1])) if clip else None
-    )
+    norm = Normalizer(labelled[0].channels, recipe.normalization, clip=(float(clip[0]), float(clip[1])) if clip else None)
     if recipe.normalization == "dataset":
         norm.fit((by_id[i].x, by_id[i].brain) for i in tr_ids)
     train = PatchData([by_id[i] for i in tr_ids], recipe.sampling_plan, norm, seed)
     val = PatchData([by_id[i] for i in va_ids], recipe.sampling_plan, norm, seed + 1, augment=False) if va_ids else None
     torch.manual_seed(seed)
     model = build_network(
-        recipe.network["name"],
-        in_channels=len(labelled[0].channels),
-        num_classes=recipe.num_classes,
-        **recipe.network.get("kwargs", {}),
+        recipe.network["name"], in_channels=len(labelled[0].channels), num_classes=recipe.num_classes, **recipe.network.get("kwargs", {})
     )
     pretrained: dict[str, Any] = (
-        apply_pretrained(model, recipe.pretrained)
-        if recipe.pretrained or isinstance(model, PretrainedBackbone)
-        else {"pretrained": False}
+        apply_pretrained(model, recipe.pretrained) if recipe.pretrained or isinstance(model, PretrainedBackbone) else {"pretrained": False}
     )
     stages = recipe.stages_for(bool(pretrained["pretrained"]))
     if stages != recipe.fine_tuning:
@@ -152,19 +135,11 @@ def setup_fold(labelled: list[PreparedCase], recipe: Recipe, out: Path, k: int, 
             "features only spends the patience): every layer trained from the start"
         ).lstrip("; ")
     train_cfg = replace(recipe.train, fine_tuning=tuple(FineTuningStage.of(st) for st in stages))
-    return FoldSetup(
-        tr_ids, va_ids, out / f"fold_{k}", seed, norm, train, val, model, pretrained, train_cfg, list(test_ids)
-    )
+    return FoldSetup(tr_ids, va_ids, out / f"fold_{k}", seed, norm, train, val, model, pretrained, train_cfg, list(test_ids))
 
 
 def _train_fold_job(
-    labelled: list[PreparedCase],
-    recipe: Recipe,
-    out: Path,
-    device: str,
-    fold: tuple[int, list[str]],
-    resume: bool,
-    threads: int,
+    labelled: list[PreparedCase], recipe: Recipe, out: Path, device: str, fold: tuple[int, list[str]], resume: bool, threads: int
 ) -> tuple[int, int, int]:
     """One fold's training (``fold`` = index and test case ids) in a worker process (``cross_validate(jobs=…)``);
     leaves a finished checkpoint."""
@@ -279,9 +254,7 @@ def _train_folds(
         done.pretrained = f.pretrained
         for cid in progress(test_ids, f"fold {k + 1} predict", "case"):
             done.oof[cid] = predict_probs(by_id[cid], [(f.model, f.normalizer)], recipe.window(), device)[0]
-        log(
-            f"fold {k + 1}: best epoch {res.best_epoch} of {len(res.rows)}, {time.perf_counter() - t_start:.0f} s so far"
-        )
+        log(f"fold {k + 1}: best epoch {res.best_epoch} of {len(res.rows)}, {time.perf_counter() - t_start:.0f} s so far")
     return done
 
 

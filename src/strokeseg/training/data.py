@@ -52,16 +52,12 @@ class PatchData:
     """The training samples of a set of cases: patch (or slice) centres drawn once, gathered,
     whitened and augmented per batch (on the GPU when the set is moved there)."""
 
-    def __init__(
-        self, cases: Sequence[PreparedCase], plan: SamplingPlan, normalizer: Normalizer, seed: int, augment: bool = True
-    ) -> None:
+    def __init__(self, cases: Sequence[PreparedCase], plan: SamplingPlan, normalizer: Normalizer, seed: int, augment: bool = True) -> None:
         self.plan = plan
         self.patch = tuple(int(p) for p in plan.sampling.patch_size)
         self.normalizer = normalizer
         self.augment_enabled = augment
-        self.volumes = [
-            pad_for_patches(np.concatenate([c.x, c.brain[None].astype(np.float32)]), self.patch) for c in cases
-        ]
+        self.volumes = [pad_for_patches(np.concatenate([c.x, c.brain[None].astype(np.float32)]), self.patch) for c in cases]
         self.targets = [pad_for_patches(c.target[None].astype(np.uint8), self.patch) for c in cases]  # type: ignore[index]
         rng = np.random.default_rng(seed)
         idx, ctr, aug = [], [], []
@@ -74,9 +70,7 @@ class PatchData:
             else:
                 pc = sample_centers(np.asarray(c.target > 0), c.brain, s, rng)
             a = plan.augmentation
-            flag = (
-                pc.repeat if a.apply_to == "repeats" else np.ones_like(pc.lesion) if a.apply_to == "all" else pc.lesion
-            )
+            flag = pc.repeat if a.apply_to == "repeats" else np.ones_like(pc.lesion) if a.apply_to == "all" else pc.lesion
             idx.append(np.full(len(pc.centers), i))
             ctr.append(pc.centers)
             aug.append(flag & (s.augment_repeats or a.apply_to != "repeats"))
@@ -84,9 +78,7 @@ class PatchData:
         # loss weight of each case's lesion classes (the plan's group_penalty by the case's group; 1 otherwise)
         self.case_weight = np.array([float(plan.group_penalty.get(c.group or "", 1.0)) for c in cases], np.float32)
         # whitening per case (the fitted bounds and statistics, or each case's own in "case" mode): (cases, C)
-        lower, upper, mean, std = (
-            np.stack(v).astype(np.float32) for v in zip(*(normalizer.parameters(c.x, c.brain) for c in cases))
-        )
+        lower, upper, mean, std = (np.stack(v).astype(np.float32) for v in zip(*(normalizer.parameters(c.x, c.brain) for c in cases)))
         self.lower, self.upper, self.mean, self.std = (torch.from_numpy(v) for v in (lower, upper, mean, std))
         self.masked = torch.from_numpy(normalizer.masked())
         self.n_channels = len(normalizer.channels)
@@ -105,9 +97,7 @@ class PatchData:
         sizes = [int(np.prod(v.shape[1:])) for v in self.volumes]
         base = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         strides = np.array([[v.shape[2] * v.shape[3], v.shape[3], 1] for v in self.volumes], np.int64)
-        vol = torch.from_numpy(np.concatenate([v.reshape(v.shape[0], -1) for v in self.volumes], axis=1)).to(
-            self.device
-        )
+        vol = torch.from_numpy(np.concatenate([v.reshape(v.shape[0], -1) for v in self.volumes], axis=1)).to(self.device)
         tgt = torch.from_numpy(np.concatenate([t.reshape(-1) for t in self.targets])).to(self.device)
         self._flat = (vol, tgt, torch.from_numpy(base), torch.from_numpy(strides))
         self.lower, self.upper, self.mean, self.std, self.masked = (
@@ -120,13 +110,9 @@ class PatchData:
         vol, tgt, base, strides = self._flat
         ci = torch.from_numpy(self.patches.case_index[sel])
         st = strides[ci]  # (n, 3)
-        start = base[ci] + (torch.from_numpy(self.patches.centers[sel]) * st).sum(
-            1
-        )  # padded: a patch starts at its centre
+        start = base[ci] + (torch.from_numpy(self.patches.centers[sel]) * st).sum(1)  # padded: a patch starts at its centre
         pz, py, px = self.patch
-        offs = torch.stack(
-            torch.meshgrid(torch.arange(pz), torch.arange(py), torch.arange(px), indexing="ij"), -1
-        ).reshape(-1, 3)
+        offs = torch.stack(torch.meshgrid(torch.arange(pz), torch.arange(py), torch.arange(px), indexing="ij"), -1).reshape(-1, 3)
         idx = (start[:, None] + (st[:, None, :] * offs[None]).sum(-1)).to(self.device)  # (n, P)
         x = vol[:, idx].movedim(0, 1).reshape(len(sel), vol.shape[0], pz, py, px)
         y = tgt[idx].reshape(len(sel), pz, py, px).long()
@@ -203,9 +189,7 @@ class PatchData:
                         x[flag], y[flag] = xa, ya
                     if a.sagittal_flip or a.rot90:
                         choices = [0] + ([1] if a.sagittal_flip else []) + ([2, 3, 4] if a.rot90 else [])
-                        ops = torch.tensor(choices)[torch.randint(len(choices), (int(flag.sum()),), generator=gen)].to(
-                            self.device
-                        )
+                        ops = torch.tensor(choices)[torch.randint(len(choices), (int(flag.sum()),), generator=gen)].to(self.device)
                         xf, yf = flip_rot(x[flag], y[flag], ops)
                         x[flag], y[flag] = xf, yf
             yield x, y, torch.from_numpy(self.case_weight[self.patches.case_index[sel]]).to(self.device)

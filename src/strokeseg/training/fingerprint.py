@@ -45,11 +45,7 @@ def _recipe_dict(recipe: Recipe) -> dict[str, Any]:
 
 def check_run_fingerprint(out: Path, recipe: Recipe, cases: list[PreparedCase], resume: bool) -> None:
     """On a fresh run, write ``run.json``; on ``resume``, refuse a recipe or dataset that differs from it."""
-    current: dict[str, Any] = {
-        "recipe": _recipe_dict(recipe),
-        "data": data_fingerprint(cases),
-        "cases": sorted(c.case_id for c in cases),
-    }
+    current: dict[str, Any] = {"recipe": _recipe_dict(recipe), "data": data_fingerprint(cases), "cases": sorted(c.case_id for c in cases)}
     path = out / RUN_FILE
     if resume and path.exists():
         try:
@@ -57,9 +53,7 @@ def check_run_fingerprint(out: Path, recipe: Recipe, cases: list[PreparedCase], 
         except (OSError, json.JSONDecodeError, UnicodeDecodeError):
             raise InputError("cannot resume: run.json is unreadable; train without 'resume'", path) from None
         changed = sorted(
-            k
-            for k in set(before.get("recipe", {})) | set(current["recipe"])
-            if before.get("recipe", {}).get(k) != current["recipe"].get(k)
+            k for k in set(before.get("recipe", {})) | set(current["recipe"]) if before.get("recipe", {}).get(k) != current["recipe"].get(k)
         )
         if changed:
             raise ConfigError(
@@ -70,10 +64,7 @@ def check_run_fingerprint(out: Path, recipe: Recipe, cases: list[PreparedCase], 
         if before.get("data") != current["data"]:
             gone = sorted(set(before.get("cases", [])) ^ set(current["cases"]))
             what = f"cases differ: {', '.join(gone[:5])}" if gone else "the same case ids hold other images or labels"
-            raise ConfigError(
-                f"cannot resume: the dataset differs from the interrupted run's ({what}); train anew with 'overwrite'",
-                path,
-            )
+            raise ConfigError(f"cannot resume: the dataset differs from the interrupted run's ({what}); train anew with 'overwrite'", path)
         return
     if resume and any(out.glob("fold_*/checkpoint.pt")):
         raise InputError(

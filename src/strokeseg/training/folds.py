@@ -24,9 +24,7 @@ def grouped_folds(case_ids: Sequence[str], patient_ids: Sequence[str], k: int, s
     return folds
 
 
-def validation_split(
-    case_ids: Sequence[str], patient_ids: Sequence[str], fraction: float, seed: int = 0
-) -> tuple[list[str], list[str]]:
+def validation_split(case_ids: Sequence[str], patient_ids: Sequence[str], fraction: float, seed: int = 0) -> tuple[list[str], list[str]]:
     """Split training cases into (train, validation) by patient (validation ≥ 1 patient when fraction > 0)."""
     patients = sorted(set(patient_ids))
     if fraction <= 0 or len(patients) < 2:

@@ -9,12 +9,7 @@ import torch
 
 from strokeseg.util.registry import build_from
 
-OPTIMIZERS = {
-    "adadelta": torch.optim.Adadelta,
-    "adam": torch.optim.Adam,
-    "rmsprop": torch.optim.RMSprop,
-    "sgd": torch.optim.SGD,
-}
+OPTIMIZERS = {"adadelta": torch.optim.Adadelta, "adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop, "sgd": torch.optim.SGD}
 
 
 def build_optimizer(name: str, params: Iterable[torch.nn.Parameter], **kwargs: Any) -> torch.optim.Optimizer:

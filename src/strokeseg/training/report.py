@@ -51,9 +51,7 @@ def cv_report_markdown(bundle: Any, result: EvaluationResult) -> str:
                 s.n_failures,
             ]
         )
-    lines += markdown_table(
-        ["region", "group", "n", "DSC", "PPV", "Sensitivity", "HD (mm)", "ΔV (ml)", "R²", "failures"], body
-    )
+    lines += markdown_table(["region", "group", "n", "DSC", "PPV", "Sensitivity", "HD (mm)", "ΔV (ml)", "R²", "failures"], body)
     lines.append("")
     lines.append("Mean ± sd over cases; HD is the maximum (ISLES'15) Hausdorff distance in mm.")
     return "\n".join(lines) + "\n"

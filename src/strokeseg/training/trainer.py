@@ -60,9 +60,7 @@ def compute_loss(loss_fn: nn.Module, logits: torch.Tensor, y: torch.Tensor, w: t
     return loss_fn(logits, y)
 
 
-def evaluate_patches(
-    model: nn.Module, data: PatchData, loss_fn: nn.Module, batch_size: int, device: torch.device
-) -> dict[str, float]:
+def evaluate_patches(model: nn.Module, data: PatchData, loss_fn: nn.Module, batch_size: int, device: torch.device) -> dict[str, float]:
     """Validation metrics over the whole set: loss, L1, error rate and Dice of the foreground classes.
 
     A loss made of overlap sums (focal Tversky) is computed once from the sums pooled over the
@@ -71,9 +69,7 @@ def evaluate_patches(
     fold that collapsed to all-background, README).
     """
     model.eval()
-    acc = torch.zeros(
-        7, dtype=torch.float64, device=device
-    )  # summed batch losses, l1, errors, intersection, pred, truth, voxels
+    acc = torch.zeros(7, dtype=torch.float64, device=device)  # summed batch losses, l1, errors, intersection, pred, truth, voxels
     pooled: torch.Tensor | None = None
     sums_of, loss_of_sums = getattr(loss_fn, "sums", None), getattr(loss_fn, "from_sums", None)
     n_batches = 0
@@ -104,15 +100,8 @@ def evaluate_patches(
             n_batches += 1
     tot_loss, tot_l1, tot_err, inter, psum, tsum, n_vox = acc.tolist()  # one device synchronisation per validation
     dice = 2 * inter / (psum + tsum) if psum + tsum > 0 else 1.0
-    val_loss = (
-        float(loss_of_sums(pooled)) if pooled is not None and loss_of_sums is not None else tot_loss / max(n_batches, 1)
-    )
-    return {
-        "val_loss": val_loss,
-        "val_l1": tot_l1 / max(n_vox, 1),
-        "val_error": tot_err / max(n_vox, 1),
-        "val_dice": dice,
-    }
+    val_loss = float(loss_of_sums(pooled)) if pooled is not None and loss_of_sums is not None else tot_loss / max(n_batches, 1)
+    return {"val_loss": val_loss, "val_l1": tot_l1 / max(n_vox, 1), "val_error": tot_err / max(n_vox, 1), "val_dice": dice}
 
 
 def stopping_metric(cfg: TrainConfig, row: dict[str, Any]) -> float:
@@ -157,10 +146,7 @@ def train_mode(model: nn.Module, keep_frozen_statistics: bool = True) -> None:
 
 
 def recalibrate_batch_norm(
-    model: nn.Module,
-    batches: Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
-    samples: int,
-    device: torch.device,
+    model: nn.Module, batches: Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]], samples: int, device: torch.device
 ) -> int:
     """Precise batch norm (Wu & Johnson 2021): replace the running statistics of every batch-norm
     layer in train mode by the population statistics of the current weights over ``samples``
@@ -174,11 +160,7 @@ def recalibrate_batch_norm(
     because the final recipe was measured with it. Layers kept in eval mode (a frozen pretrained
     backbone) are left alone.
     """
-    layers = [
-        m
-        for m in model.modules()
-        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training and m.track_running_stats
-    ]
+    layers = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training and m.track_running_stats]
     if not layers or samples <= 0:
         return 0
     momenta = [m.momentum for m in layers]
@@ -266,22 +248,14 @@ class _Run:
     """One fold's training loop, split into its steps (see the module docstring)."""
 
     def __init__(
-        self,
-        model: nn.Module,
-        cfg: TrainConfig,
-        train: PatchData,
-        val: PatchData | None,
-        device: torch.device,
-        opts: FitOptions,
+        self, model: nn.Module, cfg: TrainConfig, train: PatchData, val: PatchData | None, device: torch.device, opts: FitOptions
     ) -> None:
         self.model, self.cfg, self.train, self.val, self.device, self.opts = model, cfg, train, val, device, opts
         loss_kw = dict(cfg.loss.kwargs)
         freqs = train.class_frequencies(cfg.num_classes) if loss_kw.get("weight") == "empirical" else None
         self.loss_fn = build_loss(cfg.loss.name, class_frequencies=freqs, **loss_kw).to(device)
         self.n_stages = max(len(cfg.fine_tuning), 1)
-        self.adv = (
-            AdversarialPhases(train.n_channels, cfg.num_classes, cfg.adversarial, device) if cfg.adversarial else None
-        )
+        self.adv = AdversarialPhases(train.n_channels, cfg.num_classes, cfg.adversarial, device) if cfg.adversarial else None
         self.amp = use_amp(device) and self.adv is None
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.st = _State(best_state=copy.deepcopy(model.state_dict()))
@@ -373,10 +347,7 @@ class _Run:
         if cfg.precise_bn:
             torch.manual_seed(batch_norm_seed(self.opts.seed, epoch))
             recalibrate_batch_norm(
-                self.model,
-                self.train.batches(epoch, cfg.batch_size, shuffle=True, seed=self.opts.seed + 1),
-                cfg.precise_bn,
-                self.device,
+                self.model, self.train.batches(epoch, cfg.batch_size, shuffle=True, seed=self.opts.seed + 1), cfg.precise_bn, self.device
             )
         row: dict[str, Any] = {
             "epoch": epoch,

@@ -43,9 +43,7 @@ class CaseRun(Generic[R]):
         ok = self.total - len(self.failed)
         kept = f"the {ok} others are in the output folder" if ok else "no case finished, nothing was written"
         raise CasesFailed(
-            f"{len(self.failed)} of {self.total} cases failed (errors above: "
-            f"{', '.join(c for c, _ in self.failed)}); {kept}",
-            out,
+            f"{len(self.failed)} of {self.total} cases failed (errors above: {', '.join(c for c, _ in self.failed)}); {kept}", out
         )
 
 
@@ -54,11 +52,7 @@ def _stderr(line: str) -> None:
 
 
 def run_cases(
-    run: RunFolder,
-    items: Sequence[tuple[str, T]],
-    fn: Callable[[T, Path], R],
-    desc: str,
-    report: Callable[[str], None] = _stderr,
+    run: RunFolder, items: Sequence[tuple[str, T]], fn: Callable[[T, Path], R], desc: str, report: Callable[[str], None] = _stderr
 ) -> CaseRun[R]:
     """Call ``fn(item, folder)`` for each ``(case_id, item)``; ``folder`` is the case's staging folder.
 

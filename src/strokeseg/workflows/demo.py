@@ -75,12 +75,7 @@ def _predict_and_threshold(out: Path, test_dir: Path, bundle: ModelBundle) -> fl
     for ref in refs:
         cr = threshold_ref(ref, tcfg)
         assert cr.geometry is not None
-        write_nifti(
-            out / "threshold" / ref.case_id / f"{ref.case_id}_label.nii.gz",
-            cr.result.labels,
-            cr.geometry,
-            dtype=np.uint8,
-        )
+        write_nifti(out / "threshold" / ref.case_id / f"{ref.case_id}_label.nii.gz", cr.result.labels, cr.geometry, dtype=np.uint8)
     return seconds
 
 
@@ -110,10 +105,7 @@ def run_demo(out: Path, cfg: DemoConfig = DemoConfig(), log: Callable[[str], Non
     bundle, cv = train(train_dir, recipe, out / "model", log=log)
     timings["training"] = time.perf_counter() - t0 - timings["phantom"]
 
-    log(
-        "3/5 predicting the held-out cases (3-model ensemble, MC-dropout); 4/5 clinical threshold read-out on the "
-        "same maps"
-    )
+    log("3/5 predicting the held-out cases (3-model ensemble, MC-dropout); 4/5 clinical threshold read-out on the same maps")
     timings["prediction"] = _predict_and_threshold(out, test_dir, bundle)
 
     log("5/5 evaluating both against the phantom truth")
@@ -137,21 +129,15 @@ def run_demo(out: Path, cfg: DemoConfig = DemoConfig(), log: Callable[[str], Non
     }
 
 
-def _table(
-    rows: list[tuple[str, RegionSummary]], bundle: ModelBundle, timings: dict[str, float], out: Path
-) -> list[str]:
+def _table(rows: list[tuple[str, RegionSummary]], bundle: ModelBundle, timings: dict[str, float], out: Path) -> list[str]:
     lines = ["", f"{'core segmentation':<48} {'n':>3} {'Dice':>13} {'HD (mm)':>15} {'|ΔV| (ml)':>13}"]
     for name, s in rows:
         m = s.metrics
-        lines.append(
-            f"{name:<48} {s.n_cases:>3} {m['dice'].fmt(2):>13} {m['hd'].fmt(1):>15} {m['abs_vol_diff_ml'].fmt(1):>13}"
-        )
+        lines.append(f"{name:<48} {s.n_cases:>3} {m['dice'].fmt(2):>13} {m['hd'].fmt(1):>15} {m['abs_vol_diff_ml'].fmt(1):>13}")
     lines += [
         "",
-        f"T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels; times: "
-        + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()),
-        f"outputs: phantoms {out / 'train'} and {out / 'test'}; model bundle {out / 'model'} (cv/cv_report.md, "
-        "fold_*/loss_curve.png);",
+        f"T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels; times: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()),
+        f"outputs: phantoms {out / 'train'} and {out / 'test'}; model bundle {out / 'model'} (cv/cv_report.md, fold_*/loss_curve.png);",
         f"         predictions {out / 'predictions'}; threshold labels {out / 'threshold'}; evaluation {out / 'evaluation'}",
     ]
     return lines

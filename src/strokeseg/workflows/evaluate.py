@@ -22,9 +22,7 @@ class EvaluateOptions:
     nonfinite: str = "error"
 
 
-def evaluate_to_folder(
-    run: RunFolder, pred: str | Path, truth: str | Path, opts: EvaluateOptions = EvaluateOptions()
-) -> EvaluationResult:
+def evaluate_to_folder(run: RunFolder, pred: str | Path, truth: str | Path, opts: EvaluateOptions = EvaluateOptions()) -> EvaluationResult:
     """Evaluate and write ``per_case.csv``, ``summary.md`` and ``summary.json`` together into ``run``."""
     result = evaluate_folder(
         Path(pred),
@@ -44,13 +42,8 @@ def evaluation_lines(result: EvaluationResult) -> list[str]:
     """The summary table, unmatched cases and warnings, as ``strokeseg evaluate`` prints them."""
     lines = [summary_markdown(result.summaries)]
     if result.unmatched_truth:
-        lines.append(
-            f"truth cases without a prediction ({len(result.unmatched_truth)}): {', '.join(result.unmatched_truth)}"
-        )
+        lines.append(f"truth cases without a prediction ({len(result.unmatched_truth)}): {', '.join(result.unmatched_truth)}")
     if result.unmatched_pred:
-        lines.append(
-            f"prediction files matching no truth case ({len(result.unmatched_pred)}): "
-            f"{', '.join(result.unmatched_pred)}"
-        )
+        lines.append(f"prediction files matching no truth case ({len(result.unmatched_pred)}): {', '.join(result.unmatched_pred)}")
     lines += [f"warning: {w}" for w in result.warnings]
     return lines

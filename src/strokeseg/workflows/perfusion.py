@@ -50,9 +50,7 @@ class MapsResult:
     notes: list[str]
 
 
-def perfusion_jobs(
-    inp: Path, layout: str | None = None, label_map: dict[int, int] | None = None
-) -> list[tuple[str, Any]]:
+def perfusion_jobs(inp: Path, layout: str | None = None, label_map: dict[int, int] | None = None) -> list[tuple[str, Any]]:
     """``[("", path)]`` for a single series (file or DICOM series folder), else ``(case_id, CaseRef)`` per case with a series."""
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.layouts.base import is_image_file
@@ -74,9 +72,7 @@ def _mask(path: str | None, series: Series) -> np.ndarray | None:
         return None
     vol = read_image(path)
     if not vol.geometry.same_grid(series.geometry, atol=1e-2):
-        raise InputError(
-            f"mask grid {vol.geometry.describe()} does not match the series grid {series.geometry.describe()}", path
-        )
+        raise InputError(f"mask grid {vol.geometry.describe()} does not match the series grid {series.geometry.describe()}", path)
     return vol.array > 0.5
 
 
@@ -86,14 +82,7 @@ def _read(item: Path | CaseRef, opts: SeriesOptions) -> tuple[str, Series, str |
 
     if isinstance(item, Path):
         return item.name, read_series(item, opts.frame_interval, opts.nonfinite), None
-    case = load_case(
-        item,
-        modalities=[],
-        with_series=True,
-        with_label=False,
-        nonfinite=opts.nonfinite,
-        frame_interval=opts.frame_interval,
-    )
+    case = load_case(item, modalities=[], with_series=True, with_label=False, nonfinite=opts.nonfinite, frame_interval=opts.frame_interval)
     name = next(iter(case.series))
     return item.case_id, case.series[name], name
 
@@ -105,12 +94,7 @@ def maps_to_folder(item: Path | CaseRef, folder: Path, cfg: PerfusionConfig, opt
 
     cid, series, name = _read(item, opts)
     res = maps_for_series(
-        series,
-        cfg,
-        name=name,
-        modality=opts.modality,
-        brain_mask=_mask(opts.brain_mask, series),
-        aif_mask=_mask(opts.aif_mask, series),
+        series, cfg, name=name, modality=opts.modality, brain_mask=_mask(opts.brain_mask, series), aif_mask=_mask(opts.aif_mask, series)
     )
     write_perfusion(folder, res, str(series.path), extra={"notes": series.notes} if series.notes else None)
     if res.info["modality"] == "ct":

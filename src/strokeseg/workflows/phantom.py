@@ -30,17 +30,13 @@ def vendor_maps(case: PhantomCase, fwhm_mm: float | None = None) -> dict[str, np
     if fwhm_mm is not None:
         kw["spatial_fwhm_mm"] = fwhm_mm
     if case.meta["modality"] == "mr":
-        cfg = PerfusionConfig.for_modality(
-            "mr", echo_time=case.meta["echo_time_s"], relaxivity_ratio=case.meta["relaxivity_ratio"], **kw
-        )
+        cfg = PerfusionConfig.for_modality("mr", echo_time=case.meta["echo_time_s"], relaxivity_ratio=case.meta["relaxivity_ratio"], **kw)
     else:
         cfg = PerfusionConfig.for_modality("ct", **kw)
     return compute_maps(case.series, cfg, show_progress=False).maps
 
 
-def write_phantom_cohort(
-    out: Path, spec: CohortSpec, jobs: int = 1, on_case: Callable[[int], None] | None = None
-) -> list[dict[str, Any]]:
+def write_phantom_cohort(out: Path, spec: CohortSpec, jobs: int = 1, on_case: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
     """Write a phantom cohort with vendor-style maps (see :class:`CohortSpec`); returns its manifest rows."""
     return write_cohort(Path(out), spec, vendor_maps, jobs, on_case)
 

@@ -115,10 +115,7 @@ class Predictor:
     def load_case(self, ref: CaseRef) -> Case:
         b = self.bundle
         return load_case(
-            ref,
-            modalities=modalities_to_load(b.recipe.prepare, b.modalities),
-            with_label=False,
-            nonfinite=self.options.nonfinite,
+            ref, modalities=modalities_to_load(b.recipe.prepare, b.modalities), with_label=False, nonfinite=self.options.nonfinite
         )
 
     def predict(self, case: Case) -> Prediction:
@@ -222,18 +219,8 @@ def predict_summary_lines(result: PredictRun) -> list[str]:
         warn = f"  [{p.info['warning']}]" if "warning" in p.info else ""
         lines.append(f"{p.case_id}: {p.info['seconds']:.1f} s{warn}")
     if result.cases.skipped:
-        lines.append(
-            f"kept {len(result.cases.skipped)} finished case(s) from the earlier run: {', '.join(result.cases.skipped)}"
-        )
+        lines.append(f"kept {len(result.cases.skipped)} finished case(s) from the earlier run: {', '.join(result.cases.skipped)}")
     return lines
 
 
-__all__ = [
-    "OutputMode",
-    "PredictOptions",
-    "Prediction",
-    "Predictor",
-    "predict_case",
-    "predict_dataset",
-    "write_prediction",
-]
+__all__ = ["OutputMode", "PredictOptions", "Prediction", "Predictor", "predict_case", "predict_dataset", "write_prediction"]

@@ -71,9 +71,7 @@ def threshold_dataset(
 
             check_against_truth(cr.case_id, cr.geometry, truth[0], ref.where)
         write_nifti(folder / f"{cr.case_id}_label.nii.gz", cr.result.labels, cr.geometry, dtype=np.uint8)
-        (folder / f"{cr.case_id}_readout.json").write_text(
-            json.dumps(cr.to_dict(cfg), indent=2, default=str), encoding="utf-8"
-        )
+        (folder / f"{cr.case_id}_readout.json").write_text(json.dumps(cr.to_dict(cfg), indent=2, default=str), encoding="utf-8")
         return cr
 
     done = run_cases(run, [(r.case_id, r) for r in refs], one, "threshold")
@@ -102,7 +100,5 @@ def threshold_summary_lines(res: ThresholdRun, cfg: ThresholdConfig) -> list[str
     for cr in res.cases.results:
         lines += [f"{cr.case_id}: {w}" for w in cr.warnings]
     if res.cases.skipped:
-        lines.append(
-            f"kept {len(res.cases.skipped)} finished case(s) from the earlier run: {', '.join(res.cases.skipped)}"
-        )
+        lines.append(f"kept {len(res.cases.skipped)} finished case(s) from the earlier run: {', '.join(res.cases.skipped)}")
     return lines

@@ -79,9 +79,7 @@ def train(
         f"{recipe.folds} folds; up to {recipe.epochs} epochs (patience {recipe.patience})"
     )
     cases = prepare_dataset(Path(data), recipe, options.layout, options.label_map, options.nonfinite, options.use_cache)
-    log(
-        f"{len(cases)} labelled cases of {len({c.patient_id for c in cases})} patients; channels: {', '.join(cases[0].channels)}"
-    )
+    log(f"{len(cases)} labelled cases of {len({c.patient_id for c in cases})} patients; channels: {', '.join(cases[0].channels)}")
     folder = out.out if isinstance(out, RunFolder) else Path(out)
     if isinstance(out, RunFolder):
         out.begin_writing()
@@ -103,9 +101,7 @@ def sweep(
 
     folders = [run.path(name) for name, _ in points]  # every point's folder checked to lie inside --out before any work
     device = select_device(options.device)
-    cases = prepare_dataset(
-        Path(data), points[0][1], options.layout, options.label_map, options.nonfinite, options.use_cache
-    )
+    cases = prepare_dataset(Path(data), points[0][1], options.layout, options.label_map, options.nonfinite, options.use_cache)
     run.begin_writing()
     rows = []
     for i, ((name, recipe), folder) in enumerate(zip(points, folders)):

@@ -22,14 +22,7 @@ from typing import Any
 from strokeseg.errors import InputError
 from strokeseg.io.case import CaseRef
 from strokeseg.io.labels import CORE
-from strokeseg.io.layouts.base import (
-    Layout,
-    is_image_file,
-    normalise_clinical,
-    read_clinical_table,
-    read_table,
-    strip_image_suffix,
-)
+from strokeseg.io.layouts.base import Layout, is_image_file, normalise_clinical, read_clinical_table, read_table, strip_image_suffix
 from strokeseg.io.modalities import canonical_modality
 
 _SUB22 = re.compile(r"^sub-strokecase\d+$")
@@ -66,11 +59,7 @@ def _find(folder: Path, suffixes: tuple[str, ...]) -> dict[str, Path]:
 
 def _derivatives_root(root: Path, subject: Path) -> Path:
     if subject == root:
-        return (
-            root.parent / "derivatives"
-            if (root.parent / "derivatives").is_dir()
-            else root.parent.parent / "derivatives"
-        )
+        return root.parent / "derivatives" if (root.parent / "derivatives").is_dir() else root.parent.parent / "derivatives"
     return root / "derivatives"
 
 
@@ -132,9 +121,7 @@ def _phenotype(root: Path, subject: str) -> tuple[dict[str, Any], list[str]]:
                 raise InputError(f"cannot read the phenotype workbook ({type(exc).__name__})", f) from None
             rows = list(ws.iter_rows(values_only=True))
             if len(rows) >= 2:
-                values.update(
-                    normalise_clinical({str(k): (str(v) if v is not None else "") for k, v in zip(rows[0], rows[1])})
-                )
+                values.update(normalise_clinical({str(k): (str(v) if v is not None else "") for k, v in zip(rows[0], rows[1])}))
     return values, notes
 
 

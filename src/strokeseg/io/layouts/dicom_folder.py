@@ -66,9 +66,7 @@ class DicomFolder(Layout):
             name = _modality(f, root, four_d)
             if name in (images if not (is_series_name(name) or four_d) else series):
                 raise InputError(
-                    f"two series are both {name} ({series.get(name) or images.get(name)} and {f}); "
-                    "give one per modality",
-                    root,
+                    f"two series are both {name} ({series.get(name) or images.get(name)} and {f}); give one per modality", root
                 )
             if is_series_name(name) or four_d:
                 series[name if is_series_name(name) else "CTP"] = f

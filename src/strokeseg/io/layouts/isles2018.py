@@ -21,9 +21,7 @@ from strokeseg.io.labels import CORE
 from strokeseg.io.layouts.base import Layout, is_image_file, read_clinical_table, walk_dirs
 from strokeseg.io.modalities import canonical_modality
 
-_SMIR = re.compile(
-    r"^SMIR\.[^.]+\.(?:XX|\w+)\.(?:O|XX|\w+)\.(?P<mod>CT_4DPWI|CT_[A-Za-z]+|CT|OT|MR_[A-Za-z0-9]+)\.(?P<id>\d+)$"
-)
+_SMIR = re.compile(r"^SMIR\.[^.]+\.(?:XX|\w+)\.(?:O|XX|\w+)\.(?P<mod>CT_4DPWI|CT_[A-Za-z]+|CT|OT|MR_[A-Za-z0-9]+)\.(?P<id>\d+)$")
 _CASE = re.compile(r"^case_(\d+)$", re.IGNORECASE)
 
 

@@ -124,14 +124,8 @@ class Manifest(Layout):
             if cid in seen:
                 raise InputError(f"case_id {cid!r} appears twice", path)
             seen.add(cid)
-            images = {
-                canonical_modality(k): _resolve(base, v, path, f"{cid} image {k}")
-                for k, v in (row.get("images") or {}).items()
-            }
-            series = {
-                canonical_modality(k): _resolve(base, v, path, f"{cid} series {k}")
-                for k, v in (row.get("series") or {}).items()
-            }
+            images = {canonical_modality(k): _resolve(base, v, path, f"{cid} image {k}") for k, v in (row.get("images") or {}).items()}
+            series = {canonical_modality(k): _resolve(base, v, path, f"{cid} series {k}") for k, v in (row.get("series") or {}).items()}
             if not images and not series:
                 raise InputError(f"case {cid} lists no images or series", path)
             reference = str(row.get("reference") or meta.get("reference") or "")

@@ -1,0 +1,63 @@
+"""The perfusion-analysis options (``perfusion`` and ``threshold``, with one default)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from strokeseg.cli.options.types import nonnegative_float, positive_float
+
+METHODS = ("osvd", "csvd", "ssvd", "tikhonov-gcv", "tikhonov-lcurve", "parametric")
+HELP = {
+    "method": "deconvolution (default {default}; measured best over the grid phantom, the OSIPI DRO and the threshold "
+    "cohort, docs/explanation/perfusion-default.md): oSVD (delay-insensitive, per-voxel oscillation index), cSVD "
+    "(block-circulant, 10 %% threshold), sSVD (20 %%, delay-sensitive), block-circulant Tikhonov with λ per voxel by GCV "
+    "or L-curve, or a parametric least-squares fit of an exponential residue with delay",
+    "parametric": "forward model of --method parametric: continuous (scanners, the phantom; default) or the discrete sum "
+    "of simulation reference objects such as OSIPI's DSC DRO",
+    "modality": "ct (HU) or mr (DSC signal); default: from the layout or the values",
+    "smoothing": "in-plane Gaussian smoothing inside the brain before deconvolution, FWHM in mm (default 3; 0 = off)",
+    "cbv": "CBV from the area ratio (default; exact for sampled continuous curves) or from the deconvolved residue's "
+    "trapezoid area (exact for discrete-sum simulated data such as OSIPI's DRO)",
+    "tmax": "Tmax at the residue's sub-sample peak (default) or where its leading edge reaches 90 %% of the peak",
+    "vof": "scale the AIF to the area of the venous output function (partial-volume correction of a too-low AIF from "
+    "small arteries; default: on for CT, off for MR)",
+}
+
+
+def add_perfusion_options(p: argparse.ArgumentParser) -> None:
+    """Options of the perfusion analysis (shared by ``perfusion`` and ``threshold``, with one default)."""
+    from strokeseg.perfusion.config import PerfusionConfig
+
+    default = PerfusionConfig().method.value
+    g = p.add_argument_group("perfusion analysis")
+    g.add_argument("--method", default=default, choices=METHODS, help=HELP["method"].format(default=default))
+    g.add_argument("--parametric-convolution", choices=("continuous", "discrete"), default="continuous", help=HELP["parametric"])
+    g.add_argument("--modality", choices=("ct", "mr"), help=HELP["modality"])
+    g.add_argument("--frame-interval", type=positive_float, metavar="S", help="seconds between frames (overrides the file)")
+    g.add_argument("--smoothing-fwhm", type=nonnegative_float, metavar="MM", help=HELP["smoothing"])
+    g.add_argument("--cbv", choices=("auc", "residue"), default="auc", help=HELP["cbv"])
+    g.add_argument("--tmax", dest="tmax_estimator", choices=("peak", "edge"), default="peak", help=HELP["tmax"])
+    g.add_argument("--vof", action=argparse.BooleanOptionalAction, default=None, help=HELP["vof"])
+    g.add_argument("--echo-time", type=positive_float, default=0.03, metavar="S", help="DSC-MRI echo time in s (default 0.03)")
+    g.add_argument("--hematocrit-factor", type=positive_float, default=0.73, help="kH = (1−Hct_large)/(1−Hct_small) (default 0.73)")
+    g.add_argument("--density", type=positive_float, default=1.04, help="brain tissue density in g/ml (default 1.04)")
+
+
+def perfusion_config(args: argparse.Namespace) -> Any:
+    """The :class:`~strokeseg.perfusion.config.PerfusionConfig` the options describe."""
+    from strokeseg.perfusion.config import PerfusionConfig
+
+    kw: dict[str, Any] = {
+        "method": args.method,
+        "cbv_estimator": args.cbv,
+        "tmax_estimator": args.tmax_estimator,
+        "vof_correction": args.vof,
+        "echo_time": args.echo_time,
+        "hematocrit_factor": args.hematocrit_factor,
+        "density": args.density,
+        "parametric_convolution": args.parametric_convolution,
+    }
+    if args.smoothing_fwhm is not None:
+        kw["spatial_fwhm_mm"] = args.smoothing_fwhm
+    return PerfusionConfig.for_modality(args.modality or "ct", **kw)

@@ -1,0 +1,35 @@
+"""The argument parser: one sub-command per module, each with ``register(subparsers)``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from strokeseg import __version__
+from strokeseg.errors import one_line
+
+COMMANDS = ("info", "phantom", "perfusion", "threshold", "train", "sweep", "predict", "cv-report", "evaluate", "demo")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (no usage block), in the same form as every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"strokeseg: error: {self.prog}: {one_line(message)} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="strokeseg",
+        description=(
+            "Acute ischaemic stroke imaging: read ISLES/DICOM/manifest data, compute perfusion maps, "
+            "segment core and penumbra, evaluate as the ISLES challenges do, report volumes and eligibility."
+        ),
+        epilog="Run 'strokeseg COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"strokeseg {__version__}")
+    parser.add_argument("--debug", action="store_true", help="print the full traceback of an unexpected error (put it before COMMAND)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    for name in COMMANDS:
+        importlib.import_module(f"strokeseg.cli.{name.replace('-', '_')}").register(sub)
+    return parser
