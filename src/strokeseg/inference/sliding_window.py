@@ -54,13 +54,10 @@ def sliding_window_predict(
     device: torch.device | str = "cpu",
     progress: Callable[[int], None] | None = None,
 ) -> SlidingResult:
-    """Predict ``x`` ``(C, Z, Y, X)`` (already whitened) with every model.
+    """Predict ``x`` ``(C, Z, Y, X)`` (already whitened) with every model (windows, MC passes, flip: ``cfg``).
 
-    ``cfg`` gives the windows, the Monte-Carlo passes, the flip and the classes whose summed
-    probability is the lesion probability for the variance. The Monte-Carlo dropout masks are
-    seeded by ``cfg.seed``, so the same input always gives the same probabilities whatever ran
-    before (the caller's random state is left untouched). ``progress`` is called with the number
-    of windows done after each batch.
+    The Monte-Carlo dropout masks are seeded by ``cfg.seed`` (the caller's random state is left untouched);
+    ``progress`` is called with the number of windows done after each batch.
     """
     device = torch.device(device)
     c, *spatial = x.shape

@@ -12,6 +12,7 @@ import enum
 import math
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -284,13 +285,17 @@ MAX_PATCH_VOXELS = 1 << 22  # 4.2 M voxels per patch (e.g. 1×2048×2048 or 160�
 MAX_PATCH_AXIS = 2048
 
 
-def check_ranges(r: Recipe) -> None:
-    """The value ranges a recipe must respect; one :class:`ConfigError` naming the field."""
-
+def _need(r: Recipe) -> Callable[[bool, str, str, Any], None]:
     def need(cond: bool, key: str, rule: str, value: Any) -> None:
         if not cond:
             raise ConfigError(f"recipe {r.name}: {key} must be {rule}, got {value!r}")
 
+    return need
+
+
+def check_ranges(r: Recipe) -> None:
+    """The value ranges a recipe must respect; one :class:`ConfigError` naming the field."""
+    need = _need(r)
     need(r.epochs >= 1, "epochs", "≥ 1", r.epochs)
     need(r.folds >= 2, "folds", "≥ 2 (cross-validation needs a held-out fold)", r.folds)
     need(r.batch_size >= 1, "batch_size", "≥ 1", r.batch_size)
@@ -299,34 +304,30 @@ def check_ranges(r: Recipe) -> None:
     need(float(r.grad_clip) >= 0.0, "grad_clip", "a gradient norm >= 0 (0: off)", r.grad_clip)
     need(0.0 <= r.validation_fraction < 1.0, "validation_fraction", "in [0, 1)", r.validation_fraction)
     for block, key in ((r.network, "network"), (r.loss, "loss"), (r.optimizer, "optimizer")):
-        need(
-            isinstance(block, dict) and isinstance(block.get("name"), str) and bool(block.get("name")),
-            f"{key}.name",
-            "the registry name of the " + key,
-            block.get("name") if isinstance(block, dict) else block,
-        )
+        name = block.get("name") if isinstance(block, dict) else block
+        need(isinstance(block, dict) and isinstance(name, str) and bool(name), f"{key}.name", "the registry name of the " + key, name)
         need(isinstance(block.get("kwargs", {}), dict), f"{key}.kwargs", "a mapping", block.get("kwargs"))
-        extra = set(block) - {"name", "kwargs"}
-        need(not extra, key, "a mapping of name and kwargs only", sorted(extra))
+        need(not set(block) - {"name", "kwargs"}, key, "a mapping of name and kwargs only", sorted(set(block) - {"name", "kwargs"}))
     if r.scheduler is not None:
         need(r.scheduler.get("name", "plateau") == "plateau", "scheduler.name", "plateau", r.scheduler.get("name"))
+    _check_block_ranges(r, need)
+
+
+def _check_block_ranges(r: Recipe, need: Callable[[bool, str, str, Any], None]) -> None:
+    """Ranges of the ``sampling:``, ``inference:`` and ``postprocess:`` blocks."""
     sp, inf, pp = r.sampling, r.inference, r.postprocess
+    patch = sp.patch_size
+    need(len(patch) == 3 and all(int(v) >= 1 for v in patch), "sampling.patch_size", "three sizes ≥ 1 (Z, Y, X)", patch)
     need(
-        len(sp.patch_size) == 3 and all(int(v) >= 1 for v in sp.patch_size),
-        "sampling.patch_size",
-        "three sizes ≥ 1 (Z, Y, X)",
-        sp.patch_size,
-    )
-    need(
-        max(sp.patch_size) <= MAX_PATCH_AXIS and math.prod(sp.patch_size) <= MAX_PATCH_VOXELS,
+        max(patch) <= MAX_PATCH_AXIS and math.prod(patch) <= MAX_PATCH_VOXELS,
         "sampling.patch_size",
         f"at most {MAX_PATCH_AXIS} per axis and {MAX_PATCH_VOXELS:,} voxels",
-        sp.patch_size,
+        patch,
     )
     need(sp.patches_per_case >= 1, "sampling.patches_per_case", "≥ 1", sp.patches_per_case)
     need(0.0 <= sp.lesion_fraction <= 1.0, "sampling.lesion_fraction", "in [0, 1]", sp.lesion_fraction)
     need(
-        len(inf.step) == 3 and all(1 <= int(s) <= int(p) for s, p in zip(inf.step, sp.patch_size)),
+        len(inf.step) == 3 and all(1 <= int(s) <= int(p) for s, p in zip(inf.step, patch)),
         "inference.step",
         "three strides ≥ 1 and ≤ the patch size (no gaps between windows)",
         inf.step,
