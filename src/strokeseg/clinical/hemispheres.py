@@ -37,4 +37,5 @@ def contralateral_mask(brain: np.ndarray, lesion: np.ndarray, geometry: Geometry
     if not lesion.any():
         return brain.copy()
     side = np.sign(lat[lesion].mean()) or 1.0
-    return brain & (np.sign(lat) == -side)
+    result: np.ndarray = brain & (np.sign(lat) == -side)
+    return result

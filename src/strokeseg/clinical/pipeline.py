@@ -108,7 +108,7 @@ def _valid_brain(case: Case, inp: _Inputs) -> np.ndarray:
     """Where every given map is valid (vendor sentinels, NaN and impossible values excluded), with a note."""
     from strokeseg.masks.brain import valid_map_mask
 
-    given = {m: case.images[m] for m in ("CBF", "CBV", "MTT", "Tmax", "TTP") if m in case.images}
+    given: dict[str, np.ndarray] = {m: case.images[m] for m in ("CBF", "CBV", "MTT", "Tmax", "TTP") if m in case.images}
     brain, dropped = valid_map_mask(given or inp.maps)
     bad = "; invalid per map: " + ", ".join(f"{k} {v}" for k, v in dropped.items() if v) if any(dropped.values()) else ""
     inp.notes.append(

@@ -40,7 +40,8 @@ def _inplane_disk(radius_mm: float, geometry: Geometry) -> np.ndarray:
     rx = max(0, round(radius_mm / geometry.spacing[0]))
     y, x = np.mgrid[-ry : ry + 1, -rx : rx + 1]
     disk = ((y * geometry.spacing[1]) ** 2 + (x * geometry.spacing[0]) ** 2) <= radius_mm**2 + 1e-6
-    return disk[None]
+    result: np.ndarray = disk[None]
+    return result
 
 
 def clean_mask(mask: np.ndarray, geometry: Geometry, opening_mm: float, min_ml: float) -> np.ndarray:

@@ -254,7 +254,7 @@ def result_json(result: EvaluationResult) -> dict[str, Any]:
             return [clean(v) for v in obj]
         return _num(obj)
 
-    return clean(
+    out: dict[str, Any] = clean(
         {
             "regions": result.regions,
             "summary": [s.to_dict() for s in result.summaries],
@@ -264,6 +264,7 @@ def result_json(result: EvaluationResult) -> dict[str, Any]:
             "warnings": result.warnings,
         }
     )
+    return out
 
 
 def write_results(result: EvaluationResult, out_dir: str | Path, title: str = "Evaluation") -> list[Path]:

@@ -52,8 +52,8 @@ class WindowConfig:
     ) -> WindowConfig:
         """The windows of a recipe's patch size and ``inference:`` block, with optional overrides."""
         return cls(
-            window=tuple(int(v) for v in patch_size),
-            step=tuple(int(v) for v in inf.step),  # type: ignore[arg-type]
+            window=(int(patch_size[0]), int(patch_size[1]), int(patch_size[2])),
+            step=(int(inf.step[0]), int(inf.step[1]), int(inf.step[2])),
             batch_size=int(inf.batch_size),
             mc_passes=int(mc_passes if mc_passes is not None else inf.mc_passes),
             mc_dropout=inf.mc_dropout or None,

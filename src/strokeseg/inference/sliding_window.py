@@ -171,4 +171,5 @@ def _passes(model: nn.Module, x: torch.Tensor, passes: int) -> Iterator[torch.Te
 def entropy(probs: np.ndarray) -> np.ndarray:
     """Predictive entropy of ``(K, …)`` probabilities, normalised to [0, 1] by log K."""
     p = np.clip(probs, 1e-8, 1.0)
-    return (-(p * np.log(p)).sum(0) / np.log(probs.shape[0])).astype(np.float32)
+    result: np.ndarray = (-(p * np.log(p)).sum(0) / np.log(probs.shape[0])).astype(np.float32)
+    return result

@@ -94,18 +94,21 @@ class Geometry:
 
     def affine_ras(self) -> np.ndarray:
         """The NIfTI (RAS) affine of this grid, for voxel indices in ``(i, j, k)`` order."""
-        return _LPS_TO_RAS @ self.affine_lps()
+        result: np.ndarray = _LPS_TO_RAS @ self.affine_lps()
+        return result
 
     def index_to_world(self, idx_zyx: np.ndarray) -> np.ndarray:
         """World (LPS, mm) coordinates of array indices ``(..., 3)`` given as ``(z, y, x)``."""
         idx = np.asarray(idx_zyx, dtype=float)[..., ::-1]
-        return idx @ self.affine_lps()[:3, :3].T + np.asarray(self.origin)
+        result: np.ndarray = idx @ self.affine_lps()[:3, :3].T + np.asarray(self.origin)
+        return result
 
     def world_to_index(self, pts_lps: np.ndarray) -> np.ndarray:
         """Continuous array indices ``(..., 3)`` in ``(z, y, x)`` order of world points (LPS)."""
         inv = np.linalg.inv(self.affine_lps()[:3, :3])
         ijk = (np.asarray(pts_lps, dtype=float) - np.asarray(self.origin)) @ inv.T
-        return ijk[..., ::-1]
+        result: np.ndarray = ijk[..., ::-1]
+        return result
 
     def world_corners(self) -> np.ndarray:
         """The 8 corners of the voxel-centre bounding box, LPS mm, shape ``(8, 3)``."""

@@ -69,10 +69,13 @@ def region_mask(labels: np.ndarray, region: Region | str) -> np.ndarray:
     """Boolean mask of ``region`` in a canonical label map."""
     region = Region.parse(region) if isinstance(region, str) else region
     if region is Region.CORE:
-        return labels == CORE
+        result: np.ndarray = labels == CORE
+        return result
     if region is Region.PENUMBRA:
-        return labels == PENUMBRA
-    return (labels == PENUMBRA) | (labels == CORE)  # hypoperfused, lesion
+        result = labels == PENUMBRA
+        return result
+    result = (labels == PENUMBRA) | (labels == CORE)  # hypoperfused, lesion
+    return result
 
 
 def regions_for_labels(values: Iterable[int]) -> list[Region]:

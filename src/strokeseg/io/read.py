@@ -115,7 +115,7 @@ def image_dimensions(path: str | Path) -> int | None:
         if path.name.lower().endswith((".nii", ".nii.gz")):
             import nibabel as nib
 
-            return len(nib.load(str(path)).shape)
+            return len(nib.load(str(path)).shape)  # type: ignore[attr-defined]
         import SimpleITK as sitk
 
         reader = sitk.ImageFileReader()

@@ -33,7 +33,8 @@ def dispersion_kernel(t: np.ndarray, beta: float) -> np.ndarray:
         k[0] = 1.0 / FINE_DT
         return k
     k = np.exp(-(np.asarray(t, float) + 0.5 * FINE_DT) / beta) / beta
-    return k / (k.sum() * FINE_DT)
+    result: np.ndarray = k / (k.sum() * FINE_DT)
+    return result
 
 
 def residue_function(t: np.ndarray, mtt: np.ndarray | float, kind: Residue | str, shape: float = 3.0) -> np.ndarray:
@@ -42,10 +43,12 @@ def residue_function(t: np.ndarray, mtt: np.ndarray | float, kind: Residue | str
     m = np.asarray(mtt, float)[..., None]
     tt = np.asarray(t, float)
     if kind is Residue.EXPONENTIAL:
-        return np.exp(-tt / m)
+        result: np.ndarray = np.exp(-tt / m)
+        return result
     if kind is Residue.BOX:
         return (tt < m).astype(float)
-    return special.gammaincc(shape, tt * shape / m)
+    result = special.gammaincc(shape, tt * shape / m)
+    return result
 
 
 def fft_convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -45,7 +45,8 @@ class GDLCrossEntropy(nn.Module):
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         ce = F.cross_entropy(logits, target.long())
-        return self.gdl_weight * self.gdl(logits, target.unsqueeze(1)) + self.ce_weight * ce
+        result: torch.Tensor = self.gdl_weight * self.gdl(logits, target.unsqueeze(1)) + self.ce_weight * ce
+        return result
 
 
 class CrossEntropy(nn.Module):
@@ -119,9 +120,11 @@ class FocalTversky(nn.Module):
         # absent): a floor of 1e-6 keeps the gradient finite
         ftl = ((1 - ti).clamp_min(1e-6) ** (1.0 / self.gamma)).mean()
         if self.ce_weight == 0:
-            return ftl
+            result: torch.Tensor = ftl
+            return result
         # every voxel is in exactly one class: Σ_c (TP_c + FN_c) is the (weighted) voxel count
-        return ftl + self.ce_weight * nll.sum() / (tp + fn).sum().clamp_min(1e-12)
+        result = ftl + self.ce_weight * nll.sum() / (tp + fn).sum().clamp_min(1e-12)
+        return result
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
         return self.from_sums(self.sums(logits, target, weight))

@@ -23,7 +23,8 @@ def _largest_component(mask: np.ndarray) -> np.ndarray:
         return mask
     sizes = np.bincount(lab.ravel())
     sizes[0] = 0
-    return lab == int(np.argmax(sizes))
+    result: np.ndarray = lab == int(np.argmax(sizes))
+    return result
 
 
 def _fill_slices(mask: np.ndarray) -> np.ndarray:
@@ -40,7 +41,8 @@ def _airless_regions(ring: np.ndarray, air: np.ndarray, max_air_fraction: float 
     n_air = np.bincount(lab[air], minlength=n + 1)
     keep = n_air <= max_air_fraction * size
     keep[0] = False
-    return keep[lab]
+    result: np.ndarray = keep[lab]
+    return result
 
 
 def ct_brain_mask(baseline_hu: np.ndarray) -> np.ndarray:
@@ -83,7 +85,8 @@ def mr_brain_mask(baseline: np.ndarray) -> np.ndarray:
     mask = logv > thr
     mask = ndimage.binary_opening(mask, structure=np.ones((3, 3, 3)))
     mask = _largest_component(mask)
-    return ndimage.binary_fill_holes(mask)
+    result: np.ndarray = ndimage.binary_fill_holes(mask)
+    return result
 
 
 #: maps whose values must be > 0 where tissue is valid, and maps that must be ≥ 0

@@ -40,7 +40,8 @@ class ResBlock(nn.Module):
         self.act = nn.PReLU(cout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(self.body(x) + self.skip(x))
+        result: torch.Tensor = self.act(self.body(x) + self.skip(x))
+        return result
 
 
 class Down(nn.Module):
@@ -107,7 +108,8 @@ class AsymResUNet(nn.Module):
         for i in reversed(range(self.depth - 1)):
             h = self.up[i](h) + skips[i]  # long residual connection
             h = self.dec_drop[i](self.dec[i](h))
-        return self.head(h)
+        result: torch.Tensor = self.head(h)
+        return result
 
     def forward_mc(self, x: torch.Tensor, passes: int) -> torch.Tensor:
         """``passes`` Monte-Carlo forward passes ``(passes, N, K, …)`` that compute the deterministic

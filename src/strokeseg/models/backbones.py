@@ -117,7 +117,8 @@ class Bottleneck(nn.Module):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
-        return self.relu(out + idt)
+        result: torch.Tensor = self.relu(out + idt)
+        return result
 
 
 class ResNet50(nn.Module):
@@ -161,7 +162,8 @@ class ResNet50(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        result: torch.Tensor = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return result
 
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:

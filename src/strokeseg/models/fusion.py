@@ -80,7 +80,8 @@ class FusionDecoder(nn.Module):
             if x.shape[-2:] != s.shape[-2:]:
                 x = nn.functional.pad(x, (0, s.shape[-1] - x.shape[-1], 0, s.shape[-2] - x.shape[-2]))
             x = conv(torch.cat([x, s], 1))
-        return self.head(x)
+        result: torch.Tensor = self.head(x)
+        return result
 
 
 def _bottleneck(c: int, dropout: float, bn: bool = False) -> nn.Sequential:
@@ -145,7 +146,8 @@ class SlowFusionVGG16(nn.Module, _VGGStages):
                 skips[k].append(f)
             bots.append(bn(nn.functional.max_pool2d(feats[-1], 2, 2)))
         b = _with_scalars(torch.cat(bots, 1), s)
-        return self.decoder(b, [torch.cat(sk, 1) for sk in skips])
+        result: torch.Tensor = self.decoder(b, [torch.cat(sk, 1) for sk in skips])
+        return result
 
 
 class EarlyFusionVGG16(nn.Module, _VGGStages):
@@ -166,7 +168,8 @@ class EarlyFusionVGG16(nn.Module, _VGGStages):
         maps, s = _scalars(x, self.n_scalars)
         feats = self._vggs()[0](self.fuse(maps))
         b = _with_scalars(self.bottleneck(nn.functional.max_pool2d(feats[-1], 2, 2)), s)
-        return self.decoder(b, feats)
+        result: torch.Tensor = self.decoder(b, feats)
+        return result
 
 
 class InflatedVGG16(nn.Module):
@@ -241,4 +244,5 @@ class InflatedFusionVGG16(nn.Module, PretrainedBackbone):
         vol = maps[:, None].expand(-1, 3, -1, -1, -1)  # (B, 3, depth = maps, H, W)
         feats, last = self.encoder(vol)
         b = _with_scalars(self.bottleneck(last), s)
-        return self.decoder(b, feats)
+        result: torch.Tensor = self.decoder(b, feats)
+        return result

@@ -70,7 +70,8 @@ class Initializer(nn.Module):
         self.proj = nn.Conv2d(in_channels, out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.proj(self.norm(x))
+        result: torch.Tensor = self.proj(self.norm(x))
+        return result
 
 
 @runtime_checkable

@@ -70,7 +70,8 @@ class SegNetVGG11(nn.Module, PretrainedBackbone):
             if self.skip_concat:
                 x = torch.cat([x, feats[lvl]], 1)
             x = self.decoder[j](x)
-        return self.head(x)
+        result: torch.Tensor = self.head(x)
+        return result
 
 
 class Discriminator(nn.Module):
@@ -92,4 +93,5 @@ class Discriminator(nn.Module):
         self.net = nn.Sequential(*mods)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).mean(dim=(1, 2, 3))
+        result: torch.Tensor = self.net(x).mean(dim=(1, 2, 3))
+        return result

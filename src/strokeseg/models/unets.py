@@ -47,7 +47,8 @@ class _Stage(nn.Module):
         self.skip = nn.Identity() if cin == cout else nn.Conv3d(cin, cout, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x) + self.skip(x)
+        result: torch.Tensor = self.body(x) + self.skip(x)
+        return result
 
 
 class VNet(nn.Module):
@@ -83,4 +84,5 @@ class VNet(nn.Module):
         x = self.drop(self.bottom(x))
         for up, dec, s in zip(self.up, self.dec, reversed(skips)):
             x = dec(torch.cat([up(x), s], 1))
-        return self.head(x)
+        result: torch.Tensor = self.head(x)
+        return result

@@ -50,12 +50,14 @@ class AifResult:
 
 def first_moment(curves: np.ndarray, times: np.ndarray) -> np.ndarray:
     c = np.clip(curves, 0, None)
-    return (c * times[None, :]).sum(1) / np.maximum(c.sum(1), 1e-12)
+    result: np.ndarray = (c * times[None, :]).sum(1) / np.maximum(c.sum(1), 1e-12)
+    return result
 
 
 def _inverse_cnr(curves: np.ndarray, baseline: slice) -> np.ndarray:
     noise = curves[:, baseline].std(axis=1)
-    return noise / np.maximum(curves.max(axis=1), 1e-12)
+    result: np.ndarray = noise / np.maximum(curves.max(axis=1), 1e-12)
+    return result
 
 
 def _earliest_cluster(curves: np.ndarray, times: np.ndarray, k: int, seed: int) -> np.ndarray:

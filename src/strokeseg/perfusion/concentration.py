@@ -44,7 +44,8 @@ def baseline_slice(n_frames: int, arrival: int, skip: int = 0, baseline_frames: 
 def ct_concentration(signal: np.ndarray, base: slice) -> np.ndarray:
     """CT: enhancement in HU above the pre-contrast baseline (proportional to iodine concentration)."""
     s0 = signal[:, base].mean(axis=1, keepdims=True)
-    return (signal - s0).astype(np.float32)
+    result: np.ndarray = (signal - s0).astype(np.float32)
+    return result
 
 
 def mr_concentration(signal: np.ndarray, base: slice, echo_time: float) -> np.ndarray:
@@ -52,7 +53,8 @@ def mr_concentration(signal: np.ndarray, base: slice, echo_time: float) -> np.nd
     s0 = signal[:, base].mean(axis=1, keepdims=True)
     s0 = np.maximum(s0, 1e-6)
     ratio = np.clip(signal / s0, 1e-3, None)
-    return (-np.log(ratio) / echo_time).astype(np.float32)
+    result: np.ndarray = (-np.log(ratio) / echo_time).astype(np.float32)
+    return result
 
 
 def temporal_smooth(curves: np.ndarray, times: np.ndarray, sigma_s: float) -> np.ndarray:
@@ -60,4 +62,5 @@ def temporal_smooth(curves: np.ndarray, times: np.ndarray, sigma_s: float) -> np
     if sigma_s <= 0:
         return curves
     dt = float(np.median(np.diff(times)))
-    return ndimage.gaussian_filter1d(curves, sigma_s / dt, axis=-1, mode="nearest").astype(np.float32)
+    result: np.ndarray = ndimage.gaussian_filter1d(curves, sigma_s / dt, axis=-1, mode="nearest").astype(np.float32)
+    return result

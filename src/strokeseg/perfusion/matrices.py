@@ -39,4 +39,5 @@ def circulant_matrix(aif: np.ndarray, dt: float, n: int | None = None) -> np.nda
     # circular wrap of the Simpson weights: lag −1 contributes a[0]/6 to lag N−1
     w[n - 1] += dt * float(np.asarray(aif)[0]) / 6.0
     i, j = np.indices((n, n))
-    return w[(i - j) % n]
+    result: np.ndarray = w[(i - j) % n]
+    return result

@@ -10,7 +10,8 @@ def parabolic_offset(y_prev: np.ndarray, y_peak: np.ndarray, y_next: np.ndarray)
     denom = y_prev - 2.0 * y_peak + y_next
     with np.errstate(divide="ignore", invalid="ignore"):
         off = np.where(denom < 0, 0.5 * (y_prev - y_next) / denom, 0.0)
-    return np.clip(np.nan_to_num(off), -0.5, 0.5)
+    result: np.ndarray = np.clip(np.nan_to_num(off), -0.5, 0.5)
+    return result
 
 
 def refined_argmax(curves: np.ndarray, circular: bool = False) -> tuple[np.ndarray, np.ndarray]:

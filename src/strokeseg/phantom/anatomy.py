@@ -87,19 +87,22 @@ class HeadModel:
     def depth(self, p: np.ndarray) -> np.ndarray:
         """Approximate depth below the brain surface in mm (negative outside the brain)."""
         q, r = self.brain_q(p)
-        return (1.0 - q) * r
+        result: np.ndarray = (1.0 - q) * r
+        return result
 
 
 def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ab = b - a
     t = np.clip(((p - a) @ ab) / float(ab @ ab), 0.0, 1.0)
     proj = a + t[..., None] * ab
-    return np.sqrt(((p - proj) ** 2).sum(-1))
+    result: np.ndarray = np.sqrt(((p - proj) ** 2).sum(-1))
+    return result
 
 
 def _ellipsoid(p: np.ndarray, c: tuple[float, float, float], ax: tuple[float, float, float]) -> np.ndarray:
     d = (p - np.asarray(c)) / np.asarray(ax)
-    return (d * d).sum(-1)
+    result: np.ndarray = (d * d).sum(-1)
+    return result
 
 
 def artery_distance(head: HeadModel, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

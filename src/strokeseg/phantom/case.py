@@ -84,7 +84,8 @@ class PhantomCase:
     @property
     def parenchyma(self) -> np.ndarray:
         """Grey/white matter voxels free of large vessels: where the truth maps describe the signal."""
-        return self.brain & (self.vessel_fraction == 0)
+        result: np.ndarray = self.brain & (self.vessel_fraction == 0)
+        return result
 
 
 def _grid(cfg: PhantomConfig, rng: np.random.Generator, z_center: float) -> Geometry:
@@ -141,7 +142,8 @@ def _unit(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """Unit-variance field values mapped smoothly onto [lo, hi] (normal CDF)."""
     from scipy.special import ndtr
 
-    return lo + (hi - lo) * ndtr(values)
+    result: np.ndarray = lo + (hi - lo) * ndtr(values)
+    return result
 
 
 @dataclass
@@ -219,7 +221,7 @@ def _make_lesion(h: _Head, spec: LesionSpec, rng: np.random.Generator) -> _Lesio
     return _Lesion(spec, hyp_b, core_b, oli_b, hyp, core)
 
 
-def _physiology(h: _Head, les: _Lesion, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+def _physiology(h: _Head, les: _Lesion, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """CBF (ml/100 g/min), CBV (ml/100 g), Tmax target (s), dispersion β per brain voxel, and the reference CBF."""
     pb, spec = h.pb, les.spec
     gm_b = h.tissue.ravel()[h.bidx] == Tissue.GM
@@ -340,16 +342,18 @@ def _gamma_pdf(t: np.ndarray, mean: float, shape: float) -> np.ndarray:
 
     scale = mean / shape
     tt = np.clip(np.asarray(t, float), 1e-12, None)
-    return np.exp((shape - 1) * np.log(tt) - tt / scale - gammaln(shape) - shape * np.log(scale))
+    result: np.ndarray = np.exp((shape - 1) * np.log(tt) - tt / scale - gammaln(shape) - shape * np.log(scale))
+    return result
 
 
-def _baseline(tissue: np.ndarray, values: dict[int, float], art_f: np.ndarray, ven_f: np.ndarray, blood: float) -> np.ndarray:
+def _baseline(tissue: np.ndarray, values: dict[Tissue, float], art_f: np.ndarray, ven_f: np.ndarray, blood: float) -> np.ndarray:
     lut = np.zeros(8, np.float32)
     for k, v in values.items():
         lut[k] = v
     base = lut[tissue]
     f = np.clip(art_f + ven_f, 0, 1)
-    return (1 - f) * base + f * blood
+    result: np.ndarray = (1 - f) * base + f * blood
+    return result
 
 
 def _vessel_mix(curves_vol: np.ndarray, art_f: np.ndarray, ven_f: np.ndarray, ca: np.ndarray, cv: np.ndarray) -> np.ndarray:
@@ -425,7 +429,8 @@ def _synth_ct(cfg: PhantomConfig, rng: np.random.Generator, sy: _Synth) -> tuple
 def _rician(rng, signal: np.ndarray, sigma: float) -> np.ndarray:
     re = signal + rng.standard_normal(signal.shape, dtype=np.float32) * sigma
     im = rng.standard_normal(signal.shape, dtype=np.float32) * sigma
-    return np.sqrt(re * re + im * im).astype(np.float32)
+    result: np.ndarray = np.sqrt(re * re + im * im).astype(np.float32)
+    return result
 
 
 def _mr_structural(sy: _Synth, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], float]:

@@ -30,4 +30,5 @@ class SmoothField:
         idx = (p + _EXTENT) / self.cell
         flat = idx.reshape(-1, 3).T
         vals = ndimage.map_coordinates(self.lattice, flat, order=1, mode="nearest")
-        return vals.reshape(p.shape[:-1])
+        result: np.ndarray = vals.reshape(p.shape[:-1])
+        return result

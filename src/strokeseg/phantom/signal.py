@@ -69,7 +69,8 @@ def aif_curve(t: np.ndarray, p: AifParams) -> np.ndarray:
         kern = dispersion_kernel(tf, p.recirc_dispersion)
         second = fft_convolve(delayed, kern) * FINE_DT
         total = first + p.recirculation * second * (first.sum() / max(second.sum(), 1e-12))
-    return np.interp(t, tf, total)
+    result: np.ndarray = np.interp(t, tf, total)
+    return result
 
 
 @dataclass
@@ -93,11 +94,13 @@ class CurveTable:
     def mtt_index(self, mtt: np.ndarray) -> np.ndarray:
         lm = np.log(self.mtt)
         pos = (np.log(np.clip(mtt, self.mtt[0], self.mtt[-1])) - lm[0]) / (lm[1] - lm[0])
-        return np.rint(pos).astype(np.int64)
+        result: np.ndarray = np.rint(pos).astype(np.int64)
+        return result
 
     def dispersion_index(self, beta: np.ndarray) -> np.ndarray:
         step = self.dispersion[1] - self.dispersion[0] if len(self.dispersion) > 1 else 1.0
-        return np.clip(np.rint((np.asarray(beta) - self.dispersion[0]) / step), 0, len(self.dispersion) - 1).astype(np.int64)
+        result: np.ndarray = np.clip(np.rint((np.asarray(beta) - self.dispersion[0]) / step), 0, len(self.dispersion) - 1).astype(np.int64)
+        return result
 
     def sample(self, mi: np.ndarray, bi: np.ndarray, delay: np.ndarray, times: np.ndarray) -> np.ndarray:
         """Curves ``(V, T)`` for table indices ``mi``, ``bi`` and delays (s) at ``times`` (s).

@@ -30,7 +30,8 @@ class GridTable:
         sel = slice(None) if cases is None else [self.case_ids.index(c) for c in cases]
         d = self.dice[sel].mean(0)
         h = self.hd[sel].mean(0)
-        return np.vectorize(isles15_score)(d, h)
+        result: np.ndarray = np.vectorize(isles15_score)(d, h)
+        return result
 
     def best(self, cases: Sequence[str] | None = None) -> tuple[float, int, float]:
         sc = self.score(cases)

@@ -97,7 +97,8 @@ class Normalizer:
         out = (np.clip(x, lower, upper) - mean) / std
         keep = self.masked().reshape((-1,) + (1,) * (x.ndim - 1))
         out *= brain[None] * keep + (1 - keep)
-        return out.astype(np.float32)
+        result: np.ndarray = out.astype(np.float32)
+        return result
 
     def to_dict(self) -> dict[str, Any]:
         finite = lambda v: [float(b) if np.isfinite(b) else None for b in v]  # noqa: E731  (JSON has no infinity)

@@ -51,7 +51,8 @@ def modalities_to_load(cfg: PrepareConfig, modalities: list[str]) -> list[str]:
 def target_of(label: np.ndarray, target: str) -> np.ndarray:
     """Class indices of a recipe target from canonical labels."""
     if target == "core":
-        return (label == 2).astype(np.uint8)
+        result: np.ndarray = (label == 2).astype(np.uint8)
+        return result
     if target in ("hypoperfused", "lesion"):
         return (label > 0).astype(np.uint8)
     return label.astype(np.uint8)  # three-class: 0 background, 1 penumbra, 2 core

@@ -85,7 +85,8 @@ def _registration_image(arr: np.ndarray, brain: np.ndarray, geometry: Geometry) 
     from scipy import ndimage
 
     sig = [0.0, 2.0 / geometry.spacing[1], 2.0 / geometry.spacing[0]]
-    return ndimage.gaussian_filter(np.where(brain, arr, 0.0).astype(np.float32), sig)
+    result: np.ndarray = ndimage.gaussian_filter(np.where(brain, arr, 0.0).astype(np.float32), sig)
+    return result
 
 
 def symmetric_modalities(

@@ -179,7 +179,8 @@ class Recipe:
 
     def to_dict(self) -> dict[str, Any]:
         """The recipe as plain YAML/JSON values (enum members as their strings)."""
-        return _plain(asdict(self))
+        result: dict[str, Any] = _plain(asdict(self))
+        return result
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)

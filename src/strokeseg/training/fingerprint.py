@@ -40,7 +40,8 @@ def _recipe_dict(recipe: Recipe) -> dict[str, Any]:
     d = json.loads(json.dumps(recipe.to_dict(), default=str))
     for k in _MAY_CHANGE:
         d.pop(k, None)
-    return d
+    result: dict[str, Any] = d
+    return result
 
 
 def check_run_fingerprint(out: Path, recipe: Recipe, cases: list[PreparedCase], resume: bool) -> None:

@@ -56,8 +56,10 @@ class FitResult:
 def compute_loss(loss_fn: nn.Module, logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """The loss, with the per-sample lesion weights where any differs from 1 (recipe.group_penalty)."""
     if bool((w != 1).any()):
-        return loss_fn(logits, y, w)
-    return loss_fn(logits, y)
+        result: torch.Tensor = loss_fn(logits, y, w)
+        return result
+    result = loss_fn(logits, y)
+    return result
 
 
 def evaluate_patches(model: nn.Module, data: PatchData, loss_fn: nn.Module, batch_size: int, device: torch.device) -> dict[str, float]:

@@ -20,4 +20,5 @@ def irregular_blob(
     r = np.sqrt((zz - c[0]) ** 2 + (yy - c[1]) ** 2 + (xx - c[2]) ** 2)
     noise = ndimage.gaussian_filter(rng.standard_normal(shape), sigma=[max(1.0, radius / (3 * sp)) for sp in spacing])
     noise /= noise.std() + 1e-9
-    return r < radius * (1.0 + roughness * noise)
+    result: np.ndarray = r < radius * (1.0 + roughness * noise)
+    return result
