@@ -23,6 +23,7 @@ from torch import nn
 
 from strokeseg.inference.config import WindowConfig
 from strokeseg.models.layers import set_mc_dropout
+from strokeseg.sampling.extract import flat_patch_indices
 
 
 def window_starts(length: int, window: int, step: int) -> list[int]:
@@ -69,8 +70,7 @@ def sliding_window_predict(
     starts = _grid(shape, win, [int(s) for s in cfg.step])
     vol = torch.from_numpy(np.ascontiguousarray(xp, dtype=np.float32)).reshape(c, -1)
     n_vox = int(np.prod(shape))
-    strides = np.array([shape[1] * shape[2], shape[2], 1])
-    flat_off = torch.from_numpy(window_offsets(win) @ strides)  # (P,)
+    strides = torch.tensor([shape[1] * shape[2], shape[2], 1])
     sum_p: torch.Tensor | None = None
     sum_var = torch.zeros(n_vox, dtype=torch.float64)
     count = torch.zeros(n_vox, dtype=torch.float64)
@@ -81,7 +81,7 @@ def sliding_window_predict(
         torch.manual_seed(cfg.seed)
         for b in range(0, len(starts), cfg.batch_size):
             st = starts[b : b + cfg.batch_size]
-            idx = torch.from_numpy(st @ strides)[:, None] + flat_off[None, :]  # (B, P) flat voxel indices
+            idx = flat_patch_indices(torch.from_numpy(st), strides, win)  # (B, P) flat voxel indices
             inp = vol[:, idx.reshape(-1)].reshape(c, len(st), *win).movedim(0, 1)
             inp = inp[:, :, 0] if win[0] == 1 else inp
             if channels_last:
@@ -105,11 +105,6 @@ def sliding_window_predict(
     crop = tuple(slice(b, b + s) for b, s in zip(before, spatial))
     probs = (sum_p / cnt).reshape(-1, *shape)[(slice(None), *crop)]
     return SlidingResult(probs.float().numpy(), (sum_var / cnt).reshape(shape)[crop].float().numpy(), n_samples)
-
-
-def window_offsets(window: Sequence[int]) -> np.ndarray:
-    """``(P, 3)`` voxel offsets of every position of a ``(Z, Y, X)`` window, in C order."""
-    return np.stack(np.meshgrid(*[np.arange(int(w)) for w in window], indexing="ij"), axis=-1).reshape(-1, 3)
 
 
 def _ready_models(models: Sequence[nn.Module], cfg: WindowConfig, device: torch.device) -> bool:

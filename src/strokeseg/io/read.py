@@ -102,12 +102,6 @@ def read_series(path: str | Path, frame_interval: float | None = None, nonfinite
     return Series(data, geom, times, path, notes)
 
 
-def read_label_volume(path: str | Path) -> Volume:
-    """Read a label map (values kept as they are; mapping to canonical labels is the layout's job)."""
-    vol = read_image(path, NonFinitePolicy.ERROR)
-    return vol
-
-
 def image_dimensions(path: str | Path) -> int | None:
     """The number of dimensions an image file declares (header only; None when it cannot be read)."""
     path = Path(path)

@@ -1,5 +1,5 @@
 """Networks (one file per architecture) and the registry recipes name them through."""
 
-from strokeseg.models.registry import NETWORKS, build_network
+from strokeseg.models.registry import build_network, networks
 
-__all__ = ["NETWORKS", "build_network"]
+__all__ = ["build_network", "networks"]

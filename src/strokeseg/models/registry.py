@@ -11,41 +11,31 @@ from torch import nn
 from strokeseg.errors import ConfigError
 from strokeseg.util.registry import build_from
 
-NETWORKS: dict[str, Callable[..., nn.Module]] = {}
 
-
-def register(name: str) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
-    def deco(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        NETWORKS[name] = fn
-        return fn
-
-    return deco
-
-
-def build_network(name: str, **kwargs: Any) -> nn.Module:
-    _load_all()
-    net: nn.Module = build_from("network", NETWORKS, name, **kwargs)
-    return net
-
-
-def _load_all() -> None:
+def networks() -> dict[str, Callable[..., nn.Module]]:
+    """Every network a recipe can name, by registry name (the same table style as losses and optimisers)."""
     from strokeseg.models.asym_resunet import AsymResUNet
     from strokeseg.models.fusion import EarlyFusionVGG16, InflatedFusionVGG16, SlowFusionVGG16
     from strokeseg.models.pspnet import PSPNet
     from strokeseg.models.segnet import SegNetVGG11
     from strokeseg.models.unets import VNet, unet
 
-    for name, fn in (
-        ("asym-resunet", AsymResUNet),
-        ("segnet-vgg11", SegNetVGG11),
-        ("pspnet", PSPNet),
-        ("unet", unet),
-        ("vnet", VNet),
-        ("slow-fusion-vgg16", SlowFusionVGG16),
-        ("early-fusion-vgg16", EarlyFusionVGG16),
-        ("inflated-fusion-vgg16", InflatedFusionVGG16),
-    ):
-        NETWORKS.setdefault(name, fn)
+    return {
+        "asym-resunet": AsymResUNet,
+        "segnet-vgg11": SegNetVGG11,
+        "pspnet": PSPNet,
+        "unet": unet,
+        "vnet": VNet,
+        "slow-fusion-vgg16": SlowFusionVGG16,
+        "early-fusion-vgg16": EarlyFusionVGG16,
+        "inflated-fusion-vgg16": InflatedFusionVGG16,
+    }
+
+
+def build_network(name: str, **kwargs: Any) -> nn.Module:
+    """The network ``name`` built with the recipe's keyword arguments; an unknown name is a :class:`ConfigError`."""
+    net: nn.Module = build_from("network", networks(), name, **kwargs)
+    return net
 
 
 def apply_pretrained(model: nn.Module, path: str | Path | None) -> dict[str, Any]:

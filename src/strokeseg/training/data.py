@@ -19,7 +19,7 @@ from strokeseg.preprocessing.prepare import PreparedCase
 from strokeseg.sampling.augment import elastic_2d, flip_rot, random_affine_2d
 from strokeseg.sampling.balanced import sample_centers
 from strokeseg.sampling.config import SamplingPlan
-from strokeseg.sampling.extract import extract_patches, pad_for_patches
+from strokeseg.sampling.extract import extract_patches, flat_patch_indices, pad_for_patches
 from strokeseg.sampling.slices import outside_slice_window, slice_centers
 from strokeseg.util.seeds import augment_seed
 
@@ -109,11 +109,9 @@ class PatchData:
         assert self._flat is not None
         vol, tgt, base, strides = self._flat
         ci = torch.from_numpy(self.patches.case_index[sel])
-        st = strides[ci]  # (n, 3)
-        start = base[ci] + (torch.from_numpy(self.patches.centers[sel]) * st).sum(1)  # padded: a patch starts at its centre
+        origins = torch.from_numpy(self.patches.centers[sel])  # padded: a patch starts at its centre
+        idx = flat_patch_indices(origins, strides[ci], self.patch, base[ci]).to(self.device)  # (n, P)
         pz, py, px = self.patch
-        offs = torch.stack(torch.meshgrid(torch.arange(pz), torch.arange(py), torch.arange(px), indexing="ij"), -1).reshape(-1, 3)
-        idx = (start[:, None] + (st[:, None, :] * offs[None]).sum(-1)).to(self.device)  # (n, P)
         x = vol[:, idx].movedim(0, 1).reshape(len(sel), vol.shape[0], pz, py, px)
         y = tgt[idx].reshape(len(sel), pz, py, px).long()
         return x, y
