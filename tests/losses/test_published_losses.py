@@ -137,7 +137,7 @@ def test_focal_tversky_ce_term_adds_the_voxel_mean_cross_entropy_and_pools():
     assert compound(logits, target).item() == pytest.approx(expected, rel=1e-6)
     pooled = compound.sums(logits[:1], target[:1]) + compound.sums(logits[1:], target[1:])
     assert compound.from_sums(pooled).item() == pytest.approx(expected, rel=1e-6)
-    with pytest.raises(ValueError, match="ce_weight"):
+    with pytest.raises(ConfigError, match="ce_weight"):
         FocalTversky(ce_weight=-1.0)
 
 

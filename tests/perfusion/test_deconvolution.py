@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from strokeseg.errors import InputError
 from strokeseg.perfusion.config import PerfusionConfig
 from strokeseg.perfusion.deconvolution import Deconvolver, deconvolve, second_difference_matrix
 from strokeseg.phantom.signal import AifParams, aif_curve, build_table
@@ -100,5 +101,5 @@ def test_parametric_convolution_is_checked():
 
 @pytest.mark.parametrize("method", ["osvd", "parametric"])
 def test_a_zero_aif_is_refused(method):
-    with pytest.raises(ValueError, match="the AIF is zero"):
+    with pytest.raises(InputError, match="the AIF is zero"):
         Deconvolver(np.zeros(40), DT, PerfusionConfig(method=method, **CFG))

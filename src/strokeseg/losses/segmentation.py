@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from strokeseg.errors import ConfigError
+
 
 class FocalLoss(nn.Module):
     def __init__(self, gamma: float = 2.0, alpha: Sequence[float] | None = (0.25, 0.75)) -> None:
@@ -94,7 +96,7 @@ class FocalTversky(nn.Module):
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         self.include_background, self.smooth = include_background, float(smooth)
         if ce_weight < 0:
-            raise ValueError(f"focal Tversky ce_weight must be >= 0, got {ce_weight}")
+            raise ConfigError(f"focal Tversky ce_weight must be >= 0, got {ce_weight}")
         self.ce_weight = float(ce_weight)
 
     def sums(self, logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:

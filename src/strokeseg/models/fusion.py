@@ -46,6 +46,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from strokeseg.errors import ConfigError
 from strokeseg.models.backbones import VGGFeatures, he_init, load_pretrained
 from strokeseg.models.layers import PretrainedBackbone
 
@@ -129,7 +130,7 @@ class SlowFusionVGG16(nn.Module, _VGGStages):
         super().__init__()
         self.n_maps, self.n_scalars = in_channels - n_scalars, n_scalars
         if self.n_maps < 1:
-            raise ValueError("SlowFusionVGG16 needs at least one map channel")
+            raise ConfigError("SlowFusionVGG16 needs at least one map channel")
         branches = [VGGFeatures("vgg16", batch_norm=batch_norm, width_div=width_div) for _ in range(self.n_maps)]
         self.branches = nn.ModuleList(branches)
         ch = branches[0].out_channels

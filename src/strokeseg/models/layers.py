@@ -8,6 +8,8 @@ from typing import Protocol, runtime_checkable
 import torch
 from torch import nn
 
+from strokeseg.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Ops:
@@ -23,7 +25,7 @@ def ops(dims: int) -> Ops:
         return Ops(nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d, nn.BatchNorm2d, nn.Dropout2d)
     if dims == 3:
         return Ops(nn.Conv3d, nn.ConvTranspose3d, nn.MaxPool3d, nn.BatchNorm3d, nn.Dropout3d)
-    raise ValueError(f"dims must be 2 or 3, got {dims}")
+    raise ConfigError(f"dims must be 2 or 3, got {dims}")
 
 
 class MCDropout(nn.Module):

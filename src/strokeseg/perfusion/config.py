@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from strokeseg.errors import ConfigError
+from strokeseg.kinetics import HEMATOCRIT_FACTOR, MR_SKIP_FRAMES, TISSUE_DENSITY
 
 
 class Method(StrEnum):
@@ -102,8 +103,8 @@ class PerfusionConfig:
     csvd_threshold: float = 0.1
     osvd_oi: float = 0.035
     osvd_thresholds: tuple[float, ...] = field(default_factory=_default_osvd_thresholds)
-    density: float = 1.04
-    hematocrit_factor: float = 0.73
+    density: float = TISSUE_DENSITY
+    hematocrit_factor: float = HEMATOCRIT_FACTOR
     echo_time: float = 0.03
     relaxivity_ratio: float = 1.0
     temporal_sigma: float = 0.0
@@ -168,6 +169,6 @@ class PerfusionConfig:
         mod = Modality(modality)
         defaults: dict[str, Any] = {"modality": mod}
         if mod is Modality.MR:
-            defaults["skip_frames"] = 2
+            defaults["skip_frames"] = MR_SKIP_FRAMES
         defaults.update(kw)
         return cls(**defaults)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from strokeseg.errors import InputError
 from strokeseg.perfusion.config import Method, PerfusionConfig
 from strokeseg.perfusion.matrices import circulant_matrix, toeplitz_matrix
 from strokeseg.perfusion.parametric import ParametricFit
@@ -119,7 +120,7 @@ class Deconvolver:
         self.t = len(aif)
         self.method = Method(config.method)
         if not np.any(np.asarray(aif) != 0):
-            raise ValueError("the AIF is zero: nothing to deconvolve")
+            raise InputError("the AIF is zero: nothing to deconvolve")
         self.parametric = None
         if self.method is Method.PARAMETRIC:
             self.parametric = ParametricFit(aif, dt, config.parametric_convolution, config.chunk_voxels)

@@ -38,6 +38,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from strokeseg.errors import ConfigError
 from strokeseg.kinetics.residues import FINE_DT, Residue, fft_convolve, residue_function
 
 MTT_GRID = np.exp(np.linspace(np.log(0.8), np.log(30.0), 40))
@@ -86,7 +87,7 @@ class ParametricFit:
                 k = kern[:, np.clip(li, 0, tf.size - 1)] * ok[None]  # (M, n, j)
                 curves[:, i, :] = np.einsum("mnj,nj->mn", k, a)
         else:
-            raise ValueError(f"convolution must be 'continuous' or 'discrete', got {convolution!r}")
+            raise ConfigError(f"convolution must be 'continuous' or 'discrete', got {convolution!r}")
         basis = curves.reshape(-1, t)  # (B, T), delay innermost
         norms = np.linalg.norm(basis, axis=1)
         norms[norms == 0] = np.inf

@@ -12,6 +12,7 @@ from strokeseg.errors import InputError
 from strokeseg.io.case import Case
 from strokeseg.io.nifti import write_nifti
 from strokeseg.io.volume import Series
+from strokeseg.kinetics import MR_SKIP_FRAMES
 from strokeseg.perfusion.config import Modality, PerfusionConfig
 from strokeseg.perfusion.maps import PerfusionResult, compute_maps
 
@@ -49,7 +50,11 @@ def maps_for_series(
     show_progress: bool = True,
 ) -> PerfusionResult:
     mod = Modality(modality) if modality else infer_modality(series, name)
-    cfg = config if config.modality is mod else config.with_(modality=mod, skip_frames=2 if mod is Modality.MR else config.skip_frames)
+    cfg = (
+        config
+        if config.modality is mod
+        else config.with_(modality=mod, skip_frames=MR_SKIP_FRAMES if mod is Modality.MR else config.skip_frames)
+    )
     return compute_maps(series, cfg, brain_mask=brain_mask, aif_mask=aif_mask, show_progress=show_progress)
 
 

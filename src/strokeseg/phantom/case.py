@@ -20,15 +20,16 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from strokeseg.errors import ConfigError
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.volume import Series
+from strokeseg.kinetics import HEMATOCRIT_FACTOR, TISSUE_DENSITY
 from strokeseg.phantom.anatomy import HeadModel, Tissue, tissue_map, vessel_fractions
 from strokeseg.phantom.fields import SmoothField
 from strokeseg.phantom.lesion import LesionSpec, lesion_masks
 from strokeseg.phantom.signal import FINE_DT, AifParams, Residue, aif_curve, build_table, fft_convolve
 
-RHO = 1.04
-KH = 0.73
+RHO, KH = TISSUE_DENSITY, HEMATOCRIT_FACTOR  # the tissue model the perfusion analysis inverts
 CT_SLAB_CHOICES = (2, 4, 8, 12, 16, 22)
 CT_SLAB_WEIGHTS = (0.22, 0.08, 0.25, 0.12, 0.23, 0.10)
 
@@ -57,9 +58,9 @@ class PhantomConfig:
 
     def __post_init__(self) -> None:
         if self.modality not in ("ct", "mr"):
-            raise ValueError(f"modality must be 'ct' or 'mr', got {self.modality!r}")
+            raise ConfigError(f"modality must be 'ct' or 'mr', got {self.modality!r}")
         if self.residue not in ("mixed", *[r.value for r in Residue]):
-            raise ValueError(f"unknown residue {self.residue!r}")
+            raise ConfigError(f"unknown residue {self.residue!r}")
 
 
 @dataclass

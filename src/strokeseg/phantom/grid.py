@@ -17,13 +17,14 @@ import numpy as np
 
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.volume import Series
+from strokeseg.kinetics import HEMATOCRIT_FACTOR, TISSUE_DENSITY
 from strokeseg.phantom.signal import FINE_DT, AifParams, Residue, aif_curve, build_table
 
 GRID_CBF = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0)
 GRID_MTT = (2.0, 4.0, 6.0, 8.0, 10.0, 12.0)
 GRID_DELAY = (0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0)
 GRID_RESIDUES = (Residue.EXPONENTIAL, Residue.GAMMA, Residue.BOX)
-RHO, KH = 1.04, 0.73
+RHO, KH = TISSUE_DENSITY, HEMATOCRIT_FACTOR
 
 
 @dataclass

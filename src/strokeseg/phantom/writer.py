@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from strokeseg.errors import ConfigError
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.itk import write_itk
 from strokeseg.io.nifti import write_nifti
@@ -67,7 +68,7 @@ def _with_quirks(
     """The case and maps with real-file quirks applied (:mod:`strokeseg.phantom.quirks`)."""
     unknown = set(quirks) - set(QUIRKS)
     if unknown:
-        raise ValueError(f"unknown phantom quirk(s) {', '.join(sorted(unknown))}; choose from {', '.join(QUIRKS)}")
+        raise ConfigError(f"unknown phantom quirk(s) {', '.join(sorted(unknown))}; choose from {', '.join(QUIRKS)}")
     if "vendor-sentinels" in quirks:  # the head: everything but air (vendors map the whole field of view)
         maps = with_vendor_sentinels(maps, case.tissue != Tissue.AIR, np.random.default_rng([index, 31]))
     if "subacute-mri" in quirks or "dwi-bias-field" in quirks:
@@ -147,7 +148,7 @@ def write_case(
     elif layout == "manifest":
         folder, columns = _write_manifest_case(root, case, maps)
     else:
-        raise ValueError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUT_CHOICES)}")
+        raise ConfigError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUT_CHOICES)}")
     _write_truth(folder / "strokeseg_truth", case)
     (folder / "strokeseg_truth" / "phantom.json").write_text(_json({**case.meta, "clinical": clinical}), encoding="utf-8")
     return {"case_id": folder.name, "patient_id": case.meta["patient_id"], **clinical, **columns}

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from strokeseg.errors import InputError
+
 SCALAR_CHANNELS = ("NIHSS",)
 PERCENTILE_SAMPLE = 200_000  # brain voxels per case used for the clip percentiles (an even stride)
 
@@ -72,7 +74,7 @@ class Normalizer:
             s2 += (vals**2).sum(1)
             n += vals.shape[1]
         if n == 0:
-            raise ValueError("no brain voxels to fit the normalisation on")
+            raise InputError("no brain voxels to fit the normalisation on")
         mean = s / n
         std = np.sqrt(np.maximum(s2 / n - mean**2, 1e-12))
         mean[scalar], std[scalar] = 0.0, 1.0

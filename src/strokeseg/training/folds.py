@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from strokeseg.errors import InputError
+
 
 def grouped_folds(case_ids: Sequence[str], patient_ids: Sequence[str], k: int, seed: int = 0) -> list[list[str]]:
     """``k`` folds of case ids; patients are shuffled (seeded) and dealt largest-first to the lightest fold."""
@@ -13,7 +15,7 @@ def grouped_folds(case_ids: Sequence[str], patient_ids: Sequence[str], k: int, s
     for c, p in zip(case_ids, patient_ids):
         patients.setdefault(p, []).append(c)
     if k < 2 or k > len(patients):
-        raise ValueError(f"cannot make {k} folds from {len(patients)} patients")
+        raise InputError(f"cannot make {k} folds from {len(patients)} patients")
     order = list(patients)
     np.random.default_rng(seed).shuffle(order)
     order.sort(key=lambda p: -len(patients[p]))  # stable: keeps the shuffle among equal sizes

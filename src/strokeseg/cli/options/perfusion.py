@@ -29,7 +29,8 @@ def add_perfusion_options(p: argparse.ArgumentParser) -> None:
     """Options of the perfusion analysis (shared by ``perfusion`` and ``threshold``, with one default)."""
     from strokeseg.perfusion.config import PerfusionConfig
 
-    default = PerfusionConfig().method.value
+    defaults = PerfusionConfig()
+    default = defaults.method.value
     g = p.add_argument_group("perfusion analysis")
     g.add_argument("--method", default=default, choices=METHODS, help=HELP["method"].format(default=default))
     g.add_argument("--parametric-convolution", choices=("continuous", "discrete"), default="continuous", help=HELP["parametric"])
@@ -39,9 +40,22 @@ def add_perfusion_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--cbv", choices=("auc", "residue"), default="auc", help=HELP["cbv"])
     g.add_argument("--tmax", dest="tmax_estimator", choices=("peak", "edge"), default="peak", help=HELP["tmax"])
     g.add_argument("--vof", action=argparse.BooleanOptionalAction, default=None, help=HELP["vof"])
-    g.add_argument("--echo-time", type=positive_float, default=0.03, metavar="S", help="DSC-MRI echo time in s (default 0.03)")
-    g.add_argument("--hematocrit-factor", type=positive_float, default=0.73, help="kH = (1−Hct_large)/(1−Hct_small) (default 0.73)")
-    g.add_argument("--density", type=positive_float, default=1.04, help="brain tissue density in g/ml (default 1.04)")
+    g.add_argument(
+        "--echo-time",
+        type=positive_float,
+        default=defaults.echo_time,
+        metavar="S",
+        help=f"DSC-MRI echo time in s (default {defaults.echo_time:g})",
+    )
+    g.add_argument(
+        "--hematocrit-factor",
+        type=positive_float,
+        default=defaults.hematocrit_factor,
+        help=f"kH = (1−Hct_large)/(1−Hct_small) (default {defaults.hematocrit_factor:g})",
+    )
+    g.add_argument(
+        "--density", type=positive_float, default=defaults.density, help=f"brain tissue density in g/ml (default {defaults.density:g})"
+    )
 
 
 def perfusion_config(args: argparse.Namespace) -> Any:
