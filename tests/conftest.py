@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("STROKESEG_SHARED", REPO.parent / "shared"))
-ISLES22_CASE = SHARED / "data" / "isles22" / "sub-strokecase0001"
-OSIPI_CSV = SHARED / "data" / "osipi-dsc" / "dsc_data.csv"
+from tests.helpers import ISLES22_CASE, OSIPI_CSV, SMALL_CT
 
 
 @pytest.fixture(autouse=True)
@@ -30,9 +26,6 @@ def osipi_csv() -> Path:
     if not OSIPI_CSV.is_file():
         pytest.skip(f"OSIPI DSC reference curves not found at {OSIPI_CSV} (only CI and developer checkouts have ../shared)")
     return OSIPI_CSV
-
-
-SMALL_CT = dict(slices=2, matrix=(96, 96), spacing_xy=2.4, frames=40, frame_interval=1.5)
 
 
 @pytest.fixture(scope="session")

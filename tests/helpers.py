@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import numpy as np
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.itk import write_itk
 from strokeseg.io.nifti import write_nifti
+from strokeseg.preprocessing.prepare import PreparedCase
 
 # Odd sizes on purpose, so no axis is mistaken for another.
 SHAPE = (5, 13, 11)  # (Z, Y, X)
@@ -152,3 +154,34 @@ def shared_or_skip(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"reference data not found at {path} (only CI and developer checkouts have ../shared)")
     return path
+
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("STROKESEG_SHARED", REPO.parent / "shared"))
+ISLES22_CASE = SHARED / "data" / "isles22" / "sub-strokecase0001"
+OSIPI_CSV = SHARED / "data" / "osipi-dsc" / "dsc_data.csv"
+
+SMALL_CT = dict(slices=2, matrix=(96, 96), spacing_xy=2.4, frames=40, frame_interval=1.5)
+
+
+def synthetic_case(i: int, shape=(3, 40, 40), channels=2) -> PreparedCase:
+    rng = np.random.default_rng(i)
+    brain = np.zeros(shape, bool)
+    brain[:, 4:36, 4:36] = True
+    target = np.zeros(shape, np.uint8)
+    cy, cx = 12 + 3 * (i % 4), 14 + 2 * (i % 5)
+    target[:, cy : cy + 6, cx : cx + 7] = 1
+    x = rng.normal(0, 1, (channels, *shape)).astype(np.float32)
+    x[0] += 3.0 * target  # the lesion is bright in channel 0
+    label = np.where(target > 0, 2, 0).astype(np.uint8)
+    return PreparedCase(
+        f"c{i}",
+        f"p{i // 2}",
+        x,
+        brain,
+        target,
+        label,
+        Geometry(shape, (1.0, 1.0, 5.0)),
+        [f"m{k}" for k in range(channels)],
+        group="LVO" if i % 2 else "non-LVO",
+    )

@@ -28,7 +28,7 @@ TINY_CT = [
 def ct_cohort(tmp_path_factory):
     from strokeseg.phantom.case import PhantomConfig
     from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
-    from tests.conftest import SMALL_CT
+    from tests.helpers import SMALL_CT
 
     root = tmp_path_factory.mktemp("ctc") / "data"
     write_phantom_cohort(root, CohortSpec(4, PhantomConfig(**SMALL_CT), "isles2018", seed=4, second_slab_fraction=0.0))

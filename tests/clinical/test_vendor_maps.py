@@ -10,8 +10,7 @@ import pytest
 
 from strokeseg.cli import main
 from strokeseg.masks.brain import background_value, valid_map_mask
-from tests.conftest import SHARED
-from tests.helpers import shared_or_skip
+from tests.helpers import SHARED, shared_or_skip
 
 ISLES24 = SHARED / "data" / "real" / "isles2024-vendor-maps"
 

@@ -11,8 +11,7 @@ import pytest
 from strokeseg.io.dicom import describe_transfer_syntax, modality_from_headers, transfer_syntax
 from strokeseg.io.layouts import open_dataset
 from strokeseg.io.read import read_image
-from tests.conftest import SHARED
-from tests.helpers import shared_or_skip
+from tests.helpers import SHARED, shared_or_skip
 
 UNITO = SHARED / "data" / "real" / "unitobrain-dicom"
 JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70"

@@ -10,8 +10,7 @@ from strokeseg.io.case import load_case
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.itk import write_itk
 from strokeseg.io.layouts import open_dataset
-from tests.conftest import SHARED
-from tests.helpers import shared_or_skip
+from tests.helpers import SHARED, shared_or_skip
 
 REAL = SHARED / "data" / "real" / "isles2022-grand-challenge"
 

@@ -8,8 +8,7 @@ import pytest
 from strokeseg.io.case import load_case
 from strokeseg.io.layouts import open_dataset
 from strokeseg.io.read import read_image
-from tests.conftest import SHARED
-from tests.helpers import shared_or_skip
+from tests.helpers import SHARED, shared_or_skip
 
 ISLES18 = SHARED / "data" / "real" / "isles2018"
 

@@ -3,7 +3,7 @@ from scipy import ndimage
 
 from strokeseg.phantom.anatomy import Tissue
 from strokeseg.phantom.case import PhantomConfig, generate_case
-from tests.conftest import SMALL_CT
+from tests.helpers import SMALL_CT
 
 
 def test_deterministic_for_a_seed():

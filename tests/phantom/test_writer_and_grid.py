@@ -5,7 +5,7 @@ from strokeseg.io.layouts import open_dataset
 from strokeseg.phantom.case import PhantomConfig
 from strokeseg.phantom.grid import GRID_CBF, GridConfig, generate_grid, tile_medians
 from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
-from tests.conftest import SMALL_CT
+from tests.helpers import SMALL_CT
 
 
 def test_isles2018_cohort_round_trip(tmp_path):

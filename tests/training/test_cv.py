@@ -8,7 +8,7 @@ import torch
 
 from strokeseg.bundle.bundle import ModelBundle
 from strokeseg.training.cv import cross_validate
-from tests.training.conftest import synthetic_case
+from tests.helpers import synthetic_case
 
 
 def test_cross_validation_writes_a_bundle_with_nested_postprocessing(tmp_path, tiny_recipe):
@@ -55,7 +55,7 @@ def test_folds_too_small_to_learn_from_are_warned_about(tiny_recipe):
 
     from strokeseg.training.cv import warn_small_folds
     from strokeseg.training.folds import grouped_folds
-    from tests.training.conftest import synthetic_case
+    from tests.helpers import synthetic_case
 
     cases = [synthetic_case(i) for i in range(4)]  # 2 patients
     recipe = replace(tiny_recipe, folds=2)

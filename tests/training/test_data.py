@@ -6,7 +6,7 @@ import torch
 from strokeseg.preprocessing.normalization import Normalizer
 from strokeseg.recipes.recipe import load_recipe
 from strokeseg.training.data import PatchData
-from tests.training.conftest import synthetic_case
+from tests.helpers import synthetic_case
 
 
 def _data(recipe, seed=3):

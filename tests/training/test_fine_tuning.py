@@ -68,7 +68,7 @@ def test_non_lvo_penalty_weights_the_samples_of_non_lvo_cases():
     from strokeseg.errors import ConfigError
     from strokeseg.preprocessing.normalization import Normalizer
     from strokeseg.training.data import PatchData
-    from tests.training.conftest import synthetic_case
+    from tests.helpers import synthetic_case
 
     r = load_recipe("slow-fusion-vgg16-fast", {"sampling.patch_size": [1, 40, 40], "inference.step": [1, 40, 40], "batch_size": 4})
     assert r.group_penalty == {"non-LVO": 2.0}

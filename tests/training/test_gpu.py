@@ -12,7 +12,7 @@ from strokeseg.inference.sliding_window import sliding_window_predict
 from strokeseg.models import build_network
 from strokeseg.training.cv import cross_validate
 from strokeseg.training.device import select_device, use_amp
-from tests.training.conftest import synthetic_case
+from tests.helpers import synthetic_case
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
 

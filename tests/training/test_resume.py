@@ -7,7 +7,7 @@ from strokeseg.models import build_network
 from strokeseg.preprocessing.normalization import Normalizer
 from strokeseg.training.data import PatchData
 from strokeseg.training.trainer import FitOptions, fit
-from tests.training.conftest import synthetic_case
+from tests.helpers import synthetic_case
 
 
 def _stop_after(n):

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from strokeseg.errors import ConfigError
-from strokeseg.kinetics import HEMATOCRIT_FACTOR, MR_SKIP_FRAMES, TISSUE_DENSITY
+from strokeseg.kinetics.constants import HEMATOCRIT_FACTOR, MR_SKIP_FRAMES, TISSUE_DENSITY
 
 
 class Method(StrEnum):

@@ -12,7 +12,7 @@ from strokeseg.errors import InputError
 from strokeseg.io.case import Case
 from strokeseg.io.nifti import write_nifti
 from strokeseg.io.volume import Series
-from strokeseg.kinetics import MR_SKIP_FRAMES
+from strokeseg.kinetics.constants import MR_SKIP_FRAMES
 from strokeseg.perfusion.config import Modality, PerfusionConfig
 from strokeseg.perfusion.maps import PerfusionResult, compute_maps
 

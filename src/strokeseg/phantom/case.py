@@ -23,7 +23,7 @@ from scipy import ndimage
 from strokeseg.errors import ConfigError
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.volume import Series
-from strokeseg.kinetics import HEMATOCRIT_FACTOR, TISSUE_DENSITY
+from strokeseg.kinetics.constants import HEMATOCRIT_FACTOR, TISSUE_DENSITY
 from strokeseg.phantom.anatomy import HeadModel, Tissue, tissue_map, vessel_fractions
 from strokeseg.phantom.fields import SmoothField
 from strokeseg.phantom.lesion import LesionSpec, lesion_masks

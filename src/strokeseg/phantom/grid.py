@@ -17,7 +17,7 @@ import numpy as np
 
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.volume import Series
-from strokeseg.kinetics import HEMATOCRIT_FACTOR, TISSUE_DENSITY
+from strokeseg.kinetics.constants import HEMATOCRIT_FACTOR, TISSUE_DENSITY
 from strokeseg.phantom.signal import FINE_DT, AifParams, Residue, aif_curve, build_table
 
 GRID_CBF = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0)

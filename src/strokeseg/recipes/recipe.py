@@ -25,6 +25,7 @@ from strokeseg.inference.config import InferenceConfig, WindowConfig
 from strokeseg.io.labels import Target
 from strokeseg.postprocess.config import PostprocessConfig
 from strokeseg.preprocessing.config import BrainMask, Normalization, PrepareConfig
+from strokeseg.recipes.catalog import shipped_recipes
 from strokeseg.recipes.specs import (
     AdversarialSpec,
     ComponentSpec,
@@ -361,10 +362,6 @@ def check_patch_fits(recipe: Recipe, shape_zyx: tuple[int, ...], case_id: str) -
                 f"recipe {recipe.name}: sampling.patch_size {recipe.sampling.patch_size} is more than twice "
                 f"case {case_id}'s size {list(shape_zyx)} along axis {'ZYX'[axis]}; use a smaller patch"
             )
-
-
-def shipped_recipes() -> list[str]:
-    return sorted(p.name[:-5] for p in resources.files("strokeseg.recipes").iterdir() if p.name.endswith(".yaml"))
 
 
 def _set_path(d: dict[str, Any], dotted: str, value: Any) -> None:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -46,6 +47,8 @@ from strokeseg.training.trainer import FitOptions, fit
 from strokeseg.util.pool import run_in_processes, threads_per_job
 from strokeseg.util.progress import progress
 from strokeseg.util.seeds import fold_seed
+
+_log = logging.getLogger("strokeseg")
 
 
 def regions_for_target(target: str) -> list[Region]:
@@ -90,7 +93,7 @@ def _folds(labelled: list[PreparedCase], recipe: Recipe) -> list[list[str]]:
     return grouped_folds([c.case_id for c in labelled], [c.patient_id for c in labelled], recipe.folds, recipe.seed)
 
 
-def warn_small_folds(labelled: list[PreparedCase], folds: list[list[str]], recipe: Recipe, log: Callable[[str], None] = print) -> None:
+def warn_small_folds(labelled: list[PreparedCase], folds: list[list[str]], recipe: Recipe, log: Callable[[str], None] = _log.info) -> None:
     """Say when a fold has too few cases to learn from or to stop early on."""
     by_id = {c.case_id: c for c in labelled}
     for k, test_ids in enumerate(folds):
@@ -165,7 +168,7 @@ def train_folds_parallel(
     device: torch.device,
     jobs: int,
     resume: bool = False,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = _log.info,
 ) -> None:
     """Train the folds in ``jobs`` worker processes at once (one GPU shared, or the CPU cores split).
 
@@ -307,7 +310,7 @@ def cross_validate(
     out: Path,
     device: torch.device,
     resume: bool = False,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = _log.info,
     jobs: int = 1,
 ) -> tuple[ModelBundle, EvaluationResult]:
     """Train and evaluate every fold into the bundle folder ``out``; ``jobs`` > 1 trains that many folds at

@@ -7,7 +7,7 @@ Each case's outputs are staged and appear whole or not at all; a case that fails
 
 from __future__ import annotations
 
-import sys
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +48,7 @@ class CaseRun(Generic[R]):
 
 
 def _stderr(line: str) -> None:
-    print(line, file=sys.stderr)
+    logging.getLogger("strokeseg").error(line)
 
 
 def run_cases(

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from strokeseg.evaluation.cohort import RegionSummary
 from strokeseg.phantom.case import PhantomConfig
 from strokeseg.util.progress import progress_bar
 from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
+
+_log = logging.getLogger("strokeseg")
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ def _core(summaries: list[RegionSummary]) -> RegionSummary:
     return next(s for s in summaries if s.region == "core" and s.group == "all")
 
 
-def run_demo(out: Path, cfg: DemoConfig = DemoConfig(), log: Callable[[str], None] = print) -> dict[str, float]:
+def run_demo(out: Path, cfg: DemoConfig = DemoConfig(), log: Callable[[str], None] = _log.info) -> dict[str, float]:
     """Run the five steps into ``out`` (reusing phantom cohorts already there); returns the core Dice
     of cross-validation, of the held-out prediction and of the threshold method, and the step times."""
     from strokeseg.evaluation.runner import evaluate_folder, write_results

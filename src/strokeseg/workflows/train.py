@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,8 @@ from strokeseg.evaluation.runner import EvaluationResult
 from strokeseg.io.outputs import RunFolder
 from strokeseg.recipes.recipe import Recipe
 from strokeseg.tables import csv_text, markdown_table
+
+_log = logging.getLogger("strokeseg")
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ def train(
     recipe: Recipe,
     out: RunFolder | str | Path,
     options: TrainOptions = TrainOptions(),
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = _log.info,
 ) -> tuple[ModelBundle, EvaluationResult]:
     """Cross-validate ``recipe`` on the labelled cases of ``data``; the bundle is written to ``out``.
 
@@ -91,7 +94,7 @@ def sweep(
     run: RunFolder,
     points: Sequence[tuple[str, Recipe]],
     options: TrainOptions = TrainOptions(),
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = _log.info,
 ) -> list[dict[str, Any]]:
     """One cross-validation per ``(name, recipe)`` point into ``run/<name>/``; writes ``sweep.csv`` and
     ``sweep.md`` (mean Dice, HD and |ΔV| per region) and returns their rows."""

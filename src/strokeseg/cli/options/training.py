@@ -11,7 +11,7 @@ from strokeseg.errors import ConfigError
 
 def add_training_options(p: argparse.ArgumentParser, out_help: str) -> None:
     """The options every command that trains a recipe takes (``train``, ``sweep``)."""
-    from strokeseg.recipes.recipe import shipped_recipes
+    from strokeseg.recipes.catalog import shipped_recipes
 
     p.add_argument(
         "--recipe", required=True, metavar="NAME|FILE", help=f"shipped recipe ({', '.join(shipped_recipes())}) or a recipe YAML file"
