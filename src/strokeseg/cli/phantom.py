@@ -22,17 +22,15 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.cli.options import output_mode
     from strokeseg.io.outputs import RunFolder
     from strokeseg.phantom.case import PhantomConfig
-    from strokeseg.phantom.grid import GridConfig, generate_grid
-    from strokeseg.util.progress import progress_bar
-    from strokeseg.workflows.phantom import CohortSpec, cohort_summary, write_grid, write_phantom_cohort
+    from strokeseg.phantom.grid import GridConfig
+    from strokeseg.workflows.phantom import CohortSpec, cohort_summary, write_grid_phantom, write_phantom_cohort
 
     out = Path(args.out)
     with RunFolder(out, output_mode(args), command="phantom") as run, run.stage() as stage:
         if args.grid:
             noise = args.noise_hu if args.noise_hu is not None else 3.0
-            grid = generate_grid(GridConfig(noise_hu=noise, frame_interval=args.frame_interval or 1.0, seed=args.seed))
-            write_grid(stage, grid)
-            print(f"wrote the grid phantom ({len(grid.tiles)} tiles) to {out}")
+            n_tiles = write_grid_phantom(stage, GridConfig(noise_hu=noise, frame_interval=args.frame_interval or 1.0, seed=args.seed))
+            print(f"wrote the grid phantom ({n_tiles} tiles) to {out}")
             return 0
         layout = args.layout or ("isles2018" if args.modality == "ct" else "isles2015-spes")
         cfg = PhantomConfig(
@@ -46,7 +44,6 @@ def run(args: argparse.Namespace) -> int:
             p_no_stroke=args.no_stroke_fraction,
         )
         spec = CohortSpec(args.cases, cfg, layout, seed=args.seed, second_slab_fraction=args.second_slab_fraction, quirks=tuple(args.quirk))
-        with progress_bar(total=args.cases, desc="phantom", unit="case") as bar:
-            rows = write_phantom_cohort(stage, spec, on_case=lambda _i: bar.update(1), jobs=args.jobs)
+        rows = write_phantom_cohort(stage, spec, jobs=args.jobs, progress=True)
     print(cohort_summary(rows, args.modality, layout, out))
     return 0

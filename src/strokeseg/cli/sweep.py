@@ -34,16 +34,12 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.cli.options import input_path, output_mode, say
     from strokeseg.errors import ConfigError
     from strokeseg.io.outputs import RunFolder
-    from strokeseg.recipes.recipe import load_recipe, parse_override
-    from strokeseg.training.sweep import ftl_grid, parse_grid, point_name
-    from strokeseg.workflows.train import TrainOptions, sweep
+    from strokeseg.workflows.train import TrainOptions, sweep, sweep_points
 
-    points = (ftl_grid() if args.ftl_grid else []) + (parse_grid(args.grid) if args.grid else [])
-    if not points:
+    if not (args.ftl_grid or args.grid):
         raise ConfigError("sweep: give --grid KEY=V1,V2,... or --ftl-grid")
     data = input_path(args)
-    base = dict(parse_override(o) for o in training_overrides(args))
-    recipes = [(point_name(pt), load_recipe(args.recipe, {**base, **pt})) for pt in points]  # all checked before training
+    recipes = sweep_points(args.recipe, training_overrides(args), args.grid, args.ftl_grid)  # all checked before training
     opts = TrainOptions(args.layout, args.label_map, args.nonfinite, not args.no_cache, args.device, args.jobs)
     with RunFolder(args.out, output_mode(args), inputs=[data], allow_in_input=args.allow_output_in_input, command="sweep") as run:
         rows = sweep(data, run, recipes, opts, log=say)

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.cli.options import input_path, output_mode, perfusion_config, print_notes, say
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.outputs import RunFolder
-    from strokeseg.workflows.threshold import threshold_dataset, threshold_summary_lines
+    from strokeseg.workflows.threshold import evaluation_summary, read_truth, threshold_dataset, threshold_summary_lines
 
     inp = input_path(args)
     tcfg = threshold_config(args)
@@ -40,9 +40,7 @@ def run(args: argparse.Namespace) -> int:
         run.protect(f for r in ds.cases for f in r.files())
         truth = None
         if args.truth:
-            from strokeseg.evaluation.runner import load_truth
-
-            truth = load_truth(Path(args.truth), args.layout, args.label_map)  # checked before any case is written
+            truth = read_truth(Path(args.truth), args.layout, args.label_map)  # checked before any case is written
         res = threshold_dataset(
             run,
             ds.cases,
@@ -56,8 +54,6 @@ def run(args: argparse.Namespace) -> int:
         if res.rows:
             print(f"wrote labels and read-outs to {args.out}")
         if res.evaluation is not None:
-            from strokeseg.evaluation.runner import summary_markdown
-
-            print(summary_markdown(res.evaluation.summaries, "Threshold method vs ground truth"))
+            print(evaluation_summary(res))
         res.cases.raise_failures(Path(args.out))
     return 0

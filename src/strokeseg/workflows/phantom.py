@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from strokeseg.phantom.case import PhantomCase, PhantomConfig
+from strokeseg.phantom.grid import GridConfig, generate_grid
 from strokeseg.phantom.writer import CohortSpec, write_cohort, write_grid
 
 
@@ -36,9 +37,32 @@ def vendor_maps(case: PhantomCase, fwhm_mm: float | None = None) -> dict[str, np
     return compute_maps(case.series, cfg, show_progress=False).maps
 
 
-def write_phantom_cohort(out: Path, spec: CohortSpec, jobs: int = 1, on_case: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
-    """Write a phantom cohort with vendor-style maps (see :class:`CohortSpec`); returns its manifest rows."""
-    return write_cohort(Path(out), spec, vendor_maps, jobs, on_case)
+def write_phantom_cohort(
+    out: Path, spec: CohortSpec, jobs: int = 1, on_case: Callable[[int], None] | None = None, progress: bool = False
+) -> list[dict[str, Any]]:
+    """Write a phantom cohort with vendor-style maps (see :class:`CohortSpec`); returns its manifest rows.
+
+    ``on_case`` is called with each case's index when it is written; ``progress`` shows a bar (or log lines).
+    """
+    if not progress:
+        return write_cohort(Path(out), spec, vendor_maps, jobs, on_case)
+    from strokeseg.util.progress import progress_bar
+
+    with progress_bar(total=spec.n_cases, desc="phantom", unit="case") as bar:
+
+        def done(i: int) -> None:
+            bar.update(1)
+            if on_case is not None:
+                on_case(i)
+
+        return write_cohort(Path(out), spec, vendor_maps, jobs, done)
+
+
+def write_grid_phantom(out: Path, cfg: GridConfig) -> int:
+    """Generate the grid phantom and write it (a one-case manifest plus ``tiles.csv``); returns the number of tiles."""
+    grid = generate_grid(cfg)
+    write_grid(Path(out), grid)
+    return len(grid.tiles)
 
 
 def generate_phantom(
@@ -69,4 +93,4 @@ def cohort_summary(rows: list[dict[str, Any]], modality: str, layout: str, out: 
     return f"wrote {len(rows)} {modality.upper()} phantom cases ({patients} patients; {by_group}) in the {layout} layout to {out}"
 
 
-__all__ = ["CohortSpec", "cohort_summary", "generate_phantom", "vendor_maps", "write_grid", "write_phantom_cohort"]
+__all__ = ["CohortSpec", "cohort_summary", "generate_phantom", "vendor_maps", "write_grid", "write_grid_phantom", "write_phantom_cohort"]

@@ -103,3 +103,17 @@ def threshold_summary_lines(res: ThresholdRun, cfg: ThresholdConfig) -> list[str
     if res.cases.skipped:
         lines.append(f"kept {len(res.cases.skipped)} finished case(s) from the earlier run: {', '.join(res.cases.skipped)}")
     return lines
+
+
+def read_truth(truth: Path, layout: str | None, label_map: Any = None) -> Any:
+    """The ground truth to evaluate the read-outs against (any layout, or a folder of label maps)."""
+    from strokeseg.evaluation.runner import load_truth
+
+    return load_truth(Path(truth), layout, label_map)
+
+
+def evaluation_summary(res: ThresholdRun) -> str:
+    """The Markdown table of the labels' ISLES metrics against the truth."""
+    from strokeseg.evaluation.runner import summary_markdown
+
+    return summary_markdown(res.evaluation.summaries, "Threshold method vs ground truth")

@@ -125,3 +125,26 @@ def sweep(
     run.write_text("sweep.csv", csv_text(rows, cols))
     run.write_text("sweep.md", "\n".join(markdown_table(cols, ([r.get(c, "") for c in cols] for r in rows))) + "\n")
     return rows
+
+
+def sweep_points(recipe: str, overrides: list[str], grid: list[str], ftl_grid: bool) -> list[tuple[str, Recipe]]:
+    """The named recipes of a sweep: ``recipe`` with ``overrides``, at every point of the Cartesian product of
+    ``grid`` (``KEY=V1,V2,...`` each) and, with ``ftl_grid``, the slow-fusion paper's focal Tversky grid."""
+    from strokeseg.recipes.recipe import load_recipe, parse_override
+    from strokeseg.training.sweep import ftl_grid as ftl_points
+    from strokeseg.training.sweep import parse_grid, point_name
+
+    points = (ftl_points() if ftl_grid else []) + (parse_grid(grid) if grid else [])
+    base = dict(parse_override(o) for o in overrides)
+    return [(point_name(pt), load_recipe(recipe, {**base, **pt})) for pt in points]
+
+
+def check_pretrained(path: str | Path) -> Path:
+    """A pretrained weight file, read now (``weights_only``) so that a bad one is refused before any data are prepared."""
+    from strokeseg.errors import ConfigError
+    from strokeseg.models.backbones import read_state_dict
+
+    if not Path(path).is_file():
+        raise ConfigError(f"{path}: pretrained weight file not found")
+    read_state_dict(path)
+    return Path(path).resolve()

@@ -6,7 +6,6 @@ import argparse
 
 from strokeseg.cli.options.data import add_input, add_layout_options, add_nonfinite_option
 from strokeseg.cli.options.types import positive_int
-from strokeseg.errors import ConfigError
 
 
 def add_training_options(p: argparse.ArgumentParser, out_help: str) -> None:
@@ -50,7 +49,6 @@ def add_training_options(p: argparse.ArgumentParser, out_help: str) -> None:
 
 def training_overrides(args: argparse.Namespace) -> list[str]:
     """Recipe overrides from ``add_training_options`` (and ``--seed`` where a command has it)."""
-    from pathlib import Path
 
     overrides = list(args.set)
     for key in ("folds", "epochs", "seed"):
@@ -58,10 +56,7 @@ def training_overrides(args: argparse.Namespace) -> list[str]:
         if val is not None:
             overrides.append(f"{key}={val}")
     if args.pretrained:
-        if not Path(args.pretrained).is_file():
-            raise ConfigError(f"{args.pretrained}: pretrained weight file not found")
-        from strokeseg.models.backbones import read_state_dict
+        from strokeseg.workflows.train import check_pretrained
 
-        read_state_dict(args.pretrained)  # refused now (weights_only, one line), not after the data are prepared
-        overrides.append(f"pretrained={Path(args.pretrained).resolve()}")
+        overrides.append(f"pretrained={check_pretrained(args.pretrained)}")
     return overrides
