@@ -32,6 +32,7 @@ _REQUIRED = ("channels", "modalities", "target", "output_label", "num_classes", 
 
 
 def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -68,6 +69,9 @@ def load_state_dict(path: Path, what: str = "weights file") -> dict[str, Any]:
 
 @dataclass
 class ModelBundle:
+    """A trained method on disk: its recipe, channels and modalities, target and output label, T and S_min,
+    and per fold the split, whitening and weights (see the module docstring for the files and their schema)."""
+
     path: Path
     recipe: Recipe
     channels: list[str]
@@ -161,6 +165,7 @@ class ModelBundle:
             raise InputError(f"bundle.json holds a value of the wrong type ({exc})", f) from None
 
     def build_model(self) -> torch.nn.Module:
+        """A freshly initialised network of the bundle's recipe, channels and classes."""
         kw = dict(self.recipe.network.get("kwargs", {}))
         return build_network(self.recipe.network["name"], in_channels=len(self.channels), num_classes=self.num_classes, **kw)
 

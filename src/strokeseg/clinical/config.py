@@ -67,6 +67,7 @@ class ThresholdConfig:
             raise ConfigError("tmax_severe must exceed tmax_hypoperfused")
 
     def with_(self, **changes: Any) -> ThresholdConfig:
+        """A copy with ``changes`` applied (validated again)."""
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:

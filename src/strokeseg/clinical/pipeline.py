@@ -20,6 +20,8 @@ from strokeseg.perfusion.config import PerfusionConfig
 
 @dataclass
 class CaseReadout:
+    """One case's threshold read-out: labels and masks, the read-out numbers, which maps were used, notes and warnings."""
+
     case_id: str
     result: ThresholdResult
     readout: Readout

@@ -28,6 +28,8 @@ def r_squared(truth: Sequence[float], pred: Sequence[float]) -> float:
 
 @dataclass
 class MetricSummary:
+    """Mean, sample sd and median of a metric over the cases that have it, and how many miss it."""
+
     n: int
     mean: float
     sd: float
@@ -35,6 +37,7 @@ class MetricSummary:
     missing: int = 0
 
     def fmt(self, digits: int = 3) -> str:
+        """``mean ± sd`` with ``digits`` decimals, or ``n/a`` when no case has the metric."""
         if self.n == 0:
             return f"n/a ({self.missing} missing)" if self.missing else "n/a"
         s = f"{self.mean:.{digits}f} ± {self.sd:.{digits}f}"
@@ -54,6 +57,8 @@ def summarise_values(values: Iterable[float]) -> MetricSummary:
 
 @dataclass
 class RegionSummary:
+    """The cohort summary of one region and group: every metric's summary, volume R², failures and the ISLES'15 score."""
+
     region: str
     group: str
     n_cases: int

@@ -23,6 +23,8 @@ def components(mask: np.ndarray) -> tuple[np.ndarray, int]:
 
 @dataclass(frozen=True)
 class LesionCounts:
+    """Connected-component counts of a prediction against its truth (ISLES'22 lesion-wise scores)."""
+
     n_truth: int
     n_pred: int
     tp: int
@@ -41,6 +43,7 @@ class LesionCounts:
 
 
 def lesion_counts(pred: np.ndarray, truth: np.ndarray) -> LesionCounts:
+    """Truth and predicted lesions (26-connected components), true positives (truth lesions touched), false positives and negatives."""
     p = np.asarray(pred, dtype=bool)
     t = np.asarray(truth, dtype=bool)
     t_lab, n_t = components(t)
@@ -52,4 +55,5 @@ def lesion_counts(pred: np.ndarray, truth: np.ndarray) -> LesionCounts:
 
 
 def lesion_f1(pred: np.ndarray, truth: np.ndarray) -> float:
+    """The lesion-wise F1 score of ``pred`` against ``truth`` (1 when both are empty)."""
     return lesion_counts(pred, truth).f1

@@ -56,6 +56,8 @@ def isles15_score(dsc: float, hd: float, hd_max: float = HD_MAX_MM) -> float:
 
 @dataclass(frozen=True)
 class BinaryMetrics:
+    """The ISLES metrics of one binary prediction against its truth (distances in mm, volumes in ml)."""
+
     dice: float
     precision: float
     sensitivity: float
@@ -75,6 +77,7 @@ class BinaryMetrics:
     failure: bool
 
     def as_dict(self) -> dict:
+        """The metrics by name, as the per-case CSV writes them."""
         return asdict(self)
 
 

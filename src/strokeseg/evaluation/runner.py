@@ -25,6 +25,8 @@ from strokeseg.util.progress import progress
 
 @dataclass
 class TruthCase:
+    """One case's canonical truth labels ``(Z, Y, X)`` with its geometry, group and file."""
+
     case_id: str
     labels: np.ndarray
     geometry: Geometry
@@ -34,6 +36,8 @@ class TruthCase:
 
 @dataclass
 class EvaluationResult:
+    """Per-case rows, cohort summaries and what could not be matched or was warned about."""
+
     rows: list[dict[str, Any]]
     summaries: list[RegionSummary]
     regions: list[str]
@@ -229,6 +233,7 @@ def rows_from_csv(text: str) -> list[dict[str, Any]]:
 
 
 def summary_markdown(summaries: Sequence[RegionSummary], title: str = "Evaluation") -> str:
+    """``summary.md``: one row per region and group, with how failures and distances are counted."""
     head = ["region", "group", "n", "failures", *_TABLE_METRICS, "R² vol", "ISLES'15 score"]
     body = []
     for s in summaries:
@@ -247,6 +252,8 @@ def summary_markdown(summaries: Sequence[RegionSummary], title: str = "Evaluatio
 
 
 def result_json(result: EvaluationResult) -> dict[str, Any]:
+    """``summary.json``: regions, summaries, per-case rows, unmatched cases and warnings as plain JSON values."""
+
     def clean(obj: Any) -> Any:
         if isinstance(obj, dict):
             return {k: clean(v) for k, v in obj.items()}

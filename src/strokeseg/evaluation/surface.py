@@ -54,10 +54,12 @@ def surface_distances(pred: np.ndarray, truth: np.ndarray, spacing: Sequence[flo
 
 
 def hausdorff_from(d_pt: np.ndarray, d_tp: np.ndarray) -> float:
+    """The (maximum) Hausdorff distance from the two directed surface-distance sets, in mm."""
     return float(max(d_pt.max(), d_tp.max()))
 
 
 def hd95_from(d_pt: np.ndarray, d_tp: np.ndarray) -> float:
+    """The 95th-percentile Hausdorff distance from the two directed surface-distance sets, in mm."""
     return float(np.percentile(np.hstack((d_pt, d_tp)), 95))
 
 

@@ -36,6 +36,8 @@ def window_starts(length: int, window: int, step: int) -> list[int]:
 
 @dataclass
 class SlidingResult:
+    """Sliding-window output: mean class probabilities ``(K, Z, Y, X)``, the foreground variance ``(Z, Y, X)``, samples per window."""
+
     probs: np.ndarray  # (K, Z, Y, X) mean class probabilities
     variance: np.ndarray  # (Z, Y, X) variance of the foreground probability across MC/ensemble/TTA samples,
     # computed within each window and averaged over the windows covering the voxel

@@ -49,6 +49,7 @@ def write_text(path: str | Path, text: str) -> Path:
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write bytes atomically (a temporary file renamed into place)."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
     return Path(path)

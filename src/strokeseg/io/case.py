@@ -112,6 +112,7 @@ class Case:
         return list(self.images)
 
     def image(self, name: str) -> np.ndarray:
+        """The image of ``modality``; a missing one is an InputError naming the case."""
         if name not in self.images:
             raise InputError(f"case {self.case_id} has no modality {name!r} (has: {', '.join(self.images) or 'none'})")
         return self.images[name]
@@ -121,6 +122,7 @@ class Case:
         return np.stack([self.image(n) for n in names]).astype(np.float32, copy=False)
 
     def region(self, region: Region | str) -> np.ndarray:
+        """The boolean mask ``(Z, Y, X)`` of ``region`` in the label map."""
         if self.label is None:
             raise InputError(f"case {self.case_id} has no label map")
         return region_mask(self.label, region)

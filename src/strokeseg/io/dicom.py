@@ -353,6 +353,7 @@ def transfer_syntax(path: str | Path) -> str | None:
 
 
 def describe_transfer_syntax(path: str | Path) -> str:
+    """A transfer syntax UID's name (e.g. JPEG-LS lossless), or the UID itself."""
     uid = transfer_syntax(path)
     if uid is None:
         return "an unknown transfer syntax"

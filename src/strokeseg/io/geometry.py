@@ -124,6 +124,7 @@ class Geometry:
         return bool(np.allclose(self.affine_lps(), other.affine_lps(), atol=atol))
 
     def describe(self) -> str:
+        """The grid in one line: size (x × y × z), spacing in mm."""
         sp = "×".join(f"{s:g}" for s in self.spacing)
         shear = self.shear_deg
         extra = f", sheared {shear:.2g}°" if shear > 0.01 else ""
@@ -164,6 +165,7 @@ class Geometry:
 
     @classmethod
     def from_sitk(cls, image: sitk.Image) -> Geometry:
+        """The geometry of a SimpleITK image."""
         size = image.GetSize()  # (x, y, z[, t])
         if image.GetDimension() == 2:
             return cls((1, size[1], size[0]), (*image.GetSpacing(), 1.0), (*image.GetOrigin(), 0.0))

@@ -163,6 +163,7 @@ def describe_path(path: Path, layout: str | None = None, label_map: Mapping[int,
 
 
 def format_description(d: dict[str, Any]) -> str:
+    """The text ``strokeseg info`` prints for a description."""
     lines: list[str] = []
     if d["kind"] in ("image", "series"):
         lines.append(f"{d['kind']}  {d['path']}")

@@ -14,6 +14,7 @@ ITK_SUFFIXES = (".mha", ".mhd", ".nrrd", ".nhdr")
 
 
 def is_itk(path: str | Path) -> bool:
+    """Whether a path is an ITK image file (MHA, MHD, NRRD)."""
     return str(path).lower().endswith(ITK_SUFFIXES)
 
 
@@ -63,6 +64,7 @@ def _check_header(path: Path) -> None:
 
 
 def read_sitk_image(path: str | Path):
+    """Read an image with SimpleITK; an unreadable file is an InputError naming it."""
     import SimpleITK as sitk
 
     path = Path(path)
@@ -133,6 +135,7 @@ def read_itk_series(path: str | Path) -> tuple[np.ndarray, Geometry, float | Non
 
 
 def array_to_sitk(array: np.ndarray, geometry: Geometry):
+    """A SimpleITK image of a ``(Z, Y, X)`` array on ``geometry``."""
     import SimpleITK as sitk
 
     image = sitk.GetImageFromArray(np.asarray(array))

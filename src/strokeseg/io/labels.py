@@ -50,6 +50,7 @@ class Region(StrEnum):
 
     @classmethod
     def parse(cls, name: str) -> Region:
+        """A region from its name (case-insensitive); an unknown name is a ValueError listing the choices."""
         try:
             return cls(name.strip().lower())
         except ValueError:

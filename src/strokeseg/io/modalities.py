@@ -49,4 +49,5 @@ def canonical_modality(name: str) -> str:
 
 
 def is_series_name(name: str) -> bool:
+    """Whether a modality name denotes a 4D series (CTP, PWI, 4DPWI)."""
     return canonical_modality(name) in CANONICAL_SERIES

@@ -16,6 +16,7 @@ _TIME_UNIT_SECONDS = {"sec": 1.0, "msec": 1e-3, "usec": 1e-6}
 
 
 def is_nifti(path: str | Path) -> bool:
+    """Whether a path is a NIfTI file (``.nii`` or ``.nii.gz``)."""
     return str(path).lower().endswith(NIFTI_SUFFIXES)
 
 

@@ -352,6 +352,7 @@ class RunFolder:
             yield folder
 
     def write_text(self, name: str, text: str) -> Path:
+        """Write ``text`` atomically to ``name`` inside the output folder."""
         from strokeseg.io.atomic import write_text
 
         return write_text(self.path(name), text)

@@ -13,6 +13,8 @@ from strokeseg.io.volume import Volume
 
 
 class Interpolation(StrEnum):
+    """How an image is resampled: linear for intensities, nearest for labels and masks."""
+
     LINEAR = "linear"
     NEAREST = "nearest"
 

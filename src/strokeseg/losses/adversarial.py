@@ -15,12 +15,15 @@ from torch.nn import functional as F
 
 
 def relativistic_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """The relativistic discriminator loss: real logits should exceed fake ones."""
     return F.binary_cross_entropy_with_logits(real - fake, torch.ones_like(real))
 
 
 def relativistic_g_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """The relativistic generator loss (non-saturating): fake logits should exceed real ones."""
     return F.binary_cross_entropy_with_logits(fake - real, torch.ones_like(fake))
 
 
 def bce_logits(logit: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of logits against a constant target."""
     return F.binary_cross_entropy_with_logits(logit, target.to(logit.dtype))

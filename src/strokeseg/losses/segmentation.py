@@ -19,6 +19,8 @@ from strokeseg.errors import ConfigError
 
 
 class FocalLoss(nn.Module):
+    """Multi-class focal loss (Lin et al.) on logits ``(B, K, ...)`` with optional class weights."""
+
     def __init__(self, gamma: float = 2.0, alpha: Sequence[float] | None = (0.25, 0.75)) -> None:
         super().__init__()
         self.gamma = float(gamma)
@@ -52,6 +54,8 @@ class GDLCrossEntropy(nn.Module):
 
 
 class CrossEntropy(nn.Module):
+    """Cross-entropy on logits with optional class weights (``empirical``: inverse class frequencies of the training set)."""
+
     def __init__(self, weight: Sequence[float] | None = None) -> None:
         super().__init__()
         self.register_buffer("weight", None if weight is None else torch.as_tensor(weight, dtype=torch.float32))
@@ -70,8 +74,8 @@ class FocalTversky(nn.Module):
 
     ``smooth`` = 1 as in Abraham & Khan's reference code: it bounds the push on a class absent from
     the batch (TI = 1/(1 + β·Σp) instead of ε/(ε + β·Σp)). With a tiny ε that push grows without limit
-    as the class's probabilities fall, which drove whole-slice training with mostly lesion-free
-    slices into all-background saturation within two epochs (measured on the slow-fusion recipe).
+    as the class's probabilities fall, which drives whole-slice training with mostly lesion-free
+    slices into all-background saturation.
 
     ``weight`` (B,), optional: every voxel of sample b counts ``weight[b]`` times in the sums of the
     lesion classes (c ≥ 1), so their errors in those samples cost more (the slow-fusion paper's

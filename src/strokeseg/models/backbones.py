@@ -220,4 +220,5 @@ def load_pretrained(
 
 
 def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
+    """The number of trainable parameters of ``model``."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)

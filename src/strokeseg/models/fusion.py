@@ -9,7 +9,7 @@
   3×3 convolutions with ReLU; a 1×1 convolution gives the three class scores (softmax in
   the loss / at prediction).
 * **NIHSS** (``n_scalars = 1``): the last input channel is a constant image holding the
-  patient's scaled NIHSS (NIHSS / 42, see ``preprocessing.clinical``). The network reads the
+  patient's scaled NIHSS (NIHSS / 42, see :func:`strokeseg.preprocessing.prepare.nihss_input`). The network reads the
   scalar back as that channel's spatial maximum (robust to zero padding) and broadcasts it as
   one constant feature map concatenated to the fused bottleneck.
 * :class:`EarlyFusionVGG16` (EF) — the maps concatenated on the channel axis, one 3×3
@@ -19,21 +19,11 @@
   pooling 2×2×2 while the depth allows, then 1×2×2); the skips and the bottleneck are averaged
   over depth and decoded in 2D by the same decoder.
 
-**Initialisation.** Without batch norm, the random-initialised nets need He's rule in every
-ReLU layer, not only in the VGG extractors: with PyTorch's default in the decoder and the
-bottlenecks the signal shrank about six-fold per layer, and the deepest VGG-16 convolution got
-about 1e-7 of the first one's gradient (measured), so the bottleneck (where NIHSS enters) did not
-learn. The class head keeps PyTorch's smaller default so the logits start near zero.
-
-``batch_norm = True`` uses torchvision's VGG-16-BN extractors (a ``vgg16_bn`` weight file loads
-with ``--pretrained``) and puts batch norm after every 3×3 convolution of the bottlenecks and the
-decoder as well. The paper's nets are plain VGG-16 started from ImageNet; the option is for a user
-with a ``vgg16_bn`` file or for training from random weights. It did not help the CPU-sized
-``-fast`` recipe on the 20-case benchmark (measured on the first of the 3 folds, Adam): at lr 1e-3
-the net labelled everything background from epoch 7 on; at 1e-4 the validation loss fell from 2.03
-to 1.67 in 15 epochs, where the plain net's reached 1.43 by epoch 6 (probably because the
-normalised features leave the small-initialised class head to grow at Adam's bounded step; not
-tested further). The recipe therefore keeps the plain net.
+**Initialisation.** He's rule in every ReLU layer (PyTorch's default only for the class head, so the
+logits start near zero). ``batch_norm = True`` uses torchvision's VGG-16-BN extractors (a ``vgg16_bn``
+weight file loads with ``--pretrained``) and adds batch norm after every 3×3 convolution of the
+bottlenecks and the decoder; the paper's nets are plain VGG-16 started from ImageNet, as the recipes
+are (why: ``docs/explanation/experiments.md``).
 
 ``width_div`` divides every width (CPU-sized ``-fast`` variants, which cannot load ImageNet
 weights); at ``width_div = 1`` each VGG-16 extractor has torchvision's 14.7 M parameters.
@@ -124,6 +114,8 @@ class _VGGStages(PretrainedBackbone):
 
 
 class SlowFusionVGG16(nn.Module, _VGGStages):
+    """Tomasetti's multi-input slow-fusion VGG-16: one VGG-16 branch per map, fused late with skip connections, optional NIHSS input."""
+
     def __init__(
         self, in_channels: int, num_classes: int = 3, n_scalars: int = 0, width_div: int = 1, dropout: float = 0.5, batch_norm: bool = False
     ) -> None:
@@ -152,6 +144,8 @@ class SlowFusionVGG16(nn.Module, _VGGStages):
 
 
 class EarlyFusionVGG16(nn.Module, _VGGStages):
+    """The early-fusion comparator: every map stacked as channels of one VGG-16."""
+
     def __init__(
         self, in_channels: int, num_classes: int = 3, n_scalars: int = 0, width_div: int = 1, dropout: float = 0.5, batch_norm: bool = False
     ) -> None:
@@ -196,6 +190,7 @@ class InflatedVGG16(nn.Module):
         self.depth = depth
 
     def inflate_from(self, vgg2d: VGGFeatures) -> None:
+        """Copy 2D VGG-16 weights into the 3D filters the I3D way (repeated over time, divided by the depth)."""
         with torch.no_grad():
             for m3, m2 in zip(self.features, vgg2d.features):
                 if isinstance(m3, nn.Conv3d) and isinstance(m2, nn.Conv2d):
@@ -216,6 +211,8 @@ class InflatedVGG16(nn.Module):
 
 
 class InflatedFusionVGG16(nn.Module, PretrainedBackbone):
+    """The inflated-fusion comparator: a 3D (I3D-inflated) VGG-16 over the maps as a time axis."""
+
     encoder: InflatedVGG16
 
     def __init__(self, in_channels: int, num_classes: int = 3, n_scalars: int = 0, width_div: int = 1, dropout: float = 0.5) -> None:
@@ -235,6 +232,7 @@ class InflatedFusionVGG16(nn.Module, PretrainedBackbone):
         return [[p for m in list(self.encoder.features)[a:b] for p in m.parameters()] for a, b in self.encoder.slices]
 
     def load_backbone(self, path: str | Path, sd: dict[str, torch.Tensor] | None = None) -> dict[str, list[str]]:
+        """Load torchvision VGG-16 weights, inflated into the 3D filters."""
         ref = VGGFeatures("vgg16")
         info = load_pretrained(ref, path, sd=sd)
         self.encoder.inflate_from(ref)

@@ -13,6 +13,8 @@ from strokeseg.errors import ConfigError
 
 @dataclass(frozen=True)
 class Ops:
+    """The 2D or 3D convolution, transposed convolution, pooling, norm and dropout classes."""
+
     conv: type[nn.Module]
     conv_t: type[nn.Module]
     pool: type[nn.Module]
@@ -21,6 +23,7 @@ class Ops:
 
 
 def ops(dims: int) -> Ops:
+    """The layer classes of ``dims`` (2 or 3)."""
     if dims == 2:
         return Ops(nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d, nn.BatchNorm2d, nn.Dropout2d)
     if dims == 3:

@@ -23,6 +23,8 @@ from strokeseg.models.layers import Initializer, PretrainedBackbone
 
 
 class PyramidPooling(nn.Module):
+    """PSPNet's pyramid pooling module: pooled context at several bin sizes, upsampled and concatenated."""
+
     def __init__(self, cin: int, bins: Sequence[int] = (1, 2, 3, 6)) -> None:
         super().__init__()
         red = cin // len(bins)
@@ -39,6 +41,8 @@ class PyramidPooling(nn.Module):
 
 
 class PSPNet(nn.Module, PretrainedBackbone):
+    """PSPNet with a ResNet-50 backbone and an initializer layer mapping the input maps to three channels (ISLES'18 PSPNet paper)."""
+
     def __init__(
         self, in_channels: int = 5, num_classes: int = 2, bins: Sequence[int] = (1, 2, 3, 6), width_div: int = 1, dropout: float = 0.1
     ) -> None:

@@ -27,6 +27,8 @@ def _conv_bn(cin: int, cout: int) -> list[nn.Module]:
 
 
 class SegNetVGG11(nn.Module, PretrainedBackbone):
+    """SegNet with a VGG-11 (batch-norm) encoder and pooling-index decoder, as in the adversarial SegNet paper."""
+
     encoder: VGGFeatures
 
     def __init__(self, in_channels: int = 3, num_classes: int = 3, skip_concat: bool = True, width_div: int = 1) -> None:

@@ -27,6 +27,7 @@ def unet(
     num_res_units: int = 0,
     dropout: float = 0.0,
 ) -> nn.Module:
+    """The 2D or 3D U-Net comparator of the PSPNet paper (MONAI's BasicUNet channels)."""
     from monai.networks.nets import UNet
 
     if strides is None:
@@ -52,6 +53,8 @@ class _Stage(nn.Module):
 
 
 class VNet(nn.Module):
+    """The V-Net comparator of the PSPNet paper (residual 3D stages, PReLU)."""
+
     def __init__(
         self,
         in_channels: int,

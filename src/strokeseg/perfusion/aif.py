@@ -49,6 +49,7 @@ class AifResult:
 
 
 def first_moment(curves: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """The first moment (s) of each curve ``(V, T)``: its centre of mass in time."""
     c = np.clip(curves, 0, None)
     result: np.ndarray = (c * times[None, :]).sum(1) / np.maximum(c.sum(1), 1e-12)
     return result

@@ -25,15 +25,8 @@ class TmaxEstimator(StrEnum):
     """Where on the deconvolved residue Tmax is read.
 
     ``edge``: the sub-sample time at which the residue's leading edge reaches ``tmax_edge_fraction``
-    (0.9) of its maximum. Truncated SVD and Tikhonov with the block-circulant matrix act as
-    zero-phase low-pass filters on the residue, which blur a residue that starts with a step
-    (no dispersion) symmetrically about its onset, so the vertex moves late by ~2 s at 1 s
-    sampling. A leading-edge point is nearer the onset for such residues (grid phantom:
-    ``benchmarks/bench_perfusion_grid.py --tmax edge``; ½ would be unbiased there) but reads
-    early on dispersed boluses, whose true residue peaks after its onset: on the phantom cohort
-    (``benchmarks/bench_threshold_cohort.py --tmax edge``, ½) it halves the hypoperfused Dice.
-    The default is therefore ``peak``, the definition the clinical Tmax thresholds were set with.
-    ``peak``: the vertex of the parabola through the maximum and its neighbours.
+    (0.9) of its maximum; ``peak`` (default, the definition the clinical Tmax thresholds were set with):
+    the vertex of the parabola through the maximum and its neighbours.
     """
 
     EDGE = "edge"
@@ -41,6 +34,8 @@ class TmaxEstimator(StrEnum):
 
 
 class Modality(StrEnum):
+    """The imaging modality of a perfusion series."""
+
     CT = "ct"  # signal in HU; concentration = HU − baseline
     MR = "mr"  # DSC signal; concentration = ΔR2* = −ln(S/S0)/TE
 
@@ -152,6 +147,7 @@ class PerfusionConfig:
         return self.hematocrit_factor / self.density / ratio
 
     def with_(self, **changes: Any) -> PerfusionConfig:
+        """A copy with ``changes`` applied (validated again)."""
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:

@@ -34,6 +34,7 @@ def infer_modality(series: Series, name: str | None = None) -> Modality:
 
 
 def case_series(case: Case) -> tuple[str, Series]:
+    """The case's perfusion series and its name (CTP first)."""
     if not case.series:
         raise InputError(f"case {case.case_id} has no 4D perfusion series")
     name = "CTP" if "CTP" in case.series else next(iter(case.series))
@@ -49,6 +50,7 @@ def maps_for_series(
     aif_mask: np.ndarray | None = None,
     show_progress: bool = True,
 ) -> PerfusionResult:
+    """The maps of one series, with the modality given or inferred and the MR baseline skip applied."""
     mod = Modality(modality) if modality else infer_modality(series, name)
     cfg = (
         config

@@ -19,6 +19,8 @@ from strokeseg.phantom.fields import SmoothField
 
 
 class Tissue(IntEnum):
+    """The phantom's tissue classes."""
+
     AIR = 0
     SCALP = 1
     SKULL = 2
@@ -58,6 +60,7 @@ class HeadModel:
 
     @classmethod
     def random(cls, rng: np.random.Generator) -> HeadModel:
+        """A head of random size, skull thickness, ventricles and vessels."""
         scale = rng.uniform(0.95, 1.04)
         return cls(
             axes=(64.0 * scale * rng.uniform(0.97, 1.03), 80.0 * scale, 56.0 * scale),

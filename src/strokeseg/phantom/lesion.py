@@ -24,6 +24,8 @@ from strokeseg.phantom.fields import SmoothField
 
 @dataclass
 class LesionSpec:
+    """Where a phantom lesion is and how large: kind (mca, branch, small, none), side, extent, core fraction, oligaemia margin."""
+
     kind: str  # "none", "mca", "branch", "small"
     side: int  # +1 left, −1 right (LPS x sign)
     phi_lo: float = -60.0  # degrees, angular extent in the axial plane (0 = lateral, + posterior)
@@ -37,6 +39,7 @@ class LesionSpec:
 
     @classmethod
     def random(cls, rng: np.random.Generator, p_no_stroke: float = 0.15) -> LesionSpec:
+        """A random lesion (``p_none`` of cases without stroke)."""
         side = int(rng.choice([-1, 1]))
         u = rng.random()
         if u < p_no_stroke:
@@ -91,6 +94,8 @@ class LesionSpec:
 
 @dataclass
 class LesionMasks:
+    """The hypoperfused and core masks of the brain voxels ``(N,)``."""
+
     hypoperfused: np.ndarray  # bool
     core: np.ndarray  # bool, ⊂ hypoperfused
 

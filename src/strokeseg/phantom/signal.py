@@ -92,12 +92,14 @@ class CurveTable:
     curve_peak_time: np.ndarray
 
     def mtt_index(self, mtt: np.ndarray) -> np.ndarray:
+        """The table row nearest each MTT (s)."""
         lm = np.log(self.mtt)
         pos = (np.log(np.clip(mtt, self.mtt[0], self.mtt[-1])) - lm[0]) / (lm[1] - lm[0])
         result: np.ndarray = np.rint(pos).astype(np.int64)
         return result
 
     def dispersion_index(self, beta: np.ndarray) -> np.ndarray:
+        """The table column nearest each dispersion β (s)."""
         step = self.dispersion[1] - self.dispersion[0] if len(self.dispersion) > 1 else 1.0
         result: np.ndarray = np.clip(np.rint((np.asarray(beta) - self.dispersion[0]) / step), 0, len(self.dispersion) - 1).astype(np.int64)
         return result

@@ -19,6 +19,8 @@ from strokeseg.postprocess.components import component_sizes
 
 @dataclass
 class GridTable:
+    """Dice and HD per case at every threshold T × minimum size S_min, on out-of-fold probabilities."""
+
     thresholds: list[float]
     min_sizes: list[int]
     case_ids: list[str]
@@ -34,6 +36,7 @@ class GridTable:
         return result
 
     def best(self, cases: Sequence[str] | None = None) -> tuple[float, int, float]:
+        """The (T, S_min) with the best cohort ISLES'15 score over ``cases``, and the score."""
         sc = self.score(cases)
         i, j = np.unravel_index(int(np.argmax(sc)), sc.shape)
         return self.thresholds[i], self.min_sizes[j], float(sc[i, j])

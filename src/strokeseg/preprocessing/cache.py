@@ -20,10 +20,12 @@ from strokeseg.io.atomic import atomic_path
 
 
 def cache_dir() -> Path:
+    """Where cached preprocessing results live (``STROKESEG_CACHE`` or the user cache folder)."""
     return Path(os.environ.get("STROKESEG_CACHE", Path.home() / ".cache" / "strokeseg"))
 
 
 def content_key(arrays: Mapping[str, np.ndarray], settings: Mapping[str, Any]) -> str:
+    """A SHA-256 over arrays and settings: the cache key of a preprocessing result."""
     h = hashlib.sha1()
     for name in sorted(arrays):
         a = np.ascontiguousarray(arrays[name])

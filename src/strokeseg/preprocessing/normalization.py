@@ -10,9 +10,8 @@ Why clip: perfusion maps computed from the raw series keep their vessels (CBF of
 thousand ml/100 g/min, CBV ≫ 10) and a CT "brain" mask can graze bone. Without clipping these
 few voxels set the standard deviation — on the phantom cohort CBF std 199 against a tissue range
 of 20–60, so tissue contrast was squeezed into ±0.1 while rare patches reached 64 σ — and the
-batch-norm statistics of a network trained on such patches do not carry to evaluation mode
-(measured: a CT-2D fold scored validation Dice 0.71 with batch statistics, 0.001 with its running
-statistics). ``clip=None`` keeps the plain z-score.
+batch-norm statistics of a network trained on such patches do not carry to evaluation mode.
+``clip=None`` keeps the plain z-score.
 
 Voxels outside the brain are set to 0 (the mean) after whitening. Scalar channels
 (``SCALAR_CHANNELS``: the NIHSS as a constant image, already scaled to [0, 1]) are left as they
@@ -35,6 +34,9 @@ PERCENTILE_SAMPLE = 200_000  # brain voxels per case used for the clip percentil
 
 @dataclass
 class Normalizer:
+    """Per-channel whitening: clip to brain percentiles, then subtract the mean and divide by the sd
+    (training statistics, or each case's own)."""
+
     channels: list[str]
     mode: str = "dataset"  # "dataset" | "case"
     mean: list[float] = field(default_factory=list)
@@ -131,4 +133,5 @@ class Normalizer:
 
 
 def channel_names(modalities: Sequence[str], symmetric: bool) -> list[str]:
+    """The channel names of ``modalities``, followed by their ``_sym`` copies when symmetric."""
     return list(modalities) + ([f"{m}_sym" for m in modalities] if symmetric else [])

@@ -21,6 +21,8 @@ from strokeseg.io.geometry import Geometry
 
 @dataclass
 class SymmetryResult:
+    """Symmetric (mirrored and registered) copies of the channels, the transform and the NCC before and after registration."""
+
     channels: dict[str, np.ndarray]  # modality → registered mirror
     transform: list[float]  # rigid parameters found (angle(s) in rad, translation in mm)
     ncc_flip: float  # correlation of the plain mirror with the original inside the brain
@@ -44,6 +46,7 @@ def _reflection(geom: Geometry, center: np.ndarray):
 
 
 def ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
+    """Normalised cross-correlation of two images inside ``mask``."""
     x, y = a[mask].astype(np.float64), b[mask].astype(np.float64)
     x -= x.mean()
     y -= y.mean()

@@ -6,4 +6,5 @@ from importlib import resources
 
 
 def shipped_recipes() -> list[str]:
+    """The names of the recipes shipped with strokeseg, sorted."""
     return sorted(p.name[:-5] for p in resources.files("strokeseg.recipes").iterdir() if p.name.endswith(".yaml"))

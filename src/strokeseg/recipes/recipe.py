@@ -184,6 +184,7 @@ class Recipe:
         return result
 
     def to_yaml(self) -> str:
+        """The recipe as YAML text (what ``recipe.yaml`` in a bundle holds)."""
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
 
@@ -377,6 +378,7 @@ def _set_path(d: dict[str, Any], dotted: str, value: Any) -> None:
 
 
 def parse_override(text: str) -> tuple[str, Any]:
+    """``key.sub=value`` as ``(key.sub, value)``, the value read as YAML (a plain string otherwise)."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"override {text!r} is not of the form key=value")

@@ -38,6 +38,7 @@ class ComponentSpec:
 
     @classmethod
     def of(cls, block: Mapping[str, Any]) -> ComponentSpec:
+        """The spec of a recipe's ``{name, kwargs}`` block."""
         return cls(str(block["name"]), dict(block.get("kwargs", {}) or {}))
 
 
@@ -51,6 +52,7 @@ class SchedulerSpec:
 
     @classmethod
     def of(cls, block: Mapping[str, Any] | None) -> SchedulerSpec | None:
+        """The spec of a recipe's ``scheduler:`` block (None when absent); unknown keys are a ConfigError."""
         if not block:
             return None
         unknown = set(block) - {"name", "factor", "patience"}
@@ -71,6 +73,7 @@ class AdversarialSpec:
 
     @classmethod
     def of(cls, block: Mapping[str, Any] | None) -> AdversarialSpec | None:
+        """The spec of a recipe's ``adversarial:`` block (None when absent); unknown keys are a ConfigError."""
         if not block:
             return None
         unknown = set(block) - {"weights", "lr", "base", "betas"}
@@ -95,6 +98,7 @@ class FineTuningStage:
 
     @classmethod
     def of(cls, block: Mapping[str, Any]) -> FineTuningStage:
+        """The stage a recipe's ``fine_tuning`` entry describes."""
         lr = block.get("lr")
         return cls(float(block.get("unfrozen", 1.0)), None if lr is None else float(lr))
 

@@ -26,6 +26,8 @@ from strokeseg.recipes.specs import AdversarialSpec
 
 
 class AdversarialPhases:
+    """The three discriminators of the adversarial SegNet and their optimiser; ``step`` runs the five phases of one iteration."""
+
     def __init__(self, in_channels: int, num_classes: int, cfg: AdversarialSpec, device: torch.device) -> None:
         if num_classes != 3:
             raise ConfigError("adversarial training needs the three-class target (penumbra and core)")
@@ -53,6 +55,7 @@ class AdversarialPhases:
         self, model: nn.Module, opt: torch.optim.Optimizer, seg_loss: nn.Module, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
     ) -> float:
         # phase 1: segmentation
+        """One iteration (segmentation step, D1–D3 updates, adversarial segmentation step); returns the segmentation loss."""
         opt.zero_grad(set_to_none=True)
         loss = seg_loss(model(x), y)
         loss.backward()

@@ -29,6 +29,7 @@ def _plain(obj: Any) -> Any:
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Write a training checkpoint atomically, as plain values (readable with ``weights_only``)."""
     buf = io.BytesIO()
     torch.save(_plain(state), buf)  # through a buffer: the bytes do not depend on the temporary file's name
     with atomic_path(path) as tmp:

@@ -52,6 +52,7 @@ _log = logging.getLogger("strokeseg")
 
 
 def regions_for_target(target: str) -> list[Region]:
+    """The regions a model of ``target`` is scored on."""
     if target == "core":
         return [Region.CORE]
     if target == "three-class":
@@ -60,6 +61,7 @@ def regions_for_target(target: str) -> list[Region]:
 
 
 def output_label_for(cases: list[PreparedCase], target: str) -> int:
+    """The canonical label a binary model's lesion voxels get: 2 (core) for a core model, else the commonest lesion label."""
     if target == "core":
         return 2
     counts: Counter[int] = Counter()

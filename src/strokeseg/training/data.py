@@ -26,6 +26,8 @@ from strokeseg.util.seeds import augment_seed
 
 @dataclass
 class PatchSet:
+    """The training samples: each one's case index, centre ``(N, 3)`` and whether it is augmented."""
+
     case_index: np.ndarray  # (n,)
     centers: np.ndarray  # (n, 3)
     augment: np.ndarray  # (n,) bool

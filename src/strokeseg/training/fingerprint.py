@@ -24,6 +24,7 @@ _MAY_CHANGE = ("epochs",)
 
 
 def data_fingerprint(cases: list[PreparedCase]) -> str:
+    """A SHA-256 over the cases' ids, channels and arrays: equal only for the same prepared data."""
     h = hashlib.sha256()
     for c in sorted(cases, key=lambda c: c.case_id):
         h.update(c.case_id.encode())

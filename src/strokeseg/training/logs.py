@@ -12,6 +12,7 @@ from strokeseg.io.atomic import write_text
 
 
 def write_log(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    """Write the per-epoch log rows as ``log.csv`` (atomically)."""
     if not rows:
         return
     buf = io.StringIO()
@@ -23,6 +24,7 @@ def write_log(path: Path, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def plot_curves(path: Path, rows: Sequence[dict[str, Any]], title: str) -> None:
+    """Plot training and validation curves per epoch to ``loss_curve.png``."""
     if not rows:
         return
     import matplotlib

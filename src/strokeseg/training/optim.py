@@ -13,5 +13,6 @@ OPTIMIZERS = {"adadelta": torch.optim.Adadelta, "adam": torch.optim.Adam, "rmspr
 
 
 def build_optimizer(name: str, params: Iterable[torch.nn.Parameter], **kwargs: Any) -> torch.optim.Optimizer:
+    """The optimiser ``name`` (adadelta, adam, rmsprop, sgd) over ``params``; an unknown name is a ConfigError."""
     opt: torch.optim.Optimizer = build_from("optimizer", OPTIMIZERS, name, params, **kwargs)
     return opt

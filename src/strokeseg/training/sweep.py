@@ -26,6 +26,7 @@ def parse_grid(specs: list[str]) -> list[dict[str, Any]]:
 
 
 def ftl_grid() -> list[dict[str, Any]]:
+    """The slow-fusion paper's focal Tversky grid: γ × α with β = 1 − α (15 points)."""
     points = []
     for gamma in (1.0, 4.0 / 3.0, 1.5, 2.0, 3.0):
         for alpha in (0.3, 0.5, 0.7):
@@ -42,6 +43,7 @@ def ftl_grid() -> list[dict[str, Any]]:
 
 
 def point_name(point: dict[str, Any]) -> str:
+    """A folder-safe name of a grid point (``key=value`` pairs joined)."""
     parts = []
     for k, v in point.items():
         if isinstance(v, dict):

@@ -47,6 +47,8 @@ from strokeseg.util.seeds import batch_norm_seed, epoch_seed
 
 @dataclass
 class FitResult:
+    """What training a fold gives: the best weights, their epoch, the per-epoch log rows and whether it stopped early."""
+
     best_state: dict[str, torch.Tensor]
     best_epoch: int
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -67,8 +69,7 @@ def evaluate_patches(model: nn.Module, data: PatchData, loss_fn: nn.Module, batc
 
     A loss made of overlap sums (focal Tversky) is computed once from the sums pooled over the
     set, not as a mean of batch losses: with small batches most batches hold no lesion, and a
-    mean of their losses can rank a network that predicts nothing best (it did in a slow-fusion
-    fold that collapsed to all-background, README).
+    mean of their losses can rank a network that predicts nothing best.
     """
     model.eval()
     acc = torch.zeros(7, dtype=torch.float64, device=device)  # summed batch losses, l1, errors, intersection, pred, truth, voxels
@@ -155,12 +156,8 @@ def recalibrate_batch_norm(
     training samples (forward passes only). Returns the number of samples used (0: nothing to do).
 
     The exponential moving average that batch norm keeps during training mixes statistics of the
-    last few steps' weights. Measured effect on the CT-2D fast recipe (README): on the cohort's
-    cores ≥ 1 ml Dice rose from 0.854 to 0.877, but the cohort mean fell from 0.745 to 0.711 (one
-    no-stroke false positive), and on a saved clipped fold evaluation mode already scored 0.90
-    (recalibrated 0.87; ``benchmarks/diag_batchnorm_whitening.py``) — a mixed result, kept on
-    because the final recipe was measured with it. Layers kept in eval mode (a frozen pretrained
-    backbone) are left alone.
+    last few steps' weights; layers kept in eval mode (a frozen pretrained backbone) are left alone.
+    (Its measured effect: ``docs/explanation/experiments.md``.)
     """
     layers = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training and m.track_running_stats]
     if not layers or samples <= 0:

@@ -19,6 +19,7 @@ THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 def threads_per_job(jobs: int) -> int:
+    """The CPU threads each of ``jobs`` workers gets (at least 1)."""
     return max(1, (os.cpu_count() or 1) // max(1, jobs))
 
 

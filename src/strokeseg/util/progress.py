@@ -20,16 +20,20 @@ log = logging.getLogger("strokeseg.progress")
 
 
 class Bar(Protocol):
+    """What every progress reporter offers: ``update(n)`` inside a ``with`` block."""
+
     def update(self, n: int = 1) -> None: ...
     def __enter__(self) -> Bar: ...
     def __exit__(self, *exc: object) -> None: ...
 
 
 def quiet() -> bool:
+    """Whether ``STROKESEG_QUIET`` silences progress."""
     return os.environ.get("STROKESEG_QUIET", "") not in ("", "0")
 
 
 def on_terminal() -> bool:
+    """Whether stderr is a terminal (then progress draws a bar)."""
     return bool(getattr(sys.stderr, "isatty", lambda: False)())
 
 

@@ -15,16 +15,20 @@ PHANTOM_COHORT_KEY = 7919  # the phantom cohort's patient-level stream: default_
 
 
 def fold_seed(seed: int, fold: int) -> int:
+    """The seed of fold ``fold`` of a run with recipe seed ``seed``."""
     return int(seed) * FOLD_STRIDE + int(fold)
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of an epoch's torch randomness (dropout, adversarial shuffles)."""
     return int(seed) * EPOCH_STRIDE + int(epoch)
 
 
 def batch_norm_seed(seed: int, epoch: int) -> int:
+    """The seed of the precise batch-norm passes after an epoch."""
     return epoch_seed(seed, epoch) + BATCH_NORM_OFFSET
 
 
 def augment_seed(seed: int, epoch: int) -> int:
+    """The seed of an epoch's batch augmentation."""
     return int(seed) * AUGMENT_STRIDE + int(epoch)

@@ -29,6 +29,8 @@ _log = logging.getLogger("strokeseg")
 
 @dataclass(frozen=True)
 class DemoConfig:
+    """The demo's size: phantom cases, slices, folds, epochs, seed, and optional phantom and recipe overrides."""
+
     train_cases: int = 10
     test_cases: int = 4
     slices: tuple[int, ...] = (2, 4, 8)

@@ -45,6 +45,8 @@ class SeriesOptions:
 
 @dataclass
 class MapsResult:
+    """One series' maps with the case id and the notes of reading it."""
+
     case_id: str
     result: PerfusionResult
     notes: list[str]

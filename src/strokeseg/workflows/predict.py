@@ -102,6 +102,7 @@ class Predictor:
 
     @classmethod
     def load(cls, model_dirs: Sequence[str | Path], options: PredictOptions = PredictOptions()) -> Predictor:
+        """A predictor from bundle folders."""
         return cls([ModelBundle.load(m) for m in model_dirs], options)
 
     def min_size(self, voxel_ml: float) -> int:
@@ -113,6 +114,7 @@ class Predictor:
         return int(self.bundle.min_size)
 
     def load_case(self, ref: CaseRef) -> Case:
+        """Load a case with the modalities the bundle needs (no label)."""
         b = self.bundle
         return load_case(
             ref, modalities=modalities_to_load(b.recipe.prepare, b.modalities), with_label=False, nonfinite=self.options.nonfinite

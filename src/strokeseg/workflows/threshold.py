@@ -23,6 +23,8 @@ INPUTS = ("CBF", "CBV", "Tmax", "ADC", "DWI", "CT")
 
 @dataclass
 class ThresholdRun:
+    """What a dataset read-out did: the per-case results, the read-out rows, and the evaluation when a truth was given."""
+
     cases: CaseRun[CaseReadout]
     rows: list[dict[str, Any]]
     evaluation: Any = None  # EvaluationResult against the truth, when one was given

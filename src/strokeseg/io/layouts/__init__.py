@@ -39,6 +39,7 @@ __all__ = ["LAYOUTS", "Dataset", "Layout", "detect_layout", "open_dataset"]
 
 
 def get_layout(name: str) -> Layout:
+    """The layout named ``name`` (aliases such as ``isles18`` accepted); an unknown name is an InputError."""
     key = name.strip().lower().replace("_", "-")
     aliases = {
         "isles15-siss": "isles2015-siss",

@@ -36,6 +36,7 @@ class Layout(ABC):
         """All cases under ``root``; raises :class:`InputError` when none are found."""
 
     def label_map(self, override: Mapping[int, int] | None = None) -> dict[int, int]:
+        """The layout's label map, or ``override`` (with 0 → 0 kept)."""
         out = dict(self.default_label_map)
         if override:
             out = {0: 0, **{int(k): int(v) for k, v in override.items()}}
@@ -71,12 +72,14 @@ class Dataset:
         return regions_for_labels(self.label_map.values())
 
     def get(self, case_id: str) -> CaseRef:
+        """The case ``case_id``; an unknown id is an InputError."""
         for c in self.cases:
             if c.case_id == case_id:
                 return c
         raise InputError(f"no case {case_id!r} in this dataset", self.root)
 
     def load(self, ref: CaseRef | str, **kwargs: Any) -> Case:
+        """Load a case of this dataset (see :func:`strokeseg.io.case.load_case`)."""
         return load_case(self.get(ref) if isinstance(ref, str) else ref, **kwargs)
 
 
@@ -85,6 +88,7 @@ IMAGE_SUFFIXES = (".nii.gz", ".nii", ".mha", ".mhd", ".nrrd")
 
 
 def strip_image_suffix(name: str) -> str:
+    """A file name without its image extension (``.nii.gz``, ``.mha`` …)."""
     low = name.lower()
     for s in IMAGE_SUFFIXES:
         if low.endswith(s):
@@ -93,6 +97,7 @@ def strip_image_suffix(name: str) -> str:
 
 
 def is_image_file(path: Path) -> bool:
+    """Whether a path has an image extension strokeseg reads."""
     return path.is_file() and path.name.lower().endswith(IMAGE_SUFFIXES) and not path.name.startswith(".")
 
 

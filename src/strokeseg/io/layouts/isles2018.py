@@ -34,6 +34,7 @@ def _case_folders(root: Path) -> list[Path]:
 
 
 def patient_table(root: Path) -> dict[str, dict]:
+    """The optional ``patients.csv`` (case_id → patient_id, nihss, group)."""
     for name in ("patients.csv", "patients.tsv", "participants.tsv"):
         table = read_clinical_table(root / name, ("case_id", "case", "participant_id"))
         if table:
@@ -42,6 +43,8 @@ def patient_table(root: Path) -> dict[str, dict]:
 
 
 class Isles2018(Layout):
+    """The ISLES'18 layout: ``case_N/SMIR.Brain.XX.O.<modality>.<id>/*.nii`` with the core as ``OT``."""
+
     name = "isles2018"
     description = "ISLES 2018"
     default_label_map = {0: 0, 1: CORE}

@@ -38,6 +38,8 @@ def _source_name(folder: Path) -> str:
 
 
 class StrokesegMaps(Layout):
+    """The output folder of ``strokeseg perfusion`` as a dataset."""
+
     name = "strokeseg-maps"
     description = "the output folder of 'strokeseg perfusion' (<case>/CBF.nii.gz … + perfusion.json)"
     default_label_map = {0: 0, 1: PENUMBRA, 2: CORE}
@@ -76,6 +78,8 @@ class StrokesegMaps(Layout):
 
 
 class SeriesFile(Layout):
+    """One 4D series file as a one-case dataset."""
+
     name = "series-file"
     description = "one 4D perfusion series file"
     default_label_map = {0: 0, 1: PENUMBRA, 2: CORE}
