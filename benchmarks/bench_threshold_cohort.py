@@ -26,7 +26,7 @@ from strokeseg.phantom.case import PhantomConfig, generate_case
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", type=int, default=20)
-    ap.add_argument("--methods", default="tikhonov-lcurve,tikhonov-gcv,osvd,csvd,ssvd")
+    ap.add_argument("--methods", default="tikhonov-lcurve,tikhonov-gcv,osvd,csvd,ssvd,parametric")
     ap.add_argument("--fwhm", type=float, default=3.0)
     ap.add_argument("--tmax", choices=("edge", "peak"), default=None, help="Tmax estimator (default: the package default)")
     ap.add_argument("--edge-fraction", type=float, default=0.9, help="leading-edge fraction of --tmax edge")

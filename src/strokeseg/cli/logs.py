@@ -36,4 +36,3 @@ def _log_to_stderr() -> None:
     handler._strokeseg_cli = True  # type: ignore[attr-defined]
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    log.propagate = False
