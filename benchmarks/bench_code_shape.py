@@ -16,8 +16,9 @@ SRC = REPO / "src" / "strokeseg"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from results import write_results  # noqa: E402
 from tests.test_package import STAGES, _imports  # noqa: E402
+
+from results import write_results  # noqa: E402
 
 
 def functions() -> list[dict[str, object]]:
@@ -27,8 +28,14 @@ def functions() -> list[dict[str, object]]:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 a = node.args
                 n = len(a.posonlyargs) + len(a.args) + len(a.kwonlyargs) - (1 if a.args and a.args[0].arg in ("self", "cls") else 0)
-                out.append({"where": f"{path.relative_to(REPO)}:{node.lineno}", "name": node.name,
-                            "lines": node.end_lineno - node.lineno + 1, "parameters": n})  # type: ignore[operator]
+                out.append(
+                    {
+                        "where": f"{path.relative_to(REPO)}:{node.lineno}",
+                        "name": node.name,
+                        "lines": node.end_lineno - node.lineno + 1,
+                        "parameters": n,
+                    }
+                )  # type: ignore[operator]
     return out
 
 
@@ -46,17 +53,35 @@ def main() -> int:
     longest = sorted(funcs, key=lambda f: -int(f["lines"]))[:10]  # type: ignore[call-overload]
     many = [f for f in funcs if int(f["parameters"]) > 7]  # type: ignore[call-overload]
     readme = len((REPO / "README.md").read_text(encoding="utf-8").splitlines())
-    data = {"stage_order": STAGES, "imports": {s: sorted(graph[s]) for s in STAGES if s in graph}, "upward_imports": upward,
-            "cli_module_lines": cli, "longest_functions": longest, "functions_over_7_parameters": many,
-            "functions_over_60_lines": [f for f in funcs if int(f["lines"]) > 60], "readme_lines": readme}  # type: ignore[call-overload]
+    data = {
+        "stage_order": STAGES,
+        "imports": {s: sorted(graph[s]) for s in STAGES if s in graph},
+        "upward_imports": upward,
+        "cli_module_lines": cli,
+        "longest_functions": longest,
+        "functions_over_7_parameters": many,
+        "functions_over_60_lines": [f for f in funcs if int(f["lines"]) > 60],
+        "readme_lines": readme,
+    }  # type: ignore[call-overload]
     rows = [f"| {s} | {', '.join(sorted(graph[s])) or '—'} |" for s in STAGES if s in graph]
-    table = "\n".join([
-        f"README: {readme} lines. Upward imports: {len(upward)}. Functions over 60 lines: {len(data['functions_over_60_lines'])}; "
-        f"over 7 parameters: {len(many)}. Largest CLI module: {max(cli.values())} lines.", "",
-        "| stage (bottom → top) | imports |", "|---|---|", *rows, "",
-        "| longest functions | lines | parameters |", "|---|---|---|",
-        *[f"| `{f['where']}` {f['name']} | {f['lines']} | {f['parameters']} |" for f in longest], "",
-        "| CLI module | lines |", "|---|---|", *[f"| `{k}` | {v} |" for k, v in cli.items()]])
+    table = "\n".join(
+        [
+            f"README: {readme} lines. Upward imports: {len(upward)}. Functions over 60 lines: {len(data['functions_over_60_lines'])}; "
+            f"over 7 parameters: {len(many)}. Largest CLI module: {max(cli.values())} lines.",
+            "",
+            "| stage (bottom → top) | imports |",
+            "|---|---|",
+            *rows,
+            "",
+            "| longest functions | lines | parameters |",
+            "|---|---|---|",
+            *[f"| `{f['where']}` {f['name']} | {f['lines']} | {f['parameters']} |" for f in longest],
+            "",
+            "| CLI module | lines |",
+            "|---|---|",
+            *[f"| `{k}` | {v} |" for k, v in cli.items()],
+        ]
+    )
     write_results("code_shape", data, "The shape of the code", table, "bench_code_shape.py")
     print(table)
     return 0 if not upward and not many and not data["functions_over_60_lines"] and max(cli.values()) <= 80 else 1
