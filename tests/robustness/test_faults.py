@@ -29,7 +29,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _env(tmp: Path) -> dict[str, str]:
-    return {**os.environ, "STROKESEG_QUIET": "1", "PYTHONPATH": str(REPO), "KILLER_READY": str(tmp / "ready"), "PYTHONIOENCODING": "utf-8"}
+    # one BLAS/OpenMP thread: reductions then run in one order, so every process computes the same bits
+    threads = dict.fromkeys(("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"), "1")
+    return {
+        **os.environ,
+        **threads,
+        "STROKESEG_QUIET": "1",
+        "PYTHONPATH": str(REPO),
+        "KILLER_READY": str(tmp / "ready"),
+        "PYTHONIOENCODING": "utf-8",
+    }
 
 
 def killed(stage: str, n: int, sig: str, args: list[str], tmp: Path, wait: bool = True):
