@@ -46,3 +46,24 @@ def test_evaluate_scores_penumbra_against_the_phantom_full_truth(cohort, tmp_pat
     regions = {s["region"] for s in summary["summary"]}
     assert {"core", "penumbra", "hypoperfused"} <= regions  # the layout's own label (OT) holds only the core
     capsys.readouterr()
+
+
+@pytest.mark.slow
+def test_perfusion_output_trains_predicts_and_evaluates(tmp_path, capsys):
+    """perfusion → train on its output (labels, patients carried over) → predict on it → evaluate."""
+    from tests.robustness.corpus import TINY_TRAIN
+
+    root = tmp_path / "ph"
+    write_phantom_cohort(
+        root, CohortSpec(4, PhantomConfig(slices=2, frames=30, p_no_stroke=0.0), "isles2018", seed=9, second_slab_fraction=0.0)
+    )
+    assert main(["perfusion", str(root), "--out", str(tmp_path / "maps")]) == 0
+    assert main(["train", str(tmp_path / "maps"), "--recipe", "clerigues-ct-2d-fast", "--out", str(tmp_path / "model"), *TINY_TRAIN]) == 0
+    bundle = json.loads((tmp_path / "model" / "bundle.json").read_text(encoding="utf-8"))
+    assert {"CBF", "Tmax"} <= set(bundle["modalities"])
+    assert main(["predict", str(tmp_path / "maps"), "--model", str(tmp_path / "model"), "--out", str(tmp_path / "pred")]) == 0
+    assert (tmp_path / "pred" / "readout.csv").exists()
+    assert main(["evaluate", str(tmp_path / "pred"), "--truth", str(tmp_path / "maps"), "--out", str(tmp_path / "e")]) == 0
+    summary = json.loads((tmp_path / "e" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["summary"][0]["region"] == "core" and summary["summary"][0]["n_cases"] == 4
+    capsys.readouterr()

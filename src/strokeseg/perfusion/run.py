@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from strokeseg.diagnostics import warnings_of
 from strokeseg.errors import InputError
 from strokeseg.io.case import Case
 from strokeseg.io.nifti import write_nifti
@@ -72,6 +73,7 @@ def write_perfusion(folder: Path, result: PerfusionResult, source: str, extra: d
         "source": source,
         **result.info,
         "warnings": result.warnings,
+        "data_warnings": [w.to_dict() for w in warnings_of(result.warnings)],
         "units": {"CBF": "ml/100 g/min", "CBV": "ml/100 g", "MTT": "s", "Tmax": "s", "TTP": "s from the first frame"},
         "aif_times_s": [float(t) for t in result.frame_times],
         **(extra or {}),

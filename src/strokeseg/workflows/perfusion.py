@@ -78,15 +78,23 @@ def _mask(path: str | None, series: Series) -> np.ndarray | None:
     return vol.array > 0.5
 
 
-def _read(item: Path | CaseRef, opts: SeriesOptions) -> tuple[str, Series, str | None]:
+def _read(item: Path | CaseRef, opts: SeriesOptions) -> tuple[str, Series, str | None, Any]:
+    """The case id, the series, its name, and for a dataset case the loaded case (label, patient, clinical data)."""
     from strokeseg.io.case import load_case
     from strokeseg.io.read import read_series
 
     if isinstance(item, Path):
-        return item.name, read_series(item, opts.frame_interval, opts.nonfinite), None
-    case = load_case(item, modalities=[], with_series=True, with_label=False, nonfinite=opts.nonfinite, frame_interval=opts.frame_interval)
+        return item.name, read_series(item, opts.frame_interval, opts.nonfinite), None, None
+    case = load_case(
+        item,
+        modalities=[],
+        with_series=True,
+        with_label=item.label is not None,
+        nonfinite=opts.nonfinite,
+        frame_interval=opts.frame_interval,
+    )
     name = next(iter(case.series))
-    return item.case_id, case.series[name], name
+    return item.case_id, case.series[name], name, case
 
 
 def maps_to_folder(item: Path | CaseRef, folder: Path, cfg: PerfusionConfig, opts: SeriesOptions) -> MapsResult:
@@ -94,11 +102,16 @@ def maps_to_folder(item: Path | CaseRef, folder: Path, cfg: PerfusionConfig, opt
     from strokeseg.io.nifti import write_nifti
     from strokeseg.perfusion.run import maps_for_series, write_perfusion
 
-    cid, series, name = _read(item, opts)
+    cid, series, name, case = _read(item, opts)
     res = maps_for_series(
         series, cfg, name=name, modality=opts.modality, brain_mask=_mask(opts.brain_mask, series), aif_mask=_mask(opts.aif_mask, series)
     )
-    write_perfusion(folder, res, str(series.path), extra={"notes": series.notes} if series.notes else None)
+    extra: dict[str, Any] = {"notes": series.notes} if series.notes else {}
+    if case is not None:  # so that the maps folder is a dataset to train on: patient, clinical data and the label
+        extra["case"] = {"patient_id": case.patient_id, "clinical": case.clinical}
+        if case.label is not None:
+            write_nifti(folder / "label.nii.gz", case.label, res.geometry, dtype=np.uint8)
+    write_perfusion(folder, res, str(series.path), extra=extra or None)
     if res.info["modality"] == "ct":
         lo, hi = res.info["baseline_frames"]
         write_nifti(folder / "baseline.nii.gz", series.data[..., lo:hi].mean(axis=3).astype(np.float32), res.geometry)

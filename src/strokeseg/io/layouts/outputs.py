@@ -1,6 +1,7 @@
 """strokeseg's own outputs and single files, read back as datasets so that commands chain.
 
-* ``strokeseg-maps``: the output folder of ``strokeseg perfusion`` — ``<case>/CBF.nii.gz``, ``CBV``,
+* ``strokeseg-maps``: the output folder of ``strokeseg perfusion`` — ``<case>/CBF.nii.gz``, ``CBV``, (``label.nii.gz``
+  with canonical labels when the source case had one; patient and clinical data in ``perfusion.json``),
   ``MTT``, ``Tmax``, ``TTP``, ``brain_mask.nii.gz``, for CT ``baseline.nii.gz`` (read as the CT image) and
   ``perfusion.json`` per case (or the same
   files at the top for a single series). The case id is the folder name (for a single series, the
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from strokeseg.errors import InputError
 from strokeseg.io.case import CaseRef
@@ -28,12 +30,16 @@ def _is_maps_folder(folder: Path) -> bool:
     return (folder / "perfusion.json").is_file() and any((folder / f"{m}.nii.gz").is_file() for m in MAPS)
 
 
-def _source_name(folder: Path) -> str:
+def _record(folder: Path) -> dict[str, Any]:
     try:
         info = json.loads(read_text(folder / "perfusion.json", "perfusion record"))
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON ({exc.msg} at line {exc.lineno})", folder / "perfusion.json") from None
-    src = str(info.get("source", "")) if isinstance(info, dict) else ""
+    return info if isinstance(info, dict) else {}
+
+
+def _source_name(folder: Path) -> str:
+    src = str(_record(folder).get("source", ""))
     return strip_image_suffix(Path(src).name) if src else folder.name
 
 
@@ -60,15 +66,19 @@ class StrokesegMaps(Layout):
             if (folder / "baseline.nii.gz").is_file():  # CT only: the pre-contrast mean, read as the CT image
                 images["CT"] = folder / "baseline.nii.gz"
             mask = folder / "brain_mask.nii.gz"
+            label = folder / "label.nii.gz"
+            rec = _record(folder).get("case", {})
             refs.append(
                 CaseRef(
                     case_id=cid,
-                    patient_id=cid,
+                    patient_id=str(rec.get("patient_id") or cid),
                     images=images,
                     reference="CBF",
                     layout=self.name,
                     label_map=label_map,
+                    label=label if label.is_file() else None,
                     mask=mask if mask.is_file() else None,
+                    clinical=dict(rec.get("clinical") or {}),
                     folder=folder,
                 )
             )
