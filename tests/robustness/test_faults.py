@@ -28,9 +28,10 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _env(tmp: Path) -> dict[str, str]:
-    # one BLAS/OpenMP thread: reductions then run in one order, so every process computes the same bits
-    threads = dict.fromkeys(("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"), "1")
+def _env(tmp: Path, single_thread: bool = False) -> dict[str, str]:
+    """The killed process's environment. ``single_thread``: one BLAS/OpenMP/torch thread, so that reductions run in
+    one order and every process computes the same bits (for commands whose reference also runs that way)."""
+    threads = dict.fromkeys(("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"), "1") if single_thread else {}
     return {
         **os.environ,
         **threads,
@@ -41,13 +42,13 @@ def _env(tmp: Path) -> dict[str, str]:
     }
 
 
-def killed(stage: str, n: int, sig: str, args: list[str], tmp: Path, wait: bool = True):
+def killed(stage: str, n: int, sig: str, args: list[str], tmp: Path, wait: bool = True, single_thread: bool = False):
     cmd = [sys.executable, "-m", "tests.robustness.killer", stage, str(n), sig, "--", *map(str, args)]
     if not wait:
         return subprocess.Popen(
-            cmd, cwd=REPO, env=_env(tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8", errors="replace"
+            cmd, cwd=REPO, env=_env(tmp, single_thread), stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8", errors="replace"
         )
-    return subprocess.run(cmd, cwd=REPO, env=_env(tmp), capture_output=True, encoding="utf-8", errors="replace", timeout=300)
+    return subprocess.run(cmd, cwd=REPO, env=_env(tmp, single_thread), capture_output=True, encoding="utf-8", errors="replace", timeout=300)
 
 
 def leftovers(out: Path) -> list[str]:
@@ -119,7 +120,7 @@ def reference(corpus_assets, tmp_path_factory):
     ref = {}
     for name, args in COMMANDS.items():
         tmp = tmp_path_factory.mktemp(f"ref-{name}")
-        res = killed("none", 0, "none", args(corpus_assets, tmp / "out"), tmp)
+        res = killed("none", 0, "none", args(corpus_assets, tmp / "out"), tmp, single_thread=True)
         assert res.returncode == 0, res.stderr
         ref[name] = contents(tmp / "out")
     return ref
@@ -131,7 +132,7 @@ def reference(corpus_assets, tmp_path_factory):
 def test_a_killed_run_resumes_to_the_uninterrupted_result(command, stage, sig, corpus_assets, reference, tmp_path):
     out = tmp_path / "out"
     args = COMMANDS[command](corpus_assets, out)
-    res = killed(stage, STAGES[stage], sig, args, tmp_path)
+    res = killed(stage, STAGES[stage], sig, args, tmp_path, single_thread=True)
     if sig == "SIGTERM":
         assert res.returncode == 143, res.stderr
         lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
@@ -144,7 +145,7 @@ def test_a_killed_run_resumes_to_the_uninterrupted_result(command, stage, sig, c
         for k, v in now.items():
             assert k in reference[command], f"{k} is not a result of the uninterrupted run"
             assert _close(v, reference[command][k]), k
-    res = killed("none", 0, "none", [*args, "--resume"], tmp_path)
+    res = killed("none", 0, "none", [*args, "--resume"], tmp_path, single_thread=True)
     assert res.returncode == 0, res.stderr
     assert not leftovers(out)
     assert not same(contents(out), reference[command])
