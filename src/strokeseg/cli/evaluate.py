@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def region_list(text: str) -> list[str]:
+    """``--regions core,penumbra``: region names, checked."""
     from strokeseg.io.labels import Region
 
     try:

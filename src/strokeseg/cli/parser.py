@@ -15,10 +15,12 @@ class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error (no usage block), in the same form as every other error."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        """Exit 2 with one line naming the command and the problem."""
         self.exit(2, f"strokeseg: error: {self.prog}: {one_line(message)} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``strokeseg`` parser with every command registered (imports no numpy or torch)."""
     parser = _Parser(
         prog="strokeseg",
         description=(

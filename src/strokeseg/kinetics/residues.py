@@ -18,6 +18,8 @@ FINE_DT = 0.1  # s
 
 
 class Residue(StrEnum):
+    """The tissue residue functions the phantom and the parametric fit use."""
+
     EXPONENTIAL = "exponential"
     BOX = "box"
     GAMMA = "gamma"

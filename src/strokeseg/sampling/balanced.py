@@ -19,6 +19,8 @@ from strokeseg.sampling.config import SamplingConfig
 
 @dataclass
 class PatchCenters:
+    """Patch centres ``(N, 3)`` of one case, whether each is on the lesion, and whether it repeats one."""
+
     centers: np.ndarray  # (n, 3) int, array indices (z, y, x)
     lesion: np.ndarray  # (n,) bool: centred on a lesion voxel
     repeat: np.ndarray  # (n,) bool: a repeated lesion voxel (to be augmented)

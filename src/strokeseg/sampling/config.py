@@ -8,6 +8,8 @@ from typing import Any
 
 
 class SamplingMode(StrEnum):
+    """How training samples are drawn."""
+
     PATCHES = "patches"  # balanced patch sampling around lesion and brain voxels
     SLICES = "slices"  # whole slices (or slabs) of the patch size
 

@@ -17,6 +17,7 @@ from strokeseg.sampling.balanced import PatchCenters
 
 
 def slice_centers(lesion: np.ndarray, brain: np.ndarray, patch_size: Sequence[int]) -> PatchCenters:
+    """One sample per brain slice, centred in-plane on the volume (whole-slice training)."""
     pz = int(patch_size[0])
     nz, ny, nx = brain.shape
     has_brain = np.asarray(brain.reshape(nz, -1).any(1), bool)

@@ -9,6 +9,7 @@ from strokeseg.errors import ConfigError
 
 
 def add_layout_options(p: argparse.ArgumentParser) -> None:
+    """``--layout`` and ``--label-map``."""
     p.add_argument(
         "--layout",
         metavar="NAME",
@@ -26,6 +27,7 @@ def add_layout_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_nonfinite_option(p: argparse.ArgumentParser) -> None:
+    """``--nonfinite error|zero``."""
     p.add_argument(
         "--nonfinite",
         choices=("error", "zero"),
@@ -64,9 +66,11 @@ def add_output_options(p: argparse.ArgumentParser, resume: bool = True) -> None:
 
 
 def output_mode(args: argparse.Namespace) -> str:
+    """``new``, ``overwrite`` or ``resume``, from ``--overwrite``/``--resume``."""
     return "overwrite" if getattr(args, "overwrite", False) else "resume" if getattr(args, "resume", False) else "new"
 
 
 def require(cond: bool, message: str) -> None:
+    """Raise a ConfigError with ``message`` unless ``cond``."""
     if not cond:
         raise ConfigError(message)

@@ -24,6 +24,7 @@ QUIRKS = ("isles2018-headers", "vendor-sentinels", "subacute-mri", "dwi-bias-fie
 
 
 def add_phantom_options(p: argparse.ArgumentParser) -> None:
+    """Cohort size, acquisition, physiology and quirk options of ``strokeseg phantom``."""
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--modality", choices=("ct", "mr"), default="ct", help="CT perfusion (default) or DSC-MRI")
     p.add_argument("--cases", type=positive_int, default=10, help="number of cases (default 10)")

@@ -22,6 +22,7 @@ MODEL_HELP = (
 
 
 def add_prediction_options(p: argparse.ArgumentParser) -> None:
+    """The options that may override a bundle's settings, and the device."""
     p.add_argument("--model", required=True, action="append", metavar="DIR", help=MODEL_HELP)
     p.add_argument(
         "--folds",

@@ -19,6 +19,7 @@ DESCRIPTION = (
 
 
 def add_threshold_options(p: argparse.ArgumentParser) -> None:
+    """The ``thresholds`` option group of ``strokeseg threshold``."""
     g = p.add_argument_group("thresholds")
     g.add_argument("--tmax-threshold", type=float, default=6.0, help="hypoperfusion: Tmax above this (s, default 6)")
     g.add_argument("--tmax-severe", type=float, default=10.0, help="severe hypoperfusion for the HIR (s, default 10)")

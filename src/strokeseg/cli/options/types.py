@@ -6,6 +6,7 @@ import argparse
 
 
 def label_map_arg(text: str) -> dict[int, int]:
+    """``--label-map 1:2,2:1`` as a mapping of source to canonical labels."""
     from strokeseg.io.labels import parse_label_map
 
     try:
@@ -27,14 +28,17 @@ def _whole(text: str, minimum: int) -> int:
 
 
 def positive_int(text: str) -> int:
+    """A whole number ≥ 1."""
     return _whole(text, 1)
 
 
 def nonnegative_int(text: str) -> int:
+    """A whole number ≥ 0."""
     return _whole(text, 0)
 
 
 def nonnegative_float(text: str) -> float:
+    """A finite number ≥ 0."""
     try:
         v = float(text)
     except ValueError:
@@ -45,6 +49,7 @@ def nonnegative_float(text: str) -> float:
 
 
 def positive_float(text: str) -> float:
+    """A finite number > 0."""
     v = nonnegative_float(text)
     if v == 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
@@ -52,6 +57,7 @@ def positive_float(text: str) -> float:
 
 
 def fraction(text: str) -> float:
+    """A number in [0, 1]."""
     v = nonnegative_float(text)
     if v > 1:
         raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1], got {text}")

@@ -64,6 +64,8 @@ def _derivatives_root(root: Path, subject: Path) -> Path:
 
 
 class Isles2022(Layout):
+    """ISLES'22 in BIDS: DWI, ADC and FLAIR per session, the expert mask in ``derivatives/``."""
+
     name = "isles2022"
     description = "ISLES 2022"
     default_label_map = {0: 0, 1: CORE}
@@ -126,6 +128,8 @@ def _phenotype(root: Path, subject: str) -> tuple[dict[str, Any], list[str]]:
 
 
 class Isles2024(Layout):
+    """ISLES'24 in BIDS: NCCT and CTP, the vendor perfusion maps in ``derivatives/``, the follow-up lesion mask."""
+
     name = "isles2024"
     description = "ISLES 2024"
     default_label_map = {0: 0, 1: CORE}

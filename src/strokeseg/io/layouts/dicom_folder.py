@@ -18,6 +18,7 @@ from strokeseg.io.modalities import canonical_modality, is_series_name
 
 
 def dicom_series_folders(root: Path) -> list[Path]:
+    """The folders under ``root`` that hold one DICOM series each."""
     out = []
     for d in walk_dirs(root, 2):
         files = [f for f in sorted(d.iterdir())[:5] if f.is_file()]

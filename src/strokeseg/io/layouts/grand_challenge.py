@@ -63,6 +63,8 @@ def _clinical(folder: Path) -> dict[str, Any]:
 
 
 class GrandChallenge(Layout):
+    """The grand-challenge container of ISLES'22 submissions (one case per folder; see the module docstring)."""
+
     name = "isles2022-grand-challenge"
     description = "ISLES'22 grand-challenge container (images/<slug>/<uuid>.mha + parameter JSON)"
     default_label_map = {0: 0, 1: CORE}

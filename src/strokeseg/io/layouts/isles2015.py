@@ -81,6 +81,8 @@ def _natural(name: str) -> tuple:
 
 
 class Isles2015Siss(_Isles2015):
+    """ISLES 2015 SISS: ``<case>/VSD.Brain.XX.O.MR_{T1,T2,Flair,DWI}.<id>/*.mha``, the core as ``OT``."""
+
     name = "isles2015-siss"
     description = "ISLES 2015 SISS"
     default_label_map = {0: 0, 1: CORE}
@@ -88,6 +90,8 @@ class Isles2015Siss(_Isles2015):
 
 
 class Isles2015Spes(_Isles2015):
+    """ISLES 2015 SPES: MR structural and perfusion maps per case, penumbra 1 and core 2 in ``OT``."""
+
     name = "isles2015-spes"
     description = "ISLES 2015 SPES"
     default_label_map = {0: 0, 1: PENUMBRA, 2: CORE}

@@ -38,6 +38,7 @@ MANIFEST_NAMES = ("manifest.yaml", "manifest.yml", "manifest.csv")
 
 
 def manifest_file(root: Path) -> Path | None:
+    """The manifest of ``root`` (the file itself, or ``manifest.yaml``/``.yml``/``.csv`` inside it), or None."""
     if root.is_file() and root.suffix.lower() in (".csv", ".yaml", ".yml"):
         return root
     for name in MANIFEST_NAMES:
@@ -90,6 +91,8 @@ def _rows_yaml(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 
 class Manifest(Layout):
+    """Any data described by a ``manifest.csv`` or ``manifest.yaml`` (see the module docstring)."""
+
     name = "manifest"
     description = "manifest (CSV or YAML)"
     default_label_map = {0: 0, 1: PENUMBRA, 2: CORE}
@@ -98,6 +101,7 @@ class Manifest(Layout):
         return manifest_file(root) is not None
 
     def manifest_label_map(self, root: Path) -> dict[int, int] | None:
+        """The label map a YAML manifest states, or None."""
         path = manifest_file(root)
         if path is None or path.suffix.lower() == ".csv":
             return None
