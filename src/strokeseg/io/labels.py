@@ -126,23 +126,43 @@ def format_unknown(unknown: set[int]) -> str:
     return f"label values {shown}" + (" and non-integer values" if non_int else "")
 
 
+SMALL_RANGE = 64  # label value ranges up to this are mapped by one comparison per value (no sort, no cast)
+
+
 def apply_label_map(labels: np.ndarray, label_map: Mapping[int, int]) -> tuple[np.ndarray, set[int]]:
     """Map source label values to canonical ones.
 
     Returns the canonical ``uint8`` map and the set of source values that the map does not
     cover (empty when all values are known). Non-integer values are reported as :data:`NON_INTEGER`.
+    A label map spans few values: each one is found with one comparison over the array, so float
+    files are neither sorted nor cast.
     """
     arr = np.asarray(labels)
-    rounded = np.rint(arr)
-    non_integer = bool(np.any(np.abs(arr - rounded) > 1e-3)) if arr.dtype.kind == "f" else False
-    ints = rounded.astype(np.int64)
-    present = np.unique(ints)
-    unknown = {int(v) for v in present if int(v) not in label_map}
+    non_integer = False
+    src = arr
+    if arr.dtype.kind == "f":
+        src = np.rint(arr)
+        non_integer = not np.array_equal(src, arr) and bool(np.any(np.abs(arr - src) > 1e-3))
+    if src.size == 0:
+        return np.zeros(src.shape, np.uint8), ({NON_INTEGER} if non_integer else set())
+    lo, hi = int(src.min()), int(src.max())
+    if hi - lo < SMALL_RANGE:
+        out = np.zeros(src.shape, np.uint8)
+        unknown: set[int] = set()
+        for value in range(lo, hi + 1):
+            hit = src == value
+            if not hit.any():
+                continue
+            if value in label_map:
+                out[hit] = label_map[value]
+            else:
+                unknown.add(value)
+        return out, unknown | ({NON_INTEGER} if non_integer else set())
+    ints = src.astype(np.int64)
+    unknown = {int(v) for v in np.unique(ints) if int(v) not in label_map}
     if non_integer:
         unknown.add(NON_INTEGER)
     lut_keys = np.array(sorted(label_map), dtype=np.int64)
     lut_vals = np.array([label_map[k] for k in sorted(label_map)], dtype=np.uint8)
-    idx = np.searchsorted(lut_keys, ints)
-    idx = np.clip(idx, 0, len(lut_keys) - 1)
-    out = np.where(lut_keys[idx] == ints, lut_vals[idx], 0).astype(np.uint8)
-    return out, unknown
+    idx = np.clip(np.searchsorted(lut_keys, ints), 0, len(lut_keys) - 1)
+    return np.where(lut_keys[idx] == ints, lut_vals[idx], 0).astype(np.uint8), unknown
