@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ISLES22_CASE, OSIPI_CSV, SMALL_CT
+from tests.helpers import ISLES22_CASE, OSIPI_CSV, SMALL_CT, shared_or_skip
 
 
 @pytest.fixture(autouse=True)
@@ -16,16 +16,12 @@ def _quiet(monkeypatch):
 
 @pytest.fixture
 def isles22_case() -> Path:
-    if not ISLES22_CASE.is_dir():
-        pytest.skip(f"reference data not found at {ISLES22_CASE} (only CI and developer checkouts have ../shared)")
-    return ISLES22_CASE
+    return shared_or_skip(ISLES22_CASE)
 
 
 @pytest.fixture
 def osipi_csv() -> Path:
-    if not OSIPI_CSV.is_file():
-        pytest.skip(f"OSIPI DSC reference curves not found at {OSIPI_CSV} (only CI and developer checkouts have ../shared)")
-    return OSIPI_CSV
+    return shared_or_skip(OSIPI_CSV)
 
 
 @pytest.fixture(scope="session")

@@ -26,9 +26,8 @@ class CaseReadout:
     result: ThresholdResult
     readout: Readout
     source: str  # which maps were used
+    geometry: Geometry  # the grid of the labels
     notes: list[str] = field(default_factory=list)
-
-    geometry: Geometry | None = None
 
     @property
     def warnings(self) -> list[DataWarning]:
@@ -170,4 +169,4 @@ def threshold_case(
     readout = compute_readout(
         result.core, result.hypoperfused, result.severe, case.geometry, cfg, result.reference_cbf, perfusion=perfusion_used
     )
-    return CaseReadout(case.case_id, result, readout, inp.source, inp.notes, case.geometry)
+    return CaseReadout(case.case_id, result, readout, inp.source, case.geometry, inp.notes)

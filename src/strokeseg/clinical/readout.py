@@ -45,9 +45,10 @@ class Readout:
             d["not_assessable"] = list(self.unavailable)
         if d["mismatch_ratio"] is not None and math.isinf(d["mismatch_ratio"]):
             d["mismatch_ratio"] = "inf"
-        if not self.perfusion:
-            d["not_assessable"] = ["hypoperfused_ml", "penumbra_ml", "mismatch_ratio", "tmax10_ml", "hir", "defuse3", "extend"]
         return d
+
+
+NEEDS_PERFUSION = ("hypoperfused_ml", "penumbra_ml", "mismatch_ratio", "tmax10_ml", "hir", "defuse3", "extend")
 
 
 def compute_readout(
@@ -67,7 +68,7 @@ def compute_readout(
     v = geometry.voxel_volume_ml
     core_ml = float(core.sum() * v)
     if not perfusion:
-        return Readout(core_ml, None, None, None, None, None, None, None, reference_cbf, perfusion=False)
+        return Readout(core_ml, None, None, None, None, None, None, None, reference_cbf, perfusion=False, unavailable=NEEDS_PERFUSION)
     hyp_ml = float((hypoperfused | core).sum() * v)
     mismatch_ml = max(hyp_ml - core_ml, 0.0)
     ratio: float | None

@@ -46,7 +46,7 @@ ENUMS = {
     "early_stopping": EarlyStopping,
     "fine_tuning_without_pretrained": FineTuningFallback,
 }
-BLOCK_ENUMS = {("sampling", "mode"): SamplingMode}
+BLOCK_ENUMS = {("sampling", "mode"): SamplingMode, ("augmentation", "apply_to"): AugmentTarget}
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,6 @@ class Recipe:
                 for (block, key), kind in BLOCK_ENUMS.items():
                     if block == name and key in value:
                         value[key] = _enum(kind, value[key], f"recipe {self.name}: {name}.{key}")
-                if name == "augmentation" and "apply_to" in value:
-                    value["apply_to"] = _enum(AugmentTarget, value["apply_to"], f"recipe {self.name}: augmentation.apply_to")
                 object.__setattr__(self, name, cls(**value))
         check_ranges(self)
         check_consistency(self)

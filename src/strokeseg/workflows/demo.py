@@ -79,7 +79,6 @@ def _predict_and_threshold(out: Path, test_dir: Path, bundle: ModelBundle) -> fl
     tcfg = ThresholdConfig()
     for ref in refs:
         cr = threshold_ref(ref, tcfg)
-        assert cr.geometry is not None
         write_nifti(out / "threshold" / ref.case_id / f"{ref.case_id}_label.nii.gz", cr.result.labels, cr.geometry, dtype=np.uint8)
     return seconds
 

@@ -83,6 +83,8 @@ class Predictor:
 
         if not bundles:
             raise ConfigError("no model bundle given")
+        if options.min_size_ml is not None and options.min_size_voxels is not None:
+            raise ConfigError("give the minimum component size in ml or in voxels, not both")
         self.bundles, self.options = list(bundles), options
         first = self.bundle = bundles[0]
         self.models = []
@@ -97,8 +99,6 @@ class Predictor:
         self.device = select_device(options.device)
         self.window = first.recipe.window(options.mc_passes, options.tta)
         self.threshold = options.threshold if options.threshold is not None else first.threshold
-        if options.min_size_ml is not None and options.min_size_voxels is not None:
-            raise ConfigError("give the minimum component size in ml or in voxels, not both")
 
     @classmethod
     def load(cls, model_dirs: Sequence[str | Path], options: PredictOptions = PredictOptions()) -> Predictor:

@@ -62,8 +62,6 @@ def detect_layout(root: str | Path) -> Layout:
     root = Path(root)
     if not root.exists():
         raise InputError("no such file or folder", root)
-    if root.is_file() and SeriesFile().detect(root):
-        return LAYOUTS["series-file"]
     if root.is_dir() and not any(p for p in root.iterdir() if not p.name.startswith(".")):
         raise InputError("folder is empty", root)
     for layout in _ORDER:
