@@ -9,6 +9,7 @@ import numpy as np
 from strokeseg.errors import InputError
 from strokeseg.io.atomic import atomic_path
 from strokeseg.io.geometry import Geometry
+from strokeseg.io.gzipio import is_gzip_path
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 
@@ -168,6 +169,48 @@ def read_nifti_series(path: str | Path) -> tuple[np.ndarray, Geometry, float | N
     return arr, geom, dt
 
 
+def _read_exactly(fh, view: memoryview, path: Path, what: str) -> None:
+    n = 0
+    while n < len(view):
+        got = fh.readinto(view[n:])
+        if not got:
+            raise InputError(f"file is truncated or corrupt; {what} holds only {n} of {len(view)} bytes", path)
+        n += got
+
+
+def _stream_frames(img, path: Path, group_bytes: int = 32 << 20) -> np.ndarray:
+    """The voxels of a 4D NIfTI as ``(Z, Y, X, T)`` float32, read a group of frames at a time.
+
+    The file (decompressed on the fly for ``.gz``) is read sequentially, ``group_bytes`` of
+    stored frames at a time; each group is scaled by ``scl_slope``/``scl_inter`` exactly as
+    nibabel does and transposed into place. The peak memory is the float32 result plus one
+    group, not the stored array, its scaled copy and a transposed one.
+    """
+    from nibabel.volumeutils import apply_read_scaling
+
+    from strokeseg.io.gzipio import open_read
+
+    x, y, z, t = (int(v) for v in img.shape)
+    dtype = np.dtype(img.header.get_data_dtype())
+    proxy = img.dataobj
+    slope, inter = float(proxy.slope), float(proxy.inter)
+    frame_bytes = x * y * z * dtype.itemsize
+    group = max(1, min(t, group_bytes // max(frame_bytes, 1)))
+    out = np.empty((z, y, x, t), np.float32)
+    buf = bytearray(group * frame_bytes)
+    with open_read(path) as fh:
+        _read_exactly(fh, memoryview(bytearray(int(proxy.offset))), path, "the header")
+        for k0 in range(0, t, group):
+            g = min(group, t - k0)
+            view = memoryview(buf)[: g * frame_bytes]
+            _read_exactly(fh, view, path, f"frames {k0}–{k0 + g - 1} of {t}")
+            frames = np.frombuffer(view, dtype).reshape(g, z, y, x)  # Fortran (x, y, z) order is C (z, y, x)
+            if (slope, inter) != (1.0, 0.0):
+                frames = apply_read_scaling(frames, slope, inter)
+            out[..., k0 : k0 + g] = frames.transpose(1, 2, 3, 0)
+    return out
+
+
 def read_nifti_series_with_notes(path: str | Path) -> tuple[np.ndarray, Geometry, float | None, list[str]]:
     """Read a 4D NIfTI (time last) as ``(Z, Y, X, T)`` float32, its geometry and frame interval.
 
@@ -179,8 +222,12 @@ def read_nifti_series_with_notes(path: str | Path) -> tuple[np.ndarray, Geometry
         raise InputError(f"expected a 4D series (x, y, z, time), found shape {img.shape}", path)
     geom, notes = header_geometry_and_notes(img, path)
     header = img.header
-    data = _data(img, path)
-    arr = np.ascontiguousarray(np.transpose(data, (2, 1, 0, 3)), dtype=np.float32)
+    try:
+        arr = _stream_frames(img, path)
+    except InputError:
+        raise
+    except Exception:  # an unusual proxy (e.g. a NIfTI-2 variant nibabel reads its own way)
+        arr = np.ascontiguousarray(np.transpose(_data(img, path), (2, 1, 0, 3)), dtype=np.float32)
     dt: float | None = None
     try:
         zooms = header.get_zooms()  # type: ignore[attr-defined]
@@ -218,5 +265,10 @@ def write_nifti(
         zooms = [*list(geometry.spacing), float(frame_interval or 1.0)]
         img.header.set_zooms(zooms)
     with atomic_path(path) as tmp:
-        nib.save(img, str(tmp))
+        if is_gzip_path(path):
+            from strokeseg.io.gzipio import compress
+
+            tmp.write_bytes(compress(img.to_bytes()))
+        else:
+            nib.save(img, str(tmp))
     return path

@@ -32,12 +32,21 @@ def _format(path: Path) -> str:
     raise InputError("unsupported file type (expected .nii, .nii.gz, .mha, .mhd, .nrrd or a DICOM folder)", path)
 
 
+def count_nonfinite(array: np.ndarray) -> int:
+    """NaN/Inf values in ``array``, counted one slab of the first axis at a time (no full-size mask)."""
+    if not np.issubdtype(array.dtype, np.inexact):
+        return 0
+    if array.ndim == 0:
+        return int(not np.isfinite(array))
+    return sum(int(np.count_nonzero(~np.isfinite(array[i]))) for i in range(array.shape[0]))
+
+
 def check_finite(array: np.ndarray, path: Path | None, policy: NonFinitePolicy | str, notes: list[str]) -> np.ndarray:
     """Apply the non-finite policy; returns the (possibly cleaned) array."""
-    bad = ~np.isfinite(array)
-    n_bad = int(bad.sum())
+    n_bad = count_nonfinite(array)
     if n_bad == 0:
         return array
+    bad = ~np.isfinite(array)
     if NonFinitePolicy(policy) is NonFinitePolicy.ERROR:
         raise InputError(
             f"contains {n_bad} NaN/Inf voxel(s) ({100.0 * n_bad / array.size:.2f} %); fix the file or set 'nonfinite' to zero", path

@@ -48,11 +48,31 @@ class AifResult:
     notes: list[str] = field(default_factory=list)
 
 
+ROWS = 32768  # curves per block in the row-wise reductions (bounds their temporaries)
+
+
+def _by_rows(fn, curves: np.ndarray) -> np.ndarray:
+    """``fn`` of blocks of ``ROWS`` curves, concatenated (identical to ``fn(curves)`` for row-wise ``fn``)."""
+    if curves.shape[0] <= ROWS:
+        out: np.ndarray = fn(curves)
+        return out
+    return np.concatenate([fn(curves[i : i + ROWS]) for i in range(0, curves.shape[0], ROWS)])
+
+
 def first_moment(curves: np.ndarray, times: np.ndarray) -> np.ndarray:
     """The first moment (s) of each curve ``(V, T)``: its centre of mass in time."""
-    c = np.clip(curves, 0, None)
-    result: np.ndarray = (c * times[None, :]).sum(1) / np.maximum(c.sum(1), 1e-12)
-    return result
+
+    def block(c: np.ndarray) -> np.ndarray:
+        c = np.clip(c, 0, None)
+        m: np.ndarray = (c * times[None, :]).sum(1) / np.maximum(c.sum(1), 1e-12)
+        return m
+
+    return _by_rows(block, curves)
+
+
+def positive_area(curves: np.ndarray, dt: float) -> np.ndarray:
+    """Area under the positive part of each curve ``(V, T)`` (concentration × s)."""
+    return _by_rows(lambda c: np.clip(c, 0, None).sum(1) * dt, curves)
 
 
 def _inverse_cnr(curves: np.ndarray, baseline: slice) -> np.ndarray:
@@ -83,7 +103,7 @@ def select_aif(conc: np.ndarray, times: np.ndarray, baseline: slice, n_voxels: i
     ``baseline`` are the pre-contrast frames (for the noise estimate).
     """
     dt = float(np.median(np.diff(times)))
-    auc = np.clip(conc, 0, None).sum(1) * dt
+    auc = positive_area(conc, dt)
     positive = auc > 0
     if positive.sum() < 10:
         raise InputError("AIF not found: fewer than 10 voxels enhance after contrast")
@@ -137,7 +157,7 @@ def aif_from_mask(conc: np.ndarray, in_mask: np.ndarray) -> AifResult:
 def apply_vof_scaling(result: AifResult, conc: np.ndarray, times: np.ndarray, n_voxels: int = 20) -> AifResult:
     """Scale the AIF by area(VOF)/area(AIF) (≥ 1) using the latest-peaking high-area voxels."""
     dt = float(np.median(np.diff(times)))
-    auc = np.clip(conc, 0, None).sum(1) * dt
+    auc = positive_area(conc, dt)
     m1 = first_moment(conc, times)
     aif_m1 = float(first_moment(result.curve[None, :], times)[0])
     late = np.flatnonzero(m1 > aif_m1 + 2.0)

@@ -44,7 +44,7 @@ def baseline_slice(n_frames: int, arrival: int, skip: int = 0, baseline_frames: 
 def ct_concentration(signal: np.ndarray, base: slice) -> np.ndarray:
     """CT: enhancement in HU above the pre-contrast baseline (proportional to iodine concentration)."""
     s0 = signal[:, base].mean(axis=1, keepdims=True)
-    result: np.ndarray = (signal - s0).astype(np.float32)
+    result: np.ndarray = (signal - s0).astype(np.float32, copy=False)
     return result
 
 
@@ -52,8 +52,11 @@ def mr_concentration(signal: np.ndarray, base: slice, echo_time: float) -> np.nd
     """DSC-MRI: ΔR2*(t) = −ln(S(t)/S0)/TE in s⁻¹ (proportional to Gd concentration)."""
     s0 = signal[:, base].mean(axis=1, keepdims=True)
     s0 = np.maximum(s0, 1e-6)
-    ratio = np.clip(signal / s0, 1e-3, None)
-    result: np.ndarray = (-np.log(ratio) / echo_time).astype(np.float32)
+    ratio = signal / s0
+    np.clip(ratio, 1e-3, None, out=ratio)  # in place: one (V, T) array, not four
+    np.log(ratio, out=ratio)
+    np.negative(ratio, out=ratio)
+    result: np.ndarray = np.divide(ratio, echo_time, out=ratio).astype(np.float32, copy=False)
     return result
 
 
@@ -62,5 +65,5 @@ def temporal_smooth(curves: np.ndarray, times: np.ndarray, sigma_s: float) -> np
     if sigma_s <= 0:
         return curves
     dt = float(np.median(np.diff(times)))
-    result: np.ndarray = ndimage.gaussian_filter1d(curves, sigma_s / dt, axis=-1, mode="nearest").astype(np.float32)
+    result: np.ndarray = ndimage.gaussian_filter1d(curves, sigma_s / dt, axis=-1, mode="nearest").astype(np.float32, copy=False)
     return result

@@ -112,7 +112,7 @@ class PerfusionConfig:
     tmax_edge_fraction: float = 0.9
     vof_correction: bool | None = None
     aif_voxels: int = 20
-    chunk_voxels: int = 65536
+    chunk_voxels: int = 4096
 
     def __post_init__(self) -> None:
         for name, enum in (("modality", Modality), ("method", Method), ("cbv_estimator", CbvEstimator), ("tmax_estimator", TmaxEstimator)):

@@ -2,7 +2,8 @@
 
 Every method solves ``C_t = Δt·A·k`` for the flow-scaled residue ``k(t) = F·R(t)`` (1/s) of each
 voxel. The matrix depends only on the AIF, so its SVD is computed once; voxels are then
-processed in chunks with dense matrix products (torch, multi-threaded) — no loop per voxel.
+processed in chunks with dense float32 matrix products (NumPy/BLAS) — no loop per voxel, and no
+torch import, so the perfusion commands start quickly.
 
 Methods (see :class:`strokeseg.perfusion.config.Method`):
 
@@ -24,17 +25,18 @@ its area (→ CBV with the ``residue`` estimator) and the regularisation chosen 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from strokeseg.errors import InputError
 from strokeseg.perfusion.config import Method, PerfusionConfig
 from strokeseg.perfusion.matrices import circulant_matrix, toeplitz_matrix
 from strokeseg.perfusion.parametric import ParametricFit
 from strokeseg.perfusion.peaks import parabolic_offset
+from strokeseg.util.threads import blas_threads, parallel_map
 
 
 @dataclass
@@ -56,43 +58,44 @@ class ResidueStats:
     regularisation: np.ndarray
 
 
-def _stats(k: torch.Tensor, dt: float, circular: bool, edge: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Peak, peak time and [0, ∞) trapezoid area of residues ``k`` (V, N).
+def _stats(k: np.ndarray, dt: float, circular: bool, edge: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Peak, peak time and [0, ∞) trapezoid area of residues ``k`` (V, N) float32.
 
     The peak time is the parabolic vertex (``edge`` = 0) or the sub-sample time at which the
     leading edge reaches ``edge`` × the maximum (linear interpolation between the samples).
     """
     n = k.shape[1]
-    peak, idx = k.max(dim=1)
-    rows = torch.arange(k.shape[0])
+    idx = k.argmax(axis=1)
+    rows = np.arange(k.shape[0])
+    peak = k[rows, idx]
     if edge > 0:
         w = min(n // 2, 64)
-        back = (idx[:, None] - torch.arange(w)[None, :]) % n if circular else (idx[:, None] - torch.arange(w)[None, :]).clamp(min=0)
+        back = idx[:, None] - np.arange(w)[None, :]
+        back = back % n if circular else np.maximum(back, 0)
         vals = k[rows[:, None], back]  # column j = k[idx − j]
-        below = vals <= edge * peak[:, None]
-        has = below.any(dim=1)
-        j = torch.where(has, below.float().argmax(dim=1), torch.zeros_like(idx))  # first sample back that is ≤ q·peak
+        below = vals <= np.float32(edge) * peak[:, None]
+        has = below.any(axis=1)
+        j = np.where(has, below.argmax(axis=1), 0)  # first sample back that is ≤ q·peak
         lo = vals[rows, j]
-        hi = vals[rows, (j - 1).clamp(min=0)]
-        frac = ((edge * peak - lo) / (hi - lo).clamp(min=1e-12)).clamp(0.0, 1.0)
-        pos = idx.to(k.dtype) - j.to(k.dtype) + frac
-        pos = torch.where(has, pos, idx.to(k.dtype))
+        hi = vals[rows, np.maximum(j - 1, 0)]
+        frac = np.clip((np.float32(edge) * peak - lo) / np.maximum(hi - lo, np.float32(1e-12)), 0.0, 1.0)
+        pos = np.where(has, idx.astype(np.float32) - j.astype(np.float32) + frac, idx.astype(np.float32))
     else:
         if circular:
             prev = k[rows, (idx - 1) % n]
             nxt = k[rows, (idx + 1) % n]
         else:
-            prev = k[rows, (idx - 1).clamp(min=0)]
-            nxt = k[rows, (idx + 1).clamp(max=n - 1)]
-        off = torch.from_numpy(parabolic_offset(prev.numpy(), peak.numpy(), nxt.numpy()))
+            prev = k[rows, np.maximum(idx - 1, 0)]
+            nxt = k[rows, np.minimum(idx + 1, n - 1)]
+        off = parabolic_offset(prev, peak, nxt).astype(np.float32)
         if not circular:
-            off = torch.where((idx == 0) | (idx == n - 1), torch.zeros_like(off), off)
-        pos = idx.to(k.dtype) + off.to(k.dtype)
+            off = np.where((idx == 0) | (idx == n - 1), np.float32(0.0), off)
+        pos = idx.astype(np.float32) + off
     if circular:
-        pos = torch.where(pos > n / 2, pos - n, pos)  # residues peaking before the AIF wrap to the end
-    tmax = pos.clamp(min=0.0) * dt
-    area = dt * (k.sum(dim=1) - 0.5 * k[:, 0])
-    return peak, tmax, area
+        pos = np.where(pos > n / 2, pos - np.float32(n), pos)  # residues peaking before the AIF wrap to the end
+    tmax = np.maximum(pos, np.float32(0.0)) * np.float32(dt)
+    area = np.float32(dt) * (k.sum(axis=1, dtype=np.float32) - np.float32(0.5) * k[:, 0])
+    return peak, tmax.astype(np.float32), area.astype(np.float32)
 
 
 def second_difference_matrix(n: int) -> np.ndarray:
@@ -131,11 +134,11 @@ class Deconvolver:
         self.n = mat.shape[0]
         self.s = s
         # Only the first T rows of Uᵀ·c matter: the padded part of c is zero.
-        self.ut = torch.from_numpy(np.ascontiguousarray(u[: self.t, :])).float()  # (T, N)
-        self.vt = torch.from_numpy(vt).float()  # (N, N)
+        self.ut = np.ascontiguousarray(u[: self.t, :], dtype=np.float32)  # (T, N)
+        self.vt = np.ascontiguousarray(vt, dtype=np.float32)  # (N, N)
         # second differences of k = W·Vt are W·(Vt·D2ᵀ): one more product instead of rolled copies
-        self.vt_d2 = torch.from_numpy(vt @ second_difference_matrix(self.n).T).float()
-        self.s_t = torch.from_numpy(s).float()
+        self.vt_d2 = np.ascontiguousarray(vt @ second_difference_matrix(self.n).T, dtype=np.float32)
+        self.s_t = s.astype(np.float32)
         self.edge = config.tmax_edge_fraction if config.tmax_estimator == "edge" else 0.0
 
     # ------------------------------------------------------------------ public
@@ -146,44 +149,52 @@ class Deconvolver:
         v = curves.shape[0]
         out = [np.zeros(v, np.float32) for _ in range(4)]
         step = max(1, int(self.config.chunk_voxels))
-        with torch.inference_mode():
-            for start in range(0, v, step):
-                stop = min(start + step, v)
-                c = torch.from_numpy(np.ascontiguousarray(curves[start:stop], dtype=np.float32))
-                res = self._chunk(c)
-                for o, r in zip(out, res):
-                    o[start:stop] = r.numpy()
-                if progress is not None:
+
+        def one_chunk(start: int) -> None:
+            stop = min(start + step, v)
+            res = self._chunk(np.ascontiguousarray(curves[start:stop], dtype=np.float32))
+            for o, r in zip(out, res):
+                o[start:stop] = r
+            if progress is not None:
+                with lock:  # progress bars are not thread-safe
                     progress(stop - start)
+
+        lock = threading.Lock()
+        # Chunks are independent (same result as a loop). Their element-wise work is single-threaded
+        # NumPy, so chunks run on parallel threads with BLAS kept to one thread each, which measured
+        # faster than BLAS threads inside one chunk at a time (benchmarks/bench_perfusion_speed.py).
+        with blas_threads(1):
+            parallel_map(one_chunk, range(0, v, step))
         return ResidueStats(*out)
 
     # ------------------------------------------------------------------ methods
-    def _project(self, b: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def _project(self, b: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Residues ``k = (b ∘ w) Vt`` for coefficients ``b = cᵀU`` and filter ``w`` (N,) or (V, N)."""
         return (b * w) @ self.vt
 
-    def _chunk(self, c: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def _chunk(self, c: np.ndarray) -> tuple[np.ndarray, ...]:
         b = c @ self.ut  # (V, N) = cᵀ U
         if self.method in (Method.SSVD, Method.CSVD):
             thr = self.config.ssvd_threshold if self.method is Method.SSVD else self.config.csvd_threshold
             k = self._project(b, self._tsvd_filter(thr))
             peak, tmax, area = _stats(k, self.dt, self.circular, self.edge)
-            return peak, tmax, area, torch.full_like(peak, thr)
+            return peak, tmax, area, np.full_like(peak, thr)
         if self.method is Method.OSVD:
             return self._osvd(b)
         return self._tikhonov(b, gcv=self.method is Method.TIKHONOV_GCV)
 
-    def _tsvd_filter(self, thr: float) -> torch.Tensor:
-        keep = self.s_t >= thr * self.s_t[0]
-        return torch.where(keep, 1.0 / self.s_t, torch.zeros_like(self.s_t))
+    def _tsvd_filter(self, thr: float) -> np.ndarray:
+        keep = self.s_t >= np.float32(thr) * self.s_t[0]
+        with np.errstate(divide="ignore"):
+            return np.where(keep, np.float32(1.0) / self.s_t, np.float32(0.0)).astype(np.float32)
 
-    def _osvd(self, b: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def _osvd(self, b: np.ndarray) -> tuple[np.ndarray, ...]:
         v = b.shape[0]
-        peak = torch.zeros(v)
-        tmax = torch.zeros(v)
-        area = torch.zeros(v)
-        chosen = torch.full((v,), float(self.config.osvd_thresholds[-1]))
-        todo = torch.arange(v)
+        peak = np.zeros(v, np.float32)
+        tmax = np.zeros(v, np.float32)
+        area = np.zeros(v, np.float32)
+        chosen = np.full((v,), float(self.config.osvd_thresholds[-1]), np.float32)
+        todo = np.arange(v)
         last_keep = -1
         thresholds = self.config.osvd_thresholds
         for i, thr in enumerate(thresholds):
@@ -195,46 +206,44 @@ class Deconvolver:
             last_keep = n_keep
             bw = b[todo] * w
             k = bw @ self.vt
-            kmax = k.max(dim=1).values
-            oi = (bw @ self.vt_d2).abs().sum(dim=1) / (self.n * kmax.clamp(min=1e-12))
+            kmax = k.max(axis=1)
+            oi = np.abs(bw @ self.vt_d2).sum(axis=1) / (np.float32(self.n) * np.maximum(kmax, np.float32(1e-12)))
             take = (oi < self.config.osvd_oi) | final
             if take.any():
                 idx = todo[take]
                 peak[idx], tmax[idx], area[idx] = _stats(k[take], self.dt, True, self.edge)
                 chosen[idx] = thr
                 todo = todo[~take]
-            if todo.numel() == 0:
+            if todo.size == 0:
                 break
         return peak, tmax, area, chosen
 
-    def _tikhonov(self, b: torch.Tensor, gcv: bool) -> tuple[torch.Tensor, ...]:
+    def _tikhonov(self, b: np.ndarray, gcv: bool) -> tuple[np.ndarray, ...]:
         s = self.s_t
-        lams = s[0] * torch.logspace(-3.5, 0.0, 40)
+        lams = (s[0] * np.logspace(-3.5, 0.0, 40, dtype=np.float32)).astype(np.float32)
         s2 = (s * s)[:, None]
         l2 = (lams * lams)[None, :]
         resid_f = (l2 / (s2 + l2)) ** 2  # (N, L): weight of b² in the residual norm²
         b2 = b * b
         resid = b2 @ resid_f  # (V, L)
         if gcv:
-            dof = self.n - (s2 / (s2 + l2)).sum(dim=0)  # (L,)
-            crit = resid / (dof * dof)[None, :]
-            best = crit.argmin(dim=1)
+            dof = np.float32(self.n) - (s2 / (s2 + l2)).sum(axis=0)  # (L,)
+            best = (resid / (dof * dof)[None, :]).argmin(axis=1)
         else:
-            sol_f = (s[:, None] / (s2 + l2)) ** 2
-            sol = b2 @ sol_f  # ‖k‖² (V, L)
-            x = 0.5 * torch.log(resid.clamp(min=1e-30))
-            y = 0.5 * torch.log(sol.clamp(min=1e-30))
-            dx, dy = torch.gradient(x, dim=1)[0], torch.gradient(y, dim=1)[0]
-            ddx, ddy = torch.gradient(dx, dim=1)[0], torch.gradient(dy, dim=1)[0]
-            curvature = (dx * ddy - ddx * dy) / (dx * dx + dy * dy).clamp(min=1e-30) ** 1.5
-            curvature[:, :2] = -torch.inf
-            curvature[:, -2:] = -torch.inf
-            best = curvature.argmax(dim=1)
+            sol = b2 @ ((s[:, None] / (s2 + l2)) ** 2)  # ‖k‖² (V, L)
+            x = np.float32(0.5) * np.log(np.maximum(resid, np.float32(1e-30)))
+            y = np.float32(0.5) * np.log(np.maximum(sol, np.float32(1e-30)))
+            dx, dy = np.gradient(x, axis=1), np.gradient(y, axis=1)
+            ddx, ddy = np.gradient(dx, axis=1), np.gradient(dy, axis=1)
+            curvature = (dx * ddy - ddx * dy) / np.maximum(dx * dx + dy * dy, np.float32(1e-30)) ** 1.5
+            curvature[:, :2] = -np.inf
+            curvature[:, -2:] = -np.inf
+            best = curvature.argmax(axis=1)
         lam = lams[best]
         filt = s[None, :] / (s[None, :] ** 2 + (lam * lam)[:, None])  # (V, N)
         k = self._project(b, filt)
         peak, tmax, area = _stats(k, self.dt, True, self.edge)
-        return peak, tmax, area, lam / s[0]
+        return peak, tmax, area, (lam / s[0]).astype(np.float32)
 
 
 def deconvolve(curves: np.ndarray, aif: np.ndarray, dt: float, config: PerfusionConfig) -> ResidueStats:

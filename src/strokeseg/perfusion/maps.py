@@ -21,7 +21,7 @@ from strokeseg.errors import InputError
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.volume import Series
 from strokeseg.masks.brain import ct_brain_mask, mr_brain_mask
-from strokeseg.perfusion.aif import AifResult, aif_from_mask, apply_vof_scaling, select_aif
+from strokeseg.perfusion.aif import ROWS, AifResult, aif_from_mask, apply_vof_scaling, select_aif
 from strokeseg.perfusion.concentration import baseline_slice, ct_concentration, detect_bolus_arrival, mr_concentration, temporal_smooth
 from strokeseg.perfusion.config import CbvEstimator, Modality, PerfusionConfig
 from strokeseg.perfusion.deconvolution import Deconvolver
@@ -69,39 +69,53 @@ def _uniform_times(series: Series, notes: list[str]) -> tuple[np.ndarray, np.nda
 def _validate(series: Series) -> None:
     if series.n_frames < MIN_FRAMES:
         raise InputError(f"4D series has {series.n_frames} frames; at least {MIN_FRAMES} are needed", series.path)
-    bad = ~np.isfinite(series.data)
-    if bad.any():
-        frames = np.flatnonzero(bad.reshape(-1, series.n_frames).any(0))
+    from strokeseg.io.read import count_nonfinite
+
+    if count_nonfinite(series.data):
+        frames = np.flatnonzero((~np.isfinite(series.data)).reshape(-1, series.n_frames).any(0))
         raise InputError(f"NaN/Inf values in frame(s) {', '.join(map(str, frames[:10]))}", series.path)
     lo, hi = float(series.data.min()), float(series.data.max())
     if hi - lo <= 1e-6 * max(abs(hi), 1.0):
         raise InputError(f"the series is constant (every voxel of every frame is {lo:g}): no anatomy and no bolus to measure", series.path)
 
 
-def smooth_in_plane(vol: np.ndarray, mask: np.ndarray, geometry: Geometry, fwhm_mm: float) -> np.ndarray:
-    """Normalised in-plane Gaussian smoothing of ``(Z, Y, X, T)`` inside ``mask``.
+def smooth_in_plane(curves: np.ndarray, mask: np.ndarray, geometry: Geometry, fwhm_mm: float, threads: int | None = None) -> np.ndarray:
+    """Normalised in-plane Gaussian smoothing of the brain curves ``(V, T)`` (``V`` = ``mask.sum()``).
 
-    Each voxel becomes the Gaussian-weighted mean of the *masked* voxels around it, so bone and
-    air never bleed into the brain. Only the mask's bounding box is filtered.
+    ``curves`` holds the masked voxels of a ``(Z, Y, X, T)`` volume in C order (``vol[mask]``).
+    Each voxel becomes the Gaussian-weighted mean of the *masked* voxels around it in its slice,
+    so bone and air never bleed into the brain. Only the mask's in-plane bounding box is
+    filtered, one slice at a time (the working set is one ``(Y, X, T)`` slab, not a second copy
+    of the series), slices in parallel threads (:func:`strokeseg.util.threads.parallel_map`).
+    Returns float32 ``(V, T)``.
     """
     from scipy import ndimage
 
-    out = np.zeros_like(vol, dtype=np.float32)
+    from strokeseg.util.threads import parallel_map
+
+    out = np.zeros(curves.shape, np.float32)
     if not mask.any():
         return out
     sig = fwhm_mm / 2.3548
+    sigmas = ((0, sig / geometry.spacing[1]), (1, sig / geometry.spacing[0]))
     ys = np.flatnonzero(mask.any(axis=(0, 2)))
     xs = np.flatnonzero(mask.any(axis=(0, 1)))
-    box = (slice(None), slice(ys[0], ys[-1] + 1), slice(xs[0], xs[-1] + 1))
-    m = mask[box].astype(np.float32)
-    data = vol[box] * m[..., None]
-    for axis, sp in ((1, geometry.spacing[1]), (2, geometry.spacing[0])):
-        data = ndimage.gaussian_filter1d(data, sig / sp, axis=axis, mode="constant", truncate=3.0, output=np.float32)
-        m = ndimage.gaussian_filter1d(m, sig / sp, axis=axis, mode="constant", truncate=3.0, output=np.float32)
-    inside = mask[box]
-    data /= np.maximum(m, 1e-6)[..., None]
-    data[~inside] = 0.0
-    out[box] = data
+    box = (slice(ys[0], ys[-1] + 1), slice(xs[0], xs[-1] + 1))
+    counts = mask.reshape(mask.shape[0], -1).sum(axis=1)
+    ends = np.cumsum(counts)
+
+    def one_slice(z: int) -> None:
+        inside = mask[z][box]
+        rows = slice(int(ends[z] - counts[z]), int(ends[z]))
+        data = np.zeros((*inside.shape, curves.shape[1]), np.float32)
+        data[inside] = curves[rows]
+        m = inside.astype(np.float32)
+        for axis, s in sigmas:
+            data = ndimage.gaussian_filter1d(data, s, axis=axis, mode="constant", truncate=3.0, output=np.float32)
+            m = ndimage.gaussian_filter1d(m, s, axis=axis, mode="constant", truncate=3.0, output=np.float32)
+        out[rows] = data[inside] / np.maximum(m[inside], np.float32(1e-6))[:, None]
+
+    parallel_map(one_slice, [int(z) for z in np.flatnonzero(counts)])
     return out
 
 
@@ -173,11 +187,12 @@ def _aif(
 
 def _smoothed(conc: np.ndarray, mask: np.ndarray, geom: Geometry, times: np.ndarray, cfg: PerfusionConfig) -> np.ndarray:
     """In-plane Gaussian smoothing inside the brain (``spatial_fwhm_mm``), then temporal smoothing."""
-    if cfg.spatial_fwhm_mm > 0:
-        vol = np.zeros((*geom.shape, conc.shape[1]), np.float32)
-        vol[mask] = conc
-        conc = smooth_in_plane(vol, mask, geom, cfg.spatial_fwhm_mm)[mask]
-    return temporal_smooth(conc, times, cfg.temporal_sigma)
+    if cfg.spatial_fwhm_mm <= 0:
+        return temporal_smooth(conc, times, cfg.temporal_sigma)
+    out = smooth_in_plane(conc, mask, geom, cfg.spatial_fwhm_mm)
+    for i in range(0, out.shape[0], ROWS):  # in place, a block of rows at a time: no third (V, T) array
+        out[i : i + ROWS] = temporal_smooth(out[i : i + ROWS], times, cfg.temporal_sigma)
+    return out
 
 
 def _deconvolved(conc: np.ndarray, aif: AifResult, dt: float, cfg: PerfusionConfig, show_progress: bool) -> Any:
@@ -204,7 +219,8 @@ def _map_values(conc: np.ndarray, stats: Any, aif: AifResult, times: np.ndarray,
     cbv = np.clip(cbv, 0, None)
     with np.errstate(divide="ignore", invalid="ignore"):
         mtt = np.where(cbf > 1e-3, 60.0 * cbv / cbf, 0.0)
-    ttp_idx, _ = refined_argmax(temporal_smooth(conc, times, max(cfg.temporal_sigma, 0.5 * dt)))
+    sigma = max(cfg.temporal_sigma, 0.5 * dt)
+    ttp_idx = np.concatenate([refined_argmax(temporal_smooth(conc[i : i + ROWS], times, sigma))[0] for i in range(0, conc.shape[0], ROWS)])
     return {"CBF": cbf, "CBV": cbv, "MTT": mtt, "Tmax": stats.tmax, "TTP": times[0] + ttp_idx * dt}
 
 

@@ -36,7 +36,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import torch
 
 from strokeseg.errors import ConfigError
 from strokeseg.kinetics.residues import FINE_DT, Residue, fft_convolve, residue_function
@@ -95,44 +94,44 @@ class ParametricFit:
         # principal components of the dictionary: the products run in a rank-r space
         _, s, vt = np.linalg.svd(unitb, full_matrices=False)
         r = int(np.sum(s > 1e-4 * s[0]))
-        self.proj = torch.from_numpy(np.ascontiguousarray(vt[:r].T)).float()  # (T, r)
-        self.coef = torch.from_numpy(np.ascontiguousarray(unitb @ vt[:r].T).T).float()  # (r, B)
-        self.norms = torch.from_numpy(norms).float()
+        self.proj = np.ascontiguousarray(vt[:r].T, dtype=np.float32)  # (T, r)
+        self.coef = np.ascontiguousarray((unitb @ vt[:r].T).T, dtype=np.float32)  # (r, B)
+        self.norms = norms.astype(np.float32)
         self.n_delays = nd
-        self.mtt = torch.from_numpy(MTT_GRID).float()
+        self.mtt = MTT_GRID.astype(np.float32)
         self.chunk = max(1, min(int(chunk_voxels), (1 << 24) // basis.shape[0]))
 
     def __call__(self, curves: np.ndarray, progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, ...]:
         """Per voxel of ``curves`` ``(V, T)``: flow F (1/s), Tmax (s), area F·m and explained energy."""
         v = curves.shape[0]
         out = [np.zeros(v, np.float32) for _ in range(4)]
-        with torch.inference_mode():
-            for start in range(0, v, self.chunk):
-                stop = min(start + self.chunk, v)
-                c = torch.from_numpy(np.ascontiguousarray(curves[start:stop], dtype=np.float32))
-                for o, r in zip(out, self._chunk(c)):
-                    o[start:stop] = r.numpy()
-                if progress is not None:
-                    progress(stop - start)
+        for start in range(0, v, self.chunk):
+            stop = min(start + self.chunk, v)
+            for o, r in zip(out, self._chunk(np.ascontiguousarray(curves[start:stop], dtype=np.float32))):
+                o[start:stop] = r
+            if progress is not None:
+                progress(stop - start)
         return tuple(out)
 
-    def _chunk(self, c: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def _chunk(self, c: np.ndarray) -> tuple[np.ndarray, ...]:
         score = (c @ self.proj) @ self.coef  # (V, B): c·u/|u|
-        best_score, best = score.max(dim=1)
+        best = score.argmax(axis=1)
+        rows = np.arange(c.shape[0])
+        best_score = score[rows, best]
         nd = self.n_delays
         di = best % nd
         mi = best // nd
-        rows = torch.arange(c.shape[0])
         # parabola through the correlations at the neighbouring delays of the same MTT
-        lo = score[rows, mi * nd + (di - 1).clamp(min=0)]
-        hi = score[rows, mi * nd + (di + 1).clamp(max=nd - 1)]
+        lo = score[rows, mi * nd + np.maximum(di - 1, 0)]
+        hi = score[rows, mi * nd + np.minimum(di + 1, nd - 1)]
         denom = lo - 2 * best_score + hi
-        off = torch.where(denom < 0, 0.5 * (lo - hi) / denom, torch.zeros_like(denom)).clamp(-0.5, 0.5)
-        off = torch.where((di == 0) | (di == nd - 1), torch.zeros_like(off), off)
-        delay = torch.from_numpy(self.delays).float()[di] + off * DELAY_STEP
+        with np.errstate(divide="ignore", invalid="ignore"):
+            off = np.clip(np.where(denom < 0, np.float32(0.5) * (lo - hi) / denom, np.float32(0.0)), -0.5, 0.5)
+        off = np.where((di == 0) | (di == nd - 1), np.float32(0.0), off)
+        delay = self.delays.astype(np.float32)[di] + off * np.float32(DELAY_STEP)
         positive = best_score > 0
-        flow = torch.where(positive, best_score / self.norms[best], torch.zeros_like(best_score))
-        tmax = torch.where(positive, delay.clamp(min=0.0), torch.zeros_like(delay))
-        energy = (c * c).sum(dim=1).clamp(min=1e-30)
-        explained = torch.where(positive, best_score * best_score / energy, torch.zeros_like(energy))
+        flow = np.where(positive, best_score / self.norms[best], np.float32(0.0))
+        tmax = np.where(positive, np.maximum(delay, np.float32(0.0)), np.float32(0.0))
+        energy = np.maximum((c * c).sum(axis=1), np.float32(1e-30))
+        explained = np.where(positive, best_score * best_score / energy, np.float32(0.0))
         return flow, tmax, flow * self.mtt[mi], explained
