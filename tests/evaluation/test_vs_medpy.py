@@ -78,3 +78,34 @@ def test_real_masks_from_isles22(isles22_case):
     pred = brain & (dwi.array > np.percentile(dwi.array[brain], 90))
     truth = brain & (adc.array < np.percentile(adc.array[brain], 12))
     check_all(pred, truth, dwi.geometry.spacing_zyx)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_kd_tree_and_distance_transforms_give_medpys_distances(seed, monkeypatch):
+    """Both nearest-surface routes (forced by the box-size switch) equal MedPy to 1e-9 mm, masks at the image edge included."""
+    from strokeseg.evaluation import surface
+
+    pred, truth = random_mask_pair(seed, shape=(12, 48, 44))
+    pred[:, 0, :] |= truth[:, 1, :]  # touch the array border: its voxels are surface, as in MedPy
+    spacing = (4.8, 0.9, 1.1)
+    by_edt = surface.surface_distances(pred, truth, spacing)
+    monkeypatch.setattr(surface, "KD_TREE_MIN_VOXELS", 0)
+    by_tree = surface.surface_distances(pred, truth, spacing)
+    for a, b in zip(by_edt, by_tree):
+        assert a.shape == b.shape and np.allclose(np.sort(a), np.sort(b), atol=1e-9)
+    assert hausdorff(pred, truth, spacing) == pytest.approx(medpy_binary.hd(pred, truth, voxelspacing=spacing), abs=1e-9)
+    assert hd95(pred, truth, spacing) == pytest.approx(medpy_binary.hd95(pred, truth, voxelspacing=spacing), abs=1e-9)
+    assert assd_pooled(pred, truth, spacing) == pytest.approx(medpy_binary.assd(pred, truth, voxelspacing=spacing), abs=1e-9)
+
+
+def test_metrics_inside_the_union_box_equal_the_full_volume():
+    """Cropping to the box of both masks changes no count: a small pair in a large volume scores as MedPy does."""
+    pred, truth = random_mask_pair(7, shape=(6, 20, 18))
+    big_p = np.zeros((20, 90, 80), bool)
+    big_t = np.zeros((20, 90, 80), bool)
+    big_p[7:13, 30:50, 40:58] = pred
+    big_t[7:13, 30:50, 40:58] = truth
+    m = binary_metrics(big_p, big_t, (2.0, 1.0, 1.0))
+    assert m.dice == pytest.approx(medpy_binary.dc(big_p, big_t), abs=1e-12)
+    assert m.hd95 == pytest.approx(medpy_binary.hd95(big_p, big_t, voxelspacing=(2.0, 1.0, 1.0)), abs=1e-9)
+    assert m.n_lesions_true == binary_metrics(pred, truth, (2.0, 1.0, 1.0)).n_lesions_true

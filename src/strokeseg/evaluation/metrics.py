@@ -18,7 +18,7 @@ import numpy as np
 
 from strokeseg.evaluation.lesionwise import lesion_counts
 from strokeseg.evaluation.overlap import confusion
-from strokeseg.evaluation.surface import assd_from, assd_pooled_from, hausdorff_from, hd95_from, surface_distances
+from strokeseg.evaluation.surface import assd_from, assd_pooled_from, hausdorff_from, hd95_from, surface_distances, union_bbox
 from strokeseg.io.labels import Region, region_mask
 
 HD_MAX_MM = 200.0  # ISLES'15 normalisation of the Hausdorff distance in the combined score
@@ -92,6 +92,9 @@ def binary_metrics(pred: np.ndarray, truth: np.ndarray, spacing: Sequence[float]
     if p.shape != t.shape:
         raise ValueError(f"prediction shape {p.shape} differs from truth shape {t.shape}")
     voxel_ml = float(np.prod(spacing)) / 1000.0
+    box = union_bbox(p, t, margin=0)
+    if box is not None:  # every count below is decided inside the box holding both masks
+        p, t = p[box], t[box]
     tp, fp, fn = confusion(p, t)
     n_p, n_t = tp + fp, tp + fn
     vol_p, vol_t = n_p * voxel_ml, n_t * voxel_ml

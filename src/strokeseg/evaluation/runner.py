@@ -57,7 +57,7 @@ def evaluate_case_arrays(
 def _read_pred(
     path: Path, truth: TruthCase, pred_label_map: Mapping[int, int] | None, warnings: list[str], nonfinite: str = "error"
 ) -> np.ndarray:
-    vol = read_image(path, nonfinite)
+    vol = read_image(path, nonfinite, integers=True)
     warnings.extend(vol.notes)
     if vol.array.shape != truth.labels.shape:
         raise InputError(
@@ -113,7 +113,7 @@ def _truth_from_dataset(truth: Path, layout: str, label_map: Mapping[int, int] |
         path = phantom_truth(ref) if full else ref.label
         if path is None:
             continue
-        vol = read_image(path, nonfinite)
+        vol = read_image(path, nonfinite, integers=True)
         labels, unknown = apply_label_map(vol.array, {k: k for k in LABEL_NAMES} if full else ds.label_map)
         if unknown:
             raise InputError(
@@ -132,7 +132,7 @@ def _truth_from_folder(truth: Path, label_map: Mapping[int, int] | None, nonfini
     lmap = dict(label_map) if label_map else {k: k for k in LABEL_NAMES}
     cases = []
     for cid, path in progress(sorted(label_files(truth).items()), desc="reading truth", unit="case"):
-        vol = read_image(path, nonfinite)
+        vol = read_image(path, nonfinite, integers=True)
         labels, unknown = apply_label_map(vol.array, lmap)
         if unknown:
             raise InputError(f"{format_unknown(unknown)} are not canonical (0, 1, 2); set 'label_map'", path)

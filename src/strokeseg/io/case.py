@@ -155,7 +155,7 @@ def _reference_grid(ref: CaseRef) -> tuple[Path, Geometry]:
 
 def _read_label(ref: CaseRef, grid: tuple[Path, Geometry], notes: list[str]) -> np.ndarray:
     assert ref.label is not None
-    vol = read_image(ref.label, NonFinitePolicy.ERROR)
+    vol = read_image(ref.label, NonFinitePolicy.ERROR, integers=True)
     notes.extend(vol.notes)
     canon, unknown = apply_label_map(vol.array, ref.label_map)
     if unknown:

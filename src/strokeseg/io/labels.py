@@ -129,15 +129,31 @@ def format_unknown(unknown: set[int]) -> str:
 SMALL_RANGE = 64  # label value ranges up to this are mapped by one comparison per value (no sort, no cast)
 
 
+def _map_by_lookup(arr: np.ndarray, label_map: Mapping[int, int]) -> tuple[np.ndarray, set[int]]:
+    """Non-negative 8/16-bit labels: the values present from one ``bincount``, then one table look-up."""
+    present = np.flatnonzero(np.bincount(arr.ravel()))
+    lut = np.zeros(int(present[-1]) + 1, np.uint8)
+    unknown: set[int] = set()
+    for value in present.tolist():
+        if value in label_map:
+            lut[value] = label_map[value]
+        else:
+            unknown.add(value)
+    return lut[arr], unknown
+
+
 def apply_label_map(labels: np.ndarray, label_map: Mapping[int, int]) -> tuple[np.ndarray, set[int]]:
     """Map source label values to canonical ones.
 
     Returns the canonical ``uint8`` map and the set of source values that the map does not
     cover (empty when all values are known). Non-integer values are reported as :data:`NON_INTEGER`.
-    A label map spans few values: each one is found with one comparison over the array, so float
-    files are neither sorted nor cast.
+    Non-negative 8/16-bit integer labels (as label files store them) go through a lookup table
+    built from one ``bincount``; other values span few labels, each found with one comparison
+    over the array, so float files are neither sorted nor cast.
     """
     arr = np.asarray(labels)
+    if arr.dtype.kind in "ui" and arr.size and arr.dtype.itemsize <= 2 and int(arr.min()) >= 0:
+        return _map_by_lookup(arr, label_map)
     non_integer = False
     src = arr
     if arr.dtype.kind == "f":

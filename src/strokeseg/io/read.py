@@ -56,15 +56,19 @@ def check_finite(array: np.ndarray, path: Path | None, policy: NonFinitePolicy |
     return array
 
 
-def read_image(path: str | Path, nonfinite: NonFinitePolicy | str = NonFinitePolicy.ERROR) -> Volume:
-    """Read a 3D image (NIfTI, MetaImage/NRRD, or a DICOM series folder)."""
+def read_image(path: str | Path, nonfinite: NonFinitePolicy | str = NonFinitePolicy.ERROR, integers: bool = False) -> Volume:
+    """Read a 3D image (NIfTI, MetaImage/NRRD, or a DICOM series folder), float32.
+
+    ``integers``: keep a NIfTI's stored integer type (label maps): no float copy, and label
+    values then map through a lookup table.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", path)
     fmt = _format(path)
     notes: list[str] = []
     if fmt == "nifti":
-        arr, geom, notes = nifti.read_nifti_with_notes(path)
+        arr, geom, notes = nifti.read_nifti_with_notes(path, None if integers else np.float32)
     elif fmt == "itk":
         arr, geom = itk.read_itk(path)
     elif fmt == "dicom":
