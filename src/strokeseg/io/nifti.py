@@ -137,17 +137,18 @@ def _data(img, path: Path) -> np.ndarray:
         raise InputError(f"file is truncated or corrupt; the voxel data cannot be read ({type(exc).__name__}: {exc})", path) from None
 
 
-def read_nifti(path: str | Path, dtype: type = np.float32) -> tuple[np.ndarray, Geometry]:
+def read_nifti(path: str | Path, dtype: type | None = np.float32) -> tuple[np.ndarray, Geometry]:
     """Read a 3D NIfTI as a ``(Z, Y, X)`` array plus its geometry (see :func:`read_nifti_with_notes`)."""
     arr, geom, _ = read_nifti_with_notes(path, dtype)
     return arr, geom
 
 
-def read_nifti_with_notes(path: str | Path, dtype: type = np.float32) -> tuple[np.ndarray, Geometry, list[str]]:
+def read_nifti_with_notes(path: str | Path, dtype: type | None = np.float32) -> tuple[np.ndarray, Geometry, list[str]]:
     """Read a 3D NIfTI as a ``(Z, Y, X)`` array plus its geometry.
 
-    A 4D file with a single frame is accepted as 3D; a file with several frames is an error
-    (use :func:`read_nifti_series`).
+    ``dtype=None`` keeps the stored type (integers stay integers when the header sets no
+    scaling; scaled data come as nibabel gives them, float). A 4D file with a single frame is
+    accepted as 3D; a file with several frames is an error (use :func:`read_nifti_series`).
     """
     path = Path(path)
     img = _load(path)

@@ -3,8 +3,9 @@
 On a shared machine an all-core thread pool competes with the other busy processes: each
 parallel region then waits for its slowest thread, and multi-threaded torch/BLAS code slows by
 far more than the share of the machine it lost. So the default is the number of cores this
-process may run on (its CPU affinity) minus the runnable tasks of other processes (from
-``/proc/loadavg``, the instantaneous count, not the 1-minute average), at least 1.
+process may run on (its CPU affinity) minus the cores of that CPU set other processes kept busy over a
+50 ms sample of ``/proc/stat`` taken once per process (not the 1-minute load average, which lags a
+minute behind), at least 1.
 
 ``STROKESEG_THREADS=N`` (or the CLI's ``--threads N``, which sets it) overrides the choice.
 
@@ -16,7 +17,9 @@ identical to a serial loop, in input order.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,13 +38,43 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def busy_elsewhere(loadavg: Path = Path("/proc/loadavg")) -> int:
-    """Runnable tasks other than this one right now (field 4 of ``/proc/loadavg``); 0 when unknown."""
+def _affinity() -> set[int] | None:
     try:
-        running = int(loadavg.read_text().split()[3].split("/")[0])
+        return set(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
+
+
+def _cpu_times(stat: Path, cpus: set[int] | None) -> tuple[int, int]:
+    """(busy, total) jiffies summed over the ``cpuN`` lines of ``/proc/stat`` for N in ``cpus`` (all when None)."""
+    busy = total = 0
+    for line in stat.read_text().splitlines():
+        name, *values = line.split()
+        if not (name.startswith("cpu") and name[3:].isdigit()) or (cpus is not None and int(name[3:]) not in cpus):
+            continue
+        f = [int(v) for v in values]
+        t = sum(f[:8])  # guest time is already inside user time
+        busy += t - f[3] - (f[4] if len(f) > 4 else 0)  # minus idle and iowait
+        total += t
+    return busy, total
+
+
+def busy_elsewhere(stat: Path = Path("/proc/stat"), window_s: float = 0.05) -> int:
+    """Cores of this process's CPU set kept busy by others: their use over ``window_s`` while this one sleeps.
+
+    0 when ``/proc/stat`` cannot be read.
+    """
+    cpus = _affinity()
+    try:
+        b0, t0 = _cpu_times(stat, cpus)
+        time.sleep(window_s)
+        b1, t1 = _cpu_times(stat, cpus)
     except (OSError, ValueError, IndexError):
         return 0
-    return max(0, running - 1)
+    if t1 <= t0:
+        return 0
+    n = len(cpus) if cpus else max(1, os.cpu_count() or 1)
+    return int(round((b1 - b0) / (t1 - t0) * n))
 
 
 def thread_count(requested: int | None = None) -> int:
@@ -59,6 +92,11 @@ def thread_count(requested: int | None = None) -> int:
         if requested < 1:
             raise ValueError(f"threads must be a positive integer, got {requested}")
         return int(requested)
+    return _free_cores()
+
+
+@functools.lru_cache(maxsize=1)
+def _free_cores() -> int:
     cores = usable_cores()
     return max(1, min(cores, cores - busy_elsewhere()))
 
