@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 TORCH_INDEX ?=
 STAMP  := $(VENV)/.strokeseg-installed
 
-.PHONY: install demo test test-fast lint docs bench clean
+.PHONY: install demo test test-fast lint docs bench-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test-fast: $(STAMP)
 docs: $(STAMP)
 	$(PY) docs/scripts/gen_pages.py
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -q -d site
+
+# the peers benchmarks/ measure against (MedPy, DeepMind surface-distance); never runtime dependencies
+bench-deps: $(STAMP)
+	$(PY) -m pip install -q -e '.[test,bench]'
 
 clean:
 	rm -rf $(VENV) site build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -35,14 +35,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import write_results  # noqa: E402
+from results import write_results
 
 SIZES = {
     "ISLES'22 112×112×73": ((73, 112, 112), (2.0, 2.0, 2.0), 12.0),
     "ISLES'18 256×256×22": ((22, 256, 256), (5.0, 0.9, 0.9), 25.0),
     "512×512×300": ((300, 512, 512), (1.0, 0.5, 0.5), 40.0),
 }
-MONAI_SCRIPT = r'''
+MONAI_SCRIPT = r"""
 import sys, csv
 from pathlib import Path
 import nibabel as nib, numpy as np, torch
@@ -61,7 +61,7 @@ for t in sorted(truth_dir.glob("*.nii.gz")):
     rows.append(r)
 with open(out, "w", newline="") as f:
     csv.writer(f).writerows(rows)
-'''
+"""
 
 
 def pair(shape, spacing, radius, rng):
@@ -146,8 +146,10 @@ def folder(n_pairs: int, repeats: int, tmp: Path) -> dict:
     ours_t, monai_t = [], []
     for _ in range(repeats):
         cmd = [sys.executable, "-m", "strokeseg", "evaluate", str(pred), "--truth", str(truth), "--out", str(tmp / "ev"), "--overwrite"]
-        ours_t.append(timed(lambda: subprocess.run(cmd, check=True, env=env, capture_output=True)))
-        monai_t.append(timed(lambda: subprocess.run([sys.executable, str(script), str(pred), str(truth), str(tmp / "monai.csv")], check=True)))
+        ours_t.append(timed(lambda c=cmd: subprocess.run(c, check=True, env=env, capture_output=True)))
+        monai_t.append(
+            timed(lambda: subprocess.run([sys.executable, str(script), str(pred), str(truth), str(tmp / "monai.csv")], check=True))
+        )
     o, m = statistics.median(ours_t), statistics.median(monai_t)
     return {"pairs": n_pairs, "strokeseg_s": o, "monai_script_s": m, "ratio": m / o}
 
@@ -161,7 +163,13 @@ def scaling(repeats: int) -> list[dict]:
         shape = (22, 256 * f, 256 * f)
         spacing = (5.0, 0.9 / f, 0.9 / f)
         p, t = pair(shape, spacing, 25.0, rng)
-        rows.append({"voxels_rel": f * f, "shape": list(shape), "s": statistics.median(timed(binary_metrics, p, t, spacing) for _ in range(repeats))})
+        rows.append(
+            {
+                "voxels_rel": f * f,
+                "shape": list(shape),
+                "s": statistics.median(timed(binary_metrics, p, t, spacing) for _ in range(repeats)),
+            }
+        )
     return rows
 
 
@@ -187,7 +195,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as t:
         res["folder"] = folder(args.pairs, max(1, args.repeats // 2), Path(t))
     res["scaling"] = scaling(args.repeats)
-    write_results("evaluation_speed", res, "Evaluation speed against DeepMind surface-distance, MedPy and MONAI", _table(res), "bench_evaluation.py")
+    write_results(
+        "evaluation_speed", res, "Evaluation speed against DeepMind surface-distance, MedPy and MONAI", _table(res), "bench_evaluation.py"
+    )
     print(_table(res))
     return 0
 

@@ -14,7 +14,9 @@ def test_busy_elsewhere_from_cpu_time(tmp_path: Path, monkeypatch) -> None:
     stat = tmp_path / "stat"
     # cpu0 and cpu1 fully busy, cpu2 and cpu3 idle, cpu4 (outside our CPU set) busy
     before = "cpu  0 0 0 0 0 0 0 0\n" + "".join(f"cpu{i} 100 0 0 100 0 0 0 0 0 0\n" for i in range(5))
-    after = "cpu  0 0 0 0 0 0 0 0\n" + "".join(f"cpu{i} {200 if i in (0, 1, 4) else 100} 0 0 {100 if i in (0, 1, 4) else 200} 0 0 0 0 0 0\n" for i in range(5))
+    after = "cpu  0 0 0 0 0 0 0 0\n" + "".join(
+        f"cpu{i} {200 if i in (0, 1, 4) else 100} 0 0 {100 if i in (0, 1, 4) else 200} 0 0 0 0 0 0\n" for i in range(5)
+    )
     samples = iter([before, after])
     monkeypatch.setattr(threads.time, "sleep", lambda s: stat.write_text(next(samples)))
     stat.write_text(next(samples))

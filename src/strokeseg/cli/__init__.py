@@ -32,6 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.threads:
+        import os
+
+        os.environ["STROKESEG_THREADS"] = str(args.threads)  # read by strokeseg.util.threads in every stage
     # nibabel logs header 'repairs' (e.g. zero pixdim set to 1) to stderr; strokeseg validates headers itself
     # and reports a real problem as its one error line
     logging.getLogger("nibabel").setLevel(logging.ERROR)

@@ -19,6 +19,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"strokeseg: error: {self.prog}: {one_line(message)} (see '{self.prog} --help')\n")
 
 
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``strokeseg`` parser with every command registered (imports no numpy or torch)."""
     parser = _Parser(
@@ -31,6 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"strokeseg {__version__}")
     parser.add_argument("--debug", action="store_true", help="print the full traceback of an unexpected error (put it before COMMAND)")
+    parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        metavar="N",
+        help="CPU threads to use (put it before COMMAND; default: the cores not busy with other processes, "
+        "sampled at start; the STROKESEG_THREADS environment variable does the same)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
     for name in COMMANDS:
         importlib.import_module(f"strokeseg.cli.{name.replace('-', '_')}").register(sub)

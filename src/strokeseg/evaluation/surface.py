@@ -20,7 +20,6 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
-
 KD_TREE_MIN_VOXELS = 100_000  # box size above which the k-d tree is as fast or faster (bench_evaluation.py)
 
 

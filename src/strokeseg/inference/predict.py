@@ -27,16 +27,25 @@ def predict_probs(
     cfg: WindowConfig,
     device: torch.device | str = "cpu",
     progress: Callable[[int], None] | None = None,
+    brain_only: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean class probabilities ``(K, Z, Y, X)`` over the models (each whitening ``case.x`` with its
     own statistics) and the total variance ``(Z, Y, X)`` of the lesion probability (the law of total
-    variance: the mean within-model variance plus the variance between the models' means)."""
+    variance: the mean within-model variance plus the variance between the models' means).
+
+    With ``brain_only``, windows wholly outside ``case.brain`` are skipped and every voxel outside
+    the brain is background with zero variance."""
     probs: np.ndarray | None = None
     var_within: np.ndarray | None = None
     means = []
     for model, norm in models:
         x = norm(case.x, case.brain)
-        res = sliding_window_predict(x, [model], cfg, device, progress)
+        res = sliding_window_predict(x, [model], cfg, device, progress, within=case.brain if brain_only else None)
+        if brain_only:
+            outside = ~np.asarray(case.brain, bool)
+            res.probs[:, outside] = 0.0
+            res.probs[0, outside] = 1.0
+            res.variance[outside] = 0.0
         probs = res.probs if probs is None else probs + res.probs
         var_within = res.variance if var_within is None else var_within + res.variance
         means.append(res.probs[list(cfg.foreground)].sum(0))

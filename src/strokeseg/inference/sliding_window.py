@@ -50,17 +50,39 @@ def _grid(shape: Sequence[int], window: Sequence[int], step: Sequence[int]) -> n
     return np.stack([m.ravel() for m in mesh], axis=1)  # (W, 3)
 
 
+def windows_touching(mask: np.ndarray, starts: np.ndarray, window: Sequence[int]) -> np.ndarray:
+    """Which windows (``starts`` ``(W, 3)``, size ``window``) hold at least one voxel of ``mask`` ``(Z, Y, X)``.
+
+    One summed-area table and eight look-ups per window, no loop over windows.
+    """
+    sat = np.zeros(tuple(s + 1 for s in mask.shape), np.int64)
+    sat[1:, 1:, 1:] = mask.astype(np.int64).cumsum(0).cumsum(1).cumsum(2)
+    lo = starts
+    hi = starts + np.asarray(window)[None, :]
+    total = np.zeros(len(starts), np.int64)
+    for corner in range(8):
+        pick = [(corner >> a) & 1 for a in range(3)]
+        idx = tuple(np.where(pick[a], hi[:, a], lo[:, a]) for a in range(3))
+        total += (-1) ** (3 - sum(pick)) * sat[idx]
+    result: np.ndarray = total > 0
+    return result
+
+
 def sliding_window_predict(
     x: np.ndarray,
     models: Sequence[nn.Module],
     cfg: WindowConfig,
     device: torch.device | str = "cpu",
     progress: Callable[[int], None] | None = None,
+    within: np.ndarray | None = None,
 ) -> SlidingResult:
     """Predict ``x`` ``(C, Z, Y, X)`` (already whitened) with every model (windows, MC passes, flip: ``cfg``).
 
     The Monte-Carlo dropout masks are seeded by ``cfg.seed`` (the caller's random state is left untouched);
-    ``progress`` is called with the number of windows done after each batch.
+    ``progress`` is called with the number of windows done after each batch. With ``within``
+    (a ``(Z, Y, X)`` mask, e.g. the brain), windows holding no voxel of it are skipped: the
+    probabilities inside the mask are those of the full scan (up to the Monte-Carlo draws, which
+    then fall on other windows), and voxels no window covers are background with zero variance.
     """
     device = torch.device(device)
     c, *spatial = x.shape
@@ -70,6 +92,9 @@ def sliding_window_predict(
     xp = np.pad(x, [(0, 0)] + [(b, p - b) for b, p in zip(before, pad)]) if any(pad) else x
     shape = xp.shape[1:]
     starts = _grid(shape, win, [int(s) for s in cfg.step])
+    if within is not None:
+        wp = np.pad(within, [(b, p - b) for b, p in zip(before, pad)]) if any(pad) else within
+        starts = starts[windows_touching(np.asarray(wp, bool), starts, win)]
     vol = torch.from_numpy(np.ascontiguousarray(xp, dtype=np.float32)).reshape(c, -1)
     n_vox = int(np.prod(shape))
     strides = torch.tensor([shape[1] * shape[2], shape[2], 1])
@@ -102,11 +127,13 @@ def sliding_window_predict(
                 progress(len(st))
     for m in models:
         set_mc_dropout(m, False)
-    assert sum_p is not None
+    if sum_p is None:  # no window at all (an empty ``within``): everything is background
+        sum_p = torch.zeros((2, n_vox), dtype=torch.float64)
     cnt = count.clamp(min=1)
     crop = tuple(slice(b, b + s) for b, s in zip(before, spatial))
-    probs = (sum_p / cnt).reshape(-1, *shape)[(slice(None), *crop)]
-    return SlidingResult(probs.float().numpy(), (sum_var / cnt).reshape(shape)[crop].float().numpy(), n_samples)
+    probs = (sum_p / cnt).reshape(-1, *shape)[(slice(None), *crop)].float().numpy()
+    probs[0][(count == 0).reshape(shape)[crop].numpy()] = 1.0  # voxels no window covered are background
+    return SlidingResult(probs, (sum_var / cnt).reshape(shape)[crop].float().numpy(), n_samples)
 
 
 def _ready_models(models: Sequence[nn.Module], cfg: WindowConfig, device: torch.device) -> bool:

@@ -34,7 +34,7 @@ def open_read(path: str | Path) -> IO[bytes]:
     if is_gzip_path(path):
         fh: Any = _gzip.open(str(path), "rb")
         return fh  # type: ignore[no-any-return]
-    return open(path, "rb")  # noqa: SIM115 - the caller closes it
+    return open(path, "rb")
 
 
 def compress(data: bytes | bytearray | memoryview, level: int = LEVEL) -> bytes:

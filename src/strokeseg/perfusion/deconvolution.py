@@ -170,7 +170,8 @@ class Deconvolver:
     # ------------------------------------------------------------------ methods
     def _project(self, b: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Residues ``k = (b ∘ w) Vt`` for coefficients ``b = cᵀU`` and filter ``w`` (N,) or (V, N)."""
-        return (b * w) @ self.vt
+        k: np.ndarray = (b * w) @ self.vt
+        return k
 
     def _chunk(self, c: np.ndarray) -> tuple[np.ndarray, ...]:
         b = c @ self.ut  # (V, N) = cᵀ U

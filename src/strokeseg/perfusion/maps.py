@@ -26,6 +26,7 @@ from strokeseg.perfusion.concentration import baseline_slice, ct_concentration, 
 from strokeseg.perfusion.config import CbvEstimator, Modality, PerfusionConfig
 from strokeseg.perfusion.deconvolution import Deconvolver
 from strokeseg.perfusion.peaks import refined_argmax
+from strokeseg.util.threads import thread_count
 
 T = TypeVar("T")
 
@@ -277,6 +278,7 @@ def compute_maps(
         "regularisation": {"median": float(np.median(regs)), "p10": float(np.percentile(regs, 10)), "p90": float(np.percentile(regs, 90))},
         "config": cfg.to_dict(),
         "timings_s": {k: round(v, 4) for k, v in steps.seconds.items()},  # seconds per step, and the total
+        "threads": thread_count(),
     }
     return PerfusionResult(maps, mask, geom, aif, aif_vol, times, info, notes + aif.notes)
 

@@ -1,7 +1,7 @@
 """One way to run jobs in worker processes: spawned (never forked), cores split, stopped on error.
 
 Spawn, not fork: the parent may hold torch/OpenMP threads (or a CUDA context) that a forked
-child would inherit locked. Each worker gets ``cpu_count // jobs`` threads, so ``jobs``
+child would inherit locked. Each worker gets ``free cores // jobs`` threads, so ``jobs``
 all-core thread pools do not oversubscribe the machine. An error, Ctrl-C or SIGTERM terminates
 the workers at once instead of waiting for their jobs.
 """
@@ -19,8 +19,10 @@ THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 def threads_per_job(jobs: int) -> int:
-    """The CPU threads each of ``jobs`` workers gets (at least 1)."""
-    return max(1, (os.cpu_count() or 1) // max(1, jobs))
+    """The CPU threads each of ``jobs`` workers gets: its share of the free cores (at least 1)."""
+    from strokeseg.util.threads import thread_count
+
+    return max(1, thread_count() // max(1, jobs))
 
 
 def run_in_processes(fn: Callable[..., R], calls: Sequence[tuple[Any, ...]], jobs: int) -> Iterator[tuple[int, R]]:

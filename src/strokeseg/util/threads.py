@@ -74,7 +74,7 @@ def busy_elsewhere(stat: Path = Path("/proc/stat"), window_s: float = 0.05) -> i
     if t1 <= t0:
         return 0
     n = len(cpus) if cpus else max(1, os.cpu_count() or 1)
-    return int(round((b1 - b0) / (t1 - t0) * n))
+    return round((b1 - b0) / (t1 - t0) * n)
 
 
 def thread_count(requested: int | None = None) -> int:
@@ -99,6 +99,16 @@ def thread_count(requested: int | None = None) -> int:
 def _free_cores() -> int:
     cores = usable_cores()
     return max(1, min(cores, cores - busy_elsewhere()))
+
+
+def configure_torch(threads: int | None = None) -> int:
+    """Set torch's intra-op threads to :func:`thread_count` (imports torch); returns the number set."""
+    import torch
+
+    n = thread_count(threads)
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
 
 
 @contextlib.contextmanager

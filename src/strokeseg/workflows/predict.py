@@ -20,6 +20,7 @@ from strokeseg.bundle import ModelBundle
 from strokeseg.clinical.readout import Readout, format_readout_table, readout_csv, readout_from_volumes
 from strokeseg.diagnostics import warnings_of
 from strokeseg.errors import ConfigError
+from strokeseg.inference.fusion import fold_batch_norms
 from strokeseg.inference.predict import labels_from_probs, predict_probs, volumes
 from strokeseg.inference.sliding_window import entropy
 from strokeseg.io.case import Case, CaseRef, load_case
@@ -27,6 +28,7 @@ from strokeseg.io.outputs import OutputMode, RunFolder
 from strokeseg.preprocessing.prepare import modalities_to_load, prepare_case
 from strokeseg.recipes.recipe import check_patch_fits
 from strokeseg.tables import json_text
+from strokeseg.util.threads import configure_torch
 from strokeseg.workflows.cases import CaseRun, run_cases
 
 
@@ -96,7 +98,11 @@ class Predictor:
                     f"({b.target}, {b.num_classes} classes, {', '.join(b.channels)})"
                 )
             self.models += b.load_models(folds)
+        # prediction copies with batch norms folded into the convolutions (same function, faster)
+        self.models = [(fold_batch_norms(m)[0], norm) for m, norm in self.models]
         self.device = select_device(options.device)
+        if self.device.type == "cpu":
+            configure_torch()
         self.window = first.recipe.window(options.mc_passes, options.tta)
         self.threshold = options.threshold if options.threshold is not None else first.threshold
 
@@ -126,7 +132,7 @@ class Predictor:
         b = self.bundle
         check_patch_fits(b.recipe, case.geometry.shape, case.case_id)
         prep = prepare_case(case, b.recipe.prepare, b.modalities, use_cache=self.options.use_cache)
-        probs, var = predict_probs(prep, self.models, self.window, self.device)
+        probs, var = predict_probs(prep, self.models, self.window, self.device, brain_only=True)
         smin = self.min_size(case.geometry.voxel_volume_ml)
         labels = labels_from_probs(probs, prep.brain, self.threshold, smin, b.target, b.output_label, b.num_classes)
         vols = volumes(labels, case.geometry.voxel_volume_ml, b.target, b.output_label)

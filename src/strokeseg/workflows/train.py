@@ -75,6 +75,10 @@ def train(
     from strokeseg.training.run import prepare_dataset
 
     device = select_device(options.device)
+    if device.type == "cpu" and options.jobs <= 1:  # parallel folds set their own share in each worker
+        from strokeseg.util.threads import configure_torch
+
+        configure_torch()
     for n in train_notes(recipe):
         log(f"note: {n}")
     log(
