@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib.metadata as md
+import json
 import os
 import platform
 import shutil
@@ -37,7 +38,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import write_results
+from results import run_strokeseg, write_results
 
 SETUP = r"""
 import sys
@@ -80,25 +81,16 @@ def predict_cli(root: Path, bundle: str, cache: Path, cold: bool) -> tuple[float
     if cold and cache.exists():
         shutil.rmtree(cache)
     env = {**os.environ, "STROKESEG_QUIET": "1", "STROKESEG_CACHE": str(cache)}
-    cmd = [
-        sys.executable,
-        "-m",
-        "strokeseg",
-        "predict",
-        str(root / "data"),
-        "--model",
-        str(root / bundle),
-        "--out",
-        str(root / "p"),
-        "--overwrite",
-    ]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "predict failed")
-    return wall, usage.ru_maxrss / 1024.0
+    wall, peak, _ = run_strokeseg(
+        ["predict", str(root / "data"), "--model", str(root / bundle), "--out", str(root / "p"), "--overwrite"], env
+    )
+    return wall, peak
+
+
+def steps(root: Path) -> dict[str, float]:
+    """The per-step seconds the last `predict` recorded in its volumes JSON."""
+    info = json.loads(next((root / "p").rglob("*_volumes.json")).read_text(encoding="utf-8"))
+    return {**info["timings_s"], "in_predict": info["seconds"]}
 
 
 def whole_case(root: Path, repeats: int) -> list[dict]:
@@ -107,6 +99,7 @@ def whole_case(root: Path, repeats: int) -> list[dict]:
     predict_cli(root, "bundle1", cache, cold=True)  # fill the cache
     for bundle in ("bundle1", "bundle5"):
         warm = [predict_cli(root, bundle, cache, cold=False) for _ in range(repeats)]
+        warm_steps = steps(root)
         cold = [predict_cli(root, bundle, cache, cold=True) for _ in range(repeats)]
         rows.append(
             {
@@ -114,6 +107,7 @@ def whole_case(root: Path, repeats: int) -> list[dict]:
                 "warm_s": statistics.median(w for w, _ in warm),
                 "cold_s": statistics.median(w for w, _ in cold),
                 "peak_mb": max(p for _, p in warm + cold),
+                "warm_steps_s": warm_steps,
             }
         )
         print(rows[-1], flush=True)
@@ -136,12 +130,39 @@ def _prepared(root: Path):
     return b, fused, norm(prep.x, prep.brain), prep.brain
 
 
+def conv_gflop(net, channels: int, cfg) -> float:
+    """Convolution GFLOP (2 per multiply-add) of one window with the MC passes as strokeseg runs them."""
+    import torch
+
+    from strokeseg.inference.sliding_window import _passes
+    from strokeseg.models.layers import set_mc_dropout
+
+    total = [0.0]
+
+    def hook(m, inp, out):
+        k = m.kernel_size[0] * m.kernel_size[1]
+        if isinstance(m, torch.nn.ConvTranspose2d):
+            total[0] += 2.0 * inp[0].numel() * m.out_channels * k / m.groups
+        else:
+            total[0] += 2.0 * out.numel() * m.in_channels * k / m.groups
+
+    hooks = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d)]
+    set_mc_dropout(net, cfg.mc_passes > 1, cfg.mc_dropout)
+    with torch.inference_mode():
+        for _ in _passes(net, torch.zeros(1, channels, *cfg.window[1:]), cfg.mc_passes):
+            pass
+    set_mc_dropout(net, False)
+    for h in hooks:
+        h.remove()
+    return total[0] / 1e9
+
+
 def sliding(root: Path, repeats: int) -> dict:
     import numpy as np
     import torch
     from monai.inferers import sliding_window_inference
 
-    from strokeseg.inference.sliding_window import sliding_window_predict
+    from strokeseg.inference.sliding_window import _grid, sliding_window_predict, windows_touching
     from strokeseg.models.layers import set_mc_dropout
     from strokeseg.util.threads import configure_torch
 
@@ -174,11 +195,10 @@ def sliding(root: Path, repeats: int) -> dict:
             t0 = time.perf_counter()
             fn()
             t[k].append(time.perf_counter() - t0)
+    gflop = conv_gflop(net, x.shape[0], cfg) * len(_grid(x.shape[1:], cfg.window, cfg.step))
     det = sliding_window_predict(x, [net], dataclasses.replace(cfg, mc_passes=1)).probs
     dp = float(np.abs(det - monai(1)).max())
     med = {k: statistics.median(v) for k, v in t.items()}
-    from strokeseg.inference.sliding_window import _grid, windows_touching
-
     starts = _grid(x.shape[1:], cfg.window, cfg.step)
     res = {
         "threads": threads,
@@ -188,6 +208,8 @@ def sliding(root: Path, repeats: int) -> dict:
         "monai_over_strokeseg": med["monai"] / med["strokeseg"],
         "monai_over_strokeseg_brain_windows": med["monai"] / med["strokeseg_brain_windows"],
         "max_abs_dp_vs_monai_no_dropout": dp,
+        "conv_gflop_every_window": gflop,
+        "achieved_gflops": gflop / med["strokeseg"],
     }
     # scaling: the same network over 2, 8 and 32 slices
     rows = []
@@ -239,6 +261,13 @@ def _table(r: dict) -> str:
             f"| {w['models']} model{'s' if w['models'] > 1 else ''} | {w['warm_s']:.2f} s | {w['cold_s']:.2f} s | "
             f"{w['cold_s'] - w['warm_s']:.2f} s | {w['peak_mb']:.0f} MB |"
         )
+    for w in r["whole_case"]:
+        st = w["warm_steps_s"]
+        lines.append(
+            f"\n{w['models']} model(s), warm: inside `predict` {st['in_predict']:.2f} s (preprocessing {st['prepare']:.2f}, "
+            f"whitening + networks {st['networks']:.2f}, post-processing {st['postprocess']:.2f}); the rest of the wall time "
+            f"({w['warm_s'] - st['in_predict']:.2f} s) is start-up (Python, torch, loading the models), reading and writing."
+        )
     lines += [
         "",
         f"Sliding window, one model, {s['windows']} windows ({s['brain_windows']} touch the brain), 3 MC passes:",
@@ -250,6 +279,9 @@ def _table(r: dict) -> str:
         f"| strokeseg, windows touching the brain (as `predict`) | {s['strokeseg_brain_windows_s']:.2f} s | {s['monai_over_strokeseg_brain_windows']:.2f}× |",
         "",
         f"Without dropout, strokeseg's probabilities differ from MONAI's by at most {s['max_abs_dp_vs_monai_no_dropout']:.1e}.",
+        "",
+        f"The convolutions of every window and pass are {s['conv_gflop_every_window']:.0f} GFLOP; strokeseg's sliding window runs "
+        f"them at {s['achieved_gflops']:.0f} GFLOP/s on this machine.",
         "",
         "| slices (256×256) | voxels | sliding window, every window |",
         "|---:|---:|---:|",

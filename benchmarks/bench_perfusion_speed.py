@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import write_results
+from results import run_strokeseg, write_results
 
 REPO = Path(__file__).resolve().parents[1]
 MAPS = ("CBF", "CBV", "MTT", "Tmax", "TTP")
@@ -45,8 +45,7 @@ def _write_series(path: Path, matrix: int, slices: int = 16, frames: int = 50) -
 def make_series(path: Path, matrix: int, slices: int = 16, frames: int = 50) -> int:
     """Write a CT phantom series as int16 NIfTI (in a child process); returns its float32 size in bytes.
 
-    In a child, so that this process stays small: Linux counts a forked child's peak memory from
-    its parent's size at the fork, which would inflate every measured peak.
+    In a child, so that this process stays small.
     """
     subprocess.run([sys.executable, __file__, "--make-series", str(path), str(matrix), str(slices), str(frames)], check=True)
     return matrix * matrix * slices * frames * 4
@@ -55,20 +54,8 @@ def make_series(path: Path, matrix: int, slices: int = 16, frames: int = 50) -> 
 def run_cli(src: Path, series: Path, out: Path) -> tuple[float, float]:
     """(wall s, peak RSS MB) of one `strokeseg perfusion` in a fresh process using ``src``."""
     env = {**os.environ, "PYTHONPATH": str(src), "STROKESEG_QUIET": "1"}
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "strokeseg", "perfusion", str(series), "--out", str(out), "--overwrite"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if proc.returncode != 0:
-        raise RuntimeError(f"perfusion failed ({proc.returncode}): {err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024.0
+    wall, peak, _ = run_strokeseg(["perfusion", str(series), "--out", str(out), "--overwrite"], env)
+    return wall, peak
 
 
 def compare_maps(a: Path, b: Path) -> dict[str, dict[str, float]]:

@@ -22,3 +22,39 @@ def write_results(name: str, data: dict[str, Any], title: str, table: str, scrip
         encoding="utf-8",
     )
     return RESULTS / f"{name}.json"
+
+
+# Runs the strokeseg CLI in process and writes its peak memory (VmHWM, which exec resets, unlike
+# ru_maxrss, which a child inherits from its parent's size at the fork) to the file in argv[1].
+_PEAK_WRAPPER = """
+import sys
+from strokeseg.cli import main
+code = main(sys.argv[2:])
+with open("/proc/self/status") as f:
+    peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
+with open(sys.argv[1], "w") as f:
+    f.write(str(peak))
+sys.exit(code)
+"""
+
+
+def run_strokeseg(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """``strokeseg ARGS`` in a fresh process: (wall s, peak resident MB of that process, stderr).
+
+    Raises RuntimeError with the end of stderr when the command fails.
+    """
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    with tempfile.NamedTemporaryFile("r", suffix=".peak") as peak:
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-c", _PEAK_WRAPPER, peak.name, *args], env=env or dict(os.environ), capture_output=True, text=True
+        )
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise RuntimeError(f"strokeseg {' '.join(args[:2])} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        return wall, int(peak.read() or 0) / 1024.0, proc.stderr

@@ -132,10 +132,13 @@ class Predictor:
         b = self.bundle
         check_patch_fits(b.recipe, case.geometry.shape, case.case_id)
         prep = prepare_case(case, b.recipe.prepare, b.modalities, use_cache=self.options.use_cache)
+        t1 = time.perf_counter()
         probs, var = predict_probs(prep, self.models, self.window, self.device, brain_only=True)
+        t2 = time.perf_counter()
         smin = self.min_size(case.geometry.voxel_volume_ml)
         labels = labels_from_probs(probs, prep.brain, self.threshold, smin, b.target, b.output_label, b.num_classes)
         vols = volumes(labels, case.geometry.voxel_volume_ml, b.target, b.output_label)
+        t3 = time.perf_counter()
         info = {
             "case_id": case.case_id,
             **vols,
@@ -145,6 +148,9 @@ class Predictor:
             "mc_passes": self.window.mc_passes,
             "tta": self.window.tta_flip,
             "seconds": time.perf_counter() - t0,
+            # per step: preprocessing (symmetric channels, from the cache when there), whitening and the
+            # networks over every window, post-processing and volumes
+            "timings_s": {"prepare": round(t1 - t0, 4), "networks": round(t2 - t1, 4), "postprocess": round(t3 - t2, 4)},
             "recipe": "+".join(x.recipe.name for x in self.bundles),
             "target": b.target,
             "notes": case.notes,
