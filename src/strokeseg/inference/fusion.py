@@ -21,13 +21,14 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 _PAIRS = ((nn.Conv2d, nn.BatchNorm2d), (nn.Conv3d, nn.BatchNorm3d), (nn.Conv1d, nn.BatchNorm1d))
 
 
-def fold_batch_norms(model: nn.Module) -> tuple[nn.Module, int]:
+def fold_batch_norms(model: nn.Module, inplace: bool = False) -> tuple[nn.Module, int]:
     """An eval-mode copy of ``model`` with conv → BN pairs folded; returns ``(copy, pairs folded)``.
 
-    ``model`` itself is not changed. The copy's batch norms become ``nn.Identity``, so its
-    ``state_dict`` no longer matches the original's: it is for prediction only.
+    ``model`` itself is not changed unless ``inplace`` (for a network loaded only to predict).
+    The result's batch norms become ``nn.Identity``, so its ``state_dict`` no longer matches the
+    original's: it is for prediction only.
     """
-    fused = copy.deepcopy(model).eval()
+    fused = (model if inplace else copy.deepcopy(model)).eval()
     n = 0
     for seq in [m for m in fused.modules() if isinstance(m, nn.Sequential)]:
         kids = list(seq.named_children())

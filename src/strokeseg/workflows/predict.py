@@ -99,7 +99,7 @@ class Predictor:
                 )
             self.models += b.load_models(folds)
         # prediction copies with batch norms folded into the convolutions (same function, faster)
-        self.models = [(fold_batch_norms(m)[0], norm) for m, norm in self.models]
+        self.models = [(fold_batch_norms(m, inplace=True)[0], norm) for m, norm in self.models]
         self.device = select_device(options.device)
         if self.device.type == "cpu":
             configure_torch()
