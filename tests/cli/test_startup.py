@@ -43,3 +43,11 @@ def test_perfusion_threshold_evaluate_never_import_torch(cohort: Path, tmp_path:
         assert res["code"] == 0, name
         assert not res["torch"] and not res["monai"], f"{name} imported torch/monai"
     assert json.loads((tmp_path / "ev" / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_threads_option_reaches_the_perfusion_stage(cohort: Path, tmp_path: Path) -> None:
+    res = _run("--threads", "1", "perfusion", cohort, "--out", tmp_path / "maps")
+    assert res["code"] == 0
+    info = json.loads(next((tmp_path / "maps").rglob("perfusion.json")).read_text(encoding="utf-8"))
+    assert info["threads"] == 1
