@@ -31,6 +31,10 @@ class DataWarning(str):
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "file": self.file}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by the three fields (results travel from worker processes to the parent)."""
+        return (DataWarning, (self.code, self.message, self.file))
+
 
 def warn(code: str, message: str, file: str | Path | None = None) -> DataWarning:
     """A :class:`DataWarning`, logged once on the ``strokeseg`` logger."""

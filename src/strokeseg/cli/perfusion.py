@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.options import add_input, add_layout_options, add_nonfinite_option, add_output_options, add_perfusion_options
+from strokeseg.cli.options import (
+    add_executor_options,
+    add_input,
+    add_layout_options,
+    add_nonfinite_option,
+    add_output_options,
+    add_perfusion_options,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,13 +37,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_nonfinite_option(p)
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside the input folder")
     add_output_options(p)
+    add_executor_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strokeseg.cli.options import input_path, output_mode, perfusion_config, print_notes, say
+    from strokeseg.cli.options import executor_config, input_path, output_mode, perfusion_config, print_notes, say
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.perfusion import SeriesOptions, maps_summary_lines, perfusion_dataset, perfusion_jobs
 
@@ -51,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     ) as run:
         jobs = perfusion_jobs(inp, args.layout, args.label_map)
         run.protect(f for _, r in jobs if not isinstance(r, Path) for f in r.files())
-        done = perfusion_dataset(run, jobs, perfusion_config(args), opts)
+        done = perfusion_dataset(run, jobs, perfusion_config(args), opts, executor_config(args))
         print_notes(run.notes)
         say("\n".join(maps_summary_lines(done)))
         if done.results:

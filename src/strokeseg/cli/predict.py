@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.options import add_input, add_layout_options, add_nonfinite_option, add_output_options
+from strokeseg.cli.options import add_executor_options, add_input, add_layout_options, add_nonfinite_option, add_output_options
 from strokeseg.cli.options.predict import DESCRIPTION, add_prediction_options
 
 
@@ -18,13 +18,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_nonfinite_option(p)
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside INPUT")
     add_output_options(p)
+    add_executor_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strokeseg.cli.options import input_path, output_mode, print_notes, say
+    from strokeseg.cli.options import executor_config, input_path, output_mode, print_notes, say
     from strokeseg.cli.options.predict import predict_options
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.outputs import RunFolder
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         predictor = Predictor.load(args.model, opts)
         ds = open_dataset(Path(inp), args.layout, args.label_map)
         run.protect(f for r in ds.cases for f in r.files())
-        result = predict_dataset(run, predictor, ds.cases)
+        result = predict_dataset(run, predictor, ds.cases, executor_config(args))
         print_notes(run.notes)
         say("\n".join(predict_summary_lines(result)))
         if result.volumes:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.options import add_input, add_layout_options, add_nonfinite_option, add_output_options, add_perfusion_options
+from strokeseg.cli.options import (
+    add_executor_options,
+    add_input,
+    add_layout_options,
+    add_nonfinite_option,
+    add_output_options,
+    add_perfusion_options,
+)
 from strokeseg.cli.options.threshold import DESCRIPTION, add_threshold_options, threshold_config
 
 
@@ -20,13 +27,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_nonfinite_option(p)
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside the input folder")
     add_output_options(p)
+    add_executor_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strokeseg.cli.options import input_path, output_mode, perfusion_config, print_notes, say
+    from strokeseg.cli.options import executor_config, input_path, output_mode, perfusion_config, print_notes, say
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.threshold import evaluation_summary, read_truth, threshold_dataset, threshold_summary_lines
@@ -48,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
             perfusion_config(args),
             truth,
             {"nonfinite": args.nonfinite, "frame_interval": args.frame_interval, "modality": args.modality},
+            executor_config(args),
         )
         print_notes(run.notes)
         say("\n".join(threshold_summary_lines(res, tcfg)))

@@ -340,6 +340,21 @@ class RunFolder:
         finally:
             shutil.rmtree(stage, ignore_errors=True)
 
+    def new_stage(self) -> Path:
+        """A hidden staging folder inside ``out`` for work done elsewhere (a worker process); see :meth:`commit_stage`."""
+        return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.out))
+
+    def commit_stage(self, stage: Path, keep: bool = True) -> None:
+        """Rename the top-level entries of ``stage`` into ``out`` (``keep``), then remove ``stage``."""
+        try:
+            if keep:
+                self._drop_trash()
+                for src in sorted(stage.iterdir()):
+                    _place(src, self.path(src.name))
+                    self.committed += 1
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
     @contextlib.contextmanager
     def case(self, case_id: str) -> Iterator[Path]:
         """A folder for one case's outputs that appears as ``out/case_id`` only when the block succeeds

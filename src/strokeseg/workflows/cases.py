@@ -8,6 +8,7 @@ Each case's outputs are staged and appear whole or not at all; a case that fails
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Generic, TypeVar
 
 from strokeseg.errors import StrokesegError
 from strokeseg.io.outputs import OutputMode, RunFolder
+from strokeseg.util.executors import ExecutorConfig
 from strokeseg.util.progress import progress
 
 T = TypeVar("T")
@@ -51,14 +53,32 @@ def _stderr(line: str) -> None:
     logging.getLogger("strokeseg").error(line)
 
 
+def _case_task(fn: Callable[[T, Path], R], item: T, folder: str) -> R:
+    """One case in a worker: a clean case folder (a retry starts afresh), then ``fn``."""
+    path = Path(folder)
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return fn(item, path)
+
+
 def run_cases(
-    run: RunFolder, items: Sequence[tuple[str, T]], fn: Callable[[T, Path], R], desc: str, report: Callable[[str], None] = _stderr
+    run: RunFolder,
+    items: Sequence[tuple[str, T]],
+    fn: Callable[[T, Path], R],
+    desc: str,
+    report: Callable[[str], None] = _stderr,
+    executor: ExecutorConfig | None = None,
 ) -> CaseRun[R]:
     """Call ``fn(item, folder)`` for each ``(case_id, item)``; ``folder`` is the case's staging folder.
 
     ``case_id`` = "" writes at the top of the output folder (a single series). Errors of one case
-    are reported through ``report`` as ``strokeseg: error: …`` and do not stop the others.
+    are reported through ``report`` as ``strokeseg: error: …`` and do not stop the others. With a
+    parallel ``executor`` each case is one task (``fn`` and the items must pickle) that writes into
+    its own staging folder, retried once when it fails; finished folders are placed in the output
+    folder as they come, and results keep the input order.
     """
+    if executor is not None and executor.parallel and len(items) > 1:
+        return _run_parallel(run, items, fn, desc, report, executor)
     out: CaseRun[R] = CaseRun(total=len(items))
     for cid, item in progress(list(items), desc=desc, unit="case"):
         if cid and run.mode is OutputMode.RESUME and run.has(cid):
@@ -71,4 +91,44 @@ def run_cases(
             out.failed.append((cid or "input", exc))
             if len(items) > 1:
                 report(f"strokeseg: error: {exc}")
+    return out
+
+
+def _run_parallel(
+    run: RunFolder,
+    items: Sequence[tuple[str, T]],
+    fn: Callable[[T, Path], R],
+    desc: str,
+    report: Callable[[str], None],
+    executor: ExecutorConfig,
+) -> CaseRun[R]:
+    from strokeseg.util.executors import run_tasks
+    from strokeseg.util.progress import progress_bar
+
+    out: CaseRun[R] = CaseRun(total=len(items))
+    todo = []
+    for cid, item in items:
+        if cid and run.mode is OutputMode.RESUME and run.has(cid):
+            out.skipped.append(cid)
+        else:
+            todo.append((cid, item, run.new_stage()))
+    calls = [(fn, item, str(stage / cid) if cid else str(stage)) for cid, item, stage in todo]
+    done: dict[int, R] = {}
+    try:
+        with progress_bar(total=len(calls), desc=desc, unit="case") as bar:
+            for i, result, exc in run_tasks(_case_task, calls, executor):
+                cid, _, stage = todo[i]
+                if exc is None:
+                    run.commit_stage(stage)
+                    done[i] = result
+                else:
+                    run.commit_stage(stage, keep=False)
+                    err = exc if isinstance(exc, StrokesegError) else StrokesegError(f"case {cid}: {type(exc).__name__}: {exc}")
+                    out.failed.append((cid or "input", err))
+                    report(f"strokeseg: error: {err}")
+                bar.update(1)
+    finally:
+        for _, _, stage in todo:  # stages of tasks that never finished (an interrupt)
+            shutil.rmtree(stage, ignore_errors=True)
+    out.results = [done[i] for i in sorted(done)]
     return out

@@ -8,6 +8,7 @@ from the series), and ``perfusion.json``.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from strokeseg.io.outputs import RunFolder
 from strokeseg.io.volume import Series
 from strokeseg.perfusion.config import PerfusionConfig
 from strokeseg.perfusion.maps import PerfusionResult
+from strokeseg.util.executors import ExecutorConfig
 from strokeseg.workflows.cases import CaseRun, run_cases
 
 
@@ -119,10 +121,15 @@ def maps_to_folder(item: Path | CaseRef, folder: Path, cfg: PerfusionConfig, opt
 
 
 def perfusion_dataset(
-    run: RunFolder, jobs: Sequence[tuple[str, Any]], cfg: PerfusionConfig, opts: SeriesOptions = SeriesOptions()
+    run: RunFolder,
+    jobs: Sequence[tuple[str, Any]],
+    cfg: PerfusionConfig,
+    opts: SeriesOptions = SeriesOptions(),
+    executor: ExecutorConfig | None = None,
 ) -> CaseRun[MapsResult]:
-    """Maps for every job into ``run``; for a dataset, ``summary.json`` lists the case folders that are there."""
-    done = run_cases(run, jobs, lambda item, folder: maps_to_folder(item, folder, cfg, opts), "cases")
+    """Maps for every job into ``run`` (cases spread by ``executor``); for a dataset, ``summary.json``
+    lists the case folders that are there."""
+    done = run_cases(run, jobs, functools.partial(maps_to_folder, cfg=cfg, opts=opts), "cases", executor=executor)
     if jobs and jobs[0][0]:
         rows = []
         for f in run.case_folders():

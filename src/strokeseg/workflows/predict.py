@@ -7,6 +7,7 @@ lesion probability, variance, entropy, region volumes and the clinical read-out.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from strokeseg.io.outputs import OutputMode, RunFolder
 from strokeseg.preprocessing.prepare import modalities_to_load, prepare_case
 from strokeseg.recipes.recipe import check_patch_fits
 from strokeseg.tables import json_text
+from strokeseg.util.executors import ExecutorConfig
 from strokeseg.util.threads import configure_torch
 from strokeseg.workflows.cases import CaseRun, run_cases
 
@@ -197,18 +199,22 @@ class PredictRun:
     readouts: list[dict[str, Any]]
 
 
-def predict_dataset(run: RunFolder, predictor: Predictor, refs: Sequence[CaseRef]) -> PredictRun:
-    """Predict every case into ``run`` (one staged folder per case), then write the cohort files
-    ``volumes.json`` and ``readout.csv`` from the case folders that are there."""
+def _predict_one(ref: CaseRef, folder: Path, predictor: Predictor) -> Prediction:
+    """One case's prediction into ``folder`` (a module-level task, so that it pickles for worker processes)."""
+    case = predictor.load_case(ref)
+    pred = predictor.predict(case)
+    write_prediction(folder, pred, case)
+    return pred
+
+
+def predict_dataset(run: RunFolder, predictor: Predictor, refs: Sequence[CaseRef], executor: ExecutorConfig | None = None) -> PredictRun:
+    """Predict every case into ``run`` (one staged folder per case, spread by ``executor``; each
+    worker receives the predictor's models), then write the cohort files ``volumes.json`` and
+    ``readout.csv`` from the case folders that are there."""
     import json
 
-    def one(ref: CaseRef, folder: Path) -> Prediction:
-        case = predictor.load_case(ref)
-        pred = predictor.predict(case)
-        write_prediction(folder, pred, case)
-        return pred
-
-    done = run_cases(run, [(r.case_id, r) for r in refs], one, "predict")
+    one = functools.partial(_predict_one, predictor=predictor)
+    done = run_cases(run, [(r.case_id, r) for r in refs], one, "predict", executor=executor)
     vols, reads = [], []
     for f in run.case_folders():
         if (f / f"{f.name}_volumes.json").exists():

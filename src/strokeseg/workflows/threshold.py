@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from strokeseg.clinical.readout import format_readout_table, readout_csv
 from strokeseg.io.case import CaseRef, load_case
 from strokeseg.io.outputs import RunFolder
 from strokeseg.perfusion.config import PerfusionConfig
+from strokeseg.util.executors import ExecutorConfig
 from strokeseg.workflows.cases import CaseRun, run_cases
 
 INPUTS = ("CBF", "CBV", "Tmax", "ADC", "DWI", "CT")
@@ -52,6 +54,22 @@ def threshold_ref(
     return threshold_case(case, cfg, perfusion, modality)
 
 
+def _threshold_one(
+    ref: CaseRef, folder: Path, cfg: ThresholdConfig, perfusion: PerfusionConfig | None, truth: Any, read: dict[str, Any]
+) -> CaseReadout:
+    """One case's labels and read-out into ``folder`` (a module-level task, so that it pickles for worker processes)."""
+    from strokeseg.io.nifti import write_nifti
+
+    cr = threshold_ref(ref, cfg, perfusion, **read)
+    if truth is not None:
+        from strokeseg.evaluation.runner import check_against_truth
+
+        check_against_truth(cr.case_id, cr.geometry, truth[0], ref.where)
+    write_nifti(folder / f"{cr.case_id}_label.nii.gz", cr.result.labels, cr.geometry, dtype=np.uint8)
+    (folder / f"{cr.case_id}_readout.json").write_text(json.dumps(cr.to_dict(cfg), indent=2, default=str), encoding="utf-8")
+    return cr
+
+
 def threshold_dataset(
     run: RunFolder,
     refs: Sequence[CaseRef],
@@ -59,24 +77,12 @@ def threshold_dataset(
     perfusion: PerfusionConfig | None = None,
     truth: Any = None,
     read: dict[str, Any] | None = None,
+    executor: ExecutorConfig | None = None,
 ) -> ThresholdRun:
     """Labels and read-outs per case, then ``readout.csv`` and ``thresholds.json``; with ``truth`` (from
     :func:`strokeseg.evaluation.runner.load_truth`) each case's grid is checked first and the labels evaluated."""
-    from strokeseg.io.nifti import write_nifti
-
-    read = read or {}
-
-    def one(ref: CaseRef, folder: Path) -> CaseReadout:
-        cr = threshold_ref(ref, cfg, perfusion, **read)
-        if truth is not None:
-            from strokeseg.evaluation.runner import check_against_truth
-
-            check_against_truth(cr.case_id, cr.geometry, truth[0], ref.where)
-        write_nifti(folder / f"{cr.case_id}_label.nii.gz", cr.result.labels, cr.geometry, dtype=np.uint8)
-        (folder / f"{cr.case_id}_readout.json").write_text(json.dumps(cr.to_dict(cfg), indent=2, default=str), encoding="utf-8")
-        return cr
-
-    done = run_cases(run, [(r.case_id, r) for r in refs], one, "threshold")
+    one = functools.partial(_threshold_one, cfg=cfg, perfusion=perfusion, truth=truth, read=read or {})
+    done = run_cases(run, [(r.case_id, r) for r in refs], one, "threshold", executor=executor)
     rows = [
         json.loads((f / f"{f.name}_readout.json").read_text(encoding="utf-8"))
         for f in run.case_folders()

@@ -1,0 +1,166 @@
+"""Where the cases of a cohort run: in this process, in a local process pool, or on Dask.
+
+* ``serial`` — one case after another in this process (the default);
+* ``local`` — ``jobs`` spawned worker processes on this machine, one case per task;
+* ``dask`` — ``dask.distributed``: a ``LocalCluster`` of ``jobs`` single-threaded worker
+  processes, or the existing cluster at ``scheduler`` (e.g. one that dask-jobqueue started on
+  Slurm; the output folder must then be on a file system the workers share).
+
+Each worker gets its share of the free cores as ``STROKESEG_THREADS``, so ``jobs`` workers do
+not oversubscribe the machine. :func:`run_tasks` yields every task's outcome as it finishes;
+an exception is returned as the outcome, not raised, so one failed case never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from strokeseg.errors import ConfigError
+
+
+class ExecutorKind(StrEnum):
+    """Where the cases run."""
+
+    SERIAL = "serial"
+    LOCAL = "local"
+    DASK = "dask"
+
+
+@dataclass(frozen=True)
+class ExecutorConfig:
+    """How a cohort's cases are spread.
+
+    Attributes:
+        kind: serial, local or dask.
+        jobs: worker processes (local, or the size of the Dask ``LocalCluster``).
+        scheduler: address of a running Dask scheduler (``tcp://host:8786``); dask only.
+    """
+
+    kind: ExecutorKind = ExecutorKind.SERIAL
+    jobs: int = 1
+    scheduler: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", ExecutorKind(self.kind))
+        if self.jobs < 1:
+            raise ConfigError(f"set 'jobs' to at least 1, got {self.jobs}")
+        if self.scheduler and self.kind is not ExecutorKind.DASK:
+            raise ConfigError("'scheduler' needs the dask executor")
+
+    @property
+    def parallel(self) -> bool:
+        """Whether cases leave this process."""
+        return self.kind is not ExecutorKind.SERIAL
+
+
+@contextmanager
+def _worker_threads(jobs: int) -> Iterator[None]:
+    """``STROKESEG_THREADS`` (and the BLAS/OpenMP variables) set to each worker's share while workers start."""
+    from strokeseg.util.pool import THREAD_VARS, threads_per_job
+    from strokeseg.util.threads import ENV
+
+    share = str(threads_per_job(jobs))
+    keys = (*THREAD_VARS, ENV)
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update(dict.fromkeys(keys, share))
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+Outcome = tuple[int, Any, BaseException | None]
+
+
+def run_tasks(fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], cfg: ExecutorConfig, retries: int = 1) -> Iterator[Outcome]:
+    """``(index, result, error)`` of ``fn(*calls[index])`` for every call, in completion order.
+
+    A call that raises is run again up to ``retries`` times (a worker that died, a node that went
+    away); its last error is the outcome. ``fn`` and its arguments must pickle for the local and
+    dask executors (a module-level function, or a ``functools.partial`` of one), and ``fn`` must
+    be safe to repeat.
+    """
+    if not calls:
+        return
+    if cfg.kind is ExecutorKind.SERIAL:
+        for i, args in enumerate(calls):
+            for attempt in range(retries + 1):
+                try:
+                    yield i, fn(*args), None
+                    break
+                except Exception as exc:
+                    if attempt == retries:
+                        yield i, None, exc
+        return
+    if cfg.kind is ExecutorKind.LOCAL:
+        yield from _local(fn, calls, cfg.jobs, retries)
+    else:
+        yield from _dask(fn, calls, cfg, retries)
+
+
+def _local(fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], jobs: int, retries: int) -> Iterator[Outcome]:
+    with _worker_threads(jobs):
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(calls)), mp_context=multiprocessing.get_context("spawn"))
+    tries = [0] * len(calls)
+    try:
+        pending = {pool.submit(fn, *args): i for i, args in enumerate(calls)}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                i = pending.pop(fut)
+                exc = fut.exception()
+                if exc is not None and tries[i] < retries:
+                    tries[i] += 1
+                    pending[pool.submit(fn, *calls[i])] = i
+                    continue
+                yield i, (None if exc else fut.result()), exc
+    except BaseException:
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _dask(fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], cfg: ExecutorConfig, retries: int) -> Iterator[Outcome]:
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise ConfigError("the dask executor needs dask.distributed: pip install 'dask[distributed]'") from None
+    cluster = None
+    if cfg.scheduler:
+        client = Client(cfg.scheduler)
+    else:
+        with _worker_threads(cfg.jobs):
+            cluster = LocalCluster(
+                n_workers=min(cfg.jobs, len(calls)),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+        client = Client(cluster)
+    try:
+        futures = {}
+        for i, args in enumerate(calls):
+            futures[client.submit(fn, *args, pure=False, retries=retries)] = i
+        for fut in dask_completed(list(futures)):
+            exc = fut.exception()
+            yield futures[fut], (None if exc else fut.result()), exc
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,103 @@
+"""Cohorts on worker processes and Dask give the serial run's outputs; failures are retried, then reported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from strokeseg.errors import InputError
+from strokeseg.io.outputs import OutputMode, RunFolder
+from strokeseg.util.executors import ExecutorConfig, ExecutorKind, run_tasks
+from strokeseg.workflows.cases import run_cases
+
+VOLATILE = ("timings_s", "threads")  # wall-clock seconds and the worker's thread share
+
+
+def flaky(marker: str, value: int) -> int:
+    """Fails the first time it is called for ``marker``, then returns ``value``."""
+    path = Path(marker)
+    if not path.exists():
+        path.write_text("failed once")
+        raise RuntimeError("worker lost")
+    return value * 2
+
+
+def write_or_fail(item: str, folder: Path) -> str:
+    if item == "bad":
+        raise InputError("this case is corrupt", item)
+    (folder / "out.txt").write_text(item)
+    return item
+
+
+@pytest.mark.parametrize("kind", ["serial", "local"])
+def test_a_failed_task_is_retried_once(tmp_path: Path, kind: str) -> None:
+    calls = [(str(tmp_path / f"m{i}"), i) for i in range(3)]
+    got = sorted((i, r, e) for i, r, e in run_tasks(flaky, calls, ExecutorConfig(ExecutorKind(kind), 2)))
+    assert got == [(0, 0, None), (1, 2, None), (2, 4, None)]
+    again = [(str(tmp_path / "never"), 1)]
+    ((_i, r, e),) = run_tasks(flaky, again, ExecutorConfig(ExecutorKind(kind), 2), retries=0)
+    assert r is None and isinstance(e, RuntimeError)
+
+
+def test_parallel_cases_keep_order_report_failures_and_resume(tmp_path: Path) -> None:
+    items = [(c, c) for c in ("c1", "bad", "c3", "c4")]
+    reported: list[str] = []
+    with RunFolder(tmp_path / "out", OutputMode.NEW) as run:
+        res = run_cases(run, items, write_or_fail, "test", reported.append, ExecutorConfig(ExecutorKind.LOCAL, 2))
+    assert res.results == ["c1", "c3", "c4"]  # input order, not completion order
+    assert [c for c, _ in res.failed] == ["bad"] and "corrupt" in reported[0]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == ["c1", "c3", "c4"]
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".strokeseg-stage")]  # no staging left
+    with RunFolder(tmp_path / "out", OutputMode.RESUME) as run:
+        again = run_cases(
+            run, [(c, c) for c in ("c1", "c3", "c4", "c5")], write_or_fail, "test", reported.append, ExecutorConfig(ExecutorKind.LOCAL, 2)
+        )
+    assert again.skipped == ["c1", "c3", "c4"] and again.results == ["c5"]
+
+
+def _tree(root: Path) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for f in sorted(root.rglob("*")):
+        if f.is_dir() or f.name.startswith(".strokeseg"):
+            continue
+        rel = str(f.relative_to(root))
+        if f.suffix == ".json":
+            data = json.loads(f.read_text(encoding="utf-8"))
+            out[rel] = {k: v for k, v in data.items() if k not in VOLATILE} if isinstance(data, dict) else data
+        else:
+            out[rel] = f.read_bytes()
+    return out
+
+
+@pytest.mark.slow
+def test_dask_and_local_cohorts_equal_the_serial_run(tmp_path: Path) -> None:
+    pytest.importorskip("distributed", reason="dask.distributed is a test dependency")
+    from strokeseg.cli import main
+    from strokeseg.phantom.case import PhantomConfig
+    from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
+
+    cohort = tmp_path / "ph"
+    write_phantom_cohort(cohort, CohortSpec(3, PhantomConfig(slices=4, matrix=(64, 64), frames=30), "isles2018", seed=9))
+    runs = {}
+    for kind in ("serial", "local", "dask"):
+        assert main(["perfusion", str(cohort), "--out", str(tmp_path / f"maps_{kind}"), "--executor", kind, "--jobs", "2"]) == 0
+        assert (
+            main(["threshold", str(tmp_path / f"maps_{kind}"), "--out", str(tmp_path / f"thr_{kind}"), "--executor", kind, "--jobs", "2"])
+            == 0
+        )
+        runs[kind] = (_tree(tmp_path / f"maps_{kind}"), _tree(tmp_path / f"thr_{kind}"))
+    assert len(runs["serial"][0]) > 20  # every map, mask and JSON of three cases
+    for kind in ("local", "dask"):
+        assert runs[kind] == runs["serial"], kind  # NIfTI byte for byte; JSON up to the wall-clock fields
+
+
+def test_data_warnings_survive_pickling() -> None:
+    import pickle
+
+    from strokeseg.diagnostics import DataWarning
+
+    w = DataWarning("aif-low-peak", "the AIF peak is low", "/data/ctp.nii.gz")
+    back = pickle.loads(pickle.dumps([w]))[0]
+    assert isinstance(back, DataWarning) and back == w and back.to_dict() == w.to_dict()
