@@ -58,7 +58,7 @@ def leftovers(out: Path) -> list[str]:
 
 
 def contents(out: Path) -> dict[str, object]:
-    """Every result in ``out``, decoded (arrays for images, JSON without timings, CSV text)."""
+    """Every result in ``out``, decoded (arrays for images, JSON without timings and thread counts, CSV text)."""
     import nibabel as nib
 
     got: dict[str, object] = {}
@@ -77,7 +77,7 @@ def contents(out: Path) -> dict[str, object]:
 
 def _strip(obj):
     if isinstance(obj, dict):
-        return {k: _strip(v) for k, v in obj.items() if "seconds" not in k and "timings" not in k and k != "source"}
+        return {k: _strip(v) for k, v in obj.items() if "seconds" not in k and "timings" not in k and k not in ("source", "threads")}
     if isinstance(obj, list):
         return [_strip(v) for v in obj]
     return obj
