@@ -101,3 +101,27 @@ def test_data_warnings_survive_pickling() -> None:
     w = DataWarning("aif-low-peak", "the AIF peak is low", "/data/ctp.nii.gz")
     back = pickle.loads(pickle.dumps([w]))[0]
     assert isinstance(back, DataWarning) and back == w and back.to_dict() == w.to_dict()
+
+
+def test_evaluate_on_workers_gives_the_serial_rows(tmp_path: Path) -> None:
+    import numpy as np
+
+    from strokeseg.evaluation.runner import evaluate_predictions, load_truth
+    from strokeseg.io.geometry import isotropic
+    from strokeseg.io.nifti import write_nifti
+    from strokeseg.util.synthetic import irregular_blob
+
+    rng = np.random.default_rng(5)
+    (tmp_path / "pred").mkdir()
+    (tmp_path / "truth").mkdir()
+    g = isotropic((12, 40, 40), 2.0)
+    for i in range(4):
+        t = irregular_blob(g.shape, (6, 20, 20), rng.uniform(5, 12), rng, spacing=(2.0, 2.0, 2.0))
+        p = np.roll(t, i, axis=2)
+        write_nifti(tmp_path / "truth" / f"c{i}.nii.gz", t, g, dtype=np.uint8)
+        write_nifti(tmp_path / "pred" / f"c{i}.nii.gz", p, g, dtype=np.uint8)
+    truth = load_truth(tmp_path / "truth", None, None)
+    serial = evaluate_predictions(tmp_path / "pred", truth)
+    local = evaluate_predictions(tmp_path / "pred", truth, executor=ExecutorConfig(ExecutorKind.LOCAL, 2))
+    assert [r["case_id"] for r in serial.rows] == ["c0", "c1", "c2", "c3"]
+    assert json.dumps(local.rows, default=str) == json.dumps(serial.rows, default=str)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.options import add_input, add_layout_options, add_nonfinite_option, add_output_options, label_map_arg
+from strokeseg.cli.options import (
+    add_executor_options,
+    add_input,
+    add_layout_options,
+    add_nonfinite_option,
+    add_output_options,
+    label_map_arg,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,20 +51,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_nonfinite_option(p)
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside PRED or --truth")
     add_output_options(p, resume=False)
+    add_executor_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strokeseg.cli.options import input_path, output_mode, say
+    from strokeseg.cli.options import executor_config, input_path, output_mode, say
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.evaluate import EvaluateOptions, evaluate_to_folder, evaluation_lines
 
     pred = input_path(args)
     inputs = [pred, args.truth]
     with RunFolder(args.out, output_mode(args), inputs=inputs, allow_in_input=args.allow_output_in_input, command="evaluate") as run:
-        opts = EvaluateOptions(args.layout, args.label_map, args.pred_label_map, args.regions, args.nonfinite)
+        opts = EvaluateOptions(args.layout, args.label_map, args.pred_label_map, args.regions, args.nonfinite, executor_config(args))
         result = evaluate_to_folder(run, pred, args.truth, opts)
     say("\n".join(evaluation_lines(result)))
     print("wrote " + ", ".join(str(Path(args.out) / n) for n in ("per_case.csv", "summary.md", "summary.json")))

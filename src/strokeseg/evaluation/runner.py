@@ -20,6 +20,7 @@ from strokeseg.io.geometry import Geometry
 from strokeseg.io.labels import LABEL_NAMES, Region, apply_label_map, format_unknown
 from strokeseg.io.read import read_image
 from strokeseg.tables import csv_text, markdown_table, read_csv
+from strokeseg.util.executors import ExecutorConfig
 from strokeseg.util.progress import progress
 
 
@@ -170,8 +171,45 @@ def evaluate_folder(
     """Score every prediction in ``pred_dir`` against the truth dataset or label folder ``truth``.
 
     ``nonfinite``: NaN/Inf voxels in a label file are an error (``"error"``) or background (``"zero"``).
+    To spread the cases over worker processes, call :func:`load_truth` and :func:`evaluate_predictions`.
     """
     return evaluate_predictions(Path(pred_dir), load_truth(Path(truth), layout, label_map, nonfinite), pred_label_map, regions, nonfinite)
+
+
+def _score_case(
+    path: Path, tc: TruthCase, pred_label_map: Mapping[int, int] | None, regions: Sequence[Region], nonfinite: str
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """One case's rows and reading warnings (a module-level task, so that it pickles for worker processes)."""
+    warnings: list[str] = []
+    pred = _read_pred(path, tc, pred_label_map, warnings, nonfinite)
+    return evaluate_case_arrays(tc.case_id, pred, tc.labels, tc.geometry, regions, tc.group), warnings
+
+
+def _score_all(
+    matched: Mapping[str, Path],
+    cases: Sequence[TruthCase],
+    pred_label_map: Mapping[int, int] | None,
+    regions: Sequence[Region],
+    nonfinite: str,
+    executor: ExecutorConfig | None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows and warnings of every matched case, in the truth's order; the first failing case's error is raised."""
+    if executor is None or not executor.parallel or len(cases) < 2:
+        rows: list[dict[str, Any]] = []
+        warnings: list[str] = []
+        for tc in progress(cases, desc="evaluating", unit="case"):
+            r, w = _score_case(matched[tc.case_id], tc, pred_label_map, regions, nonfinite)
+            rows += r
+            warnings += w
+        return rows, warnings
+    from strokeseg.util.executors import run_tasks
+
+    calls = [(matched[tc.case_id], tc, pred_label_map, list(regions), nonfinite) for tc in cases]
+    outcomes = {i: (res, exc) for i, res, exc in run_tasks(_score_case, calls, executor, retries=0)}
+    errors = [exc for i in sorted(outcomes) if (exc := outcomes[i][1]) is not None]
+    if errors:
+        raise errors[0]
+    return ([row for i in sorted(outcomes) for row in outcomes[i][0][0]], [w for i in sorted(outcomes) for w in outcomes[i][0][1]])
 
 
 def evaluate_predictions(
@@ -180,8 +218,10 @@ def evaluate_predictions(
     pred_label_map: Mapping[int, int] | None = None,
     regions: Sequence[Region | str] | None = None,
     nonfinite: str = "error",
+    executor: ExecutorConfig | None = None,
 ) -> EvaluationResult:
-    """Score the predictions in ``pred_dir`` against already loaded truth (:func:`load_truth`)."""
+    """Score the predictions in ``pred_dir`` against already loaded truth (:func:`load_truth`), the cases
+    spread by ``executor`` (rows in the truth's order whichever executor ran them)."""
     truth_cases, default_regions, _ = truth
     regs = [Region.parse(r) if isinstance(r, str) else r for r in (regions or default_regions)]
     matched, extra = match_files(pred_dir, [c.case_id for c in truth_cases])
@@ -189,11 +229,8 @@ def evaluate_predictions(
         raise InputError(
             f"no prediction file matches any of the {len(truth_cases)} truth case ids (e.g. {truth_cases[0].case_id})", pred_dir
         )
-    rows: list[dict[str, Any]] = []
-    warnings: list[str] = []
-    for tc in progress([c for c in truth_cases if c.case_id in matched], desc="evaluating", unit="case"):
-        pred = _read_pred(matched[tc.case_id], tc, pred_label_map, warnings, nonfinite)
-        rows += evaluate_case_arrays(tc.case_id, pred, tc.labels, tc.geometry, regs, tc.group)
+    todo = [c for c in truth_cases if c.case_id in matched]
+    rows, warnings = _score_all(matched, todo, pred_label_map, regs, nonfinite, executor)
     return EvaluationResult(
         rows=rows,
         summaries=summarise(rows),

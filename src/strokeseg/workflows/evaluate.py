@@ -6,33 +6,29 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from strokeseg.evaluation.runner import EvaluationResult, evaluate_folder, summary_markdown, write_results
+from strokeseg.evaluation.runner import EvaluationResult, evaluate_predictions, load_truth, summary_markdown, write_results
 from strokeseg.io.outputs import RunFolder
+from strokeseg.util.executors import ExecutorConfig
 
 
 @dataclass(frozen=True)
 class EvaluateOptions:
     """How the truth and the predictions are read: the truth's layout (None: detected) and label map, the
-    predictions' label map, the regions to score (None: those the truth annotates), the NaN/Inf policy."""
+    predictions' label map, the regions to score (None: those the truth annotates), the NaN/Inf policy, and
+    where the cases are scored (None: in this process)."""
 
     layout: str | None = None
     label_map: Mapping[int, int] | None = None
     pred_label_map: Mapping[int, int] | None = None
     regions: Sequence[str] | None = None
     nonfinite: str = "error"
+    executor: ExecutorConfig | None = None
 
 
 def evaluate_to_folder(run: RunFolder, pred: str | Path, truth: str | Path, opts: EvaluateOptions = EvaluateOptions()) -> EvaluationResult:
     """Evaluate and write ``per_case.csv``, ``summary.md`` and ``summary.json`` together into ``run``."""
-    result = evaluate_folder(
-        Path(pred),
-        Path(truth),
-        layout=opts.layout,
-        label_map=opts.label_map,
-        pred_label_map=opts.pred_label_map,
-        regions=opts.regions,
-        nonfinite=opts.nonfinite,
-    )
+    truth_set = load_truth(Path(truth), opts.layout, opts.label_map, opts.nonfinite)
+    result = evaluate_predictions(Path(pred), truth_set, opts.pred_label_map, opts.regions, opts.nonfinite, opts.executor)
     with run.stage() as stage:  # the three files appear together
         write_results(result, stage)
     return result

@@ -9,7 +9,7 @@ from strokeseg.cli.options.types import positive_int
 
 
 def add_executor_options(p: argparse.ArgumentParser) -> None:
-    """The cohort executor options of ``perfusion``, ``threshold`` and ``predict``."""
+    """The cohort executor options of ``perfusion``, ``threshold``, ``predict`` and ``evaluate``."""
     g = p.add_argument_group("cohorts")
     g.add_argument(
         "--executor",
