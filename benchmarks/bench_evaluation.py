@@ -22,7 +22,6 @@ rows time ``binary_metrics`` at 1×, 4× and 16× the voxels of the ISLES'18 pai
 from __future__ import annotations
 
 import argparse
-import importlib.metadata as md
 import os
 import platform
 import statistics
@@ -35,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import write_results
+from results import package_version, write_results
 
 SIZES = {
     "ISLES'22 112×112×73": ((73, 112, 112), (2.0, 2.0, 2.0), 12.0),
@@ -173,13 +172,6 @@ def scaling(repeats: int) -> list[dict]:
     return rows
 
 
-def _version(pkg: str) -> str:
-    try:
-        return md.version(pkg)
-    except md.PackageNotFoundError:
-        return "not installed"
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
@@ -189,7 +181,7 @@ def main() -> int:
 
     res: dict = {
         "machine": f"{platform.machine()}, {usable_cores()} cores, {thread_count()} threads",
-        "peers": {k: _version(k) for k in ("Surface-Distance-Based-Measures", "MedPy", "monai", "scipy")},
+        "peers": {k: package_version(k) for k in ("Surface-Distance-Based-Measures", "MedPy", "monai", "scipy")},
         "pairs": per_pair(args.repeats),
     }
     with tempfile.TemporaryDirectory() as t:

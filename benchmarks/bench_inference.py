@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (the embedded set-up scripts and table rows stay one line each)
 """Whole-case `strokeseg predict` and the sliding window against MONAI, for an ISLES'18-sized case.
 
 Case: a 256×256×8 CT phantom slab with its CT, CBF, CBV, MTT and Tmax maps; the clerigues-ct-2d
@@ -25,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.metadata as md
 import json
 import os
 import platform
@@ -38,42 +36,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import run_strokeseg, write_results
+from results import package_version, run_strokeseg, write_results
 
-SETUP = r"""
-import sys
-from pathlib import Path
-import torch
-from strokeseg.bundle.bundle import ModelBundle
-from strokeseg.io.case import Case
-from strokeseg.io.nifti import write_nifti
-from strokeseg.perfusion.config import PerfusionConfig
-from strokeseg.perfusion.maps import compute_maps
-from strokeseg.phantom.case import PhantomConfig, generate_case
-from strokeseg.preprocessing.normalization import Normalizer
-from strokeseg.preprocessing.prepare import prepare_case
-from strokeseg.recipes.recipe import load_recipe
-root = Path(sys.argv[1])
-pc = generate_case(PhantomConfig(slices=8, frames=50, frame_interval=1.0), seed=8)
-maps = compute_maps(pc.series, PerfusionConfig(), show_progress=False).maps
-images = {"CT": pc.images["CT"], **{m: maps[m] for m in ("CBF", "CBV", "MTT", "Tmax")}}
-data = root / "data"; data.mkdir(parents=True)
-for m, arr in images.items():
-    write_nifti(data / f"{m}.nii.gz", arr, pc.geometry)
-(data / "manifest.csv").write_text("case_id," + ",".join(f"image:{m}" for m in images) + "\nbench," + ",".join(f"{m}.nii.gz" for m in images) + "\n")
-recipe = load_recipe("clerigues-ct-2d")
-prep = prepare_case(Case("bench", images, pc.geometry), recipe.prepare, use_cache=False)
-norm = Normalizer(prep.channels).fit([(prep.x, prep.brain)])
-for n in (1, 5):
-    d = root / f"bundle{n}"
-    folds = [{"fold": k, "weights": f"fold_{k}/weights.pt", "normalization": norm.to_dict(), "best_epoch": 0, "epochs_run": 0,
-              "train": [], "validation": [], "test": []} for k in range(n)]
-    b = ModelBundle(d, recipe, prep.channels, ["CT", "CBF", "CBV", "MTT", "Tmax"], "core", 2, 2, 0.5, 10, folds, {"note": "random weights"})
-    for k in range(n):
-        torch.manual_seed(k)
-        m = b.build_model(); (d / f"fold_{k}").mkdir(parents=True); torch.save(m.state_dict(), d / f"fold_{k}" / "weights.pt")
-    b.save()
-"""
+HERE = Path(__file__).resolve().parent
 
 
 def predict_cli(root: Path, bundle: str, cache: Path, cold: bool) -> tuple[float, float]:
@@ -223,23 +188,18 @@ def sliding(root: Path, repeats: int) -> dict:
     return res
 
 
-def _version(pkg: str) -> str:
-    try:
-        return md.version(pkg)
-    except md.PackageNotFoundError:
-        return "not installed"
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as t:
         root = Path(t)
-        subprocess.run([sys.executable, "-c", SETUP, str(root)], check=True, env={**os.environ, "STROKESEG_QUIET": "1"})
+        subprocess.run(
+            [sys.executable, str(HERE / "predict_case.py"), str(root), "1,5"], check=True, env={**os.environ, "STROKESEG_QUIET": "1"}
+        )
         res = {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-            "peers": {k: _version(k) for k in ("monai", "torch")},
+            "peers": {k: package_version(k) for k in ("monai", "torch")},
             "whole_case": whole_case(root, args.repeats),
             "sliding_window": sliding(root, args.repeats),
         }
@@ -253,7 +213,8 @@ def _table(r: dict) -> str:
     lines = [
         f"Machine: {r['machine']}; torch threads {s['threads']}. Peers: " + ", ".join(f"{k} {v}" for k, v in r["peers"].items()) + ".",
         "",
-        "| `strokeseg predict`, 256×256×8, 10 channels, 3 MC passes | symmetric channels from the cache | computed (cold) | added when cold | peak memory |",
+        "| `strokeseg predict`, 256×256×8, 10 channels, 3 MC passes | symmetric channels from the cache | computed (cold) "
+        "| added when cold | peak memory |",
         "|---|---:|---:|---:|---:|",
     ]
     for w in r["whole_case"]:
@@ -276,7 +237,8 @@ def _table(r: dict) -> str:
         "|---|---:|---:|",
         f"| MONAI `sliding_window_inference`, channels-last, 3 calls | {s['monai_s']:.2f} s | 1.00× |",
         f"| strokeseg, every window | {s['strokeseg_s']:.2f} s | {s['monai_over_strokeseg']:.2f}× |",
-        f"| strokeseg, windows touching the brain (as `predict`) | {s['strokeseg_brain_windows_s']:.2f} s | {s['monai_over_strokeseg_brain_windows']:.2f}× |",
+        f"| strokeseg, windows touching the brain (as `predict`) | {s['strokeseg_brain_windows_s']:.2f} s "
+        f"| {s['monai_over_strokeseg_brain_windows']:.2f}× |",
         "",
         f"Without dropout, strokeseg's probabilities differ from MONAI's by at most {s['max_abs_dp_vs_monai_no_dropout']:.1e}.",
         "",

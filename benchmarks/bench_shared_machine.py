@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (the embedded set-up scripts and table rows stay one line each)
 """`strokeseg predict` and one training epoch on an idle machine and beside a busy process.
 
 The "busy process" is one CPU-bound Python loop (what another user's job looks like on a
@@ -33,38 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import write_results
 
 REPO = Path(__file__).resolve().parents[1]
-SETUP = r"""
-import os, sys
-from pathlib import Path
-import numpy as np, torch
-from strokeseg.bundle.bundle import ModelBundle
-from strokeseg.io.case import Case
-from strokeseg.io.nifti import write_nifti
-from strokeseg.perfusion.config import PerfusionConfig
-from strokeseg.perfusion.maps import compute_maps
-from strokeseg.phantom.case import PhantomConfig, generate_case
-from strokeseg.preprocessing.normalization import Normalizer
-from strokeseg.preprocessing.prepare import prepare_case
-from strokeseg.recipes.recipe import load_recipe
-from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
-root = Path(sys.argv[1])
-pc = generate_case(PhantomConfig(slices=8, frames=50, frame_interval=1.0), seed=8)
-maps = compute_maps(pc.series, PerfusionConfig(), show_progress=False).maps
-images = {"CT": pc.images["CT"], **{m: maps[m] for m in ("CBF", "CBV", "MTT", "Tmax")}}
-data = root / "data"; data.mkdir(parents=True)
-for m, arr in images.items():
-    write_nifti(data / f"{m}.nii.gz", arr, pc.geometry)
-(data / "manifest.csv").write_text("case_id," + ",".join(f"image:{m}" for m in images) + "\nbench," + ",".join(f"{m}.nii.gz" for m in images) + "\n")
-recipe = load_recipe("clerigues-ct-2d")
-prep = prepare_case(Case("bench", images, pc.geometry), recipe.prepare)
-norm = Normalizer(prep.channels).fit([(prep.x, prep.brain)])
-d = root / "bundle"
-folds = [{"fold": 0, "weights": "fold_0/weights.pt", "normalization": norm.to_dict(), "best_epoch": 0, "epochs_run": 0, "train": [], "validation": [], "test": []}]
-b = ModelBundle(d, recipe, prep.channels, ["CT", "CBF", "CBV", "MTT", "Tmax"], "core", 2, 2, 0.5, 10, folds, {"note": "random weights"})
-torch.manual_seed(0)
-m = b.build_model(); (d / "fold_0").mkdir(parents=True); torch.save(m.state_dict(), d / "fold_0" / "weights.pt"); b.save()
-write_phantom_cohort(root / "cohort", CohortSpec(4, PhantomConfig(slices=4, matrix=(96, 96), frames=30, p_no_stroke=0.0), "isles2018", seed=3))
-"""
+HERE = Path(__file__).resolve().parent
 TRAIN = ["--folds", "2", "--epochs", "1", "--set", "sampling.patches_per_case=64", "--set", "batch_size=16", "--set", "patience=1"]
 
 
@@ -82,7 +50,11 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as t:
         root = Path(t)
-        subprocess.run([sys.executable, "-c", SETUP, str(root)], check=True, env={**os.environ, "STROKESEG_QUIET": "1"})
+        subprocess.run(
+            [sys.executable, str(HERE / "predict_case.py"), str(root), "1", "cohort"],
+            check=True,
+            env={**os.environ, "STROKESEG_QUIET": "1"},
+        )
         base = {**os.environ, "STROKESEG_QUIET": "1", "STROKESEG_CACHE": str(root / "cache")}
         commands = {
             "predict": [
@@ -92,7 +64,7 @@ def main() -> int:
                 "predict",
                 str(root / "data"),
                 "--model",
-                str(root / "bundle"),
+                str(root / "bundle1"),
                 "--out",
                 str(root / "p"),
                 "--overwrite",

@@ -58,3 +58,13 @@ def run_strokeseg(args: list[str], env: dict[str, str] | None = None) -> tuple[f
         if proc.returncode != 0:
             raise RuntimeError(f"strokeseg {' '.join(args[:2])} failed ({proc.returncode}): {proc.stderr[-2000:]}")
         return wall, int(peak.read() or 0) / 1024.0, proc.stderr
+
+
+def package_version(pkg: str) -> str:
+    """The installed version of ``pkg`` (a peer the page compares with), or "not installed"."""
+    import importlib.metadata as md
+
+    try:
+        return md.version(pkg)
+    except md.PackageNotFoundError:
+        return "not installed"

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from strokeseg.errors import ConfigError
+from strokeseg.util.pool import terminate, worker_thread_env
 
 
 class ExecutorKind(StrEnum):
@@ -61,26 +60,6 @@ class ExecutorConfig:
         return self.kind is not ExecutorKind.SERIAL
 
 
-@contextmanager
-def _worker_threads(jobs: int) -> Iterator[None]:
-    """``STROKESEG_THREADS`` (and the BLAS/OpenMP variables) set to each worker's share while workers start."""
-    from strokeseg.util.pool import THREAD_VARS, threads_per_job
-    from strokeseg.util.threads import ENV
-
-    share = str(threads_per_job(jobs))
-    keys = (*THREAD_VARS, ENV)
-    saved = {k: os.environ.get(k) for k in keys}
-    os.environ.update(dict.fromkeys(keys, share))
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 Outcome = tuple[int, Any, BaseException | None]
 
 
@@ -111,11 +90,11 @@ def run_tasks(fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], cfg: Exe
 
 
 def _local(fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], jobs: int, retries: int) -> Iterator[Outcome]:
-    with _worker_threads(jobs):
+    with worker_thread_env(jobs):  # the workers start at the first submissions, with their share set
         pool = ProcessPoolExecutor(max_workers=min(jobs, len(calls)), mp_context=multiprocessing.get_context("spawn"))
+        pending = {pool.submit(fn, *args): i for i, args in enumerate(calls)}
     tries = [0] * len(calls)
     try:
-        pending = {pool.submit(fn, *args): i for i, args in enumerate(calls)}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
@@ -127,9 +106,7 @@ def _local(fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], jobs: int, 
                     continue
                 yield i, (None if exc else fut.result()), exc
     except BaseException:
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+        terminate(pool)
         raise
     pool.shutdown(wait=True)
 
@@ -144,7 +121,7 @@ def _dask(fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], cfg: Executo
     if cfg.scheduler:
         client = Client(cfg.scheduler)
     else:
-        with _worker_threads(cfg.jobs):
+        with worker_thread_env(cfg.jobs):
             cluster = LocalCluster(
                 n_workers=min(cfg.jobs, len(calls)),
                 threads_per_worker=1,

@@ -12,6 +12,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 R = TypeVar("R")
@@ -25,29 +26,45 @@ def threads_per_job(jobs: int) -> int:
     return max(1, thread_count() // max(1, jobs))
 
 
-def run_in_processes(fn: Callable[..., R], calls: Sequence[tuple[Any, ...]], jobs: int) -> Iterator[tuple[int, R]]:
-    """Yield ``(index, fn(*calls[index]))`` as the worker processes finish them (completion order).
+@contextmanager
+def worker_thread_env(jobs: int) -> Iterator[None]:
+    """The thread variables (``OMP_NUM_THREADS`` …, ``STROKESEG_THREADS``) set to each of ``jobs``
+    workers' share while the block starts them; restored afterwards."""
+    from strokeseg.util.threads import ENV
 
-    ``fn`` must be a module-level function (it is pickled). Workers start with the thread
-    variables (``OMP_NUM_THREADS`` …) set to their share of the cores.
-    """
-    threads = str(threads_per_job(jobs))
-    saved = {k: os.environ.get(k) for k in THREAD_VARS}
-    os.environ.update(dict.fromkeys(THREAD_VARS, threads))
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    keys = (*THREAD_VARS, ENV)
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update(dict.fromkeys(keys, str(threads_per_job(jobs))))
     try:
-        futures = {pool.submit(fn, *args): i for i, args in enumerate(calls)}
-        for fut in as_completed(futures):
-            yield futures[fut], fut.result()
-    except BaseException:
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
+        yield
     finally:
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def run_in_processes(fn: Callable[..., R], calls: Sequence[tuple[Any, ...]], jobs: int) -> Iterator[tuple[int, R]]:
+    """Yield ``(index, fn(*calls[index]))`` as the worker processes finish them (completion order).
+
+    ``fn`` must be a module-level function (it is pickled). Workers start with the thread
+    variables (``OMP_NUM_THREADS`` …) set to their share of the cores.
+    """
+    with worker_thread_env(jobs):
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+        futures = {pool.submit(fn, *args): i for i, args in enumerate(calls)}  # workers start with the share set
+    try:
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
+    except BaseException:
+        terminate(pool)
+        raise
     pool.shutdown(wait=True)
+
+
+def terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop the pool's workers at once (an error, Ctrl-C or SIGTERM) instead of waiting for their jobs."""
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        proc.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
