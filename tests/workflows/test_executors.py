@@ -41,6 +41,18 @@ def test_a_failed_task_is_retried_once(tmp_path: Path, kind: str) -> None:
     assert r is None and isinstance(e, RuntimeError)
 
 
+def test_executor_settings_are_checked() -> None:
+    from strokeseg.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="executor"):
+        ExecutorConfig("slurm")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="jobs"):
+        ExecutorConfig(ExecutorKind.LOCAL, 0)
+    with pytest.raises(ConfigError, match="scheduler"):
+        ExecutorConfig(ExecutorKind.LOCAL, 2, "tcp://head:8786")
+    assert not ExecutorConfig().parallel and ExecutorConfig(ExecutorKind.DASK, 2).parallel
+
+
 def test_parallel_cases_keep_order_report_failures_and_resume(tmp_path: Path) -> None:
     items = [(c, c) for c in ("c1", "bad", "c3", "c4")]
     reported: list[str] = []

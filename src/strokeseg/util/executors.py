@@ -48,7 +48,10 @@ class ExecutorConfig:
     scheduler: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "kind", ExecutorKind(self.kind))
+        try:
+            object.__setattr__(self, "kind", ExecutorKind(self.kind))
+        except ValueError:
+            raise ConfigError(f"set 'executor' to one of {', '.join(k.value for k in ExecutorKind)}, got {self.kind!r}") from None
         if self.jobs < 1:
             raise ConfigError(f"set 'jobs' to at least 1, got {self.jobs}")
         if self.scheduler and self.kind is not ExecutorKind.DASK:
