@@ -137,3 +137,13 @@ def test_evaluate_on_workers_gives_the_serial_rows(tmp_path: Path) -> None:
     local = evaluate_predictions(tmp_path / "pred", truth, executor=ExecutorConfig(ExecutorKind.LOCAL, 2))
     assert [r["case_id"] for r in serial.rows] == ["c0", "c1", "c2", "c3"]
     assert json.dumps(local.rows, default=str) == json.dumps(serial.rows, default=str)
+
+
+def test_cli_names_the_flag_of_a_bad_executor_setting(tmp_path: Path, capsys) -> None:
+    from strokeseg.cli import main
+
+    (tmp_path / "in").mkdir()
+    args = ["--out", str(tmp_path / "o"), "--executor", "local", "--scheduler", "tcp://head:8786"]
+    code = main(["perfusion", str(tmp_path / "in"), *args])
+    err = capsys.readouterr().err
+    assert code == 2 and "--scheduler needs the dask executor" in err and not (tmp_path / "o").exists()

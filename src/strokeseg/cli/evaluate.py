@@ -63,9 +63,10 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.workflows.evaluate import EvaluateOptions, evaluate_to_folder, evaluation_lines
 
     pred = input_path(args)
+    executor = executor_config(args)
     inputs = [pred, args.truth]
     with RunFolder(args.out, output_mode(args), inputs=inputs, allow_in_input=args.allow_output_in_input, command="evaluate") as run:
-        opts = EvaluateOptions(args.layout, args.label_map, args.pred_label_map, args.regions, args.nonfinite, executor_config(args))
+        opts = EvaluateOptions(args.layout, args.label_map, args.pred_label_map, args.regions, args.nonfinite, executor)
         result = evaluate_to_folder(run, pred, args.truth, opts)
     say("\n".join(evaluation_lines(result)))
     print("wrote " + ", ".join(str(Path(args.out) / n) for n in ("per_case.csv", "summary.md", "summary.json")))

@@ -19,6 +19,9 @@ PARAM_FLAGS = {
     "aif_mask": "--aif-mask",
     "vof_correction": "--vof",
     "pretrained": "--pretrained",
+    "executor": "--executor",
+    "jobs": "--jobs",
+    "scheduler": "--scheduler",
 }
 SWITCHES = frozenset({"overwrite", "resume", "allow_in_input"})  # flags without a value: "set 'x' to …" keeps its "to"
 _PARAM = re.compile(r"\b(set|without|with) '(" + "|".join(PARAM_FLAGS) + r")'( to)?|'(" + "|".join(PARAM_FLAGS) + r")'")

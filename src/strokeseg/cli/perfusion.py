@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.workflows.perfusion import SeriesOptions, maps_summary_lines, perfusion_dataset, perfusion_jobs
 
     inp = Path(input_path(args))
+    executor = executor_config(args)  # options are checked before anything is read or written
     opts = SeriesOptions(args.modality, args.frame_interval, args.nonfinite, args.brain_mask, args.aif_mask)
     with RunFolder(
         args.out,
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     ) as run:
         jobs = perfusion_jobs(inp, args.layout, args.label_map)
         run.protect(f for _, r in jobs if not isinstance(r, Path) for f in r.files())
-        done = perfusion_dataset(run, jobs, perfusion_config(args), opts, executor_config(args))
+        done = perfusion_dataset(run, jobs, perfusion_config(args), opts, executor)
         print_notes(run.notes)
         say("\n".join(maps_summary_lines(done)))
         if done.results:

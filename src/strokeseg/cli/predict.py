@@ -33,13 +33,14 @@ def run(args: argparse.Namespace) -> int:
 
     inp = input_path(args)
     opts = predict_options(args)
+    executor = executor_config(args)
     with RunFolder(
         args.out, output_mode(args), inputs=[inp], models=args.model, allow_in_input=args.allow_output_in_input, command="predict"
     ) as run:
         predictor = Predictor.load(args.model, opts)
         ds = open_dataset(Path(inp), args.layout, args.label_map)
         run.protect(f for r in ds.cases for f in r.files())
-        result = predict_dataset(run, predictor, ds.cases, executor_config(args))
+        result = predict_dataset(run, predictor, ds.cases, executor)
         print_notes(run.notes)
         say("\n".join(predict_summary_lines(result)))
         if result.volumes:

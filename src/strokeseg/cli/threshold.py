@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     inp = input_path(args)
     tcfg = threshold_config(args)
+    executor = executor_config(args)
     with RunFolder(
         args.out, output_mode(args), inputs=[inp, args.truth], allow_in_input=args.allow_output_in_input, command="threshold"
     ) as run:
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
             perfusion_config(args),
             truth,
             {"nonfinite": args.nonfinite, "frame_interval": args.frame_interval, "modality": args.modality},
-            executor_config(args),
+            executor,
         )
         print_notes(run.notes)
         say("\n".join(threshold_summary_lines(res, tcfg)))
