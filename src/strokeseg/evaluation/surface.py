@@ -41,12 +41,6 @@ def union_bbox(*masks: np.ndarray, margin: int = 1) -> tuple[slice, ...] | None:
     return tuple(slices)
 
 
-def _bbox(mask: np.ndarray) -> tuple[slice, ...]:
-    box = union_bbox(mask)
-    assert box is not None
-    return box
-
-
 def _nearest_by_tree(p_border: np.ndarray, t_border: np.ndarray, spacing: Sequence[float] | None) -> tuple[np.ndarray, np.ndarray]:
     from scipy.spatial import cKDTree
 
@@ -78,7 +72,8 @@ def surface_distances(pred: np.ndarray, truth: np.ndarray, spacing: Sequence[flo
         raise ValueError(f"shape mismatch {p.shape} vs {t.shape}")
     if not p.any() or not t.any():
         raise ValueError("surface distances need two non-empty masks")
-    box = _bbox(p | t)
+    box = union_bbox(p, t)
+    assert box is not None  # both masks are non-empty
     p, t = p[box], t[box]
     footprint = ndimage.generate_binary_structure(p.ndim, 1)
     p_border = p ^ ndimage.binary_erosion(p, structure=footprint, iterations=1)
