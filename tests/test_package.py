@@ -33,6 +33,7 @@ STAGES = [
     "recipes",
     "bundle",
     "training",
+    "report",
     "workflows",
     "cli",
     "__main__",

@@ -60,13 +60,16 @@ def test_parallel_cases_keep_order_report_failures_and_resume(tmp_path: Path) ->
         res = run_cases(run, items, write_or_fail, "test", reported.append, ExecutorConfig(ExecutorKind.LOCAL, 2))
     assert res.results == ["c1", "c3", "c4"]  # input order, not completion order
     assert [c for c, _ in res.failed] == ["bad"] and "corrupt" in reported[0]
-    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == ["c1", "c3", "c4"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == ["c1", "c3", "c4", "failures.json"]
+    failures = json.loads((tmp_path / "out" / "failures.json").read_text(encoding="utf-8"))
+    assert [f["case_id"] for f in failures] == ["bad"] and "corrupt" in failures[0]["error"]  # for the report
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".strokeseg-stage")]  # no staging left
     with RunFolder(tmp_path / "out", OutputMode.RESUME) as run:
         again = run_cases(
             run, [(c, c) for c in ("c1", "c3", "c4", "c5")], write_or_fail, "test", reported.append, ExecutorConfig(ExecutorKind.LOCAL, 2)
         )
     assert again.skipped == ["c1", "c3", "c4"] and again.results == ["c5"]
+    assert json.loads((tmp_path / "out" / "failures.json").read_text(encoding="utf-8")) == []  # the rerun had none
 
 
 def _tree(root: Path) -> dict[str, object]:

@@ -12,6 +12,7 @@ from strokeseg.cli.options import (
     add_output_options,
     label_map_arg,
 )
+from strokeseg.cli.options.report import add_report_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside PRED or --truth")
     add_output_options(p, resume=False)
     add_executor_options(p)
+    add_report_options(p)
     p.set_defaults(func=run)
 
 
@@ -59,17 +61,26 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from strokeseg.cli.options import executor_config, input_path, output_mode, say
+    from strokeseg.cli.options.report import finish_report, run_settings
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.evaluate import EvaluateOptions, evaluate_to_folder, evaluation_lines
 
     pred = input_path(args)
     executor = executor_config(args)
     inputs = [pred, args.truth]
-    with RunFolder(args.out, output_mode(args), inputs=inputs, allow_in_input=args.allow_output_in_input, command="evaluate") as run:
+    with RunFolder(
+        args.out,
+        output_mode(args),
+        inputs=inputs,
+        allow_in_input=args.allow_output_in_input,
+        command="evaluate",
+        settings=run_settings(args),
+    ) as run:
         opts = EvaluateOptions(args.layout, args.label_map, args.pred_label_map, args.regions, args.nonfinite, executor)
         result = evaluate_to_folder(run, pred, args.truth, opts)
-    say("\n".join(evaluation_lines(result)))
-    print("wrote " + ", ".join(str(Path(args.out) / n) for n in ("per_case.csv", "summary.md", "summary.json")))
+        say("\n".join(evaluation_lines(result)))
+        print("wrote " + ", ".join(str(Path(args.out) / n) for n in ("per_case.csv", "summary.md", "summary.json")))
+        finish_report(run, args)
     return 0
 
 

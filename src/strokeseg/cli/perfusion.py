@@ -12,6 +12,7 @@ from strokeseg.cli.options import (
     add_output_options,
     add_perfusion_options,
 )
+from strokeseg.cli.options.report import add_report_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside the input folder")
     add_output_options(p)
     add_executor_options(p)
+    add_report_options(p)
     p.set_defaults(func=run)
 
 
@@ -45,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from strokeseg.cli.options import executor_config, input_path, output_mode, perfusion_config, print_notes, say
+    from strokeseg.cli.options.report import finish_report, run_settings
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.perfusion import SeriesOptions, maps_summary_lines, perfusion_dataset, perfusion_jobs
 
@@ -57,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         inputs=[inp, args.aif_mask, args.brain_mask],
         allow_in_input=args.allow_output_in_input,
         command="perfusion",
+        settings=run_settings(args),
     ) as run:
         jobs = perfusion_jobs(inp, args.layout, args.label_map)
         run.protect(f for _, r in jobs if not isinstance(r, Path) for f in r.files())
@@ -65,5 +69,6 @@ def run(args: argparse.Namespace) -> int:
         say("\n".join(maps_summary_lines(done)))
         if done.results:
             print(f"wrote maps to {args.out}")
+        finish_report(run, args)
         done.raise_failures(Path(args.out))
     return 0

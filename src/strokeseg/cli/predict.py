@@ -6,6 +6,7 @@ import argparse
 
 from strokeseg.cli.options import add_executor_options, add_input, add_layout_options, add_nonfinite_option, add_output_options
 from strokeseg.cli.options.predict import DESCRIPTION, add_prediction_options
+from strokeseg.cli.options.report import add_patient_options, add_report_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside INPUT")
     add_output_options(p)
     add_executor_options(p)
+    add_patient_options(p)
+    add_report_options(p, dicom=True)
     p.set_defaults(func=run)
 
 
@@ -27,23 +30,32 @@ def run(args: argparse.Namespace) -> int:
 
     from strokeseg.cli.options import executor_config, input_path, output_mode, print_notes, say
     from strokeseg.cli.options.predict import predict_options
+    from strokeseg.cli.options.report import finish_report, patient_values, run_settings
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.predict import Predictor, predict_dataset, predict_summary_lines
+    from strokeseg.workflows.record import apply_patient_values
 
     inp = input_path(args)
     opts = predict_options(args)
     executor = executor_config(args)
     with RunFolder(
-        args.out, output_mode(args), inputs=[inp], models=args.model, allow_in_input=args.allow_output_in_input, command="predict"
+        args.out,
+        output_mode(args),
+        inputs=[inp],
+        models=args.model,
+        allow_in_input=args.allow_output_in_input,
+        command="predict",
+        settings=run_settings(args),
     ) as run:
         predictor = Predictor.load(args.model, opts)
         ds = open_dataset(Path(inp), args.layout, args.label_map)
         run.protect(f for r in ds.cases for f in r.files())
-        result = predict_dataset(run, predictor, ds.cases, executor)
+        result = predict_dataset(run, predictor, apply_patient_values(ds.cases, patient_values(args)), executor)
         print_notes(run.notes)
         say("\n".join(predict_summary_lines(result)))
         if result.volumes:
             print(f"wrote predictions to {args.out}")
+        finish_report(run, args)
         result.cases.raise_failures(Path(args.out))
     return 0

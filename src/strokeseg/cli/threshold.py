@@ -12,6 +12,7 @@ from strokeseg.cli.options import (
     add_output_options,
     add_perfusion_options,
 )
+from strokeseg.cli.options.report import add_patient_options, add_report_options
 from strokeseg.cli.options.threshold import DESCRIPTION, add_threshold_options, threshold_config
 
 
@@ -28,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside the input folder")
     add_output_options(p)
     add_executor_options(p)
+    add_patient_options(p)
+    add_report_options(p, dicom=True)
     p.set_defaults(func=run)
 
 
@@ -35,24 +38,32 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from strokeseg.cli.options import executor_config, input_path, output_mode, perfusion_config, print_notes, say
+    from strokeseg.cli.options.report import finish_report, patient_values, run_settings
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.outputs import RunFolder
+    from strokeseg.workflows.record import apply_patient_values
     from strokeseg.workflows.threshold import evaluation_summary, read_truth, threshold_dataset, threshold_summary_lines
 
     inp = input_path(args)
     tcfg = threshold_config(args)
     executor = executor_config(args)
     with RunFolder(
-        args.out, output_mode(args), inputs=[inp, args.truth], allow_in_input=args.allow_output_in_input, command="threshold"
+        args.out,
+        output_mode(args),
+        inputs=[inp, args.truth],
+        allow_in_input=args.allow_output_in_input,
+        command="threshold",
+        settings=run_settings(args),
     ) as run:
         ds = open_dataset(Path(inp), args.layout, args.label_map)
         run.protect(f for r in ds.cases for f in r.files())
+        refs = apply_patient_values(ds.cases, patient_values(args))
         truth = None
         if args.truth:
             truth = read_truth(Path(args.truth), args.layout, args.label_map)  # checked before any case is written
         res = threshold_dataset(
             run,
-            ds.cases,
+            refs,
             tcfg,
             perfusion_config(args),
             truth,
@@ -65,5 +76,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote labels and read-outs to {args.out}")
         if res.evaluation is not None:
             print(evaluation_summary(res))
+        finish_report(run, args)
         res.cases.raise_failures(Path(args.out))
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from strokeseg.cli.options import add_training_options, training_overrides
+from strokeseg.cli.options.report import add_report_options
 from strokeseg.errors import ConfigError
 
 
@@ -25,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_training_options(p, "model bundle folder")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoints")
     p.add_argument("--seed", type=int, help="random seed (default: the recipe's)")
+    add_report_options(p)
     p.set_defaults(func=run)
 
 
@@ -32,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from strokeseg.cli.options import input_path, output_mode, print_notes, say
+    from strokeseg.cli.options.report import finish_report
     from strokeseg.io.outputs import RunFolder
     from strokeseg.recipes.recipe import load_recipe
     from strokeseg.workflows.train import TrainOptions, train
@@ -54,4 +57,5 @@ def run(args: argparse.Namespace) -> int:
         bundle, _ = train(data, recipe, run, opts, log=say)
         print((Path(args.out) / "cv" / "cv_report.md").read_text(encoding="utf-8"))
         print(f"model bundle written to {args.out} (T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels)")
+        finish_report(run, args)
     return 0

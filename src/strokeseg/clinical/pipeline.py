@@ -28,6 +28,7 @@ class CaseReadout:
     source: str  # which maps were used
     geometry: Geometry  # the grid of the labels
     notes: list[str] = field(default_factory=list)
+    perfusion: Any = None  # the PerfusionResult when the maps were computed here from the 4D series
 
     @property
     def warnings(self) -> list[DataWarning]:
@@ -88,6 +89,7 @@ class _Inputs:
     adc: np.ndarray | None = None
     source: str = "given maps"
     notes: list[str] = field(default_factory=list)
+    computed: Any = None  # the PerfusionResult of maps computed from the series
 
 
 def _maps_from_series(case: Case, inp: _Inputs, cfg: ThresholdConfig, perfusion: PerfusionConfig | None, modality: str | None) -> None:
@@ -97,7 +99,7 @@ def _maps_from_series(case: Case, inp: _Inputs, cfg: ThresholdConfig, perfusion:
     name, series = case_series(case)
     res = maps_for_series(series, perfusion or PerfusionConfig(), name=name, modality=modality, brain_mask=inp.brain, show_progress=False)
     inp.maps = {m: res.maps[m] for m in ("CBF", "CBV", "Tmax")}
-    inp.brain = res.brain_mask
+    inp.brain, inp.computed = res.brain_mask, res
     inp.source = f"computed from {name} ({res.info['method']})"
     inp.notes += res.warnings
     if res.info["modality"] == "ct":
@@ -169,4 +171,4 @@ def threshold_case(
     readout = compute_readout(
         result.core, result.hypoperfused, result.severe, case.geometry, cfg, result.reference_cbf, perfusion=perfusion_used
     )
-    return CaseReadout(case.case_id, result, readout, inp.source, case.geometry, inp.notes)
+    return CaseReadout(case.case_id, result, readout, inp.source, case.geometry, inp.notes, inp.computed)

@@ -33,6 +33,7 @@ class TruthCase:
     geometry: Geometry
     group: str | None
     source: Path
+    label_map: dict[int, int] | None = None  # raw → canonical values of ``source`` (None: canonical already)
 
 
 @dataclass
@@ -45,6 +46,7 @@ class EvaluationResult:
     unmatched_pred: list[str] = field(default_factory=list)
     unmatched_truth: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # case id → {"prediction": path, "truth": path}
 
 
 def evaluate_case_arrays(
@@ -120,7 +122,8 @@ def _truth_from_dataset(truth: Path, layout: str, label_map: Mapping[int, int] |
             raise InputError(
                 f"{format_unknown(unknown)} are outside the {ds.layout.name} label map {ds.label_map}; set 'label_map' to map them", path
             )
-        cases.append(TruthCase(ref.case_id, labels, vol.geometry, ref.clinical.get("group"), path))
+        lmap = None if full else {int(k): int(v) for k, v in ds.label_map.items()}
+        cases.append(TruthCase(ref.case_id, labels, vol.geometry, ref.clinical.get("group"), path, lmap))
     if not cases:
         raise InputError(f"no case of this {ds.layout.name} dataset has a ground-truth label", truth)
     if full:  # the phantom's own truth has core and penumbra, where the layout's label has only the core
@@ -137,7 +140,7 @@ def _truth_from_folder(truth: Path, label_map: Mapping[int, int] | None, nonfini
         labels, unknown = apply_label_map(vol.array, lmap)
         if unknown:
             raise InputError(f"{format_unknown(unknown)} are not canonical (0, 1, 2); set 'label_map'", path)
-        cases.append(TruthCase(cid, labels, vol.geometry, None, path))
+        cases.append(TruthCase(cid, labels, vol.geometry, None, path, dict(label_map) if label_map else None))
     present = set(np.unique(np.concatenate([np.unique(c.labels) for c in cases])).tolist())
     if label_map is None and present <= {0, 1}:
         regions = [Region.LESION]
@@ -212,6 +215,14 @@ def _score_all(
     return ([row for i in sorted(outcomes) for row in outcomes[i][0][0]], [w for i in sorted(outcomes) for w in outcomes[i][0][1]])
 
 
+def _files(pred: Path, tc: TruthCase) -> dict[str, Any]:
+    """Where a scored pair came from (absolute paths; the truth's label map when it is not canonical)."""
+    out: dict[str, Any] = {"prediction": str(pred.resolve()), "truth": str(Path(tc.source).resolve())}
+    if tc.label_map is not None:
+        out["truth_label_map"] = {str(k): v for k, v in tc.label_map.items()}
+    return out
+
+
 def evaluate_predictions(
     pred_dir: Path,
     truth: tuple[list[TruthCase], list[Region], str],
@@ -238,6 +249,7 @@ def evaluate_predictions(
         unmatched_pred=[str(p.relative_to(pred_dir)) for p in extra],
         unmatched_truth=[c.case_id for c in truth_cases if c.case_id not in matched],
         warnings=warnings,
+        files={c.case_id: _files(matched[c.case_id], c) for c in todo},
     )
 
 
@@ -306,6 +318,7 @@ def result_json(result: EvaluationResult) -> dict[str, Any]:
             "unmatched_predictions": result.unmatched_pred,
             "truth_without_prediction": result.unmatched_truth,
             "warnings": result.warnings,
+            "files": result.files,
         }
     )
     return out

@@ -244,15 +244,20 @@ def read_dicom_series(folder: str | Path) -> tuple[np.ndarray, Geometry, np.ndar
 
 
 def write_dicom_series(
-    folder: str | Path, array: np.ndarray, geometry: Geometry, frame_times: np.ndarray | None = None, description: str = "strokeseg"
+    folder: str | Path,
+    array: np.ndarray,
+    geometry: Geometry,
+    frame_times: np.ndarray | None = None,
+    description: str = "strokeseg",
+    patient: str = "PHANTOM",
 ) -> Path:
-    """Write ``(Z, Y, X)`` or ``(Z, Y, X, T)`` int16-representable data as a DICOM series.
+    """Write ``(Z, Y, X)`` or ``(Z, Y, X, T)`` int16-representable data as a DICOM CT series.
 
     Values are rounded to int16 (CT HU). Each slice becomes one file; a 4D array writes
     ``T`` frames sharing the slice positions with AcquisitionTime and TemporalPositionIdentifier.
+    The files carry the CT Image IOD's patient, study, series, frame-of-reference and
+    equipment attributes (new UIDs per call), so that DICOM SEG/SR can reference them.
     """
-    import time
-
     import SimpleITK as sitk
 
     folder = Path(folder)
@@ -260,13 +265,33 @@ def write_dicom_series(
     arr = np.asarray(array)
     frames = [arr] if arr.ndim == 3 else [arr[..., t] for t in range(arr.shape[3])]
     times = np.zeros(len(frames)) if frame_times is None else np.asarray(frame_times, dtype=float)
+    from pydicom.uid import generate_uid
+
     writer = sitk.ImageFileWriter()
     writer.KeepOriginalImageUIDOn()
-    uid_root = "1.2.826.0.1.3680043.2.1125"
-    stamp = time.strftime("%Y%m%d") + "." + time.strftime("%H%M%S")
-    series_uid = f"{uid_root}.1.{stamp}"
+    uid_root = "1.2.826.0.1.3680043.2.1125."
+    series_uid, study_uid, frame_uid = generate_uid(uid_root), generate_uid(uid_root), generate_uid(uid_root)
     d = geometry.direction_matrix
     orientation = "\\".join(f"{v:.6f}" for v in (d[0, 0], d[1, 0], d[2, 0], d[0, 1], d[1, 1], d[2, 1]))
+    constant = (
+        ("0008|0060", "CT"),
+        ("0008|0008", "ORIGINAL\\PRIMARY\\AXIAL"),
+        ("0008|0070", "strokeseg"),
+        ("0010|0010", patient + "^"),
+        ("0010|0020", patient),
+        ("0018|0060", ""),
+        ("0018|5100", "HFS"),
+        ("0020|000e", series_uid),
+        ("0020|000d", study_uid),
+        ("0020|0052", frame_uid),
+        ("0020|1040", ""),
+        ("0020|0010", "1"),
+        ("0020|0011", "1"),
+        ("0020|0012", "1"),
+        ("0020|0060", ""),
+        ("0008|103e", description),
+        ("0028|1054", "HU"),
+    )
     n = 0
     for f, vol in enumerate(frames):
         image = sitk.GetImageFromArray(np.rint(vol).astype(np.int16))
@@ -277,12 +302,8 @@ def write_dicom_series(
             sl = image[:, :, k]
             pos = image.TransformIndexToPhysicalPoint((0, 0, k))
             for tag, value in (
-                ("0008|0060", "CT"),
-                ("0008|0008", "ORIGINAL\\PRIMARY\\AXIAL"),
-                ("0020|000e", series_uid),
-                ("0020|000d", f"{uid_root}.2.{stamp}"),
-                ("0008|0018", f"{uid_root}.3.{stamp}.{n}"),
-                ("0008|103e", description),
+                *constant,
+                ("0008|0018", generate_uid(uid_root)),
                 (_TAG_ORIENTATION, orientation),
                 (_TAG_POSITION, "\\".join(f"{v:.6f}" for v in pos)),
                 (_TAG_INSTANCE, str(n + 1)),

@@ -26,6 +26,7 @@ from strokeseg.perfusion.concentration import baseline_slice, ct_concentration, 
 from strokeseg.perfusion.config import CbvEstimator, Modality, PerfusionConfig
 from strokeseg.perfusion.deconvolution import Deconvolver
 from strokeseg.perfusion.peaks import refined_argmax
+from strokeseg.perfusion.qc import qc_warnings, series_qc
 from strokeseg.util.threads import thread_count
 
 T = TypeVar("T")
@@ -253,12 +254,14 @@ def compute_maps(
     geom = series.geometry
     mask = steps.run("mask", _brain, data, series, cfg, brain_mask)
     conc, arrival, base = steps.run("concentration", _concentration, data[mask], cfg, series)
+    brain_curve = conc.mean(axis=0)
     aif = steps.run("aif", _aif, conc, times, base, cfg, mask, aif_mask)
     aif_vol = np.zeros(geom.shape, bool)
     aif_vol[tuple(np.argwhere(mask)[aif.voxels].T)] = True
     conc = steps.run("smoothing", _smoothed, conc, mask, geom, times, cfg)
     stats = steps.run("deconvolution", _deconvolved, conc, aif, dt, cfg, show_progress)
     values = steps.run("maps", _map_values, conc, stats, aif, times, cfg)
+    qc = steps.run("qc", series_qc, data, brain_curve, int(mask.sum()), int(aif.voxels.size), geom, cfg.modality.value, cfg.echo_time)
     maps: dict[str, np.ndarray] = {}
     for name, v in values.items():
         vol = np.zeros(geom.shape, np.float32)
@@ -274,21 +277,31 @@ def compute_maps(
         "bolus_arrival_frame": arrival,
         "baseline_frames": [int(base.start), int(base.stop)],
         "brain_voxels": int(mask.sum()),
-        "aif": _aif_info(aif, times),
+        "aif": _aif_info(aif, times, np.argwhere(mask)),
+        "qc": qc,
         "regularisation": {"median": float(np.median(regs)), "p10": float(np.percentile(regs, 10)), "p90": float(np.percentile(regs, 90))},
         "config": cfg.to_dict(),
         "timings_s": {k: round(v, 4) for k, v in steps.seconds.items()},  # seconds per step, and the total
         "threads": thread_count(),
     }
-    return PerfusionResult(maps, mask, geom, aif, aif_vol, times, info, notes + aif.notes)
+    return PerfusionResult(maps, mask, geom, aif, aif_vol, times, info, notes + aif.notes + qc_warnings(qc))
 
 
-def _aif_info(aif: AifResult, times: np.ndarray) -> dict[str, Any]:
-    return {
+def _aif_info(aif: AifResult, times: np.ndarray, brain_index: np.ndarray) -> dict[str, Any]:
+    """The AIF (and VOF) curves with their voxel counts and centroids (``[z, y, x]`` voxel indices)."""
+    out: dict[str, Any] = {
         "method": aif.method,
         "voxels": int(aif.voxels.size),
         "peak": float(aif.curve.max()),
         "time_to_peak_s": float(times[int(np.argmax(aif.curve))]),
         "vof_scale": aif.scale,
         "curve": [float(v) for v in aif.curve],
+        "location": [round(float(v), 2) for v in brain_index[aif.voxels].mean(axis=0)] if aif.voxels.size else None,
     }
+    if aif.vof_curve is not None and aif.vof_voxels is not None and aif.vof_voxels.size:
+        out["vof"] = {
+            "voxels": int(aif.vof_voxels.size),
+            "curve": [float(v) for v in aif.vof_curve],
+            "location": [round(float(v), 2) for v in brain_index[aif.vof_voxels].mean(axis=0)],
+        }
+    return out

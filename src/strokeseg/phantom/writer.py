@@ -33,12 +33,14 @@ GROUPS = {"mca": "LVO", "branch": "non-LVO", "small": "non-LVO", "none": "no-str
 
 
 def clinical_values(case: PhantomCase, rng: np.random.Generator) -> dict[str, Any]:
-    """Group from the occlusion type and an NIHSS drawn around its typical range."""
+    """Group from the occlusion type, an NIHSS drawn around its typical range, and an age of 45–90 years
+    (drawn after the NIHSS, so that adding it left the NIHSS of every seed unchanged)."""
     kind = case.meta["lesion"]["kind"]
     lo, hi = {"mca": (12, 24), "branch": (4, 12), "small": (1, 7), "none": (0, 3)}[kind]
     frac = case.meta["lesion"].get("core_fraction", 0.0)
     nihss = int(np.clip(round(rng.uniform(lo, hi) + 4 * (frac - 0.35)), 0, 42))
-    return {"group": GROUPS[kind], "nihss": nihss}
+    age = round(rng.uniform(45, 90))
+    return {"group": GROUPS[kind], "nihss": nihss, "age": age}
 
 
 def _json(obj: Any) -> str:
@@ -234,7 +236,7 @@ def write_cohort(
 
 
 def _write_tables(out: Path, spec: CohortSpec, rows: list[dict[str, Any]]) -> None:
-    keys = ["case_id", "patient_id", "nihss", "group"]
+    keys = ["case_id", "patient_id", "nihss", "age", "group"]
     (out / "patients.csv").write_text(csv_text(rows, keys), encoding="utf-8")
     if spec.layout == "manifest":
         cols = sorted({k for r in rows for k in r}, key=lambda k: (k not in keys, k))

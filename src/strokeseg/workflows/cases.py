@@ -78,7 +78,7 @@ def run_cases(
     folder as they come, and results keep the input order.
     """
     if executor is not None and executor.parallel and len(items) > 1:
-        return _run_parallel(run, items, fn, desc, report, executor)
+        return _record_failures(run, _run_parallel(run, items, fn, desc, report, executor))
     out: CaseRun[R] = CaseRun(total=len(items))
     for cid, item in progress(list(items), desc=desc, unit="case"):
         if cid and run.mode is OutputMode.RESUME and run.has(cid):
@@ -91,7 +91,22 @@ def run_cases(
             out.failed.append((cid or "input", exc))
             if len(items) > 1:
                 report(f"strokeseg: error: {exc}")
-    return out
+    return _record_failures(run, out)
+
+
+FAILURES_NAME = "failures.json"
+
+
+def _record_failures(run: RunFolder, done: CaseRun[R]) -> CaseRun[R]:
+    """``failures.json`` (case id, error) when cases of a dataset failed, for the report; emptied when a rerun fixed them."""
+    import json
+
+    if done.failed and done.total > 1:
+        rows = [{"case_id": cid, "error": str(exc)} for cid, exc in done.failed]
+        run.write_text(FAILURES_NAME, json.dumps(rows, indent=2))
+    elif run.has(FAILURES_NAME):
+        run.write_text(FAILURES_NAME, "[]\n")
+    return done
 
 
 def _run_parallel(

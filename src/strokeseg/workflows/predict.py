@@ -176,8 +176,9 @@ def predict_case(bundle: ModelBundle | Predictor, case: Case, options: PredictOp
     return predictor.predict(case)
 
 
-def write_prediction(folder: Path, pred: Prediction, case: Case) -> None:
-    """``<case>_label/_prob/_variance/_entropy.nii.gz`` on the case's grid, ``<case>_volumes.json`` and ``<case>_readout.json``."""
+def write_prediction(folder: Path, pred: Prediction, case: Case, record: dict[str, Any] | None = None) -> None:
+    """``<case>_label/_prob/_variance/_entropy.nii.gz`` on the case's grid, ``<case>_volumes.json`` and ``<case>_readout.json``
+    (with ``record``'s fields: inputs, clinical values, verdicts, provenance)."""
     from strokeseg.io.nifti import write_nifti
 
     cid, g = pred.case_id, case.geometry
@@ -187,6 +188,8 @@ def write_prediction(folder: Path, pred: Prediction, case: Case) -> None:
     write_nifti(folder / f"{cid}_entropy.nii.gz", pred.entropy, g)
     (folder / f"{cid}_volumes.json").write_text(json_text(pred.info), encoding="utf-8")
     readout = {"case_id": cid, "maps": f"model {pred.info['recipe']}", **pred.readout.to_dict(), "notes": case.notes}
+    if record is not None:
+        readout.update(record)
     (folder / f"{cid}_readout.json").write_text(json_text(readout), encoding="utf-8")
 
 
@@ -199,11 +202,14 @@ class PredictRun:
     readouts: list[dict[str, Any]]
 
 
-def _predict_one(ref: CaseRef, folder: Path, predictor: Predictor) -> Prediction:
+def _predict_one(ref: CaseRef, folder: Path, predictor: Predictor, run: tuple[str, dict[str, Any]] = ("predict", {})) -> Prediction:
     """One case's prediction into ``folder`` (a module-level task, so that it pickles for worker processes)."""
+    from strokeseg.workflows.record import record_fields
+
     case = predictor.load_case(ref)
     pred = predictor.predict(case)
-    write_prediction(folder, pred, case)
+    readout = {**pred.readout.to_dict(), "perfusion": True}
+    write_prediction(folder, pred, case, record_fields(readout, ref, None, *run))
     return pred
 
 
@@ -213,7 +219,7 @@ def predict_dataset(run: RunFolder, predictor: Predictor, refs: Sequence[CaseRef
     ``readout.csv`` from the case folders that are there."""
     import json
 
-    one = functools.partial(_predict_one, predictor=predictor)
+    one = functools.partial(_predict_one, predictor=predictor, run=(run.command, run.settings))
     done = run_cases(run, [(r.case_id, r) for r in refs], one, "predict", executor=executor)
     vols, reads = [], []
     for f in run.case_folders():

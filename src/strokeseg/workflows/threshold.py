@@ -19,6 +19,7 @@ from strokeseg.io.outputs import RunFolder
 from strokeseg.perfusion.config import PerfusionConfig
 from strokeseg.util.executors import ExecutorConfig
 from strokeseg.workflows.cases import CaseRun, run_cases
+from strokeseg.workflows.record import record_fields
 
 INPUTS = ("CBF", "CBV", "Tmax", "ADC", "DWI", "CT")
 
@@ -55,18 +56,29 @@ def threshold_ref(
 
 
 def _threshold_one(
-    ref: CaseRef, folder: Path, cfg: ThresholdConfig, perfusion: PerfusionConfig | None, truth: Any, read: dict[str, Any]
+    ref: CaseRef, folder: Path, cfg: ThresholdConfig, perfusion: PerfusionConfig | None, truth: Any, read: dict[str, Any], run: tuple
 ) -> CaseReadout:
-    """One case's labels and read-out into ``folder`` (a module-level task, so that it pickles for worker processes)."""
-    from strokeseg.io.nifti import write_nifti
+    """One case's labels and read-out into ``folder`` (a module-level task, so that it pickles for worker
+    processes); maps computed from the series go to ``folder/perfusion`` (the maps the labels came from)."""
+    import time
 
+    from strokeseg.io.nifti import write_nifti
+    from strokeseg.perfusion.run import write_perfusion
+
+    t0 = time.perf_counter()
     cr = threshold_ref(ref, cfg, perfusion, **read)
     if truth is not None:
         from strokeseg.evaluation.runner import check_against_truth
 
         check_against_truth(cr.case_id, cr.geometry, truth[0], ref.where)
     write_nifti(folder / f"{cr.case_id}_label.nii.gz", cr.result.labels, cr.geometry, dtype=np.uint8)
-    (folder / f"{cr.case_id}_readout.json").write_text(json.dumps(cr.to_dict(cfg), indent=2, default=str), encoding="utf-8")
+    if cr.perfusion is not None:
+        write_perfusion(folder / "perfusion", cr.perfusion, str(next(iter(ref.series.values()), "")))
+        cr.perfusion = None  # written: not sent back from a worker
+    record = cr.to_dict(cfg)
+    record.update(record_fields(record, ref, cfg, *run))
+    record["seconds"] = round(time.perf_counter() - t0, 3)
+    (folder / f"{cr.case_id}_readout.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     return cr
 
 
@@ -81,7 +93,7 @@ def threshold_dataset(
 ) -> ThresholdRun:
     """Labels and read-outs per case, then ``readout.csv`` and ``thresholds.json``; with ``truth`` (from
     :func:`strokeseg.evaluation.runner.load_truth`) each case's grid is checked first and the labels evaluated."""
-    one = functools.partial(_threshold_one, cfg=cfg, perfusion=perfusion, truth=truth, read=read or {})
+    one = functools.partial(_threshold_one, cfg=cfg, perfusion=perfusion, truth=truth, read=read or {}, run=(run.command, run.settings))
     done = run_cases(run, [(r.case_id, r) for r in refs], one, "threshold", executor=executor)
     rows = [
         json.loads((f / f"{f.name}_readout.json").read_text(encoding="utf-8"))

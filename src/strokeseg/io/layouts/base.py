@@ -131,7 +131,8 @@ def read_table(path: Path, delimiter: str = ",", what: str = "table") -> list[di
 def read_clinical_table(path: Path, key_columns: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     """Rows of a CSV/TSV keyed by the first present key column; numbers parsed, names lower-cased.
 
-    Recognised clinical names: ``nihss`` (also "NIHSS at admission", "nihss_admission") and
+    Recognised clinical names: ``nihss`` (also "NIHSS at admission", "nihss_admission"), ``age``
+    (also "PatientAge", in years or as a DICOM age string such as ``088Y``) and
     ``group`` (LVO / non-LVO / no-stroke, any spelling kept as given).
     """
     if not path.exists():
@@ -148,6 +149,14 @@ def read_clinical_table(path: Path, key_columns: tuple[str, ...]) -> dict[str, d
 
 
 _NIHSS_NAMES = {"nihss", "nihss at admission", "nihss_admission", "admission nihss", "nihss_baseline"}
+_AGE_NAMES = {"age", "patientage", "patient_age", "patient age", "age at admission", "age_at_admission", "age_years"}
+
+
+def _age(v: Any) -> Any:
+    """Years from a number or a DICOM age string (``088Y``; ``M``/``W``/``D`` become fractions of a year)."""
+    if isinstance(v, str) and len(v) >= 2 and v[:-1].isdigit() and v[-1].upper() in "YMWD":
+        return int(v[:-1]) / {"Y": 1, "M": 12, "W": 52.18, "D": 365.25}[v[-1].upper()]
+    return v
 
 
 def normalise_clinical(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -166,5 +175,7 @@ def normalise_clinical(values: Mapping[str, Any]) -> dict[str, Any]:
                     pass
         if key in _NIHSS_NAMES:
             key = "nihss"
+        if key in _AGE_NAMES:
+            key, v = "age", _age(v)
         out[key] = v
     return out

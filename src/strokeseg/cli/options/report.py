@@ -1,0 +1,85 @@
+"""``--report`` and the DAWN/DICOM options of the commands that write results, and their configs."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from strokeseg.cli.options.types import nonnegative_float
+
+
+def add_patient_options(p: argparse.ArgumentParser) -> None:
+    """``--age`` / ``--nihss``: one patient's values for DAWN (they override the clinical table)."""
+    g = p.add_argument_group("patient (DAWN eligibility)")
+    g.add_argument(
+        "--age", type=nonnegative_float, metavar="YEARS", help="patient age in years (one case only; default: the clinical table)"
+    )
+    g.add_argument("--nihss", type=nonnegative_float, metavar="POINTS", help="admission NIHSS (one case only; default: the clinical table)")
+
+
+def add_report_options(p: argparse.ArgumentParser, dicom: bool = False) -> None:
+    """``--report`` (and, for threshold/predict, the DICOM export options)."""
+    g = p.add_argument_group("report")
+    g.add_argument(
+        "--report",
+        action="store_true",
+        help="also write the HTML report at the end: <out>/report/index.html (the cohort) and one page per case "
+        "(the same as running 'strokeseg report' on --out)",
+    )
+    if dicom:
+        add_dicom_options(g)
+
+
+def add_dicom_options(g: Any) -> None:
+    """Where DICOM SEG / Secondary Capture / SR outputs come from."""
+    g.add_argument(
+        "--dicom-reference",
+        metavar="DIR",
+        help="a DICOM series folder whose grid the labels lie on: the report also writes DICOM SEG, Secondary Capture and SR "
+        "referencing it (default: the input's own series when the input was DICOM)",
+    )
+    g.add_argument("--no-dicom", action="store_true", help="write no DICOM outputs, even for DICOM input")
+    g.add_argument("--fractional-seg", action="store_true", help="also write the learned lesion probability as a fractional DICOM SEG")
+
+
+def patient_values(args: argparse.Namespace) -> Any:
+    """The workflow's :class:`~strokeseg.workflows.record.PatientValues` from ``--age``/``--nihss``."""
+    from strokeseg.workflows.record import PatientValues
+
+    return PatientValues(getattr(args, "age", None), getattr(args, "nihss", None))
+
+
+def report_options(args: argparse.Namespace) -> Any:
+    """The :class:`~strokeseg.workflows.report.ReportOptions` of these flags."""
+    from pathlib import Path
+
+    from strokeseg.report.case_page import PatientOverride
+    from strokeseg.workflows.report import ReportOptions
+
+    ref = getattr(args, "dicom_reference", None)
+    return ReportOptions(
+        patient=PatientOverride(getattr(args, "age", None), getattr(args, "nihss", None)),
+        dicom_reference=Path(ref) if ref else None,
+        dicom=not getattr(args, "no_dicom", False),
+        fractional=getattr(args, "fractional_seg", False),
+    )
+
+
+def run_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The command line's settings as plain values (the run marker's and the read-outs' provenance)."""
+    out: dict[str, Any] = {}
+    for k, v in sorted(vars(args).items()):
+        if k in ("func",) or callable(v):
+            continue
+        out[k] = [str(x) for x in v] if isinstance(v, (list, tuple)) else (v if isinstance(v, (int, float, bool, type(None))) else str(v))
+    return out
+
+
+def finish_report(run: Any, args: argparse.Namespace) -> None:
+    """With ``--report``: build the report in the open run folder and say where it is."""
+    if not getattr(args, "report", False) or run.committed == 0:
+        return  # nothing was written (every case failed): no report of an empty run
+    from strokeseg.workflows.report import report_run
+
+    report_run(run, report_options(args))
+    print(f"wrote the report to {run.out / 'report' / 'index.html'}")

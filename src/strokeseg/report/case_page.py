@@ -1,0 +1,309 @@
+"""One case's page: summary box, montages, perfusion QC, metrics against the truth, provenance.
+
+:func:`case_context` writes the case's PNGs into its folder and returns the values the template
+shows. Numbers are the read-out JSON's, formatted; each summary cell also carries the raw JSON
+value (``data-value``) so that a test can compare page and read-out exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from strokeseg.clinical.config import ThresholdConfig
+from strokeseg.clinical.eligibility import Verdict, clinical_numbers, verdicts
+from strokeseg.report import display, figures
+from strokeseg.report.collect import MAPS, STRUCTURAL, CaseView, RunView
+from strokeseg.report.volumes import DisplayVolumes, load_display
+
+NO_PERFUSION = "n/a (no perfusion)"
+NOT_GIVEN = "n/a (not given by this method)"
+SUMMARY_FIELDS = (
+    ("core_ml", "Core", "ml"),
+    ("hypoperfused_ml", "Tmax > 6 s", "ml"),
+    ("penumbra_ml", "Mismatch volume", "ml"),
+    ("mismatch_ratio", "Mismatch ratio", ""),
+    ("tmax10_ml", "Tmax > 10 s", "ml"),
+    ("hir", "HIR (Tmax>10 / Tmax>6)", ""),
+)
+
+
+@dataclass(frozen=True)
+class PatientOverride:
+    """Age and NIHSS given to ``strokeseg report`` (they replace the read-out's for DAWN)."""
+
+    age: float | None = None
+    nihss: float | None = None
+
+
+def _cell(readout: dict[str, Any], key: str) -> tuple[str, Any]:
+    """(text, raw JSON value) of one summary number."""
+    v = readout.get(key)
+    if v is None:
+        if readout.get("perfusion") is False and key != "core_ml":
+            return NO_PERFUSION, None
+        if key in readout.get("not_assessable", []):
+            return NOT_GIVEN, None
+        return "—", None
+    if v == "inf":
+        return "∞", v
+    digits = 2 if key in ("mismatch_ratio", "hir") else 1
+    return f"{float(v):.{digits}f}", v
+
+
+def core_definition(readout: dict[str, Any], run: RunView, case: CaseView) -> str:
+    """How the core was defined, in words."""
+    th = readout.get("thresholds") or run.thresholds or {}
+    maps = str(readout.get("maps", ""))
+    if maps.startswith("model"):
+        v = case.volumes or {}
+        t, smin = v.get("threshold", "?"), v.get("min_size", "?")
+        return f"learned model {maps[6:]}: lesion probability ≥ T = {t}, components ≥ S_min = {smin} voxels"
+    ref, tmax = th.get("reference", "contralateral"), float(th.get("tmax_hypoperfused", 6))
+    rcbf = f"rCBF < {float(th.get('rcbf_core', 0.3)):.0%} (reference: {ref}) within Tmax > {tmax:g} s"
+    adc = f"ADC < {th.get('adc_core', 620):g}×10⁻⁶ mm²/s"
+    if readout.get("perfusion") is False:
+        return adc
+    return f"{rcbf}, or {adc}" if "ADC" in maps else rcbf
+
+
+def case_verdicts(case: CaseView, patient: PatientOverride | None) -> list[Verdict]:
+    """The read-out's verdicts; recomputed (same rules) when the report is given age/NIHSS or the read-out predates them."""
+    readout = case.readout or {}
+    stored = readout.get("eligibility")
+    if stored and (patient is None or (patient.age is None and patient.nihss is None)):
+        return [Verdict(v["trial"], v["eligible"], v["rule"], v.get("numbers", {}), v.get("reason", "")) for v in stored]
+    clin = readout.get("clinical") or {}
+    p = patient or PatientOverride()
+    age, nihss = clinical_numbers(clin, p.age, p.nihss)
+    th = readout.get("thresholds")
+    cfg = ThresholdConfig(**th) if th else None
+    return verdicts(readout, age, nihss, cfg)
+
+
+def _grey_base(vols: DisplayVolumes) -> np.ndarray | None:
+    for name in (*STRUCTURAL, "CBV", "CBF"):
+        if name in vols.slices:
+            arr = vols.slices[name]
+            scale = display.fit_scale(name if name == "CT" else "", arr, vols.slices.get("brain_mask", arr != 0) > 0)
+            return display.colourise(arr, display.Scale("gray", scale.vmin, scale.vmax, scale.unit))
+    return None
+
+
+def _contours(rgb: np.ndarray, vols: DisplayVolumes, kind: str, perfusion: bool) -> list[tuple[str, tuple[int, int, int]]]:
+    lab = vols.slices.get("label")
+    if lab is None or kind == "perfusion":
+        return []
+    legend = []
+    if (lab == 1).any() or (kind == "threshold" and perfusion):
+        display.draw(rgb, display.contour(lab >= 1), display.HYPO_RGB)
+        legend.append(("Tmax > 6 s", display.HYPO_RGB))
+    display.draw(rgb, display.contour(lab == 2), display.CORE_RGB)
+    legend.insert(0, ("core", display.CORE_RGB))
+    return legend
+
+
+def _valid(vols: DisplayVolumes) -> np.ndarray | None:
+    """Where the maps are shown: the run's brain mask, else where every map is valid (vendor sentinels, NaN, CBF ≤ 0 out)."""
+    if "brain_mask" in vols.slices:
+        return vols.slices["brain_mask"] > 0
+    maps = {m: vols.slices[m] for m in MAPS if m in vols.slices}
+    if not maps:
+        return None
+    from strokeseg.masks.brain import valid_map_mask
+
+    return valid_map_mask(maps)[0]
+
+
+def _montages(case: CaseView, vols: DisplayVolumes, folder: Path, kind: str) -> list[dict[str, str]]:
+    out = []
+    names = [n for n in (*STRUCTURAL, *MAPS, "probability", "variance", "entropy") if n in vols.slices]
+    brain = _valid(vols)
+    for name in names:
+        arr = vols.slices[name]
+        valid = brain if name in MAPS else None
+        scale = display.fit_scale(name, arr, valid)
+        rgb = display.colourise(arr, scale, valid)
+        legend = _contours(rgb, vols, kind, (case.readout or {}).get("perfusion", True) is not False)
+        png = figures.montage(display.tile(rgb), folder / f"{name}.png", f"{case.case_id} — {name}", scale, legend, vols.aspect)
+        out.append({"name": name, "src": png.name, "unit": scale.unit, "from_data": str(scale.from_data).lower()})
+    return out
+
+
+def _overlap(case: CaseView, vols: DisplayVolumes, folder: Path, run: RunView) -> list[dict[str, str]]:
+    lab, truth = vols.slices.get("label"), vols.slices.get("truth")
+    if lab is None or truth is None or run.kind == "perfusion":
+        return []
+    base = _grey_base(vols)
+    base = base if base is not None else np.zeros((*lab.shape, 3), np.uint8)
+    regions = [("core", lab == 2, truth == 2)] if (truth == 2).any() or (lab == 2).any() else []
+    if (lab == 1).any() and (truth == 1).any():
+        regions.append(("hypoperfused", lab >= 1, truth >= 1))
+    if not regions:
+        regions = [("lesion", lab > 0, truth > 0)]
+    out = []
+    legend = list(display.OVERLAP_RGB.items())
+    for region, p, t in regions:
+        rgb = display.overlap_rgb(base, p, t)
+        png = figures.montage(
+            display.tile(rgb), folder / f"overlap_{region}.png", f"{case.case_id} — {region}: TP / FP / FN", None, legend, vols.aspect
+        )
+        out.append({"name": region, "src": png.name})
+    return out
+
+
+def _qc(case: CaseView, vols: DisplayVolumes | None, folder: Path) -> dict[str, Any] | None:
+    info = case.perfusion
+    if not info:
+        return None
+    aif = info.get("aif") or {}
+    times = info.get("aif_times_s") or []
+    dt = float(info.get("frame_interval_s") or 0.0)
+    arrival = info.get("bolus_arrival_frame")
+    named = [("AIF", aif.get("curve") or [], "#d62728")]
+    vof = aif.get("vof")
+    if vof:
+        named.append(("VOF", vof.get("curve") or [], "#1f77b4"))
+    marks = [(times[arrival], "bolus arrival")] if arrival is not None and times and arrival < len(times) else []
+    curve_png = figures.curves(times, named, folder / "aif_vof.png", marks, ylabel="ΔHU" if info.get("modality") == "ct" else "ΔR2* (s⁻¹)")
+    loc_png = None
+    if vols is not None and aif.get("location"):
+        s, r, c = vols.display_index(tuple(aif["location"]))
+        base = _grey_base(vols)
+        if base is not None:
+            points = [(r, c, "AIF", "#ff3030")]
+            if vof and vof.get("location"):
+                vs, vr, vc = vols.display_index(tuple(vof["location"]))
+                if vs == s:
+                    points.append((vr, vc, "VOF", "#30a0ff"))
+            loc_png = figures.location(
+                base[s], points, folder / "aif_location.png", f"AIF (and VOF) centroid, slice {s + 1}", vols.aspect
+            ).name
+    qc = info.get("qc") or {}
+    flags = [{"name": k.replace("_", " "), **v} for k, v in qc.items() if isinstance(v, dict) and "flagged" in v]
+    return {
+        "curves": curve_png.name,
+        "location": loc_png,
+        "aif_voxels": aif.get("voxels"),
+        "vof_voxels": (vof or {}).get("voxels"),
+        "frame_interval_s": dt,
+        "frames": info.get("frames"),
+        "bolus_arrival_frame": arrival,
+        "bolus_arrival_s": times[arrival] if marks else None,
+        "method": info.get("method"),
+        "modality": info.get("modality"),
+        "flags": flags,
+        "motion_mm": qc.get("motion_mm"),
+    }
+
+
+def _provenance(case: CaseView, run: RunView) -> dict[str, Any]:
+    readout = case.readout or {}
+    prov = readout.get("provenance") or {}
+    inputs = readout.get("inputs") or {}
+    files = {**(inputs.get("images") or {}), **{f"series {k}": v for k, v in (inputs.get("series") or {}).items()}}
+    if inputs.get("label"):
+        files["label"] = inputs["label"]
+    if case.perfusion and case.perfusion.get("source"):
+        files.setdefault("series", case.perfusion["source"])
+    v = case.volumes or {}
+    seconds = v.get("seconds") or readout.get("seconds") or ((case.perfusion or {}).get("timings_s") or {}).get("total")
+    model = None
+    if run.kind == "predict":
+        settings = run.marker.get("settings") or {}
+        model = {
+            "bundle": settings.get("model"),
+            "recipe": v.get("recipe"),
+            "T": v.get("threshold"),
+            "S_min": v.get("min_size"),
+            "models": v.get("models"),
+            "mc_passes": v.get("mc_passes"),
+            "tta": v.get("tta"),
+        }
+    from strokeseg import __version__
+
+    return {
+        "files": files,
+        "version": prov.get("strokeseg") or (run.bundle or {}).get("strokeseg") or __version__,
+        "command": prov.get("command") or run.kind,
+        "maps": readout.get("maps") or (case.perfusion or {}).get("method"),
+        "settings": prov.get("settings") or run.marker.get("settings") or {},
+        "thresholds": readout.get("thresholds"),
+        "perfusion_config": (case.perfusion or {}).get("config"),
+        "model": model,
+        "seconds": seconds,
+    }
+
+
+def case_context(case: CaseView, run: RunView, folder: Path, patient: PatientOverride | None = None) -> dict[str, Any]:
+    """Write the case's pictures into ``folder`` and return the template values."""
+    folder.mkdir(parents=True, exist_ok=True)
+    vols = load_display(case.images, case.truth_label_map)
+    readout = case.readout
+    summary = None
+    if readout is not None:
+        cells = []
+        for key, label, unit in SUMMARY_FIELDS:
+            text, raw = _cell(readout, key)
+            cells.append({"key": key, "label": label, "unit": unit, "text": text, "raw": "" if raw is None else str(raw)})
+        summary = {
+            "cells": cells,
+            "core_definition": core_definition(readout, run, case),
+            "verdicts": [{**v.to_dict(), "text": v.text} for v in case_verdicts(case, patient)],
+            "clinical": readout.get("clinical") or {},
+            "perfusion": readout.get("perfusion", True),
+        }
+    metrics = [
+        {
+            k: r.get(k)
+            for k in (
+                "region",
+                "dice",
+                "precision",
+                "sensitivity",
+                "hd",
+                "hd95",
+                "assd",
+                "vol_true_ml",
+                "vol_pred_ml",
+                "lesion_f1",
+                "failure",
+            )
+        }
+        for r in case.metrics
+    ]
+    return {
+        "case_id": case.case_id,
+        "summary": summary,
+        "montages": _montages(case, vols, folder, run.kind) if vols else [],
+        "overlap": _overlap(case, vols, folder, run) if vols else [],
+        "qc": _qc(case, vols, folder),
+        "given_maps": case.perfusion is None and any(m in case.images for m in MAPS),
+        "metrics": metrics,
+        "warnings": case.warnings,
+        "notes": [n for n in ((readout or {}).get("notes") or []) if isinstance(n, str)] + (vols.notes if vols else []),
+        "provenance": _provenance(case, run),
+        "slices": int(vols.slices[next(iter(vols.slices))].shape[0]) if vols else 0,
+    }
+
+
+def fmt(v: Any, digits: int = 3) -> str:
+    """A metric for a table: numbers rounded, missing values as ``—``."""
+    if v is None or v == "":
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if math.isnan(f):
+        return "—"
+    return "∞" if math.isinf(f) else f"{f:.{digits}f}"
+
+
+__all__ = ["NO_PERFUSION", "PatientOverride", "case_context", "case_verdicts", "core_definition", "fmt"]

@@ -1,0 +1,157 @@
+"""Turning volumes into the pictures a reader expects: radiological slices, colour scales, montages, contours.
+
+Every picture uses one convention: axial slices from inferior to superior, anterior at the top,
+the patient's right on the viewer's left (radiological), whatever the voxel order of the file
+(the grid's direction cosines decide, through nibabel's orientation codes).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from strokeseg.io.geometry import Geometry
+
+MAX_TILE_PX = 160  # a slice is shown at most this wide/high (integer subsampling)
+CORE_RGB = (255, 64, 200)  # pink
+HYPO_RGB = (0, 230, 64)  # green
+OVERLAP_RGB = {"TP": (255, 214, 0), "FP": (255, 40, 40), "FN": (40, 140, 255)}
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A colour scale: matplotlib colour map, value range and the unit shown on the colour bar."""
+
+    cmap: str
+    vmin: float
+    vmax: float
+    unit: str
+    from_data: bool = False  # the range came from the data's percentiles (no conventional one fitted)
+
+
+#: conventional perfusion display ranges (rainbow scales as on scanner consoles and RAPID)
+CONVENTIONAL = {
+    "CBF": Scale("jet", 0.0, 80.0, "ml/100 g/min"),
+    "CBV": Scale("jet", 0.0, 6.0, "ml/100 g"),
+    "MTT": Scale("jet", 0.0, 15.0, "s"),
+    "Tmax": Scale("jet", 0.0, 12.0, "s"),
+    "TTP": Scale("jet", 0.0, 40.0, "s"),
+    "CT": Scale("gray", 0.0, 80.0, "HU (brain window W80/L40)"),
+    "probability": Scale("magma", 0.0, 1.0, "lesion probability"),
+    "variance": Scale("viridis", 0.0, 0.25, "variance of p"),
+    "entropy": Scale("viridis", 0.0, 1.0, "normalised entropy"),
+}
+
+
+def radiological(array: np.ndarray, geometry: Geometry) -> np.ndarray:
+    """``(Z, Y, X)`` array → ``(S, rows, cols)``: axial slices inferior→superior, anterior up, patient right on the left."""
+    import nibabel as nib
+
+    xyz = np.asarray(array).transpose(2, 1, 0)
+    ornt = nib.orientations.io_orientation(geometry.affine_ras())
+    ras = nib.orientations.apply_orientation(xyz, nib.orientations.ornt_transform(ornt, nib.orientations.axcodes2ornt("RAS")))
+    # ras[x(L→R), y(P→A), z(I→S)] → slices z, rows A→P, cols R→L
+    return np.ascontiguousarray(ras.transpose(2, 1, 0)[:, ::-1, ::-1])
+
+
+def display_spacing(geometry: Geometry) -> tuple[float, float]:
+    """In-plane (row, column) spacing in mm of the radiological slices (for the aspect ratio)."""
+    import nibabel as nib
+
+    ornt = nib.orientations.io_orientation(geometry.affine_ras())
+    sp = np.asarray(geometry.spacing, float)  # x, y, z spacing of the file's axes
+    by_ras = {int(ax): float(sp[i]) for i, (ax, _) in enumerate(ornt)}
+    return by_ras.get(1, 1.0), by_ras.get(0, 1.0)
+
+
+def stride_for(shape_yx: tuple[int, int]) -> int:
+    """The integer subsampling that keeps a slice within :data:`MAX_TILE_PX`."""
+    return max(1, math.ceil(max(shape_yx) / MAX_TILE_PX))
+
+
+def fit_scale(name: str, values: np.ndarray, valid: np.ndarray | None = None) -> Scale:
+    """The conventional scale of ``name`` when the data lie on it, else a grey or rainbow 1st–99th percentile range.
+
+    A map whose 99th percentile is under 0.2× or over 5× the conventional top is on another
+    scale (vendor units, a different ADC unit): its range then comes from the data.
+    """
+    sel = values[valid] if valid is not None and valid.any() else values[np.isfinite(values)]
+    sel = sel[np.isfinite(sel)]
+    lo, hi = np.percentile(sel, [1, 99]) if sel.size else (0.0, 1.0)
+    conv = CONVENTIONAL.get(name)
+    if conv is not None and (conv.cmap != "jet" or 0.2 * conv.vmax <= hi <= 5 * conv.vmax):
+        return conv
+    cmap = conv.cmap if conv is not None else "gray"
+    unit = conv.unit if conv is not None else "signal (a.u.)"
+    if name == "ADC":
+        unit = "ADC (file units)"
+    return Scale(cmap, float(lo), float(hi if hi > lo else lo + 1.0), unit, from_data=True)
+
+
+def colourise(slices: np.ndarray, scale: Scale, valid: np.ndarray | None = None) -> np.ndarray:
+    """``(S, H, W)`` values → ``(S, H, W, 3)`` uint8 RGB on ``scale``; voxels outside ``valid`` are black."""
+    import matplotlib
+
+    lut = (matplotlib.colormaps[scale.cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
+    span = scale.vmax - scale.vmin or 1.0
+    idx = np.clip((np.nan_to_num(slices, nan=scale.vmin) - scale.vmin) / span * 255, 0, 255).astype(np.uint8)
+    rgb = lut[idx]
+    if valid is not None:
+        rgb[~valid] = 0
+    return rgb
+
+
+def contour(mask: np.ndarray) -> np.ndarray:
+    """The in-plane outline of a ``(S, H, W)`` mask (pixels of the mask with a 4-neighbour outside it)."""
+    m = np.asarray(mask, bool)
+    st = np.zeros((3, 3, 3), bool)
+    st[1] = ndimage.generate_binary_structure(2, 1)
+    return m & ~ndimage.binary_erosion(m, structure=st, border_value=0)
+
+
+def draw(rgb: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
+    """Paint ``mask`` in ``colour`` onto ``rgb`` in place (and return it)."""
+    rgb[np.asarray(mask, bool)] = colour
+    return rgb
+
+
+def tile(rgb: np.ndarray, columns: int | None = None, gap: int = 2) -> np.ndarray:
+    """``(S, H, W, 3)`` slices → one ``(rows·H, cols·W, 3)`` montage (black gaps), slices left to right, top to bottom."""
+    s, h, w, _ = rgb.shape
+    cols = columns or max(1, min(s, math.ceil(math.sqrt(s * h / max(w, 1) * 1.6))))
+    rows = math.ceil(s / cols)
+    out = np.zeros((rows * (h + gap) - gap, cols * (w + gap) - gap, 3), np.uint8)
+    for i in range(s):  # a few dozen slices: one copy each
+        r, c = divmod(i, cols)
+        out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = rgb[i]
+    return out
+
+
+def overlap_rgb(base: np.ndarray, pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """``(S, H, W, 3)``: a grey ``base`` with true positives yellow, false positives red and false negatives blue."""
+    out = base.copy()
+    draw(out, pred & truth, OVERLAP_RGB["TP"])
+    draw(out, pred & ~truth, OVERLAP_RGB["FP"])
+    draw(out, ~pred & truth, OVERLAP_RGB["FN"])
+    return out
+
+
+__all__ = [
+    "CONVENTIONAL",
+    "CORE_RGB",
+    "HYPO_RGB",
+    "OVERLAP_RGB",
+    "Scale",
+    "colourise",
+    "contour",
+    "display_spacing",
+    "draw",
+    "fit_scale",
+    "overlap_rgb",
+    "radiological",
+    "stride_for",
+    "tile",
+]

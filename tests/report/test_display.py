@@ -1,0 +1,56 @@
+"""Display conventions: radiological slices whatever the file's voxel order, scales, montages, contours."""
+
+import numpy as np
+import pytest
+
+from strokeseg.io.geometry import Geometry
+from strokeseg.report.display import CONVENTIONAL, contour, fit_scale, radiological, tile
+
+
+def _marker_world(geom: Geometry, world_lps) -> np.ndarray:
+    idx = np.rint(geom.world_to_index(np.asarray([world_lps], float))[0]).astype(int)  # (z, y, x)
+    vol = np.zeros(geom.shape, np.uint8)
+    vol[tuple(idx)] = 1
+    return vol
+
+
+@pytest.mark.parametrize(
+    "direction",
+    [
+        (1, 0, 0, 0, 1, 0, 0, 0, 1),  # LPS voxel order (DICOM-like)
+        (-1, 0, 0, 0, -1, 0, 0, 0, 1),  # RAS voxel order (NIfTI-like)
+        (-1, 0, 0, 0, 1, 0, 0, 0, -1),  # x flipped, slices superior to inferior
+    ],
+)
+def test_patient_right_anterior_superior_marker_lands_top_left_of_the_last_slice(direction):
+    g = Geometry((5, 20, 30), (1.0, 1.0, 4.0), direction=direction)
+    corners = g.world_corners()
+    lo, hi = corners.min(axis=0), corners.max(axis=0)
+    # LPS: right = smallest x, anterior = smallest y, superior = largest z
+    vol = _marker_world(g, (lo[0], lo[1], hi[2]))
+    s, r, c = np.argwhere(radiological(vol, g))[0]
+    assert (s, r, c) == (4, 0, 0)
+
+
+def test_conventional_scale_kept_for_physiological_cbf_and_replaced_for_vendor_units():
+    cbf = np.random.default_rng(0).uniform(10, 70, (2, 8, 8)).astype(np.float32)
+    assert fit_scale("CBF", cbf) == CONVENTIONAL["CBF"]
+    vendor = fit_scale("CBF", cbf * 1000)
+    assert vendor.from_data and vendor.vmax > 1000
+
+
+def test_tile_places_slices_left_to_right_top_to_bottom():
+    rgb = np.zeros((5, 4, 6, 3), np.uint8)
+    for i in range(5):
+        rgb[i] = i + 1
+    m = tile(rgb, columns=3, gap=2)
+    assert m.shape == (2 * 4 + 2, 3 * 6 + 4, 3)
+    assert m[0, 0, 0] == 1 and m[0, 8, 0] == 2 and m[6, 0, 0] == 4 and m[6, 16, 0] == 0  # slot 6 is empty
+
+
+def test_contour_is_the_in_plane_rim_only():
+    m = np.zeros((3, 9, 9), bool)
+    m[:, 2:7, 2:7] = True
+    c = contour(m)
+    assert c[1, 2, 4] and c[1, 4, 2] and not c[1, 4, 4]
+    assert c[0].sum() == c[1].sum() == 16  # no slice loses its rim to the neighbouring slices
