@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 TORCH_INDEX ?=
 STAMP  := $(VENV)/.strokeseg-installed
 
-.PHONY: install demo test test-fast lint docs bench-deps clean
+.PHONY: install demo test test-fast lint docs bench-deps system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,21 @@ lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks docs/scripts
 	$(PY) -m mypy
 
-test: $(STAMP) lint
+# Debian packages the report tests use: headless Chromium (pages in a real browser) and dicom3tools
+# (dciodvfy checks the DICOM outputs); installed when absent, else those tests skip saying why
+DEB_PACKAGES := chromium:chromium dciodvfy:dicom3tools
+system-deps:
+	@missing=""; for pair in $(DEB_PACKAGES); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo -n"; \
+	  if command -v apt-get >/dev/null 2>&1 && { [ -z "$$SUDO" ] || sudo -n true 2>/dev/null; }; then \
+	    echo "installing$$missing (Debian packages for the report tests)"; \
+	    ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing) >/dev/null 2>&1 \
+	      || echo "note: could not install$$missing; the browser and dciodvfy tests will skip"; \
+	  else echo "note: no apt-get or no root here; the browser and dciodvfy tests will skip (missing:$$missing)"; fi; \
+	fi
+
+test: $(STAMP) lint system-deps
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory docs
 

@@ -32,3 +32,16 @@ def small_ct_case():
 
     spec = LesionSpec("mca", side=1, phi_lo=-60.0, phi_hi=70.0, z_lo=-8.0, z_hi=55.0, core_fraction=0.35, oligaemia_mm=8.0)
     return generate_case(PhantomConfig(lesion=spec, noise_hu=3.0, rotation_deg=6.0, **SMALL_CT), seed=11, case_id="small")
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
+    from strokeseg.cli import main
+
+    def run(*args: str):
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

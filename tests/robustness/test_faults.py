@@ -240,11 +240,14 @@ def test_a_failing_case_keeps_the_finished_ones_and_says_so(corpus_assets, tmp_p
     assert sorted(p.name for p in (tmp_path / "o").iterdir() if not p.name.startswith(".")) == [
         "case_1",
         "case_3",
+        "failures.json",
         "readout.csv",
         "thresholds.json",
     ]
     csv = (tmp_path / "o" / "readout.csv").read_text(encoding="utf-8").splitlines()
     assert [r.split(",")[0] for r in csv[1:]] == ["case_1", "case_3"]  # the summary lists exactly what is there
+    failed = json.loads((tmp_path / "o" / "failures.json").read_text(encoding="utf-8"))
+    assert [f["case_id"] for f in failed] == ["case_2"] and victim.name in failed[0]["error"]  # for the report's list
 
 
 def _cli(capsys, *args):

@@ -12,7 +12,9 @@ from strokeseg.io.outputs import OutputMode, RunFolder
 from strokeseg.util.executors import ExecutorConfig, ExecutorKind, run_tasks
 from strokeseg.workflows.cases import run_cases
 
-VOLATILE = ("timings_s", "threads")  # wall-clock seconds and the worker's thread share
+# wall-clock seconds, the worker's thread share, and the read-outs' input paths and command line (each run here
+# reads its own maps folder)
+VOLATILE = ("timings_s", "threads", "seconds", "inputs", "provenance")
 
 
 def flaky(marker: str, value: int) -> int:

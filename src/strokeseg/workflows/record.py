@@ -57,11 +57,11 @@ def case_inputs(ref: CaseRef) -> dict[str, Any]:
 
 
 def clinical_block(clinical: dict[str, Any]) -> dict[str, Any]:
-    """Age, NIHSS and group, with where age and NIHSS came from (``command line``, ``clinical table`` or None)."""
+    """Age, NIHSS and group, with where age and NIHSS came from (``command line``, ``dataset``: its clinical table or headers, or None)."""
     age, nihss = clinical_numbers(clinical)
 
     def origin(name: str, value: float | None) -> str | None:
-        return None if value is None else str(clinical.get(f"{name}_from", "clinical table"))
+        return None if value is None else str(clinical.get(f"{name}_from", "dataset"))
 
     return {
         "age": age,

@@ -1,0 +1,25 @@
+"""A phantom cohort and its threshold run with a report, shared by the report tests (built once per session)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def cohort(tmp_path_factory):
+    from strokeseg.phantom.case import PhantomConfig
+    from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
+    from tests.helpers import SMALL_CT
+
+    root = tmp_path_factory.mktemp("rep") / "data"
+    write_phantom_cohort(root, CohortSpec(3, PhantomConfig(**SMALL_CT, p_no_stroke=0.0), "isles2018", seed=11, second_slab_fraction=0.0))
+    return root
+
+
+@pytest.fixture(scope="session")
+def threshold_run(cohort, tmp_path_factory):
+    from strokeseg.cli import main
+
+    out = tmp_path_factory.mktemp("thr") / "thr"
+    assert main(["threshold", str(cohort), "--out", str(out), "--truth", str(cohort), "--report"]) == 0
+    return out

@@ -1,0 +1,110 @@
+"""DICOM outputs of a phantom case written as a DICOM CT perfusion series: SEG, Secondary Capture and SR read
+back with highdicom/pydicom, on the source's geometry and with the read-out's values; dciodvfy finds no error."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def dicom_run(cohort, tmp_path_factory):
+    from strokeseg.cli import main
+    from strokeseg.io.dicom import write_dicom_series
+    from strokeseg.io.layouts import open_dataset
+    from strokeseg.io.read import read_series
+
+    root = tmp_path_factory.mktemp("dcm")
+    ref = open_dataset(cohort).cases[0]
+    s = read_series(next(iter(ref.series.values())))
+    write_dicom_series(root / "patient" / "CTP", s.data, s.geometry, frame_times=s.frame_times)
+    out = root / "out"
+    assert main(["threshold", str(root / "patient"), "--out", str(out), "--report", "--age", "72", "--nihss", "16"]) == 0
+    return root / "patient" / "CTP", out
+
+
+def _files(out: Path) -> Path:
+    return out / "report" / "patient" / "dicom"
+
+
+def test_seg_has_core_and_penumbra_on_the_source_grid(dicom_run):
+    import highdicom as hd
+    import pydicom
+
+    from strokeseg.io.read import read_image
+
+    src, out = dicom_run
+    seg = hd.seg.segread(_files(out) / "seg.dcm")
+    labels = {int(s.SegmentNumber): str(s.SegmentLabel) for s in seg.SegmentSequence}
+    assert labels == {1: "Ischemic core", 2: "Penumbra (Tmax > 6 s, not core)"}
+    source = [pydicom.dcmread(f) for f in sorted(src.iterdir())]
+    first = [d for d in source if int(d.TemporalPositionIdentifier) == 1]
+    assert seg.FrameOfReferenceUID == first[0].FrameOfReferenceUID
+    referenced = {i.ReferencedSOPInstanceUID for i in seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence}
+    assert referenced == {d.SOPInstanceUID for d in first}  # the first time point's instances
+    # the segments, back on the source's slices, equal the label map the read-out wrote
+    label = read_image(out / "patient" / "patient_label.nii.gz", integers=True).array
+    uids = [d.SOPInstanceUID for d in sorted(first, key=lambda d: float(d.ImagePositionPatient[2]))]
+    core = seg.get_pixels_by_source_instance(source_sop_instance_uids=uids, segment_numbers=[1], combine_segments=False)[..., 0]
+    pen = seg.get_pixels_by_source_instance(source_sop_instance_uids=uids, segment_numbers=[2], combine_segments=False)[..., 0]
+    assert np.array_equal(core > 0, label == 2) and np.array_equal(pen > 0, label == 1)
+
+
+def test_sr_values_equal_the_readout(dicom_run):
+    import pydicom
+
+    _, out = dicom_run
+    readout = json.loads((out / "patient" / "patient_readout.json").read_text(encoding="utf-8"))
+    sr = pydicom.dcmread(_files(out) / "sr.dcm")
+    numbers, verdicts = {}, {}
+
+    def walk(items):
+        for it in items:
+            if it.ValueType == "NUM":
+                numbers[it.ConceptNameCodeSequence[0].CodeValue] = float(it.MeasuredValueSequence[0].NumericValue)
+            if it.ValueType == "CODE" and it.ConceptNameCodeSequence[0].CodingSchemeDesignator == "99STROKESEG":
+                verdicts[it.ConceptNameCodeSequence[0].CodeValue] = it.ConceptCodeSequence[0].CodeMeaning
+            walk(getattr(it, "ContentSequence", []))
+
+    walk(sr.ContentSequence)
+    for key in ("core_ml", "hypoperfused_ml", "penumbra_ml", "tmax10_ml", "hir"):
+        assert numbers[key] == pytest.approx(float(readout[key]), rel=1e-6, abs=1e-6), key
+    expected = {v["trial"]: {True: "Yes", False: "No", None: "Not assessable"}[v["eligible"]] for v in readout["eligibility"]}
+    assert verdicts == expected and expected["DAWN"] != "Not assessable"  # age and NIHSS given
+
+
+def test_secondary_captures_are_rgb_pictures_of_the_summary_and_montages(dicom_run):
+    import pydicom
+
+    _, out = dicom_run
+    scs = sorted(_files(out).glob("sc_*.dcm"))
+    assert {p.stem for p in scs} >= {"sc_summary", "sc_CBF", "sc_Tmax"}
+    for p in scs:
+        ds = pydicom.dcmread(p)
+        assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.7" and ds.PhotometricInterpretation == "RGB"
+        assert ds.pixel_array.shape[2] == 3 and ds.pixel_array.std() > 5
+
+
+def test_dciodvfy_reports_no_errors(dicom_run):
+    exe = shutil.which("dciodvfy")
+    if exe is None:
+        pytest.skip("dciodvfy (Debian package dicom3tools) is not installed; 'make test' installs it where apt-get can")
+    _, out = dicom_run
+    for p in sorted(_files(out).glob("*.dcm")):
+        res = subprocess.run([exe, str(p)], capture_output=True, text=True, encoding="utf-8", errors="replace", check=False)
+        errors = [ln for ln in (res.stdout + res.stderr).splitlines() if ln.startswith("Error")]
+        assert not errors, f"{p.name}: {errors}"
+
+
+def test_non_dicom_input_writes_no_dicom_and_a_reference_series_gives_them(threshold_run, dicom_run, tmp_path, cli):
+    assert not list((threshold_run / "report").rglob("*.dcm"))
+    src, out = dicom_run
+    code, _, _ = cli("report", out, "--dicom-reference", src, "--fractional-seg")
+    assert code == 0 and (_files(out) / "seg.dcm").exists()
+    code, _, _ = cli("report", out, "--no-dicom")
+    assert code == 0 and not (_files(out)).exists()

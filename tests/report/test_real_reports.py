@@ -1,0 +1,68 @@
+"""Reports of threshold runs on the real files in ../shared/data: vendor maps with sentinels, ISLES'22 DWI/ADC
+(no perfusion), the grand-challenge container (age from its JSON). Each page is checked like a phantom page."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import ISLES22_CASE, SHARED, shared_or_skip
+from tests.report.pages import check_page, same_value
+
+ISLES24 = SHARED / "data" / "real" / "isles2024-vendor-maps"
+GRAND = SHARED / "data" / "real" / "isles2022-grand-challenge"
+
+
+def _one_case(out):
+    return next(p for p in sorted(out.iterdir()) if p.is_dir() and (p / f"{p.name}_readout.json").exists())
+
+
+def _readout_and_page(out):
+    case = _one_case(out)
+    readout = json.loads((case / f"{case.name}_readout.json").read_text(encoding="utf-8"))
+    page = check_page(out / "report" / case.name / "index.html")
+    check_page(out / "report" / "index.html")
+    return readout, page, (out / "report" / case.name / "index.html").read_text(encoding="utf-8")
+
+
+def test_isles24_vendor_maps_report(tmp_path, cli):
+    data = shared_or_skip(ISLES24)
+    code, _, _ = cli("threshold", data, "--out", tmp_path / "o", "--report")
+    assert code == 0
+    readout, page, html = _readout_and_page(tmp_path / "o")
+    for key in ("core_ml", "hypoperfused_ml", "penumbra_ml", "mismatch_ratio"):
+        assert same_value(page.values[key], readout[key])
+    assert {"CBF.png", "CBV.png", "MTT.png", "Tmax.png"} <= set(page.refs)
+    assert "The maps were given" in html  # no series: no AIF or series QC claimed
+    assert "reference-cbf-implausible" in html  # the vendor CBF scale is named on the page
+
+
+def test_isles22_adc_report_says_no_perfusion(tmp_path, cli):
+    data = shared_or_skip(ISLES22_CASE)
+    code, _, _ = cli("threshold", data, "--out", tmp_path / "o", "--report")
+    assert code == 0
+    readout, page, html = _readout_and_page(tmp_path / "o")
+    assert same_value(page.values["core_ml"], readout["core_ml"]) and readout["perfusion"] is False
+    assert page.values["hypoperfused_ml"] == "" and html.count("n/a (no perfusion)") >= 5
+    assert page.verdicts == ["None", "None", "None"]  # no perfusion, and no age/NIHSS in this folder
+    assert {"DWI.png", "ADC.png"} <= set(page.refs)
+
+
+def test_grand_challenge_age_from_its_json_and_nihss_from_the_command_line(tmp_path, cli):
+    data = shared_or_skip(GRAND)
+    code, _, _ = cli("threshold", data, "--out", tmp_path / "o", "--nihss", "12", "--report")
+    assert code == 0
+    readout, page, _ = _readout_and_page(tmp_path / "o")
+    assert readout["clinical"]["age"] == 88 and readout["clinical"]["age_from"] == "dataset"
+    assert readout["clinical"]["nihss_from"] == "command line"
+    dawn = readout["eligibility"][2]
+    assert dawn["eligible"] is (readout["core_ml"] < 21) and page.verdicts[2] == str(dawn["eligible"])
+
+
+@pytest.mark.parametrize("case", ["case_1"])
+def test_isles18_case_without_tmax_fails_cleanly_and_writes_no_report(tmp_path, cli, case):
+    data = shared_or_skip(SHARED / "data" / "real" / "isles2018" / case)
+    code, _, err = cli("threshold", data, "--out", tmp_path / "o", "--report")
+    assert code == 2 and "no CBF+Tmax maps" in err
+    assert not (tmp_path / "o").exists()

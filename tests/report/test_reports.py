@@ -1,0 +1,144 @@
+"""Reports of a phantom cohort run of each command: pages exist, reference only files beside them, carry no
+external URL, and show the read-outs' numbers; the report replaces an earlier one whole; bad folders fail cleanly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.report.pages import check_page, parse, same_value
+
+
+def _cases(out: Path) -> list[Path]:
+    return sorted(p for p in out.iterdir() if p.is_dir() and (p / f"{p.name}_readout.json").exists())
+
+
+def test_threshold_case_pages_show_the_readout_numbers_and_verdicts(threshold_run):
+    cases = _cases(threshold_run)
+    assert len(cases) == 3
+    for case in cases:
+        readout = json.loads((case / f"{case.name}_readout.json").read_text(encoding="utf-8"))
+        page = check_page(threshold_run / "report" / case.name / "index.html")
+        for key in ("core_ml", "hypoperfused_ml", "penumbra_ml", "mismatch_ratio", "tmax10_ml", "hir"):
+            assert same_value(page.values[key], readout[key]), (case.name, key, page.values[key], readout[key])
+        assert page.verdicts == [str(v["eligible"]) for v in readout["eligibility"]]
+        assert [v["trial"] for v in readout["eligibility"]] == ["DEFUSE-3", "EXTEND", "DAWN"]
+        assert readout["eligibility"][0]["eligible"] is readout["defuse3"] and readout["eligibility"][1]["eligible"] is readout["extend"]
+        # the phantom's clinical table gives age and NIHSS: DAWN is decided
+        assert readout["clinical"]["age"] is not None and readout["eligibility"][2]["eligible"] is not None
+        html = (threshold_run / "report" / case.name / "index.html").read_text(encoding="utf-8")
+        assert "overlap_core.png" in html and "Tmax.png" in html and "CT.png" in html
+
+
+def test_threshold_cohort_page_links_every_case_with_its_core_and_dice(threshold_run):
+    index = threshold_run / "report" / "index.html"
+    page = check_page(index)
+    html = index.read_text(encoding="utf-8")
+    per_case = {r["case_id"]: r for r in json.loads((threshold_run / "evaluation" / "summary.json").read_text(encoding="utf-8"))["cases"]}
+    for case in _cases(threshold_run):
+        assert f"{case.name}/index.html" in page.refs
+        core = json.loads((case / f"{case.name}_readout.json").read_text(encoding="utf-8"))["core_ml"]
+        assert f'data-sort="{core}"' in html
+        assert f'data-sort="{per_case[case.name]["dice"]}"' in html or per_case[case.name]["region"] != "core"
+    for png in ("volume_scatter.png", "bland_altman.png", "dice_by_group.png"):
+        assert (threshold_run / "report" / png).stat().st_size > 1000
+
+
+def test_perfusion_report_shows_qc_with_aif_and_flags(cohort, tmp_path):
+    from strokeseg.cli import main
+
+    out = tmp_path / "perf"
+    assert main(["perfusion", str(cohort), "--out", str(out), "--report"]) == 0
+    for case in sorted(p for p in out.iterdir() if (p / "perfusion.json").exists()):
+        info = json.loads((case / "perfusion.json").read_text(encoding="utf-8"))
+        page = out / "report" / case.name / "index.html"
+        check_page(page)
+        html = page.read_text(encoding="utf-8")
+        assert "aif_vof.png" in html and "aif_location.png" in html
+        assert f"<th>AIF voxels</th><td>{info['aif']['voxels']}</td>" in html
+        assert html.count("FLAGGED") == len(info["qc"]["flagged"])
+    check_page(out / "report" / "index.html")
+
+
+def test_report_command_replaces_an_earlier_report_whole(threshold_run, cli):
+    old = threshold_run / "report" / "stale.txt"
+    old.write_text("from an earlier report", encoding="utf-8")
+    code, out, _ = cli("report", threshold_run)
+    assert code == 0 and "index.html" in out
+    assert not old.exists() and (threshold_run / "report" / "index.html").exists()
+    assert not [p for p in threshold_run.iterdir() if p.name.startswith(".strokeseg-stage")]
+
+
+def test_report_refuses_a_folder_no_command_wrote(tmp_path, cli):
+    (tmp_path / "x").mkdir()
+    code, _, err = cli("report", tmp_path / "x")
+    assert code == 2 and err.count("\n") == 1 and "not the output folder" in err
+    assert not (tmp_path / "x" / "report").exists()
+
+
+def test_age_and_nihss_for_a_cohort_are_refused(threshold_run, cli):
+    code, _, err = cli("report", threshold_run, "--age", "70")
+    assert code == 2 and "one patient" in err
+
+
+def test_age_and_nihss_on_the_command_line_decide_dawn(cohort, tmp_path, cli):
+    import shutil
+
+    one = tmp_path / "one"
+    shutil.copytree(cohort / "case_1", one / "case_1")
+    code, _, _ = cli("threshold", one, "--out", tmp_path / "t", "--age", "85", "--nihss", "12", "--report")
+    assert code == 0
+    readout = json.loads((tmp_path / "t" / "case_1" / "case_1_readout.json").read_text(encoding="utf-8"))
+    dawn = readout["eligibility"][2]
+    assert readout["clinical"]["age"] == 85 and readout["clinical"]["age_from"] == "command line"
+    assert dawn["eligible"] is (readout["core_ml"] < 21)  # group A: age >= 80, NIHSS >= 10, core < 21 ml
+    page = parse(tmp_path / "t" / "report" / "case_1" / "index.html")
+    assert page.verdicts[2] == str(dawn["eligible"])
+
+
+@pytest.mark.slow
+def test_train_predict_evaluate_reports(cohort, tmp_path, cli, monkeypatch):
+    monkeypatch.setenv("STROKESEG_CACHE", str(tmp_path / "cache"))
+    tiny = ["--set", "sampling.patches_per_case=24", "--set", "batch_size=16", "--set", "inference.mc_passes=2"]
+    tiny += ["--set", "postprocess.thresholds=[0.3,0.5]", "--set", "postprocess.min_sizes=[5,50]"]
+    code, _, _ = cli(
+        "train",
+        "--recipe",
+        "clerigues-ct-2d-fast",
+        "--data",
+        cohort,
+        "--out",
+        tmp_path / "m",
+        "--folds",
+        "2",
+        "--epochs",
+        "1",
+        *tiny,
+        "--report",
+    )
+    assert code == 0
+    cv = check_page(tmp_path / "m" / "report" / "index.html")
+    bundle = json.loads((tmp_path / "m" / "bundle.json").read_text(encoding="utf-8"))
+    html = (tmp_path / "m" / "report" / "index.html").read_text(encoding="utf-8")
+    assert (
+        f'<span id="bundle-threshold">{bundle["threshold"]}</span>' in html and "gridsearch.png" in cv.refs and "loss_curves.png" in cv.refs
+    )
+
+    code, _, _ = cli("predict", "--model", tmp_path / "m", "--input", cohort, "--out", tmp_path / "p", "--report")
+    assert code == 0
+    for case in _cases(tmp_path / "p"):
+        readout = json.loads((case / f"{case.name}_readout.json").read_text(encoding="utf-8"))
+        page = check_page(tmp_path / "p" / "report" / case.name / "index.html")
+        assert same_value(page.values["core_ml"], readout["core_ml"])
+        assert page.values["hypoperfused_ml"] == ""  # a core-only model: not given
+        assert {"probability.png", "variance.png", "entropy.png"} <= set(page.refs)
+        assert readout["provenance"]["command"] == "predict" and readout["inputs"]["images"]["CT"]
+
+    code, _, _ = cli("evaluate", tmp_path / "p", "--truth", cohort, "--out", tmp_path / "e", "--report")
+    assert code == 0
+    check_page(tmp_path / "e" / "report" / "index.html")
+    for case in _cases(tmp_path / "p"):
+        html = (tmp_path / "e" / "report" / case.name / "index.html").read_text(encoding="utf-8")
+        assert "overlap_core.png" in html and "CT.png" in html  # the prediction's read-out names its images
