@@ -53,6 +53,15 @@ def test_seg_has_core_and_penumbra_on_the_source_grid(dicom_run):
     core = seg.get_pixels_by_source_instance(source_sop_instance_uids=uids, segment_numbers=[1], combine_segments=False)[..., 0]
     pen = seg.get_pixels_by_source_instance(source_sop_instance_uids=uids, segment_numbers=[2], combine_segments=False)[..., 0]
     assert np.array_equal(core > 0, label == 2) and np.array_equal(pen > 0, label == 1)
+    # and every frame sits where its source slice does, with the source's orientation and pixel spacing
+    positions = {tuple(float(v) for v in d.ImagePositionPatient) for d in first}
+    for frame in seg.PerFrameFunctionalGroupsSequence:
+        assert tuple(float(v) for v in frame.PlanePositionSequence[0].ImagePositionPatient) in positions
+    shared = seg.SharedFunctionalGroupsSequence[0]
+    assert [float(v) for v in shared.PlaneOrientationSequence[0].ImageOrientationPatient] == [
+        float(v) for v in first[0].ImageOrientationPatient
+    ]
+    assert [float(v) for v in shared.PixelMeasuresSequence[0].PixelSpacing] == [float(v) for v in first[0].PixelSpacing]
 
 
 def test_sr_values_equal_the_readout(dicom_run):
@@ -99,6 +108,11 @@ def test_dciodvfy_reports_no_errors(dicom_run):
         res = subprocess.run([exe, str(p)], capture_output=True, text=True, encoding="utf-8", errors="replace", check=False)
         errors = [ln for ln in (res.stdout + res.stderr).splitlines() if ln.startswith("Error")]
         assert not errors, f"{p.name}: {errors}"
+
+
+def test_a_reference_series_for_a_cohort_is_refused(threshold_run, dicom_run, cli):
+    code, _, err = cli("report", threshold_run, "--dicom-reference", dicom_run[0])
+    assert code == 2 and "one case" in err
 
 
 def test_non_dicom_input_writes_no_dicom_and_a_reference_series_gives_them(threshold_run, dicom_run, tmp_path, cli):

@@ -136,6 +136,28 @@ def test_train_predict_evaluate_reports(cohort, tmp_path, cli, monkeypatch):
         assert {"probability.png", "variance.png", "entropy.png"} <= set(page.refs)
         assert readout["provenance"]["command"] == "predict" and readout["inputs"]["images"]["CT"]
 
+    # one case against a DICOM series of its own grid: SEG, SR and the fractional SEG of the probability
+    import shutil
+
+    import highdicom as hd
+
+    from strokeseg.io.dicom import write_dicom_series
+    from strokeseg.io.layouts import open_dataset
+    from strokeseg.io.read import read_series
+
+    shutil.copytree(cohort / "case_1", tmp_path / "one" / "case_1")
+    ref = open_dataset(tmp_path / "one").cases[0]
+    s = read_series(next(iter(ref.series.values())))
+    write_dicom_series(tmp_path / "dcm", s.data[..., 0], s.geometry)
+    code, _, _ = cli("predict", "--model", tmp_path / "m", "--input", tmp_path / "one", "--out", tmp_path / "p1")
+    assert code == 0
+    code, _, _ = cli("report", tmp_path / "p1", "--dicom-reference", tmp_path / "dcm", "--fractional-seg")
+    assert code == 0
+    frac = hd.seg.segread(tmp_path / "p1" / "report" / "case_1" / "dicom" / "seg_probability.dcm")
+    assert frac.SegmentationType == "FRACTIONAL" and [s.SegmentLabel for s in frac.SegmentSequence] == ["Lesion probability"]
+    binary = hd.seg.segread(tmp_path / "p1" / "report" / "case_1" / "dicom" / "seg.dcm")
+    assert [s.SegmentLabel for s in binary.SegmentSequence] == ["Ischemic core"]  # a core-only model: no penumbra segment
+
     code, _, _ = cli("evaluate", tmp_path / "p", "--truth", cohort, "--out", tmp_path / "e", "--report")
     assert code == 0
     check_page(tmp_path / "e" / "report" / "index.html")

@@ -25,8 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             "automatic AIF (Mouridsen-style; --aif-mask overrides), optional VOF partial-volume scaling, and "
             "deconvolution vectorised over all voxels. INPUT is a 4D NIfTI/MHA file, a DICOM series folder, or a "
             "dataset/case folder in any supported layout (every case with a 4D series is processed). Writes NIfTI maps "
-            "with the series' geometry, brain_mask, aif_mask and perfusion.json (settings, AIF curve and voxels), one "
-            "folder per case for a dataset, plus summary.json listing the cases."
+            "with the series' geometry, brain_mask, aif_mask and perfusion.json (settings, AIF and VOF curves and voxels, "
+            "and the QC checks: truncated bolus, low enhancement, too few valid voxels, head motion), one folder per "
+            "case for a dataset, plus summary.json listing the cases."
         ),
     )
     add_input(p, "4D series file, DICOM folder, or dataset/case folder", "SERIES_OR_CASE")

@@ -46,6 +46,10 @@ def report_run(run: RunFolder, options: ReportOptions = ReportOptions()) -> Repo
     p = options.patient
     if p is not None and (p.age is not None or p.nihss is not None) and len(view.cases) > 1:
         raise ConfigError(f"age and NIHSS describe one patient; this run has {len(view.cases)} cases: put them in the clinical table")
+    if options.dicom_reference is not None and len(view.cases) > 1:
+        raise ConfigError(
+            f"a DICOM reference series is one case's; this run has {len(view.cases)} cases (DICOM input gives each case its own series)"
+        )
     stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + "report-", dir=run.out))
     try:
         with progress_bar(total=len(view.cases) or None, desc="report", unit="case") as bar:

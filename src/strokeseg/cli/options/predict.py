@@ -12,8 +12,9 @@ DESCRIPTION = (
     "'strokeseg perfusion') with the bundle's fold models (ensemble average), Monte-Carlo dropout and optional flip "
     "test-time augmentation, then threshold at the bundle's T and drop components below S_min. Writes per case "
     "<case>/<case>_label.nii.gz (canonical labels 0/1/2, input geometry), _prob (lesion probability), _variance "
-    "(MC/ensemble variance), _entropy (predictive entropy), _volumes.json and _readout.json; and volumes.json and "
-    "readout.csv for the cohort. Regions the model cannot produce are 'n/a'."
+    "(MC/ensemble variance), _entropy (predictive entropy), _volumes.json and _readout.json (with the verdicts, the "
+    "clinical values, the input files and the settings); and volumes.json and readout.csv for the cohort. Regions the "
+    "model cannot produce are 'n/a'."
 )
 MODEL_HELP = (
     "model bundle written by 'strokeseg train'; repeat to ensemble several bundles of the same target and channels; "

@@ -13,8 +13,10 @@ DESCRIPTION = (
     "ADC < 620×10⁻⁶ mm²/s (unit detected). CSF and large vessels are excluded, speckle is opened away and small "
     "components dropped. Maps come from the case (CBF, CBV, Tmax; e.g. the output folder of 'strokeseg perfusion') or "
     "are computed from its 4D series (INPUT may be a single 4D series file). Writes <case>/<case>_label.nii.gz (0/1/2, "
-    "input geometry), <case>/<case>_readout.json, readout.csv for the cohort, and prints the read-out table with the "
-    "thresholds used. With --truth, the labels are evaluated against ground truth (ISLES-exact metrics)."
+    "input geometry), <case>/<case>_readout.json (volumes, mismatch, HIR, the DEFUSE-3, EXTEND and DAWN verdicts with "
+    "their rules, the clinical values, the input files and the settings), maps computed from a series with their QC to "
+    "<case>/perfusion/, readout.csv for the cohort (failures.json when cases failed), and prints the read-out table with "
+    "the thresholds used. With --truth, the labels are evaluated against ground truth (ISLES-exact metrics)."
 )
 
 
