@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import write_results  # noqa: E402
+from results import write_results
 
 SHARED = Path(os.environ.get("STROKESEG_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 
@@ -115,9 +115,14 @@ def main() -> None:
         for matrix in (128, 256, 512):
             data = _phantom(t / f"ph{matrix}", matrix, args.cases, seed=matrix)
             run_dir = _threshold(data, t / f"thr{matrix}", truth=True)
-            pages, total = _case_seconds(run_dir, args.repeats)
-            rows.append({"case": f"phantom CT {matrix}×{matrix}×8", "pages": len(pages), "median_s": statistics.median(pages), "max_s": max(pages)})
-        for name, path in (("ISLES'24 vendor maps (sub-stroke0143)", SHARED / "data/real/isles2024-vendor-maps"), ("ISLES'22 case 0001 DWI/ADC", SHARED / "data/isles22/sub-strokecase0001")):
+            pages, _ = _case_seconds(run_dir, args.repeats)
+            rows.append(
+                {"case": f"phantom CT {matrix}×{matrix}×8", "pages": len(pages), "median_s": statistics.median(pages), "max_s": max(pages)}
+            )
+        for name, path in (
+            ("ISLES'24 vendor maps (sub-stroke0143)", SHARED / "data/real/isles2024-vendor-maps"),
+            ("ISLES'22 case 0001 DWI/ADC", SHARED / "data/isles22/sub-strokecase0001"),
+        ):
             if not path.exists():
                 rows.append({"case": name, "pages": 0, "median_s": None, "max_s": None, "note": f"not found at {path}"})
                 continue

@@ -25,7 +25,9 @@ def shoot(page: Path, png: Path, height: int, tmp: Path) -> None:
         sys.exit("needs headless Chromium (Debian package 'chromium')")
     raw = tmp / "raw.png"
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={tmp / 'profile'}"]
-    subprocess.run([exe, *flags, f"--screenshot={raw}", f"--window-size=1280,{height}", page.resolve().as_uri()], check=True, capture_output=True)
+    subprocess.run(
+        [exe, *flags, f"--screenshot={raw}", f"--window-size=1280,{height}", page.resolve().as_uri()], check=True, capture_output=True
+    )
     with Image.open(raw) as im:
         im.convert("RGB").resize((960, round(height * 960 / 1280))).save(png, optimize=True)
 
@@ -37,7 +39,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
-        write_phantom_cohort(tmp / "ph", CohortSpec(3, PhantomConfig(slices=4, p_no_stroke=0.0), "isles2018", seed=3, second_slab_fraction=0.0))
+        write_phantom_cohort(
+            tmp / "ph", CohortSpec(3, PhantomConfig(slices=4, p_no_stroke=0.0), "isles2018", seed=3, second_slab_fraction=0.0)
+        )
         assert cli(["threshold", str(tmp / "ph"), "--out", str(tmp / "thr"), "--truth", str(tmp / "ph"), "--report"]) == 0
         ASSETS.mkdir(exist_ok=True)
         shoot(tmp / "thr" / "report" / "case_1" / "index.html", ASSETS / "report_case.png", 1700, tmp)

@@ -145,7 +145,7 @@ def cv_context(run: RunView, folder: Path) -> dict[str, Any]:
         if rows:
             ep = [float(r.get("epoch", i + 1)) for i, r in enumerate(rows)]
             tr = [_float(r.get("train_loss")) or float("nan") for r in rows]
-            va = [_float(r.get("val_metric")) if _float(r.get("val_metric")) is not None else float("nan") for r in rows]
+            va = [v if (v := _float(r.get("val_metric"))) is not None else float("nan") for r in rows]
             logs[f"fold {int(d.name.split('_')[1]) + 1}"] = (ep, tr, va)
     loss = figures.loss_curves(logs, folder / "loss_curves.png").name if logs else None
     heat = None

@@ -98,7 +98,7 @@ def colourise(slices: np.ndarray, scale: Scale, valid: np.ndarray | None = None)
     lut = (matplotlib.colormaps[scale.cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
     span = scale.vmax - scale.vmin or 1.0
     idx = np.clip((np.nan_to_num(slices, nan=scale.vmin) - scale.vmin) / span * 255, 0, 255).astype(np.uint8)
-    rgb = lut[idx]
+    rgb: np.ndarray = lut[idx]
     if valid is not None:
         rgb[~valid] = 0
     return rgb
@@ -109,7 +109,8 @@ def contour(mask: np.ndarray) -> np.ndarray:
     m = np.asarray(mask, bool)
     st = np.zeros((3, 3, 3), bool)
     st[1] = ndimage.generate_binary_structure(2, 1)
-    return m & ~ndimage.binary_erosion(m, structure=st, border_value=0)
+    edge: np.ndarray = m & ~ndimage.binary_erosion(m, structure=st, border_value=0)
+    return edge
 
 
 def draw(rgb: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:

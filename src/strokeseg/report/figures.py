@@ -48,7 +48,8 @@ def montage(
 
     h, w = rgb.shape[:2]
     bar = 0.9 if scale is not None else 0.0
-    fig = _figure(w / DPI + bar + 0.2, h * aspect / DPI + 0.55)
+    top = 0.55 + (0.25 if legend else 0.0)  # title, then the legend on its own line
+    fig = _figure(max(w / DPI + bar + 0.2, 3.2), h * aspect / DPI + top)
     fig.set_facecolor("black")
     left = 0.1 / fig.get_figwidth()
     ax = fig.add_axes((left, 0.05 / fig.get_figheight(), w / DPI / fig.get_figwidth(), h * aspect / DPI / fig.get_figheight()))
@@ -61,8 +62,16 @@ def montage(
         cb.ax.tick_params(colors="white", labelsize=7)
         cb.set_label(scale.unit + (" (range from data)" if scale.from_data else ""), color="white", fontsize=7)
     if legend:
-        handles = [Patch(color=np.asarray(c) / 255, label=n) for n, c in legend]
-        fig.legend(handles=handles, loc="upper right", fontsize=7, ncol=len(handles), frameon=False, labelcolor="white")
+        handles = [Patch(color=(c[0] / 255, c[1] / 255, c[2] / 255), label=n) for n, c in legend]
+        fig.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(0.0, 1 - 0.3 / fig.get_figheight()),
+            fontsize=7,
+            ncol=len(handles),
+            frameon=False,
+            labelcolor="white",
+        )
     return save(fig, path)
 
 
