@@ -99,34 +99,17 @@ def test_age_and_nihss_on_the_command_line_decide_dawn(cohort, tmp_path, cli):
 
 
 @pytest.mark.slow
-def test_train_predict_evaluate_reports(cohort, tmp_path, cli, monkeypatch):
+def test_train_predict_evaluate_reports(cohort, bundle_run, tmp_path, cli, monkeypatch):
     monkeypatch.setenv("STROKESEG_CACHE", str(tmp_path / "cache"))
-    tiny = ["--set", "sampling.patches_per_case=24", "--set", "batch_size=16", "--set", "inference.mc_passes=2"]
-    tiny += ["--set", "postprocess.thresholds=[0.3,0.5]", "--set", "postprocess.min_sizes=[5,50]"]
-    code, _, _ = cli(
-        "train",
-        "--recipe",
-        "clerigues-ct-2d-fast",
-        "--data",
-        cohort,
-        "--out",
-        tmp_path / "m",
-        "--folds",
-        "2",
-        "--epochs",
-        "1",
-        *tiny,
-        "--report",
-    )
-    assert code == 0
-    cv = check_page(tmp_path / "m" / "report" / "index.html")
-    bundle = json.loads((tmp_path / "m" / "bundle.json").read_text(encoding="utf-8"))
-    html = (tmp_path / "m" / "report" / "index.html").read_text(encoding="utf-8")
+    model = bundle_run
+    cv = check_page(model / "report" / "index.html")
+    bundle = json.loads((model / "bundle.json").read_text(encoding="utf-8"))
+    html = (model / "report" / "index.html").read_text(encoding="utf-8")
     assert (
         f'<span id="bundle-threshold">{bundle["threshold"]}</span>' in html and "gridsearch.png" in cv.refs and "loss_curves.png" in cv.refs
     )
 
-    code, _, _ = cli("predict", "--model", tmp_path / "m", "--input", cohort, "--out", tmp_path / "p", "--report")
+    code, _, _ = cli("predict", "--model", model, "--input", cohort, "--out", tmp_path / "p", "--report")
     assert code == 0
     for case in _cases(tmp_path / "p"):
         readout = json.loads((case / f"{case.name}_readout.json").read_text(encoding="utf-8"))
@@ -149,7 +132,7 @@ def test_train_predict_evaluate_reports(cohort, tmp_path, cli, monkeypatch):
     ref = open_dataset(tmp_path / "one").cases[0]
     s = read_series(next(iter(ref.series.values())))
     write_dicom_series(tmp_path / "dcm", s.data[..., 0], s.geometry)
-    code, _, _ = cli("predict", "--model", tmp_path / "m", "--input", tmp_path / "one", "--out", tmp_path / "p1")
+    code, _, _ = cli("predict", "--model", model, "--input", tmp_path / "one", "--out", tmp_path / "p1")
     assert code == 0
     code, _, _ = cli("report", tmp_path / "p1", "--dicom-reference", tmp_path / "dcm", "--fractional-seg")
     assert code == 0
