@@ -147,3 +147,17 @@ def test_train_predict_evaluate_reports(cohort, bundle_run, tmp_path, cli, monke
     for case in _cases(tmp_path / "p"):
         html = (tmp_path / "e" / "report" / case.name / "index.html").read_text(encoding="utf-8")
         assert "overlap_core.png" in html and "CT.png" in html  # the prediction's read-out names its images
+
+
+def test_a_corrupt_readout_stops_the_report_with_one_line_and_keeps_the_old_one(threshold_run, tmp_path, cli):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(threshold_run, run)
+    before = (run / "report" / "index.html").read_text(encoding="utf-8")
+    victim = next(run.glob("case_*/case_*_readout.json"))
+    victim.write_text("{ not json", encoding="utf-8")
+    code, _, err = cli("report", run)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and victim.name in err and "not valid JSON" in err
+    assert (run / "report" / "index.html").read_text(encoding="utf-8") == before  # the earlier report stays whole
+    assert not [p for p in run.iterdir() if p.name.startswith(".strokeseg-stage")]
