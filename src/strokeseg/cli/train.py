@@ -20,7 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             "early stopping on a patient-level "
             "validation split, and a checkpoint every epoch; out-of-fold predictions give the nested T/S_min grid "
             "search and the cross-validation report. Writes a model bundle: weights per fold (state dicts), the "
-            "recipe, normalisation statistics, T and S_min, channels, training logs and loss curves, and cv/."
+            "recipe, normalisation statistics, T and S_min, channels, training logs and loss curves, and cv/. "
+            "Under 'torchrun --nproc_per_node=N -m strokeseg train ...' (or multi-node 'torchrun --nnodes ...') each "
+            "fold trains with DistributedDataParallel (NCCL on GPUs, gloo on CPU): every process takes its share of "
+            "each seeded global batch (--set batch_size=B is the global batch), gradients are averaged, batch norm is "
+            "synchronised, only rank 0 writes, and --resume works; the result equals a one-process run up to dropout "
+            "noise."
         ),
     )
     add_training_options(p, "model bundle folder")
@@ -44,6 +49,14 @@ def run(args: argparse.Namespace) -> int:
     data = input_path(args)
     recipe = load_recipe(args.recipe, training_overrides(args))
     opts = TrainOptions(args.layout, args.label_map, args.nonfinite, not args.no_cache, args.device, args.jobs, args.resume)
+    from strokeseg.training.distributed import DistContext
+
+    if not DistContext.from_env().is_main:  # a torchrun worker: trains its share, writes and prints nothing
+        import os
+
+        os.environ["STROKESEG_QUIET"] = "1"
+        train(data, recipe, Path(args.out), opts, log=lambda _line: None)
+        return 0
     with RunFolder(
         args.out,
         output_mode(args),
@@ -54,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
     ) as run:
         print_notes(run.notes)
         print(f"recipe {recipe.name}: {recipe.description}")
-        bundle, _ = train(data, recipe, run, opts, log=say)
+        done = train(data, recipe, run, opts, log=say)
+        assert done is not None  # rank 0 (or a single process) always returns the bundle
+        bundle = done[0]
         print((Path(args.out) / "cv" / "cv_report.md").read_text(encoding="utf-8"))
         print(f"model bundle written to {args.out} (T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels)")
         finish_report(run, args)

@@ -163,6 +163,13 @@ def _train_fold_job(
     return k, res.best_epoch, len(res.rows)
 
 
+def fold_devices(device: torch.device, n_folds: int, n_gpus: int) -> list[str]:
+    """The device of each fold trained at once: the visible GPUs round robin (fold k on ``cuda:k mod n``), else ``device``."""
+    if device.type != "cuda" or n_gpus <= 0 or device.index is not None:
+        return [str(device)] * n_folds
+    return [f"cuda:{k % n_gpus}" for k in range(n_folds)]
+
+
 def train_folds_parallel(
     labelled: list[PreparedCase],
     recipe: Recipe,
@@ -172,7 +179,7 @@ def train_folds_parallel(
     resume: bool = False,
     log: Callable[[str], None] = _log.info,
 ) -> None:
-    """Train the folds in ``jobs`` worker processes at once (one GPU shared, or the CPU cores split).
+    """Train the folds in ``jobs`` worker processes at once (the visible GPUs round robin, or the CPU cores split).
 
     Each worker leaves its fold's finished checkpoint; ``cross_validate`` then resumes every fold
     from it (no further epochs) to predict and to run the grid search, so the bundle is the same
@@ -180,9 +187,45 @@ def train_folds_parallel(
     """
     folds = _folds(labelled, recipe)
     threads = threads_per_job(jobs)
-    calls = [(labelled, recipe, out, str(device), (k, list(t)), resume, threads) for k, t in enumerate(folds)]
+    n_gpus = torch.cuda.device_count() if device.type == "cuda" else 0
+    devices = fold_devices(device, len(folds), n_gpus)
+    calls = [(labelled, recipe, out, devices[k], (k, list(t)), resume, threads) for k, t in enumerate(folds)]
     for _, (k, best, ran) in run_in_processes(_train_fold_job, calls, jobs):
         log(f"fold {k + 1}/{recipe.folds} trained in a worker: best epoch {best} of {ran}")
+
+
+def train_folds_distributed(
+    cases: list[PreparedCase],
+    recipe: Recipe,
+    out: Path,
+    device: torch.device,
+    dist: Any,
+    resume: bool = False,
+    log: Callable[[str], None] = _log.info,
+) -> None:
+    """Every fold trained data-parallel over the ranks of a torchrun job (see :mod:`strokeseg.training.distributed`).
+
+    Rank 0 checks the folder first (fingerprint, checkpoints) and alone writes the checkpoints; each fold
+    ends with a finished checkpoint from which ``cross_validate`` (rank 0) resumes to predict and to run the
+    grid search, as after :func:`train_folds_parallel`.
+    """
+    labelled = [c for c in cases if c.target is not None]
+    folds = _folds(labelled, recipe)
+    if dist.is_main:
+        _start(cases, recipe, out, resume, log)
+    dist.barrier()  # the other ranks read nothing before rank 0 has checked the folder
+    for k, test_ids in enumerate(folds):
+        f = setup_fold(labelled, recipe, out, k, test_ids)
+        res = fit(
+            f.model,
+            f.train_cfg,
+            f.train,
+            f.val,
+            device,
+            f.directory,
+            FitOptions(resume=resume, seed=f.seed, title=f"fold {k + 1}", dist=dist),
+        )
+        log(f"fold {k + 1}/{recipe.folds} trained on {dist.world} processes: best epoch {res.best_epoch} of {len(res.rows)}")
 
 
 @dataclass

@@ -39,6 +39,7 @@ from strokeseg.training.adversarial import AdversarialPhases
 from strokeseg.training.checkpoint import load_checkpoint, save_checkpoint
 from strokeseg.training.data import PatchData
 from strokeseg.training.device import use_amp
+from strokeseg.training.distributed import DistContext, distributed_loss, from_rank0, mean_over_ranks, shard_batches, wrap
 from strokeseg.training.logs import plot_curves, write_log
 from strokeseg.training.optim import build_optimizer
 from strokeseg.util.progress import progress_bar
@@ -149,11 +150,12 @@ def train_mode(model: nn.Module, keep_frozen_statistics: bool = True) -> None:
 
 
 def recalibrate_batch_norm(
-    model: nn.Module, batches: Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]], samples: int, device: torch.device
+    model: nn.Module, batches: Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]], samples: int, device: torch.device, ranks: int = 1
 ) -> int:
     """Precise batch norm (Wu & Johnson 2021): replace the running statistics of every batch-norm
     layer in train mode by the population statistics of the current weights over ``samples``
     training samples (forward passes only). Returns the number of samples used (0: nothing to do).
+    ``ranks`` > 1: each batch is one rank's equal share of a global batch (counted ``ranks`` times).
 
     The exponential moving average that batch norm keeps during training mixes statistics of the
     last few steps' weights; layers kept in eval mode (a frozen pretrained backbone) are left alone.
@@ -172,7 +174,7 @@ def recalibrate_batch_norm(
             if seen >= samples:
                 break
             model(x.to(device))
-            seen += x.shape[0]
+            seen += x.shape[0] * ranks
     for m, mom in zip(layers, momenta):
         m.momentum = mom
     return seen
@@ -219,6 +221,8 @@ class FitOptions:
         title: prefix of progress lines and the loss-curve title (default: the recipe's name).
         on_epoch: called with the epoch number after each epoch's checkpoint is written.
         on_batch: called with the number of batches done so far (raising in it interrupts the run).
+        dist: the torchrun job this process belongs to (:class:`~strokeseg.training.distributed.DistContext`);
+            None: a single process.
     """
 
     resume: bool = False
@@ -226,6 +230,7 @@ class FitOptions:
     title: str = ""
     on_epoch: Callable[[int], None] | None = None
     on_batch: Callable[[int], None] | None = None
+    dist: DistContext | None = None
 
 
 @dataclass
@@ -250,6 +255,8 @@ class _Run:
         self, model: nn.Module, cfg: TrainConfig, train: PatchData, val: PatchData | None, device: torch.device, opts: FitOptions
     ) -> None:
         self.model, self.cfg, self.train, self.val, self.device, self.opts = model, cfg, train, val, device, opts
+        self.ctx = opts.dist or DistContext()
+        self.forward_model: nn.Module = model  # in DistributedDataParallel under torchrun (re-wrapped per stage)
         loss_kw = dict(cfg.loss.kwargs)
         freqs = train.class_frequencies(cfg.num_classes) if loss_kw.get("weight") == "empirical" else None
         self.loss_fn = build_loss(cfg.loss.name, class_frequencies=freqs, **loss_kw).to(device)
@@ -265,6 +272,7 @@ class _Run:
         self.st.stage = stage
         self.opt = _optimizer(self.model, self.cfg, stage)
         self.sched = _scheduler(self.cfg, self.opt)
+        self.forward_model = wrap(self.model, self.ctx, self.device)  # the stage's trainable parameters
 
     def restore(self, ck: dict[str, Any]) -> None:
         self.model.load_state_dict(ck["model"])
@@ -313,12 +321,12 @@ class _Run:
         n_batches = (len(self.train) + cfg.batch_size - 1) // cfg.batch_size
         with progress_bar(total=n_batches, desc=f"{title} epoch {epoch}/{cfg.epochs}", unit="batch") as bar:
             adv_gen = torch.Generator().manual_seed(epoch_seed(seed, epoch))
-            for x, y, w in self.train.batches(epoch, cfg.batch_size, shuffle=True, seed=seed):
+            for (x, y, w), share, n in shard_batches(self.train.batches(epoch, cfg.batch_size, shuffle=True, seed=seed), self.ctx):
                 x, y = x.to(self.device), y.to(self.device)
                 if self.adv is not None:
                     total += self.adv.step(self.model, self.opt, self.loss_fn, x, y, adv_gen)
                 else:
-                    loss, norm = self.step(x, y, w, epoch)
+                    loss, norm = self.step(x, y, w, epoch, (share, n))
                     grad_norms.append(norm)
                     total += loss
                 nb += 1
@@ -326,12 +334,13 @@ class _Run:
                 self.batches_done += 1
                 if self.opts.on_batch is not None:
                     self.opts.on_batch(self.batches_done)
-        return total / max(nb, 1), grad_norms
+        return mean_over_ranks(total, self.ctx, self.device) / max(nb, 1), grad_norms
 
-    def step(self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, epoch: int) -> tuple[float, float]:
+    def step(self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, epoch: int, share: tuple[int, int]) -> tuple[float, float]:
+        """One optimiser step on this rank's ``share`` = (its samples, the global batch's) of a batch."""
         self.opt.zero_grad(set_to_none=True)
         with torch.autocast(self.device.type, enabled=self.amp):
-            loss = compute_loss(self.loss_fn, self.model(x), y, w)
+            loss = distributed_loss(self.loss_fn, self.forward_model(x), y, w, share[0], share[1], self.ctx)
         if not torch.isfinite(loss.detach()):
             raise TrainingError(
                 f"{self.opts.title or self.cfg.name}: epoch {epoch}: the loss is {float(loss.detach())} "
@@ -345,9 +354,9 @@ class _Run:
         cfg = self.cfg
         if cfg.precise_bn:
             torch.manual_seed(batch_norm_seed(self.opts.seed, epoch))
-            recalibrate_batch_norm(
-                self.model, self.train.batches(epoch, cfg.batch_size, shuffle=True, seed=self.opts.seed + 1), cfg.precise_bn, self.device
-            )
+            batches = self.train.batches(epoch, cfg.batch_size, shuffle=True, seed=self.opts.seed + 1)
+            shares = ((b[0], b[1], b[2]) for b, _, _ in shard_batches(batches, self.ctx))  # synchronised BN: global statistics
+            recalibrate_batch_norm(self.model, shares, cfg.precise_bn, self.device, self.ctx.world)
         row: dict[str, Any] = {
             "epoch": epoch,
             "train_loss": train_loss,
@@ -359,7 +368,7 @@ class _Run:
             row["grad_norm_max"] = max(finite) if finite else float("nan")
         if self.val is not None and len(self.val):
             row.update(evaluate_patches(self.model, self.val, self.loss_fn, cfg.batch_size, self.device))
-        row["val_metric"] = stopping_metric(cfg, row)
+        row["val_metric"] = from_rank0(stopping_metric(cfg, row), self.ctx, self.device)
         if self.sched is not None:
             self.sched.step(row["val_metric"])
         row["seconds"] = time.perf_counter() - t0
@@ -394,7 +403,14 @@ def fit(
     Returns the best weights by the stopping metric, their epoch, the per-epoch log rows and
     whether training stopped early.
     """
-    workdir.mkdir(parents=True, exist_ok=True)
+    ctx = opts.dist or DistContext()
+    if ctx.is_main:
+        workdir.mkdir(parents=True, exist_ok=True)
+    if ctx.active:
+        from strokeseg.training.distributed import check_recipe, convert_batch_norms
+
+        check_recipe(cfg.adversarial, ctx)
+        convert_batch_norms(model, device)
     model.to(device)
     if device.type == "cuda":  # batches are gathered, whitened and augmented on the GPU
         train.to(device)
@@ -416,11 +432,14 @@ def fit(
         run.st.rows.append(row)
         run.keep_best(epoch, row["val_metric"])
         run.st.epoch = epoch
-        save_checkpoint(ckpt_path, run.checkpoint())
-        write_log(workdir / "log.csv", run.st.rows)
-        if opts.on_epoch:
-            opts.on_epoch(epoch)
+        if ctx.is_main:  # under torchrun only rank 0 writes
+            save_checkpoint(ckpt_path, run.checkpoint())
+            write_log(workdir / "log.csv", run.st.rows)
+            if opts.on_epoch:
+                opts.on_epoch(epoch)
         if run.st.stopped:
             break
-    plot_curves(workdir / "loss_curve.png", run.st.rows, opts.title or cfg.name)
+    if ctx.is_main:
+        plot_curves(workdir / "loss_curve.png", run.st.rows, opts.title or cfg.name)
+    ctx.barrier()
     return FitResult(run.st.best_state, run.st.best_epoch, run.st.rows, run.st.stopped)

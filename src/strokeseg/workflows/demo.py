@@ -106,7 +106,9 @@ def run_demo(out: Path, cfg: DemoConfig = DemoConfig(), log: Callable[[str], Non
     log(f"2/5 training clerigues-ct-2d-fast with {cfg.folds}-fold cross-validation grouped by patient")
     overrides = {"folds": cfg.folds, "epochs": cfg.epochs, "patience": cfg.patience, "seed": cfg.seed}
     recipe = load_recipe("clerigues-ct-2d-fast", {**overrides, **dict(cfg.recipe_overrides)})
-    bundle, cv = train(train_dir, recipe, out / "model", log=log)
+    done = train(train_dir, recipe, out / "model", log=log)
+    assert done is not None  # a single process
+    bundle, cv = done
     timings["training"] = time.perf_counter() - t0 - timings["phantom"]
 
     log("3/5 predicting the held-out cases (3-model ensemble, MC-dropout); 4/5 clinical threshold read-out on the same maps")

@@ -61,24 +61,32 @@ def train(
     out: RunFolder | str | Path,
     options: TrainOptions = TrainOptions(),
     log: Callable[[str], None] = _log.info,
-) -> tuple[ModelBundle, EvaluationResult]:
+) -> tuple[ModelBundle, EvaluationResult] | None:
     """Cross-validate ``recipe`` on the labelled cases of ``data``; the bundle is written to ``out``.
 
-    Returns the bundle (fold models, T and S_min) and the out-of-fold evaluation.
+    Returns the bundle (fold models, T and S_min) and the out-of-fold evaluation. Under torchrun
+    (``WORLD_SIZE`` > 1) the folds train data-parallel over the processes; rank 0 returns the
+    bundle, every other rank None (it writes nothing).
 
     Examples:
         >>> from strokeseg import load_recipe, train  # doctest: +SKIP
         >>> bundle, cv = train("phantoms", load_recipe("clerigues-ct-2d-fast"), "model")  # doctest: +SKIP
     """
-    from strokeseg.training.cv import cross_validate
+    from strokeseg.training.cv import cross_validate, train_folds_distributed
     from strokeseg.training.device import select_device
+    from strokeseg.training.distributed import DistContext
     from strokeseg.training.run import prepare_dataset
 
-    device = select_device(options.device)
-    if device.type == "cpu" and options.jobs <= 1:  # parallel folds set their own share in each worker
-        from strokeseg.util.threads import configure_torch
+    dist = DistContext.from_env()
+    device = dist.device(select_device(options.device))
+    if dist.active and options.jobs > 1:
+        from strokeseg.errors import ConfigError
 
-        configure_torch()
+        raise ConfigError("under torchrun each fold trains on every process: 'jobs' (folds at once) must be 1")
+    if device.type == "cpu" and options.jobs <= 1:  # parallel folds set their own share in each worker
+        from strokeseg.util.threads import configure_torch, thread_count
+
+        configure_torch(max(1, thread_count() // dist.world) if dist.active else None)  # torchrun: the ranks share the cores
     for n in train_notes(recipe):
         log(f"note: {n}")
     log(
@@ -90,7 +98,17 @@ def train(
     folder = out.out if isinstance(out, RunFolder) else Path(out)
     if isinstance(out, RunFolder):
         out.begin_writing()
-    return cross_validate(cases, recipe, folder, device, resume=options.resume, jobs=options.jobs, log=log)
+    resume = options.resume
+    if dist.active:  # torchrun: every fold data-parallel; then rank 0 alone predicts, searches T/S_min, writes the bundle
+        dist.start(device)
+        try:
+            train_folds_distributed(cases, recipe, folder, device, dist, resume, log)
+        finally:
+            dist.stop()
+        if not dist.is_main:
+            return None
+        resume = True
+    return cross_validate(cases, recipe, folder, device, resume=resume, jobs=options.jobs, log=log)
 
 
 def sweep(

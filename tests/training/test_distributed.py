@@ -1,0 +1,138 @@
+"""Data-parallel training under torchrun on CPU (gloo, 2 processes) equals a one-process run with the same
+global batch and seed: weights, log and bundle; resume under torchrun too. Plus the pieces on their own."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from strokeseg.training.cv import fold_devices
+from strokeseg.training.distributed import DistBatchNorm, DistContext, convert_batch_norms
+
+# GDL+CE (a mean over samples) with dropout off: the recipe's every random draw is then the same on 1 and 2 processes
+TINY = ["--recipe", "clerigues-ct-2d-fast", "--folds", "2", "--no-cache", "--set", "sampling.patches_per_case=24", "--set", "batch_size=16"]
+TINY += ["--set", "network.kwargs.dropout=0.0", "--set", "inference.mc_passes=1", "--set", "postprocess.thresholds=[0.5]"]
+TINY += ["--set", "postprocess.min_sizes=[5]"]
+
+
+def _torchrun() -> list[str]:
+    exe = Path(sys.executable).with_name("torchrun")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "torch.distributed.run"]
+
+
+def _env(threads: int) -> dict[str, str]:
+    env = dict(os.environ, STROKESEG_QUIET="1", OMP_NUM_THREADS=str(threads), STROKESEG_THREADS=str(threads))
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[2]), env.get("PYTHONPATH", "")])
+    return env
+
+
+def _train(args: list[str], nproc: int) -> subprocess.CompletedProcess[str]:
+    if nproc == 1:
+        cmd = [sys.executable, "-m", "strokeseg", "train", *args]
+    else:
+        cmd = [*_torchrun(), "--standalone", f"--nproc_per_node={nproc}", "-m", "strokeseg", "train", *args]
+    # the same cores in all: 2 threads for one process, 1 for each of 2 ranks (the thread count alone moves
+    # float32 reductions: one process on 1 and on 2 threads differ by up to 4e-5 after 2 epochs of this recipe)
+    env = _env(2 if nproc == 1 else 1)
+    res = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", env=env, timeout=600, check=False)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    return res
+
+
+def _max_weight_diff(a: Path, b: Path) -> float:
+    out = 0.0
+    for fold in sorted(p.name for p in a.glob("fold_*")):
+        wa = torch.load(a / fold / "weights.pt", weights_only=True)
+        wb = torch.load(b / fold / "weights.pt", weights_only=True)
+        assert wa.keys() == wb.keys()
+        out = max(out, max(float((wa[k].double() - wb[k].double()).abs().max()) for k in wa if wa[k].dtype.is_floating_point))
+    return out
+
+
+def _log_rows(folder: Path, fold: str) -> list[dict[str, str]]:
+    from strokeseg.tables import read_csv
+
+    return read_csv((folder / fold / "log.csv").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    from strokeseg.phantom.case import PhantomConfig
+    from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
+    from tests.helpers import SMALL_CT
+
+    root = tmp_path_factory.mktemp("ddp") / "ph"
+    write_phantom_cohort(root, CohortSpec(4, PhantomConfig(**SMALL_CT, p_no_stroke=0.0), "isles2018", seed=4, second_slab_fraction=0.0))
+    return root
+
+
+@pytest.fixture(scope="module")
+def single(data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("one") / "m"
+    _train([*TINY, "--data", str(data), "--epochs", "2", "--out", str(out)], 1)
+    return out
+
+
+@pytest.mark.slow
+def test_two_processes_train_the_weights_of_one(data, single, tmp_path):
+    out = tmp_path / "m"
+    res = _train([*TINY, "--data", str(data), "--epochs", "2", "--out", str(out)], 2)
+    assert res.stdout.count("model bundle written") == 1  # rank 0 alone reports and writes
+    assert _max_weight_diff(single, out) < 1e-5
+    for fold in ("fold_0", "fold_1"):
+        a, b = _log_rows(single, fold), _log_rows(out, fold)
+        assert [r["epoch"] for r in a] == [r["epoch"] for r in b]
+        for ra, rb in zip(a, b):
+            for k in ("train_loss", "val_loss", "val_metric", "grad_norm_max"):
+                assert float(ra[k]) == pytest.approx(float(rb[k]), rel=1e-5, abs=1e-6), (fold, k)
+    ba = json.loads((single / "bundle.json").read_text(encoding="utf-8"))
+    bb = json.loads((out / "bundle.json").read_text(encoding="utf-8"))
+    assert (ba["threshold"], ba["min_size"]) == (bb["threshold"], bb["min_size"])
+
+
+@pytest.mark.slow
+def test_resume_under_torchrun_continues_to_the_uninterrupted_weights(data, single, tmp_path):
+    out = tmp_path / "m"
+    _train([*TINY, "--data", str(data), "--epochs", "1", "--out", str(out)], 2)
+    _train([*TINY, "--data", str(data), "--epochs", "2", "--out", str(out), "--resume"], 2)
+    assert _max_weight_diff(single, out) < 1e-5
+    assert [r["epoch"] for r in _log_rows(out, "fold_0")] == ["1", "2"]
+
+
+def test_shares_cover_the_batch_once_in_order():
+    for n, world in ((16, 2), (17, 2), (5, 3), (2, 4)):
+        parts = [DistContext(r, world).share(n) for r in range(world)]
+        idx = np.concatenate([np.arange(n)[p] for p in parts])
+        assert idx.tolist() == list(range(n))
+
+
+def test_converted_batch_norm_keeps_names_values_and_single_process_behaviour():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(2, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU(), torch.nn.BatchNorm2d(4))
+    net[1].weight.data.uniform_(0.5, 1.5)
+    ref = {k: v.clone() for k, v in net.state_dict().items()}
+    x = torch.randn(6, 2, 9, 9)
+    expected = net(x)
+    net.load_state_dict(ref)  # the forward above moved the running statistics
+    conv = convert_batch_norms(net, torch.device("cpu"))
+    assert isinstance(conv[1], DistBatchNorm) and conv.state_dict().keys() == ref.keys()
+    assert all(torch.equal(conv.state_dict()[k], ref[k]) for k in ref)
+    torch.testing.assert_close(conv(x), expected)  # no process group: plain batch norm
+
+
+def test_folds_go_round_robin_over_the_visible_gpus():
+    assert fold_devices(torch.device("cuda"), 5, 2) == ["cuda:0", "cuda:1", "cuda:0", "cuda:1", "cuda:0"]
+    assert fold_devices(torch.device("cuda:1"), 3, 2) == ["cuda:1"] * 3  # a device the user named is kept
+    assert fold_devices(torch.device("cpu"), 2, 0) == ["cpu", "cpu"]
+
+
+def test_torchrun_is_available_for_the_tests():
+    assert shutil.which(_torchrun()[0]) or Path(_torchrun()[0]).exists()
