@@ -53,3 +53,42 @@ def test_batches_assembled_on_the_gpu_match_the_cpu(tiny_recipe):
     for (xa, ya, _), (xb, yb, _) in zip(cpu, gpu):
         torch.testing.assert_close(xb.cpu(), xa, atol=1e-4, rtol=1e-4)
         assert (yb.cpu() != ya).float().mean() < 0.01  # nearest-neighbour labels may flip on a rounding tie
+
+
+def test_mixed_precision_trains_as_well_as_float32_on_a_reduced_run(tmp_path, tiny_recipe):
+    from dataclasses import replace
+
+    cases = [synthetic_case(i) for i in range(6)]
+    dice = {}
+    for amp in ("off", "auto"):
+        recipe = replace(tiny_recipe, amp=amp)
+        _, result = cross_validate(cases, recipe, tmp_path / amp, torch.device("cuda"), log=lambda *_: None)
+        dice[amp] = float(np.mean([r["dice"] for r in result.rows]))
+    assert abs(dice["auto"] - dice["off"]) < 0.05, dice
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two CUDA devices")
+def test_folds_trained_at_once_go_to_different_gpus(tmp_path, tiny_recipe):
+    from strokeseg.training.cv import fold_devices
+
+    assert fold_devices(torch.device("cuda"), 2, torch.cuda.device_count()) == ["cuda:0", "cuda:1"]
+    bundle, _ = cross_validate(
+        [synthetic_case(i) for i in range(6)], tiny_recipe, tmp_path / "m", torch.device("cuda"), log=lambda *_: None, jobs=2
+    )
+    assert len(bundle.folds) == 2
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two CUDA devices")
+def test_ddp_over_two_gpus_trains_the_weights_of_one(tmp_path):
+    from tests.training import test_distributed as td
+
+    data = tmp_path / "ph"
+    from strokeseg.phantom.case import PhantomConfig
+    from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
+    from tests.helpers import SMALL_CT
+
+    write_phantom_cohort(data, CohortSpec(4, PhantomConfig(**SMALL_CT, p_no_stroke=0.0), "isles2018", seed=4, second_slab_fraction=0.0))
+    common = [*td.TINY, "--data", str(data), "--epochs", "2", "--device", "cuda", "--set", "amp=off"]
+    td._train([*common, "--out", str(tmp_path / "one")], 1)
+    td._train([*common, "--out", str(tmp_path / "two")], 2)
+    assert td._max_weight_diff(tmp_path / "one", tmp_path / "two") < 1e-4  # cuDNN kernels are not bit-reproducible

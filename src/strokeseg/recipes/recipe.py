@@ -32,6 +32,7 @@ from strokeseg.recipes.specs import (
     EarlyStopping,
     FineTuningFallback,
     FineTuningStage,
+    Precision,
     SchedulerSpec,
     TrainConfig,
 )
@@ -45,6 +46,7 @@ ENUMS = {
     "normalization": Normalization,
     "early_stopping": EarlyStopping,
     "fine_tuning_without_pretrained": FineTuningFallback,
+    "amp": Precision,
 }
 BLOCK_ENUMS = {("sampling", "mode"): SamplingMode, ("augmentation", "apply_to"): AugmentTarget}
 
@@ -79,6 +81,9 @@ class Recipe:
     early_stopping: EarlyStopping = EarlyStopping.L1_ERROR
     precise_bn: int = 1024  # samples recomputing batch-norm statistics after every epoch; 0: off
     grad_clip: float = 0.0  # the largest global L2 gradient norm of one step; 0: no clipping
+    amp: Precision = Precision.AUTO  # CUDA autocast: auto (bf16 where supported, else fp16), bf16, fp16, off
+    channels_last: bool = True  # CUDA: 2D networks train in channels-last memory format
+    compile: bool = False  # torch.compile the network (eager, with a note, when compilation fails)
     scheduler: dict[str, Any] | None = None  # {"name": "plateau", "factor": 0.1, "patience": 20}
     pretrained: str | None = None  # torchvision ImageNet weight file for the network's backbone(s)
     # fine-tuning stages: [{"unfrozen": 0.0, "lr": 0.01}, {"unfrozen": 1.0, "lr": 1e-4}]
@@ -165,6 +170,9 @@ class Recipe:
             pretrained=self.pretrained,
             fine_tuning=tuple(FineTuningStage.of(st) for st in self.fine_tuning),
             group_penalty={str(k): float(v) for k, v in self.group_penalty.items()},
+            amp=self.amp,
+            channels_last=bool(self.channels_last),
+            compile=bool(self.compile),
         )
 
     @property

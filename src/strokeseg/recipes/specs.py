@@ -22,6 +22,15 @@ class EarlyStopping(StrEnum):
     DICE = "dice"  # validation Dice of the foreground classes
 
 
+class Precision(StrEnum):
+    """Mixed precision of training on CUDA (the CPU always trains in float32)."""
+
+    AUTO = "auto"  # bf16 where the GPU supports it, else fp16 with loss scaling
+    BF16 = "bf16"
+    FP16 = "fp16"
+    OFF = "off"
+
+
 class FineTuningFallback(StrEnum):
     """What fine-tuning stages do when the backbone has no pretrained weights."""
 
@@ -121,6 +130,9 @@ class TrainConfig:
         pretrained: ImageNet weight file for the backbone(s), or None.
         fine_tuning: the stages to run, in order.
         group_penalty: loss weight of the lesion classes for cases of a group.
+        amp: :class:`Precision` of the autocast on CUDA.
+        channels_last: on CUDA, train 2D networks in channels-last memory format.
+        compile: wrap the network in ``torch.compile`` (falling back to eager, with a note, if it fails).
     """
 
     name: str
@@ -139,3 +151,6 @@ class TrainConfig:
     pretrained: str | None = None
     fine_tuning: tuple[FineTuningStage, ...] = ()
     group_penalty: Mapping[str, float] = field(default_factory=dict)
+    amp: Precision = Precision.AUTO
+    channels_last: bool = True
+    compile: bool = False

@@ -13,5 +13,25 @@ def select_device(name: str | None = None) -> torch.device:
 
 
 def use_amp(device: torch.device) -> bool:
-    """Whether mixed precision is used on ``device`` (CUDA only)."""
+    """Whether mixed precision is used on ``device`` by default (CUDA only)."""
     return device.type == "cuda"
+
+
+def amp_dtype(setting: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype of a recipe's ``amp`` setting on ``device`` (None: float32).
+
+    ``auto`` is bf16 on GPUs that support it (no loss scaling needed), else fp16; the CPU
+    always trains in float32 (its results are the reference the tests compare against).
+    """
+    if device.type != "cuda" or setting == "off":
+        return None
+    if setting == "fp16":
+        return torch.float16
+    if setting == "bf16" or torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float16
+
+
+def is_2d(model: torch.nn.Module) -> bool:
+    """Whether the network is made of 2D convolutions (channels-last applies)."""
+    return any(isinstance(m, torch.nn.Conv2d) for m in model.modules()) and not any(isinstance(m, torch.nn.Conv3d) for m in model.modules())

@@ -38,7 +38,7 @@ from strokeseg.recipes.specs import EarlyStopping, TrainConfig
 from strokeseg.training.adversarial import AdversarialPhases
 from strokeseg.training.checkpoint import load_checkpoint, save_checkpoint
 from strokeseg.training.data import PatchData
-from strokeseg.training.device import use_amp
+from strokeseg.training.device import amp_dtype, is_2d
 from strokeseg.training.distributed import DistContext, distributed_loss, from_rank0, mean_over_ranks, shard_batches, wrap
 from strokeseg.training.logs import plot_curves, write_log
 from strokeseg.training.optim import build_optimizer
@@ -211,6 +211,32 @@ def backward_step(loss: torch.Tensor, opt: torch.optim.Optimizer, scaler: torch.
     return float(norm)
 
 
+class CompiledOrEager(nn.Module):
+    """``torch.compile(module)``, falling back to the eager module, with a note, when compilation fails."""
+
+    def __init__(self, module: nn.Module, title: str) -> None:
+        super().__init__()
+        self.eager, self.title = module, title
+        try:
+            self.fast: nn.Module | None = torch.compile(module)  # type: ignore[assignment]
+        except Exception as exc:  # any backend failure: train eagerly
+            self._fall_back(exc)
+
+    def _fall_back(self, exc: Exception) -> None:
+        import logging
+
+        self.fast = None
+        logging.getLogger("strokeseg").warning(f"note: {self.title}: torch.compile failed ({type(exc).__name__}: {exc}); training eagerly")
+
+    def forward(self, *args: Any) -> Any:
+        if self.fast is not None:
+            try:
+                return self.fast(*args)
+            except Exception as exc:  # compilation happens at the first call
+                self._fall_back(exc)
+        return self.eager(*args)
+
+
 @dataclass(frozen=True)
 class FitOptions:
     """How one training run is driven (not what it trains).
@@ -262,8 +288,10 @@ class _Run:
         self.loss_fn = build_loss(cfg.loss.name, class_frequencies=freqs, **loss_kw).to(device)
         self.n_stages = max(len(cfg.fine_tuning), 1)
         self.adv = AdversarialPhases(train.n_channels, cfg.num_classes, cfg.adversarial, device) if cfg.adversarial else None
-        self.amp = use_amp(device) and self.adv is None
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.amp_dtype = amp_dtype(cfg.amp, device) if self.adv is None else None
+        self.amp = self.amp_dtype is not None
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype is torch.float16)  # bf16 needs no loss scaling
+        self.channels_last = device.type == "cuda" and cfg.channels_last and is_2d(model)
         self.st = _State(best_state=copy.deepcopy(model.state_dict()))
         self.new_stage(0)
         self.batches_done = 0
@@ -273,6 +301,8 @@ class _Run:
         self.opt = _optimizer(self.model, self.cfg, stage)
         self.sched = _scheduler(self.cfg, self.opt)
         self.forward_model = wrap(self.model, self.ctx, self.device)  # the stage's trainable parameters
+        if self.cfg.compile:
+            self.forward_model = CompiledOrEager(self.forward_model, self.opts.title or self.cfg.name)
 
     def restore(self, ck: dict[str, Any]) -> None:
         self.model.load_state_dict(ck["model"])
@@ -339,7 +369,9 @@ class _Run:
     def step(self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, epoch: int, share: tuple[int, int]) -> tuple[float, float]:
         """One optimiser step on this rank's ``share`` = (its samples, the global batch's) of a batch."""
         self.opt.zero_grad(set_to_none=True)
-        with torch.autocast(self.device.type, enabled=self.amp):
+        if self.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp):
             loss = distributed_loss(self.loss_fn, self.forward_model(x), y, w, share[0], share[1], self.ctx)
         if not torch.isfinite(loss.detach()):
             raise TrainingError(
@@ -389,6 +421,23 @@ class _Run:
         st.finished = st.stopped or epoch == self.cfg.epochs
 
 
+def _place(model: nn.Module, cfg: TrainConfig, train: PatchData, val: PatchData | None, device: torch.device, ctx: DistContext) -> None:
+    """The network and the sample sets on ``device``: batch norm synchronised under torchrun, channels-last
+    for 2D networks on CUDA, batches gathered, whitened and augmented on the GPU."""
+    if ctx.active:
+        from strokeseg.training.distributed import check_recipe, convert_batch_norms
+
+        check_recipe(cfg.adversarial, ctx)
+        convert_batch_norms(model, device)
+    model.to(device)
+    if device.type == "cuda" and cfg.channels_last and is_2d(model):
+        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    if device.type == "cuda":
+        train.to(device)
+        if val is not None:
+            val.to(device)
+
+
 def fit(
     model: nn.Module,
     cfg: TrainConfig,
@@ -406,16 +455,7 @@ def fit(
     ctx = opts.dist or DistContext()
     if ctx.is_main:
         workdir.mkdir(parents=True, exist_ok=True)
-    if ctx.active:
-        from strokeseg.training.distributed import check_recipe, convert_batch_norms
-
-        check_recipe(cfg.adversarial, ctx)
-        convert_batch_norms(model, device)
-    model.to(device)
-    if device.type == "cuda":  # batches are gathered, whitened and augmented on the GPU
-        train.to(device)
-        if val is not None:
-            val.to(device)
+    _place(model, cfg, train, val, device, ctx)
     run = _Run(model, cfg, train, val, device, opts)
     ckpt_path = workdir / "checkpoint.pt"
     ck = load_checkpoint(ckpt_path) if opts.resume else None
