@@ -33,8 +33,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import RESULTS, write_results
 
@@ -61,9 +59,9 @@ def _sync(device) -> None:
 
 
 def predict_rows(root: Path, device, repeats: int) -> list[dict]:
-    import predict_case
     import torch
 
+    import predict_case
     from strokeseg.io.layouts import open_dataset
     from strokeseg.workflows.predict import PredictOptions, Predictor
 
@@ -104,6 +102,19 @@ def perfusion_row(device, repeats: int) -> dict:
     return {"work": "perfusion maps 256×256×16×50 (NumPy, CPU on every machine)", "seconds": statistics.median(times), "peak_mb": None}
 
 
+def _steps(net, opt, loss_fn, batch, dtype, device, n: int) -> None:
+    """``n`` optimiser steps (forward with the recipe's autocast, backward, update) on one batch."""
+    import torch
+
+    x, y = batch
+    for _ in range(n):
+        opt.zero_grad(set_to_none=True)
+        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            loss = loss_fn(net(x), y)
+        loss.backward()
+        opt.step()
+
+
 def training_rows(device, steps: int) -> list[dict]:
     import torch
 
@@ -131,19 +142,10 @@ def training_rows(device, steps: int) -> list[dict]:
             x = x.contiguous(memory_format=torch.channels_last)
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats()
-
-        def step() -> None:
-            opt.zero_grad(set_to_none=True)
-            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-                loss = loss_fn(net(x), y)
-            loss.backward()
-            opt.step()
-
-        step()  # warm-up
+        _steps(net, opt, loss_fn, (x, y), dtype, device, 1)  # warm-up
         _sync(device)
         t0 = time.perf_counter()
-        for _ in range(steps):
-            step()
+        _steps(net, opt, loss_fn, (x, y), dtype, device, steps)
         _sync(device)
         sec = (time.perf_counter() - t0) / steps
         rows.append({"work": f"training {label}, batch {b}", "seconds": sec, "samples_per_s": b / sec, "peak_mb": _peak(device)})
