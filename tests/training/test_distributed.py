@@ -136,3 +136,12 @@ def test_folds_go_round_robin_over_the_visible_gpus():
 
 def test_torchrun_is_available_for_the_tests():
     assert shutil.which(_torchrun()[0]) or Path(_torchrun()[0]).exists()
+
+
+def test_cases_of_a_parallel_prediction_go_round_robin_over_several_gpus():
+    from strokeseg.workflows.predict import case_devices
+
+    assert case_devices("cuda", 5, 2) == ["cuda:0", "cuda:1", "cuda:0", "cuda:1", "cuda:0"]
+    assert case_devices("cuda", 3, 1) == [None] * 3  # one GPU: the predictor's own
+    assert case_devices("cuda:1", 2, 4) == [None, None]  # a device the user named is kept
+    assert case_devices("cpu", 2, 0) == [None, None]

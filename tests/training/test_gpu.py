@@ -92,3 +92,14 @@ def test_ddp_over_two_gpus_trains_the_weights_of_one(tmp_path):
     td._train([*common, "--out", str(tmp_path / "one")], 1)
     td._train([*common, "--out", str(tmp_path / "two")], 2)
     assert td._max_weight_diff(tmp_path / "one", tmp_path / "two") < 1e-4  # cuDNN kernels are not bit-reproducible
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two CUDA devices")
+def test_a_predictor_moved_to_another_gpu_predicts_the_same(tmp_path, tiny_recipe):
+    from strokeseg.workflows.predict import PredictOptions, Predictor
+
+    cases = [synthetic_case(i) for i in range(6)]
+    bundle, _ = cross_validate(cases, tiny_recipe, tmp_path / "m", torch.device("cuda"), log=lambda *_: None)
+    first = Predictor([bundle], PredictOptions(device="cuda:0"))
+    second = first.on("cuda:1")
+    assert str(second.device) == "cuda:1" and next(second.models[0][0].parameters()).device.index == 1

@@ -108,6 +108,17 @@ class Predictor:
         self.window = first.recipe.window(options.mc_passes, options.tta)
         self.threshold = options.threshold if options.threshold is not None else first.threshold
 
+    def on(self, device: str) -> Predictor:
+        """A copy of this predictor whose networks run on ``device`` (e.g. one GPU of several)."""
+        import copy
+
+        from strokeseg.training.device import select_device
+
+        other = copy.copy(self)
+        other.device = select_device(device)
+        other.models = [(m.to(other.device), norm) for m, norm in self.models]
+        return other
+
     @classmethod
     def load(cls, model_dirs: Sequence[str | Path], options: PredictOptions = PredictOptions()) -> Predictor:
         """A predictor from bundle folders."""
@@ -202,10 +213,24 @@ class PredictRun:
     readouts: list[dict[str, Any]]
 
 
-def _predict_one(ref: CaseRef, folder: Path, predictor: Predictor, run: tuple[str, dict[str, Any]] = ("predict", {})) -> Prediction:
-    """One case's prediction into ``folder`` (a module-level task, so that it pickles for worker processes)."""
+def case_devices(device: str, n_cases: int, n_gpus: int) -> list[str | None]:
+    """The device of each case of a parallel prediction: the visible GPUs round robin (case k on ``cuda:k mod n``)
+    when there are several, else None (the predictor's own device)."""
+    if not device.startswith("cuda") or ":" in device or n_gpus < 2:
+        return [None] * n_cases
+    return [f"cuda:{k % n_gpus}" for k in range(n_cases)]
+
+
+def _predict_one(
+    item: tuple[CaseRef, str | None], folder: Path, predictor: Predictor, run: tuple[str, dict[str, Any]] = ("predict", {})
+) -> Prediction:
+    """One case's prediction into ``folder`` (a module-level task, so that it pickles for worker processes);
+    ``item`` = the case and the device it is predicted on (None: the predictor's)."""
     from strokeseg.workflows.record import record_fields
 
+    ref, device = item
+    if device is not None and device != str(predictor.device):
+        predictor = predictor.on(device)
     case = predictor.load_case(ref)
     pred = predictor.predict(case)
     readout = {**pred.readout.to_dict(), "perfusion": True}
@@ -215,12 +240,19 @@ def _predict_one(ref: CaseRef, folder: Path, predictor: Predictor, run: tuple[st
 
 def predict_dataset(run: RunFolder, predictor: Predictor, refs: Sequence[CaseRef], executor: ExecutorConfig | None = None) -> PredictRun:
     """Predict every case into ``run`` (one staged folder per case, spread by ``executor``; each
-    worker receives the predictor's models), then write the cohort files ``volumes.json`` and
-    ``readout.csv`` from the case folders that are there."""
+    worker receives the predictor's models, and on a machine with several GPUs each case goes to
+    one of them, round robin), then write the cohort files ``volumes.json`` and ``readout.csv``
+    from the case folders that are there."""
     import json
 
     one = functools.partial(_predict_one, predictor=predictor, run=(run.command, run.settings))
-    done = run_cases(run, [(r.case_id, r) for r in refs], one, "predict", executor=executor)
+    n_gpus = 0
+    if predictor.device.type == "cuda" and executor is not None and executor.parallel:
+        import torch
+
+        n_gpus = torch.cuda.device_count()  # several GPUs: the cases go round robin over them
+    devices = case_devices(str(predictor.device), len(refs), n_gpus)
+    done = run_cases(run, [(r.case_id, (r, d)) for r, d in zip(refs, devices)], one, "predict", executor=executor)
     vols, reads = [], []
     for f in run.case_folders():
         if (f / f"{f.name}_volumes.json").exists():
