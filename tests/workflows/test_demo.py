@@ -45,3 +45,12 @@ def test_the_demo_runs_every_step_and_predicts_like_the_predict_command(tmp_path
     for method in ("clerigues-ct-2d-fast", "threshold"):
         summary = json.loads((out / "evaluation" / method / "summary.json").read_text(encoding="utf-8"))
         assert {s["region"] for s in summary["summary"]} >= {"core"}
+    # the reports a user opens first: the CV page, and the predictions and threshold read-outs with their images
+    from tests.report.pages import check_page
+
+    for name in ("model", "predictions", "threshold"):
+        check_page(out / "report" / name / "index.html")
+    for cid in cases:
+        page = check_page(out / "report" / "predictions" / cid / "index.html")
+        assert {"CT.png", "CBF.png", "probability.png", "overlap_core.png"} <= set(page.refs)
+        assert any("reports (open in a browser)" in ln for ln in lines)

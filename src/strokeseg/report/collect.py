@@ -181,8 +181,11 @@ def _evaluate_cases(ev: dict[str, Any]) -> list[CaseView]:
     return out
 
 
-def collect_run(root: str | Path) -> RunView:
+def collect_run(root: str | Path, kind: str | None = None, evaluation: Path | None = None) -> RunView:
     """Read a run folder (see the module docstring).
+
+    ``kind`` names the command that wrote it (default: detected); ``evaluation`` is its evaluation's
+    ``summary.json`` when that lies elsewhere (default: ``root/evaluation/summary.json``).
 
     Raises:
         InputError: the folder is missing, or is not a strokeseg run folder.
@@ -190,12 +193,12 @@ def collect_run(root: str | Path) -> RunView:
     root = Path(root)
     if not root.is_dir():
         raise InputError("run folder not found", root)
-    kind = detect_kind(root)
+    kind = kind or detect_kind(root)
     marker = _json(root / MARKER_NAME) or {}
     failures = _json(root / "failures.json") or []
     if kind == "train":
         return RunView(kind, root, marker, [], failures, _json(root / "cv" / "summary.json"), bundle=_json(root / "bundle.json"))
-    ev_path = root / ("summary.json" if kind == "evaluate" else "evaluation/summary.json")
+    ev_path = evaluation or root / ("summary.json" if kind == "evaluate" else "evaluation/summary.json")
     ev = _json(ev_path)
     if kind == "evaluate":
         if ev is None:

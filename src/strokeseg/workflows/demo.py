@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,7 +65,9 @@ def _predict_and_threshold(out: Path, test_dir: Path, bundle: ModelBundle) -> fl
     from strokeseg.clinical.config import ThresholdConfig
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.nifti import write_nifti
+    from strokeseg.tables import json_text
     from strokeseg.workflows.predict import Predictor, write_prediction
+    from strokeseg.workflows.record import record_fields
     from strokeseg.workflows.threshold import threshold_ref
 
     predictor = Predictor([bundle])
@@ -74,13 +77,36 @@ def _predict_and_threshold(out: Path, test_dir: Path, bundle: ModelBundle) -> fl
         case = predictor.load_case(ref)
         folder = out / "predictions" / ref.case_id
         folder.mkdir(parents=True, exist_ok=True)
-        write_prediction(folder, predictor.predict(case), case)
+        pred = predictor.predict(case)
+        write_prediction(folder, pred, case, record_fields(pred.readout.to_dict(), ref, None, "demo", {"model": str(bundle.path)}))
     seconds = time.perf_counter() - t0
     tcfg = ThresholdConfig()
     for ref in refs:
         cr = threshold_ref(ref, tcfg)
-        write_nifti(out / "threshold" / ref.case_id / f"{ref.case_id}_label.nii.gz", cr.result.labels, cr.geometry, dtype=np.uint8)
+        folder = out / "threshold" / ref.case_id
+        write_nifti(folder / f"{ref.case_id}_label.nii.gz", cr.result.labels, cr.geometry, dtype=np.uint8)
+        record = cr.to_dict(tcfg)
+        record.update(record_fields(record, ref, tcfg, "demo", {}))
+        (folder / f"{ref.case_id}_readout.json").write_text(json_text(record), encoding="utf-8")
     return seconds
+
+
+def _reports(out: Path) -> list[Path]:
+    """HTML reports of the demo's model (CV page), predictions and threshold read-outs in ``out/report/``."""
+    from strokeseg.report.build import build_report
+    from strokeseg.report.collect import collect_run
+
+    pages = []
+    for name, kind, ev in (
+        ("model", "train", None),
+        ("predictions", "predict", out / "evaluation" / "clerigues-ct-2d-fast" / "summary.json"),
+        ("threshold", "threshold", out / "evaluation" / "threshold" / "summary.json"),
+    ):
+        dest = out / "report" / name
+        shutil.rmtree(dest, ignore_errors=True)  # a rerun replaces the demo's earlier report
+        build_report(collect_run(out / name, kind, ev), dest)
+        pages.append(dest / "index.html")
+    return pages
 
 
 def _core(summaries: list[RegionSummary]) -> RegionSummary:
@@ -119,6 +145,7 @@ def run_demo(out: Path, cfg: DemoConfig = DemoConfig(), log: Callable[[str], Non
     res_th = evaluate_folder(out / "threshold", test_dir)
     write_results(res_dl, out / "evaluation" / "clerigues-ct-2d-fast", "CT-2D (fast) on held-out phantoms")
     write_results(res_th, out / "evaluation" / "threshold", "Threshold method on held-out phantoms")
+    pages = _reports(out)
     timings["total"] = time.perf_counter() - t0
     rows = [
         ("CT-2D fast, cross-validation (train cohort)", _core(cv.summaries)),
@@ -127,6 +154,7 @@ def run_demo(out: Path, cfg: DemoConfig = DemoConfig(), log: Callable[[str], Non
     ]
     for line in _table(rows, bundle, timings, out):
         log(line)
+    log("reports (open in a browser): " + ", ".join(str(p) for p in pages))
     return {
         "cv_dice": rows[0][1].metrics["dice"].mean,
         "heldout_dice": rows[1][1].metrics["dice"].mean,
