@@ -161,3 +161,21 @@ def test_a_corrupt_readout_stops_the_report_with_one_line_and_keeps_the_old_one(
     assert code == 2 and len(err.strip().splitlines()) == 1 and victim.name in err and "not valid JSON" in err
     assert (run / "report" / "index.html").read_text(encoding="utf-8") == before  # the earlier report stays whole
     assert not [p for p in run.iterdir() if p.name.startswith(".strokeseg-stage")]
+
+
+def test_an_input_that_moved_or_broke_is_left_out_of_the_page_with_a_note(cohort, tmp_path, cli):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(cohort / "case_1", data / "case_1")
+    code, _, _ = cli("threshold", data, "--out", tmp_path / "o")
+    assert code == 0
+    next(data.glob("case_1/*CBF*/*.nii")).unlink()  # the input moved after the run
+    cbv = next(data.glob("case_1/*CBV*/*.nii"))
+    cbv.write_bytes(cbv.read_bytes()[:400])  # and another was truncated
+    code, _, _ = cli("report", tmp_path / "o")
+    assert code == 0
+    html = (tmp_path / "o" / "report" / "case_1" / "index.html").read_text(encoding="utf-8")
+    page = check_page(tmp_path / "o" / "report" / "case_1" / "index.html")
+    assert "CBF.png" not in page.refs and "CBV.png" not in page.refs and "Tmax.png" in page.refs
+    assert "CBV: not shown" in html and cbv.name in html

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,22 +51,33 @@ def load_display(images: dict[str, Path], truth_label_map: dict[int, int] | None
     """Every image of a case as display slices (None when the case has no image to show).
 
     Labels are canonical (0 background, 1 penumbra, 2 core): the truth goes through its label map.
+    An image that cannot be read (moved, truncated) or placed on the grid is left out, with a note.
     """
+    from strokeseg.errors import InputError
     from strokeseg.io.labels import apply_label_map
     from strokeseg.io.resample import resample_to
 
-    if not images:
+    notes: list[str] = []
+    readable: dict[str, Any] = {}
+    for name, path in images.items():  # an unreadable image is left out with a note; the page is still written
+        try:
+            readable[name] = _read(path, name in LABELS)
+        except InputError as exc:
+            notes.append(f"{name}: not shown ({exc})")
+    if not readable:
         return None
-    ref_name = "label" if "label" in images else next(iter(images))
-    ref = _read(images[ref_name], ref_name in LABELS)
-    geom = ref.geometry
+    ref_name = "label" if "label" in readable else next(iter(readable))
+    geom = readable[ref_name].geometry
     row_mm, col_mm = display_spacing(geom)
-    out = DisplayVolumes(geom, stride_for(radiological(np.zeros(geom.shape, np.uint8), geom).shape[1:]), row_mm / col_mm)
-    for name, path in images.items():
+    out = DisplayVolumes(geom, stride_for(radiological(np.zeros(geom.shape, np.uint8), geom).shape[1:]), row_mm / col_mm, notes=notes)
+    for name, vol in readable.items():
         is_label = name in LABELS
-        vol = ref if name == ref_name else _read(path, is_label)
         if not vol.geometry.same_grid(geom, atol=1e-2):
-            vol = resample_to(vol, geom, "nearest" if is_label else "linear", reference_source=images[ref_name])
+            try:
+                vol = resample_to(vol, geom, "nearest" if is_label else "linear", reference_source=images[ref_name])
+            except InputError as exc:
+                out.notes.append(f"{name}: not shown ({exc})")
+                continue
             out.notes.append(f"{name} resampled onto the grid of {ref_name} for display")
         arr = vol.array
         if name == "truth" and truth_label_map:
