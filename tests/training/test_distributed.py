@@ -107,6 +107,25 @@ def test_resume_under_torchrun_continues_to_the_uninterrupted_weights(data, sing
     assert [r["epoch"] for r in _log_rows(out, "fold_0")] == ["1", "2"]
 
 
+@pytest.mark.slow
+def test_two_nodes_of_one_process_train_the_weights_of_one(data, single, tmp_path):
+    """Multi-node torchrun (``--nnodes 2``), both nodes on this machine: rank 0 on node 0 alone writes."""
+    import socket
+
+    with socket.socket() as s:  # a free port for the rendezvous
+        s.bind(("localhost", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "m"
+    rdzv = ["--nnodes=2", "--nproc_per_node=1", "--rdzv_backend=c10d", f"--rdzv_endpoint=localhost:{port}", "--rdzv_id=strokeseg-test"]
+    args = ["-m", "strokeseg", "train", *TINY, "--data", str(data), "--epochs", "2", "--out", str(out)]
+    env = _env(1)
+    other = subprocess.Popen([*_torchrun(), *rdzv, "--node_rank=1", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    res = subprocess.run([*_torchrun(), *rdzv, "--node_rank=0", *args], env=env, capture_output=True, text=True, timeout=600, check=False)
+    _, other_err = other.communicate(timeout=600)
+    assert res.returncode == 0 and other.returncode == 0, res.stderr[-3000:] + other_err.decode("utf-8", "replace")[-2000:]
+    assert _max_weight_diff(single, out) < 1e-5
+
+
 def test_shares_cover_the_batch_once_in_order():
     for n, world in ((16, 2), (17, 2), (5, 3), (2, 4)):
         parts = [DistContext(r, world).share(n) for r in range(world)]

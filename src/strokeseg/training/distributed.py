@@ -92,6 +92,17 @@ class DistContext:
         return slice(start, start + sizes[self.rank])
 
 
+def all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
+    """The sum of ``t`` over the ranks, differentiable: the backward pass sums the gradients over the ranks."""
+    import torch.distributed as dist
+    import torch.distributed._functional_collectives as funcol
+
+    group = dist.group.WORLD
+    assert group is not None  # only called with a process group
+    out: torch.Tensor = funcol.wait_tensor(funcol.all_reduce(t, "sum", group))
+    return out
+
+
 class DistBatchNorm(nn.modules.batchnorm._BatchNorm):
     """Batch norm whose training statistics are the global batch's over every rank (any 2D/3D input).
 
@@ -110,18 +121,16 @@ class DistBatchNorm(nn.modules.batchnorm._BatchNorm):
 
         if not (self.training and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
             return super().forward(input)
-        from torch.distributed.nn.functional import all_reduce
-
         c = input.shape[1]
         dims = [0, *range(2, input.dim())]
         shape = [1, c] + [1] * (input.dim() - 2)
         x = input.float()
         count = torch.tensor([x.numel() / c], dtype=torch.float32, device=x.device)
-        packed = all_reduce(torch.cat([x.sum(dims), count]))
+        packed = all_reduce_sum(torch.cat([x.sum(dims), count]))
         n = packed[-1]
         mean = packed[:c] / n
         centred = x - mean.view(shape)
-        var = all_reduce((centred * centred).sum(dims)) / n  # two passes: no cancellation of E[x²] − E[x]²
+        var = all_reduce_sum((centred * centred).sum(dims)) / n  # two passes: no cancellation of E[x²] − E[x]²
         tracked = self.num_batches_tracked
         if self.track_running_stats and self.running_mean is not None and self.running_var is not None and tracked is not None:
             with torch.no_grad():
@@ -188,9 +197,7 @@ def distributed_loss(
         return compute_loss(loss_fn, logits, y, w)
     sums_of, from_sums = getattr(loss_fn, "sums", None), getattr(loss_fn, "from_sums", None)
     if sums_of is not None and from_sums is not None:
-        from torch.distributed.nn.functional import all_reduce
-
-        result: torch.Tensor = from_sums(all_reduce(sums_of(logits, y, w)))
+        result: torch.Tensor = from_sums(all_reduce_sum(sums_of(logits, y, w)))
         return result
     return compute_loss(loss_fn, logits, y, w) * (share * ctx.world / total)
 
@@ -226,6 +233,7 @@ def check_recipe(adversarial: Any, ctx: DistContext) -> None:
 __all__ = [
     "DistBatchNorm",
     "DistContext",
+    "all_reduce_sum",
     "check_recipe",
     "convert_batch_norms",
     "distributed_loss",
