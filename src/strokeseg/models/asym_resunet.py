@@ -23,6 +23,14 @@ from torch import nn
 from strokeseg.models.layers import MCDropout, Ops, ops
 
 
+def _add(fresh: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
+    """``fresh + other``; in place into ``fresh`` (a layer's new output) when no gradient is recorded
+    (prediction): the same values without allocating a third tensor."""
+    if torch.is_grad_enabled():
+        return fresh + other
+    return fresh.add_(other)
+
+
 class ResBlock(nn.Module):
     """``n_convs`` 3×3(×3) convolutions with BN/PReLU and a short residual connection."""
 
@@ -40,7 +48,7 @@ class ResBlock(nn.Module):
         self.act = nn.PReLU(cout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        result: torch.Tensor = self.act(self.body(x) + self.skip(x))
+        result: torch.Tensor = self.act(_add(self.body(x), self.skip(x)))
         return result
 
 
@@ -106,7 +114,7 @@ class AsymResUNet(nn.Module):
                 skips.append(h)
                 h = self.down[i](h)
         for i in reversed(range(self.depth - 1)):
-            h = self.up[i](h) + skips[i]  # long residual connection
+            h = _add(self.up[i](h), skips[i])  # long residual connection
             h = self.dec_drop[i](self.dec[i](h))
         result: torch.Tensor = self.head(h)
         return result
@@ -137,7 +145,7 @@ class AsymResUNet(nn.Module):
                     skips.append(h)
                     h = self.down[i](h)
             for i in reversed(range(self.depth - 1)):
-                h = self.up[i](h) + skips[i]
+                h = _add(self.up[i](h), skips[i])
                 h = self.dec_drop[i](self.dec[i](h))
             outs.append(self.head(h))
         return torch.stack(outs)

@@ -102,9 +102,13 @@ def _free_cores() -> int:
 
 
 def configure_torch(threads: int | None = None) -> int:
-    """Set torch's intra-op threads to :func:`thread_count` (imports torch); returns the number set."""
+    """Set torch's intra-op threads to :func:`thread_count` (imports torch) and let freed tensor memory be
+    reused (:func:`strokeseg.util.memory.keep_freed_memory`); returns the number of threads set."""
     import torch
 
+    from strokeseg.util.memory import keep_freed_memory
+
+    keep_freed_memory()
     n = thread_count(threads)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)

@@ -1,0 +1,36 @@
+"""Keeping freed memory for reuse in CPU inference and training (glibc ``mallopt``).
+
+PyTorch's CPU allocator hands every tensor to ``malloc``. glibc serves blocks above its mmap
+threshold (a few MB at most) with fresh ``mmap`` pages and returns them on ``free``, so each layer
+of a network pays for new, zero-filled pages again: page faults, on every window batch. With a
+high mmap threshold and trim threshold the freed blocks stay on the heap and are reused. The
+values computed are identical; the process keeps the memory it peaked at until it exits (its peak
+is what it needed anyway). Measured: ``docs/results/inference_speed.md`` (``benchmarks/bench_inference.py``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+HEAP_LIMIT = 1 << 30  # blocks up to 1 GiB come from the heap; the heap keeps up to 1 GiB of freed memory
+
+
+@functools.lru_cache(maxsize=1)
+def keep_freed_memory() -> bool:
+    """Set glibc's mmap and trim thresholds (once per process); False where the C library is not glibc."""
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (musl, macOS): leave the allocator alone
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, HEAP_LIMIT)) and bool(mallopt(M_TRIM_THRESHOLD, HEAP_LIMIT))
+
+
+__all__ = ["keep_freed_memory"]
