@@ -5,7 +5,7 @@ threshold (a few MB at most) with fresh ``mmap`` pages and returns them on ``fre
 of a network pays for new, zero-filled pages again: page faults, on every window batch. With a
 high mmap threshold and trim threshold the freed blocks stay on the heap and are reused. The
 values computed are identical; the process keeps the memory it peaked at until it exits (its peak
-is what it needed anyway). Measured: ``docs/results/inference_speed.md`` (``benchmarks/bench_inference.py``).
+is what it needed anyway).
 """
 
 from __future__ import annotations
