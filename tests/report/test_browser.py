@@ -61,6 +61,7 @@ def test_case_page_renders_with_its_summary_numbers(threshold_run, tmp_path):
     dom = _dom(page, tmp_path)
     assert f'data-key="core_ml" data-value="{readout["core_ml"]}">{readout["core_ml"]:.1f}<' in dom
     assert f'data-key="hypoperfused_ml" data-value="{readout["hypoperfused_ml"]}">{readout["hypoperfused_ml"]:.1f}<' in dom
+    assert 'class="viewer"' in dom and "background-position" in dom  # the slice viewer's script ran
 
 
 def test_cohort_page_renders_and_its_table_sorts_in_the_browser(threshold_run, tmp_path):

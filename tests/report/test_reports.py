@@ -11,6 +11,26 @@ import pytest
 from tests.report.pages import check_page, parse, same_value
 
 
+def _check_viewer(folder: Path, html: str) -> None:
+    """The slice viewer's sprite geometry lies inside each montage PNG, one tile per slice."""
+    import re
+
+    from PIL import Image
+
+    slices = int(re.search(r'id="slice" min="1" max="(\d+)"', html).group(1))
+    for m in re.finditer(
+        r'data-src="([^"]+)" data-x="(\d+)" data-y="(\d+)" data-width="(\d+)" data-height="(\d+)"\s*'
+        r'data-cols="(\d+)" data-tw="(\d+)" data-th="([\d.]+)" data-gap="(\d+)" data-gapy="([\d.]+)"',
+        html,
+    ):
+        src, x, y, width, height, cols, tw, th, gap, gapy = m.groups()
+        with Image.open(folder / src) as im:
+            assert im.size == (int(width), int(height)), src
+        rows = -(-slices // int(cols))
+        assert int(x) + int(cols) * (int(tw) + int(gap)) - int(gap) <= int(width)  # the last column inside the PNG
+        assert int(y) + rows * (float(th) + float(gapy)) - float(gapy) <= int(height) + 1  # the last row too
+
+
 def _cases(out: Path) -> list[Path]:
     return sorted(p for p in out.iterdir() if p.is_dir() and (p / f"{p.name}_readout.json").exists())
 
@@ -30,6 +50,7 @@ def test_threshold_case_pages_show_the_readout_numbers_and_verdicts(threshold_ru
         assert readout["clinical"]["age"] is not None and readout["eligibility"][2]["eligible"] is not None
         html = (threshold_run / "report" / case.name / "index.html").read_text(encoding="utf-8")
         assert "overlap_core.png" in html and "Tmax.png" in html and "CT.png" in html
+        _check_viewer(threshold_run / "report" / case.name, html)
 
 
 def test_threshold_cohort_page_links_every_case_with_its_core_and_dice(threshold_run):

@@ -119,7 +119,7 @@ def _valid(vols: DisplayVolumes) -> np.ndarray | None:
     return valid_map_mask(maps)[0]
 
 
-def _montages(case: CaseView, vols: DisplayVolumes, folder: Path, kind: str) -> list[dict[str, str]]:
+def _montages(case: CaseView, vols: DisplayVolumes, folder: Path, kind: str) -> list[dict[str, Any]]:
     out = []
     names = [n for n in (*STRUCTURAL, *MAPS, "probability", "variance", "entropy") if n in vols.slices]
     brain = _valid(vols)
@@ -130,8 +130,26 @@ def _montages(case: CaseView, vols: DisplayVolumes, folder: Path, kind: str) -> 
         rgb = display.colourise(arr, scale, valid)
         legend = _contours(rgb, vols, kind, (case.readout or {}).get("perfusion", True) is not False)
         png = figures.montage(display.tile(rgb), folder / f"{name}.png", f"{case.case_id} — {name}", scale, legend, vols.aspect)
-        out.append({"name": name, "src": png.name, "unit": scale.unit, "from_data": str(scale.from_data).lower()})
+        out.append(
+            {
+                "name": name,
+                "src": png.name,
+                "unit": scale.unit,
+                "from_data": str(scale.from_data).lower(),
+                "viewer": _viewer(rgb.shape, vols, bool(legend)),
+            }
+        )
     return out
+
+
+def _viewer(shape: tuple[int, ...], vols: DisplayVolumes, legend: bool) -> dict[str, Any]:
+    """Where each slice lies in its montage PNG (pixels), for the page's one-slice viewer."""
+    s, h, w = shape[:3]
+    cols = display.columns_for(s, h, w)
+    rows = -(-s // cols)
+    mh, mw = rows * (h + display.GAP) - display.GAP, cols * (w + display.GAP) - display.GAP
+    box = figures.montage_box(mh, mw, vols.aspect, True, legend)
+    return {**box, "cols": cols, "tw": w, "th": h * vols.aspect, "gap": display.GAP, "gapy": display.GAP * vols.aspect}
 
 
 def _overlap(case: CaseView, vols: DisplayVolumes, folder: Path, run: RunView) -> list[dict[str, str]]:

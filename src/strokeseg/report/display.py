@@ -119,10 +119,18 @@ def draw(rgb: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int]) -> np.
     return rgb
 
 
-def tile(rgb: np.ndarray, columns: int | None = None, gap: int = 2) -> np.ndarray:
+GAP = 2  # black pixels between the slices of a montage
+
+
+def columns_for(s: int, h: int, w: int) -> int:
+    """How many slices of ``h`` × ``w`` a montage of ``s`` slices puts in a row (a landscape grid)."""
+    return max(1, min(s, math.ceil(math.sqrt(s * h / max(w, 1) * 1.6))))
+
+
+def tile(rgb: np.ndarray, columns: int | None = None, gap: int = GAP) -> np.ndarray:
     """``(S, H, W, 3)`` slices → one ``(rows·H, cols·W, 3)`` montage (black gaps), slices left to right, top to bottom."""
     s, h, w, _ = rgb.shape
-    cols = columns or max(1, min(s, math.ceil(math.sqrt(s * h / max(w, 1) * 1.6))))
+    cols = columns or columns_for(s, h, w)
     rows = math.ceil(s / cols)
     out = np.zeros((rows * (h + gap) - gap, cols * (w + gap) - gap, 3), np.uint8)
     for i in range(s):  # a few dozen slices: one copy each
@@ -143,10 +151,12 @@ def overlap_rgb(base: np.ndarray, pred: np.ndarray, truth: np.ndarray) -> np.nda
 __all__ = [
     "CONVENTIONAL",
     "CORE_RGB",
+    "GAP",
     "HYPO_RGB",
     "OVERLAP_RGB",
     "Scale",
     "colourise",
+    "columns_for",
     "contour",
     "display_spacing",
     "draw",

@@ -33,6 +33,21 @@ def save(fig: Any, path: Path) -> Path:
     return path
 
 
+LEFT_IN, BOTTOM_IN = 0.1, 0.05  # the montage's margins (inches) left of and below the image
+
+
+def montage_size(h: int, w: int, aspect: float, scale: bool, legend: bool) -> tuple[float, float, float]:
+    """Figure width and height (inches) of a montage of ``h`` × ``w`` pixels, and its top margin (inches)."""
+    top = 0.55 + (0.25 if legend else 0.0)  # title, then the legend on its own line
+    return max(w / DPI + (0.9 if scale else 0.0) + 0.2, 3.2), h * aspect / DPI + top, top
+
+
+def montage_box(h: int, w: int, aspect: float, scale: bool, legend: bool) -> dict[str, int]:
+    """Where the montage's image lies in its PNG (pixels): left ``x``, top ``y``, and the PNG's ``width``/``height``."""
+    fw, fh, _ = montage_size(h, w, aspect, scale, legend)
+    return {"x": round(LEFT_IN * DPI), "y": round((fh - BOTTOM_IN) * DPI - h * aspect), "width": round(fw * DPI), "height": round(fh * DPI)}
+
+
 def montage(
     rgb: np.ndarray,
     path: Path,
@@ -41,18 +56,18 @@ def montage(
     legend: Sequence[tuple[str, tuple[int, int, int]]] = (),
     aspect: float = 1.0,
 ) -> Path:
-    """A montage ``(H, W, 3)`` uint8 with its title, colour bar (``scale``) and legend swatches."""
+    """A montage ``(H, W, 3)`` uint8 with its title, colour bar (``scale``) and legend swatches (layout: :func:`montage_box`)."""
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
     from matplotlib.patches import Patch
 
     h, w = rgb.shape[:2]
     bar = 0.9 if scale is not None else 0.0
-    top = 0.55 + (0.25 if legend else 0.0)  # title, then the legend on its own line
-    fig = _figure(max(w / DPI + bar + 0.2, 3.2), h * aspect / DPI + top)
+    fw, fh, _top = montage_size(h, w, aspect, scale is not None, bool(legend))
+    fig = _figure(fw, fh)
     fig.set_facecolor("black")
-    left = 0.1 / fig.get_figwidth()
-    ax = fig.add_axes((left, 0.05 / fig.get_figheight(), w / DPI / fig.get_figwidth(), h * aspect / DPI / fig.get_figheight()))
+    left = LEFT_IN / fig.get_figwidth()
+    ax = fig.add_axes((left, BOTTOM_IN / fig.get_figheight(), w / DPI / fig.get_figwidth(), h * aspect / DPI / fig.get_figheight()))
     ax.imshow(rgb, interpolation="nearest", aspect=aspect)
     ax.set_axis_off()
     fig.text(0.01, 1 - 0.08 / fig.get_figheight(), title, color="white", va="top", ha="left", fontsize=10)
@@ -248,4 +263,16 @@ def summary_card(case_id: str, summary: dict[str, Any], path: Path) -> Path:
     return save(fig, path)
 
 
-__all__ = ["bland_altman", "by_group", "curves", "heatmap", "location", "loss_curves", "montage", "save", "scatter", "summary_card"]
+__all__ = [
+    "bland_altman",
+    "by_group",
+    "curves",
+    "heatmap",
+    "location",
+    "loss_curves",
+    "montage",
+    "montage_box",
+    "save",
+    "scatter",
+    "summary_card",
+]
