@@ -198,6 +198,10 @@ def _table(data: dict) -> str:
             f"| {r['work']} | {_fmt(r['seconds'], 3)} | {_fmt(r.get('samples_per_s'), 1)} | {_fmt(r['peak_mb'], 0)} |" for r in d["rows"]
         ]
         lines.append("")
+    lines.append(
+        "Peak MB: on the GPU, the most GPU memory allocated by that row's work; on the CPU, the process's peak resident "
+        "memory so far (one process runs the rows in order, so a row's figure includes the rows above it)."
+    )
     if "cuda" not in data["devices"]:
         lines.append("No GPU row yet: no session with a GPU has run `bench_gpu.py --device cuda`.")
     return "\n".join(lines)
