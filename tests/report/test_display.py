@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from strokeseg.io.geometry import Geometry
-from strokeseg.report.display import CONVENTIONAL, contour, fit_scale, radiological, tile
+from strokeseg.report.display import CONVENTIONAL, contour, display_shape, fit_scale, radiological, tile
 
 
 def _marker_world(geom: Geometry, world_lps) -> np.ndarray:
@@ -30,6 +30,7 @@ def test_patient_right_anterior_superior_marker_lands_top_left_of_the_last_slice
     vol = _marker_world(g, (lo[0], lo[1], hi[2]))
     s, r, c = np.argwhere(radiological(vol, g))[0]
     assert (s, r, c) == (4, 0, 0)
+    assert display_shape(g) == radiological(vol, g).shape[1:]
 
 
 def test_conventional_scale_kept_for_physiological_cbf_and_replaced_for_vendor_units():

@@ -254,7 +254,7 @@ def evaluate_predictions(
 
 
 # ------------------------------------------------------------------------------ writers
-_TABLE_METRICS = ("dice", "precision", "sensitivity", "hd", "hd95", "assd", "abs_vol_diff_ml", "lesion_f1")
+TABLE_METRICS = ("dice", "precision", "sensitivity", "hd", "hd95", "assd", "abs_vol_diff_ml", "lesion_f1")
 
 
 def _num(x: Any) -> Any:
@@ -283,11 +283,11 @@ def rows_from_csv(text: str) -> list[dict[str, Any]]:
 
 def summary_markdown(summaries: Sequence[RegionSummary], title: str = "Evaluation") -> str:
     """``summary.md``: one row per region and group, with how failures and distances are counted."""
-    head = ["region", "group", "n", "failures", *_TABLE_METRICS, "R² vol", "ISLES'15 score"]
+    head = ["region", "group", "n", "failures", *TABLE_METRICS, "R² vol", "ISLES'15 score"]
     body = []
     for s in summaries:
         cells = [s.region, s.group, str(s.n_cases), str(s.n_failures)]
-        cells += [s.metrics[m].fmt(3 if m in ("dice", "precision", "sensitivity", "lesion_f1") else 2) for m in _TABLE_METRICS]
+        cells += [s.metrics[m].fmt(3 if m in ("dice", "precision", "sensitivity", "lesion_f1") else 2) for m in TABLE_METRICS]
         cells += [f"{s.r2_volume:.3f}" if math.isfinite(s.r2_volume) else "n/a", f"{s.isles15_cohort_score:.3f}"]
         body.append(cells)
     lines = [f"## {title}", "", *markdown_table(head, body)]

@@ -142,14 +142,11 @@ def read_geometry(path: Path) -> Geometry:
 
     if nifti.is_nifti(path) and path.exists():
         return nifti.header_geometry(nifti._load(path), path)  # a 4D series: its spatial grid
-    try:
-        return read_image(path).geometry
-    except InputError as exc:
-        if not (path.is_dir() and "4D" in str(exc)):
-            raise
-    from strokeseg.io.dicom import read_dicom_series  # a time-resolved DICOM series: the grid of its slices
+    if path.is_dir():  # a DICOM series folder, 3D or time-resolved: one frame's slices are read
+        from strokeseg.io.dicom import dicom_geometry
 
-    return read_dicom_series(path)[1]
+        return dicom_geometry(path)
+    return read_image(path).geometry
 
 
 def _reference_grid(ref: CaseRef) -> tuple[Path, Geometry]:

@@ -207,6 +207,18 @@ def _geometry(image, folder: Path) -> Geometry:
         raise InputError(f"invalid geometry: {exc}", folder) from None
 
 
+def dicom_geometry(folder: str | Path) -> Geometry:
+    """The grid of a DICOM series folder, 3D or time-resolved (then of its first frame's slices only)."""
+    folder = Path(folder)
+    files = _series_files(folder)
+    tags = _read_tags(files)
+    frames = _group_frames(files, tags)
+    first = [files[i] for i in frames[0]] if frames is not None else files
+    if len(first) == 1:  # one slice: the slab's thickness as in read_dicom
+        return read_dicom(folder)[1]
+    return _geometry(_read_files(first, folder), folder)
+
+
 def read_dicom_series(folder: str | Path) -> tuple[np.ndarray, Geometry, np.ndarray | None]:
     """Read a time-resolved DICOM series as ``(Z, Y, X, T)`` float32, geometry and frame times (s)."""
     import SimpleITK as sitk

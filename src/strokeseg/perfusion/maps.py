@@ -149,8 +149,9 @@ def _brain(data: np.ndarray, series: Series, cfg: PerfusionConfig, given: np.nda
     return mask
 
 
-def _concentration(signal: np.ndarray, cfg: PerfusionConfig, series: Series) -> tuple[np.ndarray, int, slice]:
-    """Concentration curves ``(V, T)`` of the brain voxels, the bolus-arrival frame and the baseline frames."""
+def _concentration(signal: np.ndarray, cfg: PerfusionConfig, series: Series) -> tuple[np.ndarray, int, slice, np.ndarray]:
+    """Concentration curves ``(V, T)`` of the brain voxels, the bolus-arrival frame, the baseline frames
+    and the brain-average curve ``(T,)``."""
     n_frames = signal.shape[1]
     arrival = detect_bolus_arrival(signal.mean(axis=0), skip=cfg.skip_frames)
     base = baseline_slice(n_frames, arrival, cfg.skip_frames, cfg.baseline_frames)
@@ -166,7 +167,7 @@ def _concentration(signal: np.ndarray, cfg: PerfusionConfig, series: Series) -> 
             f"(peak {mean_conc.max():.3g} vs baseline sd {noise:.3g})",
             series.path,
         )
-    return conc, int(arrival), base
+    return conc, int(arrival), base, mean_conc
 
 
 def _aif(
@@ -253,8 +254,7 @@ def compute_maps(
     dt = float(np.median(np.diff(times)))
     geom = series.geometry
     mask = steps.run("mask", _brain, data, series, cfg, brain_mask)
-    conc, arrival, base = steps.run("concentration", _concentration, data[mask], cfg, series)
-    brain_curve = conc.mean(axis=0)
+    conc, arrival, base, brain_curve = steps.run("concentration", _concentration, data[mask], cfg, series)
     aif = steps.run("aif", _aif, conc, times, base, cfg, mask, aif_mask)
     aif_vol = np.zeros(geom.shape, bool)
     aif_vol[tuple(np.argwhere(mask)[aif.voxels].T)] = True

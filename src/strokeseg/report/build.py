@@ -95,7 +95,6 @@ def build_report(
         has_perfusion=any(c.perfusion for c in run.cases),
         plots=cohort_plots(run, rows, out),
         summary=summary_rows(run),
-        cv=False,
         **common,
     )
     (out / "index.html").write_text(html, encoding="utf-8")

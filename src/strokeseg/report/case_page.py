@@ -275,25 +275,9 @@ def case_context(case: CaseView, run: RunView, folder: Path, patient: PatientOve
             "clinical": readout.get("clinical") or {},
             "perfusion": readout.get("perfusion", True),
         }
-    metrics = [
-        {
-            k: r.get(k)
-            for k in (
-                "region",
-                "dice",
-                "precision",
-                "sensitivity",
-                "hd",
-                "hd95",
-                "assd",
-                "vol_true_ml",
-                "vol_pred_ml",
-                "lesion_f1",
-                "failure",
-            )
-        }
-        for r in case.metrics
-    ]
+    from strokeseg.evaluation.runner import TABLE_METRICS  # the columns of every evaluation summary
+
+    metrics = [{k: r.get(k) for k in ("region", *TABLE_METRICS, "vol_true_ml", "vol_pred_ml", "failure")} for r in case.metrics]
     return {
         "case_id": case.case_id,
         "summary": summary,

@@ -50,7 +50,8 @@ def read_reference(folder: Path) -> list[Any]:
     """The reference series' datasets (pydicom), one per slice, sorted along the slice normal.
 
     A 4D series gives its first time point (lowest TemporalPositionIdentifier, else earliest
-    AcquisitionTime). Raises :class:`InputError` when the folder holds no image series.
+    AcquisitionTime). Only the headers are read (the outputs reference the images, they do not
+    copy their pixels). Raises :class:`InputError` when the folder holds no image series.
     """
     import pydicom
 
@@ -58,10 +59,10 @@ def read_reference(folder: Path) -> list[Any]:
     dss = []
     for f in files:
         try:
-            ds = pydicom.dcmread(f)
+            ds = pydicom.dcmread(f, stop_before_pixels=True)
         except Exception:
             continue
-        if "ImagePositionPatient" in ds and "PixelData" in ds:
+        if "ImagePositionPatient" in ds and "Rows" in ds:
             dss.append(ds)
     if not dss:
         raise InputError("no DICOM image with a position found (a SEG needs an image series to reference)", folder)

@@ -67,6 +67,16 @@ def display_spacing(geometry: Geometry) -> tuple[float, float]:
     return by_ras.get(1, 1.0), by_ras.get(0, 1.0)
 
 
+def display_shape(geometry: Geometry) -> tuple[int, int]:
+    """In-plane (rows, columns) of the radiological slices of a grid, without reorienting any voxels."""
+    import nibabel as nib
+
+    ornt = nib.orientations.io_orientation(geometry.affine_ras())
+    z, y, x = geometry.shape
+    by_ras = {int(ax): n for (ax, _), n in zip(ornt, (x, y, z))}
+    return by_ras[1], by_ras[0]
+
+
 def stride_for(shape_yx: tuple[int, int]) -> int:
     """The integer subsampling that keeps a slice within :data:`MAX_TILE_PX`."""
     return max(1, math.ceil(max(shape_yx) / MAX_TILE_PX))
@@ -158,6 +168,7 @@ __all__ = [
     "colourise",
     "columns_for",
     "contour",
+    "display_shape",
     "display_spacing",
     "draw",
     "fit_scale",

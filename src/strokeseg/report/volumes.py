@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from strokeseg.io.geometry import Geometry
-from strokeseg.report.display import display_spacing, radiological, stride_for
+from strokeseg.report.display import display_shape, display_spacing, radiological, stride_for
 
 LABELS = ("label", "truth", "brain_mask", "aif_mask")
 
@@ -69,7 +69,7 @@ def load_display(images: dict[str, Path], truth_label_map: dict[int, int] | None
     ref_name = "label" if "label" in readable else next(iter(readable))
     geom = readable[ref_name].geometry
     row_mm, col_mm = display_spacing(geom)
-    out = DisplayVolumes(geom, stride_for(radiological(np.zeros(geom.shape, np.uint8), geom).shape[1:]), row_mm / col_mm, notes=notes)
+    out = DisplayVolumes(geom, stride_for(display_shape(geom)), row_mm / col_mm, notes=notes)
     for name, vol in readable.items():
         is_label = name in LABELS
         if not vol.geometry.same_grid(geom, atol=1e-2):

@@ -165,9 +165,9 @@ def _train_fold_job(
 
 def fold_devices(device: torch.device, n_folds: int, n_gpus: int) -> list[str]:
     """The device of each fold trained at once: the visible GPUs round robin (fold k on ``cuda:k mod n``), else ``device``."""
-    if device.type != "cuda" or n_gpus <= 0 or device.index is not None:
-        return [str(device)] * n_folds
-    return [f"cuda:{k % n_gpus}" for k in range(n_folds)]
+    from strokeseg.training.device import round_robin
+
+    return round_robin(str(device), n_folds, n_gpus) or [str(device)] * n_folds
 
 
 def train_folds_parallel(

@@ -35,3 +35,11 @@ def amp_dtype(setting: str, device: torch.device) -> torch.dtype | None:
 def is_2d(model: torch.nn.Module) -> bool:
     """Whether the network is made of 2D convolutions (channels-last applies)."""
     return any(isinstance(m, torch.nn.Conv2d) for m in model.modules()) and not any(isinstance(m, torch.nn.Conv3d) for m in model.modules())
+
+
+def round_robin(device: str, n: int, n_gpus: int) -> list[str] | None:
+    """``cuda:k mod n_gpus`` for items ``k`` < ``n`` when ``device`` is plain ``cuda`` and GPUs are visible;
+    None otherwise (a CPU, no GPU, or a device the user named, such as ``cuda:1``)."""
+    if device != "cuda" or n_gpus < 1:
+        return None
+    return [f"cuda:{k % n_gpus}" for k in range(n)]

@@ -216,9 +216,10 @@ class PredictRun:
 def case_devices(device: str, n_cases: int, n_gpus: int) -> list[str | None]:
     """The device of each case of a parallel prediction: the visible GPUs round robin (case k on ``cuda:k mod n``)
     when there are several, else None (the predictor's own device)."""
-    if not device.startswith("cuda") or ":" in device or n_gpus < 2:
-        return [None] * n_cases
-    return [f"cuda:{k % n_gpus}" for k in range(n_cases)]
+    from strokeseg.training.device import round_robin
+
+    spread: list[str | None] | None = list(round_robin(device, n_cases, n_gpus) or []) if n_gpus >= 2 else None
+    return spread or [None] * n_cases
 
 
 def _predict_one(

@@ -63,9 +63,15 @@ def report_run(run: RunFolder, options: ReportOptions = ReportOptions()) -> Repo
         if old.exists():
             trash = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + "old-report-", dir=run.out))
             os.replace(old, trash / "report")
-        run.commit_stage(stage)
-        if trash is not None:
-            shutil.rmtree(trash, ignore_errors=True)
+        try:
+            run.commit_stage(stage)
+        except BaseException:
+            if trash is not None and not old.exists():  # the new one did not land: the earlier report comes back
+                os.replace(trash / "report", old)
+            raise
+        finally:
+            if trash is not None:
+                shutil.rmtree(trash, ignore_errors=True)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return result
