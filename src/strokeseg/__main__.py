@@ -1,5 +1,5 @@
 """``python -m strokeseg`` runs the command-line interface."""
 
-from strokeseg.cli import main
+from strokeseg.cli import run
 
-raise SystemExit(main())
+run()

@@ -28,6 +28,33 @@ def test_busy_elsewhere_from_cpu_time(tmp_path: Path, monkeypatch) -> None:
     assert threads.busy_elsewhere(tmp_path / "missing") == 0
 
 
+def test_busy_elsewhere_measures_from_the_start_and_leaves_out_our_own_cpu_time(tmp_path: Path, monkeypatch) -> None:
+    stat = tmp_path / "stat"
+    idle = "".join(f"cpu{i} 100 0 0 100 0 0 0 0 0 0\n" for i in range(2))
+    # over the start-up, cpu0 was busy 1 s (100 jiffies) and cpu1 idle
+    later = "cpu0 200 0 0 100 0 0 0 0 0 0\ncpu1 100 0 0 200 0 0 0 0 0 0\n"
+    monkeypatch.setattr(threads, "_STAT", stat)
+    monkeypatch.setattr(threads, "_affinity", lambda: {0, 1})
+    monkeypatch.setattr(threads.os, "sysconf", lambda name: 100)
+    slept: list[float] = []
+    monkeypatch.setattr(threads.time, "sleep", slept.append)
+    cpu = iter([0.0, 1.0])  # this process used that second itself (its imports)
+    monkeypatch.setattr(threads, "_own_cpu_s", lambda: next(cpu))
+    stat.write_text(idle)
+    threads.start_sampling()
+    stat.write_text(later)
+    assert threads.busy_elsewhere() == 0
+    cpu = iter([0.0, 0.0])  # another process used it
+    monkeypatch.setattr(threads, "_own_cpu_s", lambda: next(cpu))
+    stat.write_text(idle)
+    threads.start_sampling()
+    monkeypatch.setattr(threads.time, "monotonic", lambda: 1e9)  # long after the start: no wait
+    stat.write_text("cpu0 100 0 0 200 0 0 0 0 0 0\ncpu1 200 0 0 100 0 0 0 0 0 0\n")
+    assert threads.busy_elsewhere() == 1
+    assert slept[-1] == 0.0
+    monkeypatch.setattr(threads, "_started", None)
+
+
 def test_thread_count_leaves_busy_cores_and_obeys_the_override(monkeypatch) -> None:
     monkeypatch.delenv(threads.ENV, raising=False)
     monkeypatch.setattr(threads, "usable_cores", lambda: 8)

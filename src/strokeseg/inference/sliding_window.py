@@ -95,45 +95,45 @@ def sliding_window_predict(
     if within is not None:
         wp = np.pad(within, [(b, p - b) for b, p in zip(before, pad)]) if any(pad) else within
         starts = starts[windows_touching(np.asarray(wp, bool), starts, win)]
-    vol = torch.from_numpy(np.ascontiguousarray(xp, dtype=np.float32)).reshape(c, -1)
     n_vox = int(np.prod(shape))
     strides = torch.tensor([shape[1] * shape[2], shape[2], 1])
-    sum_p: torch.Tensor | None = None
-    sum_var = torch.zeros(n_vox, dtype=torch.float64)
-    count = torch.zeros(n_vox, dtype=torch.float64)
     n_samples = len(models) * max(1, cfg.mc_passes) * (2 if cfg.tta_flip else 1)
     channels_last = _ready_models(models, cfg, device)
+    views = _window_views(np.asarray(xp, np.float32), win)
+    acc: torch.Tensor | None = None  # (K + 2, voxels): Σ mean probabilities, Σ variances, windows covering
     rng_devices = [device.index or 0] if device.type == "cuda" else []
     with torch.inference_mode(), torch.random.fork_rng(devices=rng_devices, enabled=cfg.mc_passes > 1):
         torch.manual_seed(cfg.seed)
         for b in range(0, len(starts), cfg.batch_size):
-            st = starts[b : b + cfg.batch_size]
-            idx = flat_patch_indices(torch.from_numpy(st), strides, win)  # (B, P) flat voxel indices
-            inp = vol[:, idx.reshape(-1)].reshape(c, len(st), *win).movedim(0, 1)
-            inp = inp[:, :, 0] if win[0] == 1 else inp
-            if channels_last:
-                inp = inp.contiguous(memory_format=torch.channels_last)
-            acc_p, acc_fg, acc_fg2 = _window_samples(models, inp, cfg, device)
-            k = acc_p.shape[1]
-            if sum_p is None:
-                sum_p = torch.zeros((k, n_vox), dtype=torch.float64)
-            flat_idx = idx.reshape(-1)
-            sum_p.index_add_(1, flat_idx, acc_p.movedim(1, 0).reshape(k, -1) / n_samples)
-            mean_fg = acc_fg / n_samples
-            var_w = (acc_fg2 / n_samples - mean_fg * mean_fg).clamp(min=0)  # across samples, per window
-            sum_var.index_add_(0, flat_idx, var_w.reshape(-1))
-            count.index_add_(0, flat_idx, torch.ones(flat_idx.numel(), dtype=torch.float64))
+            st = torch.from_numpy(starts[b : b + cfg.batch_size])
+            inp = views[st[:, 0], st[:, 1], st[:, 2]]  # (B, wz, wy, wx, C): the windows, channels last
+            inp = inp[:, 0].permute(0, 3, 1, 2) if win[0] == 1 else inp.permute(0, 4, 1, 2, 3)
+            if not channels_last:
+                inp = inp.contiguous()
+            rows = _window_samples(models, inp, cfg, device, n_samples)  # (K + 2, B·P)
+            if acc is None:
+                acc = torch.zeros((rows.shape[0], n_vox), dtype=torch.float32)
+            acc.index_add_(1, flat_patch_indices(st, strides, win).reshape(-1), rows)
             if progress is not None:
                 progress(len(st))
     for m in models:
         set_mc_dropout(m, False)
-    if sum_p is None:  # no window at all (an empty ``within``): everything is background
-        sum_p = torch.zeros((2, n_vox), dtype=torch.float64)
-    cnt = count.clamp(min=1)
+    if acc is None:  # no window at all (an empty ``within``): everything is background
+        acc = torch.zeros((4, n_vox), dtype=torch.float32)
+    count = acc[-1]
+    mean = (acc[:-1] / count.clamp(min=1)).reshape(-1, *shape)
     crop = tuple(slice(b, b + s) for b, s in zip(before, spatial))
-    probs = (sum_p / cnt).reshape(-1, *shape)[(slice(None), *crop)].float().numpy()
+    probs = mean[(slice(None, -1), *crop)].numpy().copy()
     probs[0][(count == 0).reshape(shape)[crop].numpy()] = 1.0  # voxels no window covered are background
-    return SlidingResult(probs, (sum_var / cnt).reshape(shape)[crop].float().numpy(), n_samples)
+    return SlidingResult(probs, mean[(-1, *crop)].numpy().copy(), n_samples)
+
+
+def _window_views(xp: np.ndarray, win: Sequence[int]) -> torch.Tensor:
+    """Every window of a ``(C, Z, Y, X)`` volume as a strided view ``(Z', Y', X', wz, wy, wx, C)``
+    (indexed by a window's first voxel) of one channels-last copy: a batch of windows is then
+    gathered by one indexing operation that reads runs of ``wx · C`` contiguous floats."""
+    vol = torch.from_numpy(np.ascontiguousarray(np.moveaxis(xp, 0, -1)))  # (Z, Y, X, C)
+    return vol.unfold(0, win[0], 1).unfold(1, win[1], 1).unfold(2, win[2], 1).permute(0, 1, 2, 4, 5, 6, 3)
 
 
 def _ready_models(models: Sequence[nn.Module], cfg: WindowConfig, device: torch.device) -> bool:
@@ -149,15 +149,18 @@ def _ready_models(models: Sequence[nn.Module], cfg: WindowConfig, device: torch.
     return int(cfg.window[0]) == 1 and all([_to_channels_last(m) for m in models])
 
 
-def _window_samples(
-    models: Sequence[nn.Module], inp: torch.Tensor, cfg: WindowConfig, device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Sums over every model, flip and MC pass of one batch of windows: class probabilities
-    ``(B, K, P)``, and the foreground probability and its square ``(B, P)`` (float64)."""
-    acc_p: torch.Tensor | None = None
-    acc_fg: torch.Tensor | None = None
-    acc_fg2: torch.Tensor | None = None
+def _window_samples(models: Sequence[nn.Module], inp: torch.Tensor, cfg: WindowConfig, device: torch.device, n_samples: int) -> torch.Tensor:
+    """One batch of windows ``(B, C, …)`` through every model, flip and MC pass: ``(K + 2, B·P)``, over
+    the windows' voxels in order, holding the mean class probabilities, the variance of the foreground
+    probability across the samples, and 1 (the window's coverage count).
+
+    Probabilities are kept voxel-major (the channels-last layout the networks return), so no
+    transposed copy is made; the variance is taken about the first sample, which keeps float32 exact
+    enough (no cancellation of two large sums)."""
+    sum_p: torch.Tensor | None = None
+    ref = sum_d = sum_d2 = torch.zeros(0)
     fg = list(cfg.foreground)
+    first = True
     for m in models:
         for flip in (False, True) if cfg.tta_flip else (False,):
             xi = (torch.flip(inp, dims=(-1,)) if flip else inp).to(device)
@@ -165,13 +168,22 @@ def _window_samples(
                 out = torch.softmax(logits.float(), dim=1).cpu()
                 if flip:
                     out = torch.flip(out, dims=(-1,))
-                p = out.reshape(out.shape[0], out.shape[1], -1).double()  # (B, K, P)
-                f = p[:, fg].sum(1)
-                acc_p = p if acc_p is None else acc_p + p
-                acc_fg = f if acc_fg is None else acc_fg + f
-                acc_fg2 = f * f if acc_fg2 is None else acc_fg2 + f * f
-    assert acc_p is not None and acc_fg is not None and acc_fg2 is not None
-    return acc_p, acc_fg, acc_fg2
+                p = out.movedim(1, -1).reshape(-1, out.shape[1])  # (B·P, K), a view when channels-last
+                f = p[:, fg[0]] if len(fg) == 1 else p[:, fg].sum(1)
+                if first:
+                    sum_p, ref = p.clone(), f.clone()
+                    sum_d, sum_d2 = torch.zeros_like(f), torch.zeros_like(f)
+                    first = False
+                    continue
+                assert sum_p is not None
+                sum_p += p
+                d = f - ref
+                sum_d += d
+                sum_d2 += d * d
+    assert sum_p is not None
+    md = sum_d / n_samples
+    var = (sum_d2 / n_samples - md * md).clamp_(min=0)
+    return torch.cat([sum_p.T / n_samples, var[None], torch.ones_like(var)[None]], dim=0)
 
 
 def _to_channels_last(model: nn.Module) -> bool:

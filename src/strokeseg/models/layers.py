@@ -35,7 +35,9 @@ class MCDropout(nn.Module):
     """Voxel-wise dropout that can stay active at prediction time (Monte-Carlo dropout).
 
     ``mc = True`` keeps it sampling in ``eval()`` mode; the rate can be changed for prediction
-    (the CT-2D paper trains with one rate and predicts with 10 %).
+    (the CT-2D paper trains with one rate and predicts with 10 %). When no gradient is recorded
+    (prediction) the mask is applied in place: the input must be a layer's fresh output, as it is
+    in every strokeseg network.
     """
 
     def __init__(self, p: float, mc_layer: bool = True) -> None:
@@ -48,8 +50,10 @@ class MCDropout(nn.Module):
         if self.p <= 0 or not (self.training or self.mc):
             return x
         # voxel-wise inverted dropout; a uniform draw is ~2× faster on a CPU than bernoulli_ (F.dropout)
-        keep = torch.rand_like(x) >= self.p
-        return x * keep * (1.0 / (1.0 - self.p))
+        drop = torch.rand_like(x) < self.p
+        if torch.is_grad_enabled():
+            return x.masked_fill(drop, 0.0) * (1.0 / (1.0 - self.p))
+        return x.masked_fill_(drop, 0.0).mul_(1.0 / (1.0 - self.p))  # prediction: in place, into the layer's fresh output
 
 
 def set_mc_dropout(model: nn.Module, active: bool, rate: float | None = None) -> int:

@@ -97,12 +97,21 @@ class Normalizer:
         return lower, upper, np.asarray(self.mean, np.float64), np.asarray(self.std, np.float64)
 
     def __call__(self, x: np.ndarray, brain: np.ndarray) -> np.ndarray:
-        lower, upper, mean, std = (v.reshape((-1,) + (1,) * (x.ndim - 1)) for v in self.parameters(x, brain))
-        out = (np.clip(x, lower, upper) - mean) / std
-        keep = self.masked().reshape((-1,) + (1,) * (x.ndim - 1))
-        out *= brain[None] * keep + (1 - keep)
-        result: np.ndarray = out.astype(np.float32)
-        return result
+        """Whitened ``x`` ``(C, …)`` as float32: clipped, centred and scaled per channel in float64,
+        image channels zeroed outside ``brain``. One channel at a time, in place, so the float64
+        intermediate is one channel, not the whole case."""
+        lower, upper, mean, std = self.parameters(x, brain)
+        masked = self.masked()
+        out = np.empty(x.shape, np.float32)
+        for c in range(x.shape[0]):  # C passes of vectorised work (a handful of channels)
+            t = x[c].astype(np.float64)
+            np.clip(t, lower[c], upper[c], out=t)
+            t -= mean[c]
+            t /= std[c]
+            if masked[c]:
+                t *= brain
+            out[c] = t
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         finite = lambda v: [float(b) if np.isfinite(b) else None for b in v]  # noqa: E731  (JSON has no infinity)

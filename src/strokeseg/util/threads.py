@@ -3,9 +3,11 @@
 On a shared machine an all-core thread pool competes with the other busy processes: each
 parallel region then waits for its slowest thread, and multi-threaded torch/BLAS code slows by
 far more than the share of the machine it lost. So the default is the number of cores this
-process may run on (its CPU affinity) minus the cores of that CPU set other processes kept busy over a
-50 ms sample of ``/proc/stat`` taken once per process (not the 1-minute load average, which lags a
-minute behind), at least 1.
+process may run on (its CPU affinity) minus the cores of that CPU set other processes kept busy
+(``/proc/stat`` less this process's own CPU time) over at least 50 ms, measured once per process
+(not the 1-minute load average, which lags a minute behind), at least 1. The ``strokeseg``
+command starts the measurement when it starts (:func:`start_sampling`), so the window is its own
+start-up (imports, reading) and nothing waits for it.
 
 ``STROKESEG_THREADS=N`` (or the CLI's ``--threads N``, which sets it) overrides the choice.
 
@@ -59,22 +61,49 @@ def _cpu_times(stat: Path, cpus: set[int] | None) -> tuple[int, int]:
     return busy, total
 
 
-def busy_elsewhere(stat: Path = Path("/proc/stat"), window_s: float = 0.05) -> int:
-    """Cores of this process's CPU set kept busy by others: their use over ``window_s`` while this one sleeps.
+_STAT = Path("/proc/stat")
+_started: tuple[float, int, int, float] | None = None  # (monotonic s, busy, total jiffies, own CPU s) at start_sampling()
+
+
+def _own_cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def start_sampling() -> None:
+    """Take the first ``/proc/stat`` sample now; :func:`busy_elsewhere` then measures from here."""
+    global _started
+    try:
+        b, t = _cpu_times(_STAT, _affinity())
+    except (OSError, ValueError, IndexError):
+        return
+    _started = (time.monotonic(), b, t, _own_cpu_s())
+
+
+def busy_elsewhere(stat: Path | None = None, window_s: float = 0.05) -> int:
+    """Cores of this process's CPU set kept busy by other processes: the busy jiffies of ``stat`` less this
+    process's own CPU time, over at least ``window_s``: from :func:`start_sampling` when it was called
+    (and ``stat`` is ``/proc/stat``, the default), else a fresh sample around a sleep.
 
     0 when ``/proc/stat`` cannot be read.
     """
     cpus = _affinity()
     try:
-        b0, t0 = _cpu_times(stat, cpus)
-        time.sleep(window_s)
-        b1, t1 = _cpu_times(stat, cpus)
+        if _started is not None and stat is None:
+            since, b0, t0, own0 = _started
+            time.sleep(max(0.0, window_s - (time.monotonic() - since)))
+        else:
+            b0, t0 = _cpu_times(stat or _STAT, cpus)
+            own0 = _own_cpu_s()
+            time.sleep(window_s)
+        b1, t1 = _cpu_times(stat or _STAT, cpus)
+        own = (_own_cpu_s() - own0) * os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return 0
     if t1 <= t0:
         return 0
     n = len(cpus) if cpus else max(1, os.cpu_count() or 1)
-    return round((b1 - b0) / (t1 - t0) * n)
+    return max(0, round((b1 - b0 - own) / (t1 - t0) * n))
 
 
 def thread_count(requested: int | None = None) -> int:
