@@ -13,7 +13,8 @@ not depend on them). Measured:
   batch-norm-folded network and input in channels-last, the same windows, 3 calls for 3
   passes; and strokeseg skipping windows wholly outside the brain, as `predict` does. The
   agreement is checked without dropout (max |Δp| against MONAI);
-* the scaling of the sliding window with the volume (2, 8 and 32 slices: 1×, 4×, 16×).
+* the scaling of the sliding window with the volume (2, 8 and 32 slices: 1×, 4×, 16×);
+* the floor: start-up alone, and the network's convolutions alone (every other layer free).
 
 Writes ``docs/results/inference_speed.{json,md}``.
 
@@ -188,6 +189,64 @@ def sliding(root: Path, repeats: int) -> dict:
     return res
 
 
+def floor(root: Path, repeats: int) -> dict:
+    """What no exact fp32 speed-up below the network can remove: the start-up (importing what `predict`
+    imports, in a fresh process) and the convolutions alone. The convolution calls of one MC-pass batch
+    of 64 windows are recorded with their inputs and re-run by themselves; scaled to the windows
+    `predict` runs, that is the time of the network's convolutions with every other layer and all
+    bookkeeping free."""
+    import numpy as np
+    import torch
+
+    from strokeseg.inference.sliding_window import _grid, _passes, windows_touching
+    from strokeseg.models.layers import set_mc_dropout
+    from strokeseg.util.threads import configure_torch
+
+    code = "import os, strokeseg.cli, strokeseg.workflows.predict; os._exit(0)"
+    starts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        starts.append(time.perf_counter() - t0)
+    configure_torch()
+    b, net, x, brain = _prepared(root)
+    cfg = b.recipe.window()
+    calls: list = []
+    kinds = (torch.nn.Conv2d, torch.nn.ConvTranspose2d)
+    hooks = [m.register_forward_hook(lambda m, i, o: calls.append((m, i[0].clone()))) for m in net.modules() if isinstance(m, kinds)]
+    batch = torch.from_numpy(np.ascontiguousarray(x[:, :1, :64, :64])).expand(10, cfg.batch_size, 64, 64).movedim(1, 0)
+    batch = batch.contiguous(memory_format=torch.channels_last)
+    set_mc_dropout(net, True, cfg.mc_dropout)
+    with torch.inference_mode():
+        list(_passes(net, batch, cfg.mc_passes))
+        for h in hooks:
+            h.remove()
+
+        def timed(fn) -> float:
+            fn()
+            ts = []
+            for _ in range(max(3, repeats)):
+                t0 = time.perf_counter()
+                fn()
+                ts.append(time.perf_counter() - t0)
+            return statistics.median(ts)
+
+        conv_s = timed(lambda: [m(i) for m, i in calls])
+        whole_s = timed(lambda: list(_passes(net, batch, cfg.mc_passes)))
+    set_mc_dropout(net, False)
+    brain_windows = int(windows_touching(brain, _grid(x.shape[1:], cfg.window, cfg.step), cfg.window).sum())
+    per_model = conv_s * brain_windows / cfg.batch_size
+    res = {
+        "startup_s": statistics.median(starts),
+        "conv_share_of_network": conv_s / whole_s,
+        "conv_s_per_model": per_model,
+        "floor_1_model_s": statistics.median(starts) + per_model,
+        "floor_5_models_s": statistics.median(starts) + 5 * per_model,
+    }
+    print(res, flush=True)
+    return res
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
@@ -202,6 +261,7 @@ def main() -> int:
             "peers": {k: package_version(k) for k in ("monai", "torch")},
             "whole_case": whole_case(root, args.repeats),
             "sliding_window": sliding(root, args.repeats),
+            "floor": floor(root, args.repeats),
         }
     write_results("inference_speed", res, "`strokeseg predict` and the sliding window against MONAI", _table(res), "bench_inference.py")
     print(_table(res))
@@ -249,6 +309,18 @@ def _table(r: dict) -> str:
         "|---:|---:|---:|",
     ]
     lines += [f"| {x['slices']} | {x['voxels_rel']:.0f}× | {x['s']:.2f} s |" for x in s["scaling"]]
+    f = r["floor"]
+    lines += [
+        "",
+        "What no exact (fp32) speed-up can remove, measured on the same case: the start-up (importing what `predict` imports "
+        f"in a fresh process) {f['startup_s']:.2f} s, and the network's convolutions alone, {f['conv_s_per_model']:.2f} s per model "
+        f"({f['conv_share_of_network']:.0%} of the network's time; the rest is activations, dropout, pooling and additions).",
+        "",
+        "| | start-up + convolutions alone | target |",
+        "|---|---:|---:|",
+        f"| 1 model | {f['floor_1_model_s']:.2f} s | 3 s |",
+        f"| 5 models | {f['floor_5_models_s']:.2f} s | 6 s |",
+    ]
     return "\n".join(lines)
 
 

@@ -27,14 +27,17 @@ def write_results(name: str, data: dict[str, Any], title: str, table: str, scrip
 # Runs the strokeseg CLI in process and writes its peak memory (VmHWM, which exec resets, unlike
 # ru_maxrss, which a child inherits from its parent's size at the fork) to the file in argv[1].
 _PEAK_WRAPPER = """
-import sys
-from strokeseg.cli import main
-code = main(sys.argv[2:])
-with open("/proc/self/status") as f:
-    peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
-with open(sys.argv[1], "w") as f:
-    f.write(str(peak))
-sys.exit(code)
+import atexit, sys
+from strokeseg.cli import run
+out = sys.argv[1]
+def peak():
+    with open("/proc/self/status") as f:
+        kb = next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
+    with open(out, "w") as f:
+        f.write(str(kb))
+atexit.register(peak)
+sys.argv = ["strokeseg", *sys.argv[2:]]
+run()  # the console entry point itself: main(), the exit handlers (peak() among them), the quick exit
 """
 
 

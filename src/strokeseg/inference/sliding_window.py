@@ -3,8 +3,9 @@
 Window starts follow MONAI's ``sliding_window_inference`` (interval = step, the last window
 flush with the border, volumes smaller than a window zero-padded symmetrically), so the probabilities equal
 MONAI's with ``overlap = 1 − step/window`` and ``mode="constant"`` (a test proves it). Windows
-are gathered in batches by one indexing operation and their outputs are added back with one
-``index_add_`` per batch — no Python loop over windows.
+are gathered in batches by one indexing operation on a strided channels-last view of the volume,
+and their outputs (probabilities, variance, coverage) are added back with one ``index_add_`` per
+batch into float32 sums, as MONAI accumulates — no Python loop over windows.
 
 Each window can be predicted by several networks (an ensemble of folds), several Monte-Carlo
 dropout passes and a left–right flip (test-time augmentation); the mean probability and the
@@ -85,7 +86,7 @@ def sliding_window_predict(
     then fall on other windows), and voxels no window covers are background with zero variance.
     """
     device = torch.device(device)
-    c, *spatial = x.shape
+    spatial = list(x.shape[1:])
     win = [int(w) for w in cfg.window]
     pad = [max(0, w - s) for w, s in zip(win, spatial)]
     before = [p // 2 for p in pad]  # symmetric zero padding, as MONAI pads small volumes
@@ -123,9 +124,10 @@ def sliding_window_predict(
     count = acc[-1]
     mean = (acc[:-1] / count.clamp(min=1)).reshape(-1, *shape)
     crop = tuple(slice(b, b + s) for b, s in zip(before, spatial))
-    probs = mean[(slice(None, -1), *crop)].numpy().copy()
+    out = mean.numpy()
+    probs = out[(slice(None, -1), *crop)].copy()
     probs[0][(count == 0).reshape(shape)[crop].numpy()] = 1.0  # voxels no window covered are background
-    return SlidingResult(probs, mean[(-1, *crop)].numpy().copy(), n_samples)
+    return SlidingResult(probs, out[-1][crop].copy(), n_samples)
 
 
 def _window_views(xp: np.ndarray, win: Sequence[int]) -> torch.Tensor:
@@ -149,7 +151,9 @@ def _ready_models(models: Sequence[nn.Module], cfg: WindowConfig, device: torch.
     return int(cfg.window[0]) == 1 and all([_to_channels_last(m) for m in models])
 
 
-def _window_samples(models: Sequence[nn.Module], inp: torch.Tensor, cfg: WindowConfig, device: torch.device, n_samples: int) -> torch.Tensor:
+def _window_samples(
+    models: Sequence[nn.Module], inp: torch.Tensor, cfg: WindowConfig, device: torch.device, n_samples: int
+) -> torch.Tensor:
     """One batch of windows ``(B, C, …)`` through every model, flip and MC pass: ``(K + 2, B·P)``, over
     the windows' voxels in order, holding the mean class probabilities, the variance of the foreground
     probability across the samples, and 1 (the window's coverage count).
