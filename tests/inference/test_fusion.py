@@ -33,6 +33,8 @@ def test_folded_network_predicts_the_same(dims, roi, step, shape):
     net = _trained_like(build_network("asym-resunet", in_channels=3, num_classes=2, dims=dims, base_filters=8, depth=3, dropout=0.0))
     fused, n = fold_batch_norms(net)
     assert n > 0 and not any(isinstance(m, (torch.nn.BatchNorm2d, torch.nn.BatchNorm3d)) for m in fused.modules())
+    folded = [m.skip_in_body for m in fused.modules() if hasattr(m, "skip_in_body")]
+    assert sum(folded) == 2 and len(folded) == 5  # the decoder's one-convolution blocks fold their identity skip
     assert any(isinstance(m, torch.nn.BatchNorm2d | torch.nn.BatchNorm3d) for m in net.modules())  # the original is untouched
     x = np.random.default_rng(0).normal(size=(3, *shape)).astype(np.float32)
     cfg = WindowConfig(roi, step, batch_size=16)

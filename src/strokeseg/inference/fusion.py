@@ -7,7 +7,9 @@ the CPU time of a sliding-window prediction, with probabilities equal to within 
 (max |Δp| ≈ 2·10⁻⁷ measured; ``tests/inference/test_fusion.py`` bounds it at 10⁻⁵).
 
 Only pairs that follow each other directly inside an ``nn.Sequential`` are folded, which is how
-every strokeseg network builds them; anything else is left as it is.
+every strokeseg network builds them; anything else is left as it is. A residual block whose body is
+then one convolution with an identity short connection (the decoder blocks of the asymmetric
+residual U-Net) also folds that connection into the convolution (``ResBlock.fold_identity_skip``).
 """
 
 from __future__ import annotations
@@ -37,4 +39,8 @@ def fold_batch_norms(model: nn.Module, inplace: bool = False) -> tuple[nn.Module
                 setattr(seq, name_a, fuse_conv_bn_eval(a, b))  # type: ignore[arg-type,type-var]
                 setattr(seq, name_b, nn.Identity())
                 n += 1
+    for m in fused.modules():
+        fold = getattr(m, "fold_identity_skip", None)
+        if callable(fold):
+            fold()
     return fused, n

@@ -46,10 +46,31 @@ class ResBlock(nn.Module):
         self.body = nn.Sequential(*layers)
         self.skip = nn.Identity() if cin == cout else o.conv(cin, cout, 1, bias=False)
         self.act = nn.PReLU(cout)
+        self.skip_in_body = False  # set by fold_identity_skip(): the body's convolution adds its input itself
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        result: torch.Tensor = self.act(_add(self.body(x), self.skip(x)))
+        y = self.body(x)
+        result: torch.Tensor = self.act(y if self.skip_in_body else _add(y, self.skip(x)))
         return result
+
+    def fold_identity_skip(self) -> bool:
+        """For prediction: fold an identity short connection around a single convolution into that
+        convolution (``conv(x) + x`` is the convolution with 1 added to its centre tap's diagonal);
+        the same function with one memory pass fewer. Only for a block whose body is one convolution
+        (its batch norm already folded, :func:`strokeseg.inference.fusion.fold_batch_norms`) and whose
+        skip is the identity; returns whether it folded."""
+        convs = [m for m in self.body if not isinstance(m, nn.Identity)]
+        if self.skip_in_body or not isinstance(self.skip, nn.Identity) or len(convs) != 1:
+            return False
+        conv = convs[0]
+        if not isinstance(conv, nn.Conv2d | nn.Conv3d) or conv.in_channels != conv.out_channels or conv.groups != 1:
+            return False
+        centre = tuple(k // 2 for k in conv.kernel_size)
+        with torch.no_grad():
+            idx = torch.arange(conv.out_channels)
+            conv.weight[(idx, idx, *centre)] += 1.0  # type: ignore[index]
+        self.skip_in_body = True
+        return True
 
 
 class Down(nn.Module):
