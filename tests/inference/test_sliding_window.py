@@ -84,3 +84,40 @@ def test_mc_dropout_is_reproducible_and_leaves_the_callers_random_state_alone():
     c = sliding_window_predict(x, [net], WindowConfig((1, 16, 16), (1, 8, 8), mc_passes=3, mc_dropout=0.3, seed=1))
     np.testing.assert_array_equal(a.probs, b.probs)
     assert np.abs(a.probs - c.probs).max() > 1e-4 and a.variance.max() > 0
+
+
+def test_mc_draws_do_not_depend_on_the_threads(monkeypatch):
+    import strokeseg.inference.sliding_window as sw
+
+    torch.manual_seed(0)
+    net = build_network("asym-resunet", in_channels=2, num_classes=2, dims=2, base_filters=4, depth=3, dropout=0.5, mc_levels=2)
+    x = np.random.default_rng(1).normal(size=(2, 3, 40, 40)).astype(np.float32)
+    cfg = WindowConfig((1, 16, 16), (1, 8, 8), batch_size=5, mc_passes=3, mc_dropout=0.3)
+    threads = torch.get_num_threads()
+    runs = []
+    for workers in (1, 2):
+        monkeypatch.setattr(sw, "_workers", lambda device, n, w=workers: w)
+        runs.append(sliding_window_predict(x, [net], cfg))
+        assert torch.get_num_threads() == threads  # the threads are given back
+    # the same masks: equal up to the float rounding of one- against two-thread convolutions, far below the MC noise
+    np.testing.assert_allclose(runs[0].probs, runs[1].probs, atol=1e-6)
+    np.testing.assert_allclose(runs[0].variance, runs[1].variance, atol=1e-6)
+    other_seed = sliding_window_predict(x, [net], WindowConfig((1, 16, 16), (1, 8, 8), batch_size=5, mc_passes=3, mc_dropout=0.3, seed=1))
+    assert np.abs(other_seed.probs - runs[0].probs).max() > 1e-3 and runs[0].variance.max() > 0
+
+
+def test_dropout_masks_come_from_the_given_generator():
+    from strokeseg.models.layers import MCDropout, dropout_masks_from
+
+    layer = MCDropout(0.5)
+    layer.mc = True
+    layer.eval()
+    x = torch.ones(1000)
+    with torch.inference_mode():
+        with dropout_masks_from(torch.Generator().manual_seed(3)):
+            a = layer(x.clone())
+        with dropout_masks_from(torch.Generator().manual_seed(3)):
+            b = layer(x.clone())
+        c = layer(x.clone())  # the global generator again
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert set(a.unique().tolist()) == {0.0, 2.0} and 400 < int((a == 0).sum()) < 600

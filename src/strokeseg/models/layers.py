@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -50,10 +53,28 @@ class MCDropout(nn.Module):
         if self.p <= 0 or not (self.training or self.mc):
             return x
         # voxel-wise inverted dropout; a uniform draw is ~2× faster on a CPU than bernoulli_ (F.dropout)
-        drop = torch.rand_like(x) < self.p
+        gen = getattr(_MASKS, "generator", None)
+        drop = (torch.rand_like(x) if gen is None else torch.empty_like(x).uniform_(generator=gen)) < self.p
         if torch.is_grad_enabled():
             return x.masked_fill(drop, 0.0) * (1.0 / (1.0 - self.p))
         return x.masked_fill_(drop, 0.0).mul_(1.0 / (1.0 - self.p))  # prediction: in place, into the layer's fresh output
+
+
+_MASKS = threading.local()
+
+
+@contextlib.contextmanager
+def dropout_masks_from(generator: torch.Generator) -> Iterator[None]:
+    """Inside the block, :class:`MCDropout` layers run by this thread draw their masks from
+    ``generator`` instead of torch's global one: a prediction can then seed every batch of windows
+    by itself, so its Monte-Carlo draws do not depend on which thread or in which order the
+    batches ran."""
+    previous = getattr(_MASKS, "generator", None)
+    _MASKS.generator = generator
+    try:
+        yield
+    finally:
+        _MASKS.generator = previous
 
 
 def set_mc_dropout(model: nn.Module, active: bool, rate: float | None = None) -> int:
