@@ -92,9 +92,15 @@ def run() -> NoReturn:
     import threading
 
     code = main()
-    for t in threading.enumerate():
-        if t is not threading.current_thread() and not t.daemon:
-            t.join()
+    # what the interpreter's own shutdown does first, in its order: wake and join the worker threads
+    # (thread pools left open included), then the exit handlers
+    shutdown = getattr(threading, "_shutdown", None)
+    if callable(shutdown):
+        shutdown()
+    else:  # pragma: no cover - another Python implementation
+        for t in threading.enumerate():
+            if t is not threading.current_thread() and not t.daemon:
+                t.join()
     atexit._run_exitfuncs()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
