@@ -54,10 +54,10 @@ class MCDropout(nn.Module):
             return x
         # voxel-wise inverted dropout; a uniform draw is ~2× faster on a CPU than bernoulli_ (F.dropout)
         gen = getattr(_MASKS, "generator", None)
-        drop = (torch.rand_like(x) if gen is None else torch.empty_like(x).uniform_(generator=gen)) < self.p
+        u = torch.rand_like(x) if gen is None else torch.empty_like(x).uniform_(generator=gen)
         if torch.is_grad_enabled():
-            return x.masked_fill(drop, 0.0) * (1.0 / (1.0 - self.p))
-        return x.masked_fill_(drop, 0.0).mul_(1.0 / (1.0 - self.p))  # prediction: in place, into the layer's fresh output
+            return x * (u >= self.p) * (1.0 / (1.0 - self.p))
+        return x.masked_fill_(u < self.p, 0.0).mul_(1.0 / (1.0 - self.p))  # prediction: in place, into the layer's fresh output
 
 
 _MASKS = threading.local()
