@@ -38,3 +38,10 @@ def test_python_m_strokeseg_uses_the_entry_point():
     proc = subprocess.run([sys.executable, "-m", "strokeseg", "info", "/nonexistent/folder"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.startswith("strokeseg: error:") and "/nonexistent/folder" in proc.stderr
+
+
+def test_a_profiled_run_exits_normally_so_the_profile_is_written(tmp_path):
+    out = tmp_path / "run.prof"
+    cmd = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "strokeseg", "info", "/nonexistent/folder"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert out.stat().st_size > 0 and proc.stderr.startswith("strokeseg: error:")  # (cProfile itself drops the status)

@@ -81,10 +81,9 @@ def run() -> NoReturn:
     """The console entry point (``strokeseg``, ``python -m strokeseg``): :func:`main`, then a quick exit.
 
     Every output is written and closed (atomically) before :func:`main` returns, so what is left is
-    the interpreter's teardown: with torch imported, freeing its modules took about 0.3 s per
-    command, longer than many commands' work. After ``main`` the registered exit handlers still run,
+    the interpreter's teardown, which is slow with torch imported. After ``main`` the registered exit handlers still run,
     threads that are not daemons are joined and the standard streams are flushed; then the process
-    ends without that teardown.
+    ends without that teardown. Under a profiler or a debugger it exits normally instead.
     """
     import atexit
     import logging
@@ -92,6 +91,8 @@ def run() -> NoReturn:
     import threading
 
     code = main()
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        raise SystemExit(code)  # a profiler's or debugger's report (python -m cProfile -m strokeseg) comes at a normal exit
     # what the interpreter's own shutdown does first, in its order: wake and join the worker threads
     # (thread pools left open included), then the exit handlers
     shutdown = getattr(threading, "_shutdown", None)
