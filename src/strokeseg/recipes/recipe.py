@@ -13,7 +13,7 @@ import math
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -192,6 +192,22 @@ class Recipe:
     def to_yaml(self) -> str:
         """The recipe as YAML text (what ``recipe.yaml`` in a bundle holds)."""
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+def field_defaults() -> dict[str, Any]:
+    """The default of every :class:`Recipe` field that has one, as the plain values of :meth:`Recipe.to_dict`
+    (a block such as ``inference`` as the dict of its own defaults). A field missing from a recipe
+    written by an earlier version, and at its default now, is what that version did."""
+    out: dict[str, Any] = {}
+    for f in fields(Recipe):
+        if f.default is not MISSING:
+            value: Any = f.default
+        elif f.default_factory is not MISSING:
+            value = f.default_factory()
+        else:
+            continue
+        out[f.name] = _plain(asdict(value) if is_dataclass(value) and not isinstance(value, type) else value)
+    return out
 
 
 def _plain(value: Any) -> Any:

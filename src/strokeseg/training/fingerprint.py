@@ -17,10 +17,11 @@ import numpy as np
 from strokeseg.errors import ConfigError, InputError
 from strokeseg.io.atomic import write_text
 from strokeseg.preprocessing.prepare import PreparedCase
-from strokeseg.recipes.recipe import Recipe
+from strokeseg.recipes.recipe import Recipe, field_defaults
 
 RUN_FILE = "run.json"
 _MAY_CHANGE = ("epochs",)
+_ABSENT = object()
 
 
 def data_fingerprint(cases: list[PreparedCase]) -> str:
@@ -45,6 +46,18 @@ def _recipe_dict(recipe: Recipe) -> dict[str, Any]:
     return result
 
 
+def _differs(before: Any, now: Any, default: Any) -> bool:
+    """Whether a recipe value changed since ``run.json`` was written. A field the earlier version did not
+    have (``before`` absent) counts as unchanged when it is at its default now: that was the behaviour
+    then. Blocks (dicts) compare field by field."""
+    if isinstance(before, dict) and isinstance(now, dict):
+        sub = default if isinstance(default, dict) else {}
+        return any(_differs(before.get(k, _ABSENT), now.get(k, _ABSENT), sub.get(k, _ABSENT)) for k in set(before) | set(now))
+    if before is _ABSENT:
+        return default is _ABSENT or now != default
+    return bool(before != now)
+
+
 def check_run_fingerprint(out: Path, recipe: Recipe, cases: list[PreparedCase], resume: bool) -> None:
     """On a fresh run, write ``run.json``; on ``resume``, refuse a recipe or dataset that differs from it."""
     current: dict[str, Any] = {"recipe": _recipe_dict(recipe), "data": data_fingerprint(cases), "cases": sorted(c.case_id for c in cases)}
@@ -54,9 +67,8 @@ def check_run_fingerprint(out: Path, recipe: Recipe, cases: list[PreparedCase], 
             before = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError, UnicodeDecodeError):
             raise InputError("cannot resume: run.json is unreadable; train without 'resume'", path) from None
-        changed = sorted(
-            k for k in set(before.get("recipe", {})) | set(current["recipe"]) if before.get("recipe", {}).get(k) != current["recipe"].get(k)
-        )
+        old, now, defaults = before.get("recipe", {}), current["recipe"], field_defaults()
+        changed = sorted(k for k in set(old) | set(now) if _differs(old.get(k, _ABSENT), now.get(k, _ABSENT), defaults.get(k, _ABSENT)))
         if changed:
             raise ConfigError(
                 f"cannot resume: the recipe differs from the interrupted run's in {', '.join(changed)}; "
