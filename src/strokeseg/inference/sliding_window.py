@@ -145,9 +145,9 @@ def sliding_window_predict(
 
 def _workers(device: torch.device, n_batches: int) -> int:
     """Batches of windows run at once: two on a CPU with two or more threads (each batch on half the
-    threads), else one. A network of this size runs a batch on one thread at 1.8× the time it
-    takes on two (small convolutions, element-wise layers), so two one-thread batches side by side
-    finish sooner; on a GPU the batches run one after the other."""
+    threads), else one. These networks' small convolutions and element-wise layers use one thread
+    better than two (a batch takes less than twice as long on one thread), so two one-thread
+    batches side by side finish sooner; on a GPU the batches run one after the other."""
     if device.type != "cpu" or n_batches < 2 or torch.get_num_threads() < 2:
         return 1
     return 2
