@@ -15,6 +15,7 @@ on the same file; and the scaling rows repeat the run at 1×, 4× and 16× the v
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import run_strokeseg, write_results
+from results import base_checkout, run_strokeseg, write_results
 
 REPO = Path(__file__).resolve().parents[1]
 MAPS = ("CBF", "CBV", "MTT", "Tmax", "TTP")
@@ -127,22 +128,16 @@ def main() -> int:
         result["series"] = {"shape_xyzt": [256, 256, 16, 50], "stored": "int16 .nii.gz", "float32_mb": f32 / 2**20}
         now: list[dict] = []
         before: list[dict] = []
-        wt = tmp / "base"
-        if args.base:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(wt), args.base], check=True)
-        try:
+        with base_checkout(args.base, tmp / "base") if args.base else contextlib.nullcontext() as base_src:
             for _ in range(args.repeats):  # interleaved, one run each per round
                 now.append(timed(here, series, tmp / "now", 1))
-                if args.base:
-                    before.append(timed(wt / "src", series, tmp / "before", 1))
+                if base_src is not None:
+                    before.append(timed(base_src, series, tmp / "before", 1))
             result["now"] = _merge(now)
             result["now"]["peak_over_series"] = result["now"]["peak_mb"] / result["series"]["float32_mb"]
-            if args.base:
+            if base_src is not None:
                 result["base"] = {"commit": args.base, **_merge(before)}
                 result["maps_vs_base"] = compare_maps(tmp / "before", tmp / "now")
-        finally:
-            if args.base:
-                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(wt)], check=False)
         result["gzip"] = gzip_backends(series)
         if not args.no_scaling:
             rows = []

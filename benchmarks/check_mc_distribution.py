@@ -24,9 +24,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import write_results
-
-REPO = Path(__file__).resolve().parents[1]
+from results import REPO, base_checkout, write_results
 
 _DRAW = """
 import sys
@@ -65,13 +63,9 @@ def main() -> int:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
-        wt = tmp / "base"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(wt), args.base], check=True)
-        try:
-            base = draws(wt / "src", tmp / "base.npz", args.seeds)
-            now = draws(REPO / "src", tmp / "now.npz", args.seeds)
-        finally:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(wt)], check=True)
+        with base_checkout(args.base, tmp / "base") as base_src:
+            base = draws(base_src, tmp / "base.npz", args.seeds)
+        now = draws(REPO / "src", tmp / "now.npz", args.seeds)
     a, b = now["mc"], base["mc"]
     se = np.sqrt(a.var(0, ddof=1) / len(a) + b.var(0, ddof=1) / len(b))
     z = (a.mean(0) - b.mean(0)) / np.maximum(se, 1e-12)

@@ -20,7 +20,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import REPO, base_checkout, write_results
+
 TRAIN = [
     "--folds",
     "2",
@@ -55,10 +57,8 @@ def main() -> int:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
-        wt = tmp / "base"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(wt), args.base], check=True)
-        try:
-            for name, src in (("base", wt / "src"), ("now", REPO / "src")):
+        with base_checkout(args.base, tmp / "base") as base_src:
+            for name, src in (("base", base_src), ("now", REPO / "src")):
                 cli(src, "phantom", "--cases", 3, "--seed", 11, "--out", tmp / f"ph_{name}")
             files = sorted((tmp / "ph_base").rglob("*.nii*"))
             differ = [
@@ -71,14 +71,14 @@ def main() -> int:
                     and np.array_equal(nib.load(f).affine, nib.load(tmp / "ph_now" / f.relative_to(tmp / "ph_base")).affine)
                 )
             ]
-            for name, src in (("base", wt / "src"), ("now", REPO / "src")):
+            for name, src in (("base", base_src), ("now", REPO / "src")):
                 cli(src, "train", "--recipe", "clerigues-ct-2d-fast", "--data", tmp / "ph_now", "--out", tmp / f"m_{name}", *TRAIN)
             same_weights = []
             for k in (0, 1):
                 a = torch.load(tmp / "m_base" / f"fold_{k}" / "weights.pt", weights_only=True)
                 b = torch.load(tmp / "m_now" / f"fold_{k}" / "weights.pt", weights_only=True)
                 same_weights.append(a.keys() == b.keys() and all(torch.equal(a[n], b[n]) for n in a))
-            for name, src in (("base", wt / "src"), ("now", REPO / "src")):
+            for name, src in (("base", base_src), ("now", REPO / "src")):
                 cli(src, "predict", "--model", tmp / f"m_{name}", "--input", tmp / "ph_now", "--out", tmp / f"p_{name}", "--no-cache")
                 cli(src, "threshold", tmp / "ph_now", "--out", tmp / f"t_{name}")
             pred_differ = _differing(tmp / "p_base", tmp / "p_now", ("_label.nii.gz", "_prob.nii.gz", "_variance.nii.gz"))
@@ -89,8 +89,6 @@ def main() -> int:
                 json.loads((tmp / f"m_{n}" / "cv" / "summary.json").read_text(encoding="utf-8"))["summary"][0]["metrics"]["dice"]["mean"]
                 for n in ("base", "now")
             ]
-        finally:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(wt)], check=False)
     data = {
         "base": args.base,
         "phantom_files": len(files),
@@ -112,9 +110,6 @@ def main() -> int:
         f"unchanged: {ok}",
     ]
     print("\n".join(lines))
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from results import write_results
-
     write_results(
         "unchanged",
         data,

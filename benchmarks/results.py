@@ -5,11 +5,27 @@ The docs quote measured numbers only from these files; prose never types them in
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "docs" / "results"
+
+
+@contextlib.contextmanager
+def base_checkout(rev: str, where: Path) -> Iterator[Path]:
+    """A detached git worktree of ``rev`` at ``where`` for the block (removed after it); yields its ``src``,
+    to put on PYTHONPATH so that a child process runs that commit's strokeseg."""
+    import subprocess
+
+    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(where), rev], check=True)
+    try:
+        yield where / "src"
+    finally:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(where)], check=False)
 
 
 def write_results(name: str, data: dict[str, Any], title: str, table: str, script: str) -> Path:
