@@ -164,6 +164,17 @@ OSIPI_CSV = SHARED / "data" / "osipi-dsc" / "dsc_data.csv"
 SMALL_CT = dict(slices=2, matrix=(96, 96), spacing_xy=2.4, frames=40, frame_interval=1.5)
 
 
+def small_ct_cohort(root: Path, n_cases: int, seed: int, all_strokes: bool = True) -> Path:
+    """A small CT phantom cohort (:data:`SMALL_CT`, ISLES'18 layout, one slab per case) at ``root``;
+    with ``all_strokes`` every case has a lesion."""
+    from strokeseg.phantom.case import PhantomConfig
+    from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
+
+    cfg = PhantomConfig(**SMALL_CT, p_no_stroke=0.0) if all_strokes else PhantomConfig(**SMALL_CT)
+    write_phantom_cohort(root, CohortSpec(n_cases, cfg, "isles2018", seed=seed, second_slab_fraction=0.0))
+    return root
+
+
 def synthetic_case(i: int, shape=(3, 40, 40), channels=2) -> PreparedCase:
     rng = np.random.default_rng(i)
     brain = np.zeros(shape, bool)

@@ -26,13 +26,9 @@ TINY_CT = [
 
 @pytest.fixture(scope="module")
 def ct_cohort(tmp_path_factory):
-    from strokeseg.phantom.case import PhantomConfig
-    from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
-    from tests.helpers import SMALL_CT
+    from tests.helpers import small_ct_cohort
 
-    root = tmp_path_factory.mktemp("ctc") / "data"
-    write_phantom_cohort(root, CohortSpec(4, PhantomConfig(**SMALL_CT), "isles2018", seed=4, second_slab_fraction=0.0))
-    return root
+    return small_ct_cohort(tmp_path_factory.mktemp("ctc") / "data", 4, seed=4, all_strokes=False)
 
 
 def test_ct2d_train_predict_evaluate(ct_cohort, tmp_path, cli, monkeypatch):

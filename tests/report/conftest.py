@@ -7,13 +7,9 @@ import pytest
 
 @pytest.fixture(scope="session")
 def cohort(tmp_path_factory):
-    from strokeseg.phantom.case import PhantomConfig
-    from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
-    from tests.helpers import SMALL_CT
+    from tests.helpers import small_ct_cohort
 
-    root = tmp_path_factory.mktemp("rep") / "data"
-    write_phantom_cohort(root, CohortSpec(3, PhantomConfig(**SMALL_CT, p_no_stroke=0.0), "isles2018", seed=11, second_slab_fraction=0.0))
-    return root
+    return small_ct_cohort(tmp_path_factory.mktemp("rep") / "data", 3, seed=11)
 
 
 @pytest.fixture(scope="session")

@@ -65,13 +65,9 @@ def _log_rows(folder: Path, fold: str) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    from strokeseg.phantom.case import PhantomConfig
-    from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
-    from tests.helpers import SMALL_CT
+    from tests.helpers import small_ct_cohort
 
-    root = tmp_path_factory.mktemp("ddp") / "ph"
-    write_phantom_cohort(root, CohortSpec(4, PhantomConfig(**SMALL_CT, p_no_stroke=0.0), "isles2018", seed=4, second_slab_fraction=0.0))
-    return root
+    return small_ct_cohort(tmp_path_factory.mktemp("ddp") / "ph", 4, seed=4)
 
 
 @pytest.fixture(scope="module")

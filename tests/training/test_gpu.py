@@ -91,14 +91,10 @@ def test_folds_trained_at_once_go_to_different_gpus(tmp_path, tiny_recipe):
 
 @pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two CUDA devices")
 def test_ddp_over_two_gpus_trains_the_weights_of_one(tmp_path):
+    from tests.helpers import small_ct_cohort
     from tests.training import test_distributed as td
 
-    data = tmp_path / "ph"
-    from strokeseg.phantom.case import PhantomConfig
-    from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
-    from tests.helpers import SMALL_CT
-
-    write_phantom_cohort(data, CohortSpec(4, PhantomConfig(**SMALL_CT, p_no_stroke=0.0), "isles2018", seed=4, second_slab_fraction=0.0))
+    data = small_ct_cohort(tmp_path / "ph", 4, seed=4)
     common = [*td.TINY, "--data", str(data), "--epochs", "2", "--device", "cuda", "--set", "amp=off"]
     td._train([*common, "--out", str(tmp_path / "one")], 1)
     td._train([*common, "--out", str(tmp_path / "two")], 2)
