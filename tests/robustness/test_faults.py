@@ -30,8 +30,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _env(tmp: Path, single_thread: bool = False) -> dict[str, str]:
     """The killed process's environment. ``single_thread``: one BLAS/OpenMP/torch thread, so that reductions run in
-    one order and every process computes the same bits (for commands whose reference also runs that way)."""
-    threads = dict.fromkeys(("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"), "1") if single_thread else {}
+    one order and every process computes the same bits (for commands whose reference also runs that way). Otherwise
+    it takes this process's strokeseg thread count, the one the in-process references were computed with, instead
+    of measuring the free cores itself (a different count gives other float bits)."""
+    from strokeseg.util.threads import ENV, thread_count
+
+    if single_thread:
+        threads = dict.fromkeys(("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"), "1")
+    else:
+        threads = {ENV: str(thread_count())}
     return {
         **os.environ,
         **threads,
