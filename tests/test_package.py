@@ -1,4 +1,4 @@
-"""The package as a whole: its public API, its doctests, and the direction of its imports."""
+"""The package as a whole: its public API, its doctests, its import directions, and the dependencies a GPU machine needs."""
 
 import ast
 import doctest
@@ -105,3 +105,36 @@ def test_no_import_runs_back_up_the_stages():
             if order.get(target, -1) > order[stage]:
                 upward.append(f"{path.relative_to(SRC)} imports {target}")
     assert not upward, upward
+
+
+def _kit_lists() -> dict[str, set[str]]:
+    """The package lists of benchmarks/gpu_kit.sh (what the GPU machine's image holds, what travels as wheels)."""
+    import re
+
+    text = (SRC.parents[1] / "benchmarks" / "gpu_kit.sh").read_text(encoding="utf-8")
+    return {k: set(re.search(rf'^{k}="([^"]*)"', text, re.M).group(1).lower().split()) for k in ("DEVICE_IMAGE", "KIT", "NOT_CARRIED")}
+
+
+def test_gpu_kit_covers_every_runtime_dependency():
+    import re
+    import tomllib
+
+    deps = tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    names = {re.match(r"[A-Za-z0-9_.-]+", d).group(0).lower() for d in deps}
+    lists = _kit_lists()
+    assert lists["DEVICE_IMAGE"] | lists["KIT"] | lists["NOT_CARRIED"] == names
+    assert not (lists["DEVICE_IMAGE"] & lists["KIT"]), "a package both in the image and carried"
+
+
+def test_packages_the_gpu_kit_leaves_behind_are_imported_only_inside_functions():
+    left = {n.lower() for n in _kit_lists()["NOT_CARRIED"]}
+    for path in SRC.rglob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:  # module level only
+            mods = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            assert not {m.split(".")[0].lower() for m in mods} & left, f"{path}: module-level import of {mods}"
