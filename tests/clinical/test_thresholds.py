@@ -129,3 +129,16 @@ def test_diffusion_core_on_the_real_isles22_case(isles22_case):
     vol = r.core.sum() * case.geometry.voxel_volume_ml
     assert 0.5 < vol < 150  # an acute infarct of plausible size, bright on DWI and dark on ADC
     assert np.median(case.images["DWI"][r.core]) > 1.3 * np.median(case.images["DWI"][case.images["ADC"] > 0.1])
+
+
+def test_cbf_only_core_is_rcbf_below_30_percent_of_the_better_hemisphere():
+    from strokeseg.clinical.thresholds import threshold_cbf_only
+
+    brain, cbf, _, cbv, core, pen = hand_made()
+    cbf = np.where(brain, 40.0, 0.0)
+    cbf[core] = 6.0  # rCBF 0.15: core
+    cbf[pen] = 24.0  # rCBF 0.6: not core without Tmax either
+    r = threshold_cbf_only(cbf, G, TissueMasks(brain, cbv=cbv), ThresholdConfig(opening_mm=0, min_component_ml=0))
+    assert r.reference_cbf == pytest.approx(40.0)  # the healthy right side, not the lesioned left
+    np.testing.assert_array_equal(r.core, core)
+    assert not r.severe.any()

@@ -61,8 +61,16 @@ def test_grand_challenge_age_from_its_json_and_nihss_from_the_command_line(tmp_p
 
 
 @pytest.mark.parametrize("case", ["case_1"])
-def test_isles18_case_without_tmax_fails_cleanly_and_writes_no_report(tmp_path, cli, case):
+def test_isles18_case_without_tmax_gets_a_cbf_core_and_no_penumbra(tmp_path, cli, case):
+    """The ISLES'18 release shape (CT, CBF, CBV; no Tmax, no 4D series): a core from rCBF, the
+    penumbra and the mismatch verdicts not assessable, and the report written."""
     data = shared_or_skip(SHARED / "data" / "real" / "isles2018" / case)
     code, _, err = cli("threshold", data, "--out", tmp_path / "o", "--report")
-    assert code == 2 and "no CBF+Tmax maps" in err
-    assert not (tmp_path / "o").exists()
+    assert code == 0, err
+    readout, _, _ = _readout_and_page(tmp_path / "o")
+    assert readout["core_ml"] is not None and 0 < readout["core_ml"] < 50
+    assert readout["penumbra_ml"] is None and readout["hypoperfused_ml"] is None
+    assert "penumbra_ml" in readout["not_assessable"]
+    assert [v["eligible"] for v in readout["eligibility"][:2]] == [None, None]
+    assert "CBF without Tmax" in readout["maps"]
+    assert (tmp_path / "o" / "report" / "index.html").exists()

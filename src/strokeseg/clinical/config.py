@@ -26,8 +26,17 @@ class ThresholdConfig:
         rcbf_core: relative CBF below which hypoperfused tissue is core (0.30).
         reference: how relative CBF is normalised.
         reference_tmax: Tmax (s) below which tissue counts as normal for ``reference = tmax`` (4 s).
-        adc_core: ADC (×10⁻⁶ mm²/s) below which tissue is core on MRI (620).
-        dwi_ratio: also require DWI above this multiple of the contralateral median (0 = off).
+        adc_core: ADC (×10⁻⁶ mm²/s) below which tissue is core on MRI (620; Purushotham 2015).
+        dwi_ratio: ... and DWI above this multiple of the healthy-tissue median (the diffusion core,
+            :mod:`strokeseg.clinical.diffusion`; chosen by leave-one-out on real ISLES'22 cases).
+        dwi_subacute_ratio: tissue brighter than this multiple on DWI is core also where its ADC
+            has pseudo-normalised (subacute), when its ADC is below ``subacute_adc_ratio`` × the
+            healthy median (0 = off).
+        subacute_adc_ratio: see ``dwi_subacute_ratio``.
+        diffusion_min_ml: diffusion-core components smaller than this are removed (ml).
+        diffusion_edge_mm: the brain's rim of this width is never diffusion core (mm, 0 = off).
+        dwi_smoothing_mm: Gaussian σ of the DWI before its ratio is taken (mm, 0 = off).
+        dwi_bias_correction: N4 bias-field correction of the DWI before its ratio is taken.
         csf_hu: CT voxels darker than this at baseline are CSF (20 HU).
         csf_adc: MR voxels with ADC above this (×10⁻⁶ mm²/s) are CSF (1600).
         vessel_rcbv: voxels whose CBV exceeds this multiple of the normal-tissue median are large
@@ -43,7 +52,13 @@ class ThresholdConfig:
     reference: Reference = Reference.CONTRALATERAL
     reference_tmax: float = 4.0
     adc_core: float = 620.0
-    dwi_ratio: float = 0.0
+    dwi_ratio: float = 1.1
+    dwi_subacute_ratio: float = 1.5
+    subacute_adc_ratio: float = 1.2
+    diffusion_min_ml: float = 0.1
+    diffusion_edge_mm: float = 0.0
+    dwi_smoothing_mm: float = 1.2
+    dwi_bias_correction: bool = True
     csf_hu: float = 20.0
     csf_adc: float = 1600.0
     vessel_rcbv: float = 4.0

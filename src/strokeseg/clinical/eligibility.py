@@ -60,9 +60,14 @@ def _f(v: Any) -> float | None:
         return None
 
 
+def _mismatch_rule(core_max: float, ratio_min: float, mm_min: float, strict: bool) -> str:
+    op = ">" if strict else "≥"
+    return f"core < {core_max:g} ml, mismatch ratio {op} {ratio_min:g}, mismatch volume {op} {mm_min:g} ml (Tmax > 6 s)"
+
+
 def _mismatch_trial(trial: str, readout: dict[str, Any], core_max: float, ratio_min: float, mm_min: float, strict: bool) -> Verdict:
     op = ">" if strict else "≥"
-    rule = f"core < {core_max:g} ml, mismatch ratio {op} {ratio_min:g}, mismatch volume {op} {mm_min:g} ml (Tmax > 6 s)"
+    rule = _mismatch_rule(core_max, ratio_min, mm_min, strict)
     core, hyp, mm = _f(readout.get("core_ml")), _f(readout.get("hypoperfused_ml")), _f(readout.get("penumbra_ml"))
     if core is None or hyp is None or mm is None:
         missing = "no perfusion imaging" if readout.get("perfusion") is False else "the source gives no hypoperfused volume"
@@ -118,6 +123,15 @@ def verdicts(
 ) -> list[Verdict]:
     """DEFUSE-3, EXTEND and DAWN for a read-out dict (as in ``<case>_readout.json``)."""
     cfg = cfg or ThresholdConfig()
+    implausible = readout.get("implausible") or []
+    if implausible:
+        why = "not assessable: implausible read-out (" + "; ".join(str(r) for r in implausible) + ")"
+        rules = [
+            ("DEFUSE-3", _mismatch_rule(cfg.defuse3_core_ml, cfg.defuse3_ratio, cfg.defuse3_mismatch_ml, strict=False)),
+            ("EXTEND", _mismatch_rule(cfg.extend_core_ml, cfg.extend_ratio, cfg.extend_mismatch_ml, strict=True)),
+            ("DAWN", DAWN_RULE),
+        ]
+        return [Verdict(t, None, rule, {"core_ml": _f(readout.get("core_ml"))}, why) for t, rule in rules]
     return [
         _mismatch_trial("DEFUSE-3", readout, cfg.defuse3_core_ml, cfg.defuse3_ratio, cfg.defuse3_mismatch_ml, strict=False),
         _mismatch_trial("EXTEND", readout, cfg.extend_core_ml, cfg.extend_ratio, cfg.extend_mismatch_ml, strict=True),

@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 from strokeseg.clinical.config import ThresholdConfig
-from strokeseg.clinical.readout import Readout, compute_readout
-from strokeseg.clinical.thresholds import ThresholdResult, TissueMasks, threshold_diffusion, threshold_perfusion
+from strokeseg.clinical.plausibility import plausibility_warnings
+from strokeseg.clinical.readout import Readout, compute_readout, with_implausible
+from strokeseg.clinical.thresholds import ThresholdResult, TissueMasks, threshold_cbf_only, threshold_diffusion, threshold_perfusion
 from strokeseg.clinical.units import PLAUSIBLE_REFERENCE_CBF, adc_to_micro, tmax_to_seconds
 from strokeseg.diagnostics import DataWarning, warn, warnings_of
 from strokeseg.errors import InputError
@@ -47,24 +49,16 @@ class CaseReadout:
 
 
 def perfusion_qc(result: ThresholdResult, voxel_ml: float, source: str) -> list[DataWarning]:
-    """The warnings a reader wants before trusting a perfusion read-out."""
+    """The warnings a reader wants before trusting a perfusion read-out (the size and place of the
+    lesion are checked for every read-out by :mod:`strokeseg.clinical.plausibility`)."""
     out = []
     tissue_ml = float(result.tissue.sum() * voxel_ml)
-    hyp_ml = float(result.hypoperfused.sum() * voxel_ml)
     if tissue_ml < 10.0:
         out.append(
             warn(
                 "little-valid-tissue",
                 f"only {tissue_ml:.1f} ml of valid tissue in the maps (even a 5 mm slab of brain holds about "
                 "50 ml); check the maps' coverage and background values",
-            )
-        )
-    if tissue_ml > 0 and hyp_ml > 0.5 * tissue_ml:
-        out.append(
-            warn(
-                "hypoperfusion-too-large",
-                f"hypoperfused volume {hyp_ml:.0f} ml is more than half the valid tissue ({tissue_ml:.0f} ml), "
-                "larger than a hemisphere: check the AIF, the Tmax map's units and its background",
             )
         )
     lo, hi = PLAUSIBLE_REFERENCE_CBF
@@ -87,6 +81,7 @@ class _Inputs:
     brain: np.ndarray | None
     csf: np.ndarray | None = None
     adc: np.ndarray | None = None
+    adc_brain: np.ndarray | None = None  # the brain of the DWI/ADC when no mask came with the case
     source: str = "given maps"
     notes: list[str] = field(default_factory=list)
     computed: Any = None  # the PerfusionResult of maps computed from the series
@@ -105,6 +100,24 @@ def _maps_from_series(case: Case, inp: _Inputs, cfg: ThresholdConfig, perfusion:
     if res.info["modality"] == "ct":
         lo, hi = res.info["baseline_frames"]
         inp.csf = series.data[..., lo:hi].mean(axis=3) < cfg.csf_hu
+
+
+def _read_adc(case: Case, inp: _Inputs) -> None:
+    """The ADC in ×10⁻⁶ mm²/s, its unit found from the brain's median; without a given mask the brain
+    is found on the DWI and ADC (:func:`~strokeseg.masks.brain.diffusion_brain_mask`: skull-stripped or not)."""
+    from strokeseg.masks.brain import diffusion_brain_mask
+
+    adc = case.images["ADC"]
+    brain = inp.brain
+    if brain is None:
+        if "DWI" in case.images:
+            brain = diffusion_brain_mask(case.images["DWI"], adc, case.geometry.spacing)
+            inp.notes.append(f"brain mask: {brain.sum() * case.geometry.voxel_volume_ml:.0f} ml, found on the DWI and ADC")
+        else:
+            brain = ndimage.binary_fill_holes(np.isfinite(adc) & (adc > 0))
+        inp.adc_brain = brain
+    inp.adc, unit = adc_to_micro(adc, brain)
+    inp.notes.append(f"ADC read in {unit}")
 
 
 def _valid_brain(case: Case, inp: _Inputs) -> np.ndarray:
@@ -132,11 +145,24 @@ def _perfusion_result(case: Case, inp: _Inputs, cfg: ThresholdConfig) -> Thresho
     tmax, tmax_unit = tmax_to_seconds(inp.maps["Tmax"], brain)
     if tmax_unit != "s":
         inp.notes.append(f"Tmax read in {tmax_unit} (valid-tissue median above 100) and converted to s")
-    adc_core = (inp.adc < cfg.adc_core) & (inp.adc > 0) if inp.adc is not None else None
-    if adc_core is not None:
-        inp.source += " + ADC core"
-    masks = TissueMasks(brain, cbv=inp.maps.get("CBV"), csf=csf, adc_core=adc_core)
-    return threshold_perfusion(inp.maps["CBF"], tmax, case.geometry, masks, cfg)
+    diffusion = None
+    if inp.adc is not None:
+        diffusion = threshold_diffusion(
+            inp.adc, case.geometry, inp.adc_brain if inp.adc_brain is not None else brain, cfg, dwi=case.images.get("DWI")
+        )
+        inp.source += " + DWI/ADC core" if "DWI" in case.images else " + ADC core"
+    masks = TissueMasks(brain, cbv=inp.maps.get("CBV"), csf=csf, adc_core=None if diffusion is None else diffusion.core)
+    result = threshold_perfusion(inp.maps["CBF"], tmax, case.geometry, masks, cfg)
+    if diffusion is not None:
+        result.rdwi = diffusion.rdwi
+        result.warnings += diffusion.warnings
+    return result
+
+
+def _cbf_only_result(case: Case, inp: _Inputs, cfg: ThresholdConfig) -> ThresholdResult:
+    brain = inp.brain if inp.brain is not None else _valid_brain(case, inp)
+    csf = inp.csf if inp.csf is not None else (case.images["CT"] < cfg.csf_hu if "CT" in case.images else None)
+    return threshold_cbf_only(inp.maps["CBF"], case.geometry, TissueMasks(brain, cbv=inp.maps.get("CBV"), csf=csf), cfg)
 
 
 def threshold_case(
@@ -155,20 +181,38 @@ def threshold_case(
     if ("CBF" not in inp.maps or "Tmax" not in inp.maps) and case.series:
         _maps_from_series(case, inp, cfg, perfusion, modality)
     if "ADC" in case.images:
-        inp.adc, unit = adc_to_micro(case.images["ADC"], inp.brain)
-        inp.notes.append(f"ADC read in {unit}")
+        _read_adc(case, inp)
     if "CBF" in inp.maps and "Tmax" in inp.maps:
         result = _perfusion_result(case, inp, cfg)
         inp.notes += perfusion_qc(result, case.geometry.voxel_volume_ml, inp.source)
         perfusion_used = True
     elif inp.adc is not None:
-        brain = inp.brain if inp.brain is not None else inp.adc > 0
+        brain = inp.brain if inp.brain is not None else inp.adc_brain
+        assert brain is not None
         result = threshold_diffusion(inp.adc, case.geometry, brain, cfg, dwi=case.images.get("DWI"))
         inp.source, perfusion_used = "ADC (no perfusion: core only)", False
         inp.notes.append("no perfusion imaging: Tmax, penumbra, mismatch, HIR, DEFUSE-3 and EXTEND are not assessable")
+    elif "CBF" in inp.maps:
+        result = _cbf_only_result(case, inp, cfg)
+        inp.notes += perfusion_qc(result, case.geometry.voxel_volume_ml, inp.source)
+        inp.source, perfusion_used = f"{inp.source}: CBF without Tmax (core only)", False
+        inp.notes.append(
+            "no Tmax map and no 4D series: the core is rCBF < 30 % of the better-perfused hemisphere; "
+            "Tmax, penumbra, mismatch, HIR, DEFUSE-3 and EXTEND are not assessable (no Tmax)"
+        )
     else:
-        raise InputError(f"case {case.case_id}: no CBF+Tmax maps, no 4D series and no ADC to threshold")
+        raise InputError(f"case {case.case_id}: no CBF map, no 4D series and no ADC to threshold")
     readout = compute_readout(
         result.core, result.hypoperfused, result.severe, case.geometry, cfg, result.reference_cbf, perfusion=perfusion_used
     )
+    brain = inp.brain if inp.brain is not None else inp.adc_brain
+    guard = plausibility_warnings(
+        result.core,
+        brain if brain is not None else result.tissue,
+        case.geometry,
+        hypoperfused=result.hypoperfused if perfusion_used else None,
+        rdwi=result.rdwi,
+    )
+    inp.notes += guard
+    readout = with_implausible(readout, [w.message for w in guard])
     return CaseReadout(case.case_id, result, readout, inp.source, case.geometry, inp.notes, inp.computed)

@@ -37,15 +37,27 @@ class Readout:
     reference_cbf: float | None
     perfusion: bool = True
     unavailable: tuple[str, ...] = ()  # quantities the source cannot give (a core-only model: everything but the core)
+    implausible: tuple[str, ...] = ()  # why the plausibility guard holds the verdicts back (clinical.plausibility)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("unavailable")
+        d.pop("implausible")
         if self.unavailable:
             d["not_assessable"] = list(self.unavailable)
+        if self.implausible:
+            d["implausible"] = list(self.implausible)
         if d["mismatch_ratio"] is not None and math.isinf(d["mismatch_ratio"]):
             d["mismatch_ratio"] = "inf"
         return d
+
+
+def with_implausible(readout: Readout, reasons: list[str]) -> Readout:
+    """``readout`` with the plausibility guard's ``reasons``: the volumes stay (they are what was
+    segmented), the DEFUSE-3 and EXTEND verdicts become not assessable."""
+    if not reasons:
+        return readout
+    return replace(readout, defuse3=None, extend=None, implausible=(*readout.implausible, *reasons))
 
 
 NEEDS_PERFUSION = ("hypoperfused_ml", "penumbra_ml", "mismatch_ratio", "tmax10_ml", "hir", "defuse3", "extend")

@@ -4,8 +4,8 @@ CT perfusion / PWI: hypoperfused = Tmax > 6 s; core = hypoperfused ∧ rCBF < 30
 relative to the median CBF of the healthy contralateral hemisphere (or of tissue with
 Tmax < 4 s); penumbra = hypoperfused − core. CSF and large vessels are excluded, an in-plane
 opening removes speckle, and components below a minimum volume are dropped.
-MRI: core = ADC < 620×10⁻⁶ mm²/s (optionally ∧ DWI hyperintense), hypoperfused from Tmax
-when perfusion maps exist.
+MRI: the core from ADC and DWI together (:mod:`strokeseg.clinical.diffusion`), hypoperfused
+from Tmax when perfusion maps exist.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import numpy as np
 from scipy import ndimage
 
 from strokeseg.clinical.config import Reference, ThresholdConfig
-from strokeseg.clinical.hemispheres import contralateral_mask
+from strokeseg.clinical.hemispheres import contralateral_mask, lateral_coordinate
+from strokeseg.diagnostics import warn
 from strokeseg.errors import InputError
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.labels import CORE, PENUMBRA
@@ -33,6 +34,7 @@ class ThresholdResult:
     tissue: np.ndarray  # brain minus CSF and vessels
     reference_cbf: float | None = None
     warnings: list[str] = field(default_factory=list)
+    rdwi: np.ndarray | None = None  # MRI: DWI over its healthy median, where the diffusion core was read
 
 
 def _inplane_disk(radius_mm: float, geometry: Geometry) -> np.ndarray:
@@ -123,16 +125,53 @@ def threshold_perfusion(
 def threshold_diffusion(
     adc_micro: np.ndarray, geometry: Geometry, brain: np.ndarray, cfg: ThresholdConfig | None = None, dwi: np.ndarray | None = None
 ) -> ThresholdResult:
-    """MRI core from ADC (×10⁻⁶ mm²/s) alone, optionally requiring DWI hyperintensity."""
+    """MRI core from ADC (×10⁻⁶ mm²/s) and DWI together (:mod:`strokeseg.clinical.diffusion`).
+
+    Without a DWI the core is ADC < ``adc_core`` alone (components ≥ ``diffusion_min_ml``), with a
+    warning: on real scans that rule also marks healthy white matter.
+    """
+    from strokeseg.clinical.diffusion import diffusion_core, diffusion_tissue, prepare_diffusion
+
     cfg = cfg or ThresholdConfig()
-    csf = adc_micro > cfg.csf_adc
-    tissue = brain & ~csf
-    core_raw = tissue & (adc_micro < cfg.adc_core) & (adc_micro > 0)
-    if dwi is not None and cfg.dwi_ratio > 0:
-        contra = contralateral_mask(tissue, core_raw, geometry)
-        ref = float(np.median(dwi[contra])) if contra.any() else float(np.median(dwi[tissue]))
-        core_raw &= dwi > cfg.dwi_ratio * ref
-    core = clean_mask(core_raw, geometry, cfg.opening_mm, cfg.min_component_ml)
+    warnings: list[str] = []
+    if dwi is not None:
+        dc = diffusion_core(prepare_diffusion(dwi, adc_micro, brain, cfg.dwi_bias_correction), geometry, cfg)
+        core, tissue, rdwi = dc.core, dc.tissue, dc.rdwi
+    else:
+        from strokeseg.clinical.diffusion import DiffusionInputs
+
+        tissue = diffusion_tissue(DiffusionInputs(adc_micro, adc_micro, brain.astype(bool), False), geometry, cfg)
+        core = clean_mask(tissue & (adc_micro < cfg.adc_core) & (adc_micro > 0), geometry, 0.0, cfg.diffusion_min_ml)
+        rdwi = None
+        warnings.append(
+            warn(
+                "adc-only-core",
+                f"no DWI: the core is ADC < {cfg.adc_core:g}×10⁻⁶ mm²/s alone, which also marks healthy white matter "
+                "on real scans (5–10 % of it on ISLES'22); read the core with the DWI",
+            )
+        )
     labels = np.where(core, CORE, 0).astype(np.uint8)
     empty = np.zeros_like(core)
-    return ThresholdResult(labels, core.copy(), empty, core, tissue, None, [])
+    return ThresholdResult(labels, core.copy(), empty, core, tissue, None, warnings, rdwi)
+
+
+def threshold_cbf_only(cbf: np.ndarray, geometry: Geometry, masks: TissueMasks, cfg: ThresholdConfig | None = None) -> ThresholdResult:
+    """CT core from CBF alone (no Tmax: the ISLES'18 release shape): rCBF < ``rcbf_core`` of the
+    median CBF of the better-perfused hemisphere (the contralateral side, found as the hemisphere
+    with the higher median CBF), CSF and large vessels excluded, cleaned as the Tmax path is.
+    Hypoperfusion is unknown: the penumbra and everything built on it is not assessable."""
+    cfg = cfg or ThresholdConfig()
+    tissue = masks.brain.copy()
+    if masks.csf is not None:
+        tissue &= ~masks.csf
+    if masks.cbv is not None and tissue.any():
+        tissue &= ~(masks.cbv > cfg.vessel_rcbv * float(np.median(masks.cbv[tissue])))
+    lat = lateral_coordinate(tissue, geometry)
+    sides = [tissue & (lat < 0), tissue & (lat > 0)]
+    medians = [float(np.median(cbf[s])) if s.sum() >= 20 else -np.inf for s in sides]
+    if max(medians) == -np.inf:
+        raise InputError("no tissue in either hemisphere to normalise CBF against")
+    ref = max(medians)
+    core = clean_mask(tissue & (cbf < cfg.rcbf_core * ref), geometry, cfg.opening_mm, cfg.min_component_ml)
+    labels = np.where(core, CORE, 0).astype(np.uint8)
+    return ThresholdResult(labels, core.copy(), np.zeros_like(core), core, tissue, ref, [])

@@ -131,3 +131,44 @@ def valid_map_mask(maps: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, i
         dropped[name] = int(np.count_nonzero(valid & ~ok))
         valid &= ok
     return valid, dropped
+
+
+def ellipsoid(radius_mm: float, spacing_xyz: tuple[float, float, float]) -> np.ndarray:
+    """A ``(Z, Y, X)`` ellipsoidal structuring element of radius ``radius_mm`` on a grid of ``spacing_xyz``."""
+    r = [max(0, int(radius_mm / s + 1e-3)) for s in spacing_xyz[::-1]]
+    z, y, x = np.mgrid[-r[0] : r[0] + 1, -r[1] : r[1] + 1, -r[2] : r[2] + 1]
+    sz, sy, sx = spacing_xyz[::-1]
+    result: np.ndarray = (z * sz) ** 2 + (y * sy) ** 2 + (x * sx) ** 2 <= radius_mm**2 + 1e-6
+    return result
+
+
+def diffusion_brain_mask(
+    dwi: np.ndarray, adc: np.ndarray, spacing_xyz: tuple[float, float, float], neck_mm: float = 5.0, stripped_fraction: float = 0.25
+) -> np.ndarray:
+    """``(Z, Y, X)`` brain mask of a DWI (b ≈ 1000) with its ADC map, skull-stripped or not.
+
+    A DWI that is exactly 0 on at least ``stripped_fraction`` of its field of view is skull-stripped
+    (the ISLES convention; a scanner leaves noise in the air): its brain is the largest component of
+    the voxels with a positive DWI and ADC, holes filled.
+    Otherwise, on a b = 1000 image brain tissue is the bright class, air and bone are noise, CSF is
+    dark and the scalp is dim (fat suppressed): the brain grows from the core of the voxels above
+    Otsu's threshold of the positive log-intensities (eroded by ``neck_mm``, which cuts the thin
+    bridges from scalp to brain; largest component) back through those voxels by at most
+    2 × ``neck_mm``, holes filled (the ventricles). Only the ADC's sign is used, so its unit does not matter.
+    """
+    finite = np.isfinite(dwi) & np.isfinite(adc)
+    pos = finite & (dwi > 0) & (adc > 0)
+    if not pos.any():
+        return np.zeros(dwi.shape, bool)
+    if np.count_nonzero(dwi == 0) >= stripped_fraction * dwi.size:
+        result: np.ndarray = _fill_slices(ndimage.binary_fill_holes(_largest_component(pos)))
+        return result
+    logv = np.log(dwi[pos].astype(np.float64))
+    cand = pos & (np.log(np.where(pos, dwi, 1.0)) > _otsu(logv))
+    cand = ndimage.binary_opening(cand, structure=np.ones((1, 3, 3), bool))
+    seed = _largest_component(ndimage.binary_erosion(cand, structure=ellipsoid(neck_mm, spacing_xyz)))
+    if not seed.any():  # a tiny image or slab: keep the largest candidate region as it is
+        seed = _largest_component(cand)
+    steps = max(1, int(np.ceil(2 * neck_mm / min(spacing_xyz))))
+    brain = ndimage.binary_dilation(seed, structure=ndimage.generate_binary_structure(3, 1), mask=cand, iterations=steps)
+    return _fill_slices(ndimage.binary_fill_holes(brain))

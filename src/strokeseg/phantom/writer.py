@@ -73,17 +73,41 @@ def _with_quirks(
         raise ConfigError(f"unknown phantom quirk(s) {', '.join(sorted(unknown))}; choose from {', '.join(QUIRKS)}")
     if "vendor-sentinels" in quirks:  # the head: everything but air (vendors map the whole field of view)
         maps = with_vendor_sentinels(maps, case.tissue != Tissue.AIR, np.random.default_rng([index, 31]))
-    if "subacute-mri" in quirks or "dwi-bias-field" in quirks:
-        from strokeseg.phantom.quirks import dwi_bias_field, subacute_mri
+    if "head-motion" in quirks:
+        from strokeseg.io.volume import Series
+        from strokeseg.phantom.quirks import head_motion
 
-        qrng = np.random.default_rng([index, 37])
-        images = dict(case.images)
-        if "subacute-mri" in quirks:
-            images = subacute_mri(images, case.label == 2, np.isin(case.tissue, (Tissue.GM, Tissue.WM)), qrng)
-        if "dwi-bias-field" in quirks:
-            images = dwi_bias_field(images, qrng)
-        case = replace(case, images=images)
+        s = case.series
+        fill = -1000.0 if case.meta["modality"] == "ct" else 0.0
+        data, moved = head_motion(s.data, s.geometry.spacing, np.random.default_rng([index, 53]), fill=fill)
+        case = replace(case, series=Series(data, s.geometry, s.frame_times), meta={**case.meta, "head_motion": moved})
+    mri = ("subacute-mri", "dwi-bias-field", "not-skull-stripped", "adc-mm2s", "adc-1e-3mm2s", "emboli-shower", "wm-adc-near-threshold")
+    if any(q in quirks for q in mri):
+        case = _mri_quirks(case, index, quirks)
     return case, maps
+
+
+def _mri_quirks(case: PhantomCase, index: int, quirks: tuple[str, ...]) -> PhantomCase:
+    """The DWI/ADC quirks, in the order a real file gets them (lesion, tissue, coil, scanner output, unit)."""
+    from strokeseg.phantom import quirks as q
+
+    qrng = np.random.default_rng([index, 37])
+    images, label = dict(case.images), case.label
+    brain = np.isin(case.tissue, (Tissue.GM, Tissue.WM))
+    if "emboli-shower" in quirks:
+        images, label = q.emboli_shower(images, label, brain, case.geometry.spacing, np.random.default_rng([index, 41]))
+    if "subacute-mri" in quirks:
+        images = q.subacute_mri(images, label == 2, brain, qrng)
+    if "wm-adc-near-threshold" in quirks:
+        images = q.wm_adc_near_threshold(images, (case.tissue == Tissue.WM) & (label != 2), np.random.default_rng([index, 43]))
+    if "dwi-bias-field" in quirks:
+        images = q.dwi_bias_field(images, qrng)
+    if "not-skull-stripped" in quirks:
+        images = q.not_skull_stripped(images, case.tissue, np.random.default_rng([index, 47]))
+    for name, scale in q.ADC_UNIT_SCALE.items():
+        if name in quirks and "ADC" in images:
+            images["ADC"] = (images["ADC"].astype(np.float64) * scale).astype(np.float32)
+    return replace(case, images=images, label=label)
 
 
 def _write_isles2018(root: Path, case: PhantomCase, index: int, maps: dict[str, np.ndarray], quirks: tuple[str, ...]) -> Path:

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from strokeseg.bundle import ModelBundle
-from strokeseg.clinical.readout import Readout, format_readout_table, readout_csv, readout_from_volumes
+from strokeseg.clinical.plausibility import guard_labels
+from strokeseg.clinical.readout import Readout, format_readout_table, readout_csv, readout_from_volumes, with_implausible
 from strokeseg.diagnostics import warnings_of
 from strokeseg.errors import ConfigError
 from strokeseg.inference.fusion import fold_batch_norms
@@ -151,6 +152,8 @@ class Predictor:
         smin = self.min_size(case.geometry.voxel_volume_ml)
         labels = labels_from_probs(probs, prep.brain, self.threshold, smin, b.target, b.output_label, b.num_classes)
         vols = volumes(labels, case.geometry.voxel_volume_ml, b.target, b.output_label)
+        guard = guard_labels(labels, prep.brain, case.geometry, case.images)
+        case.notes = [*case.notes, *guard]
         t3 = time.perf_counter()
         info = {
             "case_id": case.case_id,
@@ -170,7 +173,7 @@ class Predictor:
             "warnings": [w.to_dict() for w in warnings_of(case.notes)],
             **({"warning": prep.info["warning"]} if "warning" in prep.info else {}),
         }
-        readout = readout_from_volumes(vols["core_ml"], vols["hypoperfused_ml"])
+        readout = with_implausible(readout_from_volumes(vols["core_ml"], vols["hypoperfused_ml"]), [w.message for w in guard])
         return Prediction(case.case_id, labels, probs[1:].sum(0).astype(np.float32), var, entropy(probs), readout, info)
 
 

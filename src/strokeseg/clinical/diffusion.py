@@ -1,0 +1,140 @@
+"""The MRI core from DWI and ADC together.
+
+ADC < 620×10⁻⁶ mm²/s alone (Purushotham 2015, the RAPID threshold) marks 5–10 % of healthy
+white matter as core on real ISLES'22 scans (noise and partial volume put the white-matter ADC
+tail below the threshold), and misses subacute lesions whose ADC has pseudo-normalised. Infarcted
+tissue is also DWI-hyperintense against the patient's own healthy tissue; healthy tissue with a
+low ADC is not. So the core is
+
+    tissue ∧ [(ADC < adc_core ∧ rDWI > dwi_ratio) ∨ (rDWI > dwi_subacute_ratio ∧ rADC < subacute_adc_ratio)]
+
+with connected components (26-neighbourhood) of at least ``diffusion_min_ml`` kept. rDWI is the
+DWI, corrected for the coil's bias field (N4, Tustison 2010) and smoothed by ``dwi_smoothing_mm``
+(noise), over the median of the healthy tissue; rADC likewise. The second term is the subacute
+lesion: still bright on DWI while its ADC is back to normal, but never the T2 shine-through of
+oedema or old damage, whose ADC is raised. Tissue is the brain (:func:`diffusion_brain_mask`)
+eroded by ``diffusion_edge_mm`` (the brain's rim, where partial volume with CSF and the skull
+lowers the ADC) without CSF (ADC ≥ ``csf_adc``, dilated by one voxel).
+
+The constants come from the literature (620, 1600, N4) and from leave-one-out over the three
+real ISLES'22 cases in ``../shared`` (``benchmarks/bench_mri_core_real.py``, which measures the
+choice and writes ``docs/results/mri_core_real.{json,md}``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from strokeseg.clinical.config import ThresholdConfig
+from strokeseg.io.geometry import Geometry
+from strokeseg.masks.brain import ellipsoid
+
+
+@dataclass(frozen=True)
+class DiffusionInputs:
+    """What the diffusion core is computed from, all ``(Z, Y, X)`` on one grid.
+
+    Attributes:
+        adc: ADC in ×10⁻⁶ mm²/s.
+        dwi: DWI (b ≈ 1000, any scale), bias-corrected when asked.
+        brain: boolean brain mask.
+        bias_corrected: whether N4 ran.
+    """
+
+    adc: np.ndarray
+    dwi: np.ndarray
+    brain: np.ndarray
+    bias_corrected: bool
+
+
+def n4_bias_corrected(dwi: np.ndarray, brain: np.ndarray, iterations: int = 20) -> np.ndarray:
+    """``dwi`` divided by its N4 bias field estimated inside ``brain`` (SimpleITK), on a grid
+    shrunk to at most about 64 voxels per axis; one thread, so the result never depends on free cores."""
+    import SimpleITK as sitk
+
+    img = sitk.GetImageFromArray(np.ascontiguousarray(dwi, dtype=np.float32))
+    mask = sitk.GetImageFromArray(brain.astype(np.uint8))
+    shrink = [max(1, int(np.ceil(n / 64))) for n in dwi.shape[::-1]]
+    f = sitk.N4BiasFieldCorrectionImageFilter()
+    f.SetMaximumNumberOfIterations([iterations, iterations])
+    f.SetNumberOfThreads(1)
+    f.Execute(sitk.Shrink(img, shrink), sitk.Shrink(mask, shrink))
+    log_bias = sitk.GetArrayFromImage(f.GetLogBiasFieldAsImage(img))
+    result: np.ndarray = (dwi / np.exp(log_bias)).astype(np.float32)
+    return result
+
+
+def prepare_diffusion(dwi: np.ndarray, adc_micro: np.ndarray, brain: np.ndarray, bias_correction: bool = True) -> DiffusionInputs:
+    """The inputs of :func:`diffusion_core`: the DWI bias-corrected inside ``brain`` (when asked and possible)."""
+    dwi = np.nan_to_num(dwi.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    adc = np.nan_to_num(adc_micro.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    corrected = bool(bias_correction and brain.sum() >= 1000 and min(dwi.shape) >= 4)
+    if corrected:
+        dwi = n4_bias_corrected(dwi, brain)
+    return DiffusionInputs(adc, dwi, brain.astype(bool), corrected)
+
+
+def diffusion_tissue(inp: DiffusionInputs, geometry: Geometry, cfg: ThresholdConfig) -> np.ndarray:
+    """The brain eroded by ``diffusion_edge_mm``, CSF (ADC ≥ ``csf_adc``, dilated one voxel) excluded."""
+    tissue = inp.brain
+    if cfg.diffusion_edge_mm > 0:
+        tissue = ndimage.binary_erosion(tissue, structure=ellipsoid(cfg.diffusion_edge_mm, geometry.spacing))
+    csf = ndimage.binary_dilation(inp.brain & (inp.adc >= cfg.csf_adc), structure=np.ones((3, 3, 3), bool))
+    result: np.ndarray = tissue & ~csf
+    return result
+
+
+@dataclass(frozen=True)
+class DiffusionCore:
+    """The diffusion core and the numbers behind it.
+
+    Attributes:
+        core: boolean ``(Z, Y, X)``.
+        tissue: where the core may lie.
+        rdwi: DWI over the healthy median (after bias correction and smoothing), ``(Z, Y, X)``.
+        dwi_reference: the healthy DWI median (the image's units).
+        adc_reference: the healthy ADC median (×10⁻⁶ mm²/s).
+    """
+
+    core: np.ndarray
+    tissue: np.ndarray
+    rdwi: np.ndarray
+    dwi_reference: float
+    adc_reference: float
+
+
+def diffusion_core(inp: DiffusionInputs, geometry: Geometry, cfg: ThresholdConfig | None = None) -> DiffusionCore:
+    """The core from ADC and DWI together (see the module's docstring for the rule)."""
+    cfg = cfg or ThresholdConfig()
+    tissue = diffusion_tissue(inp, geometry, cfg)
+    dwi = inp.dwi
+    if cfg.dwi_smoothing_mm > 0:
+        dwi = ndimage.gaussian_filter(dwi, [cfg.dwi_smoothing_mm / s for s in geometry.spacing[::-1]])
+    empty = np.zeros(inp.brain.shape, bool)
+    if tissue.sum() < 20:
+        return DiffusionCore(empty, tissue, np.zeros(dwi.shape, np.float32), float("nan"), float("nan"))
+    d_ref = float(np.median(dwi[tissue]))
+    a_ref = float(np.median(inp.adc[tissue]))
+    rdwi = (dwi / max(d_ref, 1e-12)).astype(np.float32)
+    return DiffusionCore(core_rule(rdwi, inp.adc, tissue, a_ref, geometry, cfg), tissue, rdwi, d_ref, a_ref)
+
+
+def core_rule(
+    rdwi: np.ndarray, adc: np.ndarray, tissue: np.ndarray, adc_reference: float, geometry: Geometry, cfg: ThresholdConfig
+) -> np.ndarray:
+    """The rule itself on prepared ``(Z, Y, X)`` arrays: rDWI (DWI over its healthy median), ADC
+    (×10⁻⁶ mm²/s), the tissue mask and the healthy ADC median; components ≥ ``diffusion_min_ml``."""
+    cand = (adc > 0) & (adc < cfg.adc_core) & (rdwi > cfg.dwi_ratio)
+    if cfg.dwi_subacute_ratio > 0:
+        cand |= (rdwi > cfg.dwi_subacute_ratio) & (adc < cfg.subacute_adc_ratio * adc_reference)
+    cand &= tissue
+    if not cand.any():
+        return cand
+    lab, _ = ndimage.label(cand, structure=np.ones((3, 3, 3), bool))
+    keep = np.bincount(lab.ravel()) * geometry.voxel_volume_ml >= cfg.diffusion_min_ml
+    keep[0] = False
+    result: np.ndarray = keep[lab]
+    return result

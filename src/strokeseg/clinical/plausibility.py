@@ -1,0 +1,108 @@
+"""A plausibility guard on every core and penumbra, from thresholds and from models alike.
+
+An acute ischaemic lesion lies in the brain, in one arterial territory (so, apart from small
+embolic showers, in one hemisphere), it is bright on DWI (MRI) and hypoperfused (CT/PWI), and it
+is smaller than the hemisphere it lies in. A read-out that breaks one of these is far more likely
+an artefact of the input (a head that is not skull-stripped, a map on another scale, an AIF in
+the wrong place, a model far from its training data) than a finding. Each failed check is a
+:class:`~strokeseg.diagnostics.DataWarning`, and the read-out's verdicts become "not assessable"
+with the reason (:func:`strokeseg.clinical.readout.with_implausible`).
+
+The limits are physiological, not fitted: a hemisphere is half the brain; "both hemispheres"
+means at least 25 % and 5 ml of the core on the smaller side (a shower of emboli in both
+territories is smaller than that); "most" means more than half.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from strokeseg.clinical.hemispheres import lateral_coordinate
+from strokeseg.diagnostics import DataWarning, warn
+from strokeseg.io.geometry import Geometry
+
+#: fraction of the core (and its volume in ml) on the smaller side above which a core is bilateral
+BILATERAL_FRACTION, BILATERAL_ML = 0.25, 5.0
+#: the core's fraction that may lie outside the brain
+OUTSIDE_FRACTION = 0.10
+#: rDWI above which a voxel counts as DWI-bright (the healthy median is 1)
+DWI_BRIGHT = 1.0
+#: Tmax (s) above which a voxel counts as hypoperfused, for the CT/PWI check
+HYPOPERFUSED_TMAX = 6.0
+#: the smallest core (ml) the checks on its position and signal speak about (a few voxels say nothing)
+MIN_CORE_ML = 1.0
+
+
+def plausibility_warnings(
+    core: np.ndarray,
+    brain: np.ndarray,
+    geometry: Geometry,
+    *,
+    hypoperfused: np.ndarray | None = None,
+    rdwi: np.ndarray | None = None,
+    tmax: np.ndarray | None = None,
+) -> list[DataWarning]:
+    """The checks that ``core`` (and ``hypoperfused``) fail, all ``(Z, Y, X)`` boolean on one grid.
+
+    Args:
+        brain: the brain mask of the case.
+        hypoperfused: Tmax > 6 s region (core included), when perfusion was read.
+        rdwi: DWI over its healthy median (MRI): most of a core must be above 1.
+        tmax: Tmax in s (CT/PWI): most of a core must be above 6 s.
+    """
+    out: list[DataWarning] = []
+    v = geometry.voxel_volume_ml
+    brain_ml = float(brain.sum() * v)
+    core_ml = float(core.sum() * v)
+    if brain_ml > 0 and core_ml > 0.5 * brain_ml:
+        out.append(warn("core-larger-than-hemisphere", f"core {core_ml:.0f} ml is larger than a hemisphere ({0.5 * brain_ml:.0f} ml)"))
+    if hypoperfused is not None and brain_ml > 0:
+        hyp_ml = float((hypoperfused | core).sum() * v)
+        if hyp_ml > 0.5 * brain_ml:
+            out.append(
+                warn(
+                    "hypoperfusion-too-large",
+                    f"hypoperfused volume {hyp_ml:.0f} ml is larger than a hemisphere ({0.5 * brain_ml:.0f} ml): "
+                    "check the AIF, the Tmax map's units and its background",
+                )
+            )
+    if core_ml < MIN_CORE_ML:
+        return out
+    outside = float((core & ~brain).sum() / core.sum())
+    if outside > OUTSIDE_FRACTION:
+        out.append(warn("core-outside-brain", f"{outside:.0%} of the core lies outside the brain"))
+    if brain.sum() >= 10:
+        lat = lateral_coordinate(brain, geometry)[core & brain]
+        left, right = float((lat < 0).sum() * v), float((lat > 0).sum() * v)
+        small = min(left, right)
+        if small >= BILATERAL_ML and small >= BILATERAL_FRACTION * (left + right):
+            out.append(
+                warn(
+                    "core-bilateral", f"the core lies in both hemispheres ({left:.0f} ml and {right:.0f} ml); an acute infarct rarely does"
+                )
+            )
+    if rdwi is not None:
+        bright = float((rdwi[core] > DWI_BRIGHT).mean())
+        if bright <= 0.5:
+            out.append(warn("core-not-dwi-bright", f"only {bright:.0%} of the core is brighter on DWI than healthy tissue"))
+    if tmax is not None:
+        hyp = float((tmax[core] > HYPOPERFUSED_TMAX).mean())
+        if hyp <= 0.5:
+            out.append(warn("core-not-hypoperfused", f"only {hyp:.0%} of the core has Tmax > {HYPOPERFUSED_TMAX:g} s"))
+    return out
+
+
+def guard_labels(labels: np.ndarray, brain: np.ndarray, geometry: Geometry, images: dict[str, np.ndarray]) -> list[DataWarning]:
+    """:func:`plausibility_warnings` of a label map (0/1/2: penumbra 1, core 2) with the case's
+    ``images``: DWI (rDWI over its brain median) and Tmax (s or ms) where the case has them."""
+    from strokeseg.clinical.units import tmax_to_seconds
+    from strokeseg.io.labels import CORE, PENUMBRA
+
+    core = labels == CORE
+    hyp = labels >= PENUMBRA
+    rdwi = None
+    if "DWI" in images and brain.any():
+        ref = float(np.median(images["DWI"][brain]))
+        rdwi = images["DWI"] / ref if ref > 0 else None
+    tmax = tmax_to_seconds(images["Tmax"], brain)[0] if "Tmax" in images and brain.any() else None
+    return plausibility_warnings(core, brain, geometry, hypoperfused=hyp if hyp.any() else None, rdwi=rdwi, tmax=tmax)

@@ -1,0 +1,156 @@
+"""The MRI core from DWI and ADC, the DWI/ADC brain mask, and the phantom's real-file quirks for them."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from strokeseg.clinical import ThresholdConfig
+from strokeseg.clinical.pipeline import threshold_case
+from strokeseg.clinical.units import adc_to_micro
+from strokeseg.io.case import load_case
+from strokeseg.io.layouts import open_dataset
+from strokeseg.masks.brain import diffusion_brain_mask
+from strokeseg.phantom.anatomy import Tissue
+from strokeseg.phantom.case import PhantomConfig
+from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
+from tests.helpers import REPO, SHARED, shared_or_skip
+
+REAL = {"0001": ("isles22", 0, "1e-3 mm2/s"), "0002": ("real/isles2022-bids", 0, "mm2/s"), "0004": ("real/isles2022-bids", 1, "1e-3 mm2/s")}
+MR = PhantomConfig(modality="mr", slices=24, matrix=(80, 80), spacing_xy=2.4, frames=30, p_no_stroke=0.0)
+
+
+def _real(name):
+    folder, k, _ = REAL[name]
+    return load_case(open_dataset(shared_or_skip(SHARED / "data" / folder)).cases[k])
+
+
+def _mri_only(case):
+    """The case as an MRI without perfusion: DWI and ADC only."""
+    for m in ("CBF", "CBV", "MTT", "TTP", "Tmax", "T1c", "T2"):
+        case.images.pop(m, None)
+    case.series = {}
+    return case
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_adc_unit_of_each_real_case_is_found_from_its_values(name):
+    case = _real(name)
+    brain = diffusion_brain_mask(case.images["DWI"], case.images["ADC"], case.geometry.spacing)
+    micro, unit = adc_to_micro(case.images["ADC"], brain)
+    assert unit == REAL[name][2]
+    assert 650 < np.median(micro[brain]) < 1100  # brain tissue, ×10⁻⁶ mm²/s
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_real_expert_lesion_lies_in_the_dwi_adc_brain_mask(name):
+    case = _real(name)
+    brain = diffusion_brain_mask(case.images["DWI"], case.images["ADC"], case.geometry.spacing)
+    truth = case.label > 0
+    assert (truth & brain).sum() >= 0.9 * truth.sum()
+    assert 700 < brain.sum() * case.geometry.voxel_volume_ml < 1500  # a skull-stripped adult brain on a 2 mm grid
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_real_core_is_within_tens_of_ml_not_the_old_adc620_overcall(name):
+    """The old default (ADC < 620 alone) read 57–111 ml on these cases; the experts drew 0.9–6.7 ml."""
+    case = _real(name)
+    r = threshold_case(case)
+    truth_ml = float((case.label > 0).sum() * case.geometry.voxel_volume_ml)
+    assert abs(r.readout.core_ml - truth_ml) < 20
+    assert np.median(r.result.rdwi[r.result.core]) > 1.1 if r.result.core.any() else True
+
+
+@pytest.fixture(scope="module")
+def clinical_head(tmp_path_factory):
+    """Two MR phantoms as a clinical scanner writes them: not skull-stripped, ADC in mm²/s, white matter near 620."""
+    root = tmp_path_factory.mktemp("nss")
+    write_phantom_cohort(
+        root, CohortSpec(2, MR, "isles2015-spes", seed=5, quirks=("not-skull-stripped", "adc-mm2s", "wm-adc-near-threshold"))
+    )
+    return root
+
+
+def test_not_skull_stripped_head_gets_no_core_outside_the_brain(clinical_head):
+    for ref in open_dataset(clinical_head).cases:
+        case = _mri_only(load_case(ref))
+        truth_tissue = _phantom_tissue(ref)
+        brain = np.isin(truth_tissue, (Tissue.GM, Tissue.WM, Tissue.CSF, Tissue.ARTERY, Tissue.VEIN))
+        r = threshold_case(case)
+        assert "ADC read in mm2/s" in r.notes
+        assert not (r.result.core & ~ndimage.binary_dilation(brain)).any()
+        assert r.readout.core_ml < 0.25 * brain.sum() * case.geometry.voxel_volume_ml
+        found = diffusion_brain_mask(case.images["DWI"], case.images["ADC"], case.geometry.spacing)
+        assert (found & ~ndimage.binary_dilation(brain, iterations=2)).sum() < 0.02 * found.sum()  # no scalp
+        parenchyma = np.isin(truth_tissue, (Tissue.GM, Tissue.WM))
+        assert (found & parenchyma).sum() > 0.9 * parenchyma.sum()
+
+
+def _phantom_tissue(ref):
+    from strokeseg.io.nifti import read_nifti
+
+    return read_nifti(Path(ref.where) / "strokeseg_truth" / "tissue.nii.gz", dtype=None)[0]
+
+
+def test_the_old_rule_on_the_clinical_head_would_read_litres(clinical_head):
+    """What the issue saw: ADC > 0 as the brain and ADC < 620 as the core covers the scalp and the air."""
+    case = load_case(open_dataset(clinical_head).cases[0])
+    micro, _ = adc_to_micro(case.images["ADC"], diffusion_brain_mask(case.images["DWI"], case.images["ADC"], case.geometry.spacing))
+    old = (micro > 0) & (micro < 620)
+    assert old.sum() * case.geometry.voxel_volume_ml > 200
+
+
+def test_adc_unit_quirks_write_the_same_values_in_three_units(tmp_path):
+    got = {}
+    for q in ((), ("adc-1e-3mm2s",), ("adc-mm2s",)):
+        root = tmp_path / (q[0] if q else "micro")
+        write_phantom_cohort(root, CohortSpec(1, MR, "isles2015-spes", seed=3, quirks=q))
+        case = load_case(open_dataset(root).cases[0])
+        micro, unit = adc_to_micro(case.images["ADC"], case.images["ADC"] > 0)
+        got[unit] = micro
+    assert set(got) == {"1e-6 mm2/s", "1e-3 mm2/s", "mm2/s"}
+    ref = got["1e-6 mm2/s"]
+    for v in got.values():
+        np.testing.assert_allclose(v, ref, rtol=1e-5, atol=1e-3)
+
+
+def test_emboli_shower_quirk_writes_many_small_lesions(tmp_path):
+    write_phantom_cohort(tmp_path, CohortSpec(1, MR, "isles2015-spes", seed=4, quirks=("emboli-shower",)))
+    case = load_case(open_dataset(tmp_path).cases[0])
+    core = case.label == 2
+    lab, n = ndimage.label(core, np.ones((3, 3, 3), bool))
+    sizes = np.bincount(lab.ravel())[1:] * case.geometry.voxel_volume_ml
+    assert n >= 5 and sizes.max() < 1.0
+    micro, _ = adc_to_micro(case.images["ADC"], case.images["ADC"] > 0)
+    assert np.median(micro[core]) < 620  # acute: dark on ADC
+
+
+def test_wm_near_threshold_quirk_puts_a_tenth_of_white_matter_below_620(tmp_path):
+    write_phantom_cohort(tmp_path, CohortSpec(1, MR, "isles2015-spes", seed=6, quirks=("wm-adc-near-threshold",)))
+    ref = open_dataset(tmp_path).cases[0]
+    case = load_case(ref)
+    wm = (_phantom_tissue(ref) == Tissue.WM) & (case.label != 2)
+    frac = float((case.images["ADC"][wm] < 620).mean())
+    assert 0.04 < frac < 0.2
+
+
+def test_default_rule_is_the_one_the_benchmark_chose():
+    """The package's defaults are the rule ``benchmarks/bench_mri_core_real.py`` chose (never typed apart)."""
+    data = json.loads((REPO / "docs" / "results" / "mri_core_real.json").read_text(encoding="utf-8"))
+    cfg = ThresholdConfig()
+    for key, value in data["default_rule"].items():
+        assert getattr(cfg, key) == pytest.approx(value), key
+
+
+def test_without_dwi_the_adc_only_core_carries_a_warning():
+    from strokeseg.clinical import threshold_diffusion
+    from strokeseg.io.geometry import Geometry
+
+    g = Geometry((10, 40, 40), (2.0, 2.0, 2.0))
+    adc = np.full(g.shape, 800.0, np.float32)
+    adc[3:7, 10:20, 5:15] = 450.0
+    r = threshold_diffusion(adc, g, np.ones(g.shape, bool))
+    assert r.core[5, 15, 10] and not r.core[5, 30, 30]
+    assert [w.code for w in r.warnings] == ["adc-only-core"]

@@ -1,0 +1,81 @@
+"""The plausibility guard: it fires on crafted implausible read-outs, holds the verdicts back, and
+stays silent on the real experts' lesions."""
+
+import numpy as np
+import pytest
+
+from strokeseg.clinical.eligibility import verdicts
+from strokeseg.clinical.plausibility import guard_labels, plausibility_warnings
+from strokeseg.clinical.readout import compute_readout, with_implausible
+from strokeseg.io.geometry import Geometry
+from strokeseg.io.layouts import open_dataset
+from strokeseg.masks.brain import diffusion_brain_mask
+from tests.helpers import SHARED, shared_or_skip
+
+G = Geometry((20, 80, 80), (2.0, 2.0, 2.0))  # 0.008 ml voxels
+
+
+def _brain():
+    z, y, x = np.mgrid[0:20, 0:80, 0:80]
+    return ((y - 40) / 30.0) ** 2 + ((x - 40) / 25.0) ** 2 + ((z - 10) / 9.0) ** 2 <= 1.0
+
+
+def _codes(ws):
+    return sorted(w.code for w in ws)
+
+
+def test_a_one_sided_bright_core_passes():
+    brain = _brain()
+    core = brain & (np.indices(G.shape)[2] < 30) & (np.indices(G.shape)[1] < 45)
+    rdwi = np.where(core, 1.6, 1.0)
+    assert plausibility_warnings(core, brain, G, rdwi=rdwi) == []
+
+
+def test_whole_brain_core_is_larger_than_a_hemisphere_and_bilateral():
+    brain = _brain()
+    ws = plausibility_warnings(brain.copy(), brain, G)
+    assert _codes(ws) == ["core-bilateral", "core-larger-than-hemisphere"]
+
+
+def test_core_outside_the_brain_fires():
+    brain = _brain()
+    core = np.zeros(G.shape, bool)
+    core[8:12, 0:6, 30:50] = True  # in front of the brain: scalp or air
+    assert "core-outside-brain" in _codes(plausibility_warnings(core, brain, G))
+
+
+def test_core_that_is_not_dwi_bright_or_not_hypoperfused_fires():
+    brain = _brain()
+    core = brain & (np.indices(G.shape)[2] < 30)
+    ws = plausibility_warnings(core, brain, G, rdwi=np.full(G.shape, 0.9), tmax=np.full(G.shape, 2.0))
+    assert {"core-not-dwi-bright", "core-not-hypoperfused"} <= set(_codes(ws))
+
+
+def test_hypoperfusion_larger_than_a_hemisphere_fires():
+    brain = _brain()
+    core = np.zeros(G.shape, bool)
+    assert _codes(plausibility_warnings(core, brain, G, hypoperfused=brain.copy())) == ["hypoperfusion-too-large"]
+
+
+def test_implausible_readout_makes_every_verdict_not_assessable():
+    brain = _brain()
+    core = brain & (np.indices(G.shape)[2] < 35)
+    hyp = brain.copy()
+    r = compute_readout(core, hyp, np.zeros_like(core), G)
+    ws = plausibility_warnings(core, brain, G, hypoperfused=hyp)
+    r = with_implausible(r, [w.message for w in ws])
+    assert r.defuse3 is None and r.extend is None and r.core_ml > 0
+    d = r.to_dict()
+    assert d["implausible"]
+    vs = verdicts(d, age=70, nihss=15)
+    assert [v.eligible for v in vs] == [None, None, None]
+    assert all(v.reason.startswith("not assessable: implausible read-out") for v in vs)
+
+
+@pytest.mark.parametrize("folder,k", [("isles22", 0), ("real/isles2022-bids", 0), ("real/isles2022-bids", 1)])
+def test_guard_is_silent_on_the_real_expert_masks(folder, k):
+    case = open_dataset(shared_or_skip(SHARED / "data" / folder))
+    c = case.load(case.cases[k])
+    brain = diffusion_brain_mask(c.images["DWI"], c.images["ADC"], c.geometry.spacing)
+    labels = np.where(c.label > 0, 2, 0).astype(np.uint8)
+    assert guard_labels(labels, brain, c.geometry, c.images) == []
