@@ -113,6 +113,8 @@ class PerfusionConfig:
     vof_correction: bool | None = None
     aif_voxels: int = 20
     chunk_voxels: int = 4096
+    motion_correction: bool = True
+    max_motion_mm: float = 10.0
 
     def __post_init__(self) -> None:
         for name, enum in (("modality", Modality), ("method", Method), ("cbv_estimator", CbvEstimator), ("tmax_estimator", TmaxEstimator)):
@@ -128,6 +130,8 @@ class PerfusionConfig:
                 raise ConfigError(f"{name} must lie in (0, 1)")
         if min(self.density, self.hematocrit_factor, self.echo_time, self.relaxivity_ratio) <= 0:
             raise ConfigError("density, hematocrit_factor, echo_time and relaxivity_ratio must be positive")
+        if not self.max_motion_mm > 0:
+            raise ConfigError("max_motion_mm must be positive")
         if not 0.5 <= self.tmax_edge_fraction < 1.0:
             raise ConfigError("tmax_edge_fraction must lie in [0.5, 1)")
         if not self.osvd_thresholds or any(not 0 < t < 1 for t in self.osvd_thresholds):

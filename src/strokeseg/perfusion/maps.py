@@ -1,6 +1,6 @@
 """Perfusion maps from a raw 4D series: the whole chain, vectorised over voxels.
 
-series → brain mask → bolus arrival / baseline → concentration → (smoothing) → AIF (→ VOF)
+series → motion correction → brain mask → bolus arrival / baseline → concentration → (smoothing) → AIF (→ VOF)
 → deconvolution → CBF, CBV, MTT, Tmax, TTP.
 
 Units: CBF ml/100 g/min, CBV ml/100 g, MTT s, Tmax s, TTP s (from the first frame).
@@ -25,6 +25,7 @@ from strokeseg.perfusion.aif import ROWS, AifResult, aif_from_mask, apply_vof_sc
 from strokeseg.perfusion.concentration import baseline_slice, ct_concentration, detect_bolus_arrival, mr_concentration, temporal_smooth
 from strokeseg.perfusion.config import CbvEstimator, Modality, PerfusionConfig
 from strokeseg.perfusion.deconvolution import Deconvolver
+from strokeseg.perfusion.motion import MotionConfig, MotionResult, NoStructure, correct_motion
 from strokeseg.perfusion.peaks import refined_argmax
 from strokeseg.perfusion.qc import qc_warnings, series_qc
 from strokeseg.util.threads import thread_count
@@ -133,6 +134,23 @@ class _Steps:
         out = fn(*args)
         self.seconds[name] = time.perf_counter() - t
         return out
+
+
+def _motion_corrected(data: np.ndarray, geom: Geometry, cfg: PerfusionConfig) -> MotionResult:
+    """Every frame registered rigidly to the first used frame (:mod:`strokeseg.perfusion.motion`). Where
+    structure is sought: CT, everything but air (the bone window does the rest); DSC-MR, the head
+    outside the brain (dilated by two voxels), whose signal the bolus does not change."""
+    from scipy import ndimage
+
+    ref = min(cfg.skip_frames, data.shape[3] - 1)
+    frame = data[..., ref]
+    ct = cfg.modality is Modality.CT
+    if ct:
+        head = frame > -200.0
+    else:
+        brain = ndimage.binary_dilation(mr_brain_mask(frame), structure=np.ones((1, 5, 5), bool))
+        head = (frame > 0.1 * float(np.percentile(frame, 99))) & ~brain
+    return correct_motion(data, geom, head, ref, ct, MotionConfig(max_displacement_mm=cfg.max_motion_mm))
 
 
 def _brain(data: np.ndarray, series: Series, cfg: PerfusionConfig, given: np.ndarray | None) -> np.ndarray:
@@ -253,6 +271,19 @@ def compute_maps(
     data, times = _uniform_times(series, notes)
     dt = float(np.median(np.diff(times)))
     geom = series.geometry
+    motion, motion_info = None, {"frames_corrected": 0, "reason": "motion correction off"}
+    if cfg.motion_correction and data.shape[3] > 1:
+        try:
+            motion = steps.run("motion", _motion_corrected, data, geom, cfg)
+        except NoStructure as e:
+            motion_info["reason"] = str(e)
+            notes.append(f"frames not registered: {e}")
+        else:
+            if motion.corrected.any():  # the head-centre check of the series as it came, for the QC panel
+                from strokeseg.perfusion.qc import motion as qc_motion
+
+                motion.extra["qc_before"] = qc_motion(data, geom, cfg.modality.value)[1]
+            data, motion_info = motion.data, motion.info()
     mask = steps.run("mask", _brain, data, series, cfg, brain_mask)
     conc, arrival, base, brain_curve = steps.run("concentration", _concentration, data[mask], cfg, series)
     aif = steps.run("aif", _aif, conc, times, base, cfg, mask, aif_mask)
@@ -281,6 +312,7 @@ def compute_maps(
         "qc": qc,
         "regularisation": {"median": float(np.median(regs)), "p10": float(np.percentile(regs, 10)), "p90": float(np.percentile(regs, 90))},
         "config": cfg.to_dict(),
+        "motion": motion_info,
         "timings_s": {k: round(v, 4) for k, v in steps.seconds.items()},  # seconds per step, and the total
         "threads": thread_count(),
     }

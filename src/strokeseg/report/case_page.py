@@ -203,6 +203,16 @@ def _qc(case: CaseView, vols: DisplayVolumes | None, folder: Path) -> dict[str, 
             ).name
     qc = info.get("qc") or {}
     flags = [{"name": k.replace("_", " "), **v} for k, v in qc.items() if isinstance(v, dict) and "flagged" in v]
+    motion = info.get("motion") or {}
+    motion_png = None
+    if motion.get("displacement_mm") and times:
+        motion_png = figures.curves(
+            times,
+            [("estimated head motion (before correction)", motion["displacement_mm"], "#d62728")],
+            folder / "motion.png",
+            [(times[int(motion["reference_frame"])], "reference frame")] if int(motion.get("reference_frame", 0)) < len(times) else [],
+            ylabel="largest displacement (mm)",
+        ).name
     return {
         "curves": curve_png.name,
         "location": loc_png,
@@ -216,6 +226,8 @@ def _qc(case: CaseView, vols: DisplayVolumes | None, folder: Path) -> dict[str, 
         "modality": info.get("modality"),
         "flags": flags,
         "motion_mm": qc.get("motion_mm"),
+        "motion": motion,
+        "motion_png": motion_png,
     }
 
 

@@ -56,6 +56,19 @@ def add_perfusion_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--density", type=positive_float, default=defaults.density, help=f"brain tissue density in g/ml (default {defaults.density:g})"
     )
+    g.add_argument(
+        "--motion-correction",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.motion_correction,
+        help="register every frame rigidly to the first used frame before the analysis (default: on)",
+    )
+    g.add_argument(
+        "--max-motion",
+        type=positive_float,
+        default=defaults.max_motion_mm,
+        metavar="MM",
+        help=f"a series whose head moved more than this is not assessable (default {defaults.max_motion_mm:g} mm)",
+    )
 
 
 def perfusion_config(args: argparse.Namespace) -> Any:
@@ -71,6 +84,8 @@ def perfusion_config(args: argparse.Namespace) -> Any:
         "hematocrit_factor": args.hematocrit_factor,
         "density": args.density,
         "parametric_convolution": args.parametric_convolution,
+        "motion_correction": args.motion_correction,
+        "max_motion_mm": args.max_motion,
     }
     if args.smoothing_fwhm is not None:
         kw["spatial_fwhm_mm"] = args.smoothing_fwhm
