@@ -21,6 +21,10 @@ from strokeseg.training.distributed import DistBatchNorm, DistContext, convert_b
 TINY = ["--recipe", "clerigues-ct-2d-fast", "--folds", "2", "--no-cache", "--set", "sampling.patches_per_case=24", "--set", "batch_size=16"]
 TINY += ["--set", "network.kwargs.dropout=0.0", "--set", "inference.mc_passes=1", "--set", "postprocess.thresholds=[0.5]"]
 TINY += ["--set", "postprocess.min_sizes=[5]"]
+# float32 reductions summed in another order (gloo's all-reduce against one process's batch): 1.2e-5 was measured
+# with numpy 2.4 / torch 2.13 CPU on the 2-core machine, where 1e-5 had passed before; a wrong all-reduce (a sum
+# for a mean, a rank left out) moves these weights by orders of magnitude more
+WEIGHT_TOL = 5e-5
 
 
 def _torchrun() -> list[str]:
@@ -82,7 +86,7 @@ def test_two_processes_train_the_weights_of_one(data, single, tmp_path):
     out = tmp_path / "m"
     res = _train([*TINY, "--data", str(data), "--epochs", "2", "--out", str(out)], 2)
     assert res.stdout.count("model bundle written") == 1  # rank 0 alone reports and writes
-    assert _max_weight_diff(single, out) < 1e-5
+    assert _max_weight_diff(single, out) < WEIGHT_TOL
     for fold in ("fold_0", "fold_1"):
         a, b = _log_rows(single, fold), _log_rows(out, fold)
         assert [r["epoch"] for r in a] == [r["epoch"] for r in b]
@@ -99,7 +103,7 @@ def test_resume_under_torchrun_continues_to_the_uninterrupted_weights(data, sing
     out = tmp_path / "m"
     _train([*TINY, "--data", str(data), "--epochs", "1", "--out", str(out)], 2)
     _train([*TINY, "--data", str(data), "--epochs", "2", "--out", str(out), "--resume"], 2)
-    assert _max_weight_diff(single, out) < 1e-5
+    assert _max_weight_diff(single, out) < WEIGHT_TOL
     assert [r["epoch"] for r in _log_rows(out, "fold_0")] == ["1", "2"]
 
 
@@ -119,7 +123,7 @@ def test_two_nodes_of_one_process_train_the_weights_of_one(data, single, tmp_pat
     res = subprocess.run([*_torchrun(), *rdzv, "--node_rank=0", *args], env=env, capture_output=True, text=True, timeout=600, check=False)
     _, other_err = other.communicate(timeout=600)
     assert res.returncode == 0 and other.returncode == 0, res.stderr[-3000:] + other_err.decode("utf-8", "replace")[-2000:]
-    assert _max_weight_diff(single, out) < 1e-5
+    assert _max_weight_diff(single, out) < WEIGHT_TOL
 
 
 def test_shares_cover_the_batch_once_in_order():
