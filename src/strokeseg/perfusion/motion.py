@@ -170,10 +170,12 @@ def _reference(frame: np.ndarray, geometry: Geometry, head: np.ndarray, n_points
             kernel[0, dy + step, dx + step] = 1.0 / len(stencil)
         ref = ndimage.correlate(ref, kernel, mode="nearest")
         offsets = np.array([[dx * sp[0], dy * sp[1], 0.0] for dy, dx in stencil])
-    smooth = ndimage.gaussian_filter(ref, sigma=(0.0, 1.0, 1.0))
+    smooth = ref if step else ndimage.gaussian_filter(ref, sigma=(0.0, 1.0, 1.0))  # a stencil already smooths
     gz, gy, gx = np.gradient(smooth)
-    grad = np.stack([gx / sp[0], gy / sp[1], gz / sp[2]], axis=-1)  # per mm, x/y/z
-    mag = np.linalg.norm(grad, axis=-1)
+    gx /= sp[0]
+    gy /= sp[1]
+    gz /= sp[2]  # per mm
+    mag = np.sqrt(gx * gx + gy * gy + gz * gz)
     inner = head.copy()
     if inner.shape[0] >= 4:  # the end slices' z-gradient is one-sided and their content leaves the slab as the head moves
         inner[[0, -1]] = False
@@ -185,7 +187,7 @@ def _reference(frame: np.ndarray, geometry: Geometry, head: np.ndarray, n_points
     hz, hy, hx = np.nonzero(head)
     centre = np.array([hx.mean(), hy.mean(), hz.mean()]) * sp
     p = xyz - centre
-    g = grad.reshape(-1, 3)[take]
+    g = np.stack([gx.ravel()[take], gy.ravel()[take], gz.ravel()[take]], axis=1).astype(float)
     sd = np.concatenate([np.cross(p, g), g], axis=1)  # ∂I/∂(rotation vector, translation) at identity
     lo, hi = p.min(axis=0), p.max(axis=0)
     corners = np.array([[a, b, c] for a in (lo[0], hi[0]) for b in (lo[1], hi[1]) for c in (lo[2], hi[2])])
@@ -370,19 +372,16 @@ def correct_motion(
             f"not assessable: the head's centre moved {gross[f]:.1f} mm in frame {f}, beyond the {cfg.max_displacement_mm:g} mm "
             "that motion correction handles"
         )
+    frames = [f for f in range(n) if f != reference_frame]
+    found = {f: _register(data, f, levels, cfg, centre_shift[f]) for f in frames}  # threads measured no faster (the GIL)
     params = np.zeros((n, 6))
-    disp = np.zeros(n)
-    before = np.zeros(n)
-    after = np.zeros(n)
+    disp, before, after = np.zeros(n), np.zeros(n), np.zeros(n)
     corrected = np.zeros(n, bool)
     out = data  # copied on the first frame that is resampled
     fill = float(np.percentile(data[..., reference_frame], 1))
-    for f in range(n):
-        if f == reference_frame:
-            continue
-        rot, t, before[f], after[f] = _register(data, f, levels, cfg, centre_shift[f])
-        moved = ref.points @ rot.T + t - ref.points
-        disp[f] = float(np.linalg.norm(moved, axis=1).max())
+    for f in frames:
+        rot, t, before[f], after[f] = found[f]
+        disp[f] = float(np.linalg.norm(ref.points @ rot.T + t - ref.points, axis=1).max())
         params[f, :3], params[f, 3:] = _rotation_vector(rot), t
         if disp[f] > cfg.max_displacement_mm:
             raise MotionError(
