@@ -64,7 +64,10 @@ def threshold_row(name: str, data: Path, tmp: Path, truth: Path | None = None) -
         return row
     ro = readouts(tmp / name)[0]
     row["core_ml"] = ro["core_ml"]
-    row["hypoperfused_ml"] = ro["hypoperfused_ml"] if ro.get("perfusion", True) else "not assessable (no perfusion)"
+    why = "no Tmax" if "without Tmax" in str(ro.get("maps")) else "no perfusion"
+    row["hypoperfused_ml"] = ro["hypoperfused_ml"] if ro.get("perfusion", True) else f"not assessable ({why})"
+    if ro.get("implausible"):
+        row["implausible"] = ro["implausible"]
     row["warnings"] = [n for n in ro["notes"] if n.startswith("warning")]
     ev = tmp / name / "evaluation" / "summary.json"
     if ev.exists():
@@ -89,7 +92,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
         rows.append(threshold_row("isles22/sub-strokecase0001", data / "isles22", tmp, truth=data / "isles22"))
-        rows.append(threshold_row("real/isles2018/case_1", data / "real" / "isles2018", tmp))
+        rows.append(threshold_row("real/isles2018/case_1", data / "real" / "isles2018", tmp, truth=data / "real" / "isles2018"))
         r24 = threshold_row("real/isles2024-vendor-maps", data / "real" / "isles2024-vendor-maps", tmp)
         import nibabel as nib
 
@@ -139,6 +142,7 @@ def main() -> int:
         "transfer_syntax",
         "modality_from_headers",
         "threshold",
+        "implausible",
         "warnings",
     ]
 
