@@ -139,3 +139,11 @@ def test_moving_head_reads_out_as_the_still_one():
     assert info["motion"]["frames_corrected"] == len(params) and len(info["motion"]["displacement_mm"]) == s.data.shape[3]
     core2, hyp2, _ = _readout(Series(data, s.geometry, s.frame_times), cfg.with_(motion_correction=False))
     assert abs(hyp2 - hyp0) > 0.1 * hyp0 or abs(core2 - core0) > 0.1 * core0  # uncorrected, the read-out is wrong
+
+
+def test_a_still_dsc_series_is_not_resampled():
+    """DSC-MR registers on the head outside the brain, whose signal the bolus leaves alone: a still series stays as it is."""
+    c = generate_case(PhantomConfig(modality="mr", slices=24, matrix=(80, 80), spacing_xy=2.4, frames=30, p_no_stroke=0.0), seed=2)
+    r = compute_maps(c.series, PerfusionConfig.for_modality("mr"), show_progress=False)
+    assert r.info["motion"]["frames_corrected"] == 0
+    assert r.info["motion"]["max_displacement_mm"] < 0.5

@@ -284,6 +284,11 @@ def compute_maps(
 
                 motion.extra["qc_before"] = qc_motion(data, geom, cfg.modality.value)[1]
             data, motion_info = motion.data, motion.info()
+            if motion.unregistered:
+                notes.append(
+                    f"motion correction left frames {', '.join(map(str, motion.unregistered))} as they were: "
+                    "no rigid motion fitted them better than none"
+                )
     mask = steps.run("mask", _brain, data, series, cfg, brain_mask)
     conc, arrival, base, brain_curve = steps.run("concentration", _concentration, data[mask], cfg, series)
     aif = steps.run("aif", _aif, conc, times, base, cfg, mask, aif_mask)

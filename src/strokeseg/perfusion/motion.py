@@ -11,8 +11,9 @@ frame at a few thousand points; a frame that did not move converges in one or tw
 Residuals are Huber-weighted (robust to the bolus passing through a vessel near the skull). Frames
 are resampled with SimpleITK (linear), which is also the registration's cross-check in the tests.
 
-A series whose motion exceeds ``max_displacement_mm`` anywhere in the head, or whose registration
-does not lower the mismatch of a frame that moved, cannot be corrected: :class:`MotionError`.
+A series whose motion exceeds ``max_displacement_mm`` (on the registration, or on the head's
+centre) cannot be corrected: :class:`MotionError`. A frame whose estimate fits it no better than no
+motion is left as it is and listed (``unregistered``), with a note.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class MotionResult:
     mismatch_before: np.ndarray
     mismatch_after: np.ndarray
     corrected: np.ndarray
+    unregistered: list[int] = field(default_factory=list)  # frames whose estimate fitted no better than no motion
     extra: dict[str, Any] = field(default_factory=dict)  # what the caller adds (the QC before correction)
 
     def info(self) -> dict[str, Any]:
@@ -97,6 +99,7 @@ class MotionResult:
             "translation_mm": [[round(float(t), 3) for t in p[3:]] for p in self.params],
             "mismatch_before": [round(float(v), 3) for v in self.mismatch_before],
             "mismatch_after": [round(float(v), 3) for v in self.mismatch_after],
+            "unregistered_frames": self.unregistered,
             **self.extra,
         }
 
@@ -351,7 +354,7 @@ def correct_motion(
         ct: the series is CT in HU (registration on bone) rather than DSC-MR.
 
     Raises:
-        MotionError: a frame moved by more than ``max_displacement_mm`` or could not be registered.
+        MotionError: a frame moved by more than ``max_displacement_mm``.
         NoStructure: nothing to register to (no skull in a CT series, a single slice).
     """
     cfg = cfg or MotionConfig()
@@ -377,6 +380,7 @@ def correct_motion(
     params = np.zeros((n, 6))
     disp, before, after = np.zeros(n), np.zeros(n), np.zeros(n)
     corrected = np.zeros(n, bool)
+    unregistered: list[int] = []
     out = data  # copied on the first frame that is resampled
     fill = float(np.percentile(data[..., reference_frame], 1))
     for f in frames:
@@ -389,10 +393,11 @@ def correct_motion(
                 "that motion correction handles"
             )
         if disp[f] > cfg.min_correction_voxels * min(geometry.spacing[:2]):
-            if after[f] > before[f] * 1.05 and disp[f] > 1.0:
-                raise MotionError(f"not assessable: frame {f} moved ({disp[f]:.1f} mm) and could not be registered")
+            if after[f] >= before[f]:  # the estimate does not fit the frame better than no motion: leave the frame as it is
+                unregistered.append(f)
+                continue
             if out is data:
                 out = data.astype(np.float32, copy=True)
             out[..., f] = _resample(data[..., f], geometry, rot, t, ref.centre, fill)
             corrected[f] = True
-    return MotionResult(out, reference_frame, disp, params, before, after, corrected)
+    return MotionResult(out, reference_frame, disp, params, before, after, corrected, unregistered)
