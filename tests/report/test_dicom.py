@@ -122,3 +122,41 @@ def test_non_dicom_input_writes_no_dicom_and_a_reference_series_gives_them(thres
     assert code == 0 and (_files(out) / "seg.dcm").exists()
     code, _, _ = cli("report", out, "--no-dicom")
     assert code == 0 and not (_files(out)).exists()
+
+
+def test_sr_carries_the_plausibility_guard_and_holds_the_verdicts_back(dicom_run, tmp_path):
+    """A read-out the guard flagged: the SR lists the warning as an implausible read-out and every verdict is not assessable."""
+    import pydicom
+
+    from strokeseg.cli import main
+    from strokeseg.clinical.eligibility import verdicts
+
+    _, out = dicom_run
+    run = tmp_path / "run"
+    shutil.copytree(out, run)
+    shutil.rmtree(run / "report")
+    path = run / "patient" / "patient_readout.json"
+    readout = json.loads(path.read_text(encoding="utf-8"))
+    why = "the core lies in both hemispheres (12 ml and 7 ml); an acute infarct rarely does"
+    readout["implausible"] = [why]
+    readout["warnings"] = [*readout.get("warnings", []), {"code": "core-bilateral", "message": why, "file": None}]
+    readout["eligibility"] = [v.to_dict() for v in verdicts(readout, 72, 16)]  # as the read-out writes them
+    path.write_text(json.dumps(readout), encoding="utf-8")
+    assert main(["report", str(run)]) == 0
+    sr = pydicom.dcmread(_files(run) / "sr.dcm")
+    found, verdicts = [], {}
+
+    def walk(items):
+        for it in items:
+            if it.ValueType == "CODE":
+                name = it.ConceptNameCodeSequence[0]
+                value = it.ConceptCodeSequence[0]
+                if name.CodeValue == "implausible":
+                    found.append((getattr(value, "LongCodeValue", None) or value.CodeValue, value.CodeMeaning))
+                elif name.CodingSchemeDesignator == "99STROKESEG":
+                    verdicts[name.CodeValue] = value.CodeMeaning
+            walk(getattr(it, "ContentSequence", []))
+
+    walk(sr.ContentSequence)
+    assert found == [("core-bilateral", why[:64])]
+    assert set(verdicts.values()) == {"Not assessable"}

@@ -190,7 +190,7 @@ def threshold_case(
         brain = inp.brain if inp.brain is not None else inp.adc_brain
         assert brain is not None
         result = threshold_diffusion(inp.adc, case.geometry, brain, cfg, dwi=case.images.get("DWI"))
-        inp.source, perfusion_used = "ADC (no perfusion: core only)", False
+        inp.source, perfusion_used = f"{'DWI/ADC' if 'DWI' in case.images else 'ADC'} (no perfusion: core only)", False
         inp.notes.append("no perfusion imaging: Tmax, penumbra, mismatch, HIR, DEFUSE-3 and EXTEND are not assessable")
     elif "CBF" in inp.maps:
         result = _cbf_only_result(case, inp, cfg)

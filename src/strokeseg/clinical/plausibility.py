@@ -21,6 +21,15 @@ from strokeseg.clinical.hemispheres import lateral_coordinate
 from strokeseg.diagnostics import DataWarning, warn
 from strokeseg.io.geometry import Geometry
 
+#: the warning codes this guard raises (the SR and the reports list them as "implausible read-out")
+PLAUSIBILITY_CODES = (
+    "core-larger-than-hemisphere",
+    "hypoperfusion-too-large",
+    "core-outside-brain",
+    "core-bilateral",
+    "core-not-dwi-bright",
+    "core-not-hypoperfused",
+)
 #: fraction of the core (and its volume in ml) on the smaller side above which a core is bilateral
 BILATERAL_FRACTION, BILATERAL_ML = 0.25, 5.0
 #: the core's fraction that may lie outside the brain

@@ -149,7 +149,8 @@ def format_readout_table(rows: list[tuple[str, Readout]], cfg: ThresholdConfig |
     lines.append("")
     lines.append(
         f"thresholds: Tmax > {cfg.tmax_hypoperfused:g} s hypoperfused, Tmax > {cfg.tmax_severe:g} s severe, "
-        f"core rCBF < {cfg.rcbf_core:.0%} (reference: {cfg.reference.value}) or ADC < {cfg.adc_core:g}×10⁻⁶ mm²/s; "
+        f"core rCBF < {cfg.rcbf_core:.0%} (reference: {cfg.reference.value}) or, on MRI, (ADC < {cfg.adc_core:g}×10⁻⁶ mm²/s ∧ "
+        f"DWI > {cfg.dwi_ratio:g}× healthy) ∨ (DWI > {cfg.dwi_subacute_ratio:g}× ∧ ADC < {cfg.subacute_adc_ratio:g}× healthy); "
         f"DEFUSE-3: core < {cfg.defuse3_core_ml:g} ml, ratio ≥ {cfg.defuse3_ratio:g}, mismatch ≥ "
         f"{cfg.defuse3_mismatch_ml:g} ml; "
         f"EXTEND: core < {cfg.extend_core_ml:g} ml, ratio > {cfg.extend_ratio:g}, mismatch > "

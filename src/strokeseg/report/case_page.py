@@ -66,6 +66,14 @@ def core_definition(readout: dict[str, Any], run: RunView, case: CaseView) -> st
     ref, tmax = th.get("reference", "contralateral"), float(th.get("tmax_hypoperfused", 6))
     rcbf = f"rCBF < {float(th.get('rcbf_core', 0.3)):.0%} (reference: {ref}) within Tmax > {tmax:g} s"
     adc = f"ADC < {th.get('adc_core', 620):g}×10⁻⁶ mm²/s"
+    if "DWI/ADC" in maps or ("ADC" in maps and "DWI" in ((readout.get("inputs") or {}).get("images") or {})):
+        adc = (
+            f"(ADC < {th.get('adc_core', 620):g}×10⁻⁶ mm²/s and DWI > {th.get('dwi_ratio', 1.1):g}× healthy) or "
+            f"(DWI > {th.get('dwi_subacute_ratio', 1.5):g}× and ADC < {th.get('subacute_adc_ratio', 1.2):g}× healthy), "
+            f"components ≥ {th.get('diffusion_min_ml', 0.1):g} ml"
+        )
+    if "without Tmax" in maps:
+        return f"rCBF < {float(th.get('rcbf_core', 0.3)):.0%} of the better-perfused hemisphere (no Tmax)"
     if readout.get("perfusion") is False:
         return adc
     return f"{rcbf}, or {adc}" if "ADC" in maps else rcbf

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from strokeseg.clinical.plausibility import PLAUSIBILITY_CODES
 from strokeseg.errors import InputError
 from strokeseg.io.geometry import Geometry
 from strokeseg.report.collect import CaseView, RunView
@@ -38,6 +39,10 @@ MEASUREMENTS = (
     ("tmax10_ml", "Tmax > 10 s volume", "ml"),
     ("hir", "Hypoperfusion intensity ratio", "1"),
 )
+
+
+#: the concept under which the SR lists the plausibility guard's warnings
+IMPLAUSIBLE = "implausible"
 
 
 def _code(value: str, meaning: str) -> Any:
@@ -251,6 +256,12 @@ def write_sr(case: CaseView, verdicts: list[dict[str, Any]], dss: list[Any], fol
             continue
         measurements.append(hd.sr.Measurement(name=_code(key, meaning), value=float(v), unit=units[unit]))
     evaluations = [hd.sr.QualitativeEvaluation(_code(v["trial"], f"{v['trial']} eligible"), _verdict_code(v["eligible"])) for v in verdicts]
+    # the plausibility guard's warnings: why the verdicts are held back (strokeseg.clinical.plausibility)
+    evaluations += [
+        hd.sr.QualitativeEvaluation(_code(IMPLAUSIBLE, "Implausible read-out"), _code(w["code"], str(w.get("message", ""))[:64]))
+        for w in case.warnings
+        if w.get("code") in PLAUSIBILITY_CODES
+    ]
     group = hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=f"{case.case_id} stroke read-out"),
         measurements=measurements,
