@@ -1,11 +1,12 @@
 """train → predict → cv-report → evaluate on tiny phantom cohorts (CT-2D and MRI-3D recipes)."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 
-from strokeseg.io.nifti import read_nifti
+from strokeseg.io.nifti import read_nifti, write_nifti
 from strokeseg.io.read import read_image
 
 pytestmark = pytest.mark.slow
@@ -63,6 +64,19 @@ def test_ct2d_train_predict_evaluate(ct_cohort, tmp_path, cli, monkeypatch):
     assert vols["core_ml"] == pytest.approx((lab == 2).sum() * geom.voxel_volume_ml) and vols["models"] == 2
     code, out, _ = cli("evaluate", "--pred", tmp_path / "pred", "--truth", ct_cohort, "--out", tmp_path / "ev")
     assert code == 0 and "| core | all | 4 |" in out
+    readout = json.loads((tmp_path / "pred" / "case_1" / "case_1_readout.json").read_text(encoding="utf-8"))
+    assert "input-outside-training" not in {w["code"] for w in readout["warnings"]}  # the training data's own kind
+    # the same case with its CBF on a vendor's scale (×20): far outside the training data, so the verdicts are held back
+    shifted = tmp_path / "vendor" / "case_1"
+    shutil.copytree(ct_cohort / "case_1", shifted)
+    cbf_file = next(shifted.glob("SMIR.Brain.XX.O.CT_CBF.*/*.nii"))
+    img = read_image(cbf_file)
+    write_nifti(cbf_file, img.array * 20.0, img.geometry)
+    code, out, err = cli("predict", "--model", tmp_path / "model", "--input", tmp_path / "vendor", "--out", tmp_path / "pred20")
+    assert code == 0, err
+    readout = json.loads((tmp_path / "pred20" / "case_1" / "case_1_readout.json").read_text(encoding="utf-8"))
+    assert "input-outside-training" in {w["code"] for w in readout["warnings"]} and "CBF" in str(readout["implausible"])
+    assert readout["defuse3"] is None and readout["extend"] is None
 
 
 def test_mri3d_fast_trains_on_spes(tmp_path, cli, monkeypatch):

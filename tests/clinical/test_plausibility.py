@@ -79,3 +79,22 @@ def test_guard_is_silent_on_the_real_expert_masks(folder, k):
     brain = diffusion_brain_mask(c.images["DWI"], c.images["ADC"], c.geometry.spacing)
     labels = np.where(c.label > 0, 2, 0).astype(np.uint8)
     assert guard_labels(labels, brain, c.geometry, c.images) == []
+
+
+def test_input_range_fires_on_another_scale_and_not_on_the_training_kind():
+    from strokeseg.clinical.plausibility import input_range_warnings
+
+    rng = np.random.default_rng(0)
+    brain = _brain()
+    x = np.stack([np.where(brain, rng.normal(40, 10, G.shape), 0.0), np.where(brain, rng.normal(3, 1, G.shape), 0.0)]).astype(np.float32)
+    stats = (np.array([15.0, 0.5]), np.array([70.0, 6.0]), np.array([40.0, 3.0]), np.array([10.0, 1.0]))
+    masked = np.ones(2)
+    assert input_range_warnings(x, brain, ["CBF", "CBV"], stats, masked) == []
+    far = x.copy()
+    far[0] *= 20  # a vendor's scale
+    (w,) = input_range_warnings(far, brain, ["CBF", "CBV"], stats, masked)
+    assert w.code == "input-outside-training" and "CBF median" in w.message and "CBV" not in w.message
+    flat = x.copy()
+    flat[1] = np.where(brain, 3.0 + 0.01 * rng.standard_normal(G.shape), 0.0)  # the right level, no contrast at all
+    (w,) = input_range_warnings(flat, brain, ["CBF", "CBV"], stats, masked)
+    assert "CBV spread" in w.message

@@ -29,6 +29,7 @@ PLAUSIBILITY_CODES = (
     "core-bilateral",
     "core-not-dwi-bright",
     "core-not-hypoperfused",
+    "input-outside-training",
 )
 #: fraction of the core (and its volume in ml) on the smaller side above which a core is bilateral
 BILATERAL_FRACTION, BILATERAL_ML = 0.25, 5.0
@@ -115,3 +116,37 @@ def guard_labels(labels: np.ndarray, brain: np.ndarray, geometry: Geometry, imag
         rdwi = images["DWI"] / ref if ref > 0 else None
     tmax = tmax_to_seconds(images["Tmax"], brain)[0] if "Tmax" in images and brain.any() else None
     return plausibility_warnings(core, brain, geometry, hypoperfused=hyp if hyp.any() else None, rdwi=rdwi, tmax=tmax)
+
+
+#: a channel whose robust spread differs from the training data's by more than this factor is out of range
+SPREAD_FACTOR = 5.0
+
+
+def input_range_warnings(
+    x: np.ndarray, brain: np.ndarray, channels: list[str], stats: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], masked: np.ndarray
+) -> list[DataWarning]:
+    """Whether a case's inputs lie far outside what a model was trained on.
+
+    ``x`` ``(C, Z, Y, X)`` is the case's unwhitened input, ``stats`` the model's training statistics per
+    channel (lower and upper clip bounds, the 0.5th and 99.5th percentiles of the training brain voxels;
+    mean; sd), ``masked`` 1 for image channels (0: scalar channels, not checked). A channel is out of
+    range when the median of the case's brain lies outside the training voxels' 0.5–99.5 % range (what
+    training saw in fewer than 1 voxel in 100), or when its sd, clipped to that range as the training sd
+    was, differs from the training sd by more than :data:`SPREAD_FACTOR` (another unit or scale)."""
+    lower, upper, _, std = stats
+    if not brain.any():
+        return []
+    bad = []
+    for c, name in enumerate(channels):
+        if not masked[c] or not np.isfinite(lower[c]) or not np.isfinite(upper[c]):
+            continue
+        vals = x[c][brain].astype(np.float64)
+        med = float(np.median(vals))
+        spread = float(np.clip(vals, lower[c], upper[c]).std())  # as the training sd was computed: clipped to its range
+        if not lower[c] <= med <= upper[c]:
+            bad.append(f"{name} median {med:.3g} outside the training range {lower[c]:.3g}–{upper[c]:.3g}")
+        elif std[c] > 0 and not 1 / SPREAD_FACTOR <= max(spread, 1e-12) / std[c] <= SPREAD_FACTOR:
+            bad.append(f"{name} spread {spread:.3g} against the training sd {std[c]:.3g}")
+    if not bad:
+        return []
+    return [warn("input-outside-training", "the input lies far outside what the model was trained on: " + "; ".join(bad))]

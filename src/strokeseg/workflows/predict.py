@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from strokeseg.bundle import ModelBundle
-from strokeseg.clinical.plausibility import guard_labels
+from strokeseg.clinical.plausibility import guard_labels, input_range_warnings
 from strokeseg.clinical.readout import Readout, format_readout_table, readout_csv, readout_from_volumes, with_implausible
 from strokeseg.diagnostics import warnings_of
 from strokeseg.errors import ConfigError
@@ -152,7 +152,10 @@ class Predictor:
         smin = self.min_size(case.geometry.voxel_volume_ml)
         labels = labels_from_probs(probs, prep.brain, self.threshold, smin, b.target, b.output_label, b.num_classes)
         vols = volumes(labels, case.geometry.voxel_volume_ml, b.target, b.output_label)
+        norm = self.models[0][1]
         guard = guard_labels(labels, prep.brain, case.geometry, case.images)
+        if norm.mode == "dataset":
+            guard += input_range_warnings(prep.x, prep.brain, prep.channels, norm.parameters(prep.x, prep.brain), norm.masked())
         case.notes = [*case.notes, *guard]
         t3 = time.perf_counter()
         info = {
@@ -201,7 +204,13 @@ def write_prediction(folder: Path, pred: Prediction, case: Case, record: dict[st
     write_nifti(folder / f"{cid}_variance.nii.gz", pred.variance, g)
     write_nifti(folder / f"{cid}_entropy.nii.gz", pred.entropy, g)
     (folder / f"{cid}_volumes.json").write_text(json_text(pred.info), encoding="utf-8")
-    readout = {"case_id": cid, "maps": f"model {pred.info['recipe']}", **pred.readout.to_dict(), "notes": case.notes}
+    readout = {
+        "case_id": cid,
+        "maps": f"model {pred.info['recipe']}",
+        **pred.readout.to_dict(),
+        "notes": case.notes,
+        "warnings": [w.to_dict() for w in warnings_of(case.notes)],
+    }
     if record is not None:
         readout.update(record)
     (folder / f"{cid}_readout.json").write_text(json_text(readout), encoding="utf-8")
