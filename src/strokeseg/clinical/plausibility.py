@@ -123,7 +123,7 @@ SPREAD_FACTOR = 5.0
 
 
 def input_range_warnings(
-    x: np.ndarray, brain: np.ndarray, channels: list[str], stats: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], masked: np.ndarray
+    x: np.ndarray, brain: np.ndarray, channels: list[str], stats: tuple[np.ndarray, ...], masked: np.ndarray
 ) -> list[DataWarning]:
     """Whether a case's inputs lie far outside what a model was trained on.
 
