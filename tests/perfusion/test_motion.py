@@ -69,12 +69,12 @@ def test_translation_agrees_with_simpleitk_registration(ct_case):
     """The library cross-check: a pure shift, estimated by SimpleITK's own registration and by ours."""
     import SimpleITK as sitk
 
-    from strokeseg.phantom.quirks import resample_rigid
+    from strokeseg.perfusion.motion import resample_padded
 
     s = ct_case.series
     shift = [2.0, -1.5, 0.0]
     tx = sitk.TranslationTransform(3, shift)
-    frame = resample_rigid(s.data[..., 0], s.geometry.spacing, tx, -1000.0)
+    frame = resample_padded(s.data[..., 0], s.geometry.spacing, tx, -1000.0)
     data = np.stack([s.data[..., 0], frame], axis=-1)
     ours = M.correct_motion(data, s.geometry, data[..., 0] > -200, 0, ct=True).params[1, 3:]
 

@@ -323,25 +323,32 @@ def _register(
     return rot, t, before, after
 
 
-def _resample(frame: np.ndarray, geometry: Geometry, rot: np.ndarray, t: np.ndarray, centre: np.ndarray, fill: float) -> np.ndarray:
-    """The frame on the reference grid: its value at reference point x is the frame's at rot·(x−c)+c+t
-    (SimpleITK, linear). Through-plane the slab is extended by copies of its end slices (the anatomy
-    moved in from beyond the slab is like its edge, never air); in-plane, ``fill`` outside the frame."""
+def resample_padded(frame: np.ndarray, spacing_xyz: tuple[float, float, float], transform: Any, fill: float) -> np.ndarray:
+    """``frame`` ``(Z, Y, X)`` resampled through a SimpleITK ``transform`` (output point → input point,
+    mm from the grid's origin), linear. Through-plane the slab is first extended by copies of its end
+    slices (what a moving head brings into a slab is like its edge, never air); in-plane, ``fill`` outside."""
     import SimpleITK as sitk
 
     pad = 3
-    sp = [float(s) for s in geometry.spacing]
+    sp = [float(s) for s in spacing_xyz]
     img = sitk.GetImageFromArray(np.pad(np.asarray(frame, np.float32), ((pad, pad), (0, 0), (0, 0)), mode="edge"))
     img.SetSpacing(sp)
     img.SetOrigin((0.0, 0.0, -pad * sp[2]))
     ref = sitk.GetImageFromArray(np.ascontiguousarray(frame, dtype=np.float32))
     ref.SetSpacing(sp)
+    result: np.ndarray = sitk.GetArrayFromImage(sitk.Resample(img, ref, transform, sitk.sitkLinear, float(fill)))
+    return result
+
+
+def _resample(frame: np.ndarray, geometry: Geometry, rot: np.ndarray, t: np.ndarray, centre: np.ndarray, fill: float) -> np.ndarray:
+    """The frame on the reference grid: its value at reference point x is the frame's at rot·(x−c)+c+t."""
+    import SimpleITK as sitk
+
     tx = sitk.AffineTransform(3)
     tx.SetMatrix([float(v) for v in rot.ravel()])
     tx.SetCenter([float(v) for v in centre])
     tx.SetTranslation([float(v) for v in t])
-    result: np.ndarray = sitk.GetArrayFromImage(sitk.Resample(img, ref, tx, sitk.sitkLinear, float(fill)))
-    return result
+    return resample_padded(frame, geometry.spacing, tx, fill)
 
 
 def correct_motion(

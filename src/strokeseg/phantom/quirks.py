@@ -205,23 +205,6 @@ def wm_adc_near_threshold(images: dict[str, np.ndarray], healthy_wm: np.ndarray,
     return out
 
 
-def resample_rigid(frame: np.ndarray, spacing_xyz: tuple[float, float, float], transform: Any, fill: float) -> np.ndarray:
-    """``frame`` ``(Z, Y, X)`` resampled through a SimpleITK ``transform`` (output point → input point),
-    linear. Through-plane, the slab is first extended by copies of its end slices: a head moving along
-    z brings anatomy like the edge's into the slab, never air; in-plane, ``fill`` outside."""
-    import SimpleITK as sitk
-
-    pad = 3
-    padded = np.pad(np.asarray(frame, np.float32), ((pad, pad), (0, 0), (0, 0)), mode="edge")
-    img = sitk.GetImageFromArray(padded)
-    img.SetSpacing([float(s) for s in spacing_xyz])
-    img.SetOrigin((0.0, 0.0, -pad * float(spacing_xyz[2])))
-    ref = sitk.GetImageFromArray(np.ascontiguousarray(frame, np.float32))
-    ref.SetSpacing([float(s) for s in spacing_xyz])
-    result: np.ndarray = sitk.GetArrayFromImage(sitk.Resample(img, ref, transform, sitk.sitkLinear, float(fill)))
-    return result
-
-
 @dataclass(frozen=True)
 class HeadMotion:
     """Rigid head motion: ``fraction`` of the frames after ``first_frame`` each rotated by up to
@@ -241,8 +224,10 @@ def head_motion(
     spec: HeadMotion = HeadMotion(),
 ) -> tuple[np.ndarray, dict[int, list[float]]]:
     """A 4D series ``(Z, Y, X, T)`` with rigid head motion (``spec``) about the grid's centre
-    (:func:`resample_rigid`). Returns the series and, per moved frame, the Euler angles (rad) and shift (mm)."""
+    (:func:`strokeseg.perfusion.motion.resample_padded`). Returns the series and, per moved frame, the Euler angles (rad) and shift (mm)."""
     import SimpleITK as sitk
+
+    from strokeseg.perfusion.motion import resample_padded
 
     out = np.array(data, dtype=np.float32, copy=True)
     n = data.shape[3]
@@ -258,6 +243,6 @@ def head_motion(
         shift = rng.uniform(-spec.max_shift_mm, spec.max_shift_mm, 3)
         tx.SetRotation(*(float(a) for a in angles))
         tx.SetTranslation([float(v) for v in shift])
-        out[..., f] = resample_rigid(data[..., f], spacing_xyz, tx, fill)
+        out[..., f] = resample_padded(data[..., f], spacing_xyz, tx, fill)
         params[f] = [*(float(a) for a in angles), *(float(v) for v in shift)]
     return out, params
