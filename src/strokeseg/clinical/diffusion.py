@@ -1,7 +1,7 @@
 """The MRI core from DWI and ADC together.
 
-ADC < 620×10⁻⁶ mm²/s alone (Purushotham 2015, the RAPID threshold) marks 5–10 % of healthy
-white matter as core on real ISLES'22 scans (noise and partial volume put the white-matter ADC
+ADC < 620×10⁻⁶ mm²/s alone (Purushotham 2015, the RAPID threshold) marks healthy white
+matter as core on real ISLES'22 scans (noise and partial volume put the white-matter ADC
 tail below the threshold), and misses subacute lesions whose ADC has pseudo-normalised. Infarcted
 tissue is also DWI-hyperintense against the patient's own healthy tissue; healthy tissue with a
 low ADC is not. So the core is

@@ -147,7 +147,7 @@ def threshold_diffusion(
             warn(
                 "adc-only-core",
                 f"no DWI: the core is ADC < {cfg.adc_core:g}×10⁻⁶ mm²/s alone, which also marks healthy white matter "
-                "on real scans (5–10 % of it on ISLES'22); read the core with the DWI",
+                "on real scans; read the core with the DWI",
             )
         )
     labels = np.where(core, CORE, 0).astype(np.uint8)

@@ -23,7 +23,7 @@ phantom can write it so that the test suite guards the fix:
 * ``head-motion`` — rigid head motion in the 4D series (CTP or DSC): a third of the frames after the
   second rotated by up to 2° about each axis and shifted by up to 3 mm along each;
 * ``wm-adc-near-threshold`` — a white-matter ADC spread of 12 % around 700×10⁻⁶ mm²/s, so that
-  about 10 % of healthy white matter lies below 620 (5–10 % of healthy tissue on the real cases),
+  about 10 % of healthy white matter lies below 620 (ADC < 620 reads 57–111 ml of healthy tissue on the real cases),
   with the DWI following the ADC.
 """
 
