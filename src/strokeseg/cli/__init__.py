@@ -9,8 +9,8 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
+from strokeseg.cli.entry import run
 from strokeseg.cli.parser import COMMANDS, build_parser
 from strokeseg.errors import StrokesegError, Terminated, one_line
 
@@ -75,38 +75,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def run() -> NoReturn:
-    """The console entry point (``strokeseg``, ``python -m strokeseg``): :func:`main`, then a quick exit.
-
-    Every output is written and closed (atomically) before :func:`main` returns, so what is left is
-    the interpreter's teardown, which is slow with torch imported. After ``main`` the registered exit handlers still run,
-    threads that are not daemons are joined and the standard streams are flushed; then the process
-    ends without that teardown. Under a profiler or a debugger it exits normally instead.
-    """
-    import atexit
-    import logging
-    import os
-    import threading
-
-    code = main()
-    if sys.getprofile() is not None or sys.gettrace() is not None:
-        raise SystemExit(code)  # a profiler's or debugger's report (python -m cProfile -m strokeseg) comes at a normal exit
-    # what the interpreter's own shutdown does first, in its order: wake and join the worker threads
-    # (thread pools left open included), then the exit handlers
-    shutdown = getattr(threading, "_shutdown", None)
-    if callable(shutdown):
-        shutdown()
-    else:  # pragma: no cover - another Python implementation
-        for t in threading.enumerate():
-            if t is not threading.current_thread() and not t.daemon:
-                t.join()
-    atexit._run_exitfuncs()
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe (``strokeseg … | head``): nothing more to say
-            code = code or 1
-    os._exit(code)

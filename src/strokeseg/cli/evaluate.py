@@ -12,6 +12,7 @@ from strokeseg.cli.options import (
     add_output_options,
     label_map_arg,
 )
+from strokeseg.cli.options.evaluate import region_list
 from strokeseg.cli.options.report import add_report_options
 
 
@@ -28,8 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Predictions are canonical label maps (0 background, 1 penumbra, 2 core) named <case_id>.nii.gz, "
             "<case_id>_label.nii.gz or <case_id>/label.nii.gz; --truth is a dataset folder in any supported layout "
             "or a plain folder of label maps; a folder of binary 0/1 masks is scored as one lesion region (any "
-            "non-zero "
-            "prediction voxel counts), unless --label-map says what its 1 means."
+            "non-zero prediction voxel counts), unless --label-map says what its 1 means."
         ),
     )
     add_input(p, "folder of predicted label maps (e.g. the output of 'strokeseg predict' or 'threshold')", "PRED", aliases=("--pred",))
@@ -37,10 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="folder for per_case.csv, summary.md, summary.json")
     add_layout_options(p)
     p.add_argument(
-        "--pred-label-map",
-        type=label_map_arg,
-        metavar="MAP",
-        help="map prediction values to canonical labels, e.g. '1:2' for binary core predictions",
+        "--pred-label-map", type=label_map_arg, metavar="MAP", help="map prediction values to canonical labels ('1:2': binary core)"
     )
     p.add_argument(
         "--regions",
@@ -58,20 +55,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from strokeseg.cli.options import executor_config, input_path, output_mode, say
-    from strokeseg.cli.options.report import finish_report, run_settings
+    from strokeseg.cli.options.provenance import run_settings
+    from strokeseg.cli.options.report import finish_report
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.evaluate import EvaluateOptions, evaluate_to_folder, evaluation_lines
 
     pred = input_path(args)
     executor = executor_config(args)
-    inputs = [pred, args.truth]
     with RunFolder(
         args.out,
         output_mode(args),
-        inputs=inputs,
+        inputs=[pred, args.truth],
         allow_in_input=args.allow_output_in_input,
         command="evaluate",
         settings=run_settings(args),
@@ -79,16 +74,6 @@ def run(args: argparse.Namespace) -> int:
         opts = EvaluateOptions(args.layout, args.label_map, args.pred_label_map, args.regions, args.nonfinite, executor)
         result = evaluate_to_folder(run, pred, args.truth, opts)
         say("\n".join(evaluation_lines(result)))
-        print("wrote " + ", ".join(str(Path(args.out) / n) for n in ("per_case.csv", "summary.md", "summary.json")))
+        print("wrote " + ", ".join(str(run.out / n) for n in ("per_case.csv", "summary.md", "summary.json")))
         finish_report(run, args)
     return 0
-
-
-def region_list(text: str) -> list[str]:
-    """``--regions core,penumbra``: region names, checked."""
-    from strokeseg.io.labels import Region
-
-    try:
-        return [Region.parse(r).value for r in text.split(",") if r.strip()]
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from strokeseg.cli.options import executor_config, input_path, output_mode, perfusion_config, print_notes, say
-    from strokeseg.cli.options.report import finish_report, run_settings
+    from strokeseg.cli.options.provenance import run_settings
+    from strokeseg.cli.options.report import finish_report
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.perfusion import SeriesOptions, maps_summary_lines, perfusion_dataset, perfusion_jobs
 

@@ -30,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
 
     from strokeseg.cli.options import executor_config, input_path, output_mode, print_notes, say
     from strokeseg.cli.options.predict import predict_options
-    from strokeseg.cli.options.report import finish_report, patient_values, run_settings
+    from strokeseg.cli.options.provenance import run_settings
+    from strokeseg.cli.options.report import finish_report, patient_values
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.predict import Predictor, predict_dataset, predict_summary_lines

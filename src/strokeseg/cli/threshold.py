@@ -38,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from strokeseg.cli.options import executor_config, input_path, output_mode, perfusion_config, print_notes, say
-    from strokeseg.cli.options.report import finish_report, patient_values, run_settings
+    from strokeseg.cli.options.provenance import run_settings
+    from strokeseg.cli.options.report import finish_report, patient_values
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.record import apply_patient_values
@@ -58,9 +59,7 @@ def run(args: argparse.Namespace) -> int:
         ds = open_dataset(Path(inp), args.layout, args.label_map)
         run.protect(f for r in ds.cases for f in r.files())
         refs = apply_patient_values(ds.cases, patient_values(args))
-        truth = None
-        if args.truth:
-            truth = read_truth(Path(args.truth), args.layout, args.label_map)  # checked before any case is written
+        truth = read_truth(Path(args.truth), args.layout, args.label_map) if args.truth else None  # checked before any case is written
         res = threshold_dataset(
             run,
             refs,

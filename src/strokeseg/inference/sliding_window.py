@@ -92,14 +92,8 @@ def sliding_window_predict(
     device = torch.device(device)
     spatial = list(x.shape[1:])
     win = [int(w) for w in cfg.window]
-    pad = [max(0, w - s) for w, s in zip(win, spatial)]
-    before = [p // 2 for p in pad]  # symmetric zero padding, as MONAI pads small volumes
-    xp = np.pad(x, [(0, 0)] + [(b, p - b) for b, p in zip(before, pad)]) if any(pad) else x
+    xp, before, starts = _padded_windows(x, win, [int(s) for s in cfg.step], within)
     shape = xp.shape[1:]
-    starts = _grid(shape, win, [int(s) for s in cfg.step])
-    if within is not None:
-        wp = np.pad(within, [(b, p - b) for b, p in zip(before, pad)]) if any(pad) else within
-        starts = starts[windows_touching(np.asarray(wp, bool), starts, win)]
     n_vox = int(np.prod(shape))
     strides = torch.tensor([shape[1] * shape[2], shape[2], 1])
     n_samples = len(models) * max(1, cfg.mc_passes) * (2 if cfg.tta_flip else 1)
@@ -134,12 +128,29 @@ def sliding_window_predict(
         set_mc_dropout(m, False)
     if acc is None:  # no window at all (an empty ``within``): everything is background
         acc = torch.zeros((4, n_vox), dtype=torch.float32)
+    return _averaged(acc, shape, tuple(slice(b, b + s) for b, s in zip(before, spatial)), n_samples)
+
+
+def _padded_windows(x: np.ndarray, win: list[int], step: list[int], within: np.ndarray | None) -> tuple[np.ndarray, list[int], np.ndarray]:
+    """``x`` zero-padded to at least one window (symmetrically, as MONAI pads small volumes), the padding
+    before each axis, and the windows' start corners (those touching ``within``, when given)."""
+    pad = [max(0, w - s) for w, s in zip(win, x.shape[1:])]
+    before = [p // 2 for p in pad]
+    xp = np.pad(x, [(0, 0)] + [(b, p - b) for b, p in zip(before, pad)]) if any(pad) else x
+    starts = _grid(xp.shape[1:], win, step)
+    if within is not None:
+        wp = np.pad(within, [(b, p - b) for b, p in zip(before, pad)]) if any(pad) else within
+        starts = starts[windows_touching(np.asarray(wp, bool), starts, win)]
+    return xp, before, starts
+
+
+def _averaged(acc: torch.Tensor, shape: tuple[int, ...], crop: tuple[slice, ...], n_samples: int) -> SlidingResult:
+    """The sums ``acc`` ``(K + 2, voxels)`` (probabilities, variances, windows covering) as means, cropped back
+    to the unpadded grid; voxels no window covered are background."""
     count = acc[-1]
-    mean = (acc[:-1] / count.clamp(min=1)).reshape(-1, *shape)
-    crop = tuple(slice(b, b + s) for b, s in zip(before, spatial))
-    out = mean.numpy()
+    out = (acc[:-1] / count.clamp(min=1)).reshape(-1, *shape).numpy()
     probs = out[(slice(None, -1), *crop)].copy()
-    probs[0][(count == 0).reshape(shape)[crop].numpy()] = 1.0  # voxels no window covered are background
+    probs[0][(count == 0).reshape(shape)[crop].numpy()] = 1.0
     return SlidingResult(probs, out[-1][crop].copy(), n_samples)
 
 

@@ -255,6 +255,40 @@ def read_dicom_series(folder: str | Path) -> tuple[np.ndarray, Geometry, np.ndar
     return data, geom, frame_times
 
 
+#: the UID root of the series strokeseg writes
+UID_ROOT = "1.2.826.0.1.3680043.2.1125."
+
+
+def _series_tags(geometry: Geometry, description: str, patient: str) -> tuple[tuple[tuple[str, str], ...], str]:
+    """The tags every file of a new CT series shares (new study, series and frame-of-reference UIDs), and
+    its ImageOrientationPatient."""
+    from pydicom.uid import generate_uid
+
+    series_uid, study_uid, frame_uid = generate_uid(UID_ROOT), generate_uid(UID_ROOT), generate_uid(UID_ROOT)
+    d = geometry.direction_matrix
+    orientation = "\\".join(f"{v:.6f}" for v in (d[0, 0], d[1, 0], d[2, 0], d[0, 1], d[1, 1], d[2, 1]))
+    constant = (
+        ("0008|0060", "CT"),
+        ("0008|0008", "ORIGINAL\\PRIMARY\\AXIAL"),
+        ("0008|0070", "strokeseg"),
+        ("0010|0010", patient + "^"),
+        ("0010|0020", patient),
+        ("0018|0060", ""),
+        ("0018|5100", "HFS"),
+        ("0020|000e", series_uid),
+        ("0020|000d", study_uid),
+        ("0020|0052", frame_uid),
+        ("0020|1040", ""),
+        ("0020|0010", "1"),
+        ("0020|0011", "1"),
+        ("0020|0012", "1"),
+        ("0020|0060", ""),
+        ("0008|103e", description),
+        ("0028|1054", "HU"),
+    )
+    return constant, orientation
+
+
 def write_dicom_series(
     folder: str | Path,
     array: np.ndarray,
@@ -281,29 +315,7 @@ def write_dicom_series(
 
     writer = sitk.ImageFileWriter()
     writer.KeepOriginalImageUIDOn()
-    uid_root = "1.2.826.0.1.3680043.2.1125."
-    series_uid, study_uid, frame_uid = generate_uid(uid_root), generate_uid(uid_root), generate_uid(uid_root)
-    d = geometry.direction_matrix
-    orientation = "\\".join(f"{v:.6f}" for v in (d[0, 0], d[1, 0], d[2, 0], d[0, 1], d[1, 1], d[2, 1]))
-    constant = (
-        ("0008|0060", "CT"),
-        ("0008|0008", "ORIGINAL\\PRIMARY\\AXIAL"),
-        ("0008|0070", "strokeseg"),
-        ("0010|0010", patient + "^"),
-        ("0010|0020", patient),
-        ("0018|0060", ""),
-        ("0018|5100", "HFS"),
-        ("0020|000e", series_uid),
-        ("0020|000d", study_uid),
-        ("0020|0052", frame_uid),
-        ("0020|1040", ""),
-        ("0020|0010", "1"),
-        ("0020|0011", "1"),
-        ("0020|0012", "1"),
-        ("0020|0060", ""),
-        ("0008|103e", description),
-        ("0028|1054", "HU"),
-    )
+    constant, orientation = _series_tags(geometry, description, patient)
     n = 0
     for f, vol in enumerate(frames):
         image = sitk.GetImageFromArray(np.rint(vol).astype(np.int16))
@@ -315,7 +327,7 @@ def write_dicom_series(
             pos = image.TransformIndexToPhysicalPoint((0, 0, k))
             for tag, value in (
                 *constant,
-                ("0008|0018", generate_uid(uid_root)),
+                ("0008|0018", generate_uid(UID_ROOT)),
                 (_TAG_ORIENTATION, orientation),
                 (_TAG_POSITION, "\\".join(f"{v:.6f}" for v in pos)),
                 (_TAG_INSTANCE, str(n + 1)),

@@ -136,6 +136,29 @@ class _Steps:
         return out
 
 
+def _motion_step(data: np.ndarray, geom: Geometry, cfg: PerfusionConfig, notes: list[str]) -> tuple[np.ndarray, dict[str, Any]]:
+    """The series after motion correction (when on) and what ``perfusion.json`` records of it; notes for a
+    series with nothing to register to and for frames left as they were."""
+    info: dict[str, Any] = {"frames_corrected": 0, "reason": "motion correction off"}
+    if not cfg.motion_correction or data.shape[3] < 2:
+        return data, info
+    try:
+        motion = _motion_corrected(data, geom, cfg)
+    except NoStructure as e:
+        notes.append(f"frames not registered: {e}")
+        return data, {**info, "reason": str(e)}
+    if motion.corrected.any():  # the head-centre check of the series as it came, for the QC panel
+        from strokeseg.perfusion.qc import motion as qc_motion
+
+        motion.extra["qc_before"] = qc_motion(data, geom, cfg.modality.value)[1]
+    if motion.unregistered:
+        notes.append(
+            f"motion correction left frames {', '.join(map(str, motion.unregistered))} as they were: "
+            "no rigid motion fitted them better than none"
+        )
+    return motion.data, motion.info()
+
+
 def _motion_corrected(data: np.ndarray, geom: Geometry, cfg: PerfusionConfig) -> MotionResult:
     """Every frame registered rigidly to the first used frame (:mod:`strokeseg.perfusion.motion`). Where
     structure is sought: CT, everything but air (the bone window does the rest); DSC-MR, the head
@@ -271,24 +294,7 @@ def compute_maps(
     data, times = _uniform_times(series, notes)
     dt = float(np.median(np.diff(times)))
     geom = series.geometry
-    motion, motion_info = None, {"frames_corrected": 0, "reason": "motion correction off"}
-    if cfg.motion_correction and data.shape[3] > 1:
-        try:
-            motion = steps.run("motion", _motion_corrected, data, geom, cfg)
-        except NoStructure as e:
-            motion_info["reason"] = str(e)
-            notes.append(f"frames not registered: {e}")
-        else:
-            if motion.corrected.any():  # the head-centre check of the series as it came, for the QC panel
-                from strokeseg.perfusion.qc import motion as qc_motion
-
-                motion.extra["qc_before"] = qc_motion(data, geom, cfg.modality.value)[1]
-            data, motion_info = motion.data, motion.info()
-            if motion.unregistered:
-                notes.append(
-                    f"motion correction left frames {', '.join(map(str, motion.unregistered))} as they were: "
-                    "no rigid motion fitted them better than none"
-                )
+    data, motion_info = steps.run("motion", _motion_step, data, geom, cfg, notes)
     mask = steps.run("mask", _brain, data, series, cfg, brain_mask)
     conc, arrival, base, brain_curve = steps.run("concentration", _concentration, data[mask], cfg, series)
     aif = steps.run("aif", _aif, conc, times, base, cfg, mask, aif_mask)

@@ -40,34 +40,19 @@ def add_perfusion_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--cbv", choices=("auc", "residue"), default="auc", help=HELP["cbv"])
     g.add_argument("--tmax", dest="tmax_estimator", choices=("peak", "edge"), default="peak", help=HELP["tmax"])
     g.add_argument("--vof", action=argparse.BooleanOptionalAction, default=None, help=HELP["vof"])
-    g.add_argument(
-        "--echo-time",
-        type=positive_float,
-        default=defaults.echo_time,
-        metavar="S",
-        help=f"DSC-MRI echo time in s (default {defaults.echo_time:g})",
-    )
-    g.add_argument(
-        "--hematocrit-factor",
-        type=positive_float,
-        default=defaults.hematocrit_factor,
-        help=f"kH = (1−Hct_large)/(1−Hct_small) (default {defaults.hematocrit_factor:g})",
-    )
-    g.add_argument(
-        "--density", type=positive_float, default=defaults.density, help=f"brain tissue density in g/ml (default {defaults.density:g})"
-    )
+    for flag, attr, metavar, text in (
+        ("--echo-time", "echo_time", "S", "DSC-MRI echo time in s"),
+        ("--hematocrit-factor", "hematocrit_factor", None, "kH = (1−Hct_large)/(1−Hct_small)"),
+        ("--density", "density", None, "brain tissue density in g/ml"),
+        ("--max-motion", "max_motion_mm", "MM", "a series whose head moved more than this (mm) is not assessable"),
+    ):
+        value = getattr(defaults, attr)
+        g.add_argument(flag, type=positive_float, default=value, metavar=metavar, help=f"{text} (default {value:g})")
     g.add_argument(
         "--motion-correction",
         action=argparse.BooleanOptionalAction,
         default=defaults.motion_correction,
         help="register every frame rigidly to the first used frame before the analysis (default: on)",
-    )
-    g.add_argument(
-        "--max-motion",
-        type=positive_float,
-        default=defaults.max_motion_mm,
-        metavar="MM",
-        help=f"a series whose head moved more than this is not assessable (default {defaults.max_motion_mm:g} mm)",
     )
 
 

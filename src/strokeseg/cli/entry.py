@@ -1,0 +1,43 @@
+"""The console entry point (``strokeseg``, ``python -m strokeseg``): :func:`strokeseg.cli.main`, then a quick exit."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+
+def run() -> NoReturn:
+    """The console entry point (``strokeseg``, ``python -m strokeseg``): :func:`main`, then a quick exit.
+
+    Every output is written and closed (atomically) before :func:`main` returns, so what is left is
+    the interpreter's teardown, which is slow with torch imported. After ``main`` the registered exit handlers still run,
+    threads that are not daemons are joined and the standard streams are flushed; then the process
+    ends without that teardown. Under a profiler or a debugger it exits normally instead.
+    """
+    import atexit
+    import logging
+    import os
+    import threading
+
+    from strokeseg import cli
+
+    code = cli.main()  # looked up at the call, so that a caller may stand another main in
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        raise SystemExit(code)  # a profiler's or debugger's report (python -m cProfile -m strokeseg) comes at a normal exit
+    # what the interpreter's own shutdown does first, in its order: wake and join the worker threads
+    # (thread pools left open included), then the exit handlers
+    shutdown = getattr(threading, "_shutdown", None)
+    if callable(shutdown):
+        shutdown()
+    else:  # pragma: no cover - another Python implementation
+        for t in threading.enumerate():
+            if t is not threading.current_thread() and not t.daemon:
+                t.join()
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (``strokeseg … | head``): nothing more to say
+            code = code or 1
+    os._exit(code)
