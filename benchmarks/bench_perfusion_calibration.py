@@ -89,6 +89,24 @@ def head_errors(seeds: tuple[int, ...]) -> list[dict[str, float]]:
     return rows
 
 
+def own_reference_cbf(seeds: range) -> list[float]:
+    """The read-out's reference CBF (healthy contralateral median) of strokeseg's own maps on head phantoms:
+    below 15 ml/100 g/min the read-out calls the maps vendor-scaled (``reference-cbf-implausible``)."""
+    from strokeseg.clinical.thresholds import TissueMasks, threshold_perfusion
+    from strokeseg.perfusion.config import PerfusionConfig
+    from strokeseg.perfusion.maps import compute_maps
+    from strokeseg.phantom.case import PhantomConfig, generate_case
+
+    out = []
+    for seed in seeds:
+        c = generate_case(PhantomConfig(slices=4, matrix=(256, 256)), seed=seed)
+        r = compute_maps(c.series, PerfusionConfig(), show_progress=False)
+        masks = TissueMasks(r.brain_mask, cbv=r.maps["CBV"], csf=c.series.data[..., 0] < 20)
+        res = threshold_perfusion(r.maps["CBF"], r.maps["Tmax"], c.geometry, masks)
+        out.append(float(res.reference_cbf or 0.0))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one frame interval and noise, two methods (a smoke run)")
@@ -122,7 +140,11 @@ def main() -> int:
                     flush=True,
                 )
     head = head_errors((1, 2) if args.quick else (1, 2, 3, 4))
-    data = {"default_method": default, "grid": rows, "head_phantom": head}
+    from strokeseg.clinical.units import PLAUSIBLE_REFERENCE_CBF
+
+    refs = own_reference_cbf(range(4 if args.quick else 10))
+    below = sum(r < PLAUSIBLE_REFERENCE_CBF[0] for r in refs)
+    data = {"default_method": default, "grid": rows, "head_phantom": head, "own_reference_cbf": refs, "vendor_scale_warnings": below}
     table = [
         "Grid phantom (pure arterial AIF, no dispersion): estimate / truth for CBF and CBV, Tmax error in s. "
         "The default is marked **bold**.",
@@ -151,6 +173,12 @@ def main() -> int:
             f"{h['cbf_wm']:.1f} / {h['cbf_true_wm']:.1f} ({h['cbf_ratio_wm']:.2f}) | {h['cbv_ratio_gm']:.2f} | {h['cbv_ratio_wm']:.2f} | "
             f"{h['tmax_err_s_gm']:+.2f} | {h['tmax_err_s_wm']:+.2f} |"
         )
+    table += [
+        "",
+        f"Reference CBF of the read-out on strokeseg's own maps, {len(refs)} head phantoms (ml/100 g/min): "
+        + ", ".join(f"{r:.1f}" for r in refs)
+        + f". Below {PLAUSIBLE_REFERENCE_CBF[0]:g} (the vendor-scale warning): {below} of {len(refs)}.",
+    ]
     if not args.quick:
         write_results(
             "perfusion_calibration",
