@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 TORCH_INDEX ?=
 STAMP  := $(VENV)/.strokeseg-installed
 
-.PHONY: install demo test test-fast lint docs bench-deps system-deps clean
+.PHONY: install demo test test-fast lint docs bench-deps nnunet-deps system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 	# The pinned torch first, then the package (torch>=2.4): an unpinned resolve could pull another build.
 	$(PY) -m pip install -q torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(PY) -m pip install -q -e '.[test]'
+	# nnU-Net's networks for the native nnU-Net path. --no-deps: its timm requirement pulls the CUDA-only
+	# torchvision wheel, and the plans-defined U-Nets import only torch and numpy
+	$(PY) -m pip install -q --no-deps dynamic-network-architectures==0.4.4
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -55,6 +58,13 @@ docs: $(STAMP)
 # the peers benchmarks/ measure against (MedPy, DeepMind surface-distance); never runtime dependencies
 bench-deps: $(STAMP)
 	$(PY) -m pip install -q -e '.[test,bench]'
+
+# nnU-Net itself (the oracle of benchmarks/bench_nnunet.py and tests/fixtures/nnunet/make_fixtures.py, and
+# --backend nnunetv2): torch stays at the pinned build, and the CUDA-only torchvision that timm pulls in is removed
+nnunet-deps: $(STAMP)
+	echo "torch==2.13.0" > $(VENV)/torch-pin.txt
+	$(PY) -m pip install -q -c $(VENV)/torch-pin.txt -e '.[nnunet]'
+	$(PY) -m pip uninstall -y -q torchvision || true
 
 clean:
 	rm -rf $(VENV) site build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

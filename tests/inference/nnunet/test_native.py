@@ -1,0 +1,93 @@
+"""The native nnU-Net v2 inference against nnunetv2's own predictions (recorded by
+tests/fixtures/nnunet/make_fixtures.py): 0 differing labels, probabilities within 1e-6."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from strokeseg.inference.nnunet.folder import load_nnunet_model
+from strokeseg.inference.nnunet.predictor import NnUNetRunConfig, predict_nnunet
+from strokeseg.inference.nnunet.preprocess import separate_z
+from tests.inference.nnunet.helpers import CASES, CT_MODEL, MR_MODEL, read_case, reference
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_labels_and_probabilities_equal_nnunetv2(case):
+    model_dir, case_dir = CASES[case]
+    model = load_nnunet_model(model_dir)
+    images, spacing, _ = read_case(case_dir)
+    out = predict_nnunet(model, images, spacing)
+    labels, probs, _ = reference(case_dir)
+    assert out.labels.dtype == np.uint8 and out.labels.shape == labels.shape
+    assert int((out.labels != labels).sum()) == 0
+    assert out.probabilities.shape == probs.shape
+    assert float(np.abs(out.probabilities - probs).max()) <= 1e-6
+    # the labels are not trivial: every class the model has appears
+    assert len(np.unique(labels)) == (2 if model_dir == CT_MODEL else 3)
+
+
+def test_fixtures_cover_what_nnunet_must_reproduce():
+    ct, mr = load_nnunet_model(CT_MODEL), load_nnunet_model(MR_MODEL)
+    assert ct.folds == ("0", "1") and mr.folds == ("0",)
+    assert ct.config["normalization_schemes"] == ["CTNormalization"]
+    assert mr.config["normalization_schemes"] == ["ZScoreNormalization"] * 2 and all(mr.config["use_mask_for_norm"])
+    assert mr.has_regions and mr.dataset["regions_class_order"] == [1, 2]
+    # anisotropic: the 4 mm slice axis is resampled on its own (order 0)
+    _, spacing, _ = read_case(CASES["ctt_000"][1])
+    assert separate_z(spacing, ct.config["spacing"], None) == (True, 0)
+    # a non-identity direction on one CT case, kept on the way out
+    _, _, img = read_case(CASES["ctt_001"][1])
+    assert img.GetDirection() != (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+    assert reference(CASES["ctt_001"][1])[2].GetDirection() == img.GetDirection()
+    # the MR cases are skull-stripped: cropping to non-zero removes a border
+    images, _, _ = read_case(CASES["mrt_000"][1])
+    assert (images == 0).all(axis=0).mean() > 0.3
+
+
+def test_one_fold_differs_from_the_ensemble_and_folds_are_chosen():
+    model_dir, case_dir = CASES["ctt_000"]
+    images, spacing, _ = read_case(case_dir)
+    both = predict_nnunet(load_nnunet_model(model_dir), images, spacing).probabilities
+    one = load_nnunet_model(model_dir, folds=("1",))
+    assert one.folds == ("1",)
+    p1 = predict_nnunet(one, images, spacing).probabilities
+    assert float(np.abs(p1 - both).max()) > 1e-3
+    with pytest.raises(Exception, match=r"checkpoint_best\.pth"):
+        load_nnunet_model(model_dir, checkpoint="best")
+
+
+def test_no_mirroring_and_batched_mirrors():
+    model_dir, case_dir = CASES["ctt_001"]
+    model = load_nnunet_model(model_dir)
+    images, spacing, _ = read_case(case_dir)
+    labels, probs, _ = reference(case_dir)
+    plain = predict_nnunet(model, images, spacing, NnUNetRunConfig(mirroring=False)).probabilities
+    assert float(np.abs(plain - probs).max()) > 1e-4  # mirroring matters, so the test above checks it
+    fast = predict_nnunet(model, images, spacing, NnUNetRunConfig(batch_mirrors=True))
+    assert int((fast.labels != labels).sum()) == 0
+    assert float(np.abs(fast.probabilities - probs).max()) < 1e-3
+
+
+def test_probabilities_sum_to_one_for_labels_and_stay_independent_for_regions():
+    ct_dir, ct_case = CASES["ctt_000"]
+    images, spacing, _ = read_case(ct_case)
+    p = predict_nnunet(load_nnunet_model(ct_dir), images, spacing).probabilities
+    np.testing.assert_allclose(p.sum(0), 1.0, atol=1e-5)
+    mr_dir, mr_case = CASES["mrt_000"]
+    images, spacing, _ = read_case(mr_case)
+    out = predict_nnunet(load_nnunet_model(mr_dir), images, spacing)
+    # regions: hypoperfused ⊇ core, label 2 exactly where the core probability exceeds 0.5
+    assert ((out.labels == 2) == (out.probabilities[1] > 0.5)).all()
+    assert json.loads((mr_dir / "dataset.json").read_text())["labels"]["core"] == 2
