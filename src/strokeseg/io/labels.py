@@ -16,8 +16,9 @@ Regions: ``core`` = {2}, ``penumbra`` = {1}, ``hypoperfused`` = {1, 2} (core ∪
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 
@@ -182,3 +183,35 @@ def apply_label_map(labels: np.ndarray, label_map: Mapping[int, int]) -> tuple[n
     lut_vals = np.array([label_map[k] for k in sorted(label_map)], dtype=np.uint8)
     idx = np.clip(np.searchsorted(lut_keys, ints), 0, len(lut_keys) - 1)
     return np.where(lut_keys[idx] == ints, lut_vals[idx], 0).astype(np.uint8), unknown
+
+
+# names of the field's stroke label sets: ISLES'22 "lesion"/"infarct" (on DWI: the core), ISLES'24
+# "core" and "hypoperfused"/"penumbra" regions
+_NAME_KEYWORDS = (
+    (("core", "infarct", "lesion", "stroke", "ischemic", "ischaemic"), CORE),
+    (("penumbra", "hypoperfus", "tmax", "perfusion"), PENUMBRA),
+)
+
+
+def meaning_of_name(name: str) -> int | None:
+    """The canonical label a dataset's label name denotes (``lesion`` → core, ``hypoperfused`` →
+    penumbra), or None when the name says neither."""
+    low = name.lower()
+    for words, value in _NAME_KEYWORDS:
+        if any(w in low for w in words):
+            return value
+    return None
+
+
+def nnunet_label_values(labels: Mapping[str, Any], regions_class_order: Sequence[int] | None = None) -> dict[str, int]:
+    """An nnU-Net ``dataset.json`` label set as name → the value written in label files: the label
+    itself, or for region-based sets the region's entry of ``regions_class_order`` (nested regions
+    are painted in that order, so a region's value marks what later regions do not cover)."""
+    named = {k: v for k, v in labels.items() if k not in ("background", "ignore")}
+    if not any(isinstance(v, (list, tuple)) and len(v) > 1 for v in named.values()):
+        return {k: int(v) for k, v in named.items() if int(v) != 0}
+    order = list(regions_class_order or [])
+    regions = [k for k, v in named.items() if isinstance(v, (list, tuple)) or int(v) != 0]
+    if len(order) != len(regions):
+        raise ValueError("regions_class_order must give one value per foreground region")
+    return {k: int(order[i]) for i, k in enumerate(regions)}

@@ -1,8 +1,9 @@
 """Dataset layouts: auto-detection from a folder, or selection by name.
 
 >>> from strokeseg.io.layouts import LAYOUTS
->>> print(", ".join(sorted(LAYOUTS)))
-dicom, isles2015-siss, isles2015-spes, isles2018, isles2022, isles2022-grand-challenge, isles2024, manifest, series-file, strokeseg-maps
+>>> sorted(LAYOUTS)  # doctest: +NORMALIZE_WHITESPACE
+['dicom', 'isles2015-siss', 'isles2015-spes', 'isles2018', 'isles2022', 'isles2022-grand-challenge', 'isles2024',
+ 'manifest', 'nnunet-raw', 'series-file', 'strokeseg-maps']
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from strokeseg.io.layouts.grand_challenge import GrandChallenge
 from strokeseg.io.layouts.isles2015 import Isles2015Siss, Isles2015Spes
 from strokeseg.io.layouts.isles2018 import Isles2018
 from strokeseg.io.layouts.manifest import Manifest
+from strokeseg.io.layouts.nnunet_raw import NnUNetRaw
 from strokeseg.io.layouts.outputs import SeriesFile, StrokesegMaps
 
 # Detection order: the explicit manifest first, DICOM last.
 _ORDER: list[Layout] = [
     Manifest(),
+    NnUNetRaw(),
     StrokesegMaps(),
     SeriesFile(),
     Isles2018(),
@@ -50,6 +53,7 @@ def get_layout(name: str) -> Layout:
         "grand-challenge": "isles2022-grand-challenge",
         "siss": "isles2015-siss",
         "spes": "isles2015-spes",
+        "nnunet": "nnunet-raw",
     }
     key = aliases.get(key, key)
     if key not in LAYOUTS:
@@ -83,6 +87,8 @@ def open_dataset(root: str | Path, layout: str | None = None, label_map: Mapping
     lay = get_layout(layout) if layout else detect_layout(root)
     if label_map is None and isinstance(lay, Manifest):
         label_map = lay.manifest_label_map(root)
+    if label_map is None and isinstance(lay, NnUNetRaw):
+        label_map = lay.dataset_label_map(root)
     lmap = lay.label_map(label_map)
     cases = lay.scan(root, lmap)
     if not cases:
