@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from strokeseg.cli.options import add_executor_options, add_input, add_layout_options, add_nonfinite_option, add_output_options
+from strokeseg.cli.options.nnunet import add_nnunet_options
 from strokeseg.cli.options.predict import DESCRIPTION, add_prediction_options
 from strokeseg.cli.options.report import add_patient_options, add_report_options
 
@@ -15,6 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input(p, "cases to segment (any layout)", "CASE_OR_DATASET")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_prediction_options(p)
+    add_nnunet_options(p)
     add_layout_options(p)
     add_nonfinite_option(p)
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside INPUT")
@@ -29,12 +31,14 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from strokeseg.cli.options import executor_config, input_path, output_mode, print_notes, say
+    from strokeseg.cli.options.nnunet import nnunet_options
     from strokeseg.cli.options.predict import predict_options
     from strokeseg.cli.options.provenance import run_settings
     from strokeseg.cli.options.report import finish_report, patient_values
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.outputs import RunFolder
-    from strokeseg.workflows.predict import Predictor, predict_dataset, predict_summary_lines
+    from strokeseg.workflows.nnunet import load_predictor
+    from strokeseg.workflows.predict import predict_dataset, predict_summary_lines
     from strokeseg.workflows.record import apply_patient_values
 
     inp = input_path(args)
@@ -49,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         command="predict",
         settings=run_settings(args),
     ) as run:
-        predictor = Predictor.load(args.model, opts)
+        predictor = load_predictor(args.model, opts, nnunet_options(args))
         ds = open_dataset(Path(inp), args.layout, args.label_map)
         run.protect(f for r in ds.cases for f in r.files())
         result = predict_dataset(run, predictor, apply_patient_values(ds.cases, patient_values(args)), executor)

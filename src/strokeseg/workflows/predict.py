@@ -67,17 +67,20 @@ class Prediction:
     """One case's prediction on the case's own grid.
 
     ``labels`` ``(Z, Y, X)`` uint8 canonical labels (0 background, 1 penumbra, 2 core);
-    ``probability`` lesion probability, ``variance`` MC/ensemble variance of it, ``entropy``
+    ``probability`` lesion probability, ``variance`` MC/ensemble variance of it (None where the
+    model gives none: one nnU-Net folder), ``entropy``
     normalised predictive entropy (all float32, same shape); ``info`` the volumes JSON.
     """
 
     case_id: str
     labels: np.ndarray
     probability: np.ndarray
-    variance: np.ndarray
+    variance: np.ndarray | None
     entropy: np.ndarray
     readout: Readout
     info: dict[str, Any] = field(default_factory=dict)
+    #: ``(K, Z, Y, X)`` float32 per-class (or per-region) probabilities, where the model gives them
+    class_probabilities: np.ndarray | None = None
 
 
 class Predictor:
@@ -194,14 +197,18 @@ def predict_case(bundle: ModelBundle | Predictor, case: Case, options: PredictOp
 
 
 def write_prediction(folder: Path, pred: Prediction, case: Case, record: dict[str, Any] | None = None) -> None:
-    """``<case>_label/_prob/_variance/_entropy.nii.gz`` on the case's grid, ``<case>_volumes.json`` and ``<case>_readout.json``
+    """``<case>_label/_prob/_variance/_entropy.nii.gz`` (and ``_probabilities``, 4D, where the model
+    gives per-class probabilities) on the case's grid, ``<case>_volumes.json`` and ``<case>_readout.json``
     (with ``record``'s fields: inputs, clinical values, verdicts, provenance)."""
     from strokeseg.io.nifti import write_nifti
 
     cid, g = pred.case_id, case.geometry
     write_nifti(folder / f"{cid}_label.nii.gz", pred.labels, g, dtype=np.uint8)
     write_nifti(folder / f"{cid}_prob.nii.gz", pred.probability, g)
-    write_nifti(folder / f"{cid}_variance.nii.gz", pred.variance, g)
+    if pred.variance is not None:
+        write_nifti(folder / f"{cid}_variance.nii.gz", pred.variance, g)
+    if pred.class_probabilities is not None:  # (Z, Y, X, K), one volume per class or region
+        write_nifti(folder / f"{cid}_probabilities.nii.gz", np.moveaxis(pred.class_probabilities, 0, -1), g)
     write_nifti(folder / f"{cid}_entropy.nii.gz", pred.entropy, g)
     (folder / f"{cid}_volumes.json").write_text(json_text(pred.info), encoding="utf-8")
     readout = {

@@ -17,7 +17,8 @@ DESCRIPTION = (
     "model cannot produce are 'n/a'."
 )
 MODEL_HELP = (
-    "model bundle written by 'strokeseg train'; repeat to ensemble several bundles of the same target and channels; "
+    "model bundle written by 'strokeseg train', or a trained nnU-Net v2 results folder "
+    "(<Trainer>__<Plans>__<configuration>); repeat to ensemble several bundles of the same target and channels; "
     "T, S_min and the window settings come from the first bundle"
 )
 
