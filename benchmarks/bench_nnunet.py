@@ -1,0 +1,213 @@
+"""Native nnU-Net inference against nnU-Net's own ``nnUNetPredictor`` on the CPU: same model, same
+case, labels compared voxel for voxel, wall time and peak memory.
+
+The model is realistic in size: nnU-Net's default planner (``ExperimentPlanner``) plans a
+``3d_fullres`` configuration on the three real ISLES'22 cases in ``../shared`` (DWI + ADC,
+112×112×72 at 2 mm), and the network it describes gets random weights (the speed does not depend
+on them). Both sides then predict case 0001 with the default settings (step 0.5, Gaussian,
+mirroring over the three axes) on 2 torch threads, each in its own process so that peak memory
+(``ru_maxrss``) is the process's own:
+
+* ``nnunetv2``: ``nnUNetPredictor.predict_from_files`` as ``nnUNetv2_predict`` runs it (3
+  preprocessing and 3 export workers), from the input files to the label file;
+* ``native``: ``strokeseg.inference.nnunet`` from the same files to labels and probabilities;
+* ``native, batched mirrors``: the same with a tile's 8 mirrored copies in one forward pass.
+
+Needs the nnunet extra (``make nnunet-deps``). Writes ``docs/results/nnunet_inference.{json,md}``.
+
+    .venv/bin/python benchmarks/bench_nnunet.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import REPO, write_results
+
+SHARED = Path(os.environ.get("STROKESEG_SHARED", REPO.parent / "shared")) / "data"
+CASES = {"0001": SHARED / "isles22", "0002": SHARED / "real" / "isles2022-bids", "0004": SHARED / "real" / "isles2022-bids"}
+THREADS = 2
+
+
+def _case_files(case: str) -> tuple[Path, Path, Path]:
+    root = CASES[case]
+    stem = f"sub-strokecase{case}_ses-0001"
+    ses = root / f"sub-strokecase{case}" / "ses-0001"
+    return (
+        ses / f"{stem}_dwi.nii.gz",
+        ses / f"{stem}_adc.nii.gz",
+        root / "derivatives" / f"sub-strokecase{case}" / "ses-0001" / f"{stem}_msk.nii.gz",
+    )
+
+
+def make_model(work: Path) -> tuple[Path, list[Path]]:
+    """Plan 3d_fullres with nnU-Net's default planner on the real cases; random weights."""
+    import torch
+
+    raw = work / "raw" / "Dataset950_ISLES22real"
+    for d in ("imagesTr", "labelsTr"):
+        (raw / d).mkdir(parents=True)
+    for case in CASES:
+        dwi, adc, msk = _case_files(case)
+        shutil.copy(dwi, raw / "imagesTr" / f"c{case}_0000.nii.gz")
+        shutil.copy(adc, raw / "imagesTr" / f"c{case}_0001.nii.gz")
+        shutil.copy(msk, raw / "labelsTr" / f"c{case}.nii.gz")
+    meta = {"channel_names": {"0": "DWI", "1": "ADC"}, "labels": {"background": 0, "lesion": 1}, "numTraining": 3, "file_ending": ".nii.gz"}
+    (raw / "dataset.json").write_text(json.dumps(meta))
+    from nnunetv2.experiment_planning.plan_and_preprocess_api import extract_fingerprints, plan_experiments
+
+    extract_fingerprints([950], num_processes=1)
+    plan_experiments([950])
+    plans = json.loads((work / "preprocessed" / "Dataset950_ISLES22real" / "nnUNetPlans.json").read_text())
+    model = work / "results" / "nnUNetTrainer__nnUNetPlans__3d_fullres"
+    (model / "fold_0").mkdir(parents=True)
+    (model / "plans.json").write_text(json.dumps(plans))
+    (model / "dataset.json").write_text(json.dumps(meta))
+    from strokeseg.inference.nnunet.folder import build_network, resolved_configuration
+
+    torch.manual_seed(0)
+    net = build_network(resolved_configuration(plans, "3d_fullres"), 2, 2)
+    ckpt = {
+        "network_weights": net.state_dict(),
+        "init_args": {"configuration": "3d_fullres"},
+        "trainer_name": "nnUNetTrainer",
+        "inference_allowed_mirroring_axes": (0, 1, 2),
+    }
+    torch.save(ckpt, model / "fold_0" / "checkpoint_final.pth")
+    return model, [raw / "imagesTr" / "c0001_0000.nii.gz", raw / "imagesTr" / "c0001_0001.nii.gz"]
+
+
+def run_nnunetv2(model: Path, files: list[Path], out: Path) -> dict:
+    from strokeseg.inference.nnunet.folder import load_nnunet_model
+    from strokeseg.inference.nnunet.oracle import nnunetv2_predictor
+
+    predictor = nnunetv2_predictor(load_nnunet_model(model))
+    t0 = time.perf_counter()
+    predictor.predict_from_files(
+        [[str(f) for f in files]],
+        str(out),
+        save_probabilities=False,
+        overwrite=True,
+        num_processes_preprocessing=3,
+        num_processes_segmentation_export=3,
+    )
+    return {"seconds": time.perf_counter() - t0, "labels": str(out / "c0001.nii.gz")}
+
+
+def run_native(model: Path, files: list[Path], out: Path, batch: bool) -> dict:
+    import numpy as np
+    import SimpleITK as sitk
+
+    from strokeseg.inference.nnunet.folder import load_nnunet_model
+    from strokeseg.inference.nnunet.predictor import NnUNetRunConfig, export, fold_logits
+    from strokeseg.inference.nnunet.preprocess import preprocess
+
+    m = load_nnunet_model(model)
+    t0 = time.perf_counter()
+    imgs = [sitk.ReadImage(str(f)) for f in files]
+    images = np.stack([sitk.GetArrayFromImage(i) for i in imgs]).astype(np.float32)
+    spacing = list(imgs[0].GetSpacing())[::-1]
+    t1 = time.perf_counter()
+    pre = preprocess(images, spacing, m.plans, m.config)
+    t2 = time.perf_counter()
+    logits = fold_logits(m, pre.data, NnUNetRunConfig(batch_mirrors=batch))
+    t3 = time.perf_counter()
+    res = export(logits, pre, m)
+    out.mkdir(parents=True, exist_ok=True)
+    lab = sitk.GetImageFromArray(res.labels)
+    lab.CopyInformation(imgs[0])
+    sitk.WriteImage(lab, str(out / "c0001.nii.gz"))
+    t4 = time.perf_counter()
+    return {
+        "seconds": t4 - t0,
+        "labels": str(out / "c0001.nii.gz"),
+        "tiles_shape": list(pre.data.shape),
+        "steps_s": {"read": t1 - t0, "preprocess": t2 - t1, "networks": t3 - t2, "export_and_write": t4 - t3},
+    }
+
+
+def child(kind: str, model: str, files: list[str], out: str) -> None:
+    import torch
+
+    torch.set_num_threads(THREADS)
+    fs = [Path(f) for f in files]
+    res = run_nnunetv2(Path(model), fs, Path(out)) if kind == "nnunetv2" else run_native(Path(model), fs, Path(out), kind == "batched")
+    res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    res["peak_rss_children_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print("RESULT " + json.dumps(res))
+
+
+def measure(kind: str, model: Path, files: list[Path], out: Path) -> dict:
+    env = {**os.environ, "OMP_NUM_THREADS": str(THREADS), "PYTHONPATH": str(REPO / "src")}
+    cmd = [sys.executable, __file__, "--child", kind, str(model), str(out), *map(str, files)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"{kind} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(line[len("RESULT ") :])
+
+
+def _labels(path: str):
+    import SimpleITK as sitk
+
+    return sitk.GetArrayFromImage(sitk.ReadImage(path))
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="bench-nnunet-"))
+    for k in ("raw", "preprocessed", "results"):
+        (work / k).mkdir()
+    os.environ.update(nnUNet_raw=str(work / "raw"), nnUNet_preprocessed=str(work / "preprocessed"), nnUNet_results=str(work / "results"))
+    model, files = make_model(work)
+    plans = json.loads((model / "plans.json").read_text())["configurations"]["3d_fullres"]
+    runs = {}
+    for kind in ("nnunetv2", "native", "batched"):
+        runs[kind] = measure(kind, model, files, work / f"out_{kind}")
+        print(kind, f"{runs[kind]['seconds']:.1f} s", file=sys.stderr)
+    ref = _labels(runs["nnunetv2"]["labels"])
+    rows, data = (
+        [],
+        {
+            "case": "ISLES'22 sub-strokecase0001 (DWI+ADC, 112x112x73, 2 mm)",
+            "threads": THREADS,
+            "patch_size": plans["patch_size"],
+            "features_per_stage": plans["architecture"]["arch_kwargs"]["features_per_stage"],
+            "runs": {},
+        },
+    )
+    for kind, r in runs.items():
+        diff = int((_labels(r["labels"]) != ref).sum())
+        ratio = runs["nnunetv2"]["seconds"] / r["seconds"]
+        data["runs"][kind] = {**r, "differing_labels": diff, "speedup_vs_nnunetv2": ratio}
+        rows.append(
+            f"| {kind} | {r['seconds']:.1f} | {ratio:.2f}× | {diff} | {r['peak_rss_mb']:.0f} (+{r['peak_rss_children_mb']:.0f} workers) |"
+        )
+    steps = runs["native"]["steps_s"]
+    table = (
+        f"Case: {data['case']}; nnU-Net's default 3d_fullres plan (patch {plans['patch_size']}, features "
+        f"{data['features_per_stage']}), random weights; {THREADS} torch threads, CPU.\n\n"
+        "| path | wall s | speed vs nnUNetPredictor | labels differing from nnunetv2 | peak RSS MB |\n|---|---|---|---|---|\n"
+        + "\n".join(rows)
+        + "\n\nNative time per step (s): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in steps.items())
+        + f"; labels identical: {'yes' if data['runs']['native']['differing_labels'] == 0 else 'no'}."
+    )
+    write_results("nnunet_inference", data, "Native nnU-Net inference vs nnUNetPredictor (CPU)", table, "bench_nnunet.py")
+    print(table)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], sys.argv[5:], sys.argv[4])
+    else:
+        main()
