@@ -12,7 +12,8 @@ The public API, each name importable from ``strokeseg`` (loaded on first use, so
 ``load_recipe``        a published method's configuration (shipped name or YAML file)
 ``train``              cross-validate a recipe on a dataset into a model bundle
 ``ModelBundle``        a trained method on disk (``ModelBundle.load(folder)``)
-``predict_case``       segment one loaded case with a bundle
+``load_model``         a trained nnU-Net v2 results folder (run natively) or a bundle
+``predict_case``       segment one loaded case with a bundle or an nnU-Net model
 ``generate_phantom``   a synthetic cohort with known truth
 =====================  ==============================================================
 
@@ -65,6 +66,7 @@ _API = {
     "train": "strokeseg.workflows.train",
     "ModelBundle": "strokeseg.bundle",
     "predict_case": "strokeseg.workflows.predict",
+    "load_model": "strokeseg.workflows.nnunet",
     "generate_phantom": "strokeseg.workflows.phantom",
 }
 
@@ -75,6 +77,7 @@ __all__ = [
     "evaluate_folder",
     "generate_phantom",
     "load_case",
+    "load_model",
     "load_recipe",
     "open_dataset",
     "predict_case",

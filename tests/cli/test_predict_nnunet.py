@@ -103,3 +103,62 @@ def test_bad_options_give_one_line(cli, tmp_path, extra, message):
     assert code != 0 and message in err
     assert len([ln for ln in err.strip().splitlines() if ln.strip()]) == 1
     assert not (tmp_path / "out" / "ctt_000").exists()
+
+
+def test_python_api_load_model_and_predict_case(tmp_path):
+    import strokeseg
+
+    raw = _raw(tmp_path, MR_MODEL, ["mrt_001"])
+    model = strokeseg.load_model(MR_MODEL)
+    case = strokeseg.load_case(strokeseg.open_dataset(raw).cases[0], with_label=False)
+    pred = strokeseg.predict_case(model, case)
+    assert np.array_equal(pred.labels, reference(CASES["mrt_001"][1])[0])
+    assert pred.readout.core_ml is not None and pred.class_probabilities is not None
+    from strokeseg.errors import InputError
+
+    with pytest.raises(InputError, match="nnU-Net v2 results folder"):
+        strokeseg.load_model(MR_MODEL / "fold_0")  # a fold is not the model folder
+
+
+def test_parallel_workers_and_dicom_outputs(cli, tmp_path):
+    import highdicom as hd
+
+    from strokeseg.io.dicom import write_dicom_series
+    from strokeseg.io.read import read_image
+
+    raw = _raw(tmp_path, MR_MODEL, ["mrt_000", "mrt_001"])
+    code, _, err = cli("predict", raw, "--model", MR_MODEL, "--out", tmp_path / "out", "--jobs", "2")
+    assert code == 0, err
+    for case in ("mrt_000", "mrt_001"):
+        assert np.array_equal(_arr(tmp_path / "out" / case / f"{case}_label.nii.gz"), reference(CASES[case][1])[0])
+    dwi = read_image(raw / "imagesTs" / "mrt_000_0000.nii.gz")
+    write_dicom_series(tmp_path / "dcm", dwi.array, dwi.geometry)
+    shutil.rmtree(tmp_path / "out" / "mrt_001")
+    code, _, err = cli("report", tmp_path / "out", "--dicom-reference", tmp_path / "dcm")
+    assert code == 0, err
+    seg = hd.seg.segread(tmp_path / "out" / "report" / "mrt_000" / "dicom" / "seg.dcm")
+    labels = sorted(s.SegmentLabel for s in seg.SegmentSequence)
+    assert labels[0] == "Ischemic core" and labels[1].startswith("Penumbra") and len(labels) == 2
+
+
+def test_backend_nnunetv2_matches_native_or_says_what_it_needs(cli, tmp_path):
+    import importlib.util
+
+    raw = _raw(tmp_path, MR_MODEL, ["mrt_000"])
+    code, _, err = cli("predict", raw, "--model", MR_MODEL, "--out", tmp_path / "out", "--backend", "nnunetv2")
+    if importlib.util.find_spec("nnunetv2") is None:
+        assert code != 0 and "make nnunet-deps" in err and not (tmp_path / "out" / "mrt_000").exists()
+    else:
+        assert code == 0, err
+        assert np.array_equal(_arr(tmp_path / "out" / "mrt_000" / "mrt_000_label.nii.gz"), reference(CASES["mrt_000"][1])[0])
+
+
+def test_backend_nnunetv2_without_nnunetv2_is_one_line(cli, tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "nnunetv2" else real(name, *a))
+    raw = _raw(tmp_path, MR_MODEL, ["mrt_000"])
+    code, _, err = cli("predict", raw, "--model", MR_MODEL, "--out", tmp_path / "out", "--backend", "nnunetv2")
+    assert code != 0 and "make nnunet-deps" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "mrt_000").exists()

@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -22,7 +23,7 @@ from strokeseg.diagnostics import warnings_of
 from strokeseg.errors import ConfigError, InputError
 from strokeseg.inference.nnunet.folder import NnUNetModel, load_nnunet_model
 from strokeseg.inference.nnunet.labels import canonical_lut, foreground_probability, thresholded_labels
-from strokeseg.inference.nnunet.predictor import NnUNetRunConfig, predict_nnunet, segmentation
+from strokeseg.inference.nnunet.predictor import NnUNetOutput, NnUNetRunConfig, predict_nnunet, segmentation
 from strokeseg.inference.predict import volumes
 from strokeseg.inference.sliding_window import entropy
 from strokeseg.io.case import Case, CaseRef, load_case
@@ -47,6 +48,8 @@ class NnUNetOptions:
         batch_mirrors: run a tile's mirrored copies as one batch (faster; probabilities then
             differ from nnU-Net's by float rounding, ~1e-4).
         nonfinite: ``error`` or ``zero`` for NaN/Inf input voxels.
+        backend: ``native`` (strokeseg's implementation) or ``nnunetv2`` (nnU-Net's own
+            ``nnUNetPredictor`` in process; needs the nnunet extra).
     """
 
     folds: tuple[str, ...] | None = None
@@ -57,6 +60,7 @@ class NnUNetOptions:
     fuse: str = "mean"
     batch_mirrors: bool = False
     nonfinite: str = "error"
+    backend: str = "native"
 
 
 def _modalities(models: Sequence[NnUNetModel], channels: tuple[str, ...] | None) -> list[str]:
@@ -80,6 +84,10 @@ class NnUNetRunner:
             raise ConfigError("no model folder given")
         if options.fuse not in ("mean", "vote"):
             raise ConfigError(f"--fuse must be mean or vote, got {options.fuse!r}")
+        if options.backend not in ("native", "nnunetv2"):
+            raise ConfigError(f"--backend must be native or nnunetv2, got {options.backend!r}")
+        if options.backend == "nnunetv2":
+            _check_nnunetv2()
         self.models, self.options = list(models), options
         self.modalities = _modalities(self.models, options.channels)
         self.luts = [canonical_lut(m, options.labels) for m in self.models]
@@ -108,12 +116,19 @@ class NnUNetRunner:
             )
         return load_case(ref, modalities=self.modalities, with_label=False, nonfinite=self.options.nonfinite)
 
+    def _run(self, model: NnUNetModel, images: np.ndarray, spacing: tuple[float, ...]) -> NnUNetOutput:
+        if self.options.backend == "nnunetv2":
+            from strokeseg.inference.nnunet.oracle import predict_arrays_nnunetv2
+
+            return NnUNetOutput(*predict_arrays_nnunetv2(model, images, spacing))
+        return predict_nnunet(model, images, spacing, self.run_config)
+
     def _labels_and_probability(self, case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
         """Canonical labels, lesion probability, between-model variance (None for one folder) and
         the class probabilities used for the entropy."""
         images = np.stack([case.images[m] for m in self.modalities]).astype(np.float32)
         spacing = tuple(reversed(case.geometry.spacing))  # nnU-Net's spacing is in array order (z, y, x)
-        outs = [predict_nnunet(m, images, spacing, self.run_config) for m in self.models]
+        outs = [self._run(m, images, spacing) for m in self.models]
         fg = [foreground_probability(m, o.probabilities) for m, o in zip(self.models, outs)]
         variance = np.var(fg, axis=0).astype(np.float32) if len(outs) > 1 else None
         first = self.models[0]
@@ -164,11 +179,37 @@ class NnUNetRunner:
         return Prediction(case.case_id, labels, probability, variance, ent, readout, info, class_probabilities=probs)
 
 
+def _check_nnunetv2() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("nnunetv2") is None:
+        raise ConfigError("--backend nnunetv2 needs nnU-Net itself: make nnunet-deps (the nnunet extra, torch kept at its pin)")
+
+
 def _channel_names(model: NnUNetModel) -> list[str]:
     """The names of the probability volumes: every label (softmax), or every foreground region."""
     if model.has_regions:
         return [k for k, v in model.labels.items() if isinstance(v, (list, tuple)) or int(v) != 0]
     return [k for k, _ in sorted(model.labels.items(), key=lambda kv: int(kv[1]))]  # type: ignore[arg-type]
+
+
+def load_model(path: str | Path, options: NnUNetOptions = NnUNetOptions()) -> Any:
+    """A trained model folder, ready for :func:`strokeseg.predict_case`: an nnU-Net v2 results
+    folder (``<Trainer>__<Plans>__<configuration>``, run natively) or a strokeseg bundle.
+
+    Examples:
+        >>> import strokeseg  # doctest: +SKIP
+        >>> model = strokeseg.load_model("nnUNet_results/Dataset001_X/nnUNetTrainer__nnUNetPlans__3d_fullres")  # doctest: +SKIP
+        >>> pred = strokeseg.predict_case(model, strokeseg.load_case(strokeseg.open_dataset("cases").cases[0]))  # doctest: +SKIP
+        >>> pred.labels.shape, pred.readout.core_ml  # doctest: +SKIP
+    """
+    from strokeseg.bundle import ModelBundle
+    from strokeseg.inference.nnunet.folder import is_nnunet_model
+
+    p = Path(path)
+    if is_nnunet_model(p) or (p / "plans.json").is_file() or (p / "checkpoint_final.pth").is_file():
+        return NnUNetRunner.load([p], options)  # an incomplete nnU-Net folder gets nnU-Net's message
+    return ModelBundle.load(p)
 
 
 def load_predictor(model_dirs: Sequence[str | Path], options, nnunet: NnUNetOptions):

@@ -183,8 +183,9 @@ class Predictor:
         return Prediction(case.case_id, labels, probs[1:].sum(0).astype(np.float32), var, entropy(probs), readout, info)
 
 
-def predict_case(bundle: ModelBundle | Predictor, case: Case, options: PredictOptions = PredictOptions()) -> Prediction:
-    """Predict one loaded :class:`~strokeseg.io.case.Case` with a bundle (or a ready :class:`Predictor`).
+def predict_case(bundle: Any, case: Case, options: PredictOptions = PredictOptions()) -> Prediction:
+    """Predict one loaded :class:`~strokeseg.io.case.Case` with a bundle, a ready :class:`Predictor`,
+    or an nnU-Net model folder from :func:`strokeseg.load_model` (``options`` apply to bundles).
 
     Examples:
         >>> from strokeseg import ModelBundle, load_case, open_dataset, predict_case  # doctest: +SKIP
@@ -192,7 +193,7 @@ def predict_case(bundle: ModelBundle | Predictor, case: Case, options: PredictOp
         >>> pred = predict_case(ModelBundle.load("model"), load_case(ref))  # doctest: +SKIP
         >>> pred.readout.core_ml  # doctest: +SKIP
     """
-    predictor = bundle if isinstance(bundle, Predictor) else Predictor([bundle], options)
+    predictor = Predictor([bundle], options) if isinstance(bundle, ModelBundle) else bundle
     return predictor.predict(case)
 
 

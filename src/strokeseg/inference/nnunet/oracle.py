@@ -36,6 +36,14 @@ def nnunetv2_predictor(model: NnUNetModel, step: float = 0.5, mirroring: bool = 
     return predictor
 
 
+def predict_arrays_nnunetv2(model: NnUNetModel, images: np.ndarray, spacing) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """Labels and probabilities from ``nnUNetPredictor.predict_single_npy_array`` for ``(C, Z, Y, X)``
+    images with ``spacing`` in array order (the arguments of the native ``predict_nnunet``)."""
+    predictor = nnunetv2_predictor(model)
+    labels, probs = predictor.predict_single_npy_array(images.astype(np.float32), {"spacing": list(spacing)}, None, None, True)
+    return np.asarray(labels, np.uint8), np.asarray(probs, dtype=np.float32)
+
+
 def predict_files_nnunetv2(model: NnUNetModel, files: list[Path]) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
     """Labels and probabilities of one case (its channel files) from ``nnUNetPredictor``, on the
     input grid in SimpleITK array order."""
