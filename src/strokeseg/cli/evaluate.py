@@ -12,7 +12,7 @@ from strokeseg.cli.options import (
     add_output_options,
     label_map_arg,
 )
-from strokeseg.cli.options.evaluate import region_list
+from strokeseg.cli.options.evaluate import add_protocol_option, region_list
 from strokeseg.cli.options.report import add_report_options
 
 
@@ -47,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "annotates (a folder of binary 0/1 masks: lesion, as the ISLES'22/'24 evaluators score it)",
     )
     add_nonfinite_option(p)
+    add_protocol_option(p)
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside PRED or --truth")
     add_output_options(p, resume=False)
     add_executor_options(p)
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         command="evaluate",
         settings=run_settings(args),
     ) as run:
-        opts = EvaluateOptions(args.layout, args.label_map, args.pred_label_map, args.regions, args.nonfinite, executor)
+        opts = EvaluateOptions(args.layout, args.label_map, args.pred_label_map, args.regions, args.nonfinite, executor, args.protocol)
         result = evaluate_to_folder(run, pred, args.truth, opts)
         say("\n".join(evaluation_lines(result)))
         print("wrote " + ", ".join(str(run.out / n) for n in ("per_case.csv", "summary.md", "summary.json")))

@@ -9,7 +9,8 @@ from strokeseg.errors import InputError
 from strokeseg.io.layouts.base import is_image_file, strip_image_suffix, walk_dirs
 
 LABEL_SUFFIXES = ("_labels", "_label", "_seg", "_segmentation", "_prediction", "_pred", "_msk", "_mask", "_lesion")
-GENERIC_NAMES = {"label", "labels", "seg", "segmentation", "pred", "prediction", "mask", "msk"}
+# generic file names inside a case folder; lesion_msk is what DeepISLES writes per case
+GENERIC_NAMES = {"label", "labels", "seg", "segmentation", "pred", "prediction", "mask", "msk", "lesion_msk", "lesion_mask", "lesion-msk"}
 
 
 def candidate_ids(path: Path) -> list[str]:

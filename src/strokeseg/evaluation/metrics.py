@@ -81,11 +81,12 @@ class BinaryMetrics:
         return asdict(self)
 
 
-def binary_metrics(pred: np.ndarray, truth: np.ndarray, spacing: Sequence[float]) -> BinaryMetrics:
+def binary_metrics(pred: np.ndarray, truth: np.ndarray, spacing: Sequence[float], protocol: str = "isles22") -> BinaryMetrics:
     """Every metric of one binary prediction against one binary truth.
 
     Args:
         spacing: voxel size per array axis in mm (``Geometry.spacing_zyx``).
+        protocol: the lesion matching of the lesion-wise F1 (``isles22`` or ``isles24``).
     """
     p = np.asarray(pred, dtype=bool)
     t = np.asarray(truth, dtype=bool)
@@ -98,7 +99,7 @@ def binary_metrics(pred: np.ndarray, truth: np.ndarray, spacing: Sequence[float]
     tp, fp, fn = confusion(p, t)
     n_p, n_t = tp + fp, tp + fn
     vol_p, vol_t = n_p * voxel_ml, n_t * voxel_ml
-    lc = lesion_counts(p, t)
+    lc = lesion_counts(p, t, protocol)
     common: dict[str, Any] = dict(
         vol_true_ml=vol_t,
         vol_pred_ml=vol_p,
@@ -132,11 +133,15 @@ def binary_metrics(pred: np.ndarray, truth: np.ndarray, spacing: Sequence[float]
 
 
 def evaluate_labels(
-    pred_labels: np.ndarray, truth_labels: np.ndarray, spacing: Sequence[float], regions: Iterable[Region | str] = tuple(Region)
+    pred_labels: np.ndarray,
+    truth_labels: np.ndarray,
+    spacing: Sequence[float],
+    regions: Iterable[Region | str] = tuple(Region),
+    protocol: str = "isles22",
 ) -> dict[str, BinaryMetrics]:
     """Metrics per region of two canonical label maps (0 background, 1 penumbra, 2 core)."""
     out = {}
     for r in regions:
         reg = Region.parse(r) if isinstance(r, str) else r
-        out[reg.value] = binary_metrics(region_mask(pred_labels, reg), region_mask(truth_labels, reg), spacing)
+        out[reg.value] = binary_metrics(region_mask(pred_labels, reg), region_mask(truth_labels, reg), spacing, protocol)
     return out

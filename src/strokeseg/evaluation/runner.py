@@ -47,13 +47,34 @@ class EvaluationResult:
     unmatched_truth: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # case id → {"prediction": path, "truth": path}
+    protocol: str = "isles22"  # the lesion matching of the lesion-wise scores
+
+
+@dataclass(frozen=True)
+class ScoringOptions:
+    """How prediction files are read and scored.
+
+    Attributes:
+        nonfinite: NaN/Inf voxels in a label file are an error (``error``) or background (``zero``).
+        protocol: the lesion-wise matching, ``isles22`` (any overlap) or ``isles24`` (the ISLES'24
+            evaluator: one to one at IoU ≥ 0.5).
+    """
+
+    nonfinite: str = "error"
+    protocol: str = "isles22"
 
 
 def evaluate_case_arrays(
-    case_id: str, pred: np.ndarray, truth: np.ndarray, geometry: Geometry, regions: Sequence[Region | str], group: str | None = None
+    case_id: str,
+    pred: np.ndarray,
+    truth: np.ndarray,
+    geometry: Geometry,
+    regions: Sequence[Region | str],
+    group: str | None = None,
+    protocol: str = "isles22",
 ) -> list[dict[str, Any]]:
     """Rows (one per region) for one case; canonical label maps on one grid."""
-    res = evaluate_labels(pred, truth, geometry.spacing_zyx, regions)
+    res = evaluate_labels(pred, truth, geometry.spacing_zyx, regions, protocol)
     return [{"case_id": case_id, "group": group or "", "region": reg, **m.as_dict()} for reg, m in res.items()]
 
 
@@ -169,23 +190,24 @@ def evaluate_folder(
     label_map: Mapping[int, int] | None = None,
     pred_label_map: Mapping[int, int] | None = None,
     regions: Sequence[Region | str] | None = None,
-    nonfinite: str = "error",
+    options: ScoringOptions = ScoringOptions(),
 ) -> EvaluationResult:
     """Score every prediction in ``pred_dir`` against the truth dataset or label folder ``truth``.
 
-    ``nonfinite``: NaN/Inf voxels in a label file are an error (``"error"``) or background (``"zero"``).
+    ``options``: how NaN/Inf label voxels are treated and the lesion-matching protocol (ISLES'22 or '24).
     To spread the cases over worker processes, call :func:`load_truth` and :func:`evaluate_predictions`.
     """
-    return evaluate_predictions(Path(pred_dir), load_truth(Path(truth), layout, label_map, nonfinite), pred_label_map, regions, nonfinite)
+    truth_set = load_truth(Path(truth), layout, label_map, options.nonfinite)
+    return evaluate_predictions(Path(pred_dir), truth_set, pred_label_map, regions, options)
 
 
 def _score_case(
-    path: Path, tc: TruthCase, pred_label_map: Mapping[int, int] | None, regions: Sequence[Region], nonfinite: str
+    path: Path, tc: TruthCase, pred_label_map: Mapping[int, int] | None, regions: Sequence[Region], options: ScoringOptions
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """One case's rows and reading warnings (a module-level task, so that it pickles for worker processes)."""
     warnings: list[str] = []
-    pred = _read_pred(path, tc, pred_label_map, warnings, nonfinite)
-    return evaluate_case_arrays(tc.case_id, pred, tc.labels, tc.geometry, regions, tc.group), warnings
+    pred = _read_pred(path, tc, pred_label_map, warnings, options.nonfinite)
+    return evaluate_case_arrays(tc.case_id, pred, tc.labels, tc.geometry, regions, tc.group, options.protocol), warnings
 
 
 def _score_all(
@@ -193,7 +215,7 @@ def _score_all(
     cases: Sequence[TruthCase],
     pred_label_map: Mapping[int, int] | None,
     regions: Sequence[Region],
-    nonfinite: str,
+    options: ScoringOptions,
     executor: ExecutorConfig | None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Rows and warnings of every matched case, in the truth's order; the first failing case's error is raised."""
@@ -201,13 +223,13 @@ def _score_all(
         rows: list[dict[str, Any]] = []
         warnings: list[str] = []
         for tc in progress(cases, desc="evaluating", unit="case"):
-            r, w = _score_case(matched[tc.case_id], tc, pred_label_map, regions, nonfinite)
+            r, w = _score_case(matched[tc.case_id], tc, pred_label_map, regions, options)
             rows += r
             warnings += w
         return rows, warnings
     from strokeseg.util.executors import run_tasks
 
-    calls = [(matched[tc.case_id], tc, pred_label_map, list(regions), nonfinite) for tc in cases]
+    calls = [(matched[tc.case_id], tc, pred_label_map, list(regions), options) for tc in cases]
     outcomes = {i: (res, exc) for i, res, exc in run_tasks(_score_case, calls, executor, retries=0)}
     errors = [exc for i in sorted(outcomes) if (exc := outcomes[i][1]) is not None]
     if errors:
@@ -228,7 +250,7 @@ def evaluate_predictions(
     truth: tuple[list[TruthCase], list[Region], str],
     pred_label_map: Mapping[int, int] | None = None,
     regions: Sequence[Region | str] | None = None,
-    nonfinite: str = "error",
+    options: ScoringOptions = ScoringOptions(),
     executor: ExecutorConfig | None = None,
 ) -> EvaluationResult:
     """Score the predictions in ``pred_dir`` against already loaded truth (:func:`load_truth`), the cases
@@ -241,7 +263,7 @@ def evaluate_predictions(
             f"no prediction file matches any of the {len(truth_cases)} truth case ids (e.g. {truth_cases[0].case_id})", pred_dir
         )
     todo = [c for c in truth_cases if c.case_id in matched]
-    rows, warnings = _score_all(matched, todo, pred_label_map, regs, nonfinite, executor)
+    rows, warnings = _score_all(matched, todo, pred_label_map, regs, options, executor)
     return EvaluationResult(
         rows=rows,
         summaries=summarise(rows),
@@ -250,6 +272,7 @@ def evaluate_predictions(
         unmatched_truth=[c.case_id for c in truth_cases if c.case_id not in matched],
         warnings=warnings,
         files={c.case_id: _files(matched[c.case_id], c) for c in todo},
+        protocol=options.protocol,
     )
 
 
@@ -313,6 +336,7 @@ def result_json(result: EvaluationResult) -> dict[str, Any]:
     out: dict[str, Any] = clean(
         {
             "regions": result.regions,
+            "protocol": result.protocol,
             "summary": [s.to_dict() for s in result.summaries],
             "cases": result.rows,
             "unmatched_predictions": result.unmatched_pred,
