@@ -11,7 +11,9 @@ mirroring over the three axes) on 2 torch threads, each in its own process so th
 * ``nnunetv2``: ``nnUNetPredictor.predict_from_files`` as ``nnUNetv2_predict`` runs it (3
   preprocessing and 3 export workers), from the input files to the label file;
 * ``native``: ``strokeseg.inference.nnunet`` from the same files to labels and probabilities;
-* ``native, batched mirrors``: the same with a tile's 8 mirrored copies in one forward pass.
+* ``native, batched mirrors``: the same with a tile's 8 mirrored copies in one forward pass;
+* ``strokeseg predict``: the command line on the nnU-Net raw folder of the three real cases
+  (``--model`` the results folder, case 0001 compared), whose ``lesion`` label becomes the core.
 
 Needs the nnunet extra (``make nnunet-deps``). Writes ``docs/results/nnunet_inference.{json,md}``.
 
@@ -156,6 +158,22 @@ def measure(kind: str, model: Path, files: list[Path], out: Path) -> dict:
     return json.loads(line[len("RESULT ") :])
 
 
+def run_cli(model: Path, raw: Path, out: Path) -> dict:
+    """``strokeseg predict`` on the nnU-Net raw folder (all three cases), timed as a whole."""
+    env = {**os.environ, "OMP_NUM_THREADS": str(THREADS), "STROKESEG_THREADS": str(THREADS), "PYTHONPATH": str(REPO / "src")}
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "strokeseg", "predict", str(raw), "--model", str(model), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"strokeseg predict failed:\n{proc.stderr[-3000:]}")
+    return {"seconds_3_cases": time.perf_counter() - t0, "labels": str(out / "c0001" / "c0001_label.nii.gz")}
+
+
 def _labels(path: str):
     import SimpleITK as sitk
 
@@ -163,6 +181,8 @@ def _labels(path: str):
 
 
 def main() -> None:
+    import numpy as np
+
     work = Path(tempfile.mkdtemp(prefix="bench-nnunet-"))
     for k in ("raw", "preprocessed", "results"):
         (work / k).mkdir()
@@ -174,6 +194,9 @@ def main() -> None:
         runs[kind] = measure(kind, model, files, work / f"out_{kind}")
         print(kind, f"{runs[kind]['seconds']:.1f} s", file=sys.stderr)
     ref = _labels(runs["nnunetv2"]["labels"])
+    cli = run_cli(model, files[0].parents[1], work / "out_cli")
+    cli_labels = _labels(cli["labels"])
+    cli["differing_labels_lesion_as_core"] = int(((cli_labels == 2) != (ref == 1)).sum()) + int((cli_labels == 1).sum())
     rows, data = (
         [],
         {
@@ -191,6 +214,12 @@ def main() -> None:
         rows.append(
             f"| {kind} | {r['seconds']:.1f} | {ratio:.2f}× | {diff} | {r['peak_rss_mb']:.0f} (+{r['peak_rss_children_mb']:.0f} workers) |"
         )
+    data["strokeseg_predict_cli"] = cli
+    data["nnunetv2_label_counts"] = {str(k): int(v) for k, v in zip(*np.unique(ref, return_counts=True))}
+    rows.append(
+        f"| strokeseg predict (3 real cases, whole command) | {cli['seconds_3_cases']:.1f} | – | "
+        f"{cli['differing_labels_lesion_as_core']} (case 0001, lesion → core) | – |"
+    )
     steps = runs["native"]["steps_s"]
     table = (
         f"Case: {data['case']}; nnU-Net's default 3d_fullres plan (patch {plans['patch_size']}, features "
@@ -199,7 +228,8 @@ def main() -> None:
         + "\n".join(rows)
         + "\n\nNative time per step (s): "
         + ", ".join(f"{k} {v:.2f}" for k, v in steps.items())
-        + f"; labels identical: {'yes' if data['runs']['native']['differing_labels'] == 0 else 'no'}."
+        + f"; labels identical: {'yes' if data['runs']['native']['differing_labels'] == 0 else 'no'}"
+        + f" (nnunetv2's label counts, random weights: {data['nnunetv2_label_counts']})."
     )
     write_results("nnunet_inference", data, "Native nnU-Net inference vs nnUNetPredictor (CPU)", table, "bench_nnunet.py")
     print(table)
