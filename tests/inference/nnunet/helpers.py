@@ -10,6 +10,7 @@ import SimpleITK as sitk
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "nnunet"
 CT_MODEL = FIXTURES / "models" / "Dataset901_TinyCT" / "nnUNetTrainer_50epochs__nnUNetPlans__3d_fullres"
 MR_MODEL = FIXTURES / "models" / "Dataset902_TinyMR" / "nnUNetTrainer_50epochs__nnUNetPlans__3d_fullres"
+MR_MODEL_2D = FIXTURES / "models" / "Dataset902_TinyMR" / "nnUNetTrainer_50epochs__nnUNetPlans__2d"
 CASES = {
     "ctt_000": (CT_MODEL, FIXTURES / "cases" / "Dataset901_TinyCT" / "ctt_000"),
     "ctt_001": (CT_MODEL, FIXTURES / "cases" / "Dataset901_TinyCT" / "ctt_001"),
@@ -29,8 +30,8 @@ def read_case(case_dir: Path) -> tuple[np.ndarray, list[float], sitk.Image]:
     return arr, list(imgs[0].GetSpacing())[::-1], imgs[0]
 
 
-def reference(case_dir: Path) -> tuple[np.ndarray, np.ndarray, sitk.Image]:
-    """nnunetv2's labels, probabilities and label image for the case."""
-    img = sitk.ReadImage(str(case_dir / "nnunetv2_labels.nii.gz"))
-    probs = np.load(case_dir / "nnunetv2_probabilities.npz")["probabilities"]
+def reference(case_dir: Path, suffix: str = "") -> tuple[np.ndarray, np.ndarray, sitk.Image]:
+    """nnunetv2's labels, probabilities and label image for the case (``suffix`` ``_2d``: the 2d model's)."""
+    img = sitk.ReadImage(str(case_dir / f"nnunetv2{suffix}_labels.nii.gz"))
+    probs = np.load(case_dir / f"nnunetv2{suffix}_probabilities.npz")["probabilities"]
     return sitk.GetArrayFromImage(img), probs, img

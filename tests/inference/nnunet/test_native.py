@@ -12,7 +12,7 @@ import torch
 from strokeseg.inference.nnunet.folder import load_nnunet_model
 from strokeseg.inference.nnunet.predictor import NnUNetRunConfig, predict_nnunet
 from strokeseg.inference.nnunet.preprocess import separate_z
-from tests.inference.nnunet.helpers import CASES, CT_MODEL, MR_MODEL, read_case, reference
+from tests.inference.nnunet.helpers import CASES, CT_MODEL, MR_MODEL, MR_MODEL_2D, read_case, reference
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +36,17 @@ def test_labels_and_probabilities_equal_nnunetv2(case):
     assert float(np.abs(out.probabilities - probs).max()) <= 1e-6
     # the labels are not trivial: every class the model has appears
     assert len(np.unique(labels)) == (2 if model_dir == CT_MODEL else 3)
+
+
+@pytest.mark.parametrize("case", ["mrt_000", "mrt_001"])
+def test_2d_configuration_equals_nnunetv2(case):
+    model = load_nnunet_model(MR_MODEL_2D)
+    assert model.configuration == "2d" and len(model.config["patch_size"]) == 2
+    images, spacing, _ = read_case(CASES[case][1])
+    out = predict_nnunet(model, images, spacing)
+    labels, probs, _ = reference(CASES[case][1], "_2d")
+    assert int((out.labels != labels).sum()) == 0 and len(np.unique(labels)) == 3
+    assert float(np.abs(out.probabilities - probs).max()) <= 1e-6
 
 
 def test_fixtures_cover_what_nnunet_must_reproduce():
