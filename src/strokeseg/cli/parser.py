@@ -8,7 +8,7 @@ import importlib
 from strokeseg import __version__
 from strokeseg.errors import one_line
 
-COMMANDS = ("info", "phantom", "perfusion", "threshold", "train", "sweep", "predict", "cv-report", "evaluate", "report", "demo")
+COMMANDS = ("info", "phantom", "perfusion", "threshold", "train", "sweep", "predict", "cv-report", "evaluate", "report", "export", "demo")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,145 @@
+"""Export a strokeseg dataset (any layout) as an nnU-Net v2 raw dataset.
+
+``Dataset{id:03d}_{name}/`` with ``dataset.json``, ``imagesTr/<case>_<XXXX>.nii.gz`` (the case's
+modalities on one grid, through strokeseg's own reading and resampling), ``labelsTr/<case>.nii.gz``,
+``imagesTs/`` for cases without a label, ``splits_final.json`` (strokeseg's patient-grouped folds,
+numbered from 0 as nnU-Net numbers them) and ``strokeseg_provenance.json`` (nnU-Net case → strokeseg
+case, patient, fold and source files).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from strokeseg.errors import ConfigError, InputError
+from strokeseg.io.case import CaseRef, load_case
+from strokeseg.io.labels import CORE, PENUMBRA
+from strokeseg.io.nifti import write_nifti
+from strokeseg.training.folds import grouped_folds
+from strokeseg.util.progress import progress
+
+#: modalities in Hounsfield units: nnU-Net's CT normalisation (clipped to the foreground's 0.5–99.5 %)
+CT_LIKE = ("CT", "CTA", "MIP")
+TARGETS = ("core", "lesion", "regions")
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What the export writes.
+
+    Attributes:
+        dataset_id: nnU-Net's dataset number (1–999); ``name``: the dataset name (letters, digits, _ and -).
+        target: ``core`` (label 1 = core), ``lesion`` (1 = core ∪ penumbra) or ``regions``
+            (0/1/2 with ``hypoperfused`` = [1, 2] and ``core`` = [2]).
+        modalities: the channels in order (None: those every labelled case has, in canonical order).
+        ct_channels: channels named ``CT`` in ``dataset.json`` (CT normalisation; None: CT, CTA, MIP).
+        folds: number of patient-grouped folds for ``splits_final.json``; ``seed`` their shuffle.
+    """
+
+    dataset_id: int
+    name: str
+    target: str = "core"
+    modalities: tuple[str, ...] | None = None
+    ct_channels: tuple[str, ...] | None = None
+    folds: int = 5
+    seed: int = 0
+
+    def folder(self) -> str:
+        if not 1 <= self.dataset_id <= 999:
+            raise ConfigError(f"--id must be 1–999 (nnU-Net's dataset numbers), got {self.dataset_id}")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", self.name):
+            raise ConfigError(f"--name must be letters, digits, _ and - (got {self.name!r})")
+        if self.target not in TARGETS:
+            raise ConfigError(f"--target must be one of {', '.join(TARGETS)}, got {self.target!r}")
+        return f"Dataset{self.dataset_id:03d}_{self.name}"
+
+
+def export_labels(canonical: np.ndarray, target: str) -> np.ndarray:
+    """nnU-Net label values from canonical labels (0 background, 1 penumbra, 2 core)."""
+    out: np.ndarray = canonical.astype(np.uint8)
+    if target == "core":
+        out = (canonical == CORE).astype(np.uint8)
+    elif target == "lesion":
+        out = (canonical >= PENUMBRA).astype(np.uint8)
+    return out
+
+
+def dataset_json(channels: Sequence[str], ct_channels: Sequence[str], target: str, n_train: int) -> dict[str, Any]:
+    """``dataset.json``: channel names (``CT`` where nnU-Net should use its CT normalisation), labels."""
+    names = {str(i): ("CT" if c in ct_channels else c) for i, c in enumerate(channels)}
+    labels: dict[str, Any] = {"background": 0, "core": 1} if target == "core" else {"background": 0, "lesion": 1}
+    out: dict[str, Any] = {"channel_names": names, "labels": labels, "numTraining": n_train, "file_ending": ".nii.gz"}
+    if target == "regions":
+        out["labels"] = {"background": 0, "hypoperfused": [PENUMBRA, CORE], "core": [CORE]}
+        out["regions_class_order"] = [PENUMBRA, CORE]
+    out["strokeseg_channels"] = list(channels)  # the strokeseg modality of each channel
+    return out
+
+
+def _channels(refs: Sequence[CaseRef], requested: tuple[str, ...] | None) -> list[str]:
+    from strokeseg.io.modalities import CANONICAL_MODALITIES, canonical_modality
+
+    if requested:
+        chans = [canonical_modality(m) for m in requested]
+    else:
+        common = set.intersection(*(set(r.images) for r in refs)) if refs else set()
+        chans = [m for m in CANONICAL_MODALITIES if m in common] + sorted(common - set(CANONICAL_MODALITIES))
+    if not chans:
+        raise InputError("the cases share no image modality to export")
+    missing = [(r.case_id, m) for r in refs for m in chans if m not in r.images]
+    if missing:
+        raise InputError(f"case {missing[0][0]} lacks {missing[0][1]}; choose --modalities the cases share")
+    return chans
+
+
+def nnunet_splits(refs: Sequence[CaseRef], k: int, seed: int) -> list[dict[str, list[str]]]:
+    """``splits_final.json``: strokeseg's patient-grouped folds of the labelled cases, fold ``i`` validating on
+    strokeseg's fold ``i + 1``."""
+    folds = grouped_folds([r.case_id for r in refs], [r.patient_id for r in refs], k, seed)
+    return [{"train": [c for j, f in enumerate(folds) if j != i for c in f], "val": list(fold)} for i, fold in enumerate(folds)]
+
+
+def _write_case(root: Path, ref: CaseRef, chans: Sequence[str], target: str) -> dict[str, Any]:
+    case = load_case(ref, modalities=chans, with_label=ref.label is not None)
+    split = "imagesTr" if case.label is not None else "imagesTs"
+    for i, m in enumerate(chans):
+        write_nifti(root / split / f"{ref.case_id}_{i:04d}.nii.gz", case.images[m].astype(np.float32), case.geometry)
+    if case.label is not None:
+        write_nifti(root / "labelsTr" / f"{ref.case_id}.nii.gz", export_labels(case.label, target), case.geometry, dtype=np.uint8)
+    return {
+        "strokeseg_case": ref.case_id,
+        "patient": ref.patient_id,
+        "split": split,
+        "sources": {m: str(ref.images[m]) for m in chans} | ({"label": str(ref.label)} if ref.label else {}),
+        "notes": case.notes,
+    }
+
+
+def export_nnunet(refs: Sequence[CaseRef], stage: Path, opts: ExportOptions) -> Path:
+    """Write the nnU-Net raw dataset of ``refs`` under ``stage`` and return its folder."""
+    root = stage / opts.folder()
+    labelled = [r for r in refs if r.label is not None]
+    if not labelled:
+        raise InputError("no case has a label; nnU-Net needs labelled training cases")
+    chans = _channels(labelled, opts.modalities)
+    ct = opts.ct_channels if opts.ct_channels is not None else CT_LIKE
+    for sub in ("imagesTr", "labelsTr") + (("imagesTs",) if len(labelled) < len(refs) else ()):
+        (root / sub).mkdir(parents=True)
+    splits = nnunet_splits(labelled, opts.folds, opts.seed)
+    fold_of = {c: i for i, s in enumerate(splits) for c in s["val"]}
+    provenance = {}
+    for ref in progress(refs, desc="export", unit="case"):
+        provenance[ref.case_id] = {**_write_case(root, ref, chans, opts.target), "fold": fold_of.get(ref.case_id)}
+    meta = dataset_json(chans, ct, opts.target, len(labelled))
+    (root / "dataset.json").write_text(json.dumps(meta, indent=2))
+    (root / "splits_final.json").write_text(json.dumps(splits, indent=2))
+    record = {"version": 1, "target": opts.target, "channels": chans, "folds": opts.folds, "seed": opts.seed, "cases": provenance}
+    (root / "strokeseg_provenance.json").write_text(json.dumps(record, indent=2, default=str))
+    return root

@@ -1,0 +1,73 @@
+"""``strokeseg export nnunet``: an nnU-Net raw dataset that strokeseg (and nnunetv2, where installed)
+reads back as it was, with strokeseg's patient-grouped folds."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+from strokeseg.io.case import load_case
+from strokeseg.io.labels import CORE
+from strokeseg.io.layouts import open_dataset
+from strokeseg.phantom.case import PhantomConfig
+from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    root = tmp_path_factory.mktemp("export") / "ph"
+    # 6 cases, some patients with two slabs: the folds must keep a patient's cases together
+    write_phantom_cohort(root, CohortSpec(6, PhantomConfig(slices=2, frames=30), "isles2018", seed=7, second_slab_fraction=0.5))
+    return root
+
+
+@pytest.mark.parametrize("target", ["regions", "core", "lesion"])
+def test_round_trip_images_labels_and_geometry(cli, cohort, tmp_path, target):
+    code, _, err = cli("export", "nnunet", cohort, "--out", tmp_path / "x", "--id", "7", "--name", "Ph", "--target", target, "--folds", "2")
+    assert code == 0, err
+    root = tmp_path / "x" / "Dataset007_Ph"
+    back = open_dataset(root)
+    assert back.layout.name == "nnunet-raw"
+    src = open_dataset(cohort)
+    assert sorted(back.case_ids) == sorted(src.case_ids)
+    meta = json.loads((root / "dataset.json").read_text())
+    assert meta["channel_names"]["0"] == "CT"  # CT normalisation for the HU channel, z-score for the maps
+    for ref in src.cases:
+        a = load_case(ref)
+        b = load_case(back.get(ref.case_id))
+        assert b.geometry.shape == a.geometry.shape and np.allclose(b.geometry.spacing, a.geometry.spacing)
+        for m in meta["strokeseg_channels"]:
+            np.testing.assert_array_equal(b.images[m], a.images[m].astype(np.float32))
+        want = {"regions": a.label, "core": np.where(a.label == CORE, CORE, 0), "lesion": np.where(a.label > 0, CORE, 0)}[target]
+        np.testing.assert_array_equal(b.label, want)  # read back: core→core; lesion (named so) → core
+
+
+def test_splits_group_patients_and_provenance_maps_back(cli, cohort, tmp_path):
+    assert cli("export", "nnunet", cohort, "--out", tmp_path / "x", "--id", "8", "--name", "Ph", "--folds", "3")[0] == 0
+    root = tmp_path / "x" / "Dataset008_Ph"
+    splits = json.loads((root / "splits_final.json").read_text())
+    prov = json.loads((root / "strokeseg_provenance.json").read_text())
+    assert prov["version"] == 1 and len(splits) == 3
+    patient = {c: v["patient"] for c, v in prov["cases"].items()}
+    val = [c for s in splits for c in s["val"]]
+    assert sorted(val) == sorted(patient)  # every labelled case validated exactly once
+    for i, s in enumerate(splits):
+        assert not {patient[c] for c in s["val"]} & {patient[c] for c in s["train"]}  # no patient straddles
+        assert all(prov["cases"][c]["fold"] == i for c in s["val"])
+    assert len(set(patient.values())) < len(patient)  # the cohort does have patients with two cases
+    if importlib.util.find_spec("nnunetv2") is not None:  # nnU-Net's own check, where the extra is installed
+        from nnunetv2.experiment_planning.verify_dataset_integrity import verify_dataset_integrity
+
+        verify_dataset_integrity(str(root), 1)
+
+
+@pytest.mark.parametrize(("args", "message"), [(["--id", "1000"], "1–999"), (["--name", "a b"], "--name")])
+def test_bad_id_or_name_is_one_line_and_writes_nothing(cli, cohort, tmp_path, args, message):
+    base = {"--id": "9", "--name": "Ph"}
+    base.update(dict(zip(args[::2], args[1::2])))
+    code, _, err = cli("export", "nnunet", cohort, "--out", tmp_path / "x", *[v for kv in base.items() for v in kv])
+    assert code != 0 and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists() or not any((tmp_path / "x").glob("Dataset*"))
