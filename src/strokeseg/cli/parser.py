@@ -8,7 +8,21 @@ import importlib
 from strokeseg import __version__
 from strokeseg.errors import one_line
 
-COMMANDS = ("info", "phantom", "perfusion", "threshold", "train", "sweep", "predict", "cv-report", "evaluate", "report", "export", "demo")
+COMMANDS = (
+    "info",
+    "phantom",
+    "perfusion",
+    "threshold",
+    "train",
+    "sweep",
+    "predict",
+    "cv-report",
+    "evaluate",
+    "report",
+    "export",
+    "compare",
+    "demo",
+)
 
 
 class _Parser(argparse.ArgumentParser):

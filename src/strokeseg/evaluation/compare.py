@@ -1,0 +1,204 @@
+"""Methods compared on the same cases and folds: mean ± sd over cases and over folds, per-fold means,
+and paired tests against a reference method (Wilcoxon signed-rank by default, the paired t-test where a
+paper used one; SciPy).
+
+A run is a model bundle (``cv/per_case.csv`` with its out-of-fold rows, ``cv/folds.json``) or an
+evaluation folder (``per_case.csv``, from ``strokeseg evaluate``; e.g. the threshold method). Runs
+whose cases differ are refused, naming the difference; so are bundles whose folds differ. Evaluation
+folders take the bundles' folds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from strokeseg.errors import InputError
+from strokeseg.evaluation.runner import rows_from_csv
+
+#: the metrics the comparison tables show, and whether larger is better
+METRICS = {"dice": True, "hd95": False, "abs_vol_diff_ml": False, "lesion_f1": True}
+TESTS = ("wilcoxon", "ttest")
+
+
+@dataclass(frozen=True)
+class MethodRun:
+    """One method's per-case rows (``case_id``, ``region`` and the metrics) and its folds (None: unknown)."""
+
+    name: str
+    path: Path
+    rows: list[dict[str, Any]]
+    folds: list[list[str]] | None
+
+
+def read_run(path: str | Path, name: str | None = None) -> MethodRun:
+    """A bundle folder or an evaluation folder as a :class:`MethodRun`."""
+    p = Path(path)
+    csv = p / "cv" / "per_case.csv" if (p / "cv" / "per_case.csv").is_file() else p / "per_case.csv"
+    if not csv.is_file():
+        raise InputError("neither a model bundle (cv/per_case.csv) nor an evaluation folder (per_case.csv)", p)
+    folds = None
+    if (p / "cv" / "folds.json").is_file():
+        folds = [list(map(str, f)) for f in json.loads((p / "cv" / "folds.json").read_text())["folds"]]
+    return MethodRun(name or p.name, p, rows_from_csv(csv.read_text(encoding="utf-8")), folds)
+
+
+def _cases(run: MethodRun, region: str) -> dict[str, dict[str, Any]]:
+    return {r["case_id"]: r for r in run.rows if r["region"] == region}
+
+
+def check_comparable(runs: Sequence[MethodRun]) -> tuple[list[str], list[list[str]] | None]:
+    """The regions every run scored and the shared folds; a difference in cases or folds is refused by name."""
+    if len(runs) < 2:
+        raise InputError("give at least two runs to compare")
+    if len({r.name for r in runs}) < len(runs):
+        raise InputError("two runs have the same name; name them NAME=DIR")
+    regions = sorted(set.intersection(*({r["region"] for r in run.rows} for run in runs)))
+    if not regions:
+        raise InputError("the runs share no scored region")
+    first = runs[0]
+    for run in runs[1:]:
+        for reg in regions:
+            a, b = set(_cases(first, reg)), set(_cases(run, reg))
+            if a != b:
+                only = sorted(a - b)[:3] or sorted(b - a)[:3]
+                where = first.name if a - b else run.name
+                raise InputError(f"{run.name} and {first.name} scored different {reg} cases (only in {where}: {', '.join(only)})", run.path)
+    with_folds = [r for r in runs if r.folds is not None]
+    folds = with_folds[0].folds if with_folds else None
+    for run in with_folds[1:]:
+        if sorted(map(sorted, run.folds or [])) != sorted(map(sorted, folds or [])):
+            raise InputError(f"{run.name} was cross-validated on other folds than {with_folds[0].name}", run.path)
+    return regions, folds
+
+
+def paired_p(a: np.ndarray, b: np.ndarray, test: str) -> float:
+    """Two-sided p of the paired test over the cases both have finite values for (NaN: too few, or identical)."""
+    from scipy import stats
+
+    ok = np.isfinite(a) & np.isfinite(b)
+    a, b = a[ok], b[ok]
+    if a.size < 2 or np.all(a == b):
+        return math.nan
+    if test == "ttest":
+        return float(stats.ttest_rel(a, b).pvalue)
+    return float(stats.wilcoxon(a, b).pvalue)
+
+
+def _stats(values: np.ndarray) -> dict[str, float | int]:
+    ok = values[np.isfinite(values)]
+    return {"mean": float(ok.mean()) if ok.size else math.nan, "sd": float(ok.std(ddof=1)) if ok.size > 1 else math.nan, "n": int(ok.size)}
+
+
+def _metric_entry(v: np.ndarray, ids: list[str], folds: list[list[str]] | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"cases": _stats(v)}
+    if folds:
+        index = {c: i for i, c in enumerate(ids)}
+        per_fold = [_stats(v[[index[c] for c in f if c in index]])["mean"] for f in folds]
+        entry["per_fold"] = per_fold
+        entry["folds"] = _stats(np.asarray(per_fold, float))
+    return entry
+
+
+def compare_runs(runs: Sequence[MethodRun], reference: str | None = None, test: str = "wilcoxon") -> dict[str, Any]:
+    """Per region, per method and metric: mean ± sd over cases (and over folds where the folds are
+    known), the per-fold means, and the paired test's p against ``reference`` (default: the first run)."""
+    if test not in TESTS:
+        raise InputError(f"unknown test {test!r} (wilcoxon or ttest)")
+    regions, folds = check_comparable(runs)
+    ref = reference or runs[0].name
+    by_name = {r.name: r for r in runs}
+    if ref not in by_name:
+        raise InputError(f"--reference {ref!r} is none of the runs ({', '.join(by_name)})")
+    out: dict[str, Any] = {"version": 1, "reference": ref, "test": test, "methods": list(by_name), "folds": folds, "regions": {}}
+    for reg in regions:
+        ids = sorted(_cases(runs[0], reg))
+        values = {r.name: {m: np.array([_cases(r, reg)[c][m] for c in ids], float) for m in METRICS} for r in runs}
+        table: dict[str, Any] = {}
+        for name in by_name:
+            table[name] = {m: _metric_entry(values[name][m], ids, folds) for m in METRICS}
+            if name != ref:
+                for m in METRICS:
+                    table[name][m]["p_vs_reference"] = paired_p(values[name][m], values[ref][m], test)
+        out["regions"][reg] = {
+            "cases": ids,
+            "methods": table,
+            "values": {n: {m: v.tolist() for m, v in d.items()} for n, d in values.items()},
+        }
+    return out
+
+
+def _cell(e: dict[str, Any], key: str) -> str:
+    s = e.get(key)
+    if not s or not math.isfinite(s["mean"]):
+        return "n/a"
+    return f"{s['mean']:.3f} ± {s['sd']:.3f}" if math.isfinite(s["sd"]) else f"{s['mean']:.3f}"
+
+
+def comparison_markdown(result: dict[str, Any]) -> str:
+    """One table per region (mean ± sd over cases; over folds; p against the reference), then per-fold Dice."""
+    lines = [f"Reference: {result['reference']}; paired test: {result['test']} (two-sided, over cases)."]
+    for reg, block in result["regions"].items():
+        lines += [
+            "",
+            f"## {reg} ({len(block['cases'])} cases)",
+            "",
+            "| method | "
+            + " | ".join(f"{m} (cases)" + (f" | {m} (folds)" if result["folds"] else "") + f" | p {m}" for m in METRICS)
+            + " |",
+            "|---|" + "---|" * (len(METRICS) * (3 if result["folds"] else 2)),
+        ]
+        for name, metrics in block["methods"].items():
+            cells = []
+            for m in METRICS:
+                e = metrics[m]
+                cells.append(_cell(e, "cases"))
+                if result["folds"]:
+                    cells.append(_cell(e, "folds"))
+                p = e.get("p_vs_reference")
+                cells.append("ref." if p is None else ("n/a" if not math.isfinite(p) else f"{p:.3g}"))
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        if result["folds"]:
+            lines += [
+                "",
+                "Dice per fold:",
+                "",
+                "| method | " + " | ".join(f"fold {i}" for i in range(len(result["folds"]))) + " |",
+                "|---|" + "---|" * len(result["folds"]),
+            ]
+            for name, metrics in block["methods"].items():
+                lines.append(
+                    f"| {name} | " + " | ".join("n/a" if not math.isfinite(x) else f"{x:.3f}" for x in metrics["dice"]["per_fold"]) + " |"
+                )
+    return "\n".join(lines) + "\n"
+
+
+def comparison_plot(result: dict[str, Any], path: Path) -> Path:
+    """Dice per case of every method, one panel per region (box plots with the cases as dots)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    regions = list(result["regions"])
+    fig, axes = plt.subplots(1, len(regions), figsize=(4 + 2.5 * len(result["methods"]) * len(regions) / 2, 3.6), squeeze=False)
+    for ax, reg in zip(axes[0], regions):
+        vals = result["regions"][reg]["values"]
+        data = [np.asarray(vals[n]["dice"], float) for n in result["methods"]]
+        ax.boxplot([d[np.isfinite(d)] for d in data], tick_labels=result["methods"], showfliers=False)
+        for i, d in enumerate(data, start=1):
+            ax.plot(np.full(d.size, i) + np.linspace(-0.12, 0.12, d.size), d, "o", ms=3, alpha=0.6)
+        ax.set_title(reg)
+        ax.set_ylabel("Dice")
+        ax.set_ylim(-0.02, 1.02)
+        ax.tick_params(axis="x", labelrotation=30)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

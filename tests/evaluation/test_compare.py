@@ -1,0 +1,90 @@
+"""``strokeseg compare``: known per-case values give known means, sds, fold means and SciPy's paired p;
+runs on other cases or folds are refused by name."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from strokeseg.errors import InputError
+from strokeseg.evaluation.compare import compare_runs, read_run
+from strokeseg.evaluation.runner import rows_to_csv
+
+CASES = [f"c{i}" for i in range(8)]
+FOLDS = [["c0", "c1", "c2", "c3"], ["c4", "c5", "c6", "c7"]]
+
+
+def _rows(dice, cases=CASES):
+    return [
+        {
+            "case_id": c,
+            "group": "",
+            "region": "core",
+            "dice": d,
+            "hd95": 10 * (1 - d),
+            "abs_vol_diff_ml": 5 * (1 - d),
+            "lesion_f1": d,
+            "failure": False,
+        }
+        for c, d in zip(cases, dice)
+    ]
+
+
+def _bundle(tmp_path, name, dice, folds=FOLDS, cases=CASES):
+    (tmp_path / name / "cv").mkdir(parents=True)
+    (tmp_path / name / "cv" / "per_case.csv").write_text(rows_to_csv(_rows(dice, cases)))
+    (tmp_path / name / "cv" / "folds.json").write_text(json.dumps({"folds": folds}))
+    return tmp_path / name
+
+
+def _evaluation(tmp_path, name, dice):
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "per_case.csv").write_text(rows_to_csv(_rows(dice)))
+    return tmp_path / name
+
+
+A = np.array([0.50, 0.62, 0.71, 0.40, 0.83, 0.55, 0.66, 0.77])
+B = A + np.array([0.05, 0.02, 0.08, 0.01, 0.03, 0.06, 0.04, 0.07])
+
+
+def test_means_sds_folds_and_paired_p(tmp_path):
+    runs = [read_run(_bundle(tmp_path, "a", A)), read_run(_bundle(tmp_path, "b", B)), read_run(_evaluation(tmp_path, "thr", A[::-1]))]
+    res = compare_runs(runs)
+    core = res["regions"]["core"]["methods"]
+    assert core["a"]["dice"]["cases"]["mean"] == pytest.approx(A.mean())
+    assert core["a"]["dice"]["cases"]["sd"] == pytest.approx(A.std(ddof=1))
+    fold_means = [A[:4].mean(), A[4:].mean()]
+    assert core["a"]["dice"]["per_fold"] == pytest.approx(fold_means)
+    assert core["a"]["dice"]["folds"]["sd"] == pytest.approx(np.std(fold_means, ddof=1))
+    assert core["b"]["dice"]["p_vs_reference"] == pytest.approx(stats.wilcoxon(B, A).pvalue)
+    assert "p_vs_reference" not in core["a"]["dice"]
+    # the evaluation folder (no folds of its own) is summarised on the bundles' folds
+    assert core["thr"]["dice"]["per_fold"] == pytest.approx([A[::-1][:4].mean(), A[::-1][4:].mean()])
+    t = compare_runs(runs, reference="b", test="ttest")["regions"]["core"]["methods"]["a"]["hd95"]["p_vs_reference"]
+    assert t == pytest.approx(stats.ttest_rel(10 * (1 - A), 10 * (1 - B)).pvalue)
+
+
+def test_other_cases_or_folds_are_refused_by_name(tmp_path):
+    a = read_run(_bundle(tmp_path, "a", A))
+    other_cases = read_run(_bundle(tmp_path, "b", A, cases=[*CASES[:7], "x9"], folds=[CASES[:4], [*CASES[4:7], "x9"]]))
+    with pytest.raises(InputError, match="different core cases"):
+        compare_runs([a, other_cases])
+    other_folds = read_run(_bundle(tmp_path, "c", A, folds=[CASES[::2], CASES[1::2]]))
+    with pytest.raises(InputError, match="other folds"):
+        compare_runs([a, other_folds])
+
+
+def test_cli_writes_json_markdown_and_plot(cli, tmp_path):
+    a, b = _bundle(tmp_path, "a", A), _bundle(tmp_path, "b", B)
+    code, _, err = cli("compare", f"mine={a}", b, "--out", tmp_path / "cmp", "--reference", "mine")
+    assert code == 0, err
+    res = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
+    assert res["methods"] == ["mine", "b"] and res["reference"] == "mine"
+    assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 1000
+    md = (tmp_path / "cmp" / "comparison.md").read_text()
+    assert "| mine |" in md and "Dice per fold" in md
+    assert not math.isnan(res["regions"]["core"]["methods"]["b"]["dice"]["p_vs_reference"])
