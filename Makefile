@@ -43,7 +43,8 @@ system-deps:
 	  else echo "note: no apt-get or no root here; the browser and dciodvfy tests will skip (missing:$$missing)"; fi; \
 	fi
 
-test: $(STAMP) lint system-deps
+# nnU-Net itself too: the oracle and baseline tests run it (without it they check the one-line refusal)
+test: $(STAMP) lint system-deps nnunet-deps
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory docs
 
@@ -61,10 +62,14 @@ bench-deps: $(STAMP)
 
 # nnU-Net itself (the oracle of benchmarks/bench_nnunet.py and tests/fixtures/nnunet/make_fixtures.py, and
 # --backend nnunetv2): torch stays at the pinned build, and the CUDA-only torchvision that timm pulls in is removed
-nnunet-deps: $(STAMP)
+NNUNET_STAMP := $(VENV)/.strokeseg-nnunet-installed
+$(NNUNET_STAMP): $(STAMP)
 	echo "torch==2.13.0" > $(VENV)/torch-pin.txt
 	$(PY) -m pip install -q -c $(VENV)/torch-pin.txt -e '.[nnunet]'
 	$(PY) -m pip uninstall -y -q torchvision || true
+	touch $(NNUNET_STAMP)
+
+nnunet-deps: $(NNUNET_STAMP)
 
 clean:
 	rm -rf $(VENV) site build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,53 @@
+"""``strokeseg nnunet-baseline``: nnU-Net trained and scored in strokeseg's own patient-grouped folds."""
+
+from __future__ import annotations
+
+import argparse
+
+from strokeseg.cli.options import add_input, add_layout_options, add_output_options, positive_int
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "nnunet-baseline",
+        help="train nnU-Net (the nnunet extra) in strokeseg's folds and score the held-out folds like every recipe",
+        description=(
+            "Export DATASET as an nnU-Net raw dataset with strokeseg's patient-grouped folds, run nnU-Net's default "
+            "planning, preprocessing and trainer for every fold (nnunetv2, in child processes), predict each held-out "
+            "fold with the native runner and score it. Writes <out>/cv/per_case.csv, summary.md/json and folds.json "
+            "(for 'strokeseg compare') and <out>/nnunet/<Trainer>__<Plans>__<configuration>/ (for 'predict --model'). "
+            "nnU-Net's full schedule (1000 epochs of 250 iterations) is a GPU job."
+        ),
+    )
+    add_input(p, "the labelled dataset (any layout)", "DATASET")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--target", choices=("core", "lesion", "regions"), default="core", help="what nnU-Net learns (default core)")
+    p.add_argument("--configuration", default="3d_fullres", help="nnU-Net configuration (default 3d_fullres)")
+    p.add_argument("--folds", type=positive_int, default=5, help="patient-grouped folds (default 5)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the folds' patient shuffle (default 0)")
+    p.add_argument("--epochs", type=positive_int, default=1000, help="epochs per fold (nnU-Net: 1000)")
+    p.add_argument("--iterations", type=positive_int, default=250, help="iterations per epoch (nnU-Net: 250)")
+    p.add_argument("--device", default="cuda", help="cuda (default, as nnU-Net) or cpu")
+    add_layout_options(p)
+    add_output_options(p, resume=False)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from strokeseg.cli.options import input_path, output_mode, say
+    from strokeseg.evaluation.runner import summary_markdown
+    from strokeseg.io.layouts import open_dataset
+    from strokeseg.io.outputs import RunFolder
+    from strokeseg.workflows.nnunet_baseline import BaselineOptions, nnunet_baseline
+
+    inp = input_path(args)
+    opts = BaselineOptions(args.target, args.configuration, args.folds, args.seed, args.epochs, args.iterations, args.device)
+    with RunFolder(args.out, output_mode(args), inputs=[inp], command="nnunet-baseline") as run:
+        ds = open_dataset(Path(inp), args.layout, args.label_map)
+        run.protect(f for r in ds.cases for f in r.files())
+        run.begin_writing()
+        result = nnunet_baseline(ds.cases, run.out, opts)
+    say(summary_markdown(result.summaries, "nnU-Net baseline (out-of-fold)"))
+    return 0
