@@ -15,9 +15,10 @@ cd "$(dirname "$0")/.."
 
 # pyproject runtime dependencies already in the device image (as the workplace listed it, 2026-11-17)
 DEVICE_IMAGE="torch numpy scipy PyYAML tqdm matplotlib threadpoolctl Jinja2"
-# the rest, carried as wheels; highdicom (DICOM-SEG/SR export) is not needed by the GPU checks
+# the rest, carried as wheels; highdicom (DICOM-SEG/SR export) and scikit-image (the native nnU-Net
+# resampling) are not needed by the GPU checks
 KIT="nibabel pydicom monai isal SimpleITK"
-NOT_CARRIED="highdicom"
+NOT_CARRIED="highdicom scikit-image"
 
 pyver="${1:-3.12}"
 py="${PYTHON:-.venv/bin/python}"
