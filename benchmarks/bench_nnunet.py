@@ -15,6 +15,10 @@ mirroring over the three axes) on 2 torch threads, each in its own process so th
 * ``strokeseg predict``: the command line on the nnU-Net raw folder of the three real cases
   (``--model`` the results folder, case 0001 compared), whose ``lesion`` label becomes the core.
 
+Then the other new paths on the real files: ``strokeseg export nnunet`` of ``real/isles2022-bids``
+(and whether nnunetv2's ``verify_dataset_integrity`` accepts it), and ``strokeseg evaluate`` of the
+MRI threshold core of those cases under ``--protocol isles22`` and ``isles24``.
+
 Needs the nnunet extra (``make nnunet-deps``). Writes ``docs/results/nnunet_inference.{json,md}``.
 
     .venv/bin/python benchmarks/bench_nnunet.py
@@ -174,6 +178,53 @@ def run_cli(model: Path, raw: Path, out: Path) -> dict:
     return {"seconds_3_cases": time.perf_counter() - t0, "labels": str(out / "c0001" / "c0001_label.nii.gz")}
 
 
+def real_paths(work: Path) -> dict:
+    """Export and both evaluation protocols on ``real/isles2022-bids`` (the CLI, in process)."""
+    from nnunetv2.experiment_planning.verify_dataset_integrity import verify_dataset_integrity
+
+    from strokeseg.cli import main as cli
+
+    bids = SHARED / "real" / "isles2022-bids"
+    out: dict = {"data": "real/isles2022-bids (cases 0002, 0004)"}
+    t0 = time.perf_counter()
+    assert (
+        cli(
+            [
+                "export",
+                "nnunet",
+                str(bids),
+                "--out",
+                str(work / "exp"),
+                "--id",
+                "124",
+                "--name",
+                "ISLES22",
+                "--target",
+                "lesion",
+                "--folds",
+                "2",
+            ]
+        )
+        == 0
+    )
+    out["export_seconds"] = time.perf_counter() - t0
+    try:
+        verify_dataset_integrity(str(work / "exp" / "Dataset124_ISLES22"), 1)
+        out["nnunetv2_integrity"] = "accepted"
+    except Exception as err:  # report what nnunetv2 said
+        out["nnunetv2_integrity"] = f"refused: {err}"
+    assert cli(["threshold", str(bids), "--out", str(work / "thr")]) == 0
+    for protocol in ("isles22", "isles24"):
+        assert (
+            cli(["evaluate", str(work / "thr"), "--truth", str(bids), "--out", str(work / f"ev_{protocol}"), "--protocol", protocol]) == 0
+        )
+        rows = json.loads((work / f"ev_{protocol}" / "summary.json").read_text())["cases"]
+        out[protocol] = {
+            r["case_id"]: {k: r[k] for k in ("dice", "lesion_f1", "n_lesions_true", "n_lesions_pred", "lesion_count_diff")} for r in rows
+        }
+    return out
+
+
 def _labels(path: str):
     import SimpleITK as sitk
 
@@ -216,6 +267,7 @@ def main() -> None:
         )
     data["strokeseg_predict_cli"] = cli
     data["nnunetv2_label_counts"] = {str(k): int(v) for k, v in zip(*np.unique(ref, return_counts=True))}
+    data["real_files"] = real = real_paths(work)
     rows.append(
         f"| strokeseg predict (3 real cases, whole command) | {cli['seconds_3_cases']:.1f} | – | "
         f"{cli['differing_labels_lesion_as_core']} (case 0001, lesion → core) | – |"
@@ -230,6 +282,16 @@ def main() -> None:
         + ", ".join(f"{k} {v:.2f}" for k, v in steps.items())
         + f"; labels identical: {'yes' if data['runs']['native']['differing_labels'] == 0 else 'no'}"
         + f" (nnunetv2's label counts, random weights: {data['nnunetv2_label_counts']})."
+    )
+    table += (
+        f"\n\nOn {real['data']}: `strokeseg export nnunet` {real['export_seconds']:.1f} s, nnunetv2's integrity check: "
+        f"{real['nnunetv2_integrity']}. The MRI threshold core scored under both protocols (lesion F1, lesions truth/predicted):\n\n"
+        "| case | Dice | lesion F1 isles22 | lesion F1 isles24 | lesions truth / predicted |\n|---|---|---|---|---|\n"
+        + "\n".join(
+            f"| {c} | {r['dice']:.3f} | {r['lesion_f1']:.3f} | {real['isles24'][c]['lesion_f1']:.3f} | "
+            f"{r['n_lesions_true']} / {r['n_lesions_pred']} |"
+            for c, r in real["isles22"].items()
+        )
     )
     write_results("nnunet_inference", data, "Native nnU-Net inference vs nnUNetPredictor (CPU)", table, "bench_nnunet.py")
     print(table)
