@@ -53,8 +53,10 @@ def test_evaluate_cli_protocol_and_deepisles_folders(cli, tmp_path):
     write_nifti(tmp_path / "deepisles" / "case_0001" / "lesion_msk.nii.gz", pred.astype(np.uint8), g)
     for protocol, f1 in (("isles22", 1.0), ("isles24", 0.0)):
         out = tmp_path / f"e_{protocol}"
-        code, _, err = cli("evaluate", tmp_path / "deepisles", "--truth", tmp_path / "truth", "--out", out, "--protocol", protocol)
+        extra = ["--report"] if protocol == "isles24" else []
+        code, _, err = cli("evaluate", tmp_path / "deepisles", "--truth", tmp_path / "truth", "--out", out, "--protocol", protocol, *extra)
         assert code == 0, err
         summary = json.loads((out / "summary.json").read_text())
         row = summary["cases"][0]
         assert row["case_id"] == "case_0001" and row["lesion_f1"] == f1 and summary["protocol"] == protocol
+    assert (tmp_path / "e_isles24" / "report" / "index.html").is_file()  # the report of another tool's outputs
