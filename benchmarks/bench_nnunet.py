@@ -68,16 +68,16 @@ def make_model(work: Path) -> tuple[Path, list[Path]]:
         shutil.copy(adc, raw / "imagesTr" / f"c{case}_0001.nii.gz")
         shutil.copy(msk, raw / "labelsTr" / f"c{case}.nii.gz")
     meta = {"channel_names": {"0": "DWI", "1": "ADC"}, "labels": {"background": 0, "lesion": 1}, "numTraining": 3, "file_ending": ".nii.gz"}
-    (raw / "dataset.json").write_text(json.dumps(meta))
+    (raw / "dataset.json").write_text(json.dumps(meta), encoding="utf-8")
     from nnunetv2.experiment_planning.plan_and_preprocess_api import extract_fingerprints, plan_experiments
 
     extract_fingerprints([950], num_processes=1)
     plan_experiments([950])
-    plans = json.loads((work / "preprocessed" / "Dataset950_ISLES22real" / "nnUNetPlans.json").read_text())
+    plans = json.loads((work / "preprocessed" / "Dataset950_ISLES22real" / "nnUNetPlans.json").read_text(encoding="utf-8"))
     model = work / "results" / "nnUNetTrainer__nnUNetPlans__3d_fullres"
     (model / "fold_0").mkdir(parents=True)
-    (model / "plans.json").write_text(json.dumps(plans))
-    (model / "dataset.json").write_text(json.dumps(meta))
+    (model / "plans.json").write_text(json.dumps(plans), encoding="utf-8")
+    (model / "dataset.json").write_text(json.dumps(meta), encoding="utf-8")
     from strokeseg.inference.nnunet.folder import build_network, resolved_configuration
 
     torch.manual_seed(0)
@@ -218,7 +218,7 @@ def real_paths(work: Path) -> dict:
         assert (
             cli(["evaluate", str(work / "thr"), "--truth", str(bids), "--out", str(work / f"ev_{protocol}"), "--protocol", protocol]) == 0
         )
-        rows = json.loads((work / f"ev_{protocol}" / "summary.json").read_text())["cases"]
+        rows = json.loads((work / f"ev_{protocol}" / "summary.json").read_text(encoding="utf-8"))["cases"]
         out[protocol] = {
             r["case_id"]: {k: r[k] for k in ("dice", "lesion_f1", "n_lesions_true", "n_lesions_pred", "lesion_count_diff")} for r in rows
         }
@@ -239,7 +239,7 @@ def main() -> None:
         (work / k).mkdir()
     os.environ.update(nnUNet_raw=str(work / "raw"), nnUNet_preprocessed=str(work / "preprocessed"), nnUNet_results=str(work / "results"))
     model, files = make_model(work)
-    plans = json.loads((model / "plans.json").read_text())["configurations"]["3d_fullres"]
+    plans = json.loads((model / "plans.json").read_text(encoding="utf-8"))["configurations"]["3d_fullres"]
     runs = {}
     for kind in ("nnunetv2", "native", "batched"):
         runs[kind] = measure(kind, model, files, work / f"out_{kind}")

@@ -42,7 +42,7 @@ def test_ct_model_two_folds_labels_equal_nnunetv2_on_the_input_grid(cli, tmp_pat
         assert np.allclose(mine.GetOrigin(), ref_img.GetOrigin()) and np.allclose(mine.GetSpacing(), ref_img.GetSpacing())
         probs = sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "out" / case / f"{case}_probabilities.nii.gz")))
         assert np.abs(probs - ref_probs).max() <= 1e-6  # SimpleITK reads the 4D NIfTI as (K, Z, Y, X)
-        info = json.loads((tmp_path / "out" / case / f"{case}_volumes.json").read_text())
+        info = json.loads((tmp_path / "out" / case / f"{case}_volumes.json").read_text(encoding="utf-8"))
         assert info["nnunet"][0]["folds"] == ["0", "1"] and info["target"] == "core"
         assert info["penumbra_ml"] is None and info["core_ml"] > 0
         assert info["probability_channels"] == ["background", "lesion"]
@@ -57,7 +57,7 @@ def test_region_model_core_and_penumbra_and_report(cli, tmp_path):
     ref_labels = reference(CASES["mrt_000"][1])[0]
     mine = _arr(tmp_path / "out" / "mrt_000" / "mrt_000_label.nii.gz")
     assert np.array_equal(mine, ref_labels)  # hypoperfused-only (1) = penumbra, core (2) = core
-    readout = json.loads((tmp_path / "out" / "mrt_000" / "mrt_000_readout.json").read_text())
+    readout = json.loads((tmp_path / "out" / "mrt_000" / "mrt_000_readout.json").read_text(encoding="utf-8"))
     assert readout["core_ml"] > 0 and readout["hypoperfused_ml"] > readout["core_ml"]
     assert (tmp_path / "out" / "report" / "index.html").is_file()
 
@@ -66,8 +66,8 @@ def test_threshold_is_opt_in_and_folds_are_chosen(cli, tmp_path):
     raw = _raw(tmp_path, CT_MODEL, ["ctt_001"])
     assert cli("predict", raw, "--model", CT_MODEL, "--out", tmp_path / "a", "--nnunet-folds", "1")[0] == 0
     assert cli("predict", raw, "--model", CT_MODEL, "--out", tmp_path / "b", "--threshold", "0.2")[0] == 0
-    one = json.loads((tmp_path / "a" / "ctt_001" / "ctt_001_volumes.json").read_text())
-    low = json.loads((tmp_path / "b" / "ctt_001" / "ctt_001_volumes.json").read_text())
+    one = json.loads((tmp_path / "a" / "ctt_001" / "ctt_001_volumes.json").read_text(encoding="utf-8"))
+    low = json.loads((tmp_path / "b" / "ctt_001" / "ctt_001_volumes.json").read_text(encoding="utf-8"))
     assert one["nnunet"][0]["folds"] == ["1"]
     ref = reference(CASES["ctt_001"][1])[0]
     assert (_arr(tmp_path / "b" / "ctt_001" / "ctt_001_label.nii.gz") == 2).sum() > (ref == 1).sum()

@@ -37,7 +37,7 @@ def _rows(dice, cases=CASES):
 def _bundle(tmp_path, name, dice, folds=FOLDS, cases=CASES):
     (tmp_path / name / "cv").mkdir(parents=True)
     (tmp_path / name / "cv" / "per_case.csv").write_text(rows_to_csv(_rows(dice, cases)))
-    (tmp_path / name / "cv" / "folds.json").write_text(json.dumps({"folds": folds}))
+    (tmp_path / name / "cv" / "folds.json").write_text(json.dumps({"folds": folds}), encoding="utf-8")
     return tmp_path / name
 
 
@@ -82,9 +82,9 @@ def test_cli_writes_json_markdown_and_plot(cli, tmp_path):
     a, b = _bundle(tmp_path, "a", A), _bundle(tmp_path, "b", B)
     code, _, err = cli("compare", f"mine={a}", b, "--out", tmp_path / "cmp", "--reference", "mine")
     assert code == 0, err
-    res = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
+    res = json.loads((tmp_path / "cmp" / "comparison.json").read_text(encoding="utf-8"))
     assert res["methods"] == ["mine", "b"] and res["reference"] == "mine"
     assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 1000
-    md = (tmp_path / "cmp" / "comparison.md").read_text()
+    md = (tmp_path / "cmp" / "comparison.md").read_text(encoding="utf-8")
     assert "| mine |" in md and "Dice per fold" in md
     assert not math.isnan(res["regions"]["core"]["methods"]["b"]["dice"]["p_vs_reference"])

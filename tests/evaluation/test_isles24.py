@@ -18,7 +18,7 @@ FIX = Path(__file__).resolve().parents[1] / "fixtures" / "isles24"
 sys.path.insert(0, str(FIX))
 from scenarios import scenarios  # noqa: E402
 
-RECORDED = json.loads((FIX / "panoptica_scores.json").read_text())["cases"]
+RECORDED = json.loads((FIX / "panoptica_scores.json").read_text(encoding="utf-8"))["cases"]
 
 
 @pytest.mark.parametrize("name", sorted(RECORDED))
@@ -56,7 +56,7 @@ def test_evaluate_cli_protocol_and_deepisles_folders(cli, tmp_path):
         extra = ["--report"] if protocol == "isles24" else []
         code, _, err = cli("evaluate", tmp_path / "deepisles", "--truth", tmp_path / "truth", "--out", out, "--protocol", protocol, *extra)
         assert code == 0, err
-        summary = json.loads((out / "summary.json").read_text())
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
         row = summary["cases"][0]
         assert row["case_id"] == "case_0001" and row["lesion_f1"] == f1 and summary["protocol"] == protocol
     assert (tmp_path / "e_isles24" / "report" / "index.html").is_file()  # the report of another tool's outputs

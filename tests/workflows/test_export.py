@@ -33,7 +33,7 @@ def test_round_trip_images_labels_and_geometry(cli, cohort, tmp_path, target):
     assert back.layout.name == "nnunet-raw"
     src = open_dataset(cohort)
     assert sorted(back.case_ids) == sorted(src.case_ids)
-    meta = json.loads((root / "dataset.json").read_text())
+    meta = json.loads((root / "dataset.json").read_text(encoding="utf-8"))
     assert meta["channel_names"]["0"] == "CT"  # CT normalisation for the HU channel, z-score for the maps
     for ref in src.cases:
         a = load_case(ref)
@@ -48,8 +48,8 @@ def test_round_trip_images_labels_and_geometry(cli, cohort, tmp_path, target):
 def test_splits_group_patients_and_provenance_maps_back(cli, cohort, tmp_path):
     assert cli("export", "nnunet", cohort, "--out", tmp_path / "x", "--id", "8", "--name", "Ph", "--folds", "3")[0] == 0
     root = tmp_path / "x" / "Dataset008_Ph"
-    splits = json.loads((root / "splits_final.json").read_text())
-    prov = json.loads((root / "strokeseg_provenance.json").read_text())
+    splits = json.loads((root / "splits_final.json").read_text(encoding="utf-8"))
+    prov = json.loads((root / "strokeseg_provenance.json").read_text(encoding="utf-8"))
     assert prov["version"] == 1 and len(splits) == 3
     patient = {c: v["patient"] for c, v in prov["cases"].items()}
     val = [c for s in splits for c in s["val"]]

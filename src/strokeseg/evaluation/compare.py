@@ -45,7 +45,7 @@ def read_run(path: str | Path, name: str | None = None) -> MethodRun:
         raise InputError("neither a model bundle (cv/per_case.csv) nor an evaluation folder (per_case.csv)", p)
     folds = None
     if (p / "cv" / "folds.json").is_file():
-        folds = [list(map(str, f)) for f in json.loads((p / "cv" / "folds.json").read_text())["folds"]]
+        folds = [list(map(str, f)) for f in json.loads((p / "cv" / "folds.json").read_text(encoding="utf-8"))["folds"]]
     return MethodRun(name or p.name, p, rows_from_csv(csv.read_text(encoding="utf-8")), folds)
 
 

@@ -31,12 +31,12 @@ def plan(dataset_id: int, configuration: str, edit: dict | None = None) -> None:
     name = _dataset(dataset_id)
     pre = Path(os.environ["nnUNet_preprocessed"]) / name
     if edit:
-        plans = json.loads((pre / "nnUNetPlans.json").read_text())
+        plans = json.loads((pre / "nnUNetPlans.json").read_text(encoding="utf-8"))
         cfg = plans["configurations"][configuration]
         arch = edit.pop("arch_kwargs", {})
         cfg.update(edit)
         cfg["architecture"]["arch_kwargs"].update(arch)
-        (pre / "nnUNetPlans.json").write_text(json.dumps(plans, indent=2))
+        (pre / "nnUNetPlans.json").write_text(json.dumps(plans, indent=2), encoding="utf-8")
     preprocess([dataset_id], configurations=(configuration,), num_processes=(1,))
     shutil.copy(Path(os.environ["nnUNet_raw"]) / name / "splits_final.json", pre / "splits_final.json")
 
@@ -48,9 +48,11 @@ def train(dataset_id: int, configuration: str, fold: int, epochs: int, iteration
     from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
     pre = Path(os.environ["nnUNet_preprocessed"]) / _dataset(dataset_id)
-    plans = json.loads((pre / "nnUNetPlans.json").read_text())
+    plans = json.loads((pre / "nnUNetPlans.json").read_text(encoding="utf-8"))
     plans["continue_training"] = False
-    trainer = nnUNetTrainer(plans, configuration, fold, json.loads((pre / "dataset.json").read_text()), device=torch.device(device))
+    trainer = nnUNetTrainer(
+        plans, configuration, fold, json.loads((pre / "dataset.json").read_text(encoding="utf-8")), device=torch.device(device)
+    )
     trainer.num_epochs = epochs
     trainer.num_iterations_per_epoch = iterations
     trainer.num_val_iterations_per_epoch = max(1, iterations // 5)

@@ -138,8 +138,8 @@ def export_nnunet(refs: Sequence[CaseRef], stage: Path, opts: ExportOptions) -> 
     for ref in progress(refs, desc="export", unit="case"):
         provenance[ref.case_id] = {**_write_case(root, ref, chans, opts.target), "fold": fold_of.get(ref.case_id)}
     meta = dataset_json(chans, ct, opts.target, len(labelled))
-    (root / "dataset.json").write_text(json.dumps(meta, indent=2))
-    (root / "splits_final.json").write_text(json.dumps(splits, indent=2))
+    (root / "dataset.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    (root / "splits_final.json").write_text(json.dumps(splits, indent=2), encoding="utf-8")
     record = {"version": 1, "target": opts.target, "channels": chans, "folds": opts.folds, "seed": opts.seed, "cases": provenance}
-    (root / "strokeseg_provenance.json").write_text(json.dumps(record, indent=2, default=str))
+    (root / "strokeseg_provenance.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     return root

@@ -95,7 +95,7 @@ def nnunet_baseline(refs: Sequence[CaseRef], out: Path, opts: BaselineOptions, l
     env = _env(work)
     eo = ExportOptions(999, "strokeseg", opts.target, folds=opts.folds, seed=opts.seed)
     root = export_nnunet([r for r in refs if r.label is not None], work / "raw", eo)
-    splits = json.loads((root / "splits_final.json").read_text())
+    splits = json.loads((root / "splits_final.json").read_text(encoding="utf-8"))
     logfile = out / "nnunet.log"
     log(f"nnU-Net: planning and preprocessing {opts.configuration} (log: {logfile})")
     _step(["plan", "999", opts.configuration, json.dumps(opts.plans_edit)], env, logfile)
@@ -110,6 +110,6 @@ def nnunet_baseline(refs: Sequence[CaseRef], out: Path, opts: BaselineOptions, l
     rows = _score_folds(model_dir, refs, splits, opts.target)
     result = EvaluationResult(rows, summarise(rows), [r.value for r in REGIONS[opts.target]])
     write_results(result, out / "cv", title=f"nnU-Net {opts.configuration}: {len(splits)}-fold cross-validation")
-    (out / "cv" / "folds.json").write_text(json.dumps({"folds": [s["val"] for s in splits]}, indent=2))
+    (out / "cv" / "folds.json").write_text(json.dumps({"folds": [s["val"] for s in splits]}, indent=2), encoding="utf-8")
     shutil.rmtree(work, ignore_errors=True)
     return result

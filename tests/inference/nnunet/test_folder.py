@@ -22,9 +22,9 @@ def _copy(src: Path, tmp_path: Path) -> Path:
 
 
 def _edit_json(path: Path, edit) -> None:
-    data = json.loads(path.read_text())
+    data = json.loads(path.read_text(encoding="utf-8"))
     edit(data)
-    path.write_text(json.dumps(data))
+    path.write_text(json.dumps(data), encoding="utf-8")
 
 
 def test_detection():
@@ -85,7 +85,7 @@ def test_inherited_configurations_resolve(tmp_path):
     _edit_json(model / "plans.json", lambda p: p["configurations"].update(child={"inherits_from": "3d_fullres", "patch_size": [8, 8, 8]}))
     from strokeseg.inference.nnunet.folder import resolved_configuration
 
-    plans = json.loads((model / "plans.json").read_text())
+    plans = json.loads((model / "plans.json").read_text(encoding="utf-8"))
     cfg = resolved_configuration(plans, "child")
     assert cfg["patch_size"] == [8, 8, 8] and cfg["normalization_schemes"] == ["CTNormalization"]
 
@@ -94,6 +94,6 @@ def test_missing_folds_and_bad_json(tmp_path):
     model = _copy(MR_MODEL, tmp_path)
     with pytest.raises(InputError, match="fold_3"):
         load_nnunet_model(model, folds=("3",))
-    (model / "plans.json").write_text("{not json")
+    (model / "plans.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(InputError, match=r"plans\.json"):
         load_nnunet_model(model)

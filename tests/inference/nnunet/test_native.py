@@ -101,4 +101,4 @@ def test_probabilities_sum_to_one_for_labels_and_stay_independent_for_regions():
     out = predict_nnunet(load_nnunet_model(mr_dir), images, spacing)
     # regions: hypoperfused ⊇ core, label 2 exactly where the core probability exceeds 0.5
     assert ((out.labels == 2) == (out.probabilities[1] > 0.5)).all()
-    assert json.loads((mr_dir / "dataset.json").read_text())["labels"]["core"] == 2
+    assert json.loads((mr_dir / "dataset.json").read_text(encoding="utf-8"))["labels"]["core"] == 2

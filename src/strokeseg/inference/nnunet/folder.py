@@ -106,7 +106,7 @@ def is_nnunet_model(path: str | Path) -> bool:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(f"cannot read it as JSON ({err})", path) from None
     if not isinstance(data, dict):

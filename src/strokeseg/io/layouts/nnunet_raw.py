@@ -29,7 +29,7 @@ def _dataset_json(root: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(f"cannot read it as JSON ({err})", path) from None
     return data if isinstance(data, dict) else None
