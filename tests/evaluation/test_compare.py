@@ -87,4 +87,6 @@ def test_cli_writes_json_markdown_and_plot(cli, tmp_path):
     assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 1000
     md = (tmp_path / "cmp" / "comparison.md").read_text(encoding="utf-8")
     assert "| mine |" in md and "Dice per fold" in md
+    html = (tmp_path / "cmp" / "comparison.html").read_text(encoding="utf-8")
+    assert 'src="comparison.png"' in html and "<td>mine</td>" in html and "ref." in html and "http" not in html.split("</style>")[1]
     assert not math.isnan(res["regions"]["core"]["methods"]["b"]["dice"]["p_vs_reference"])

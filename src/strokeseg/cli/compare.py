@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "from 'strokeseg evaluate', e.g. of the threshold method) on the same cases: per region, Dice, HD95, |ΔV| "
             "and lesion F1 as mean ± sd over cases and over folds, the per-fold means, and a paired test of each "
             "method against the reference. Runs whose cases or folds differ are refused. Writes comparison.json, "
-            "comparison.md and comparison.png."
+            "comparison.md, comparison.png and comparison.html."
         ),
     )
     p.add_argument("runs", nargs="+", metavar="RUN", help="bundle or evaluation folder, or NAME=DIR")

@@ -1,5 +1,5 @@
 """Compare methods run on the same cases and folds, into an output folder: ``comparison.json``,
-``comparison.md`` and ``comparison.png`` (see :mod:`strokeseg.evaluation.compare`)."""
+``comparison.md``, ``comparison.png`` and ``comparison.html`` (see :mod:`strokeseg.evaluation.compare`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from strokeseg.evaluation.compare import compare_runs, comparison_markdown, comparison_plot, read_run
 from strokeseg.io.outputs import RunFolder
+from strokeseg.report.compare_page import comparison_page
 
 
 def parse_run(spec: str) -> tuple[str | None, Path]:
@@ -26,4 +27,5 @@ def compare_to_folder(run: RunFolder, specs: Sequence[str], reference: str | Non
         (stage / "comparison.json").write_text(json.dumps(result, indent=2, default=float), encoding="utf-8")
         (stage / "comparison.md").write_text("# Method comparison\n\n" + comparison_markdown(result), encoding="utf-8")
         comparison_plot(result, stage / "comparison.png")
+        comparison_page(result, stage)
     return result
