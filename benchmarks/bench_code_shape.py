@@ -16,7 +16,7 @@ SRC = REPO / "src" / "strokeseg"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tests.test_package import STAGES, _imports  # noqa: E402
+from tests.stages import STAGES, _imports  # noqa: E402
 
 from results import write_results  # noqa: E402
 

@@ -8,36 +8,9 @@ from pathlib import Path
 import pytest
 
 import strokeseg
+from tests.stages import STAGES, _imports
 
 SRC = Path(strokeseg.__file__).resolve().parent
-
-# bottom → top: a module may import only from its own stage and the stages before it
-STAGES = [
-    "errors",
-    "diagnostics",
-    "util",
-    "tables",
-    "io",
-    "masks",
-    "kinetics",
-    "perfusion",
-    "phantom",
-    "clinical",
-    "preprocessing",
-    "sampling",
-    "models",
-    "losses",
-    "evaluation",
-    "postprocess",
-    "inference",
-    "recipes",
-    "bundle",
-    "training",
-    "report",
-    "workflows",
-    "cli",
-    "__main__",
-]
 
 
 def _doctest_modules():
@@ -69,28 +42,6 @@ def test_the_facade_exports_what_it_lists():
     for name in strokeseg.__all__:
         obj = getattr(strokeseg, name)
         assert name == "__version__" or obj.__doc__, f"{name} has no docstring"
-
-
-def _stage(parts: list[str]) -> str:
-    return parts[0] if parts else ""
-
-
-def _imports(path: Path) -> set[str]:
-    mod = path.relative_to(SRC).with_suffix("").parts
-    out = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = list(mod[:-1])[: len(mod) - node.level]
-                target = base + (node.module.split(".") if node.module else [])
-            elif node.module and node.module.startswith("strokeseg."):
-                target = node.module.split(".")[1:]
-            else:
-                continue
-            out.add(_stage(target))
-        elif isinstance(node, ast.Import):
-            out |= {a.name.split(".")[1] for a in node.names if a.name.startswith("strokeseg.")}
-    return out - {""}
 
 
 def test_no_import_runs_back_up_the_stages():
