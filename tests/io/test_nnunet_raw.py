@@ -7,27 +7,30 @@ import shutil
 
 import numpy as np
 import pytest
+import SimpleITK as sitk
 
 from strokeseg.errors import InputError
 from strokeseg.io.case import load_case
 from strokeseg.io.labels import CORE, PENUMBRA
 from strokeseg.io.layouts import detect_layout, open_dataset
-from tests.inference.nnunet.helpers import CASES, MR_MODEL, channel_files
+from tests.inference.nnunet.helpers import MR_MODEL, channel_files, reference
 
 
 def _dataset(tmp_path, labels=None):
     root = tmp_path / "Dataset902_TinyMR"
     for d in ("imagesTr", "labelsTr", "imagesTs"):
         (root / d).mkdir(parents=True)
-    meta = json.loads((MR_MODEL / "dataset.json").read_text())
+    meta = json.loads((MR_MODEL / "dataset.json").read_text(encoding="utf-8"))
     if labels is not None:
         meta["labels"] = labels
         meta.pop("regions_class_order", None)
     (root / "dataset.json").write_text(json.dumps(meta))
-    for f in channel_files(CASES["mrt_000"][1]):
+    for f in channel_files("mrt_000"):
         shutil.copy(f, root / "imagesTr" / f.name)
-    shutil.copy(CASES["mrt_000"][1] / "nnunetv2_labels.nii.gz", root / "labelsTr" / "mrt_000.nii.gz")
-    for f in channel_files(CASES["mrt_001"][1]):
+    label = sitk.GetImageFromArray(reference("mrt_000")[0])  # nnunetv2's labels as the training label
+    label.CopyInformation(sitk.ReadImage(str(channel_files("mrt_000")[0])))
+    sitk.WriteImage(label, str(root / "labelsTr" / "mrt_000.nii.gz"))
+    for f in channel_files("mrt_001"):
         shutil.copy(f, root / "imagesTs" / f.name)
     return root
 

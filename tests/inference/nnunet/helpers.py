@@ -1,37 +1,47 @@
-"""The tiny nnU-Net v2 fixtures (tests/fixtures/nnunet, written by make_fixtures.py with nnunetv2)."""
+"""The tiny nnU-Net v2 fixtures: model folders and nnunetv2's predictions in tests/fixtures/nnunet
+(written by make_fixtures.py with nnunetv2), the input images regenerated from their seed."""
 
 from __future__ import annotations
 
+import functools
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "nnunet"
+sys.path.insert(0, str(FIXTURES))
+
+from cases import generate_test_cases  # noqa: E402
+
 CT_MODEL = FIXTURES / "models" / "Dataset901_TinyCT" / "nnUNetTrainer_50epochs__nnUNetPlans__3d_fullres"
 MR_MODEL = FIXTURES / "models" / "Dataset902_TinyMR" / "nnUNetTrainer_50epochs__nnUNetPlans__3d_fullres"
 MR_MODEL_2D = FIXTURES / "models" / "Dataset902_TinyMR" / "nnUNetTrainer_50epochs__nnUNetPlans__2d"
-CASES = {
-    "ctt_000": (CT_MODEL, FIXTURES / "cases" / "Dataset901_TinyCT" / "ctt_000"),
-    "ctt_001": (CT_MODEL, FIXTURES / "cases" / "Dataset901_TinyCT" / "ctt_001"),
-    "mrt_000": (MR_MODEL, FIXTURES / "cases" / "Dataset902_TinyMR" / "mrt_000"),
-    "mrt_001": (MR_MODEL, FIXTURES / "cases" / "Dataset902_TinyMR" / "mrt_001"),
-}
+#: test case → the model folder that predicted it
+CASES = {"ctt_000": CT_MODEL, "ctt_001": CT_MODEL, "mrt_000": MR_MODEL, "mrt_001": MR_MODEL}
 
 
-def channel_files(case_dir: Path) -> list[Path]:
-    return sorted(case_dir.glob("*_000[0-9].nii.gz"))
+@functools.cache
+def _generated() -> dict[str, list[Path]]:
+    """The test cases' channel files, written once per session into a temporary folder."""
+    raw = Path(tempfile.mkdtemp(prefix="strokeseg-nnunet-cases-"))
+    return {key.split("/")[1]: files for key, files in generate_test_cases(raw).items()}
 
 
-def read_case(case_dir: Path) -> tuple[np.ndarray, list[float], sitk.Image]:
+def channel_files(case: str) -> list[Path]:
+    return _generated()[case]
+
+
+def read_case(case: str) -> tuple[np.ndarray, list[float], sitk.Image]:
     """``(C, Z, Y, X)`` float32 channels, spacing in array order, and the first channel's image."""
-    imgs = [sitk.ReadImage(str(f)) for f in channel_files(case_dir)]
+    imgs = [sitk.ReadImage(str(f)) for f in channel_files(case)]
     arr = np.stack([sitk.GetArrayFromImage(i) for i in imgs]).astype(np.float32)
     return arr, list(imgs[0].GetSpacing())[::-1], imgs[0]
 
 
-def reference(case_dir: Path, suffix: str = "") -> tuple[np.ndarray, np.ndarray, sitk.Image]:
-    """nnunetv2's labels, probabilities and label image for the case (``suffix`` ``_2d``: the 2d model's)."""
-    img = sitk.ReadImage(str(case_dir / f"nnunetv2{suffix}_labels.nii.gz"))
-    probs = np.load(case_dir / f"nnunetv2{suffix}_probabilities.npz")["probabilities"]
-    return sitk.GetArrayFromImage(img), probs, img
+def reference(case: str, suffix: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """nnunetv2's labels and probabilities for the case (``suffix`` ``_2d``: the 2d model's)."""
+    with np.load(FIXTURES / "predictions" / f"{case}.npz") as z:
+        return z[f"labels{suffix}"], z[f"probabilities{suffix}"]
