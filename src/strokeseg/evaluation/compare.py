@@ -134,48 +134,46 @@ def compare_runs(runs: Sequence[MethodRun], reference: str | None = None, test: 
     return out
 
 
-def _cell(e: dict[str, Any], key: str) -> str:
-    s = e.get(key)
-    if not s or not math.isfinite(s["mean"]):
+def _cell(stats: dict[str, Any] | None) -> str:
+    if not stats or not math.isfinite(stats["mean"]):
         return "n/a"
-    return f"{s['mean']:.3f} ± {s['sd']:.3f}" if math.isfinite(s["sd"]) else f"{s['mean']:.3f}"
+    return f"{stats['mean']:.3f} ± {stats['sd']:.3f}" if math.isfinite(stats["sd"]) else f"{stats['mean']:.3f}"
+
+
+def formatted_tables(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per region, the formatted cells the Markdown and HTML pages show: ``rows`` (per method: mean ± sd over
+    cases, over folds where known, and p against the reference per metric) and ``per_fold`` Dice."""
+    out = []
+    for reg, block in result["regions"].items():
+        rows, per_fold = [], []
+        for name in result["methods"]:
+            metrics = block["methods"][name]
+            cells = []
+            for m in METRICS:
+                cells.append(_cell(metrics[m].get("cases")))
+                if result["folds"]:
+                    cells.append(_cell(metrics[m].get("folds")))
+                p = metrics[m].get("p_vs_reference")
+                cells.append("ref." if p is None else ("n/a" if not math.isfinite(p) else f"{p:.3g}"))
+            rows.append({"name": name, "cells": cells})
+            dice = metrics["dice"].get("per_fold", [])
+            per_fold.append({"name": name, "dice": ["n/a" if not math.isfinite(x) else f"{x:.3f}" for x in dice]})
+        out.append({"name": reg, "n": len(block["cases"]), "rows": rows, "per_fold": per_fold})
+    return out
 
 
 def comparison_markdown(result: dict[str, Any]) -> str:
     """One table per region (mean ± sd over cases; over folds; p against the reference), then per-fold Dice."""
     lines = [f"Reference: {result['reference']}; paired test: {result['test']} (two-sided, over cases)."]
-    for reg, block in result["regions"].items():
-        lines += [
-            "",
-            f"## {reg} ({len(block['cases'])} cases)",
-            "",
-            "| method | "
-            + " | ".join(f"{m} (cases)" + (f" | {m} (folds)" if result["folds"] else "") + f" | p {m}" for m in METRICS)
-            + " |",
-            "|---|" + "---|" * (len(METRICS) * (3 if result["folds"] else 2)),
-        ]
-        for name, metrics in block["methods"].items():
-            cells = []
-            for m in METRICS:
-                e = metrics[m]
-                cells.append(_cell(e, "cases"))
-                if result["folds"]:
-                    cells.append(_cell(e, "folds"))
-                p = e.get("p_vs_reference")
-                cells.append("ref." if p is None else ("n/a" if not math.isfinite(p) else f"{p:.3g}"))
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    cols = [f"{m} (cases)" + (f" | {m} (folds)" if result["folds"] else "") + f" | p {m}" for m in METRICS]
+    for table in formatted_tables(result):
+        lines += ["", f"## {table['name']} ({table['n']} cases)", "", "| method | " + " | ".join(cols) + " |"]
+        lines.append("|---|" + "---|" * (len(METRICS) * (3 if result["folds"] else 2)))
+        lines += [f"| {r['name']} | " + " | ".join(r["cells"]) + " |" for r in table["rows"]]
         if result["folds"]:
-            lines += [
-                "",
-                "Dice per fold:",
-                "",
-                "| method | " + " | ".join(f"fold {i}" for i in range(len(result["folds"]))) + " |",
-                "|---|" + "---|" * len(result["folds"]),
-            ]
-            for name, metrics in block["methods"].items():
-                lines.append(
-                    f"| {name} | " + " | ".join("n/a" if not math.isfinite(x) else f"{x:.3f}" for x in metrics["dice"]["per_fold"]) + " |"
-                )
+            lines += ["", "Dice per fold:", "", "| method | " + " | ".join(f"fold {i}" for i in range(len(result["folds"]))) + " |"]
+            lines.append("|---|" + "---|" * len(result["folds"]))
+            lines += [f"| {r['name']} | " + " | ".join(r["dice"]) + " |" for r in table["per_fold"]]
     return "\n".join(lines) + "\n"
 
 

@@ -135,8 +135,10 @@ class NnUNetRunner:
         if self.options.fuse == "vote" and len(outs) > 1:
             canon = np.stack([lut[o.labels] for lut, o in zip(self.luts, outs)])
             votes = np.stack([(canon == k).sum(0) for k in (0, PENUMBRA, CORE)])
-            labels = np.array([0, PENUMBRA, CORE], np.uint8)[votes.argmax(0)]
-            return labels, np.mean(fg, axis=0).astype(np.float32), variance, outs[0].probabilities
+            labels = np.array([0, PENUMBRA, CORE], np.uint8)[votes.argmax(0)]  # a tie goes to the lower label
+            same = all(m.labels == first.labels for m in self.models)  # else the first member's classes
+            probs = np.mean([o.probabilities for o in outs], axis=0).astype(np.float32) if same else outs[0].probabilities
+            return labels, np.mean(fg, axis=0).astype(np.float32), variance, probs
         probs = np.mean([o.probabilities for o in outs], axis=0).astype(np.float32) if len(outs) > 1 else outs[0].probabilities
         if self.options.threshold is not None:
             raw = thresholded_labels(first, probs, self.options.threshold)

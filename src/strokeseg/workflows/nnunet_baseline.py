@@ -82,8 +82,8 @@ def _score_folds(model_dir: Path, refs: Sequence[CaseRef], splits: list[dict[str
     for k, split in enumerate(splits):
         runner = NnUNetRunner.load([model_dir], NnUNetOptions(folds=(str(k),)))
         for cid in split["val"]:
-            case = load_case(by_id[cid])
-            pred = runner.predict(load_case(by_id[cid], modalities=runner.modalities, with_label=False))
+            case = load_case(by_id[cid], modalities=runner.modalities)  # the model's channels and the label
+            pred = runner.predict(case)
             assert case.label is not None
             rows += evaluate_case_arrays(cid, pred.labels, case.label, case.geometry, REGIONS[target], case.group)
     return rows

@@ -62,8 +62,7 @@ class NnUNetModel:
     @property
     def channel_names(self) -> list[str]:
         """The input channels in order (``dataset.json`` ``channel_names`` or ``modality``)."""
-        names = self.dataset.get("channel_names", self.dataset.get("modality", {}))
-        return [str(names[k]) for k in sorted(names, key=int)]
+        return channel_names(self.dataset)
 
     @property
     def labels(self) -> dict[str, int | list[int]]:
@@ -244,7 +243,7 @@ def load_nnunet_model(path: str | Path, folds: tuple[str, ...] | None = None, ch
     configuration = str(first.get("init_args", {}).get("configuration", ""))
     config = resolved_configuration(plans, configuration)
     _check_plans(plans, config, root / "plans.json")
-    net = build_network(config, len(_channel_dict(dataset)), num_outputs(dataset))
+    net = build_network(config, len(channel_names(dataset)), num_outputs(dataset))
     weights = [first["network_weights"]] + [load_checkpoint(p)["network_weights"] for p in ckpts[1:]]
     for p, w in zip(ckpts, weights):
         check_weights(net, w, p, str(first.get("trainer_name", "?")))
@@ -261,8 +260,10 @@ def load_nnunet_model(path: str | Path, folds: tuple[str, ...] | None = None, ch
     )
 
 
-def _channel_dict(dataset: dict[str, Any]) -> dict[str, Any]:
-    return dict(dataset.get("channel_names", dataset.get("modality", {})))
+def channel_names(dataset: dict[str, Any]) -> list[str]:
+    """``dataset.json``'s input channels in order (``channel_names``, or v1's ``modality``)."""
+    names = dataset.get("channel_names", dataset.get("modality", {}))
+    return [str(names[k]) for k in sorted(names, key=int)]
 
 
 def check_weights(net: torch.nn.Module, weights: dict[str, torch.Tensor], path: Path, trainer: str) -> None:

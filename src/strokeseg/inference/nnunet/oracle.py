@@ -8,8 +8,6 @@ CUDA-only torchvision wheel has been removed (the CPU install strokeseg pins).""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from strokeseg.errors import InputError
@@ -42,14 +40,3 @@ def predict_arrays_nnunetv2(model: NnUNetModel, images: np.ndarray, spacing) -> 
     predictor = nnunetv2_predictor(model)
     labels, probs = predictor.predict_single_npy_array(images.astype(np.float32), {"spacing": list(spacing)}, None, None, True)
     return np.asarray(labels, np.uint8), np.asarray(probs, dtype=np.float32)
-
-
-def predict_files_nnunetv2(model: NnUNetModel, files: list[Path]) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-    """Labels and probabilities of one case (its channel files) from ``nnUNetPredictor``, on the
-    input grid in SimpleITK array order."""
-    from nnunetv2.imageio.simpleitk_reader_writer import SimpleITKIO
-
-    predictor = nnunetv2_predictor(model)
-    images, props = SimpleITKIO().read_images([str(f) for f in files])
-    labels, probs = predictor.predict_single_npy_array(images, props, None, None, True)
-    return np.asarray(labels), np.asarray(probs, dtype=np.float32)
