@@ -71,3 +71,39 @@ def test_bad_id_or_name_is_one_line_and_writes_nothing(cli, cohort, tmp_path, ar
     code, _, err = cli("export", "nnunet", cohort, "--out", tmp_path / "x", *[v for kv in base.items() for v in kv])
     assert code != 0 and message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists() or not any((tmp_path / "x").glob("Dataset*"))
+
+
+def test_vendor_sentinels_become_zero_and_unlabelled_cases_go_to_imagests():
+    from strokeseg.workflows.export import _without_sentinels
+
+    cbf = np.full((2, 4, 4), 1e-6, np.float32)  # a vendor's CBF background
+    cbf[:, 1:3, 1:3] = 50.0
+    tmax = np.full((2, 4, 4), -30.0, np.float32)  # and its Tmax background
+    tmax[:, 1:3, 1:3] = 2.0
+    tmax[0, 1, 1] = np.nan
+    ct = np.full((2, 4, 4), -1000.0, np.float32)
+    out, zeroed = _without_sentinels({"CBF": cbf, "Tmax": tmax, "CT": ct}, ["CT", "CBF", "Tmax"])
+    assert zeroed == 2 * 16 - 8 + 1
+    assert out["CBF"][1, 1, 1] == 50.0 and out["CBF"][0, 0, 0] == 0.0 and out["CBF"][0, 1, 1] == 0.0
+    assert out["Tmax"][1, 2, 2] == 2.0 and out["Tmax"][0, 0, 0] == 0.0 and np.isfinite(out["Tmax"]).all()
+    assert out["CT"] is ct  # not a perfusion map: untouched
+
+
+def test_real_isles24_maps_export_for_prediction(cli, tmp_path):
+    from tests.helpers import SHARED, shared_or_skip
+
+    data = shared_or_skip(SHARED / "data" / "real" / "isles2024-vendor-maps")
+    code, _, err = cli("export", "nnunet", data, "--out", tmp_path / "x", "--id", "24", "--name", "Vendor")
+    assert code == 0, err
+    root = tmp_path / "x" / "Dataset024_Vendor"
+    assert not (root / "imagesTr").exists() and not (root / "splits_final.json").exists()  # no label: to predict
+    prov = json.loads((root / "strokeseg_provenance.json").read_text(encoding="utf-8"))["cases"]["sub-stroke0143"]
+    assert prov["split"] == "imagesTs" and prov["map_voxels_zeroed"] > 0
+    back = load_case(open_dataset(root).cases[0])
+    for m, arr in back.images.items():
+        assert arr.min() >= 0.0, m  # no CBF 1e-6 / Tmax −30 background left for nnU-Net's statistics
+
+
+def test_more_folds_than_patients_is_one_line_naming_the_dataset(cli, cohort, tmp_path):
+    code, _, err = cli("export", "nnunet", cohort, "--out", tmp_path / "x", "--id", "9", "--name", "Ph", "--folds", "50")
+    assert code != 0 and str(cohort) in err and "--folds" in err and len(err.strip().splitlines()) == 1

@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from strokeseg.cli.options import input_path, output_mode
+    from strokeseg.errors import InputError
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.export import ExportOptions, export_nnunet
@@ -61,7 +62,10 @@ def run(args: argparse.Namespace) -> int:
     with RunFolder(args.out, output_mode(args), inputs=[inp], command="export") as run:
         ds = open_dataset(Path(inp), args.layout, args.label_map)
         run.protect(f for r in ds.cases for f in r.files())
-        with run.stage() as stage:
-            root = export_nnunet(ds.cases, stage, opts)
+        try:
+            with run.stage() as stage:
+                root = export_nnunet(ds.cases, stage, opts)
+        except InputError as err:  # name the dataset where the message names no file
+            raise (err if err.path is not None else InputError(err.message, inp)) from None
         print(f"wrote {Path(args.out) / root.name} ({len(ds.cases)} cases)")
     return 0

@@ -2,8 +2,9 @@
 
 ``Dataset{id:03d}_{name}/`` with ``dataset.json``, ``imagesTr/<case>_<XXXX>.nii.gz`` (the case's
 modalities on one grid, through strokeseg's own reading and resampling), ``labelsTr/<case>.nii.gz``,
-``imagesTs/`` for cases without a label, ``splits_final.json`` (strokeseg's patient-grouped folds,
-numbered from 0 as nnU-Net numbers them) and ``strokeseg_provenance.json`` (nnU-Net case → strokeseg
+``imagesTs/`` for cases without a label (a dataset with none is one to predict),
+``splits_final.json`` (strokeseg's patient-grouped folds, numbered from 0 as nnU-Net numbers
+them; with two labelled patients or more) and ``strokeseg_provenance.json`` (nnU-Net case → strokeseg
 case, patient, fold and source files).
 """
 
@@ -22,6 +23,8 @@ from strokeseg.errors import ConfigError, InputError
 from strokeseg.io.case import CaseRef, load_case
 from strokeseg.io.labels import CORE, PENUMBRA
 from strokeseg.io.nifti import write_nifti
+from strokeseg.masks.brain import valid_map_mask
+from strokeseg.masks.case import PERFUSION_MAPS
 from strokeseg.training.folds import grouped_folds
 from strokeseg.util.progress import progress
 
@@ -99,18 +102,38 @@ def _channels(refs: Sequence[CaseRef], requested: tuple[str, ...] | None) -> lis
     return chans
 
 
-def nnunet_splits(refs: Sequence[CaseRef], k: int, seed: int) -> list[dict[str, list[str]]]:
+def nnunet_splits(refs: Sequence[CaseRef], k: int, seed: int) -> list[dict[str, list[str]]] | None:
     """``splits_final.json``: strokeseg's patient-grouped folds of the labelled cases, fold ``i`` validating on
-    strokeseg's fold ``i + 1``."""
+    strokeseg's fold ``i + 1``; None with fewer than two labelled patients (nothing to cross-validate)."""
+    patients = len({r.patient_id for r in refs})
+    if patients < 2:
+        return None
+    if k > patients:
+        raise InputError(f"{patients} labelled patients cannot make {k} folds; give --folds {patients} or fewer")
     folds = grouped_folds([r.case_id for r in refs], [r.patient_id for r in refs], k, seed)
     return [{"train": [c for j, f in enumerate(folds) if j != i for c in f], "val": list(fold)} for i, fold in enumerate(folds)]
+
+
+def _without_sentinels(images: dict[str, np.ndarray], chans: Sequence[str]) -> tuple[dict[str, np.ndarray], int]:
+    """Perfusion maps with 0 wherever any map is not physiological (vendor sentinels such as CBF 1e-6
+    or Tmax −30, NaN, negative values: :func:`~strokeseg.masks.brain.valid_map_mask`), so that nnU-Net's
+    crop to non-zero and its statistics see tissue only; returns the maps and how many voxels were zeroed."""
+    maps = {m: images[m] for m in chans if m in PERFUSION_MAPS}
+    if not maps:
+        return images, 0
+    valid, _ = valid_map_mask(maps)
+    out = dict(images)
+    for m in maps:
+        out[m] = np.where(valid, np.nan_to_num(images[m]), 0.0).astype(np.float32)
+    return out, int((~valid).sum())
 
 
 def _write_case(root: Path, ref: CaseRef, chans: Sequence[str], target: str) -> dict[str, Any]:
     case = load_case(ref, modalities=chans, with_label=ref.label is not None)
     split = "imagesTr" if case.label is not None else "imagesTs"
+    images, zeroed = _without_sentinels(case.images, chans)
     for i, m in enumerate(chans):
-        write_nifti(root / split / f"{ref.case_id}_{i:04d}.nii.gz", case.images[m].astype(np.float32), case.geometry)
+        write_nifti(root / split / f"{ref.case_id}_{i:04d}.nii.gz", images[m].astype(np.float32), case.geometry)
     if case.label is not None:
         write_nifti(root / "labelsTr" / f"{ref.case_id}.nii.gz", export_labels(case.label, target), case.geometry, dtype=np.uint8)
     return {
@@ -119,6 +142,7 @@ def _write_case(root: Path, ref: CaseRef, chans: Sequence[str], target: str) -> 
         "split": split,
         "sources": {m: str(ref.images[m]) for m in chans} | ({"label": str(ref.label)} if ref.label else {}),
         "notes": case.notes,
+        "map_voxels_zeroed": zeroed,  # outside the voxels where every perfusion map is physiological
     }
 
 
@@ -126,20 +150,21 @@ def export_nnunet(refs: Sequence[CaseRef], stage: Path, opts: ExportOptions) -> 
     """Write the nnU-Net raw dataset of ``refs`` under ``stage`` and return its folder."""
     root = stage / opts.folder()
     labelled = [r for r in refs if r.label is not None]
-    if not labelled:
-        raise InputError("no case has a label; nnU-Net needs labelled training cases")
-    chans = _channels(labelled, opts.modalities)
+    chans = _channels(labelled or refs, opts.modalities)  # unlabelled only: a dataset to predict (imagesTs)
     ct = opts.ct_channels if opts.ct_channels is not None else CT_LIKE
-    for sub in ("imagesTr", "labelsTr") + (("imagesTs",) if len(labelled) < len(refs) else ()):
+    subs = (("imagesTr", "labelsTr") if labelled else ()) + (("imagesTs",) if len(labelled) < len(refs) else ())
+    for sub in subs:
         (root / sub).mkdir(parents=True)
     splits = nnunet_splits(labelled, opts.folds, opts.seed)
-    fold_of = {c: i for i, s in enumerate(splits) for c in s["val"]}
+    fold_of = {c: i for i, s in enumerate(splits or []) for c in s["val"]}
     provenance = {}
     for ref in progress(refs, desc="export", unit="case"):
         provenance[ref.case_id] = {**_write_case(root, ref, chans, opts.target), "fold": fold_of.get(ref.case_id)}
     meta = dataset_json(chans, ct, opts.target, len(labelled))
     (root / "dataset.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    (root / "splits_final.json").write_text(json.dumps(splits, indent=2), encoding="utf-8")
-    record = {"version": 1, "target": opts.target, "channels": chans, "folds": opts.folds, "seed": opts.seed, "cases": provenance}
+    if splits is not None:
+        (root / "splits_final.json").write_text(json.dumps(splits, indent=2), encoding="utf-8")
+    folds = len(splits) if splits is not None else None
+    record = {"version": 1, "target": opts.target, "channels": chans, "folds": folds, "seed": opts.seed, "cases": provenance}
     (root / "strokeseg_provenance.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     return root

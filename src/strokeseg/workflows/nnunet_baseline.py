@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from strokeseg.errors import ConfigError, TrainingError
+from strokeseg.errors import ConfigError, InputError, TrainingError
 from strokeseg.evaluation.cohort import summarise
 from strokeseg.evaluation.runner import EvaluationResult, evaluate_case_arrays, write_results
 from strokeseg.io.case import CaseRef, load_case
@@ -95,6 +95,8 @@ def nnunet_baseline(refs: Sequence[CaseRef], out: Path, opts: BaselineOptions, l
     env = _env(work)
     eo = ExportOptions(999, "strokeseg", opts.target, folds=opts.folds, seed=opts.seed)
     root = export_nnunet([r for r in refs if r.label is not None], work / "raw", eo)
+    if not (root / "splits_final.json").is_file():
+        raise InputError("the nnU-Net baseline needs labelled cases of at least two patients")
     splits = json.loads((root / "splits_final.json").read_text(encoding="utf-8"))
     logfile = out / "nnunet.log"
     log(f"nnU-Net: planning and preprocessing {opts.configuration} (log: {logfile})")
