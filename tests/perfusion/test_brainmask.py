@@ -59,3 +59,16 @@ def test_a_slab_that_grazes_the_skull_cap_excludes_scalp_and_bone():
     assert not (m & (baseline > 150)).any()
     assert (m & parenchyma).sum() / parenchyma.sum() > 0.99
     assert not ((case.label > 0) & ~m).any()
+
+
+def test_a_case_with_only_a_ct_gets_the_ct_mask_not_an_mri_threshold():
+    """A learned method (e.g. an nnU-Net model on NCCT) whose only channel is a CT in HU."""
+    from strokeseg.io.case import Case
+    from strokeseg.io.geometry import Geometry
+    from strokeseg.masks.case import case_brain_mask
+
+    vol, brain, _ = _head()
+    case = Case("c", {"CT": vol.astype(np.float32)}, Geometry(vol.shape, (1.0, 1.0, 5.0)))
+    m = case_brain_mask(case, "CT")
+    assert np.array_equal(m, ct_brain_mask(vol))
+    assert not (m & (vol > 150)).any() and (m & brain).sum() / brain.sum() > 0.9  # no skull in it
