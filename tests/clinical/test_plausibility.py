@@ -57,6 +57,14 @@ def test_hypoperfusion_larger_than_a_hemisphere_fires():
     assert _codes(plausibility_warnings(core, brain, G, hypoperfused=brain.copy())) == ["hypoperfusion-too-large"]
 
 
+def test_a_core_only_label_map_is_not_checked_as_hypoperfusion():
+    brain = _brain()
+    labels = np.where(brain, 2, 0).astype(np.uint8)  # a core-only model marking the whole brain
+    assert "hypoperfusion-too-large" in _codes(guard_labels(labels, brain, G, {}))
+    codes = _codes(guard_labels(labels, brain, G, {}, hypoperfused=False))
+    assert codes == ["core-bilateral", "core-larger-than-hemisphere"]  # the core's own checks still fire
+
+
 def test_implausible_readout_makes_every_verdict_not_assessable():
     brain = _brain()
     core = brain & (np.indices(G.shape)[2] < 35)

@@ -102,14 +102,18 @@ def plausibility_warnings(
     return out
 
 
-def guard_labels(labels: np.ndarray, brain: np.ndarray, geometry: Geometry, images: dict[str, np.ndarray]) -> list[DataWarning]:
+def guard_labels(
+    labels: np.ndarray, brain: np.ndarray, geometry: Geometry, images: dict[str, np.ndarray], hypoperfused: bool = True
+) -> list[DataWarning]:
     """:func:`plausibility_warnings` of a label map (0/1/2: penumbra 1, core 2) with the case's
-    ``images``: DWI (rDWI over its brain median) and Tmax (s or ms) where the case has them."""
+    ``images``: DWI (rDWI over its brain median) and Tmax (s or ms) where the case has them.
+    ``hypoperfused`` False: the labels say nothing of hypoperfusion (a core-only model), so its
+    checks are not made on the core."""
     from strokeseg.clinical.units import tmax_to_seconds
     from strokeseg.io.labels import CORE, PENUMBRA
 
     core = labels == CORE
-    hyp = labels >= PENUMBRA
+    hyp = (labels >= PENUMBRA) & hypoperfused
     rdwi = None
     if "DWI" in images and brain.any():
         ref = float(np.median(images["DWI"][brain]))

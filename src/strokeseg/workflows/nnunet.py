@@ -157,7 +157,7 @@ class NnUNetRunner:
         target = _target(self.luts)
         vols = volumes(labels, case.geometry.voxel_volume_ml, target, CORE)
         brain = case_brain_mask(case, self.modalities[0])
-        guard = guard_labels(labels, brain, case.geometry, case.images)
+        guard = guard_labels(labels, brain, case.geometry, case.images, vols["hypoperfused_ml"] is not None)
         case.notes = [*case.notes, *guard]
         ent = entropy(np.stack([1 - probability, probability])) if first.has_regions else entropy(probs)
         info = {

@@ -156,7 +156,7 @@ class Predictor:
         labels = labels_from_probs(probs, prep.brain, self.threshold, smin, b.target, b.output_label, b.num_classes)
         vols = volumes(labels, case.geometry.voxel_volume_ml, b.target, b.output_label)
         norm = self.models[0][1]
-        guard = guard_labels(labels, prep.brain, case.geometry, case.images)
+        guard = guard_labels(labels, prep.brain, case.geometry, case.images, vols["hypoperfused_ml"] is not None)
         if norm.mode == "dataset":
             guard += input_range_warnings(prep.x, prep.brain, prep.channels, norm.parameters(prep.x, prep.brain), norm.masked())
         case.notes = [*case.notes, *guard]
