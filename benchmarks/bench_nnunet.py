@@ -15,9 +15,11 @@ mirroring over the three axes) on 2 torch threads, each in its own process so th
 * ``strokeseg predict``: the command line on the nnU-Net raw folder of the three real cases
   (``--model`` the results folder, case 0001 compared), whose ``lesion`` label becomes the core.
 
-Then the other new paths on the real files: ``strokeseg export nnunet`` of ``real/isles2022-bids``
-(and whether nnunetv2's ``verify_dataset_integrity`` accepts it), and ``strokeseg evaluate`` of the
-MRI threshold core of those cases under ``--protocol isles22`` and ``isles24``.
+Then the other new paths on every real file: ``strokeseg export nnunet`` of each real dataset (and
+whether nnunetv2's ``verify_dataset_integrity`` accepts the labelled ones), ``strokeseg predict`` with
+nnU-Net folders on the real ISLES'22 cases, the ISLES'18 CT and the native-resolution grand-challenge
+``.mha`` (the read-outs and what the plausibility guard says of them), and ``strokeseg evaluate`` of the
+MRI threshold core of ``real/isles2022-bids`` under ``--protocol isles22`` and ``isles24``.
 
 Needs the nnunet extra (``make nnunet-deps``). Writes ``docs/results/nnunet_inference.{json,md}``.
 
@@ -26,6 +28,8 @@ Needs the nnunet extra (``make nnunet-deps``). Writes ``docs/results/nnunet_infe
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import resource
@@ -162,57 +166,86 @@ def measure(kind: str, model: Path, files: list[Path], out: Path) -> dict:
     return json.loads(line[len("RESULT ") :])
 
 
-def run_cli(model: Path, raw: Path, out: Path) -> dict:
-    """``strokeseg predict`` on the nnU-Net raw folder (all three cases), timed as a whole."""
+def _readouts(out: Path) -> dict:
+    """Per case: the core (and hypoperfused) ml strokeseg printed and what its guard called implausible."""
+    res = {}
+    for f in sorted(out.glob("*/*_readout.json")):
+        r = json.loads(f.read_text(encoding="utf-8"))
+        res[r["case_id"]] = {
+            "core_ml": r.get("core_ml"),
+            "hypoperfused_ml": r.get("hypoperfused_ml"),
+            "implausible": r.get("implausible", []),
+        }
+    return res
+
+
+def run_cli(model: Path, data: Path, out: Path) -> dict:
+    """``strokeseg predict DATA --model MODEL`` as a user runs it, timed as a whole, with its read-outs."""
     env = {**os.environ, "OMP_NUM_THREADS": str(THREADS), "STROKESEG_THREADS": str(THREADS), "PYTHONPATH": str(REPO / "src")}
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "strokeseg", "predict", str(raw), "--model", str(model), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    cmd = [sys.executable, "-m", "strokeseg", "predict", str(data), "--model", str(model), "--out", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"strokeseg predict failed:\n{proc.stderr[-3000:]}")
-    return {"seconds_3_cases": time.perf_counter() - t0, "labels": str(out / "c0001" / "c0001_label.nii.gz")}
+    return {"seconds": time.perf_counter() - t0, "readouts": _readouts(out)}
 
 
-def real_paths(work: Path) -> dict:
-    """Export and both evaluation protocols on ``real/isles2022-bids`` (the CLI, in process)."""
+#: every real dataset in ../shared/data, for the export
+REAL = {
+    "isles22 (case 0001)": SHARED / "isles22",
+    "real/isles2022-bids (0002, 0004)": SHARED / "real" / "isles2022-bids",
+    "real/isles2018 (case_1)": SHARED / "real" / "isles2018",
+    "real/isles2024-vendor-maps": SHARED / "real" / "isles2024-vendor-maps",
+    "real/isles2022-grand-challenge (.mha)": SHARED / "real" / "isles2022-grand-challenge",
+    "real/unitobrain-dicom": SHARED / "real" / "unitobrain-dicom",
+}
+
+
+def export_every_real_dataset(work: Path) -> dict:
+    """``strokeseg export nnunet`` on each real dataset: what it wrote (and nnunetv2's integrity check of the
+    labelled ones) or the one line it refused with."""
     from nnunetv2.experiment_planning.verify_dataset_integrity import verify_dataset_integrity
 
     from strokeseg.cli import main as cli
 
+    res = {}
+    for i, (name, data) in enumerate(REAL.items(), start=1):
+        out, err = work / f"exp{i}", io.StringIO()
+        with contextlib.redirect_stderr(err):
+            code = cli(["export", "nnunet", str(data), "--out", str(out), "--id", str(100 + i), "--name", "Real", "--folds", "2"])
+        if code != 0:
+            res[name] = {"exit": code, "message": err.getvalue().strip().splitlines()[-1]}
+            continue
+        root = next(out.glob("Dataset*"))
+        prov = json.loads((root / "strokeseg_provenance.json").read_text(encoding="utf-8"))
+        row: dict = {
+            "exit": 0,
+            "channels": prov["channels"],
+            "folds": prov["folds"],
+            "splits": {c: v["split"] for c, v in prov["cases"].items()},
+            "map_voxels_zeroed": {c: v["map_voxels_zeroed"] for c, v in prov["cases"].items()},
+        }
+        if (root / "imagesTr").is_dir():
+            try:
+                verify_dataset_integrity(str(root), 1)
+                row["nnunetv2_integrity"] = "accepted"
+            except Exception as exc:  # report what nnunetv2 said
+                row["nnunetv2_integrity"] = f"refused: {exc}"
+        res[name] = row
+    return res
+
+
+def real_paths(work: Path, mr_model: Path) -> dict:
+    """The other new paths on the real files: the export of every dataset, ``predict`` with nnU-Net folders on
+    the ISLES'18 CT (the tiny CT fixture model) and the native-resolution grand-challenge DWI/ADC (the random
+    3d_fullres model), and both evaluation protocols on ``real/isles2022-bids``."""
+    from strokeseg.cli import main as cli
+
     bids = SHARED / "real" / "isles2022-bids"
-    out: dict = {"data": "real/isles2022-bids (cases 0002, 0004)"}
-    t0 = time.perf_counter()
-    assert (
-        cli(
-            [
-                "export",
-                "nnunet",
-                str(bids),
-                "--out",
-                str(work / "exp"),
-                "--id",
-                "124",
-                "--name",
-                "ISLES22",
-                "--target",
-                "lesion",
-                "--folds",
-                "2",
-            ]
-        )
-        == 0
-    )
-    out["export_seconds"] = time.perf_counter() - t0
-    try:
-        verify_dataset_integrity(str(work / "exp" / "Dataset124_ISLES22"), 1)
-        out["nnunetv2_integrity"] = "accepted"
-    except Exception as err:  # report what nnunetv2 said
-        out["nnunetv2_integrity"] = f"refused: {err}"
+    out: dict = {"export": export_every_real_dataset(work)}
+    ct_model = REPO / "tests" / "fixtures" / "nnunet" / "models" / "Dataset901_TinyCT" / "nnUNetTrainer_50epochs__nnUNetPlans__3d_fullres"
+    out["predict_isles2018_tiny_ct_model"] = run_cli(ct_model, SHARED / "real" / "isles2018", work / "p18")
+    out["predict_grand_challenge_random_mr_model"] = run_cli(mr_model, SHARED / "real" / "isles2022-grand-challenge", work / "pgc")
     assert cli(["threshold", str(bids), "--out", str(work / "thr")]) == 0
     for protocol in ("isles22", "isles24"):
         assert (
@@ -223,6 +256,41 @@ def real_paths(work: Path) -> dict:
             r["case_id"]: {k: r[k] for k in ("dice", "lesion_f1", "n_lesions_true", "n_lesions_pred", "lesion_count_diff")} for r in rows
         }
     return out
+
+
+def _readout_cell(r: dict) -> str:
+    core = "n/a" if r["core_ml"] is None else f"{r['core_ml']:.1f}"
+    return f"core {core} ml; implausible: {'; '.join(r['implausible']) or 'none'}"
+
+
+def real_files_markdown(real: dict, cli: dict) -> str:
+    """The real-file rows: what each export did, and what predict printed on the real cases."""
+    lines = ["`strokeseg export nnunet` on every real dataset (`--folds 2`):", "", "| data | result |", "|---|---|"]
+    for name, r in real["export"].items():
+        if r["exit"] != 0:
+            lines.append(f"| {name} | refused: {r['message']} |")
+        else:
+            splits = ", ".join(sorted(set(r["splits"].values())))
+            integrity = f"; nnunetv2: {r['nnunetv2_integrity']}" if "nnunetv2_integrity" in r else ""
+            zeroed = sum(r["map_voxels_zeroed"].values())
+            lines.append(f"| {name} | {', '.join(r['channels'])} → {splits}; folds {r['folds']}; map voxels zeroed {zeroed}{integrity} |")
+    lines += [
+        "",
+        "`strokeseg predict --model <nnU-Net folder>` on real cases (meaningless weights: what matters is that it runs, "
+        "keeps the geometry, and that the guard flags what is implausible):",
+        "",
+        "| run | s | per case |",
+        "|---|---|---|",
+    ]
+    runs = {
+        "3 real ISLES'22 cases, random 3d_fullres": cli,
+        "ISLES'18 case_1 CT, tiny synthetic-CT fixture model": real["predict_isles2018_tiny_ct_model"],
+        "grand-challenge .mha DWI/ADC (not skull-stripped), random 3d_fullres": real["predict_grand_challenge_random_mr_model"],
+    }
+    for name, r in runs.items():
+        cells = "<br>".join(f"{c}: {_readout_cell(v)}" for c, v in r["readouts"].items())
+        lines.append(f"| {name} | {r['seconds']:.1f} | {cells} |")
+    return "\n".join(lines)
 
 
 def _labels(path: str):
@@ -246,7 +314,7 @@ def main() -> None:
         print(kind, f"{runs[kind]['seconds']:.1f} s", file=sys.stderr)
     ref = _labels(runs["nnunetv2"]["labels"])
     cli = run_cli(model, files[0].parents[1], work / "out_cli")
-    cli_labels = _labels(cli["labels"])
+    cli_labels = _labels(str(work / "out_cli" / "c0001" / "c0001_label.nii.gz"))
     cli["differing_labels_lesion_as_core"] = int(((cli_labels == 2) != (ref == 1)).sum()) + int((cli_labels == 1).sum())
     rows, data = (
         [],
@@ -267,9 +335,9 @@ def main() -> None:
         )
     data["strokeseg_predict_cli"] = cli
     data["nnunetv2_label_counts"] = {str(k): int(v) for k, v in zip(*np.unique(ref, return_counts=True))}
-    data["real_files"] = real = real_paths(work)
+    data["real_files"] = real = real_paths(work, model)
     rows.append(
-        f"| strokeseg predict (3 real cases, whole command) | {cli['seconds_3_cases']:.1f} | – | "
+        f"| strokeseg predict (3 real cases, whole command) | {cli['seconds']:.1f} | – | "
         f"{cli['differing_labels_lesion_as_core']} (case 0001, lesion → core) | – |"
     )
     steps = runs["native"]["steps_s"]
@@ -283,9 +351,9 @@ def main() -> None:
         + f"; labels identical: {'yes' if data['runs']['native']['differing_labels'] == 0 else 'no'}"
         + f" (nnunetv2's label counts, random weights: {data['nnunetv2_label_counts']})."
     )
+    table += "\n\n" + real_files_markdown(real, cli)
     table += (
-        f"\n\nOn {real['data']}: `strokeseg export nnunet` {real['export_seconds']:.1f} s, nnunetv2's integrity check: "
-        f"{real['nnunetv2_integrity']}. The MRI threshold core scored under both protocols (lesion F1, lesions truth/predicted):\n\n"
+        "\n\nThe MRI threshold core of real/isles2022-bids scored under both protocols (lesion F1, lesions truth/predicted):\n\n"
         "| case | Dice | lesion F1 isles22 | lesion F1 isles24 | lesions truth / predicted |\n|---|---|---|---|---|\n"
         + "\n".join(
             f"| {c} | {r['dice']:.3f} | {r['lesion_f1']:.3f} | {real['isles24'][c]['lesion_f1']:.3f} | "
