@@ -18,12 +18,12 @@ CASES = [f"c{i}" for i in range(8)]
 FOLDS = [["c0", "c1", "c2", "c3"], ["c4", "c5", "c6", "c7"]]
 
 
-def _rows(dice, cases=CASES):
+def _rows(dice, cases=CASES, region="core"):
     return [
         {
             "case_id": c,
             "group": "",
-            "region": "core",
+            "region": region,
             "dice": d,
             "hd95": 10 * (1 - d),
             "abs_vol_diff_ml": 5 * (1 - d),
@@ -76,6 +76,29 @@ def test_other_cases_or_folds_are_refused_by_name(tmp_path):
     other_folds = read_run(_bundle(tmp_path, "c", A, folds=[CASES[::2], CASES[1::2]]))
     with pytest.raises(InputError, match="other folds"):
         compare_runs([a, other_folds])
+
+
+def test_each_region_compares_the_methods_that_scored_it(tmp_path):
+    core_only = read_run(_bundle(tmp_path, "core_only", A))
+    three = []
+    for name, d in (("x", A), ("y", B)):
+        (tmp_path / name / "cv").mkdir(parents=True)
+        rows = _rows(d) + _rows(d[::-1], region="penumbra")
+        (tmp_path / name / "cv" / "per_case.csv").write_text(rows_to_csv(rows), encoding="utf-8")
+        (tmp_path / name / "cv" / "folds.json").write_text(json.dumps({"folds": FOLDS}), encoding="utf-8")
+        three.append(read_run(tmp_path / name))
+    res = compare_runs([core_only, *three])
+    assert list(res["regions"]["core"]["methods"]) == ["core_only", "x", "y"]
+    pen = res["regions"]["penumbra"]
+    assert list(pen["methods"]) == ["x", "y"] and pen["reference"] is None
+    assert "p_vs_reference" not in pen["methods"]["y"]["dice"]  # the reference did not score the penumbra
+    assert pen["methods"]["y"]["dice"]["cases"]["mean"] == pytest.approx(B.mean())
+    from strokeseg.evaluation.compare import comparison_markdown
+
+    md = comparison_markdown(res)
+    assert "## penumbra (8 cases)" in md and "| core_only |" in md.split("## penumbra")[0] and "| core_only |" not in md.split("## penumbra")[1]
+    # with a three-class reference the penumbra gets its p values
+    assert "p_vs_reference" in compare_runs([core_only, *three], reference="x")["regions"]["penumbra"]["methods"]["y"]["dice"]
 
 
 def test_cli_writes_json_markdown_and_plot(cli, tmp_path):

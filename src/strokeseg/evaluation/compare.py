@@ -53,18 +53,26 @@ def _cases(run: MethodRun, region: str) -> dict[str, dict[str, Any]]:
     return {r["case_id"]: r for r in run.rows if r["region"] == region}
 
 
-def check_comparable(runs: Sequence[MethodRun]) -> tuple[list[str], list[list[str]] | None]:
-    """The regions every run scored and the shared folds; a difference in cases or folds is refused by name."""
+def _scored(runs: Sequence[MethodRun]) -> dict[str, list[MethodRun]]:
+    """Per region, the runs that scored it (regions fewer than two runs scored are left out)."""
+    regions = sorted({r["region"] for run in runs for r in run.rows})
+    by_region = {reg: [run for run in runs if any(r["region"] == reg for r in run.rows)] for reg in regions}
+    return {reg: rs for reg, rs in by_region.items() if len(rs) >= 2}
+
+
+def check_comparable(runs: Sequence[MethodRun]) -> tuple[dict[str, list[MethodRun]], list[list[str]] | None]:
+    """Per region, the runs that scored it, and the shared folds; runs that scored a region on different
+    cases, or bundles cross-validated on different folds, are refused by name."""
     if len(runs) < 2:
         raise InputError("give at least two runs to compare")
     if len({r.name for r in runs}) < len(runs):
         raise InputError("two runs have the same name; name them NAME=DIR")
-    regions = sorted(set.intersection(*({r["region"] for r in run.rows} for run in runs)))
-    if not regions:
-        raise InputError("the runs share no scored region")
-    first = runs[0]
-    for run in runs[1:]:
-        for reg in regions:
+    by_region = _scored(runs)
+    if not by_region:
+        raise InputError("no region was scored by two of the runs")
+    for reg, scored in by_region.items():
+        first = scored[0]
+        for run in scored[1:]:
             a, b = set(_cases(first, reg)), set(_cases(run, reg))
             if a != b:
                 only = sorted(a - b)[:3] or sorted(b - a)[:3]
@@ -75,7 +83,7 @@ def check_comparable(runs: Sequence[MethodRun]) -> tuple[list[str], list[list[st
     for run in with_folds[1:]:
         if sorted(map(sorted, run.folds or [])) != sorted(map(sorted, folds or [])):
             raise InputError(f"{run.name} was cross-validated on other folds than {with_folds[0].name}", run.path)
-    return regions, folds
+    return by_region, folds
 
 
 def paired_p(a: np.ndarray, b: np.ndarray, test: str) -> float:
@@ -107,28 +115,30 @@ def _metric_entry(v: np.ndarray, ids: list[str], folds: list[list[str]] | None) 
 
 
 def compare_runs(runs: Sequence[MethodRun], reference: str | None = None, test: str = "wilcoxon") -> dict[str, Any]:
-    """Per region, per method and metric: mean ± sd over cases (and over folds where the folds are
-    known), the per-fold means, and the paired test's p against ``reference`` (default: the first run)."""
+    """Per region, per method that scored it and per metric: mean ± sd over cases (and over folds where
+    the folds are known), the per-fold means, and the paired test's p against ``reference`` (default: the
+    first run) where the reference scored the region too. A region scored by fewer than two runs is left out."""
     if test not in TESTS:
         raise InputError(f"unknown test {test!r} (wilcoxon or ttest)")
-    regions, folds = check_comparable(runs)
+    by_region, folds = check_comparable(runs)
     ref = reference or runs[0].name
-    by_name = {r.name: r for r in runs}
-    if ref not in by_name:
-        raise InputError(f"--reference {ref!r} is none of the runs ({', '.join(by_name)})")
-    out: dict[str, Any] = {"version": 1, "reference": ref, "test": test, "methods": list(by_name), "folds": folds, "regions": {}}
-    for reg in regions:
-        ids = sorted(_cases(runs[0], reg))
-        values = {r.name: {m: np.array([_cases(r, reg)[c][m] for c in ids], float) for m in METRICS} for r in runs}
+    names = [r.name for r in runs]
+    if ref not in names:
+        raise InputError(f"--reference {ref!r} is none of the runs ({', '.join(names)})")
+    out: dict[str, Any] = {"version": 2, "reference": ref, "test": test, "methods": names, "folds": folds, "regions": {}}
+    for reg, scored in by_region.items():
+        ids = sorted(_cases(scored[0], reg))
+        values = {r.name: {m: np.array([_cases(r, reg)[c][m] for c in ids], float) for m in METRICS} for r in scored}
         table: dict[str, Any] = {}
-        for name in by_name:
+        for name in values:
             table[name] = {m: _metric_entry(values[name][m], ids, folds) for m in METRICS}
-            if name != ref:
+            if name != ref and ref in values:
                 for m in METRICS:
                     table[name][m]["p_vs_reference"] = paired_p(values[name][m], values[ref][m], test)
         out["regions"][reg] = {
             "cases": ids,
             "methods": table,
+            "reference": ref if ref in values else None,
             "values": {n: {m: v.tolist() for m, v in d.items()} for n, d in values.items()},
         }
     return out
@@ -146,7 +156,7 @@ def formatted_tables(result: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for reg, block in result["regions"].items():
         rows, per_fold = [], []
-        for name in result["methods"]:
+        for name in block["methods"]:
             metrics = block["methods"][name]
             cells = []
             for m in METRICS:
@@ -154,7 +164,10 @@ def formatted_tables(result: dict[str, Any]) -> list[dict[str, Any]]:
                 if result["folds"]:
                     cells.append(_cell(metrics[m].get("folds")))
                 p = metrics[m].get("p_vs_reference")
-                cells.append("ref." if p is None else ("n/a" if not math.isfinite(p) else f"{p:.3g}"))
+                if p is None:
+                    cells.append("ref." if name == block.get("reference", result["reference"]) else "n/a")
+                else:
+                    cells.append("n/a" if not math.isfinite(p) else f"{p:.3g}")
             rows.append({"name": name, "cells": cells})
             dice = metrics["dice"].get("per_fold", [])
             per_fold.append({"name": name, "dice": ["n/a" if not math.isfinite(x) else f"{x:.3f}" for x in dice]})
@@ -185,11 +198,13 @@ def comparison_plot(result: dict[str, Any], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     regions = list(result["regions"])
-    fig, axes = plt.subplots(1, len(regions), figsize=(4 + 2.5 * len(result["methods"]) * len(regions) / 2, 3.6), squeeze=False)
+    width = sum(1.2 * len(result["regions"][reg]["values"]) + 1.5 for reg in regions)
+    fig, axes = plt.subplots(1, len(regions), figsize=(max(5.0, width), 3.8), squeeze=False)
     for ax, reg in zip(axes[0], regions):
         vals = result["regions"][reg]["values"]
-        data = [np.asarray(vals[n]["dice"], float) for n in result["methods"]]
-        ax.boxplot([d[np.isfinite(d)] for d in data], tick_labels=result["methods"], showfliers=False)
+        names = list(vals)
+        data = [np.asarray(vals[n]["dice"], float) for n in names]
+        ax.boxplot([d[np.isfinite(d)] for d in data], tick_labels=names, showfliers=False)
         for i, d in enumerate(data, start=1):
             ax.plot(np.full(d.size, i) + np.linspace(-0.12, 0.12, d.size), d, "o", ms=3, alpha=0.6)
         ax.set_title(reg)
