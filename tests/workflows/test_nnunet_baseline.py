@@ -10,6 +10,7 @@ import json
 import pytest
 
 from strokeseg.errors import ConfigError
+from strokeseg.evaluation.runner import rows_from_csv
 from strokeseg.io.layouts import open_dataset
 from strokeseg.phantom.case import PhantomConfig
 from strokeseg.workflows.nnunet_baseline import BaselineOptions, nnunet_baseline
@@ -36,20 +37,29 @@ def cohort(tmp_path_factory):
     return root
 
 
-def test_baseline_trains_every_fold_and_writes_out_of_fold_rows(cohort, tmp_path):
+def test_baseline_trains_every_fold_and_writes_out_of_fold_rows(cohort, tmp_path, cli):
     refs = open_dataset(cohort).cases
     opts = BaselineOptions(target="core", configuration="2d", folds=2, epochs=1, iterations=3, device="cpu", plans_edit=TINY_2D)
     if importlib.util.find_spec("nnunetv2") is None:
         with pytest.raises(ConfigError, match="make nnunet-deps"):
             nnunet_baseline(refs, tmp_path / "out", opts, log=lambda _: None)
         return
-    result = nnunet_baseline(refs, tmp_path / "out", opts, log=lambda _: None)
+    # through the command line, as a user runs it (the plans edit from a file)
+    (tmp_path / "tiny.json").write_text(json.dumps(TINY_2D), encoding="utf-8")
     out = tmp_path / "out"
+    args = ["--input", cohort, "--out", out, "--target", "core", "--configuration", "2d", "--folds", "2", "--epochs", "1"]
+    code, stdout, err = cli("nnunet-baseline", *args, "--iterations", "3", "--device", "cpu", "--plans-edit", tmp_path / "tiny.json")
+    assert code == 0, err
+    assert "nnU-Net baseline (out-of-fold)" in stdout
     folds = json.loads((out / "cv" / "folds.json").read_text())["folds"]
     assert sorted(c for f in folds for c in f) == sorted(r.case_id for r in refs if r.label is not None)
-    assert {r["case_id"] for r in result.rows} == {c for f in folds for c in f} and result.regions == ["core"]
+    rows = rows_from_csv((out / "cv" / "per_case.csv").read_text(encoding="utf-8"))
+    assert {r["case_id"] for r in rows} == {c for f in folds for c in f} and {r["region"] for r in rows} == {"core"}
     model = out / "nnunet" / "nnUNetTrainer__nnUNetPlans__2d"
     assert (model / "fold_0" / "checkpoint_final.pth").is_file() and (model / "fold_1" / "checkpoint_final.pth").is_file()
+    # the plans edit reached the network nnU-Net trained
+    plans = json.loads((model / "plans.json").read_text(encoding="utf-8"))
+    assert plans["configurations"]["2d"]["architecture"]["arch_kwargs"]["features_per_stage"] == [4, 8, 16]
     assert not (out / "nnunet_work").exists()
     # the rows are what compare reads, next to another run on the same cases and folds
     from strokeseg.evaluation.compare import compare_runs, read_run

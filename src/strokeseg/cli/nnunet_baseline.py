@@ -4,7 +4,25 @@ from __future__ import annotations
 
 import argparse
 
+from typing import Any
+
 from strokeseg.cli.options import add_input, add_layout_options, add_output_options, positive_int
+
+
+def plans_edit(text: str) -> dict[str, Any]:
+    """``--plans-edit``: a JSON object, inline or in a ``.json`` file."""
+    import json
+    from pathlib import Path
+
+    try:
+        value = json.loads(Path(text).read_text(encoding="utf-8") if text.endswith(".json") else text)
+    except OSError as e:
+        raise argparse.ArgumentTypeError(f"cannot read {text}: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"not JSON ({e.msg} at character {e.pos}): {text[:60]}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"not a JSON object: {text[:60]}")
+    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +46,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=positive_int, default=1000, help="epochs per fold (nnU-Net: 1000)")
     p.add_argument("--iterations", type=positive_int, default=250, help="iterations per epoch (nnU-Net: 250)")
     p.add_argument("--device", default="cuda", help="cuda (default, as nnU-Net) or cpu")
+    p.add_argument(
+        "--plans-edit",
+        type=plans_edit,
+        default={},
+        metavar="JSON|FILE",
+        help="values merged into the planned configuration (arch_kwargs into the network's), as JSON or a .json file, "
+        "e.g. a smaller network on a CPU (default: nnU-Net's plans)",
+    )
     add_layout_options(p)
     add_output_options(p, resume=False)
     p.set_defaults(func=run)
@@ -43,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.workflows.nnunet_baseline import BaselineOptions, nnunet_baseline
 
     inp = input_path(args)
-    opts = BaselineOptions(args.target, args.configuration, args.folds, args.seed, args.epochs, args.iterations, args.device)
+    opts = BaselineOptions(args.target, args.configuration, args.folds, args.seed, args.epochs, args.iterations, args.device, args.plans_edit)
     with RunFolder(args.out, output_mode(args), inputs=[inp], command="nnunet-baseline") as run:
         ds = open_dataset(Path(inp), args.layout, args.label_map)
         run.protect(f for r in ds.cases for f in r.files())

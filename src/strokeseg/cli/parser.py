@@ -20,6 +20,7 @@ COMMANDS = (
     "evaluate",
     "report",
     "export",
+    "nnunet-baseline",
     "compare",
     "demo",
 )
