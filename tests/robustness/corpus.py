@@ -223,8 +223,8 @@ def _entries() -> list[Entry]:
     def payload_weights(ctx: Ctx) -> list[str]:
         m = _bundle_with(ctx, lambda m: _payload_pt(m / "fold_0" / "weights.pt", ctx.root / "pwned", wrap_state=False))
         d = json.loads((m / "bundle.json").read_text(encoding="utf-8"))
-        for f in d["folds"]:
-            f.pop("sha256", None)  # an attacker rewrites the checksum too: the loader itself must refuse
+        for f in d["folds"]:  # an attacker rewrites the checksum too: the loader itself must refuse
+            f["sha256"] = hashlib.sha256((m / f["weights"]).read_bytes()).hexdigest()
         (m / "bundle.json").write_text(json.dumps(d), encoding="utf-8")
         return _predict(ctx, m)
 
@@ -445,6 +445,33 @@ def _entries() -> list[Entry]:
         return _threshold(ctx, _one_case(ctx))
 
     add(Entry("output folder", "another run holds --out", out_locked, "another strokeseg run", pre_out=True))
+
+    def out_user_file(ctx: Ctx) -> list[str]:
+        from strokeseg.cli import main
+
+        args = _threshold(ctx, _one_case(ctx))
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(args) == 0
+        (ctx.out / "thesis.docx").write_bytes(b"four years of work")  # the user's own file, added afterwards
+        return [*args, "--overwrite"]
+
+    add(Entry("output folder", "--overwrite of a strokeseg run holding a file the user added", out_user_file, "thesis.docx", pre_out=True))
+
+    def out_lock_symlink(ctx: Ctx) -> list[str]:
+        ctx.out.mkdir()
+        victim = ctx.root / "victim.txt"  # outside --out: the snapshot proves it is untouched
+        victim.write_text("precious\n", encoding="utf-8")
+        (ctx.out / ".strokeseg.lock").symlink_to(victim)
+        return _threshold(ctx, _one_case(ctx))
+
+    add(Entry("output folder", "the lock file is a symlink to a file outside --out", out_lock_symlink, "symbolic link", pre_out=True))
+
+    def out_lock_fifo(ctx: Ctx) -> list[str]:
+        ctx.out.mkdir()
+        os.mkfifo(ctx.out / ".strokeseg.lock")
+        return _threshold(ctx, _one_case(ctx))
+
+    add(Entry("output folder", "the lock file is a FIFO", out_lock_fifo, "not a regular file", pre_out=True))
 
     def out_results_no_flag(ctx: Ctx) -> list[str]:
         from strokeseg.cli import main
@@ -734,6 +761,44 @@ def _entries() -> list[Entry]:
         )
     )
 
+    add(
+        Entry(
+            "bundles",
+            "checksums deleted, weights swapped",
+            lambda ctx: _predict(
+                ctx, _bundle_with(ctx, lambda m: (swapped_weights(m), edit_json(lambda d: [f.pop("sha256") for f in d["folds"]])(m)))
+            ),
+            "SHA-256",
+        )
+    )
+    for label, key, value, says in (
+        ("NaN threshold", "threshold", float("nan"), "threshold"),
+        ("threshold 7", "threshold", 7, "threshold"),
+        ("num_classes 10**9", "num_classes", 10**9, "num_classes"),
+        ("negative min_size", "min_size", -5, "min_size"),
+    ):
+        add(
+            Entry(
+                "bundles", label, lambda ctx, k=key, v=value: _predict(ctx, _bundle_with(ctx, edit_json(lambda d: d.update({k: v})))), says
+            )
+        )
+    add(
+        Entry(
+            "bundles",
+            "NaN normalisation statistics",
+            lambda ctx: _predict(
+                ctx,
+                _bundle_with(
+                    ctx,
+                    edit_json(
+                        lambda d: d["folds"][0]["normalization"].update(mean=[float("nan")] * len(d["folds"][0]["normalization"]["mean"]))
+                    ),
+                ),
+            ),
+            "normalization",
+        )
+    )
+
     def swapped_weights(m: Path) -> None:
         shutil.copy(m / "fold_1" / "weights.pt", m / "fold_0" / "weights.pt")
 
@@ -744,7 +809,8 @@ def _entries() -> list[Entry]:
 
         sd = torch.load(m / "fold_0" / "weights.pt", weights_only=True)
         torch.save({k: v[..., :1] if v.ndim else v for k, v in sd.items()}, m / "fold_0" / "weights.pt")
-        edit_json(lambda d: d["folds"][0].pop("sha256"))(m)
+        digest = hashlib.sha256((m / "fold_0" / "weights.pt").read_bytes()).hexdigest()
+        edit_json(lambda d: d["folds"][0].update(sha256=digest))(m)
 
     add(Entry("bundles", "weights of another network", lambda ctx: _predict(ctx, _bundle_with(ctx, wrong_net)), "weights.pt"))
     add(
@@ -922,6 +988,53 @@ def _entries() -> list[Entry]:
         )
     )
 
+    add(
+        Entry(
+            "paths",
+            "a manifest with image:CT twice",
+            lambda ctx: _threshold(
+                ctx, _manifest(ctx, ["c1,ct.nii.gz,cbf.nii.gz,tmax.nii.gz,ct.nii.gz"], "case_id,image:CT,image:CBF,image:Tmax,image:CT")
+            ),
+            "'image:CT' twice",
+        )
+    )
+
+    # --- reports: the run folder's own records are untrusted input too
+    def report_hostile_ids(ctx: Ctx, cid: str) -> list[str]:
+        from strokeseg.cli import main
+
+        args = bad_labels(ctx, [])
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(args) == 0
+        summary = ctx.out / "summary.json"
+        ev = json.loads(summary.read_text(encoding="utf-8"))
+        for row in ev["cases"]:
+            row["case_id"] = cid
+        summary.write_text(json.dumps(ev), encoding="utf-8")
+        return ["report", str(ctx.out)]
+
+    add(
+        Entry(
+            "reports", "evaluation case id ../../../x", lambda ctx: report_hostile_ids(ctx, "../../../x"), "not a plain name", pre_out=True
+        )
+    )
+    add(
+        Entry(
+            "reports",
+            "evaluation case id is an absolute path",
+            lambda ctx: report_hostile_ids(ctx, "/tmp/x"),
+            "not a plain name",
+            pre_out=True,
+        )
+    )
+    add(Entry("reports", "evaluation case id 'report'", lambda ctx: report_hostile_ids(ctx, "report"), "reserved", pre_out=True))
+
+    def reserved_case(ctx: Ctx, cid: str) -> list[str]:
+        return _threshold(ctx, _manifest(ctx, [f"{cid},ct.nii.gz,cbf.nii.gz,tmax.nii.gz"]))
+
+    add(Entry("paths", "a case named 'report'", lambda ctx: reserved_case(ctx, "report"), "reserved"))
+    add(Entry("paths", "a case named 'evaluation'", lambda ctx: reserved_case(ctx, "evaluation"), "reserved"))
+
     # --- DICOM series
     add(Entry("dicom", "unreadable slice", lambda ctx: _dicom(ctx, "unreadable"), "IM00001.dcm"))
     add(Entry("dicom", "duplicate slice", lambda ctx: _dicom(ctx, "duplicate"), "duplicate slice", code=1))
@@ -1023,6 +1136,21 @@ ENTRIES = _entries()
 
 
 # ------------------------------------------------------------------ checking one entry
+def _digest(p: Path) -> str:
+    """A file's content hash; links and special files (a FIFO would block a read) by what they are."""
+    import stat
+
+    try:
+        st = p.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            return f"link:{os.readlink(p)}"
+        if not stat.S_ISREG(st.st_mode):
+            return f"special:{stat.S_IFMT(st.st_mode):o}"
+        return hashlib.sha256(p.read_bytes()).hexdigest()
+    except OSError:
+        return "unreadable"
+
+
 def _snapshot(root: Path, skip: Path) -> dict[str, str]:
     out = {}
     for dirpath, dirnames, files in os.walk(root):
@@ -1032,10 +1160,7 @@ def _snapshot(root: Path, skip: Path) -> dict[str, str]:
             continue
         for f in files:
             p = d / f
-            try:
-                out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
-            except OSError:
-                out[str(p.relative_to(root))] = "unreadable"
+            out[str(p.relative_to(root))] = _digest(p)
         for sub in dirnames:
             if d / sub != skip:
                 out[str((d / sub).relative_to(root)) + "/"] = "dir"
@@ -1045,8 +1170,8 @@ def _snapshot(root: Path, skip: Path) -> dict[str, str]:
 def _tree(path: Path) -> dict[str, str]:
     if not path.exists():
         return {"": "absent"}
-    if path.is_file():
-        return {"": hashlib.sha256(path.read_bytes()).hexdigest()}
+    if path.is_symlink() or not path.is_dir():
+        return {"": _digest(path)}
     return _snapshot(path, path / "\0never")
 
 

@@ -67,6 +67,57 @@ def load_state_dict(path: Path, what: str = "weights file") -> dict[str, Any]:
     return state
 
 
+#: bounds on what a bundle may ask for before anything is allocated (a real stroke model is far inside them)
+MAX_CLASSES = 64
+MAX_CHANNELS = 256
+MAX_FOLDS = 100
+
+
+def _finite(d: dict[str, Any], key: str, f: Path) -> float:
+    import math
+
+    v = d[key]
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise InputError(f"bundle.json: {key} must be a finite number, got {v!r}", f)
+    return float(v)
+
+
+def _check_values(d: dict[str, Any], f: Path) -> None:
+    """The values of ``bundle.json`` are in range, and every fold names its weights' SHA-256 (a bundle whose
+    checksums were deleted could otherwise have its weights swapped unnoticed)."""
+
+    def number(key: str) -> float:
+        return _finite(d, key, f)
+
+    t = number("threshold")
+    if not 0.0 <= t <= 1.0:
+        raise InputError(f"bundle.json: threshold must lie in [0, 1], got {t}", f)
+    if number("min_size") < 0 or d["min_size"] != int(d["min_size"]):
+        raise InputError(f"bundle.json: min_size must be a whole number ≥ 0, got {d['min_size']!r}", f)
+    n = number("num_classes")
+    if n != int(n) or not 2 <= n <= MAX_CLASSES:
+        raise InputError(f"bundle.json: num_classes must be a whole number from 2 to {MAX_CLASSES}, got {d['num_classes']!r}", f)
+    label = number("output_label")
+    if label not in (0, 1, 2):  # canonical labels: background, penumbra, core
+        raise InputError(f"bundle.json: output_label {d['output_label']!r} is not a canonical label (0, 1 or 2)", f)
+    for key in ("channels", "modalities"):
+        if not isinstance(d[key], list) or not 0 < len(d[key]) <= MAX_CHANNELS or not all(isinstance(c, str) for c in d[key]):
+            raise InputError(f"bundle.json: {key} must list 1 to {MAX_CHANNELS} names", f)
+    _check_folds(d["folds"], f)
+
+
+def _check_folds(folds: list[dict[str, Any]], f: Path) -> None:
+    """1 to :data:`MAX_FOLDS` folds, each with a fold number and its weights' SHA-256."""
+    if not 0 < len(folds) <= MAX_FOLDS:
+        raise InputError(f"bundle.json: 1 to {MAX_FOLDS} folds expected, got {len(folds)}", f)
+    for fd in folds:
+        digest = fd.get("sha256")
+        if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise InputError(f"bundle.json: fold {fd.get('fold')!r} has no SHA-256 of its weights (required)", f)
+        if isinstance(fd["fold"], bool) or not isinstance(fd["fold"], int):
+            raise InputError(f"bundle.json: fold {fd['fold']!r} is not a fold number", f)
+
+
 @dataclass
 class ModelBundle:
     """A trained method on disk: its recipe, channels and modalities, target and output label, T and S_min,
@@ -134,6 +185,7 @@ class ModelBundle:
             isinstance(x, dict) and {"fold", "weights", "normalization"} <= set(x) for x in d["folds"]
         ):
             raise InputError("bundle.json: 'folds' must list objects with fold, weights and normalization", f)
+        _check_values(d, f)
         rf = path / "recipe.yaml"
         try:
             raw = yaml.safe_load(read_text(rf, "bundle recipe"))
@@ -184,7 +236,7 @@ class ModelBundle:
                 raise InputError(f"fold {fd['fold']}: weights path {fd['weights']!r} lies outside the bundle", self.path / "bundle.json")
             if not weights.exists():
                 raise InputError("weights file missing from the bundle", weights)
-            if fd.get("sha256") and sha256_file(weights) != fd["sha256"]:
+            if sha256_file(weights) != fd["sha256"]:
                 raise InputError(
                     "weights file does not match its checksum in bundle.json (half-written, replaced "
                     "or from another run); retrain or restore the bundle",

@@ -8,10 +8,11 @@ voxels per image), default: half of the machine's memory, at most 32 GiB.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
-from strokeseg.errors import InputError
+from strokeseg.errors import ConfigError, InputError
 
 _GIB = 1024**3
 
@@ -21,9 +22,12 @@ def max_image_bytes() -> int:
     env = os.environ.get("STROKESEG_MAX_IMAGE_GB")
     if env:
         try:
-            return int(float(env) * _GIB)
+            gb = float(env)
         except ValueError:
-            raise InputError(f"STROKESEG_MAX_IMAGE_GB={env!r} is not a number") from None
+            gb = math.nan
+        if not (math.isfinite(gb) and 0 < gb <= 1 << 20):
+            raise ConfigError(f"STROKESEG_MAX_IMAGE_GB={env[:40]!r} is not a number of GiB above 0 (at most 1048576)")
+        return int(gb * _GIB)
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):

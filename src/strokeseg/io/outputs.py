@@ -26,6 +26,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -50,15 +51,23 @@ class OutputMode(StrEnum):
     RESUME = "resume"  # keep finished results and continue
 
 
+#: names strokeseg gives its own entries at the top of a run folder (a case folder of that name would collide)
+RESERVED_NAMES = frozenset({"report", "evaluation", "cv", "dicom", "nnunet", "nnunet_work", "perfusion"})
+RESERVED_SUFFIXES = (".json", ".csv", ".md", ".html", ".png", ".log", ".lock")
+
+
 def check_case_id(case_id: str, source: str | Path | None = None) -> str:
     """A case id becomes a folder and file name: it must be one plain name.
 
     Allowed: letters, digits, ``_ . + -``, not starting with ``.`` or ``-``, at most 200
-    characters; no path separators, ``..``, spaces or control characters.
+    characters; no path separators, ``..``, spaces or control characters; none of the
+    :data:`RESERVED_NAMES` and no :data:`RESERVED_SUFFIXES` (strokeseg's own entries in a run folder).
     """
     cid = str(case_id)
     if not _CASE_ID_RE.match(cid) or ".." in cid:
         raise InputError(f"case id {cid!r} is not a plain name (letters, digits, '_', '.', '+', '-'; no path separators or '..')", source)
+    if cid.lower() in RESERVED_NAMES or cid.lower().endswith(RESERVED_SUFFIXES):
+        raise InputError(f"case id {cid!r} is reserved: strokeseg writes its own {cid!r} into a run folder; rename the case", source)
     return cid
 
 
@@ -180,6 +189,8 @@ class RunFolder:
         self._fd: int | None = None
         self._trash: Path | None = None
         self._created_dirs: list[Path] = []
+        self._old_marker: str | None = None  # the run record an --overwrite replaced (restored if nothing new lands)
+        self._direct = False  # the run writes into out itself (training): its entries are listed when it ends
         self.committed = 0
 
     # ------------------------------------------------------------------ opening
@@ -209,10 +220,17 @@ class RunFolder:
     def _lock(self) -> None:
         path = self.out / LOCK_NAME
         for _ in range(5):
-            try:
-                fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+            try:  # never through a link: a planted .strokeseg.lock symlink would have the PID written into its target
+                fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
             except OSError as exc:
+                if path.is_symlink():
+                    raise InputError(
+                        f"the lock file {LOCK_NAME} is a symbolic link; remove it (strokeseg never writes through links)", self.out
+                    ) from None
                 raise InputError(f"cannot write to the output folder ({exc.strerror})", self.out) from None
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise InputError(f"{LOCK_NAME} in the output folder is not a regular file; remove it", self.out)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -223,7 +241,7 @@ class RunFolder:
                     self.out,
                 ) from None
             try:
-                same = os.fstat(fd).st_ino == os.stat(path).st_ino
+                same = os.fstat(fd).st_ino == os.lstat(path).st_ino
             except FileNotFoundError:
                 same = False
             if same:
@@ -240,9 +258,49 @@ class RunFolder:
 
     def begin_writing(self) -> None:
         """Say that the run now writes into ``out`` directly (training): the earlier results an
-        ``--overwrite`` set aside are deleted for good."""
+        ``--overwrite`` set aside are deleted for good, and the run record lists what the folder holds
+        when the run ends."""
         self._drop_trash()
+        self._direct = True
+        self._record([], direct=True, finished=False)  # until the run ends, the record may not list everything
         self.committed += 1
+
+    # ------------------------------------------------------------------ the run record's entry list
+    def _record(self, names: Iterable[str], **fields: Any) -> None:
+        """Add ``names`` (top-level entries this run writes) and ``fields`` to the run record, atomically.
+        Called before an entry lands, so that a kill never leaves an entry the record does not list."""
+        marker = self.out / MARKER_NAME
+        try:
+            record = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # no record of this run (it was not written yet)
+        if not isinstance(record, dict):
+            return
+        entries = record["entries"] if isinstance(record.get("entries"), list) else []
+        record["entries"] = sorted({*map(str, entries), *names})
+        record.update(fields)
+        from strokeseg.io.atomic import write_text
+
+        write_text(marker, json.dumps(record, indent=2, default=str))
+
+    def claim(self, *names: str) -> None:
+        """Record that the run writes these top-level entries itself (not through :meth:`stage` or
+        :meth:`write_text`), so that a later ``--overwrite`` may replace them."""
+        self._record(names)
+
+    def _foreign(self, held: list[Path]) -> list[Path]:
+        """The entries the run record does not list (nothing where the record predates entry lists, or
+        where a run that wrote directly into the folder was killed before it could list them)."""
+        try:
+            record = json.loads((self.out / MARKER_NAME).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return held
+        if not isinstance(record, dict) or not isinstance(record.get("entries"), list):
+            return []
+        if record.get("direct") and not record.get("finished"):
+            return []  # a run that wrote into the folder itself was killed: what it left cannot be told apart
+        listed = set(map(str, record["entries"]))
+        return [p for p in held if p.name not in listed]
 
     def _prepare_contents(self) -> None:
         n = remove_leftovers(self.out)
@@ -264,6 +322,16 @@ class RunFolder:
                 self.out,
             )
         if held and self.mode is OutputMode.OVERWRITE:
+            foreign = self._foreign(held)
+            if foreign:
+                names = ", ".join(p.name for p in foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+                raise InputError(
+                    f"output folder holds {len(foreign)} entr{'y' if len(foreign) == 1 else 'ies'} that strokeseg's run record "
+                    f"does not list ({names}); refusing to delete them with --overwrite; move them or choose another 'out'",
+                    self.out,
+                )
+            with contextlib.suppress(OSError):
+                self._old_marker = (self.out / MARKER_NAME).read_text(encoding="utf-8")
             # set aside, not deleted: if this run fails before it writes anything, the earlier results come back
             self._trash = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + "replaced-", dir=self.out))
             for p in held:
@@ -273,7 +341,9 @@ class RunFolder:
         self.write_text(
             MARKER_NAME,
             json.dumps(
-                {"command": self.command, "pid": os.getpid(), "started": time.time(), "settings": self.settings}, indent=2, default=str
+                {"command": self.command, "pid": os.getpid(), "started": time.time(), "settings": self.settings, "entries": []},
+                indent=2,
+                default=str,
             ),
         )
 
@@ -290,7 +360,14 @@ class RunFolder:
             if failed and self.committed == 0:  # nothing new was written: put the earlier results back
                 for p in sorted(self._trash.iterdir()):
                     os.replace(p, self.out / p.name)
+                if self._old_marker is not None:  # with the record that lists them
+                    from strokeseg.io.atomic import write_text
+
+                    write_text(self.out / MARKER_NAME, self._old_marker)
             self._drop_trash()
+        if self._direct and self.out.is_dir():  # what a run that wrote into out itself left there is its own
+            with contextlib.suppress(OSError):
+                self._record([p.name for p in self.entries()], finished=True)  # the list is complete again
         empty = not self.entries() if self.out.is_dir() else False
         if failed and empty and self.committed == 0:
             with contextlib.suppress(OSError):
@@ -334,6 +411,7 @@ class RunFolder:
         try:
             yield stage
             self._drop_trash()  # the first new result replaces the earlier ones for good
+            self._record(p.name for p in stage.iterdir())
             for src in sorted(stage.iterdir()):
                 _place(src, self.path(src.name))
                 self.committed += 1
@@ -349,6 +427,7 @@ class RunFolder:
         try:
             if keep:
                 self._drop_trash()
+                self._record(p.name for p in stage.iterdir())
                 for src in sorted(stage.iterdir()):
                     _place(src, self.path(src.name))
                     self.committed += 1
@@ -370,7 +449,10 @@ class RunFolder:
         """Write ``text`` atomically to ``name`` inside the output folder."""
         from strokeseg.io.atomic import write_text
 
-        return write_text(self.path(name), text)
+        path = self.path(name)
+        if name != MARKER_NAME:
+            self._record([Path(name).parts[0]])
+        return write_text(path, text)
 
     def case_folders(self) -> list[Path]:
         """The finished case folders, sorted by name."""

@@ -127,9 +127,22 @@ class Normalizer:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Normalizer:
+        """The whitening a bundle stores; means and clip bounds must be finite and standard deviations
+        finite and positive (a NaN would silently turn every prediction into background).
+
+        Raises:
+            ValueError: a statistic is missing its channel, not finite, or not positive where it must be.
+        """
         clip = d.get("clip")
         lower = [-np.inf if b is None else float(b) for b in d.get("lower", [])]
         upper = [np.inf if b is None else float(b) for b in d.get("upper", [])]
+        mean, std = [float(x) for x in d.get("mean", [])], [float(x) for x in d.get("std", [])]
+        if not all(np.isfinite(mean)) or not all(np.isfinite(x) and x > 0 for x in std):
+            raise ValueError("means must be finite and standard deviations finite and above 0")
+        if any(np.isnan(lower)) or any(np.isnan(upper)) or any(lo > hi for lo, hi in zip(lower, upper)):
+            raise ValueError("clip bounds must be numbers with lower ≤ upper")
+        if clip and not (np.isfinite(float(clip[0])) and np.isfinite(float(clip[1])) and float(clip[0]) <= float(clip[1])):
+            raise ValueError("the clip range must be finite with lower ≤ upper")
         return cls(
             list(d["channels"]),
             d.get("mode", "dataset"),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from strokeseg.errors import InputError
 from strokeseg.report.case_page import NO_PERFUSION, PatientOverride, case_context, fmt
 from strokeseg.report.cohort_page import case_row, cohort_plots, cv_context, main_region, summary_rows
 from strokeseg.report.collect import RunView
@@ -76,6 +77,8 @@ def build_report(
     case_tpl = env.get_template("case.html.j2")
     for case in run.cases:
         t0 = time.perf_counter()
+        if Path(case.case_id).name != case.case_id or case.case_id in ("", ".", "..", "index.html"):
+            raise InputError(f"case id {case.case_id!r} cannot be a page folder of the report", run.root)
         ctx = case_context(case, run, out / case.case_id, patient)
         (out / case.case_id / "index.html").write_text(case_tpl.render(c=ctx, **common), encoding="utf-8")
         page = f"{case.case_id}/index.html"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from strokeseg.errors import InputError
-from strokeseg.io.outputs import MARKER_NAME
+from strokeseg.io.outputs import MARKER_NAME, check_case_id
 from strokeseg.tables import read_csv
 
 KINDS = ("threshold", "predict", "perfusion", "evaluate", "train")
@@ -164,9 +164,14 @@ def _perfusion_case(folder: Path) -> CaseView:
     return case
 
 
-def _evaluate_cases(ev: dict[str, Any]) -> list[CaseView]:
+def _evaluate_cases(ev: dict[str, Any], source: Path) -> list[CaseView]:
+    """The cases of an evaluation's ``summary.json``; their ids become page folders, so each must be a plain,
+    unreserved name (:func:`check_case_id`)."""
     out = []
-    for cid in dict.fromkeys(r["case_id"] for r in ev.get("cases", [])):
+    rows = ev.get("cases", [])
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and isinstance(r.get("case_id"), str) for r in rows):
+        raise InputError("'cases' is not a list of rows with a text case_id", source)
+    for cid in dict.fromkeys(check_case_id(r["case_id"], source) for r in rows):
         files = _evaluation_files(ev, cid)
         pred = Path(files["prediction"]) if files.get("prediction") else None
         readout = None
@@ -203,7 +208,7 @@ def collect_run(root: str | Path, kind: str | None = None, evaluation: Path | No
     if kind == "evaluate":
         if ev is None:
             raise InputError("evaluation run without summary.json", root)
-        cases = _evaluate_cases(ev)
+        cases = _evaluate_cases(ev, ev_path)
     else:
         folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in ("evaluation", "report"))
         if kind == "perfusion":

@@ -27,9 +27,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from strokeseg.errors import ConfigError
+
 A = TypeVar("A")
 R = TypeVar("R")
 ENV = "STROKESEG_THREADS"
+#: more threads than this is a typo, not a machine (99999 made torch abort)
+MAX_THREADS = 1024
+
+
+class ThreadsError(ConfigError, ValueError):
+    """A thread count that is not an integer from 1 to :data:`MAX_THREADS`."""
 
 
 def usable_cores() -> int:
@@ -110,16 +118,17 @@ def thread_count(requested: int | None = None) -> int:
     """Threads to use: ``requested``, else ``$STROKESEG_THREADS``, else the free cores (≥ 1).
 
     Raises:
-        ValueError: ``requested`` or the environment variable is not a positive integer.
+        ConfigError (a ValueError too): ``requested`` or the environment variable is not an integer
+        from 1 to :data:`MAX_THREADS`.
     """
     if requested is None and os.environ.get(ENV, "").strip():
         text = os.environ[ENV].strip()
-        if not text.isdigit() or int(text) < 1:
-            raise ValueError(f"{ENV} must be a positive integer, got {text!r}")
+        if not text.isdigit() or not 1 <= int(text) <= MAX_THREADS:
+            raise ThreadsError(f"{ENV} must be an integer from 1 to {MAX_THREADS}, got {text[:40]!r}")
         requested = int(text)
     if requested is not None:
-        if requested < 1:
-            raise ValueError(f"threads must be a positive integer, got {requested}")
+        if not 1 <= requested <= MAX_THREADS:
+            raise ThreadsError(f"threads must be an integer from 1 to {MAX_THREADS}, got {requested}")
         return int(requested)
     return _free_cores()
 

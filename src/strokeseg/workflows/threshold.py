@@ -108,6 +108,7 @@ def threshold_dataset(
         from strokeseg.evaluation.runner import evaluate_predictions, write_results
 
         out.evaluation = evaluate_predictions(run.out, truth)
+        run.claim("evaluation")
         write_results(out.evaluation, run.path("evaluation"), title="Threshold method vs ground truth")
     return out
 

@@ -120,7 +120,15 @@ def read_table(path: Path, delimiter: str = ",", what: str = "table") -> list[di
 
     text = read_text(path, what)
     try:
-        rows = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = reader.fieldnames or []
+        seen: dict[str, str] = {}
+        for name in header:  # a repeated column would silently keep only its last value
+            key = " ".join(str(name).split()).lower()
+            if key in seen:
+                raise InputError(f"the {what} has the column {name.strip()!r} twice (as {seen[key].strip()!r} too)", path)
+            seen[key] = str(name)
+        rows = list(reader)
     except csv.Error as exc:
         raise InputError(f"cannot read the {what} ({exc})", path) from None
     if any(None in row for row in rows):

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from strokeseg.errors import InputError
+from strokeseg.errors import InputError, one_line
 from strokeseg.io.case import CaseRef
 from strokeseg.io.labels import CORE, PENUMBRA, parse_label_map
 from strokeseg.io.layouts.base import Layout, normalise_clinical, read_table
@@ -81,10 +81,21 @@ def _rows_csv(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 def _rows_yaml(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     import yaml
 
+    class _NoDuplicates(yaml.SafeLoader):
+        """safe_load, except that a key given twice in one mapping is an error (YAML keeps the last silently)."""
+
+    def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+        keys = [loader.construct_object(k, deep=True) for k, _ in node.value]
+        dup = next((k for i, k in enumerate(keys) if isinstance(k, str | int | float) and k in keys[:i]), None)
+        if dup is not None:
+            raise yaml.constructor.ConstructorError(None, None, f"the key {dup!r} is given twice", node.start_mark)
+        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+    _NoDuplicates.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
     try:
-        doc = yaml.safe_load(read_text(path, "manifest"))
+        doc = yaml.load(read_text(path, "manifest"), Loader=_NoDuplicates)
     except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML ({exc})", path) from None
+        raise InputError(f"invalid YAML ({one_line(str(exc))})", path) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
         raise InputError("a YAML manifest needs a top-level 'cases:' list", path)
     return doc["cases"], {k: v for k, v in doc.items() if k != "cases"}
