@@ -96,7 +96,11 @@ def test_each_region_compares_the_methods_that_scored_it(tmp_path):
     from strokeseg.evaluation.compare import comparison_markdown
 
     md = comparison_markdown(res)
-    assert "## penumbra (8 cases)" in md and "| core_only |" in md.split("## penumbra")[0] and "| core_only |" not in md.split("## penumbra")[1]
+    assert (
+        "## penumbra (8 cases)" in md
+        and "| core_only |" in md.split("## penumbra")[0]
+        and "| core_only |" not in md.split("## penumbra")[1]
+    )
     # with a three-class reference the penumbra gets its p values
     assert "p_vs_reference" in compare_runs([core_only, *three], reference="x")["regions"]["penumbra"]["methods"]["y"]["dice"]
 

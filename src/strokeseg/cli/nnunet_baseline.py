@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-
 from typing import Any
 
 from strokeseg.cli.options import add_input, add_layout_options, add_output_options, positive_int
@@ -69,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.workflows.nnunet_baseline import BaselineOptions, nnunet_baseline
 
     inp = input_path(args)
-    opts = BaselineOptions(args.target, args.configuration, args.folds, args.seed, args.epochs, args.iterations, args.device, args.plans_edit)
+    opts = BaselineOptions(
+        args.target, args.configuration, args.folds, args.seed, args.epochs, args.iterations, args.device, args.plans_edit
+    )
     with RunFolder(args.out, output_mode(args), inputs=[inp], command="nnunet-baseline") as run:
         ds = open_dataset(Path(inp), args.layout, args.label_map)
         run.protect(f for r in ds.cases for f in r.files())
