@@ -200,3 +200,16 @@ def test_an_input_that_moved_or_broke_is_left_out_of_the_page_with_a_note(cohort
     page = check_page(tmp_path / "o" / "report" / "case_1" / "index.html")
     assert "CBF.png" not in page.refs and "CBV.png" not in page.refs and "Tmax.png" in page.refs
     assert "CBV: not shown" in html and cbv.name in html
+
+
+def test_resume_with_report_reports_a_run_whose_cases_were_all_done(cli, tmp_path):
+    from tests.helpers import make_manifest
+
+    data = make_manifest(tmp_path / "ds", n_cases=1)
+    out = tmp_path / "run"
+    code, _, err = cli("threshold", data, "--out", out)
+    assert code == 0, err
+    assert not (out / "report").exists()
+    code, stdout, err = cli("threshold", data, "--out", out, "--resume", "--report")
+    assert code == 0, err
+    assert (out / "report" / "index.html").is_file() and "wrote the report" in stdout

@@ -572,6 +572,17 @@ def _entries() -> list[Entry]:
 
     add(Entry("sizes", ".nii claiming 2.7e13 voxels (over the memory ceiling)", huge_claim, "ct.nii"))
 
+    def gz_claim_over_4gib(ctx: Ctx, name: str) -> list[str]:
+        ds = ctx.inp / "man"
+        ds.mkdir(parents=True)
+        data = _nifti_header_bytes((1250, 1250, 1280))  # 2e9 voxels, 7.45 GiB as float32: under the memory ceiling
+        (ds / name).write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+        (ds / "manifest.csv").write_text(f"case_id,image:CT\nc1,{name}\n", encoding="utf-8")
+        return _threshold(ctx, ds)
+
+    add(Entry("sizes", "68-byte .nii.gz claiming 7.45 GiB", lambda ctx: gz_claim_over_4gib(ctx, "ct.nii.gz"), "ct.nii.gz"))
+    add(Entry("sizes", "352-byte .nii claiming 7.45 GiB", lambda ctx: gz_claim_over_4gib(ctx, "ct.nii"), "ct.nii"))
+
     def truncated_nii(ctx: Ctx) -> list[str]:
         ds = _one_case(ctx)
         f = _file(ds, "CT_Tmax")

@@ -15,6 +15,8 @@ from pathlib import Path
 from strokeseg.errors import ConfigError, InputError
 
 _GIB = 1024**3
+#: the largest expansion deflate can give (RFC 1951: 258 bytes per 2-bit code; zlib's documented bound is 1032:1)
+MAX_DEFLATE_RATIO = 1032
 
 
 def max_image_bytes() -> int:
@@ -64,8 +66,19 @@ def stored_size(path: Path) -> int | None:
 def check_payload(expected_bytes: int, path: Path) -> None:
     """Refuse a file that cannot hold the ``expected_bytes`` its header promises (a truncated file
     or a lying header), before reading it."""
+    gz = str(path).lower().endswith(".gz")
+    if gz and expected_bytes >= 4 * _GIB:
+        # the trailer holds the size modulo 4 GiB; deflate expands at most 1032:1, which bounds it
+        packed = path.stat().st_size
+        if expected_bytes > MAX_DEFLATE_RATIO * packed + 1024:
+            raise InputError(
+                f"file is truncated or its header is wrong: the header needs {expected_bytes:,} bytes of voxel data, "
+                f"more than {packed:,} compressed bytes can hold (deflate expands at most {MAX_DEFLATE_RATIO}:1)",
+                path,
+            )
+        return
     have = stored_size(path)
-    if have is None or expected_bytes >= 4 * _GIB:
+    if have is None:
         return
     if have < expected_bytes:
         kind = "uncompressed size" if str(path).lower().endswith(".gz") else "size"

@@ -67,8 +67,11 @@ def report_options(args: argparse.Namespace) -> Any:
 
 def finish_report(run: Any, args: argparse.Namespace) -> None:
     """With ``--report``: build the report in the open run folder and say where it is."""
-    if not getattr(args, "report", False) or run.committed == 0:
-        return  # nothing was written (every case failed): no report of an empty run
+    if not getattr(args, "report", False):
+        return
+    if run.committed == 0 and not (getattr(args, "resume", False) and run.case_folders()):
+        return  # nothing was written (every case failed): no report of an empty run; a resumed run that
+        # had every case done already still gets its report
     from strokeseg.workflows.report import report_run
 
     report_run(run, report_options(args))
