@@ -49,7 +49,7 @@ def test_ct2d_train_predict_evaluate(ct_cohort, tmp_path, cli, monkeypatch):
         *TINY_CT,
     )
     assert code == 0 and "cross-validation" in out and "model bundle written" in out
-    assert list((tmp_path / "cache" / "symmetry").glob("*.npz"))  # symmetric modalities cached
+    assert list((tmp_path / "cache" / "symmetry").glob("v*/*.npz"))  # symmetric modalities cached
     code, out, _ = cli("cv-report", tmp_path / "model")
     assert code == 0 and "| core | all | 4 |" in out
     code, out, _ = cli("predict", "--model", tmp_path / "model", "--input", ct_cohort, "--out", tmp_path / "pred")

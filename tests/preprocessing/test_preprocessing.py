@@ -101,3 +101,53 @@ def test_registered_mirror_matches_the_healthy_hemisphere(rotation):
     flip = sitk.GetArrayFromImage(sitk.Resample(img, img, _reflection(c.geometry, centre), sitk.sitkLinear, 0.0))
     orig = smooth(c.images["CT"])
     assert ncc(orig, smooth(res.channels["CT"]), healthy) > ncc(orig, smooth(flip), healthy) + 0.05
+
+
+def _cache_entry(tmp_path, key):
+    from strokeseg.preprocessing.cache import FORMAT
+
+    return tmp_path / "t" / f"v{FORMAT}" / f"{key}.npz"
+
+
+def test_cache_refuses_a_crafted_entry_and_recomputes(tmp_path, monkeypatch):
+    """An entry someone else wrote, with the right key and a plausible body, fails the HMAC and is recomputed."""
+    monkeypatch.setenv("STROKESEG_CACHE", str(tmp_path))
+    key = content_key({"x": np.ones(3)}, {"s": 1})
+    cached("t", key, lambda: {"a": np.arange(5.0)})
+    entry = _cache_entry(tmp_path, key)
+    with np.load(entry) as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["a"] = arrays["a"] + 0.34  # the attacker's change, keeping the stored MAC
+    np.savez(entry, **arrays)
+    np.testing.assert_array_equal(cached("t", key, lambda: {"a": np.arange(5.0)})["a"], np.arange(5.0))
+    np.savez(entry, a=np.arange(5.0) + 1, __hmac__=np.asarray("0" * 64))  # a forged MAC
+    np.testing.assert_array_equal(cached("t", key, lambda: {"a": np.arange(5.0)})["a"], np.arange(5.0))
+
+
+def test_cache_never_blocks_on_a_fifo_and_never_follows_a_link(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setenv("STROKESEG_CACHE", str(tmp_path))
+    key = content_key({"x": np.zeros(2)}, {})
+    entry = _cache_entry(tmp_path, key)
+    entry.parent.mkdir(parents=True)
+    os.mkfifo(entry)
+    np.testing.assert_array_equal(cached("t", key, lambda: {"a": np.ones(2)})["a"], np.ones(2))  # returns: no hang
+    assert entry.is_file() and not entry.is_symlink()  # replaced by a real entry
+    victim = tmp_path / "victim.npz"
+    victim.write_bytes(b"precious")
+    entry.unlink()
+    entry.symlink_to(victim)
+    np.testing.assert_array_equal(cached("t", key, lambda: {"a": np.ones(2)})["a"], np.ones(2))
+    assert victim.read_bytes() == b"precious"
+
+
+def test_cache_entry_of_the_wrong_shape_is_recomputed_and_size_is_bounded(tmp_path, monkeypatch):
+    monkeypatch.setenv("STROKESEG_CACHE", str(tmp_path))
+    key = content_key({"x": np.ones(4)}, {})
+    cached("t", key, lambda: {"a": np.ones(3)})
+    got = cached("t", key, lambda: {"a": np.ones(4)}, expect=lambda e: e["a"].shape == (4,))
+    assert got["a"].shape == (4,)
+    monkeypatch.setenv("STROKESEG_CACHE_MAX_GB", "0")  # nothing may stay
+    cached("t", content_key({"x": np.ones(5)}, {}), lambda: {"a": np.ones(5)})
+    assert not list(tmp_path.glob("t/*/*.npz"))

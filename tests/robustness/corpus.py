@@ -114,6 +114,7 @@ class Entry:
     names: str | Callable[[Ctx], str] = ""  # what the error line must contain
     code: int = 2
     pre_out: bool = False  # --out exists before the run (its contents must be unchanged after a failure)
+    env: tuple[tuple[str, str], ...] = ()  # environment variables set for the run (restored after it)
 
 
 # ------------------------------------------------------------------ helpers for building inputs
@@ -1010,6 +1011,28 @@ def _entries() -> list[Entry]:
         )
     )
 
+    # --- environment: every STROKESEG_* variable checked at start-up, one line naming it
+    for var, value in (
+        ("STROKESEG_THREADS", "0"),
+        ("STROKESEG_THREADS", "-1"),
+        ("STROKESEG_THREADS", "abc"),
+        ("STROKESEG_THREADS", "99999"),
+        ("STROKESEG_MAX_IMAGE_GB", "inf"),
+        ("STROKESEG_MAX_IMAGE_GB", "-2"),
+        ("STROKESEG_CACHE_MAX_GB", "lots"),
+        ("STROKESEG_CACHE", ""),
+    ):
+        add(Entry("environment", f"{var}={value!r} (threshold)", lambda ctx: _threshold(ctx, _one_case(ctx)), var, env=((var, value),)))
+    add(
+        Entry(
+            "environment",
+            "STROKESEG_THREADS=99999 (predict)",
+            lambda ctx: _predict(ctx),
+            "STROKESEG_THREADS",
+            env=(("STROKESEG_THREADS", "99999"),),
+        )
+    )
+
     # --- reports: the run folder's own records are untrusted input too
     def report_hostile_ids(ctx: Ctx, cid: str) -> list[str]:
         from strokeseg.cli import main
@@ -1051,6 +1074,8 @@ def _entries() -> list[Entry]:
     add(Entry("dicom", "duplicate slice", lambda ctx: _dicom(ctx, "duplicate"), "duplicate slice", code=1))
     add(Entry("dicom", "missing slice", lambda ctx: _dicom(ctx, "missing"), "missing slice", code=1))
     add(Entry("dicom", "truncated slice", lambda ctx: _dicom(ctx, "truncated"), "IM00002.dcm"))
+    add(Entry("dicom", "PixelSpacing 0\\0", lambda ctx: _dicom(ctx, "zero_spacing"), "PixelSpacing", code=1))
+    add(Entry("dicom", "Rows 9999 over 16 rows of pixels", lambda ctx: _dicom(ctx, "lying_rows"), "pixel data disagree", code=1))
     add(
         Entry(
             "dicom",
@@ -1100,6 +1125,34 @@ def _entries() -> list[Entry]:
         return _train(ctx, "--resume", data=ds)
 
     add(Entry("partial output", "train --resume with other data", resume_other_data, "dataset differs", pre_out=True))
+
+    def threshold_done(ctx: Ctx) -> list[str]:
+        from strokeseg.cli import main
+
+        args = _threshold(ctx, _one_case(ctx))
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(args) == 0
+        return args
+
+    add(
+        Entry(
+            "partial output",
+            "threshold --resume with another rCBF threshold",
+            lambda ctx: [*threshold_done(ctx), "--resume", "--rcbf", "0.38"],
+            "rcbf",
+            pre_out=True,
+        )
+    )
+    add(
+        Entry(
+            "partial output",
+            "predict --resume on a threshold run's folder",
+            lambda ctx: (threshold_done(ctx), _predict(ctx, None, "--resume"))[1],
+            "'threshold' run",
+            pre_out=True,
+        )
+    )
+
     return E
 
 
@@ -1127,6 +1180,16 @@ def _dicom(ctx: Ctx, defect: str) -> list[str]:
         shutil.copy(files[1], folder / "IM00099.dcm")
     elif defect == "missing":
         files[2].unlink()
+    elif defect in ("zero_spacing", "lying_rows"):
+        import pydicom
+
+        for f in files:
+            ds = pydicom.dcmread(f)
+            if defect == "zero_spacing":
+                ds.PixelSpacing = [0, 0]
+            else:
+                ds.Rows = 9999
+            ds.save_as(f)
     return ["info", str(folder)]
 
 
@@ -1198,6 +1261,8 @@ def run_entry(entry: Entry, root: Path, assets: Path) -> tuple[int, str, str, li
     stdout, stderr = io.StringIO(), io.StringIO()
     cwd = os.getcwd()
     os.chdir(root)
+    saved_env = {k: os.environ.get(k) for k, _ in entry.env}
+    os.environ.update(dict(entry.env))
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             try:
@@ -1209,6 +1274,11 @@ def run_entry(entry: Entry, root: Path, assets: Path) -> tuple[int, str, str, li
         stderr.write(f"Traceback (escaped main): {type(exc).__name__}: {exc}\n")
     finally:
         os.chdir(cwd)
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         while _LOCKS:
             os.close(_LOCKS.pop())
         if ctx.out.exists() and ctx.out.is_dir():

@@ -22,7 +22,7 @@ def _on_sigterm(signum: int, _frame: object) -> None:
 
 
 def check_environment() -> None:
-    """Validate the ``STROKESEG_*`` variables every stage reads (threads, image-size limit, cache folder).
+    """Validate the ``STROKESEG_*`` variables every stage reads (threads, image-size limit, cache folder and size).
 
     Raises:
         ConfigError: one line naming the variable.
@@ -36,6 +36,9 @@ def check_environment() -> None:
     if os.environ.get("STROKESEG_THREADS", "").strip():
         thread_count()
     max_image_bytes()
+    from strokeseg.preprocessing.cache import max_cache_bytes
+
+    max_cache_bytes()
     cache = os.environ.get("STROKESEG_CACHE")
     if cache is not None and (not cache.strip() or "\0" in cache):
         raise ConfigError(f"STROKESEG_CACHE={cache[:40]!r} is not a folder path")

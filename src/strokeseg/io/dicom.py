@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from strokeseg.errors import InputError
+from strokeseg.errors import InputError, one_line
 from strokeseg.io.geometry import Geometry
 
 _TAG_POSITION = "0020|0032"
@@ -114,6 +114,53 @@ def check_slices(files: list[str], tags: list[dict[str, str]], folder: Path) -> 
         )
 
 
+def check_pixel_headers(files: list[str]) -> None:
+    """Refuse headers that contradict each other or the pixel data, before any voxel is read: PixelSpacing
+    must be two positive numbers (``0\\0`` was read as 1 mm), Rows and Columns positive and equal across the
+    series, and native (uncompressed) pixel data exactly as long as Rows × Columns × samples × bytes ×
+    frames say (a lying Rows gave a 256 × 9999 grid)."""
+    import pydicom
+
+    shape = None
+    for f in files:
+        try:
+            ds = pydicom.dcmread(f, defer_size=256, stop_before_pixels=False)
+            rows, cols = int(ds.Rows), int(ds.Columns)
+            bits, spp = int(ds.get("BitsAllocated", 16)), int(ds.get("SamplesPerPixel", 1) or 1)
+            frames = int(ds.get("NumberOfFrames", 1) or 1)
+            spacing = ds.get("PixelSpacing")
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise InputError(f"DICOM header lacks valid Rows / Columns / BitsAllocated ({one_line(str(exc))[:120]})", f) from None
+        except Exception as exc:
+            raise InputError(f"cannot read DICOM header ({one_line(str(exc))[:120]})", f) from None
+        if not (0 < rows <= 65535 and 0 < cols <= 65535 and bits in (1, 8, 16, 32, 64) and 0 < spp <= 4 and frames > 0):
+            raise InputError(f"DICOM header: Rows {rows}, Columns {cols}, BitsAllocated {bits}, SamplesPerPixel {spp} are not an image", f)
+        if shape is not None and (rows, cols) != shape:
+            raise InputError(f"DICOM header: {rows} × {cols} pixels where the series' first slice has {shape[0]} × {shape[1]}", f)
+        shape = (rows, cols)
+        try:
+            dy, dx = (float(v) for v in spacing)
+        except (TypeError, ValueError):
+            raise InputError(f"DICOM header lacks a valid PixelSpacing (0028,0030): {spacing!r}", f) from None
+        if not (np.isfinite(dy) and np.isfinite(dx) and dy > 0 and dx > 0):
+            raise InputError(f"DICOM header: PixelSpacing {dy:g}\\{dx:g} is not two positive numbers", f)
+        meta = getattr(ds, "file_meta", None)
+        syntax = getattr(meta, "TransferSyntaxUID", None)
+        raw = ds.get_item("PixelData", keep_deferred=True) if "PixelData" in ds else None
+        if raw is None:
+            raise InputError("DICOM file holds no pixel data", f)
+        length = getattr(raw, "length", None)
+        encapsulated = bool(syntax is not None and syntax.is_encapsulated) or length == 0xFFFFFFFF
+        if not encapsulated and length is not None:
+            need = (rows * cols * spp * frames * bits + 7) // 8
+            if length not in (need, need + 1):  # + 1: the pad to an even length
+                raise InputError(
+                    f"DICOM header and pixel data disagree: Rows {rows} × Columns {cols} × {bits} bits need {need:,} bytes, "
+                    f"the pixel data holds {length:,}",
+                    f,
+                )
+
+
 def _read_tags(files: list[str]) -> list[dict[str, str]]:
     import SimpleITK as sitk
 
@@ -180,6 +227,7 @@ def read_dicom(folder: str | Path) -> tuple[np.ndarray, Geometry]:
     folder = Path(folder)
     files = _series_files(folder)
     tags = _read_tags(files)
+    check_pixel_headers(files)
     if _group_frames(files, tags) is not None:
         raise InputError("is a 4D (time-resolved) DICOM series; expected a 3D volume", folder)
     check_slices(files, tags, folder)
@@ -212,6 +260,7 @@ def dicom_geometry(folder: str | Path) -> Geometry:
     folder = Path(folder)
     files = _series_files(folder)
     tags = _read_tags(files)
+    check_pixel_headers(files)
     frames = _group_frames(files, tags)
     first = [files[i] for i in frames[0]] if frames is not None else files
     if len(first) == 1:  # one slice: the slab's thickness as in read_dicom
@@ -226,6 +275,7 @@ def read_dicom_series(folder: str | Path) -> tuple[np.ndarray, Geometry, np.ndar
     folder = Path(folder)
     files = _series_files(folder)
     tags = _read_tags(files)
+    check_pixel_headers(files)
     frames = _group_frames(files, tags)
     if frames is None:
         raise InputError(

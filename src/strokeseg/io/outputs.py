@@ -51,6 +51,9 @@ class OutputMode(StrEnum):
     RESUME = "resume"  # keep finished results and continue
 
 
+#: settings that say where the inputs lie or which device runs, not what is computed: a resumed run may change them
+_WHERE_SETTINGS = frozenset({"input", "input_flag", "truth", "model", "pretrained", "aif_mask", "brain_mask", "device", "no_cache"})
+
 #: names strokeseg gives its own entries at the top of a run folder (a case folder of that name would collide)
 RESERVED_NAMES = frozenset({"report", "evaluation", "cv", "dicom", "nnunet", "nnunet_work", "perfusion"})
 RESERVED_SUFFIXES = (".json", ".csv", ".md", ".html", ".png", ".log", ".lock")
@@ -337,6 +340,7 @@ class RunFolder:
             for p in held:
                 os.replace(p, self._trash / p.name)
         if ours and self.mode is OutputMode.RESUME:
+            self._check_same_run()
             return  # the folder keeps the marker of the run it continues
         self.write_text(
             MARKER_NAME,
@@ -346,6 +350,32 @@ class RunFolder:
                 default=str,
             ),
         )
+
+    def _check_same_run(self) -> None:
+        """``--resume`` continues only the run the record describes: the same command and the same settings
+        (where the data lie may differ: a moved dataset resumes)."""
+        try:
+            record = json.loads((self.out / MARKER_NAME).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise InputError(f"the run record {MARKER_NAME} cannot be read; use --overwrite or another 'out'", self.out) from None
+        if not isinstance(record, dict):
+            raise InputError(f"the run record {MARKER_NAME} is not a JSON object; use --overwrite or another 'out'", self.out)
+        before = record.get("command")
+        if self.command and before and before != self.command:
+            raise InputError(f"--resume: this folder holds a '{before}' run, not a '{self.command}' run", self.out)
+        old = record.get("settings")
+        if not self.settings or not isinstance(old, dict) or not old:
+            return
+        keys = sorted((set(old) | set(self.settings)) - _WHERE_SETTINGS)
+        changed = [k for k in keys if old.get(k) != self.settings.get(k)]
+        if changed:
+            k = changed[0]
+            raise InputError(
+                f"--resume with other settings than the run it continues ({k}: {old.get(k)!r} then, {self.settings.get(k)!r} now"
+                + (f"; {len(changed) - 1} more" if len(changed) > 1 else "")
+                + "); rerun with the same options, or use --overwrite",
+                self.out,
+            )
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self._release(failed=exc_type is not None)

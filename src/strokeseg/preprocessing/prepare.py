@@ -85,7 +85,15 @@ def prepare_case(case: Case, cfg: PrepareConfig, modalities: list[str] | None = 
                 "_ok": np.asarray(res.registered),
             }
 
-        sym = cached("symmetry", key, compute, enabled=use_cache)
+        def expected(entry: dict[str, np.ndarray]) -> bool:
+            return (
+                all(m in entry and entry[m].shape == images[m].shape for m in mods)
+                and {"_params", "_ncc", "_ok"} <= set(entry)
+                and entry["_ncc"].shape == (2,)
+                and entry["_ok"].shape == ()
+            )
+
+        sym = cached("symmetry", key, compute, enabled=use_cache, expect=expected)
         chans += [sym[m] for m in mods]
         info["symmetry_transform"] = sym["_params"].tolist()
         info["symmetry_ncc"] = sym["_ncc"].tolist()
