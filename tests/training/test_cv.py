@@ -11,7 +11,7 @@ from strokeseg.training.cv import cross_validate
 from tests.helpers import synthetic_case
 
 
-def test_cross_validation_writes_a_bundle_with_nested_postprocessing(tmp_path, tiny_recipe):
+def test_cross_validation_writes_a_bundle_with_the_papers_pooled_postprocessing(tmp_path, tiny_recipe):
     cases = [synthetic_case(i) for i in range(6)]
     bundle, result = cross_validate(cases, tiny_recipe, tmp_path / "m", torch.device("cpu"), log=lambda *_: None)
     assert bundle.threshold in (0.3, 0.5) and bundle.min_size in (1, 10)
@@ -24,8 +24,12 @@ def test_cross_validation_writes_a_bundle_with_nested_postprocessing(tmp_path, t
     assert sorted(tested) == sorted(c.case_id for c in cases)
     pat = {c.case_id: c.patient_id for c in cases}
     assert {pat[c] for c in b.folds[0]["test"]}.isdisjoint({pat[c] for c in b.folds[1]["test"]})
+    # the Clèrigues recipes search T and S_min once over every fold's cases, as both papers do
     nested = json.loads((tmp_path / "m" / "cv" / "folds.json").read_text(encoding="utf-8"))["nested"]
-    assert len(nested) == 2 and all("score_on_other_folds" in n for n in nested)
+    assert tiny_recipe.postprocess.search == "pooled"
+    assert len(nested) == 2 and all("score_on_all_folds" in n for n in nested)
+    assert {(n["threshold"], n["min_size"]) for n in nested} == {(bundle.threshold, bundle.min_size)}
+    assert "as the paper" in (tmp_path / "m" / "cv" / "summary.md").read_text(encoding="utf-8")
     assert (tmp_path / "m" / "cv" / "cv_report.md").read_text(encoding="utf-8").count("| core |") >= 1
     assert len(result.rows) == 6 and np.isfinite([r["dice"] for r in result.rows]).all()
 
@@ -69,3 +73,14 @@ def test_folds_too_small_to_learn_from_are_warned_about(tiny_recipe):
     said.clear()
     warn_small_folds(many, folds, recipe, said.append)
     assert said == []
+
+
+def test_nested_search_chooses_each_folds_threshold_on_the_other_folds(tmp_path, tiny_recipe):
+    import dataclasses
+
+    recipe = dataclasses.replace(tiny_recipe, postprocess=dataclasses.replace(tiny_recipe.postprocess, search="nested"))
+    cases = [synthetic_case(i) for i in range(6)]
+    cross_validate(cases, recipe, tmp_path / "m", torch.device("cpu"), log=lambda *_: None)
+    nested = json.loads((tmp_path / "m" / "cv" / "folds.json").read_text(encoding="utf-8"))["nested"]
+    assert len(nested) == 2 and all("score_on_other_folds" in n for n in nested)
+    assert "nested" in (tmp_path / "m" / "cv" / "summary.md").read_text(encoding="utf-8")

@@ -7,7 +7,21 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class PostprocessConfig:
-    """Probability thresholds T (0–1) and minimum component sizes S_min (voxels) to search."""
+    """The T × S_min grid search on out-of-fold probabilities.
+
+    Attributes:
+        thresholds: probability thresholds T (0–1) to search.
+        min_sizes: minimum component sizes S_min (voxels) to search.
+        search: ``nested`` (each fold's cases binarised with the (T, S_min) chosen on the other folds, so the
+            CV figures are not tuned on themselves) or ``pooled`` (one (T, S_min) chosen on every fold's
+            cases and applied to all, as both Clèrigues papers do).
+        hd_units: ``mm`` or ``voxels``: the unit of the Hausdorff distance in the criterion (Clèrigues 2020:
+            "HDmax, set to 200 voxels").
+        hd_max: HDmax, the criterion's normalisation of HD (in ``hd_units``); a failed case enters with it.
+    """
 
     thresholds: list[float] = field(default_factory=lambda: [round(0.1 * i, 1) for i in range(1, 10)])
     min_sizes: list[int] = field(default_factory=lambda: [10, 50, 100, 200, 300, 500, 1000])
+    search: str = "nested"
+    hd_units: str = "mm"
+    hd_max: float = 200.0

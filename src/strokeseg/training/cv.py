@@ -316,28 +316,28 @@ def _nested_evaluation(
     pp = recipe.postprocess
     truths = [np.asarray((by_id[i].target if recipe.target != "three-class" else by_id[i].label) > 0) for i in ids]  # type: ignore[operator]
     table = grid_table(
-        [oof[i][fg].sum(0) for i in ids],
-        truths,
-        [by_id[i].brain for i in ids],
-        [by_id[i].geometry.spacing_zyx for i in ids],
-        ids,
-        pp.thresholds,
-        pp.min_sizes,
+        [oof[i][fg].sum(0) for i in ids], truths, [by_id[i].brain for i in ids], [by_id[i].geometry.spacing_zyx for i in ids], ids, pp
     )
     output_label = output_label_for(labelled, recipe.target)
     rows: list[dict[str, Any]] = []
     nested: list[dict[str, Any]] = []
     regions = regions_for_target(recipe.target)
+    pooled = table.best() if pp.search == "pooled" else None
     for k, test_ids in enumerate(folds):
-        t_k, s_k, sc = table.best([i for i in ids if i not in test_ids])
-        nested.append({"fold": k, "threshold": t_k, "min_size": s_k, "score_on_other_folds": sc})
+        if pooled is not None:  # one (T, S_min) over every fold's cases, as the Clèrigues papers
+            t_k, s_k, sc = pooled
+            nested.append({"fold": k, "threshold": t_k, "min_size": s_k, "score_on_all_folds": sc})
+        else:
+            t_k, s_k, sc = table.best([i for i in ids if i not in test_ids])
+            nested.append({"fold": k, "threshold": t_k, "min_size": s_k, "score_on_other_folds": sc})
         for cid in test_ids:
             c = by_id[cid]
             lab = labels_from_probs(oof[cid], c.brain, t_k, s_k, recipe.target, output_label, recipe.num_classes)
             assert c.label is not None
             rows += evaluate_case_arrays(cid, lab, c.label, c.geometry, regions, c.group)
     result = EvaluationResult(rows, summarise(rows), [r.value for r in regions])
-    write_results(result, out / "cv", title=f"{recipe.name}: {recipe.folds}-fold cross-validation (nested T/S_min)")
+    how = "T/S_min searched over all folds, as the paper" if pooled is not None else "nested T/S_min"
+    write_results(result, out / "cv", title=f"{recipe.name}: {recipe.folds}-fold cross-validation ({how})")
     np.savez_compressed(
         out / "cv" / "gridsearch.npz",
         thresholds=table.thresholds,

@@ -14,7 +14,18 @@ def cv_report_markdown(bundle: Any, result: EvaluationResult) -> str:
     lines = [
         f"# {bundle.recipe.name}: cross-validation",
         "",
-        f"{len(bundle.folds)} folds grouped by patient; T and S_min chosen per fold on the other folds' cases (nested).",
+        f"{len(bundle.folds)} folds grouped by patient; "
+        + (
+            "T and S_min chosen once on every fold's cases, as the paper (`postprocess.search: pooled`: the CV figures "
+            "are tuned on themselves)."
+            if bundle.recipe.postprocess.search == "pooled"
+            else "T and S_min chosen per fold on the other folds' cases (nested)."
+        )
+        + (
+            f" HD in the criterion in voxels (HDmax {bundle.recipe.postprocess.hd_max:g})."
+            if bundle.recipe.postprocess.hd_units == "voxels"
+            else ""
+        ),
         f"Bundle T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels (chosen on all out-of-fold predictions).",
         "",
     ]
