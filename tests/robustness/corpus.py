@@ -842,6 +842,15 @@ def _entries() -> list[Entry]:
     add(Entry("recipes", "recipe that extends itself", lambda ctx: recipe("extends: r.yaml\nname: loop\n")(ctx), "cycle"))
     add(Entry("recipes", "recipe that is a list", recipe("- a\n- b\n"), "r.yaml"))
     add(Entry("recipes", "recipe with broken YAML", recipe("name: [x\n"), "r.yaml"))
+    add(Entry("recipes", "recipe whose sampling is a number", recipe("extends: clerigues-ct-2d-fast\nname: x\nsampling: 5\n"), "sampling"))
+    add(
+        Entry(
+            "recipes",
+            "postprocess.search sideways",
+            recipe("extends: clerigues-ct-2d-fast\nname: x\npostprocess: {search: sideways}\n"),
+            "postprocess.search",
+        )
+    )
     for label, override, key in (
         ("epochs: ten", "epochs=ten", "epochs"),
         ("epochs=0", "epochs=0", "epochs"),
@@ -1032,6 +1041,14 @@ def _entries() -> list[Entry]:
             env=(("STROKESEG_THREADS", "99999"),),
         )
     )
+
+    def yaml_images_list(ctx: Ctx) -> list[str]:
+        ds = ctx.inp / "man"
+        ds.mkdir(parents=True)
+        (ds / "manifest.yaml").write_text("cases:\n  - case_id: c1\n    images: [ct.nii.gz, cbf.nii.gz]\n", encoding="utf-8")
+        return _threshold(ctx, ds)
+
+    add(Entry("paths", "a YAML manifest whose images is a list", yaml_images_list, "'images' must be a mapping"))
 
     # --- reports: the run folder's own records are untrusted input too
     def report_hostile_ids(ctx: Ctx, cid: str) -> list[str]:

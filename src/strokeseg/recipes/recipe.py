@@ -106,6 +106,8 @@ class Recipe:
             object.__setattr__(self, key, _enum(kind, getattr(self, key), f"recipe {self.name}: {key}"))
         for name, cls in BLOCKS.items():
             value = getattr(self, name)
+            if not isinstance(value, dict | cls):
+                raise ConfigError(f"recipe {self.name}: '{name}' must be a mapping of its fields, not {value!r}"[:200])
             if isinstance(value, dict):
                 check_fields(cls, value, f"recipe {self.name}: {name}.")
                 value = dict(value)

@@ -139,8 +139,13 @@ class Manifest(Layout):
             if cid in seen:
                 raise InputError(f"case_id {cid!r} appears twice", path)
             seen.add(cid)
-            images = {canonical_modality(k): _resolve(base, v, path, f"{cid} image {k}") for k, v in (row.get("images") or {}).items()}
-            series = {canonical_modality(k): _resolve(base, v, path, f"{cid} series {k}") for k, v in (row.get("series") or {}).items()}
+            for key in ("images", "series", "clinical"):
+                if row.get(key) is not None and not isinstance(row[key], dict):
+                    raise InputError(f"case {cid}: '{key}' must be a mapping (NAME: value), not a {type(row[key]).__name__}", path)
+            images = {canonical_modality(str(k)): _resolve(base, v, path, f"{cid} image {k}") for k, v in (row.get("images") or {}).items()}
+            series = {
+                canonical_modality(str(k)): _resolve(base, v, path, f"{cid} series {k}") for k, v in (row.get("series") or {}).items()
+            }
             if not images and not series:
                 raise InputError(f"case {cid} lists no images or series", path)
             reference = str(row.get("reference") or meta.get("reference") or "")
