@@ -160,3 +160,39 @@ def test_sr_carries_the_plausibility_guard_and_holds_the_verdicts_back(dicom_run
     walk(sr.ContentSequence)
     assert found == [("core-bilateral", why[:64])]
     assert set(verdicts.values()) == {"Not assessable"}
+
+
+def _edited_reference(src: Path, dest: Path, edit) -> Path:
+    import pydicom
+
+    shutil.copytree(src, dest)
+    for f in sorted(dest.iterdir()):
+        ds = pydicom.dcmread(f)
+        edit(ds)
+        ds.save_as(f)
+    return dest
+
+
+def test_a_reference_the_outputs_cannot_point_to_is_refused_before_anything_is_written(dicom_run, tmp_path, cli):
+    src, out = dicom_run
+    no_uid = _edited_reference(src, tmp_path / "no_uid", lambda ds: delattr(ds, "SOPInstanceUID"))
+    code, _, err = cli("threshold", src.parent, "--out", tmp_path / "o1", "--report", "--dicom-reference", no_uid)
+    assert code == 2 and "SOPInstanceUID" in err and err.count("\n") == 1
+    assert not (tmp_path / "o1").exists()  # refused before the labels were written
+    two = tmp_path / "two"
+    shutil.copytree(src, two)
+    for f in _edited_reference(src, tmp_path / "other", lambda ds: setattr(ds, "SeriesInstanceUID", "1.2.3.4.5")).iterdir():
+        shutil.copy(f, two / f"x{f.name}")
+    code, _, err = cli("report", out, "--dicom-reference", two)
+    assert code == 2 and "2 series" in err
+
+
+def test_a_reference_without_frame_of_reference_gets_a_new_one(dicom_run, tmp_path, cli):
+    import highdicom as hd
+
+    src, out = dicom_run
+    no_for = _edited_reference(src, tmp_path / "no_for", lambda ds: delattr(ds, "FrameOfReferenceUID"))
+    code, _, err = cli("report", out, "--dicom-reference", no_for)
+    assert code == 0, err
+    seg = hd.seg.segread(_files(out) / "seg.dcm")
+    assert seg.FrameOfReferenceUID and "FrameOfReferenceUID" in err  # a new one, and a note saying so

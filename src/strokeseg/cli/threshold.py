@@ -39,12 +39,13 @@ def run(args: argparse.Namespace) -> int:
 
     from strokeseg.cli.options import executor_config, input_path, output_mode, perfusion_config, print_notes, say
     from strokeseg.cli.options.provenance import run_settings
-    from strokeseg.cli.options.report import finish_report, patient_values
+    from strokeseg.cli.options.report import check_dicom_reference, finish_report, patient_values
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.record import apply_patient_values
     from strokeseg.workflows.threshold import evaluation_summary, read_truth, threshold_dataset, threshold_summary_lines
 
+    check_dicom_reference(args)  # before anything is written
     inp = input_path(args)
     tcfg = threshold_config(args)
     executor = executor_config(args)

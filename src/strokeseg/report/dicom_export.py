@@ -51,6 +51,43 @@ def _code(value: str, meaning: str) -> Any:
     return CodedConcept(value=value, scheme_designator=SCHEME, meaning=meaning)
 
 
+def check_reference(dss: list[Any], folder: Path) -> None:
+    """Refuse a reference series the outputs cannot point to, before anything is written: one series, every
+    image with its study, series and instance UIDs, one orientation and a positive pixel spacing. A series
+    without a FrameOfReferenceUID (anywhere) gets a new one, logged; one given on some slices only is refused."""
+    series = {str(getattr(d, "SeriesInstanceUID", "")) for d in dss}
+    if len(series) > 1:
+        raise InputError(f"the DICOM reference holds {len(series)} series; give the folder of one series", folder)
+    for d in dss:
+        missing = [k for k in ("SOPInstanceUID", "SOPClassUID", "StudyInstanceUID", "SeriesInstanceUID") if not getattr(d, k, None)]
+        if missing:
+            raise InputError(f"a reference image lacks {', '.join(missing)}", getattr(d, "filename", folder))
+        try:
+            o = np.asarray(d.ImageOrientationPatient, float)
+            sy, sx = (float(v) for v in d.PixelSpacing)
+            pos = np.asarray(d.ImagePositionPatient, float)
+        except (AttributeError, TypeError, ValueError):
+            raise InputError(
+                "a reference image lacks a valid orientation, position or pixel spacing", getattr(d, "filename", folder)
+            ) from None
+        if o.shape != (6,) or pos.shape != (3,) or not (np.isfinite(o).all() and np.isfinite(pos).all() and sy > 0 and sx > 0):
+            raise InputError("a reference image has an invalid orientation, position or pixel spacing", getattr(d, "filename", folder))
+    frames = {str(getattr(d, "FrameOfReferenceUID", "") or "") for d in dss}
+    if len(frames - {""}) > 1 or ("" in frames and len(frames) > 1):
+        raise InputError("the reference slices do not share one FrameOfReferenceUID", folder)
+    if frames == {""}:
+        import logging
+
+        from highdicom import UID
+
+        uid = str(UID())
+        for d in dss:
+            d.FrameOfReferenceUID = uid
+        logging.getLogger("strokeseg.report").warning(
+            "%s: the reference series has no FrameOfReferenceUID; the DICOM outputs use a new one (%s)", folder, uid
+        )
+
+
 def read_reference(folder: Path) -> list[Any]:
     """The reference series' datasets (pydicom), one per slice, sorted along the slice normal.
 
@@ -71,6 +108,7 @@ def read_reference(folder: Path) -> list[Any]:
             dss.append(ds)
     if not dss:
         raise InputError("no DICOM image with a position found (a SEG needs an image series to reference)", folder)
+    check_reference(dss, Path(folder))
 
     def frame_key(ds: Any) -> tuple[float, str]:
         return (float(getattr(ds, "TemporalPositionIdentifier", 0) or 0), str(getattr(ds, "AcquisitionTime", "")))
