@@ -1050,6 +1050,48 @@ def _entries() -> list[Entry]:
 
     add(Entry("paths", "a YAML manifest whose images is a list", yaml_images_list, "'images' must be a mapping"))
 
+    # --- internal errors found by the round-3 re-run, each one line now
+    add(
+        Entry(
+            "options", "garbage --scheduler address", lambda ctx: _threshold(ctx, _one_case(ctx), "--scheduler", "garbage:::"), "scheduler"
+        )
+    )
+    add(
+        Entry(
+            "bundles",
+            "bundle.json nested 100000 deep",
+            lambda ctx: _predict(ctx, _bundle_with(ctx, lambda m: (m / "bundle.json").write_text("[" * 100000 + "]" * 100000))),
+            "bundle.json",
+        )
+    )
+
+    def checkpoint_wrong_shapes(ctx: Ctx) -> list[str]:
+        import torch
+
+        shutil.copytree(ctx.assets / "model", ctx.out)
+        fold = ctx.out / "fold_0"
+        weights = torch.load(fold / "weights.pt", weights_only=True)
+        bad = {k: (v[..., :1].clone() if v.ndim else v) for k, v in weights.items()}
+        ck = fold / "checkpoint.pt"
+        if ck.exists():
+            state = torch.load(ck, weights_only=True)
+            state["model"] = bad
+        else:
+            state = {"model": bad, "epoch": 0}
+        torch.save(state, ck)
+        return _train(ctx, "--resume")
+
+    add(
+        Entry(
+            "partial output",
+            "train --resume from a checkpoint with wrong tensor shapes",
+            checkpoint_wrong_shapes,
+            "checkpoint.pt",
+            pre_out=True,
+        )
+    )
+    add(Entry("dicom", "empty ImagePositionPatient", lambda ctx: _dicom(ctx, "empty_position"), "IM00001.dcm"))
+
     # --- reports: the run folder's own records are untrusted input too
     def report_hostile_ids(ctx: Ctx, cid: str) -> list[str]:
         from strokeseg.cli import main
@@ -1197,6 +1239,12 @@ def _dicom(ctx: Ctx, defect: str) -> list[str]:
         shutil.copy(files[1], folder / "IM00099.dcm")
     elif defect == "missing":
         files[2].unlink()
+    elif defect == "empty_position":
+        import pydicom
+
+        ds = pydicom.dcmread(files[1])
+        ds.ImagePositionPatient = None
+        ds.save_as(files[1])
     elif defect in ("zero_spacing", "lying_rows"):
         import pydicom
 

@@ -73,6 +73,21 @@ MAX_CHANNELS = 256
 MAX_FOLDS = 100
 
 
+def _read_json_object(f: Path) -> dict[str, Any]:
+    """``bundle.json`` as a dict; malformed, too deeply nested or not an object is one InputError."""
+    from strokeseg.io.text import read_text
+
+    try:
+        d = json.loads(read_text(f, "bundle file"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"bundle.json is not valid JSON ({exc.msg} at line {exc.lineno})", f) from None
+    except RecursionError:
+        raise InputError("bundle.json is nested too deeply to be a bundle record", f) from None
+    if not isinstance(d, dict):
+        raise InputError("bundle.json does not hold a JSON object", f)
+    return d
+
+
 def _finite(d: dict[str, Any], key: str, f: Path) -> float:
     import math
 
@@ -170,12 +185,7 @@ class ModelBundle:
             raise InputError(
                 "not a complete strokeseg model bundle (bundle.json missing: training did not finish or is still running)", path
             )
-        try:
-            d = json.loads(read_text(f, "bundle file"))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"bundle.json is not valid JSON ({exc.msg} at line {exc.lineno})", f) from None
-        if not isinstance(d, dict):
-            raise InputError("bundle.json does not hold a JSON object", f)
+        d = _read_json_object(f)
         if d.get("format") != FORMAT:
             raise InputError(f"bundle format {d.get('format')} is not supported (expected {FORMAT})", f)
         missing = [k for k in _REQUIRED if k not in d]

@@ -194,7 +194,15 @@ def _read_files(files: list[str], folder: Path):
 
 def _group_frames(files: list[str], tags: list[dict[str, str]]) -> list[list[int]] | None:
     """Indices of files per time frame, or None for a plain 3D series."""
-    positions = [tuple(round(float(v), 3) for v in t.get(_TAG_POSITION, "0\\0\\0").split("\\")) for t in tags]
+    positions = []
+    for f, t in zip(files, tags):
+        try:
+            pos = tuple(round(float(v), 3) for v in t.get(_TAG_POSITION, "0\\0\\0").split("\\"))
+        except ValueError:
+            pos = ()
+        if len(pos) != 3 or not all(np.isfinite(pos)):
+            raise InputError(f"DICOM slice has no valid ImagePositionPatient ({t.get(_TAG_POSITION, '')!r})", f)
+        positions.append(pos)
     n_pos = len(set(positions))
     if n_pos == len(files) or len(files) % n_pos:
         return None

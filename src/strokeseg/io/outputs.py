@@ -275,7 +275,7 @@ class RunFolder:
         marker = self.out / MARKER_NAME
         try:
             record = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return  # no record of this run (it was not written yet)
         if not isinstance(record, dict):
             return
@@ -296,7 +296,7 @@ class RunFolder:
         where a run that wrote directly into the folder was killed before it could list them)."""
         try:
             record = json.loads((self.out / MARKER_NAME).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return held
         if not isinstance(record, dict) or not isinstance(record.get("entries"), list):
             return []
@@ -356,7 +356,7 @@ class RunFolder:
         (where the data lie may differ: a moved dataset resumes)."""
         try:
             record = json.loads((self.out / MARKER_NAME).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             raise InputError(f"the run record {MARKER_NAME} cannot be read; use --overwrite or another 'out'", self.out) from None
         if not isinstance(record, dict):
             raise InputError(f"the run record {MARKER_NAME} is not a JSON object; use --overwrite or another 'out'", self.out)

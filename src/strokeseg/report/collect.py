@@ -89,6 +89,8 @@ def _json(path: Path) -> Any:
         return None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"not valid JSON ({exc})", path) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply to be a strokeseg record", path) from None
 
 
 def detect_kind(root: Path) -> str:

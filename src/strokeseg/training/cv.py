@@ -237,6 +237,20 @@ class _FoldsDone:
     pretrained: dict[str, Any]
 
 
+def _check_fits(ck: dict[str, Any], recipe: Recipe, in_channels: int, path: Path) -> None:
+    """Refuse a checkpoint whose weights do not fit this recipe's network (other shapes or keys)."""
+    model = build_network(
+        recipe.network["name"], in_channels=in_channels, num_classes=recipe.num_classes, **recipe.network.get("kwargs", {})
+    )
+    try:
+        model.load_state_dict(ck["model"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise InputError(
+            f"cannot resume: the checkpoint does not fit this recipe's network ({detail}); delete it or train without 'resume'", path
+        ) from None
+
+
 def _start(
     cases: list[PreparedCase], recipe: Recipe, out: Path, resume: bool, log: Callable[[str], None]
 ) -> tuple[list[PreparedCase], list[list[str]]]:
@@ -245,9 +259,11 @@ def _start(
     folds = _folds(labelled, recipe)
     out.mkdir(parents=True, exist_ok=True)
     check_run_fingerprint(out, recipe, labelled, resume)
-    if resume:  # every checkpoint is checked (weights_only) before anything in the folder changes
+    if resume:  # every checkpoint is checked (weights_only, and against the network) before anything changes
         for k in range(len(folds)):
-            load_checkpoint(out / f"fold_{k}" / "checkpoint.pt")
+            ck = load_checkpoint(out / f"fold_{k}" / "checkpoint.pt")
+            if ck is not None and labelled:
+                _check_fits(ck, recipe, len(labelled[0].channels), out / f"fold_{k}" / "checkpoint.pt")
     (out / "bundle.json").unlink(missing_ok=True)  # the folder is a usable bundle again only when this run ends
     warn_small_folds(labelled, folds, recipe, log)
     return labelled, folds

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from strokeseg.errors import ConfigError, TrainingError
+from strokeseg.errors import ConfigError, InputError, TrainingError
 from strokeseg.losses import build_loss
 from strokeseg.models.layers import PretrainedBackbone
 from strokeseg.recipes.specs import EarlyStopping, TrainConfig
@@ -460,7 +460,15 @@ def fit(
     ckpt_path = workdir / "checkpoint.pt"
     ck = load_checkpoint(ckpt_path) if opts.resume else None
     if ck is not None:
-        run.restore(ck)
+        try:
+            run.restore(ck)
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:  # other shapes, keys or types than this recipe's
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+            raise InputError(
+                f"cannot resume: the checkpoint does not fit this recipe's network and optimiser ({detail}); "
+                "delete it or train without 'resume'",
+                ckpt_path,
+            ) from None
         # a run that ended at its epoch cap goes on when the recipe now allows more epochs
         if run.st.finished and (run.st.stopped or run.st.epoch >= cfg.epochs):
             return FitResult(run.st.best_state, run.st.best_epoch, run.st.rows, run.st.stopped)

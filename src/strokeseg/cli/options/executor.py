@@ -20,7 +20,22 @@ def add_executor_options(p: argparse.ArgumentParser) -> None:
         "the cluster at --scheduler); each case is one task with its own atomic outputs, retried once if it fails",
     )
     g.add_argument("--jobs", type=positive_int, default=1, metavar="N", help="worker processes for the cases (default 1)")
-    g.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler, e.g. tcp://host:8786 (implies dask)")
+    g.add_argument(
+        "--scheduler",
+        type=scheduler_address,
+        metavar="ADDRESS",
+        help="address of a running Dask scheduler, e.g. tcp://host:8786 (implies dask)",
+    )
+
+
+def scheduler_address(text: str) -> str:
+    """``--scheduler``: ``[PROTOCOL://]HOST:PORT`` (tcp, tls, ws, wss, ucx or inproc), checked before any work."""
+    import re
+
+    m = re.fullmatch(r"(?:(tcp|tls|ws|wss|ucx|inproc)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})", text.strip())
+    if m is None or not 0 < int(m.group(3)) < 65536:
+        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not a scheduler address (PROTOCOL://HOST:PORT, e.g. tcp://host:8786)")
+    return text.strip()
 
 
 def executor_config(args: argparse.Namespace) -> Any:
