@@ -21,29 +21,6 @@ def _on_sigterm(signum: int, _frame: object) -> None:
     raise Terminated(signum)
 
 
-def check_environment() -> None:
-    """Validate the ``STROKESEG_*`` variables every stage reads (threads, image-size limit, cache folder and size).
-
-    Raises:
-        ConfigError: one line naming the variable.
-    """
-    import os
-
-    from strokeseg.errors import ConfigError
-    from strokeseg.io.limits import max_image_bytes
-    from strokeseg.util.threads import thread_count
-
-    if os.environ.get("STROKESEG_THREADS", "").strip():
-        thread_count()
-    max_image_bytes()
-    from strokeseg.preprocessing.cache import max_cache_bytes
-
-    max_cache_bytes()
-    cache = os.environ.get("STROKESEG_CACHE")
-    if cache is not None and (not cache.strip() or "\0" in cache):
-        raise ConfigError(f"STROKESEG_CACHE={cache[:40]!r} is not a folder path")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status.
 
@@ -71,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _log_to_stderr()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        from strokeseg.cli.options.preflight import check_environment
+
         check_environment()  # one line naming a bad STROKESEG_* variable, before any work
         return int(args.func(args) or 0)
     except StrokesegError as exc:

@@ -30,18 +30,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strokeseg.cli.options import executor_config, input_path, output_mode, print_notes, say
+    from strokeseg.cli.options import executor_config, input_path, output_mode, preflight, print_notes, say
     from strokeseg.cli.options.nnunet import nnunet_options
     from strokeseg.cli.options.predict import predict_options
     from strokeseg.cli.options.provenance import run_settings
-    from strokeseg.cli.options.report import check_dicom_reference, finish_report, patient_values
+    from strokeseg.cli.options.report import finish_report, patient_values
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.nnunet import load_predictor
     from strokeseg.workflows.predict import predict_dataset, predict_summary_lines
     from strokeseg.workflows.record import apply_patient_values
 
-    check_dicom_reference(args)  # before anything is written
+    preflight.check_dicom_reference(args)  # before anything is written
     inp = input_path(args)
     opts = predict_options(args)
     executor = executor_config(args)

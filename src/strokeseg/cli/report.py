@@ -37,12 +37,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strokeseg.cli.options.report import check_dicom_reference, report_options
+    from strokeseg.cli.options import preflight
+    from strokeseg.cli.options.report import report_options
     from strokeseg.io.outputs import OutputMode, RunFolder
     from strokeseg.report.collect import detect_kind
     from strokeseg.workflows.report import report_run
 
-    check_dicom_reference(args)  # before anything is written
+    preflight.check_dicom_reference(args)  # before anything is written
     root = Path(args.run_dir)
     if not root.is_dir():
         from strokeseg.errors import InputError

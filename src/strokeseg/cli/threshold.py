@@ -37,18 +37,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strokeseg.cli.options import executor_config, input_path, output_mode, perfusion_config, print_notes, say
+    from strokeseg.cli.options import executor_config, input_path, output_mode, perfusion_config, preflight, print_notes, say
     from strokeseg.cli.options.provenance import run_settings
-    from strokeseg.cli.options.report import check_dicom_reference, finish_report, patient_values
+    from strokeseg.cli.options.report import finish_report, patient_values
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.record import apply_patient_values
     from strokeseg.workflows.threshold import evaluation_summary, read_truth, threshold_dataset, threshold_summary_lines
 
-    check_dicom_reference(args)  # before anything is written
-    inp = input_path(args)
-    tcfg = threshold_config(args)
-    executor = executor_config(args)
+    preflight.check_dicom_reference(args)  # before anything is written
+    inp, tcfg, executor = input_path(args), threshold_config(args), executor_config(args)
     with RunFolder(
         args.out,
         output_mode(args),

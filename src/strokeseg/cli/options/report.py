@@ -49,22 +49,6 @@ def patient_values(args: argparse.Namespace) -> Any:
     return PatientValues(getattr(args, "age", None), getattr(args, "nihss", None))
 
 
-def check_dicom_reference(args: argparse.Namespace) -> None:
-    """``--dicom-reference``: read and check the series before any result is written (one clear line when
-    the outputs could not point to it)."""
-    ref = getattr(args, "dicom_reference", None)
-    if not ref or getattr(args, "no_dicom", False):
-        return
-    from pathlib import Path
-
-    from strokeseg.errors import InputError
-    from strokeseg.report.dicom_export import read_reference
-
-    if not Path(ref).is_dir():
-        raise InputError("--dicom-reference is not a folder", ref)
-    read_reference(Path(ref))
-
-
 def report_options(args: argparse.Namespace) -> Any:
     """The :class:`~strokeseg.workflows.report.ReportOptions` of these flags."""
     from pathlib import Path
