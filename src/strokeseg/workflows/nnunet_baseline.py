@@ -28,7 +28,9 @@ from strokeseg.io.labels import Region
 from strokeseg.workflows.export import ExportOptions, export_nnunet
 from strokeseg.workflows.nnunet import NnUNetOptions, NnUNetRunner
 
-REGIONS = {"core": [Region.CORE], "lesion": [Region.LESION], "regions": [Region.CORE, Region.PENUMBRA, Region.HYPOPERFUSED]}
+#: the regions each target is scored on: those every recipe's out-of-fold rows use (a lesion target, labels
+#: 1 ∪ 2, is the ``hypoperfused`` region, as in :func:`strokeseg.training.cv.regions_for_target`)
+REGIONS = {"core": [Region.CORE], "lesion": [Region.HYPOPERFUSED], "regions": [Region.CORE, Region.PENUMBRA, Region.HYPOPERFUSED]}
 
 
 @dataclass(frozen=True)
