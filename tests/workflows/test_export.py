@@ -107,3 +107,24 @@ def test_real_isles24_maps_export_for_prediction(cli, tmp_path):
 def test_more_folds_than_patients_is_one_line_naming_the_dataset(cli, cohort, tmp_path):
     code, _, err = cli("export", "nnunet", cohort, "--out", tmp_path / "x", "--id", "9", "--name", "Ph", "--folds", "50")
     assert code != 0 and str(cohort) in err and "--folds" in err and len(err.strip().splitlines()) == 1
+
+
+def test_perfusion_outputs_export_with_their_computed_maps(cli, tmp_path):
+    """A ``strokeseg perfusion`` run folder is a dataset too: its computed maps and the label it carried export."""
+    ph = tmp_path / "ph"
+    write_phantom_cohort(
+        ph, CohortSpec(3, PhantomConfig(slices=2, frames=30, matrix=(64, 64)), "isles2018", seed=7, second_slab_fraction=0.0)
+    )
+    code, _, err = cli("perfusion", ph, "--out", tmp_path / "P")
+    assert code == 0, err
+    code, _, err = cli("export", "nnunet", tmp_path / "P", "--out", tmp_path / "X", "--id", "9", "--name", "Perf", "--folds", "3")
+    assert code == 0, err
+    root = tmp_path / "X" / "Dataset009_Perf"
+    meta = json.loads((root / "dataset.json").read_text(encoding="utf-8"))
+    assert {"CBF", "CBV", "Tmax"} <= set(meta["strokeseg_channels"]) and meta["numTraining"] == 3
+    back = open_dataset(root)
+    src = open_dataset(tmp_path / "P")
+    for ref in src.cases:
+        a, b = load_case(ref), load_case(back.get(ref.case_id))
+        np.testing.assert_array_equal(b.images["CBF"], a.images["CBF"].astype(np.float32))
+        np.testing.assert_array_equal(b.label > 0, a.label == CORE)  # the core target
