@@ -1050,6 +1050,15 @@ def _entries() -> list[Entry]:
 
     add(Entry("paths", "a YAML manifest whose images is a list", yaml_images_list, "'images' must be a mapping"))
 
+    def yaml_duplicate_key(ctx: Ctx) -> list[str]:
+        ds = _manifest(ctx, [])
+        (ds / "manifest.csv").unlink()
+        text = "cases:\n  - case_id: c1\n    images:\n      CT: ct.nii.gz\n      CT: cbf.nii.gz\n      Tmax: tmax.nii.gz\n"
+        (ds / "manifest.yaml").write_text(text, encoding="utf-8")
+        return _threshold(ctx, ds)
+
+    add(Entry("paths", "a YAML manifest with the key CT twice", yaml_duplicate_key, "'CT' is given twice"))
+
     # --- internal errors found by the round-3 re-run, each one line now
     add(
         Entry(

@@ -78,22 +78,32 @@ def _rows_csv(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return out, {}
 
 
+def _refuse_duplicate_keys(node: Any) -> None:
+    """Raise a YAML error for a key given twice in one mapping (YAML keeps the last silently)."""
+    import yaml
+
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in n.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        raise yaml.constructor.ConstructorError(None, None, f"the key {key.value!r} is given twice", key.start_mark)
+                    seen.add(key.value)
+                stack.append(value)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+
+
 def _rows_yaml(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     import yaml
 
-    class _NoDuplicates(yaml.SafeLoader):
-        """safe_load, except that a key given twice in one mapping is an error (YAML keeps the last silently)."""
-
-    def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-        keys = [loader.construct_object(k, deep=True) for k, _ in node.value]
-        dup = next((k for i, k in enumerate(keys) if isinstance(k, str | int | float) and k in keys[:i]), None)
-        if dup is not None:
-            raise yaml.constructor.ConstructorError(None, None, f"the key {dup!r} is given twice", node.start_mark)
-        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-    _NoDuplicates.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+    text = read_text(path, "manifest")
     try:
-        doc = yaml.load(read_text(path, "manifest"), Loader=_NoDuplicates)
+        _refuse_duplicate_keys(yaml.compose(text, Loader=yaml.SafeLoader))  # the node tree only: nothing is constructed
+        doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML ({one_line(str(exc))})", path) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
