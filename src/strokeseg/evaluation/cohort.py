@@ -37,21 +37,21 @@ class MetricSummary:
     missing: int = 0
 
     def fmt(self, digits: int = 3) -> str:
-        """``mean ± sd`` with ``digits`` decimals, or ``n/a`` when no case has the metric."""
+        """``mean ± sd`` with ``digits`` decimals (the value alone for one case: no sd), or ``n/a`` when no case has the metric."""
         if self.n == 0:
             return f"n/a ({self.missing} missing)" if self.missing else "n/a"
-        s = f"{self.mean:.{digits}f} ± {self.sd:.{digits}f}"
+        s = f"{self.mean:.{digits}f}" + (f" ± {self.sd:.{digits}f}" if self.n > 1 else "")
         return s + (f" ({self.missing} missing)" if self.missing else "")
 
 
 def summarise_values(values: Iterable[float]) -> MetricSummary:
-    """Mean, sample sd (ddof=1; 0 for one case), median over the finite values; NaNs counted as missing."""
+    """Mean, sample sd (ddof=1; NaN for one case, where it is undefined), median over the finite values; NaNs counted as missing."""
     v = np.asarray(list(values), dtype=float)
     ok = v[np.isfinite(v)]
     missing = int(v.size - ok.size)
     if ok.size == 0:
         return MetricSummary(0, float("nan"), float("nan"), float("nan"), missing)
-    sd = float(ok.std(ddof=1)) if ok.size > 1 else 0.0
+    sd = float(ok.std(ddof=1)) if ok.size > 1 else float("nan")
     return MetricSummary(int(ok.size), float(ok.mean()), sd, float(np.median(ok)), missing)
 
 

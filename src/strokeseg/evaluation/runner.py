@@ -19,6 +19,7 @@ from strokeseg.io.atomic import write_text
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.labels import LABEL_NAMES, Region, apply_label_map, format_unknown
 from strokeseg.io.read import read_image
+from strokeseg.io.text import read_text
 from strokeseg.tables import csv_text, markdown_table, read_csv
 from strokeseg.util.executors import ExecutorConfig
 from strokeseg.util.progress import progress
@@ -48,6 +49,7 @@ class EvaluationResult:
     warnings: list[str] = field(default_factory=list)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # case id → {"prediction": path, "truth": path}
     protocol: str = "isles22"  # the lesion matching of the lesion-wise scores
+    not_assessable: dict[str, dict[str, str]] = field(default_factory=dict)  # region → {case id: why its source cannot produce it}
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,34 @@ def evaluate_folder(
     return evaluate_predictions(Path(pred_dir), truth_set, pred_label_map, regions, options)
 
 
+#: the volume a strokeseg record gives for each region; null there = the source cannot produce the region
+VOLUME_KEYS = {Region.CORE: "core_ml", Region.PENUMBRA: "penumbra_ml", Region.HYPOPERFUSED: "hypoperfused_ml"}
+
+
+def unproducible(path: Path, case_id: str) -> dict[Region, str]:
+    """Regions the source of a prediction cannot produce, each with why, from the strokeseg record beside
+    its labels (``<case>_volumes.json`` of ``predict``, else ``<case>_readout.json``): a core-only model
+    gives no penumbra or hypoperfusion, an MRI read-out without perfusion no penumbra. No record: {}."""
+    for name in (f"{case_id}_volumes.json", f"{case_id}_readout.json"):
+        rec = path.parent / name
+        if not rec.is_file():
+            continue
+        try:
+            d = json.loads(read_text(rec, "run record"))
+        except ValueError as exc:
+            raise InputError(f"run record is not valid JSON ({exc})", rec) from None
+        if not isinstance(d, dict):
+            raise InputError("run record is not a JSON object", rec)
+        if d.get("target"):
+            why = f"the model (target {d['target']}) cannot produce it"
+        elif d.get("perfusion") is False:
+            why = "no perfusion imaging"
+        else:
+            why = "its source gives no such volume"
+        return {r: why for r, key in VOLUME_KEYS.items() if key in d and d[key] is None}
+    return {}
+
+
 def _score_case(
     path: Path, tc: TruthCase, pred_label_map: Mapping[int, int] | None, regions: Sequence[Region], options: ScoringOptions
 ) -> tuple[list[dict[str, Any]], list[str]]:
@@ -214,22 +244,23 @@ def _score_all(
     matched: Mapping[str, Path],
     cases: Sequence[TruthCase],
     pred_label_map: Mapping[int, int] | None,
-    regions: Sequence[Region],
+    regions: Mapping[str, Sequence[Region]],
     options: ScoringOptions,
     executor: ExecutorConfig | None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """Rows and warnings of every matched case, in the truth's order; the first failing case's error is raised."""
+    """Rows and warnings of every matched case (each scored on its ``regions``), in the truth's order; the
+    first failing case's error is raised."""
     if executor is None or not executor.parallel or len(cases) < 2:
         rows: list[dict[str, Any]] = []
         warnings: list[str] = []
         for tc in progress(cases, desc="evaluating", unit="case"):
-            r, w = _score_case(matched[tc.case_id], tc, pred_label_map, regions, options)
+            r, w = _score_case(matched[tc.case_id], tc, pred_label_map, regions[tc.case_id], options)
             rows += r
             warnings += w
         return rows, warnings
     from strokeseg.util.executors import run_tasks
 
-    calls = [(matched[tc.case_id], tc, pred_label_map, list(regions), options) for tc in cases]
+    calls = [(matched[tc.case_id], tc, pred_label_map, list(regions[tc.case_id]), options) for tc in cases]
     outcomes = {i: (res, exc) for i, res, exc in run_tasks(_score_case, calls, executor, retries=0)}
     errors = [exc for i in sorted(outcomes) if (exc := outcomes[i][1]) is not None]
     if errors:
@@ -263,7 +294,10 @@ def evaluate_predictions(
             f"no prediction file matches any of the {len(truth_cases)} truth case ids (e.g. {truth_cases[0].case_id})", pred_dir
         )
     todo = [c for c in truth_cases if c.case_id in matched]
-    rows, warnings = _score_all(matched, todo, pred_label_map, regs, options, executor)
+    skip = {c.case_id: unproducible(matched[c.case_id], c.case_id) for c in todo}
+    per_case = {cid: [r for r in regs if r not in gone] for cid, gone in skip.items()}
+    rows, warnings = _score_all(matched, todo, pred_label_map, per_case, options, executor)
+    not_assessable = {r.value: {cid: gone[r] for cid, gone in skip.items() if r in gone} for r in regs}
     return EvaluationResult(
         rows=rows,
         summaries=summarise(rows),
@@ -273,6 +307,7 @@ def evaluate_predictions(
         warnings=warnings,
         files={c.case_id: _files(matched[c.case_id], c) for c in todo},
         protocol=options.protocol,
+        not_assessable={r: cases for r, cases in not_assessable.items() if cases},
     )
 
 
@@ -343,8 +378,18 @@ def result_json(result: EvaluationResult) -> dict[str, Any]:
             "truth_without_prediction": result.unmatched_truth,
             "warnings": result.warnings,
             "files": result.files,
+            "not_assessable": result.not_assessable,
         }
     )
+    return out
+
+
+def not_assessable_lines(result: EvaluationResult) -> list[str]:
+    """One line per region that some cases' sources cannot produce (not scored there, never a failure)."""
+    out = []
+    for region, cases in result.not_assessable.items():
+        whys = "; ".join(sorted(set(cases.values())))
+        out.append(f"{region}: n/a for {len(cases)} case(s), not scored: {whys} ({', '.join(sorted(cases))})")
     return out
 
 
@@ -353,6 +398,7 @@ def write_results(result: EvaluationResult, out_dir: str | Path, title: str = "E
     (callers that need the three to appear together write them into a staging folder)."""
     out_dir = Path(out_dir)
     md = summary_markdown(result.summaries, title)
+    md += "".join(f"\n{line}\n" for line in not_assessable_lines(result))
     if result.unmatched_truth:
         md += f"\nTruth cases without a prediction ({len(result.unmatched_truth)}): {', '.join(result.unmatched_truth)}\n"
     if result.unmatched_pred:

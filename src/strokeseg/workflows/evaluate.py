@@ -6,7 +6,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from strokeseg.evaluation.runner import EvaluationResult, ScoringOptions, evaluate_predictions, load_truth, summary_markdown, write_results
+from strokeseg.evaluation.runner import (
+    EvaluationResult,
+    ScoringOptions,
+    evaluate_predictions,
+    load_truth,
+    not_assessable_lines,
+    summary_markdown,
+    write_results,
+)
 from strokeseg.io.outputs import RunFolder
 from strokeseg.util.executors import ExecutorConfig
 
@@ -38,7 +46,7 @@ def evaluate_to_folder(run: RunFolder, pred: str | Path, truth: str | Path, opts
 
 def evaluation_lines(result: EvaluationResult) -> list[str]:
     """The summary table, unmatched cases and warnings, as ``strokeseg evaluate`` prints them."""
-    lines = [summary_markdown(result.summaries)]
+    lines = [summary_markdown(result.summaries), *not_assessable_lines(result)]
     if result.unmatched_truth:
         lines.append(f"truth cases without a prediction ({len(result.unmatched_truth)}): {', '.join(result.unmatched_truth)}")
     if result.unmatched_pred:
