@@ -40,6 +40,25 @@ def test_conventional_scale_kept_for_physiological_cbf_and_replaced_for_vendor_u
     assert vendor.from_data and vendor.vmax > 1000
 
 
+def test_a_map_whose_brain_median_is_off_its_unit_is_drawn_in_vendor_units():
+    rng = np.random.default_rng(1)
+    cbf = rng.gamma(4.0, 2.7, (4, 16, 16)).astype(np.float32)  # brain median ≈ 10, 99th percentile ≈ 30: ISLES'24-like
+    cbf[0, 0, :8] = 100.0
+    s = fit_scale("CBF", cbf)
+    assert s.from_data and s.unit.startswith("vendor units") and "not ml/100 g/min" in s.unit
+    assert (s.vmin, s.vmax) == tuple(np.percentile(cbf, [1, 99]).astype(float))  # the colour bar spans the data
+    mtt = rng.normal(15.9, 1.5, (4, 16, 16))  # ISLES'24 MTT: saturated on 0–15 s
+    assert fit_scale("MTT", mtt).unit.startswith("vendor units")
+    assert fit_scale("Tmax", rng.normal(2.5, 2.0, (4, 16, 16))) == CONVENTIONAL["Tmax"]
+
+
+@pytest.mark.parametrize(("factor", "unit"), [(1000.0, "10⁻⁶ mm²/s"), (1.0, "10⁻³ mm²/s"), (1e-3, "mm²/s")])
+def test_adc_colour_bar_names_the_unit_found_in_the_values(factor, unit):
+    adc = np.zeros((3, 16, 16))
+    adc[:, 4:12, 4:12] = np.random.default_rng(2).normal(0.8, 0.1, (3, 8, 8)) * factor  # background 0
+    assert fit_scale("ADC", adc).unit == unit
+
+
 def test_tile_places_slices_left_to_right_top_to_bottom():
     rgb = np.zeros((5, 4, 6, 3), np.uint8)
     for i in range(5):

@@ -36,6 +36,16 @@ def test_isles24_vendor_maps_report(tmp_path, cli):
     assert {"CBF.png", "CBV.png", "MTT.png", "Tmax.png"} <= set(page.refs)
     assert "The maps were given" in html  # no series: no AIF or series QC claimed
     assert "reference-cbf-implausible" in html  # the vendor CBF scale is named on the page
+    caps = _captions(html)  # brain medians: CBF ≈ 10.6, MTT ≈ 15.9 (vendor scales); CBV ≈ 2.8, Tmax ≈ 2.5
+    assert caps["CBF"].startswith("vendor units") and caps["MTT"].startswith("vendor units")
+    assert (caps["CBV"], caps["Tmax"]) == ("ml/100 g", "s")
+
+
+def _captions(html: str) -> dict[str, str]:
+    """Montage name → the unit of its colour bar, as the page's captions say."""
+    import re
+
+    return {m[1]: m[2] for m in re.finditer(r"<figcaption>(\w+) \((.*)\)</figcaption>", html)}
 
 
 def test_isles22_adc_report_says_no_perfusion(tmp_path, cli):
@@ -47,6 +57,7 @@ def test_isles22_adc_report_says_no_perfusion(tmp_path, cli):
     assert page.values["hypoperfused_ml"] == "" and html.count("n/a (no perfusion)") >= 5
     assert page.verdicts == ["None", "None", "None"]  # no perfusion, and no age/NIHSS in this folder
     assert {"DWI.png", "ADC.png"} <= set(page.refs)
+    assert _captions(html)["ADC"] == "10⁻³ mm²/s"
 
 
 def test_grand_challenge_age_from_its_json_and_nihss_from_the_command_line(tmp_path, cli):
@@ -73,4 +84,6 @@ def test_isles18_case_without_tmax_gets_a_cbf_core_and_no_penumbra(tmp_path, cli
     assert "penumbra_ml" in readout["not_assessable"]
     assert [v["eligible"] for v in readout["eligibility"][:2]] == [None, None]
     assert "CBF without Tmax" in readout["maps"]
+    html = (tmp_path / "o" / "report" / case / "index.html").read_text(encoding="utf-8")
+    assert _captions(html)["CBF"].startswith("vendor units")  # CBF up to 1,200, brain median ≈ 150
     assert (tmp_path / "o" / "report" / "index.html").exists()

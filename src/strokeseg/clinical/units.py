@@ -6,6 +6,14 @@ import numpy as np
 
 from strokeseg.errors import InputError
 
+#: ADC units by the brain median's order of magnitude (tissue about 0.8×10⁻³ mm²/s): (low, high, unit, to ×10⁻⁶ mm²/s)
+ADC_UNITS = ((200.0, 4000.0, "1e-6 mm2/s", 1.0), (0.2, 4.0, "1e-3 mm2/s", 1000.0), (2e-4, 4e-3, "mm2/s", 1e6))
+
+
+def adc_unit(median: float) -> tuple[str, float] | None:
+    """The unit an ADC brain median is in and its factor to ×10⁻⁶ mm²/s; None when it fits none."""
+    return next(((unit, f) for lo, hi, unit, f in ADC_UNITS if lo <= median <= hi), None)
+
 
 def adc_to_micro(adc: np.ndarray, brain: np.ndarray | None = None) -> tuple[np.ndarray, str]:
     """ADC in ×10⁻⁶ mm²/s and the unit it was found in.
@@ -18,18 +26,21 @@ def adc_to_micro(adc: np.ndarray, brain: np.ndarray | None = None) -> tuple[np.n
     if vals.size == 0:
         raise InputError("ADC map is empty or non-positive: units cannot be determined")
     med = float(np.median(vals))
-    if 200.0 <= med <= 4000.0:
-        return adc.astype(np.float32), "1e-6 mm2/s"
-    if 0.2 <= med <= 4.0:
-        return (adc * 1000.0).astype(np.float32), "1e-3 mm2/s"
-    if 2e-4 <= med <= 4e-3:
-        return (adc * 1e6).astype(np.float32), "mm2/s"
+    found = adc_unit(med)
+    if found is not None:
+        return (adc if found[1] == 1.0 else adc * found[1]).astype(np.float32), found[0]
     raise InputError(f"ADC of unknown units: brain median {med:.4g} fits none of ×10⁻⁶ mm²/s (~800), ×10⁻³ mm²/s (~0.8) or mm²/s (~0.0008)")
 
 
 #: healthy-tissue median CBF in ml/100 g/min (grey and white matter together) lies in this range;
 #: a reference outside it means the map is on a vendor scale, or the reference is not healthy tissue
 PLAUSIBLE_REFERENCE_CBF = (15.0, 120.0)
+
+#: the brain median of each perfusion map, in its conventional unit, lies in this range when the map
+#: is on that unit: healthy grey and white matter (CT perfusion normal values, Wintermark et al. 2005,
+#: Stroke 36:e83; Tmax of healthy tissue 0–2 s) with room for a large lesion. A map whose brain median
+#: falls outside is on a vendor's own scale, and is never labelled with the conventional unit.
+PLAUSIBLE_BRAIN_MEDIAN = {"CBF": PLAUSIBLE_REFERENCE_CBF, "CBV": (1.0, 8.0), "MTT": (2.0, 10.0), "Tmax": (-1.0, 6.0)}
 
 
 def tmax_to_seconds(tmax: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, str]:

@@ -85,19 +85,27 @@ def stride_for(shape_yx: tuple[int, int]) -> int:
 def fit_scale(name: str, values: np.ndarray, valid: np.ndarray | None = None) -> Scale:
     """The conventional scale of ``name`` when the data lie on it, else a grey or rainbow 1st–99th percentile range.
 
-    A map whose 99th percentile is under 0.2× or over 5× the conventional top is on another
-    scale (vendor units, a different ADC unit): its range then comes from the data.
+    A perfusion map whose brain median is off the physiological range of its unit
+    (:data:`~strokeseg.clinical.units.PLAUSIBLE_BRAIN_MEDIAN`), or whose 99th percentile is under 0.2×
+    or over 5× the conventional top, is on another scale (vendor units): its range then comes from
+    the data and its colour bar says "vendor units", never the conventional unit.
     """
+    from strokeseg.clinical.units import PLAUSIBLE_BRAIN_MEDIAN, adc_unit
+
     sel = values[valid] if valid is not None and valid.any() else values[np.isfinite(values)]
     sel = sel[np.isfinite(sel)]
-    lo, hi = np.percentile(sel, [1, 99]) if sel.size else (0.0, 1.0)
+    lo, med, hi = np.percentile(sel, [1, 50, 99]) if sel.size else (0.0, 0.5, 1.0)
     conv = CONVENTIONAL.get(name)
-    if conv is not None and (conv.cmap != "jet" or 0.2 * conv.vmax <= hi <= 5 * conv.vmax):
+    plo, phi = PLAUSIBLE_BRAIN_MEDIAN.get(name, (-np.inf, np.inf))
+    if conv is not None and (conv.cmap != "jet" or (0.2 * conv.vmax <= hi <= 5 * conv.vmax and plo <= med <= phi)):
         return conv
     cmap = conv.cmap if conv is not None else "gray"
-    unit = conv.unit if conv is not None else "signal (a.u.)"
-    if name == "ADC":
-        unit = "ADC (file units)"
+    unit = (
+        "signal (a.u.)" if conv is None else conv.unit if conv.cmap != "jet" else f"vendor units, brain median {med:.3g}; not {conv.unit}"
+    )
+    if name == "ADC":  # its unit from the median of tissue (ADC > 0: background and air are 0)
+        found = adc_unit(float(np.median(sel[sel > 0]))) if (sel > 0).any() else None
+        unit = found[0].replace("1e-6 ", "10⁻⁶ ").replace("1e-3 ", "10⁻³ ").replace("mm2", "mm²") if found else "file units"
     return Scale(cmap, float(lo), float(hi if hi > lo else lo + 1.0), unit, from_data=True)
 
 
