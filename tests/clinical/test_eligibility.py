@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from strokeseg.clinical.config import ThresholdConfig
-from strokeseg.clinical.eligibility import dawn, verdicts
+from strokeseg.clinical.eligibility import CLINICAL_CRITERIA, Patient, dawn, verdicts
 from strokeseg.clinical.readout import compute_readout
 from strokeseg.io.geometry import Geometry
 
@@ -29,7 +29,7 @@ def test_dawn_groups_at_their_boundaries(core, age, nihss, eligible, group):
     v = dawn(core, age, nihss)
     assert v.eligible is eligible
     assert v.numbers.get("group") == group
-    assert v.text == ("eligible" if eligible else "not eligible")
+    assert v.text == ("clinical–core criteria met" if eligible else "clinical–core criteria not met")
 
 
 @pytest.mark.parametrize(("core", "age", "nihss", "missing"), [(10.0, None, 12, "age"), (10.0, 70, None, "NIHSS"), (None, 70, 12, "core")])
@@ -62,3 +62,27 @@ def test_infinite_ratio_counts_as_a_mismatch_and_is_written_as_inf():
     r = {"core_ml": 0.0, "hypoperfused_ml": 30.0, "penumbra_ml": 30.0, "mismatch_ratio": "inf", "perfusion": True}
     d3 = verdicts(r)[0]
     assert d3.eligible is True and math.isinf(d3.numbers["mismatch_ratio"]) and d3.to_dict()["numbers"]["mismatch_ratio"] == "inf"
+
+
+def test_an_imaging_verdict_never_says_eligible_and_lists_the_clinical_criteria_not_given():
+    r = {"core_ml": 10.0, "hypoperfused_ml": 60.0, "penumbra_ml": 50.0, "mismatch_ratio": 6.0, "perfusion": True}
+    d3, ext, dw = verdicts(r)
+    assert (d3.text, ext.text) == ("imaging criteria met", "imaging criteria met") and "eligible" not in d3.text
+    assert [c["criterion"] for c in d3.clinical] == [c[0] for c in CLINICAL_CRITERIA["DEFUSE-3"]]
+    assert {c["status"] for c in d3.clinical + ext.clinical + dw.clinical} <= {"not assessed", "not assessed (not an input of strokeseg)"}
+    assert d3.to_dict()["clinical"][0] == {"criterion": "age 18–90 years", "status": "not assessed", "value": None}
+
+
+@pytest.mark.parametrize(
+    ("patient", "trial", "want"),
+    [
+        (Patient(age=91, nihss=6, onset_h=6.0, mrs=2), "DEFUSE-3", ["not met", "met", "met", "met"]),  # age 18–90; bounds included
+        (Patient(age=70, nihss=5, onset_h=16.5, mrs=3), "DEFUSE-3", ["met", "not met", "not met", "not met"]),
+        (Patient(age=18, nihss=27, onset_h=4.5, mrs=1), "EXTEND", ["met", "not met", "met", "met"]),  # NIHSS 4–26
+        (Patient(onset_h=24.0, mrs=2), "DAWN", ["met", "not met"]),
+    ],
+)
+def test_clinical_criteria_at_their_boundaries(patient, trial, want):
+    got = verdicts({"core_ml": 5.0}, patient=patient)
+    v = next(x for x in got if x.trial == trial)
+    assert [c["status"] for c in v.clinical if not c["status"].startswith("not assessed (")] == want

@@ -62,11 +62,14 @@ def test_isles22_adc_report_says_no_perfusion(tmp_path, cli):
 
 def test_grand_challenge_age_from_its_json_and_nihss_from_the_command_line(tmp_path, cli):
     data = shared_or_skip(GRAND)
-    code, _, _ = cli("threshold", data, "--out", tmp_path / "o", "--nihss", "12", "--report")
+    code, _, _ = cli("threshold", data, "--out", tmp_path / "o", "--nihss", "12", "--onset-h", "7", "--mrs", "1", "--report")
     assert code == 0
-    readout, page, _ = _readout_and_page(tmp_path / "o")
+    readout, page, html = _readout_and_page(tmp_path / "o")
     assert readout["clinical"]["age"] == 88 and readout["clinical"]["age_from"] == "dataset"
-    assert readout["clinical"]["nihss_from"] == "command line"
+    assert readout["clinical"]["nihss_from"] == "command line" and readout["clinical"]["onset_h"] == 7
+    d3 = {c["criterion"]: c["status"] for c in readout["eligibility"][0]["clinical"]}
+    assert d3["age 18–90 years"] == "met" and d3["6–16 h from last known well"] == "met" and d3["pre-stroke mRS 0–2"] == "met"
+    assert ">eligible<" not in html and ">clinical–core criteria" in html and "not an eligibility decision" in html
     dawn = readout["eligibility"][2]
     assert dawn["eligible"] is (readout["core_ml"] < 21) and page.verdicts[2] == str(dawn["eligible"])
 

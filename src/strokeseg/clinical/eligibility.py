@@ -9,16 +9,78 @@
   NIHSS: without them it is not assessable.
 
 The thresholds of DEFUSE-3 and EXTEND come from :class:`~strokeseg.clinical.config.ThresholdConfig`;
-a verdict is ``True`` / ``False`` or ``None`` (not assessable, with the reason).
+a verdict is ``True`` / ``False`` or ``None`` (not assessable, with the reason). It is the verdict on
+the criteria strokeseg can assess (imaging; for DAWN also age and NIHSS), never an eligibility: each
+verdict lists the trial's other clinical criteria (:data:`CLINICAL_CRITERIA`: time since last known
+well, pre-stroke mRS, occlusion site) as met, not met or not assessed, from the values given.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from strokeseg.clinical.config import ThresholdConfig
+
+
+@dataclass(frozen=True)
+class Patient:
+    """What the trials ask of a patient besides imaging; None where not given.
+
+    Attributes:
+        age: years.
+        nihss: admission NIHSS, points.
+        onset_h: hours from last known well (or symptom onset) to imaging.
+        mrs: pre-stroke modified Rankin Scale, 0–6.
+    """
+
+    age: float | None = None
+    nihss: float | None = None
+    onset_h: float | None = None
+    mrs: float | None = None
+
+
+#: each trial's clinical inclusion criteria besides its imaging rule: (words, Patient field or None
+#: when strokeseg has no input for it, low, high); DEFUSE-3: Albers 2018; EXTEND: Ma 2019 (onset or
+#: the midpoint of sleep); DAWN: Nogueira 2018 (its age and NIHSS are in its core rule)
+CLINICAL_CRITERIA: dict[str, tuple[tuple[str, str | None, float | None, float | None], ...]] = {
+    "DEFUSE-3": (
+        ("age 18–90 years", "age", 18.0, 90.0),
+        ("NIHSS ≥ 6", "nihss", 6.0, None),
+        ("6–16 h from last known well", "onset_h", 6.0, 16.0),
+        ("pre-stroke mRS 0–2", "mrs", 0.0, 2.0),
+        ("ICA or M1 occlusion", None, None, None),
+    ),
+    "EXTEND": (
+        ("age ≥ 18 years", "age", 18.0, None),
+        ("NIHSS 4–26", "nihss", 4.0, 26.0),
+        ("4.5–9 h from onset or the midpoint of sleep", "onset_h", 4.5, 9.0),
+        ("pre-stroke mRS 0–1", "mrs", 0.0, 1.0),
+    ),
+    "DAWN": (
+        ("6–24 h from last known well", "onset_h", 6.0, 24.0),
+        ("pre-stroke mRS 0–1", "mrs", 0.0, 1.0),
+        ("ICA or M1 occlusion", None, None, None),
+    ),
+}
+
+
+def clinical_criteria(trial: str, patient: Patient) -> tuple[dict[str, Any], ...]:
+    """``trial``'s clinical criteria, each ``{"criterion", "status": met | not met | not assessed, "value"}``."""
+    out = []
+    for words, name, lo, hi in CLINICAL_CRITERIA.get(trial, ()):
+        value = getattr(patient, name) if name else None
+        if value is None:
+            status = "not assessed" if name else "not assessed (not an input of strokeseg)"
+        else:
+            status = "met" if (lo is None or value >= lo) and (hi is None or value <= hi) else "not met"
+        out.append({"criterion": words, "status": status, "value": value})
+    return tuple(out)
+
+
+#: what each trial's verdict covers
+SCOPE = {"DEFUSE-3": "imaging", "EXTEND": "imaging", "DAWN": "clinical–core"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +93,7 @@ class Verdict:
         rule: the criteria in words, with their thresholds.
         numbers: the values the rule was applied to (ml, ratio, years, NIHSS points).
         reason: why the verdict is what it is (the criterion that failed, the group met, or what is missing).
+        clinical: the trial's other clinical criteria (:func:`clinical_criteria`), not part of ``eligible``.
     """
 
     trial: str
@@ -38,15 +101,26 @@ class Verdict:
     rule: str
     numbers: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
+    clinical: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         nums = {k: ("inf" if isinstance(v, float) and math.isinf(v) else v) for k, v in self.numbers.items()}
-        return {"trial": self.trial, "eligible": self.eligible, "rule": self.rule, "numbers": nums, "reason": self.reason}
+        return {
+            "trial": self.trial,
+            "eligible": self.eligible,
+            "scope": SCOPE.get(self.trial, "imaging"),
+            "rule": self.rule,
+            "numbers": nums,
+            "reason": self.reason,
+            "clinical": [dict(c) for c in self.clinical],
+        }
 
     @property
     def text(self) -> str:
-        """``eligible`` / ``not eligible`` / ``not assessable``."""
-        return "not assessable" if self.eligible is None else "eligible" if self.eligible else "not eligible"
+        """``imaging criteria met`` / ``… not met`` (``clinical–core`` for DAWN) / ``not assessable``: never "eligible",
+        which needs the clinical criteria too."""
+        scope = SCOPE.get(self.trial, "imaging")
+        return "not assessable" if self.eligible is None else f"{scope} criteria met" if self.eligible else f"{scope} criteria not met"
 
 
 def _f(v: Any) -> float | None:
@@ -119,9 +193,20 @@ def dawn(core_ml: float | None, age: float | None, nihss: float | None) -> Verdi
 
 
 def verdicts(
-    readout: dict[str, Any], age: float | None = None, nihss: float | None = None, cfg: ThresholdConfig | None = None
+    readout: dict[str, Any],
+    age: float | None = None,
+    nihss: float | None = None,
+    cfg: ThresholdConfig | None = None,
+    patient: Patient | None = None,
 ) -> list[Verdict]:
-    """DEFUSE-3, EXTEND and DAWN for a read-out dict (as in ``<case>_readout.json``)."""
+    """DEFUSE-3, EXTEND and DAWN for a read-out dict (as in ``<case>_readout.json``), each with the
+    trial's clinical criteria from ``patient`` (its age and NIHSS replaced by ``age``/``nihss`` when given)."""
+    p = patient or Patient()
+    p = Patient(age if age is not None else p.age, nihss if nihss is not None else p.nihss, p.onset_h, p.mrs)
+    return [replace(v, clinical=clinical_criteria(v.trial, p)) for v in _imaging_verdicts(readout, p.age, p.nihss, cfg)]
+
+
+def _imaging_verdicts(readout: dict[str, Any], age: float | None, nihss: float | None, cfg: ThresholdConfig | None) -> list[Verdict]:
     cfg = cfg or ThresholdConfig()
     implausible = readout.get("implausible") or []
     if implausible:
@@ -144,4 +229,24 @@ def clinical_numbers(clinical: dict[str, Any], age: float | None = None, nihss: 
     return (age if age is not None else _f(clinical.get("age"))), (nihss if nihss is not None else _f(clinical.get("nihss")))
 
 
-__all__ = ["DAWN_RULE", "Verdict", "clinical_numbers", "dawn", "verdicts"]
+def patient_of(clinical: dict[str, Any], given: Patient | None = None) -> Patient:
+    """The :class:`Patient` of a case: each ``given`` value first, else the case's clinical values."""
+    g = given or Patient()
+    pick = {
+        name: getattr(g, name) if getattr(g, name) is not None else _f(clinical.get(name)) for name in ("age", "nihss", "onset_h", "mrs")
+    }
+    return Patient(**pick)
+
+
+__all__ = [
+    "CLINICAL_CRITERIA",
+    "DAWN_RULE",
+    "SCOPE",
+    "Patient",
+    "Verdict",
+    "clinical_criteria",
+    "clinical_numbers",
+    "dawn",
+    "patient_of",
+    "verdicts",
+]

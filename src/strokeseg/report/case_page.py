@@ -8,14 +8,13 @@ value (``data-value``) so that a test can compare page and read-out exactly.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from strokeseg.clinical.config import ThresholdConfig
-from strokeseg.clinical.eligibility import Verdict, clinical_numbers, verdicts
+from strokeseg.clinical.eligibility import Patient, Verdict, patient_of, verdicts
 from strokeseg.report import display, figures
 from strokeseg.report.collect import MAPS, STRUCTURAL, CaseView, RunView
 from strokeseg.report.volumes import DisplayVolumes, load_display
@@ -32,12 +31,8 @@ SUMMARY_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
-class PatientOverride:
-    """Age and NIHSS given to ``strokeseg report`` (they replace the read-out's for DAWN)."""
-
-    age: float | None = None
-    nihss: float | None = None
+#: the patient values given to ``strokeseg report`` (they replace the read-out's)
+PatientOverride = Patient
 
 
 def _cell(readout: dict[str, Any], key: str) -> tuple[str, Any]:
@@ -79,18 +74,18 @@ def core_definition(readout: dict[str, Any], run: RunView, case: CaseView) -> st
     return f"{rcbf}, or {adc}" if "ADC" in maps else rcbf
 
 
-def case_verdicts(case: CaseView, patient: PatientOverride | None) -> list[Verdict]:
-    """The read-out's verdicts; recomputed (same rules) when the report is given age/NIHSS or the read-out predates them."""
+def case_verdicts(case: CaseView, patient: Patient | None) -> list[Verdict]:
+    """The read-out's verdicts; recomputed (same rules) when the report is given patient values or the read-out predates them."""
     readout = case.readout or {}
     stored = readout.get("eligibility")
-    if stored and (patient is None or (patient.age is None and patient.nihss is None)):
-        return [Verdict(v["trial"], v["eligible"], v["rule"], v.get("numbers", {}), v.get("reason", "")) for v in stored]
-    clin = readout.get("clinical") or {}
-    p = patient or PatientOverride()
-    age, nihss = clinical_numbers(clin, p.age, p.nihss)
+    given = patient is not None and any(v is not None for v in (patient.age, patient.nihss, patient.onset_h, patient.mrs))
+    if stored and not given and all("clinical" in v for v in stored):
+        return [
+            Verdict(v["trial"], v["eligible"], v["rule"], v.get("numbers", {}), v.get("reason", ""), tuple(v["clinical"])) for v in stored
+        ]
     th = readout.get("thresholds")
     cfg = ThresholdConfig(**th) if th else None
-    return verdicts(readout, age, nihss, cfg)
+    return verdicts(readout, cfg=cfg, patient=patient_of(readout.get("clinical") or {}, patient))
 
 
 def _grey_base(vols: DisplayVolumes) -> np.ndarray | None:
@@ -277,6 +272,15 @@ def _provenance(case: CaseView, run: RunView) -> dict[str, Any]:
     }
 
 
+def _clinical(readout: dict[str, Any], patient: Patient | None) -> dict[str, Any]:
+    """The read-out's clinical values with those given to the report in their place."""
+    out = dict(readout.get("clinical") or {})
+    for k in ("age", "nihss", "onset_h", "mrs"):
+        if patient is not None and getattr(patient, k) is not None:
+            out[k], out[f"{k}_from"] = getattr(patient, k), "report command line"
+    return out
+
+
 def case_context(case: CaseView, run: RunView, folder: Path, patient: PatientOverride | None = None) -> dict[str, Any]:
     """Write the case's pictures into ``folder`` and return the template values."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -292,7 +296,7 @@ def case_context(case: CaseView, run: RunView, folder: Path, patient: PatientOve
             "cells": cells,
             "core_definition": core_definition(readout, run, case),
             "verdicts": [{**v.to_dict(), "text": v.text} for v in case_verdicts(case, patient)],
-            "clinical": readout.get("clinical") or {},
+            "clinical": _clinical(readout, patient),
             "perfusion": readout.get("perfusion", True),
         }
     from strokeseg.evaluation.runner import TABLE_METRICS  # the columns of every evaluation summary

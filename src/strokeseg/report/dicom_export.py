@@ -293,7 +293,12 @@ def write_sr(case: CaseView, verdicts: list[dict[str, Any]], dss: list[Any], fol
         if v is None or v == "inf" or (isinstance(v, float) and not math.isfinite(v)):
             continue
         measurements.append(hd.sr.Measurement(name=_code(key, meaning), value=float(v), unit=units[unit]))
-    evaluations = [hd.sr.QualitativeEvaluation(_code(v["trial"], f"{v['trial']} eligible"), _verdict_code(v["eligible"])) for v in verdicts]
+    evaluations = [
+        hd.sr.QualitativeEvaluation(
+            _code(v["trial"], f"{v['trial']} {v.get('scope', 'imaging')} criteria met"), _verdict_code(v["eligible"])
+        )
+        for v in verdicts
+    ]
     # the plausibility guard's warnings: why the verdicts are held back (strokeseg.clinical.plausibility)
     evaluations += [
         hd.sr.QualitativeEvaluation(_code(IMPLAUSIBLE, "Implausible read-out"), _code(w["code"], str(w.get("message", ""))[:64]))

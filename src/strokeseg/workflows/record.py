@@ -8,35 +8,33 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from strokeseg.clinical.config import ThresholdConfig
-from strokeseg.clinical.eligibility import clinical_numbers, verdicts
+from strokeseg.clinical.eligibility import Patient, patient_of, verdicts
 from strokeseg.errors import ConfigError
 from strokeseg.io.case import CaseRef
 
-
-@dataclass(frozen=True)
-class PatientValues:
-    """Age (years) and NIHSS given on the command line; they override the clinical table (one case only)."""
-
-    age: float | None = None
-    nihss: float | None = None
+#: the patient values a command line may give (:class:`~strokeseg.clinical.eligibility.Patient`)
+PatientValues = Patient
+PATIENT_FIELDS = ("age", "nihss", "onset_h", "mrs")
 
 
-def apply_patient_values(refs: Sequence[CaseRef], patient: PatientValues | None) -> list[CaseRef]:
-    """The cases with the given age/NIHSS in their clinical values (marked as from the command line).
+def apply_patient_values(refs: Sequence[CaseRef], patient: Patient | None) -> list[CaseRef]:
+    """The cases with the given age/NIHSS/onset/mRS in their clinical values (marked as from the command line).
 
     Raises:
         ConfigError: values were given for a dataset of more than one case (they describe one patient).
     """
-    if patient is None or (patient.age is None and patient.nihss is None):
+    given = {k: v for k in PATIENT_FIELDS if patient is not None and (v := getattr(patient, k)) is not None}
+    if not given:
         return list(refs)
     if len(refs) != 1:
-        raise ConfigError(f"age and NIHSS describe one patient; this dataset has {len(refs)} cases: put them in its clinical table")
-    given = {k: v for k, v in (("age", patient.age), ("nihss", patient.nihss)) if v is not None}
+        raise ConfigError(
+            f"age, NIHSS, onset and mRS describe one patient; this dataset has {len(refs)} cases: put them in its clinical table"
+        )
     marks = {f"{k}_from": "command line" for k in given}
     return [replace(refs[0], clinical={**refs[0].clinical, **given, **marks})]
 
@@ -57,19 +55,14 @@ def case_inputs(ref: CaseRef) -> dict[str, Any]:
 
 
 def clinical_block(clinical: dict[str, Any]) -> dict[str, Any]:
-    """Age, NIHSS and group, with where age and NIHSS came from (``command line``, ``dataset``: its clinical table or headers, or None)."""
-    age, nihss = clinical_numbers(clinical)
-
-    def origin(name: str, value: float | None) -> str | None:
-        return None if value is None else str(clinical.get(f"{name}_from", "dataset"))
-
-    return {
-        "age": age,
-        "nihss": nihss,
-        "group": clinical.get("group"),
-        "age_from": origin("age", age),
-        "nihss_from": origin("nihss", nihss),
-    }
+    """Age, NIHSS, hours from onset, pre-stroke mRS and group, with where each value came from
+    (``command line``, ``dataset``: its clinical table or headers, or None)."""
+    p = patient_of(clinical)
+    out: dict[str, Any] = {k: getattr(p, k) for k in PATIENT_FIELDS}
+    out["group"] = clinical.get("group")
+    for k in PATIENT_FIELDS:
+        out[f"{k}_from"] = None if out[k] is None else str(clinical.get(f"{k}_from", "dataset"))
+    return out
 
 
 def provenance(command: str, settings: dict[str, Any]) -> dict[str, Any]:
@@ -87,9 +80,9 @@ def record_fields(
     return {
         "inputs": case_inputs(ref),
         "clinical": clin,
-        "eligibility": [v.to_dict() for v in verdicts(readout, clin["age"], clin["nihss"], cfg)],
+        "eligibility": [v.to_dict() for v in verdicts(readout, cfg=cfg, patient=Patient(*(clin[k] for k in PATIENT_FIELDS)))],
         "provenance": provenance(command, settings),
     }
 
 
-__all__ = ["PatientValues", "apply_patient_values", "case_inputs", "clinical_block", "provenance", "record_fields"]
+__all__ = ["PATIENT_FIELDS", "PatientValues", "apply_patient_values", "case_inputs", "clinical_block", "provenance", "record_fields"]

@@ -44,8 +44,10 @@ def report_run(run: RunFolder, options: ReportOptions = ReportOptions()) -> Repo
 
     view = collect_run(run.out)
     p = options.patient
-    if p is not None and (p.age is not None or p.nihss is not None) and len(view.cases) > 1:
-        raise ConfigError(f"age and NIHSS describe one patient; this run has {len(view.cases)} cases: put them in the clinical table")
+    if p is not None and any(v is not None for v in (p.age, p.nihss, p.onset_h, p.mrs)) and len(view.cases) > 1:
+        raise ConfigError(
+            f"age, NIHSS, onset and mRS describe one patient; this run has {len(view.cases)} cases: put them in the clinical table"
+        )
     if options.dicom_reference is not None and len(view.cases) > 1:
         raise ConfigError(
             f"a DICOM reference series is one case's; this run has {len(view.cases)} cases (DICOM input gives each case its own series)"

@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from strokeseg.cli.options.types import nonnegative_float
+from strokeseg.cli.options.types import mrs_score, nonnegative_float
 
 
 def add_patient_options(p: argparse.ArgumentParser) -> None:
-    """``--age`` / ``--nihss``: one patient's values for DAWN (they override the clinical table)."""
-    g = p.add_argument_group("patient (DAWN eligibility)")
-    g.add_argument(
-        "--age", type=nonnegative_float, metavar="YEARS", help="patient age in years (one case only; default: the clinical table)"
+    """``--age`` / ``--nihss`` / ``--onset-h`` / ``--mrs``: one patient's values (they override the clinical table)."""
+    g = p.add_argument_group(
+        "patient (one case only; default: the clinical table). DAWN's verdict needs age and NIHSS; each trial's other "
+        "clinical criteria are listed beside its imaging verdict as not assessed unless given"
     )
-    g.add_argument("--nihss", type=nonnegative_float, metavar="POINTS", help="admission NIHSS (one case only; default: the clinical table)")
+    g.add_argument("--age", type=nonnegative_float, metavar="YEARS", help="patient age in years")
+    g.add_argument("--nihss", type=nonnegative_float, metavar="POINTS", help="admission NIHSS")
+    g.add_argument("--onset-h", type=nonnegative_float, metavar="HOURS", help="hours from last known well (or onset) to imaging")
+    g.add_argument("--mrs", type=mrs_score, metavar="0-6", help="pre-stroke modified Rankin Scale")
 
 
 def add_report_options(p: argparse.ArgumentParser, dicom: bool = False) -> None:
@@ -43,22 +46,21 @@ def add_dicom_options(g: Any) -> None:
 
 
 def patient_values(args: argparse.Namespace) -> Any:
-    """The workflow's :class:`~strokeseg.workflows.record.PatientValues` from ``--age``/``--nihss``."""
-    from strokeseg.workflows.record import PatientValues
+    """The :class:`~strokeseg.clinical.eligibility.Patient` of ``--age``/``--nihss``/``--onset-h``/``--mrs``."""
+    from strokeseg.clinical.eligibility import Patient
 
-    return PatientValues(getattr(args, "age", None), getattr(args, "nihss", None))
+    return Patient(*(getattr(args, k, None) for k in ("age", "nihss", "onset_h", "mrs")))
 
 
 def report_options(args: argparse.Namespace) -> Any:
     """The :class:`~strokeseg.workflows.report.ReportOptions` of these flags."""
     from pathlib import Path
 
-    from strokeseg.report.case_page import PatientOverride
     from strokeseg.workflows.report import ReportOptions
 
     ref = getattr(args, "dicom_reference", None)
     return ReportOptions(
-        patient=PatientOverride(getattr(args, "age", None), getattr(args, "nihss", None)),
+        patient=patient_values(args),
         dicom_reference=Path(ref) if ref else None,
         dicom=not getattr(args, "no_dicom", False),
         fractional=getattr(args, "fractional_seg", False),

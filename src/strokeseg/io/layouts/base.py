@@ -158,6 +158,8 @@ def read_clinical_table(path: Path, key_columns: tuple[str, ...]) -> dict[str, d
 
 _NIHSS_NAMES = {"nihss", "nihss at admission", "nihss_admission", "admission nihss", "nihss_baseline"}
 _AGE_NAMES = {"age", "patientage", "patient_age", "patient age", "age at admission", "age_at_admission", "age_years"}
+_ONSET_NAMES = {"onset_h", "onset_hours", "time_from_onset_h", "onset_to_imaging_h", "last_known_well_h", "lkw_h", "hours_from_onset"}
+_MRS_NAMES = {"mrs", "prestroke_mrs", "pre-stroke mrs", "pre_stroke_mrs", "premorbid_mrs", "mrs_prestroke", "baseline_mrs"}
 
 
 def _age(v: Any) -> Any:
@@ -168,7 +170,8 @@ def _age(v: Any) -> Any:
 
 
 def normalise_clinical(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Lower-case keys, parse numbers, and put NIHSS under ``nihss``."""
+    """Lower-case keys, parse numbers, and put NIHSS, age, hours from onset and pre-stroke mRS under
+    ``nihss``, ``age``, ``onset_h`` and ``mrs``."""
     out: dict[str, Any] = {}
     for k, v in values.items():
         key = str(k).strip().lower()
@@ -185,5 +188,6 @@ def normalise_clinical(values: Mapping[str, Any]) -> dict[str, Any]:
             key = "nihss"
         if key in _AGE_NAMES:
             key, v = "age", _age(v)
+        key = "onset_h" if key in _ONSET_NAMES else "mrs" if key in _MRS_NAMES else key
         out[key] = v
     return out
