@@ -99,6 +99,30 @@ def test_secondary_captures_are_rgb_pictures_of_the_summary_and_montages(dicom_r
         assert ds.pixel_array.shape[2] == 3 and ds.pixel_array.std() > 5
 
 
+def test_every_output_has_a_series_description_and_number_in_the_input_study(dicom_run):
+    import pydicom
+
+    src, out = dicom_run
+    study = {pydicom.dcmread(f, stop_before_pixels=True).StudyInstanceUID for f in Path(src).rglob("*") if f.is_file()}
+    seen = {}
+    for p in sorted(_files(out).glob("*.dcm")):
+        ds = pydicom.dcmread(p, stop_before_pixels=True)
+        assert ds.SeriesDescription.startswith("strokeseg ") and len(ds.SeriesDescription) <= 64, p.name
+        assert {ds.StudyInstanceUID} == study  # one output study per input study: the input's
+        seen[int(ds.SeriesNumber)] = ds.SeriesDescription
+    assert len(seen) == len(list(_files(out).glob("*.dcm")))  # one series number each
+    assert "strokeseg core and penumbra" in seen.values() and "strokeseg summary" in seen.values()
+
+
+def test_the_summary_capture_is_a_rendered_panel_in_the_verdict_colours(dicom_run):
+    import pydicom
+
+    _, out = dicom_run
+    rgb = pydicom.dcmread(_files(out) / "sc_summary.dcm").pixel_array.reshape(-1, 3).astype(int)
+    white_boxes = (rgb == 255).all(1).mean()  # the number boxes on the grey page
+    assert white_boxes > 0.1 and ((rgb == [0xF4, 0xF4, 0xF4]).all(1)).mean() > 0.2
+
+
 def test_dciodvfy_reports_no_errors(dicom_run):
     exe = shutil.which("dciodvfy")
     if exe is None:

@@ -161,13 +161,14 @@ def _algorithm() -> Any:
     return AlgorithmIdentificationSequence(name="strokeseg", version=__version__, family=codes.cid7162.ArtificialIntelligence)
 
 
-def _common(number: int) -> dict[str, Any]:
-    """New series/instance UIDs, the series number and the manufacturer of one output object."""
+def _common(number: int, description: str) -> dict[str, Any]:
+    """New series/instance UIDs, the series number and description (what PACS lists) and the manufacturer of one output object."""
     from highdicom import UID
 
     return {
         "series_instance_uid": UID(),
         "series_number": number,
+        "series_description": f"strokeseg {description}"[:64],
         "sop_instance_uid": UID(),
         "instance_number": 1,
         "manufacturer": "strokeseg",
@@ -214,7 +215,7 @@ def write_seg(case: CaseView, dss: list[Any], folder: Path, run: RunView) -> Pat
         segment_descriptions=descs,
         content_description=("labels resampled onto this series (nearest)" if resampled else "labels on this series' grid")[:64],
         omit_empty_frames=False,
-        **_common(900),
+        **_common(900, "core and penumbra" if penumbra else "core"),
         **_device(),
     )
     path = folder / "seg.dcm"
@@ -240,7 +241,7 @@ def write_probability_seg(case: CaseView, dss: list[Any], folder: Path) -> Path 
         segment_descriptions=[desc],
         fractional_type="PROBABILITY",
         omit_empty_frames=False,
-        **_common(901),
+        **_common(901, "lesion probability"),
         **_device(),
     )
     path = folder / "seg_probability.dcm"
@@ -248,14 +249,15 @@ def write_probability_seg(case: CaseView, dss: list[Any], folder: Path) -> Path 
     return path
 
 
-def write_sc(png: Path, dss: list[Any], path: Path, number: int) -> Path:
-    """A Secondary Capture (RGB, 8 bit) of a report picture."""
+def write_sc(png: Path, dss: list[Any], path: Path, number: int, description: str = "") -> Path:
+    """A Secondary Capture (RGB, 8 bit) of a report picture, its series described as ``strokeseg <description>``."""
     import highdicom as hd
     from PIL import Image
 
     with Image.open(png) as im:
         rgb = np.asarray(im.convert("RGB"))
-    sc = hd.sc.SCImage.from_ref_dataset(dss[0], rgb, "RGB", 8, "PATIENT", **_common(number), patient_orientation=("L", "P"))
+    common = _common(number, description or png.stem)
+    sc = hd.sc.SCImage.from_ref_dataset(dss[0], rgb, "RGB", 8, "PATIENT", **common, patient_orientation=("L", "P"))
     if "Laterality" not in sc:
         sc.Laterality = ""  # type 2C: a head is no paired structure (empty, present, as CT series carry it)
     sc.save_as(path)
@@ -295,7 +297,7 @@ def write_sr(case: CaseView, verdicts: list[dict[str, Any]], dss: list[Any], fol
         measurements.append(hd.sr.Measurement(name=_code(key, meaning), value=float(v), unit=units[unit]))
     evaluations = [
         hd.sr.QualitativeEvaluation(
-            _code(v["trial"], f"{v['trial']} {v.get('scope', 'imaging')} criteria met"), _verdict_code(v["eligible"])
+            _code(v["trial"], f"{v['trial']} {v.get('scope', 'imaging').replace('–', '-')} criteria met"), _verdict_code(v["eligible"])
         )
         for v in verdicts
     ]
@@ -314,7 +316,7 @@ def write_sr(case: CaseView, verdicts: list[dict[str, Any]], dss: list[Any], fol
     report = hd.sr.MeasurementReport(
         observation_context=hd.sr.ObservationContext(), procedure_reported=_procedure(case), imaging_measurements=[group]
     )
-    sr = hd.sr.Comprehensive3DSR(evidence=dss, content=report, **_common(902))
+    sr = hd.sr.Comprehensive3DSR(evidence=dss, content=report, **_common(902, "stroke read-out (SR)"))
     path = folder / "sr.dcm"
     sr.save_as(path)
     return path
@@ -335,7 +337,8 @@ def export_case(case: CaseView, run: RunView, folder: Path, reference: Path, ctx
     if ctx.get("summary"):
         pictures.insert(0, summary_card(case.case_id, ctx["summary"], folder / "summary.png"))
     for i, png in enumerate(p for p in pictures if p.is_file()):
-        out.append(write_sc(png, dss, folder / f"sc_{png.stem}.dcm", 910 + i))
+        what = "summary" if png.stem == "summary" else f"{png.stem} montage"
+        out.append(write_sc(png, dss, folder / f"sc_{png.stem}.dcm", 910 + i, what))
     (folder / "summary.png").unlink(missing_ok=True)  # in the SC; the page shows the summary as HTML
     verdicts = (ctx.get("summary") or {}).get("verdicts") or []
     out.append(write_sr(case, verdicts, dss, folder))

@@ -239,27 +239,68 @@ def heatmap(grid: np.ndarray, thresholds: Sequence[float], min_sizes: Sequence[i
     return save(fig, path)
 
 
-def summary_card(case_id: str, summary: dict[str, Any], path: Path) -> Path:
-    """The summary box as a picture (for a DICOM Secondary Capture): the numbers, the core's definition, the verdicts."""
+VERDICT_RGB = {True: "#1a3f7a", False: "#b00020", None: "#777777"}  # as the page: met blue, not met red, n/a grey
+
+
+def _verdict_lines(v: dict[str, Any]) -> list[str]:
+    """A verdict's reason, wrapped, without repeating "not assessable" (the verdict says it)."""
     import textwrap
 
-    lines = [f"strokeseg read-out — {case_id}", ""]
-    lines += [f"{c['label']}: {c['text']}{(' ' + c['unit']) if c['unit'] and c['text'][:1].isdigit() else ''}" for c in summary["cells"]]
-    lines += ["", *textwrap.wrap("Core: " + summary["core_definition"], 90), ""]
-    for v in summary["verdicts"]:
-        lines += textwrap.wrap(f"{v['trial']}: {v['text']} — {v['reason']}", 90)
-    fig = _figure(8.0, 0.22 * len(lines) + 0.4)
-    fig.set_facecolor("white")
-    for i, line in enumerate(lines):
-        fig.text(
-            0.03,
-            1 - (0.2 + 0.22 * i) / fig.get_figheight(),
-            line,
-            fontsize=10,
-            weight="bold" if i == 0 else "normal",
-            va="top",
-            family="DejaVu Sans",
+    reason = str(v.get("reason", ""))
+    if v.get("eligible") is None:
+        reason = reason.removeprefix("not assessable").lstrip(": ")
+    return textwrap.wrap(reason, 75) or [""]
+
+
+def summary_card(case_id: str, summary: dict[str, Any], path: Path) -> Path:
+    """The report's summary panel as a picture (for a DICOM Secondary Capture): the number boxes as on the
+    page (label and unit above, value below), the core's definition and the verdicts in their colours."""
+    import textwrap
+
+    from matplotlib.patches import FancyBboxPatch
+
+    cells, cols, gap, box_h, width = summary["cells"], 4, 0.12, 0.72, 8.0
+    rows = math.ceil(len(cells) / cols)
+    core = textwrap.wrap("Core: " + summary["core_definition"], 105)
+    verdict_rows = [(v, _verdict_lines(v)) for v in summary["verdicts"]]
+    height = 0.55 + rows * (box_h + gap) + 0.2 * len(core) + 0.25 + sum(0.2 * len(r) + 0.08 for _, r in verdict_rows) + 0.45
+    fig = _figure(width, height)
+    fig.set_facecolor("#f4f4f4")
+    inch = fig.dpi_scale_trans
+
+    def text(x: float, y: float, s: str, **kw: Any) -> None:
+        fig.text(x, y, s, transform=inch, va="top", family="DejaVu Sans", **kw)
+
+    text(0.2, height - 0.15, f"strokeseg read-out — {case_id}", fontsize=13, weight="bold")
+    bw = (width - 0.4 - (cols - 1) * gap) / cols
+    top = height - 0.55
+    for i, c in enumerate(cells):
+        r, k = divmod(i, cols)
+        x, y = 0.2 + k * (bw + gap), top - r * (box_h + gap)
+        fig.add_artist(
+            FancyBboxPatch((x, y - box_h), bw, box_h, "round,pad=0,rounding_size=0.06", transform=inch, fc="white", ec="#bbbbbb")
         )
+        text(x + 0.1, y - 0.08, c["label"] + (f" ({c['unit']})" if c["unit"] else ""), fontsize=7.5, color="#555555")
+        text(x + 0.1, y - 0.3, c["text"], fontsize=14 if len(c["text"]) <= 12 else 9, weight="bold")
+    y = top - rows * (box_h + gap) - 0.05
+    for line in core:
+        text(0.2, y, line, fontsize=8)
+        y -= 0.2
+    y -= 0.1
+    for v, reason in verdict_rows:
+        text(0.2, y, v["trial"], fontsize=9, weight="bold")
+        text(1.1, y, v["text"], fontsize=9, weight="bold", color=VERDICT_RGB.get(v.get("eligible"), "#777777"))
+        for line in reason:
+            text(3.3, y, line, fontsize=8)
+            y -= 0.2
+        y -= 0.08
+    text(
+        0.2,
+        y - 0.05,
+        "A verdict covers only what strokeseg assesses; the trials' clinical criteria are for the stroke team.",
+        fontsize=7.5,
+        color="#555555",
+    )
     return save(fig, path)
 
 
