@@ -49,13 +49,17 @@ def test_modalities_come_from_the_headers_not_the_folder_names(unito, tmp_path):
     for src, folder in ((unito / "IM-0001-0001-0001.dcm", "series_a"), (unito / "NLR_CBV00003.dcm", "series_b")):
         _one_file_folder(case, src, folder)
     ds = open_dataset(case)
-    assert ds.layout.name == "dicom" and sorted(ds.cases[0].images) == ["CBV", "CT"]
-    # the derived CBV map is of another study and slice (38.5 mm against 155.75 mm): it is refused, naming both
-    from strokeseg.errors import InputError
-    from strokeseg.io.case import load_case
+    # the CT frame (patient MOL-001) and the derived CBV map (patient 0, another study) are two cases, each
+    # series named by its headers (PERFUSIONE frame: original CT; NLR_CBV: CBV), not by its folder
+    assert ds.layout.name == "dicom" and {r.patient_id: sorted(r.images) for r in ds.cases} == {"MOL-001": ["CT"], "0": ["CBV"]}
 
-    with pytest.raises(InputError, match=r"does not overlap the reference grid \(.*series_a"):
-        load_case(ds.cases[0])
+
+def test_the_real_export_folder_is_grouped_by_patient_and_study(unito):
+    """The three real files in one folder: three series of two patient ids and two studies → three cases."""
+    ds = open_dataset(unito)
+    roles = sorted((r.patient_id, role) for r in ds.cases for role in r.images)
+    assert len(ds) == 3 and roles == [("0", "CBV"), ("0", "CT"), ("MOL-001", "CT")]
+    assert all(len(r.found) == 1 for r in ds.cases)
 
 
 def test_header_words_name_the_modality():

@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input(p, "folder of predicted label maps (e.g. the output of 'strokeseg predict' or 'threshold')", "PRED", aliases=("--pred",))
     p.add_argument("--truth", required=True, metavar="DIR", help="dataset folder (any layout) or folder of truth label maps")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for per_case.csv, summary.md, summary.json")
-    add_layout_options(p)
+    add_layout_options(p, series=False)
     p.add_argument(
         "--pred-label-map", type=label_map_arg, metavar="MAP", help="map prediction values to canonical labels ('1:2': binary core)"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.options import add_input, add_layout_options, add_output_options, positive_int
+from strokeseg.cli.options import add_input, add_layout_options, add_output_options, open_input, positive_int
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -52,7 +52,6 @@ def run(args: argparse.Namespace) -> int:
 
     from strokeseg.cli.options import input_path, output_mode
     from strokeseg.errors import InputError
-    from strokeseg.io.layouts import open_dataset
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.export import ExportOptions, export_nnunet
 
@@ -60,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     opts = ExportOptions(args.id, args.name, args.target, args.modalities, args.ct_channels, args.folds, args.seed)
     opts.folder()  # a bad id or name fails before anything is read
     with RunFolder(args.out, output_mode(args), inputs=[inp], command="export") as run:
-        ds = open_dataset(Path(inp), args.layout, args.label_map)
+        ds = open_input(args, inp)
         run.protect(f for r in ds.cases for f in r.files())
         try:
             with run.stage() as stage:

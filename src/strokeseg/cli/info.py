@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.options import add_layout_options, say
+from strokeseg.cli.options import add_layout_options, say, series_choice
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         src, dst = Path(args.path).resolve(), Path(args.json).resolve()
         if dst == src or src in dst.parents:
             raise InputError("--json would write into the input it describes; choose a file outside it", args.json)
-    desc = describe_path(Path(args.path), layout=args.layout, label_map=args.label_map)
+    desc = describe_path(Path(args.path), layout=args.layout, label_map=args.label_map, series=series_choice(args))
     say(format_description(desc))
     if args.json:
         write_text(args.json, json.dumps(desc, indent=2, default=str))

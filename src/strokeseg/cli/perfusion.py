@@ -11,6 +11,7 @@ from strokeseg.cli.options import (
     add_nonfinite_option,
     add_output_options,
     add_perfusion_options,
+    series_choice,
 )
 from strokeseg.cli.options.report import add_report_options
 
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         command="perfusion",
         settings=run_settings(args),
     ) as run:
-        jobs = perfusion_jobs(inp, args.layout, args.label_map)
+        jobs = perfusion_jobs(inp, args.layout, args.label_map, series_choice(args))
         run.protect(f for _, r in jobs if not isinstance(r, Path) for f in r.files())
         done = perfusion_dataset(run, jobs, perfusion_config(args), opts, executor)
         print_notes(run.notes)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.options import add_executor_options, add_input, add_layout_options, add_nonfinite_option, add_output_options
+from strokeseg.cli.options import add_executor_options, add_input, add_layout_options, add_nonfinite_option, add_output_options, open_input
 from strokeseg.cli.options.nnunet import add_nnunet_options
+from strokeseg.cli.options.patient import add_patient_options
 from strokeseg.cli.options.predict import DESCRIPTION, add_prediction_options
-from strokeseg.cli.options.report import add_patient_options, add_report_options
+from strokeseg.cli.options.report import add_report_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,14 +33,13 @@ def run(args: argparse.Namespace) -> int:
 
     from strokeseg.cli.options import executor_config, input_path, output_mode, preflight, print_notes, say
     from strokeseg.cli.options.nnunet import nnunet_options
+    from strokeseg.cli.options.patient import patient_cases
     from strokeseg.cli.options.predict import predict_options
     from strokeseg.cli.options.provenance import run_settings
-    from strokeseg.cli.options.report import finish_report, patient_values
-    from strokeseg.io.layouts import open_dataset
+    from strokeseg.cli.options.report import finish_report
     from strokeseg.io.outputs import RunFolder
     from strokeseg.workflows.nnunet import load_predictor
     from strokeseg.workflows.predict import predict_dataset, predict_summary_lines
-    from strokeseg.workflows.record import apply_patient_values
 
     preflight.check_dicom_reference(args)  # before anything is written
     inp = input_path(args)
@@ -55,9 +55,9 @@ def run(args: argparse.Namespace) -> int:
         settings=run_settings(args),
     ) as run:
         predictor = load_predictor(args.model, opts, nnunet_options(args))
-        ds = open_dataset(Path(inp), args.layout, args.label_map)
+        ds = open_input(args, inp)
         run.protect(f for r in ds.cases for f in r.files())
-        result = predict_dataset(run, predictor, apply_patient_values(ds.cases, patient_values(args)), executor)
+        result = predict_dataset(run, predictor, patient_cases(args, ds.cases), executor)
         print_notes(run.notes)
         say("\n".join(predict_summary_lines(result)))
         if result.volumes:

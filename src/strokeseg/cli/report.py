@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.options.report import add_dicom_options, add_patient_options
+from strokeseg.cli.options.patient import add_patient_options
+from strokeseg.cli.options.report import add_dicom_options
 
 DESCRIPTION = (
     "Write RUN_DIR/report/: index.html (the cohort: a sortable table of every case with volumes, verdicts, flags, "

@@ -11,8 +11,10 @@ from strokeseg.cli.options import (
     add_nonfinite_option,
     add_output_options,
     add_perfusion_options,
+    open_input,
 )
-from strokeseg.cli.options.report import add_patient_options, add_report_options
+from strokeseg.cli.options.patient import add_patient_options
+from strokeseg.cli.options.report import add_report_options
 from strokeseg.cli.options.threshold import DESCRIPTION, add_threshold_options, threshold_config
 
 
@@ -38,11 +40,10 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from strokeseg.cli.options import executor_config, input_path, output_mode, perfusion_config, preflight, print_notes, say
+    from strokeseg.cli.options.patient import patient_cases
     from strokeseg.cli.options.provenance import run_settings
-    from strokeseg.cli.options.report import finish_report, patient_values
-    from strokeseg.io.layouts import open_dataset
+    from strokeseg.cli.options.report import finish_report
     from strokeseg.io.outputs import RunFolder
-    from strokeseg.workflows.record import apply_patient_values
     from strokeseg.workflows.threshold import evaluation_summary, read_truth, threshold_dataset, threshold_summary_lines
 
     preflight.check_dicom_reference(args)  # before anything is written
@@ -55,9 +56,9 @@ def run(args: argparse.Namespace) -> int:
         command="threshold",
         settings=run_settings(args),
     ) as run:
-        ds = open_dataset(Path(inp), args.layout, args.label_map)
+        ds = open_input(args, inp)
         run.protect(f for r in ds.cases for f in r.files())
-        refs = apply_patient_values(ds.cases, patient_values(args))
+        refs = patient_cases(args, ds.cases)
         truth = read_truth(Path(args.truth), args.layout, args.label_map) if args.truth else None  # checked before any case is written
         res = threshold_dataset(
             run,

@@ -38,6 +38,7 @@ class CaseRef:
     clinical: Mapping[str, Any] = field(default_factory=dict)
     frame_interval: float | None = None
     folder: Path | None = None
+    found: tuple[str, ...] = ()  # how the layout found each input (a DICOM export: each series' role and why)
 
     def __post_init__(self) -> None:
         from strokeseg.io.outputs import check_case_id
@@ -142,7 +143,9 @@ def read_geometry(path: Path) -> Geometry:
 
     if nifti.is_nifti(path) and path.exists():
         return nifti.header_geometry(nifti._load(path), path)  # a 4D series: its spatial grid
-    if path.is_dir():  # a DICOM series folder, 3D or time-resolved: one frame's slices are read
+    from strokeseg.io.dicom import is_dicom_file
+
+    if path.is_dir() or is_dicom_file(path):  # a DICOM series (folder or file), 3D or time-resolved: one frame's slices are read
         from strokeseg.io.dicom import dicom_geometry
 
         return dicom_geometry(path)

@@ -1,6 +1,8 @@
-"""DICOM series folders (SimpleITK/GDCM): 3D volumes and 4D perfusion series.
+"""DICOM series (SimpleITK/GDCM): 3D volumes and 4D perfusion series.
 
-A folder must hold one series (several series are an error that lists them). A series in
+A series is given as its folder, which must then hold one series (several series are an error
+that lists them), or as one of its files: the series that file belongs to, among the files of its
+folder (a PACS export that puts several series in one folder). A series in
 which every slice position occurs several times is a 4D acquisition: its frames are ordered
 by TemporalPositionIdentifier, else AcquisitionTime / ContentTime, else InstanceNumber.
 """
@@ -8,6 +10,7 @@ by TemporalPositionIdentifier, else AcquisitionTime / ContentTime, else Instance
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,20 +38,47 @@ def _dicom_time_seconds(text: str) -> float | None:
     return hh * 3600.0 + mm * 60.0 + ss
 
 
-def _series_files(folder: Path) -> list[str]:
+def series_uid(path: Path) -> str:
+    """The SeriesInstanceUID of a DICOM file (header only)."""
+    import pydicom
+
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SeriesInstanceUID"])
+    except Exception as exc:
+        raise InputError(f"cannot read DICOM header ({one_line(str(exc))})", path) from None
+    uid = str(getattr(ds, "SeriesInstanceUID", "") or "")
+    if not uid:
+        raise InputError("DICOM file has no SeriesInstanceUID", path)
+    return uid
+
+
+def count_series(folder: Path) -> int:
+    """How many DICOM series GDCM finds in ``folder`` (its files only, not its sub-folders)."""
     import SimpleITK as sitk
 
-    if not folder.is_dir():
-        raise InputError("not a folder", folder)
-    ids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
+    return len(sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder)))
+
+
+def _series_files(path: Path) -> list[str]:
+    """The files of the series at ``path``: a folder holding one series, or a file of a series (its
+    folder may hold others)."""
+    import SimpleITK as sitk
+
+    if not path.exists():
+        raise InputError("not found", path)
+    folder, wanted = (path, None) if path.is_dir() else (path.parent, series_uid(path))
+    ids = list(sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder)))
     if not ids:
         raise InputError("no DICOM series found in this folder", folder)
-    if len(ids) > 1:
-        raise InputError(f"holds {len(ids)} DICOM series ({', '.join(ids)}); give a folder with one series", folder)
-    files = list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), ids[0]))
+    if wanted is None and len(ids) > 1:
+        raise InputError(f"holds {len(ids)} DICOM series ({', '.join(ids)}); give a folder with one series, or one file of it", folder)
+    if wanted is not None and wanted not in ids:
+        raise InputError(f"GDCM finds no readable series {wanted} in this file's folder", path)
+    files = list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), wanted or ids[0]))
     if not files:
-        raise InputError("DICOM series has no readable files", folder)
-    _check_unlisted(folder, files)
+        raise InputError("DICOM series has no readable files", path)
+    others = [f for i in ids if i != (wanted or ids[0]) for f in sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), i)]
+    _check_unlisted(folder, files + others)
     return files
 
 
@@ -229,7 +259,7 @@ def _group_frames(files: list[str], tags: list[dict[str, str]]) -> list[list[int
 
 
 def read_dicom(folder: str | Path) -> tuple[np.ndarray, Geometry]:
-    """Read a 3D DICOM series folder as ``(Z, Y, X)`` float32 plus geometry."""
+    """Read a 3D DICOM series (its folder, or one of its files) as ``(Z, Y, X)`` float32 plus geometry."""
     import SimpleITK as sitk
 
     folder = Path(folder)
@@ -264,7 +294,7 @@ def _geometry(image, folder: Path) -> Geometry:
 
 
 def dicom_geometry(folder: str | Path) -> Geometry:
-    """The grid of a DICOM series folder, 3D or time-resolved (then of its first frame's slices only)."""
+    """The grid of a DICOM series (folder or file), 3D or time-resolved (then of its first frame's slices only)."""
     folder = Path(folder)
     files = _series_files(folder)
     tags = _read_tags(files)
@@ -277,7 +307,7 @@ def dicom_geometry(folder: str | Path) -> Geometry:
 
 
 def read_dicom_series(folder: str | Path) -> tuple[np.ndarray, Geometry, np.ndarray | None]:
-    """Read a time-resolved DICOM series as ``(Z, Y, X, T)`` float32, geometry and frame times (s)."""
+    """Read a time-resolved DICOM series (folder or file) as ``(Z, Y, X, T)`` float32, geometry and frame times (s)."""
     import SimpleITK as sitk
 
     folder = Path(folder)
@@ -317,16 +347,29 @@ def read_dicom_series(folder: str | Path) -> tuple[np.ndarray, Geometry, np.ndar
 UID_ROOT = "1.2.826.0.1.3680043.2.1125."
 
 
-def _series_tags(geometry: Geometry, description: str, patient: str) -> tuple[tuple[tuple[str, str], ...], str]:
-    """The tags every file of a new CT series shares (new study, series and frame-of-reference UIDs), and
-    its ImageOrientationPatient."""
+@dataclass(frozen=True)
+class SeriesHeaders:
+    """What a written series says of itself: description, patient, study (None: a new one), modality and file-name prefix."""
+
+    description: str = "strokeseg"
+    patient: str = "PHANTOM"
+    study_uid: str | None = None
+    modality: str = "CT"
+    prefix: str = "IM"
+
+
+def _series_tags(geometry: Geometry, h: SeriesHeaders) -> tuple[tuple[tuple[str, str], ...], str]:
+    """The tags every file of a new series shares (new series and frame-of-reference UIDs; the given study
+    or a new one), and its ImageOrientationPatient."""
     from pydicom.uid import generate_uid
 
-    series_uid, study_uid, frame_uid = generate_uid(UID_ROOT), generate_uid(UID_ROOT), generate_uid(UID_ROOT)
+    series_uid, frame_uid = generate_uid(UID_ROOT), generate_uid(UID_ROOT)
+    study_uid = h.study_uid or generate_uid(UID_ROOT)
+    description, patient = h.description, h.patient
     d = geometry.direction_matrix
     orientation = "\\".join(f"{v:.6f}" for v in (d[0, 0], d[1, 0], d[2, 0], d[0, 1], d[1, 1], d[2, 1]))
     constant = (
-        ("0008|0060", "CT"),
+        ("0008|0060", h.modality),
         ("0008|0008", "ORIGINAL\\PRIMARY\\AXIAL"),
         ("0008|0070", "strokeseg"),
         ("0010|0010", patient + "^"),
@@ -352,10 +395,9 @@ def write_dicom_series(
     array: np.ndarray,
     geometry: Geometry,
     frame_times: np.ndarray | None = None,
-    description: str = "strokeseg",
-    patient: str = "PHANTOM",
+    headers: SeriesHeaders = SeriesHeaders(),
 ) -> Path:
-    """Write ``(Z, Y, X)`` or ``(Z, Y, X, T)`` int16-representable data as a DICOM CT series.
+    """Write ``(Z, Y, X)`` or ``(Z, Y, X, T)`` int16-representable data as a DICOM series (CT unless ``headers`` say).
 
     Values are rounded to int16 (CT HU). Each slice becomes one file; a 4D array writes
     ``T`` frames sharing the slice positions with AcquisitionTime and TemporalPositionIdentifier.
@@ -373,7 +415,7 @@ def write_dicom_series(
 
     writer = sitk.ImageFileWriter()
     writer.KeepOriginalImageUIDOn()
-    constant, orientation = _series_tags(geometry, description, patient)
+    constant, orientation = _series_tags(geometry, headers)
     n = 0
     for f, vol in enumerate(frames):
         image = sitk.GetImageFromArray(np.rint(vol).astype(np.int16))
@@ -396,7 +438,7 @@ def write_dicom_series(
                 ("0028|1053", "1"),
             ):
                 sl.SetMetaData(tag, value)
-            writer.SetFileName(str(folder / f"IM{n:05d}.dcm"))
+            writer.SetFileName(str(folder / f"{headers.prefix}{n:05d}.dcm"))
             writer.Execute(sl)
             n += 1
     return folder

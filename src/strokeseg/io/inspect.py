@@ -110,12 +110,14 @@ def _case_series(entry: dict[str, Any], ref: Any, g: Any, problems: list[str]) -
             problems.append(f"{spath}: 4D series grid {s.geometry.describe()} does not match the case grid {g.describe()}")
 
 
-def describe_path(path: Path, layout: str | None = None, label_map: Mapping[int, int] | None = None) -> dict[str, Any]:
+def describe_path(
+    path: Path, layout: str | None = None, label_map: Mapping[int, int] | None = None, series: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """A dataset / case folder / manifest (through its layout), or a single image file: what each case holds,
     per-modality shapes, spacings and value ranges, notes, and every problem by file."""
     if path.is_file() and is_image_file(path):
         return describe_file(path)
-    ds = open_dataset(path, layout, label_map)
+    ds = open_dataset(path, layout, label_map, series)
     problems: list[str] = []
     cases: list[dict[str, Any]] = []
     stats: dict[str, _ModalityStats] = defaultdict(_ModalityStats)
@@ -129,6 +131,7 @@ def describe_path(path: Path, layout: str | None = None, label_map: Mapping[int,
             "series": list(ref.series),
             "has_label": ref.label is not None,
             "clinical": dict(ref.clinical),
+            "found": list(ref.found),
         }
         cases.append(entry)
         problems += [
@@ -198,6 +201,11 @@ def format_description(d: dict[str, Any]) -> str:
             pen = f"{vols['penumbra']:.2f}" if vols else "-"
             ser = ", ".join(f"{k} {v['frames']} frames @ {v['frame_interval_s']:g} s" for k, v in c.get("series_info", {}).items())
             lines.append(f"{c['case_id']:<24} {c['patient_id']:<18} {grid:<14} {core:>8} {pen:>12}  {ser}")
+        found = [c for c in d["cases"] if c.get("found")]
+        if found:
+            lines += ["", "series found (role, series, why)"]
+            for c in found:
+                lines += [f"  {c['case_id']}", *(f"    {f}" for f in c["found"])]
         for n in d.get("notes", []):
             lines.append(f"note: {n}")
     probs = d.get("problems", [])

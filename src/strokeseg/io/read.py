@@ -27,8 +27,8 @@ def _format(path: Path) -> str:
         return "nifti"
     if itk.is_itk(path):
         return "itk"
-    if path.suffix.lower() == ".dcm":
-        return "dicom-file"
+    if path.suffix.lower() in (".dcm", ".ima") or dicom.is_dicom_file(path):
+        return "dicom-file"  # one file of a series: the series it belongs to
     raise InputError("unsupported file type (expected .nii, .nii.gz, .mha, .mhd, .nrrd or a DICOM folder)", path)
 
 
@@ -74,7 +74,7 @@ def read_image(path: str | Path, nonfinite: NonFinitePolicy | str = NonFinitePol
     elif fmt == "dicom":
         arr, geom = dicom.read_dicom(path)
     else:
-        arr, geom = dicom.read_dicom(path.parent)
+        arr, geom = dicom.read_dicom(path)
     arr = check_finite(arr, path, nonfinite, notes)
     if arr.size == 0:
         raise InputError("image has no voxels", path)
@@ -100,7 +100,7 @@ def read_series(path: str | Path, frame_interval: float | None = None, nonfinite
     elif fmt == "itk":
         data, geom, dt = itk.read_itk_series(path)
     else:
-        data, geom, times = dicom.read_dicom_series(path if path.is_dir() else path.parent)
+        data, geom, times = dicom.read_dicom_series(path)
         dt = float(np.median(np.diff(times))) if times is not None and len(times) > 1 else None
     if frame_interval is not None:
         if frame_interval <= 0:

@@ -54,15 +54,21 @@ class MapsResult:
     notes: list[str]
 
 
-def perfusion_jobs(inp: Path, layout: str | None = None, label_map: dict[int, int] | None = None) -> list[tuple[str, Any]]:
-    """``[("", path)]`` for a single series (file or DICOM series folder), else ``(case_id, CaseRef)`` per case with a series."""
+def perfusion_jobs(
+    inp: Path, layout: str | None = None, label_map: dict[int, int] | None = None, series: dict[str, str] | None = None
+) -> list[tuple[str, Any]]:
+    """``[("", path)]`` for a single series (file or a DICOM folder of one series), else ``(case_id, CaseRef)`` per
+    case with a series (``series``: a DICOM export's chosen series, role → SeriesInstanceUID)."""
+    from strokeseg.io.dicom import count_series
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.layouts.base import is_image_file
     from strokeseg.io.layouts.dicom_folder import dicom_series_folders
 
-    if (inp.is_file() and is_image_file(inp)) or (inp.is_dir() and dicom_series_folders(inp) == [inp]):
+    if not series and (
+        (inp.is_file() and is_image_file(inp)) or (inp.is_dir() and dicom_series_folders(inp) == [inp] and count_series(inp) == 1)
+    ):
         return [("", inp)]
-    ds = open_dataset(inp, layout, label_map)
+    ds = open_dataset(inp, layout, label_map, series)
     refs = [r for r in ds.cases if r.series]
     if not refs:
         raise InputError(f"no case of this {ds.layout.name} dataset has a 4D perfusion series", inp)

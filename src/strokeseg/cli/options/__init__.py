@@ -12,6 +12,7 @@ from strokeseg.cli.options.data import (
 from strokeseg.cli.options.executor import add_executor_options, executor_config
 from strokeseg.cli.options.output import print_notes, say
 from strokeseg.cli.options.perfusion import add_perfusion_options, perfusion_config
+from strokeseg.cli.options.series import open_input, series_choice
 from strokeseg.cli.options.training import add_training_options, training_overrides
 from strokeseg.cli.options.types import fold_list, fraction, label_map_arg, nonnegative_float, nonnegative_int, positive_float, positive_int
 
@@ -30,6 +31,7 @@ __all__ = [
     "label_map_arg",
     "nonnegative_float",
     "nonnegative_int",
+    "open_input",
     "output_mode",
     "perfusion_config",
     "positive_float",
@@ -37,5 +39,6 @@ __all__ = [
     "print_notes",
     "require",
     "say",
+    "series_choice",
     "training_overrides",
 ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from strokeseg.cli.options.series import add_series_option
 from strokeseg.cli.options.types import label_map_arg
 from strokeseg.errors import ConfigError
 
 
-def add_layout_options(p: argparse.ArgumentParser) -> None:
-    """``--layout`` and ``--label-map``."""
+def add_layout_options(p: argparse.ArgumentParser, series: bool = True) -> None:
+    """``--layout`` and ``--label-map`` (and ``--series`` where the command reads a DICOM export's series)."""
     p.add_argument(
         "--layout",
         metavar="NAME",
@@ -24,6 +25,8 @@ def add_layout_options(p: argparse.ArgumentParser) -> None:
         help="map the dataset's label values to canonical ones (0 background, 1 penumbra, 2 core), "
         "e.g. '1:2' for a core-only mask; default: the layout's own map",
     )
+    if series:
+        add_series_option(p)
 
 
 def add_nonfinite_option(p: argparse.ArgumentParser) -> None:

@@ -5,19 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from strokeseg.cli.options.types import mrs_score, nonnegative_float
-
-
-def add_patient_options(p: argparse.ArgumentParser) -> None:
-    """``--age`` / ``--nihss`` / ``--onset-h`` / ``--mrs``: one patient's values (they override the clinical table)."""
-    g = p.add_argument_group(
-        "patient (one case only; default: the clinical table). DAWN's verdict needs age and NIHSS; each trial's other "
-        "clinical criteria are listed beside its imaging verdict as not assessed unless given"
-    )
-    g.add_argument("--age", type=nonnegative_float, metavar="YEARS", help="patient age in years")
-    g.add_argument("--nihss", type=nonnegative_float, metavar="POINTS", help="admission NIHSS")
-    g.add_argument("--onset-h", type=nonnegative_float, metavar="HOURS", help="hours from last known well (or onset) to imaging")
-    g.add_argument("--mrs", type=mrs_score, metavar="0-6", help="pre-stroke modified Rankin Scale")
+from strokeseg.cli.options.patient import patient_values
 
 
 def add_report_options(p: argparse.ArgumentParser, dicom: bool = False) -> None:
@@ -43,13 +31,6 @@ def add_dicom_options(g: Any) -> None:
     )
     g.add_argument("--no-dicom", action="store_true", help="write no DICOM outputs, even for DICOM input")
     g.add_argument("--fractional-seg", action="store_true", help="also write the learned lesion probability as a fractional DICOM SEG")
-
-
-def patient_values(args: argparse.Namespace) -> Any:
-    """The :class:`~strokeseg.clinical.eligibility.Patient` of ``--age``/``--nihss``/``--onset-h``/``--mrs``."""
-    from strokeseg.clinical.eligibility import Patient
-
-    return Patient(*(getattr(args, k, None) for k in ("age", "nihss", "onset_h", "mrs")))
 
 
 def report_options(args: argparse.Namespace) -> Any:

@@ -41,7 +41,7 @@ def add_training_options(p: argparse.ArgumentParser, out_help: str) -> None:
         "another); on CPU the cores are split between the jobs. The bundle equals a sequential run's",
     )
     p.add_argument("--no-cache", action="store_true", help="recompute the symmetric modalities instead of using the cache")
-    add_layout_options(p)
+    add_layout_options(p, series=False)
     add_nonfinite_option(p)
     p.add_argument("--allow-output-in-input", action="store_true", help="allow --out inside DATASET")
     p.add_argument("--overwrite", action="store_true", help="replace the contents of a non-empty --out written by an earlier strokeseg run")

@@ -48,13 +48,6 @@ def nonnegative_float(text: str) -> float:
     return v
 
 
-def mrs_score(text: str) -> int:
-    """A modified Rankin Scale score: an integer 0–6."""
-    if text.strip() not in {str(i) for i in range(7)}:
-        raise argparse.ArgumentTypeError(f"must be a modified Rankin Scale score 0–6, got {text!r}")
-    return int(text)
-
-
 def positive_float(text: str) -> float:
     """A finite number > 0."""
     v = nonnegative_float(text)

@@ -79,12 +79,21 @@ def detect_layout(root: str | Path) -> Layout:
     )
 
 
-def open_dataset(root: str | Path, layout: str | None = None, label_map: Mapping[int, int] | None = None) -> Dataset:
-    """Find the cases under ``root`` with the named layout, or the detected one."""
+def open_dataset(
+    root: str | Path, layout: str | None = None, label_map: Mapping[int, int] | None = None, series: Mapping[str, str] | None = None
+) -> Dataset:
+    """Find the cases under ``root`` with the named layout, or the detected one.
+
+    ``series``: role → SeriesInstanceUID, the series a DICOM export uses where several could take a role.
+    """
     root = Path(root)
     if not root.exists():
         raise InputError("no such file or folder", root)
     lay = get_layout(layout) if layout else detect_layout(root)
+    if series:
+        if not isinstance(lay, DicomFolder):
+            raise InputError(f"series are chosen in DICOM folders; this is a {lay.name} dataset", root)
+        lay = lay.choosing(series)
     if label_map is None and isinstance(lay, Manifest):
         label_map = lay.manifest_label_map(root)
     if label_map is None and isinstance(lay, NnUNetRaw):
