@@ -62,6 +62,12 @@ def test_case_page_renders_with_its_summary_numbers(threshold_run, tmp_path):
     assert f'data-key="core_ml" data-value="{readout["core_ml"]}">{readout["core_ml"]:.1f}<' in dom
     assert f'data-key="hypoperfused_ml" data-value="{readout["hypoperfused_ml"]}">{readout["hypoperfused_ml"]:.1f}<' in dom
     assert 'class="viewer"' in dom and "background-position" in dom  # the slice viewer's script ran
+    import re
+
+    widths = [float(w) for w in re.findall(r'class="viewer"[^>]*style="[^"]*width: ([0-9.]+)px', dom)]
+    assert widths and min(widths) >= 500  # one large slice (the page's width, at most 900 px), not a thumbnail
+    figures = re.findall(r"<figure [^>]*>", dom)
+    assert len(figures) > 1 and sum("hidden" not in f for f in figures) == 1  # one map shown at a time; the select picks it
 
 
 def test_cohort_page_renders_and_its_table_sorts_in_the_browser(threshold_run, tmp_path):
@@ -77,3 +83,17 @@ def test_cv_page_renders(bundle_run, tmp_path):
     _screenshot_not_blank(page, tmp_path)
     bundle = json.loads((bundle_run / "bundle.json").read_text(encoding="utf-8"))
     assert f'<span id="bundle-threshold">{bundle["threshold"]}</span>' in _dom(page, tmp_path)
+
+
+def test_a_vendor_map_page_renders_with_its_colour_bars_in_vendor_units(tmp_path, cli):
+    """ISLES'24 vendor maps (brain median CBF ≈ 10.6, MTT ≈ 15.9 s): drawn on their data's range, labelled vendor units."""
+    from tests.helpers import SHARED, shared_or_skip
+
+    data = shared_or_skip(SHARED / "data" / "real" / "isles2024-vendor-maps")
+    _chromium()
+    code, _, _ = cli("threshold", data, "--out", tmp_path / "o", "--report")
+    assert code == 0
+    page = next((tmp_path / "o" / "report").glob("*/index.html"))
+    _screenshot_not_blank(page, tmp_path)
+    dom = _dom(page, tmp_path)
+    assert "CBF (vendor units, brain median 10.6; not ml/100 g/min)" in dom and "MTT (vendor units" in dom

@@ -131,7 +131,7 @@ def cv_context(run: RunView, folder: Path) -> dict[str, Any]:
     for f in bundle.get("folds", []):
         folds.append(
             {
-                "fold": int(f.get("fold", 0)) + 1,
+                "fold": f"fold_{int(f.get('fold', 0))}",
                 "train": len(f.get("train", [])),
                 "validation": len(f.get("validation", [])),
                 "test": ", ".join(f.get("test", [])),
@@ -146,7 +146,7 @@ def cv_context(run: RunView, folder: Path) -> dict[str, Any]:
             ep = [float(r.get("epoch", i + 1)) for i, r in enumerate(rows)]
             tr = [_float(r.get("train_loss")) or float("nan") for r in rows]
             va = [v if (v := _float(r.get("val_metric"))) is not None else float("nan") for r in rows]
-            logs[f"fold {int(d.name.split('_')[1]) + 1}"] = (ep, tr, va)
+            logs[d.name] = (ep, tr, va)
     loss = figures.loss_curves(logs, folder / "loss_curves.png").name if logs else None
     heat = None
     grid_path = root / "cv" / "gridsearch.npz"

@@ -46,6 +46,12 @@ CONVENTIONAL = {
 }
 
 
+#: where a healthy brain's median lies on each conventional rainbow scale, as a fraction of its top
+#: (grey and white matter mixed: CBF ≈ 40 of 80 ml/100 g/min, CBV ≈ 3 of 6 ml/100 g, MTT ≈ 5 of 15 s;
+#: Wintermark et al. 2005); a vendor-scaled map is drawn with its brain median at the same place
+MEDIAN_AT = {"CBF": 0.5, "CBV": 0.5, "MTT": 1 / 3}
+
+
 def radiological(array: np.ndarray, geometry: Geometry) -> np.ndarray:
     """``(Z, Y, X)`` array → ``(S, rows, cols)``: axial slices inferior→superior, anterior up, patient right on the left."""
     import nibabel as nib
@@ -88,7 +94,9 @@ def fit_scale(name: str, values: np.ndarray, valid: np.ndarray | None = None) ->
     A perfusion map whose brain median is off the physiological range of its unit
     (:data:`~strokeseg.clinical.units.PLAUSIBLE_BRAIN_MEDIAN`), or whose 99th percentile is under 0.2×
     or over 5× the conventional top, is on another scale (vendor units): its range then comes from
-    the data and its colour bar says "vendor units", never the conventional unit.
+    the data (CBF, CBV, MTT: 0 to the brain median / :data:`MEDIAN_AT`, so that healthy tissue has its
+    usual colour; other maps: 1st–99th percentile) and its colour bar says "vendor units", never the
+    conventional unit.
     """
     from strokeseg.clinical.units import PLAUSIBLE_BRAIN_MEDIAN, adc_unit
 
@@ -100,6 +108,9 @@ def fit_scale(name: str, values: np.ndarray, valid: np.ndarray | None = None) ->
     if conv is not None and (conv.cmap != "jet" or (0.2 * conv.vmax <= hi <= 5 * conv.vmax and plo <= med <= phi)):
         return conv
     cmap = conv.cmap if conv is not None else "gray"
+    if conv is not None and conv.cmap == "jet" and name in MEDIAN_AT and med > 0:
+        # a vendor scale: the brain median drawn where a healthy brain's median lies on the conventional scale
+        lo, hi = min(float(lo), 0.0), float(med) / MEDIAN_AT[name]
     unit = (
         "signal (a.u.)" if conv is None else conv.unit if conv.cmap != "jet" else f"vendor units, brain median {med:.3g}; not {conv.unit}"
     )

@@ -105,13 +105,13 @@ def warn_small_folds(labelled: list[PreparedCase], folds: list[list[str]], recip
         )
         if len(tr) < 2 or not va:
             log(
-                f"warning: fold {k + 1} has {len(tr)} training and {len(va)} validation case(s) ({len(test_ids)} "
+                f"warning: fold_{k} has {len(tr)} training and {len(va)} validation case(s) ({len(test_ids)} "
                 "test): "
                 "too few to learn from and to stop early on; use more cases or fewer folds"
             )
         lesion = sum(1 for i in tr if by_id[i].target is not None and bool(np.any(by_id[i].target)))
         if lesion == 0:
-            log(f"warning: fold {k + 1}: none of its {len(tr)} training case(s) has a lesion; the model cannot learn one")
+            log(f"warning: fold_{k}: none of its {len(tr)} training case(s) has a lesion; the model cannot learn one")
 
 
 def setup_fold(labelled: list[PreparedCase], recipe: Recipe, out: Path, k: int, test_ids: list[str]) -> FoldSetup:
@@ -152,13 +152,7 @@ def _train_fold_job(
     torch.set_num_threads(threads)
     f = setup_fold(labelled, recipe, out, k, test_ids)
     res = fit(
-        f.model,
-        f.train_cfg,
-        f.train,
-        f.val,
-        torch.device(device),
-        f.directory,
-        FitOptions(resume=resume, seed=f.seed, title=f"fold {k + 1}"),
+        f.model, f.train_cfg, f.train, f.val, torch.device(device), f.directory, FitOptions(resume=resume, seed=f.seed, title=f"fold_{k}")
     )
     return k, res.best_epoch, len(res.rows)
 
@@ -191,7 +185,7 @@ def train_folds_parallel(
     devices = fold_devices(device, len(folds), n_gpus)
     calls = [(labelled, recipe, out, devices[k], (k, list(t)), resume, threads) for k, t in enumerate(folds)]
     for _, (k, best, ran) in run_in_processes(_train_fold_job, calls, jobs):
-        log(f"fold {k + 1}/{recipe.folds} trained in a worker: best epoch {best} of {ran}")
+        log(f"fold_{k} ({k + 1} of {recipe.folds}) trained in a worker: best epoch {best} of {ran}")
 
 
 def train_folds_distributed(
@@ -217,15 +211,9 @@ def train_folds_distributed(
     for k, test_ids in enumerate(folds):
         f = setup_fold(labelled, recipe, out, k, test_ids)
         res = fit(
-            f.model,
-            f.train_cfg,
-            f.train,
-            f.val,
-            device,
-            f.directory,
-            FitOptions(resume=resume, seed=f.seed, title=f"fold {k + 1}", dist=dist),
+            f.model, f.train_cfg, f.train, f.val, device, f.directory, FitOptions(resume=resume, seed=f.seed, title=f"fold_{k}", dist=dist)
         )
-        log(f"fold {k + 1}/{recipe.folds} trained on {dist.world} processes: best epoch {res.best_epoch} of {len(res.rows)}")
+        log(f"fold_{k} ({k + 1} of {recipe.folds}) trained on {dist.world} processes: best epoch {res.best_epoch} of {len(res.rows)}")
 
 
 @dataclass
@@ -276,10 +264,10 @@ def _train_fold(
     kind = "slices" if recipe.sampling.mode == "slices" else "patches"
     balance = " / ".join(f"{x:.1%}" for x in f.train.class_frequencies(recipe.num_classes))
     log(
-        f"fold {k + 1}/{recipe.folds}: {len(f.train_ids)} training, {len(f.val_ids)} validation, "
+        f"fold_{k} ({k + 1} of {recipe.folds}): {len(f.train_ids)} training, {len(f.val_ids)} validation, "
         f"{len(f.test_ids)} test cases; {len(f.train)} training {kind} (class balance {balance})"
     )
-    opts = FitOptions(resume=resume, seed=f.seed, title=f"fold {k + 1}")
+    opts = FitOptions(resume=resume, seed=f.seed, title=f"fold_{k}")
     res = fit(f.model, f.train_cfg, f.train, f.val, device, f.directory, opts)
     f.model.load_state_dict(res.best_state)
     digest = save_weights(f.directory / "weights.pt", res.best_state)
@@ -316,9 +304,9 @@ def _train_folds(
         res, info = _train_fold(f, k, recipe, device, resume, log)
         done.fold_info.append(info)
         done.pretrained = f.pretrained
-        for cid in progress(test_ids, f"fold {k + 1} predict", "case"):
+        for cid in progress(test_ids, f"fold_{k} predict", "case"):
             done.oof[cid] = predict_probs(by_id[cid], [(f.model, f.normalizer)], recipe.window(), device)[0]
-        log(f"fold {k + 1}: best epoch {res.best_epoch} of {len(res.rows)}, {time.perf_counter() - t_start:.0f} s so far")
+        log(f"fold_{k}: best epoch {res.best_epoch} of {len(res.rows)}, {time.perf_counter() - t_start:.0f} s so far")
     return done
 
 
