@@ -281,6 +281,24 @@ def _clinical(readout: dict[str, Any], patient: Patient | None) -> dict[str, Any
     return out
 
 
+#: the unit of each metric column (the tables' headers say it)
+METRIC_UNITS = {"hd": "mm", "hd95": "mm", "assd": "mm", "abs_vol_diff_ml": "ml", "vol_true_ml": "ml", "vol_pred_ml": "ml"}
+NONE_IN_TRUTH = "n/a (none in the truth)"
+
+
+def _metric_row(r: dict[str, Any], columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One region's cells (key, header with unit, raw value, text); overlap and distance metrics of a
+    region the truth does not hold are n/a, not 0 (its volumes stay)."""
+    empty = r.get("vol_true_ml") == 0
+    cells = []
+    for k in ("region", *columns, "vol_true_ml", "vol_pred_ml", "failure"):
+        v = r.get(k)
+        text = NONE_IN_TRUTH if empty and k in columns and k != "abs_vol_diff_ml" else None
+        head = f"{k} ({METRIC_UNITS[k]})" if k in METRIC_UNITS else k
+        cells.append({"key": k, "head": head, "value": v, "text": text})
+    return cells
+
+
 def case_context(case: CaseView, run: RunView, folder: Path, patient: PatientOverride | None = None) -> dict[str, Any]:
     """Write the case's pictures into ``folder`` and return the template values."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -301,7 +319,7 @@ def case_context(case: CaseView, run: RunView, folder: Path, patient: PatientOve
         }
     from strokeseg.evaluation.runner import TABLE_METRICS  # the columns of every evaluation summary
 
-    metrics = [{k: r.get(k) for k in ("region", *TABLE_METRICS, "vol_true_ml", "vol_pred_ml", "failure")} for r in case.metrics]
+    metrics = [_metric_row(r, TABLE_METRICS) for r in case.metrics]
     return {
         "case_id": case.case_id,
         "summary": summary,

@@ -104,7 +104,7 @@ def summary_rows(run: RunView) -> list[dict[str, Any]]:
         def ms(k: str, m: dict[str, Any] = m) -> str:
             d = m.get(k) or {}
             mean, sd = _float(d.get("mean")), _float(d.get("sd"))
-            return "—" if mean is None else f"{mean:.3f} ± {sd or 0:.3f}"
+            return "—" if mean is None else f"{mean:.3f}" if sd is None else f"{mean:.3f} ± {sd:.3f}"  # one case: no sd
 
         out.append(
             {
