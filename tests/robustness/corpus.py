@@ -1100,6 +1100,9 @@ def _entries() -> list[Entry]:
         )
     )
     add(Entry("dicom", "empty ImagePositionPatient", lambda ctx: _dicom(ctx, "empty_position"), "IM00001.dcm"))
+    add(Entry("dicom", "export: two CBF series in one study", lambda ctx: _dicom_export(ctx, None), "--series CBF="))
+    add(Entry("dicom", "export: --series names no series", lambda ctx: _dicom_export(ctx, "CBF=1.2.3.4"), "names no series"))
+    add(Entry("dicom", "export: --series without '='", lambda ctx: _dicom_export(ctx, "CBF"), "ROLE=SERIES_UID"))
 
     # --- reports: the run folder's own records are untrusted input too
     def report_hostile_ids(ctx: Ctx, cid: str) -> list[str]:
@@ -1265,6 +1268,19 @@ def _dicom(ctx: Ctx, defect: str) -> list[str]:
                 ds.Rows = 9999
             ds.save_as(f)
     return ["info", str(folder)]
+
+
+def _dicom_export(ctx: Ctx, series: str | None) -> list[str]:
+    """One study holding two series described as CBF, in one flat folder: ``threshold`` on it (with ``--series``)."""
+    from pydicom.uid import generate_uid
+
+    from strokeseg.io.dicom import SeriesHeaders, write_dicom_series
+
+    g = Geometry((2, 16, 16), (1.0, 1.0, 5.0))
+    study, folder = generate_uid(), ctx.inp / "export"
+    for prefix, desc in (("a", "RAPID CBF"), ("b", "CBF vendor 2")):
+        write_dicom_series(folder, np.full(g.shape, 40.0, np.float32), g, headers=SeriesHeaders(desc, "P1", study, prefix=prefix))
+    return ["threshold", str(folder), "--out", str(ctx.out), *(["--series", series] if series else [])]
 
 
 def _dicom4d(ctx: Ctx, defect: str) -> Path:

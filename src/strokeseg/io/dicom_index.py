@@ -17,6 +17,7 @@ naming the candidates, resolved by choosing series (``--series ROLE=SERIES_UID``
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Mapping
@@ -37,6 +38,7 @@ TAGS = (
     "ImageType",
     "ImagePositionPatient",
     "Rows",
+    "SOPClassUID",
 )
 MAX_FILES = 200_000  # a folder with more files than this is refused (one line), not walked for minutes
 MAX_DEPTH = 8
@@ -122,9 +124,9 @@ def _read(path: Path) -> object | None:
         ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=list(TAGS))
     except Exception as exc:
         raise InputError(f"cannot read DICOM header ({one_line(str(exc))})", path) from None
-    if not getattr(ds, "Rows", None) or not getattr(ds, "SeriesInstanceUID", None):
-        return None
-    return ds
+    if not getattr(ds, "SOPClassUID", None) or not getattr(ds, "SeriesInstanceUID", None):
+        raise InputError("DICOM file has no SOPClassUID or SeriesInstanceUID: it is unreadable or damaged; fix or remove it", path)
+    return ds if getattr(ds, "Rows", None) else None  # an SR, a presentation state …: no image
 
 
 def _text(ds: object, name: str) -> str:
@@ -132,6 +134,18 @@ def _text(ds: object, name: str) -> str:
     if isinstance(v, (list, tuple)) or type(v).__name__ == "MultiValue":
         return "\\".join(str(x) for x in v)
     return str(v or "").strip()
+
+
+def _position(ds: object, path: Path) -> tuple[float, ...]:
+    """ImagePositionPatient in mm (rounded to µm); an empty or broken one is an error naming the file."""
+    raw = getattr(ds, "ImagePositionPatient", None)
+    try:
+        pos = tuple(round(float(v), 3) for v in raw)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        pos = ()
+    if len(pos) != 3 or not all(math.isfinite(v) for v in pos):
+        raise InputError(f"DICOM slice has no valid ImagePositionPatient ({'' if raw is None else str(raw)!r})", path)
+    return pos
 
 
 def index_series(root: Path) -> list[SeriesInfo]:
@@ -167,9 +181,8 @@ def index_series(root: Path) -> list[SeriesInfo]:
                 _text(ds, "ImageType"),
             )
         s.files.append(f)
-        pos = getattr(ds, "ImagePositionPatient", None)
-        if pos is not None and len(pos) == 3:
-            s.position_set.add(tuple(round(float(v), 3) for v in pos))
+        if "ImagePositionPatient" in ds:  # type: ignore[operator]
+            s.position_set.add(_position(ds, f))
     if not series:
         raise InputError("no DICOM image series found", root)
     return sorted(series.values(), key=lambda s: (s.patient_id, s.study_uid, s.number.zfill(6), s.uid))
