@@ -41,6 +41,28 @@ def test_isles24_vendor_maps_report(tmp_path, cli):
     assert (caps["CBV"], caps["Tmax"]) == ("ml/100 g", "s")
 
 
+def test_isles24_cbf_renders_healthy_brain_mid_scale_not_ischaemic(tmp_path, cli):
+    """Sample the rendered CBF montage: each brain pixel's place on the jet colour bar (nearest colour). On the
+    conventional 0–80 scale this vendor map (brain median ≈ 10.6) drew the whole brain in the ischaemic blue
+    end; on its data-based scale the median pixel sits mid-scale, as healthy tissue does on a console."""
+    import matplotlib
+    import numpy as np
+    from PIL import Image
+
+    data = shared_or_skip(ISLES24)
+    assert cli("threshold", data, "--out", tmp_path / "o", "--report")[0] == 0
+    png = next((tmp_path / "o" / "report").glob("*/CBF.png"))
+    with Image.open(png) as im:
+        rgb = np.asarray(im.convert("RGB"), float)
+    lut = matplotlib.colormaps["jet"](np.linspace(0, 1, 256))[:, :3] * 255
+    h, w = rgb.shape[:2]
+    pix = rgb[int(0.15 * h) :, : int(0.85 * w)].reshape(-1, 3)  # the slices (no title, legend or colour bar)
+    dist = ((pix[:, None, :] - lut[None, :, :]) ** 2).sum(-1)
+    on_bar = dist.min(1) < 30**2  # pixels drawn from the colour map (not black, not an outline colour)
+    place = dist.argmin(1)[on_bar] / 255.0
+    assert on_bar.sum() > 1000 and 0.3 < float(np.median(place)) < 0.7
+
+
 def _captions(html: str) -> dict[str, str]:
     """Montage name → the unit of its colour bar, as the page's captions say."""
     import re
