@@ -107,6 +107,14 @@ def check_output_location(
             raise InputError(f"output folder overlaps the model bundle {mdir}; choose another 'out'", out)
 
 
+def _threads_used() -> dict[str, Any]:
+    """The CPU thread count this run's stages use (learned results may depend on it) and where it came from."""
+    from strokeseg.util.threads import ENV, thread_count
+
+    given = os.environ.get(ENV, "").strip()
+    return {"count": thread_count(), "from": f"{ENV} / --threads" if given else "the cores free at start"}
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -345,7 +353,14 @@ class RunFolder:
         self.write_text(
             MARKER_NAME,
             json.dumps(
-                {"command": self.command, "pid": os.getpid(), "started": time.time(), "settings": self.settings, "entries": []},
+                {
+                    "command": self.command,
+                    "pid": os.getpid(),
+                    "started": time.time(),
+                    "settings": self.settings,
+                    "threads": _threads_used(),
+                    "entries": [],
+                },
                 indent=2,
                 default=str,
             ),
