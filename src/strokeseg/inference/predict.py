@@ -72,6 +72,20 @@ def labels_from_probs(
     return out
 
 
+def labels_argmax(probs: np.ndarray, brain: np.ndarray, target: str, output_label: int) -> np.ndarray:
+    """Canonical labels from each voxel's most probable class (``probs`` ``(K, Z, Y, X)``), inside ``brain``;
+    no threshold and no component filter. Three classes: background, penumbra (1), core (2)."""
+    arg = np.argmax(probs, axis=0)
+    out = np.zeros(arg.shape, np.uint8)
+    inside = np.asarray(brain, bool) & (arg > 0)
+    if target == "three-class":
+        out[inside & (arg == 1)] = PENUMBRA
+        out[inside & (arg == 2)] = CORE
+    else:
+        out[inside] = output_label
+    return out
+
+
 def volumes(labels: np.ndarray, voxel_ml: float, target: str = "three-class", output_label: int = CORE) -> dict[str, float | None]:
     """Region volumes in ml of a canonical label map; a region the model's ``target`` cannot
     produce is ``None`` (a core-only model says nothing about penumbra or hypoperfusion)."""

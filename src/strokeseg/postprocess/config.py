@@ -1,4 +1,4 @@
-"""The post-processing stage's configuration: the T × S_min grid searched on out-of-fold predictions."""
+"""The post-processing stage's configuration: argmax, or the T × S_min grid searched on out-of-fold predictions."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class PostprocessConfig:
-    """The T × S_min grid search on out-of-fold probabilities.
+    """How class probabilities become labels: argmax, or a threshold T and a minimum component size S_min
+    chosen by a grid search on out-of-fold probabilities.
 
     Attributes:
+        mode: ``threshold`` (T and S_min, as both Clèrigues papers) or ``argmax`` (each voxel's most
+            probable class, no component filter: what the SegNet, PSPNet and slow-fusion papers do; the grid
+            is still searched and reported, for reference).
         thresholds: probability thresholds T (0–1) to search.
         min_sizes: minimum component sizes S_min (voxels) to search.
         search: ``nested`` (each fold's cases binarised with the (T, S_min) chosen on the other folds, so the
@@ -20,6 +24,7 @@ class PostprocessConfig:
         hd_max: HDmax, the criterion's normalisation of HD (in ``hd_units``); a failed case enters with it.
     """
 
+    mode: str = "threshold"
     thresholds: list[float] = field(default_factory=lambda: [round(0.1 * i, 1) for i in range(1, 10)])
     min_sizes: list[int] = field(default_factory=lambda: [10, 50, 100, 200, 300, 500, 1000])
     search: str = "nested"

@@ -154,6 +154,8 @@ def cv_context(run: RunView, folder: Path) -> dict[str, Any]:
         with np.load(grid_path) as g:
             mean = np.nanmean(g["dice"], axis=0)
             best = (float(bundle["threshold"]), int(bundle["min_size"])) if "threshold" in bundle and "min_size" in bundle else None
+            if best is not None and (best[0] not in g["thresholds"] or best[1] not in g["min_sizes"]):
+                best = None  # an argmax bundle: no pair of the grid was chosen
             heat = figures.heatmap(
                 mean, [float(t) for t in g["thresholds"]], [int(s) for s in g["min_sizes"]], folder / "gridsearch.png", best
             ).name

@@ -27,7 +27,7 @@ from strokeseg.bundle.bundle import ModelBundle, save_weights
 from strokeseg.errors import InputError
 from strokeseg.evaluation.cohort import summarise
 from strokeseg.evaluation.runner import EvaluationResult, evaluate_case_arrays, write_results
-from strokeseg.inference.predict import foreground_classes, labels_from_probs, predict_probs
+from strokeseg.inference.predict import foreground_classes, labels_argmax, labels_from_probs, predict_probs
 from strokeseg.io.atomic import write_text
 from strokeseg.io.labels import Region
 from strokeseg.models import build_network
@@ -327,8 +327,12 @@ def _nested_evaluation(
     nested: list[dict[str, Any]] = []
     regions = regions_for_target(recipe.target)
     pooled = table.best() if pp.search == "pooled" else None
+    argmax = pp.mode == "argmax"
     for k, test_ids in enumerate(folds):
-        if pooled is not None:  # one (T, S_min) over every fold's cases, as the Clèrigues papers
+        if argmax:  # each voxel's most probable class, as the paper: no T, no S_min
+            t_k, s_k = 0.5, 0
+            nested.append({"fold": k, "postprocess": "argmax"})
+        elif pooled is not None:  # one (T, S_min) over every fold's cases, as the Clèrigues papers
             t_k, s_k, sc = pooled
             nested.append({"fold": k, "threshold": t_k, "min_size": s_k, "score_on_all_folds": sc})
         else:
@@ -336,11 +340,15 @@ def _nested_evaluation(
             nested.append({"fold": k, "threshold": t_k, "min_size": s_k, "score_on_other_folds": sc})
         for cid in test_ids:
             c = by_id[cid]
-            lab = labels_from_probs(oof[cid], c.brain, t_k, s_k, recipe.target, output_label, recipe.num_classes)
+            lab = (
+                labels_argmax(oof[cid], c.brain, recipe.target, output_label)
+                if argmax
+                else labels_from_probs(oof[cid], c.brain, t_k, s_k, recipe.target, output_label, recipe.num_classes)
+            )
             assert c.label is not None
             rows += evaluate_case_arrays(cid, lab, c.label, c.geometry, regions, c.group)
     result = EvaluationResult(rows, summarise(rows), [r.value for r in regions])
-    how = "T/S_min searched over all folds, as the paper" if pooled is not None else "nested T/S_min"
+    how = "argmax, as the paper" if argmax else "T/S_min searched over all folds, as the paper" if pooled is not None else "nested T/S_min"
     write_results(result, out / "cv", title=f"{recipe.name}: {recipe.folds}-fold cross-validation ({how})")
     np.savez_compressed(
         out / "cv" / "gridsearch.npz",
@@ -373,6 +381,8 @@ def cross_validate(
     done = _train_folds(labelled, folds, recipe, out, device, resume, log)
     result, nested, table = _nested_evaluation(labelled, folds, recipe, done.oof, out)
     t_all, s_all, sc_all = table.best()
+    if recipe.postprocess.mode == "argmax":  # the bundle predicts by argmax (T 0.5, S_min 0 for a two-class model)
+        t_all, s_all = 0.5, 0
     meta = {
         "cv_seconds": time.perf_counter() - t_start,
         "nested": nested,

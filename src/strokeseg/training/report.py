@@ -9,24 +9,30 @@ from strokeseg.evaluation.runner import EvaluationResult
 from strokeseg.tables import markdown_table
 
 
+def _how(pp: Any) -> str:
+    """How the CV labels were made: argmax, or T and S_min (pooled or nested), and the HD unit of the criterion."""
+    if pp.mode == "argmax":
+        return "each voxel's most probable class (`postprocess.mode: argmax`, as the paper)."
+    how = (
+        "T and S_min chosen once on every fold's cases, as the paper "
+        "(`postprocess.search: pooled`: the CV figures are tuned on themselves)."
+        if pp.search == "pooled"
+        else "T and S_min chosen per fold on the other folds' cases (nested)."
+    )
+    return how + (f" HD in the criterion in voxels (HDmax {pp.hd_max:g})." if pp.hd_units == "voxels" else "")
+
+
 def cv_report_markdown(bundle: Any, result: EvaluationResult) -> str:
     """``cv/cv_report.md``: the bundle's T and S_min, the nested choice per fold and the metrics per region."""
     lines = [
         f"# {bundle.recipe.name}: cross-validation",
         "",
-        f"{len(bundle.folds)} folds grouped by patient; "
-        + (
-            "T and S_min chosen once on every fold's cases, as the paper (`postprocess.search: pooled`: the CV figures "
-            "are tuned on themselves)."
-            if bundle.recipe.postprocess.search == "pooled"
-            else "T and S_min chosen per fold on the other folds' cases (nested)."
-        )
-        + (
-            f" HD in the criterion in voxels (HDmax {bundle.recipe.postprocess.hd_max:g})."
-            if bundle.recipe.postprocess.hd_units == "voxels"
-            else ""
+        f"{len(bundle.folds)} folds grouped by patient; " + _how(bundle.recipe.postprocess),
+        (
+            "Labels by argmax (the grid of T and S_min is searched for reference only)."
+            if bundle.recipe.postprocess.mode == "argmax"
+            else f"Bundle T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels (chosen on all out-of-fold predictions)."
         ),
-        f"Bundle T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels (chosen on all out-of-fold predictions).",
         "",
     ]
     pre = bundle.meta.get("pretrained") or {}
@@ -39,7 +45,12 @@ def cv_report_markdown(bundle: Any, result: EvaluationResult) -> str:
         lines += markdown_table(
             ["fold", "T", "S_min", "best epoch"],
             (
-                [n["fold"] + 1, f"{n['threshold']:g}", n["min_size"], f"{f['best_epoch']} of {f['epochs_run']}"]
+                [
+                    f"fold_{n['fold']}",
+                    "argmax" if "threshold" not in n else f"{n['threshold']:g}",
+                    "—" if "min_size" not in n else n["min_size"],
+                    f"{f['best_epoch']} of {f['epochs_run']}",
+                ]
                 for n, f in zip(nested, bundle.folds)
             ),
         )

@@ -23,7 +23,7 @@ from strokeseg.clinical.readout import Readout, format_readout_table, readout_cs
 from strokeseg.diagnostics import warnings_of
 from strokeseg.errors import ConfigError
 from strokeseg.inference.fusion import fold_batch_norms
-from strokeseg.inference.predict import labels_from_probs, predict_probs, volumes
+from strokeseg.inference.predict import labels_argmax, labels_from_probs, predict_probs, volumes
 from strokeseg.inference.sliding_window import entropy
 from strokeseg.io.case import Case, CaseRef, load_case
 from strokeseg.io.outputs import OutputMode, RunFolder
@@ -111,6 +111,9 @@ class Predictor:
             configure_torch()
         self.window = first.recipe.window(options.mc_passes, options.tta)
         self.threshold = options.threshold if options.threshold is not None else first.threshold
+        given = (options.threshold, options.min_size_ml, options.min_size_voxels)
+        # the recipe's argmax, unless the user asked for a threshold or a minimum size
+        self.argmax = first.recipe.postprocess.mode == "argmax" and all(v is None for v in given)
 
     def on(self, device: str) -> Predictor:
         """A copy of this predictor whose networks run on ``device`` (e.g. one GPU of several)."""
@@ -153,7 +156,10 @@ class Predictor:
         probs, var = predict_probs(prep, self.models, self.window, self.device, brain_only=True)
         t2 = time.perf_counter()
         smin = self.min_size(case.geometry.voxel_volume_ml)
-        labels = labels_from_probs(probs, prep.brain, self.threshold, smin, b.target, b.output_label, b.num_classes)
+        if self.argmax:
+            labels = labels_argmax(probs, prep.brain, b.target, b.output_label)
+        else:
+            labels = labels_from_probs(probs, prep.brain, self.threshold, smin, b.target, b.output_label, b.num_classes)
         vols = volumes(labels, case.geometry.voxel_volume_ml, b.target, b.output_label)
         norm = self.models[0][1]
         guard = guard_labels(labels, prep.brain, case.geometry, case.images, vols["hypoperfused_ml"] is not None)
@@ -164,8 +170,9 @@ class Predictor:
         info = {
             "case_id": case.case_id,
             **vols,
-            "threshold": self.threshold,
-            "min_size": smin,
+            "threshold": None if self.argmax else self.threshold,
+            "min_size": None if self.argmax else smin,
+            "postprocess": "argmax" if self.argmax else "threshold",
             "models": len(self.models),
             "mc_passes": self.window.mc_passes,
             "tta": self.window.tta_flip,
