@@ -177,7 +177,8 @@ def main() -> None:
         "clinical threshold method on the same images. Mean ± sample sd over cases and over the folds' means; p: paired "
         "Wilcoxon signed-rank against the threshold method. A region's table holds the methods that predict it. "
         "The Clèrigues recipes choose T and S_min once over every fold's cases, as their papers do (so their CV "
-        "figures are tuned on themselves); the other recipes choose them per fold on the other folds (nested).\n\n"
+        "figures are tuned on themselves); the SegNet, PSPNet and slow-fusion recipes label each voxel with its most "
+        "probable class (`postprocess.mode: argmax`), as their papers do.\n\n"
         "Time per method (s, 2 CPU cores shared with other work, so upper bounds; the wall time of the command, or "
         "for a run an earlier invocation trained, its bundle's CV seconds): "
         + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items())

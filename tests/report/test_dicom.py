@@ -220,3 +220,28 @@ def test_a_reference_without_frame_of_reference_gets_a_new_one(dicom_run, tmp_pa
     assert code == 0, err
     seg = hd.seg.segread(_files(out) / "seg.dcm")
     assert seg.FrameOfReferenceUID and "FrameOfReferenceUID" in err  # a new one, and a note saying so
+
+
+def test_a_flat_export_with_two_series_in_one_folder_gets_its_dicom_outputs(cohort, tmp_path):
+    """A PACS-style folder (the CTP series and a non-contrast CT of the same study side by side): the case is
+    found, thresholded, and its SEG references the slices of the case's reference series (the CT) only."""
+    import highdicom as hd
+    from pydicom.uid import generate_uid
+
+    from strokeseg.cli import main
+    from strokeseg.io.dicom import SeriesHeaders, write_dicom_series
+    from strokeseg.io.layouts import open_dataset
+    from strokeseg.io.read import read_series
+
+    ref = open_dataset(cohort).cases[0]
+    s = read_series(next(iter(ref.series.values())))
+    flat, study = tmp_path / "export", generate_uid()
+    write_dicom_series(flat, s.data, s.geometry, s.frame_times, SeriesHeaders("PERFUSION", "P7", study, prefix="ctp"))
+    write_dicom_series(flat, s.data[..., 0], s.geometry, headers=SeriesHeaders("Head", "P7", study, prefix="ncct"))
+    assert main(["threshold", str(flat), "--out", str(tmp_path / "o"), "--report"]) == 0
+    seg = hd.seg.segread(tmp_path / "o" / "report" / "export" / "dicom" / "seg.dcm")
+    import pydicom
+
+    ncct = {str(pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID) for f in flat.glob("ncct*.dcm")}
+    refs = {str(r.ReferencedSOPInstanceUID) for item in seg.ReferencedSeriesSequence for r in item.ReferencedInstanceSequence}
+    assert refs == ncct  # one series' slices, not the folder's every file

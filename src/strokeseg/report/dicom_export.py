@@ -89,7 +89,8 @@ def check_reference(dss: list[Any], folder: Path) -> None:
 
 
 def read_reference(folder: Path) -> list[Any]:
-    """The reference series' datasets (pydicom), one per slice, sorted along the slice normal.
+    """The reference series' datasets (pydicom), one per slice, sorted along the slice normal; ``folder`` is the
+    series' folder, or one of its files (an export with several series in one folder).
 
     A 4D series gives its first time point (lowest TemporalPositionIdentifier, else earliest
     AcquisitionTime). Only the headers are read (the outputs reference the images, they do not
@@ -97,14 +98,18 @@ def read_reference(folder: Path) -> list[Any]:
     """
     import pydicom
 
-    files = [f for f in sorted(Path(folder).iterdir()) if f.is_file()]
+    from strokeseg.io.dicom import series_uid
+
+    folder = Path(folder)
+    only = series_uid(folder) if folder.is_file() else None  # one file of an export: its series, in its folder
+    files = [f for f in sorted((folder.parent if only else folder).iterdir()) if f.is_file()]
     dss = []
     for f in files:
         try:
             ds = pydicom.dcmread(f, stop_before_pixels=True)
         except Exception:
             continue
-        if "ImagePositionPatient" in ds and "Rows" in ds:
+        if "ImagePositionPatient" in ds and "Rows" in ds and (only is None or str(getattr(ds, "SeriesInstanceUID", "")) == only):
             dss.append(ds)
     if not dss:
         raise InputError("no DICOM image with a position found (a SEG needs an image series to reference)", folder)
@@ -134,12 +139,14 @@ def reference_geometry(dss: list[Any]) -> Geometry:
 
 
 def dicom_source(case: CaseView) -> Path | None:
-    """The case's input DICOM series folder (the read-out's reference modality first), or None."""
+    """The case's input DICOM series (its folder, or one of its files; the read-out's reference modality first), or None."""
     inputs = (case.readout or {}).get("inputs") or {}
     paths = {**(inputs.get("images") or {}), **(inputs.get("series") or {})}
     ref = inputs.get("reference")
     ordered = ([paths[ref]] if ref in paths else []) + [p for k, p in paths.items() if k != ref]
-    return next((Path(p) for p in ordered if p and Path(p).is_dir()), None)
+    from strokeseg.io.dicom import is_dicom_file
+
+    return next((Path(p) for p in ordered if p and (Path(p).is_dir() or (Path(p).is_file() and is_dicom_file(Path(p))))), None)
 
 
 def _labels_on(case: CaseView, geom: Geometry, name: str = "label", interpolation: str = "nearest") -> tuple[np.ndarray, bool]:
