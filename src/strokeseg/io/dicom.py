@@ -42,8 +42,12 @@ def series_uid(path: Path) -> str:
     """The SeriesInstanceUID of a DICOM file (header only)."""
     import pydicom
 
+    import warnings
+
     try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SeriesInstanceUID"])
+        with warnings.catch_warnings():  # a damaged file: the one error line below says it
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SeriesInstanceUID"])
     except Exception as exc:
         raise InputError(f"cannot read DICOM header ({one_line(str(exc))})", path) from None
     uid = str(getattr(ds, "SeriesInstanceUID", "") or "")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -121,7 +122,9 @@ def _read(path: Path) -> object | None:
     if not is_dicom_file(path):
         return None
     try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=list(TAGS))
+        with warnings.catch_warnings():  # pydicom's warnings on a damaged file: the one error line below says it
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=list(TAGS))
     except Exception as exc:
         raise InputError(f"cannot read DICOM header ({one_line(str(exc))})", path) from None
     if not getattr(ds, "SOPClassUID", None) or not getattr(ds, "SeriesInstanceUID", None):
