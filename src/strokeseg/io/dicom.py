@@ -40,9 +40,9 @@ def _dicom_time_seconds(text: str) -> float | None:
 
 def series_uid(path: Path) -> str:
     """The SeriesInstanceUID of a DICOM file (header only)."""
-    import pydicom
-
     import warnings
+
+    import pydicom
 
     try:
         with warnings.catch_warnings():  # a damaged file: the one error line below says it
