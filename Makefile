@@ -45,7 +45,7 @@ system-deps:
 
 # nnU-Net itself too: the oracle and baseline tests run it (without it they check the one-line refusal)
 test: $(STAMP) lint system-deps nnunet-deps
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=20
 	$(MAKE) --no-print-directory docs
 
 # everything but the tests marked slow or gpu (under a minute)
