@@ -32,3 +32,15 @@ def bundle_run(cohort, tmp_path_factory):
     args = ["train", "--recipe", "clerigues-ct-2d-fast", "--data", str(cohort), "--out", str(out), "--folds", "2", "--epochs", "1"]
     assert main([*args, *tiny, "--report"]) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def isles24_run(tmp_path_factory):
+    """``threshold --report`` on the real ISLES'24 vendor maps (skips without ../shared), run once."""
+    from strokeseg.cli import main
+    from tests.helpers import SHARED, shared_or_skip
+
+    data = shared_or_skip(SHARED / "data" / "real" / "isles2024-vendor-maps")
+    out = tmp_path_factory.mktemp("isles24") / "o"
+    assert main(["threshold", str(data), "--out", str(out), "--report"]) == 0
+    return out

@@ -85,15 +85,9 @@ def test_cv_page_renders(bundle_run, tmp_path):
     assert f'<span id="bundle-threshold">{bundle["threshold"]}</span>' in _dom(page, tmp_path)
 
 
-def test_a_vendor_map_page_renders_with_its_colour_bars_in_vendor_units(tmp_path, cli):
+def test_a_vendor_map_page_renders_with_its_colour_bars_in_vendor_units(isles24_run, tmp_path):
     """ISLES'24 vendor maps (brain median CBF ≈ 10.6, MTT ≈ 15.9 s): drawn on their data's range, labelled vendor units."""
-    from tests.helpers import SHARED, shared_or_skip
-
-    data = shared_or_skip(SHARED / "data" / "real" / "isles2024-vendor-maps")
-    _chromium()
-    code, _, _ = cli("threshold", data, "--out", tmp_path / "o", "--report")
-    assert code == 0
-    page = next((tmp_path / "o" / "report").glob("*/index.html"))
+    page = next((isles24_run / "report").glob("*/index.html"))
     _screenshot_not_blank(page, tmp_path)
     dom = _dom(page, tmp_path)
     assert "CBF (vendor units, brain median 10.6; not ml/100 g/min)" in dom and "MTT (vendor units" in dom

@@ -26,11 +26,8 @@ def _readout_and_page(out):
     return readout, page, (out / "report" / case.name / "index.html").read_text(encoding="utf-8")
 
 
-def test_isles24_vendor_maps_report(tmp_path, cli):
-    data = shared_or_skip(ISLES24)
-    code, _, _ = cli("threshold", data, "--out", tmp_path / "o", "--report")
-    assert code == 0
-    readout, page, html = _readout_and_page(tmp_path / "o")
+def test_isles24_vendor_maps_report(isles24_run):
+    readout, page, html = _readout_and_page(isles24_run)
     for key in ("core_ml", "hypoperfused_ml", "penumbra_ml", "mismatch_ratio"):
         assert same_value(page.values[key], readout[key])
     assert {"CBF.png", "CBV.png", "MTT.png", "Tmax.png"} <= set(page.refs)
@@ -41,7 +38,7 @@ def test_isles24_vendor_maps_report(tmp_path, cli):
     assert (caps["CBV"], caps["Tmax"]) == ("ml/100 g", "s")
 
 
-def test_isles24_cbf_renders_healthy_brain_mid_scale_not_ischaemic(tmp_path, cli):
+def test_isles24_cbf_renders_healthy_brain_mid_scale_not_ischaemic(isles24_run):
     """Sample the rendered CBF montage: each brain pixel's place on the jet colour bar (nearest colour). On the
     conventional 0–80 scale this vendor map (brain median ≈ 10.6) drew the whole brain in the ischaemic blue
     end; on its data-based scale the median pixel sits mid-scale, as healthy tissue does on a console."""
@@ -49,9 +46,7 @@ def test_isles24_cbf_renders_healthy_brain_mid_scale_not_ischaemic(tmp_path, cli
     import numpy as np
     from PIL import Image
 
-    data = shared_or_skip(ISLES24)
-    assert cli("threshold", data, "--out", tmp_path / "o", "--report")[0] == 0
-    png = next((tmp_path / "o" / "report").glob("*/CBF.png"))
+    png = next((isles24_run / "report").glob("*/CBF.png"))
     with Image.open(png) as im:
         rgb = np.asarray(im.convert("RGB"), float)
     lut = matplotlib.colormaps["jet"](np.linspace(0, 1, 256))[:, :3] * 255
