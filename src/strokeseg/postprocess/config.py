@@ -11,9 +11,6 @@ class PostprocessConfig:
     chosen by a grid search on out-of-fold probabilities.
 
     Attributes:
-        mode: ``threshold`` (T and S_min, as both Clèrigues papers) or ``argmax`` (each voxel's most
-            probable class, no component filter: what the SegNet, PSPNet and slow-fusion papers do; the grid
-            is still searched and reported, for reference).
         thresholds: probability thresholds T (0–1) to search.
         min_sizes: minimum component sizes S_min (voxels) to search.
         search: ``nested`` (each fold's cases binarised with the (T, S_min) chosen on the other folds, so the
@@ -22,11 +19,14 @@ class PostprocessConfig:
         hd_units: ``mm`` or ``voxels``: the unit of the Hausdorff distance in the criterion (Clèrigues 2020:
             "HDmax, set to 200 voxels").
         hd_max: HDmax, the criterion's normalisation of HD (in ``hd_units``); a failed case enters with it.
+        mode: ``threshold`` (T and S_min, as both Clèrigues papers) or ``argmax`` (each voxel's most
+            probable class, no component filter: what the SegNet, PSPNet and slow-fusion papers do; the grid
+            is still searched and reported, for reference).
     """
 
-    mode: str = "threshold"
     thresholds: list[float] = field(default_factory=lambda: [round(0.1 * i, 1) for i in range(1, 10)])
     min_sizes: list[int] = field(default_factory=lambda: [10, 50, 100, 200, 300, 500, 1000])
     search: str = "nested"
     hd_units: str = "mm"
     hd_max: float = 200.0
+    mode: str = "threshold"
