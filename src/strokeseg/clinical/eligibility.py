@@ -18,7 +18,7 @@ well, pre-stroke mRS, occlusion site) as met, not met or not assessed, from the 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from strokeseg.clinical.config import ThresholdConfig
@@ -39,6 +39,15 @@ class Patient:
     nihss: float | None = None
     onset_h: float | None = None
     mrs: float | None = None
+
+
+#: the names of :class:`Patient`'s values
+PATIENT_FIELDS = tuple(f.name for f in fields(Patient))
+
+
+def given_values(patient: Patient | None) -> dict[str, float]:
+    """The values ``patient`` gives (none for None)."""
+    return {k: v for k in PATIENT_FIELDS if patient is not None and (v := getattr(patient, k)) is not None}
 
 
 #: each trial's clinical inclusion criteria besides its imaging rule: (words, Patient field or None
@@ -232,21 +241,21 @@ def clinical_numbers(clinical: dict[str, Any], age: float | None = None, nihss: 
 def patient_of(clinical: dict[str, Any], given: Patient | None = None) -> Patient:
     """The :class:`Patient` of a case: each ``given`` value first, else the case's clinical values."""
     g = given or Patient()
-    pick = {
-        name: getattr(g, name) if getattr(g, name) is not None else _f(clinical.get(name)) for name in ("age", "nihss", "onset_h", "mrs")
-    }
+    pick = {name: getattr(g, name) if getattr(g, name) is not None else _f(clinical.get(name)) for name in PATIENT_FIELDS}
     return Patient(**pick)
 
 
 __all__ = [
     "CLINICAL_CRITERIA",
     "DAWN_RULE",
+    "PATIENT_FIELDS",
     "SCOPE",
     "Patient",
     "Verdict",
     "clinical_criteria",
     "clinical_numbers",
     "dawn",
+    "given_values",
     "patient_of",
     "verdicts",
 ]

@@ -293,11 +293,11 @@ def evaluate_predictions(
         raise InputError(
             f"no prediction file matches any of the {len(truth_cases)} truth case ids (e.g. {truth_cases[0].case_id})", pred_dir
         )
-    todo = [c for c in truth_cases if c.case_id in matched]
-    skip = {c.case_id: unproducible(matched[c.case_id], c.case_id) for c in todo}
-    per_case = {cid: [r for r in regs if r not in gone] for cid, gone in skip.items()}
-    rows, warnings = _score_all(matched, todo, pred_label_map, per_case, options, executor)
-    not_assessable = {r.value: {cid: gone[r] for cid, gone in skip.items() if r in gone} for r in regs}
+    scored = [c for c in truth_cases if c.case_id in matched]
+    absent = {c.case_id: unproducible(matched[c.case_id], c.case_id) for c in scored}
+    per_case = {cid: [r for r in regs if r not in gone] for cid, gone in absent.items()}
+    rows, warnings = _score_all(matched, scored, pred_label_map, per_case, options, executor)
+    not_assessable = {r.value: {cid: gone[r] for cid, gone in absent.items() if r in gone} for r in regs}
     return EvaluationResult(
         rows=rows,
         summaries=summarise(rows),
@@ -305,7 +305,7 @@ def evaluate_predictions(
         unmatched_pred=[str(p.relative_to(pred_dir)) for p in extra],
         unmatched_truth=[c.case_id for c in truth_cases if c.case_id not in matched],
         warnings=warnings,
-        files={c.case_id: _files(matched[c.case_id], c) for c in todo},
+        files={c.case_id: _files(matched[c.case_id], c) for c in scored},
         protocol=options.protocol,
         not_assessable={r: cases for r, cases in not_assessable.items() if cases},
     )

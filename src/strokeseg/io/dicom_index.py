@@ -82,7 +82,8 @@ class SeriesInfo:
 
     @property
     def four_d(self) -> bool:
-        return (self.time_points > 1 and self.positions > 1) or (self.positions == 1 and len(self.files) > 2 and bool(self.position_set))
+        """Every slice position occurs several times (as :func:`strokeseg.io.dicom._group_frames` reads it)."""
+        return bool(self.position_set) and self.time_points > 1
 
     @property
     def folders(self) -> list[Path]:
@@ -134,7 +135,9 @@ def _read(path: Path) -> object | None:
 
 def _text(ds: object, name: str) -> str:
     v = getattr(ds, name, "")
-    if isinstance(v, (list, tuple)) or type(v).__name__ == "MultiValue":
+    from pydicom.multival import MultiValue
+
+    if isinstance(v, (list, tuple, MultiValue)):
         return "\\".join(str(x) for x in v)
     return str(v or "").strip()
 
@@ -306,15 +309,9 @@ def series_path(s: SeriesInfo) -> Path:
             f"series {s.uid} is split over {len(folders)} folders ({', '.join(str(f) for f in folders[:3])}); put its files in one folder",
             folders[0],
         )
-    own = {f.resolve() for f in s.files}
-    alone = all(p.resolve() in own for p in folders[0].iterdir() if p.is_file() and _is_series_member(p))
-    return folders[0] if alone else s.files[0]
-
-
-def _is_series_member(p: Path) -> bool:
-    from strokeseg.io.dicom import is_dicom_file
-
-    return not p.name.startswith(".") and p.name.upper() != "DICOMDIR" and is_dicom_file(p)
+    # alone in its folder when the folder holds no other file (a listing: no file is opened again)
+    others = sum(1 for p in folders[0].iterdir() if p.is_file() and not p.name.startswith(".") and p.name.upper() != "DICOMDIR")
+    return folders[0] if others == len(s.files) else s.files[0]
 
 
 __all__ = ["ExportCase", "SeriesInfo", "classify", "group_export", "index_series", "series_path"]

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from strokeseg.clinical.eligibility import Patient
 from strokeseg.errors import InputError
-from strokeseg.report.case_page import NO_PERFUSION, PatientOverride, case_context, fmt
+from strokeseg.report.case_page import NO_PERFUSION, case_context, fmt
 from strokeseg.report.cohort_page import case_row, cohort_plots, cv_context, main_region, summary_rows
 from strokeseg.report.collect import RunView
 
@@ -57,9 +58,7 @@ def _version() -> str:
     return __version__
 
 
-def build_report(
-    run: RunView, out: Path, patient: PatientOverride | None = None, on_case: Callable[[str], None] | None = None
-) -> ReportResult:
+def build_report(run: RunView, out: Path, patient: Patient | None = None, on_case: Callable[[str], None] | None = None) -> ReportResult:
     """Write the report of ``run`` into the (empty) folder ``out``; ``on_case`` is called after each case page."""
     env = environment()
     result = ReportResult()

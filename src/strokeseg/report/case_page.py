@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from strokeseg.clinical.config import ThresholdConfig
-from strokeseg.clinical.eligibility import Patient, Verdict, patient_of, verdicts
+from strokeseg.clinical.eligibility import Patient, Verdict, given_values, patient_of, verdicts
 from strokeseg.report import display, figures
 from strokeseg.report.collect import MAPS, STRUCTURAL, CaseView, RunView
 from strokeseg.report.volumes import DisplayVolumes, load_display
@@ -29,10 +29,6 @@ SUMMARY_FIELDS = (
     ("tmax10_ml", "Tmax > 10 s", "ml"),
     ("hir", "HIR (Tmax>10 / Tmax>6)", ""),
 )
-
-
-#: the patient values given to ``strokeseg report`` (they replace the read-out's)
-PatientOverride = Patient
 
 
 def _cell(readout: dict[str, Any], key: str) -> tuple[str, Any]:
@@ -78,8 +74,7 @@ def case_verdicts(case: CaseView, patient: Patient | None) -> list[Verdict]:
     """The read-out's verdicts; recomputed (same rules) when the report is given patient values or the read-out predates them."""
     readout = case.readout or {}
     stored = readout.get("eligibility")
-    given = patient is not None and any(v is not None for v in (patient.age, patient.nihss, patient.onset_h, patient.mrs))
-    if stored and not given and all("clinical" in v for v in stored):
+    if stored and not given_values(patient) and all("clinical" in v for v in stored):
         return [
             Verdict(v["trial"], v["eligible"], v["rule"], v.get("numbers", {}), v.get("reason", ""), tuple(v["clinical"])) for v in stored
         ]
@@ -275,9 +270,8 @@ def _provenance(case: CaseView, run: RunView) -> dict[str, Any]:
 def _clinical(readout: dict[str, Any], patient: Patient | None) -> dict[str, Any]:
     """The read-out's clinical values with those given to the report in their place."""
     out = dict(readout.get("clinical") or {})
-    for k in ("age", "nihss", "onset_h", "mrs"):
-        if patient is not None and getattr(patient, k) is not None:
-            out[k], out[f"{k}_from"] = getattr(patient, k), "report command line"
+    for k, v in given_values(patient).items():
+        out[k], out[f"{k}_from"] = v, "report command line"
     return out
 
 
@@ -299,7 +293,7 @@ def _metric_row(r: dict[str, Any], columns: tuple[str, ...]) -> list[dict[str, A
     return cells
 
 
-def case_context(case: CaseView, run: RunView, folder: Path, patient: PatientOverride | None = None) -> dict[str, Any]:
+def case_context(case: CaseView, run: RunView, folder: Path, patient: Patient | None = None) -> dict[str, Any]:
     """Write the case's pictures into ``folder`` and return the template values."""
     folder.mkdir(parents=True, exist_ok=True)
     vols = load_display(case.images, case.truth_label_map)
@@ -350,4 +344,4 @@ def fmt(v: Any, digits: int = 3) -> str:
     return "∞" if math.isinf(f) else f"{f:.{digits}f}"
 
 
-__all__ = ["NO_PERFUSION", "PatientOverride", "case_context", "case_verdicts", "core_definition", "fmt"]
+__all__ = ["NO_PERFUSION", "case_context", "case_verdicts", "core_definition", "fmt"]

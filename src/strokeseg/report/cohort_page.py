@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from strokeseg.clinical.eligibility import Patient
 from strokeseg.report import figures
-from strokeseg.report.case_page import PatientOverride, case_verdicts
+from strokeseg.report.case_page import case_verdicts
 from strokeseg.report.collect import CaseView, RunView, read_log
 
 
@@ -31,7 +32,7 @@ def main_region(run: RunView) -> str | None:
     return "core" if "core" in run.regions else run.regions[0]
 
 
-def case_row(case: CaseView, region: str | None, patient: PatientOverride | None, has_page: bool) -> dict[str, Any]:
+def case_row(case: CaseView, region: str | None, patient: Patient | None, has_page: bool) -> dict[str, Any]:
     """One row of the cohort table (raw values; the template formats them)."""
     r = case.readout or {}
     verdict = {v.trial: v.text for v in case_verdicts(case, patient)} if case.readout else {}

@@ -13,13 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from strokeseg.clinical.config import ThresholdConfig
-from strokeseg.clinical.eligibility import Patient, patient_of, verdicts
+from strokeseg.clinical.eligibility import PATIENT_FIELDS, Patient, given_values, patient_of, verdicts
 from strokeseg.errors import ConfigError
 from strokeseg.io.case import CaseRef
-
-#: the patient values a command line may give (:class:`~strokeseg.clinical.eligibility.Patient`)
-PatientValues = Patient
-PATIENT_FIELDS = ("age", "nihss", "onset_h", "mrs")
 
 
 def apply_patient_values(refs: Sequence[CaseRef], patient: Patient | None) -> list[CaseRef]:
@@ -28,7 +24,7 @@ def apply_patient_values(refs: Sequence[CaseRef], patient: Patient | None) -> li
     Raises:
         ConfigError: values were given for a dataset of more than one case (they describe one patient).
     """
-    given = {k: v for k in PATIENT_FIELDS if patient is not None and (v := getattr(patient, k)) is not None}
+    given = given_values(patient)
     if not given:
         return list(refs)
     if len(refs) != 1:
@@ -85,4 +81,4 @@ def record_fields(
     }
 
 
-__all__ = ["PATIENT_FIELDS", "PatientValues", "apply_patient_values", "case_inputs", "clinical_block", "provenance", "record_fields"]
+__all__ = ["apply_patient_values", "case_inputs", "clinical_block", "provenance", "record_fields"]

@@ -13,9 +13,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from strokeseg.clinical.eligibility import Patient, given_values
 from strokeseg.io.outputs import STAGING_PREFIX, RunFolder
 from strokeseg.report.build import ReportResult, build_report
-from strokeseg.report.case_page import PatientOverride
 from strokeseg.report.collect import collect_run
 
 
@@ -31,7 +31,7 @@ class ReportOptions:
         fractional: also write the learned lesion probability as a fractional SEG.
     """
 
-    patient: PatientOverride | None = None
+    patient: Patient | None = None
     dicom_reference: Path | None = None
     dicom: bool = True
     fractional: bool = False
@@ -44,7 +44,7 @@ def report_run(run: RunFolder, options: ReportOptions = ReportOptions()) -> Repo
 
     view = collect_run(run.out)
     p = options.patient
-    if p is not None and any(v is not None for v in (p.age, p.nihss, p.onset_h, p.mrs)) and len(view.cases) > 1:
+    if given_values(p) and len(view.cases) > 1:
         raise ConfigError(
             f"age, NIHSS, onset and mRS describe one patient; this run has {len(view.cases)} cases: put them in the clinical table"
         )

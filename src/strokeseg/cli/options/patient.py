@@ -29,9 +29,9 @@ def add_patient_options(p: argparse.ArgumentParser) -> None:
 
 def patient_values(args: argparse.Namespace) -> Any:
     """The :class:`~strokeseg.clinical.eligibility.Patient` of ``--age``/``--nihss``/``--onset-h``/``--mrs``."""
-    from strokeseg.clinical.eligibility import Patient
+    from strokeseg.clinical.eligibility import PATIENT_FIELDS, Patient
 
-    return Patient(*(getattr(args, k, None) for k in ("age", "nihss", "onset_h", "mrs")))
+    return Patient(**{k: getattr(args, k, None) for k in PATIENT_FIELDS})
 
 
 def patient_cases(args: argparse.Namespace, refs: Any) -> Any:
