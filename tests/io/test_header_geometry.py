@@ -105,3 +105,20 @@ def test_subacute_mri_lesions_are_bright_on_dwi_with_near_normal_adc(tmp_path):
     assert np.median(plain.images["ADC"][core]) < 620  # the clean phantom's core is an acute, low-ADC one
     ratio = sub.images["DWI"][healthy] / np.maximum(plain.images["DWI"][healthy], 1e-3)
     assert ratio.std() > 0.02  # a spatially varying bias, not a constant factor
+
+
+def test_an_output_on_the_real_isles18_grid_repeats_its_header(isles18_case, tmp_path):
+    """Its identity sform (code 2) with pixdim 0.977 × 0.977 × 5 is written back as it was, not a 'fixed' matrix,
+    so every reader sees the output on the grid it sees the input on."""
+    import nibabel as nib
+
+    from strokeseg.io.nifti import write_nifti
+
+    src = sorted(isles18_case.glob("case_1/SMIR.*OT*/*.nii"))[0]
+    vol = read_image(src)
+    out = write_nifti(tmp_path / "o.nii.gz", (vol.array > 0).astype(np.uint8), vol.geometry)
+    a, b = nib.load(str(src)).header, nib.load(str(out)).header
+    for k in ("srow_x", "srow_y", "srow_z", "sform_code", "qform_code", "quatern_b", "quatern_c", "quatern_d", "qoffset_x"):
+        assert np.asarray(a[k]).tobytes() == np.asarray(b[k]).tobytes(), k
+    assert np.asarray(a["pixdim"][:4]).tobytes() == np.asarray(b["pixdim"][:4]).tobytes()
+    assert read_image(out).geometry == vol.geometry

@@ -279,7 +279,7 @@ def read_dicom(folder: str | Path) -> tuple[np.ndarray, Geometry]:
         if thick:
             image.SetSpacing((*image.GetSpacing()[:2], thick))
     arr = sitk.GetArrayFromImage(image).astype(np.float32)
-    return np.ascontiguousarray(arr), _geometry(image, folder)
+    return np.ascontiguousarray(arr), _geometry(image, folder, tags)
 
 
 def _first_number(text: str) -> float | None:
@@ -290,9 +290,33 @@ def _first_number(text: str) -> float | None:
     return v if v > 0 else None
 
 
-def _geometry(image, folder: Path) -> Geometry:
+def _geometry(image, folder: Path, tags: list[dict[str, str]]) -> Geometry:
+    """The grid ITK read, with the slice step taken from the files' positions when it leaves the normal.
+
+    ITK places slice ``k`` at ``k`` × (the distance between positions) along the slice normal. A tilted
+    gantry steps each slice sideways as well, so ITK's grid would misplace the slices and count each
+    voxel larger by ``1 / cos(tilt)``; the step from the first to the last position becomes the grid's
+    third column instead (a sheared grid, kept as such in every output). ``tags`` are the slices' headers,
+    in the order read.
+    """
     try:
-        return Geometry.from_sitk(image)
+        geom = Geometry.from_sitk(image)
+    except ValueError as exc:
+        raise InputError(f"invalid geometry: {exc}", folder) from None
+    if len(tags) < 2 or image.GetDimension() != 3:
+        return geom
+    try:
+        first, last = (np.array([float(v) for v in tags[i][_TAG_POSITION].split("\\")], dtype=float) for i in (0, -1))
+    except (KeyError, ValueError):
+        return geom
+    step = (last - first) / (len(tags) - 1)
+    m = geom.direction_matrix @ np.diag(geom.spacing)
+    if first.shape != (3,) or np.allclose(step, m[:, 2], rtol=0, atol=1e-3 * max(geom.spacing[2], 1e-3)):
+        return geom
+    m[:, 2] = step
+    spacing = np.linalg.norm(m, axis=0)
+    try:
+        return Geometry(geom.shape, tuple(spacing), tuple(first), tuple((m / spacing).ravel()), tuple(m.ravel()))  # type: ignore[arg-type]
     except ValueError as exc:
         raise InputError(f"invalid geometry: {exc}", folder) from None
 
@@ -307,7 +331,8 @@ def dicom_geometry(folder: str | Path) -> Geometry:
     first = [files[i] for i in frames[0]] if frames is not None else files
     if len(first) == 1:  # one slice: the slab's thickness as in read_dicom
         return read_dicom(folder)[1]
-    return _geometry(_read_files(first, folder), folder)
+    first_tags = [tags[i] for i in frames[0]] if frames is not None else tags
+    return _geometry(_read_files(first, folder), folder, first_tags)
 
 
 def read_dicom_series(folder: str | Path) -> tuple[np.ndarray, Geometry, np.ndarray | None]:
@@ -332,7 +357,7 @@ def read_dicom_series(folder: str | Path) -> tuple[np.ndarray, Geometry, np.ndar
     for idx in frames:
         image = _read_files([files[i] for i in idx], folder)
         if geom is None:
-            geom = _geometry(image, folder)
+            geom = _geometry(image, folder, [tags[i] for i in idx])
         vols.append(sitk.GetArrayFromImage(image).astype(np.float32))
         t0 = tags[idx[0]]
         times.append(_dicom_time_seconds(t0.get(_TAG_ACQ_TIME, "")) or _dicom_time_seconds(t0.get(_TAG_CONTENT_TIME, "")))

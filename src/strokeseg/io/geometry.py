@@ -9,7 +9,7 @@ NIfTI affines are RAS; ``affine_ras`` / ``from_affine_ras`` convert between the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,6 +18,50 @@ if TYPE_CHECKING:
     import SimpleITK as sitk
 
 _LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
+
+
+@dataclass(frozen=True)
+class StoredHeader:
+    """The geometry fields of a NIfTI-1 header exactly as a file stored them, so that an output on the
+    same grid repeats them bit for bit: sform rows and code, qform quaternion, offsets, ``qfac`` and code,
+    and ``pixdim[1:4]``. ``shape`` is the grid ``(Z, Y, X)`` they belong to."""
+
+    shape: tuple[int, int, int]
+    srow: tuple[float, ...]  # srow_x, srow_y, srow_z: 12 values
+    sform_code: int
+    quatern: tuple[float, ...]  # quatern_b, _c, _d, qoffset_x, _y, _z
+    qfac: float
+    qform_code: int
+    pixdim: tuple[float, float, float]
+
+    _QUATERN = ("quatern_b", "quatern_c", "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z")
+
+    @classmethod
+    def of(cls, header: Any, shape_zyx: tuple[int, int, int]) -> StoredHeader:
+        """The fields of a nibabel NIfTI header."""
+        srow = np.concatenate([np.asarray(header[k], dtype=float) for k in ("srow_x", "srow_y", "srow_z")])
+        pix = np.asarray(header["pixdim"], dtype=float)
+        return cls(
+            shape=shape_zyx,
+            srow=tuple(srow.tolist()),
+            sform_code=int(header["sform_code"]),
+            quatern=tuple(float(header[k]) for k in cls._QUATERN),
+            qfac=float(pix[0]),
+            qform_code=int(header["qform_code"]),
+            pixdim=(float(pix[1]), float(pix[2]), float(pix[3])),
+        )
+
+    def apply(self, header: Any) -> None:
+        """Write these fields into a nibabel NIfTI-1 header (stored as float32, as they were read)."""
+        rows = np.asarray(self.srow).reshape(3, 4)
+        for k, row in zip(("srow_x", "srow_y", "srow_z"), rows):
+            header[k] = row
+        header["sform_code"] = self.sform_code
+        for k, v in zip(self._QUATERN, self.quatern):
+            header[k] = v
+        header["qform_code"] = self.qform_code
+        header["pixdim"][0] = self.qfac
+        header["pixdim"][1:4] = self.pixdim
 
 
 @dataclass(frozen=True)
@@ -38,6 +82,8 @@ class Geometry:
     #: the exact 3x3 LPS linear part (``direction @ diag(spacing)``) as read from a file, row-major; kept
     #: so that outputs carry the input's affine bit for bit (sheared and oblique grids included)
     matrix: tuple[float, ...] | None = None
+    #: the NIfTI header this grid was read from (None for other sources): outputs on this grid repeat it
+    stored: StoredHeader | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shape", tuple(int(s) for s in self.shape))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from strokeseg.errors import InputError
 from strokeseg.io.atomic import atomic_path
-from strokeseg.io.geometry import Geometry
+from strokeseg.io.geometry import Geometry, StoredHeader
 from strokeseg.io.gzipio import is_gzip_path
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
@@ -113,7 +114,7 @@ def header_geometry_and_notes(img, path: Path) -> tuple[Geometry, list[str]]:
     if pix is not None and max(codes) > 0 and np.all(np.isfinite(affine)):
         pix = np.abs(pix)
         norms = np.linalg.norm(affine[:3, :3], axis=0)
-        if np.all(norms > 0) and not np.allclose(norms, pix, rtol=1e-3, atol=1e-4):
+        if np.all(norms > 0) and not _agrees(affine[:3, :3], norms, pix):
             which = f"sform (code {codes[0]})" if codes[0] > 0 else f"qform (code {codes[1]})"
             fixed = affine.copy()
             fixed[:3, :3] = affine[:3, :3] / norms * pix
@@ -124,9 +125,27 @@ def header_geometry_and_notes(img, path: Path) -> tuple[Geometry, list[str]]:
             )
             affine = fixed
     try:
-        return Geometry.from_affine_ras(affine, (k, j, i)), notes
+        geom = Geometry.from_affine_ras(affine, (k, j, i))
     except ValueError as exc:
         raise InputError(f"invalid geometry: {exc}", path) from None
+    if "srow_x" in hdr and "quatern_b" in hdr:  # NIfTI-1/2: outputs on this grid repeat its header fields
+        geom = replace(geom, stored=StoredHeader.of(hdr, geom.shape))
+    return geom, notes
+
+
+def _agrees(m: np.ndarray, norms: np.ndarray, pix: np.ndarray) -> bool:
+    """Whether ``pixdim`` describes the voxels of the affine's linear part ``m``: each value equals its
+    column's length or, on a sheared (gantry-tilted) grid, the distance between neighbouring planes of
+    that axis (``|det m|`` over the area the two other columns span: the slice spacing a tilted series
+    is often written with)."""
+    close = np.isclose(norms, pix, rtol=1e-3, atol=1e-4)
+    if close.all():
+        return True
+    det = abs(float(np.linalg.det(m)))
+    areas = np.linalg.norm([np.cross(m[:, 1], m[:, 2]), np.cross(m[:, 2], m[:, 0]), np.cross(m[:, 0], m[:, 1])], axis=1)
+    if det >= 0.999 * float(np.prod(norms)) or not np.all(areas > 0):  # not sheared: no second reading
+        return False
+    return bool(np.all(close | np.isclose(det / areas, pix, rtol=1e-3, atol=1e-4)))
 
 
 def _data(img, path: Path) -> np.ndarray:
@@ -257,14 +276,16 @@ def write_nifti(
     elif arr.dtype == np.float64:
         arr = arr.astype(np.float32)
     data = np.transpose(arr, (2, 1, 0, 3) if arr.ndim == 4 else (2, 1, 0))
-    affine = geometry.affine_ras()
-    img = nib.Nifti1Image(np.ascontiguousarray(data), affine)
-    img.set_qform(affine, code=1)
-    img.set_sform(affine, code=1)
+    img = nib.Nifti1Image(np.ascontiguousarray(data), None)
+    if geometry.stored is not None and geometry.stored.shape == geometry.shape:
+        geometry.stored.apply(img.header)  # the input's own header fields, bit for bit
+    else:
+        affine = geometry.affine_ras()
+        img.header.set_qform(affine, code=1)
+        img.header.set_sform(affine, code=1)
     img.header.set_xyzt_units("mm", "sec")
     if arr.ndim == 4:
-        zooms = [*list(geometry.spacing), float(frame_interval or 1.0)]
-        img.header.set_zooms(zooms)
+        img.header["pixdim"][4] = float(frame_interval or 1.0)
     with atomic_path(path) as tmp:
         if is_gzip_path(path):
             from strokeseg.io.gzipio import compress
