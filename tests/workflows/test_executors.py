@@ -152,3 +152,69 @@ def test_cli_names_the_flag_of_a_bad_executor_setting(tmp_path: Path, capsys) ->
     code = main(["perfusion", str(tmp_path / "in"), *args])
     err = capsys.readouterr().err
     assert code == 2 and "--scheduler needs the dask executor" in err and not (tmp_path / "o").exists()
+
+
+def dies_once(marker: str, value: int) -> int:
+    """Kills its own worker process (as the OOM killer or a crash in native code would) the first time."""
+    import os
+    import signal
+
+    path = Path(marker)
+    if value == 1 and not path.exists():
+        path.write_text("died once")
+        os.kill(os.getpid(), signal.SIGKILL)
+    if value == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # every time
+    return value * 10
+
+
+@pytest.mark.parametrize("kind", ["local", "dask"])
+def test_a_task_whose_worker_dies_is_retried_in_a_new_worker_and_the_others_are_kept(tmp_path: Path, kind: str) -> None:
+    from strokeseg.util.executors import WorkerDied
+
+    calls = [(str(tmp_path / f"m{i}"), i) for i in (0, 1, 3, 4)]
+    got = sorted((i, r, e) for i, r, e in run_tasks(dies_once, calls, ExecutorConfig(ExecutorKind(kind), 2)))
+    assert got == [(0, 0, None), (1, 10, None), (2, 30, None), (3, 40, None)]
+    if kind == "local":  # a worker that dies on every try is a failed task; the others finish
+        calls = [(str(tmp_path / "x"), 2), (str(tmp_path / "y"), 3), (str(tmp_path / "z"), 4)]
+        got = sorted(run_tasks(dies_once, calls, ExecutorConfig(ExecutorKind.LOCAL, 2)), key=lambda o: o[0])
+        assert [r for _, r, _ in got] == [None, 30, 40]
+        assert isinstance(got[0][2], WorkerDied) and got[1][2] is None
+
+
+def test_workers_end_when_the_main_process_is_killed(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import sys; from tests.workflows.test_executors import sleeper; "
+        "from strokeseg.util.executors import ExecutorConfig, ExecutorKind, run_tasks; "
+        f"list(run_tasks(sleeper, [({str(tmp_path)!r}, 0), ({str(tmp_path)!r}, 1)], ExecutorConfig(ExecutorKind.LOCAL, 2)))"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    main = subprocess.Popen([sys.executable, "-c", script], env=env)
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("pid*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    pids = [int(p.read_text()) for p in tmp_path.glob("pid*")]
+    assert len(pids) == 2
+    main.send_signal(signal.SIGKILL)
+    main.wait()
+    deadline = time.monotonic() + 10
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [p for p in pids if Path(f"/proc/{p}").exists() and "Z" not in Path(f"/proc/{p}/stat").read_text().split()[2]]
+    assert not alive, f"workers {alive} outlived the killed main process"
+
+
+def sleeper(folder: str, i: int) -> int:
+    import os
+    import time
+
+    Path(folder, f"pid{i}").write_text(str(os.getpid()))
+    time.sleep(120)
+    return i

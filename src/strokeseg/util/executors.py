@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from strokeseg.errors import ConfigError
@@ -92,26 +96,64 @@ def run_tasks(fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], cfg: Exe
         yield from _dask(fn, calls, cfg, retries)
 
 
-def _local(fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], jobs: int, retries: int) -> Iterator[Outcome]:
+class WorkerDied(RuntimeError):
+    """The worker process running a task died (killed, out of memory, a crash in native code)."""
+
+
+def _started(marks: str, i: int, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn(*args)`` in a worker after leaving a mark that task ``i`` started."""
+    Path(marks, str(i)).touch()
+    return fn(*args)
+
+
+def _new_pool(jobs: int) -> ProcessPoolExecutor:
+    from strokeseg.util.pool import exit_with_parent
+
     with worker_thread_env(jobs):  # the workers start at the first submissions, with their share set
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(calls)), mp_context=multiprocessing.get_context("spawn"))
-        pending = {pool.submit(fn, *args): i for i, args in enumerate(calls)}
+        return ProcessPoolExecutor(
+            max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=exit_with_parent, initargs=(os.getpid(),)
+        )
+
+
+def _local(fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], jobs: int, retries: int) -> Iterator[Outcome]:
+    """The local pool. A worker that dies breaks the whole pool: every task it had started (marked) counts
+    one failed try, every other task is simply resubmitted, to a new pool."""
+    jobs = min(jobs, len(calls))
     tries = [0] * len(calls)
-    try:
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                i = pending.pop(fut)
-                exc = fut.exception()
-                if exc is not None and tries[i] < retries:
-                    tries[i] += 1
-                    pending[pool.submit(fn, *calls[i])] = i
+    with tempfile.TemporaryDirectory(prefix="strokeseg-tasks-") as marks:
+        pool = _new_pool(jobs)
+        try:
+            pending = {pool.submit(_started, marks, i, fn, *args): i for i, args in enumerate(calls)}
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                broken = [pending.pop(f) for f in done if isinstance(f.exception(), BrokenProcessPool)]
+                for fut in done - {f for f in done if isinstance(f.exception(), BrokenProcessPool)}:
+                    i = pending.pop(fut)
+                    exc = fut.exception()
+                    if exc is not None and tries[i] < retries:
+                        tries[i] += 1
+                        pending[pool.submit(_started, marks, i, fn, *calls[i])] = i
+                        continue
+                    yield i, (None if exc else fut.result()), exc
+                if not broken:
                     continue
-                yield i, (None if exc else fut.result()), exc
-    except BaseException:
-        terminate(pool)
-        raise
-    pool.shutdown(wait=True)
+                broken += list(pending.values())  # the pool is gone: every task still queued moves too
+                pending.clear()
+                terminate(pool)
+                pool = _new_pool(jobs)
+                for i in sorted(set(broken)):
+                    mark = Path(marks, str(i))
+                    if mark.exists():
+                        mark.unlink()
+                        tries[i] += 1
+                        if tries[i] > retries:
+                            yield i, None, WorkerDied(f"the worker process running it died ({1 + retries} tries)")
+                            continue
+                    pending[pool.submit(_started, marks, i, fn, *calls[i])] = i
+        except BaseException:
+            terminate(pool)
+            raise
+        pool.shutdown(wait=True)
 
 
 def _dask(fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], cfg: ExecutorConfig, retries: int) -> Iterator[Outcome]:

@@ -45,6 +45,20 @@ def worker_thread_env(jobs: int) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def exit_with_parent(parent: int, every_s: float = 0.5) -> None:
+    """A worker's initializer: a daemon thread ends the worker once ``parent`` is gone (a SIGKILLed main
+    process cannot stop its workers itself; they would finish their case and then wait forever)."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="strokeseg-parent-watch", daemon=True).start()
+
+
 def run_in_processes(fn: Callable[..., R], calls: Sequence[tuple[Any, ...]], jobs: int) -> Iterator[tuple[int, R]]:
     """Yield ``(index, fn(*calls[index]))`` as the worker processes finish them (completion order).
 
@@ -52,7 +66,9 @@ def run_in_processes(fn: Callable[..., R], calls: Sequence[tuple[Any, ...]], job
     variables (``OMP_NUM_THREADS`` …) set to their share of the cores.
     """
     with worker_thread_env(jobs):
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(
+            max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=exit_with_parent, initargs=(os.getpid(),)
+        )
         futures = {pool.submit(fn, *args): i for i, args in enumerate(calls)}  # workers start with the share set
     try:
         for fut in as_completed(futures):
