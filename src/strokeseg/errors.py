@@ -35,5 +35,10 @@ class TrainingError(StrokesegError):
     """Training cannot go on (e.g. the loss became NaN or infinite)."""
 
 
+class RankLost(StrokesegError):
+    """A rank of a data-parallel run died or was killed, so every rank stopped (exit status 1, not 2: the inputs
+    may be fine)."""
+
+
 class Terminated(BaseException):
     """SIGTERM arrived; raised from the signal handler so that every ``finally`` cleans up."""

@@ -1,5 +1,6 @@
 """Data-parallel training under torchrun on CPU (gloo, 2 processes) equals a one-process run with the same
-global batch and seed: weights, log and bundle; resume under torchrun too. Plus the pieces on their own."""
+global batch and seed: weights, log and bundle; a killed rank is one line and --resume finishes the run (under
+``train --nproc``, torchrun's machinery in process). Plus the pieces on their own."""
 
 from __future__ import annotations
 
@@ -99,15 +100,6 @@ def test_two_processes_train_the_weights_of_one(data, single, tmp_path):
 
 
 @pytest.mark.slow
-def test_resume_under_torchrun_continues_to_the_uninterrupted_weights(data, single, tmp_path):
-    out = tmp_path / "m"
-    _train([*TINY, "--data", str(data), "--epochs", "1", "--out", str(out)], 2)
-    _train([*TINY, "--data", str(data), "--epochs", "2", "--out", str(out), "--resume"], 2)
-    assert _max_weight_diff(single, out) < WEIGHT_TOL
-    assert [r["epoch"] for r in _log_rows(out, "fold_0")] == ["1", "2"]
-
-
-@pytest.mark.slow
 def test_two_nodes_of_one_process_train_the_weights_of_one(data, single, tmp_path):
     """Multi-node torchrun (``--nnodes 2``), both nodes on this machine: rank 0 on node 0 alone writes."""
     import socket
@@ -164,3 +156,53 @@ def test_cases_of_a_parallel_prediction_go_round_robin_over_several_gpus():
     assert case_devices("cuda", 3, 1) == [None] * 3  # one GPU: the predictor's own
     assert case_devices("cuda:1", 2, 4) == [None, None]  # a device the user named is kept
     assert case_devices("cpu", 2, 0) == [None, None]
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return sorted(kids)
+
+
+@pytest.mark.slow
+def test_a_killed_rank_stops_the_run_with_one_line_and_resume_finishes_it(data, single, tmp_path):
+    """``train --nproc 2``: SIGKILL of rank 1 mid-fold gives exit status 1 and one line naming the rank, not torchrun's
+    banner; the same command with --resume then reaches the uninterrupted weights."""
+    import signal
+    import time
+
+    out = tmp_path / "m"
+    cmd = [sys.executable, "-m", "strokeseg", "train", *TINY, "--data", str(data), "--epochs", "2", "--out", str(out), "--nproc", "2"]
+    proc = subprocess.Popen(cmd, env=_env(1), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not (out / "fold_0" / "checkpoint.pt").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    ranks = _children(proc.pid)
+    assert len(ranks) == 2, ranks
+    os.kill(max(ranks), signal.SIGKILL)  # the second rank started
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1, err
+    assert err.strip().splitlines() == [
+        "strokeseg: error: rank 1 of 2 was killed by SIGKILL, so the run stopped; each fold's last finished epoch is kept: "
+        "rerun the same command with --resume to continue"
+    ]
+    res = subprocess.run([*cmd, "--resume"], env=_env(1), capture_output=True, text=True, timeout=600, check=False)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert _max_weight_diff(single, out) < WEIGHT_TOL
+
+
+def test_a_lost_peer_is_named_as_such_and_other_errors_stay_what_they_are():
+    from strokeseg.errors import RankLost
+
+    ctx = DistContext(0, 2, 0)
+    gloo = RuntimeError("[../gloo/transport/tcp/pair.cc:537] Read error [127.0.0.1]:52132: Connection reset by peer. GLHF!")
+    lost = ctx.lost(gloo)
+    assert isinstance(lost, RankLost) and str(lost).startswith("rank 0 of 2 lost another rank") and "Connection reset" in str(lost)
+    shape = RuntimeError("mat1 and mat2 shapes cannot be multiplied (4x3 and 2x2)")
+    assert ctx.lost(shape) is shape

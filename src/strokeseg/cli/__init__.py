@@ -6,13 +6,14 @@ imported inside the command so that ``--help`` is instant.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Sequence
 
 from strokeseg.cli.entry import run
 from strokeseg.cli.parser import COMMANDS, build_parser
-from strokeseg.errors import StrokesegError, Terminated, one_line
+from strokeseg.errors import RankLost, StrokesegError, Terminated, one_line
 
 __all__ = ["COMMANDS", "build_parser", "main", "run"]
 
@@ -36,9 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     start_sampling()  # the free-core count then measures over the start-up instead of waiting for its sample
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # what a launcher repeats in each rank
     if args.threads:
-        import os
-
         os.environ["STROKESEG_THREADS"] = str(args.threads)  # read by strokeseg.util.threads in every stage
     # nibabel logs header 'repairs' (e.g. zero pixdim set to 1) to stderr; strokeseg validates headers itself
     # and reports a real problem as its one error line
@@ -52,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         check_environment()  # one line naming a bad STROKESEG_* variable, before any work
         return int(args.func(args) or 0)
+    except RankLost as exc:
+        if os.environ.get("STROKESEG_LAUNCHED") != "1":  # under strokeseg's own launcher, it speaks for the ranks
+            print(f"strokeseg: error: {one_line(str(exc))}", file=sys.stderr)
+        return 1
     except StrokesegError as exc:
         from strokeseg.cli.flags import to_flags
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from strokeseg.cli.options import add_training_options, training_overrides
 from strokeseg.cli.options.report import add_report_options
@@ -31,6 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_training_options(p, "model bundle folder")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoints")
     p.add_argument("--seed", type=int, help="random seed (default: the recipe's)")
+    p.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train each fold data-parallel on N processes of this machine, as 'torchrun --standalone --nproc_per_node=N' "
+        "does; a rank that dies stops the run with one line, and --resume continues it",
+    )
     add_report_options(p)
     p.set_defaults(func=run)
 
@@ -44,6 +53,12 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.recipes.recipe import load_recipe
     from strokeseg.workflows.train import TrainOptions, train
 
+    if args.nproc < 1:
+        raise ConfigError(f"--nproc must be at least 1, got {args.nproc}")
+    if args.nproc > 1 and "RANK" not in os.environ:
+        from strokeseg.training.launch import launch_local
+
+        return launch_local(_without_nproc(args.argv), args.nproc)
     if args.resume and args.overwrite:
         raise ConfigError("--resume and --overwrite exclude each other")
     data = input_path(args)
@@ -52,8 +67,6 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.training.distributed import DistContext
 
     if not DistContext.from_env().is_main:  # a torchrun worker: trains its share, writes and prints nothing
-        import os
-
         os.environ["STROKESEG_QUIET"] = "1"
         train(data, recipe, Path(args.out), opts, log=lambda _line: None)
         return 0
@@ -74,3 +87,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"model bundle written to {args.out} (T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels)")
         finish_report(run, args)
     return 0
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    """The command line each rank runs: ``argv`` without ``--nproc N`` / ``--nproc=N``."""
+    out: list[str] = []
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--nproc":
+            skip = True
+        elif not a.startswith("--nproc="):
+            out.append(a)
+    return out

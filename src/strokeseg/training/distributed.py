@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from strokeseg.errors import ConfigError
+from strokeseg.errors import ConfigError, one_line
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,21 @@ class DistContext:
 
         if self.active and dist.is_initialized():
             dist.destroy_process_group()
+
+    def lost(self, exc: RuntimeError) -> Exception:
+        """What a collective's failure means: :class:`RankLost` when the transport lost another rank (it died or
+        was killed: gloo's 'Connection reset/closed by peer', a timeout, an NCCL error), else ``exc`` itself."""
+        from strokeseg.errors import RankLost
+
+        text = str(exc)
+        dist_error = getattr(torch.distributed, "DistError", ())
+        if not (isinstance(exc, dist_error) or any(w in text for w in ("gloo", "nccl", "NCCL", "by peer", "Connection", "timed out"))):
+            return exc
+        why = one_line(text).split("] ", 1)[-1][:120]
+        return RankLost(
+            f"rank {self.rank} of {self.world} lost another rank, which died or was killed ({why}); each fold's last "
+            "finished epoch is kept: rerun the same command with --resume to continue"
+        )
 
     def share(self, n: int) -> slice:
         """This rank's contiguous share of ``n`` samples (``np.array_split`` order: the first ranks get one more)."""

@@ -103,6 +103,8 @@ def train(
         dist.start(device)
         try:
             train_folds_distributed(cases, recipe, folder, device, dist, resume, log)
+        except RuntimeError as exc:
+            raise dist.lost(exc) from exc
         finally:
             dist.stop()
         if not dist.is_main:
