@@ -22,10 +22,13 @@ from strokeseg.training.distributed import DistBatchNorm, DistContext, convert_b
 TINY = ["--recipe", "clerigues-ct-2d-fast", "--folds", "2", "--no-cache", "--set", "sampling.patches_per_case=24", "--set", "batch_size=16"]
 TINY += ["--set", "network.kwargs.dropout=0.0", "--set", "inference.mc_passes=1", "--set", "postprocess.thresholds=[0.5]"]
 TINY += ["--set", "postprocess.min_sizes=[5]"]
-# float32 reductions summed in another order (gloo's all-reduce against one process's batch): 1.2e-5 was measured
-# with numpy 2.4 / torch 2.13 CPU on the 2-core machine, where 1e-5 had passed before; a wrong all-reduce (a sum
-# for a mean, a rank left out) moves these weights by orders of magnitude more
-WEIGHT_TOL = 5e-5
+# Two ranks and one process compute the same sums in another order, and float32 rounding grows through two epochs
+# of training by an amount that depends on the CPU's kernels (1.2e-5 on this project's 2-core machine, 7.9e-3 on
+# another). The tolerance is therefore measured on the machine that runs the test: the same one-process training
+# on 1 thread against 2 threads (mathematically equal, summed in another order) gives the floor, and the ranks
+# must stay within 10x that floor (and never above WEIGHT_TOL_MAX). A wrong all-reduce (a sum for a mean, a rank
+# left out) moves these weights by orders of magnitude more.
+WEIGHT_TOL_MIN, WEIGHT_TOL_MAX = 5e-5, 5e-2
 
 
 def _torchrun() -> list[str]:
@@ -39,14 +42,14 @@ def _env(threads: int) -> dict[str, str]:
     return env
 
 
-def _train(args: list[str], nproc: int) -> subprocess.CompletedProcess[str]:
+def _train(args: list[str], nproc: int, threads: int | None = None) -> subprocess.CompletedProcess[str]:
     if nproc == 1:
         cmd = [sys.executable, "-m", "strokeseg", "train", *args]
     else:
         cmd = [*_torchrun(), "--standalone", f"--nproc_per_node={nproc}", "-m", "strokeseg", "train", *args]
     # the same cores in all: 2 threads for one process, 1 for each of 2 ranks (the thread count alone moves
     # float32 reductions: one process on 1 and on 2 threads differ by up to 4e-5 after 2 epochs of this recipe)
-    env = _env(2 if nproc == 1 else 1)
+    env = _env(threads or (2 if nproc == 1 else 1))
     res = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", env=env, timeout=600, check=False)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return res
@@ -82,25 +85,45 @@ def single(data, tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def tol(data, single, tmp_path_factory):
+    """The weight tolerance on this machine: 10x the reduction-order floor (see WEIGHT_TOL_MIN)."""
+    out = tmp_path_factory.mktemp("one-thread") / "m"
+    _train([*TINY, "--data", str(data), "--epochs", "2", "--out", str(out)], 1, threads=1)
+    floor = _max_weight_diff(single, out)
+    assert floor < WEIGHT_TOL_MAX / 10, f"one process on 1 and on 2 threads differ by {floor:g}"
+    return max(WEIGHT_TOL_MIN, 10 * floor), max(1e-5, 10 * _max_log_diff(single, out))
+
+
+LOGGED = ("train_loss", "val_loss", "val_metric", "grad_norm_max")
+
+
+def _max_log_diff(a: Path, b: Path) -> float:
+    """The largest relative difference of the logged losses and metrics of two runs, over folds and epochs."""
+    out = 0.0
+    for fold in ("fold_0", "fold_1"):
+        for ra, rb in zip(_log_rows(a, fold), _log_rows(b, fold)):
+            out = max(out, *(abs(float(ra[k]) - float(rb[k])) / max(abs(float(ra[k])), 1e-6) for k in LOGGED))
+    return out
+
+
 @pytest.mark.slow
-def test_two_processes_train_the_weights_of_one(data, single, tmp_path):
+def test_two_processes_train_the_weights_of_one(data, single, tol, tmp_path):
     out = tmp_path / "m"
     res = _train([*TINY, "--data", str(data), "--epochs", "2", "--out", str(out)], 2)
     assert res.stdout.count("model bundle written") == 1  # rank 0 alone reports and writes
-    assert _max_weight_diff(single, out) < WEIGHT_TOL
+    weight_tol, log_tol = tol
+    assert _max_weight_diff(single, out) < weight_tol
     for fold in ("fold_0", "fold_1"):
-        a, b = _log_rows(single, fold), _log_rows(out, fold)
-        assert [r["epoch"] for r in a] == [r["epoch"] for r in b]
-        for ra, rb in zip(a, b):
-            for k in ("train_loss", "val_loss", "val_metric", "grad_norm_max"):
-                assert float(ra[k]) == pytest.approx(float(rb[k]), rel=1e-5, abs=1e-6), (fold, k)
+        assert [r["epoch"] for r in _log_rows(single, fold)] == [r["epoch"] for r in _log_rows(out, fold)]
+    assert _max_log_diff(single, out) < log_tol
     ba = json.loads((single / "bundle.json").read_text(encoding="utf-8"))
     bb = json.loads((out / "bundle.json").read_text(encoding="utf-8"))
     assert (ba["threshold"], ba["min_size"]) == (bb["threshold"], bb["min_size"])
 
 
 @pytest.mark.slow
-def test_two_nodes_of_one_process_train_the_weights_of_one(data, single, tmp_path):
+def test_two_nodes_of_one_process_train_the_weights_of_one(data, single, tol, tmp_path):
     """Multi-node torchrun (``--nnodes 2``), both nodes on this machine: rank 0 on node 0 alone writes."""
     import socket
 
@@ -115,7 +138,7 @@ def test_two_nodes_of_one_process_train_the_weights_of_one(data, single, tmp_pat
     res = subprocess.run([*_torchrun(), *rdzv, "--node_rank=0", *args], env=env, capture_output=True, text=True, timeout=600, check=False)
     _, other_err = other.communicate(timeout=600)
     assert res.returncode == 0 and other.returncode == 0, res.stderr[-3000:] + other_err.decode("utf-8", "replace")[-2000:]
-    assert _max_weight_diff(single, out) < WEIGHT_TOL
+    assert _max_weight_diff(single, out) < tol[0]
 
 
 def test_shares_cover_the_batch_once_in_order():
@@ -171,7 +194,7 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.slow
-def test_a_killed_rank_stops_the_run_with_one_line_and_resume_finishes_it(data, single, tmp_path):
+def test_a_killed_rank_stops_the_run_with_one_line_and_resume_finishes_it(data, single, tol, tmp_path):
     """``train --nproc 2``: SIGKILL of rank 1 mid-fold gives exit status 1 and one line naming the rank, not torchrun's
     banner; the same command with --resume then reaches the uninterrupted weights."""
     import signal
@@ -194,7 +217,7 @@ def test_a_killed_rank_stops_the_run_with_one_line_and_resume_finishes_it(data, 
     ]
     res = subprocess.run([*cmd, "--resume"], env=_env(1), capture_output=True, text=True, timeout=600, check=False)
     assert res.returncode == 0, res.stderr[-2000:]
-    assert _max_weight_diff(single, out) < WEIGHT_TOL
+    assert _max_weight_diff(single, out) < tol[0]
 
 
 def test_a_lost_peer_is_named_as_such_and_other_errors_stay_what_they_are():
