@@ -1030,6 +1030,7 @@ def _entries() -> list[Entry]:
         ("STROKESEG_MAX_IMAGE_GB", "-2"),
         ("STROKESEG_CACHE_MAX_GB", "lots"),
         ("STROKESEG_CACHE", ""),
+        ("STROKESEG_DETERMINISTIC", "yes"),
     ):
         add(Entry("environment", f"{var}={value!r} (threshold)", lambda ctx: _threshold(ctx, _one_case(ctx)), var, env=((var, value),)))
     add(

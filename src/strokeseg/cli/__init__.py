@@ -38,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # what a launcher repeats in each rank
+    if args.deterministic:
+        os.environ["STROKESEG_DETERMINISTIC"] = "1"  # read by strokeseg.util.threads; workers and ranks inherit it
     if args.threads:
         os.environ["STROKESEG_THREADS"] = str(args.threads)  # read by strokeseg.util.threads in every stage
     # nibabel logs header 'repairs' (e.g. zero pixdim set to 1) to stderr; strokeseg validates headers itself

@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="CPU threads to use (put it before COMMAND; default: the cores not busy with other processes, "
         "sampled at start; the STROKESEG_THREADS environment variable does the same)",
     )
+    parser.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="results that do not depend on the thread count: every stage on one thread, torch's deterministic "
+        "algorithms (put it before COMMAND; slower: see docs/results/deterministic.md; STROKESEG_DETERMINISTIC=1 does the same)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
     for name in COMMANDS:
         importlib.import_module(f"strokeseg.cli.{name.replace('-', '_')}").register(sub)

@@ -109,10 +109,11 @@ def check_output_location(
 
 def _threads_used() -> dict[str, Any]:
     """The CPU thread count this run's stages use (learned results may depend on it) and where it came from."""
-    from strokeseg.util.threads import ENV, thread_count
+    from strokeseg.util.threads import DETERMINISTIC_ENV, ENV, deterministic, thread_count
 
     given = os.environ.get(ENV, "").strip()
-    return {"count": thread_count(), "from": f"{ENV} / --threads" if given else "the cores free at start"}
+    source = f"{ENV} / --threads" if given else "the cores free at start"
+    return {"count": thread_count(), "from": f"{DETERMINISTIC_ENV} / --deterministic" if deterministic() else source}
 
 
 def _umask() -> int:

@@ -32,6 +32,8 @@ from strokeseg.errors import ConfigError
 A = TypeVar("A")
 R = TypeVar("R")
 ENV = "STROKESEG_THREADS"
+#: ``1``: every stage on one thread with torch's deterministic algorithms (the CLI's ``--deterministic``)
+DETERMINISTIC_ENV = "STROKESEG_DETERMINISTIC"
 #: more threads than this is a typo, not a machine (99999 made torch abort)
 MAX_THREADS = 1024
 
@@ -114,8 +116,15 @@ def busy_elsewhere(stat: Path | None = None, window_s: float = 0.05) -> int:
     return max(0, round((b1 - b0 - own) / (t1 - t0) * n))
 
 
+def deterministic() -> bool:
+    """Whether ``$STROKESEG_DETERMINISTIC`` asks for results that do not depend on the thread count."""
+    return os.environ.get(DETERMINISTIC_ENV, "").strip() not in ("", "0")
+
+
 def thread_count(requested: int | None = None) -> int:
-    """Threads to use: ``requested``, else ``$STROKESEG_THREADS``, else the free cores (≥ 1).
+    """Threads to use: 1 when :func:`deterministic`, else ``requested``, else ``$STROKESEG_THREADS``, else the free
+    cores (≥ 1). One thread is what makes float32 reductions (torch's, BLAS's) sum in one order whatever the
+    machine offers; the cost is the speed of one core.
 
     Raises:
         ConfigError (a ValueError too): ``requested`` or the environment variable is not an integer
@@ -126,6 +135,8 @@ def thread_count(requested: int | None = None) -> int:
         if not text.isdigit() or not 1 <= int(text) <= MAX_THREADS:
             raise ThreadsError(f"{ENV} must be an integer from 1 to {MAX_THREADS}, got {text[:40]!r}")
         requested = int(text)
+    if deterministic():
+        return 1
     if requested is not None:
         if not 1 <= requested <= MAX_THREADS:
             raise ThreadsError(f"threads must be an integer from 1 to {MAX_THREADS}, got {requested}")
@@ -150,6 +161,11 @@ def configure_torch(threads: int | None = None) -> int:
     n = thread_count(threads)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
+    if deterministic():
+        from threadpoolctl import threadpool_limits
+
+        torch.use_deterministic_algorithms(True)
+        threadpool_limits(limits=1, user_api="blas")  # NumPy/SciPy's BLAS too, for the rest of the process
     return n
 
 

@@ -6,7 +6,7 @@ import argparse
 
 
 def check_environment() -> None:
-    """Validate the ``STROKESEG_*`` variables every stage reads (threads, image-size limit, cache folder and size).
+    """Validate the ``STROKESEG_*`` variables every stage reads (threads, determinism, image-size limit, cache folder and size).
 
     Raises:
         ConfigError: one line naming the variable.
@@ -19,6 +19,9 @@ def check_environment() -> None:
 
     if os.environ.get("STROKESEG_THREADS", "").strip():
         thread_count()
+    flag = os.environ.get("STROKESEG_DETERMINISTIC", "").strip()
+    if flag not in ("", "0", "1"):
+        raise ConfigError(f"STROKESEG_DETERMINISTIC must be 0 or 1, got {flag[:40]!r}")
     max_image_bytes()
     from strokeseg.preprocessing.cache import max_cache_bytes
 
