@@ -9,7 +9,7 @@ Each command runs in a fresh process on 1 and on 2 threads (``STROKESEG_THREADS`
 
 Reported: wall time; for training the largest weight difference between the 1- and 2-thread runs;
 for prediction the largest probability difference and the label voxels that differ; for perfusion the
-largest map difference. Writes ``docs/results/deterministic.{json,md}``.
+largest map difference; and the labels the bundles trained on 1 and on 2 threads predict. Writes ``docs/results/deterministic.{json,md}``.
 
     .venv/bin/python benchmarks/bench_deterministic.py
 """
@@ -83,6 +83,8 @@ def main() -> int:
             key = name.replace(" ", "_").strip("-")
             pred = ["predict", str(root / "data"), "--model", str(root / "t_2_threads"), "--out", str(root / f"p_{key}")]
             rows[name]["predict_s"] = run(pred, n, det, env)
+        other = ["predict", str(root / "data"), "--model", str(root / "t_1_thread"), "--out", str(root / "p_bundle1")]
+        run(other, 2, False, env)  # the bundle trained on 1 thread, predicted like the others
         t1, t2, td = (root / f"t_{k}" for k in ("1_thread", "2_threads", "deterministic"))
         p1, p2, pd = (root / f"p_{k}" for k in ("1_thread", "2_threads", "deterministic"))
         m1, m2, md = (root / f"m_{k}" for k in ("1_thread", "2_threads", "deterministic"))
@@ -95,6 +97,7 @@ def main() -> int:
             "predict_prob_1_vs_2_threads": prob[0],
             "predict_label_voxels_differing_1_vs_2_threads": label[1],
             "predict_label_voxels": label[2],
+            "bundles_1_vs_2_threads_label_voxels_differing": image_diff(p2, root / "p_bundle1", "*/*_label.nii.gz")[1],
             "predict_prob_deterministic_vs_1_thread": image_diff(p1, pd, "*/*_prob.nii.gz")[0],
             "perfusion_maps_1_vs_2_threads": maps[0],
             "perfusion_maps_deterministic_vs_1_thread": image_diff(m1, md, "*/*.nii.gz")[0],
@@ -121,6 +124,8 @@ def main() -> int:
         f"{diffs['predict_prob_deterministic_vs_1_thread']:.3g} |",
         f"| predicted label voxels that differ | {diffs['predict_label_voxels_differing_1_vs_2_threads']} of "
         f"{diffs['predict_label_voxels']} | |",
+        f"| label voxels that differ between the bundles trained on 1 and on 2 threads | "
+        f"{diffs['bundles_1_vs_2_threads_label_voxels_differing']} of {diffs['predict_label_voxels']} | |",
         f"| perfusion maps, largest difference | {diffs['perfusion_maps_1_vs_2_threads']:.3g} | "
         f"{diffs['perfusion_maps_deterministic_vs_1_thread']:.3g} |",
     ]
