@@ -16,6 +16,7 @@ Used by ``tests/robustness/test_corpus.py`` and ``benchmarks/bench_robustness.py
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import hashlib
 import io
@@ -26,6 +27,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -81,6 +83,10 @@ def build_assets(base: Path) -> Path:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             code = main(["train", "--recipe", RECIPE, "--data", str(base / "ph"), "--out", str(base / "model"), *TINY_TRAIN])
         assert code == 0, "training the corpus' tiny bundle failed"
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):  # one that uses the cache
+            sym = ["--set", "symmetric=true", "--set", "postprocess.min_sizes=[1]", "--no-cache"]
+            code = main(["train", "--recipe", RECIPE, "--data", str(base / "ph"), "--out", str(base / "model_sym"), *TINY_TRAIN, *sym])
+        assert code == 0, "training the corpus' tiny symmetric bundle failed"
         make_manifest(base / "man", n_cases=1)
         (base / "ready").write_text("ok", encoding="utf-8")
     return base
@@ -99,6 +105,11 @@ class Ctx:
     def out(self) -> Path:
         return self.root / "out"
 
+    @property
+    def cache(self) -> Path:
+        """This entry's preprocessing cache: outside the snapshot, as a user's cache lies outside the data."""
+        return self.root.parent.parent / "caches" / self.root.parent.name
+
     def asset(self, name: str, as_name: str | None = None) -> Path:
         dst = self.inp / (as_name or name)
         if not dst.exists():
@@ -115,6 +126,8 @@ class Entry:
     code: int = 2
     pre_out: bool = False  # --out exists before the run (its contents must be unchanged after a failure)
     env: tuple[tuple[str, str], ...] = ()  # environment variables set for the run (restored after it)
+    cache: bool = False  # the run (and its build) use their own preprocessing cache, ``ctx.cache``
+    check: Callable[[Ctx], list[str]] | None = None  # more defects to look for after the run (e.g. wrong results)
 
 
 # ------------------------------------------------------------------ helpers for building inputs
@@ -465,7 +478,7 @@ def _entries() -> list[Entry]:
         (ctx.out / ".strokeseg.lock").symlink_to(victim)
         return _threshold(ctx, _one_case(ctx))
 
-    add(Entry("output folder", "the lock file is a symlink to a file outside --out", out_lock_symlink, "symbolic link", pre_out=True))
+    add(Entry("symlinks", "the lock file is a symlink to a file outside --out", out_lock_symlink, "symbolic link", pre_out=True))
 
     def out_lock_fifo(ctx: Ctx) -> list[str]:
         ctx.out.mkdir()
@@ -1063,7 +1076,10 @@ def _entries() -> list[Entry]:
     # --- internal errors found by the round-3 re-run, each one line now
     add(
         Entry(
-            "options", "garbage --scheduler address", lambda ctx: _threshold(ctx, _one_case(ctx), "--scheduler", "garbage:::"), "scheduler"
+            "executors",
+            "garbage --scheduler address",
+            lambda ctx: _threshold(ctx, _one_case(ctx), "--scheduler", "garbage:::"),
+            "scheduler",
         )
     )
     add(
@@ -1100,10 +1116,10 @@ def _entries() -> list[Entry]:
             pre_out=True,
         )
     )
-    add(Entry("dicom", "empty ImagePositionPatient", lambda ctx: _dicom(ctx, "empty_position"), "IM00001.dcm"))
-    add(Entry("dicom", "export: two CBF series in one study", lambda ctx: _dicom_export(ctx, None), "--series CBF="))
-    add(Entry("dicom", "export: --series names no series", lambda ctx: _dicom_export(ctx, "CBF=1.2.3.4"), "names no series"))
-    add(Entry("dicom", "export: --series without '='", lambda ctx: _dicom_export(ctx, "CBF"), "ROLE=SERIES_UID"))
+    add(Entry("dicom in", "empty ImagePositionPatient", lambda ctx: _dicom(ctx, "empty_position"), "IM00001.dcm"))
+    add(Entry("dicom in", "export: two CBF series in one study", lambda ctx: _dicom_export(ctx, None), "--series CBF="))
+    add(Entry("dicom in", "export: --series names no series", lambda ctx: _dicom_export(ctx, "CBF=1.2.3.4"), "names no series"))
+    add(Entry("dicom in", "export: --series without '='", lambda ctx: _dicom_export(ctx, "CBF"), "ROLE=SERIES_UID"))
 
     # --- reports: the run folder's own records are untrusted input too
     def report_hostile_ids(ctx: Ctx, cid: str) -> list[str]:
@@ -1142,15 +1158,15 @@ def _entries() -> list[Entry]:
     add(Entry("paths", "a case named 'evaluation'", lambda ctx: reserved_case(ctx, "evaluation"), "reserved"))
 
     # --- DICOM series
-    add(Entry("dicom", "unreadable slice", lambda ctx: _dicom(ctx, "unreadable"), "IM00001.dcm"))
-    add(Entry("dicom", "duplicate slice", lambda ctx: _dicom(ctx, "duplicate"), "duplicate slice", code=1))
-    add(Entry("dicom", "missing slice", lambda ctx: _dicom(ctx, "missing"), "missing slice", code=1))
-    add(Entry("dicom", "truncated slice", lambda ctx: _dicom(ctx, "truncated"), "IM00002.dcm"))
-    add(Entry("dicom", "PixelSpacing 0\\0", lambda ctx: _dicom(ctx, "zero_spacing"), "PixelSpacing", code=1))
-    add(Entry("dicom", "Rows 9999 over 16 rows of pixels", lambda ctx: _dicom(ctx, "lying_rows"), "pixel data disagree", code=1))
+    add(Entry("dicom in", "unreadable slice", lambda ctx: _dicom(ctx, "unreadable"), "IM00001.dcm"))
+    add(Entry("dicom in", "duplicate slice", lambda ctx: _dicom(ctx, "duplicate"), "duplicate slice", code=1))
+    add(Entry("dicom in", "missing slice", lambda ctx: _dicom(ctx, "missing"), "missing slice", code=1))
+    add(Entry("dicom in", "truncated slice", lambda ctx: _dicom(ctx, "truncated"), "IM00002.dcm"))
+    add(Entry("dicom in", "PixelSpacing 0\\0", lambda ctx: _dicom(ctx, "zero_spacing"), "PixelSpacing", code=1))
+    add(Entry("dicom in", "Rows 9999 over 16 rows of pixels", lambda ctx: _dicom(ctx, "lying_rows"), "pixel data disagree", code=1))
     add(
         Entry(
-            "dicom",
+            "dicom in",
             "4D series missing one slice position",
             lambda ctx: ["perfusion", str(_dicom4d(ctx, "position")), "--out", str(ctx.out)],
             "missing slice",
@@ -1158,7 +1174,7 @@ def _entries() -> list[Entry]:
     )
     add(
         Entry(
-            "dicom",
+            "dicom in",
             "4D series missing one frame of one slice",
             lambda ctx: ["perfusion", str(_dicom4d(ctx, "frame")), "--out", str(ctx.out)],
             "incomplete",
@@ -1225,6 +1241,67 @@ def _entries() -> list[Entry]:
         )
     )
 
+    # --- the preprocessing cache is untrusted input: every entry attacked after a clean run, the result unchanged
+    for kind in ("tampered", "forged MAC", "FIFO", "wrong shape", "symlink out"):
+        add(
+            Entry(
+                "cache",
+                f"every cache entry {kind} (predict)",
+                functools.partial(_cache_attack, kind=kind),
+                cache=True,
+                code=0,
+                check=_same_prediction,
+            )
+        )
+
+    # --- DICOM out: the reference series is checked before anything is written
+    for what, edit, names, code in (
+        ("without SOPInstanceUID", lambda ds: delattr(ds, "SOPInstanceUID"), "SOPInstanceUID", 2),
+        ("holding two series", None, "2 series", 2),
+        ("without FrameOfReferenceUID (a new one, with a note)", lambda ds: delattr(ds, "FrameOfReferenceUID"), "", 0),
+        ("that is a file, not a folder", "file", "not a folder", 2),
+        ("that is an empty folder", "empty", "no DICOM image", 2),
+    ):
+        add(Entry("dicom out", f"--dicom-reference {what}", functools.partial(_dicom_reference, edit=edit), names, code=code))
+
+    # --- executors
+    add(Entry("executors", "--jobs 0", lambda ctx: _threshold(ctx, _one_case(ctx), "--executor", "local", "--jobs", "0"), "jobs"))
+    add(Entry("executors", "--executor slurm", lambda ctx: _threshold(ctx, _one_case(ctx), "--executor", "slurm"), "executor"))
+    add(
+        Entry(
+            "executors",
+            "--scheduler without the dask executor",
+            lambda ctx: _threshold(ctx, _one_case(ctx), "--executor", "local", "--scheduler", "tcp://127.0.0.1:8786"),
+            "dask executor",
+        )
+    )
+
+    # --- symbolic links inside --out never lead a write outside it
+    def case_link(ctx: Ctx, flag: str) -> list[str]:
+        from strokeseg.cli import main
+
+        args = _threshold(ctx, _one_case(ctx))
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(args) == 0
+        outside = ctx.root / "elsewhere"
+        shutil.move(str(ctx.out / "case_1"), outside)  # the snapshot proves it stays untouched
+        (ctx.out / "case_1").symlink_to(outside)
+        return [*args, flag]
+
+    add(
+        Entry(
+            "symlinks",
+            "--resume where a case folder is a link out of --out",
+            functools.partial(case_link, flag="--resume"),
+            "outside the output folder",
+            pre_out=True,
+        )
+    )
+    add(
+        Entry(
+            "symlinks", "--overwrite where a case folder is a link out of --out", functools.partial(case_link, flag="--overwrite"), code=0
+        )
+    )
     return E
 
 
@@ -1297,6 +1374,83 @@ def _dicom4d(ctx: Ctx, defect: str) -> Path:
     return folder
 
 
+def _cache_attack(ctx: Ctx, kind: str) -> list[str]:
+    """A clean ``predict`` fills ``ctx.cache`` (and leaves the reference result beside it); then every entry in it
+    is attacked: its arrays changed under the stored MAC, a forged MAC, a FIFO, arrays of the wrong shape, or a
+    link to a file outside the cache."""
+    from strokeseg.cli import main
+
+    args = _predict(ctx, ctx.asset("model_sym"))  # its symmetric channels come from the cache
+    ref = ctx.cache.parent / f"{ctx.cache.name}-ref"
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert main([*args[:-2], "--out", str(ref)]) == 0
+    entries = sorted(ctx.cache.rglob("*.npz"))
+    assert entries, "the clean run left no cache entry to attack"
+    victim = ctx.root / "victim.npz"  # inside the snapshot: it must stay as it is
+    victim.write_bytes(b"precious")
+    for e in entries:
+        with np.load(e) as f:
+            arrays = {k: f[k] for k in f.files}
+        e.unlink()
+        if kind == "FIFO":
+            os.mkfifo(e)
+        elif kind == "symlink out":
+            e.symlink_to(victim)
+        elif kind == "forged MAC":
+            np.savez(
+                e, **{k: (v + 1 if v.dtype.kind == "f" else v) for k, v in arrays.items() if k != "__hmac__"}, __hmac__=np.asarray("0" * 64)
+            )
+        else:
+            edit = (lambda v: v + 0.34) if kind == "tampered" else (lambda v: v[..., :1])
+            np.savez(e, **{k: (edit(v) if v.dtype.kind == "f" and v.ndim else v) for k, v in arrays.items()})
+    return args
+
+
+def _same_prediction(ctx: Ctx) -> list[str]:
+    """The attacked cache changed nothing: probabilities and labels equal the clean run's."""
+    import nibabel as nib
+
+    ref = ctx.cache.parent / f"{ctx.cache.name}-ref"
+    out = []
+    for f in sorted(ref.glob("*/*.nii.gz")):
+        mine = ctx.out / f.relative_to(ref)
+        if not mine.exists() or not np.array_equal(np.asarray(nib.load(str(f)).dataobj), np.asarray(nib.load(str(mine)).dataobj)):
+            out.append(f"{f.name} differs from the clean run's")
+    return out or ([] if any(ref.glob("*/*.nii.gz")) else ["the clean run wrote no prediction"])
+
+
+def _dicom_reference(ctx: Ctx, edit: Callable[[Any], None] | str | None) -> list[str]:
+    """``threshold --report --dicom-reference REF``: REF the case's grid as a CT series, edited."""
+    import pydicom
+
+    from strokeseg.io.case import load_case
+    from strokeseg.io.dicom import write_dicom_series
+    from strokeseg.io.layouts import open_dataset
+
+    ds = _one_case(ctx)
+    case = load_case(open_dataset(ds).cases[0])
+    ref = ctx.inp / "ref"
+    if edit == "empty":
+        ref.mkdir(parents=True)
+    else:
+        write_dicom_series(ref, case.images["CT"], case.geometry)
+    if edit is None:  # a second series (another SeriesInstanceUID) in the same folder
+        from pydicom.uid import generate_uid
+
+        series = generate_uid()
+        for f in sorted(ref.glob("*.dcm")):
+            d = pydicom.dcmread(f)
+            d.SeriesInstanceUID, d.SOPInstanceUID = series, generate_uid()
+            d.save_as(ref / f"x{f.name}")
+    elif callable(edit):
+        for f in sorted(ref.glob("*.dcm")):
+            d = pydicom.dcmread(f)
+            edit(d)
+            d.save_as(f)
+    target = next(ref.glob("*.dcm")) if edit == "file" else ref
+    return _threshold(ctx, ds, "--report", "--dicom-reference", str(target))
+
+
 ENTRIES = _entries()
 
 
@@ -1342,18 +1496,30 @@ def _tree(path: Path) -> dict[str, str]:
 
 def run_entry(entry: Entry, root: Path, assets: Path) -> tuple[int, str, str, list[str]]:
     """Build and run one entry in ``root``; returns (code, stdout, stderr, defects)."""
-    from strokeseg.cli import main
-
     ctx = Ctx(root, assets)
     root.mkdir(parents=True, exist_ok=True)
-    argv = entry.build(ctx)
+    env = (*entry.env, *((("STROKESEG_CACHE", str(ctx.cache)),) if entry.cache else ()))
+    saved_env = {k: os.environ.get(k) for k, _ in env}
+    os.environ.update(dict(env))
+    try:
+        return _run_built(entry, ctx, entry.build(ctx))
+    finally:
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _run_built(entry: Entry, ctx: Ctx, argv: list[str]) -> tuple[int, str, str, list[str]]:
+    from strokeseg.cli import main
+
+    root = ctx.root
     before = _snapshot(root.parent, ctx.out)
     out_before = _tree(ctx.out)
     stdout, stderr = io.StringIO(), io.StringIO()
     cwd = os.getcwd()
     os.chdir(root)
-    saved_env = {k: os.environ.get(k) for k, _ in entry.env}
-    os.environ.update(dict(entry.env))
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             try:
@@ -1365,11 +1531,6 @@ def run_entry(entry: Entry, root: Path, assets: Path) -> tuple[int, str, str, li
         stderr.write(f"Traceback (escaped main): {type(exc).__name__}: {exc}\n")
     finally:
         os.chdir(cwd)
-        for k, v in saved_env.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
         while _LOCKS:
             os.close(_LOCKS.pop())
         if ctx.out.exists() and ctx.out.is_dir():
@@ -1401,6 +1562,8 @@ def run_entry(entry: Entry, root: Path, assets: Path) -> tuple[int, str, str, li
         defects.append("partial output in --out")
     if (root / "pwned").exists():
         defects.append("executed a payload")
+    if entry.check is not None and code == 0:
+        defects += entry.check(ctx)
     return code, out, err, defects
 
 

@@ -23,10 +23,14 @@ def test_the_corpus_covers_every_category_with_at_least_60_inputs():
         "recipes",
         "options",
         "images",
-        "dicom",
+        "dicom in",
+        "dicom out",
         "partial output",
         "reports",
         "environment",
+        "cache",
+        "executors",
+        "symlinks",
     } <= cats
 
 

@@ -19,9 +19,18 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _strokeseg(args: list[str], threads: int) -> None:
-    env = {**os.environ, "STROKESEG_THREADS": str(threads), "STROKESEG_QUIET": "1", "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "STROKESEG_THREADS": str(threads), "STROKESEG_QUIET": "1", "PYTHONPATH": str(REPO), "PYTHONIOENCODING": "utf-8"}
     env.pop("STROKESEG_DETERMINISTIC", None)
-    res = subprocess.run([sys.executable, "-m", "strokeseg", *args], env=env, capture_output=True, text=True, timeout=600, check=False)
+    res = subprocess.run(
+        [sys.executable, "-m", "strokeseg", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=600,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
 
 

@@ -20,6 +20,8 @@ _NOT_PROVENANCE = frozenset(
         "allow_output_in_input",
         "debug",
         "threads",
+        "argv",  # the raw command line (--resume, --out … in it), kept for a launcher
+        "nproc",
     }
     | {"no_dicom", "dicom_reference", "fractional_seg"}
 )
