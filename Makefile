@@ -46,6 +46,7 @@ system-deps:
 # nnU-Net itself too: the oracle and baseline tests run it (without it they check the one-line refusal)
 test: $(STAMP) lint system-deps nnunet-deps
 	$(PY) -m pytest -q --durations=20
+	@$(PY) benchmarks/bench_code_shape.py >/dev/null || { echo "the code-shape gauge fails: see docs/results/code_shape.md"; exit 1; }
 	$(MAKE) --no-print-directory docs
 
 # everything but the tests marked slow or gpu (under a minute)

@@ -25,8 +25,8 @@ def _on_sigterm(signum: int, _frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status.
 
-    0 success; 1 ``info`` found problems, or an internal error (a bug: one line, ``--debug`` for
-    the traceback); 2 a bad input, option or recipe (one line naming the file and the problem);
+    0 success; 1 ``info`` found problems, a data-parallel rank died, or an internal error (a bug: one
+    line, ``--debug`` for the traceback); 2 a bad input, option or recipe (one line naming the file and the problem);
     130 interrupted (Ctrl-C); 143 terminated (SIGTERM, as sent by ``timeout``, Slurm or docker).
     Interrupted runs leave no partial output: staging folders are removed on the way out.
     """
@@ -38,31 +38,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # what a launcher repeats in each rank
-    if args.deterministic:
-        os.environ["STROKESEG_DETERMINISTIC"] = "1"  # read by strokeseg.util.threads; workers and ranks inherit it
-    if args.threads:
-        os.environ["STROKESEG_THREADS"] = str(args.threads)  # read by strokeseg.util.threads in every stage
-    # nibabel logs header 'repairs' (e.g. zero pixdim set to 1) to stderr; strokeseg validates headers itself
-    # and reports a real problem as its one error line
+    from strokeseg.cli.options.preflight import apply_global_options, check_environment
+
+    apply_global_options(args)
+    # nibabel logs header 'repairs' (zero pixdim set to 1 …) to stderr; strokeseg reports a real problem in one line
     logging.getLogger("nibabel").setLevel(logging.ERROR)
     from strokeseg.cli.logs import _log_to_stderr
 
     _log_to_stderr()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        from strokeseg.cli.options.preflight import check_environment
-
         check_environment()  # one line naming a bad STROKESEG_* variable, before any work
         return int(args.func(args) or 0)
-    except RankLost as exc:
-        if os.environ.get("STROKESEG_LAUNCHED") != "1":  # under strokeseg's own launcher, it speaks for the ranks
-            print(f"strokeseg: error: {one_line(str(exc))}", file=sys.stderr)
-        return 1
     except StrokesegError as exc:
         from strokeseg.cli.flags import to_flags
 
-        print(f"strokeseg: error: {to_flags(one_line(str(exc)))}", file=sys.stderr)
-        return 2
+        lost = isinstance(exc, RankLost)  # a dead rank: 1, not 2 (the inputs may be fine); strokeseg's launcher speaks for it
+        if not (lost and os.environ.get("STROKESEG_LAUNCHED") == "1"):
+            print(f"strokeseg: error: {to_flags(one_line(str(exc)))}", file=sys.stderr)
+        return 1 if lost else 2
     except KeyboardInterrupt:
         print("strokeseg: interrupted; no partial output was kept", file=sys.stderr)
         return 130

@@ -7,6 +7,7 @@ import os
 
 from strokeseg.cli.options import add_training_options, training_overrides
 from strokeseg.cli.options.report import add_report_options
+from strokeseg.cli.options.types import positive_int
 from strokeseg.errors import ConfigError
 
 
@@ -17,10 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Train a published method (a recipe) on a dataset: cases are prepared (brain mask, symmetric modalities "
             "from the disk cache, whitening with training statistics), folds are grouped by patient, each fold is "
-            "trained on balanced patches or whole slices (per the recipe), with its recipe's loss and optimiser, "
-            "early stopping on a patient-level "
-            "validation split, and a checkpoint every epoch; out-of-fold predictions give the nested T/S_min grid "
-            "search and the cross-validation report. Writes a model bundle: weights per fold (state dicts), the "
+            "trained on balanced patches or whole slices (per the recipe), with its recipe's loss and optimiser, early "
+            "stopping on a patient-level validation split, and a checkpoint every epoch; out-of-fold predictions give the nested T/S_min "
+            "grid search and the cross-validation report. Writes a model bundle: weights per fold (state dicts), the "
             "recipe, normalisation statistics, T and S_min, channels, training logs and loss curves, and cv/. "
             "Under 'torchrun --nproc_per_node=N -m strokeseg train ...' (or multi-node 'torchrun --nnodes ...') each "
             "fold trains with DistributedDataParallel (NCCL on GPUs, gloo on CPU): every process takes its share of "
@@ -32,14 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_training_options(p, "model bundle folder")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoints")
     p.add_argument("--seed", type=int, help="random seed (default: the recipe's)")
-    p.add_argument(
-        "--nproc",
-        type=int,
-        default=1,
-        metavar="N",
-        help="train each fold data-parallel on N processes of this machine, as 'torchrun --standalone --nproc_per_node=N' "
-        "does; a rank that dies stops the run with one line, and --resume continues it",
-    )
+    nproc = "each fold data-parallel on N local processes, as 'torchrun --standalone --nproc_per_node=N' runs it"
+    p.add_argument("--nproc", type=positive_int, default=1, metavar="N", help=nproc)
     add_report_options(p)
     p.set_defaults(func=run)
 
@@ -51,14 +45,11 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.cli.options.report import finish_report
     from strokeseg.io.outputs import RunFolder
     from strokeseg.recipes.recipe import load_recipe
+    from strokeseg.training.launch import launch_local
     from strokeseg.workflows.train import TrainOptions, train
 
-    if args.nproc < 1:
-        raise ConfigError(f"--nproc must be at least 1, got {args.nproc}")
     if args.nproc > 1 and "RANK" not in os.environ:
-        from strokeseg.training.launch import launch_local
-
-        return launch_local(_without_nproc(args.argv), args.nproc)
+        return launch_local(args.argv, args.nproc)
     if args.resume and args.overwrite:
         raise ConfigError("--resume and --overwrite exclude each other")
     data = input_path(args)
@@ -87,17 +78,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"model bundle written to {args.out} (T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels)")
         finish_report(run, args)
     return 0
-
-
-def _without_nproc(argv: list[str]) -> list[str]:
-    """The command line each rank runs: ``argv`` without ``--nproc N`` / ``--nproc=N``."""
-    out: list[str] = []
-    skip = False
-    for a in argv:
-        if skip:
-            skip = False
-        elif a == "--nproc":
-            skip = True
-        elif not a.startswith("--nproc="):
-            out.append(a)
-    return out

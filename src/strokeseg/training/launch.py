@@ -24,7 +24,7 @@ LAUNCHED_ENV = "STROKESEG_LAUNCHED"
 
 
 def launch_local(argv: Sequence[str], nproc: int) -> int:
-    """Run ``strokeseg <argv>`` (a ``train`` command line, without ``--nproc``) on ``nproc`` local ranks.
+    """Run ``strokeseg <argv>`` (a ``train`` command line; its ``--nproc`` is dropped) on ``nproc`` local ranks.
 
     Returns rank 0's exit status when every rank ended by itself (an input error is then rank 0's own line);
     raises :class:`RankLost` when a rank was killed or died.
@@ -49,7 +49,7 @@ def launch_local(argv: Sequence[str], nproc: int) -> int:
         saved = os.environ.get(LAUNCHED_ENV)
         os.environ[LAUNCHED_ENV] = "1"
         try:
-            elastic_launch(cfg, sys.executable)("-m", "strokeseg", *argv)
+            elastic_launch(cfg, sys.executable)("-m", "strokeseg", *without_nproc(argv))
         except ChildFailedError as exc:
             return _failure(exc, nproc)
         finally:
@@ -75,3 +75,17 @@ def _failure(exc, nproc: int) -> int:
         f"rank {rank} of {nproc} {how}, so the run stopped; each fold's last finished epoch is kept: "
         "rerun the same command with --resume to continue"
     )
+
+
+def without_nproc(argv: Sequence[str]) -> list[str]:
+    """The command line each rank runs: ``argv`` without ``--nproc N`` / ``--nproc=N``."""
+    out: list[str] = []
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--nproc":
+            skip = True
+        elif not a.startswith("--nproc="):
+            out.append(a)
+    return out

@@ -5,6 +5,17 @@ from __future__ import annotations
 import argparse
 
 
+def apply_global_options(args: argparse.Namespace) -> None:
+    """``--deterministic`` and ``--threads`` as the environment variables every stage, worker and rank reads
+    (``strokeseg.util.threads``)."""
+    import os
+
+    if args.deterministic:
+        os.environ["STROKESEG_DETERMINISTIC"] = "1"
+    if args.threads:
+        os.environ["STROKESEG_THREADS"] = str(args.threads)
+
+
 def check_environment() -> None:
     """Validate the ``STROKESEG_*`` variables every stage reads (threads, determinism, image-size limit, cache folder and size).
 
