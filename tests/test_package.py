@@ -90,3 +90,29 @@ def test_packages_the_gpu_kit_leaves_behind_are_imported_only_inside_functions()
                 else []
             )
             assert not {m.split(".")[0].lower() for m in mods} & left, f"{path}: module-level import of {mods}"
+
+
+def test_every_subpackage_declares_its_public_names_and_each_resolves():
+    """Each stage package has ``__all__``; every name in it resolves (lazily for the heavy ones), and none is also
+    the name of a submodule (the import system would then replace the one with the other)."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(strokeseg.__path__):
+        if not info.ispkg:
+            continue
+        pkg = importlib.import_module(f"strokeseg.{info.name}")
+        assert hasattr(pkg, "__all__") and pkg.__all__, f"strokeseg.{info.name} declares no __all__"
+        subs = {m.name for m in pkgutil.iter_modules(pkg.__path__)}
+        assert not set(pkg.__all__) & subs, (info.name, set(pkg.__all__) & subs)
+        for name in pkg.__all__:
+            assert getattr(pkg, name) is not None, f"strokeseg.{info.name}.{name}"
+
+
+def test_importing_the_light_packages_loads_no_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, strokeseg.util, strokeseg.io, strokeseg.perfusion, strokeseg.cli; print('torch' in sys.modules)"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == "False"
