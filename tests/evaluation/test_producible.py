@@ -41,7 +41,9 @@ def _pred_folder(root, record: dict | None, aux: bool = True):
 
 
 def test_a_core_only_model_is_scored_on_the_core_only(tmp_path):
-    pred, truth = _pred_folder(tmp_path, {"core_ml": 0.032, "penumbra_ml": None, "hypoperfused_ml": None, "target": "core"})
+    pred, truth = _pred_folder(
+        tmp_path, {"case_id": "case_a", "core_ml": 0.032, "penumbra_ml": None, "hypoperfused_ml": None, "target": "core"}
+    )
     res = evaluate_folder(pred, truth)
     assert {r["region"] for r in res.rows} == {"core"}
     assert res.rows[0]["dice"] == 1.0 and not any(r["failure"] for r in res.rows)

@@ -1151,6 +1151,26 @@ def _entries() -> list[Entry]:
     )
     add(Entry("reports", "evaluation case id 'report'", lambda ctx: report_hostile_ids(ctx, "report"), "reserved", pre_out=True))
 
+    def report_damaged(ctx: Ctx, edit: Callable[[dict[str, Any]], Any]) -> list[str]:
+        """``report`` on a threshold run whose read-out was edited afterwards (by hand, or by another tool)."""
+        from strokeseg.cli import main
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(_threshold(ctx, _one_case(ctx))) == 0
+        path = ctx.out / "case_1" / "case_1_readout.json"
+        path.write_text(json.dumps(edit(json.loads(path.read_text(encoding="utf-8")))), encoding="utf-8")
+        return ["report", str(ctx.out)]
+
+    for what, edit, names in (
+        ("core_ml is text", lambda d: {**d, "core_ml": "lots"}, "'core_ml' is str"),
+        ("the read-out is a list", lambda d: [1, 2, 3], "not a JSON object"),
+        ("an unknown key", lambda d: {**d, "core_volume": 3.0}, "unknown key 'core_volume'"),
+        ("clinical.age is a list", lambda d: {**d, "clinical": {**d["clinical"], "age": [71]}}, "'clinical.age' is list"),
+        ("core_ml is 1e400 (infinite)", lambda d: {**d, "core_ml": float("inf")}, "case_1_readout.json"),
+        ("a newer format", lambda d: {**d, "format": 99}, "format 99"),
+    ):
+        add(Entry("reports", f"a read-out whose {what}", functools.partial(report_damaged, edit=edit), names, pre_out=True))
+
     def reserved_case(ctx: Ctx, cid: str) -> list[str]:
         return _threshold(ctx, _manifest(ctx, [f"{cid},ct.nii.gz,cbf.nii.gz,tmax.nii.gz"]))
 

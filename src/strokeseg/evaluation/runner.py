@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from strokeseg.io.atomic import write_text
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.labels import LABEL_NAMES, Region, apply_label_map, format_unknown
 from strokeseg.io.read import read_image
-from strokeseg.io.text import read_text
+from strokeseg.io.records import SUMMARY_NAME, VOLUMES_SUFFIX, read_record, record_text
 from strokeseg.tables import csv_text, markdown_table, read_csv
 from strokeseg.util.executors import ExecutorConfig
 from strokeseg.util.progress import progress
@@ -215,12 +214,7 @@ def unproducible(path: Path, case_id: str) -> dict[Region, str]:
         rec = path.parent / name
         if not rec.is_file():
             continue
-        try:
-            d = json.loads(read_text(rec, "run record"))
-        except ValueError as exc:
-            raise InputError(f"run record is not valid JSON ({exc})", rec) from None
-        if not isinstance(d, dict):
-            raise InputError("run record is not a JSON object", rec)
+        d = read_record("volumes" if name.endswith(VOLUMES_SUFFIX) else "readout", rec)
         if d.get("target"):
             why = f"the model (target {d['target']}) cannot produce it"
         elif d.get("perfusion") is False:
@@ -405,5 +399,5 @@ def write_results(result: EvaluationResult, out_dir: str | Path, title: str = "E
         md += f"\nPrediction files matching no truth case ({len(result.unmatched_pred)}): {', '.join(result.unmatched_pred)}\n"
     write_text(out_dir / "per_case.csv", rows_to_csv(result.rows))
     write_text(out_dir / "summary.md", md)
-    write_text(out_dir / "summary.json", json.dumps(result_json(result), indent=2))
+    write_text(out_dir / SUMMARY_NAME, record_text("summary", result_json(result)))
     return [out_dir / n for n in ("per_case.csv", "summary.md", "summary.json")]

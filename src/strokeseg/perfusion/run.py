@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from strokeseg.diagnostics import warnings_of
 from strokeseg.errors import InputError
 from strokeseg.io.case import Case
 from strokeseg.io.nifti import write_nifti
+from strokeseg.io.records import PERFUSION_NAME, write_record
 from strokeseg.io.volume import Series
 from strokeseg.kinetics.constants import MR_SKIP_FRAMES
 from strokeseg.perfusion.config import Modality, PerfusionConfig
@@ -78,6 +78,5 @@ def write_perfusion(folder: Path, result: PerfusionResult, source: str, extra: d
         "aif_times_s": [float(t) for t in result.frame_times],
         **(extra or {}),
     }
-    (folder / "perfusion.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
-    paths.append(folder / "perfusion.json")
+    paths.append(write_record("perfusion", folder / PERFUSION_NAME, info))
     return paths

@@ -14,6 +14,7 @@ from typing import Any
 
 from strokeseg.errors import InputError
 from strokeseg.io.outputs import MARKER_NAME, check_case_id
+from strokeseg.io.records import PERFUSION_NAME, READOUT_SUFFIX, SUMMARY_NAME, VOLUMES_SUFFIX, read_record
 from strokeseg.tables import read_csv
 
 KINDS = ("threshold", "predict", "perfusion", "evaluate", "train")
@@ -93,6 +94,11 @@ def _json(path: Path) -> Any:
         raise InputError("JSON nested too deeply to be a strokeseg record", path) from None
 
 
+def _record(kind: str, path: Path) -> dict[str, Any] | None:
+    """A run record read through its schema (:mod:`strokeseg.io.records`); None when the file is absent."""
+    return read_record(kind, path) if path.is_file() else None
+
+
 def detect_kind(root: Path) -> str:
     """Which command wrote ``root`` (its marker; else the files it holds)."""
     marker = _json(root / MARKER_NAME) or {}
@@ -145,22 +151,22 @@ def _maps_folder(folder: Path) -> dict[str, Path]:
 
 def _threshold_or_predict_case(folder: Path, kind: str, ev: dict[str, Any] | None) -> CaseView:
     cid = folder.name
-    readout = _json(folder / f"{cid}_readout.json")
+    readout = _record("readout", folder / f"{cid}{READOUT_SUFFIX}")
     case = CaseView(cid, readout=readout, folder=folder)
     case.images.update(_inputs(readout))
     if (folder / "perfusion").is_dir():  # maps the threshold computed from the series
-        case.perfusion = _json(folder / "perfusion" / "perfusion.json")
+        case.perfusion = _record("perfusion", folder / "perfusion" / PERFUSION_NAME)
         case.images.update(_maps_folder(folder / "perfusion"))
     suffixes = {"label": "label", "probability": "prob", "variance": "variance", "entropy": "entropy"}
     case.images.update(_existing({k: folder / f"{cid}_{s}.nii.gz" for k, s in suffixes.items()}))
     if kind == "predict":
-        case.volumes = _json(folder / f"{cid}_volumes.json")
+        case.volumes = _record("volumes", folder / f"{cid}{VOLUMES_SUFFIX}")
     _attach_evaluation(case, ev)
     return case
 
 
 def _perfusion_case(folder: Path) -> CaseView:
-    case = CaseView(folder.name, perfusion=_json(folder / "perfusion.json"), folder=folder)
+    case = CaseView(folder.name, perfusion=_record("perfusion", folder / PERFUSION_NAME), folder=folder)
     case.images.update(_maps_folder(folder))
     case.images.update(_existing({"CT": folder / "baseline.nii.gz", "truth": folder / "label.nii.gz"}))
     return case
@@ -170,15 +176,13 @@ def _evaluate_cases(ev: dict[str, Any], source: Path) -> list[CaseView]:
     """The cases of an evaluation's ``summary.json``; their ids become page folders, so each must be a plain,
     unreserved name (:func:`check_case_id`)."""
     out = []
-    rows = ev.get("cases", [])
-    if not isinstance(rows, list) or not all(isinstance(r, dict) and isinstance(r.get("case_id"), str) for r in rows):
-        raise InputError("'cases' is not a list of rows with a text case_id", source)
+    rows = ev["cases"]  # a list of objects with a text case_id: the summary record's schema
     for cid in dict.fromkeys(check_case_id(r["case_id"], source) for r in rows):
         files = _evaluation_files(ev, cid)
         pred = Path(files["prediction"]) if files.get("prediction") else None
         readout = None
         if pred is not None:  # a prediction inside a threshold/predict run: its read-out names the images
-            readout = _json(pred.parent / f"{cid}_readout.json")
+            readout = _record("readout", pred.parent / f"{cid}{READOUT_SUFFIX}")
         case = CaseView(cid, readout=readout)
         case.images.update(_inputs(readout))
         if pred is not None and pred.is_file():
@@ -204,9 +208,9 @@ def collect_run(root: str | Path, kind: str | None = None, evaluation: Path | No
     marker = _json(root / MARKER_NAME) or {}
     failures = _json(root / "failures.json") or []
     if kind == "train":
-        return RunView(kind, root, marker, [], failures, _json(root / "cv" / "summary.json"), bundle=_json(root / "bundle.json"))
-    ev_path = evaluation or root / ("summary.json" if kind == "evaluate" else "evaluation/summary.json")
-    ev = _json(ev_path)
+        return RunView(kind, root, marker, [], failures, _record("summary", root / "cv" / SUMMARY_NAME), bundle=_json(root / "bundle.json"))
+    ev_path = evaluation or root / (SUMMARY_NAME if kind == "evaluate" else f"evaluation/{SUMMARY_NAME}")
+    ev = _record("summary", ev_path)
     if kind == "evaluate":
         if ev is None:
             raise InputError("evaluation run without summary.json", root)
@@ -214,11 +218,11 @@ def collect_run(root: str | Path, kind: str | None = None, evaluation: Path | No
     else:
         folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in ("evaluation", "report"))
         if kind == "perfusion":
-            cases = [_perfusion_case(f) for f in folders if (f / "perfusion.json").exists()]
-            if (root / "perfusion.json").exists():  # a single series written at the top of --out
+            cases = [_perfusion_case(f) for f in folders if (f / PERFUSION_NAME).exists()]
+            if (root / PERFUSION_NAME).exists():  # a single series written at the top of --out
                 cases.insert(0, _perfusion_case(root))
         else:
-            cases = [_threshold_or_predict_case(f, kind, ev) for f in folders if (f / f"{f.name}_readout.json").exists()]
+            cases = [_threshold_or_predict_case(f, kind, ev) for f in folders if (f / f"{f.name}{READOUT_SUFFIX}").exists()]
     bundle = None
     model = (marker.get("settings") or {}).get("model")
     if kind == "predict" and model:

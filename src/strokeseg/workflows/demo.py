@@ -21,6 +21,7 @@ import numpy as np
 
 from strokeseg.bundle import ModelBundle
 from strokeseg.evaluation.cohort import RegionSummary
+from strokeseg.io.records import READOUT_SUFFIX, write_record
 from strokeseg.phantom.case import PhantomConfig
 from strokeseg.util.progress import progress_bar
 from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
@@ -65,7 +66,6 @@ def _predict_and_threshold(out: Path, test_dir: Path, bundle: ModelBundle) -> fl
     from strokeseg.clinical.config import ThresholdConfig
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.nifti import write_nifti
-    from strokeseg.tables import json_text
     from strokeseg.workflows.predict import Predictor, write_prediction
     from strokeseg.workflows.record import record_fields
     from strokeseg.workflows.threshold import threshold_ref
@@ -87,7 +87,7 @@ def _predict_and_threshold(out: Path, test_dir: Path, bundle: ModelBundle) -> fl
         write_nifti(folder / f"{ref.case_id}_label.nii.gz", cr.result.labels, cr.geometry, dtype=np.uint8)
         record = cr.to_dict(tcfg)
         record.update(record_fields(record, ref, tcfg, "demo", {}))
-        (folder / f"{ref.case_id}_readout.json").write_text(json_text(record), encoding="utf-8")
+        write_record("readout", folder / f"{ref.case_id}{READOUT_SUFFIX}", record)
     return seconds
 
 

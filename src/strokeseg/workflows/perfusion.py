@@ -20,6 +20,7 @@ import numpy as np
 from strokeseg.errors import InputError
 from strokeseg.io.case import CaseRef
 from strokeseg.io.outputs import RunFolder
+from strokeseg.io.records import PERFUSION_NAME, read_record
 from strokeseg.io.volume import Series
 from strokeseg.perfusion.config import PerfusionConfig
 from strokeseg.perfusion.maps import PerfusionResult
@@ -139,15 +140,15 @@ def perfusion_dataset(
     if jobs and jobs[0][0]:
         rows = []
         for f in run.case_folders():
-            if (f / "perfusion.json").exists():
-                info = json.loads((f / "perfusion.json").read_text(encoding="utf-8"))
+            if (f / PERFUSION_NAME).exists():
+                info = read_record("perfusion", f / PERFUSION_NAME)
                 rows.append(
                     {
                         "case_id": f.name,
                         "modality": info.get("modality"),
                         "method": info.get("method"),
                         "brain_voxels": info.get("brain_voxels"),
-                        "aif_voxels": info.get("aif", {}).get("voxels"),
+                        "aif_voxels": (info.get("aif") or {}).get("voxels"),
                         "warnings": info.get("warnings", []),
                     }
                 )

@@ -27,6 +27,7 @@ from strokeseg.inference.predict import labels_argmax, labels_from_probs, predic
 from strokeseg.inference.sliding_window import entropy
 from strokeseg.io.case import Case, CaseRef, load_case
 from strokeseg.io.outputs import OutputMode, RunFolder
+from strokeseg.io.records import READOUT_SUFFIX, VOLUMES_SUFFIX, read_record, write_record
 from strokeseg.preprocessing.prepare import modalities_to_load, prepare_case
 from strokeseg.recipes.recipe import check_patch_fits
 from strokeseg.tables import json_text
@@ -218,7 +219,7 @@ def write_prediction(folder: Path, pred: Prediction, case: Case, record: dict[st
     if pred.class_probabilities is not None:  # (Z, Y, X, K), one volume per class or region
         write_nifti(folder / f"{cid}_probabilities.nii.gz", np.moveaxis(pred.class_probabilities, 0, -1), g)
     write_nifti(folder / f"{cid}_entropy.nii.gz", pred.entropy, g)
-    (folder / f"{cid}_volumes.json").write_text(json_text(pred.info), encoding="utf-8")
+    write_record("volumes", folder / f"{cid}{VOLUMES_SUFFIX}", {"case_id": cid, **pred.info})
     readout = {
         "case_id": cid,
         "maps": f"model {pred.info['recipe']}",
@@ -228,7 +229,7 @@ def write_prediction(folder: Path, pred: Prediction, case: Case, record: dict[st
     }
     if record is not None:
         readout.update(record)
-    (folder / f"{cid}_readout.json").write_text(json_text(readout), encoding="utf-8")
+    write_record("readout", folder / f"{cid}{READOUT_SUFFIX}", readout)
 
 
 @dataclass
@@ -271,7 +272,6 @@ def predict_dataset(run: RunFolder, predictor: Predictor, refs: Sequence[CaseRef
     worker receives the predictor's models, and on a machine with several GPUs each case goes to
     one of them, round robin), then write the cohort files ``volumes.json`` and ``readout.csv``
     from the case folders that are there."""
-    import json
 
     one = functools.partial(_predict_one, predictor=predictor, run=(run.command, run.settings))
     n_gpus = 0
@@ -283,10 +283,10 @@ def predict_dataset(run: RunFolder, predictor: Predictor, refs: Sequence[CaseRef
     done = run_cases(run, [(r.case_id, (r, d)) for r, d in zip(refs, devices)], one, "predict", executor=executor)
     vols, reads = [], []
     for f in run.case_folders():
-        if (f / f"{f.name}_volumes.json").exists():
-            vols.append(json.loads((f / f"{f.name}_volumes.json").read_text(encoding="utf-8")))
-        if (f / f"{f.name}_readout.json").exists():
-            reads.append(json.loads((f / f"{f.name}_readout.json").read_text(encoding="utf-8")))
+        if (f / f"{f.name}{VOLUMES_SUFFIX}").exists():
+            vols.append(read_record("volumes", f / f"{f.name}{VOLUMES_SUFFIX}"))
+        if (f / f"{f.name}{READOUT_SUFFIX}").exists():
+            reads.append(read_record("readout", f / f"{f.name}{READOUT_SUFFIX}"))
     if vols:
         run.write_text("volumes.json", json_text(vols))
     if reads:

@@ -16,6 +16,7 @@ from strokeseg.clinical.pipeline import CaseReadout, threshold_case
 from strokeseg.clinical.readout import format_readout_table, readout_csv
 from strokeseg.io.case import CaseRef, load_case
 from strokeseg.io.outputs import RunFolder
+from strokeseg.io.records import READOUT_SUFFIX, read_record, write_record
 from strokeseg.perfusion.config import PerfusionConfig
 from strokeseg.util.executors import ExecutorConfig
 from strokeseg.workflows.cases import CaseRun, run_cases
@@ -78,7 +79,7 @@ def _threshold_one(
     record = cr.to_dict(cfg)
     record.update(record_fields(record, ref, cfg, *run))
     record["seconds"] = round(time.perf_counter() - t0, 3)
-    (folder / f"{cr.case_id}_readout.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    write_record("readout", folder / f"{cr.case_id}{READOUT_SUFFIX}", record)
     return cr
 
 
@@ -96,9 +97,7 @@ def threshold_dataset(
     one = functools.partial(_threshold_one, cfg=cfg, perfusion=perfusion, truth=truth, read=read or {}, run=(run.command, run.settings))
     done = run_cases(run, [(r.case_id, r) for r in refs], one, "threshold", executor=executor)
     rows = [
-        json.loads((f / f"{f.name}_readout.json").read_text(encoding="utf-8"))
-        for f in run.case_folders()
-        if (f / f"{f.name}_readout.json").exists()
+        read_record("readout", f / f"{f.name}{READOUT_SUFFIX}") for f in run.case_folders() if (f / f"{f.name}{READOUT_SUFFIX}").exists()
     ]
     out = ThresholdRun(done, rows)
     if rows:
