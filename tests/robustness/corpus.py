@@ -1226,6 +1226,22 @@ def _entries() -> list[Entry]:
 
     add(Entry("partial output", "train --resume with another recipe", resume_other_recipe, "seed", pre_out=True))
 
+    def resume_run_json(ctx: Ctx, text: str) -> list[str]:
+        shutil.copytree(ctx.assets / "model", ctx.out)
+        (ctx.out / "run.json").write_text(text, encoding="utf-8")
+        return _train(ctx, "--resume")
+
+    for what, text in (("a list", "[1, 2]"), ("a recipe that is a number", '{"recipe": 5, "data": "x", "cases": []}')):
+        add(
+            Entry(
+                "partial output",
+                f"train --resume whose run.json is {what}",
+                functools.partial(resume_run_json, text=text),
+                "run.json",
+                pre_out=True,
+            )
+        )
+
     def resume_other_data(ctx: Ctx) -> list[str]:
         shutil.copytree(ctx.assets / "model", ctx.out)
         ds = ctx.asset("ph")

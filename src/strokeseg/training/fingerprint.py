@@ -67,6 +67,8 @@ def check_run_fingerprint(out: Path, recipe: Recipe, cases: list[PreparedCase], 
             before = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError, UnicodeDecodeError):
             raise InputError("cannot resume: run.json is unreadable; train without 'resume'", path) from None
+        if not (isinstance(before, dict) and isinstance(before.get("recipe", {}), dict) and isinstance(before.get("cases", []), list)):
+            raise InputError("cannot resume: run.json is not the record strokeseg writes (an object with a recipe object)", path)
         old, now, defaults = before.get("recipe", {}), current["recipe"], field_defaults()
         changed = sorted(k for k in set(old) | set(now) if _differs(old.get(k, _ABSENT), now.get(k, _ABSENT), defaults.get(k, _ABSENT)))
         if changed:
