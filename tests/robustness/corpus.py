@@ -1338,6 +1338,19 @@ def _entries() -> list[Entry]:
             "symlinks", "--overwrite where a case folder is a link out of --out", functools.partial(case_link, flag="--overwrite"), code=0
         )
     )
+
+    def report_link(ctx: Ctx) -> list[str]:
+        from strokeseg.cli import main
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(_threshold(ctx, _one_case(ctx))) == 0
+        outside = ctx.root / "elsewhere"
+        outside.mkdir()
+        (outside / "index.html").write_text("precious\n", encoding="utf-8")
+        (ctx.out / "report").symlink_to(outside)
+        return ["report", str(ctx.out)]
+
+    add(Entry("symlinks", "report where report/ is a link out of the run folder", report_link, "outside the output folder", pre_out=True))
     return E
 
 
