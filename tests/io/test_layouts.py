@@ -122,3 +122,39 @@ def test_real_isles22_case(isles22_case):
     assert case.label is not None and int((case.label > 0).sum()) == 835
     assert float((case.label > 0).sum() * case.geometry.voxel_volume_ml) == pytest.approx(6.68)
     assert 0.3 < float(np.median(case.images["ADC"][case.images["ADC"] > 0.1])) < 3.0  # 1e-3 mm²/s units
+
+
+def test_every_registered_layout_is_documented_and_tested():
+    """Found from the registry: a new layout fails here until docs/reference/data.md describes it and a test
+    under tests/ names it."""
+    from pathlib import Path
+
+    from strokeseg.io.layouts import LAYOUTS
+
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "reference" / "data.md").read_text(encoding="utf-8")
+    tests = "\n".join(p.read_text(encoding="utf-8") for p in (root / "tests").rglob("test_*.py"))
+    for name in LAYOUTS:
+        assert f"`{name}`" in doc, f"layout {name} is not in docs/reference/data.md"
+        assert f'"{name}"' in tests, f"no test names the layout {name}"
+
+
+def test_a_perfusion_output_and_a_lone_series_file_are_datasets(tmp_path):
+    import numpy as np
+
+    from strokeseg.io.geometry import Geometry
+    from strokeseg.io.layouts import detect_layout, open_dataset
+    from strokeseg.io.nifti import write_nifti
+    from strokeseg.io.records import write_record
+
+    g = Geometry((2, 8, 8), (2.0, 2.0, 5.0))
+    maps = tmp_path / "maps" / "c1"
+    maps.mkdir(parents=True)
+    for m in ("CBF", "Tmax"):
+        write_nifti(maps / f"{m}.nii.gz", np.ones(g.shape, np.float32), g)
+    write_record("perfusion", maps / "perfusion.json", {"source": "ctp.nii.gz", "frames": 30})
+    assert detect_layout(tmp_path / "maps").name == "strokeseg-maps"
+    assert [r.case_id for r in open_dataset(tmp_path / "maps").cases] == ["c1"]
+    series = write_nifti(tmp_path / "ctp_7.nii.gz", np.ones((*g.shape, 5), np.float32), g, frame_interval=1.5)
+    assert detect_layout(series).name == "series-file"
+    assert [r.case_id for r in open_dataset(series).cases] == ["ctp_7"]

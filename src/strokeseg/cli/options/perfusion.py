@@ -6,8 +6,9 @@ import argparse
 from typing import Any
 
 from strokeseg.cli.options.types import nonnegative_float, positive_float
+from strokeseg.perfusion.config import Method
 
-METHODS = ("osvd", "csvd", "ssvd", "tikhonov-gcv", "tikhonov-lcurve", "parametric")
+METHODS = tuple(m.value for m in Method)  # the choices come from the enum: a new method is offered at once
 HELP = {
     "method": "deconvolution (default {default}; measured best over the grid phantom, the OSIPI DRO and the threshold "
     "cohort, docs/explanation/perfusion-default.md): oSVD (delay-insensitive, per-voxel oscillation index), cSVD "

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from strokeseg.errors import InputError
 from strokeseg.io.case import CaseRef
 from strokeseg.io.labels import CORE, PENUMBRA
 from strokeseg.io.layouts.base import Layout, is_image_file, strip_image_suffix
-from strokeseg.io.text import read_text
 
 MAPS = ("CBF", "CBV", "MTT", "Tmax", "TTP")
 
@@ -31,11 +29,10 @@ def _is_maps_folder(folder: Path) -> bool:
 
 
 def _record(folder: Path) -> dict[str, Any]:
-    try:
-        info = json.loads(read_text(folder / "perfusion.json", "perfusion record"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON ({exc.msg} at line {exc.lineno})", folder / "perfusion.json") from None
-    return info if isinstance(info, dict) else {}
+    """The folder's perfusion record, read through its schema (:mod:`strokeseg.io.records`)."""
+    from strokeseg.io.records import PERFUSION_NAME, read_record
+
+    return read_record("perfusion", folder / PERFUSION_NAME)
 
 
 def _source_name(folder: Path) -> str:
