@@ -2,8 +2,9 @@
 how long does it take, and how much memory does it hold at its peak?
 
 The busy process is one Python loop pinned to core 0 (another user's job on a 2-core machine). Memory is
-the peak, over samples every 0.5 s, of the summed resident set of ``make`` and every process below it (pytest,
-the strokeseg commands and torchrun ranks it starts), read from ``/proc``. Writes
+the peak, over samples every 0.5 s, of the summed proportional set size (PSS: shared pages counted once) of
+``make`` and every process below it (pytest, the strokeseg commands and torchrun ranks it starts), read from
+``/proc/<pid>/smaps_rollup``. Writes
 ``docs/results/ci_busy.{json,md}``; the clone is left in place for inspection.
 
     .venv/bin/python benchmarks/bench_ci_busy.py [--clone ../ci-check] [--no-load]
@@ -25,28 +26,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import REPO, write_results
 
 
-def _tree_rss_bytes(root: int) -> int:
-    """The summed resident memory of ``root`` and all its descendants."""
-    parent: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            stat = (d / "stat").read_text().rsplit(")", 1)[1].split()
-            statm = (d / "statm").read_text().split()
-        except OSError:
-            continue
-        parent[int(d.name)] = int(stat[1])
-        rss[int(d.name)] = int(statm[1]) * page
+def _pss_bytes(pid: int) -> int:
+    """A process's proportional set size: its private pages plus its share of pages it shares (so that the
+    sum over processes counts a shared library or a copy-on-write page once, unlike the resident sizes)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _tree_pss_bytes(root: int) -> int:
+    """The summed proportional set size of ``root`` and all its descendants."""
     children: dict[int, list[int]] = {}
-    for pid, ppid in parent.items():
-        children.setdefault(ppid, []).append(pid)
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(d.name))
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        total += _pss_bytes(pid)
         todo += children.get(pid, [])
     return total
 
@@ -77,7 +82,7 @@ def main() -> int:
 
         def sample() -> None:
             while proc.poll() is None:
-                peak[0] = max(peak[0], _tree_rss_bytes(proc.pid))
+                peak[0] = max(peak[0], _tree_pss_bytes(proc.pid))
                 time.sleep(0.5)
 
         watcher = threading.Thread(target=sample, daemon=True)
@@ -89,7 +94,7 @@ def main() -> int:
         hog.kill()
         hog.wait()
     text = log.read_text(encoding="utf-8", errors="replace")
-    summary = re.findall(r"=+ (.*(?:passed|failed).*) in ([\d.]+)s", text)
+    summary = re.findall(r"^=* ?(\d+ (?:passed|failed)[^\n]*?) in ([\d.]+)s", text, flags=re.MULTILINE)
     counts = {k: int(v) for v, k in re.findall(r"(\d+) (passed|failed|skipped|errors?|xfailed)", summary[-1][0])} if summary else {}
     res = {
         "commit": commit,

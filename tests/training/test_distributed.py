@@ -37,7 +37,7 @@ def _torchrun() -> list[str]:
 
 
 def _env(threads: int) -> dict[str, str]:
-    env = dict(os.environ, STROKESEG_QUIET="1", OMP_NUM_THREADS=str(threads), STROKESEG_THREADS=str(threads))
+    env = dict(os.environ, STROKESEG_QUIET="1", OMP_NUM_THREADS=str(threads), STROKESEG_THREADS=str(threads), PYTHONIOENCODING="utf-8")
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[2]), env.get("PYTHONPATH", "")])
     return env
 
@@ -135,7 +135,16 @@ def test_two_nodes_of_one_process_train_the_weights_of_one(data, single, tol, tm
     args = ["-m", "strokeseg", "train", *TINY, "--data", str(data), "--epochs", "2", "--out", str(out)]
     env = _env(1)
     other = subprocess.Popen([*_torchrun(), *rdzv, "--node_rank=1", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    res = subprocess.run([*_torchrun(), *rdzv, "--node_rank=0", *args], env=env, capture_output=True, text=True, timeout=600, check=False)
+    res = subprocess.run(
+        [*_torchrun(), *rdzv, "--node_rank=0", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=600,
+        check=False,
+    )
     _, other_err = other.communicate(timeout=600)
     assert res.returncode == 0 and other.returncode == 0, res.stderr[-3000:] + other_err.decode("utf-8", "replace")[-2000:]
     assert _max_weight_diff(single, out) < tol[0]
@@ -202,7 +211,7 @@ def test_a_killed_rank_stops_the_run_with_one_line_and_resume_finishes_it(data, 
 
     out = tmp_path / "m"
     cmd = [sys.executable, "-m", "strokeseg", "train", *TINY, "--data", str(data), "--epochs", "2", "--out", str(out), "--nproc", "2"]
-    proc = subprocess.Popen(cmd, env=_env(1), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, env=_env(1), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace")
     deadline = time.monotonic() + 300
     while not (out / "fold_0" / "checkpoint.pt").exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -215,7 +224,9 @@ def test_a_killed_rank_stops_the_run_with_one_line_and_resume_finishes_it(data, 
         "strokeseg: error: rank 1 of 2 was killed by SIGKILL, so the run stopped; each fold's last finished epoch is kept: "
         "rerun the same command with --resume to continue"
     ]
-    res = subprocess.run([*cmd, "--resume"], env=_env(1), capture_output=True, text=True, timeout=600, check=False)
+    res = subprocess.run(
+        [*cmd, "--resume"], env=_env(1), capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=600, check=False
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert _max_weight_diff(single, out) < tol[0]
 
