@@ -1,4 +1,4 @@
-"""``--deterministic``: training and prediction give the same bits whatever the thread count (the free cores, or
+"""``--deterministic``: training gives the same bits whatever the thread count (the free cores, or
 ``STROKESEG_THREADS``), and the run record says where its thread count came from."""
 
 from __future__ import annotations
@@ -34,21 +34,17 @@ def _strokeseg(args: list[str], threads: int) -> None:
     assert res.returncode == 0, res.stderr[-2000:]
 
 
-def _bytes(folder: Path, pattern: str) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.glob(pattern))}
-
-
-def test_deterministic_training_and_prediction_do_not_depend_on_the_thread_count(corpus_assets, tmp_path):
-    data, model = corpus_assets / "ph", corpus_assets / "model"
+def test_deterministic_training_does_not_depend_on_the_thread_count(corpus_assets, tmp_path):
+    """Trained weights are the quantity that moves with the thread count (0.27 after 2 epochs of clerigues-ct-2d,
+    docs/results/deterministic.md; prediction did not move there): with --deterministic, 1 and 2 threads give the
+    same bits."""
+    data = corpus_assets / "ph"
     for n in (1, 2):
-        _strokeseg(["--deterministic", "predict", str(data), "--model", str(model), "--out", str(tmp_path / f"p{n}")], n)
         train = ["train", "--recipe", RECIPE, "--data", str(data), "--out", str(tmp_path / f"t{n}"), "--no-cache", *TINY_TRAIN]
         _strokeseg(["--deterministic", *train], n)
-    one, two = _bytes(tmp_path / "p1", "*/*.nii.gz"), _bytes(tmp_path / "p2", "*/*.nii.gz")
-    assert len(one) >= 4 and one == two  # labels, probabilities, variance, entropy: bit for bit
     for fold in ("fold_0", "fold_1"):
         a = torch.load(tmp_path / "t1" / fold / "weights.pt", weights_only=True)
         b = torch.load(tmp_path / "t2" / fold / "weights.pt", weights_only=True)
         assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    record = json.loads((tmp_path / "p2" / ".strokeseg-run.json").read_text(encoding="utf-8"))
+    record = json.loads((tmp_path / "t2" / ".strokeseg-run.json").read_text(encoding="utf-8"))
     assert record["threads"] == {"count": 1, "from": "STROKESEG_DETERMINISTIC / --deterministic"}
