@@ -116,3 +116,45 @@ def test_importing_the_light_packages_loads_no_torch():
     code = "import sys, strokeseg.util, strokeseg.io, strokeseg.perfusion, strokeseg.cli; print('torch' in sys.modules)"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == "False"
+
+
+def _module_imports() -> dict[str, set[str]]:
+    """Every strokeseg module's strokeseg imports, at the top or inside functions alike."""
+    import ast
+    from pathlib import Path
+
+    src = Path(strokeseg.__file__).resolve().parents[1]
+    mods = {}
+    for p in (src / "strokeseg").rglob("*.py"):
+        name = ".".join(p.relative_to(src).with_suffix("").parts).removesuffix(".__init__")
+        mods[name] = p
+    graph: dict[str, set[str]] = {}
+    for name, p in mods.items():
+        out = set()
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("strokeseg") and not node.level:
+                out |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in mods else node.module for a in node.names}
+            elif isinstance(node, ast.Import):
+                out |= {a.name for a in node.names if a.name.startswith("strokeseg")}
+        graph[name] = {m for m in out if m in mods and m != name}
+    return graph
+
+
+def test_no_two_modules_import_each_other():
+    """0 import circles between modules (lazy imports inside functions count too). The one allowed: the console
+    entry point looks ``strokeseg.cli.main`` up at the call, so that a caller may stand another one in."""
+    graph = _module_imports()
+    allowed = {frozenset({"strokeseg.cli", "strokeseg.cli.entry"})}
+    seen: set[frozenset[str]] = set()
+    for a, targets in graph.items():
+        for b in targets:
+            # a circle through b back to a (any length): b reaches a
+            todo, reached = [b], {b}
+            while todo:
+                for c in graph[todo.pop()]:
+                    if c not in reached:
+                        reached.add(c)
+                        todo.append(c)
+            if a in reached:
+                seen.add(frozenset({a, b}))
+    assert seen <= allowed, sorted(tuple(sorted(p)) for p in seen - allowed)

@@ -13,7 +13,21 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from strokeseg.io.outputs import file_mode
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """Permission bits of a new file under the user's umask (what ``open()`` would give)."""
+    return 0o666 & ~_umask()
+
+
+def dir_mode() -> int:
+    """Permission bits of a new folder under the user's umask."""
+    return 0o777 & ~_umask()
 
 
 def _suffix(path: Path) -> str:

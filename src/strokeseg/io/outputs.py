@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from strokeseg.errors import InputError
+from strokeseg.io.atomic import dir_mode, file_mode
 
 LOCK_NAME = ".strokeseg.lock"
 MARKER_NAME = ".strokeseg-run.json"
@@ -114,22 +115,6 @@ def _threads_used() -> dict[str, Any]:
     given = os.environ.get(ENV, "").strip()
     source = f"{ENV} / --threads" if given else "the cores free at start"
     return {"count": thread_count(), "from": f"{DETERMINISTIC_ENV} / --deterministic" if deterministic() else source}
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def file_mode() -> int:
-    """Permission bits of a new file under the user's umask (what ``open()`` would give)."""
-    return 0o666 & ~_umask()
-
-
-def dir_mode() -> int:
-    """Permission bits of a new folder under the user's umask."""
-    return 0o777 & ~_umask()
 
 
 def _is_leftover(p: Path) -> bool:

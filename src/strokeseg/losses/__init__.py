@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import torch
 from torch import nn
 
 from strokeseg.errors import ConfigError
@@ -20,6 +21,15 @@ LOSSES: dict[str, Callable[..., nn.Module]] = {
 }
 
 
+def compute_loss(loss_fn: nn.Module, logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """The loss, with the per-sample lesion weights ``w`` ``(N,)`` where any differs from 1 (recipe.group_penalty)."""
+    if bool((w != 1).any()):
+        result: torch.Tensor = loss_fn(logits, y, w)
+        return result
+    result = loss_fn(logits, y)
+    return result
+
+
 def build_loss(name: str, class_frequencies: list[float] | None = None, **kwargs: Any) -> nn.Module:
     """The loss ``name``; ``weight: empirical`` becomes inverse class-frequency weights of the training set."""
     if kwargs.get("weight") == "empirical":
@@ -30,4 +40,13 @@ def build_loss(name: str, class_frequencies: list[float] | None = None, **kwargs
     return module
 
 
-__all__ = ["LOSSES", "CrossEntropy", "FocalLoss", "FocalTversky", "GDLCrossEntropy", "build_loss", "empirical_class_weights"]
+__all__ = [
+    "LOSSES",
+    "CrossEntropy",
+    "FocalLoss",
+    "FocalTversky",
+    "GDLCrossEntropy",
+    "build_loss",
+    "compute_loss",
+    "empirical_class_weights",
+]

@@ -206,7 +206,7 @@ def distributed_loss(
     loss_fn: nn.Module, logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor, share: int, total: int, ctx: DistContext
 ) -> torch.Tensor:
     """The loss whose DDP-averaged gradient is the global batch's (see the module docstring)."""
-    from strokeseg.training.trainer import compute_loss
+    from strokeseg.losses import compute_loss
 
     if not ctx.active:
         return compute_loss(loss_fn, logits, y, w)

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from strokeseg.errors import ConfigError, InputError, TrainingError
-from strokeseg.losses import build_loss
+from strokeseg.losses import build_loss, compute_loss
 from strokeseg.models.layers import PretrainedBackbone
 from strokeseg.recipes.specs import EarlyStopping, TrainConfig
 from strokeseg.training.adversarial import AdversarialPhases
@@ -54,15 +54,6 @@ class FitResult:
     best_epoch: int
     rows: list[dict[str, Any]] = field(default_factory=list)
     stopped_early: bool = False
-
-
-def compute_loss(loss_fn: nn.Module, logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """The loss, with the per-sample lesion weights where any differs from 1 (recipe.group_penalty)."""
-    if bool((w != 1).any()):
-        result: torch.Tensor = loss_fn(logits, y, w)
-        return result
-    result = loss_fn(logits, y)
-    return result
 
 
 def evaluate_patches(model: nn.Module, data: PatchData, loss_fn: nn.Module, batch_size: int, device: torch.device) -> dict[str, float]:
