@@ -158,3 +158,19 @@ def test_no_two_modules_import_each_other():
             if a in reached:
                 seen.add(frozenset({a, b}))
     assert seen <= allowed, sorted(tuple(sorted(p)) for p in seen - allowed)
+
+
+def test_every_file_the_docs_and_docstrings_cite_exists():
+    """A cited test, benchmark or docs page that moved is a broken promise: every ``tests/…py``, ``benchmarks/…py``
+    and ``docs/…md`` path named in the docs, the README and the package's source exists."""
+    import re
+    from pathlib import Path
+
+    root = Path(strokeseg.__file__).resolve().parents[2]
+    texts = [*root.glob("docs/**/*.md"), root / "README.md", root / "CONTRIBUTING.md", *root.glob("src/strokeseg/**/*.py")]
+    missing = set()
+    for t in texts:
+        for ref in re.findall(r"(?<![\w/])((?:tests|benchmarks)/[\w/]+\.py|docs/[\w/-]+\.md)", t.read_text(encoding="utf-8")):
+            if not (root / ref).exists():
+                missing.add(f"{t.relative_to(root)}: {ref}")
+    assert not missing, sorted(missing)

@@ -1162,14 +1162,22 @@ def _entries() -> list[Entry]:
         return ["report", str(ctx.out)]
 
     for what, edit, names in (
-        ("core_ml is text", lambda d: {**d, "core_ml": "lots"}, "'core_ml' is str"),
-        ("the read-out is a list", lambda d: [1, 2, 3], "not a JSON object"),
-        ("an unknown key", lambda d: {**d, "core_volume": 3.0}, "unknown key 'core_volume'"),
-        ("clinical.age is a list", lambda d: {**d, "clinical": {**d["clinical"], "age": [71]}}, "'clinical.age' is list"),
-        ("core_ml is 1e400 (infinite)", lambda d: {**d, "core_ml": float("inf")}, "case_1_readout.json"),
-        ("a newer format", lambda d: {**d, "format": 99}, "format 99"),
+        ("'s core_ml is text", lambda d: {**d, "core_ml": "lots"}, "'core_ml' is str"),
+        ("is a list", lambda d: [1, 2, 3], "not a JSON object"),
+        ("has an unknown key", lambda d: {**d, "core_volume": 3.0}, "unknown key 'core_volume'"),
+        ("'s clinical.age is a list", lambda d: {**d, "clinical": {**d["clinical"], "age": [71]}}, "'clinical.age' is list"),
+        ("'s core_ml is infinite", lambda d: {**d, "core_ml": float("inf")}, "case_1_readout.json"),
+        ("is of a newer format", lambda d: {**d, "format": 99}, "format 99"),
     ):
-        add(Entry("reports", f"a read-out whose {what}", functools.partial(report_damaged, edit=edit), names, pre_out=True))
+        add(
+            Entry(
+                "reports",
+                f"report on a run whose read-out{'' if what.startswith(chr(39)) else ' '}{what}",
+                functools.partial(report_damaged, edit=edit),
+                names,
+                pre_out=True,
+            )
+        )
 
     def reserved_case(ctx: Ctx, cid: str) -> list[str]:
         return _threshold(ctx, _manifest(ctx, [f"{cid},ct.nii.gz,cbf.nii.gz,tmax.nii.gz"]))

@@ -1,6 +1,6 @@
 """ISLES-exact evaluation: pure metric functions, cohort summaries, folder runner.
 
-See ``docs/evaluation.md`` for definitions and the empty-mask rules.
+See ``docs/explanation/evaluation.md`` for definitions and the empty-mask rules.
 """
 
 from strokeseg.evaluation.cohort import r_squared, summarise

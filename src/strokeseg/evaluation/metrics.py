@@ -1,6 +1,6 @@
 """All per-case metrics of one region, with the empty-mask rules applied in one place.
 
-Empty-mask rules (followed exactly, see docs/evaluation.md):
+Empty-mask rules (followed exactly, see docs/explanation/evaluation.md):
 
 * both masks empty → Dice 1, precision 1, sensitivity 1, HD = HD95 = ASSD = 0, volume error 0,
   lesion F1 1, not a failure;

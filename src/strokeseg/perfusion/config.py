@@ -65,7 +65,7 @@ class PerfusionConfig:
         method: deconvolution method; the default, block-circulant Tikhonov with λ per voxel at the
             L-curve corner, is the one default of both ``strokeseg perfusion`` and ``strokeseg threshold``,
             chosen by measurement over the grid phantom, the OSIPI DRO and the threshold cohort
-            (docs/perfusion-default.md).
+            (docs/explanation/perfusion-default.md).
         ssvd_threshold, csvd_threshold: relative singular-value truncation (0.2 and 0.1 by default).
         osvd_oi: oscillation-index target of oSVD (0.035); thresholds tried in ``osvd_thresholds``.
         density: brain tissue density ρ in g/ml (1.04).
