@@ -38,8 +38,9 @@ def _pss_bytes(pid: int) -> int:
     return 0
 
 
-def _tree_pss_bytes(root: int) -> int:
-    """The summed proportional set size of ``root`` and all its descendants."""
+def _tree_pss_bytes(root: int, top: list[tuple[int, str]] | None = None) -> int:
+    """The summed proportional set size of ``root`` and all its descendants; ``top`` receives each process's
+    (PSS, command line) when given."""
     children: dict[int, list[int]] = {}
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
@@ -51,7 +52,14 @@ def _tree_pss_bytes(root: int) -> int:
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        total += _pss_bytes(pid)
+        pss = _pss_bytes(pid)
+        total += pss
+        if top is not None:
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")[:160]
+            except OSError:
+                cmd = "?"
+            top.append((pss, cmd))
         todo += children.get(pid, [])
     return total
 
@@ -75,6 +83,7 @@ def main() -> int:
     ).stdout.strip()
     hog = None if args.no_load else _hog()
     peak = [0]
+    at_peak: list[tuple[int, str]] = []
     log = args.clone / "make-test.log"
     t0 = time.perf_counter()
     with open(log, "w", encoding="utf-8") as fh:
@@ -82,7 +91,11 @@ def main() -> int:
 
         def sample() -> None:
             while proc.poll() is None:
-                peak[0] = max(peak[0], _tree_pss_bytes(proc.pid))
+                top: list[tuple[int, str]] = []
+                now = _tree_pss_bytes(proc.pid, top)
+                if now > peak[0]:
+                    peak[0] = now
+                    at_peak[:] = sorted(top, reverse=True)[:8]
                 time.sleep(0.5)
 
         watcher = threading.Thread(target=sample, daemon=True)
@@ -105,6 +118,8 @@ def main() -> int:
         "pytest_s": float(summary[-1][1]) if summary else None,
         "make_test_s": wall,
         "peak_memory_gb": peak[0] / 1024**3,
+        "at_peak": [{"pss_gb": round(m / 1024**3, 3), "command": c} for m, c in at_peak],
+        "pytest_peak_line": next((ln for ln in text.splitlines() if ln.startswith("peak resident memory")), None),
     }
     pytest_s = f"{res['pytest_s']:.0f} s" if res["pytest_s"] is not None else "n/a"
     table = "\n".join(
@@ -117,6 +132,9 @@ def main() -> int:
             f"{wall:.0f} s | {res['peak_memory_gb']:.2f} GB |",
         ]
     )
+    table += "\n\nThe processes at the peak (PSS GB, command):\n\n" + "\n".join(f"- {m / 1024**3:.2f} `{c}`" for m, c in at_peak)
+    if res["pytest_peak_line"]:
+        table += f"\n\npytest's own summary: {res['pytest_peak_line']}"
     name = "ci_idle" if args.no_load else "ci_busy"
     write_results(
         name, res, "`make test` from a clean clone" + ("" if args.no_load else " beside a busy process"), table, "bench_ci_busy.py"

@@ -45,3 +45,12 @@ def cli(capsys):
         return code, out, err
 
     return run
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The session's peak memory, for the ≤ 4 GB budget: this (pytest) process and its largest child."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # kB -> GB
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+    terminalreporter.write_line(f"peak resident memory: pytest {own:.2f} GB, its largest child process {child:.2f} GB")
