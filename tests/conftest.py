@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import ISLES22_CASE, OSIPI_CSV, SMALL_CT, shared_or_skip
 
+# One pytest process runs hundreds of unrelated commands in process: it must give freed memory back (the
+# suite's ≤ 4 GB budget) rather than keep each command's peak, as a one-shot strokeseg process does. The
+# values computed do not depend on it (strokeseg.util.memory).
+os.environ["STROKESEG_KEEP_FREED_MEMORY"] = "0"
+
 
 @pytest.fixture(autouse=True)
 def _quiet(monkeypatch):
     monkeypatch.setenv("STROKESEG_QUIET", "1")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _give_memory_back():
+    """After each test module: collect garbage and return the heap's free memory to the system."""
+    yield
+    import gc
+
+    from strokeseg.util.memory import release_freed_memory
+
+    gc.collect()
+    release_freed_memory()
 
 
 @pytest.fixture

@@ -13,15 +13,24 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import os
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 HEAP_LIMIT = 1 << 30  # blocks up to 1 GiB come from the heap; the heap keeps up to 1 GiB of freed memory
 
 
+#: ``0`` leaves glibc's thresholds alone: a long-lived process that runs many unrelated jobs (a test session,
+#: a notebook) then gives freed memory back instead of keeping its peak
+ENV = "STROKESEG_KEEP_FREED_MEMORY"
+
+
 @functools.lru_cache(maxsize=1)
 def keep_freed_memory() -> bool:
-    """Set glibc's mmap and trim thresholds (once per process); False where the C library is not glibc."""
+    """Set glibc's mmap and trim thresholds (once per process); False where the C library is not glibc, or
+    where ``$STROKESEG_KEEP_FREED_MEMORY`` is ``0``."""
+    if os.environ.get(ENV, "").strip() == "0":
+        return False
     name = ctypes.util.find_library("c")
     if not name:
         return False
@@ -33,4 +42,13 @@ def keep_freed_memory() -> bool:
     return bool(mallopt(M_MMAP_THRESHOLD, HEAP_LIMIT)) and bool(mallopt(M_TRIM_THRESHOLD, HEAP_LIMIT))
 
 
-__all__ = ["keep_freed_memory"]
+def release_freed_memory() -> None:
+    """Give the heap's free memory back to the system now (glibc ``malloc_trim``; nothing elsewhere)."""
+    name = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(name).malloc_trim(0) if name else None
+    except (OSError, AttributeError):
+        pass
+
+
+__all__ = ["ENV", "keep_freed_memory", "release_freed_memory"]
