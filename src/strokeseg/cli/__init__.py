@@ -25,11 +25,8 @@ def _on_sigterm(signum: int, _frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status.
 
-    0 success; 1 ``info`` found problems, a data-parallel rank died, or an internal error (a bug: one
-    line, ``--debug`` for the traceback); 2 a bad input, option or recipe (one line naming the file and the problem);
-    130 interrupted (Ctrl-C); 143 terminated (SIGTERM, as sent by ``timeout``, Slurm or docker).
-    Interrupted runs leave no partial output: staging folders are removed on the way out.
-    """
+    0 success; 1 ``info`` found problems, a data-parallel rank died, or an internal error (a bug); 2 a bad input,
+    option or recipe (one line naming the file); 130 Ctrl-C; 143 SIGTERM. Interrupted runs leave no partial output."""
     import logging
 
     from strokeseg.util.threads import start_sampling
@@ -47,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     _log_to_stderr()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    launched = os.environ.get("STROKESEG_LAUNCHED") == "1"  # a rank of strokeseg's own launcher
     try:
         check_environment()  # one line naming a bad STROKESEG_* variable, before any work
         return int(args.func(args) or 0)
@@ -54,14 +52,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from strokeseg.cli.flags import to_flags
 
         lost = isinstance(exc, RankLost)  # a dead rank: 1, not 2 (the inputs may be fine); strokeseg's launcher speaks for it
-        if not (lost and os.environ.get("STROKESEG_LAUNCHED") == "1"):
+        if not (lost and launched):
             print(f"strokeseg: error: {to_flags(one_line(str(exc)))}", file=sys.stderr)
         return 1 if lost else 2
     except KeyboardInterrupt:
         print("strokeseg: interrupted; no partial output was kept", file=sys.stderr)
         return 130
     except Terminated:
-        print("strokeseg: terminated (SIGTERM); no partial output was kept", file=sys.stderr)
+        if not launched:  # a rank that strokeseg's launcher stopped after another died: the launcher speaks
+            print("strokeseg: terminated (SIGTERM); no partial output was kept", file=sys.stderr)
         return 143
     except OSError as exc:  # a file the user named cannot be read or written (permissions, disk full, ...)
         where = f"{exc.filename}: " if exc.filename else ""
