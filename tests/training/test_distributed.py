@@ -240,3 +240,10 @@ def test_a_lost_peer_is_named_as_such_and_other_errors_stay_what_they_are():
     assert isinstance(lost, RankLost) and str(lost).startswith("rank 0 of 2 lost another rank") and "Connection reset" in str(lost)
     shape = RuntimeError("mat1 and mat2 shapes cannot be multiplied (4x3 and 2x2)")
     assert ctx.lost(shape) is shape
+
+
+def test_each_rank_runs_the_command_line_without_nproc():
+    from strokeseg.training.launch import without_nproc
+
+    assert without_nproc(["train", "--nproc", "2", "--out", "m"]) == ["train", "--out", "m"]
+    assert without_nproc(["train", "--nproc=4", "--resume"]) == ["train", "--resume"]

@@ -80,12 +80,10 @@ def _failure(exc, nproc: int) -> int:
 def without_nproc(argv: Sequence[str]) -> list[str]:
     """The command line each rank runs: ``argv`` without ``--nproc N`` / ``--nproc=N``."""
     out: list[str] = []
-    skip = False
-    for a in argv:
-        if skip:
-            skip = False
-        elif a == "--nproc":
-            skip = True
+    args = iter(argv)
+    for a in args:
+        if a == "--nproc":
+            next(args, None)  # its value
         elif not a.startswith("--nproc="):
             out.append(a)
     return out

@@ -126,10 +126,12 @@ def _local(fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], jobs: int, 
             pending = {pool.submit(_started, marks, i, fn, *args): i for i, args in enumerate(calls)}
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                broken = [pending.pop(f) for f in done if isinstance(f.exception(), BrokenProcessPool)]
-                for fut in done - {f for f in done if isinstance(f.exception(), BrokenProcessPool)}:
-                    i = pending.pop(fut)
-                    exc = fut.exception()
+                broken = []
+                for fut in done:
+                    i, exc = pending.pop(fut), fut.exception()
+                    if isinstance(exc, BrokenProcessPool):
+                        broken.append(i)
+                        continue
                     if exc is not None and tries[i] < retries:
                         tries[i] += 1
                         pending[pool.submit(_started, marks, i, fn, *calls[i])] = i

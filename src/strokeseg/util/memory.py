@@ -45,10 +45,12 @@ def keep_freed_memory() -> bool:
 def release_freed_memory() -> None:
     """Give the heap's free memory back to the system now (glibc ``malloc_trim``; nothing elsewhere)."""
     name = ctypes.util.find_library("c")
+    if not name:
+        return
     try:
-        ctypes.CDLL(name).malloc_trim(0) if name else None
-    except (OSError, AttributeError):
-        pass
+        ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        return
 
 
 __all__ = ["ENV", "keep_freed_memory", "release_freed_memory"]
