@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -247,3 +248,26 @@ def test_each_rank_runs_the_command_line_without_nproc():
 
     assert without_nproc(["train", "--nproc", "2", "--out", "m"]) == ["train", "--out", "m"]
     assert without_nproc(["train", "--nproc=4", "--resume"]) == ["train", "--resume"]
+
+
+def test_the_launcher_names_the_rank_that_ended_first_not_the_ones_that_lost_it():
+    """Failure timestamps are whole seconds: a survivor that saw its peer die (LOST_STATUS) in the same second, or
+    that the agent stopped (SIGTERM), is not the cause, whichever rank number it has."""
+    from types import SimpleNamespace
+
+    from strokeseg.errors import RankLost
+    from strokeseg.training.launch import LOST_STATUS, _failure
+
+    def failure(code: int, t: int = 100) -> SimpleNamespace:
+        return SimpleNamespace(exitcode=code, timestamp=t, signal_name=lambda: signal.Signals(-code).name)
+
+    cases = [
+        ({0: failure(LOST_STATUS), 1: failure(-signal.SIGKILL)}, "rank 1 of 2 was killed by SIGKILL"),
+        ({0: failure(-signal.SIGTERM), 1: failure(1), 2: failure(LOST_STATUS)}, "rank 1 of 3 stopped with exit status 1"),
+        ({0: failure(1, 101), 1: failure(1, 100)}, "rank 1 of 2 stopped with exit status 1"),
+    ]
+    for failures, said in cases:
+        with pytest.raises(RankLost, match=said):
+            _failure(SimpleNamespace(failures=failures), len(failures))
+    # every rank found the same input error (status 2): rank 0 has said it, and the status is passed on
+    assert _failure(SimpleNamespace(failures={0: failure(2), 1: failure(2)}), 2) == 2

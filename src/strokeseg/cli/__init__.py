@@ -44,7 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     _log_to_stderr()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    launched = os.environ.get("STROKESEG_LAUNCHED") == "1"  # a rank of strokeseg's own launcher
+    from strokeseg.training.launch import LAUNCHED_ENV, LOST_STATUS
+
+    launched = os.environ.get(LAUNCHED_ENV) == "1"  # a rank of strokeseg's own launcher
     try:
         check_environment()  # one line naming a bad STROKESEG_* variable, before any work
         return int(args.func(args) or 0)
@@ -52,8 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from strokeseg.cli.flags import to_flags
 
         lost = isinstance(exc, RankLost)  # a dead rank: 1, not 2 (the inputs may be fine); strokeseg's launcher speaks for it
-        if not (lost and launched):
-            print(f"strokeseg: error: {to_flags(one_line(str(exc)))}", file=sys.stderr)
+        if lost and launched:
+            return LOST_STATUS  # a consequence of another rank's end, which the launcher names
+        print(f"strokeseg: error: {to_flags(one_line(str(exc)))}", file=sys.stderr)
         return 1 if lost else 2
     except KeyboardInterrupt:
         print("strokeseg: interrupted; no partial output was kept", file=sys.stderr)

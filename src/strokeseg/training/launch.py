@@ -21,6 +21,8 @@ from strokeseg.errors import RankLost
 
 #: set in every rank this launcher starts: a rank that loses a peer then exits without its own line
 LAUNCHED_ENV = "STROKESEG_LAUNCHED"
+#: the exit status of such a rank: it ended because another rank did, so the launcher looks past it for the cause
+LOST_STATUS = 75
 
 
 def launch_local(argv: Sequence[str], nproc: int) -> int:
@@ -66,9 +68,11 @@ def _failure(exc, nproc: int) -> int:
     codes = {f.exitcode for f in failures.values()}
     if len(failures) == nproc and len(codes) == 1 and min(codes) > 1:
         return int(codes.pop())  # e.g. 2: an input error every rank found, which rank 0 has said
-    # the agent stops the surviving ranks with SIGTERM: the cause is the earliest failure that is not one of those
-    causes = [r for r, f in failures.items() if f.exitcode != -signal.SIGTERM] or list(failures)
-    rank = min(causes, key=lambda r: failures[r].timestamp)
+    # the agent stops the surviving ranks with SIGTERM, and a rank that lost a peer ends with LOST_STATUS: the cause
+    # is the earliest failure that is neither (timestamps are whole seconds, so a tie is common and is no evidence)
+    consequences = (-signal.SIGTERM, LOST_STATUS)
+    causes = [r for r, f in failures.items() if f.exitcode not in consequences] or list(failures)
+    rank = min(causes, key=lambda r: (failures[r].timestamp, r))
     first = failures[rank]
     how = f"was killed by {first.signal_name()}" if first.exitcode < 0 else f"stopped with exit status {first.exitcode}"
     raise RankLost(
