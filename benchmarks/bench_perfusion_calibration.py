@@ -9,11 +9,15 @@ smoothing, motion correction off (the grid does not move). Per method and settin
 * CBF and CBV as estimate / truth (tile medians, then the median over tiles) in grey-matter-like
   tiles (CBF 50–70, MTT ≤ 6 s) and white-matter-like tiles (CBF 20–30, MTT 4–8 s), and CBF by flow;
 * Tmax error (estimate − truth, s) by flow (10 … 70), with the peak estimator (the default) and the
-  leading-edge estimator at 60 % of the peak.
+  leading-edge estimator at 60 % of the peak;
+* every residue method with the peak-bias correction (``strokeseg.perfusion.bias``, the default), and
+  the default method once more without it; grey-matter CBF per residue shape (exponential, gamma, box).
 
 Then the head phantom (dispersed boluses, partial volume, the automatic AIF and VOF scaling: what
 `strokeseg perfusion` meets) with the default settings: the same errors in healthy grey and white
-matter. The default method is marked. Writes ``docs/results/perfusion_calibration.{json,md}``.
+matter, and in grey matter without the peak correction and without the 3 mm smoothing (which blurs the
+cortical ribbon into CSF and white matter: CBV shows that share alone). The default method is marked.
+Writes ``docs/results/perfusion_calibration.{json,md}``.
 
 The convention, stated once (``strokeseg.kinetics.constants``, used by the phantom's truth and the
 maps alike): indicator dilution with kH/ρ, CBF = (kH/ρ)·max k·6000 ml/100 g/min, CBV = (kH/ρ)·∫C/∫Cₐ·100
@@ -52,7 +56,9 @@ def grid_errors(grid, maps: dict[str, np.ndarray]) -> dict[str, float]:
     tmax = tile_medians(maps["Tmax"], grid) - tmax_t
     gm = (cbf_t >= 50) & (mtt_t <= 6.5)
     wm = (cbf_t >= 20) & (cbf_t <= 30) & (mtt_t >= 3.5) & (mtt_t <= 8.5)
-    out = {
+    shape = np.array([x["residue"] for x in t])
+    out = {f"cbf_ratio_gm_{k}": float(np.median(cbf[gm & (shape == k)])) for k in ("exponential", "gamma", "box")}
+    out |= {
         "cbf_ratio_gm": float(np.median(cbf[gm])),
         "cbf_ratio_wm": float(np.median(cbf[wm])),
         "cbv_ratio_gm": float(np.median(cbv[gm])),
@@ -85,6 +91,13 @@ def head_errors(seeds: tuple[int, ...]) -> list[dict[str, float]]:
             row[f"tmax_err_s_{name}"] = float(np.median(r.maps["Tmax"][m] - c.truth["Tmax"][m]))
             row[f"cbf_{name}"] = float(np.median(r.maps["CBF"][m]))
             row[f"cbf_true_{name}"] = float(np.median(c.truth["CBF"][m]))
+        # what each step costs in grey matter: the peak correction, and the 3 mm smoothing (partial volume of the cortex)
+        for key, cfg in (("uncorrected", PerfusionConfig(peak_correction=False)), ("unsmoothed", PerfusionConfig(spatial_fwhm_mm=0.0))):
+            o = compute_maps(c.series, cfg, show_progress=False)
+            m = c.parenchyma & o.brain_mask & (c.tissue == 4)
+            row[f"cbf_ratio_gm_{key}"] = float(np.median(o.maps["CBF"][m] / c.truth["CBF"][m]))
+            row[f"cbv_ratio_gm_{key}"] = float(np.median(o.maps["CBV"][m] / c.truth["CBV"][m]))
+        row["residue"] = c.meta["residue"]
         rows.append(row)
     return rows
 
@@ -107,6 +120,13 @@ def own_reference_cbf(seeds: range) -> list[float]:
     return out
 
 
+def _settings(methods: tuple[str, ...], default: str) -> list[tuple[str, str, bool]]:
+    """(method, Tmax estimator, peak correction) per grid row: both estimators for the residue methods (the
+    parametric fit's Tmax is its delay), and the default once more without the peak-bias correction."""
+    out = [(m, est, m != "parametric") for m in methods for est in ("peak", "edge") if not (est == "edge" and m == "parametric")]
+    return [*out, (default, "peak", False)]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one frame interval and noise, two methods (a smoke run)")
@@ -124,21 +144,21 @@ def main() -> int:
 
     for dt, noise in settings:
         grid = generate_grid(GridConfig(noise_hu=noise, frame_interval=dt, frames=round(70 / dt)))
-        for m in methods:
-            for est in ("peak", "edge"):
-                if est == "edge" and m == "parametric":
-                    continue  # the parametric fit's Tmax is its delay, not read off a residue
-                cfg = PerfusionConfig(method=m, vof_correction=False, motion_correction=False, tmax_estimator=est, tmax_edge_fraction=0.6)
-                r = compute_maps(grid.series, cfg, brain_mask=grid.tile != -1, aif_mask=grid.aif_mask, show_progress=False)
-                rows.append(
-                    {"method": m, "default": m == default and est == "peak", "tmax": est, "frame_interval_s": dt, "noise_hu": noise}
-                    | grid_errors(grid, r.maps)
-                )
-                print(
-                    f"{m:>16} {est:>4} dt {dt:g} noise {noise:g}: CBF GM {rows[-1]['cbf_ratio_gm']:.2f} WM "
-                    f"{rows[-1]['cbf_ratio_wm']:.2f}, Tmax worst flow {rows[-1]['tmax_worst_flow_abs_s']:.2f} s",
-                    flush=True,
-                )
+        for m, est, corrected in _settings(methods, default):
+            cfg = PerfusionConfig(method=m, vof_correction=False, motion_correction=False, tmax_estimator=est, tmax_edge_fraction=0.6)
+            cfg = cfg.with_(peak_correction=corrected)
+            r = compute_maps(grid.series, cfg, brain_mask=grid.tile != -1, aif_mask=grid.aif_mask, show_progress=False)
+            rows.append(
+                {"method": m, "default": m == default and est == "peak" and corrected, "tmax": est, "peak_correction": corrected}
+                | {"frame_interval_s": dt, "noise_hu": noise}
+                | grid_errors(grid, r.maps)
+            )
+            print(
+                f"{m:>16} {est:>4} {'corrected' if corrected else 'raw':>9} dt {dt:g} noise {noise:g}: "
+                f"CBF GM {rows[-1]['cbf_ratio_gm']:.2f} WM "
+                f"{rows[-1]['cbf_ratio_wm']:.2f}, Tmax worst flow {rows[-1]['tmax_worst_flow_abs_s']:.2f} s",
+                flush=True,
+            )
     head = head_errors((1, 2) if args.quick else (1, 2, 3, 4))
     from strokeseg.clinical.units import PLAUSIBLE_REFERENCE_CBF
 
@@ -149,29 +169,35 @@ def main() -> int:
         "Grid phantom (pure arterial AIF, no dispersion): estimate / truth for CBF and CBV, Tmax error in s. "
         "The default is marked **bold**.",
         "",
-        "| method | Tmax | Δt s | noise HU | CBF GM | CBF WM | CBV GM | CBV WM | worst CBF by flow | Tmax err "
-        "| Tmax err at CBF 10 | worst Tmax by flow |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| method | Tmax | Δt s | noise HU | CBF GM | CBF WM | CBV GM | CBV WM | CBF GM exp / gamma / box | worst CBF by flow "
+        "| Tmax err | Tmax err at CBF 10 | worst Tmax by flow |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        name = f"**{r['method']}**" if r["default"] else r["method"]
+        raw = not r["peak_correction"] and r["method"] != "parametric"
+        name = f"**{r['method']}**" if r["default"] else r["method"] + (" (uncorrected)" if raw else "")
+        shapes = " / ".join(f"{r[f'cbf_ratio_gm_{k}']:.2f}" for k in ("exponential", "gamma", "box"))
         table.append(
             f"| {name} | {r['tmax']} | {r['frame_interval_s']:g} | {r['noise_hu']:g} | {r['cbf_ratio_gm']:.2f} | {r['cbf_ratio_wm']:.2f} | "
-            f"{r['cbv_ratio_gm']:.2f} | {r['cbv_ratio_wm']:.2f} | ±{100 * r['cbf_worst_flow_abs_rel']:.0f} % | {r['tmax_err_s']:+.2f} | "
+            f"{r['cbv_ratio_gm']:.2f} | {r['cbv_ratio_wm']:.2f} | {shapes} | ±{100 * r['cbf_worst_flow_abs_rel']:.0f} % | "
+            f"{r['tmax_err_s']:+.2f} | "
             f"{r['tmax_err_s_flow_10']:+.2f} | {r['tmax_worst_flow_abs_s']:.2f} |"
         )
     table += [
         "",
         f"Head phantom (dispersed boluses, partial volume, automatic AIF with VOF scaling), default settings ({default}, peak):",
         "",
-        "| seed | Δt s | CBF GM (est / true) | CBF WM | CBV GM | CBV WM | Tmax err GM s | Tmax err WM s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| seed | residue | Δt s | CBF GM (est / true) | CBF WM | CBV GM | CBV WM | Tmax err GM s | Tmax err WM s "
+        "| CBF GM uncorrected | CBF / CBV GM unsmoothed |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for h in head:
         table.append(
-            f"| {h['seed']} | {h['frame_interval_s']:g} | {h['cbf_gm']:.1f} / {h['cbf_true_gm']:.1f} ({h['cbf_ratio_gm']:.2f}) | "
+            f"| {h['seed']} | {h['residue']} | {h['frame_interval_s']:g} | "
+            f"{h['cbf_gm']:.1f} / {h['cbf_true_gm']:.1f} ({h['cbf_ratio_gm']:.2f}) | "
             f"{h['cbf_wm']:.1f} / {h['cbf_true_wm']:.1f} ({h['cbf_ratio_wm']:.2f}) | {h['cbv_ratio_gm']:.2f} | {h['cbv_ratio_wm']:.2f} | "
-            f"{h['tmax_err_s_gm']:+.2f} | {h['tmax_err_s_wm']:+.2f} |"
+            f"{h['tmax_err_s_gm']:+.2f} | {h['tmax_err_s_wm']:+.2f} | {h['cbf_ratio_gm_uncorrected']:.2f} | "
+            f"{h['cbf_ratio_gm_unsmoothed']:.2f} / {h['cbv_ratio_gm_unsmoothed']:.2f} |"
         )
     table += [
         "",

@@ -20,7 +20,9 @@ Methods (see :class:`strokeseg.perfusion.config.Method`):
   (:mod:`strokeseg.perfusion.parametric`).
 
 Each returns :class:`ResidueStats`: the residue peak (→ CBF), its sub-sample position (→ Tmax),
-its area (→ CBV with the ``residue`` estimator) and the regularisation chosen per voxel.
+its area (→ CBV with the ``residue`` estimator) and the regularisation chosen per voxel. The peak
+of every regularised method is then corrected for what its voxel's own filter removed
+(:mod:`strokeseg.perfusion.bias`; ``PerfusionConfig.peak_correction``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from strokeseg.errors import InputError
+from strokeseg.perfusion.bias import REFERENCE_RESIDUE, corrected_peak, peak_table
 from strokeseg.perfusion.config import Method, PerfusionConfig
 from strokeseg.perfusion.matrices import circulant_matrix, toeplitz_matrix
 from strokeseg.perfusion.parametric import ParametricFit
@@ -131,6 +134,7 @@ class Deconvolver:
         self.circular = self.method is not Method.SSVD
         mat = toeplitz_matrix(aif, dt) if not self.circular else circulant_matrix(aif, dt)
         u, s, vt = np.linalg.svd(mat)
+        self.mat = mat
         self.n = mat.shape[0]
         self.s = s
         # Only the first T rows of Uᵀ·c matter: the padded part of c is zero.
@@ -140,6 +144,9 @@ class Deconvolver:
         self.vt_d2 = np.ascontiguousarray(vt @ second_difference_matrix(self.n).T, dtype=np.float32)
         self.s_t = s.astype(np.float32)
         self.edge = config.tmax_edge_fraction if config.tmax_estimator == "edge" else 0.0
+        self.levels, self.filters = self._filters()
+        self._table: tuple[np.ndarray, np.ndarray] | None = None
+        self._table_lock = threading.Lock()
 
     # ------------------------------------------------------------------ public
     def __call__(self, curves: np.ndarray, progress: Callable[[int], None] | None = None) -> ResidueStats:
@@ -176,13 +183,39 @@ class Deconvolver:
     def _chunk(self, c: np.ndarray) -> tuple[np.ndarray, ...]:
         b = c @ self.ut  # (V, N) = cᵀ U
         if self.method in (Method.SSVD, Method.CSVD):
-            thr = self.config.ssvd_threshold if self.method is Method.SSVD else self.config.csvd_threshold
-            k = self._project(b, self._tsvd_filter(thr))
+            k = self._project(b, self.filters[0])
             peak, tmax, area = _stats(k, self.dt, self.circular, self.edge)
-            return peak, tmax, area, np.full_like(peak, thr)
-        if self.method is Method.OSVD:
-            return self._osvd(b)
-        return self._tikhonov(b, gcv=self.method is Method.TIKHONOV_GCV)
+            which = np.zeros(peak.shape, np.int64)
+            reg = np.full_like(peak, self.levels[0])
+        elif self.method is Method.OSVD:
+            peak, tmax, area, which = self._osvd(b)
+            reg = self.levels[which]
+        else:
+            peak, tmax, area, which = self._tikhonov(b, gcv=self.method is Method.TIKHONOV_GCV)
+            reg = self.levels[which]
+        if self.config.peak_correction:
+            peak = corrected_peak(peak, area, which, *self._peak_table())
+        return peak, tmax, area, reg
+
+    def _peak_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """The peak-bias table of this AIF's filters (:mod:`strokeseg.perfusion.bias`), computed once."""
+        with self._table_lock:
+            if self._table is None:
+                self._table = peak_table(self.mat, self.ut, self.vt, self.filters, self.dt, REFERENCE_RESIDUE, self.t)
+        return self._table
+
+    def _filters(self) -> tuple[np.ndarray, np.ndarray]:
+        """The regularisation levels ``(L,)`` this method chooses among (SVD thresholds, or λ/s_max on Tikhonov's
+        40-point log grid) and their filter factors ``(L, N)``: a residue is ``k = (cᵀU ∘ f) Vt``."""
+        if self.method in (Method.SSVD, Method.CSVD):
+            levels = np.array([self.config.ssvd_threshold if self.method is Method.SSVD else self.config.csvd_threshold], np.float32)
+        elif self.method is Method.OSVD:
+            levels = np.asarray(self.config.osvd_thresholds, np.float32)
+        else:
+            levels = np.logspace(-3.5, 0.0, 40, dtype=np.float32)
+            lam = (levels * self.s_t[0])[:, None]
+            return levels, (self.s_t[None, :] / (self.s_t[None, :] ** 2 + lam * lam)).astype(np.float32)
+        return levels, np.stack([self._tsvd_filter(float(t)) for t in levels])
 
     def _tsvd_filter(self, thr: float) -> np.ndarray:
         keep = self.s_t >= np.float32(thr) * self.s_t[0]
@@ -194,14 +227,13 @@ class Deconvolver:
         peak = np.zeros(v, np.float32)
         tmax = np.zeros(v, np.float32)
         area = np.zeros(v, np.float32)
-        chosen = np.full((v,), float(self.config.osvd_thresholds[-1]), np.float32)
+        chosen = np.full((v,), len(self.config.osvd_thresholds) - 1, np.int64)
         todo = np.arange(v)
         last_keep = -1
-        thresholds = self.config.osvd_thresholds
-        for i, thr in enumerate(thresholds):
-            w = self._tsvd_filter(thr)
+        last = len(self.filters) - 1
+        for i, w in enumerate(self.filters):
             n_keep = int((w != 0).sum())
-            final = i == len(thresholds) - 1
+            final = i == last
             if n_keep == last_keep and not final:
                 continue  # same singular values kept as the previous threshold: same residues
             last_keep = n_keep
@@ -213,7 +245,7 @@ class Deconvolver:
             if take.any():
                 idx = todo[take]
                 peak[idx], tmax[idx], area[idx] = _stats(k[take], self.dt, True, self.edge)
-                chosen[idx] = thr
+                chosen[idx] = i
                 todo = todo[~take]
             if todo.size == 0:
                 break
@@ -221,7 +253,7 @@ class Deconvolver:
 
     def _tikhonov(self, b: np.ndarray, gcv: bool) -> tuple[np.ndarray, ...]:
         s = self.s_t
-        lams = (s[0] * np.logspace(-3.5, 0.0, 40, dtype=np.float32)).astype(np.float32)
+        lams = self.levels * s[0]
         s2 = (s * s)[:, None]
         l2 = (lams * lams)[None, :]
         resid_f = (l2 / (s2 + l2)) ** 2  # (N, L): weight of b² in the residual norm²
@@ -244,7 +276,7 @@ class Deconvolver:
         filt = s[None, :] / (s[None, :] ** 2 + (lam * lam)[:, None])  # (V, N)
         k = self._project(b, filt)
         peak, tmax, area = _stats(k, self.dt, True, self.edge)
-        return peak, tmax, area, (lam / s[0]).astype(np.float32)
+        return peak, tmax, area, best
 
 
 def deconvolve(curves: np.ndarray, aif: np.ndarray, dt: float, config: PerfusionConfig) -> ResidueStats:

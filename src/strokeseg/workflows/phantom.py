@@ -21,13 +21,14 @@ from strokeseg.phantom.writer import CohortSpec, write_cohort, write_grid
 def vendor_maps(case: PhantomCase, fwhm_mm: float | None = None) -> dict[str, np.ndarray]:
     """CBF, CBV, MTT, Tmax, TTP computed by strokeseg's oSVD pipeline from the case's raw series.
 
-    The phantom's "vendor" maps use delay-insensitive oSVD, the family commercial packages use,
-    whatever strokeseg's own default is, so that the phantom cohorts stay what they were.
+    The phantom's "vendor" maps use delay-insensitive oSVD, the family commercial packages use, without
+    strokeseg's peak-bias correction, whatever strokeseg's own default is, so that the phantom cohorts
+    stay what they were.
     """
     from strokeseg.perfusion.config import Method, PerfusionConfig
     from strokeseg.perfusion.maps import compute_maps
 
-    kw: dict[str, Any] = {"method": Method.OSVD}
+    kw: dict[str, Any] = {"method": Method.OSVD, "peak_correction": False}
     if fwhm_mm is not None:
         kw["spatial_fwhm_mm"] = fwhm_mm
     if case.meta["modality"] == "mr":

@@ -50,6 +50,12 @@ def add_perfusion_options(p: argparse.ArgumentParser) -> None:
         value = getattr(defaults, attr)
         g.add_argument(flag, type=positive_float, default=value, metavar=metavar, help=f"{text} (default {value:g})")
     g.add_argument(
+        "--peak-correction",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.peak_correction,
+        help="undo the regularised deconvolution's loss of residue peak (absolute CBF; strokeseg.perfusion.bias; default: on)",
+    )
+    g.add_argument(
         "--motion-correction",
         action=argparse.BooleanOptionalAction,
         default=defaults.motion_correction,
@@ -71,6 +77,7 @@ def perfusion_config(args: argparse.Namespace) -> Any:
         "density": args.density,
         "parametric_convolution": args.parametric_convolution,
         "motion_correction": args.motion_correction,
+        "peak_correction": args.peak_correction,
         "max_motion_mm": args.max_motion,
     }
     if args.smoothing_fwhm is not None:

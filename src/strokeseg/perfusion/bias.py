@@ -1,0 +1,85 @@
+"""Correction of the regularised deconvolution's peak bias (the absolute CBF).
+
+Every regularised deconvolution is a low-pass filter of the residue: the estimate is
+``k̂ = V·diag(f)·Uᵀ·c``, with filter factors ``f = s/(s² + λ²)`` (Tikhonov) or ``1/s`` on the kept
+singular values (truncated SVD). Applied to ``F·R(t)``, the filter lowers and widens the residue's
+peak, so ``max k̂ < F`` and CBF reads low, the more so the sharper the residue, the shorter the MTT
+and the stronger the regularisation (Østergaard 1996; Wu 2003; Kudo 2010 found every SVD/Tikhonov
+package under-reading high flows). The loss is a property of the filter and the AIF, not of the voxel,
+so it can be tabulated once per AIF:
+
+* for each filter the method can choose (40 λ values, or the SVD thresholds) and for reference residues
+  ``R`` of mean transit time 0.5–40 s, each at four sub-sample phases, the noise-free tissue curve
+  ``c = A·R`` is filtered exactly as a voxel is, and the ratio ``max k̂ / max R`` and the apparent MTT
+  ``∫k̂ / max k̂`` are recorded;
+* a voxel's peak is divided by the ratio read at its own filter and its own apparent MTT (linear
+  interpolation; both are observed, so no MTT has to be assumed).
+
+The reference residue shape matters: a sharp exponential loses more peak than a gamma survival
+function or a box. The grid phantom's three shapes decide which reference corrects all three
+best (``benchmarks/bench_perfusion_calibration.py``; ``PerfusionConfig.peak_correction``).
+The correction never raises a peak more than ``MAX_GAIN`` times: a voxel whose filter destroyed
+more than that is noise, not a flow to recover.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from strokeseg.kinetics.residues import Residue, residue_function
+
+#: the reference residue shape of the table (see the module docstring)
+REFERENCE_RESIDUE = Residue.BOX
+#: the largest factor by which a peak is raised
+MAX_GAIN = 2.5
+#: reference mean transit times of the table, s
+TABLE_MTT = np.exp(np.linspace(np.log(0.5), np.log(40.0), 64))
+#: sub-sample phases of the reference residue's onset, in frames
+PHASES = (0.0, 0.25, 0.5, 0.75)
+
+
+def reference_residues(n: int, dt: float, kind: Residue | str, shape: float = 3.0) -> np.ndarray:
+    """Reference residues ``(M·P, n)``: ``R(t − φΔt)`` for each table MTT and phase, on the ``n`` frames
+    of the (padded) deconvolution grid, R = 0 before the onset; the continuous peak is 1."""
+    t = np.arange(n) * dt
+    rows = []
+    for phase in PHASES:
+        tt = t - phase * dt
+        r = residue_function(np.maximum(tt, 0.0), TABLE_MTT, kind, shape)
+        rows.append(np.where(tt[None, :] >= 0, r, 0.0))
+    return np.concatenate(rows, axis=0)  # phase-major: row p·M + m
+
+
+def peak_table(
+    mat: np.ndarray, ut: np.ndarray, vt: np.ndarray, filters: np.ndarray, dt: float, kind: Residue | str, t: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Apparent MTT and peak ratio ``(L, M)`` per filter ``filters`` ``(L, N)`` and table MTT.
+
+    ``mat`` is the ``(N, N)`` convolution matrix, ``ut`` its first ``t`` rows of U ``(t, N)`` and ``vt``
+    ``(N, N)``, exactly as the deconvolver uses them; the tissue curve has ``t`` frames. Both outputs
+    are averaged over the onset phases. The apparent MTT rises with the true one, and each row is
+    made non-decreasing so that it can be interpolated.
+    """
+    ref = reference_residues(mat.shape[0], dt, kind)
+    c = ref @ mat.T  # (M·P, N) noise-free curves, of which the scanner sees the first t frames
+    b = c[:, :t] @ ut  # (M·P, N)
+    k = (b[None, :, :] * filters[:, None, :]) @ vt  # (L, M·P, N)
+    peak = k.max(axis=2)
+    area = dt * (k.sum(axis=2) - 0.5 * k[:, :, 0])
+    m = TABLE_MTT.size
+    ratio = peak.reshape(len(filters), len(PHASES), m).mean(axis=1)
+    mtt_obs = (area / np.maximum(peak, 1e-12)).reshape(len(filters), len(PHASES), m).mean(axis=1)
+    return np.maximum.accumulate(mtt_obs, axis=1), ratio
+
+
+def corrected_peak(peak: np.ndarray, area: np.ndarray, which: np.ndarray, mtt_obs: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """``peak`` ``(V,)`` divided by the table ratio at each voxel's filter index ``which`` ``(V,)`` and apparent
+    MTT ``area/peak`` (clamped to the table's ends); the gain is at most :data:`MAX_GAIN`."""
+    out = peak.astype(np.float32, copy=True)
+    apparent = area / np.maximum(peak, np.float32(1e-12))
+    for f in np.unique(which):  # one interpolation per filter (≤ 40), vectorised over its voxels
+        sel = which == f
+        r = np.interp(apparent[sel], mtt_obs[f], ratio[f])
+        gain = np.clip(1.0 / np.maximum(r, 1e-6), 1.0, MAX_GAIN)
+        out[sel] = (peak[sel] * gain).astype(np.float32)
+    return out
