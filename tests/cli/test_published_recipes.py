@@ -130,6 +130,8 @@ def test_pretrained_file_is_loaded_and_recorded(cohorts, tmp_path, cli):
         "2",
         "--set",
         "fine_tuning=[{unfrozen: 0.0}]",
+        "--set",
+        "modalities=[CBF]",  # one full-size VGG-16 branch, not four: the suite's ≤ 4 GB (the loading is the same per branch)
     )
     assert code == 0, err
     bundle = json.loads((tmp_path / "m" / "bundle.json").read_text(encoding="utf-8"))

@@ -91,8 +91,8 @@ class PerfusionConfig:
         peak_correction: divide each voxel's residue peak by the fraction of it that its own regularisation
             filter removes from a box residue of the same apparent MTT (:mod:`strokeseg.perfusion.bias`), so
             that the absolute CBF is not read low; the box loses the least peak of the monotone residues, so
-            this is the smallest correction any residue shape needs. On by default: on the grid phantom it
-            brings grey-matter CBF from 0.77–0.94 of the truth to 0.92–1.15 (benchmarks/bench_perfusion_calibration.py).
+            this is the smallest correction any residue shape needs, and it is capped at 1.3×. On by default: it
+            brings the grid phantom's grey-matter CBF within ±20 % of the truth (benchmarks/bench_perfusion_calibration.py).
             It changes CBF (and so MTT = CBV/CBF), never Tmax or CBV; the parametric fit has no filter to undo.
         aif_voxels: how many voxels the AIF is averaged over (Mouridsen's final cluster is capped here).
         chunk_voxels: voxels deconvolved per batch (memory/speed trade-off).

@@ -307,6 +307,7 @@ def _train_folds(
         for cid in progress(test_ids, f"fold_{k} predict", "case"):
             done.oof[cid] = predict_probs(by_id[cid], [(f.model, f.normalizer)], recipe.window(), device)[0]
         log(f"fold_{k}: best epoch {res.best_epoch} of {len(res.rows)}, {time.perf_counter() - t_start:.0f} s so far")
+        del f, res  # the fold's network, optimiser state and best weights go before the next fold builds its own
     return done
 
 
