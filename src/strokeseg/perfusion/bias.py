@@ -31,10 +31,11 @@ from strokeseg.kinetics.residues import Residue, residue_function
 #: the reference residue shape of the table (see the module docstring)
 REFERENCE_RESIDUE = Residue.BOX
 #: the largest factor by which a peak is raised. In low-signal voxels the chosen filter and the apparent MTT
-#: are noisy, and a large gain turns that noise into CBF noise: on the grid phantom the largest change of a
-#: tile's CBF between two noise realisations stays at its uncorrected level (37 %) up to a cap of 1.3 and
-#: grows beyond it (56 % at 1.5, 154 % at 2.5; measured while choosing it, see docs/explanation/experiments.md).
-#: 1.3 is the largest cap that keeps the maps as repeatable as without the correction.
+#: are noisy, and a large gain turns that noise into CBF noise: over all tiles of the grid phantom (1 s, 3 HU)
+#: the largest change of a tile's CBF between two noise realisations stayed at its uncorrected level (37 %)
+#: up to a cap of 1.3 and grew beyond it (56 % at 1.5, 154 % at 2.5; measured while choosing it, see
+#: docs/explanation/experiments.md). On the grid benchmark's own noise floor (its 6 s-delay tiles) the cap
+#: of 1.3 still costs some repeatability (docs/results/perfusion_grid.md).
 MAX_GAIN = 1.3
 #: reference mean transit times of the table, s
 TABLE_MTT = np.exp(np.linspace(np.log(0.5), np.log(40.0), 64))
