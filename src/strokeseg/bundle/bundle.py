@@ -11,7 +11,6 @@ cross-validation report; ``fold_K/log.csv`` and ``loss_curve.png`` — training 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,14 +42,14 @@ def sha256_file(path: Path) -> str:
 def save_weights(path: Path, state: dict[str, torch.Tensor]) -> str:
     """Write a state dict atomically; returns its SHA-256.
 
-    The bytes depend only on the tensors (a plain dict saved through a buffer, so neither the
-    archive's inner name nor a state dict's metadata varies): equal weights give equal checksums.
+    The bytes depend only on the tensors (a plain dict saved through an open file, so neither the
+    archive's inner name nor a state dict's metadata varies): equal weights give equal checksums. The
+    archive streams to disk and is hashed from there, without a second copy of the weights in memory.
     """
-    buf = io.BytesIO()
-    torch.save({k: v.detach().cpu().contiguous() for k, v in state.items()}, buf)  # plain dict: no per-run metadata
     with atomic_path(path) as tmp:
-        tmp.write_bytes(buf.getvalue())
-    return hashlib.sha256(buf.getvalue()).hexdigest()
+        with tmp.open("wb") as fh:
+            torch.save({k: v.detach().cpu().contiguous() for k, v in state.items()}, fh)  # plain dict: no per-run metadata
+        return sha256_file(tmp)
 
 
 def load_state_dict(path: Path, what: str = "weights file") -> dict[str, Any]:

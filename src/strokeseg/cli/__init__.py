@@ -6,6 +6,7 @@ imported inside the command so that ``--help`` is instant.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from strokeseg.cli.entry import run
 from strokeseg.cli.parser import COMMANDS, build_parser
 from strokeseg.errors import RankLost, StrokesegError, Terminated, one_line
+from strokeseg.training.launch import LAUNCHED_ENV, LOST_STATUS
 
 __all__ = ["COMMANDS", "build_parser", "main", "run"]
 
@@ -25,10 +27,8 @@ def _on_sigterm(signum: int, _frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status.
 
-    0 success; 1 ``info`` found problems, a data-parallel rank died, or an internal error (a bug); 2 a bad input,
-    option or recipe (one line naming the file); 130 Ctrl-C; 143 SIGTERM. Interrupted runs leave no partial output."""
-    import logging
-
+    0 success; 1 ``info`` found problems, a data-parallel rank died, or an internal error (a bug); 2 a bad input, option
+    or recipe (one line naming the file); 75 a launched rank that lost a peer; 130 Ctrl-C; 143 SIGTERM. No partial output."""
     from strokeseg.util.threads import start_sampling
 
     start_sampling()  # the free-core count then measures over the start-up instead of waiting for its sample
@@ -44,8 +44,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     _log_to_stderr()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    from strokeseg.training.launch import LAUNCHED_ENV, LOST_STATUS
-
     launched = os.environ.get(LAUNCHED_ENV) == "1"  # a rank of strokeseg's own launcher
     try:
         check_environment()  # one line naming a bad STROKESEG_* variable, before any work

@@ -6,7 +6,6 @@ A checkpoint holds only tensors, numbers, strings, lists and dicts, and is read 
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +29,10 @@ def _plain(obj: Any) -> Any:
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """Write a training checkpoint atomically, as plain values (readable with ``weights_only``)."""
-    buf = io.BytesIO()
-    torch.save(_plain(state), buf)  # through a buffer: the bytes do not depend on the temporary file's name
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(buf.getvalue())
+    # through an open file, not a path: the bytes do not depend on the temporary file's name, and the archive
+    # streams to disk (an in-memory buffer held a second copy of the network and optimiser state at the peak)
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        torch.save(_plain(state), fh)
 
 
 def load_checkpoint(path: Path) -> dict[str, Any] | None:

@@ -44,6 +44,7 @@ from strokeseg.training.fingerprint import check_run_fingerprint
 from strokeseg.training.folds import grouped_folds, validation_split
 from strokeseg.training.report import cv_report_markdown
 from strokeseg.training.trainer import FitOptions, fit
+from strokeseg.util.memory import release_freed_memory
 from strokeseg.util.pool import run_in_processes, threads_per_job
 from strokeseg.util.progress import progress
 from strokeseg.util.seeds import fold_seed
@@ -307,7 +308,8 @@ def _train_folds(
         for cid in progress(test_ids, f"fold_{k} predict", "case"):
             done.oof[cid] = predict_probs(by_id[cid], [(f.model, f.normalizer)], recipe.window(), device)[0]
         log(f"fold_{k}: best epoch {res.best_epoch} of {len(res.rows)}, {time.perf_counter() - t_start:.0f} s so far")
-        del f, res  # the fold's network, optimiser state and best weights go before the next fold builds its own
+        del f, res  # the fold's network, optimiser state and best weights go before the next fold builds its own,
+        release_freed_memory()  # and back to the system: the heap's holes would otherwise add to the next fold's peak
     return done
 
 

@@ -21,6 +21,8 @@ HELP = {
     "cbv": "CBV from the area ratio (default; exact for sampled continuous curves) or from the deconvolved residue's "
     "trapezoid area (exact for discrete-sum simulated data such as OSIPI's DRO)",
     "tmax": "Tmax at the residue's sub-sample peak (default) or where its leading edge reaches 90 %% of the peak",
+    "peak_correction": "undo the regularised deconvolution's loss of residue peak (absolute CBF; strokeseg.perfusion.bias; default: on)",
+    "motion_correction": "register every frame rigidly to the first used frame before the analysis (default: on)",
     "vof": "scale the AIF to the area of the venous output function (partial-volume correction of a too-low AIF from "
     "small arteries; default: on for CT, off for MR)",
 }
@@ -49,18 +51,8 @@ def add_perfusion_options(p: argparse.ArgumentParser) -> None:
     ):
         value = getattr(defaults, attr)
         g.add_argument(flag, type=positive_float, default=value, metavar=metavar, help=f"{text} (default {value:g})")
-    g.add_argument(
-        "--peak-correction",
-        action=argparse.BooleanOptionalAction,
-        default=defaults.peak_correction,
-        help="undo the regularised deconvolution's loss of residue peak (absolute CBF; strokeseg.perfusion.bias; default: on)",
-    )
-    g.add_argument(
-        "--motion-correction",
-        action=argparse.BooleanOptionalAction,
-        default=defaults.motion_correction,
-        help="register every frame rigidly to the first used frame before the analysis (default: on)",
-    )
+    for flag, attr in (("--peak-correction", "peak_correction"), ("--motion-correction", "motion_correction")):
+        g.add_argument(flag, action=argparse.BooleanOptionalAction, default=getattr(defaults, attr), help=HELP[attr])
 
 
 def perfusion_config(args: argparse.Namespace) -> Any:
