@@ -3,13 +3,14 @@
 The three real cases in ``../shared`` (``isles22/`` case 0001, ``real/isles2022-bids/`` cases 0002
 and 0004) are read as ``strokeseg threshold`` reads them: the brain found on the DWI and ADC, the
 ADC unit found from its values, the DWI bias-corrected (N4). The diffusion core
-(:mod:`strokeseg.clinical.diffusion`) has six free constants; the literature fixes the ADC
+(:mod:`strokeseg.clinical.diffusion`) has eight free constants; the literature fixes the ADC
 threshold (620×10⁻⁶ mm²/s, Purushotham 2015) and the CSF exclusion (1600), and the rest are chosen
 over a grid
 
     dwi_ratio ∈ {1.1, 1.2, 1.3, 1.4}, dwi_subacute_ratio ∈ {1.5, 1.8, 2.2, off},
     subacute_adc_ratio ∈ {1.0, 1.2}, diffusion_min_ml ∈ {0.05, 0.1, 0.2, 0.5},
-    diffusion_edge_mm ∈ {0, 4}, dwi_smoothing_mm ∈ {0, 1.2}
+    diffusion_edge_mm ∈ {0, 4}, dwi_smoothing_mm ∈ {0, 1.2}, dwi_reference_mm ∈ {0, 10},
+    dwi_asymmetry ∈ {off, 1.15, 1.3}
 
 by one objective: half the mean Dice over the real cases used for the choice, half the mean Dice
 over four phantom groups (acute; subacute with a DWI bias field; a shower of small emboli;
@@ -45,6 +46,8 @@ GRID = {
     "diffusion_min_ml": (0.05, 0.1, 0.2, 0.5),
     "diffusion_edge_mm": (0.0, 4.0),
     "dwi_smoothing_mm": (0.0, 1.2),
+    "dwi_reference_mm": (0.0, 10.0),
+    "dwi_asymmetry": (0.0, 1.15, 1.3),
 }
 PHANTOM_GROUPS = {
     "acute": (),
@@ -62,22 +65,29 @@ class Prepared:
     name: str
     truth: np.ndarray
     geometry: object
-    by_setting: dict  # (edge, smoothing) -> (rdwi, adc, tissue, adc_ref)
+    by_setting: dict  # (edge, smoothing, reference slab) -> (rdwi, adc, tissue, adc_ref); (smoothing,) -> asymmetry
 
 
 def prepare(name: str, case) -> Prepared:
+    from scipy import ndimage
+
     from strokeseg.clinical.config import ThresholdConfig
     from strokeseg.clinical.diffusion import diffusion_core, prepare_diffusion
+    from strokeseg.clinical.hemispheres import mirrored
     from strokeseg.clinical.units import adc_to_micro
     from strokeseg.masks.brain import diffusion_brain_mask
 
     brain = diffusion_brain_mask(case.images["DWI"], case.images["ADC"], case.geometry.spacing)
     adc, _ = adc_to_micro(case.images["ADC"], brain)
     inp = prepare_diffusion(case.images["DWI"], adc, brain, True)
-    by = {}
-    for edge, sm in itertools.product(GRID["diffusion_edge_mm"], GRID["dwi_smoothing_mm"]):
-        dc = diffusion_core(inp, case.geometry, ThresholdConfig(diffusion_edge_mm=edge, dwi_smoothing_mm=sm))
-        by[(edge, sm)] = (dc.rdwi, inp.adc, dc.tissue, dc.adc_reference)
+    by: dict = {}
+    for edge, sm, ref in itertools.product(GRID["diffusion_edge_mm"], GRID["dwi_smoothing_mm"], GRID["dwi_reference_mm"]):
+        dc = diffusion_core(inp, case.geometry, ThresholdConfig(diffusion_edge_mm=edge, dwi_smoothing_mm=sm, dwi_reference_mm=ref))
+        by[(edge, sm, ref)] = (dc.rdwi, inp.adc, dc.tissue, dc.adc_reference)
+    for sm in GRID["dwi_smoothing_mm"]:  # as diffusion_core computes it
+        dwi = ndimage.gaussian_filter(inp.dwi, [sm / s for s in case.geometry.spacing[::-1]]) if sm > 0 else inp.dwi
+        d_ref = float(np.median(dwi[by[(0.0, sm, 0.0)][2]]))
+        by[(sm,)] = dwi / np.maximum(mirrored(dwi, brain, case.geometry), 1e-3 * d_ref)
     return Prepared(name, case.label == 2 if case.label.max() > 1 else case.label > 0, case.geometry, by)
 
 
@@ -95,8 +105,8 @@ def predict(p: Prepared, rule: dict) -> np.ndarray:
     from strokeseg.clinical.config import ThresholdConfig
     from strokeseg.clinical.diffusion import core_rule
 
-    rdwi, adc, tissue, a_ref = p.by_setting[(rule["diffusion_edge_mm"], rule["dwi_smoothing_mm"])]
-    return core_rule(rdwi, adc, tissue, a_ref, p.geometry, ThresholdConfig(**rule))
+    rdwi, adc, tissue, a_ref = p.by_setting[(rule["diffusion_edge_mm"], rule["dwi_smoothing_mm"], rule["dwi_reference_mm"])]
+    return core_rule(rdwi, adc, tissue, a_ref, p.geometry, ThresholdConfig(**rule), p.by_setting[(rule["dwi_smoothing_mm"],)])
 
 
 def dice(pred: np.ndarray, truth: np.ndarray) -> float:
@@ -199,7 +209,9 @@ def main() -> int:
     table.append(
         f"\nDefault rule: (ADC < 620 ∧ rDWI > {d['dwi_ratio']:g}) ∨ (rDWI > {d['dwi_subacute_ratio']:g} ∧ rADC < "
         f"{d['subacute_adc_ratio']:g}), components ≥ {d['diffusion_min_ml']:g} ml, rim {d['diffusion_edge_mm']:g} mm, "
-        f"DWI smoothing σ {d['dwi_smoothing_mm']:g} mm (rDWI subacute term off when 0). Phantom Dice of the default: "
+        f"DWI smoothing σ {d['dwi_smoothing_mm']:g} mm, healthy DWI reference per slab of ±{d['dwi_reference_mm']:g} mm "
+        f"(0: the whole brain), DWI over its contralateral twin > {d['dwi_asymmetry']:g} (0: off); the rDWI subacute term is "
+        "off when its ratio is 0. Phantom Dice of the default: "
         + ", ".join(f"{g} {v:.2f}" for g, v in data["default_phantom_dice"].items())
         + f". {len(grid)} rules tried."
     )

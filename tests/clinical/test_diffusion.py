@@ -154,3 +154,60 @@ def test_without_dwi_the_adc_only_core_carries_a_warning():
     r = threshold_diffusion(adc, g, np.ones(g.shape, bool))
     assert r.core[5, 15, 10] and not r.core[5, 30, 30]
     assert [w.code for w in r.warnings] == ["adc-only-core"]
+
+
+def _head(shape=(12, 48, 48), spacing=(2.0, 2.0, 4.0)):
+    """An elliptic 'brain' of DWI 100 and ADC 800 (×10⁻⁶ mm²/s), centred, on ``shape`` (Z, Y, X)."""
+    from strokeseg.io.geometry import Geometry
+
+    g = Geometry(shape, spacing)
+    _, yy, xx = np.mgrid[0 : shape[0], 0 : shape[1], 0 : shape[2]]
+    brain = ((yy - 23.5) / 20) ** 2 + ((xx - 23.5) / 15) ** 2 < 1  # longer front to back (y) than left to right (x)
+    dwi = np.where(brain, 100.0, 0.0).astype(np.float32)
+    adc = np.where(brain, 800.0, 0.0).astype(np.float32)
+    return g, brain, dwi, adc
+
+
+def test_the_mirror_puts_each_voxel_at_its_contralateral_twin():
+    from strokeseg.clinical.hemispheres import mirrored
+
+    g, brain, dwi, _ = _head()
+    dwi[:, 20:26, 12:16] = 300.0  # one side only (x 12–15; the midline is x 23.5)
+    twin = mirrored(dwi, brain, g)
+    assert np.allclose(twin[:, 21:25, 32:35], 300.0)  # x ↦ 47 − x: 12–15 ↦ 32–35
+    assert np.allclose(twin[:, 21:25, 12:16], 100.0)
+    back = mirrored(twin, brain, g)
+    inner = ndimage.binary_erosion(brain, iterations=2)
+    assert np.allclose(back[inner], dwi[inner], atol=1e-3)
+
+
+def test_a_bilateral_symmetric_brightness_is_not_core_with_the_asymmetry_term_and_a_one_sided_lesion_is():
+    from strokeseg.clinical.diffusion import DiffusionInputs, diffusion_core
+
+    g, brain, dwi, adc = _head()
+    for x in (slice(8, 12), slice(36, 40)):  # both sides: the skull base's susceptibility, the cerebellum
+        dwi[2:5, 20:28, x], adc[2:5, 20:28, x] = 160.0, 560.0
+    dwi[7:10, 14:20, 12:17], adc[7:10, 14:20, 12:17] = 170.0, 450.0  # one side: an infarct
+    inp = DiffusionInputs(adc, dwi, brain, False)
+    cfg = ThresholdConfig(dwi_smoothing_mm=0.0, diffusion_min_ml=0.0, dwi_asymmetry=0.0, dwi_reference_mm=0.0)
+    off = diffusion_core(inp, g, cfg).core
+    on = diffusion_core(inp, g, cfg.with_(dwi_asymmetry=1.3)).core
+    assert off[3, 24, 10] and off[3, 24, 38] and off[8, 16, 14]
+    assert not on[3, 24, 10] and not on[3, 24, 38] and on[8, 16, 14]
+
+
+def test_a_slab_reference_follows_dwi_drift_along_z():
+    """Lower slices twice as bright (coil coverage, the posterior fossa): against one whole-brain median they read
+    as lesion wherever their ADC is low; against their own slab's median they do not, and a lesion still does."""
+    from strokeseg.clinical.diffusion import DiffusionInputs, diffusion_core
+
+    g, brain, dwi, adc = _head()
+    dwi[:4] *= 2.0
+    adc[:4] = np.where(brain[:4], 600.0, 0.0)  # low-normal ADC in the bright slices (the cerebellar cortex)
+    dwi[8:10, 14:20, 12:17], adc[8:10, 14:20, 12:17] = 170.0, 450.0
+    inp = DiffusionInputs(adc, dwi, brain, False)
+    cfg = ThresholdConfig(dwi_smoothing_mm=0.0, diffusion_min_ml=0.0, dwi_subacute_ratio=0.0, dwi_asymmetry=0.0, dwi_reference_mm=0.0)
+    whole = diffusion_core(inp, g, cfg).core
+    slab = diffusion_core(inp, g, cfg.with_(dwi_reference_mm=8.0)).core
+    assert whole[1].sum() > 0.5 * brain[1].sum()
+    assert not slab[:4].any() and slab[9, 16, 14]

@@ -36,6 +36,12 @@ class ThresholdConfig:
         diffusion_min_ml: diffusion-core components smaller than this are removed (ml).
         diffusion_edge_mm: the brain's rim of this width is never diffusion core (mm, 0 = off).
         dwi_smoothing_mm: Gaussian σ of the DWI before its ratio is taken (mm, 0 = off).
+        dwi_reference_mm: the healthy DWI median of each slice is taken over the slab within this distance
+            (mm; 0 = one median for the whole brain): DWI brightness drifts along z and the posterior fossa
+            is brighter than the cerebrum.
+        dwi_asymmetry: diffusion core also needs DWI above this multiple of its contralateral twin's (mirrored
+            across the mid-sagittal line; 0 = off): bilateral symmetric brightness (susceptibility at the skull
+            base, the cerebellum) is not an infarct.
         dwi_bias_correction: N4 bias-field correction of the DWI before its ratio is taken.
         csf_hu: CT voxels darker than this at baseline are CSF (20 HU).
         csf_adc: MR voxels with ADC above this (×10⁻⁶ mm²/s) are CSF (1600).
@@ -55,9 +61,11 @@ class ThresholdConfig:
     dwi_ratio: float = 1.1
     dwi_subacute_ratio: float = 1.5
     subacute_adc_ratio: float = 1.2
-    diffusion_min_ml: float = 0.1
+    diffusion_min_ml: float = 0.05
     diffusion_edge_mm: float = 0.0
     dwi_smoothing_mm: float = 1.2
+    dwi_reference_mm: float = 10.0
+    dwi_asymmetry: float = 1.15
     dwi_bias_correction: bool = True
     csf_hu: float = 20.0
     csf_adc: float = 1600.0

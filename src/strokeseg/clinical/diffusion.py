@@ -6,11 +6,16 @@ tail below the threshold), and misses subacute lesions whose ADC has pseudo-norm
 tissue is also DWI-hyperintense against the patient's own healthy tissue; healthy tissue with a
 low ADC is not. So the core is
 
-    tissue ∧ [(ADC < adc_core ∧ rDWI > dwi_ratio) ∨ (rDWI > dwi_subacute_ratio ∧ rADC < subacute_adc_ratio)]
+    tissue ∧ DWI/DWI_twin > dwi_asymmetry
+           ∧ [(ADC < adc_core ∧ rDWI > dwi_ratio) ∨ (rDWI > dwi_subacute_ratio ∧ rADC < subacute_adc_ratio)]
 
 with connected components (26-neighbourhood) of at least ``diffusion_min_ml`` kept. rDWI is the
 DWI, corrected for the coil's bias field (N4, Tustison 2010) and smoothed by ``dwi_smoothing_mm``
-(noise), over the median of the healthy tissue; rADC likewise. The second term is the subacute
+(noise), over the median of the healthy tissue in its own slab (``dwi_reference_mm`` either side:
+DWI brightness drifts along z, and the posterior fossa is brighter than the cerebrum); rADC is over
+the whole brain's median. DWI_twin is the DWI mirrored across the mid-sagittal line: on the real
+cases the false core lay in the cerebellum and at the skull base's susceptibility artefacts, both
+bilateral and symmetric, which an infarct rarely is. The second term is the subacute
 lesion: still bright on DWI while its ADC is back to normal, but never the T2 shine-through of
 oedema or old damage, whose ADC is raised. Tissue is the brain (:func:`diffusion_brain_mask`)
 eroded by ``diffusion_edge_mm`` (the brain's rim, where partial volume with CSF and the skull
@@ -29,6 +34,7 @@ import numpy as np
 from scipy import ndimage
 
 from strokeseg.clinical.config import ThresholdConfig
+from strokeseg.clinical.hemispheres import mirrored
 from strokeseg.io.geometry import Geometry
 from strokeseg.masks.brain import ellipsoid
 
@@ -118,19 +124,54 @@ def diffusion_core(inp: DiffusionInputs, geometry: Geometry, cfg: ThresholdConfi
         return DiffusionCore(empty, tissue, np.zeros(dwi.shape, np.float32), float("nan"), float("nan"))
     d_ref = float(np.median(dwi[tissue]))
     a_ref = float(np.median(inp.adc[tissue]))
-    rdwi = (dwi / max(d_ref, 1e-12)).astype(np.float32)
-    return DiffusionCore(core_rule(rdwi, inp.adc, tissue, a_ref, geometry, cfg), tissue, rdwi, d_ref, a_ref)
+    ref = slab_reference(dwi, tissue, geometry, cfg.dwi_reference_mm) if cfg.dwi_reference_mm > 0 else np.full(dwi.shape[0], d_ref)
+    rdwi = (dwi / np.maximum(ref, 1e-12)[:, None, None]).astype(np.float32)
+    asym = None
+    if cfg.dwi_asymmetry > 0:
+        twin = mirrored(dwi, inp.brain, geometry)
+        asym = dwi / np.maximum(twin, 1e-3 * d_ref)
+    return DiffusionCore(core_rule(rdwi, inp.adc, tissue, a_ref, geometry, cfg, asym), tissue, rdwi, d_ref, a_ref)
+
+
+#: fewer healthy-tissue voxels than this in a slab: its median is noise, and the whole brain's is used
+MIN_SLAB_VOXELS = 100
+
+
+def slab_reference(dwi: np.ndarray, tissue: np.ndarray, geometry: Geometry, half_mm: float) -> np.ndarray:
+    """Per axial slice ``(Z,)``: the median DWI of the tissue in the slab of slices within ``half_mm`` of it.
+
+    DWI brightness drifts along z (slice profile, coil coverage) and the posterior fossa's tissue is brighter
+    than the cerebrum's; against one whole-brain median, both read as lesion. A lesion fills a small part of
+    its slab, so the slab's median is still healthy tissue."""
+    k = int(half_mm // geometry.spacing[2])
+    whole = float(np.median(dwi[tissue]))
+    out = np.full(dwi.shape[0], whole)
+    for z in range(dwi.shape[0]):  # one median per slice (not per voxel)
+        lo, hi = max(0, z - k), min(dwi.shape[0], z + k + 1)
+        vals = dwi[lo:hi][tissue[lo:hi]]
+        if vals.size >= MIN_SLAB_VOXELS:
+            out[z] = float(np.median(vals))
+    return out
 
 
 def core_rule(
-    rdwi: np.ndarray, adc: np.ndarray, tissue: np.ndarray, adc_reference: float, geometry: Geometry, cfg: ThresholdConfig
+    rdwi: np.ndarray,
+    adc: np.ndarray,
+    tissue: np.ndarray,
+    adc_reference: float,
+    geometry: Geometry,
+    cfg: ThresholdConfig,
+    asymmetry: np.ndarray | None = None,
 ) -> np.ndarray:
     """The rule itself on prepared ``(Z, Y, X)`` arrays: rDWI (DWI over its healthy median), ADC
-    (×10⁻⁶ mm²/s), the tissue mask and the healthy ADC median; components ≥ ``diffusion_min_ml``."""
+    (×10⁻⁶ mm²/s), the tissue mask and the healthy ADC median; where ``cfg.dwi_asymmetry`` > 0, also DWI over
+    its contralateral twin's (``asymmetry``) above it; components ≥ ``diffusion_min_ml``."""
     cand = (adc > 0) & (adc < cfg.adc_core) & (rdwi > cfg.dwi_ratio)
     if cfg.dwi_subacute_ratio > 0:
         cand |= (rdwi > cfg.dwi_subacute_ratio) & (adc < cfg.subacute_adc_ratio * adc_reference)
     cand &= tissue
+    if cfg.dwi_asymmetry > 0 and asymmetry is not None:
+        cand &= asymmetry > cfg.dwi_asymmetry  # a bilateral, mirror-symmetric brightness is anatomy or artefact
     if not cand.any():
         return cand
     lab, _ = ndimage.label(cand, structure=np.ones((3, 3, 3), bool))

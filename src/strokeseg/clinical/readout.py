@@ -150,8 +150,9 @@ def format_readout_table(rows: list[tuple[str, Readout]], cfg: ThresholdConfig |
     lines.append(
         f"thresholds: Tmax > {cfg.tmax_hypoperfused:g} s hypoperfused, Tmax > {cfg.tmax_severe:g} s severe, "
         f"core rCBF < {cfg.rcbf_core:.0%} (reference: {cfg.reference.value}) or, on MRI, (ADC < {cfg.adc_core:g}×10⁻⁶ mm²/s ∧ "
-        f"DWI > {cfg.dwi_ratio:g}× healthy) ∨ (DWI > {cfg.dwi_subacute_ratio:g}× ∧ ADC < {cfg.subacute_adc_ratio:g}× healthy); "
-        f"DEFUSE-3: core < {cfg.defuse3_core_ml:g} ml, ratio ≥ {cfg.defuse3_ratio:g}, mismatch ≥ "
+        f"DWI > {cfg.dwi_ratio:g}× healthy) ∨ (DWI > {cfg.dwi_subacute_ratio:g}× ∧ ADC < {cfg.subacute_adc_ratio:g}× healthy)"
+        + (f" ∧ DWI > {cfg.dwi_asymmetry:g}× its mirror; " if cfg.dwi_asymmetry > 0 else "; ")
+        + f"DEFUSE-3: core < {cfg.defuse3_core_ml:g} ml, ratio ≥ {cfg.defuse3_ratio:g}, mismatch ≥ "
         f"{cfg.defuse3_mismatch_ml:g} ml; "
         f"EXTEND: core < {cfg.extend_core_ml:g} ml, ratio > {cfg.extend_ratio:g}, mismatch > "
         f"{cfg.extend_mismatch_ml:g} ml"

@@ -63,6 +63,8 @@ def core_definition(readout: dict[str, Any], run: RunView, case: CaseView) -> st
             f"(DWI > {th.get('dwi_subacute_ratio', 1.5):g}× and ADC < {th.get('subacute_adc_ratio', 1.2):g}× healthy), "
             f"components ≥ {th.get('diffusion_min_ml', 0.1):g} ml"
         )
+        if float(th.get("dwi_asymmetry", 0) or 0) > 0:
+            adc += f", DWI > {float(th['dwi_asymmetry']):g}× its mirror across the midline"
     if "without Tmax" in maps:
         return f"rCBF < {float(th.get('rcbf_core', 0.3)):.0%} of the better-perfused hemisphere (no Tmax)"
     if readout.get("perfusion") is False:
