@@ -69,11 +69,8 @@ class Prepared:
 
 
 def prepare(name: str, case) -> Prepared:
-    from scipy import ndimage
-
     from strokeseg.clinical.config import ThresholdConfig
-    from strokeseg.clinical.diffusion import diffusion_core, prepare_diffusion
-    from strokeseg.clinical.hemispheres import mirrored
+    from strokeseg.clinical.diffusion import asymmetry_ratio, diffusion_core, prepare_diffusion, smoothed_dwi
     from strokeseg.clinical.units import adc_to_micro
     from strokeseg.masks.brain import diffusion_brain_mask
 
@@ -85,9 +82,8 @@ def prepare(name: str, case) -> Prepared:
         dc = diffusion_core(inp, case.geometry, ThresholdConfig(diffusion_edge_mm=edge, dwi_smoothing_mm=sm, dwi_reference_mm=ref))
         by[(edge, sm, ref)] = (dc.rdwi, inp.adc, dc.tissue, dc.adc_reference)
     for sm in GRID["dwi_smoothing_mm"]:  # as diffusion_core computes it
-        dwi = ndimage.gaussian_filter(inp.dwi, [sm / s for s in case.geometry.spacing[::-1]]) if sm > 0 else inp.dwi
-        d_ref = float(np.median(dwi[by[(0.0, sm, 0.0)][2]]))
-        by[(sm,)] = dwi / np.maximum(mirrored(dwi, brain, case.geometry), 1e-3 * d_ref)
+        dwi = smoothed_dwi(inp.dwi, case.geometry, sm)
+        by[(sm,)] = asymmetry_ratio(dwi, brain, case.geometry, float(np.median(dwi[by[(0.0, sm, 0.0)][2]])))
     return Prepared(name, case.label == 2 if case.label.max() > 1 else case.label > 0, case.geometry, by)
 
 

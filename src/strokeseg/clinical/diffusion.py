@@ -116,9 +116,7 @@ def diffusion_core(inp: DiffusionInputs, geometry: Geometry, cfg: ThresholdConfi
     """The core from ADC and DWI together (see the module's docstring for the rule)."""
     cfg = cfg or ThresholdConfig()
     tissue = diffusion_tissue(inp, geometry, cfg)
-    dwi = inp.dwi
-    if cfg.dwi_smoothing_mm > 0:
-        dwi = ndimage.gaussian_filter(dwi, [cfg.dwi_smoothing_mm / s for s in geometry.spacing[::-1]])
+    dwi = smoothed_dwi(inp.dwi, geometry, cfg.dwi_smoothing_mm)
     empty = np.zeros(inp.brain.shape, bool)
     if tissue.sum() < 20:
         return DiffusionCore(empty, tissue, np.zeros(dwi.shape, np.float32), float("nan"), float("nan"))
@@ -126,11 +124,23 @@ def diffusion_core(inp: DiffusionInputs, geometry: Geometry, cfg: ThresholdConfi
     a_ref = float(np.median(inp.adc[tissue]))
     ref = slab_reference(dwi, tissue, geometry, cfg.dwi_reference_mm) if cfg.dwi_reference_mm > 0 else np.full(dwi.shape[0], d_ref)
     rdwi = (dwi / np.maximum(ref, 1e-12)[:, None, None]).astype(np.float32)
-    asym = None
-    if cfg.dwi_asymmetry > 0:
-        twin = mirrored(dwi, inp.brain, geometry)
-        asym = dwi / np.maximum(twin, 1e-3 * d_ref)
+    asym = asymmetry_ratio(dwi, inp.brain, geometry, d_ref) if cfg.dwi_asymmetry > 0 else None
     return DiffusionCore(core_rule(rdwi, inp.adc, tissue, a_ref, geometry, cfg, asym), tissue, rdwi, d_ref, a_ref)
+
+
+def smoothed_dwi(dwi: np.ndarray, geometry: Geometry, sigma_mm: float) -> np.ndarray:
+    """The DWI ``(Z, Y, X)`` smoothed by a Gaussian of ``sigma_mm`` (itself when 0)."""
+    if sigma_mm <= 0:
+        return dwi
+    result: np.ndarray = ndimage.gaussian_filter(dwi, [sigma_mm / s for s in geometry.spacing[::-1]])
+    return result
+
+
+def asymmetry_ratio(dwi: np.ndarray, brain: np.ndarray, geometry: Geometry, reference: float) -> np.ndarray:
+    """DWI over its contralateral twin's ``(Z, Y, X)`` (:func:`~strokeseg.clinical.hemispheres.mirrored`); the twin is
+    floored at 1e-3 × ``reference`` (the healthy DWI median), so that a twin outside the brain gives a finite ratio."""
+    result: np.ndarray = dwi / np.maximum(mirrored(dwi, brain, geometry), 1e-3 * reference)
+    return result
 
 
 #: fewer healthy-tissue voxels than this in a slab: its median is noise, and the whole brain's is used

@@ -33,8 +33,8 @@ REFERENCE_RESIDUE = Residue.BOX
 #: the largest factor by which a peak is raised. In low-signal voxels the chosen filter and the apparent MTT
 #: are noisy, and a large gain turns that noise into CBF noise: over all tiles of the grid phantom (1 s, 3 HU)
 #: the largest change of a tile's CBF between two noise realisations stayed at its uncorrected level (37 %)
-#: up to a cap of 1.3 and grew beyond it (56 % at 1.5, 154 % at 2.5; measured while choosing it, see
-#: docs/explanation/experiments.md). On the grid benchmark's own noise floor (its 6 s-delay tiles) the cap
+#: up to a cap of 1.3 and grew beyond it (56 % at 1.5, 154 % at 2.5; benchmarks/bench_peak_gain_cap.py,
+#: docs/results/peak_gain_cap.md). On the grid benchmark's own noise floor (its 6 s-delay tiles) the cap
 #: of 1.3 still costs some repeatability (docs/results/perfusion_grid.md).
 MAX_GAIN = 1.3
 #: reference mean transit times of the table, s

@@ -272,9 +272,7 @@ class Deconvolver:
             curvature[:, :2] = -np.inf
             curvature[:, -2:] = -np.inf
             best = curvature.argmax(axis=1)
-        lam = lams[best]
-        filt = s[None, :] / (s[None, :] ** 2 + (lam * lam)[:, None])  # (V, N)
-        k = self._project(b, filt)
+        k = self._project(b, self.filters[best])  # each voxel's own filter (V, N)
         peak, tmax, area = _stats(k, self.dt, True, self.edge)
         return peak, tmax, area, best
 
