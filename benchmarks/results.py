@@ -40,6 +40,13 @@ def write_results(name: str, data: dict[str, Any], title: str, table: str, scrip
     return RESULTS / f"{name}.json"
 
 
+def peak_resident_mb() -> float:
+    """This process's peak resident memory in MB: VmHWM, which exec resets (``ru_maxrss`` is inherited from the
+    parent's size at the fork, so a child of a large benchmark process would report its parent's peak)."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
+
+
 # Runs the strokeseg CLI in process and writes its peak memory (VmHWM, which exec resets, unlike
 # ru_maxrss, which a child inherits from its parent's size at the fork) to the file in argv[1].
 _PEAK_WRAPPER = """

@@ -26,31 +26,35 @@ ENV = "STROKESEG_KEEP_FREED_MEMORY"
 
 
 @functools.lru_cache(maxsize=1)
+def _glibc() -> ctypes.CDLL | None:
+    """The C library when it is glibc (it has ``mallopt`` and ``malloc_trim``), else None; looked up once
+    (``find_library`` runs ``ldconfig``)."""
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt, libc.malloc_trim  # noqa: B018 - AttributeError where the C library is not glibc
+    except (OSError, AttributeError):  # musl, macOS: leave the allocator alone
+        return None
+    return libc
+
+
+@functools.lru_cache(maxsize=1)
 def keep_freed_memory() -> bool:
     """Set glibc's mmap and trim thresholds (once per process); False where the C library is not glibc, or
     where ``$STROKESEG_KEEP_FREED_MEMORY`` is ``0``."""
-    if os.environ.get(ENV, "").strip() == "0":
+    libc = None if os.environ.get(ENV, "").strip() == "0" else _glibc()
+    if libc is None:
         return False
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (musl, macOS): leave the allocator alone
-        return False
-    return bool(mallopt(M_MMAP_THRESHOLD, HEAP_LIMIT)) and bool(mallopt(M_TRIM_THRESHOLD, HEAP_LIMIT))
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, HEAP_LIMIT)) and bool(libc.mallopt(M_TRIM_THRESHOLD, HEAP_LIMIT))
 
 
 def release_freed_memory() -> None:
     """Give the heap's free memory back to the system now (glibc ``malloc_trim``; nothing elsewhere)."""
-    name = ctypes.util.find_library("c")
-    if not name:
-        return
-    try:
-        ctypes.CDLL(name).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        return
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 __all__ = ["ENV", "keep_freed_memory", "release_freed_memory"]

@@ -101,3 +101,31 @@ def test_probabilities_sum_to_one_for_labels_and_stay_independent_for_regions():
     # regions: hypoperfused ⊇ core, label 2 exactly where the core probability exceeds 0.5
     assert ((out.labels == 2) == (out.probabilities[1] > 0.5)).all()
     assert json.loads((mr_dir / "dataset.json").read_text(encoding="utf-8"))["labels"]["core"] == 2
+
+
+def test_keeping_freed_memory_changes_no_bit():
+    """The native path keeps freed tensor memory for reuse (glibc mallopt; the test session turns that off):
+    in a process where it is on, the labels and probabilities are still nnunetv2's."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    code = (
+        "import sys, numpy as np, torch; torch.set_num_threads(1); sys.path.insert(0, '.')\n"
+        "from strokeseg.util.memory import keep_freed_memory\n"
+        "from strokeseg.inference.nnunet.folder import load_nnunet_model\n"
+        "from strokeseg.inference.nnunet.predictor import predict_nnunet\n"
+        "from tests.inference.nnunet.helpers import CASES, read_case, reference\n"
+        "images, spacing, _ = read_case('ctt_000')\n"
+        "out = predict_nnunet(load_nnunet_model(CASES['ctt_000']), images, spacing)\n"
+        "labels, probs = reference('ctt_000')\n"
+        "print(keep_freed_memory(), int((out.labels != labels).sum()), float(np.abs(out.probabilities - probs).max()))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "STROKESEG_KEEP_FREED_MEMORY"}
+    env["PYTHONPATH"] = os.pathsep.join([str(root / "src"), str(root)])
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=300, check=True)
+    kept, differing, worst = proc.stdout.split()
+    assert kept == "True"  # the setting was on in that process (glibc)
+    assert int(differing) == 0 and float(worst) <= 1e-6

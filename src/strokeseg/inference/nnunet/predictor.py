@@ -15,6 +15,7 @@ from scipy.ndimage import gaussian_filter
 
 from strokeseg.inference.nnunet.folder import NnUNetModel, build_network, num_outputs
 from strokeseg.inference.nnunet.preprocess import Preprocessed, preprocess, resample
+from strokeseg.util.memory import keep_freed_memory
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,10 @@ def sliding_window_logits(
 
 def fold_logits(model: NnUNetModel, data: np.ndarray, cfg: NnUNetRunConfig, progress: Callable[[int], None] | None = None) -> torch.Tensor:
     """``predict_logits_from_preprocessed_data``: the folds' float16 logits summed in fold order and
-    divided by the number of folds."""
+    divided by the number of folds. Freed tensor memory is kept for reuse
+    (:func:`~strokeseg.util.memory.keep_freed_memory`): the same arithmetic, without a page fault per
+    fresh layer output (its share of the time: ``benchmarks/bench_nnunet.py``)."""
+    keep_freed_memory()
     config = model.config
     net = build_network(config, data.shape[0], num_outputs(model.dataset)).eval()
     x = torch.from_numpy(data).to(dtype=torch.float32, memory_format=torch.contiguous_format)
