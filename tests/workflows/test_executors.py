@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from strokeseg.errors import InputError
+from strokeseg.errors import InputError, StrokesegError
 from strokeseg.io.outputs import OutputMode, RunFolder
 from strokeseg.util.executors import ExecutorConfig, ExecutorKind, run_tasks
 from strokeseg.workflows.cases import run_cases
@@ -57,11 +57,11 @@ def test_executor_settings_are_checked() -> None:
 
 def test_parallel_cases_keep_order_report_failures_and_resume(tmp_path: Path) -> None:
     items = [(c, c) for c in ("c1", "bad", "c3", "c4")]
-    reported: list[str] = []
+    reported: list[StrokesegError] = []
     with RunFolder(tmp_path / "out", OutputMode.NEW) as run:
         res = run_cases(run, items, write_or_fail, "test", reported.append, ExecutorConfig(ExecutorKind.LOCAL, 2))
     assert res.results == ["c1", "c3", "c4"]  # input order, not completion order
-    assert [c for c, _ in res.failed] == ["bad"] and "corrupt" in reported[0]
+    assert [c for c, _ in res.failed] == ["bad"] and "corrupt" in str(reported[0])
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == ["c1", "c3", "c4", "failures.json"]
     failures = json.loads((tmp_path / "out" / "failures.json").read_text(encoding="utf-8"))
     assert [f["case_id"] for f in failures] == ["bad"] and "corrupt" in failures[0]["error"]  # for the report

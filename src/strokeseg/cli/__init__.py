@@ -49,12 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_environment()  # one line naming a bad STROKESEG_* variable, before any work
         return int(args.func(args) or 0)
     except StrokesegError as exc:
-        from strokeseg.cli.flags import to_flags
+        from strokeseg.cli.flags import flag_of
 
         lost = isinstance(exc, RankLost)  # a dead rank: 1, not 2 (the inputs may be fine); strokeseg's launcher speaks for it
         if lost and launched:
             return LOST_STATUS  # a consequence of another rank's end, which the launcher names
-        print(f"strokeseg: error: {to_flags(one_line(str(exc)))}", file=sys.stderr)
+        print(f"strokeseg: error: {one_line(exc.render(flag_of))}", file=sys.stderr)
         return 1 if lost else 2
     except KeyboardInterrupt:
         print("strokeseg: interrupted; no partial output was kept", file=sys.stderr)

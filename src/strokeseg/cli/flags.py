@@ -1,8 +1,14 @@
-"""Library errors name parameters (``set 'label_map'``); on the command line they name flags."""
+"""Library text names parameters (``set 'label_map'``); on the command line it names flags.
+
+Errors carry the parameters as data (:class:`strokeseg.errors.Param` in a :class:`~strokeseg.errors.Message`),
+written here by :func:`flag_of`. Notes are still plain text, which :func:`to_flags` rewrites.
+"""
 
 from __future__ import annotations
 
 import re
+
+from strokeseg.errors import Param
 
 PARAM_FLAGS = {
     "label_map": "--label-map",
@@ -22,9 +28,14 @@ PARAM_FLAGS = {
     "executor": "--executor",
     "jobs": "--jobs",
     "scheduler": "--scheduler",
+    "nnunet.labels": "--nnunet-labels",
+    "nnunet.channels": "--nnunet-channels",
+    "nnunet.folds": "--nnunet-folds",
+    "export.dataset_id": "--id",
 }
 SWITCHES = frozenset({"overwrite", "resume", "allow_in_input"})  # flags without a value: "set 'x' to …" keeps its "to"
-_PARAM = re.compile(r"\b(set|without|with) '(" + "|".join(PARAM_FLAGS) + r")'( to)?|'(" + "|".join(PARAM_FLAGS) + r")'")
+_NAMES = "|".join(map(re.escape, PARAM_FLAGS))
+_PARAM = re.compile(r"\b(set|without|with) '(" + _NAMES + r")'( to)?|'(" + _NAMES + r")'")
 
 
 def to_flags(message: str) -> str:
@@ -38,3 +49,8 @@ def to_flags(message: str) -> str:
         return PARAM_FLAGS[m.group(4)]
 
     return _PARAM.sub(sub, message)
+
+
+def flag_of(param: Param) -> str:
+    """The words that name ``param`` on the command line (``pass --label-map``)."""
+    return param.flag(PARAM_FLAGS.get(param.key) or PARAM_FLAGS.get(param.name) or "--" + param.name.replace("_", "-"))

@@ -13,6 +13,19 @@ class _NotDataWarnings:
         return not getattr(record, "data_warning", False)
 
 
+class _ErrorsAsFlags:
+    """A record that carries a strokeseg error (``record.error``) is written with the parameters it names as flags."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from strokeseg.cli.flags import flag_of
+        from strokeseg.errors import StrokesegError, one_line
+
+        err = getattr(record, "error", None)
+        if isinstance(err, StrokesegError):
+            record.msg, record.args = f"strokeseg: error: {one_line(err.render(flag_of))}", ()
+        return True
+
+
 def _log_to_stderr() -> None:
     """``strokeseg`` log records (progress lines, messages) to stderr as plain lines, once per process."""
     log = logging.getLogger("strokeseg")
@@ -33,6 +46,7 @@ def _log_to_stderr() -> None:
     handler = _Stderr()
     handler.setFormatter(logging.Formatter("%(message)s"))
     handler.addFilter(_NotDataWarnings())
+    handler.addFilter(_ErrorsAsFlags())
     handler._strokeseg_cli = True  # type: ignore[attr-defined]
     log.addHandler(handler)
     log.setLevel(logging.INFO)

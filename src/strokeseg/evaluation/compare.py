@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from strokeseg.errors import InputError
+from strokeseg.errors import InputError, Message, Param
 from strokeseg.evaluation.runner import rows_from_csv
 
 #: the metrics the comparison tables show, and whether larger is better
@@ -124,7 +124,7 @@ def compare_runs(runs: Sequence[MethodRun], reference: str | None = None, test: 
     ref = reference or runs[0].name
     names = [r.name for r in runs]
     if ref not in names:
-        raise InputError(f"--reference {ref!r} is none of the runs ({', '.join(names)})")
+        raise InputError(Message(Param("reference", verb=""), f" {ref!r} is none of the runs ({', '.join(names)})"))
     out: dict[str, Any] = {"version": 2, "reference": ref, "test": test, "methods": names, "folds": folds, "regions": {}}
     for reg, scored in by_region.items():
         ids = sorted(_cases(scored[0], reg))

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from strokeseg.errors import InputError
+from strokeseg.errors import InputError, Message, Param
 from strokeseg.evaluation.cohort import RegionSummary, summarise
 from strokeseg.evaluation.matching import label_files, match_files
 from strokeseg.evaluation.metrics import METRIC_NAMES, evaluate_labels
@@ -93,7 +93,7 @@ def _read_pred(
     lmap = dict(pred_label_map) if pred_label_map else {k: k for k in LABEL_NAMES}
     labels, unknown = apply_label_map(vol.array, lmap)
     if unknown:
-        raise InputError(f"{format_unknown(unknown)} are not canonical (0, 1, 2); set 'pred_label_map'", path)
+        raise InputError(Message(f"{format_unknown(unknown)} are not canonical (0, 1, 2); ", Param("pred_label_map")), path)
     return labels
 
 
@@ -142,7 +142,12 @@ def _truth_from_dataset(truth: Path, layout: str, label_map: Mapping[int, int] |
         labels, unknown = apply_label_map(vol.array, {k: k for k in LABEL_NAMES} if full else ds.label_map)
         if unknown:
             raise InputError(
-                f"{format_unknown(unknown)} are outside the {ds.layout.name} label map {ds.label_map}; set 'label_map' to map them", path
+                Message(
+                    f"{format_unknown(unknown)} are outside the {ds.layout.name} label map {ds.label_map}; ",
+                    Param("label_map"),
+                    " to map them",
+                ),
+                path,
             )
         lmap = None if full else {int(k): int(v) for k, v in ds.label_map.items()}
         cases.append(TruthCase(ref.case_id, labels, vol.geometry, ref.clinical.get("group"), path, lmap))
@@ -161,7 +166,7 @@ def _truth_from_folder(truth: Path, label_map: Mapping[int, int] | None, nonfini
         vol = read_image(path, nonfinite, integers=True)
         labels, unknown = apply_label_map(vol.array, lmap)
         if unknown:
-            raise InputError(f"{format_unknown(unknown)} are not canonical (0, 1, 2); set 'label_map'", path)
+            raise InputError(Message(f"{format_unknown(unknown)} are not canonical (0, 1, 2); ", Param("label_map")), path)
         cases.append(TruthCase(cid, labels, vol.geometry, None, path, dict(label_map) if label_map else None))
     present = set(np.unique(np.concatenate([np.unique(c.labels) for c in cases])).tolist())
     if label_map is None and present <= {0, 1}:
@@ -177,7 +182,7 @@ def check_against_truth(case_id: str, geometry: Geometry, truth_cases: Sequence[
     """Refuse a case that the truth lacks or whose grid differs from its truth's (before writing it)."""
     tc = next((c for c in truth_cases if c.case_id == case_id), None)
     if tc is None:
-        raise InputError(f"case {case_id} has no ground truth in the 'truth' dataset", source)
+        raise InputError(Message(f"case {case_id} has no ground truth in the ", Param("truth", verb=""), " dataset"), source)
     if tc.labels.shape != geometry.shape:
         raise InputError(
             f"case {case_id}: grid {geometry.describe()} differs from the truth's {tc.geometry.describe()} ({tc.source.name})", source

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from strokeseg.errors import InputError
+from strokeseg.errors import InputError, Message, Param
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.labels import Region, apply_label_map, format_unknown, region_mask
 from strokeseg.io.read import NonFinitePolicy, read_image, read_series
@@ -167,7 +167,11 @@ def _read_label(ref: CaseRef, grid: tuple[Path, Geometry], notes: list[str]) -> 
     canon, unknown = apply_label_map(vol.array, ref.label_map)
     if unknown:
         raise InputError(
-            f"{format_unknown(unknown)} are outside the {ref.layout} label map {dict(ref.label_map)}; set 'label_map' to map them",
+            Message(
+                f"{format_unknown(unknown)} are outside the {ref.layout} label map {dict(ref.label_map)}; ",
+                Param("label_map"),
+                " to map them",
+            ),
             ref.label,
         )
     lab = Volume(canon, vol.geometry, ref.label)

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from strokeseg.errors import InputError, one_line
+from strokeseg.errors import InputError, Message, Param, one_line
 
 #: header fields read from every file (nothing else: no pixels)
 TAGS = (
@@ -281,7 +281,7 @@ def group_export(root: Path, chosen: Mapping[str, str] | None = None) -> list[Ex
     all_series = index_series(root)
     unknown = set(chosen.values()) - {s.uid for s in all_series}
     if unknown:
-        raise InputError(f"--series names no series of this folder: {', '.join(sorted(unknown))}", root)
+        raise InputError(Message(Param("series", verb=""), f" names no series of this folder: {', '.join(sorted(unknown))}"), root)
     for s in all_series:
         classify(s, root)
     groups: dict[tuple[str, str], list[SeriesInfo]] = defaultdict(list)

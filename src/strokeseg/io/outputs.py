@@ -34,7 +34,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from strokeseg.errors import InputError
+from strokeseg.errors import WITH_OVERWRITE, InputError, Message, Param
 from strokeseg.io.atomic import dir_mode, file_mode
 
 LOCK_NAME = ".strokeseg.lock"
@@ -42,6 +42,9 @@ MARKER_NAME = ".strokeseg-run.json"
 STAGING_PREFIX = ".staging-"
 _TMP_RE = re.compile(r"^\..+\.tmp(\.[A-Za-z0-9.]+)?$")
 _CASE_ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,199}$")
+
+OUT = Param("out", verb="")  # the output folder, named alone
+USE_OVERWRITE = Param("overwrite", verb="use")
 
 
 class OutputMode(StrEnum):
@@ -96,16 +99,21 @@ def check_output_location(
         src_dir = src.parent if src.is_file() and src.suffix.lower() in (".csv", ".yaml", ".yml") else src
         if _within(src_dir, o):
             raise InputError(
-                f"output folder is {'the' if o == src_dir else 'above the'} input folder {src_dir}; "
-                "choose another 'out' (strokeseg never writes into its inputs)",
+                Message(
+                    f"output folder is {'the' if o == src_dir else 'above the'} input folder {src_dir}; choose another ",
+                    OUT,
+                    " (strokeseg never writes into its inputs)",
+                ),
                 out,
             )
         if not allow_in_input and _within(o, src_dir):
-            raise InputError("output folder is inside the input folder; choose another 'out' (or set 'allow_in_input')", out)
+            raise InputError(
+                Message("output folder is inside the input folder; choose another ", OUT, " (or ", Param("allow_in_input"), ")"), out
+            )
     for m in models:
         mdir = Path(m).resolve()
         if _within(o, mdir) or _within(mdir, o):
-            raise InputError(f"output folder overlaps the model bundle {mdir}; choose another 'out'", out)
+            raise InputError(Message(f"output folder overlaps the model bundle {mdir}; choose another ", OUT), out)
 
 
 def _threads_used() -> dict[str, Any]:
@@ -195,7 +203,7 @@ class RunFolder:
         check_output_location(self.out, self._inputs, self._models, self._allow)
         out = self.out
         if out.exists() and not out.is_dir():
-            raise InputError("'out' exists and is not a folder", out)
+            raise InputError(Message(OUT, " exists and is not a folder"), out)
         if not out.exists():
             missing = [out, *(p for p in out.parents if not p.exists())]
             try:
@@ -234,7 +242,9 @@ class RunFolder:
                 other = os.read(fd, 64).decode("ascii", "replace").strip() or "?"
                 os.close(fd)
                 raise InputError(
-                    f"another strokeseg run (pid {other}) is writing to this output folder; wait for it to end or choose another 'out'",
+                    Message(
+                        f"another strokeseg run (pid {other}) is writing to this output folder; wait for it to end or choose another ", OUT
+                    ),
                     self.out,
                 ) from None
             try:
@@ -305,26 +315,19 @@ class RunFolder:
             self.notes.append(f"removed {n} temporary file(s) that an interrupted run left in {self.out}")
         held = self.entries()
         ours = (self.out / MARKER_NAME).exists()
-        if held and self.mode is OutputMode.NEW:
-            names = ", ".join(p.name for p in held[:3]) + (", ..." if len(held) > 3 else "")
-            raise InputError(
-                f"output folder is not empty ({len(held)} entries: {names}); set 'overwrite' to replace "
-                "its contents or 'resume' to continue the run",
-                self.out,
-            )
-        if held and not ours:
-            raise InputError(
-                "output folder holds files that strokeseg did not write; refusing to "
-                f"{'delete' if self.mode is OutputMode.OVERWRITE else 'add to'} them; choose another 'out'",
-                self.out,
-            )
+        self._check_may_use(held, ours)
         if held and self.mode is OutputMode.OVERWRITE:
             foreign = self._foreign(held)
             if foreign:
                 names = ", ".join(p.name for p in foreign[:3]) + (", ..." if len(foreign) > 3 else "")
                 raise InputError(
-                    f"output folder holds {len(foreign)} entr{'y' if len(foreign) == 1 else 'ies'} that strokeseg's run record "
-                    f"does not list ({names}); refusing to delete them with --overwrite; move them or choose another 'out'",
+                    Message(
+                        f"output folder holds {len(foreign)} entr{'y' if len(foreign) == 1 else 'ies'} that strokeseg's run record "
+                        f"does not list ({names}); refusing to delete them ",
+                        WITH_OVERWRITE,
+                        "; move them or choose another ",
+                        OUT,
+                    ),
                     self.out,
                 )
             with contextlib.suppress(OSError):
@@ -352,18 +355,46 @@ class RunFolder:
             ),
         )
 
+    def _check_may_use(self, held: list[Path], ours: bool) -> None:
+        """Refuse a folder with contents unless overwriting or resuming, and one whose contents strokeseg did not write."""
+        if held and self.mode is OutputMode.NEW:
+            names = ", ".join(p.name for p in held[:3]) + (", ..." if len(held) > 3 else "")
+            raise InputError(
+                Message(
+                    f"output folder is not empty ({len(held)} entries: {names}); ",
+                    Param("overwrite"),
+                    " to replace its contents or ",
+                    Param("resume", verb=""),
+                    " to continue the run",
+                ),
+                self.out,
+            )
+        if held and not ours:
+            raise InputError(
+                Message(
+                    "output folder holds files that strokeseg did not write; refusing to "
+                    f"{'delete' if self.mode is OutputMode.OVERWRITE else 'add to'} them; choose another ",
+                    OUT,
+                ),
+                self.out,
+            )
+
     def _check_same_run(self) -> None:
         """``--resume`` continues only the run the record describes: the same command and the same settings
         (where the data lie may differ: a moved dataset resumes)."""
         try:
             record = json.loads((self.out / MARKER_NAME).read_text(encoding="utf-8"))
         except (OSError, ValueError, RecursionError):
-            raise InputError(f"the run record {MARKER_NAME} cannot be read; use --overwrite or another 'out'", self.out) from None
+            raise InputError(
+                Message(f"the run record {MARKER_NAME} cannot be read; ", USE_OVERWRITE, " or another ", OUT), self.out
+            ) from None
         if not isinstance(record, dict):
-            raise InputError(f"the run record {MARKER_NAME} is not a JSON object; use --overwrite or another 'out'", self.out)
+            raise InputError(Message(f"the run record {MARKER_NAME} is not a JSON object; ", USE_OVERWRITE, " or another ", OUT), self.out)
         before = record.get("command")
         if self.command and before and before != self.command:
-            raise InputError(f"--resume: this folder holds a '{before}' run, not a '{self.command}' run", self.out)
+            raise InputError(
+                Message(Param("resume", verb=""), f": this folder holds a '{before}' run, not a '{self.command}' run"), self.out
+            )
         old = record.get("settings")
         if not self.settings or not isinstance(old, dict) or not old:
             return
@@ -372,9 +403,13 @@ class RunFolder:
         if changed:
             k = changed[0]
             raise InputError(
-                f"--resume with other settings than the run it continues ({k}: {old.get(k)!r} then, {self.settings.get(k)!r} now"
-                + (f"; {len(changed) - 1} more" if len(changed) > 1 else "")
-                + "); rerun with the same options, or use --overwrite",
+                Message(
+                    Param("resume", verb=""),
+                    f" with other settings than the run it continues ({k}: {old.get(k)!r} then, {self.settings.get(k)!r} now"
+                    + (f"; {len(changed) - 1} more" if len(changed) > 1 else "")
+                    + "); rerun with the same options, or ",
+                    USE_OVERWRITE,
+                ),
                 self.out,
             )
 

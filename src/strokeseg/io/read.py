@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from strokeseg.diagnostics import warn
-from strokeseg.errors import InputError
+from strokeseg.errors import InputError, Message, Param
 from strokeseg.io import dicom, itk, nifti
 from strokeseg.io.volume import Series, Volume
 
@@ -49,7 +49,12 @@ def check_finite(array: np.ndarray, path: Path | None, policy: NonFinitePolicy |
     bad = ~np.isfinite(array)
     if NonFinitePolicy(policy) is NonFinitePolicy.ERROR:
         raise InputError(
-            f"contains {n_bad} NaN/Inf voxel(s) ({100.0 * n_bad / array.size:.2f} %); fix the file or set 'nonfinite' to zero", path
+            Message(
+                f"contains {n_bad} NaN/Inf voxel(s) ({100.0 * n_bad / array.size:.2f} %); fix the file or ",
+                Param("nonfinite", takes_value=True),
+                " zero",
+            ),
+            path,
         )
     array = np.where(bad, 0, array).astype(array.dtype)
     notes.append(warn("nonfinite-set-to-zero", f"{n_bad} NaN/Inf voxel(s) set to 0", path))
@@ -109,7 +114,7 @@ def read_series(path: str | Path, frame_interval: float | None = None, nonfinite
         notes.append(f"{path}: frame interval set to {frame_interval:g} s by the user")
     elif times is None:
         if dt is None:
-            raise InputError("the file does not state the time between frames; set 'frame_interval' (seconds)", path)
+            raise InputError(Message("the file does not state the time between frames; ", Param("frame_interval"), " (seconds)"), path)
         times = np.arange(data.shape[3]) * dt
     data = check_finite(data, path, nonfinite, notes)
     return Series(data, geom, times, path, notes)

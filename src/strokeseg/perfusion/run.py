@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from strokeseg.diagnostics import warnings_of
-from strokeseg.errors import InputError
+from strokeseg.errors import InputError, Message, Param
 from strokeseg.io.case import Case
 from strokeseg.io.nifti import write_nifti
 from strokeseg.io.records import PERFUSION_NAME, write_record
@@ -31,7 +31,9 @@ def infer_modality(series: Series, name: str | None = None) -> Modality:
     brainish = early[early > np.percentile(early, 50)]
     if lo >= 0 and brainish.size and float(np.median(brainish)) > 150:
         return Modality.MR
-    raise InputError("cannot tell whether this series is CT (HU) or DSC-MRI; set 'modality' to ct or mr", series.path)
+    raise InputError(
+        Message("cannot tell whether this series is CT (HU) or DSC-MRI; ", Param("modality", takes_value=True), " ct or mr"), series.path
+    )
 
 
 def case_series(case: Case) -> tuple[str, Series]:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from strokeseg.errors import InputError
+from strokeseg.errors import WITHOUT_RESUME, InputError, Message
 from strokeseg.io.atomic import atomic_path
 
 
@@ -44,8 +44,10 @@ def load_checkpoint(path: Path) -> dict[str, Any] | None:
     except Exception as exc:
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
         raise InputError(
-            f"cannot resume: the checkpoint is corrupt or holds more than plain training state "
-            f"({detail}); delete it or train without 'resume'",
+            Message(
+                f"cannot resume: the checkpoint is corrupt or holds more than plain training state ({detail}); delete it or train ",
+                WITHOUT_RESUME,
+            ),
             path,
         ) from None
     if not isinstance(state, dict) or "model" not in state:

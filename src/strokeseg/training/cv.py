@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from strokeseg.bundle.bundle import ModelBundle, save_weights
-from strokeseg.errors import InputError
+from strokeseg.errors import WITHOUT_RESUME, InputError, Message
 from strokeseg.evaluation.cohort import summarise
 from strokeseg.evaluation.runner import EvaluationResult, evaluate_case_arrays, write_results
 from strokeseg.inference.predict import foreground_classes, labels_argmax, labels_from_probs, predict_probs
@@ -236,7 +236,8 @@ def _check_fits(ck: dict[str, Any], recipe: Recipe, in_channels: int, path: Path
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
         raise InputError(
-            f"cannot resume: the checkpoint does not fit this recipe's network ({detail}); delete it or train without 'resume'", path
+            Message(f"cannot resume: the checkpoint does not fit this recipe's network ({detail}); delete it or train ", WITHOUT_RESUME),
+            path,
         ) from None
 
 

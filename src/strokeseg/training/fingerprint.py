@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from strokeseg.errors import ConfigError, InputError
+from strokeseg.errors import WITH_OVERWRITE, WITHOUT_RESUME, ConfigError, InputError, Message
 from strokeseg.io.atomic import write_text
 from strokeseg.preprocessing.prepare import PreparedCase
 from strokeseg.recipes.recipe import Recipe, field_defaults
@@ -66,26 +66,33 @@ def check_run_fingerprint(out: Path, recipe: Recipe, cases: list[PreparedCase], 
         try:
             before = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-            raise InputError("cannot resume: run.json is unreadable; train without 'resume'", path) from None
+            raise InputError(Message("cannot resume: run.json is unreadable; train ", WITHOUT_RESUME), path) from None
         if not (isinstance(before, dict) and isinstance(before.get("recipe", {}), dict) and isinstance(before.get("cases", []), list)):
             raise InputError("cannot resume: run.json is not the record strokeseg writes (an object with a recipe object)", path)
         old, now, defaults = before.get("recipe", {}), current["recipe"], field_defaults()
         changed = sorted(k for k in set(old) | set(now) if _differs(old.get(k, _ABSENT), now.get(k, _ABSENT), defaults.get(k, _ABSENT)))
         if changed:
             raise ConfigError(
-                f"cannot resume: the recipe differs from the interrupted run's in {', '.join(changed)}; "
-                "resume with the same recipe and overrides, or train anew with 'overwrite'",
+                Message(
+                    f"cannot resume: the recipe differs from the interrupted run's in {', '.join(changed)}; "
+                    "resume with the same recipe and overrides, or train anew ",
+                    WITH_OVERWRITE,
+                ),
                 path,
             )
         if before.get("data") != current["data"]:
             gone = sorted(set(before.get("cases", [])) ^ set(current["cases"]))
             what = f"cases differ: {', '.join(gone[:5])}" if gone else "the same case ids hold other images or labels"
-            raise ConfigError(f"cannot resume: the dataset differs from the interrupted run's ({what}); train anew with 'overwrite'", path)
+            raise ConfigError(
+                Message(f"cannot resume: the dataset differs from the interrupted run's ({what}); train anew ", WITH_OVERWRITE), path
+            )
         return
     if resume and any(out.glob("fold_*/checkpoint.pt")):
         raise InputError(
-            "cannot resume: the folder has checkpoints but no run.json (written by another strokeseg "
-            "version?); train anew with 'overwrite'",
+            Message(
+                "cannot resume: the folder has checkpoints but no run.json (written by another strokeseg version?); train anew ",
+                WITH_OVERWRITE,
+            ),
             out,
         )
     write_text(path, json.dumps(current, indent=2))

@@ -17,7 +17,7 @@ import tempfile
 import uuid
 from collections.abc import Sequence
 
-from strokeseg.errors import RankLost
+from strokeseg.errors import Message, Param, RankLost
 
 #: set in every rank this launcher starts: a rank that loses a peer then exits without its own line
 LAUNCHED_ENV = "STROKESEG_LAUNCHED"
@@ -76,8 +76,11 @@ def _failure(exc, nproc: int) -> int:
     first = failures[rank]
     how = f"was killed by {first.signal_name()}" if first.exitcode < 0 else f"stopped with exit status {first.exitcode}"
     raise RankLost(
-        f"rank {rank} of {nproc} {how}, so the run stopped; each fold's last finished epoch is kept: "
-        "rerun the same command with --resume to continue"
+        Message(
+            f"rank {rank} of {nproc} {how}, so the run stopped; each fold's last finished epoch is kept: rerun the same command ",
+            Param("resume", verb="with"),
+            " to continue",
+        )
     )
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from strokeseg.errors import ConfigError, InputError, TrainingError
+from strokeseg.errors import WITHOUT_RESUME, ConfigError, InputError, Message, TrainingError
 from strokeseg.losses import build_loss, compute_loss
 from strokeseg.models.layers import PretrainedBackbone
 from strokeseg.recipes.specs import EarlyStopping, TrainConfig
@@ -456,8 +456,10 @@ def fit(
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:  # other shapes, keys or types than this recipe's
             detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
             raise InputError(
-                f"cannot resume: the checkpoint does not fit this recipe's network and optimiser ({detail}); "
-                "delete it or train without 'resume'",
+                Message(
+                    f"cannot resume: the checkpoint does not fit this recipe's network and optimiser ({detail}); delete it or train ",
+                    WITHOUT_RESUME,
+                ),
                 ckpt_path,
             ) from None
         # a run that ended at its epoch cap goes on when the recipe now allows more epochs

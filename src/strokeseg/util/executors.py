@@ -25,7 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from strokeseg.errors import ConfigError
+from strokeseg.errors import ConfigError, Message, Param
 from strokeseg.util.pool import terminate, worker_thread_env
 
 
@@ -55,11 +55,13 @@ class ExecutorConfig:
         try:
             object.__setattr__(self, "kind", ExecutorKind(self.kind))
         except ValueError:
-            raise ConfigError(f"set 'executor' to one of {', '.join(k.value for k in ExecutorKind)}, got {self.kind!r}") from None
+            raise ConfigError(
+                Message(Param("executor", takes_value=True), f" one of {', '.join(k.value for k in ExecutorKind)}, got {self.kind!r}")
+            ) from None
         if self.jobs < 1:
-            raise ConfigError(f"set 'jobs' to at least 1, got {self.jobs}")
+            raise ConfigError(Message(Param("jobs", takes_value=True), f" at least 1, got {self.jobs}"))
         if self.scheduler and self.kind is not ExecutorKind.DASK:
-            raise ConfigError("'scheduler' needs the dask executor")
+            raise ConfigError(Message(Param("scheduler", verb=""), " needs the dask executor"))
 
     @property
     def parallel(self) -> bool:

@@ -49,8 +49,10 @@ class CaseRun(Generic[R]):
         )
 
 
-def _stderr(line: str) -> None:
-    logging.getLogger("strokeseg").error(line)
+def _stderr(err: StrokesegError) -> None:
+    """A case's error on the ``strokeseg`` log; the record carries the error (``record.error``), so that the command
+    line writes the parameters it names as flags."""
+    logging.getLogger("strokeseg").error("strokeseg: error: %s", err, extra={"error": err})
 
 
 def _case_task(fn: Callable[[T, Path], R], item: T, folder: str) -> R:
@@ -66,13 +68,13 @@ def run_cases(
     items: Sequence[tuple[str, T]],
     fn: Callable[[T, Path], R],
     desc: str,
-    report: Callable[[str], None] = _stderr,
+    report: Callable[[StrokesegError], None] = _stderr,
     executor: ExecutorConfig | None = None,
 ) -> CaseRun[R]:
     """Call ``fn(item, folder)`` for each ``(case_id, item)``; ``folder`` is the case's staging folder.
 
     ``case_id`` = "" writes at the top of the output folder (a single series). Errors of one case
-    are reported through ``report`` as ``strokeseg: error: …`` and do not stop the others. With a
+    are passed to ``report`` (by default logged as ``strokeseg: error: …``) and do not stop the others. With a
     parallel ``executor`` each case is one task (``fn`` and the items must pickle) that writes into
     its own staging folder, retried once when it fails; finished folders are placed in the output
     folder as they come, and results keep the input order.
@@ -90,7 +92,7 @@ def run_cases(
         except StrokesegError as exc:
             out.failed.append((cid or "input", exc))
             if len(items) > 1:
-                report(f"strokeseg: error: {exc}")
+                report(exc)
     return _record_failures(run, out)
 
 
@@ -114,7 +116,7 @@ def _run_parallel(
     items: Sequence[tuple[str, T]],
     fn: Callable[[T, Path], R],
     desc: str,
-    report: Callable[[str], None],
+    report: Callable[[StrokesegError], None],
     executor: ExecutorConfig,
 ) -> CaseRun[R]:
     from strokeseg.util.executors import run_tasks
@@ -140,7 +142,7 @@ def _run_parallel(
                     run.commit_stage(stage, keep=False)
                     err = exc if isinstance(exc, StrokesegError) else StrokesegError(f"case {cid}: {type(exc).__name__}: {exc}")
                     out.failed.append((cid or "input", err))
-                    report(f"strokeseg: error: {err}")
+                    report(err)
                 bar.update(1)
     finally:
         for _, _, stage in todo:  # stages of tasks that never finished (an interrupt)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from strokeseg.errors import ConfigError, InputError
+from strokeseg.errors import ConfigError, InputError, Message, Param
 from strokeseg.io.case import CaseRef, load_case
 from strokeseg.io.labels import CORE, PENUMBRA
 from strokeseg.io.nifti import write_nifti
@@ -56,11 +56,13 @@ class ExportOptions:
 
     def folder(self) -> str:
         if not 1 <= self.dataset_id <= 999:
-            raise ConfigError(f"--id must be 1–999 (nnU-Net's dataset numbers), got {self.dataset_id}")
+            raise ConfigError(
+                Message(Param("dataset_id", verb="", scope="export"), f" must be 1–999 (nnU-Net's dataset numbers), got {self.dataset_id}")
+            )
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", self.name):
-            raise ConfigError(f"--name must be letters, digits, _ and - (got {self.name!r})")
+            raise ConfigError(Message(Param("name", verb=""), f" must be letters, digits, _ and - (got {self.name!r})"))
         if self.target not in TARGETS:
-            raise ConfigError(f"--target must be one of {', '.join(TARGETS)}, got {self.target!r}")
+            raise ConfigError(Message(Param("target", verb=""), f" must be one of {', '.join(TARGETS)}, got {self.target!r}"))
         return f"Dataset{self.dataset_id:03d}_{self.name}"
 
 
@@ -98,7 +100,7 @@ def _channels(refs: Sequence[CaseRef], requested: tuple[str, ...] | None) -> lis
         raise InputError("the cases share no image modality to export")
     missing = [(r.case_id, m) for r in refs for m in chans if m not in r.images]
     if missing:
-        raise InputError(f"case {missing[0][0]} lacks {missing[0][1]}; choose --modalities the cases share")
+        raise InputError(Message(f"case {missing[0][0]} lacks {missing[0][1]}; choose ", Param("modalities", verb=""), " the cases share"))
     return chans
 
 
@@ -109,7 +111,9 @@ def nnunet_splits(refs: Sequence[CaseRef], k: int, seed: int) -> list[dict[str, 
     if patients < 2:
         return None
     if k > patients:
-        raise InputError(f"{patients} labelled patients cannot make {k} folds; give --folds {patients} or fewer")
+        raise InputError(
+            Message(f"{patients} labelled patients cannot make {k} folds; ", Param("folds", takes_value=True), f" {patients} or fewer")
+        )
     folds = grouped_folds([r.case_id for r in refs], [r.patient_id for r in refs], k, seed)
     return [{"train": [c for j, f in enumerate(folds) if j != i for c in f], "val": list(fold)} for i, fold in enumerate(folds)]
 

@@ -20,7 +20,7 @@ import torch
 from strokeseg.clinical.plausibility import guard_labels
 from strokeseg.clinical.readout import readout_from_volumes, with_implausible
 from strokeseg.diagnostics import warnings_of
-from strokeseg.errors import ConfigError, InputError
+from strokeseg.errors import NNUNETV2_BACKEND, ConfigError, InputError, Message, Param
 from strokeseg.inference.nnunet.folder import NnUNetModel, load_nnunet_model
 from strokeseg.inference.nnunet.labels import canonical_lut, foreground_probability, thresholded_labels
 from strokeseg.inference.nnunet.predictor import NnUNetOutput, NnUNetRunConfig, predict_nnunet, segmentation
@@ -70,7 +70,12 @@ def _modalities(models: Sequence[NnUNetModel], channels: tuple[str, ...] | None)
             raise ConfigError(f"{m.path}: cannot fuse with {models[0].path}: channels differ ({', '.join(m.channel_names)})")
     if channels is not None:
         if len(channels) != len(names):
-            raise ConfigError(f"--nnunet-channels gives {len(channels)} modalities; the model has {len(names)} ({', '.join(names)})")
+            raise ConfigError(
+                Message(
+                    Param("channels", verb="", scope="nnunet"),
+                    f" gives {len(channels)} modalities; the model has {len(names)} ({', '.join(names)})",
+                )
+            )
         return [canonical_modality(c) for c in channels]
     return [canonical_modality(n) for n in names]
 
@@ -83,16 +88,22 @@ class NnUNetRunner:
         if not models:
             raise ConfigError("no model folder given")
         if options.fuse not in ("mean", "vote"):
-            raise ConfigError(f"--fuse must be mean or vote, got {options.fuse!r}")
+            raise ConfigError(Message(Param("fuse", verb=""), f" must be mean or vote, got {options.fuse!r}"))
         if options.backend not in ("native", "nnunetv2"):
-            raise ConfigError(f"--backend must be native or nnunetv2, got {options.backend!r}")
+            raise ConfigError(Message(Param("backend", verb=""), f" must be native or nnunetv2, got {options.backend!r}"))
         if options.backend == "nnunetv2":
             _check_nnunetv2()
         self.models, self.options = list(models), options
         self.modalities = _modalities(self.models, options.channels)
         self.luts = [canonical_lut(m, options.labels) for m in self.models]
         if options.fuse == "mean" and any(m.labels != self.models[0].labels for m in self.models[1:]):
-            raise ConfigError("--fuse mean needs model folders with the same labels; use --fuse vote")
+            raise ConfigError(
+                Message(
+                    Param("fuse", verb="", value="mean"),
+                    " needs model folders with the same labels; use ",
+                    Param("fuse", verb="", value="vote"),
+                )
+            )
         self.device = torch.device("cpu")
         self.run_config = NnUNetRunConfig(batch_mirrors=options.batch_mirrors)
         configure_torch()
@@ -111,8 +122,12 @@ class NnUNetRunner:
         missing = [m for m in self.modalities if m not in ref.images]
         if missing:
             raise InputError(
-                f"case {ref.case_id} lacks {', '.join(missing)}, which the nnU-Net model takes "
-                f"(its channels: {', '.join(self.models[0].channel_names)}; map them with --nnunet-channels)"
+                Message(
+                    f"case {ref.case_id} lacks {', '.join(missing)}, which the nnU-Net model takes "
+                    f"(its channels: {', '.join(self.models[0].channel_names)}; map them ",
+                    Param("channels", verb="with", scope="nnunet"),
+                    ")",
+                )
             )
         return load_case(ref, modalities=self.modalities, with_label=False, nonfinite=self.options.nonfinite)
 
@@ -185,7 +200,7 @@ def _check_nnunetv2() -> None:
     import importlib.util
 
     if importlib.util.find_spec("nnunetv2") is None:
-        raise ConfigError("--backend nnunetv2 needs nnU-Net itself: make nnunet-deps (the nnunet extra, torch kept at its pin)")
+        raise ConfigError(Message(NNUNETV2_BACKEND, " needs nnU-Net itself: make nnunet-deps (the nnunet extra, torch kept at its pin)"))
 
 
 def _channel_names(model: NnUNetModel) -> list[str]:
@@ -223,15 +238,22 @@ def load_predictor(model_dirs: Sequence[str | Path], options, nnunet: NnUNetOpti
     kinds = [is_nnunet_model(d) for d in model_dirs]
     if all(kinds):
         bundle_only = {
-            "--folds": options.folds,
-            "--mc-passes": options.mc_passes,
-            "--tta": options.tta,
-            "--min-size-ml": options.min_size_ml,
-            "--min-size-voxels": options.min_size_voxels,
+            "folds": options.folds,
+            "mc_passes": options.mc_passes,
+            "tta": options.tta,
+            "min_size_ml": options.min_size_ml,
+            "min_size_voxels": options.min_size_voxels,
         }
-        given = [k for k, v in bundle_only.items() if v not in (None, False)]
+        given = [Param(k, verb="") for k, v in bundle_only.items() if v not in (None, False)]
         if given:
-            raise ConfigError(f"{', '.join(given)} apply to strokeseg bundles; nnU-Net folders take --nnunet-folds and --threshold")
+            listed: list[str | Param] = [x for p in given for x in (", ", p)][1:]
+            take = (
+                " apply to strokeseg bundles; nnU-Net folders take ",
+                Param("folds", verb="", scope="nnunet"),
+                " and ",
+                Param("threshold", verb=""),
+            )
+            raise ConfigError(Message(*listed, *take))
         return NnUNetRunner.load(model_dirs, nnunet)
     if any(kinds):
         raise ConfigError("cannot ensemble nnU-Net model folders with strokeseg bundles; give one kind")

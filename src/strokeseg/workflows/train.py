@@ -80,9 +80,11 @@ def train(
     dist = DistContext.from_env()
     device = dist.device(select_device(options.device))
     if dist.active and options.jobs > 1:
-        from strokeseg.errors import ConfigError
+        from strokeseg.errors import ConfigError, Message, Param
 
-        raise ConfigError("under torchrun each fold trains on every process: 'jobs' (folds at once) must be 1")
+        raise ConfigError(
+            Message("under torchrun each fold trains on every process: ", Param("jobs", verb=""), " (folds at once) must be 1")
+        )
     if device.type == "cpu" and options.jobs <= 1:  # parallel folds set their own share in each worker
         from strokeseg.util.threads import configure_torch, thread_count
 

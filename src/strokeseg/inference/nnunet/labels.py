@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from strokeseg.errors import InputError
+from strokeseg.errors import NNUNET_LABELS, InputError, Message
 from strokeseg.inference.nnunet.folder import NnUNetModel
 from strokeseg.io.labels import CORE, PENUMBRA, meaning_of_name, nnunet_label_values
 
@@ -30,13 +30,17 @@ def canonical_lut(model: NnUNetModel, overrides: dict[str, str] | None = None) -
     values = label_values(model)
     unknown = sorted(set(overrides) - set(values))
     if unknown:
-        raise InputError(f"--nnunet-labels names {', '.join(unknown)}, which the model does not have ({', '.join(values)})")
+        raise InputError(Message(NNUNET_LABELS, f" names {', '.join(unknown)}, which the model does not have ({', '.join(values)})"))
     lut = np.zeros(max(values.values(), default=0) + 1, np.uint8)
     for name, value in values.items():
         meaning = CANONICAL.get(overrides[name]) if name in overrides else meaning_of_name(name)
         if meaning is None:
             raise InputError(
-                f"model label {name!r} (value {value}) has no strokeseg meaning; give --nnunet-labels {name}=core|penumbra|background"
+                Message(
+                    f"model label {name!r} (value {value}) has no strokeseg meaning; give ",
+                    NNUNET_LABELS,
+                    f" {name}=core|penumbra|background",
+                )
             )
         lut[value] = meaning
     return lut

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from strokeseg.errors import InputError
+from strokeseg.errors import NNUNETV2_BACKEND, InputError, Message
 from strokeseg.inference.nnunet.folder import NnUNetModel
 
 
@@ -22,7 +22,7 @@ def nnunetv2_predictor(model: NnUNetModel, step: float = 0.5, mirroring: bool = 
         from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
         from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
     except ImportError as err:
-        raise InputError(f"--backend nnunetv2 needs the nnunet extra (make nnunet-deps): {err}") from None
+        raise InputError(Message(NNUNETV2_BACKEND, f" needs the nnunet extra (make nnunet-deps): {err}")) from None
     plans = PlansManager(model.plans)
     cm = plans.get_configuration(model.configuration)
     labels = plans.get_label_manager(model.dataset)

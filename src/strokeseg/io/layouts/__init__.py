@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from strokeseg.errors import InputError
+from strokeseg.errors import InputError, Message, Param
 from strokeseg.io.layouts.base import Dataset, Layout
 from strokeseg.io.layouts.bids import Isles2022, Isles2024
 from strokeseg.io.layouts.dicom_folder import DicomFolder
@@ -72,9 +72,11 @@ def detect_layout(root: str | Path) -> Layout:
         if layout.detect(root):
             return layout
     raise InputError(
-        "unknown layout: no ISLES 2015/2018/2022/2024 or grand-challenge structure, manifest.csv/yaml or DICOM series "
-        "found "
-        "(name one with 'layout')",
+        Message(
+            "unknown layout: no ISLES 2015/2018/2022/2024 or grand-challenge structure, manifest.csv/yaml or DICOM series found (name one ",
+            Param("layout", verb="with"),
+            ")",
+        ),
         root,
     )
 

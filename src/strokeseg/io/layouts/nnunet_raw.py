@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from strokeseg.errors import InputError
+from strokeseg.errors import InputError, Message, Param
 from strokeseg.io.case import CaseRef
 from strokeseg.io.labels import meaning_of_name, nnunet_label_values
 from strokeseg.io.layouts.base import Layout
@@ -52,7 +52,7 @@ def label_map_of(meta: dict[str, Any], path: Path) -> dict[int, int]:
     for name, value in values.items():
         meaning = meaning_of_name(name)
         if meaning is None:
-            raise InputError(f"label {name!r} (value {value}) names neither core nor penumbra; give --label-map", path)
+            raise InputError(Message(f"label {name!r} (value {value}) names neither core nor penumbra; ", Param("label_map")), path)
         out[value] = meaning
     return out
 
