@@ -63,7 +63,7 @@ def predict_rows(root: Path, device, repeats: int) -> list[dict]:
 
     import predict_case
     from strokeseg.io.layouts import open_dataset
-    from strokeseg.workflows.predict import PredictOptions, Predictor
+    from strokeseg.prediction.engine import PredictOptions, Predictor
 
     predict_case.write(root, (1, 5))
     os.environ["STROKESEG_CACHE"] = str(root / "cache")

@@ -31,6 +31,7 @@ STAGES = [
     "bundle",
     "training",
     "report",
+    "prediction",
     "workflows",
     "cli",
     "__main__",

@@ -65,8 +65,8 @@ _API = {
     "load_recipe": "strokeseg.recipes.recipe",
     "train": "strokeseg.workflows.train",
     "ModelBundle": "strokeseg.bundle",
-    "predict_case": "strokeseg.workflows.predict",
-    "load_model": "strokeseg.workflows.nnunet",
+    "predict_case": "strokeseg.prediction.engine",
+    "load_model": "strokeseg.prediction.nnunet",
     "generate_phantom": "strokeseg.workflows.phantom",
 }
 

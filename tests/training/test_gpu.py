@@ -103,7 +103,7 @@ def test_ddp_over_two_gpus_trains_the_weights_of_one(tmp_path):
 
 @pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two CUDA devices")
 def test_a_predictor_moved_to_another_gpu_predicts_the_same(tmp_path, tiny_recipe):
-    from strokeseg.workflows.predict import PredictOptions, Predictor
+    from strokeseg.prediction.engine import PredictOptions, Predictor
 
     cases = [synthetic_case(i) for i in range(6)]
     bundle, _ = cross_validate(cases, tiny_recipe, tmp_path / "m", torch.device("cuda"), log=lambda *_: None)

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from strokeseg.cli.options.provenance import run_settings
     from strokeseg.cli.options.report import finish_report
     from strokeseg.io.outputs import RunFolder
-    from strokeseg.workflows.nnunet import load_predictor
+    from strokeseg.prediction.nnunet import load_predictor
     from strokeseg.workflows.predict import predict_dataset, predict_summary_lines
 
     preflight.check_dicom_reference(args)  # before anything is written

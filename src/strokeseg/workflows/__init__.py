@@ -7,10 +7,8 @@ _API = {
     "threshold_dataset": "strokeseg.workflows.threshold",
     "perfusion_dataset": "strokeseg.workflows.perfusion",
     "predict_dataset": "strokeseg.workflows.predict",
-    "predict_case": "strokeseg.workflows.predict",
     "evaluate_to_folder": "strokeseg.workflows.evaluate",
     "report_run": "strokeseg.workflows.report",
-    "load_model": "strokeseg.workflows.nnunet",
     "write_phantom_cohort": "strokeseg.workflows.phantom",
     "export_nnunet": "strokeseg.workflows.export",
 }

@@ -66,7 +66,7 @@ def _predict_and_threshold(out: Path, test_dir: Path, bundle: ModelBundle) -> fl
     from strokeseg.clinical.config import ThresholdConfig
     from strokeseg.io.layouts import open_dataset
     from strokeseg.io.nifti import write_nifti
-    from strokeseg.workflows.predict import Predictor, write_prediction
+    from strokeseg.prediction.engine import Predictor, write_prediction
     from strokeseg.workflows.record import record_fields
     from strokeseg.workflows.threshold import threshold_ref
 

@@ -25,8 +25,8 @@ from strokeseg.evaluation.cohort import summarise
 from strokeseg.evaluation.runner import EvaluationResult, evaluate_case_arrays, write_results
 from strokeseg.io.case import CaseRef, load_case
 from strokeseg.io.labels import Region
+from strokeseg.prediction.nnunet import NnUNetOptions, NnUNetRunner
 from strokeseg.workflows.export import ExportOptions, export_nnunet
-from strokeseg.workflows.nnunet import NnUNetOptions, NnUNetRunner
 
 #: the regions each target is scored on: those every recipe's out-of-fold rows use (a lesion target, labels
 #: 1 ∪ 2, is the ``hypoperfused`` region, as in :func:`strokeseg.training.cv.regions_for_target`)

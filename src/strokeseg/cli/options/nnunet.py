@@ -64,8 +64,8 @@ def add_nnunet_options(p: argparse.ArgumentParser) -> None:
 
 
 def nnunet_options(args: argparse.Namespace) -> Any:
-    """The :class:`~strokeseg.workflows.nnunet.NnUNetOptions` the options describe."""
-    from strokeseg.workflows.nnunet import NnUNetOptions
+    """The :class:`~strokeseg.prediction.nnunet.NnUNetOptions` the options describe."""
+    from strokeseg.prediction.nnunet import NnUNetOptions
 
     return NnUNetOptions(
         folds=args.nnunet_folds,

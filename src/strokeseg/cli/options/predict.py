@@ -45,8 +45,8 @@ def add_prediction_options(p: argparse.ArgumentParser) -> None:
 
 
 def predict_options(args: argparse.Namespace) -> Any:
-    """The :class:`~strokeseg.workflows.predict.PredictOptions` the options describe."""
-    from strokeseg.workflows.predict import PredictOptions
+    """The :class:`~strokeseg.prediction.engine.PredictOptions` the options describe."""
+    from strokeseg.prediction.engine import PredictOptions
 
     return PredictOptions(
         folds=args.folds,

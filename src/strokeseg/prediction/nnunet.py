@@ -30,8 +30,8 @@ from strokeseg.io.case import Case, CaseRef, load_case
 from strokeseg.io.labels import CORE, PENUMBRA
 from strokeseg.io.modalities import canonical_modality
 from strokeseg.masks.case import case_brain_mask
+from strokeseg.prediction.engine import Prediction
 from strokeseg.util.threads import configure_torch
-from strokeseg.workflows.predict import Prediction
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def _modalities(models: Sequence[NnUNetModel], channels: tuple[str, ...] | None)
 
 class NnUNetRunner:
     """One or more nnU-Net v2 model folders, ready to predict strokeseg cases (the same interface
-    as :class:`~strokeseg.workflows.predict.Predictor`: ``load_case``, ``predict``, ``on``)."""
+    as :class:`~strokeseg.prediction.engine.Predictor`: ``load_case``, ``predict``, ``on``)."""
 
     def __init__(self, models: Sequence[NnUNetModel], options: NnUNetOptions = NnUNetOptions()) -> None:
         if not models:
@@ -231,9 +231,9 @@ def load_model(path: str | Path, options: NnUNetOptions = NnUNetOptions()) -> An
 
 def load_predictor(model_dirs: Sequence[str | Path], options, nnunet: NnUNetOptions):
     """A :class:`NnUNetRunner` when every ``--model`` is an nnU-Net v2 results folder, else the
-    bundles' :class:`~strokeseg.workflows.predict.Predictor`; a mix is refused."""
+    bundles' :class:`~strokeseg.prediction.engine.Predictor`; a mix is refused."""
     from strokeseg.inference.nnunet.folder import is_nnunet_model
-    from strokeseg.workflows.predict import Predictor
+    from strokeseg.prediction.engine import Predictor
 
     kinds = [is_nnunet_model(d) for d in model_dirs]
     if all(kinds):
