@@ -100,7 +100,8 @@ class AdversarialSpec:
 
 @dataclass(frozen=True)
 class FineTuningStage:
-    """One fine-tuning stage: the fraction of the backbone's blocks (deepest first) that train, and its learning rate."""
+    """One fine-tuning stage: the share of the backbone's weights (parameter count, in whole blocks, deepest first)
+    that trains, and its learning rate."""
 
     unfrozen: float = 1.0
     lr: float | None = None

@@ -11,9 +11,9 @@ uninterrupted one on CPU. A finished run that reached its epoch cap (not early s
 continues when resumed with a recipe that allows more epochs.
 
 Fine-tuning stages (``fine_tuning``) control which share of a pretrained backbone
-trains: each stage sets the fraction of backbone blocks that are trainable (the deepest ones
-first) and its learning rate; when a stage runs out of patience the next begins (frozen →
-bottom half → everything for the slow-fusion paper's gradual fine-tuning; new layers at
+trains: each stage sets the share of the backbone's weights that is trainable (whole blocks, the
+deepest first) and its learning rate; when a stage runs out of patience the next begins (frozen →
+the deepest half of the weights → everything for the slow-fusion paper's gradual fine-tuning; new layers at
 1e-2 → everything at 1e-4 for PSPNet), and training stops when the last stage does. A
 reduce-on-plateau scheduler and adversarial phases (``training.adversarial``) are optional.
 """
@@ -110,13 +110,25 @@ def stopping_metric(cfg: TrainConfig, row: dict[str, Any]) -> float:
     return float(row["val_loss"])
 
 
+def unfrozen_blocks(blocks: list[list[nn.Parameter]], fraction: float) -> int:
+    """How many of the deepest ``blocks`` (given input side first) hold the share of the backbone's weights nearest to
+    ``fraction`` (of the parameter count; whole blocks; the fewer on a tie). Tomasetti et al. unfreeze "the bottom
+    half of the weights": in VGG-16 that is its last block (48 % of the weights), where half of the five blocks would
+    be 88 %."""
+    sizes = [sum(p.numel() for p in b) for b in blocks]
+    total = sum(sizes) or 1
+    shares = [sum(sizes[len(sizes) - n :]) / total if n else 0.0 for n in range(len(sizes) + 1)]
+    return min(range(len(shares)), key=lambda n: (abs(shares[n] - fraction), n))
+
+
 def configure_stage(model: nn.Module, cfg: TrainConfig, stage: int) -> list[nn.Parameter]:
-    """Freeze/unfreeze the backbone for fine-tuning stage ``stage``; returns the trainable parameters."""
+    """Freeze/unfreeze the backbone for fine-tuning stage ``stage`` (its deepest blocks holding the stage's
+    ``unfrozen`` share of the weights train, :func:`unfrozen_blocks`); returns the trainable parameters."""
     for prm in model.parameters():
         prm.requires_grad_(True)
     if cfg.fine_tuning and isinstance(model, PretrainedBackbone):
         blocks = model.backbone_stages()
-        n_train = round(cfg.fine_tuning[stage].unfrozen * len(blocks))
+        n_train = unfrozen_blocks(blocks, cfg.fine_tuning[stage].unfrozen)
         for blk in blocks[: len(blocks) - n_train]:  # the input-side blocks stay frozen
             for prm in blk:
                 prm.requires_grad_(False)
