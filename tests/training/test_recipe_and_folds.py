@@ -18,6 +18,8 @@ def test_shipped_recipes_load_with_paper_values():
     assert mri.sampling.patch_size == [16, 24, 24] and mri.batch_size == 16 and mri.patience == 8
     assert mri.loss == {"name": "focal", "kwargs": {"gamma": 2.0, "alpha": [0.25, 0.75]}} and mri.inference.step == [1, 4, 4]
     assert mri.dims == 3 and ct.dims == 2
+    # regularised with dropout (§1), at the rate of the authors' code, in the three deeper levels; one pass at prediction
+    assert mri.network["kwargs"]["dropout"] == 0.2 and mri.network["kwargs"]["mc_levels"] == 3 and mri.inference.mc_passes == 1
 
 
 def test_fast_variant_extends_and_overrides():
