@@ -45,8 +45,9 @@ class NnUNetOptions:
         channels: the strokeseg modality of each model channel (else ``dataset.json``'s names).
         threshold: opt-in threshold on the foreground probability (None: nnU-Net's labels).
         fuse: ``mean`` (of probabilities) or ``vote`` (of labels), for several model folders.
-        batch_mirrors: run a tile's mirrored copies as one batch (faster; probabilities then
-            differ from nnU-Net's by float rounding, ~1e-4).
+        batch_mirrors: run a tile's mirrored copies as one batch (probabilities then differ from
+            nnU-Net's by float rounding, ~1e-4; on 2 CPU cores slower than one copy at a time and about
+            four times the memory: ``docs/results/nnunet_inference.md``).
         nonfinite: ``error`` or ``zero`` for NaN/Inf input voxels.
         backend: ``native`` (strokeseg's implementation) or ``nnunetv2`` (nnU-Net's own
             ``nnUNetPredictor`` in process; needs the nnunet extra).

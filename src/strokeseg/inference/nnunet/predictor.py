@@ -26,8 +26,9 @@ class NnUNetRunConfig:
         step: tile step as a fraction of the patch (0.5).
         mirroring: test-time mirroring over the checkpoint's allowed axes.
         gaussian: Gaussian importance weighting (σ = patch / 8).
-        batch_mirrors: run the mirrored copies of a tile as one batch (faster on CPU; the same
-            arithmetic per copy, so the same result up to the convolution's float rounding).
+        batch_mirrors: run the mirrored copies of a tile as one batch (the same arithmetic per copy,
+            so the same result up to the convolution's float rounding; on 2 CPU cores it measured slower
+            than one copy at a time, with about four times the memory: ``docs/results/nnunet_inference.md``).
     """
 
     step: float = 0.5
