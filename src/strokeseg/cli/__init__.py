@@ -11,8 +11,9 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
-from strokeseg.cli.entry import run
+from strokeseg.cli.entry import on_sigterm, run_and_exit
 from strokeseg.cli.parser import COMMANDS, build_parser
 from strokeseg.errors import RankLost, StrokesegError, Terminated, one_line
 from strokeseg.training.launch import LAUNCHED_ENV, LOST_STATUS
@@ -20,8 +21,10 @@ from strokeseg.training.launch import LAUNCHED_ENV, LOST_STATUS
 __all__ = ["COMMANDS", "build_parser", "main", "run"]
 
 
-def _on_sigterm(signum: int, _frame: object) -> None:
-    raise Terminated(signum)
+def run() -> NoReturn:
+    """The console entry point (``strokeseg``, ``python -m strokeseg``): :func:`main` (looked up at the call, so that a
+    caller may stand another in), then a quick exit (:func:`~strokeseg.cli.entry.run_and_exit`)."""
+    run_and_exit(lambda: main())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,21 +32,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     0 success; 1 ``info`` found problems, a data-parallel rank died, or an internal error (a bug); 2 a bad input, option
     or recipe (one line naming the file); 75 a launched rank that lost a peer; 130 Ctrl-C; 143 SIGTERM. No partial output."""
+    from strokeseg.cli.logs import _log_to_stderr
+    from strokeseg.cli.options.preflight import apply_global_options, check_environment
     from strokeseg.util.threads import start_sampling
 
     start_sampling()  # the free-core count then measures over the start-up instead of waiting for its sample
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # what a launcher repeats in each rank
-    from strokeseg.cli.options.preflight import apply_global_options, check_environment
-
     apply_global_options(args)
     # nibabel logs header 'repairs' (zero pixdim set to 1 …) to stderr; strokeseg reports a real problem in one line
     logging.getLogger("nibabel").setLevel(logging.ERROR)
-    from strokeseg.cli.logs import _log_to_stderr
-
     _log_to_stderr()
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
     launched = os.environ.get(LAUNCHED_ENV) == "1"  # a rank of strokeseg's own launcher
     try:
         check_environment()  # one line naming a bad STROKESEG_* variable, before any work

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
+from strokeseg.errors import Terminated
 
-def run() -> NoReturn:
-    """The console entry point (``strokeseg``, ``python -m strokeseg``): :func:`main`, then a quick exit.
 
-    Every output is written and closed (atomically) before :func:`main` returns, so what is left is
+def on_sigterm(signum: int, _frame: object) -> None:
+    """The command line's SIGTERM handler: :class:`~strokeseg.errors.Terminated`, so that every ``finally`` cleans up."""
+    raise Terminated(signum)
+
+
+def run_and_exit(main: Callable[[], int]) -> NoReturn:
+    """``main()``, then a quick exit with its status (the console entry point :func:`strokeseg.cli.run`).
+
+    Every output is written and closed (atomically) before ``main`` returns, so what is left is
     the interpreter's teardown, which is slow with torch imported. After ``main`` the registered exit handlers still run,
     threads that are not daemons are joined and the standard streams are flushed; then the process
     ends without that teardown. Under a profiler or a debugger it exits normally instead.
@@ -19,9 +27,7 @@ def run() -> NoReturn:
     import os
     import threading
 
-    from strokeseg import cli
-
-    code = cli.main()  # looked up at the call, so that a caller may stand another main in
+    code = main()
     if sys.getprofile() is not None or sys.gettrace() is not None:
         raise SystemExit(code)  # a profiler's or debugger's report (python -m cProfile -m strokeseg) comes at a normal exit
     # what the interpreter's own shutdown does first, in its order: wake and join the worker threads
