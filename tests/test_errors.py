@@ -71,3 +71,13 @@ def test_no_library_error_spells_a_parameter_or_a_flag_in_its_text():
             if flag_re.search(text) or quoted.search(text):
                 found.append(f"{path.relative_to(SRC)}:{line}: {text[:80]!r}")
     assert not found, "\n".join(found)
+
+
+def test_an_error_from_a_worker_process_keeps_its_parameters():
+    """Case errors travel from worker processes (``--jobs``, Dask) by pickle: the parameters stay data."""
+    import pickle
+
+    err = InputError(Message("labels 7 are not canonical; ", Param("label_map"), " to map them"), "/d/c1.nii.gz")
+    back = pickle.loads(pickle.dumps(err))
+    assert back.params == ("label_map",) and back.path == err.path
+    assert back.render(flag_of) == "/d/c1.nii.gz: labels 7 are not canonical; pass --label-map to map them"
