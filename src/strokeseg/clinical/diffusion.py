@@ -19,7 +19,7 @@ bilateral and symmetric, which an infarct rarely is. The second term is the suba
 lesion: still bright on DWI while its ADC is back to normal, but never the T2 shine-through of
 oedema or old damage, whose ADC is raised. Tissue is the brain (:func:`diffusion_brain_mask`)
 eroded by ``diffusion_edge_mm`` (the brain's rim, where partial volume with CSF and the skull
-lowers the ADC) without CSF (ADC ≥ ``csf_adc``, dilated by one voxel).
+lowers the ADC) without CSF (ADC ≥ ``csf_adc``, dilated by ``csf_margin_voxels``).
 
 The constants come from the literature (620, 1600, N4) and from leave-one-out over the three
 real ISLES'22 cases in ``../shared`` (``benchmarks/bench_mri_core_real.py``, which measures the
@@ -84,11 +84,13 @@ def prepare_diffusion(dwi: np.ndarray, adc_micro: np.ndarray, brain: np.ndarray,
 
 
 def diffusion_tissue(inp: DiffusionInputs, geometry: Geometry, cfg: ThresholdConfig) -> np.ndarray:
-    """The brain eroded by ``diffusion_edge_mm``, CSF (ADC ≥ ``csf_adc``, dilated one voxel) excluded."""
+    """The brain eroded by ``diffusion_edge_mm``, CSF (ADC ≥ ``csf_adc``, dilated by ``csf_margin_voxels``) excluded."""
     tissue = inp.brain
     if cfg.diffusion_edge_mm > 0:
         tissue = ndimage.binary_erosion(tissue, structure=ellipsoid(cfg.diffusion_edge_mm, geometry.spacing))
-    csf = ndimage.binary_dilation(inp.brain & (inp.adc >= cfg.csf_adc), structure=np.ones((3, 3, 3), bool))
+    csf = inp.brain & (inp.adc >= cfg.csf_adc)
+    if cfg.csf_margin_voxels > 0:
+        csf = ndimage.binary_dilation(csf, structure=np.ones((3, 3, 3), bool), iterations=cfg.csf_margin_voxels)
     result: np.ndarray = tissue & ~csf
     return result
 
@@ -164,6 +166,21 @@ def slab_reference(dwi: np.ndarray, tissue: np.ndarray, geometry: Geometry, half
     return out
 
 
+def candidate_core(
+    rdwi: np.ndarray, adc: np.ndarray, tissue: np.ndarray, adc_reference: float, cfg: ThresholdConfig, asymmetry: np.ndarray | None = None
+) -> np.ndarray:
+    """The rule's voxels before the component filter, boolean ``(Z, Y, X)``: rDWI (DWI over its healthy median),
+    ADC (×10⁻⁶ mm²/s), the tissue mask and the healthy ADC median; where ``cfg.dwi_asymmetry`` > 0, also DWI over
+    its contralateral twin's (``asymmetry``) above it."""
+    cand = (adc > 0) & (adc < cfg.adc_core) & (rdwi > cfg.dwi_ratio)
+    if cfg.dwi_subacute_ratio > 0:
+        cand |= (rdwi > cfg.dwi_subacute_ratio) & (adc < cfg.subacute_adc_ratio * adc_reference)
+    cand &= tissue
+    if cfg.dwi_asymmetry > 0 and asymmetry is not None:
+        cand &= asymmetry > cfg.dwi_asymmetry  # a bilateral, mirror-symmetric brightness is anatomy or artefact
+    return cand
+
+
 def core_rule(
     rdwi: np.ndarray,
     adc: np.ndarray,
@@ -173,15 +190,8 @@ def core_rule(
     cfg: ThresholdConfig,
     asymmetry: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The rule itself on prepared ``(Z, Y, X)`` arrays: rDWI (DWI over its healthy median), ADC
-    (×10⁻⁶ mm²/s), the tissue mask and the healthy ADC median; where ``cfg.dwi_asymmetry`` > 0, also DWI over
-    its contralateral twin's (``asymmetry``) above it; components ≥ ``diffusion_min_ml``."""
-    cand = (adc > 0) & (adc < cfg.adc_core) & (rdwi > cfg.dwi_ratio)
-    if cfg.dwi_subacute_ratio > 0:
-        cand |= (rdwi > cfg.dwi_subacute_ratio) & (adc < cfg.subacute_adc_ratio * adc_reference)
-    cand &= tissue
-    if cfg.dwi_asymmetry > 0 and asymmetry is not None:
-        cand &= asymmetry > cfg.dwi_asymmetry  # a bilateral, mirror-symmetric brightness is anatomy or artefact
+    """:func:`candidate_core`'s voxels in connected components (26-neighbourhood) of at least ``diffusion_min_ml``."""
+    cand = candidate_core(rdwi, adc, tissue, adc_reference, cfg, asymmetry)
     if not cand.any():
         return cand
     lab, _ = ndimage.label(cand, structure=np.ones((3, 3, 3), bool))
