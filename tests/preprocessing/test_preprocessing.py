@@ -151,3 +151,27 @@ def test_cache_entry_of_the_wrong_shape_is_recomputed_and_size_is_bounded(tmp_pa
     monkeypatch.setenv("STROKESEG_CACHE_MAX_GB", "0")  # nothing may stay
     cached("t", content_key({"x": np.ones(5)}, {}), lambda: {"a": np.ones(5)})
     assert not list(tmp_path.glob("t/*/*.npz"))
+
+
+def test_an_affine_registration_of_the_mirror_undoes_a_shear_a_rigid_one_cannot():
+    """Clèrigues registered the mirror with FSL FLIRT's affine: a skewed head's mirror is skewed the other way."""
+    from scipy import ndimage
+
+    from strokeseg.phantom.case import PhantomConfig, generate_case
+
+    c = generate_case(PhantomConfig(slices=4, matrix=(128, 128), spacing_xy=1.8, frames=40, p_no_stroke=1.0), 2)
+    shear = np.array([[1.0, 0.0], [0.12, 1.0]])  # (y, x): x' = x + 0.12 y, about the centre
+    offset = np.array([63.5, 63.5]) - shear @ np.array([63.5, 63.5])
+
+    def skew(a: np.ndarray, order: int) -> np.ndarray:
+        return np.stack([ndimage.affine_transform(s, shear, offset=offset, order=order) for s in a.astype(np.float32)])
+
+    ct, brain = skew(c.images["CT"], 1), skew(c.brain, 0) > 0.5
+    rigid = symmetric_modalities({"CT": ct}, c.geometry, brain, "CT", transform="rigid")
+    affine = symmetric_modalities({"CT": ct}, c.geometry, brain, "CT", transform="affine")
+    assert affine.registered and len(affine.transform) == 12 and len(rigid.transform) == 6
+    assert affine.ncc_registered > max(rigid.ncc_registered, affine.ncc_flip) + 0.2
+    straight = symmetric_modalities({"CT": c.images["CT"]}, c.geometry, c.brain, "CT", transform="affine")
+    assert straight.ncc_registered >= symmetric_modalities({"CT": c.images["CT"]}, c.geometry, c.brain, "CT").ncc_registered - 0.02
+    with pytest.raises(ValueError, match="rigid, affine"):
+        symmetric_modalities({"CT": ct}, c.geometry, brain, "CT", transform="elastic")

@@ -22,6 +22,13 @@ class Normalization(StrEnum):
     CASE = "case"  # each case's own
 
 
+class SymmetryTransform(StrEnum):
+    """How the mirrored reference modality is registered back onto the original."""
+
+    RIGID = "rigid"  # rotation and translation (SimpleITK Euler2D in-plane for slabs, Euler3D otherwise)
+    AFFINE = "affine"  # also scaling and shear, as FSL FLIRT in the Clèrigues papers (in-plane for slabs)
+
+
 @dataclass(frozen=True)
 class PrepareConfig:
     """How a loaded case becomes network input (:func:`strokeseg.preprocessing.prepare.prepare_case`).
@@ -32,6 +39,7 @@ class PrepareConfig:
         target: what the label is turned into (:class:`Target`).
         symmetric: append a left–right registered mirror of every modality as extra channels.
         reference: modality driving the symmetric registration.
+        symmetric_transform: :class:`SymmetryTransform` of that registration.
         skull_strip: modalities multiplied by the brain mask.
         brain_mask: :class:`BrainMask`.
         normalization: :class:`Normalization`.
@@ -51,3 +59,4 @@ class PrepareConfig:
     intensity_clip: tuple[float, float] | None = field(default=(0.5, 99.5))
     clinical_inputs: tuple[str, ...] = ()
     nihss_impute: float | None = None
+    symmetric_transform: SymmetryTransform = SymmetryTransform.RIGID

@@ -24,7 +24,7 @@ from strokeseg.errors import ConfigError
 from strokeseg.inference.config import InferenceConfig, WindowConfig
 from strokeseg.io.labels import Target
 from strokeseg.postprocess.config import PostprocessConfig
-from strokeseg.preprocessing.config import BrainMask, Normalization, PrepareConfig
+from strokeseg.preprocessing.config import BrainMask, Normalization, PrepareConfig, SymmetryTransform
 from strokeseg.recipes.catalog import shipped_recipes
 from strokeseg.recipes.specs import (
     AdversarialSpec,
@@ -43,6 +43,7 @@ BLOCKS = {"sampling": SamplingConfig, "augmentation": AugmentConfig, "inference"
 ENUMS = {
     "target": Target,
     "brain_mask": BrainMask,
+    "symmetric_transform": SymmetryTransform,
     "normalization": Normalization,
     "early_stopping": EarlyStopping,
     "fine_tuning_without_pretrained": FineTuningFallback,
@@ -67,6 +68,7 @@ class Recipe:
     output_label: int | None = None  # canonical label of predicted lesion voxels (binary targets)
     symmetric: bool = True
     reference: str = "CT"  # modality driving the symmetric registration
+    symmetric_transform: SymmetryTransform = SymmetryTransform.RIGID  # rigid or affine registration of the mirror
     skull_strip: list[str] = field(default_factory=list)  # modalities multiplied by the brain mask
     brain_mask: BrainMask = BrainMask.MAPS
     normalization: Normalization = Normalization.DATASET
@@ -150,6 +152,7 @@ class Recipe:
             (float(clip[0]), float(clip[1])) if clip else None,
             tuple(self.clinical_inputs),
             self.nihss_impute,
+            self.symmetric_transform,
         )
 
     @property
