@@ -2,7 +2,8 @@
 
 * ``docs/reference/cli.md``: every command's ``--help``;
 * ``docs/results/index.md``: one line per results page the benchmarks wrote;
-* ``docs/reference/public.md``: each subpackage's public names (its ``__all__``) and where they live.
+* ``docs/reference/public.md``: each subpackage's public names (its ``__all__``) and where they live;
+* ``docs/explanation/fidelity.md``: each paper recipe against its paper (``strokeseg/recipes/fidelity/*.yaml``).
 """
 
 from __future__ import annotations
@@ -85,6 +86,9 @@ def main() -> int:
     (DOCS / "reference" / "cli.md").write_text(cli_reference(), encoding="utf-8")
     (DOCS / "results" / "index.md").write_text(results_index(), encoding="utf-8")
     (DOCS / "reference" / "public.md").write_text(public_names(), encoding="utf-8")
+    from strokeseg.recipes.fidelity import fidelity_page
+
+    (DOCS / "explanation" / "fidelity.md").write_text(fidelity_page(), encoding="utf-8")
     return 0
 
 
