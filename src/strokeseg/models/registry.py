@@ -38,6 +38,10 @@ def build_network(name: str, **kwargs: Any) -> nn.Module:
     return net
 
 
+#: what a bundle and its CV report say first when a paper's pretrained backbone started from random weights
+RANDOM_INIT_NOTE = "random initialisation: not the paper's method (no 'pretrained' weight file for the backbone)"
+
+
 def apply_pretrained(model: nn.Module, path: str | Path | None) -> dict[str, Any]:
     """Load a torchvision ImageNet weight file into every backbone of ``model``.
 
@@ -48,7 +52,7 @@ def apply_pretrained(model: nn.Module, path: str | Path | None) -> dict[str, Any
     from strokeseg.models.layers import PretrainedBackbone
 
     if path is None:
-        return {"pretrained": False, "note": "backbone weights randomly initialised (no 'pretrained' weight file)"}
+        return {"pretrained": False, "note": RANDOM_INIT_NOTE}
     if not isinstance(model, PretrainedBackbone):
         raise ConfigError(f"{path}: this network has no ImageNet backbone to load pretrained weights into")
     sd = read_state_dict(path)  # read once, loaded into every backbone (one per map for slow fusion)

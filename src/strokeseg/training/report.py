@@ -24,9 +24,11 @@ def _how(pp: Any) -> str:
 
 def cv_report_markdown(bundle: Any, result: EvaluationResult) -> str:
     """``cv/cv_report.md``: the bundle's T and S_min, the nested choice per fold and the metrics per region."""
-    lines = [
-        f"# {bundle.recipe.name}: cross-validation",
-        "",
+    pre = bundle.meta.get("pretrained") or {}
+    lines = [f"# {bundle.recipe.name}: cross-validation", ""]
+    if not pre.get("pretrained") and pre.get("note"):
+        lines += [f"**{pre['note'][0].upper()}{pre['note'][1:]}.**", ""]  # the first thing a reader sees
+    lines += [
         f"{len(bundle.folds)} folds grouped by patient; " + _how(bundle.recipe.postprocess),
         (
             "Labels by argmax (the grid of T and S_min is searched for reference only)."
@@ -35,11 +37,8 @@ def cv_report_markdown(bundle: Any, result: EvaluationResult) -> str:
         ),
         "",
     ]
-    pre = bundle.meta.get("pretrained") or {}
     if pre.get("pretrained"):
         lines += [f"Backbone initialised from {pre.get('file')} ({', '.join(pre.get('backbones', []))}).", ""]
-    elif pre.get("note"):
-        lines += [f"Note: {pre['note']}.", ""]
     nested = bundle.meta.get("nested", [])
     if nested:
         lines += markdown_table(

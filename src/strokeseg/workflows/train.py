@@ -44,7 +44,7 @@ def train_notes(recipe: Recipe) -> list[str]:
     if recipe.pretrained is None and recipe.fine_tuning:
         skip = recipe.fine_tuning_without_pretrained == "skip"
         return [
-            "no 'pretrained' file: the backbone starts from random weights (the paper used ImageNet weights)"
+            "random initialisation: not the paper's method (no 'pretrained' file; the paper started from pretrained weights)"
             + (
                 "; its frozen fine-tuning stages are skipped and every layer trains from the start "
                 "(set fine_tuning_without_pretrained=keep to run them as written)"
