@@ -104,3 +104,33 @@ def test_random_initialised_fusion_nets_pass_gradient_to_their_deepest_encoder_l
     assert enc[-1].grad is not None and enc[0].grad is not None
     assert float(enc[-1].grad.norm()) > 1e-5 * float(enc[0].grad.norm())
     assert 0.05 < float(out.detach().std()) < 3.0  # the head keeps PyTorch's small default: logits start near 0, not saturated
+
+
+def test_colour_coded_maps_follow_the_jet_scale_with_a_black_background():
+    """Tomasetti fed colour-coded maps: z = lo is the scale's dark blue, hi its dark red, 0 (outside the brain) black."""
+    from strokeseg.models.fusion import IMAGENET_MEAN, IMAGENET_SD, colour_coded, jet_table
+
+    x = torch.tensor([-3.0, 3.0, 0.0, 1e-3, -10.0]).reshape(1, 1, 1, 5)
+    y = colour_coded(x, jet_table(), (-3.0, 3.0))
+    rgb = (y * torch.tensor(IMAGENET_SD)[None, :, None, None] + torch.tensor(IMAGENET_MEAN)[None, :, None, None])[0, :, 0].T
+    torch.testing.assert_close(rgb[0], torch.tensor([0.0, 0.0, 0.5]), atol=1e-4, rtol=0)  # dark blue
+    torch.testing.assert_close(rgb[1], torch.tensor([0.5, 0.0, 0.0]), atol=1e-4, rtol=0)  # dark red
+    torch.testing.assert_close(rgb[2], torch.zeros(3), atol=1e-4, rtol=0)  # background
+    assert rgb[3, 1] > 0.95 and rgb[3, 0] < 0.6 and rgb[3, 2] < 0.6  # mid-scale green
+    torch.testing.assert_close(rgb[4], rgb[0])  # clipped to the window
+
+
+def test_the_slow_fusion_net_colours_only_its_first_maps_and_keeps_its_weights_keys():
+    torch.manual_seed(0)
+    grey = build_network("slow-fusion-vgg16", in_channels=3, num_classes=3, n_scalars=1, width_div=16).eval()
+    torch.manual_seed(0)
+    colour = build_network("slow-fusion-vgg16", in_channels=3, num_classes=3, n_scalars=1, width_div=16, colour_maps=1).eval()
+    assert set(colour.state_dict()) == set(grey.state_dict())  # the colour table is not a weight: checkpoints load either way
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        assert colour(x).shape == (1, 3, 64, 64)
+        assert not torch.allclose(colour(x), grey(x))  # the first map is coloured
+    from strokeseg.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="colour_maps"):
+        build_network("slow-fusion-vgg16", in_channels=3, num_classes=3, n_scalars=1, width_div=16, colour_maps=3)

@@ -31,8 +31,9 @@ def test_a_shipped_recipe_loads_projects_round_trips_and_builds(name, tmp_path):
     assert isinstance(again, Recipe) and again.to_dict() == r.to_dict()
     kw = dict(r.network.get("kwargs", {}))
     kw.pop("pretrained", None)  # weights files are not downloaded in tests
+    channels = (len(r.modalities) or 2) * (2 if r.symmetric else 1) + len(r.clinical_inputs)  # as the recipe feeds it
     with torch.device("meta"):  # the shapes without the memory or the initialisation time
-        net = build_network(r.network["name"], in_channels=2, num_classes=r.num_classes, **kw)
+        net = build_network(r.network["name"], in_channels=channels, num_classes=r.num_classes, **kw)
     assert sum(p.numel() for p in net.parameters()) > 0
 
 

@@ -1,13 +1,19 @@
 """Multi-input VGG-16 encoder–decoders for core and penumbra from CT perfusion maps (Tomasetti et al.).
 
 * :class:`SlowFusionVGG16` (the paper's proposed SF model) — one VGG-16 feature extractor per
-  input map (CBF, CBV, TTP, Tmax, optionally MIP); each map is fed as a grey image repeated on
-  the three colour channels, so ImageNet weights apply unchanged. Each branch ends with two 3×3
+  input map (CBF, CBV, TTP, Tmax, optionally MIP); each map is fed colour-coded (below) or as a grey
+  image repeated on the three colour channels, so ImageNet weights apply unchanged. Each branch ends with two 3×3
   convolutions and dropout. The branches' bottlenecks are concatenated (fusion), and at every
   decoder level a transposed convolution's output is concatenated with the last convolution
   of the matching block of *every* branch (slow fusion through the skips), followed by two
   3×3 convolutions with ReLU; a 1×1 convolution gives the three class scores (softmax in
   the loss / at prediction).
+* **Colour-coded maps** (``colour_maps = n``): the paper fed the colour-coded parametric maps clinicians read.
+  The first ``n`` map channels are rendered through matplotlib's ``jet`` scale (the rainbow scale of
+  perfusion viewers; the paper names none) over a window of ``colour_window`` in the channel's units (the
+  dataset z-scores: ±3 sd by default) into RGB, and the RGB is normalised with ImageNet's mean and sd, as
+  the pretrained VGG-16 expects. A value of exactly 0 (the background outside the brain mask) is black, as
+  the paper's maps show only the brain. Further map channels (the MIP) stay grey on three channels.
 * **NIHSS** (``n_scalars = 1``): the last input channel is a constant image holding the
   patient's scaled NIHSS (NIHSS / 42, see :func:`strokeseg.preprocessing.prepare.nihss_input`). The network reads the
   scalar back as that channel's spatial maximum (robust to zero padding) and broadcasts it as
@@ -81,6 +87,30 @@ def _bottleneck(c: int, dropout: float, bn: bool = False) -> nn.Sequential:
     return seq
 
 
+#: ImageNet's RGB mean and sd (torchvision's normalisation of the pretrained VGG-16 inputs)
+IMAGENET_MEAN, IMAGENET_SD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+def jet_table(n: int = 256) -> torch.Tensor:
+    """matplotlib's ``jet`` colour scale as an ``(n, 3)`` RGB table in [0, 1]."""
+    import numpy as np
+    from matplotlib import colormaps
+
+    return torch.as_tensor(colormaps["jet"](np.linspace(0.0, 1.0, n))[:, :3], dtype=torch.float32)
+
+
+def colour_coded(x: torch.Tensor, table: torch.Tensor, window: tuple[float, float]) -> torch.Tensor:
+    """A one-channel map ``(B, 1, H, W)`` rendered through ``table`` (``(n, 3)``) over ``window`` into ImageNet-normalised
+    RGB ``(B, 3, H, W)``; exact zeros (background) are black."""
+    lo, hi = window
+    t = ((x[:, 0] - lo) / (hi - lo)).clamp(0.0, 1.0)
+    rgb = table[(t * (table.shape[0] - 1)).round().long()]  # (B, H, W, 3)
+    rgb = torch.where((x[:, 0] == 0)[..., None], torch.zeros_like(rgb), rgb).permute(0, 3, 1, 2)
+    mean = torch.tensor(IMAGENET_MEAN, dtype=rgb.dtype, device=rgb.device)[None, :, None, None]
+    sd = torch.tensor(IMAGENET_SD, dtype=rgb.dtype, device=rgb.device)[None, :, None, None]
+    return ((rgb - mean) / sd).to(x.dtype)
+
+
 def _scalars(x: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
     if n == 0:
         return x, None
@@ -117,12 +147,26 @@ class SlowFusionVGG16(nn.Module, _VGGStages):
     """Tomasetti's multi-input slow-fusion VGG-16: one VGG-16 branch per map, fused late with skip connections, optional NIHSS input."""
 
     def __init__(
-        self, in_channels: int, num_classes: int = 3, n_scalars: int = 0, width_div: int = 1, dropout: float = 0.5, batch_norm: bool = False
+        self,
+        in_channels: int,
+        num_classes: int = 3,
+        n_scalars: int = 0,
+        width_div: int = 1,
+        dropout: float = 0.5,
+        batch_norm: bool = False,
+        colour_maps: int = 0,
+        colour_window: tuple[float, float] = (-3.0, 3.0),
     ) -> None:
         super().__init__()
         self.n_maps, self.n_scalars = in_channels - n_scalars, n_scalars
         if self.n_maps < 1:
             raise ConfigError("SlowFusionVGG16 needs at least one map channel")
+        if not 0 <= colour_maps <= self.n_maps or not float(colour_window[0]) < float(colour_window[1]):
+            raise ConfigError(
+                f"SlowFusionVGG16: colour_maps must lie in [0, {self.n_maps}] and colour_window rise, not {colour_maps}, {colour_window}"
+            )
+        self.colour_maps, self.colour_window = int(colour_maps), (float(colour_window[0]), float(colour_window[1]))
+        self.register_buffer("colour_table", jet_table(), persistent=False)
         branches = [VGGFeatures("vgg16", batch_norm=batch_norm, width_div=width_div) for _ in range(self.n_maps)]
         self.branches = nn.ModuleList(branches)
         ch = branches[0].out_channels
@@ -134,7 +178,8 @@ class SlowFusionVGG16(nn.Module, _VGGStages):
         skips: list[list[torch.Tensor]] = [[] for _ in range(5)]
         bots = []
         for i, (br, bn) in enumerate(zip(self._vggs(), self.bottlenecks)):
-            feats = br(maps[:, i : i + 1].expand(-1, 3, -1, -1))
+            one = maps[:, i : i + 1]
+            feats = br(colour_coded(one, self.colour_table, self.colour_window) if i < self.colour_maps else one.expand(-1, 3, -1, -1))
             for k, f in enumerate(feats):
                 skips[k].append(f)
             bots.append(bn(nn.functional.max_pool2d(feats[-1], 2, 2)))
