@@ -10,8 +10,8 @@
   the loss / at prediction).
 * **Colour-coded maps** (``colour_maps = n``): the paper fed the colour-coded parametric maps clinicians read.
   The first ``n`` map channels are rendered through matplotlib's ``jet`` scale (the rainbow scale of
-  perfusion viewers; the paper names none) over a window of ``colour_window`` in the channel's units (the
-  dataset z-scores: ±3 sd by default) into RGB, and the RGB is normalised with ImageNet's mean and sd, as
+  perfusion viewers; the paper names none) over the window :data:`COLOUR_WINDOW` in the channel's units (the
+  dataset z-scores: ±3 sd) into RGB, and the RGB is normalised with ImageNet's mean and sd, as
   the pretrained VGG-16 expects. A value of exactly 0 (the background outside the brain mask) is black, as
   the paper's maps show only the brain. Further map channels (the MIP) stay grey on three channels.
 * **NIHSS** (``n_scalars = 1``): the last input channel is a constant image holding the
@@ -87,6 +87,8 @@ def _bottleneck(c: int, dropout: float, bn: bool = False) -> nn.Sequential:
     return seq
 
 
+#: the window of the colour scale, in the whitened maps' units (sd about the dataset mean)
+COLOUR_WINDOW = (-3.0, 3.0)
 #: ImageNet's RGB mean and sd (torchvision's normalisation of the pretrained VGG-16 inputs)
 IMAGENET_MEAN, IMAGENET_SD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
@@ -146,6 +148,8 @@ class _VGGStages(PretrainedBackbone):
 class SlowFusionVGG16(nn.Module, _VGGStages):
     """Tomasetti's multi-input slow-fusion VGG-16: one VGG-16 branch per map, fused late with skip connections, optional NIHSS input."""
 
+    colour_table: torch.Tensor
+
     def __init__(
         self,
         in_channels: int,
@@ -155,17 +159,14 @@ class SlowFusionVGG16(nn.Module, _VGGStages):
         dropout: float = 0.5,
         batch_norm: bool = False,
         colour_maps: int = 0,
-        colour_window: tuple[float, float] = (-3.0, 3.0),
     ) -> None:
         super().__init__()
         self.n_maps, self.n_scalars = in_channels - n_scalars, n_scalars
         if self.n_maps < 1:
             raise ConfigError("SlowFusionVGG16 needs at least one map channel")
-        if not 0 <= colour_maps <= self.n_maps or not float(colour_window[0]) < float(colour_window[1]):
-            raise ConfigError(
-                f"SlowFusionVGG16: colour_maps must lie in [0, {self.n_maps}] and colour_window rise, not {colour_maps}, {colour_window}"
-            )
-        self.colour_maps, self.colour_window = int(colour_maps), (float(colour_window[0]), float(colour_window[1]))
+        if not 0 <= colour_maps <= self.n_maps:
+            raise ConfigError(f"SlowFusionVGG16: colour_maps must lie in [0, {self.n_maps}] (its map channels), not {colour_maps}")
+        self.colour_maps = int(colour_maps)
         self.register_buffer("colour_table", jet_table(), persistent=False)
         branches = [VGGFeatures("vgg16", batch_norm=batch_norm, width_div=width_div) for _ in range(self.n_maps)]
         self.branches = nn.ModuleList(branches)
@@ -179,7 +180,7 @@ class SlowFusionVGG16(nn.Module, _VGGStages):
         bots = []
         for i, (br, bn) in enumerate(zip(self._vggs(), self.bottlenecks)):
             one = maps[:, i : i + 1]
-            feats = br(colour_coded(one, self.colour_table, self.colour_window) if i < self.colour_maps else one.expand(-1, 3, -1, -1))
+            feats = br(colour_coded(one, self.colour_table, COLOUR_WINDOW) if i < self.colour_maps else one.expand(-1, 3, -1, -1))
             for k, f in enumerate(feats):
                 skips[k].append(f)
             bots.append(bn(nn.functional.max_pool2d(feats[-1], 2, 2)))
