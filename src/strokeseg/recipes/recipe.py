@@ -96,6 +96,7 @@ class Recipe:
     group_penalty: dict[str, float] = field(default_factory=dict)  # lesion loss weight by case group
     nihss_impute: float | None = None  # NIHSS used where a case has none (otherwise a missing NIHSS is an error)
     validation_fraction: float = 0.2  # of the training patients, for early stopping
+    split_file: str | None = None  # explicit folds with their validation cases (strokeseg.training.split); None: random
     folds: int = 5
     seed: int = 0
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
@@ -327,7 +328,12 @@ def check_ranges(r: Recipe) -> None:
     """The value ranges a recipe must respect; one :class:`ConfigError` naming the field."""
     need = _need(r)
     need(r.epochs >= 1, "epochs", "≥ 1", r.epochs)
-    need(r.folds >= 2, "folds", "≥ 2 (cross-validation needs a held-out fold)", r.folds)
+    need(
+        r.folds >= 2 or (r.split_file is not None and r.folds >= 1),
+        "folds",
+        "≥ 2 (cross-validation needs a held-out fold; one fixed split needs a split_file)",
+        r.folds,
+    )
     need(r.batch_size >= 1, "batch_size", "≥ 1", r.batch_size)
     need(r.patience >= 1, "patience", "≥ 1", r.patience)
     need(int(r.precise_bn) >= 0, "precise_bn", "a number of samples >= 0", r.precise_bn)

@@ -8,6 +8,8 @@ _API = {
     "fit": "strokeseg.training.trainer",
     "FitOptions": "strokeseg.training.trainer",
     "grouped_folds": "strokeseg.training.folds",
+    "read_split": "strokeseg.training.split",
+    "SplitFold": "strokeseg.training.split",
     "DistContext": "strokeseg.training.distributed",
     "launch_local": "strokeseg.training.launch",
 }

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from strokeseg.bundle.bundle import ModelBundle, save_weights
-from strokeseg.errors import WITHOUT_RESUME, InputError, Message
+from strokeseg.errors import WITHOUT_RESUME, ConfigError, InputError, Message
 from strokeseg.evaluation.cohort import summarise
 from strokeseg.evaluation.runner import EvaluationResult, evaluate_case_arrays, write_results
 from strokeseg.inference.predict import foreground_classes, labels_argmax, labels_from_probs, predict_probs
@@ -43,6 +43,7 @@ from strokeseg.training.data import PatchData
 from strokeseg.training.fingerprint import check_run_fingerprint
 from strokeseg.training.folds import grouped_folds, validation_split
 from strokeseg.training.report import cv_report_markdown
+from strokeseg.training.split import SplitFold, check_split, read_split, training_ids
 from strokeseg.training.trainer import FitOptions, fit
 from strokeseg.util.memory import release_freed_memory
 from strokeseg.util.pool import run_in_processes, threads_per_job
@@ -90,7 +91,24 @@ class FoldSetup:
     test_ids: list[str] = field(default_factory=list)
 
 
+def _split(recipe: Recipe) -> list[SplitFold] | None:
+    return read_split(recipe.split_file) if recipe.split_file else None
+
+
 def _folds(labelled: list[PreparedCase], recipe: Recipe) -> list[list[str]]:
+    """Each fold's test case ids: the recipe's split file's, or folds grouped by patient and dealt at random."""
+    split = _split(recipe)
+    if split is not None:
+        if len(split) != recipe.folds:
+            raise ConfigError(f"{recipe.split_file}: {len(split)} fold(s), but the recipe has folds={recipe.folds}; set folds={len(split)}")
+        check_split(split, [c.case_id for c in labelled], [c.patient_id for c in labelled], str(recipe.split_file))
+        nested = recipe.postprocess.mode != "argmax" and recipe.postprocess.search == "nested"
+        if len(split) == 1 and nested:
+            raise ConfigError(
+                f"{recipe.split_file}: one fixed split leaves no other fold to choose T and S_min on; "
+                "set postprocess.search=pooled or postprocess.mode=argmax"
+            )
+        return [list(f.test) for f in split]
     if len(labelled) < recipe.folds:
         raise InputError(f"{len(labelled)} labelled case(s) cannot make {recipe.folds} folds")
     return grouped_folds([c.case_id for c in labelled], [c.patient_id for c in labelled], recipe.folds, recipe.seed)
@@ -100,10 +118,7 @@ def warn_small_folds(labelled: list[PreparedCase], folds: list[list[str]], recip
     """Say when a fold has too few cases to learn from or to stop early on."""
     by_id = {c.case_id: c for c in labelled}
     for k, test_ids in enumerate(folds):
-        trainval = [c for c in labelled if c.case_id not in test_ids]
-        tr, va = validation_split(
-            [c.case_id for c in trainval], [by_id[c.case_id].patient_id for c in trainval], recipe.validation_fraction, recipe.seed + k
-        )
+        tr, va = fold_train_validation(labelled, recipe, k, test_ids)
         if len(tr) < 2 or not va:
             log(
                 f"warning: fold_{k} has {len(tr)} training and {len(va)} validation case(s) ({len(test_ids)} "
@@ -115,11 +130,20 @@ def warn_small_folds(labelled: list[PreparedCase], folds: list[list[str]], recip
             log(f"warning: fold_{k}: none of its {len(tr)} training case(s) has a lesion; the model cannot learn one")
 
 
+def fold_train_validation(labelled: list[PreparedCase], recipe: Recipe, k: int, test_ids: list[str]) -> tuple[list[str], list[str]]:
+    """Fold ``k``'s training and validation case ids: the split file's, or a seeded patient-level share of the non-test cases."""
+    split = _split(recipe)
+    if split is not None:
+        return training_ids(split[k], [c.case_id for c in labelled]), list(split[k].validation)
+    by_id = {c.case_id: c for c in labelled}
+    trainval = [c.case_id for c in labelled if c.case_id not in test_ids]
+    return validation_split(trainval, [by_id[i].patient_id for i in trainval], recipe.validation_fraction, recipe.seed + k)
+
+
 def setup_fold(labelled: list[PreparedCase], recipe: Recipe, out: Path, k: int, test_ids: list[str]) -> FoldSetup:
     """Fold ``k``: patient-level validation split, whitening statistics, patch sets and a seeded model."""
     by_id = {c.case_id: c for c in labelled}
-    trainval = [c.case_id for c in labelled if c.case_id not in test_ids]
-    tr_ids, va_ids = validation_split(trainval, [by_id[i].patient_id for i in trainval], recipe.validation_fraction, recipe.seed + k)
+    tr_ids, va_ids = fold_train_validation(labelled, recipe, k, test_ids)
     seed = fold_seed(recipe.seed, k)
     clip = recipe.intensity_clip
     norm = Normalizer(labelled[0].channels, recipe.normalization, clip=(float(clip[0]), float(clip[1])) if clip else None)
@@ -317,8 +341,9 @@ def _train_folds(
 def _nested_evaluation(
     labelled: list[PreparedCase], folds: list[list[str]], recipe: Recipe, oof: dict[str, np.ndarray], out: Path
 ) -> tuple[EvaluationResult, list[dict[str, Any]], GridTable]:
-    """T and S_min per fold chosen on the other folds' cases, the labels they give, and their ISLES metrics."""
-    ids = [c.case_id for c in labelled]
+    """T and S_min per fold chosen on the other folds' cases, the labels they give, and their ISLES metrics (over the
+    cases some fold held out: all of them in k-fold cross-validation, the test cases of a split file)."""
+    ids = [c.case_id for c in labelled if c.case_id in oof]
     by_id = {c.case_id: c for c in labelled}
     fg = list(foreground_classes(recipe.num_classes))
     pp = recipe.postprocess

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from strokeseg.cli.options.data import add_input, add_layout_options, add_nonfinite_option
 from strokeseg.cli.options.types import positive_int
@@ -32,6 +33,8 @@ def add_training_options(p: argparse.ArgumentParser, out_help: str) -> None:
         help="torchvision ImageNet weight file (state dict) for the network's backbone, e.g. vgg16 / vgg11_bn / "
         "resnet50 weights saved with torch.save(model.state_dict()); without it backbones start random",
     )
+    split = "explicit folds with their validation cases (JSON: strokeseg.training.split), e.g. a paper's fixed split"
+    p.add_argument("--split-file", metavar="PATH", help=split)
     p.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu or cuda")
     p.add_argument(
         "--jobs",
@@ -55,6 +58,11 @@ def training_overrides(args: argparse.Namespace) -> list[str]:
         val = getattr(args, key, None)
         if val is not None:
             overrides.append(f"{key}={val}")
+    if getattr(args, "split_file", None):
+        from strokeseg.training.split import read_split
+
+        path = Path(args.split_file).resolve()
+        overrides += [f"split_file={path}", f"folds={len(read_split(path))}"]  # the file's folds, read (and checked) now
     if args.pretrained:
         from strokeseg.workflows.train import check_pretrained
 
