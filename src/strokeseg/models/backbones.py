@@ -121,27 +121,49 @@ class Bottleneck(nn.Module):
         return result
 
 
-class ResNet50(nn.Module):
-    """torchvision's ``resnet50`` trunk (no ``avgpool``/``fc``), optionally dilated.
+class ResNet(nn.Module):
+    """torchvision's ``resnet50``/``resnet101`` trunk (no ``avgpool``/``fc``), optionally dilated.
 
-    ``width_div`` > 1 divides every width (CPU-sized variants; such a trunk cannot load ImageNet weights).
+    ``deep_stem`` replaces the 7×7 stem by three 3×3 convolutions (64, 64, 128 channels; ``conv1``–``conv3``,
+    ``bn1``–``bn3``), the "deep base" of the PSPNet authors' ResNets (hszhao/semseg), whose Pascal VOC PSPNet
+    weights then load. ``width_div`` > 1 divides every width (CPU-sized variants; such a trunk cannot load
+    pretrained weights).
     """
 
+    BLOCKS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
+
     def __init__(
-        self, replace_stride_with_dilation: Sequence[bool] = (False, False, False), in_channels: int = 3, width_div: int = 1
+        self,
+        replace_stride_with_dilation: Sequence[bool] = (False, False, False),
+        in_channels: int = 3,
+        width_div: int = 1,
+        depth: int = 50,
+        deep_stem: bool = False,
     ) -> None:
         super().__init__()
-        self.wd = width_div
+        if depth not in self.BLOCKS:
+            raise ConfigError(f"ResNet depth must be one of {', '.join(map(str, self.BLOCKS))}, not {depth}")
+        self.wd, self.deep_stem = width_div, bool(deep_stem)
         self.inplanes, self.dilation = 64 // width_div, 1
-        self.conv1 = nn.Conv2d(in_channels, self.inplanes, 7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.BatchNorm2d(self.inplanes)
+        if self.deep_stem:
+            c = self.inplanes
+            self.conv1 = nn.Conv2d(in_channels, c, 3, stride=2, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(c)
+            self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(c)
+            self.conv3 = nn.Conv2d(c, 2 * c, 3, padding=1, bias=False)
+            self.bn3 = nn.BatchNorm2d(2 * c)
+            self.inplanes = 2 * c
+        else:
+            self.conv1 = nn.Conv2d(in_channels, self.inplanes, 7, stride=2, padding=3, bias=False)
+            self.bn1 = nn.BatchNorm2d(self.inplanes)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
-        rs = list(replace_stride_with_dilation)
-        self.layer1 = self._make_layer(64, 3)
-        self.layer2 = self._make_layer(128, 4, 2, rs[0])
-        self.layer3 = self._make_layer(256, 6, 2, rs[1])
-        self.layer4 = self._make_layer(512, 3, 2, rs[2])
+        rs, n = list(replace_stride_with_dilation), self.BLOCKS[depth]
+        self.layer1 = self._make_layer(64, n[0])
+        self.layer2 = self._make_layer(128, n[1], 2, rs[0])
+        self.layer3 = self._make_layer(256, n[2], 2, rs[1])
+        self.layer4 = self._make_layer(512, n[3], 2, rs[2])
         self.out_channels = 2048 // width_div
         self.output_stride = 32 // (2 ** sum(bool(r) for r in rs))
         he_init(self)
@@ -160,10 +182,27 @@ class ResNet50(nn.Module):
         layers += [Bottleneck(self.inplanes, planes, dilation=self.dilation) for _ in range(1, blocks)]
         return nn.Sequential(*layers)
 
+    def stem(self) -> list[nn.Module]:
+        """The stem's convolutions and batch norms, input side first."""
+        names = ("conv1", "bn1", "conv2", "bn2", "conv3", "bn3") if self.deep_stem else ("conv1", "bn1")
+        return [getattr(self, n) for n in names]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.relu(self.bn1(self.conv1(x)))
+        if self.deep_stem:
+            x = self.relu(self.bn3(self.conv3(self.relu(self.bn2(self.conv2(x))))))
+        x = self.maxpool(x)
         result: torch.Tensor = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return result
+
+
+class ResNet50(ResNet):
+    """torchvision's ``resnet50`` trunk (:class:`ResNet` at depth 50 with the 7×7 stem)."""
+
+    def __init__(
+        self, replace_stride_with_dilation: Sequence[bool] = (False, False, False), in_channels: int = 3, width_div: int = 1
+    ) -> None:
+        super().__init__(replace_stride_with_dilation, in_channels, width_div)
 
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
