@@ -133,4 +133,5 @@ def test_the_slow_fusion_net_colours_only_its_first_maps_and_keeps_its_weights_k
     from strokeseg.errors import ConfigError
 
     with pytest.raises(ConfigError, match="colour_maps"):
-        build_network("slow-fusion-vgg16", in_channels=3, num_classes=3, n_scalars=1, width_div=16, colour_maps=3)
+        build_network("slow-fusion-vgg16", in_channels=3, num_classes=3, n_scalars=1, width_div=16, colour_maps=-1)
+    assert build_network("slow-fusion-vgg16", in_channels=3, num_classes=3, n_scalars=1, width_div=16, colour_maps=4).colour_maps == 2

@@ -9,7 +9,7 @@
   3×3 convolutions with ReLU; a 1×1 convolution gives the three class scores (softmax in
   the loss / at prediction).
 * **Colour-coded maps** (``colour_maps = n``): the paper fed the colour-coded parametric maps clinicians read.
-  The first ``n`` map channels are rendered through matplotlib's ``jet`` scale (the rainbow scale of
+  The first ``n`` map channels (all of them where there are fewer) are rendered through matplotlib's ``jet`` scale (the rainbow scale of
   perfusion viewers; the paper names none) over the window :data:`COLOUR_WINDOW` in the channel's units (the
   dataset z-scores: ±3 sd) into RGB, and the RGB is normalised with ImageNet's mean and sd, as
   the pretrained VGG-16 expects. A value of exactly 0 (the background outside the brain mask) is black, as
@@ -164,9 +164,9 @@ class SlowFusionVGG16(nn.Module, _VGGStages):
         self.n_maps, self.n_scalars = in_channels - n_scalars, n_scalars
         if self.n_maps < 1:
             raise ConfigError("SlowFusionVGG16 needs at least one map channel")
-        if not 0 <= colour_maps <= self.n_maps:
-            raise ConfigError(f"SlowFusionVGG16: colour_maps must lie in [0, {self.n_maps}] (its map channels), not {colour_maps}")
-        self.colour_maps = int(colour_maps)
+        if colour_maps < 0:
+            raise ConfigError(f"SlowFusionVGG16: colour_maps must be ≥ 0, not {colour_maps}")
+        self.colour_maps = min(int(colour_maps), self.n_maps)  # a recipe run on fewer maps colours all of them
         self.register_buffer("colour_table", jet_table(), persistent=False)
         branches = [VGGFeatures("vgg16", batch_norm=batch_norm, width_div=width_div) for _ in range(self.n_maps)]
         self.branches = nn.ModuleList(branches)

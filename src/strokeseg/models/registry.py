@@ -18,13 +18,14 @@ def networks() -> dict[str, Callable[..., nn.Module]]:
     from strokeseg.models.fusion import EarlyFusionVGG16, InflatedFusionVGG16, SlowFusionVGG16
     from strokeseg.models.pspnet import PSPNet
     from strokeseg.models.segnet import SegNetVGG11
-    from strokeseg.models.unets import VNet, unet
+    from strokeseg.models.unets import VNet, unet, unet_original
 
     return {
         "asym-resunet": AsymResUNet,
         "segnet-vgg11": SegNetVGG11,
         "pspnet": PSPNet,
         "unet": unet,
+        "unet-original": unet_original,
         "vnet": VNet,
         "slow-fusion-vgg16": SlowFusionVGG16,
         "early-fusion-vgg16": EarlyFusionVGG16,

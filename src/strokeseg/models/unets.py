@@ -1,5 +1,9 @@
 """The PSPNet paper's comparators: 2D U-Net, 3D U-Net with (2×2×1) down/up-sampling, and V-Net.
 
+* :func:`unet_original` — the 2D U-Net "as described in" Ronneberger et al. 2015, the paper's 2D comparator:
+  two 3×3 convolutions with ReLU per level, 2×2 max pooling, 2×2 transposed-convolution upsampling,
+  concatenated skips, 64–1024 channels, no normalisation (MONAI's ``BasicUNet``; "same" padding where the
+  original cropped).
 * :func:`unet` — MONAI's ``UNet`` (it accepts per-axis strides, so the 3D variant downsamples
   in-plane only: 2-slice ISLES'18 slabs work). Tensors are ``(B, C, Z, Y, X)``, so the
   paper's (2×2×1) is ``(1, 2, 2)`` here. MONAI downsamples with strided convolutions.
@@ -16,6 +20,20 @@ from typing import Any
 
 import torch
 from torch import nn
+
+
+def unet_original(
+    in_channels: int, num_classes: int, channels: Sequence[int] = (64, 128, 256, 512, 1024), dropout: float = 0.0
+) -> nn.Module:
+    """Ronneberger's 2D U-Net (:func:`unet_original` in the module docstring); ``channels`` per level, five levels."""
+    from monai.networks.nets import BasicUNet
+
+    if len(channels) != 5:
+        raise ValueError(f"the original U-Net has five levels: channels needs 5 widths, not {list(channels)}")
+    feats = (*(int(c) for c in channels), int(channels[0]))
+    return BasicUNet(
+        2, in_channels, num_classes, features=feats, act=("relu", {"inplace": True}), norm=None, dropout=dropout, upsample="deconv"
+    )
 
 
 def unet(

@@ -70,31 +70,42 @@ class SchedulerSpec:
         return cls(str(block.get("name", "plateau")), float(block.get("factor", 0.1)), int(block.get("patience", 20)))
 
 
+#: the adversarial SegNet's phase-5 objectives (:class:`AdversarialSpec`)
+OBJECTIVES = ("paper", "nonsaturating")
+
+
 @dataclass(frozen=True)
 class AdversarialSpec:
     """The adversarial SegNet's discriminator: base width, the generator's adversarial loss weights per
-    phase, and its Adam settings."""
+    phase, its Adam settings, and the segmenter's phase-5 objective: ``paper`` (J_Adv = −αJ_D1 − βJ_D2 − γJ_D3,
+    the discriminators' own losses maximised, as the paper writes it) or ``nonsaturating`` (J_seg plus the
+    relativistic non-saturating generator losses for D1 and D2 and D3's loss minimised)."""
 
     weights: tuple[float, ...] = (0.001, 0.001, 0.001)
     lr: float = 1e-3
     base: int = 32
     betas: tuple[float, float] = (0.5, 0.999)
+    objective: str = "paper"
 
     @classmethod
     def of(cls, block: Mapping[str, Any] | None) -> AdversarialSpec | None:
         """The spec of a recipe's ``adversarial:`` block (None when absent); unknown keys are a ConfigError."""
         if not block:
             return None
-        unknown = set(block) - {"weights", "lr", "base", "betas"}
+        unknown = set(block) - {"weights", "lr", "base", "betas", "objective"}
         if unknown:
-            raise ConfigError(f"adversarial.{sorted(unknown)[0]}: unknown field (known: base, betas, lr, weights)")
+            raise ConfigError(f"adversarial.{sorted(unknown)[0]}: unknown field (known: base, betas, lr, objective, weights)")
         d = cls()
         betas = tuple(float(b) for b in block.get("betas", d.betas))
+        objective = str(block.get("objective", d.objective))
+        if objective not in OBJECTIVES:
+            raise ConfigError(f"adversarial.objective must be one of {', '.join(OBJECTIVES)}, not {objective!r}")
         return cls(
             tuple(float(w) for w in block.get("weights", d.weights)),
             float(block.get("lr", d.lr)),
             int(block.get("base", d.base)),
             (betas[0], betas[1]),
+            objective,
         )
 
 

@@ -1,0 +1,69 @@
+"""The adversarial SegNet's phase-5 objective: the paper's form against strokeseg's earlier one, on one phantom CT cohort.
+
+The paper's segmenter minimises J_Adv = −αJ_D1 − βJ_D2 − γJ_D3 (the discriminators' own losses, maximised);
+strokeseg's earlier form minimised J_seg + α·J_G1 + β·J_G2 + γ·J_D3 (relativistic non-saturating generator
+losses, D3's loss minimised). Both train ``adversarial-segnet-fast`` (CT analogues of its MRI inputs, as
+bench_method_comparison.py) on the same 12-case phantom CT cohort (seed 2026) and the same 3 patient-grouped folds;
+``strokeseg compare`` pairs their out-of-fold cases (Wilcoxon). The training is shortened to the CPU budget
+(``--epochs``): these are the harness's numbers, not the recipe's best. Nothing is tuned on the result.
+
+Writes ``docs/results/adversarial_objective.{json,md}``.
+
+    .venv/bin/python benchmarks/bench_adversarial_objective.py [--epochs 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_method_comparison import OUT as COMPARISON_OUT
+from bench_method_comparison import cohort, done, strokeseg
+from bench_published_recipes import CT_ANALOGUE
+from results import write_results
+
+OUT = COMPARISON_OUT / "adversarial_objective"
+OBJECTIVES = ("nonsaturating", "paper")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--folds", type=int, default=3)
+    args = ap.parse_args()
+    data = cohort("ct", 12, "ct")
+    sets = [a for s in CT_ANALOGUE["adversarial-segnet"] for a in ("--set", s)]
+    seconds = {}
+    runs = []
+    for obj in OBJECTIVES:
+        run = OUT / f"{obj}_{args.epochs}"
+        if not done(run):
+            shutil.rmtree(run, ignore_errors=True)
+            print(f"training adversarial-segnet-fast, objective {obj} ({args.folds} folds × {args.epochs} epochs)", flush=True)
+            t0 = time.perf_counter()
+            strokeseg(
+                "train", "--recipe", "adversarial-segnet-fast", "--input", data, "--out", run, "--folds", str(args.folds),
+                "--epochs", str(args.epochs), *sets, "--set", f"adversarial.objective={obj}",
+            )  # fmt: skip
+            seconds[obj] = time.perf_counter() - t0
+        runs.append(f"{obj}={run}")
+    strokeseg("compare", *runs, "--out", OUT / "compare", "--reference", "nonsaturating", "--overwrite")
+    comparison = json.loads((OUT / "compare" / "comparison.json").read_text(encoding="utf-8"))
+    md = (OUT / "compare" / "comparison.md").read_text(encoding="utf-8")
+    data_out = {"epochs": args.epochs, "folds": args.folds, "cases": 12, "seconds": seconds, "comparison": comparison}
+    head = (
+        f"`adversarial-segnet-fast` on the 12-case phantom CT cohort (seed 2026), {args.folds} folds × {args.epochs} epochs, "
+        "the same folds for both objectives: `paper` (J_Adv = −αJ_D1 − βJ_D2 − γJ_D3) against `nonsaturating` "
+        "(J_seg + α·J_G1 + β·J_G2 + γ·J_D3, strokeseg's earlier form).\n\n"
+    )
+    write_results("adversarial_objective", data_out, "The adversarial SegNet's objective: the paper's form", head + md, "bench_adversarial_objective.py")
+    print(head + md)
+
+
+if __name__ == "__main__":
+    main()
