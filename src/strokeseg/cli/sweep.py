@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="KEY=V1,V2,...",
         help="a recipe field and its values; repeat for a Cartesian product (e.g. --grid loss.kwargs.gamma=1,2)",
     )
-    p.add_argument("--ftl-grid", action="store_true", help="the slow-fusion paper's focal Tversky grid (15 points)")
+    p.add_argument("--ftl-grid", action="store_true", help="the slow-fusion paper's focal Tversky grid (16 points, its Table 1)")
     p.set_defaults(func=run)
 
 
