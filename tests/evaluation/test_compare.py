@@ -117,3 +117,22 @@ def test_cli_writes_json_markdown_and_plot(cli, tmp_path):
     html = (tmp_path / "cmp" / "comparison.html").read_text(encoding="utf-8")
     assert 'src="comparison.png"' in html and "<td>mine</td>" in html and "ref." in html and "http" not in html.split("</style>")[1]
     assert not math.isnan(res["regions"]["core"]["methods"]["b"]["dice"]["p_vs_reference"])
+
+
+def test_a_bundle_whose_paper_backbone_started_random_says_so_first(tmp_path):
+    from strokeseg.evaluation.compare import comparison_markdown
+    from strokeseg.models.registry import RANDOM_INIT_NOTE
+
+    rand = _bundle(tmp_path, "psp", A)
+    (rand / "bundle.json").write_text(
+        json.dumps({"meta": {"pretrained": {"pretrained": False, "note": RANDOM_INIT_NOTE}}}), encoding="utf-8"
+    )
+    warm = _bundle(tmp_path, "psp-voc", B)
+    (warm / "bundle.json").write_text(json.dumps({"meta": {"pretrained": {"pretrained": True, "file": "voc.pth"}}}), encoding="utf-8")
+    res = compare_runs([read_run(rand), read_run(warm)])
+    assert res["notes"] == {"psp": RANDOM_INIT_NOTE}
+    assert comparison_markdown(res).splitlines()[0] == f"**psp: {RANDOM_INIT_NOTE}.**"
+    from strokeseg.report.compare_page import comparison_page
+
+    html = comparison_page(res, tmp_path).read_text(encoding="utf-8")
+    assert html.index("not the paper&#39;s method") < html.index("<table")

@@ -35,6 +35,17 @@ class MethodRun:
     path: Path
     rows: list[dict[str, Any]]
     folds: list[list[str]] | None
+    note: str = ""  # what a reader must know first (a paper's pretrained backbone that started random)
+
+
+def _bundle_note(p: Path) -> str:
+    """A model bundle's first-line note: its random initialisation where the recipe's paper started pretrained."""
+    try:
+        meta = json.loads((p / "bundle.json").read_text(encoding="utf-8")).get("meta", {})
+    except (OSError, ValueError, AttributeError):
+        return ""
+    pre = meta.get("pretrained") if isinstance(meta, dict) else None
+    return str(pre.get("note") or "") if isinstance(pre, dict) and not pre.get("pretrained") else ""
 
 
 def read_run(path: str | Path, name: str | None = None) -> MethodRun:
@@ -46,7 +57,7 @@ def read_run(path: str | Path, name: str | None = None) -> MethodRun:
     folds = None
     if (p / "cv" / "folds.json").is_file():
         folds = [list(map(str, f)) for f in json.loads((p / "cv" / "folds.json").read_text(encoding="utf-8"))["folds"]]
-    return MethodRun(name or p.name, p, rows_from_csv(csv.read_text(encoding="utf-8")), folds)
+    return MethodRun(name or p.name, p, rows_from_csv(csv.read_text(encoding="utf-8")), folds, _bundle_note(p))
 
 
 def _cases(run: MethodRun, region: str) -> dict[str, dict[str, Any]]:
@@ -126,6 +137,7 @@ def compare_runs(runs: Sequence[MethodRun], reference: str | None = None, test: 
     if ref not in names:
         raise InputError(Message(Param("reference", verb=""), f" {ref!r} is none of the runs ({', '.join(names)})"))
     out: dict[str, Any] = {"version": 2, "reference": ref, "test": test, "methods": names, "folds": folds, "regions": {}}
+    out["notes"] = {r.name: r.note for r in runs if r.note}
     for reg, scored in by_region.items():
         ids = sorted(_cases(scored[0], reg))
         values = {r.name: {m: np.array([_cases(r, reg)[c][m] for c in ids], float) for m in METRICS} for r in scored}
@@ -177,7 +189,8 @@ def formatted_tables(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def comparison_markdown(result: dict[str, Any]) -> str:
     """One table per region (mean ± sd over cases; over folds; p against the reference), then per-fold Dice."""
-    lines = [f"Reference: {result['reference']}; paired test: {result['test']} (two-sided, over cases)."]
+    notes = [f"**{name}: {note}.**" for name, note in (result.get("notes") or {}).items()]  # first: what the numbers are not
+    lines = [*notes, *([""] if notes else []), f"Reference: {result['reference']}; paired test: {result['test']} (two-sided, over cases)."]
     cols = [f"{m} (cases)" + (f" | {m} (folds)" if result["folds"] else "") + f" | p {m}" for m in METRICS]
     for table in formatted_tables(result):
         lines += ["", f"## {table['name']} ({table['n']} cases)", "", "| method | " + " | ".join(cols) + " |"]
