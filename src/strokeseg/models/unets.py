@@ -31,8 +31,9 @@ def unet_original(
     if len(channels) != 5:
         raise ValueError(f"the original U-Net has five levels: channels needs 5 widths, not {list(channels)}")
     feats = (*(int(c) for c in channels), int(channels[0]))
+    no_norm: Any = None  # MONAI's ADN takes None (no normalisation); its annotation does not say so
     return BasicUNet(
-        2, in_channels, num_classes, features=feats, act=("relu", {"inplace": True}), norm=None, dropout=dropout, upsample="deconv"
+        2, in_channels, num_classes, features=feats, act=("relu", {"inplace": True}), norm=no_norm, dropout=dropout, upsample="deconv"
     )
 
 
