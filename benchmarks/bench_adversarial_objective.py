@@ -61,7 +61,13 @@ def main() -> None:
         "the same folds for both objectives: `paper` (J_Adv = −αJ_D1 − βJ_D2 − γJ_D3) against `nonsaturating` "
         "(J_seg + α·J_G1 + β·J_G2 + γ·J_D3, strokeseg's earlier form).\n\n"
     )
-    write_results("adversarial_objective", data_out, "The adversarial SegNet's objective: the paper's form", head + md, "bench_adversarial_objective.py")
+    write_results(
+        "adversarial_objective",
+        data_out,
+        "The adversarial SegNet's objective: the paper's form",
+        head + md,
+        "bench_adversarial_objective.py",
+    )
     print(head + md)
 
 
