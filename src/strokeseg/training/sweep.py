@@ -28,7 +28,9 @@ def parse_grid(specs: list[str]) -> list[dict[str, Any]]:
 def ftl_grid() -> list[dict[str, Any]]:
     """The slow-fusion paper's focal Tversky grid (its Table 1, 16 points): γ × α with β = 1 − α, and γ = 1 with
     α = β = 1 (the first row of the table)."""
-    pairs = [(1.0, 1.0, 1.0)] + [(gamma, alpha, round(1 - alpha, 6)) for gamma in (1.0, 4.0 / 3.0, 1.5, 2.0, 3.0) for alpha in (0.3, 0.5, 0.7)]
+    pairs = [(1.0, 1.0, 1.0)] + [
+        (gamma, alpha, round(1 - alpha, 6)) for gamma in (1.0, 4.0 / 3.0, 1.5, 2.0, 3.0) for alpha in (0.3, 0.5, 0.7)
+    ]
     # single keys, so the recipe's other loss settings (include_background) stay
     return [{"loss.name": "focal-tversky", "loss.kwargs.gamma": g, "loss.kwargs.alpha": a, "loss.kwargs.beta": b} for g, a, b in pairs]
 
