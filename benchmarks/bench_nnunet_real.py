@@ -76,7 +76,11 @@ def main() -> None:
         nnunet_baseline(refs, tmp / "nnunet", opts, log=lambda s: print(s, file=sys.stderr))
         seconds = time.perf_counter() - t0
         assert cli(["threshold", str(data), "--out", str(tmp / "thr")]) == 0
-        assert cli(["evaluate", str(tmp / "thr"), "--truth", str(data), "--out", str(tmp / "thr_eval"), "--regions", "hypoperfused"]) == 0
+        assert cli(["evaluate", str(tmp / "thr"), "--truth", str(data), "--out", str(tmp / "thr_eval"), "--regions", "lesion"]) == 0
+        # nnunet-baseline names a lesion target's region (labels 1 ∪ 2) "hypoperfused", as the recipes' CV does; on these
+        # DWI/ADC cases, which have no perfusion imaging, it is the lesion, as the threshold run's rows name it
+        rows = tmp / "nnunet" / "cv" / "per_case.csv"
+        rows.write_text(rows.read_text(encoding="utf-8").replace(",hypoperfused,", ",lesion,"), encoding="utf-8")
         assert cli(["compare", f"nnunet={tmp / 'nnunet'}", f"threshold={tmp / 'thr_eval'}", "--out", str(tmp / "cmp")]) == 0
         result = json.loads((tmp / "cmp" / "comparison.json").read_text(encoding="utf-8"))
         md = (tmp / "cmp" / "comparison.md").read_text(encoding="utf-8")
