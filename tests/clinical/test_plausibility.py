@@ -106,3 +106,12 @@ def test_input_range_fires_on_another_scale_and_not_on_the_training_kind():
     flat[1] = np.where(brain, 3.0 + 0.01 * rng.standard_normal(G.shape), 0.0)  # the right level, no contrast at all
     (w,) = input_range_warnings(flat, brain, ["CBF", "CBV"], stats, masked)
     assert "CBV spread" in w.message
+    # a heavy-tailed map (CBF with vessels: the training 99.5th percentile far above its mean) on a vendor's scale:
+    # its median stays inside the training range, its level does not
+    tailed = (np.array([0.2, 0.5]), np.array([420.0, 6.0]), np.array([15.0, 3.0]), np.array([32.0, 1.0]))
+    x2 = x.copy()
+    x2[0] = np.where(brain, rng.gamma(2.0, 7.0, G.shape), 0.0)  # mean about 14
+    assert input_range_warnings(x2, brain, ["CBF", "CBV"], tailed, masked) == []
+    x2[0] *= 20
+    (w,) = input_range_warnings(x2, brain, ["CBF", "CBV"], tailed, masked)
+    assert "CBF mean" in w.message and "median" not in w.message

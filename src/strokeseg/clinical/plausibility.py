@@ -135,9 +135,11 @@ def input_range_warnings(
     channel (lower and upper clip bounds, the 0.5th and 99.5th percentiles of the training brain voxels;
     mean; sd), ``masked`` 1 for image channels (0: scalar channels, not checked). A channel is out of
     range when the median of the case's brain lies outside the training voxels' 0.5–99.5 % range (what
-    training saw in fewer than 1 voxel in 100), or when its sd, clipped to that range as the training sd
-    was, differs from the training sd by more than :data:`SPREAD_FACTOR` (another unit or scale)."""
-    lower, upper, _, std = stats
+    training saw in fewer than 1 voxel in 100), or when its mean (for a non-negative map) or its sd, clipped to
+    that range as the training statistics were, differs from the training one by more than
+    :data:`SPREAD_FACTOR` (another unit or scale). The mean catches a rescaled heavy-tailed map (CBF with its
+    vessels) whose median still lies inside the training range."""
+    lower, upper, mean, std = stats
     if not brain.any():
         return []
     bad = []
@@ -146,9 +148,12 @@ def input_range_warnings(
             continue
         vals = x[c][brain].astype(np.float64)
         med = float(np.median(vals))
-        spread = float(np.clip(vals, lower[c], upper[c]).std())  # as the training sd was computed: clipped to its range
+        clipped = np.clip(vals, lower[c], upper[c])  # as the training statistics were computed: clipped to its range
+        spread, level = float(clipped.std()), float(clipped.mean())
         if not lower[c] <= med <= upper[c]:
             bad.append(f"{name} median {med:.3g} outside the training range {lower[c]:.3g}–{upper[c]:.3g}")
+        elif lower[c] >= 0 and mean[c] > 0 and not 1 / SPREAD_FACTOR <= max(level, 1e-12) / mean[c] <= SPREAD_FACTOR:
+            bad.append(f"{name} mean {level:.3g} against the training mean {mean[c]:.3g}")
         elif std[c] > 0 and not 1 / SPREAD_FACTOR <= max(spread, 1e-12) / std[c] <= SPREAD_FACTOR:
             bad.append(f"{name} spread {spread:.3g} against the training sd {std[c]:.3g}")
     if not bad:
