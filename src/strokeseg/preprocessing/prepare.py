@@ -74,7 +74,7 @@ def prepare_case(case: Case, cfg: PrepareConfig, modalities: list[str] | None = 
     info: dict[str, Any] = {}
     if cfg.symmetric:
         ref = cfg.reference if cfg.reference in images else mods[0]
-        settings = {"geometry": case.geometry.to_dict(), "reference": ref, "v": 2}
+        settings = {"geometry": case.geometry.to_dict(), "reference": ref, "v": 3}
         if cfg.symmetric_transform != "rigid":  # rigid keys stay those of earlier caches
             settings["transform"] = str(cfg.symmetric_transform)
         key = content_key({**images, "brain": brain.astype(np.uint8)}, settings)

@@ -114,11 +114,15 @@ def _slab_transform(t2, center: np.ndarray):
 
 
 def _registration_image(arr: np.ndarray, brain: np.ndarray, geometry: Geometry) -> np.ndarray:
-    """Brain-masked image smoothed in-plane (σ 2 mm): outline and CSF spaces drive the registration."""
+    """Brain-masked image, clipped to the brain's 1st–99th percentiles and smoothed in-plane (σ 2 mm): outline and
+    CSF spaces drive the registration. The clip keeps a few extreme voxels from deciding the correlation: on the real
+    ISLES'18 CT, bone at the mask's rim (sd 97 HU against a 16–62 HU body) left the CT uncorrelated with its own mirror."""
     from scipy import ndimage
 
+    vals = arr[brain]
+    lo, hi = np.percentile(vals, (1.0, 99.0)) if vals.size else (0.0, 0.0)
     sig = [0.0, 2.0 / geometry.spacing[1], 2.0 / geometry.spacing[0]]
-    result: np.ndarray = ndimage.gaussian_filter(np.where(brain, arr, 0.0).astype(np.float32), sig)
+    result: np.ndarray = ndimage.gaussian_filter(np.where(brain, np.clip(arr, lo, hi), 0.0).astype(np.float32), sig)
     return result
 
 
