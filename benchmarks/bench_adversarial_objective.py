@@ -15,17 +15,14 @@ Writes ``docs/results/adversarial_objective.{json,md}``.
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_method_comparison import OUT as COMPARISON_OUT
-from bench_method_comparison import cohort, done, strokeseg
 from bench_published_recipes import CT_ANALOGUE
 from results import write_results
+from variants import train_variants
 
 OUT = COMPARISON_OUT / "adversarial_objective"
 OBJECTIVES = ("nonsaturating", "paper")
@@ -36,25 +33,14 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--folds", type=int, default=3)
     args = ap.parse_args()
-    data = cohort("ct", 12, "ct")
-    sets = [a for s in CT_ANALOGUE["adversarial-segnet"] for a in ("--set", s)]
-    seconds = {}
-    runs = []
-    for obj in OBJECTIVES:
-        run = OUT / f"{obj}_{args.epochs}"
-        if not done(run):
-            shutil.rmtree(run, ignore_errors=True)
-            print(f"training adversarial-segnet-fast, objective {obj} ({args.folds} folds × {args.epochs} epochs)", flush=True)
-            t0 = time.perf_counter()
-            strokeseg(
-                "train", "--recipe", "adversarial-segnet-fast", "--input", data, "--out", run, "--folds", str(args.folds),
-                "--epochs", str(args.epochs), *sets, "--set", f"adversarial.objective={obj}",
-            )  # fmt: skip
-            seconds[obj] = time.perf_counter() - t0
-        runs.append(f"{obj}={run}")
-    strokeseg("compare", *runs, "--out", OUT / "compare", "--reference", "nonsaturating", "--overwrite")
-    comparison = json.loads((OUT / "compare" / "comparison.json").read_text(encoding="utf-8"))
-    md = (OUT / "compare" / "comparison.md").read_text(encoding="utf-8")
+    comparison, md, seconds = train_variants(
+        "adversarial-segnet-fast",
+        {obj: [f"adversarial.objective={obj}"] for obj in OBJECTIVES},
+        OUT,
+        args.epochs,
+        args.folds,
+        CT_ANALOGUE["adversarial-segnet"],
+    )
     data_out = {"epochs": args.epochs, "folds": args.folds, "cases": 12, "seconds": seconds, "comparison": comparison}
     head = (
         f"`adversarial-segnet-fast` on the 12-case phantom CT cohort (seed 2026), {args.folds} folds × {args.epochs} epochs, "

@@ -125,11 +125,8 @@ class PSPNet(nn.Module, PretrainedBackbone):
             return load_pretrained(self, path, "backbone.", sd)
         if not self.backbone.deep_stem:
             raise ConfigError(f"{path}: a whole PSPNet checkpoint (semseg format) needs network.kwargs.deep_stem=true")
-        mapped = {}
-        for k, v in sd.items():
-            new = _semseg_key(k)
-            if new is not None:
-                mapped[new] = v
+        names = {k: _semseg_key(k) for k in sd}
+        mapped = {new: sd[k] for k, new in names.items() if new is not None}
         own = self.state_dict()
         cls = "head.4."
         if any(tuple(mapped.get(k, torch.empty(0)).shape) != tuple(own[k].shape) for k in own if k.startswith(cls)):
@@ -143,7 +140,7 @@ class PSPNet(nn.Module, PretrainedBackbone):
         load = {k: v.to(own[k].dtype) for k, v in mapped.items() if k in own}
         self.load_state_dict(load, strict=False)
         self.whole_network_pretrained = True
-        ignored = sorted(k for k in sd if _semseg_key(k) is None or _semseg_key(k) not in load)
+        ignored = sorted(k for k, new in names.items() if new not in load)
         return {"loaded": sorted(load), "adapted_input": [], "ignored": ignored}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -80,7 +80,7 @@ def prepare_case(case: Case, cfg: PrepareConfig, modalities: list[str] | None = 
         key = content_key({**images, "brain": brain.astype(np.uint8)}, settings)
 
         def compute() -> dict[str, np.ndarray]:
-            res = symmetric_modalities(images, case.geometry, brain, ref, transform=str(cfg.symmetric_transform))
+            res = symmetric_modalities(images, case.geometry, brain, ref, transform=cfg.symmetric_transform)
             return {
                 **res.channels,
                 "_params": np.asarray(res.transform),

@@ -55,10 +55,6 @@ def ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
     return float((x * y).sum() / den) if den > 0 else 0.0
 
 
-#: the transforms the mirror may be registered with
-TRANSFORMS = ("rigid", "affine")
-
-
 def _identity(dims: int, affine: bool, center: np.ndarray):
     import SimpleITK as sitk
 
@@ -136,12 +132,16 @@ def symmetric_modalities(
     transform: str = "rigid",
 ) -> SymmetryResult:
     """Registered mirrors of every modality in ``images`` (arrays ``(Z, Y, X)`` on ``geometry``), the mirror
-    registered with a ``transform`` of :data:`TRANSFORMS`."""
+    registered with a ``transform`` of :class:`~strokeseg.preprocessing.config.SymmetryTransform`."""
     import SimpleITK as sitk
 
-    if transform not in TRANSFORMS:
-        raise ValueError(f"symmetric registration transform must be one of {', '.join(TRANSFORMS)}, not {transform!r}")
-    affine = transform == "affine"
+    from strokeseg.preprocessing.config import SymmetryTransform
+
+    try:
+        affine = SymmetryTransform(transform) == SymmetryTransform.AFFINE
+    except ValueError:
+        choices = ", ".join(t.value for t in SymmetryTransform)
+        raise ValueError(f"symmetric registration transform must be one of {choices}, not {transform!r}") from None
 
     idx = np.argwhere(brain)
     center = geometry.index_to_world(idx.mean(0)) if idx.size else geometry.index_to_world((np.asarray(geometry.shape) - 1) / 2)
