@@ -1,6 +1,7 @@
 """Every paper recipe trains at its full network size: a few epochs on a small phantom, losses and seconds per epoch.
 
-Each of the five paper recipes (not the CPU-sized ``-fast`` variants) trains with its own network, loss,
+Each of the five paper recipes, and the comparators and baselines their papers report (the PSPNet paper's
+2D U-Net, 3D U-Net and V-Net; the adversarial paper's BL1–BL3), not the CPU-sized ``-fast`` variants, trains with its own network, loss,
 optimiser, fine-tuning stages and input size on a 4-case phantom cohort, through ``strokeseg train`` with one
 fixed split (``--split-file``: one test and one validation case, two training cases) for ``--epochs`` epochs.
 Only the amount of data is cut: ``sampling.patches_per_case`` for the patch recipes, and the cohort itself.
@@ -9,9 +10,10 @@ seconds per epoch on this CPU. This shows that every paper setting runs and its 
 not the recipes' accuracy (random initialisation, two training cases, a few epochs).
 
 The adversarial SegNet takes the CT analogues of its MRI inputs (CBV, TTP, Tmax), as bench_method_comparison.py.
-Writes ``docs/results/paper_recipes_train.{json,md}``.
+Writes ``docs/results/paper_recipes_train.{json,md}``; ``--recipes a,b`` reruns only those and keeps the other
+rows of the existing JSON (each row names the commit it was measured at).
 
-    .venv/bin/python benchmarks/bench_paper_recipes_train.py [--epochs 3]
+    .venv/bin/python benchmarks/bench_paper_recipes_train.py [--epochs 3] [--recipes pspnet-ct,vnet-ct]
 """
 
 from __future__ import annotations
@@ -39,7 +41,27 @@ RECIPES = {
     "slow-fusion-vgg16": ("ct", []),
     "adversarial-segnet": ("ct", CT_ANALOGUE["adversarial-segnet"]),
     "clerigues-mri-3d": ("mr", ["sampling.patches_per_case=32"]),
+    "unet-2d-ct": ("ct", []),
+    "unet-3d-ct": ("ct", []),
+    "vnet-ct": ("ct", []),
+    "segnet-bl1": ("ct", CT_ANALOGUE["adversarial-segnet"]),
+    "segnet-bl2": ("ct", CT_ANALOGUE["adversarial-segnet"]),
+    "sumnet-bl3": ("ct", CT_ANALOGUE["adversarial-segnet"]),
 }
+
+
+def _commit() -> str:
+    import subprocess
+
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def _kept_rows(names: set[str]) -> dict[str, dict]:
+    """The rows of the existing results file that this run does not measure again."""
+    path = Path(__file__).resolve().parents[1] / "docs" / "results" / "paper_recipes_train.json"
+    if not path.exists():
+        return {}
+    return {r["recipe"]: r for r in json.loads(path.read_text(encoding="utf-8"))["recipes"] if r["recipe"] not in names}
 
 
 def cohort(modality: str) -> Path:
@@ -71,9 +93,15 @@ def epochs_of(run: Path) -> list[dict[str, float]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--recipes", help="comma-separated subset to rerun (default: all)")
     args = ap.parse_args()
-    rows = []
-    for name, (modality, cut) in RECIPES.items():
+    chosen = args.recipes.split(",") if args.recipes else list(RECIPES)
+    unknown = set(chosen) - set(RECIPES)
+    if unknown:
+        raise SystemExit(f"unknown recipes {sorted(unknown)}; choose from {list(RECIPES)}")
+    measured: dict[str, dict] = _kept_rows(set(chosen))
+    for name in chosen:
+        modality, cut = RECIPES[name]
         data = cohort(modality)
         run = OUT / name
         shutil.rmtree(run, ignore_errors=True)
@@ -85,27 +113,28 @@ def main() -> None:
         log = epochs_of(run)
         train = [e["train_loss"] for e in log]
         val = [e.get("val_loss", math.nan) for e in log]
-        rows.append(
-            {
-                "recipe": name,
-                "epochs": len(log),
-                "train_loss": train,
-                "val_loss": val,
-                "seconds_per_epoch": [e["seconds"] for e in log],
-                "all_finite": all(math.isfinite(x) for x in train + val),
-                "train_loss_fell": train[-1] < train[0],
-                "wall_seconds": wall,
-            }
-        )
+        measured[name] = {
+            "recipe": name,
+            "commit": _commit(),
+            "epochs": len(log),
+            "train_loss": train,
+            "val_loss": val,
+            "seconds_per_epoch": [e["seconds"] for e in log],
+            "all_finite": all(math.isfinite(x) for x in train + val),
+            "train_loss_fell": train[-1] < train[0],
+            "wall_seconds": wall,
+        }
+    rows = [measured[n] for n in RECIPES if n in measured]
     table = [
-        "| recipe | epochs | training loss, first → last | validation loss, first → last | all finite | s per epoch |",
-        "|---|---:|---|---|---|---:|",
+        "| recipe | epochs | training loss, first → last | validation loss, first → last | all finite | s per epoch | commit |",
+        "|---|---:|---|---|---|---:|---|",
     ]
     for r in rows:
         spe = sum(r["seconds_per_epoch"]) / max(len(r["seconds_per_epoch"]), 1)
         table.append(
             f"| {r['recipe']} | {r['epochs']} | {r['train_loss'][0]:.4g} → {r['train_loss'][-1]:.4g} | "
-            f"{r['val_loss'][0]:.4g} → {r['val_loss'][-1]:.4g} | {'yes' if r['all_finite'] else '**no**'} | {spe:.1f} |"
+            f"{r['val_loss'][0]:.4g} → {r['val_loss'][-1]:.4g} | {'yes' if r['all_finite'] else '**no**'} | {spe:.1f} | "
+            f"{r.get('commit', '–')} |"
         )
     head = (
         f"Each paper recipe at its full network size, {args.epochs} epochs on a 4-case phantom cohort (two training cases, "

@@ -43,6 +43,7 @@ RECIPES = [  # (recipe, modality, slab depth, extra overrides, label values allo
     ("adversarial-segnet-fast", "mr", 1, [], {0, 1, 2}),
     ("segnet-bl1", "mr", 1, ["network.kwargs.width_div=16"], {0, 1, 2}),
     ("segnet-bl2", "mr", 1, ["network.kwargs.width_div=16", "adversarial.base=4"], {0, 1, 2}),
+    ("sumnet-bl3", "mr", 1, ["network.kwargs.width_div=16"], {0, 1, 2}),
 ]
 
 

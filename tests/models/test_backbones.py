@@ -112,3 +112,12 @@ def test_networks_without_a_backbone_refuse_a_weight_file(tmp_path):
     with pytest.raises(ConfigError, match="no ImageNet backbone"):
         apply_pretrained(build_network("unet", in_channels=2, num_classes=2), tmp_path / "vgg16.pth")
     assert apply_pretrained(build_network("pspnet", in_channels=2, num_classes=2, width_div=16), None)["pretrained"] is False
+
+
+def test_a_torchvision_vgg11_file_loads_into_sumnet(tmp_path):
+    sd = {k: torch.randn(v.shape) for k, v in VGGFeatures("vgg11").state_dict().items()}
+    torch.save(sd, tmp_path / "vgg11.pth")
+    net = build_network("sumnet", in_channels=3, num_classes=3)
+    rec = apply_pretrained(net, tmp_path / "vgg11.pth")
+    assert rec["pretrained"] and rec["backbones"] == ["vgg11"]
+    assert torch.equal(net.state_dict()["encoder.features.18.weight"], sd["features.18.weight"])

@@ -7,6 +7,7 @@ from strokeseg.models import build_network
 from strokeseg.models.backbones import count_parameters
 from strokeseg.models.fusion import SlowFusionVGG16
 from strokeseg.models.segnet import Discriminator, SegNetVGG11
+from strokeseg.models.unets import UNet3D, VNet
 
 
 @pytest.mark.parametrize(
@@ -18,6 +19,8 @@ from strokeseg.models.segnet import Discriminator, SegNetVGG11
         ("unet", {"in_channels": 10, "num_classes": 2, "channels": [4, 8, 16]}, (2, 10, 32, 32), (2, 2, 32, 32)),
         ("unet", {"in_channels": 5, "num_classes": 2, "dims": 3, "channels": [4, 8, 16]}, (1, 5, 2, 32, 32), (1, 2, 2, 32, 32)),
         ("vnet", {"in_channels": 5, "num_classes": 2, "base": 4}, (1, 5, 2, 32, 32), (1, 2, 2, 32, 32)),
+        ("unet-3d", {"in_channels": 5, "num_classes": 2, "channels": [4, 8, 16, 32]}, (1, 5, 2, 32, 32), (1, 2, 2, 32, 32)),
+        ("sumnet", {"in_channels": 3, "num_classes": 3, "width_div": 8}, (2, 3, 64, 64), (2, 3, 64, 64)),
         ("slow-fusion-vgg16", {"in_channels": 5, "num_classes": 3, "n_scalars": 1, "width_div": 16}, (2, 5, 64, 64), (2, 3, 64, 64)),
         ("early-fusion-vgg16", {"in_channels": 5, "num_classes": 3, "n_scalars": 1, "width_div": 16}, (2, 5, 64, 64), (2, 3, 64, 64)),
         ("inflated-fusion-vgg16", {"in_channels": 4, "num_classes": 3, "width_div": 16}, (2, 4, 64, 64), (2, 3, 64, 64)),
@@ -135,3 +138,53 @@ def test_the_slow_fusion_net_colours_only_its_first_maps_and_keeps_its_weights_k
     with pytest.raises(ConfigError, match="colour_maps"):
         build_network("slow-fusion-vgg16", in_channels=3, num_classes=3, n_scalars=1, width_div=16, colour_maps=-1)
     assert build_network("slow-fusion-vgg16", in_channels=3, num_classes=3, n_scalars=1, width_div=16, colour_maps=4).colour_maps == 2
+
+
+def _without_batch_norm(net: torch.nn.Module) -> int:
+    bn = sum(p.numel() for m in net.modules() if isinstance(m, torch.nn.BatchNorm3d | torch.nn.BatchNorm2d) for p in m.parameters())
+    return count_parameters(net) - bn
+
+
+def test_3d_unet_is_cicek_s():
+    # Çiçek et al. 2016 give 19,069,955 parameters for 3 inputs and 3 classes (their batch norm has no
+    # learned scale in that count; the up-convolutions have no bias)
+    assert _without_batch_norm(UNet3D(3, 3, pool=2)) == 19_069_955
+    net = UNet3D(5, 2)  # the PSPNet paper's (2×2×1): Z is never pooled
+    pools = []
+    orig = torch.nn.functional.max_pool3d
+
+    def spy(x, k, *a, **kw):
+        pools.append(tuple(k))
+        return orig(x, k, *a, **kw)
+
+    torch.nn.functional.max_pool3d = spy
+    try:
+        assert net(torch.randn(1, 5, 2, 16, 16)).shape == (1, 2, 2, 16, 16)
+    finally:
+        torch.nn.functional.max_pool3d = orig
+    assert pools == [(1, 2, 2)] * 3
+    assert [m.kernel_size for m in net.up] == [(1, 2, 2)] * 3 and all(m.bias is None for m in net.up)
+    first = [m for m in net.enc[0].modules() if isinstance(m, torch.nn.Conv3d)]
+    assert [c.out_channels for c in first] == [32, 64]  # the first convolution of a level has half its width
+
+
+def test_vnet_is_milletari_s_with_the_paper_s_changes():
+    net = VNet(5, 2)
+    k = [m.kernel_size for m in net.modules() if isinstance(m, torch.nn.Conv3d) and m.kernel_size != (1, 1, 1)]
+    assert k[0] == (3, 3, 3)  # the paper's input stage
+    assert [m[0].kernel_size for m in net.down] == [(1, 2, 2)] * 4 and [m[0].stride for m in net.up] == [(1, 2, 2)] * 4
+    body = [x for x in k[1:] if x != (1, 2, 2)]
+    assert set(body) == {(5, 5, 5)} and len(body) == (2 + 3 + 3) + 3 + (3 + 3 + 2 + 1)
+    assert not any(isinstance(m, torch.nn.BatchNorm3d) for m in net.modules())  # Milletari names no normalisation
+    assert [s.body[0].in_channels for s in net.dec] == [256, 128, 64, 32]  # decoder stages at the concatenated width
+    assert net.head.in_channels == 32
+    assert net(torch.randn(1, 5, 2, 32, 32)).shape == (1, 2, 2, 32, 32)
+
+
+def test_sumnet_is_the_authors_network():
+    # the authors' public SUMNet (1 input, 1 output): VGG-11 features + 1×1 pre-convolution + their decoder
+    net = build_network("sumnet", in_channels=1, num_classes=1)
+    assert count_parameters(net) == 23_857_799
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+    assert net.backbones() == [("encoder.", "vgg11")]
+    assert net.head.in_channels == 32 and count_parameters(net.encoder) == 9_220_480  # torchvision vgg11 features

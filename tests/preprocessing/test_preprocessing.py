@@ -58,6 +58,21 @@ def test_normalizer_leaves_scalar_channels_alone_and_case_mode_uses_the_case():
     assert d["lower"][1] is None and d["upper"][1] is None
 
 
+def test_none_mode_passes_values_through_but_keeps_the_statistics_for_the_input_guard():
+    rng = np.random.default_rng(3)
+    brain = np.zeros((2, 10, 10), bool)
+    brain[:, 2:8, 2:8] = True
+    x = rng.normal(40.0, 10.0, (1, 2, 10, 10))
+    n = Normalizer(["CBF"], mode="none", clip=None).fit([(x, brain)])
+    z = n(x, brain)
+    np.testing.assert_allclose(z[:, brain], x[:, brain].astype(np.float32))  # unchanged inside the brain
+    assert np.all(z[:, ~brain] == 0)
+    _lower, _upper, mean, std = n.reference(x, brain)  # what the guard compares a case with: the training inputs
+    assert mean[0] == pytest.approx(x[0, brain].mean()) and std[0] == pytest.approx(x[0, brain].std())
+    back = Normalizer.from_dict(json.loads(json.dumps(n.to_dict())))
+    assert back.mode == "none" and np.array_equal(back(x, brain), z)
+
+
 def test_cache_computes_once(tmp_path, monkeypatch):
     monkeypatch.setenv("STROKESEG_CACHE", str(tmp_path))
     calls = []

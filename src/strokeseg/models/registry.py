@@ -17,15 +17,17 @@ def networks() -> dict[str, Callable[..., nn.Module]]:
     from strokeseg.models.asym_resunet import AsymResUNet
     from strokeseg.models.fusion import EarlyFusionVGG16, InflatedFusionVGG16, SlowFusionVGG16
     from strokeseg.models.pspnet import PSPNet
-    from strokeseg.models.segnet import SegNetVGG11
-    from strokeseg.models.unets import VNet, unet, unet_original
+    from strokeseg.models.segnet import SegNetVGG11, sumnet
+    from strokeseg.models.unets import UNet3D, VNet, unet, unet_original
 
     return {
         "asym-resunet": AsymResUNet,
         "segnet-vgg11": SegNetVGG11,
+        "sumnet": sumnet,
         "pspnet": PSPNet,
         "unet": unet,
         "unet-original": unet_original,
+        "unet-3d": UNet3D,
         "vnet": VNet,
         "slow-fusion-vgg16": SlowFusionVGG16,
         "early-fusion-vgg16": EarlyFusionVGG16,

@@ -160,7 +160,7 @@ class Predictor:
         norm = self.models[0][1]
         guard = guard_labels(labels, prep.brain, case.geometry, case.images, vols["hypoperfused_ml"] is not None)
         if norm.mode == "dataset":
-            guard += input_range_warnings(prep.x, prep.brain, prep.channels, norm.parameters(prep.x, prep.brain), norm.masked())
+            guard += input_range_warnings(prep.x, prep.brain, prep.channels, norm.reference(prep.x, prep.brain), norm.masked())
         case.notes = [*case.notes, *guard]
         t3 = time.perf_counter()
         info = {

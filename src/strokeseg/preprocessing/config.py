@@ -20,6 +20,7 @@ class Normalization(StrEnum):
 
     DATASET = "dataset"  # the training cases' statistics, stored in the bundle
     CASE = "case"  # each case's own
+    NONE = "none"  # the raw values (masked to the brain); the training statistics are still kept for the input guard
 
 
 class SymmetryTransform(StrEnum):

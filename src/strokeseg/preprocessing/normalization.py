@@ -4,7 +4,10 @@
 training cases' brain voxels, clips every voxel to them, and gathers the mean and standard
 deviation of the clipped brain voxels — nnU-Net's CT normalisation. The bounds and statistics
 travel with the model bundle so a new case is whitened exactly as the training data were.
-``mode = "case"`` computes the same four numbers from each case on its own.
+``mode = "case"`` computes the same four numbers from each case on its own. ``mode = "none"`` passes the
+values through unchanged (for a network that standardises its own input, as the PSPNet paper's initializer
+batch norm does) but still fits the training statistics, so that :meth:`Normalizer.reference` can tell the
+input guard what the model was trained on.
 
 Why clip: perfusion maps computed from the raw series keep their vessels (CBF of several
 thousand ml/100 g/min, CBV ≫ 10) and a CT "brain" mask can graze bone. Without clipping these
@@ -38,7 +41,7 @@ class Normalizer:
     (training statistics, or each case's own)."""
 
     channels: list[str]
-    mode: str = "dataset"  # "dataset" | "case"
+    mode: str = "dataset"  # "dataset" | "case" | "none"
     mean: list[float] = field(default_factory=list)
     std: list[float] = field(default_factory=list)
     clip: tuple[float, float] | None = (0.5, 99.5)  # percentiles of the brain voxels; None: no clipping
@@ -83,7 +86,16 @@ class Normalizer:
         return lower, upper, mean, std
 
     def parameters(self, x: np.ndarray, brain: np.ndarray) -> tuple[np.ndarray, ...]:
-        """``(lower, upper, mean, std)`` per channel for a case: the fitted ones, or the case's own."""
+        """``(lower, upper, mean, std)`` per channel for a case: the fitted ones, the case's own, or (mode
+        ``none``) the identity."""
+        if self.mode == "none":
+            c = len(self.channels)
+            return np.full(c, -np.inf), np.full(c, np.inf), np.zeros(c), np.ones(c)
+        return self.reference(x, brain)
+
+    def reference(self, x: np.ndarray, brain: np.ndarray) -> tuple[np.ndarray, ...]:
+        """What the model's training inputs looked like, ``(lower, upper, mean, std)`` per channel, for the input
+        guard: the fitted statistics (modes ``dataset`` and ``none``), or the case's own (mode ``case``)."""
         if self.mode == "case":
             if not brain.any():
                 c = len(self.channels)

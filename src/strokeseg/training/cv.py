@@ -34,6 +34,7 @@ from strokeseg.models import build_network
 from strokeseg.models.layers import PretrainedBackbone
 from strokeseg.models.registry import apply_pretrained
 from strokeseg.postprocess.gridsearch import GridTable, grid_table
+from strokeseg.preprocessing.config import Normalization
 from strokeseg.preprocessing.normalization import SCALAR_CHANNELS, Normalizer
 from strokeseg.preprocessing.prepare import PreparedCase
 from strokeseg.recipes.recipe import Recipe
@@ -147,7 +148,7 @@ def setup_fold(labelled: list[PreparedCase], recipe: Recipe, out: Path, k: int, 
     seed = fold_seed(recipe.seed, k)
     clip = recipe.intensity_clip
     norm = Normalizer(labelled[0].channels, recipe.normalization, clip=(float(clip[0]), float(clip[1])) if clip else None)
-    if recipe.normalization == "dataset":
+    if recipe.normalization != Normalization.CASE:  # "none" keeps the statistics for the input guard
         norm.fit((by_id[i].x, by_id[i].brain) for i in tr_ids)
     train = PatchData([by_id[i] for i in tr_ids], recipe.sampling_plan, norm, seed)
     val = PatchData([by_id[i] for i in va_ids], recipe.sampling_plan, norm, seed + 1, augment=False) if va_ids else None
