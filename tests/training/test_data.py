@@ -140,3 +140,16 @@ def test_whole_slice_samples_smaller_than_the_slices_are_refused_with_the_case_a
         recipe, sampling=replace(recipe.sampling, patch_size=[1, 40, 40]), inference=replace(recipe.inference, step=[1, 40, 40])
     )
     assert len(PatchData([case], recipe.sampling_plan, norm, 0)) == 3  # one sample per brain slice
+
+
+def test_a_batch_of_one_trains_every_sample_and_only_a_lone_leftover_is_skipped():
+    # the PSPNet paper's 3D U-Net and V-Net train on one full image per batch: every sample must be a batch
+    recipe = load_recipe("clerigues-ct-2d-fast", {"sampling.patch_size": [1, 16, 16], "sampling.patches_per_case": 5, "symmetric": False})
+    data = _data(recipe)
+    n = len(data)
+    assert n == 20
+    assert sum(x.shape[0] for x, _, _ in data.batches(0, 1, seed=1)) == n
+    sizes = [x.shape[0] for x, _, _ in data.batches(0, 3, seed=1)]  # 20 = 6 × 3 + 2: no lone leftover
+    assert sizes == [3] * 6 + [2]
+    sizes = [x.shape[0] for x, _, _ in data.batches(0, 19, seed=1)]  # 20 = 19 + 1: the lone one waits for the next epoch
+    assert sizes == [19]

@@ -165,8 +165,8 @@ class PatchData:
         a = self.plan.augmentation
         for b in range(0, n, batch_size):
             sel = order[b : b + batch_size]
-            if shuffle and sel.size == 1 and n > 1:  # a lone training sample breaks batch norm; it is seen next epoch
-                continue
+            if shuffle and sel.size == 1 < batch_size and n > 1:  # a lone leftover sample breaks batch norm; seen next epoch
+                continue  # (a recipe's batch of 1, as the papers' 3D networks on full images, is trained as it asks)
             sel = sel[np.argsort(self.patches.case_index[sel], kind="stable")]  # one gather per case
             x, y = self.gather(sel)
             if self.augment_enabled:

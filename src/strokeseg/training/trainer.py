@@ -367,7 +367,9 @@ class _Run:
                 self.batches_done += 1
                 if self.opts.on_batch is not None:
                     self.opts.on_batch(self.batches_done)
-        return mean_over_ranks(total, self.ctx, self.device) / max(nb, 1), grad_norms
+        if nb == 0:
+            raise TrainingError(f"{self.opts.title or self.cfg.name}: epoch {epoch} had no training batch ({len(self.train)} samples)")
+        return mean_over_ranks(total, self.ctx, self.device) / nb, grad_norms
 
     def step(self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, epoch: int, share: tuple[int, int]) -> tuple[float, float]:
         """One optimiser step on this rank's ``share`` = (its samples, the global batch's) of a batch."""
