@@ -33,6 +33,7 @@ STAGES = [
     "report",
     "prediction",
     "workflows",
+    "run",
     "cli",
     "__main__",
 ]

@@ -56,25 +56,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from strokeseg.cli.options import executor_config, input_path, output_mode, say
-    from strokeseg.cli.options.provenance import run_settings
-    from strokeseg.cli.options.report import finish_report
-    from strokeseg.io.outputs import RunFolder
-    from strokeseg.workflows.evaluate import EvaluateOptions, evaluate_to_folder, evaluation_lines
+    from strokeseg.cli.options import executor_config, input_path
+    from strokeseg.cli.options.run import run_options
+    from strokeseg.run import evaluate
+    from strokeseg.workflows.evaluate import EvaluateOptions
 
-    pred = input_path(args)
-    executor = executor_config(args)
-    with RunFolder(
-        args.out,
-        output_mode(args),
-        inputs=[pred, args.truth],
-        allow_in_input=args.allow_output_in_input,
-        command="evaluate",
-        settings=run_settings(args),
-    ) as run:
-        opts = EvaluateOptions(args.layout, args.label_map, args.pred_label_map, args.regions, args.nonfinite, executor, args.protocol)
-        result = evaluate_to_folder(run, pred, args.truth, opts)
-        say("\n".join(evaluation_lines(result)))
-        print("wrote " + ", ".join(str(run.out / n) for n in ("per_case.csv", "summary.md", "summary.json")))
-        finish_report(run, args)
+    options = run_options(args)
+    opts = EvaluateOptions(
+        args.layout, args.label_map, args.pred_label_map, args.regions, args.nonfinite, executor_config(args), args.protocol
+    )
+    evaluate(input_path(args), args.truth, args.out, opts, options)
     return 0

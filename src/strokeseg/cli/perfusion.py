@@ -11,7 +11,6 @@ from strokeseg.cli.options import (
     add_nonfinite_option,
     add_output_options,
     add_perfusion_options,
-    series_choice,
 )
 from strokeseg.cli.options.report import add_report_options
 
@@ -46,32 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from strokeseg.cli.options import input_path, perfusion_config
+    from strokeseg.cli.options.run import read_options, run_options
+    from strokeseg.run import perfusion
 
-    from strokeseg.cli.options import executor_config, input_path, output_mode, perfusion_config, print_notes, say
-    from strokeseg.cli.options.provenance import run_settings
-    from strokeseg.cli.options.report import finish_report
-    from strokeseg.io.outputs import RunFolder
-    from strokeseg.workflows.perfusion import SeriesOptions, maps_summary_lines, perfusion_dataset, perfusion_jobs
-
-    inp = Path(input_path(args))
-    executor = executor_config(args)  # options are checked before anything is read or written
-    opts = SeriesOptions(args.modality, args.frame_interval, args.nonfinite, args.brain_mask, args.aif_mask)
-    with RunFolder(
-        args.out,
-        output_mode(args),
-        inputs=[inp, args.aif_mask, args.brain_mask],
-        allow_in_input=args.allow_output_in_input,
-        command="perfusion",
-        settings=run_settings(args),
-    ) as run:
-        jobs = perfusion_jobs(inp, args.layout, args.label_map, series_choice(args))
-        run.protect(f for _, r in jobs if not isinstance(r, Path) for f in r.files())
-        done = perfusion_dataset(run, jobs, perfusion_config(args), opts, executor)
-        print_notes(run.notes)
-        say("\n".join(maps_summary_lines(done)))
-        if done.results:
-            print(f"wrote maps to {args.out}")
-        finish_report(run, args)
-        done.raise_failures(Path(args.out))
+    options = run_options(args)  # options are checked before anything is read or written
+    perfusion(input_path(args), args.out, perfusion_config(args), (args.brain_mask, args.aif_mask), read_options(args), options)
     return 0

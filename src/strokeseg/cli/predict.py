@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.options import add_executor_options, add_input, add_layout_options, add_nonfinite_option, add_output_options, open_input
+from strokeseg.cli.options import add_executor_options, add_input, add_layout_options, add_nonfinite_option, add_output_options
 from strokeseg.cli.options.nnunet import add_nnunet_options
 from strokeseg.cli.options.patient import add_patient_options
 from strokeseg.cli.options.predict import DESCRIPTION, add_prediction_options
@@ -29,39 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from strokeseg.cli.options import executor_config, input_path, output_mode, preflight, print_notes, say
+    from strokeseg.cli.options import input_path
     from strokeseg.cli.options.nnunet import nnunet_options
-    from strokeseg.cli.options.patient import patient_cases
     from strokeseg.cli.options.predict import predict_options
-    from strokeseg.cli.options.provenance import run_settings
-    from strokeseg.cli.options.report import finish_report
-    from strokeseg.io.outputs import RunFolder
-    from strokeseg.prediction.nnunet import load_predictor
-    from strokeseg.workflows.predict import predict_dataset, predict_summary_lines
+    from strokeseg.cli.options.run import read_options, run_options
+    from strokeseg.run import predict
 
-    preflight.check_dicom_reference(args)  # before anything is written
-    inp = input_path(args)
-    opts = predict_options(args)
-    executor = executor_config(args)
-    with RunFolder(
-        args.out,
-        output_mode(args),
-        inputs=[inp],
-        models=args.model,
-        allow_in_input=args.allow_output_in_input,
-        command="predict",
-        settings=run_settings(args),
-    ) as run:
-        predictor = load_predictor(args.model, opts, nnunet_options(args))
-        ds = open_input(args, inp)
-        run.protect(f for r in ds.cases for f in r.files())
-        result = predict_dataset(run, predictor, patient_cases(args, ds.cases), executor)
-        print_notes(run.notes)
-        say("\n".join(predict_summary_lines(result)))
-        if result.volumes:
-            print(f"wrote predictions to {args.out}")
-        finish_report(run, args)
-        result.cases.raise_failures(Path(args.out))
+    options, opts = run_options(args), predict_options(args)
+    predict(input_path(args), args.out, args.model, opts, nnunet_options(args), read_options(args), options)
     return 0

@@ -11,7 +11,6 @@ from strokeseg.cli.options import (
     add_nonfinite_option,
     add_output_options,
     add_perfusion_options,
-    open_input,
 )
 from strokeseg.cli.options.patient import add_patient_options
 from strokeseg.cli.options.report import add_report_options
@@ -37,44 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from strokeseg.cli.options import input_path, perfusion_config
+    from strokeseg.cli.options.run import read_options, run_options
+    from strokeseg.run import threshold
 
-    from strokeseg.cli.options import executor_config, input_path, output_mode, perfusion_config, preflight, print_notes, say
-    from strokeseg.cli.options.patient import patient_cases
-    from strokeseg.cli.options.provenance import run_settings
-    from strokeseg.cli.options.report import finish_report
-    from strokeseg.io.outputs import RunFolder
-    from strokeseg.workflows.threshold import evaluation_summary, read_truth, threshold_dataset, threshold_summary_lines
-
-    preflight.check_dicom_reference(args)  # before anything is written
-    inp, tcfg, executor = input_path(args), threshold_config(args), executor_config(args)
-    with RunFolder(
-        args.out,
-        output_mode(args),
-        inputs=[inp, args.truth],
-        allow_in_input=args.allow_output_in_input,
-        command="threshold",
-        settings=run_settings(args),
-    ) as run:
-        ds = open_input(args, inp)
-        run.protect(f for r in ds.cases for f in r.files())
-        refs = patient_cases(args, ds.cases)
-        truth = read_truth(Path(args.truth), args.layout, args.label_map) if args.truth else None  # checked before any case is written
-        res = threshold_dataset(
-            run,
-            refs,
-            tcfg,
-            perfusion_config(args),
-            truth,
-            {"nonfinite": args.nonfinite, "frame_interval": args.frame_interval, "modality": args.modality},
-            executor,
-        )
-        print_notes(run.notes)
-        say("\n".join(threshold_summary_lines(res, tcfg)))
-        if res.rows:
-            print(f"wrote labels and read-outs to {args.out}")
-        if res.evaluation is not None:
-            print(evaluation_summary(res))
-        finish_report(run, args)
-        res.cases.raise_failures(Path(args.out))
+    threshold(input_path(args), args.out, threshold_config(args), perfusion_config(args), args.truth, read_options(args), run_options(args))
     return 0

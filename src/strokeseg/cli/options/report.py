@@ -48,6 +48,17 @@ def report_options(args: argparse.Namespace) -> Any:
     )
 
 
+def report_choice(args: argparse.Namespace) -> Any:
+    """``--report``'s :class:`~strokeseg.workflows.report.ReportOptions` (None without it; a ``--dicom-reference``
+    is then still checked, so that a flag that cannot work is never silently ignored)."""
+    if getattr(args, "report", False):
+        return report_options(args)
+    from strokeseg.cli.options import preflight
+
+    preflight.check_dicom_reference(args)
+    return None
+
+
 def finish_report(run: Any, args: argparse.Namespace) -> None:
     """With ``--report``: build the report in the open run folder and say where it is."""
     if not getattr(args, "report", False):

@@ -1,0 +1,64 @@
+"""The run API (strokeseg.run): each call does what its command does, and the command is parsing plus the call."""
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from strokeseg.errors import InputError
+from strokeseg.io.outputs import OutputMode
+from strokeseg.phantom.case import PhantomConfig
+from strokeseg.run import ReadOptions, RunOptions, evaluate, perfusion, threshold
+from strokeseg.workflows.phantom import CohortSpec, write_phantom_cohort
+from strokeseg.workflows.report import ReportOptions
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("api") / "data"
+    write_phantom_cohort(root, CohortSpec(2, PhantomConfig(slices=2, matrix=(48, 48), frames=30), "isles2018", seed=5))
+    return root
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_threshold_writes_what_the_command_writes_and_says_it(data, tmp_path, cli):
+    said: list[str] = []
+    res = threshold(data, tmp_path / "api", truth=data, options=RunOptions(report=ReportOptions(), echo=said.append))
+    assert sorted(r["case_id"] for r in res.rows) == ["case_1", "case_2"] and res.evaluation is not None
+    assert (tmp_path / "api" / "report" / "index.html").exists()
+    assert any(line.startswith("wrote labels and read-outs to") for line in said)
+    assert any(line.startswith("wrote the report to") for line in said)
+    code, out, err = cli("threshold", data, "--out", tmp_path / "cli", "--truth", data, "--report")
+    assert code == 0, err
+    # the command is the call: the same read-out table, and the same lines (the command prints to stdout)
+    assert _rows(tmp_path / "cli" / "readout.csv") == _rows(tmp_path / "api" / "readout.csv")
+    assert out.replace(str(tmp_path / "cli"), "OUT").splitlines() == "\n".join(said).replace(str(tmp_path / "api"), "OUT").splitlines()
+
+
+def test_a_python_call_is_silent_by_default_and_refuses_an_output_folder_in_use(data, tmp_path, capsys):
+    threshold(data, tmp_path / "out")
+    assert capsys.readouterr().out == ""
+    with pytest.raises(InputError):
+        threshold(data, tmp_path / "out")  # not empty: a new run is refused
+    threshold(data, tmp_path / "out", options=RunOptions(mode=OutputMode.OVERWRITE))
+    assert (tmp_path / "out" / "readout.csv").exists()
+
+
+def test_perfusion_and_evaluate_calls(data, tmp_path):
+    done = perfusion(data, tmp_path / "maps", read=ReadOptions(layout="isles2018"))
+    assert sorted(m.case_id for m in done.results) == ["case_1", "case_2"]
+    assert all((tmp_path / "maps" / c / f).exists() for c in ("case_1", "case_2") for f in ("Tmax.nii.gz", "perfusion.json"))
+    threshold(data, tmp_path / "labels")
+    result = evaluate(tmp_path / "labels", data, tmp_path / "scores")
+    assert {s.region for s in result.summaries} >= {"core"}
+    assert (tmp_path / "scores" / "per_case.csv").exists()
+
+
+def test_a_dicom_reference_that_is_not_a_folder_names_the_parameter(data, tmp_path):
+    with pytest.raises(InputError) as e:
+        threshold(data, tmp_path / "o", options=RunOptions(report=ReportOptions(dicom_reference=tmp_path / "missing")))
+    assert e.value.params == ("dicom_reference",) and not (tmp_path / "o").exists()
