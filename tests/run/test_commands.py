@@ -62,3 +62,29 @@ def test_a_dicom_reference_that_is_not_a_folder_names_the_parameter(data, tmp_pa
     with pytest.raises(InputError) as e:
         threshold(data, tmp_path / "o", options=RunOptions(report=ReportOptions(dicom_reference=tmp_path / "missing")))
     assert e.value.params == ("dicom_reference",) and not (tmp_path / "o").exists()
+
+
+def test_train_and_report_calls(data, tmp_path):
+    from strokeseg.recipes.recipe import load_recipe
+    from strokeseg.run import report, train
+
+    recipe = load_recipe(
+        "unet-2d-ct-fast",
+        {
+            "folds": 2,
+            "epochs": 1,
+            "batch_size": 2,
+            "sampling.patch_size": [1, 48, 48],
+            "inference.step": [1, 48, 48],
+            "postprocess.thresholds": [0.5],
+            "postprocess.min_sizes": [1],
+        },
+    )
+    said: list[str] = []
+    bundle, cv = train(data, recipe, tmp_path / "m", options=RunOptions(echo=said.append))
+    assert (tmp_path / "m" / "bundle.json").exists() and bundle.threshold == 0.5 and cv.summaries
+    assert said[0].startswith("recipe unet-2d-ct-fast:") and said[-1].startswith("model bundle written to")
+    pages: list[str] = []
+    result = report(tmp_path / "m", echo=pages.append)
+    assert (tmp_path / "m" / "report" / "index.html").exists() and len(result.pages) >= 1
+    assert pages[0].startswith(f"wrote {len(result.pages)} page(s)")

@@ -36,22 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from strokeseg.cli.options import preflight
     from strokeseg.cli.options.report import report_options
-    from strokeseg.io.outputs import OutputMode, RunFolder
-    from strokeseg.report.collect import detect_kind
-    from strokeseg.workflows.report import report_run
+    from strokeseg.run import report
 
-    preflight.check_dicom_reference(args)  # before anything is written
-    root = Path(args.run_dir)
-    if not root.is_dir():
-        from strokeseg.errors import InputError
-
-        raise InputError("run folder not found", root)
-    kind = detect_kind(root)  # refuses a folder that no strokeseg command wrote, before taking its lock
-    with RunFolder(root, OutputMode.RESUME, command=kind) as run:
-        result = report_run(run, report_options(args))
-    print(f"wrote {len(result.pages)} page(s) to {root / 'report'}; open {root / 'report' / 'index.html'}")
+    report(args.run_dir, report_options(args), echo=print)
     return 0

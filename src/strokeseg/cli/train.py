@@ -41,12 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strokeseg.cli.options import input_path, output_mode, print_notes, say
-    from strokeseg.cli.options.report import finish_report
-    from strokeseg.io.outputs import RunFolder
+    from strokeseg.cli.options import input_path, output_mode, say
+    from strokeseg.cli.options.report import report_choice
     from strokeseg.recipes.recipe import load_recipe
+    from strokeseg.run import RunOptions, train
+    from strokeseg.training.distributed import DistContext
     from strokeseg.training.launch import launch_local
-    from strokeseg.workflows.train import TrainOptions, train
+    from strokeseg.workflows.train import TrainOptions
+    from strokeseg.workflows.train import train as train_workflow
 
     if args.nproc > 1 and "RANK" not in os.environ:
         return launch_local(args.argv, args.nproc)
@@ -55,26 +57,10 @@ def run(args: argparse.Namespace) -> int:
     data = input_path(args)
     recipe = load_recipe(args.recipe, training_overrides(args))
     opts = TrainOptions(args.layout, args.label_map, args.nonfinite, not args.no_cache, args.device, args.jobs, args.resume)
-    from strokeseg.training.distributed import DistContext
-
     if not DistContext.from_env().is_main:  # a torchrun worker: trains its share, writes and prints nothing
         os.environ["STROKESEG_QUIET"] = "1"
-        train(data, recipe, Path(args.out), opts, log=lambda _line: None)
+        train_workflow(data, recipe, Path(args.out), opts, log=lambda _line: None)
         return 0
-    with RunFolder(
-        args.out,
-        output_mode(args),
-        inputs=[data],
-        allow_in_input=args.allow_output_in_input,
-        command="train",
-        settings={"recipe": recipe.name},
-    ) as run:
-        print_notes(run.notes)
-        print(f"recipe {recipe.name}: {recipe.description}")
-        done = train(data, recipe, run, opts, log=say)
-        assert done is not None  # rank 0 (or a single process) always returns the bundle
-        bundle = done[0]
-        print((Path(args.out) / "cv" / "cv_report.md").read_text(encoding="utf-8"))
-        print(f"model bundle written to {args.out} (T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels)")
-        finish_report(run, args)
+    options = RunOptions(output_mode(args), args.allow_output_in_input, report=report_choice(args), echo=say)
+    train(data, recipe, args.out, opts, options)
     return 0

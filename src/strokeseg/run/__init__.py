@@ -1,5 +1,6 @@
-"""The commands as Python calls: each does what its ``strokeseg`` command does, and the command is argument
-parsing plus that call (above the workflows, below the CLI).
+"""The commands as Python calls (``threshold``, ``perfusion``, ``predict``, ``evaluate``, ``train``, ``report``):
+each does what its ``strokeseg`` command does, and the command is argument parsing plus that call (above the
+workflows, below the CLI).
 
 A call opens the run folder (``--out``: new, overwrite or resume; never inside the inputs unless allowed),
 reads the input in any layout, protects the input files, runs the workflow, writes the report when asked,
@@ -29,6 +30,8 @@ _API = {
     "perfusion": "strokeseg.run.commands",
     "predict": "strokeseg.run.commands",
     "evaluate": "strokeseg.run.commands",
+    "train": "strokeseg.run.training",
+    "report": "strokeseg.run.training",
 }
 __all__ = sorted(_API)
 __getattr__, __dir__ = lazy_exports(__name__, _API)

@@ -112,10 +112,10 @@ def patient_cases(refs: Any, read: ReadOptions) -> Any:
     return apply_patient_values(refs, read.patient)
 
 
-def finish(run: RunFolder, options: RunOptions, *lines: str) -> None:
-    """The run folder's notes and ``lines`` to ``echo``, then the report when asked (not for a run that wrote
-    nothing, unless a resumed one has cases)."""
-    options.say(*(f"note: {n}" for n in run.notes), *lines)
+def finish(run: RunFolder, options: RunOptions, *lines: str, notes: bool = True) -> None:
+    """The run folder's notes (unless said already) and ``lines`` to ``echo``, then the report when asked (not
+    for a run that wrote nothing, unless a resumed one has cases)."""
+    options.say(*(f"note: {n}" for n in (run.notes if notes else ())), *lines)
     if options.report is None:
         return
     if run.committed == 0 and not (OutputMode(options.mode) == OutputMode.RESUME and run.case_folders()):

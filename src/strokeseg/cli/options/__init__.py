@@ -10,7 +10,7 @@ from strokeseg.cli.options.data import (
     require,
 )
 from strokeseg.cli.options.executor import add_executor_options, executor_config
-from strokeseg.cli.options.output import print_notes, say
+from strokeseg.cli.options.output import say
 from strokeseg.cli.options.perfusion import add_perfusion_options, perfusion_config
 from strokeseg.cli.options.series import open_input, series_choice
 from strokeseg.cli.options.training import add_training_options, training_overrides
@@ -36,7 +36,6 @@ __all__ = [
     "perfusion_config",
     "positive_float",
     "positive_int",
-    "print_notes",
     "require",
     "say",
     "series_choice",

@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 
-def print_notes(notes: list[str]) -> None:
-    """The run folder's notes (leftovers removed, old contents set aside), one ``note:`` line each."""
-    for n in notes:
-        say(f"note: {n}")
-
-
 def say(text: str) -> None:
     """Print library text to stdout with parameter names shown as the flags that set them."""
     from strokeseg.cli.flags import to_flags

@@ -57,16 +57,3 @@ def report_choice(args: argparse.Namespace) -> Any:
 
     preflight.check_dicom_reference(args)
     return None
-
-
-def finish_report(run: Any, args: argparse.Namespace) -> None:
-    """With ``--report``: build the report in the open run folder and say where it is."""
-    if not getattr(args, "report", False):
-        return
-    if run.committed == 0 and not (getattr(args, "resume", False) and run.case_folders()):
-        return  # nothing was written (every case failed): no report of an empty run; a resumed run that
-        # had every case done already still gets its report
-    from strokeseg.workflows.report import report_run
-
-    report_run(run, report_options(args))
-    print(f"wrote the report to {run.out / 'report' / 'index.html'}")
