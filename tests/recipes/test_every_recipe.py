@@ -45,3 +45,27 @@ def test_a_fast_recipe_keeps_the_method_of_its_full_twin(name):
     a, b = load_recipe(name), load_recipe(full)
     # the loss's settings may differ, as a fast recipe's header says and measures (slow-fusion's CE term)
     assert (a.network["name"], a.target, a.loss["name"]) == (b.network["name"], b.target, b.loss["name"])
+
+
+def test_the_recipe_s_defaults_are_the_stage_configs_and_every_shipped_recipe_projects_its_fields():
+    from dataclasses import MISSING, fields
+
+    from strokeseg.recipes.recipe import STAGE_FIELDS, Recipe
+
+    def default(cls, name):
+        f = next(f for f in fields(cls) if f.name == name)
+        return f.default if f.default is not MISSING else f.default_factory()
+
+    def plain(v):
+        return list(v) if isinstance(v, (list, tuple)) else v
+
+    for cls, names in STAGE_FIELDS.items():
+        for name in names:
+            assert plain(default(Recipe, name)) == plain(default(cls, name)), (cls.__name__, name)
+    for name in shipped_recipes():
+        r = load_recipe(name)
+        prep, train = r.prepare, r.train
+        for cls, names in STAGE_FIELDS.items():
+            stage = prep if cls is type(prep) else train
+            for key in names:
+                assert plain(getattr(stage, key)) == plain(getattr(r, key)), (name, key)

@@ -52,6 +52,50 @@ ENUMS = {
 BLOCK_ENUMS = {("sampling", "mode"): SamplingMode, ("augmentation", "apply_to"): AugmentTarget}
 
 
+def _stage_default(cls: type, name: str) -> Any:
+    """The default of ``cls``'s field ``name``: a stage config's defaults are the recipe's (they exist once)."""
+    f = next(f for f in fields(cls) if f.name == name)
+    return f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc,operator]
+
+
+def _prep(name: str) -> Any:
+    return _stage_default(PrepareConfig, name)
+
+
+def _train(name: str) -> Any:
+    return _stage_default(TrainConfig, name)
+
+
+#: the flat fields whose values the stage configs carry (the test checks that their defaults agree)
+STAGE_FIELDS = {
+    PrepareConfig: (
+        "target",
+        "symmetric",
+        "reference",
+        "symmetric_transform",
+        "skull_strip",
+        "brain_mask",
+        "normalization",
+        "intensity_clip",
+        "clinical_inputs",
+        "nihss_impute",
+        "modalities",
+    ),
+    TrainConfig: (
+        "batch_size",
+        "epochs",
+        "patience",
+        "early_stopping",
+        "precise_bn",
+        "grad_clip",
+        "pretrained",
+        "amp",
+        "channels_last",
+        "compile",
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Recipe:
     """A published method's whole configuration, as its YAML file spells it.
@@ -64,28 +108,28 @@ class Recipe:
     name: str
     description: str = ""
     modalities: list[str] = field(default_factory=list)  # [] = every modality the dataset has
-    target: Target = Target.CORE
+    target: Target = _prep("target")
     output_label: int | None = None  # canonical label of predicted lesion voxels (binary targets)
-    symmetric: bool = True
-    reference: str = "CT"  # modality driving the symmetric registration
-    symmetric_transform: SymmetryTransform = SymmetryTransform.RIGID  # rigid or affine registration of the mirror
+    symmetric: bool = _prep("symmetric")
+    reference: str = _prep("reference")  # modality driving the symmetric registration
+    symmetric_transform: SymmetryTransform = _prep("symmetric_transform")  # rigid or affine registration of the mirror
     skull_strip: list[str] = field(default_factory=list)  # modalities multiplied by the brain mask
-    brain_mask: BrainMask = BrainMask.MAPS
-    normalization: Normalization = Normalization.DATASET
+    brain_mask: BrainMask = _prep("brain_mask")
+    normalization: Normalization = _prep("normalization")
     # percentiles of the brain voxels each channel is clipped to before whitening (nnU-Net's CT scheme); null: none
-    intensity_clip: list[float] | None = field(default_factory=lambda: [0.5, 99.5])
+    intensity_clip: list[float] | None = field(default_factory=lambda: list(_prep("intensity_clip")))
     network: dict[str, Any] = field(default_factory=dict)  # {"name": ..., "kwargs": {...}}
     loss: dict[str, Any] = field(default_factory=lambda: {"name": "focal", "kwargs": {}})
     optimizer: dict[str, Any] = field(default_factory=lambda: {"name": "adadelta", "kwargs": {}})
-    batch_size: int = 64
-    epochs: int = 100
-    patience: int = 10
-    early_stopping: EarlyStopping = EarlyStopping.L1_ERROR
-    precise_bn: int = 1024  # samples recomputing batch-norm statistics after every epoch; 0: off
-    grad_clip: float = 0.0  # the largest global L2 gradient norm of one step; 0: no clipping
-    amp: Precision = Precision.AUTO  # CUDA autocast: auto (bf16 where supported, else fp16), bf16, fp16, off
-    channels_last: bool = True  # CUDA: 2D networks train in channels-last memory format
-    compile: bool = False  # torch.compile the network (eager, with a note, when compilation fails)
+    batch_size: int = _train("batch_size")
+    epochs: int = _train("epochs")
+    patience: int = _train("patience")
+    early_stopping: EarlyStopping = _train("early_stopping")
+    precise_bn: int = _train("precise_bn")  # samples recomputing batch-norm statistics after every epoch; 0: off
+    grad_clip: float = _train("grad_clip")  # the largest global L2 gradient norm of one step; 0: no clipping
+    amp: Precision = _train("amp")  # CUDA autocast: auto (bf16 where supported, else fp16), bf16, fp16, off
+    channels_last: bool = _train("channels_last")  # CUDA: 2D networks train in channels-last memory format
+    compile: bool = _train("compile")  # torch.compile the network (eager, with a note, when compilation fails)
     scheduler: dict[str, Any] | None = None  # {"name": "plateau", "factor": 0.1, "patience": 20}
     pretrained: str | None = None  # torchvision ImageNet weight file for the network's backbone(s)
     # fine-tuning stages: [{"unfrozen": 0.0, "lr": 0.01}, {"unfrozen": 1.0, "lr": 1e-4}]
@@ -94,7 +138,7 @@ class Recipe:
     adversarial: dict[str, Any] | None = None  # {"weights": [0.001, 0.001, 0.001], "lr": 0.001, "base": 32}
     clinical_inputs: list[str] = field(default_factory=list)  # ["NIHSS"]: scalar inputs as constant channels
     group_penalty: dict[str, float] = field(default_factory=dict)  # lesion loss weight by case group
-    nihss_impute: float | None = None  # NIHSS used where a case has none (otherwise a missing NIHSS is an error)
+    nihss_impute: float | None = _prep("nihss_impute")  # NIHSS used where a case has none (else a missing NIHSS is an error)
     validation_fraction: float = 0.2  # of the training patients, for early stopping
     split_file: str | None = None  # explicit folds with their validation cases (strokeseg.training.split); None: random
     folds: int = 5
