@@ -52,21 +52,8 @@ ENUMS = {
 BLOCK_ENUMS = {("sampling", "mode"): SamplingMode, ("augmentation", "apply_to"): AugmentTarget}
 
 
-def _stage_default(cls: type, name: str) -> Any:
-    """The default of ``cls``'s field ``name``: a stage config's defaults are the recipe's (they exist once)."""
-    f = next(f for f in fields(cls) if f.name == name)
-    return f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc,operator]
-
-
-def _prep(name: str) -> Any:
-    return _stage_default(PrepareConfig, name)
-
-
-def _train(name: str) -> Any:
-    return _stage_default(TrainConfig, name)
-
-
-#: the flat fields whose values the stage configs carry (the test checks that their defaults agree)
+#: the flat fields whose values the stage configs carry; their defaults are the stage configs' (class attributes), so
+#: each exists once (a test checks that they agree)
 STAGE_FIELDS = {
     PrepareConfig: (
         "target",
@@ -108,28 +95,28 @@ class Recipe:
     name: str
     description: str = ""
     modalities: list[str] = field(default_factory=list)  # [] = every modality the dataset has
-    target: Target = _prep("target")
+    target: Target = PrepareConfig.target
     output_label: int | None = None  # canonical label of predicted lesion voxels (binary targets)
-    symmetric: bool = _prep("symmetric")
-    reference: str = _prep("reference")  # modality driving the symmetric registration
-    symmetric_transform: SymmetryTransform = _prep("symmetric_transform")  # rigid or affine registration of the mirror
+    symmetric: bool = PrepareConfig.symmetric
+    reference: str = PrepareConfig.reference  # modality driving the symmetric registration
+    symmetric_transform: SymmetryTransform = PrepareConfig.symmetric_transform  # rigid or affine registration of the mirror
     skull_strip: list[str] = field(default_factory=list)  # modalities multiplied by the brain mask
-    brain_mask: BrainMask = _prep("brain_mask")
-    normalization: Normalization = _prep("normalization")
+    brain_mask: BrainMask = PrepareConfig.brain_mask
+    normalization: Normalization = PrepareConfig.normalization
     # percentiles of the brain voxels each channel is clipped to before whitening (nnU-Net's CT scheme); null: none
-    intensity_clip: list[float] | None = field(default_factory=lambda: list(_prep("intensity_clip")))
+    intensity_clip: list[float] | None = field(default_factory=lambda: list(PrepareConfig.intensity_clip or ()) or None)
     network: dict[str, Any] = field(default_factory=dict)  # {"name": ..., "kwargs": {...}}
     loss: dict[str, Any] = field(default_factory=lambda: {"name": "focal", "kwargs": {}})
     optimizer: dict[str, Any] = field(default_factory=lambda: {"name": "adadelta", "kwargs": {}})
-    batch_size: int = _train("batch_size")
-    epochs: int = _train("epochs")
-    patience: int = _train("patience")
-    early_stopping: EarlyStopping = _train("early_stopping")
-    precise_bn: int = _train("precise_bn")  # samples recomputing batch-norm statistics after every epoch; 0: off
-    grad_clip: float = _train("grad_clip")  # the largest global L2 gradient norm of one step; 0: no clipping
-    amp: Precision = _train("amp")  # CUDA autocast: auto (bf16 where supported, else fp16), bf16, fp16, off
-    channels_last: bool = _train("channels_last")  # CUDA: 2D networks train in channels-last memory format
-    compile: bool = _train("compile")  # torch.compile the network (eager, with a note, when compilation fails)
+    batch_size: int = TrainConfig.batch_size
+    epochs: int = TrainConfig.epochs
+    patience: int = TrainConfig.patience
+    early_stopping: EarlyStopping = TrainConfig.early_stopping
+    precise_bn: int = TrainConfig.precise_bn  # samples recomputing batch-norm statistics after every epoch; 0: off
+    grad_clip: float = TrainConfig.grad_clip  # the largest global L2 gradient norm of one step; 0: no clipping
+    amp: Precision = TrainConfig.amp  # CUDA autocast: auto (bf16 where supported, else fp16), bf16, fp16, off
+    channels_last: bool = TrainConfig.channels_last  # CUDA: 2D networks train in channels-last memory format
+    compile: bool = TrainConfig.compile  # torch.compile the network (eager, with a note, when compilation fails)
     scheduler: dict[str, Any] | None = None  # {"name": "plateau", "factor": 0.1, "patience": 20}
     pretrained: str | None = None  # torchvision ImageNet weight file for the network's backbone(s)
     # fine-tuning stages: [{"unfrozen": 0.0, "lr": 0.01}, {"unfrozen": 1.0, "lr": 1e-4}]
@@ -138,7 +125,7 @@ class Recipe:
     adversarial: dict[str, Any] | None = None  # {"weights": [0.001, 0.001, 0.001], "lr": 0.001, "base": 32}
     clinical_inputs: list[str] = field(default_factory=list)  # ["NIHSS"]: scalar inputs as constant channels
     group_penalty: dict[str, float] = field(default_factory=dict)  # lesion loss weight by case group
-    nihss_impute: float | None = _prep("nihss_impute")  # NIHSS used where a case has none (else a missing NIHSS is an error)
+    nihss_impute: float | None = PrepareConfig.nihss_impute  # NIHSS used where a case has none (else a missing NIHSS is an error)
     validation_fraction: float = 0.2  # of the training patients, for early stopping
     split_file: str | None = None  # explicit folds with their validation cases (strokeseg.training.split); None: random
     folds: int = 5
