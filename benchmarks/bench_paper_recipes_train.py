@@ -137,7 +137,7 @@ def main() -> None:
             f"{r.get('commit', '–')} |"
         )
     head = (
-        f"Each paper recipe at its full network size, {args.epochs} epochs on a 4-case phantom cohort (two training cases, "
+        "Each paper recipe at its full network size, a few epochs (per row) on a 4-case phantom cohort (two training cases, "
         "one validation, one test; `--split-file`), random initialisation, this CPU. Only the data are cut "
         "(`sampling.patches_per_case` for the patch recipes). The losses show that every setting runs; they are not "
         "the recipes' accuracy.\n\n"
