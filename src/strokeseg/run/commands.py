@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from strokeseg.clinical.config import ThresholdConfig
-from strokeseg.perfusion.config import PerfusionConfig
 from strokeseg.run.options import ReadOptions, RunOptions, finish, open_input, patient_cases, run_folder
+
+if TYPE_CHECKING:  # annotations only: each call imports the stages it uses
+    from strokeseg.clinical.config import ThresholdConfig
+    from strokeseg.perfusion.config import PerfusionConfig
 
 DEFAULT_READ, DEFAULT_RUN = ReadOptions(), RunOptions()  # frozen: safe as shared defaults
 
@@ -34,6 +36,7 @@ def threshold(
     Returns:
         the :class:`~strokeseg.workflows.threshold.ThresholdRun` (rows of the read-out, the cases, the evaluation).
     """
+    from strokeseg.clinical.config import ThresholdConfig
     from strokeseg.workflows.threshold import evaluation_summary, read_truth, threshold_dataset, threshold_summary_lines
 
     cfg = config or ThresholdConfig()
@@ -65,6 +68,7 @@ def perfusion(
     Returns:
         the :class:`~strokeseg.workflows.cases.CaseRun` of the maps.
     """
+    from strokeseg.perfusion.config import PerfusionConfig
     from strokeseg.workflows.perfusion import SeriesOptions, maps_summary_lines, perfusion_dataset, perfusion_jobs
 
     brain, aif = (str(m) if m else None for m in masks)

@@ -7,13 +7,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from strokeseg.clinical.eligibility import Patient
 from strokeseg.errors import InputError, Message, Param
 from strokeseg.io.outputs import OutputMode, RunFolder
-from strokeseg.util.executors import ExecutorConfig
-from strokeseg.workflows.report import ReportOptions
+
+if TYPE_CHECKING:  # annotations only: a run imports the stages it uses, when it uses them
+    from strokeseg.clinical.eligibility import Patient
+    from strokeseg.util.executors import ExecutorConfig
+    from strokeseg.workflows.report import ReportOptions
 
 
 @dataclass(frozen=True)
