@@ -1,16 +1,17 @@
 """Clinical threshold read-out: core/penumbra by RAPID-style thresholds, mismatch, DEFUSE-3/EXTEND."""
 
-from strokeseg.clinical.config import Reference, ThresholdConfig
-from strokeseg.clinical.readout import Readout, compute_readout
-from strokeseg.clinical.thresholds import ThresholdResult, TissueMasks, threshold_diffusion, threshold_perfusion
+from strokeseg.util.lazy import lazy_exports
 
-__all__ = [
-    "Readout",
-    "Reference",
-    "ThresholdConfig",
-    "ThresholdResult",
-    "TissueMasks",
-    "compute_readout",
-    "threshold_diffusion",
-    "threshold_perfusion",
-]
+#: the public names (imported on first use, so that the configuration's enums load without NumPy/SciPy)
+_API = {
+    "Reference": "strokeseg.clinical.config",
+    "ThresholdConfig": "strokeseg.clinical.config",
+    "Readout": "strokeseg.clinical.readout",
+    "compute_readout": "strokeseg.clinical.readout",
+    "ThresholdResult": "strokeseg.clinical.thresholds",
+    "TissueMasks": "strokeseg.clinical.thresholds",
+    "threshold_diffusion": "strokeseg.clinical.thresholds",
+    "threshold_perfusion": "strokeseg.clinical.thresholds",
+}
+__all__ = sorted(_API)
+__getattr__, __dir__ = lazy_exports(__name__, _API)

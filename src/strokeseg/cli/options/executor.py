@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from strokeseg.cli.options.types import positive_int
+from strokeseg.util.executors import ExecutorKind
 
 
 def add_executor_options(p: argparse.ArgumentParser) -> None:
@@ -13,7 +14,7 @@ def add_executor_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("cohorts")
     g.add_argument(
         "--executor",
-        choices=["serial", "local", "dask"],
+        choices=[k.value for k in ExecutorKind],
         default=None,
         help="where the cases run: one after another here (serial, the default with --jobs 1), in local worker "
         "processes (local, the default with --jobs > 1), or on dask.distributed (a LocalCluster of --jobs workers, or "

@@ -6,9 +6,10 @@ import argparse
 from typing import Any
 
 from strokeseg.cli.options.types import nonnegative_float, positive_float
-from strokeseg.perfusion.config import Method
+from strokeseg.perfusion.config import CbvEstimator, Method, Modality, TmaxEstimator
 
-METHODS = tuple(m.value for m in Method)  # the choices come from the enum: a new method is offered at once
+METHODS = tuple(m.value for m in Method)  # the choices come from the enums: a new method is offered at once
+MODALITIES = tuple(m.value for m in Modality)
 HELP = {
     "method": "deconvolution (default {default}; measured best over the grid phantom, the OSIPI DRO and the threshold "
     "cohort, docs/explanation/perfusion-default.md): oSVD (delay-insensitive, per-voxel oscillation index), cSVD "
@@ -37,11 +38,12 @@ def add_perfusion_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("perfusion analysis")
     g.add_argument("--method", default=default, choices=METHODS, help=HELP["method"].format(default=default))
     g.add_argument("--parametric-convolution", choices=("continuous", "discrete"), default="continuous", help=HELP["parametric"])
-    g.add_argument("--modality", choices=("ct", "mr"), help=HELP["modality"])
+    g.add_argument("--modality", choices=MODALITIES, help=HELP["modality"])
     g.add_argument("--frame-interval", type=positive_float, metavar="S", help="seconds between frames (overrides the file)")
     g.add_argument("--smoothing-fwhm", type=nonnegative_float, metavar="MM", help=HELP["smoothing"])
-    g.add_argument("--cbv", choices=("auc", "residue"), default="auc", help=HELP["cbv"])
-    g.add_argument("--tmax", dest="tmax_estimator", choices=("peak", "edge"), default="peak", help=HELP["tmax"])
+    g.add_argument("--cbv", choices=[e.value for e in CbvEstimator], default=defaults.cbv_estimator.value, help=HELP["cbv"])
+    tmax = [e.value for e in TmaxEstimator]
+    g.add_argument("--tmax", dest="tmax_estimator", choices=tmax, default=defaults.tmax_estimator.value, help=HELP["tmax"])
     g.add_argument("--vof", action=argparse.BooleanOptionalAction, default=None, help=HELP["vof"])
     for flag, attr, metavar, text in (
         ("--echo-time", "echo_time", "S", "DSC-MRI echo time in s"),

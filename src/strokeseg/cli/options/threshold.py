@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from strokeseg.cli.options.types import nonnegative_float
+from strokeseg.clinical.config import Reference
 
 DESCRIPTION = (
     "Segment core and penumbra with the clinical thresholds: hypoperfused = Tmax > 6 s; core = rCBF < 30 %% inside it "
@@ -28,8 +29,8 @@ def add_threshold_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--rcbf", type=float, default=0.30, help="core: relative CBF below this (default 0.30)")
     g.add_argument(
         "--reference",
-        choices=("contralateral", "tmax"),
-        default="contralateral",
+        choices=[r.value for r in Reference],
+        default=Reference.CONTRALATERAL.value,
         help="rCBF denominator: healthy contralateral hemisphere (default) or tissue with Tmax < 4 s",
     )
     g.add_argument("--adc", type=float, default=620.0, help="MRI core: ADC below this in 10⁻⁶ mm²/s (default 620)")
