@@ -88,3 +88,16 @@ def test_train_and_report_calls(data, tmp_path):
     result = report(tmp_path / "m", echo=pages.append)
     assert (tmp_path / "m" / "report" / "index.html").exists() and len(result.pages) >= 1
     assert pages[0].startswith(f"wrote {len(result.pages)} page(s)")
+
+
+def test_export_call_writes_an_nnunet_dataset(data, tmp_path):
+    import json
+
+    from strokeseg.run import export
+    from strokeseg.workflows.export import ExportOptions
+
+    said: list[str] = []
+    root = export(data, tmp_path / "raw", ExportOptions(501, "Phantom", folds=2), options=RunOptions(echo=said.append))
+    assert root == tmp_path / "raw" / "Dataset501_Phantom"
+    assert json.loads((root / "dataset.json").read_text(encoding="utf-8"))["numTraining"] == 2
+    assert said == [f"wrote {root} (2 cases)"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.options import add_input, add_layout_options, add_output_options, open_input, positive_int
+from strokeseg.cli.options import add_input, add_layout_options, add_output_options, positive_int
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -48,23 +48,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from strokeseg.cli.options import input_path, output_mode
-    from strokeseg.errors import InputError
-    from strokeseg.io.outputs import RunFolder
-    from strokeseg.workflows.export import ExportOptions, export_nnunet
+    from strokeseg.cli.options.run import read_options
+    from strokeseg.run import RunOptions, export
+    from strokeseg.workflows.export import ExportOptions
 
-    inp = input_path(args)
     opts = ExportOptions(args.id, args.name, args.target, args.modalities, args.ct_channels, args.folds, args.seed)
-    opts.folder()  # a bad id or name fails before anything is read
-    with RunFolder(args.out, output_mode(args), inputs=[inp], command="export") as run:
-        ds = open_input(args, inp)
-        run.protect(f for r in ds.cases for f in r.files())
-        try:
-            with run.stage() as stage:
-                root = export_nnunet(ds.cases, stage, opts)
-        except InputError as err:  # name the dataset where the message names no file
-            raise (err if err.path is not None else InputError(err.message, inp)) from None
-        print(f"wrote {Path(args.out) / root.name} ({len(ds.cases)} cases)")
+    export(input_path(args), args.out, opts, read_options(args), RunOptions(output_mode(args), echo=print))
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from strokeseg.cli.options import add_input, add_layout_options, add_output_options, open_input, positive_int
+from strokeseg.cli.options import add_input, add_layout_options, add_output_options, positive_int
 
 
 def plans_edit(text: str) -> dict[str, Any]:
@@ -59,20 +59,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-
     from strokeseg.cli.options import input_path, output_mode, say
-    from strokeseg.evaluation.runner import summary_markdown
-    from strokeseg.io.outputs import RunFolder
-    from strokeseg.workflows.nnunet_baseline import BaselineOptions, nnunet_baseline
+    from strokeseg.cli.options.run import read_options
+    from strokeseg.run import RunOptions, nnunet_baseline
+    from strokeseg.workflows.nnunet_baseline import BaselineOptions
 
-    inp = input_path(args)
     opts = BaselineOptions(
         args.target, args.configuration, args.folds, args.seed, args.epochs, args.iterations, args.device, args.plans_edit
     )
-    with RunFolder(args.out, output_mode(args), inputs=[inp], command="nnunet-baseline") as run:
-        ds = open_input(args, inp)
-        run.protect(f for r in ds.cases for f in r.files())
-        run.begin_writing()
-        result = nnunet_baseline(ds.cases, run.out, opts)
-    say(summary_markdown(result.summaries, "nnU-Net baseline (out-of-fold)"))
+    nnunet_baseline(input_path(args), args.out, opts, read_options(args), RunOptions(output_mode(args), echo=say))
     return 0

@@ -1,4 +1,5 @@
-"""The commands as Python calls (``threshold``, ``perfusion``, ``predict``, ``evaluate``, ``train``, ``report``):
+"""The commands as Python calls (``threshold``, ``perfusion``, ``predict``, ``evaluate``, ``train``, ``report``,
+``export``, ``nnunet_baseline``):
 each does what its ``strokeseg`` command does, and the command is argument parsing plus that call (above the
 workflows, below the CLI).
 
@@ -32,6 +33,8 @@ _API = {
     "evaluate": "strokeseg.run.commands",
     "train": "strokeseg.run.training",
     "report": "strokeseg.run.training",
+    "export": "strokeseg.run.datasets",
+    "nnunet_baseline": "strokeseg.run.datasets",
 }
 __all__ = sorted(_API)
 __getattr__, __dir__ = lazy_exports(__name__, _API)
