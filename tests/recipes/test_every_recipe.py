@@ -69,3 +69,33 @@ def test_the_recipe_s_defaults_are_the_stage_configs_and_every_shipped_recipe_pr
             stage = prep if cls is type(prep) else train
             for key in names:
                 assert plain(getattr(stage, key)) == plain(getattr(r, key)), (name, key)
+
+
+@pytest.mark.parametrize("name", shipped_recipes())
+def test_a_recipe_in_stage_blocks_loads_to_the_same_stage_configs_as_its_flat_keys(name, tmp_path):
+    import yaml
+
+    from strokeseg.recipes.recipe import STAGE_BLOCKS
+
+    flat = load_recipe(name)
+    d = flat.to_dict()
+    blocks = {b: {k: d.pop(k) for k in sorted(keys) if k in d} for b, keys in STAGE_BLOCKS.items()}
+    path = tmp_path / "blocks.yaml"
+    path.write_text(yaml.safe_dump({**d, **blocks}, sort_keys=False), encoding="utf-8")
+    r = load_recipe(path)
+    assert r.prepare == flat.prepare and r.train == flat.train
+    assert r.sampling_plan == flat.sampling_plan and r.window() == flat.window()
+
+
+def test_a_stage_block_refuses_a_foreign_key_and_a_key_given_twice(tmp_path):
+    from strokeseg.errors import ConfigError
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("extends: clerigues-ct-2d-fast\nname: x\ntrain: {normalization: case}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="train.normalization is not a field of the train stage"):
+        load_recipe(bad)
+    bad.write_text("extends: clerigues-ct-2d-fast\nname: x\nepochs: 3\ntrain: {epochs: 4}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="epochs is given twice"):
+        load_recipe(bad)
+    bad.write_text("extends: clerigues-ct-2d-fast\nname: x\ntrain: {epochs: 4}\n", encoding="utf-8")
+    assert load_recipe(bad).train.epochs == 4 and load_recipe(bad, ["train.epochs=5"]).epochs == 5

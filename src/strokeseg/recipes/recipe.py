@@ -3,6 +3,10 @@
 A recipe names its network, loss and optimiser by registry key plus keyword arguments, so
 hyper-parameters are fields, never subclasses. Shipped recipes live in ``strokeseg/recipes``;
 any YAML file with the same fields works. ``--set a.b=value`` overrides a field from the CLI.
+
+A file may write each stage's settings as its block (``prepare:``, ``train:``, ``sampling:``, ``augmentation:``,
+``inference:``, ``postprocess:``), or the prepare and train settings as the flat keys they alias (``epochs: 200`` is
+``train: {epochs: 200}``; ``--set train.epochs=3`` is ``--set epochs=3``).
 """
 
 from __future__ import annotations
@@ -81,6 +85,41 @@ STAGE_FIELDS = {
         "compile",
     ),
 }
+
+
+#: the stage blocks a recipe file may write instead of flat keys (``train: {epochs: 200}`` = ``epochs: 200``): each
+#: block names the recipe fields its stage config is made of; the flat keys stay accepted as aliases
+STAGE_BLOCKS = {
+    "prepare": frozenset(STAGE_FIELDS[PrepareConfig]),
+    "train": frozenset(
+        (*STAGE_FIELDS[TrainConfig], "network", "loss", "optimizer", "scheduler", "adversarial", "fine_tuning", "group_penalty")
+    ),
+}
+
+
+def flatten_blocks(d: dict[str, Any], where: str) -> dict[str, Any]:
+    """``d`` with its ``prepare:`` and ``train:`` blocks written as the flat keys they alias; a key that is not
+    its block's, or that the document gives twice (in the block and flat), is a :class:`ConfigError`."""
+    out = {k: v for k, v in d.items() if k not in STAGE_BLOCKS}
+    for block, allowed in STAGE_BLOCKS.items():
+        if block not in d:
+            continue
+        values = d[block]
+        if not isinstance(values, dict):
+            raise ConfigError(f"recipe {where}: '{block}' must be a mapping of its fields, not {values!r}"[:200])
+        for k, v in values.items():
+            if k not in allowed:
+                raise ConfigError(f"recipe {where}: {block}.{k} is not a field of the {block} stage ({', '.join(sorted(allowed))})")
+            if k in d:
+                raise ConfigError(f"recipe {where}: {k} is given twice ({block}.{k} and {k}); give it once")
+            out[k] = v
+    return out
+
+
+def flat_key(key: str) -> str:
+    """An override's dotted key with a stage block's prefix dropped (``train.epochs`` → ``epochs``)."""
+    block, _, rest = key.partition(".")
+    return rest if block in STAGE_BLOCKS and rest.split(".")[0] in STAGE_BLOCKS[block] else key
 
 
 @dataclass(frozen=True)
@@ -496,6 +535,7 @@ def load_recipe(name_or_path: str | Path, overrides: list[str] | dict[str, Any] 
         raise ConfigError(f"recipe {name_or_path}: invalid YAML ({exc})") from None
     if not isinstance(d, dict):
         raise ConfigError(f"recipe {name_or_path}: expected a mapping")
+    d = flatten_blocks(d, str(name_or_path))
     base = d.pop("extends", None)
     if base:
         if not isinstance(base, str):
@@ -508,7 +548,7 @@ def load_recipe(name_or_path: str | Path, overrides: list[str] | dict[str, Any] 
     d = copy.deepcopy(d)
     items = overrides.items() if isinstance(overrides, dict) else (parse_override(o) for o in (overrides or []))
     for k, v in items:
-        _set_path(d, k, v)
+        _set_path(d, flat_key(k), v)
     return recipe_from_dict(d, str(name_or_path))
 
 
