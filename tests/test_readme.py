@@ -35,6 +35,7 @@ def test_the_readme_python_example_runs_on_the_demo_output(tmp_path, capsys):
     finally:
         os.chdir(cwd)
     lines = capsys.readouterr().out.strip().splitlines()
+    assert (tmp_path / "strokeseg-threshold" / "readout.csv").exists()  # the run API call wrote its run folder
     core, penumbra, defuse3 = lines[-2].split()
     assert float(core) >= 0 and float(penumbra) >= 0 and defuse3 in ("True", "False", "None")
     assert float(lines[-1]) >= 0
