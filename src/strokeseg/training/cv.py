@@ -146,18 +146,16 @@ def setup_fold(labelled: list[PreparedCase], recipe: Recipe, out: Path, k: int, 
     by_id = {c.case_id: c for c in labelled}
     tr_ids, va_ids = fold_train_validation(labelled, recipe, k, test_ids)
     seed = fold_seed(recipe.seed, k)
-    clip = recipe.intensity_clip
-    norm = Normalizer(labelled[0].channels, recipe.normalization, clip=(float(clip[0]), float(clip[1])) if clip else None)
-    if recipe.normalization != Normalization.CASE:  # "none" keeps the statistics for the input guard
+    prep, tcfg = recipe.prepare, recipe.train  # the stage configs, not the file's flat fields
+    norm = Normalizer(labelled[0].channels, prep.normalization, clip=prep.intensity_clip)
+    if prep.normalization != Normalization.CASE:  # "none" keeps the statistics for the input guard
         norm.fit((by_id[i].x, by_id[i].brain) for i in tr_ids)
     train = PatchData([by_id[i] for i in tr_ids], recipe.sampling_plan, norm, seed)
     val = PatchData([by_id[i] for i in va_ids], recipe.sampling_plan, norm, seed + 1, augment=False) if va_ids else None
     torch.manual_seed(seed)
-    model = build_network(
-        recipe.network["name"], in_channels=len(labelled[0].channels), num_classes=recipe.num_classes, **recipe.network.get("kwargs", {})
-    )
+    model = build_network(tcfg.network.name, in_channels=len(labelled[0].channels), num_classes=tcfg.num_classes, **tcfg.network.kwargs)
     pretrained: dict[str, Any] = (
-        apply_pretrained(model, recipe.pretrained) if recipe.pretrained or isinstance(model, PretrainedBackbone) else {"pretrained": False}
+        apply_pretrained(model, tcfg.pretrained) if tcfg.pretrained or isinstance(model, PretrainedBackbone) else {"pretrained": False}
     )
     stages = recipe.stages_for(bool(pretrained["pretrained"]))
     if stages != recipe.fine_tuning:
@@ -165,7 +163,7 @@ def setup_fold(labelled: list[PreparedCase], recipe: Recipe, out: Path, k: int, 
             pretrained.get("note", "") + "; the frozen fine-tuning stages were skipped (freezing random "
             "features only spends the patience): every layer trained from the start"
         ).lstrip("; ")
-    train_cfg = replace(recipe.train, fine_tuning=tuple(FineTuningStage.of(st) for st in stages))
+    train_cfg = replace(tcfg, fine_tuning=tuple(FineTuningStage.of(st) for st in stages))
     return FoldSetup(tr_ids, va_ids, out / f"fold_{k}", seed, norm, train, val, model, pretrained, train_cfg, list(test_ids))
 
 
@@ -253,9 +251,8 @@ class _FoldsDone:
 
 def _check_fits(ck: dict[str, Any], recipe: Recipe, in_channels: int, path: Path) -> None:
     """Refuse a checkpoint whose weights do not fit this recipe's network (other shapes or keys)."""
-    model = build_network(
-        recipe.network["name"], in_channels=in_channels, num_classes=recipe.num_classes, **recipe.network.get("kwargs", {})
-    )
+    net = recipe.train.network
+    model = build_network(net.name, in_channels=in_channels, num_classes=recipe.num_classes, **net.kwargs)
     try:
         model.load_state_dict(ck["model"])
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
