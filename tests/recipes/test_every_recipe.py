@@ -92,7 +92,7 @@ def test_a_stage_block_refuses_a_foreign_key_and_a_key_given_twice(tmp_path):
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("extends: clerigues-ct-2d-fast\nname: x\ntrain: {normalization: case}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="train.normalization is not a field of the train stage"):
+    with pytest.raises(ConfigError, match=r"train\.normalization is not a field of the train stage"):
         load_recipe(bad)
     bad.write_text("extends: clerigues-ct-2d-fast\nname: x\nepochs: 3\ntrain: {epochs: 4}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="epochs is given twice"):

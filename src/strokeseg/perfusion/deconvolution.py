@@ -35,7 +35,7 @@ import numpy as np
 
 from strokeseg.errors import InputError
 from strokeseg.perfusion.bias import REFERENCE_RESIDUE, corrected_peak, peak_table
-from strokeseg.perfusion.config import Method, PerfusionConfig
+from strokeseg.perfusion.config import Method, PerfusionConfig, TmaxEstimator
 from strokeseg.perfusion.matrices import circulant_matrix, toeplitz_matrix
 from strokeseg.perfusion.parametric import ParametricFit
 from strokeseg.perfusion.peaks import parabolic_offset
@@ -143,7 +143,7 @@ class Deconvolver:
         # second differences of k = W·Vt are W·(Vt·D2ᵀ): one more product instead of rolled copies
         self.vt_d2 = np.ascontiguousarray(vt @ second_difference_matrix(self.n).T, dtype=np.float32)
         self.s_t = s.astype(np.float32)
-        self.edge = config.tmax_edge_fraction if config.tmax_estimator == "edge" else 0.0
+        self.edge = config.tmax_edge_fraction if config.tmax_estimator == TmaxEstimator.EDGE else 0.0
         self.levels, self.filters = self._filters()
         self._table: tuple[np.ndarray, np.ndarray] | None = None
         self._table_lock = threading.Lock()

@@ -3,6 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class LabelMode(StrEnum):
+    """How probabilities become labels."""
+
+    THRESHOLD = "threshold"  # T and S_min from the grid search
+    ARGMAX = "argmax"  # each voxel's most probable class
+
+
+class GridSearch(StrEnum):
+    """Which out-of-fold cases choose (T, S_min)."""
+
+    NESTED = "nested"  # each fold's cases with the pair chosen on the other folds
+    POOLED = "pooled"  # one pair chosen on every fold's cases
+
+
+class HdUnits(StrEnum):
+    """The Hausdorff distance's unit in the grid-search criterion."""
+
+    MM = "mm"
+    VOXELS = "voxels"
 
 
 @dataclass(frozen=True)
@@ -26,7 +48,7 @@ class PostprocessConfig:
 
     thresholds: list[float] = field(default_factory=lambda: [round(0.1 * i, 1) for i in range(1, 10)])
     min_sizes: list[int] = field(default_factory=lambda: [10, 50, 100, 200, 300, 500, 1000])
-    search: str = "nested"
-    hd_units: str = "mm"
+    search: GridSearch = GridSearch.NESTED
+    hd_units: HdUnits = HdUnits.MM
     hd_max: float = 200.0
-    mode: str = "threshold"
+    mode: LabelMode = LabelMode.THRESHOLD

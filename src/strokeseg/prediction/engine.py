@@ -26,6 +26,7 @@ from strokeseg.inference.predict import labels_argmax, labels_from_probs, predic
 from strokeseg.inference.sliding_window import entropy
 from strokeseg.io.case import Case, CaseRef, load_case
 from strokeseg.io.records import READOUT_SUFFIX, VOLUMES_SUFFIX, write_record
+from strokeseg.postprocess.config import LabelMode
 from strokeseg.preprocessing.prepare import modalities_to_load, prepare_case
 from strokeseg.recipes.recipe import check_patch_fits
 from strokeseg.util.threads import configure_torch
@@ -109,7 +110,7 @@ class Predictor:
         self.threshold = options.threshold if options.threshold is not None else first.threshold
         given = (options.threshold, options.min_size_ml, options.min_size_voxels)
         # the recipe's argmax, unless the user asked for a threshold or a minimum size
-        self.argmax = first.recipe.postprocess.mode == "argmax" and all(v is None for v in given)
+        self.argmax = first.recipe.postprocess.mode == LabelMode.ARGMAX and all(v is None for v in given)
 
     def on(self, device: str) -> Predictor:
         """A copy of this predictor whose networks run on ``device`` (e.g. one GPU of several)."""

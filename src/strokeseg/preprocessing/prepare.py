@@ -13,7 +13,7 @@ from strokeseg.io.geometry import Geometry
 from strokeseg.io.modalities import CANONICAL_MODALITIES
 from strokeseg.masks.case import case_brain_mask
 from strokeseg.preprocessing.cache import cached, content_key
-from strokeseg.preprocessing.config import BrainMask, PrepareConfig
+from strokeseg.preprocessing.config import BrainMask, PrepareConfig, SymmetryTransform
 from strokeseg.preprocessing.normalization import channel_names
 from strokeseg.preprocessing.symmetry import symmetric_modalities
 
@@ -75,7 +75,7 @@ def prepare_case(case: Case, cfg: PrepareConfig, modalities: list[str] | None = 
     if cfg.symmetric:
         ref = cfg.reference if cfg.reference in images else mods[0]
         settings = {"geometry": case.geometry.to_dict(), "reference": ref, "v": 3}
-        if cfg.symmetric_transform != "rigid":  # rigid keys stay those of earlier caches
+        if cfg.symmetric_transform != SymmetryTransform.RIGID:  # rigid keys stay those of earlier caches
             settings["transform"] = str(cfg.symmetric_transform)
         key = content_key({**images, "brain": brain.astype(np.uint8)}, settings)
 

@@ -27,7 +27,7 @@ import yaml
 from strokeseg.errors import ConfigError
 from strokeseg.inference.config import InferenceConfig, WindowConfig
 from strokeseg.io.labels import Target
-from strokeseg.postprocess.config import PostprocessConfig
+from strokeseg.postprocess.config import GridSearch, HdUnits, LabelMode, PostprocessConfig
 from strokeseg.preprocessing.config import BrainMask, Normalization, PrepareConfig, SymmetryTransform
 from strokeseg.recipes.catalog import shipped_recipes
 from strokeseg.recipes.specs import (
@@ -53,7 +53,13 @@ ENUMS = {
     "fine_tuning_without_pretrained": FineTuningFallback,
     "amp": Precision,
 }
-BLOCK_ENUMS = {("sampling", "mode"): SamplingMode, ("augmentation", "apply_to"): AugmentTarget}
+BLOCK_ENUMS = {
+    ("sampling", "mode"): SamplingMode,
+    ("augmentation", "apply_to"): AugmentTarget,
+    ("postprocess", "mode"): LabelMode,
+    ("postprocess", "search"): GridSearch,
+    ("postprocess", "hd_units"): HdUnits,
+}
 
 
 #: the flat fields whose values the stage configs carry; their defaults are the stage configs' (class attributes), so

@@ -29,16 +29,18 @@ from strokeseg.evaluation.cohort import summarise
 from strokeseg.evaluation.runner import EvaluationResult, evaluate_case_arrays, write_results
 from strokeseg.inference.predict import foreground_classes, labels_argmax, labels_from_probs, predict_probs
 from strokeseg.io.atomic import write_text
-from strokeseg.io.labels import Region
+from strokeseg.io.labels import Region, Target
 from strokeseg.models import build_network
 from strokeseg.models.layers import PretrainedBackbone
 from strokeseg.models.registry import apply_pretrained
+from strokeseg.postprocess.config import GridSearch, LabelMode
 from strokeseg.postprocess.gridsearch import GridTable, grid_table
 from strokeseg.preprocessing.config import Normalization
 from strokeseg.preprocessing.normalization import SCALAR_CHANNELS, Normalizer
 from strokeseg.preprocessing.prepare import PreparedCase
 from strokeseg.recipes.recipe import Recipe
 from strokeseg.recipes.specs import FineTuningStage, TrainConfig
+from strokeseg.sampling.config import SamplingMode
 from strokeseg.training.checkpoint import load_checkpoint
 from strokeseg.training.data import PatchData
 from strokeseg.training.fingerprint import check_run_fingerprint
@@ -103,7 +105,7 @@ def _folds(labelled: list[PreparedCase], recipe: Recipe) -> list[list[str]]:
         if len(split) != recipe.folds:
             raise ConfigError(f"{recipe.split_file}: {len(split)} fold(s), but the recipe has folds={recipe.folds}; set folds={len(split)}")
         check_split(split, [c.case_id for c in labelled], [c.patient_id for c in labelled], str(recipe.split_file))
-        nested = recipe.postprocess.mode != "argmax" and recipe.postprocess.search == "nested"
+        nested = recipe.postprocess.mode != LabelMode.ARGMAX and recipe.postprocess.search == GridSearch.NESTED
         if len(split) == 1 and nested:
             raise ConfigError(
                 f"{recipe.split_file}: one fixed split leaves no other fold to choose T and S_min on; "
@@ -285,7 +287,7 @@ def _train_fold(
     f: FoldSetup, k: int, recipe: Recipe, device: torch.device, resume: bool, log: Callable[[str], None]
 ) -> tuple[Any, dict[str, Any]]:
     """Train fold ``k`` (or resume it), save its best weights; returns the fit result and its bundle entry."""
-    kind = "slices" if recipe.sampling.mode == "slices" else "patches"
+    kind = "slices" if recipe.sampling.mode == SamplingMode.SLICES else "patches"
     balance = " / ".join(f"{x:.1%}" for x in f.train.class_frequencies(recipe.num_classes))
     log(
         f"fold_{k} ({k + 1} of {recipe.folds}): {len(f.train_ids)} training, {len(f.val_ids)} validation, "
@@ -345,7 +347,7 @@ def _nested_evaluation(
     by_id = {c.case_id: c for c in labelled}
     fg = list(foreground_classes(recipe.num_classes))
     pp = recipe.postprocess
-    truths = [np.asarray((by_id[i].target if recipe.target != "three-class" else by_id[i].label) > 0) for i in ids]  # type: ignore[operator]
+    truths = [np.asarray((by_id[i].target if recipe.target != Target.THREE_CLASS else by_id[i].label) > 0) for i in ids]  # type: ignore[operator]
     table = grid_table(
         [oof[i][fg].sum(0) for i in ids], truths, [by_id[i].brain for i in ids], [by_id[i].geometry.spacing_zyx for i in ids], ids, pp
     )
@@ -353,8 +355,8 @@ def _nested_evaluation(
     rows: list[dict[str, Any]] = []
     nested: list[dict[str, Any]] = []
     regions = regions_for_target(recipe.target)
-    pooled = table.best() if pp.search == "pooled" else None
-    argmax = pp.mode == "argmax"
+    pooled = table.best() if pp.search == GridSearch.POOLED else None
+    argmax = pp.mode == LabelMode.ARGMAX
     for k, test_ids in enumerate(folds):
         if argmax:  # each voxel's most probable class, as the paper: no T, no S_min
             t_k, s_k = 0.5, 0
@@ -408,7 +410,7 @@ def cross_validate(
     done = _train_folds(labelled, folds, recipe, out, device, resume, log)
     result, nested, table = _nested_evaluation(labelled, folds, recipe, done.oof, out)
     t_all, s_all, sc_all = table.best()
-    if recipe.postprocess.mode == "argmax":  # the bundle predicts by argmax (T 0.5, S_min 0 for a two-class model)
+    if recipe.postprocess.mode == LabelMode.ARGMAX:  # the bundle predicts by argmax (T 0.5, S_min 0 for a two-class model)
         t_all, s_all = 0.5, 0
     meta = {
         "cv_seconds": time.perf_counter() - t_start,

@@ -18,7 +18,7 @@ from strokeseg.preprocessing.normalization import Normalizer
 from strokeseg.preprocessing.prepare import PreparedCase
 from strokeseg.sampling.augment import elastic_2d, flip_rot, random_affine_2d
 from strokeseg.sampling.balanced import sample_centers
-from strokeseg.sampling.config import SamplingPlan
+from strokeseg.sampling.config import AugmentTarget, SamplingMode, SamplingPlan
 from strokeseg.sampling.extract import extract_patches, flat_patch_indices, pad_for_patches
 from strokeseg.sampling.slices import outside_slice_window, slice_centers
 from strokeseg.util.seeds import augment_seed
@@ -66,16 +66,22 @@ class PatchData:
         s = plan.sampling
         for i, c in enumerate(cases):
             assert c.target is not None
-            if s.mode == "slices":
+            if s.mode == SamplingMode.SLICES:
                 _check_slice_window(c, self.patch)
                 pc = slice_centers(np.asarray(c.target > 0), c.brain, self.patch)
             else:
                 pc = sample_centers(np.asarray(c.target > 0), c.brain, s, rng)
             a = plan.augmentation
-            flag = pc.repeat if a.apply_to == "repeats" else np.ones_like(pc.lesion) if a.apply_to == "all" else pc.lesion
+            flag = (
+                pc.repeat
+                if a.apply_to == AugmentTarget.REPEATS
+                else np.ones_like(pc.lesion)
+                if a.apply_to == AugmentTarget.ALL
+                else pc.lesion
+            )
             idx.append(np.full(len(pc.centers), i))
             ctr.append(pc.centers)
-            aug.append(flag & (s.augment_repeats or a.apply_to != "repeats"))
+            aug.append(flag & (s.augment_repeats or a.apply_to != AugmentTarget.REPEATS))
         self.patches = PatchSet(np.concatenate(idx), np.concatenate(ctr), np.concatenate(aug))
         # loss weight of each case's lesion classes (the plan's group_penalty by the case's group; 1 otherwise)
         self.case_weight = np.array([float(plan.group_penalty.get(c.group or "", 1.0)) for c in cases], np.float32)

@@ -6,20 +6,21 @@ import math
 from typing import Any
 
 from strokeseg.evaluation.runner import EvaluationResult
+from strokeseg.postprocess.config import GridSearch, HdUnits, LabelMode
 from strokeseg.tables import markdown_table
 
 
 def _how(pp: Any) -> str:
     """How the CV labels were made: argmax, or T and S_min (pooled or nested), and the HD unit of the criterion."""
-    if pp.mode == "argmax":
+    if pp.mode == LabelMode.ARGMAX:
         return "each voxel's most probable class (`postprocess.mode: argmax`, as the paper)."
     how = (
         "T and S_min chosen once on every fold's cases, as the paper "
         "(`postprocess.search: pooled`: the CV figures are tuned on themselves)."
-        if pp.search == "pooled"
+        if pp.search == GridSearch.POOLED
         else "T and S_min chosen per fold on the other folds' cases (nested)."
     )
-    return how + (f" HD in the criterion in voxels (HDmax {pp.hd_max:g})." if pp.hd_units == "voxels" else "")
+    return how + (f" HD in the criterion in voxels (HDmax {pp.hd_max:g})." if pp.hd_units == HdUnits.VOXELS else "")
 
 
 def cv_report_markdown(bundle: Any, result: EvaluationResult) -> str:
@@ -32,7 +33,7 @@ def cv_report_markdown(bundle: Any, result: EvaluationResult) -> str:
         f"{len(bundle.folds)} folds grouped by patient; " + _how(bundle.recipe.postprocess),
         (
             "Labels by argmax (the grid of T and S_min is searched for reference only)."
-            if bundle.recipe.postprocess.mode == "argmax"
+            if bundle.recipe.postprocess.mode == LabelMode.ARGMAX
             else f"Bundle T = {bundle.threshold:g}, S_min = {bundle.min_size} voxels (chosen on all out-of-fold predictions)."
         ),
         "",

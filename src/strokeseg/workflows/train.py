@@ -12,6 +12,7 @@ from strokeseg.bundle import ModelBundle
 from strokeseg.evaluation.runner import EvaluationResult
 from strokeseg.io.outputs import RunFolder
 from strokeseg.recipes.recipe import Recipe
+from strokeseg.recipes.specs import FineTuningFallback
 from strokeseg.tables import csv_text, markdown_table
 
 _log = logging.getLogger("strokeseg")
@@ -42,7 +43,7 @@ class TrainOptions:
 def train_notes(recipe: Recipe) -> list[str]:
     """What a user should know before training starts (a random backbone for a fine-tuning recipe)."""
     if recipe.pretrained is None and recipe.fine_tuning:
-        skip = recipe.fine_tuning_without_pretrained == "skip"
+        skip = recipe.fine_tuning_without_pretrained == FineTuningFallback.SKIP
         return [
             "random initialisation: not the paper's method (no 'pretrained' file; the paper started from pretrained weights)"
             + (
