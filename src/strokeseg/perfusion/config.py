@@ -40,6 +40,14 @@ class Modality(StrEnum):
     MR = "mr"  # DSC signal; concentration = ΔR2* = −ln(S/S0)/TE
 
 
+class Convolution(StrEnum):
+    """How the data were formed, for the parametric fit: point samples of a continuous convolution (scanners, the
+    phantom) or the discrete sum of simulation reference objects (OSIPI's DSC DRO)."""
+
+    CONTINUOUS = "continuous"
+    DISCRETE = "discrete"
+
+
 class CbvEstimator(StrEnum):
     """How CBV is computed.
 
@@ -112,7 +120,7 @@ class PerfusionConfig:
     spatial_fwhm_mm: float = 3.0
     baseline_frames: int | None = None
     skip_frames: int = 0
-    parametric_convolution: str = "continuous"
+    parametric_convolution: Convolution = Convolution.CONTINUOUS
     cbv_estimator: CbvEstimator = CbvEstimator.AUC
     tmax_estimator: TmaxEstimator = TmaxEstimator.PEAK
     tmax_edge_fraction: float = 0.9
@@ -124,14 +132,19 @@ class PerfusionConfig:
     max_motion_mm: float = 10.0
 
     def __post_init__(self) -> None:
-        for name, enum in (("modality", Modality), ("method", Method), ("cbv_estimator", CbvEstimator), ("tmax_estimator", TmaxEstimator)):
+        enums = (
+            ("modality", Modality),
+            ("method", Method),
+            ("cbv_estimator", CbvEstimator),
+            ("tmax_estimator", TmaxEstimator),
+            ("parametric_convolution", Convolution),
+        )
+        for name, enum in enums:
             value = getattr(self, name)
             try:
                 object.__setattr__(self, name, enum(value))
             except ValueError:
                 raise ConfigError(f"{name} must be one of {', '.join(e.value for e in enum)}, got {value!r}") from None
-        if self.parametric_convolution not in ("continuous", "discrete"):
-            raise ConfigError(f"parametric_convolution must be continuous or discrete, got {self.parametric_convolution!r}")
         for name in ("ssvd_threshold", "csvd_threshold"):
             if not 0 < getattr(self, name) < 1:
                 raise ConfigError(f"{name} must lie in (0, 1)")

@@ -39,6 +39,7 @@ import numpy as np
 
 from strokeseg.errors import ConfigError
 from strokeseg.kinetics.residues import FINE_DT, Residue, fft_convolve, residue_function
+from strokeseg.perfusion.config import Convolution
 
 MTT_GRID = np.exp(np.linspace(np.log(0.8), np.log(30.0), 40))
 DELAY_STEP = 0.5
@@ -55,20 +56,20 @@ class ParametricFit:
         chunk_voxels: upper bound on voxels per matrix product.
     """
 
-    def __init__(self, aif: np.ndarray, dt: float, convolution: str = "continuous", chunk_voxels: int = 65536) -> None:
+    def __init__(self, aif: np.ndarray, dt: float, convolution: str = Convolution.CONTINUOUS, chunk_voxels: int = 65536) -> None:
         aif = np.asarray(aif, dtype=float)
         t = aif.size
         self.dt = float(dt)
         times = np.arange(t) * self.dt
         # With sampled lags (discrete sum) a negative delay only rescales an exponential residue
         # (R(t + |d|) = e^(−|d|/m)·R(t)), which would trade delay for flow: delays start at 0 there.
-        first = 0.0 if convolution == "discrete" else DELAY_RANGE[0]
+        first = 0.0 if convolution == Convolution.DISCRETE else DELAY_RANGE[0]
         self.delays = np.arange(first, DELAY_RANGE[1] + 1e-9, DELAY_STEP)
         nd = self.delays.size
         tf = np.arange(0.0, times[-1] - DELAY_RANGE[0] + 1.0 + FINE_DT, FINE_DT)
         # R sampled at the grid points for the discrete sum (R(0) = 1 exactly), at the interval
         # midpoints for the continuous integral
-        offset = 0.0 if convolution == "discrete" else 0.5 * FINE_DT
+        offset = 0.0 if convolution == Convolution.DISCRETE else 0.5 * FINE_DT
         kern = residue_function(tf + offset, MTT_GRID, Residue.EXPONENTIAL)  # (M, F)
         if convolution == "continuous":
             ca = np.interp(tf, times, aif)

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from strokeseg.cli.options.types import nonnegative_float, positive_float
-from strokeseg.perfusion.config import CbvEstimator, Method, Modality, TmaxEstimator
+from strokeseg.perfusion.config import CbvEstimator, Convolution, Method, Modality, TmaxEstimator
 
 METHODS = tuple(m.value for m in Method)  # the choices come from the enums: a new method is offered at once
 MODALITIES = tuple(m.value for m in Modality)
@@ -37,7 +37,8 @@ def add_perfusion_options(p: argparse.ArgumentParser) -> None:
     default = defaults.method.value
     g = p.add_argument_group("perfusion analysis")
     g.add_argument("--method", default=default, choices=METHODS, help=HELP["method"].format(default=default))
-    g.add_argument("--parametric-convolution", choices=("continuous", "discrete"), default="continuous", help=HELP["parametric"])
+    conv = [c.value for c in Convolution]
+    g.add_argument("--parametric-convolution", choices=conv, default=defaults.parametric_convolution.value, help=HELP["parametric"])
     g.add_argument("--modality", choices=MODALITIES, help=HELP["modality"])
     g.add_argument("--frame-interval", type=positive_float, metavar="S", help="seconds between frames (overrides the file)")
     g.add_argument("--smoothing-fwhm", type=nonnegative_float, metavar="MM", help=HELP["smoothing"])
