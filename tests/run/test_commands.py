@@ -101,3 +101,15 @@ def test_export_call_writes_an_nnunet_dataset(data, tmp_path):
     assert root == tmp_path / "raw" / "Dataset501_Phantom"
     assert json.loads((root / "dataset.json").read_text(encoding="utf-8"))["numTraining"] == 2
     assert said == [f"wrote {root} (2 cases)"]
+
+
+def test_compare_call_pairs_two_methods_on_the_same_cases(data, tmp_path):
+    from strokeseg.run import compare
+
+    for name in ("a", "b"):
+        threshold(data, tmp_path / f"labels_{name}")
+        evaluate(tmp_path / f"labels_{name}", data, tmp_path / f"scores_{name}")
+    said: list[str] = []
+    result = compare([f"A={tmp_path / 'scores_a'}", f"B={tmp_path / 'scores_b'}"], tmp_path / "cmp", options=RunOptions(echo=said.append))
+    assert (tmp_path / "cmp" / "comparison.md").exists() and said[-1] == f"wrote {tmp_path / 'cmp' / 'comparison.md'}"
+    assert result["reference"] == "A"

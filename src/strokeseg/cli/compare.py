@@ -33,16 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from strokeseg.cli.options import output_mode, say
-    from strokeseg.evaluation.compare import comparison_markdown
-    from strokeseg.io.outputs import RunFolder
-    from strokeseg.workflows.compare import compare_to_folder, parse_run
+    from strokeseg.run import RunOptions, compare
 
-    inputs = [parse_run(s)[1] for s in args.runs]
-    with RunFolder(args.out, output_mode(args), inputs=inputs, command="compare") as run:
-        result = compare_to_folder(run, args.runs, args.reference, args.test)
-    say(comparison_markdown(result))
-    print(f"wrote {Path(args.out) / 'comparison.md'}")
+    compare(args.runs, args.out, args.reference, args.test, RunOptions(output_mode(args), echo=say))
     return 0

@@ -1,5 +1,5 @@
 """The commands as Python calls (``threshold``, ``perfusion``, ``predict``, ``evaluate``, ``train``, ``report``,
-``export``, ``nnunet_baseline``):
+``export``, ``nnunet_baseline``, ``compare``):
 each does what its ``strokeseg`` command does, and the command is argument parsing plus that call (above the
 workflows, below the CLI).
 
@@ -35,6 +35,7 @@ _API = {
     "report": "strokeseg.run.training",
     "export": "strokeseg.run.datasets",
     "nnunet_baseline": "strokeseg.run.datasets",
+    "compare": "strokeseg.run.datasets",
 }
 __all__ = sorted(_API)
 __getattr__, __dir__ = lazy_exports(__name__, _API)

@@ -1,7 +1,9 @@
-"""``export`` and ``nnunet_baseline``: a dataset written for nnU-Net, and nnU-Net's own training on it, as calls."""
+"""``export``, ``nnunet_baseline`` and ``compare``: a dataset written for nnU-Net, nnU-Net's own training on it, and
+the comparison of methods, as calls."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,4 +59,21 @@ def nnunet_baseline(dataset: str | Path, out: str | Path, baseline: Any, read: R
     return result
 
 
-__all__ = ["export", "nnunet_baseline"]
+def compare(runs: Sequence[str], out: str | Path, reference: str | None = None, test: str = "wilcoxon", options: RunOptions = _RUN) -> Any:
+    """``strokeseg compare``: methods scored on the same cases (bundles or evaluation folders, ``NAME=DIR`` or
+    ``DIR``) compared against ``reference`` (default: the first) with a paired ``test`` (``wilcoxon`` or
+    ``ttest``) into ``out`` (``comparison.json``, ``comparison.md``, ``comparison.html``).
+
+    Returns:
+        the comparison (per region, method and metric: mean ± sd over cases and folds, per-fold means, p).
+    """
+    from strokeseg.evaluation.compare import comparison_markdown
+    from strokeseg.workflows.compare import compare_to_folder, parse_run
+
+    with run_folder(out, "compare", options, [parse_run(s)[1] for s in runs]) as run:
+        result = compare_to_folder(run, list(runs), reference, test)
+    options.say(comparison_markdown(result), f"wrote {Path(out) / 'comparison.md'}")
+    return result
+
+
+__all__ = ["compare", "export", "nnunet_baseline"]
