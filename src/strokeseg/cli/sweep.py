@@ -33,15 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from strokeseg.cli.options import input_path, output_mode, say
     from strokeseg.errors import ConfigError
-    from strokeseg.io.outputs import RunFolder
-    from strokeseg.workflows.train import TrainOptions, sweep, sweep_points
+    from strokeseg.run import RunOptions, sweep
+    from strokeseg.workflows.train import TrainOptions, sweep_points
 
     if not (args.ftl_grid or args.grid):
         raise ConfigError("sweep: give --grid KEY=V1,V2,... or --ftl-grid")
-    data = input_path(args)
     recipes = sweep_points(args.recipe, training_overrides(args), args.grid, args.ftl_grid)  # all checked before training
     opts = TrainOptions(args.layout, args.label_map, args.nonfinite, not args.no_cache, args.device, args.jobs)
-    with RunFolder(args.out, output_mode(args), inputs=[data], allow_in_input=args.allow_output_in_input, command="sweep") as run:
-        rows = sweep(data, run, recipes, opts, log=say)
-        print((run.out / "sweep.md").read_text(encoding="utf-8"), end="")
+    rows = sweep(input_path(args), args.out, recipes, opts, RunOptions(output_mode(args), args.allow_output_in_input, echo=say))
     return 0 if rows else 1

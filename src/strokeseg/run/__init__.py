@@ -1,5 +1,5 @@
 """The commands as Python calls (``threshold``, ``perfusion``, ``predict``, ``evaluate``, ``train``, ``report``,
-``export``, ``nnunet_baseline``, ``compare``):
+``sweep``, ``export``, ``nnunet_baseline``, ``compare``):
 each does what its ``strokeseg`` command does, and the command is argument parsing plus that call (above the
 workflows, below the CLI).
 
@@ -33,6 +33,7 @@ _API = {
     "evaluate": "strokeseg.run.commands",
     "train": "strokeseg.run.training",
     "report": "strokeseg.run.training",
+    "sweep": "strokeseg.run.training",
     "export": "strokeseg.run.datasets",
     "nnunet_baseline": "strokeseg.run.datasets",
     "compare": "strokeseg.run.datasets",

@@ -1,4 +1,4 @@
-"""``train`` and ``report``: the training run and the report of any run folder, as Python calls."""
+"""``train``, ``sweep`` and ``report``: the training runs and the report of any run folder, as Python calls."""
 
 from __future__ import annotations
 
@@ -69,4 +69,20 @@ def report(run_dir: str | Path, report: Any = None, echo: Callable[[str], None] 
     return result
 
 
-__all__ = ["report", "train"]
+def sweep(data: str | Path, out: str | Path, points: Any, train: Any = None, options: RunOptions = _RUN) -> list[dict[str, Any]]:
+    """``strokeseg sweep``: one cross-validation per ``(name, recipe)`` point (from
+    :func:`~strokeseg.workflows.train.sweep_points`) into ``out/<name>/``, with ``sweep.csv`` and ``sweep.md``.
+
+    Returns:
+        the table's rows (mean Dice, HD and |ΔV| per region and point).
+    """
+    from strokeseg.workflows.train import TrainOptions
+    from strokeseg.workflows.train import sweep as sweep_workflow
+
+    with run_folder(out, "sweep", replace(options, executor=None), [data]) as run:
+        rows = sweep_workflow(data, run, list(points), train or TrainOptions(), log=options.say)
+        options.say((run.out / "sweep.md").read_text(encoding="utf-8").rstrip("\n"))
+    return rows
+
+
+__all__ = ["report", "sweep", "train"]
