@@ -245,3 +245,16 @@ def test_a_flat_export_with_two_series_in_one_folder_gets_its_dicom_outputs(coho
     ncct = {str(pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID) for f in flat.glob("ncct*.dcm")}
     refs = {str(r.ReferencedSOPInstanceUID) for item in seg.ReferencedSeriesSequence for r in item.ReferencedInstanceSequence}
     assert refs == ncct  # one series' slices, not the folder's every file
+
+
+def test_the_sr_names_ct_perfusion_for_maps_without_tmax_and_diffusion_only_without_perfusion():
+    from types import SimpleNamespace
+
+    from pydicom.sr.codedict import codes
+
+    from strokeseg.report.dicom_export import _procedure
+
+    cbf_only = SimpleNamespace(readout={"perfusion": False, "reference_cbf": 153.0, "inputs": {"images": {"CBF": "x"}}}, perfusion=None)
+    assert _procedure(cbf_only) == codes.DCM.PerfusionAnalysisByIVIodinatedContrastCTTechnique
+    dwi = SimpleNamespace(readout={"perfusion": False, "reference_cbf": None, "inputs": {"images": {"DWI": "x"}}}, perfusion=None)
+    assert "no perfusion" in str(_procedure(dwi).meaning)

@@ -96,14 +96,17 @@ def test_isles18_case_without_tmax_gets_a_cbf_core_and_no_penumbra(tmp_path, cli
     """The ISLES'18 release shape (CT, CBF, CBV; no Tmax, no 4D series): a core from rCBF, the
     penumbra and the mismatch verdicts not assessable, and the report written."""
     data = shared_or_skip(SHARED / "data" / "real" / "isles2018" / case)
-    code, _, err = cli("threshold", data, "--out", tmp_path / "o", "--report")
+    code, out, err = cli("threshold", data, "--out", tmp_path / "o", "--report")
     assert code == 0, err
     readout, _, _ = _readout_and_page(tmp_path / "o")
+    # it has perfusion maps, only no Tmax: said so, never "no perfusion" (console, page) nor a diffusion MR procedure
+    assert "n/a (no Tmax)" in next(ln for ln in out.splitlines() if ln.startswith(case)) and "no perfusion" not in out
     assert readout["core_ml"] is not None and 0 < readout["core_ml"] < 50
     assert readout["penumbra_ml"] is None and readout["hypoperfused_ml"] is None
     assert "penumbra_ml" in readout["not_assessable"]
     assert [v["eligible"] for v in readout["eligibility"][:2]] == [None, None]
     assert "CBF without Tmax" in readout["maps"]
     html = (tmp_path / "o" / "report" / case / "index.html").read_text(encoding="utf-8")
+    assert html.count("n/a (no Tmax)") >= 5 and "n/a (no perfusion)" not in html
     assert _captions(html)["CBF"].startswith("vendor units")  # CBF up to 1,200, brain median ≈ 150
     assert (tmp_path / "o" / "report" / "index.html").exists()

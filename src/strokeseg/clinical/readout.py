@@ -13,6 +13,13 @@ from strokeseg.io.geometry import Geometry
 from strokeseg.tables import csv_text
 
 NOT_ASSESSABLE = "n/a (no perfusion)"
+NO_TMAX = "n/a (no Tmax)"  # perfusion maps without Tmax (the ISLES'18 release): a core from rCBF, nothing else
+
+
+def why_not_assessable(reference_cbf: float | None) -> str:
+    """Why a core-only read-out has no Tmax, mismatch or verdicts: no Tmax map where CBF gave the core (its
+    reference CBF is known), else no perfusion imaging at all."""
+    return NO_TMAX if reference_cbf is not None else NOT_ASSESSABLE
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,7 @@ def format_readout_table(rows: list[tuple[str, Readout]], cfg: ThresholdConfig |
     lines = [head, "-" * len(head)]
     for cid, r in rows:
         if not r.perfusion:
-            lines.append(f"{cid:<22} {r.core_ml:8.1f}   Tmax, mismatch, HIR, DEFUSE-3, EXTEND: {NOT_ASSESSABLE}")
+            lines.append(f"{cid:<22} {r.core_ml:8.1f}   Tmax, mismatch, HIR, DEFUSE-3, EXTEND: {why_not_assessable(r.reference_cbf)}")
             continue
         gone = set(r.unavailable)
         ratio = "—" if r.mismatch_ratio is None else ("∞" if math.isinf(r.mismatch_ratio) else f"{r.mismatch_ratio:.2f}")

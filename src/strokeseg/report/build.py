@@ -15,7 +15,7 @@ from typing import Any
 
 from strokeseg.clinical.eligibility import Patient
 from strokeseg.errors import InputError
-from strokeseg.report.case_page import NO_PERFUSION, case_context, fmt
+from strokeseg.report.case_page import case_context, fmt
 from strokeseg.report.cohort_page import case_row, cohort_plots, cv_context, main_region, summary_rows
 from strokeseg.report.collect import RunView
 
@@ -48,7 +48,7 @@ def environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(fmt=fmt, no_perfusion=NO_PERFUSION)
+    env.globals.update(fmt=fmt)
     return env
 
 

@@ -15,11 +15,11 @@ import numpy as np
 
 from strokeseg.clinical.config import ThresholdConfig
 from strokeseg.clinical.eligibility import Patient, Verdict, given_values, patient_of, verdicts
+from strokeseg.clinical.readout import why_not_assessable
 from strokeseg.report import display, figures
 from strokeseg.report.collect import MAPS, STRUCTURAL, CaseView, RunView
 from strokeseg.report.volumes import DisplayVolumes, load_display
 
-NO_PERFUSION = "n/a (no perfusion)"
 NOT_GIVEN = "n/a (not given by this method)"
 SUMMARY_FIELDS = (
     ("core_ml", "Core", "ml"),
@@ -36,7 +36,7 @@ def _cell(readout: dict[str, Any], key: str) -> tuple[str, Any]:
     v = readout.get(key)
     if v is None:
         if readout.get("perfusion") is False and key != "core_ml":
-            return NO_PERFUSION, None
+            return why_not_assessable(readout.get("reference_cbf")), None
         if key in readout.get("not_assessable", []):
             return NOT_GIVEN, None
         return "—", None
@@ -312,6 +312,8 @@ def case_context(case: CaseView, run: RunView, folder: Path, patient: Patient | 
             "verdicts": [{**v.to_dict(), "text": v.text} for v in case_verdicts(case, patient)],
             "clinical": _clinical(readout, patient),
             "perfusion": readout.get("perfusion", True),
+            "missing": "No Tmax map" if readout.get("reference_cbf") is not None else "No perfusion imaging",
+            "not_assessable": why_not_assessable(readout.get("reference_cbf")),
         }
     from strokeseg.evaluation.runner import TABLE_METRICS  # the columns of every evaluation summary
 
@@ -346,4 +348,4 @@ def fmt(v: Any, digits: int = 3) -> str:
     return "∞" if math.isinf(f) else f"{f:.{digits}f}"
 
 
-__all__ = ["NO_PERFUSION", "case_context", "case_verdicts", "core_definition", "fmt"]
+__all__ = ["case_context", "case_verdicts", "core_definition", "fmt"]

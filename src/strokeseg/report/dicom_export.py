@@ -278,13 +278,14 @@ def _verdict_code(eligible: bool | None) -> Any:
 
 
 def _procedure(case: CaseView) -> Any:
-    """The procedure the read-out came from: CT or MR perfusion analysis, or diffusion MR (no perfusion)."""
+    """The procedure the read-out came from: CT or MR perfusion analysis (also for perfusion maps without Tmax,
+    whose core came from rCBF), or diffusion MR (no perfusion)."""
     from pydicom.sr.codedict import codes
 
     readout = case.readout or {}
     images = ((readout.get("inputs") or {}).get("images")) or {}
     mr = "DWI" in images or "ADC" in images or (case.perfusion or {}).get("modality") == "mr"
-    if readout.get("perfusion") is False:
+    if readout.get("perfusion") is False and readout.get("reference_cbf") is None:
         return _code("dwi", "Diffusion-weighted MR (no perfusion)")
     return codes.DCM.PerfusionAnalysisBySusceptibilityMRTechnique if mr else codes.DCM.PerfusionAnalysisByIVIodinatedContrastCTTechnique
 
