@@ -153,7 +153,9 @@ def _mismatch_trial(trial: str, readout: dict[str, Any], core_max: float, ratio_
     rule = _mismatch_rule(core_max, ratio_min, mm_min, strict)
     core, hyp, mm = _f(readout.get("core_ml")), _f(readout.get("hypoperfused_ml")), _f(readout.get("penumbra_ml"))
     if core is None or hyp is None or mm is None:
-        missing = "no perfusion imaging" if readout.get("perfusion") is False else "the source gives no hypoperfused volume"
+        missing = "the source gives no hypoperfused volume"
+        if readout.get("perfusion") is False:  # perfusion maps without Tmax still gave the core (its reference CBF)
+            missing = "no Tmax map" if readout.get("reference_cbf") is not None else "no perfusion imaging"
         return Verdict(trial, None, rule, {"core_ml": core}, f"not assessable: {missing}")
     ratio = _f(readout.get("mismatch_ratio"))
     if ratio is None:  # neither core nor hypoperfusion
