@@ -40,19 +40,3 @@ def check_environment() -> None:
     cache = os.environ.get("STROKESEG_CACHE")
     if cache is not None and (not cache.strip() or "\0" in cache):
         raise ConfigError(f"STROKESEG_CACHE={cache[:40]!r} is not a folder path")
-
-
-def check_dicom_reference(args: argparse.Namespace) -> None:
-    """``--dicom-reference``: read and check the series before any result is written (one clear line when
-    the outputs could not point to it)."""
-    ref = getattr(args, "dicom_reference", None)
-    if not ref or getattr(args, "no_dicom", False):
-        return
-    from pathlib import Path
-
-    from strokeseg.errors import InputError
-    from strokeseg.report.dicom_export import read_reference
-
-    if not Path(ref).is_dir():
-        raise InputError("--dicom-reference is not a folder", ref)
-    read_reference(Path(ref))

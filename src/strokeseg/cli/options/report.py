@@ -51,9 +51,11 @@ def report_options(args: argparse.Namespace) -> Any:
 def report_choice(args: argparse.Namespace) -> Any:
     """``--report``'s :class:`~strokeseg.workflows.report.ReportOptions` (None without it; a ``--dicom-reference``
     is then still checked, so that a flag that cannot work is never silently ignored)."""
-    if getattr(args, "report", False):
-        return report_options(args)
-    from strokeseg.cli.options import preflight
+    from strokeseg.run import RunOptions
+    from strokeseg.run.options import check_reference
 
-    preflight.check_dicom_reference(args)
+    opts = report_options(args)
+    if getattr(args, "report", False):
+        return opts  # the run API checks the reference before it writes
+    check_reference(RunOptions(report=opts))
     return None
