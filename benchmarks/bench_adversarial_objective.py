@@ -14,48 +14,24 @@ Writes ``docs/results/adversarial_objective.{json,md}``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_method_comparison import OUT as COMPARISON_OUT
 from bench_published_recipes import CT_ANALOGUE
-from results import write_results
-from variants import train_variants
+from variants import variant_benchmark
 
-OUT = COMPARISON_OUT / "adversarial_objective"
 OBJECTIVES = ("nonsaturating", "paper")
 
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=6)
-    ap.add_argument("--folds", type=int, default=3)
-    args = ap.parse_args()
-    comparison, md, seconds = train_variants(
+if __name__ == "__main__":
+    variant_benchmark(
+        "adversarial_objective",
+        "The adversarial SegNet's objective: the paper's form",
         "adversarial-segnet-fast",
         {obj: [f"adversarial.objective={obj}"] for obj in OBJECTIVES},
-        OUT,
-        args.epochs,
-        args.folds,
+        "`adversarial-segnet-fast` on the 12-case phantom CT cohort (seed 2026), {folds} folds × {epochs} epochs, the same "
+        "folds for both objectives: `paper` (J_Adv = −αJ_D1 − βJ_D2 − γJ_D3) against `nonsaturating` (J_seg + α·J_G1 + "
+        "β·J_G2 + γ·J_D3, strokeseg's earlier form).",
+        6,
         CT_ANALOGUE["adversarial-segnet"],
     )
-    data_out = {"epochs": args.epochs, "folds": args.folds, "cases": 12, "seconds": seconds, "comparison": comparison}
-    head = (
-        f"`adversarial-segnet-fast` on the 12-case phantom CT cohort (seed 2026), {args.folds} folds × {args.epochs} epochs, "
-        "the same folds for both objectives: `paper` (J_Adv = −αJ_D1 − βJ_D2 − γJ_D3) against `nonsaturating` "
-        "(J_seg + α·J_G1 + β·J_G2 + γ·J_D3, strokeseg's earlier form).\n\n"
-    )
-    write_results(
-        "adversarial_objective",
-        data_out,
-        "The adversarial SegNet's objective: the paper's form",
-        head + md,
-        "bench_adversarial_objective.py",
-    )
-    print(head + md)
-
-
-if __name__ == "__main__":
-    main()

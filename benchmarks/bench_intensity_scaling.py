@@ -14,40 +14,22 @@ Writes ``docs/results/intensity_scaling.{json,md}``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_method_comparison import OUT as COMPARISON_OUT
-from results import write_results
-from variants import train_variants
+from variants import variant_benchmark
 
-OUT = COMPARISON_OUT / "intensity_scaling"
 VARIANTS = {"clip": ["intensity_clip=[0.5,99.5]"], "no-clip": ["intensity_clip=null"]}
 
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--folds", type=int, default=3)
-    args = ap.parse_args()
-    comparison, md, seconds = train_variants("clerigues-ct-2d-fast", VARIANTS, OUT, args.epochs, args.folds, None)
-    head = (
-        f"`clerigues-ct-2d-fast` on the 12-case phantom CT cohort (seed 2026), {args.folds} folds × {args.epochs} epochs, the same "
-        "folds for both: dataset z-scores after clipping each channel to its 0.5–99.5th brain percentiles (`clip`, the "
-        "recipes' setting) against plain dataset z-scores (`no-clip`).\n\n"
-    )
-    data_out = {"epochs": args.epochs, "folds": args.folds, "cases": 12, "seconds": seconds, "comparison": comparison}
-    write_results(
-        "intensity_scaling",
-        data_out,
-        "Intensity scaling where the paper names none: clipping on and off",
-        head + md,
-        "bench_intensity_scaling.py",
-    )
-    print(head + md)
-
-
 if __name__ == "__main__":
-    main()
+    variant_benchmark(
+        "intensity_scaling",
+        "Intensity scaling where the paper names none: clipping on and off",
+        "clerigues-ct-2d-fast",
+        VARIANTS,
+        "`clerigues-ct-2d-fast` on the 12-case phantom CT cohort (seed 2026), {folds} folds × {epochs} epochs, the same "
+        "folds for both: dataset z-scores after clipping each channel to its 0.5–99.5th brain percentiles (`clip`, the "
+        "recipes' setting) against plain dataset z-scores (`no-clip`).",
+        10,
+    )
