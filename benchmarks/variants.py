@@ -1,8 +1,9 @@
 """One recipe trained in a few variants on the same phantom CT cohort and folds, then paired by ``strokeseg compare``.
 
 Shared by the benchmarks that measure one recipe setting against another (bench_adversarial_objective.py,
-bench_symmetric_transform.py, bench_intensity_scaling.py; :func:`variant_benchmark` is each one's whole run): the 12-case phantom CT cohort of bench_method_comparison.py (seed 2026), the same
-patient-grouped folds for every variant, a run kept when it is already complete.
+bench_symmetric_transform.py, bench_intensity_scaling.py; :func:`variant_benchmark` is each one's whole run): the
+12-case phantom CT cohort of bench_method_comparison.py (seed 2026), the same patient-grouped folds for every
+variant, a run kept when it is already complete.
 """
 
 from __future__ import annotations
