@@ -68,9 +68,10 @@ def _failure(exc, nproc: int) -> int:
     codes = {f.exitcode for f in failures.values()}
     if len(failures) == nproc and len(codes) == 1 and min(codes) > 1:
         return int(codes.pop())  # e.g. 2: an input error every rank found, which rank 0 has said
-    # the agent stops the surviving ranks with SIGTERM, and a rank that lost a peer ends with LOST_STATUS: the cause
-    # is the earliest failure that is neither (timestamps are whole seconds, so a tie is common and is no evidence)
-    consequences = (-signal.SIGTERM, LOST_STATUS)
+    # the agent stops the surviving ranks with SIGTERM (a rank that caught it exits 128 + SIGTERM, one that did not
+    # shows -SIGTERM), and a rank that lost a peer ends with LOST_STATUS: the cause is the earliest failure that is
+    # none of these (timestamps are whole seconds, so a tie is common and is no evidence)
+    consequences = (-signal.SIGTERM, 128 + signal.SIGTERM, LOST_STATUS)
     causes = [r for r, f in failures.items() if f.exitcode not in consequences] or list(failures)
     rank = min(causes, key=lambda r: (failures[r].timestamp, r))
     first = failures[rank]
