@@ -265,6 +265,8 @@ def test_the_launcher_names_the_rank_that_ended_first_not_the_ones_that_lost_it(
         ({0: failure(LOST_STATUS), 1: failure(-signal.SIGKILL)}, "rank 1 of 2 was killed by SIGKILL"),
         ({0: failure(-signal.SIGTERM), 1: failure(1), 2: failure(LOST_STATUS)}, "rank 1 of 3 stopped with exit status 1"),
         ({0: failure(1, 101), 1: failure(1, 100)}, "rank 1 of 2 stopped with exit status 1"),
+        # a rank that caught the agent's SIGTERM exits 128 + 15 (the CI failure this case pins)
+        ({0: failure(128 + signal.SIGTERM), 1: failure(-signal.SIGKILL)}, "rank 1 of 2 was killed by SIGKILL"),
     ]
     for failures, said in cases:
         with pytest.raises(RankLost, match=said):
