@@ -48,13 +48,7 @@ Examples (a phantom cohort → its cases → maps from the raw series → a read
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
-
-try:
-    __version__ = version("strokeseg")
-except PackageNotFoundError:  # a source tree on PYTHONPATH without installed metadata
-    __version__ = "0+unknown"
 
 _API = {
     "open_dataset": "strokeseg.io.layouts",
@@ -86,7 +80,20 @@ __all__ = [
 ]
 
 
+def _version() -> str:
+    """The installed distribution's version (``importlib.metadata`` costs 50 ms, so it is read on first use)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("strokeseg")
+    except PackageNotFoundError:  # a source tree on PYTHONPATH without installed metadata
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()[name] = _version()
+        return globals()[name]
     if name in _API:
         value = getattr(importlib.import_module(_API[name]), name)
         globals()[name] = value

@@ -45,6 +45,24 @@ def test_streamed_groups_of_frames_give_the_same_array(tmp_path: Path) -> None:
     assert np.array_equal(one, three) and np.array_equal(one, _nibabel_zyxt(path))
 
 
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_reading_ahead_gives_the_serial_array(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: str) -> None:
+    """With two threads the next group is inflated while this one is placed: the same array, and a cut file still names its frames."""
+    data = (np.random.default_rng(4).random((6, 5, 3, 13)) * 900).astype(np.int16)
+    path = tmp_path / "s.nii.gz"
+    img = nib.Nifti1Image(data, np.eye(4))
+    img.header.set_slope_inter(0.5, 3.0)
+    nib.save(img, str(path))
+    monkeypatch.setenv("STROKESEG_THREADS", threads)
+    img = nib.load(str(path))
+    assert np.array_equal(_stream_frames(img, path, group_bytes=2 * 6 * 5 * 3 * 2), _nibabel_zyxt(path))  # 7 groups
+    raw = gzip.decompress(path.read_bytes())
+    cut = tmp_path / "cut.nii"
+    cut.write_bytes(raw[:-1])  # the last group (one frame) is short
+    with pytest.raises(InputError, match="frames 12–12 of 13"):
+        _stream_frames(nib.load(str(cut)), cut, group_bytes=2 * 6 * 5 * 3 * 2)
+
+
 def test_truncated_series_names_the_frames(tmp_path: Path) -> None:
     data = np.ones((8, 8, 4, 10), np.int16)
     path = tmp_path / "s.nii"

@@ -6,7 +6,7 @@ import pytest
 from strokeseg.io.volume import Series
 from strokeseg.perfusion.config import PerfusionConfig
 from strokeseg.perfusion.maps import compute_maps
-from strokeseg.perfusion.qc import few_valid_voxels, motion, truncated_bolus
+from strokeseg.perfusion.qc import few_valid_voxels, head_centres, motion, truncated_bolus
 from tests.helpers import SMALL_CT
 
 
@@ -63,3 +63,26 @@ def test_truncation_rule_and_small_coverage_rule_on_curves():
     g = Geometry((1, 10, 10), (1.0, 1.0, 1.0))  # 1 µl voxels
     assert few_valid_voxels(100, 20, g).flagged and few_valid_voxels(10**6, 2, g).flagged
     assert not few_valid_voxels(10**6, 20, g).flagged
+
+
+@pytest.mark.parametrize("modality", ["ct", "mr"])
+def test_head_centres_are_each_frames_centroid_of_head_voxels(modality: str) -> None:
+    """The chunked reduction equals the rule frame by frame; an empty frame is NaN, not a centre."""
+    from strokeseg.io.geometry import Geometry
+
+    rng = np.random.default_rng(5)
+    data = rng.normal(-800 if modality == "ct" else 10, 5, (4, 10, 12, 13)).astype(np.float32)
+    for t in range(13):  # a head block that moves frame by frame
+        data[1:3, 2 + t % 4 : 8 + t % 4, 3:9, t] = 40 if modality == "ct" else 600
+    data[..., 6] = -1000 if modality == "ct" else 0  # no head in frame 6
+    geom = Geometry(shape=(4, 10, 12), spacing=(0.7, 0.9, 5.0))  # spacing x, y, z
+    got = head_centres(data, geom, modality, chunk=4)
+    sub = data[:, ::2, ::2, :]
+    for t in range(13):
+        frame = sub[..., t]
+        m = frame > (-300.0 if modality == "ct" else 0.2 * np.percentile(frame, 99))
+        if not m.any():
+            assert np.isnan(got[t]).all()
+            continue
+        z, y, x = np.nonzero(m)
+        assert got[t] == pytest.approx([z.mean() * 5.0, y.mean() * 2 * 0.9, x.mean() * 2 * 0.7])

@@ -198,17 +198,21 @@ def _read_exactly(fh, view: memoryview, path: Path, what: str) -> None:
         n += got
 
 
-def _stream_frames(img, path: Path, group_bytes: int = 32 << 20) -> np.ndarray:
+def _stream_frames(img, path: Path, group_bytes: int = 8 << 20) -> np.ndarray:
     """The voxels of a 4D NIfTI as ``(Z, Y, X, T)`` float32, read a group of frames at a time.
 
     The file (decompressed on the fly for ``.gz``) is read sequentially, ``group_bytes`` of
     stored frames at a time; each group is scaled by ``scl_slope``/``scl_inter`` exactly as
-    nibabel does and transposed into place. The peak memory is the float32 result plus one
-    group, not the stored array, its scaled copy and a transposed one.
+    nibabel does and transposed into place. With more than one thread (:func:`~strokeseg.util.threads.thread_count`)
+    the next group is read (and inflated) while this one is transposed. The peak memory is the float32
+    result plus two groups, not the stored array, its scaled copy and a transposed one.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from nibabel.volumeutils import apply_read_scaling
 
     from strokeseg.io.gzipio import open_read
+    from strokeseg.util.threads import thread_count
 
     x, y, z, t = (int(v) for v in img.shape)
     dtype = np.dtype(img.header.get_data_dtype())
@@ -216,18 +220,28 @@ def _stream_frames(img, path: Path, group_bytes: int = 32 << 20) -> np.ndarray:
     slope, inter = float(proxy.slope), float(proxy.inter)
     frame_bytes = x * y * z * dtype.itemsize
     group = max(1, min(t, group_bytes // max(frame_bytes, 1)))
+    starts = range(0, t, group)
     out = np.empty((z, y, x, t), np.float32)
-    buf = bytearray(group * frame_bytes)
-    with open_read(path) as fh:
-        _read_exactly(fh, memoryview(bytearray(int(proxy.offset))), path, "the header")
-        for k0 in range(0, t, group):
+    bufs = [bytearray(group * frame_bytes) for _ in range(2)]
+    with open_read(path) as fh, ThreadPoolExecutor(max_workers=1) as reader:
+
+        def read(i: int) -> memoryview:
+            k0 = starts[i]
             g = min(group, t - k0)
-            view = memoryview(buf)[: g * frame_bytes]
+            view = memoryview(bufs[i % 2])[: g * frame_bytes]
             _read_exactly(fh, view, path, f"frames {k0}–{k0 + g - 1} of {t}")
-            frames = np.frombuffer(view, dtype).reshape(g, z, y, x)  # Fortran (x, y, z) order is C (z, y, x)
+            return view
+
+        _read_exactly(fh, memoryview(bytearray(int(proxy.offset))), path, "the header")
+        ahead = thread_count() > 1
+        pending = reader.submit(read, 0) if ahead else None
+        for i, k0 in enumerate(starts):
+            view = pending.result() if pending is not None else read(i)
+            pending = reader.submit(read, i + 1) if ahead and i + 1 < len(starts) else None
+            frames = np.frombuffer(view, dtype).reshape(-1, z, y, x)  # Fortran (x, y, z) order is C (z, y, x)
             if (slope, inter) != (1.0, 0.0):
                 frames = apply_read_scaling(frames, slope, inter)
-            out[..., k0 : k0 + g] = frames.transpose(1, 2, 3, 0)
+            out[..., k0 : k0 + frames.shape[0]] = frames.transpose(1, 2, 3, 0)
     return out
 
 

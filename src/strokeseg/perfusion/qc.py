@@ -76,26 +76,31 @@ def few_valid_voxels(brain_voxels: int, aif_voxels: int, geometry: Geometry) -> 
     return QcFlag(bool(ml < MIN_BRAIN_ML or aif_voxels < MIN_AIF_VOXELS), round(ml, 2), "ml", rule)
 
 
-def head_centres(data: np.ndarray, geometry: Geometry, modality: str) -> np.ndarray:
-    """``(T, 3)`` centroid of the head in mm (z, y, x) per frame of ``(Z, Y, X, T)`` data.
+def head_centres(data: np.ndarray, geometry: Geometry, modality: str, chunk: int = 10) -> np.ndarray:
+    """``(T, 3)`` centroid of the head in mm (z, y, x) per frame of ``(Z, Y, X, T)`` data (NaN: no head voxel).
 
-    In-plane every second voxel is used (the centroid of thousands of voxels does not need all).
+    In-plane every second voxel is used (the centroid of thousands of voxels does not need all). The head is
+    above −300 HU (CT) or above a fifth of the frame's 99th percentile (MR). ``chunk`` frames are reduced at
+    a time: contiguous runs along time, and a mask of ``chunk`` subsampled frames, not a 4D one.
     """
     sz, sy, sx = geometry.spacing_zyx
     sub = data[:, ::2, ::2, :]
     zi = np.arange(sub.shape[0]) * sz
     yi = np.arange(sub.shape[1]) * 2 * sy
     xi = np.arange(sub.shape[2]) * 2 * sx
-    out = np.zeros((data.shape[3], 3))
-    for t in range(data.shape[3]):  # one frame at a time: a (Z, Y, X) mask, not a 4D one
-        frame = sub[..., t]
-        thr = -300.0 if modality == "ct" else 0.2 * float(np.percentile(frame, 99))
-        m = frame > thr
-        n = m.sum()
-        if n == 0:
-            out[t] = np.nan
-            continue
-        out[t] = (m.sum(axis=(1, 2)) @ zi / n, m.sum(axis=(0, 2)) @ yi / n, m.sum(axis=(0, 1)) @ xi / n)
+    out = np.full((data.shape[3], 3), np.nan)
+    for t0 in range(0, data.shape[3], chunk):
+        block = sub[..., t0 : t0 + chunk]
+        if modality == "ct":
+            thr: float | np.ndarray = -300.0
+        else:
+            thr = 0.2 * np.percentile(block.reshape(-1, block.shape[-1]), 99, axis=0)
+        m = block > thr
+        yx = m.sum(axis=0)  # (Y, X, chunk)
+        n = yx.sum(axis=(0, 1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centre = np.stack([zi @ m.sum(axis=(1, 2)), yi @ yx.sum(axis=1), xi @ yx.sum(axis=0)], axis=1) / n[:, None]
+        out[t0 : t0 + block.shape[-1]] = np.where(n[:, None] > 0, centre, np.nan)
     return out
 
 

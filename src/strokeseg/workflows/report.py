@@ -12,11 +12,13 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from strokeseg.clinical.eligibility import Patient, given_values
 from strokeseg.io.outputs import STAGING_PREFIX, RunFolder
-from strokeseg.report.build import ReportResult, build_report
-from strokeseg.report.collect import collect_run
+
+if TYPE_CHECKING:  # the page builders (matplotlib) load when a report is built, not when its options are parsed
+    from strokeseg.report.build import ReportResult
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class ReportOptions:
 def report_run(run: RunFolder, options: ReportOptions = ReportOptions()) -> ReportResult:
     """Build ``run.out/report`` (see the module docstring) and return what was written."""
     from strokeseg.errors import ConfigError
+    from strokeseg.report.build import build_report
+    from strokeseg.report.collect import collect_run
     from strokeseg.util.progress import progress_bar
 
     view = collect_run(run.out)
