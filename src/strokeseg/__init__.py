@@ -48,7 +48,10 @@ Examples (a phantom cohort → its cases → maps from the raw series → a read
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    __version__: str  # read on first use (module ``__getattr__``)
 
 _API = {
     "open_dataset": "strokeseg.io.layouts",
