@@ -65,6 +65,42 @@ def test_a_core_only_label_map_is_not_checked_as_hypoperfusion():
     assert codes == ["core-bilateral", "core-larger-than-hemisphere"]  # the core's own checks still fire
 
 
+def test_a_core_along_the_brains_outline_fires_and_a_wedge_reaching_the_cortex_does_not():
+    """A rim of low-flow voxels under the skull (partial volume) is an artefact; a territorial wedge from the
+    cortex inwards is an infarct."""
+    from scipy import ndimage
+
+    from strokeseg.clinical.plausibility import surface_fraction
+
+    brain = _brain()
+    _, y, x = np.indices(G.shape)
+    left = x < 40
+    rim = brain & ~ndimage.binary_erosion(brain, structure=np.ones((1, 3, 3), bool)) & left  # the outermost in-plane voxel
+    assert surface_fraction(rim, brain, G) == 1.0
+    (w,) = plausibility_warnings(rim, brain, G)
+    assert w.code == "core-on-brain-surface" and "100% of the core" in w.message
+    wedge = brain & left & (np.abs(y - 40) < 0.6 * (40 - x))  # apex deep at the midline, base on the cortex
+    assert 0.0 < surface_fraction(wedge, brain, G) < 0.5
+    assert plausibility_warnings(wedge, brain, G) == []
+    # ventricles (holes in the mask) are not the outline: a periventricular core passes
+    holed = brain & ~((np.abs(y - 40) < 6) & (np.abs(x - 40) < 3))
+    around = holed & (np.abs(y - 40) < 10) & (x >= 36) & (x < 40)
+    assert surface_fraction(around, holed, G) == 0.0
+
+
+def test_guard_is_silent_on_the_isles18_expert_core_and_names_the_rim_of_the_rcbf_core():
+    """The real CT case: the expert's core (drawn on DWI) lies deep; the rCBF < 30 % core of its maps
+    lies along the brain's outline."""
+    from strokeseg.clinical.pipeline import threshold_case
+
+    ds = open_dataset(shared_or_skip(SHARED / "data" / "real" / "isles2018"))
+    c = ds.load(ds.cases[0])
+    r = threshold_case(c)
+    brain = np.isfinite(c.images["CBF"]) & (c.images["CBF"] > 0)
+    assert plausibility_warnings(c.label > 0, brain, c.geometry) == []
+    assert "core-on-brain-surface" in {w.code for w in r.notes if hasattr(w, "code")}
+
+
 def test_implausible_readout_makes_every_verdict_not_assessable():
     brain = _brain()
     core = brain & (np.indices(G.shape)[2] < 35)

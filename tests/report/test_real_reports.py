@@ -105,7 +105,11 @@ def test_isles18_case_without_tmax_gets_a_cbf_core_and_no_penumbra(tmp_path, cli
     assert readout["penumbra_ml"] is None and readout["hypoperfused_ml"] is None
     assert "penumbra_ml" in readout["not_assessable"]
     assert [v["eligible"] for v in readout["eligibility"][:2]] == [None, None]
-    assert [v["reason"] for v in readout["eligibility"][:2]] == ["not assessable: no Tmax map"] * 2
+    # its rCBF core is a rim along the brain's outline (the expert's lesion lies deep and is not hypoperfused on
+    # these maps): the guard says so, and that reason holds the verdicts back
+    assert "core-on-brain-surface" in {w["code"] for w in readout["warnings"]}
+    reasons = [v["reason"] for v in readout["eligibility"]]
+    assert all(r.startswith("not assessable: implausible read-out (") and "brain's outline" in r for r in reasons)
     assert "CBF without Tmax" in readout["maps"]
     html = (tmp_path / "o" / "report" / case / "index.html").read_text(encoding="utf-8")
     assert html.count("n/a (no Tmax)") >= 5 and "n/a (no perfusion)" not in html

@@ -10,7 +10,12 @@ with the reason (:func:`strokeseg.clinical.readout.with_implausible`).
 
 The limits are physiological, not fitted: a hemisphere is half the brain; "both hemispheres"
 means at least 25 % and 5 ml of the core on the smaller side (a shower of emboli in both
-territories is smaller than that); "most" means more than half.
+territories is smaller than that); "most" means more than half. The brain's surface is the
+in-plane band of :data:`SURFACE_MM` (at least one voxel) inside the brain mask's outline: there a
+voxel shares its signal with the skull, the scalp or the subarachnoid CSF, and perfusion maps are
+blurred across that outline by their in-plane smoothing, so CBF and CBV fall and DWI can brighten
+with no infarct. A territorial infarct reaches the cortex but lies mostly deeper; a core that lies
+mostly in that band is a rim artefact.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ PLAUSIBILITY_CODES = (
     "core-larger-than-hemisphere",
     "hypoperfusion-too-large",
     "core-outside-brain",
+    "core-on-brain-surface",
     "core-bilateral",
     "core-not-dwi-bright",
     "core-not-hypoperfused",
@@ -35,6 +41,8 @@ PLAUSIBILITY_CODES = (
 BILATERAL_FRACTION, BILATERAL_ML = 0.25, 5.0
 #: the core's fraction that may lie outside the brain
 OUTSIDE_FRACTION = 0.10
+#: width (mm, in-plane) of the brain's surface band: a voxel and the reach of the maps' in-plane smoothing
+SURFACE_MM = 3.0
 #: rDWI above which a voxel counts as DWI-bright (the healthy median is 1)
 DWI_BRIGHT = 1.0
 #: Tmax (s) above which a voxel counts as hypoperfused, for the CT/PWI check
@@ -78,9 +86,34 @@ def plausibility_warnings(
             )
     if core_ml < MIN_CORE_ML:
         return out
+    out += _position_warnings(core, brain, geometry)
+    if rdwi is not None:
+        bright = float((rdwi[core] > DWI_BRIGHT).mean())
+        if bright <= 0.5:
+            out.append(warn("core-not-dwi-bright", f"only {bright:.0%} of the core is brighter on DWI than healthy tissue"))
+    if tmax is not None:
+        hyp = float((tmax[core] > HYPOPERFUSED_TMAX).mean())
+        if hyp <= 0.5:
+            out.append(warn("core-not-hypoperfused", f"only {hyp:.0%} of the core has Tmax > {HYPOPERFUSED_TMAX:g} s"))
+    return out
+
+
+def _position_warnings(core: np.ndarray, brain: np.ndarray, geometry: Geometry) -> list[DataWarning]:
+    """Where a core of at least :data:`MIN_CORE_ML` lies: outside the brain, on its surface, in both hemispheres."""
+    out: list[DataWarning] = []
+    v = geometry.voxel_volume_ml
     outside = float((core & ~brain).sum() / core.sum())
     if outside > OUTSIDE_FRACTION:
         out.append(warn("core-outside-brain", f"{outside:.0%} of the core lies outside the brain"))
+    surface = surface_fraction(core & brain, brain, geometry)
+    if surface > 0.5:
+        out.append(
+            warn(
+                "core-on-brain-surface",
+                f"{surface:.0%} of the core lies within {SURFACE_MM:g} mm of the brain's outline, where partial volume with the "
+                "skull and CSF mimics a lesion; an infarct lies mostly deeper",
+            )
+        )
     if brain.sum() >= 10:
         lat = lateral_coordinate(brain, geometry)[core & brain]
         left, right = float((lat < 0).sum() * v), float((lat > 0).sum() * v)
@@ -91,15 +124,28 @@ def plausibility_warnings(
                     "core-bilateral", f"the core lies in both hemispheres ({left:.0f} ml and {right:.0f} ml); an acute infarct rarely does"
                 )
             )
-    if rdwi is not None:
-        bright = float((rdwi[core] > DWI_BRIGHT).mean())
-        if bright <= 0.5:
-            out.append(warn("core-not-dwi-bright", f"only {bright:.0%} of the core is brighter on DWI than healthy tissue"))
-    if tmax is not None:
-        hyp = float((tmax[core] > HYPOPERFUSED_TMAX).mean())
-        if hyp <= 0.5:
-            out.append(warn("core-not-hypoperfused", f"only {hyp:.0%} of the core has Tmax > {HYPOPERFUSED_TMAX:g} s"))
     return out
+
+
+def surface_fraction(core: np.ndarray, brain: np.ndarray, geometry: Geometry) -> float:
+    """The fraction of ``core`` voxels within :data:`SURFACE_MM` (in-plane, at least one voxel) of the
+    outline of ``brain`` (both ``(Z, Y, X)`` boolean), slice by slice.
+
+    Each slice's mask has its holes filled first, so ventricles and deep CSF are not its outline; a slice
+    edge the mask touches is (the field of view cut the head there). 0 for an empty core.
+    """
+    from scipy import ndimage
+
+    if not core.any():
+        return 0.0
+    sx, sy, _ = geometry.spacing
+    width = max(SURFACE_MM, min(sx, sy))
+    near = 0
+    for z in np.unique(np.nonzero(core)[0]):  # the slices the core is on: a loop over slices, not voxels
+        filled = np.pad(ndimage.binary_fill_holes(brain[z]), 1)
+        depth = ndimage.distance_transform_edt(filled, sampling=(sy, sx))[1:-1, 1:-1]
+        near += int((depth[core[z]] <= width).sum())
+    return near / int(core.sum())
 
 
 def guard_labels(
