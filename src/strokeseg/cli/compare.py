@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from strokeseg.cli.options import add_output_options
+from strokeseg.evaluation.modes import SignificanceTest
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,8 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", metavar="NAME", help="the method the others are tested against (default: the first RUN)")
     p.add_argument(
         "--test",
-        choices=("wilcoxon", "ttest"),
-        default="wilcoxon",
+        choices=[t.value for t in SignificanceTest],
+        default=SignificanceTest.WILCOXON.value,
         help="paired test over cases: Wilcoxon signed-rank (default) or the paired t-test",
     )
     add_output_options(p, resume=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from strokeseg.cli.options import add_input, add_layout_options, add_output_options, positive_int
+from strokeseg.io.modes import ExportTarget
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -29,8 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", required=True, help="dataset name (letters, digits, _ and -)")
     p.add_argument(
         "--target",
-        choices=("core", "lesion", "regions"),
-        default="core",
+        choices=[t.value for t in ExportTarget],
+        default=ExportTarget.CORE.value,
         help="labels: core (1), lesion = core ∪ penumbra (1), or regions (hypoperfused = {1, 2}, core = {2})",
     )
     p.add_argument("--modalities", type=_names, metavar="LIST", help="channels in order (default: those every labelled case has)")

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from strokeseg.cli.options import add_input, add_layout_options, add_output_options, positive_int
+from strokeseg.io.modes import ExportTarget
 
 
 def plans_edit(text: str) -> dict[str, Any]:
@@ -38,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_input(p, "the labelled dataset (any layout)", "DATASET")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--target", choices=("core", "lesion", "regions"), default="core", help="what nnU-Net learns (default core)")
+    targets = [t.value for t in ExportTarget]
+    p.add_argument("--target", choices=targets, default=ExportTarget.CORE.value, help="what nnU-Net learns (default core)")
     p.add_argument("--configuration", default="3d_fullres", help="nnU-Net configuration (default 3d_fullres)")
     p.add_argument("--folds", type=positive_int, default=5, help="patient-grouped folds (default 5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the folds' patient shuffle (default 0)")

@@ -3,28 +3,27 @@
 See ``docs/explanation/evaluation.md`` for definitions and the empty-mask rules.
 """
 
-from strokeseg.evaluation.cohort import r_squared, summarise
-from strokeseg.evaluation.lesionwise import lesion_counts, lesion_f1
-from strokeseg.evaluation.metrics import HD_MAX_MM, BinaryMetrics, binary_metrics, evaluate_labels, isles15_score
-from strokeseg.evaluation.overlap import dice, precision, sensitivity
-from strokeseg.evaluation.surface import assd, assd_pooled, hausdorff, hd95, surface_distances
+from strokeseg.util.lazy import lazy_exports
 
-__all__ = [
-    "HD_MAX_MM",
-    "BinaryMetrics",
-    "assd",
-    "assd_pooled",
-    "binary_metrics",
-    "dice",
-    "evaluate_labels",
-    "hausdorff",
-    "hd95",
-    "isles15_score",
-    "lesion_counts",
-    "lesion_f1",
-    "precision",
-    "r_squared",
-    "sensitivity",
-    "summarise",
-    "surface_distances",
-]
+#: the public names (imported on first use, so that the light modules below stay light)
+_API = {
+    "assd": "strokeseg.evaluation.surface",
+    "assd_pooled": "strokeseg.evaluation.surface",
+    "binary_metrics": "strokeseg.evaluation.metrics",
+    "BinaryMetrics": "strokeseg.evaluation.metrics",
+    "dice": "strokeseg.evaluation.overlap",
+    "evaluate_labels": "strokeseg.evaluation.metrics",
+    "hausdorff": "strokeseg.evaluation.surface",
+    "hd95": "strokeseg.evaluation.surface",
+    "HD_MAX_MM": "strokeseg.evaluation.metrics",
+    "isles15_score": "strokeseg.evaluation.metrics",
+    "lesion_counts": "strokeseg.evaluation.lesionwise",
+    "lesion_f1": "strokeseg.evaluation.lesionwise",
+    "precision": "strokeseg.evaluation.overlap",
+    "r_squared": "strokeseg.evaluation.cohort",
+    "sensitivity": "strokeseg.evaluation.overlap",
+    "summarise": "strokeseg.evaluation.cohort",
+    "surface_distances": "strokeseg.evaluation.surface",
+}
+__all__ = sorted(_API)
+__getattr__, __dir__ = lazy_exports(__name__, _API)

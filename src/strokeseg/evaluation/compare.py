@@ -20,11 +20,12 @@ from typing import Any
 import numpy as np
 
 from strokeseg.errors import InputError, Message, Param
+from strokeseg.evaluation.modes import SignificanceTest
 from strokeseg.evaluation.runner import rows_from_csv
 
 #: the metrics the comparison tables show, and whether larger is better
 METRICS = {"dice": True, "hd95": False, "abs_vol_diff_ml": False, "lesion_f1": True}
-TESTS = ("wilcoxon", "ttest")
+TESTS = tuple(t.value for t in SignificanceTest)
 
 
 @dataclass(frozen=True)
@@ -125,12 +126,15 @@ def _metric_entry(v: np.ndarray, ids: list[str], folds: list[list[str]] | None) 
     return entry
 
 
-def compare_runs(runs: Sequence[MethodRun], reference: str | None = None, test: str = "wilcoxon") -> dict[str, Any]:
+def compare_runs(
+    runs: Sequence[MethodRun], reference: str | None = None, test: SignificanceTest | str = SignificanceTest.WILCOXON
+) -> dict[str, Any]:
     """Per region, per method that scored it and per metric: mean ± sd over cases (and over folds where
     the folds are known), the per-fold means, and the paired test's p against ``reference`` (default: the
     first run) where the reference scored the region too. A region scored by fewer than two runs is left out."""
     if test not in TESTS:
-        raise InputError(f"unknown test {test!r} (wilcoxon or ttest)")
+        raise InputError(Message(Param("test", verb=""), f" must be one of {', '.join(TESTS)}, got {test!r}"))
+    test = SignificanceTest(test)
     by_region, folds = check_comparable(runs)
     ref = reference or runs[0].name
     names = [r.name for r in runs]

@@ -13,10 +13,11 @@ Counting is vectorised with ``np.unique`` over component labels (no loop over vo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 from scipy import ndimage
+
+from strokeseg.evaluation.modes import Protocol
 
 
 def components(mask: np.ndarray) -> tuple[np.ndarray, int]:
@@ -45,13 +46,6 @@ class LesionCounts:
     def count_difference(self) -> int:
         """|n_pred − n_truth| (ISLES'22 "absolute lesion count difference")."""
         return abs(self.n_pred - self.n_truth)
-
-
-class Protocol(StrEnum):
-    """How lesions are matched: ISLES'22 (any overlap) or ISLES'24 (one to one at IoU ≥ 0.5)."""
-
-    ISLES22 = "isles22"
-    ISLES24 = "isles24"
 
 
 #: panoptica's NaiveThresholdMatching default, which the ISLES'24 evaluator uses (IoU ≥ threshold)

@@ -4,32 +4,29 @@ Arrays are ``(Z, Y, X)`` (4D series ``(Z, Y, X, T)``); geometry follows ITK (see
 :mod:`strokeseg.io.geometry`). Canonical labels: 0 background, 1 penumbra, 2 core.
 """
 
-from strokeseg.io.case import Case, CaseRef, load_case
-from strokeseg.io.geometry import Geometry
-from strokeseg.io.labels import CORE, PENUMBRA, Region, region_mask
-from strokeseg.io.layouts import LAYOUTS, Dataset, detect_layout, open_dataset
-from strokeseg.io.nifti import read_nifti, write_nifti
-from strokeseg.io.read import NonFinitePolicy, read_image, read_series
-from strokeseg.io.volume import Series, Volume
+from strokeseg.util.lazy import lazy_exports
 
-__all__ = [
-    "CORE",
-    "LAYOUTS",
-    "PENUMBRA",
-    "Case",
-    "CaseRef",
-    "Dataset",
-    "Geometry",
-    "NonFinitePolicy",
-    "Region",
-    "Series",
-    "Volume",
-    "detect_layout",
-    "load_case",
-    "open_dataset",
-    "read_image",
-    "read_nifti",
-    "read_series",
-    "region_mask",
-    "write_nifti",
-]
+#: the public names (imported on first use, so that the light modules below stay light)
+_API = {
+    "Case": "strokeseg.io.case",
+    "CaseRef": "strokeseg.io.case",
+    "CORE": "strokeseg.io.labels",
+    "Dataset": "strokeseg.io.layouts",
+    "detect_layout": "strokeseg.io.layouts",
+    "Geometry": "strokeseg.io.geometry",
+    "LAYOUTS": "strokeseg.io.layouts",
+    "load_case": "strokeseg.io.case",
+    "NonFinitePolicy": "strokeseg.io.read",
+    "open_dataset": "strokeseg.io.layouts",
+    "PENUMBRA": "strokeseg.io.labels",
+    "read_image": "strokeseg.io.read",
+    "read_nifti": "strokeseg.io.nifti",
+    "read_series": "strokeseg.io.read",
+    "Region": "strokeseg.io.labels",
+    "region_mask": "strokeseg.io.labels",
+    "Series": "strokeseg.io.volume",
+    "Volume": "strokeseg.io.volume",
+    "write_nifti": "strokeseg.io.nifti",
+}
+__all__ = sorted(_API)
+__getattr__, __dir__ = lazy_exports(__name__, _API)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -10,14 +9,8 @@ import numpy as np
 from strokeseg.diagnostics import warn
 from strokeseg.errors import InputError, Message, Param
 from strokeseg.io import dicom, itk, nifti
+from strokeseg.io.modes import NonFinitePolicy
 from strokeseg.io.volume import Series, Volume
-
-
-class NonFinitePolicy(StrEnum):
-    """What to do with NaN/Inf voxels: refuse the file (default) or set them to 0 and say so."""
-
-    ERROR = "error"
-    ZERO = "zero"
 
 
 def _format(path: Path) -> str:

@@ -9,20 +9,12 @@ kernel.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import numpy as np
 from scipy import special
 
+from strokeseg.kinetics.modes import Residue
+
 FINE_DT = 0.1  # s
-
-
-class Residue(StrEnum):
-    """The tissue residue functions the phantom and the parametric fit use."""
-
-    EXPONENTIAL = "exponential"
-    BOX = "box"
-    GAMMA = "gamma"
 
 
 def dispersion_kernel(t: np.ndarray, beta: float) -> np.ndarray:

@@ -27,7 +27,8 @@ from strokeseg.kinetics.constants import HEMATOCRIT_FACTOR, TISSUE_DENSITY
 from strokeseg.phantom.anatomy import HeadModel, Tissue, tissue_map, vessel_fractions
 from strokeseg.phantom.fields import SmoothField
 from strokeseg.phantom.lesion import LesionSpec, lesion_masks
-from strokeseg.phantom.signal import FINE_DT, AifParams, Residue, aif_curve, build_table, fft_convolve
+from strokeseg.phantom.modes import MIXED, RESIDUE_CHOICES
+from strokeseg.phantom.signal import FINE_DT, AifParams, aif_curve, build_table, fft_convolve
 
 RHO, KH = TISSUE_DENSITY, HEMATOCRIT_FACTOR  # the tissue model the perfusion analysis inverts
 CT_SLAB_CHOICES = (2, 4, 8, 12, 16, 22)
@@ -59,7 +60,7 @@ class PhantomConfig:
     def __post_init__(self) -> None:
         if self.modality not in ("ct", "mr"):
             raise ConfigError(f"modality must be 'ct' or 'mr', got {self.modality!r}")
-        if self.residue not in ("mixed", *[r.value for r in Residue]):
+        if self.residue not in RESIDUE_CHOICES:
             raise ConfigError(f"unknown residue {self.residue!r}")
 
 
@@ -265,7 +266,7 @@ def _acquisition(cfg: PhantomConfig, rng: np.random.Generator) -> tuple[np.ndarr
         amplitude=1.0,
         recirculation=float(rng.uniform(0.08, 0.15)) if cfg.recirculation else 0.0,
     )
-    kind = cfg.residue if cfg.residue != "mixed" else str(rng.choice(["exponential", "gamma"]))
+    kind = cfg.residue if cfg.residue != MIXED else str(rng.choice(["exponential", "gamma"]))
     return times, dt, aif_p, kind
 
 

@@ -23,12 +23,13 @@ from strokeseg.io.nifti import write_nifti
 from strokeseg.phantom.anatomy import Tissue
 from strokeseg.phantom.case import PhantomCase, PhantomConfig, generate_case
 from strokeseg.phantom.grid import GridPhantom
+from strokeseg.phantom.modes import PhantomLayout
 from strokeseg.phantom.quirks import QUIRKS, smir_headers, with_vendor_sentinels
 from strokeseg.tables import csv_text
 from strokeseg.util.pool import run_in_processes
 from strokeseg.util.seeds import PHANTOM_COHORT_KEY
 
-LAYOUT_CHOICES = ("isles2018", "isles2015-spes", "manifest")
+LAYOUT_CHOICES = tuple(layout.value for layout in PhantomLayout)
 GROUPS = {"mca": "LVO", "branch": "non-LVO", "small": "non-LVO", "none": "no-stroke"}
 
 

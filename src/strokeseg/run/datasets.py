@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from strokeseg.evaluation.modes import SignificanceTest
 from strokeseg.run.options import ReadOptions, RunOptions, finish, open_input, run_folder
 
 _READ, _RUN = ReadOptions(), RunOptions()
@@ -59,7 +60,13 @@ def nnunet_baseline(dataset: str | Path, out: str | Path, baseline: Any, read: R
     return result
 
 
-def compare(runs: Sequence[str], out: str | Path, reference: str | None = None, test: str = "wilcoxon", options: RunOptions = _RUN) -> Any:
+def compare(
+    runs: Sequence[str],
+    out: str | Path,
+    reference: str | None = None,
+    test: SignificanceTest | str = SignificanceTest.WILCOXON,
+    options: RunOptions = _RUN,
+) -> Any:
     """``strokeseg compare``: methods scored on the same cases (bundles or evaluation folders, ``NAME=DIR`` or
     ``DIR``) compared against ``reference`` (default: the first) with a paired ``test`` (``wilcoxon`` or
     ``ttest``) into ``out`` (``comparison.json``, ``comparison.md``, ``comparison.html``).

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from strokeseg.evaluation.compare import compare_runs, comparison_markdown, comparison_plot, read_run
+from strokeseg.evaluation.modes import SignificanceTest
 from strokeseg.io.outputs import RunFolder
 from strokeseg.report.compare_page import comparison_page
 
@@ -19,7 +20,9 @@ def parse_run(spec: str) -> tuple[str | None, Path]:
     return (name, Path(path)) if sep and name and not Path(spec).exists() else (None, Path(spec))
 
 
-def compare_to_folder(run: RunFolder, specs: Sequence[str], reference: str | None = None, test: str = "wilcoxon") -> dict[str, Any]:
+def compare_to_folder(
+    run: RunFolder, specs: Sequence[str], reference: str | None = None, test: SignificanceTest | str = SignificanceTest.WILCOXON
+) -> dict[str, Any]:
     """Read every run, compare them and write the three files together into ``run``."""
     runs = [read_run(path, name) for name, path in map(parse_run, specs)]
     result = compare_runs(runs, reference, test)

@@ -22,6 +22,7 @@ import numpy as np
 from strokeseg.errors import ConfigError, InputError, Message, Param
 from strokeseg.io.case import CaseRef, load_case
 from strokeseg.io.labels import CORE, PENUMBRA
+from strokeseg.io.modes import ExportTarget
 from strokeseg.io.nifti import write_nifti
 from strokeseg.masks.brain import valid_map_mask
 from strokeseg.masks.case import PERFUSION_MAPS
@@ -30,7 +31,7 @@ from strokeseg.util.progress import progress
 
 #: modalities in Hounsfield units: nnU-Net's CT normalisation (clipped to the foreground's 0.5–99.5 %)
 CT_LIKE = ("CT", "CTA", "MIP")
-TARGETS = ("core", "lesion", "regions")
+TARGETS = tuple(t.value for t in ExportTarget)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class ExportOptions:
 
     dataset_id: int
     name: str
-    target: str = "core"
+    target: ExportTarget | str = ExportTarget.CORE
     modalities: tuple[str, ...] | None = None
     ct_channels: tuple[str, ...] | None = None
     folds: int = 5

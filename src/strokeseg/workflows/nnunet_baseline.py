@@ -25,12 +25,17 @@ from strokeseg.evaluation.cohort import summarise
 from strokeseg.evaluation.runner import EvaluationResult, evaluate_case_arrays, write_results
 from strokeseg.io.case import CaseRef, load_case
 from strokeseg.io.labels import Region
+from strokeseg.io.modes import ExportTarget
 from strokeseg.prediction.nnunet import NnUNetOptions, NnUNetRunner
 from strokeseg.workflows.export import ExportOptions, export_nnunet
 
 #: the regions each target is scored on: those every recipe's out-of-fold rows use (a lesion target, labels
 #: 1 ∪ 2, is the ``hypoperfused`` region, as in :func:`strokeseg.training.cv.regions_for_target`)
-REGIONS = {"core": [Region.CORE], "lesion": [Region.HYPOPERFUSED], "regions": [Region.CORE, Region.PENUMBRA, Region.HYPOPERFUSED]}
+REGIONS = {
+    ExportTarget.CORE: [Region.CORE],
+    ExportTarget.LESION: [Region.HYPOPERFUSED],
+    ExportTarget.REGIONS: [Region.CORE, Region.PENUMBRA, Region.HYPOPERFUSED],
+}
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ class BaselineOptions:
             a smaller network for a test; empty: nnU-Net's default plans.
     """
 
-    target: str = "core"
+    target: ExportTarget | str = ExportTarget.CORE
     configuration: str = "3d_fullres"
     folds: int = 5
     seed: int = 0
@@ -87,7 +92,7 @@ def _score_folds(model_dir: Path, refs: Sequence[CaseRef], splits: list[dict[str
             case = load_case(by_id[cid], modalities=runner.modalities)  # the model's channels and the label
             pred = runner.predict(case)
             assert case.label is not None
-            rows += evaluate_case_arrays(cid, pred.labels, case.label, case.geometry, REGIONS[target], case.group)
+            rows += evaluate_case_arrays(cid, pred.labels, case.label, case.geometry, REGIONS[ExportTarget(target)], case.group)
     return rows
 
 
@@ -112,7 +117,7 @@ def nnunet_baseline(refs: Sequence[CaseRef], out: Path, opts: BaselineOptions, l
     shutil.move(str(trained), model_dir)
     log("nnU-Net: predicting the held-out folds (native runner)")
     rows = _score_folds(model_dir, refs, splits, opts.target)
-    result = EvaluationResult(rows, summarise(rows), [r.value for r in REGIONS[opts.target]])
+    result = EvaluationResult(rows, summarise(rows), [r.value for r in REGIONS[ExportTarget(opts.target)]])
     write_results(result, out / "cv", title=f"nnU-Net {opts.configuration}: {len(splits)}-fold cross-validation")
     (out / "cv" / "folds.json").write_text(json.dumps({"folds": [s["val"] for s in splits]}, indent=2), encoding="utf-8")
     shutil.rmtree(work, ignore_errors=True)

@@ -7,6 +7,7 @@ import argparse
 from strokeseg.cli.options.series import add_series_option
 from strokeseg.cli.options.types import label_map_arg
 from strokeseg.errors import ConfigError
+from strokeseg.io.modes import NonFinitePolicy
 
 
 def add_layout_options(p: argparse.ArgumentParser, series: bool = True) -> None:
@@ -33,8 +34,8 @@ def add_nonfinite_option(p: argparse.ArgumentParser) -> None:
     """``--nonfinite error|zero``."""
     p.add_argument(
         "--nonfinite",
-        choices=("error", "zero"),
-        default="error",
+        choices=[p.value for p in NonFinitePolicy],
+        default=NonFinitePolicy.ERROR.value,
         help="what to do with NaN/Inf voxels in an input image: stop with an error (default) or set them to 0",
     )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from strokeseg.evaluation.modes import Protocol
+
 
 def region_list(text: str) -> list[str]:
     """``--regions core,penumbra``: region names, checked."""
@@ -15,9 +17,8 @@ def region_list(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-#: the values of strokeseg.evaluation.lesionwise.Protocol, written out so that --help never imports SciPy
-#: (tests/cli/test_choices.py checks they are the enum's)
-PROTOCOLS = ("isles22", "isles24")
+#: the values of :class:`strokeseg.evaluation.modes.Protocol` (a module without SciPy, so --help stays light)
+PROTOCOLS = tuple(p.value for p in Protocol)
 
 
 def add_protocol_option(p: argparse.ArgumentParser) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from strokeseg.cli.options.types import fraction, positive_float, positive_int
+from strokeseg.perfusion.config import Modality
+from strokeseg.phantom.modes import MIXED, RESIDUE_CHOICES, PhantomLayout
 
 DESCRIPTION = (
     "Generate synthetic acute-stroke cases: a head (skull, CSF, grey/white matter, arteries, sinus), an MCA-territory, "
@@ -26,11 +28,11 @@ QUIRKS = ("isles2018-headers", "vendor-sentinels", "subacute-mri", "dwi-bias-fie
 def add_phantom_options(p: argparse.ArgumentParser) -> None:
     """Cohort size, acquisition, physiology and quirk options of ``strokeseg phantom``."""
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--modality", choices=("ct", "mr"), default="ct", help="CT perfusion (default) or DSC-MRI")
+    p.add_argument("--modality", choices=[m.value for m in Modality], default=Modality.CT.value, help="CT perfusion (default) or DSC-MRI")
     p.add_argument("--cases", type=positive_int, default=10, help="number of cases (default 10)")
     p.add_argument(
         "--layout",
-        choices=("isles2018", "isles2015-spes", "manifest"),
+        choices=[layout.value for layout in PhantomLayout],
         help="output layout (default: isles2018 for CT, isles2015-spes for MR)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -40,10 +42,7 @@ def add_phantom_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--noise-hu", type=positive_float, metavar="SIGMA", help="CT noise σ in HU per voxel and frame (default 3–5)")
     p.add_argument("--snr", type=positive_float, help="MR signal-to-noise ratio (default 20–50)")
     p.add_argument(
-        "--residue",
-        choices=("mixed", "exponential", "gamma", "box"),
-        default="mixed",
-        help="tissue residue function (default: exponential or gamma per case)",
+        "--residue", choices=RESIDUE_CHOICES, default=MIXED, help="tissue residue function (default: exponential or gamma per case)"
     )
     p.add_argument("--no-stroke-fraction", type=fraction, default=0.15, help="fraction of cases without stroke (default 0.15)")
     p.add_argument(
