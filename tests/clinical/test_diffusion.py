@@ -196,6 +196,27 @@ def test_a_bilateral_symmetric_brightness_is_not_core_with_the_asymmetry_term_an
     assert not on[3, 24, 10] and not on[3, 24, 38] and on[8, 16, 14]
 
 
+def test_a_twin_within_a_few_mm_removes_an_offset_bilateral_brightness_but_not_a_lesion_on_the_midline():
+    """Bilateral artefacts are alike on both sides, not voxel for voxel: with a radius the twin is the brightest
+    voxel of the other hemisphere near the mirror point. A medial lesion is compared with the other side only,
+    never with itself."""
+    from strokeseg.clinical.diffusion import DiffusionInputs, asymmetry_ratio, diffusion_core
+
+    g, brain, dwi, adc = _head()
+    dwi[2:5, 20:28, 8:12], adc[2:5, 20:28, 8:12] = 160.0, 560.0  # left: x 8–11 ↦ mirror 36–39
+    dwi[2:5, 23:31, 37:41], adc[2:5, 23:31, 37:41] = 160.0, 560.0  # right: 3 voxels (6 mm) lower and 2 mm further out
+    dwi[7:10, 14:20, 21:24], adc[7:10, 14:20, 21:24] = 170.0, 450.0  # one side, along the midline (x 23.5)
+    ref = 100.0
+    plain, near = asymmetry_ratio(dwi, brain, g, ref), asymmetry_ratio(dwi, brain, g, ref, radius_mm=8.0)
+    assert plain[3, 21, 9] > 1.5 and near[3, 21, 9] == pytest.approx(1.0)  # its twin's brightness lies 6 mm away
+    assert near[8, 16, 22] == pytest.approx(1.7)  # the medial lesion against healthy tissue of the other side
+    inp = DiffusionInputs(adc, dwi, brain, False)
+    cfg = ThresholdConfig(dwi_smoothing_mm=0.0, diffusion_min_ml=0.0, dwi_reference_mm=0.0, dwi_asymmetry=1.15, dwi_asymmetry_mm=0.0)
+    point, tolerant = diffusion_core(inp, g, cfg).core, diffusion_core(inp, g, cfg.with_(dwi_asymmetry_mm=8.0)).core
+    assert point[3, 21, 9] and not tolerant[3, 21, 9] and not tolerant[3, 28, 39]
+    assert tolerant[7:10, 14:20, 21:24].all()
+
+
 def test_a_slab_reference_follows_dwi_drift_along_z():
     """Lower slices twice as bright (coil coverage, the posterior fossa): against one whole-brain median they read
     as lesion wherever their ADC is low; against their own slab's median they do not, and a lesion still does."""

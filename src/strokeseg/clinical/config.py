@@ -42,6 +42,9 @@ class ThresholdConfig:
         dwi_asymmetry: diffusion core also needs DWI above this multiple of its contralateral twin's (mirrored
             across the mid-sagittal line; 0 = off): bilateral symmetric brightness (susceptibility at the skull
             base, the cerebellum) is not an infarct.
+        dwi_asymmetry_mm: the twin is the brightest voxel of the other hemisphere within this in-plane radius of
+            the mirror point (mm; 0 = the mirror point itself): the mirror line is the brain's principal axis, good
+            to a few mm, and bilateral artefacts are alike on both sides, not voxel for voxel.
         dwi_bias_correction: N4 bias-field correction of the DWI before its ratio is taken.
         csf_hu: CT voxels darker than this at baseline are CSF (20 HU).
         csf_adc: MR voxels with ADC above this (×10⁻⁶ mm²/s) are CSF (1600).
@@ -69,7 +72,8 @@ class ThresholdConfig:
     diffusion_edge_mm: float = 0.0
     dwi_smoothing_mm: float = 1.2
     dwi_reference_mm: float = 10.0
-    dwi_asymmetry: float = 1.15
+    dwi_asymmetry: float = 1.1
+    dwi_asymmetry_mm: float = 8.0
     dwi_bias_correction: bool = True
     csf_hu: float = 20.0
     csf_adc: float = 1600.0

@@ -13,9 +13,10 @@ with connected components (26-neighbourhood) of at least ``diffusion_min_ml`` ke
 DWI, corrected for the coil's bias field (N4, Tustison 2010) and smoothed by ``dwi_smoothing_mm``
 (noise), over the median of the healthy tissue in its own slab (``dwi_reference_mm`` either side:
 DWI brightness drifts along z, and the posterior fossa is brighter than the cerebrum); rADC is over
-the whole brain's median. DWI_twin is the DWI mirrored across the mid-sagittal line: on the real
+the whole brain's median. DWI_twin is the DWI mirrored across the mid-sagittal line, taken as the
+brightest voxel of the other hemisphere within ``dwi_asymmetry_mm`` of the mirror point: on the real
 cases the false core lay in the cerebellum and at the skull base's susceptibility artefacts, both
-bilateral and symmetric, which an infarct rarely is. The second term is the subacute
+bilateral and alike on both sides (though not voxel for voxel), which an infarct rarely is. The second term is the subacute
 lesion: still bright on DWI while its ADC is back to normal, but never the T2 shine-through of
 oedema or old damage, whose ADC is raised. Tissue is the brain (:func:`diffusion_brain_mask`)
 eroded by ``diffusion_edge_mm`` (the brain's rim, where partial volume with CSF and the skull
@@ -34,7 +35,7 @@ import numpy as np
 from scipy import ndimage
 
 from strokeseg.clinical.config import ThresholdConfig
-from strokeseg.clinical.hemispheres import mirrored
+from strokeseg.clinical.hemispheres import inplane_disk, lateral_coordinate, mirrored
 from strokeseg.io.geometry import Geometry
 from strokeseg.masks.brain import ellipsoid
 
@@ -126,7 +127,7 @@ def diffusion_core(inp: DiffusionInputs, geometry: Geometry, cfg: ThresholdConfi
     a_ref = float(np.median(inp.adc[tissue]))
     ref = slab_reference(dwi, tissue, geometry, cfg.dwi_reference_mm) if cfg.dwi_reference_mm > 0 else np.full(dwi.shape[0], d_ref)
     rdwi = (dwi / np.maximum(ref, 1e-12)[:, None, None]).astype(np.float32)
-    asym = asymmetry_ratio(dwi, inp.brain, geometry, d_ref) if cfg.dwi_asymmetry > 0 else None
+    asym = asymmetry_ratio(dwi, inp.brain, geometry, d_ref, cfg.dwi_asymmetry_mm) if cfg.dwi_asymmetry > 0 else None
     return DiffusionCore(core_rule(rdwi, inp.adc, tissue, a_ref, geometry, cfg, asym), tissue, rdwi, d_ref, a_ref)
 
 
@@ -138,10 +139,26 @@ def smoothed_dwi(dwi: np.ndarray, geometry: Geometry, sigma_mm: float) -> np.nda
     return result
 
 
-def asymmetry_ratio(dwi: np.ndarray, brain: np.ndarray, geometry: Geometry, reference: float) -> np.ndarray:
+def asymmetry_ratio(dwi: np.ndarray, brain: np.ndarray, geometry: Geometry, reference: float, radius_mm: float = 0.0) -> np.ndarray:
     """DWI over its contralateral twin's ``(Z, Y, X)`` (:func:`~strokeseg.clinical.hemispheres.mirrored`); the twin is
-    floored at 1e-3 × ``reference`` (the healthy DWI median), so that a twin outside the brain gives a finite ratio."""
-    result: np.ndarray = dwi / np.maximum(mirrored(dwi, brain, geometry), 1e-3 * reference)
+    floored at 1e-3 × ``reference`` (the healthy DWI median), so that a twin outside the brain gives a finite ratio.
+
+    With ``radius_mm`` > 0 the twin is the brightest voxel of the *other* hemisphere within that in-plane radius of
+    the mirror point: the mirror line (the brain mask's principal axis, no registration) is good to a few mm, and
+    the bilateral brightness of the skull base is alike on both sides, not voxel for voxel. Only the other side's
+    voxels count, so a lesion along the midline (the falx, the pons) is never compared with itself.
+    """
+    if radius_mm <= 0:
+        twin = mirrored(dwi, brain, geometry)
+    else:
+        lat = lateral_coordinate(brain, geometry)
+        disk = inplane_disk(radius_mm, geometry)
+        brightest = {s: ndimage.maximum_filter(np.where(np.sign(lat) == s, dwi, 0.0), footprint=disk) for s in (-1, 1)}
+        plain = mirrored(dwi, brain, geometry)
+        twin = np.where(
+            lat > 0, mirrored(brightest[-1], brain, geometry), np.where(lat < 0, mirrored(brightest[1], brain, geometry), plain)
+        )
+    result: np.ndarray = dwi / np.maximum(twin, 1e-3 * reference)
     return result
 
 

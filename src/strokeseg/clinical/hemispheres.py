@@ -38,6 +38,16 @@ def lateral_coordinate(brain: np.ndarray, geometry: Geometry) -> np.ndarray:
     return np.where(brain, out, 0.0).astype(np.float32)
 
 
+def inplane_disk(radius_mm: float, geometry: Geometry) -> np.ndarray:
+    """A ``(1, Y, X)`` boolean disk of ``radius_mm`` in-plane on the grid's spacing (a single voxel for 0)."""
+    ry = max(0, round(radius_mm / geometry.spacing[1]))
+    rx = max(0, round(radius_mm / geometry.spacing[0]))
+    y, x = np.mgrid[-ry : ry + 1, -rx : rx + 1]
+    disk = ((y * geometry.spacing[1]) ** 2 + (x * geometry.spacing[0]) ** 2) <= radius_mm**2 + 1e-6
+    result: np.ndarray = disk[None]
+    return result
+
+
 def mirrored(image: np.ndarray, brain: np.ndarray, geometry: Geometry) -> np.ndarray:
     """``image`` ``(Z, Y, X)`` reflected across the brain's mid-sagittal line (bilinear in-plane, 0 outside the grid):
     each voxel holds the value at its contralateral twin. No registration: the line is the principal axis

@@ -135,6 +135,11 @@ def _yes(v: bool | None, width: int) -> str:
     return f"{'n/a' if v is None else 'yes' if v else 'no':>{width}}"
 
 
+def _within(radius_mm: float) -> str:
+    """How the DWI's contralateral twin is taken, for the thresholds line ("" for the mirror point itself)."""
+    return f" (the brightest contralateral voxel within {radius_mm:g} mm)" if radius_mm > 0 else ""
+
+
 def format_readout_table(rows: list[tuple[str, Readout]], cfg: ThresholdConfig | None) -> str:
     """The read-out as a fixed-width text table; with ``cfg``, a footer stating the thresholds used."""
     head = f"{'case':<22} {'core ml':>8} {'Tmax>6 ml':>10} {'mismatch ml':>12} {'ratio':>7} {'Tmax>10 ml':>11} {'HIR':>6}  DEFUSE-3  EXTEND"
@@ -158,7 +163,7 @@ def format_readout_table(rows: list[tuple[str, Readout]], cfg: ThresholdConfig |
         f"thresholds: Tmax > {cfg.tmax_hypoperfused:g} s hypoperfused, Tmax > {cfg.tmax_severe:g} s severe, "
         f"core rCBF < {cfg.rcbf_core:.0%} (reference: {cfg.reference.value}) or, on MRI, (ADC < {cfg.adc_core:g}×10⁻⁶ mm²/s ∧ "
         f"DWI > {cfg.dwi_ratio:g}× healthy) ∨ (DWI > {cfg.dwi_subacute_ratio:g}× ∧ ADC < {cfg.subacute_adc_ratio:g}× healthy)"
-        + (f" ∧ DWI > {cfg.dwi_asymmetry:g}× its mirror; " if cfg.dwi_asymmetry > 0 else "; ")
+        + (f" ∧ DWI > {cfg.dwi_asymmetry:g}× its mirror{_within(cfg.dwi_asymmetry_mm)}; " if cfg.dwi_asymmetry > 0 else "; ")
         + f"DEFUSE-3: core < {cfg.defuse3_core_ml:g} ml, ratio ≥ {cfg.defuse3_ratio:g}, mismatch ≥ "
         f"{cfg.defuse3_mismatch_ml:g} ml; "
         f"EXTEND: core < {cfg.extend_core_ml:g} ml, ratio > {cfg.extend_ratio:g}, mismatch > "

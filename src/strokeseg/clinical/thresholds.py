@@ -16,7 +16,7 @@ import numpy as np
 from scipy import ndimage
 
 from strokeseg.clinical.config import Reference, ThresholdConfig
-from strokeseg.clinical.hemispheres import contralateral_mask, lateral_coordinate
+from strokeseg.clinical.hemispheres import contralateral_mask, inplane_disk, lateral_coordinate
 from strokeseg.diagnostics import warn
 from strokeseg.errors import InputError
 from strokeseg.io.geometry import Geometry
@@ -37,20 +37,11 @@ class ThresholdResult:
     rdwi: np.ndarray | None = None  # MRI: DWI over its healthy median, where the diffusion core was read
 
 
-def _inplane_disk(radius_mm: float, geometry: Geometry) -> np.ndarray:
-    ry = max(0, round(radius_mm / geometry.spacing[1]))
-    rx = max(0, round(radius_mm / geometry.spacing[0]))
-    y, x = np.mgrid[-ry : ry + 1, -rx : rx + 1]
-    disk = ((y * geometry.spacing[1]) ** 2 + (x * geometry.spacing[0]) ** 2) <= radius_mm**2 + 1e-6
-    result: np.ndarray = disk[None]
-    return result
-
-
 def clean_mask(mask: np.ndarray, geometry: Geometry, opening_mm: float, min_ml: float) -> np.ndarray:
     """In-plane opening, then removal of 26-connected components smaller than ``min_ml``."""
     out = mask
     if opening_mm > 0 and out.any():
-        out = ndimage.binary_opening(out, structure=_inplane_disk(opening_mm, geometry))
+        out = ndimage.binary_opening(out, structure=inplane_disk(opening_mm, geometry))
     if min_ml > 0 and out.any():
         lab, _ = ndimage.label(out, structure=np.ones((3, 3, 3), bool))
         sizes = np.bincount(lab.ravel()) * geometry.voxel_volume_ml

@@ -64,7 +64,9 @@ def core_definition(readout: dict[str, Any], run: RunView, case: CaseView) -> st
             f"components ≥ {th.get('diffusion_min_ml', 0.1):g} ml"
         )
         if float(th.get("dwi_asymmetry", 0) or 0) > 0:
-            adc += f", DWI > {float(th['dwi_asymmetry']):g}× its mirror across the midline"
+            r = float(th.get("dwi_asymmetry_mm", 0) or 0)
+            twin = f"the brightest contralateral voxel within {r:g} mm of its mirror" if r > 0 else "its mirror across the midline"
+            adc += f", DWI > {float(th['dwi_asymmetry']):g}× {twin}"
     if "without Tmax" in maps:
         return f"rCBF < {float(th.get('rcbf_core', 0.3)):.0%} of the better-perfused hemisphere (no Tmax)"
     if readout.get("perfusion") is False:
