@@ -113,3 +113,42 @@ def test_compare_call_pairs_two_methods_on_the_same_cases(data, tmp_path):
     result = compare([f"A={tmp_path / 'scores_a'}", f"B={tmp_path / 'scores_b'}"], tmp_path / "cmp", options=RunOptions(echo=said.append))
     assert (tmp_path / "cmp" / "comparison.md").exists() and said[-1] == f"wrote {tmp_path / 'cmp' / 'comparison.md'}"
     assert result["reference"] == "A"
+
+
+def test_phantom_info_and_cv_report_calls_do_what_their_commands_do(tmp_path, cli):
+    from strokeseg.phantom.grid import GridConfig
+    from strokeseg.run import cv_report, grid_phantom, info, phantom
+
+    said: list[str] = []
+    spec = CohortSpec(2, PhantomConfig(slices=2, matrix=(48, 48), frames=30), "isles2018", seed=3, second_slab_fraction=0.0)
+    rows = phantom(tmp_path / "api", spec, options=RunOptions(echo=said.append))
+    assert [r["case_id"] for r in rows] == ["case_1", "case_2"] and said[0].startswith("wrote 2 CT phantom cases")
+    code, out, err = cli(
+        "phantom",
+        "--out",
+        tmp_path / "cli",
+        "--cases",
+        "2",
+        "--seed",
+        "3",
+        "--slices",
+        "2",
+        "--frames",
+        "30",
+        "--second-slab-fraction",
+        "0",
+    )
+    assert code == 0, err
+    assert out.replace(str(tmp_path / "cli"), "OUT").strip() == said[0].replace(str(tmp_path / "api"), "OUT")
+    with pytest.raises(InputError):
+        phantom(tmp_path / "api", spec)  # a new run into a folder with files is refused, as the command refuses it
+    assert grid_phantom(tmp_path / "grid", GridConfig(noise_hu=0.0)) > 0
+    desc = info(tmp_path / "api", json_out=tmp_path / "info.json")
+    assert desc["layout"] == "isles2018" and not desc.get("problems") and (tmp_path / "info.json").exists()
+    with pytest.raises(InputError, match="into the input"):
+        info(tmp_path / "api", json_out=tmp_path / "api" / "d.json")
+    with pytest.raises(InputError, match="no cross-validation report"):
+        cv_report(tmp_path / "api")
+    (tmp_path / "m" / "cv").mkdir(parents=True)
+    (tmp_path / "m" / "cv" / "cv_report.md").write_text("| fold | T |\n", encoding="utf-8")
+    assert cv_report(tmp_path / "m") == "| fold | T |\n"

@@ -18,12 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from strokeseg.run import RunOptions
+    from strokeseg.run.tools import cv_report
 
-    from strokeseg.errors import InputError
-
-    path = Path(args.model) / "cv" / "cv_report.md"
-    if not path.exists():
-        raise InputError("no cross-validation report (cv/cv_report.md) in this folder", args.model)
-    print(path.read_text(encoding="utf-8"))
+    cv_report(args.model, RunOptions(echo=print))
     return 0

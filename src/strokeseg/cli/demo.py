@@ -28,15 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from strokeseg.cli.options import say
-    from strokeseg.io.outputs import RunFolder
-    from strokeseg.workflows.demo import DemoConfig, run_demo
+    from strokeseg.run import RunOptions
+    from strokeseg.run.tools import demo
+    from strokeseg.workflows.demo import DemoConfig
 
-    # a rerun reuses the phantom cohorts already in --out; --overwrite starts from nothing
-    with RunFolder(args.out, "overwrite" if args.overwrite else "resume", command="demo") as run:
-        run.begin_writing()
-        cfg = DemoConfig(train_cases=args.train_cases, test_cases=args.test_cases, epochs=args.epochs, seed=args.seed)
-        run_demo(Path(args.out), cfg, log=say)
+    cfg = DemoConfig(train_cases=args.train_cases, test_cases=args.test_cases, epochs=args.epochs, seed=args.seed)
+    demo(args.out, cfg, overwrite=args.overwrite, options=RunOptions(echo=say))  # a rerun reuses the cohorts in --out
     return 0

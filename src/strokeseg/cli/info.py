@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strokeseg.cli.options import add_layout_options, say, series_choice
+from strokeseg.cli.options import add_layout_options, say
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,20 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-    from pathlib import Path
+    from strokeseg.cli.options.run import read_options
+    from strokeseg.run import RunOptions
+    from strokeseg.run.tools import info
 
-    from strokeseg.io.atomic import write_text
-    from strokeseg.io.inspect import describe_path, format_description
-
-    if args.json:  # never written into (or over) the data it describes
-        from strokeseg.errors import InputError
-
-        src, dst = Path(args.path).resolve(), Path(args.json).resolve()
-        if dst == src or src in dst.parents:
-            raise InputError("--json would write into the input it describes; choose a file outside it", args.json)
-    desc = describe_path(Path(args.path), layout=args.layout, label_map=args.label_map, series=series_choice(args))
-    say(format_description(desc))
-    if args.json:
-        write_text(args.json, json.dumps(desc, indent=2, default=str))
+    desc = info(args.path, read_options(args), json_out=args.json, options=RunOptions(echo=say))
     return 1 if desc.get("problems") else 0

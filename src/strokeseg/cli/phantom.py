@@ -17,33 +17,29 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from strokeseg.cli.options import output_mode
-    from strokeseg.io.outputs import RunFolder
+    from strokeseg.cli.options import output_mode, say
     from strokeseg.phantom.case import PhantomConfig
     from strokeseg.phantom.grid import GridConfig
-    from strokeseg.workflows.phantom import CohortSpec, cohort_summary, write_grid_phantom, write_phantom_cohort
+    from strokeseg.run import RunOptions
+    from strokeseg.run.tools import grid_phantom, phantom
+    from strokeseg.workflows.phantom import CohortSpec
 
-    out = Path(args.out)
-    with RunFolder(out, output_mode(args), command="phantom") as run, run.stage() as stage:
-        if args.grid:
-            noise = args.noise_hu if args.noise_hu is not None else 3.0
-            n_tiles = write_grid_phantom(stage, GridConfig(noise_hu=noise, frame_interval=args.frame_interval or 1.0, seed=args.seed))
-            print(f"wrote the grid phantom ({n_tiles} tiles) to {out}")
-            return 0
-        layout = args.layout or ("isles2018" if args.modality == "ct" else "isles2015-spes")
-        cfg = PhantomConfig(
-            modality=args.modality,
-            slices=args.slices,
-            frames=args.frames,
-            frame_interval=args.frame_interval,
-            noise_hu=args.noise_hu,
-            snr=args.snr,
-            residue=args.residue,
-            p_no_stroke=args.no_stroke_fraction,
-        )
-        spec = CohortSpec(args.cases, cfg, layout, seed=args.seed, second_slab_fraction=args.second_slab_fraction, quirks=tuple(args.quirk))
-        rows = write_phantom_cohort(stage, spec, jobs=args.jobs, progress=True)
-    print(cohort_summary(rows, args.modality, layout, out))
+    options = RunOptions(mode=output_mode(args), echo=say)
+    if args.grid:
+        noise = args.noise_hu if args.noise_hu is not None else 3.0
+        grid_phantom(args.out, GridConfig(noise_hu=noise, frame_interval=args.frame_interval or 1.0, seed=args.seed), options)
+        return 0
+    layout = args.layout or ("isles2018" if args.modality == "ct" else "isles2015-spes")
+    cfg = PhantomConfig(
+        modality=args.modality,
+        slices=args.slices,
+        frames=args.frames,
+        frame_interval=args.frame_interval,
+        noise_hu=args.noise_hu,
+        snr=args.snr,
+        residue=args.residue,
+        p_no_stroke=args.no_stroke_fraction,
+    )
+    spec = CohortSpec(args.cases, cfg, layout, seed=args.seed, second_slab_fraction=args.second_slab_fraction, quirks=tuple(args.quirk))
+    phantom(args.out, spec, jobs=args.jobs, options=options)
     return 0

@@ -1,5 +1,6 @@
 """The commands as Python calls (``threshold``, ``perfusion``, ``predict``, ``evaluate``, ``train``, ``report``,
-``sweep``, ``export``, ``nnunet_baseline``, ``compare``):
+``sweep``, ``export``, ``nnunet_baseline``, ``compare``, ``demo``, ``phantom`` (and ``grid_phantom``), ``info``,
+``cv_report``):
 each does what its ``strokeseg`` command does, and the command is argument parsing plus that call (above the
 workflows, below the CLI).
 
@@ -37,6 +38,11 @@ _API = {
     "export": "strokeseg.run.datasets",
     "nnunet_baseline": "strokeseg.run.datasets",
     "compare": "strokeseg.run.datasets",
+    "demo": "strokeseg.run.tools",
+    "phantom": "strokeseg.run.tools",
+    "grid_phantom": "strokeseg.run.tools",
+    "info": "strokeseg.run.tools",
+    "cv_report": "strokeseg.run.tools",
 }
 __all__ = sorted(_API)
 __getattr__, __dir__ = lazy_exports(__name__, _API)
