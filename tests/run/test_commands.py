@@ -145,8 +145,11 @@ def test_phantom_info_and_cv_report_calls_do_what_their_commands_do(tmp_path, cl
     assert grid_phantom(tmp_path / "grid", GridConfig(noise_hu=0.0)) > 0
     desc = info(tmp_path / "api", json_out=tmp_path / "info.json")
     assert desc["layout"] == "isles2018" and not desc.get("problems") and (tmp_path / "info.json").exists()
-    with pytest.raises(InputError, match="into the input"):
+    with pytest.raises(InputError, match="into the input") as e:
         info(tmp_path / "api", json_out=tmp_path / "api" / "d.json")
+    assert e.value.params == ("json_out",)
+    code, _, err = cli("info", tmp_path / "api", "--json", tmp_path / "api" / "d.json")
+    assert code != 0 and "--json would write into the input" in err and not (tmp_path / "api" / "d.json").exists()
     with pytest.raises(InputError, match="no cross-validation report"):
         cv_report(tmp_path / "api")
     (tmp_path / "m" / "cv").mkdir(parents=True)

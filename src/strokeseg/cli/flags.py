@@ -32,6 +32,7 @@ PARAM_FLAGS = {
     "nnunet.channels": "--nnunet-channels",
     "nnunet.folds": "--nnunet-folds",
     "export.dataset_id": "--id",
+    "json_out": "--json",
 }
 SWITCHES = frozenset({"overwrite", "resume", "allow_in_input"})  # flags without a value: "set 'x' to …" keeps its "to"
 _NAMES = "|".join(map(re.escape, PARAM_FLAGS))

@@ -80,14 +80,16 @@ def info(path: str | Path, read: ReadOptions = _READ, json_out: str | Path | Non
     """
     import json
 
-    from strokeseg.errors import InputError
+    from strokeseg.errors import InputError, Message, Param
     from strokeseg.io.atomic import write_text
     from strokeseg.io.inspect import describe_path, format_description
 
     if json_out is not None:
         src, dst = Path(path).resolve(), Path(json_out).resolve()
         if dst == src or src in dst.parents:
-            raise InputError("--json would write into the input it describes; choose a file outside it", json_out)
+            raise InputError(
+                Message(Param("json_out", verb=""), " would write into the input it describes; choose a file outside it"), json_out
+            )
     label_map: Mapping[int, int] | None = dict(read.label_map) if read.label_map else None
     desc: dict[str, Any] = describe_path(Path(path), layout=read.layout, label_map=label_map, series=read.series)
     options.say(format_description(desc))
