@@ -51,3 +51,23 @@ def test_phantom_residue_choices_are_the_residue_functions_and_mixed():
     assert set(choices) == {"mixed", *(r.value for r in Residue)}
     for c in choices:
         PhantomConfig(residue=c)  # every offered choice is one the phantom accepts
+
+
+def test_phantom_offers_every_quirk_the_writer_reproduces(tmp_path, cli):
+    """--quirk lists the writer's own quirks (all ten, not a hand-kept subset), and an MR-only one runs from the command line."""
+    from strokeseg.phantom.modes import QUIRKS
+    from strokeseg.phantom.quirks import ADC_UNIT_SCALE
+
+    assert _choices("phantom", "quirk") == list(QUIRKS) and len(QUIRKS) == 10 and set(ADC_UNIT_SCALE) <= set(QUIRKS)
+    code, _, err = cli(
+        "phantom", "--out", tmp_path / "p", "--modality", "mr", "--cases", "1", "--slices", "4", "--frames", "20",
+        "--quirk", "not-skull-stripped", "--quirk", "adc-mm2s",
+    )  # fmt: skip
+    assert code == 0, err
+    import numpy as np
+
+    from strokeseg.io.read import read_image
+
+    (adc_file,) = (tmp_path / "p" / "1").glob("*MR_ADC*/*.mha")
+    adc = read_image(adc_file).array
+    assert 1e-4 < np.median(adc[adc > 0]) < 3e-3  # written in mm²/s, as the quirk says

@@ -35,19 +35,6 @@ from typing import Any
 
 import numpy as np
 
-QUIRKS = (
-    "isles2018-headers",
-    "vendor-sentinels",
-    "subacute-mri",
-    "dwi-bias-field",
-    "not-skull-stripped",
-    "adc-mm2s",
-    "adc-1e-3mm2s",
-    "emboli-shower",
-    "wm-adc-near-threshold",
-    "head-motion",
-)
-
 #: how the ADC quirks write the ADC (×10⁻⁶ mm²/s times this)
 ADC_UNIT_SCALE = {"adc-mm2s": 1e-6, "adc-1e-3mm2s": 1e-3}
 

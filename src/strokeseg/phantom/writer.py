@@ -23,8 +23,8 @@ from strokeseg.io.nifti import write_nifti
 from strokeseg.phantom.anatomy import Tissue
 from strokeseg.phantom.case import PhantomCase, PhantomConfig, generate_case
 from strokeseg.phantom.grid import GridPhantom
-from strokeseg.phantom.modes import PhantomLayout
-from strokeseg.phantom.quirks import QUIRKS, smir_headers, with_vendor_sentinels
+from strokeseg.phantom.modes import QUIRKS, PhantomLayout
+from strokeseg.phantom.quirks import smir_headers, with_vendor_sentinels
 from strokeseg.tables import csv_text
 from strokeseg.util.pool import run_in_processes
 from strokeseg.util.seeds import PHANTOM_COHORT_KEY

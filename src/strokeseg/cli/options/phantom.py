@@ -6,7 +6,7 @@ import argparse
 
 from strokeseg.cli.options.types import fraction, positive_float, positive_int
 from strokeseg.perfusion.config import Modality
-from strokeseg.phantom.modes import MIXED, RESIDUE_CHOICES, PhantomLayout
+from strokeseg.phantom.modes import MIXED, QUIRK_DESCRIPTIONS, QUIRKS, RESIDUE_CHOICES, PhantomLayout
 
 DESCRIPTION = (
     "Generate synthetic acute-stroke cases: a head (skull, CSF, grey/white matter, arteries, sinus), an MCA-territory, "
@@ -17,12 +17,9 @@ DESCRIPTION = (
     "each case also has strokeseg_truth/ with the true maps. With --grid: the Kudo-style validation grid (CBF × MTT × "
     "delay × residue tiles). Deterministic for a seed."
 )
-QUIRK_HELP = (
-    "reproduce a quirk of real files (repeatable): isles2018-headers (identity sform, code 2, voxel size only in "
-    "pixdim; isles2018 layout), vendor-sentinels (map backgrounds hold CBF 1e-6, Tmax −30 s, MTT ≈ −3·10⁴, CBV 0 or "
-    "negative), subacute-mri (MR: lesion bright on DWI with ADC near normal), dwi-bias-field (MR: smooth ±20 %% bias on DWI)"
-)
-QUIRKS = ("isles2018-headers", "vendor-sentinels", "subacute-mri", "dwi-bias-field")
+QUIRK_HELP = "reproduce a quirk of real files (repeatable): " + ", ".join(
+    f"{name} ({what})" for name, what in QUIRK_DESCRIPTIONS.items()
+).replace("%", "%%")
 
 
 def add_phantom_options(p: argparse.ArgumentParser) -> None:
