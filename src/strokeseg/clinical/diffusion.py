@@ -151,13 +151,11 @@ def asymmetry_ratio(dwi: np.ndarray, brain: np.ndarray, geometry: Geometry, refe
     if radius_mm <= 0:
         twin = mirrored(dwi, brain, geometry)
     else:
-        lat = lateral_coordinate(brain, geometry)
+        right = lateral_coordinate(brain, geometry) > 0  # outside the brain (0) counts as the left: no core lies there
         disk = inplane_disk(radius_mm, geometry)
-        brightest = {s: ndimage.maximum_filter(np.where(np.sign(lat) == s, dwi, 0.0), footprint=disk) for s in (-1, 1)}
-        plain = mirrored(dwi, brain, geometry)
-        twin = np.where(
-            lat > 0, mirrored(brightest[-1], brain, geometry), np.where(lat < 0, mirrored(brightest[1], brain, geometry), plain)
-        )
+        left_max = ndimage.maximum_filter(np.where(right, 0.0, dwi), footprint=disk)
+        right_max = ndimage.maximum_filter(np.where(right, dwi, 0.0), footprint=disk)
+        twin = np.where(right, mirrored(left_max, brain, geometry), mirrored(right_max, brain, geometry))
     result: np.ndarray = dwi / np.maximum(twin, 1e-3 * reference)
     return result
 
