@@ -1,5 +1,8 @@
 """Every bad input: one clear line naming the file and the problem, non-zero exit, no partial output."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -196,3 +199,54 @@ def test_sigterm_exits_143_with_one_line(tmp_path):
     assert res.returncode == 143 and time.perf_counter() - t0 < 60
     assert res.stderr.strip().splitlines() == ["strokeseg: terminated (SIGTERM); no partial output was kept"]
     assert signal.getsignal(signal.SIGTERM) is not None
+
+
+def _run_python(code: str) -> subprocess.CompletedProcess[str]:
+    env = {**__import__("os").environ, "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, encoding="utf-8", errors="replace", timeout=120, env=env)
+
+
+def test_sigterm_while_an_error_is_reported_gives_143_and_one_line_not_a_traceback():
+    """A SIGTERM that lands in the error report (a launcher stopping the ranks as one fails) ends the run as a SIGTERM,
+    in one line; before, the handler's exception escaped the report as a traceback."""
+    code = (
+        "import os, signal, sys\n"
+        "import strokeseg.io.inspect as i\n"
+        "from strokeseg.errors import InputError\n"
+        "class Late(InputError):\n"
+        "    def render(self, name):\n        os.kill(os.getpid(), signal.SIGTERM); return super().render(name)\n"
+        "def bad(*a, **k):\n    raise Late('unreadable', 'x.nii.gz')\n"
+        "i.describe_path = bad\n"
+        "from strokeseg.cli import main\n"
+        "sys.exit(main(['info', '.']))\n"
+    )
+    res = _run_python(code)
+    assert res.returncode == 143, res.stderr
+    assert res.stderr.strip().splitlines() == ["strokeseg: terminated (SIGTERM); no partial output was kept"]
+
+
+def test_sigterm_as_the_handler_is_restored_keeps_the_status_and_the_previous_handler():
+    """A SIGTERM that lands while ``main`` puts back the caller's SIGTERM handler: the command's own status and line
+    stand, nothing else is printed, and the caller's handler is back."""
+    code = (
+        "import os, signal, sys\n"
+        "import strokeseg.io.inspect as i\n"
+        "from strokeseg.errors import InputError\n"
+        "def bad(*a, **k):\n    raise InputError('unreadable', 'x.nii.gz')\n"
+        "i.describe_path = bad\n"
+        "mine = lambda s, f: None\n"
+        "signal.signal(signal.SIGTERM, mine)\n"
+        "real = signal.signal\n"
+        "def late(sig, handler):\n"
+        "    if handler is mine:\n        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    return real(sig, handler)\n"
+        "signal.signal = late\n"
+        "from strokeseg.cli import main\n"
+        "code = main(['info', '.'])\n"
+        "print(real(signal.SIGTERM, signal.SIG_DFL) is mine)\n"
+        "sys.exit(code)\n"
+    )
+    res = _run_python(code)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.strip().splitlines() == ["strokeseg: error: x.nii.gz: unreadable"]
+    assert res.stdout.strip() == "True"

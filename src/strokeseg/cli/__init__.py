@@ -6,6 +6,7 @@ imported inside the command so that ``--help`` is instant.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import signal
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from strokeseg.cli.entry import on_sigterm, run_and_exit
+from strokeseg.cli.entry import arm_sigterm, restore_sigterm, run_and_exit
 from strokeseg.cli.parser import COMMANDS, build_parser
 from strokeseg.errors import RankLost, StrokesegError, Terminated, one_line
 from strokeseg.training.launch import LAUNCHED_ENV, LOST_STATUS
@@ -33,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     0 success; 1 ``info`` found problems, a data-parallel rank died, or an internal error (a bug); 2 a bad input, option
     or recipe (one line naming the file); 75 a launched rank that lost a peer; 130 Ctrl-C; 143 SIGTERM. No partial output."""
     from strokeseg.cli.logs import _log_to_stderr
-    from strokeseg.cli.options.preflight import apply_global_options, check_environment
+    from strokeseg.cli.options.preflight import apply_global_options
     from strokeseg.util.threads import start_sampling
 
     start_sampling()  # the free-core count then measures over the start-up instead of waiting for its sample
@@ -43,8 +44,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     # nibabel logs header 'repairs' (zero pixdim set to 1 …) to stderr; strokeseg reports a real problem in one line
     logging.getLogger("nibabel").setLevel(logging.ERROR)
     _log_to_stderr()
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    previous = signal.signal(signal.SIGTERM, arm_sigterm())
     launched = os.environ.get(LAUNCHED_ENV) == "1"  # a rank of strokeseg's own launcher
+    try:
+        return _status(args, launched)
+    except Terminated:  # SIGTERM came while an error was being reported: the cleanup is done, the status is 143
+        return _terminated(launched)
+    finally:
+        restore_sigterm(previous)
+
+
+def _terminated(launched: bool) -> int:
+    if not launched:  # a rank that strokeseg's launcher stopped after another died: the launcher speaks
+        print("strokeseg: terminated (SIGTERM); no partial output was kept", file=sys.stderr)
+    return 143
+
+
+def _status(args: argparse.Namespace, launched: bool) -> int:
+    """The command's exit status, each failure as one line on stderr (see :func:`main`)."""
+    from strokeseg.cli.options.preflight import check_environment
+
     try:
         check_environment()  # one line naming a bad STROKESEG_* variable, before any work
         return int(args.func(args) or 0)
@@ -60,9 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("strokeseg: interrupted; no partial output was kept", file=sys.stderr)
         return 130
     except Terminated:
-        if not launched:  # a rank that strokeseg's launcher stopped after another died: the launcher speaks
-            print("strokeseg: terminated (SIGTERM); no partial output was kept", file=sys.stderr)
-        return 143
+        return _terminated(launched)
     except OSError as exc:  # a file the user named cannot be read or written (permissions, disk full, ...)
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"strokeseg: error: {where}{one_line(exc.strerror or str(exc))}", file=sys.stderr)
@@ -76,5 +93,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    finally:
-        signal.signal(signal.SIGTERM, previous)

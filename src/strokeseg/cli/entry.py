@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from typing import NoReturn
 
 from strokeseg.errors import Terminated
 
+_pending = [False]  # whether the handler armed by :func:`arm_sigterm` may still raise
+
 
 def on_sigterm(signum: int, _frame: object) -> None:
-    """The command line's SIGTERM handler: :class:`~strokeseg.errors.Terminated`, so that every ``finally`` cleans up."""
-    raise Terminated(signum)
+    """The command line's SIGTERM handler: :class:`~strokeseg.errors.Terminated`, so that every ``finally`` cleans up.
+
+    It raises once per :func:`arm_sigterm`: a second SIGTERM while that cleanup runs is ignored (SIGKILL stops it)."""
+    if _pending[0]:
+        _pending[0] = False
+        raise Terminated(signum)
+
+
+def arm_sigterm() -> Callable[[int, object], None]:
+    """:func:`on_sigterm`, armed to raise at the next SIGTERM; for ``signal.signal(signal.SIGTERM, arm_sigterm())``."""
+    _pending[0] = True
+    return on_sigterm
+
+
+def restore_sigterm(previous: object) -> None:
+    """Put back the SIGTERM handler that :func:`arm_sigterm` replaced.
+
+    A SIGTERM that lands as the command ends (a launcher stopping the ranks after one died) can run the handler
+    inside this very call; the command's status is already decided then, so it stands and the handler is still restored."""
+    try:
+        signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
+    except Terminated:
+        signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
 
 
 def run_and_exit(main: Callable[[], int]) -> NoReturn:
