@@ -8,8 +8,8 @@ smoothing, motion correction off (the grid does not move). Per method and settin
 
 * CBF and CBV as estimate / truth (tile medians, then the median over tiles) in grey-matter-like
   tiles (CBF 50–70, MTT ≤ 6 s) and white-matter-like tiles (CBF 20–30, MTT 4–8 s), and CBF by flow;
-* Tmax error (estimate − truth, s) by flow (10 … 70), with the peak estimator (the default) and the
-  leading-edge estimator at 60 % of the peak;
+* Tmax error (estimate − truth, s) by flow (10 … 70), with the peak estimator (the default), the
+  leading-edge estimator at 60 % of the peak, and the onset estimator (the peak less its filter's own delay);
 * every residue method with the peak-bias correction (``strokeseg.perfusion.bias``, the default), and
   the default method once more without it; grey-matter CBF per residue shape (exponential, gamma, box).
 
@@ -121,9 +121,9 @@ def own_reference_cbf(seeds: range) -> list[float]:
 
 
 def _settings(methods: tuple[str, ...], default: str) -> list[tuple[str, str, bool]]:
-    """(method, Tmax estimator, peak correction) per grid row: both estimators for the residue methods (the
+    """(method, Tmax estimator, peak correction) per grid row: every estimator for the residue methods (the
     parametric fit's Tmax is its delay), and the default once more without the peak-bias correction."""
-    out = [(m, est, m != "parametric") for m in methods for est in ("peak", "edge") if not (est == "edge" and m == "parametric")]
+    out = [(m, est, m != "parametric") for m in methods for est in ("peak", "edge", "onset") if est == "peak" or m != "parametric"]
     return [*out, (default, "peak", False)]
 
 

@@ -55,6 +55,39 @@ def reference_residues(n: int, dt: float, kind: Residue | str, shape: float = 3.
     return np.concatenate(rows, axis=0)  # phase-major: row p·M + m
 
 
+#: the reference residue of the onset table (:func:`onset_table`): the gamma survival function (shape 3) has a
+#: sharp onset, like every undispersed residue, and a decay between the exponential's and the box's; on the
+#: undispersed grid phantom it left the smallest error over the three shapes (exploratory, 2026-12-07; the
+#: exponential reference left +0.2 to +0.6 s, the box −0.7 to −1.1 s; the measured rows are in
+#: docs/results/perfusion_calibration.md)
+ONSET_REFERENCE = Residue.GAMMA
+
+
+def _filtered_references(
+    mat: np.ndarray, ut: np.ndarray, vt: np.ndarray, filters: np.ndarray, dt: float, kind: Residue | str, t: int
+) -> np.ndarray:
+    """The reference residues (:func:`reference_residues`) seen through each filter, ``(L, M·P, N)``: the noise-free
+    tissue curve ``c = A·R`` (first ``t`` frames) deconvolved exactly as a voxel is."""
+    ref = reference_residues(mat.shape[0], dt, kind)
+    c = ref @ mat.T  # (M·P, N) noise-free curves, of which the scanner sees the first t frames
+    b = c[:, :t] @ ut  # (M·P, N)
+    k: np.ndarray = (b[None, :, :] * filters[:, None, :]) @ vt  # (L, M·P, N)
+    return k
+
+
+def _per_filter(x: np.ndarray, filters: int) -> np.ndarray:
+    """``(L, M·P)`` phase-major values averaged over the onset phases: ``(L, M)``."""
+    out: np.ndarray = x.reshape(filters, len(PHASES), TABLE_MTT.size).mean(axis=1)
+    return out
+
+
+def _apparent_mtt(k: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """Peak and apparent MTT ``∫k / max k`` of residues ``k`` ``(..., N)``."""
+    peak = k.max(axis=-1)
+    area = dt * (k.sum(axis=-1) - 0.5 * k[..., 0])
+    return peak, area / np.maximum(peak, 1e-12)
+
+
 def peak_table(
     mat: np.ndarray, ut: np.ndarray, vt: np.ndarray, filters: np.ndarray, dt: float, kind: Residue | str, t: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -65,16 +98,40 @@ def peak_table(
     are averaged over the onset phases. The apparent MTT rises with the true one, and each row is
     made non-decreasing so that it can be interpolated.
     """
-    ref = reference_residues(mat.shape[0], dt, kind)
-    c = ref @ mat.T  # (M·P, N) noise-free curves, of which the scanner sees the first t frames
-    b = c[:, :t] @ ut  # (M·P, N)
-    k = (b[None, :, :] * filters[:, None, :]) @ vt  # (L, M·P, N)
-    peak = k.max(axis=2)
-    area = dt * (k.sum(axis=2) - 0.5 * k[:, :, 0])
-    m = TABLE_MTT.size
-    ratio = peak.reshape(len(filters), len(PHASES), m).mean(axis=1)
-    mtt_obs = (area / np.maximum(peak, 1e-12)).reshape(len(filters), len(PHASES), m).mean(axis=1)
-    return np.maximum.accumulate(mtt_obs, axis=1), ratio
+    peak, mtt = _apparent_mtt(_filtered_references(mat, ut, vt, filters, dt, kind, t), dt)
+    n = len(filters)
+    return np.maximum.accumulate(_per_filter(mtt, n), axis=1), _per_filter(peak, n)
+
+
+def onset_table(
+    mat: np.ndarray, ut: np.ndarray, vt: np.ndarray, filters: np.ndarray, dt: float, t: int, circular: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Apparent MTT and peak delay ``(L, M)`` (s) per filter and table MTT, for the ``onset`` Tmax.
+
+    The delay is the sub-sample peak time of the filtered :data:`ONSET_REFERENCE` residue less its true onset
+    (averaged over the onset phases): how late the filter alone makes the peak of a sharp-onset residue read.
+    Arguments as :func:`peak_table`; ``circular`` as the deconvolver's peak-time reading."""
+    from strokeseg.perfusion.peaks import residue_peak_time
+
+    k = _filtered_references(mat, ut, vt, filters, dt, ONSET_REFERENCE, t)
+    n_f, n_r, n = k.shape
+    when = residue_peak_time(k.reshape(-1, n).astype(np.float32), dt, circular).reshape(n_f, n_r)
+    onset = (np.repeat(np.asarray(PHASES), TABLE_MTT.size) * dt)[None, :]
+    _, mtt = _apparent_mtt(k, dt)
+    return np.maximum.accumulate(_per_filter(mtt, n_f), axis=1), _per_filter(when - onset, n_f)
+
+
+def onset_tmax(
+    tmax: np.ndarray, peak: np.ndarray, area: np.ndarray, which: np.ndarray, mtt_obs: np.ndarray, delay: np.ndarray
+) -> np.ndarray:
+    """Peak times ``tmax`` ``(V,)`` (s) less the table's delay (:func:`onset_table`) at each voxel's filter index
+    ``which`` and apparent MTT ``area/peak`` (uncorrected peak; clamped to the table's ends), never below 0."""
+    out = tmax.astype(np.float32, copy=True)
+    apparent = area / np.maximum(peak, np.float32(1e-12))
+    for f in np.unique(which):  # one interpolation per filter (≤ 40), vectorised over its voxels
+        sel = which == f
+        out[sel] = np.maximum(tmax[sel] - np.interp(apparent[sel], mtt_obs[f], delay[f]), 0.0).astype(np.float32)
+    return out
 
 
 def corrected_peak(peak: np.ndarray, area: np.ndarray, which: np.ndarray, mtt_obs: np.ndarray, ratio: np.ndarray) -> np.ndarray:

@@ -26,11 +26,16 @@ class TmaxEstimator(StrEnum):
 
     ``edge``: the sub-sample time at which the residue's leading edge reaches ``tmax_edge_fraction``
     (0.9) of its maximum; ``peak`` (default, the definition the clinical Tmax thresholds were set with):
-    the vertex of the parabola through the maximum and its neighbours.
+    the vertex of the parabola through the maximum and its neighbours; ``onset``: the peak time less the delay
+    that the voxel's own regularisation filter gives the peak of a sharp-onset reference residue of the same
+    apparent MTT (:func:`strokeseg.perfusion.bias.onset_table`), i.e. the onset of an undispersed residue.
+    ``onset`` removes the peak's late reading on an undispersed bolus and reads early where the bolus is
+    dispersed, as in tissue (``benchmarks/bench_tmax_by_flow.py``, ``benchmarks/bench_perfusion_calibration.py``).
     """
 
     EDGE = "edge"
     PEAK = "peak"
+    ONSET = "onset"
 
 
 class Modality(StrEnum):

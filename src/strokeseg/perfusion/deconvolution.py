@@ -34,11 +34,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from strokeseg.errors import InputError
-from strokeseg.perfusion.bias import REFERENCE_RESIDUE, corrected_peak, peak_table
+from strokeseg.perfusion.bias import REFERENCE_RESIDUE, corrected_peak, onset_table, onset_tmax, peak_table
 from strokeseg.perfusion.config import Method, PerfusionConfig, TmaxEstimator
 from strokeseg.perfusion.matrices import circulant_matrix, toeplitz_matrix
 from strokeseg.perfusion.parametric import ParametricFit
-from strokeseg.perfusion.peaks import parabolic_offset
+from strokeseg.perfusion.peaks import peak_position, position_to_time
 from strokeseg.util.threads import blas_threads, parallel_map
 
 
@@ -48,7 +48,7 @@ class ResidueStats:
 
     Attributes:
         peak: max k (1/s): CBF = (kH/ρ)·peak·6000 in ml/100 g/min.
-        tmax: time of the peak (s), sub-sample (leading-edge or parabolic, see
+        tmax: time of the peak (s), sub-sample (leading-edge, parabolic or onset-corrected, see
             :class:`~strokeseg.perfusion.config.TmaxEstimator`), ≥ 0.
         area: trapezoid area of k on [0, ∞) (dimensionless blood-volume fraction).
         regularisation: truncation threshold (SVD) or λ/s_max (Tikhonov) used per voxel; for the
@@ -84,19 +84,8 @@ def _stats(k: np.ndarray, dt: float, circular: bool, edge: float = 0.0) -> tuple
         frac = np.clip((np.float32(edge) * peak - lo) / np.maximum(hi - lo, np.float32(1e-12)), 0.0, 1.0)
         pos = np.where(has, idx.astype(np.float32) - j.astype(np.float32) + frac, idx.astype(np.float32))
     else:
-        if circular:
-            prev = k[rows, (idx - 1) % n]
-            nxt = k[rows, (idx + 1) % n]
-        else:
-            prev = k[rows, np.maximum(idx - 1, 0)]
-            nxt = k[rows, np.minimum(idx + 1, n - 1)]
-        off = parabolic_offset(prev, peak, nxt).astype(np.float32)
-        if not circular:
-            off = np.where((idx == 0) | (idx == n - 1), np.float32(0.0), off)
-        pos = idx.astype(np.float32) + off
-    if circular:
-        pos = np.where(pos > n / 2, pos - np.float32(n), pos)  # residues peaking before the AIF wrap to the end
-    tmax = np.maximum(pos, np.float32(0.0)) * np.float32(dt)
+        pos = peak_position(k, circular)
+    tmax = position_to_time(pos, n, dt, circular)
     area = np.float32(dt) * (k.sum(axis=1, dtype=np.float32) - np.float32(0.5) * k[:, 0])
     return peak, tmax.astype(np.float32), area.astype(np.float32)
 
@@ -145,7 +134,8 @@ class Deconvolver:
         self.s_t = s.astype(np.float32)
         self.edge = config.tmax_edge_fraction if config.tmax_estimator == TmaxEstimator.EDGE else 0.0
         self.levels, self.filters = self._filters()
-        self._table: tuple[np.ndarray, np.ndarray] | None = None
+        self.onset = config.tmax_estimator == TmaxEstimator.ONSET
+        self._tables: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._table_lock = threading.Lock()
 
     # ------------------------------------------------------------------ public
@@ -193,16 +183,22 @@ class Deconvolver:
         else:
             peak, tmax, area, which = self._tikhonov(b, gcv=self.method is Method.TIKHONOV_GCV)
             reg = self.levels[which]
+        if self.onset:  # read at the uncorrected peak's apparent MTT, as the table is
+            tmax = onset_tmax(tmax, peak, area, which, *self._table("onset"))
         if self.config.peak_correction:
-            peak = corrected_peak(peak, area, which, *self._peak_table())
+            peak = corrected_peak(peak, area, which, *self._table("peak"))
         return peak, tmax, area, reg
 
-    def _peak_table(self) -> tuple[np.ndarray, np.ndarray]:
-        """The peak-bias table of this AIF's filters (:mod:`strokeseg.perfusion.bias`), computed once."""
+    def _table(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """This AIF's ``peak``-bias or ``onset`` table (:mod:`strokeseg.perfusion.bias`), computed once."""
         with self._table_lock:
-            if self._table is None:
-                self._table = peak_table(self.mat, self.ut, self.vt, self.filters, self.dt, REFERENCE_RESIDUE, self.t)
-        return self._table
+            if kind not in self._tables:
+                args = (self.mat, self.ut, self.vt, self.filters, self.dt)
+                if kind == "peak":
+                    self._tables[kind] = peak_table(*args, REFERENCE_RESIDUE, self.t)
+                else:
+                    self._tables[kind] = onset_table(*args, self.t, self.circular)
+            return self._tables[kind]
 
     def _filters(self) -> tuple[np.ndarray, np.ndarray]:
         """The regularisation levels ``(L,)`` this method chooses among (SVD thresholds, or λ/s_max on Tikhonov's

@@ -39,3 +39,37 @@ def refined_argmax(curves: np.ndarray, circular: bool = False) -> tuple[np.ndarr
         off = parabolic_offset(prev, peak, nxt)
         off = np.where((idx == 0) | (idx == n - 1), 0.0, off)
     return idx + off, peak
+
+
+def peak_position(k: np.ndarray, circular: bool) -> np.ndarray:
+    """Sub-sample peak index of residues ``k`` ``(V, N)`` float32 (parabolic vertex; at the ends of a linear
+    residue, the sample itself), as float32."""
+    n = k.shape[1]
+    idx = k.argmax(axis=1)
+    rows = np.arange(k.shape[0])
+    peak = k[rows, idx]
+    if circular:
+        prev = k[rows, (idx - 1) % n]
+        nxt = k[rows, (idx + 1) % n]
+    else:
+        prev = k[rows, np.maximum(idx - 1, 0)]
+        nxt = k[rows, np.minimum(idx + 1, n - 1)]
+    off = parabolic_offset(prev, peak, nxt).astype(np.float32)
+    if not circular:
+        off = np.where((idx == 0) | (idx == n - 1), np.float32(0.0), off)
+    out: np.ndarray = idx.astype(np.float32) + off
+    return out
+
+
+def position_to_time(pos: np.ndarray, n: int, dt: float, circular: bool) -> np.ndarray:
+    """Residue sample positions ``(V,)`` to times (s) ≥ 0; a circular residue that peaks in the second half of its
+    ``n`` samples peaked before the AIF (it wrapped to the end)."""
+    if circular:
+        pos = np.where(pos > n / 2, pos - np.float32(n), pos)
+    out: np.ndarray = (np.maximum(pos, np.float32(0.0)) * np.float32(dt)).astype(np.float32)
+    return out
+
+
+def residue_peak_time(k: np.ndarray, dt: float, circular: bool) -> np.ndarray:
+    """Peak time (s) of residues ``k`` ``(V, N)`` float32: the ``peak`` Tmax."""
+    return position_to_time(peak_position(k, circular), k.shape[1], dt, circular)

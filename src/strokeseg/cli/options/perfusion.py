@@ -21,7 +21,7 @@ HELP = {
     "smoothing": "in-plane Gaussian smoothing inside the brain before deconvolution, FWHM in mm (default 3; 0 = off)",
     "cbv": "CBV from the area ratio (default; exact for sampled continuous curves) or from the deconvolved residue's "
     "trapezoid area (exact for discrete-sum simulated data such as OSIPI's DRO)",
-    "tmax": "Tmax at the residue's sub-sample peak (default) or where its leading edge reaches 90 %% of the peak",
+    "tmax": "Tmax at the residue's sub-sample peak (default), its leading edge at 90 %% of it, or the peak less its filter's delay (onset)",
     "peak_correction": "undo the regularised deconvolution's loss of residue peak (absolute CBF; strokeseg.perfusion.bias; default: on)",
     "motion_correction": "register every frame rigidly to the first used frame before the analysis (default: on)",
     "vof": "scale the AIF to the area of the venous output function (partial-volume correction of a too-low AIF from "
