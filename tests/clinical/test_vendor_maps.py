@@ -74,3 +74,24 @@ def test_phantom_vendor_sentinels_do_not_change_the_read_out(tmp_path, capsys):
         a = np.asanyarray(nib.load(str(tmp_path / "o-plain" / case / f"{case}_label.nii.gz")).dataobj)
         b = np.asanyarray(nib.load(str(tmp_path / "o-vendor" / case / f"{case}_label.nii.gz")).dataobj)
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("source", "ref", "says"),
+    [
+        ("given maps", 10.3, "probably on a vendor scale"),
+        ("computed from CTP (tikhonov-lcurve)", 14.0, "own maps: its absolute CBF reads low"),
+        ("computed from CTP (tikhonov-lcurve)", 150.0, "own maps: the AIF is probably too low"),
+    ],
+)
+def test_an_implausible_reference_cbf_is_called_a_vendor_scale_only_on_given_maps(source, ref, says):
+    """strokeseg's own maps are in ml/100 g/min by construction: a reference off the healthy range there is named as
+    its accuracy problem, not as a vendor scale."""
+    from types import SimpleNamespace
+
+    from strokeseg.clinical.pipeline import perfusion_qc
+
+    result = SimpleNamespace(tissue=np.ones((4, 10, 10), bool), reference_cbf=ref)
+    (w,) = perfusion_qc(result, 1.0, source)
+    assert w.code == "reference-cbf-implausible" and says in w.message
+    assert ("vendor scale" in w.message) == (source == "given maps")

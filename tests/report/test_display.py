@@ -74,3 +74,11 @@ def test_contour_is_the_in_plane_rim_only():
     c = contour(m)
     assert c[1, 2, 4] and c[1, 4, 2] and not c[1, 4, 4]
     assert c[0].sum() == c[1].sum() == 16  # no slice loses its rim to the neighbouring slices
+
+
+def test_strokeseg_own_maps_keep_their_unit_even_when_cbf_reads_low():
+    """Maps strokeseg computed are in ml/100 g/min by construction: a low CBF (dispersion, a high AIF) is drawn on the
+    conventional scale and unit, never as vendor units; the same values from a vendor are."""
+    cbf = np.random.default_rng(1).gamma(4.0, 2.7, (4, 16, 16)).astype(np.float32)  # brain median ≈ 10
+    assert fit_scale("CBF", cbf).unit.startswith("vendor units")
+    assert fit_scale("CBF", cbf, own=True) == CONVENTIONAL["CBF"]

@@ -12,7 +12,7 @@ from strokeseg.clinical.config import ThresholdConfig
 from strokeseg.clinical.plausibility import plausibility_warnings
 from strokeseg.clinical.readout import Readout, compute_readout, with_implausible
 from strokeseg.clinical.thresholds import ThresholdResult, TissueMasks, threshold_cbf_only, threshold_diffusion, threshold_perfusion
-from strokeseg.clinical.units import PLAUSIBLE_REFERENCE_CBF, adc_to_micro, tmax_to_seconds
+from strokeseg.clinical.units import OWN_MAPS, PLAUSIBLE_REFERENCE_CBF, adc_to_micro, tmax_to_seconds
 from strokeseg.diagnostics import DataWarning, warn, warnings_of
 from strokeseg.errors import InputError
 from strokeseg.io.case import Case
@@ -64,9 +64,15 @@ def perfusion_qc(result: ThresholdResult, voxel_ml: float, source: str) -> list[
     lo, hi = PLAUSIBLE_REFERENCE_CBF
     ref = result.reference_cbf
     if ref is not None and not lo <= ref <= hi:
-        scale = (
-            " (given maps: the CBF map is probably on a vendor scale; rCBF and the core are scale-free)" if source == "given maps" else ""
-        )
+        if source == "given maps":
+            scale = " (given maps: the CBF map is probably on a vendor scale; rCBF and the core are scale-free)"
+        elif ref < lo:  # strokeseg's own maps are in ml/100 g/min: a low reference is its absolute CBF reading low
+            scale = (
+                " (strokeseg's own maps: its absolute CBF reads low where the bolus is dispersed or the AIF is too high, "
+                "docs/explanation/perfusion-default.md; rCBF and the core are scale-free)"
+            )
+        else:
+            scale = " (strokeseg's own maps: the AIF is probably too low, e.g. partial volume; rCBF and the core are scale-free)"
         out.append(
             warn("reference-cbf-implausible", f"reference CBF {ref:.3g} is outside the {lo:g}–{hi:g} ml/100 g/min of healthy tissue{scale}")
         )
@@ -95,7 +101,7 @@ def _maps_from_series(case: Case, inp: _Inputs, cfg: ThresholdConfig, perfusion:
     res = maps_for_series(series, perfusion or PerfusionConfig(), name=name, modality=modality, brain_mask=inp.brain, show_progress=False)
     inp.maps = {m: res.maps[m] for m in ("CBF", "CBV", "Tmax")}
     inp.brain, inp.computed = res.brain_mask, res
-    inp.source = f"computed from {name} ({res.info['method']})"
+    inp.source = f"{OWN_MAPS} {name} ({res.info['method']})"
     inp.notes += res.warnings
     if res.info["modality"] == "ct":
         lo, hi = res.info["baseline_frames"]

@@ -32,6 +32,10 @@ def adc_to_micro(adc: np.ndarray, brain: np.ndarray | None = None) -> tuple[np.n
     raise InputError(f"ADC of unknown units: brain median {med:.4g} fits none of ×10⁻⁶ mm²/s (~800), ×10⁻³ mm²/s (~0.8) or mm²/s (~0.0008)")
 
 
+#: how a read-out's ``maps`` (its source) begins when strokeseg computed the maps from a 4D series: they are then in
+#: ml/100 g/min, ml/100 g and s by construction, never on a vendor scale
+OWN_MAPS = "computed from"
+
 #: healthy-tissue median CBF in ml/100 g/min (grey and white matter together) lies in this range;
 #: a reference outside it means the map is on a vendor scale, or the reference is not healthy tissue
 PLAUSIBLE_REFERENCE_CBF = (15.0, 120.0)

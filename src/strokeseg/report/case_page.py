@@ -16,6 +16,7 @@ import numpy as np
 from strokeseg.clinical.config import ThresholdConfig
 from strokeseg.clinical.eligibility import Patient, Verdict, given_values, patient_of, verdicts
 from strokeseg.clinical.readout import why_not_assessable
+from strokeseg.clinical.units import OWN_MAPS
 from strokeseg.report import display, figures
 from strokeseg.report.collect import MAPS, STRUCTURAL, CaseView, RunView
 from strokeseg.report.volumes import DisplayVolumes, load_display
@@ -125,10 +126,11 @@ def _montages(case: CaseView, vols: DisplayVolumes, folder: Path, kind: str) -> 
     out = []
     names = [n for n in (*STRUCTURAL, *MAPS, "probability", "variance", "entropy") if n in vols.slices]
     brain = _valid(vols)
+    own = str((case.readout or {}).get("maps", "")).startswith(OWN_MAPS)  # strokeseg's own maps: ml/100 g/min, s
     for name in names:
         arr = vols.slices[name]
         valid = brain if name in MAPS else None
-        scale = display.fit_scale(name, arr, valid)
+        scale = display.fit_scale(name, arr, valid, own=own and name in MAPS)
         rgb = display.colourise(arr, scale, valid)
         legend = _contours(rgb, vols, kind, (case.readout or {}).get("perfusion", True) is not False)
         png = figures.montage(display.tile(rgb), folder / f"{name}.png", f"{case.case_id} — {name}", scale, legend, vols.aspect)

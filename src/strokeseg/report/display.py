@@ -88,8 +88,12 @@ def stride_for(shape_yx: tuple[int, int]) -> int:
     return max(1, math.ceil(max(shape_yx) / MAX_TILE_PX))
 
 
-def fit_scale(name: str, values: np.ndarray, valid: np.ndarray | None = None) -> Scale:
+def fit_scale(name: str, values: np.ndarray, valid: np.ndarray | None = None, own: bool = False) -> Scale:
     """The conventional scale of ``name`` when the data lie on it, else a grey or rainbow 1st–99th percentile range.
+
+    ``own``: the map was computed by strokeseg, so it is in the conventional unit by construction: it keeps that
+    scale and unit whatever its values (a low CBF there is an accuracy problem, which the read-out warns about,
+    never a vendor scale).
 
     A perfusion map whose brain median is off the physiological range of its unit
     (:data:`~strokeseg.clinical.units.PLAUSIBLE_BRAIN_MEDIAN`), or whose 99th percentile is under 0.2×
@@ -105,7 +109,7 @@ def fit_scale(name: str, values: np.ndarray, valid: np.ndarray | None = None) ->
     lo, med, hi = np.percentile(sel, [1, 50, 99]) if sel.size else (0.0, 0.5, 1.0)
     conv = CONVENTIONAL.get(name)
     plo, phi = PLAUSIBLE_BRAIN_MEDIAN.get(name, (-np.inf, np.inf))
-    if conv is not None and (conv.cmap != "jet" or (0.2 * conv.vmax <= hi <= 5 * conv.vmax and plo <= med <= phi)):
+    if conv is not None and (own or conv.cmap != "jet" or (0.2 * conv.vmax <= hi <= 5 * conv.vmax and plo <= med <= phi)):
         return conv
     cmap = conv.cmap if conv is not None else "gray"
     if conv is not None and conv.cmap == "jet" and name in MEDIAN_AT and med > 0:
