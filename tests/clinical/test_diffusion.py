@@ -88,6 +88,21 @@ def test_not_skull_stripped_head_gets_no_core_outside_the_brain(clinical_head):
         assert (found & parenchyma).sum() > 0.9 * parenchyma.sum()
 
 
+def test_brain_mask_of_a_head_keeps_the_cortical_ribbon_and_the_lesion(tmp_path):
+    """The grey matter of a head whose scalp is bright on DWI (no fat suppression) and whose DWI carries a coil bias
+    lies in the DWI/ADC brain mask (≥ 95 %), and so does the lesion (≥ 98 %): an earlier opening and short
+    6-connected growth from a seed eroded under every sulcus kept 71–76 % of this cortex and 84–92 % of the lesion."""
+    write_phantom_cohort(tmp_path, CohortSpec(2, MR, "isles2015-spes", seed=5, quirks=("subacute-mri", "dwi-bias-field")))
+    for ref in open_dataset(tmp_path).cases:
+        case = load_case(ref)
+        tissue = _phantom_tissue(ref)
+        found = diffusion_brain_mask(case.images["DWI"], case.images["ADC"], case.geometry.spacing)
+        gm = tissue == Tissue.GM
+        assert (found & gm).sum() >= 0.95 * gm.sum()
+        lesion = case.label > 0
+        assert (found & lesion).sum() >= 0.98 * lesion.sum()
+
+
 def _phantom_tissue(ref):
     from strokeseg.io.nifti import read_nifti
 

@@ -151,10 +151,15 @@ def diffusion_brain_mask(
     (the ISLES convention; a scanner leaves noise in the air): its brain is the largest component of
     the voxels with a positive DWI and ADC, holes filled.
     Otherwise, on a b = 1000 image brain tissue is the bright class, air and bone are noise, CSF is
-    dark and the scalp is dim (fat suppressed): the brain grows from the core of the voxels above
-    Otsu's threshold of the positive log-intensities (eroded by ``neck_mm``, which cuts the thin
-    bridges from scalp to brain; largest component) back through those voxels by at most
-    2 × ``neck_mm``, holes filled (the ventricles). Only the ADC's sign is used, so its unit does not matter.
+    dark and the scalp is dim (fat suppressed): the candidates are the voxels above Otsu's threshold of
+    the positive log-intensities. Their holes are filled (ventricles, enclosed sulci) and the result is
+    eroded by ``neck_mm``, which cuts the thin bridges from scalp to brain; the largest component is the
+    brain's seed. The brain is then the candidates within ``2 × neck_mm`` (Euclidean) of the seed that are
+    connected to it, holes filled (the ventricles). Filling before the erosion keeps the seed at
+    ``neck_mm`` under the brain's surface rather than under each sulcus, so the growth reaches every gyral
+    crown; growing through the candidates themselves, not an opened copy, keeps the thin cortical ribbon
+    (the earlier opening and 6-connected growth lost 26–40 % of the phantom's grey matter). Only the ADC's
+    sign is used, so its unit does not matter.
     """
     finite = np.isfinite(dwi) & np.isfinite(adc)
     pos = finite & (dwi > 0) & (adc > 0)
@@ -165,10 +170,11 @@ def diffusion_brain_mask(
         return result
     logv = np.log(dwi[pos].astype(np.float64))
     cand = pos & (np.log(np.where(pos, dwi, 1.0)) > _otsu(logv))
-    cand = ndimage.binary_opening(cand, structure=np.ones((1, 3, 3), bool))
-    seed = _largest_component(ndimage.binary_erosion(cand, structure=ellipsoid(neck_mm, spacing_xyz)))
+    seed = _largest_component(ndimage.binary_erosion(ndimage.binary_fill_holes(cand), structure=ellipsoid(neck_mm, spacing_xyz)))
     if not seed.any():  # a tiny image or slab: keep the largest candidate region as it is
         seed = _largest_component(cand)
-    steps = max(1, int(np.ceil(2 * neck_mm / min(spacing_xyz))))
-    brain = ndimage.binary_dilation(seed, structure=ndimage.generate_binary_structure(3, 1), mask=cand, iterations=steps)
+    near = ndimage.distance_transform_edt(~seed, sampling=spacing_xyz[::-1]) <= 2 * neck_mm
+    grown, _ = ndimage.label(cand & near)
+    keep = np.unique(grown[seed & cand])
+    brain = np.isin(grown, keep[keep > 0])
     return _fill_slices(ndimage.binary_fill_holes(brain))
