@@ -201,6 +201,10 @@ def test_sigterm_exits_143_with_one_line(tmp_path):
     assert signal.getsignal(signal.SIGTERM) is not None
 
 
+#: a script's start: ``info`` will call ``i.describe_path``, which the script replaces
+_PREAMBLE = "import os, signal, sys\nimport strokeseg.io.inspect as i\nfrom strokeseg.errors import InputError\n"
+
+
 def _run_python(code: str) -> subprocess.CompletedProcess[str]:
     env = {**__import__("os").environ, "PYTHONIOENCODING": "utf-8"}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, encoding="utf-8", errors="replace", timeout=120, env=env)
@@ -210,10 +214,7 @@ def test_sigterm_while_an_error_is_reported_gives_143_and_one_line_not_a_traceba
     """A SIGTERM that lands in the error report (a launcher stopping the ranks as one fails) ends the run as a SIGTERM,
     in one line; before, the handler's exception escaped the report as a traceback."""
     code = (
-        "import os, signal, sys\n"
-        "import strokeseg.io.inspect as i\n"
-        "from strokeseg.errors import InputError\n"
-        "class Late(InputError):\n"
+        _PREAMBLE + "class Late(InputError):\n"
         "    def render(self, name):\n        os.kill(os.getpid(), signal.SIGTERM); return super().render(name)\n"
         "def bad(*a, **k):\n    raise Late('unreadable', 'x.nii.gz')\n"
         "i.describe_path = bad\n"
@@ -229,10 +230,7 @@ def test_sigterm_as_the_handler_is_restored_keeps_the_status_and_the_previous_ha
     """A SIGTERM that lands while ``main`` puts back the caller's SIGTERM handler: the command's own status and line
     stand, nothing else is printed, and the caller's handler is back."""
     code = (
-        "import os, signal, sys\n"
-        "import strokeseg.io.inspect as i\n"
-        "from strokeseg.errors import InputError\n"
-        "def bad(*a, **k):\n    raise InputError('unreadable', 'x.nii.gz')\n"
+        _PREAMBLE + "def bad(*a, **k):\n    raise InputError('unreadable', 'x.nii.gz')\n"
         "i.describe_path = bad\n"
         "mine = lambda s, f: None\n"
         "signal.signal(signal.SIGTERM, mine)\n"
