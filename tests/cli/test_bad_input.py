@@ -201,11 +201,11 @@ def test_sigterm_exits_143_with_one_line(tmp_path):
     assert signal.getsignal(signal.SIGTERM) is not None
 
 
-#: a script's start: ``info`` will call ``i.describe_path``, which the script replaces
-_PREAMBLE = "import os, signal, sys\nimport strokeseg.io.inspect as i\nfrom strokeseg.errors import InputError\n"
-
-
-def _run_python(code: str) -> subprocess.CompletedProcess[str]:
+def _run_info(setup: str, run: str) -> subprocess.CompletedProcess[str]:
+    """A Python process that runs ``setup`` (which defines ``bad``, the ``describe_path`` that ``info`` will call),
+    imports :func:`strokeseg.cli.main` and runs ``run``."""
+    head = "import os, signal, sys\nimport strokeseg.io.inspect as i\nfrom strokeseg.errors import InputError\n"
+    code = head + setup + "i.describe_path = bad\nfrom strokeseg.cli import main\n" + run
     env = {**__import__("os").environ, "PYTHONIOENCODING": "utf-8"}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, encoding="utf-8", errors="replace", timeout=120, env=env)
 
@@ -213,15 +213,12 @@ def _run_python(code: str) -> subprocess.CompletedProcess[str]:
 def test_sigterm_while_an_error_is_reported_gives_143_and_one_line_not_a_traceback():
     """A SIGTERM that lands in the error report (a launcher stopping the ranks as one fails) ends the run as a SIGTERM,
     in one line; before, the handler's exception escaped the report as a traceback."""
-    code = (
-        _PREAMBLE + "class Late(InputError):\n"
+    setup = (
+        "class Late(InputError):\n"
         "    def render(self, name):\n        os.kill(os.getpid(), signal.SIGTERM); return super().render(name)\n"
         "def bad(*a, **k):\n    raise Late('unreadable', 'x.nii.gz')\n"
-        "i.describe_path = bad\n"
-        "from strokeseg.cli import main\n"
-        "sys.exit(main(['info', '.']))\n"
     )
-    res = _run_python(code)
+    res = _run_info(setup, "sys.exit(main(['info', '.']))\n")
     assert res.returncode == 143, res.stderr
     assert res.stderr.strip().splitlines() == ["strokeseg: terminated (SIGTERM); no partial output was kept"]
 
@@ -229,9 +226,8 @@ def test_sigterm_while_an_error_is_reported_gives_143_and_one_line_not_a_traceba
 def test_sigterm_as_the_handler_is_restored_keeps_the_status_and_the_previous_handler():
     """A SIGTERM that lands while ``main`` puts back the caller's SIGTERM handler: the command's own status and line
     stand, nothing else is printed, and the caller's handler is back."""
-    code = (
-        _PREAMBLE + "def bad(*a, **k):\n    raise InputError('unreadable', 'x.nii.gz')\n"
-        "i.describe_path = bad\n"
+    setup = (
+        "def bad(*a, **k):\n    raise InputError('unreadable', 'x.nii.gz')\n"
         "mine = lambda s, f: None\n"
         "signal.signal(signal.SIGTERM, mine)\n"
         "real = signal.signal\n"
@@ -239,12 +235,8 @@ def test_sigterm_as_the_handler_is_restored_keeps_the_status_and_the_previous_ha
         "    if handler is mine:\n        os.kill(os.getpid(), signal.SIGTERM)\n"
         "    return real(sig, handler)\n"
         "signal.signal = late\n"
-        "from strokeseg.cli import main\n"
-        "code = main(['info', '.'])\n"
-        "print(real(signal.SIGTERM, signal.SIG_DFL) is mine)\n"
-        "sys.exit(code)\n"
     )
-    res = _run_python(code)
+    res = _run_info(setup, "code = main(['info', '.'])\nprint(real(signal.SIGTERM, signal.SIG_DFL) is mine)\nsys.exit(code)\n")
     assert res.returncode == 2, res.stderr
     assert res.stderr.strip().splitlines() == ["strokeseg: error: x.nii.gz: unreadable"]
     assert res.stdout.strip() == "True"
