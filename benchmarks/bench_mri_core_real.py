@@ -10,7 +10,7 @@ over a grid
     dwi_ratio ∈ {1.1, 1.2, 1.3, 1.4}, dwi_subacute_ratio ∈ {1.5, 1.8, 2.2, off},
     subacute_adc_ratio ∈ {1.0, 1.2}, diffusion_min_ml ∈ {0.05, 0.1, 0.2, 0.5},
     diffusion_edge_mm ∈ {0, 4}, dwi_smoothing_mm ∈ {0, 1.2}, dwi_reference_mm ∈ {0, 10},
-    dwi_asymmetry ∈ {off, 1.02, 1.05, 1.1, 1.15, 1.3}, dwi_asymmetry_mm ∈ {0, 4, 8, …, 20}, csf_margin_voxels ∈ {0, 1}
+    dwi_asymmetry ∈ {off, 1.0, 1.02, 1.05, 1.1, 1.15, 1.3}, dwi_asymmetry_mm ∈ {0, 4, 8, …, 20}, csf_margin_voxels ∈ {0, 1}
 
 by one objective: half the mean Dice over the real cases used for the choice, half the mean Dice
 over four phantom groups (acute; subacute with a DWI bias field; a shower of small emboli;
@@ -53,7 +53,7 @@ GRID = {
     "diffusion_edge_mm": (0.0, 4.0),
     "dwi_smoothing_mm": (0.0, 1.2),
     "dwi_reference_mm": (0.0, 10.0),
-    "dwi_asymmetry": (0.0, 1.02, 1.05, 1.1, 1.15, 1.3),
+    "dwi_asymmetry": (0.0, 1.0, 1.02, 1.05, 1.1, 1.15, 1.3),
     "dwi_asymmetry_mm": (0.0, 4.0, 8.0, 12.0, 16.0, 20.0),
     "csf_margin_voxels": (0, 1),
 }

@@ -72,8 +72,8 @@ class ThresholdConfig:
     diffusion_edge_mm: float = 0.0
     dwi_smoothing_mm: float = 1.2
     dwi_reference_mm: float = 10.0
-    dwi_asymmetry: float = 1.05
-    dwi_asymmetry_mm: float = 12.0
+    dwi_asymmetry: float = 1.02
+    dwi_asymmetry_mm: float = 16.0
     dwi_bias_correction: bool = True
     csf_hu: float = 20.0
     csf_adc: float = 1600.0
