@@ -158,7 +158,7 @@ def diffusion_brain_mask(
     connected to it, holes filled (the ventricles). Filling before the erosion keeps the seed at
     ``neck_mm`` under the brain's surface rather than under each sulcus, so the growth reaches every gyral
     crown; growing through the candidates themselves, not an opened copy, keeps the thin cortical ribbon
-    (the earlier opening and 6-connected growth lost a quarter to a third of the phantom's grey matter). Only the ADC's
+    (the earlier opening and 6-connected growth lost a quarter to two fifths of the phantom's grey matter). Only the ADC's
     sign is used, so its unit does not matter.
     """
     finite = np.isfinite(dwi) & np.isfinite(adc)
