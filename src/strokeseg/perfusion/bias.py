@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from strokeseg.kinetics.residues import Residue, residue_function
+from strokeseg.perfusion.peaks import residue_peak_time
 
 #: the reference residue shape of the table (see the module docstring)
 REFERENCE_RESIDUE = Residue.BOX
@@ -111,8 +112,6 @@ def onset_table(
     The delay is the sub-sample peak time of the filtered :data:`ONSET_REFERENCE` residue less its true onset
     (averaged over the onset phases): how late the filter alone makes the peak of a sharp-onset residue read.
     Arguments as :func:`peak_table`; ``circular`` as the deconvolver's peak-time reading."""
-    from strokeseg.perfusion.peaks import residue_peak_time
-
     k = _filtered_references(mat, ut, vt, filters, dt, ONSET_REFERENCE, t)
     n_f, n_r, n = k.shape
     when = residue_peak_time(k.reshape(-1, n).astype(np.float32), dt, circular).reshape(n_f, n_r)
@@ -121,27 +120,29 @@ def onset_table(
     return np.maximum.accumulate(_per_filter(mtt, n_f), axis=1), _per_filter(when - onset, n_f)
 
 
-def onset_tmax(
-    tmax: np.ndarray, peak: np.ndarray, area: np.ndarray, which: np.ndarray, mtt_obs: np.ndarray, delay: np.ndarray
-) -> np.ndarray:
-    """Peak times ``tmax`` ``(V,)`` (s) less the table's delay (:func:`onset_table`) at each voxel's filter index
-    ``which`` and apparent MTT ``area/peak`` (uncorrected peak; clamped to the table's ends), never below 0."""
-    out = tmax.astype(np.float32, copy=True)
+def _read_table(peak: np.ndarray, area: np.ndarray, which: np.ndarray, mtt_obs: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """A table's ``values`` ``(L, M)`` read at each voxel's filter index ``which`` ``(V,)`` and apparent MTT
+    ``area/peak`` (linear interpolation in ``mtt_obs`` ``(L, M)``, clamped to its ends): ``(V,)``."""
+    out = np.zeros(peak.shape, np.float64)
     apparent = area / np.maximum(peak, np.float32(1e-12))
     for f in np.unique(which):  # one interpolation per filter (≤ 40), vectorised over its voxels
         sel = which == f
-        out[sel] = np.maximum(tmax[sel] - np.interp(apparent[sel], mtt_obs[f], delay[f]), 0.0).astype(np.float32)
+        out[sel] = np.interp(apparent[sel], mtt_obs[f], values[f])
+    return out
+
+
+def onset_tmax(
+    tmax: np.ndarray, peak: np.ndarray, area: np.ndarray, which: np.ndarray, mtt_obs: np.ndarray, delay: np.ndarray
+) -> np.ndarray:
+    """Peak times ``tmax`` ``(V,)`` (s) less the table's delay (:func:`onset_table`) at each voxel's filter and
+    apparent MTT (uncorrected peak; :func:`_read_table`), never below 0."""
+    out: np.ndarray = np.maximum(tmax - _read_table(peak, area, which, mtt_obs, delay), 0.0).astype(np.float32)
     return out
 
 
 def corrected_peak(peak: np.ndarray, area: np.ndarray, which: np.ndarray, mtt_obs: np.ndarray, ratio: np.ndarray) -> np.ndarray:
     """``peak`` ``(V,)`` divided by the table ratio at each voxel's filter index ``which`` ``(V,)`` and apparent
-    MTT ``area/peak`` (clamped to the table's ends); the gain is at most :data:`MAX_GAIN`."""
-    out = peak.astype(np.float32, copy=True)
-    apparent = area / np.maximum(peak, np.float32(1e-12))
-    for f in np.unique(which):  # one interpolation per filter (≤ 40), vectorised over its voxels
-        sel = which == f
-        r = np.interp(apparent[sel], mtt_obs[f], ratio[f])
-        gain = np.clip(1.0 / np.maximum(r, 1e-6), 1.0, MAX_GAIN)
-        out[sel] = (peak[sel] * gain).astype(np.float32)
+    MTT ``area/peak`` (:func:`_read_table`); the gain is at most :data:`MAX_GAIN`."""
+    gain = np.clip(1.0 / np.maximum(_read_table(peak, area, which, mtt_obs, ratio), 1e-6), 1.0, MAX_GAIN)
+    out: np.ndarray = (peak * gain).astype(np.float32)
     return out

@@ -14,6 +14,25 @@ def parabolic_offset(y_prev: np.ndarray, y_peak: np.ndarray, y_next: np.ndarray)
     return result
 
 
+def _vertex(curves: np.ndarray, circular: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-row argmax ``idx``, the parabolic vertex's offset from it (0 at the ends of a linear row) and the
+    sample maximum, for rows ``curves`` ``(V, N)``."""
+    v, n = curves.shape
+    idx = np.argmax(curves, axis=1)
+    rows = np.arange(v)
+    peak = curves[rows, idx]
+    if circular:
+        prev = curves[rows, (idx - 1) % n]
+        nxt = curves[rows, (idx + 1) % n]
+    else:
+        prev = curves[rows, np.maximum(idx - 1, 0)]
+        nxt = curves[rows, np.minimum(idx + 1, n - 1)]
+    off = parabolic_offset(prev, peak, nxt)
+    if not circular:
+        off = np.where((idx == 0) | (idx == n - 1), 0.0, off)
+    return idx, off, peak
+
+
 def refined_argmax(curves: np.ndarray, circular: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Per-row argmax with parabolic refinement.
 
@@ -25,39 +44,14 @@ def refined_argmax(curves: np.ndarray, circular: bool = False) -> tuple[np.ndarr
         ``(position, value)``: fractional index of the peak (may be negative or beyond
         ``N − 1`` only in the circular case) and the sample maximum.
     """
-    v, n = curves.shape
-    idx = np.argmax(curves, axis=1)
-    rows = np.arange(v)
-    peak = curves[rows, idx]
-    if circular:
-        prev = curves[rows, (idx - 1) % n]
-        nxt = curves[rows, (idx + 1) % n]
-        off = parabolic_offset(prev, peak, nxt)
-    else:
-        prev = curves[rows, np.maximum(idx - 1, 0)]
-        nxt = curves[rows, np.minimum(idx + 1, n - 1)]
-        off = parabolic_offset(prev, peak, nxt)
-        off = np.where((idx == 0) | (idx == n - 1), 0.0, off)
+    idx, off, peak = _vertex(curves, circular)
     return idx + off, peak
 
 
 def peak_position(k: np.ndarray, circular: bool) -> np.ndarray:
-    """Sub-sample peak index of residues ``k`` ``(V, N)`` float32 (parabolic vertex; at the ends of a linear
-    residue, the sample itself), as float32."""
-    n = k.shape[1]
-    idx = k.argmax(axis=1)
-    rows = np.arange(k.shape[0])
-    peak = k[rows, idx]
-    if circular:
-        prev = k[rows, (idx - 1) % n]
-        nxt = k[rows, (idx + 1) % n]
-    else:
-        prev = k[rows, np.maximum(idx - 1, 0)]
-        nxt = k[rows, np.minimum(idx + 1, n - 1)]
-    off = parabolic_offset(prev, peak, nxt).astype(np.float32)
-    if not circular:
-        off = np.where((idx == 0) | (idx == n - 1), np.float32(0.0), off)
-    out: np.ndarray = idx.astype(np.float32) + off
+    """:func:`refined_argmax`'s position of residues ``k`` ``(V, N)`` float32, summed in float32."""
+    idx, off, _ = _vertex(k, circular)
+    out: np.ndarray = idx.astype(np.float32) + off.astype(np.float32)
     return out
 
 
