@@ -1,6 +1,7 @@
 """The report's metric tables: units in the headers, n/a (not 0) for a region the truth does not hold, no sd for one case."""
 
 from strokeseg.evaluation.runner import TABLE_METRICS
+from strokeseg.io.records import SummaryRecord
 from strokeseg.report.case_page import NONE_IN_TRUTH, _metric_row
 from strokeseg.report.cohort_page import summary_rows
 
@@ -17,6 +18,7 @@ def test_a_region_absent_from_the_truth_is_na_and_headers_carry_units():
 
 def test_one_case_summary_shows_no_sd():
     class Run:
-        evaluation = {"summary": [{"region": "core", "group": "all", "n_cases": 1, "metrics": {"dice": {"mean": 0.5, "sd": None}}}]}
+        row = {"region": "core", "group": "all", "n_cases": 1, "metrics": {"dice": {"mean": 0.5, "sd": None}}}
+        evaluation = SummaryRecord(regions=["core"], cases=[], summary=[row])
 
     assert summary_rows(Run())[0]["dice"] == "0.500"  # type: ignore[arg-type]

@@ -252,9 +252,12 @@ def test_the_sr_names_ct_perfusion_for_maps_without_tmax_and_diffusion_only_with
 
     from pydicom.sr.codedict import codes
 
+    from strokeseg.io.records import ReadoutRecord
     from strokeseg.report.dicom_export import _procedure
 
-    cbf_only = SimpleNamespace(readout={"perfusion": False, "reference_cbf": 153.0, "inputs": {"images": {"CBF": "x"}}}, perfusion=None)
+    cbf = ReadoutRecord(case_id="c", perfusion=False, reference_cbf=153.0, inputs={"images": {"CBF": "x"}})
+    cbf_only = SimpleNamespace(case_id="c", readout=cbf, perfusion=None)
     assert _procedure(cbf_only) == codes.DCM.PerfusionAnalysisByIVIodinatedContrastCTTechnique
-    dwi = SimpleNamespace(readout={"perfusion": False, "reference_cbf": None, "inputs": {"images": {"DWI": "x"}}}, perfusion=None)
+    dwi_rec = ReadoutRecord(case_id="c", perfusion=False, reference_cbf=None, inputs={"images": {"DWI": "x"}})
+    dwi = SimpleNamespace(case_id="c", readout=dwi_rec, perfusion=None)
     assert "no perfusion" in str(_procedure(dwi).meaning)

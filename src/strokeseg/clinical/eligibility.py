@@ -18,6 +18,7 @@ well, pre-stroke mRS, occlusion site) as met, not met or not assessed, from the 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -148,7 +149,7 @@ def _mismatch_rule(core_max: float, ratio_min: float, mm_min: float, strict: boo
     return f"core < {core_max:g} ml, mismatch ratio {op} {ratio_min:g}, mismatch volume {op} {mm_min:g} ml (Tmax > 6 s)"
 
 
-def _mismatch_trial(trial: str, readout: dict[str, Any], core_max: float, ratio_min: float, mm_min: float, strict: bool) -> Verdict:
+def _mismatch_trial(trial: str, readout: Mapping[str, Any], core_max: float, ratio_min: float, mm_min: float, strict: bool) -> Verdict:
     op = ">" if strict else "≥"
     rule = _mismatch_rule(core_max, ratio_min, mm_min, strict)
     core, hyp, mm = _f(readout.get("core_ml")), _f(readout.get("hypoperfused_ml")), _f(readout.get("penumbra_ml"))
@@ -204,7 +205,7 @@ def dawn(core_ml: float | None, age: float | None, nihss: float | None) -> Verdi
 
 
 def verdicts(
-    readout: dict[str, Any],
+    readout: Mapping[str, Any],
     age: float | None = None,
     nihss: float | None = None,
     cfg: ThresholdConfig | None = None,
@@ -217,7 +218,7 @@ def verdicts(
     return [replace(v, clinical=clinical_criteria(v.trial, p)) for v in _imaging_verdicts(readout, p.age, p.nihss, cfg)]
 
 
-def _imaging_verdicts(readout: dict[str, Any], age: float | None, nihss: float | None, cfg: ThresholdConfig | None) -> list[Verdict]:
+def _imaging_verdicts(readout: Mapping[str, Any], age: float | None, nihss: float | None, cfg: ThresholdConfig | None) -> list[Verdict]:
     cfg = cfg or ThresholdConfig()
     implausible = readout.get("implausible") or []
     if implausible:

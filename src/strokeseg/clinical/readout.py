@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -187,6 +188,6 @@ READOUT_CSV_FIELDS = (
 )
 
 
-def readout_csv(rows: list[dict[str, Any]]) -> str:
+def readout_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     """The cohort ``readout.csv``: one row per case read-out dict (as in ``<case>_readout.json``)."""
     return csv_text(rows, READOUT_CSV_FIELDS)

@@ -18,7 +18,7 @@ from strokeseg.io.atomic import write_text
 from strokeseg.io.geometry import Geometry
 from strokeseg.io.labels import LABEL_NAMES, Region, apply_label_map, format_unknown
 from strokeseg.io.read import read_image
-from strokeseg.io.records import SUMMARY_NAME, VOLUMES_SUFFIX, read_record, record_text
+from strokeseg.io.records import SUMMARY_NAME, VOLUMES_SUFFIX, ReadoutRecord, VolumesRecord, record_text
 from strokeseg.tables import csv_text, markdown_table, read_csv
 from strokeseg.util.executors import ExecutorConfig
 from strokeseg.util.progress import progress
@@ -219,14 +219,14 @@ def unproducible(path: Path, case_id: str) -> dict[Region, str]:
         rec = path.parent / name
         if not rec.is_file():
             continue
-        d = read_record("volumes" if name.endswith(VOLUMES_SUFFIX) else "readout", rec)
-        if d.get("target"):
-            why = f"the model (target {d['target']}) cannot produce it"
-        elif d.get("perfusion") is False:
+        d: VolumesRecord | ReadoutRecord = (VolumesRecord if name.endswith(VOLUMES_SUFFIX) else ReadoutRecord).read(rec)
+        if isinstance(d, VolumesRecord) and d.target:
+            why = f"the model (target {d.target}) cannot produce it"
+        elif isinstance(d, ReadoutRecord) and d.perfusion is False:
             why = "no perfusion imaging"
         else:
             why = "its source gives no such volume"
-        return {r: why for r, key in VOLUME_KEYS.items() if key in d and d[key] is None}
+        return {r: why for r, key in VOLUME_KEYS.items() if key in d.present and getattr(d, key) is None}
     return {}
 
 

@@ -1,27 +1,31 @@
 """The run folder's JSON records, typed and versioned: every producer writes through :func:`write_record`,
 every consumer reads through :func:`read_record`.
 
-Four records, each with a file name and a schema: the case read-out (``<case>_readout.json``), the
-prediction volumes (``<case>_volumes.json``), the perfusion record (``perfusion.json``) and the evaluation
-summary (``summary.json``). A schema gives each key its JSON types and, for numbers, a range; nested objects
-have schemas of their own. Reading checks that the file is a JSON object of a format this version knows,
-that every key has its type and range (numbers finite), that the required keys are there, and, for the
-closed records (read-out, volumes, summary), that no key is unknown. A record that fails is refused with
-one line naming the file, the key and what is wrong, so that a renamed or damaged key is an error, never a
-blank cell in a clinical report. Writing adds ``format`` and checks the same (a failure there is a bug).
+Five records, each with a file name and a schema: the case read-out (``<case>_readout.json``), the
+prediction volumes (``<case>_volumes.json``), the perfusion record (``perfusion.json``), the evaluation
+summary (``summary.json``) and the case list of a ``perfusion`` run (also ``summary.json``). A schema gives
+each key its JSON types and, for numbers, a range; nested objects have schemas of their own. Reading checks
+that the file is a JSON object of a format this version knows, that every key has its type and range
+(numbers finite), that the required keys are there, and, for the closed records (read-out, summaries), that
+no key is unknown. A record that fails is refused with one line naming the file, the key and what is wrong,
+so that a renamed or damaged key is an error, never a blank cell in a clinical report. Writing adds
+``format`` and checks the same (a failure there is a bug).
 
-The records are plain JSON objects (``dict``): what the schema guarantees is that every key present has its
-type and range, and that the required ones are there.
+Each record is a frozen dataclass (:class:`ReadoutRecord`, :class:`VolumesRecord`, :class:`PerfusionRecord`,
+:class:`SummaryRecord`, :class:`MapsSummaryRecord`) whose fields are the keys, each field carrying its
+:class:`Key`; the schemas are built from the fields, so that a key is declared once. ``from_json``/``to_json``
+convert, with the checks above.
 """
 
+# ruff: noqa: RUF009 -- a record field's default is `_key(...)`, a dataclasses.field carrying the key's schema
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from strokeseg.errors import InputError
 
@@ -59,8 +63,13 @@ class Schema:
     closed: bool = True
 
 
-def _ml() -> Key:
-    return Key(_NUM, lo=0.0)
+def _key(types: tuple[type, ...], **kw: Any) -> Any:
+    """A record field: absent (``None``) by default, its :class:`Key` in the field's metadata."""
+    return field(default=None, metadata={"key": Key(types, **kw)})
+
+
+def _ml() -> Any:
+    return _key(_NUM, lo=0.0)
 
 
 _WARNING = Schema({"code": Key((str,), required=True, nullable=False), "message": Key((str,), required=True, nullable=False)}, closed=False)
@@ -72,111 +81,233 @@ _CLINICAL = Schema(
     closed=False,
 )
 _VERDICT = Schema({"trial": Key((str,), required=True, nullable=False), "eligible": Key((bool, str)), "rule": Key((str,))}, closed=False)
+_OPEN = Schema(closed=False)
 
-READOUT = Schema(
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True, eq=False)
+class Record(Mapping[str, Any]):
+    """A run record: a frozen dataclass whose fields are the JSON keys (``None``: absent or null).
+
+    Read it by attribute (``rec.core_ml``). It is also a read-only mapping of its JSON form, so that
+    ``rec["core_ml"]`` and ``rec.get("core_ml")`` work; asking a closed record for a key its schema does not
+    name raises :class:`RecordError`, so that a renamed key is an error in the consumer too. Nested objects are
+    JSON values (dicts and lists), checked against their own schemas.
+
+    Attributes:
+        format: the format the record was written in (``FORMAT`` for a new one).
+        extra: keys an open record (volumes, perfusion) has beyond its schema.
+        present: the keys the JSON had, so that a null and an absent key stay apart.
+    """
+
+    KIND: ClassVar[str] = ""
+    CLOSED: ClassVar[bool] = True
+    format: int = _key((int,), lo=1)
+    extra: Mapping[str, Any] = field(default_factory=dict, repr=False, metadata={"internal": True})
+    present: frozenset[str] = field(default=frozenset(), repr=False, metadata={"internal": True})
+
+    def __post_init__(self) -> None:
+        if self.format is None:
+            object.__setattr__(self, "format", FORMAT)
+        given = {f for f in self.field_names() if getattr(self, f) is not None}
+        object.__setattr__(self, "present", frozenset(self.present) | given)
+        validate(self.KIND, self.to_json())
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """The record's JSON keys, in order."""
+        return tuple(f.name for f in fields(cls) if not f.metadata.get("internal"))
+
+    @classmethod
+    def schema(cls) -> Schema:
+        """The record's schema, from its fields' keys."""
+        return Schema({f.name: f.metadata["key"] for f in fields(cls) if "key" in f.metadata}, closed=cls.CLOSED)
+
+    @classmethod
+    def read(cls, path: str | Path) -> Self:
+        """The record at ``path`` (see :func:`read_record`)."""
+        rec: Self = read_record(cls.KIND, path)
+        return rec
+
+    def write(self, path: str | Path) -> Path:
+        """Write the record atomically."""
+        return write_record(self.KIND, path, self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Self:
+        """The record of a JSON object, checked against the schema (types, ranges, unknown keys, format).
+
+        Raises:
+            RecordError: naming the key and what is wrong.
+        """
+        data = validate(cls.KIND, data)
+        names = set(cls.field_names())
+        known = {"format": 1, **{k: v for k, v in data.items() if k in names}}  # no format: written before it existed
+        extra = {k: v for k, v in data.items() if k not in names}
+        return cls(**known, extra=extra, present=frozenset(data))
+
+    def to_json(self) -> JsonObject:
+        """The record as a JSON object: ``format`` first, then the keys that are present, then the extra ones."""
+        out = {f: getattr(self, f) for f in self.field_names() if f in self.present or f == "format"}
+        return {**out, **self.extra}
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self.present and name in self.__dataclass_fields__:
+            return getattr(self, name)
+        if name in self.extra:
+            return self.extra[name]
+        if self.CLOSED and name not in self.field_names():
+            raise RecordError(f"a {self.KIND} record has no key {name!r}")
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.present or name in self.extra or name == "format"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.to_json())
+
+    def __len__(self) -> int:
+        return len(self.to_json())
+
+
+@dataclass(frozen=True, eq=False)
+class ReadoutRecord(Record):
+    """``<case>_readout.json``: one case's clinical read-out (volumes in ml, verdicts, warnings, inputs)."""
+
+    KIND: ClassVar[str] = "readout"
+    case_id: str = _key((str,), required=True, nullable=False)
+    maps: str | None = _key((str,))
+    core_ml: float | None = _ml()
+    hypoperfused_ml: float | None = _ml()
+    penumbra_ml: float | None = _ml()
+    mismatch_ratio: float | str | None = _key(_NUM, lo=0.0, words=("inf",))  # "inf": no core
+    tmax10_ml: float | None = _ml()
+    hir: float | None = _key(_NUM, lo=0.0, hi=1.0)
+    defuse3: bool | None = _key((bool,))
+    extend: bool | None = _key((bool,))
+    reference_cbf: float | None = _key(_NUM)
+    perfusion: bool | None = _key((bool,))
+    not_assessable: list[Any] | None = _key((list,))
+    implausible: list[Any] | None = _key((list,))
+    notes: list[Any] | None = _key((list,))
+    warnings: list[Any] | None = _key((list,))
+    thresholds: JsonObject | None = _key((dict,), nested=_OPEN)
+    inputs: JsonObject | None = _key((dict,), nested=_OPEN)
+    clinical: JsonObject | None = _key((dict,), nested=_CLINICAL)
+    eligibility: list[JsonObject] | None = _key((list,), nested=_VERDICT)
+    provenance: JsonObject | None = _key((dict,), nested=_OPEN)
+    seconds: float | None = _key(_NUM, lo=0.0)
+    timings_s: JsonObject | None = _key((dict,), nested=_OPEN)
+
+
+@dataclass(frozen=True, eq=False)
+class VolumesRecord(Record):
+    """``<case>_volumes.json``: one case's predicted volumes (ml) and how the prediction was made (open: a
+    model's extra settings are kept)."""
+
+    KIND: ClassVar[str] = "volumes"
+    CLOSED: ClassVar[bool] = False
+    case_id: str = _key((str,), required=True, nullable=False)
+    core_ml: float | None = _ml()
+    penumbra_ml: float | None = _ml()
+    hypoperfused_ml: float | None = _ml()
+    threshold: float | None = _key(_NUM, lo=0.0, hi=1.0)
+    min_size: int | None = _key((int,), lo=0)
+    postprocess: str | None = _key((str,))
+    models: int | None = _key((int,), lo=1)
+    mc_passes: int | None = _key((int,), lo=1)
+    tta: bool | None = _key((bool,))
+    seconds: float | None = _key(_NUM, lo=0.0)
+    timings_s: JsonObject | None = _key((dict,), nested=_OPEN)
+    recipe: str | None = _key((str,))
+    target: str | None = _key((str,))
+    notes: list[Any] | None = _key((list,))
+    warnings: list[JsonObject] | None = _key((list,), nested=_WARNING)
+    model: str | JsonObject | None = _key((str, dict))
+    folds: list[Any] | None = _key((list,))
+    checkpoint: str | None = _key((str,))
+    label_map: str | JsonObject | None = _key((str, dict))
+    fuse: str | None = _key((str,))
+    unavailable: list[Any] | None = _key((list,))
+
+
+_AIF = Schema({"curve": Key((list,)), "voxels": Key((int,), lo=0), "location": Key((list, dict))}, closed=False)
+_QC = Schema({"motion_mm": Key((dict,)), "flagged": Key((list,))}, closed=False)
+_MOTION = Schema({"reference_frame": Key((int,), lo=0), "displacement_mm": Key((list,))}, closed=False)
+
+
+@dataclass(frozen=True, eq=False)
+class PerfusionRecord(Record):
+    """``perfusion.json``: how one case's maps were computed (series, AIF, motion, QC, units; open: the
+    method's own settings are kept)."""
+
+    KIND: ClassVar[str] = "perfusion"
+    CLOSED: ClassVar[bool] = False
+    source: str | None = _key((str,))
+    modality: str | None = _key((str,))
+    method: str | None = _key((str,))
+    frames: int | None = _key((int,), lo=1)
+    frame_interval_s: float | None = _key(_NUM, lo=0.0)
+    bolus_arrival_frame: int | None = _key((int,), lo=0)
+    baseline_frames: list[Any] | None = _key((list,))
+    brain_voxels: int | None = _key((int,), lo=0)
+    aif: JsonObject | None = _key((dict,), nested=_AIF)
+    qc: JsonObject | None = _key((dict,), nested=_QC)
+    motion: JsonObject | None = _key((dict,), nested=_MOTION)
+    timings_s: JsonObject | None = _key((dict,), nested=_OPEN)
+    threads: int | None = _key((int,), lo=1)
+    warnings: list[Any] | None = _key((list,))
+    data_warnings: list[JsonObject] | None = _key((list,), nested=_WARNING)
+    units: JsonObject | None = _key((dict,), nested=_OPEN)
+    aif_times_s: list[Any] | None = _key((list,))
+    case: JsonObject | None = _key((dict,), nested=_OPEN)
+
+
+@dataclass(frozen=True, eq=False)
+class SummaryRecord(Record):
+    """``summary.json`` of an evaluation: regions, per-region summaries, per-case metric rows, cases without a
+    partner, warnings, and each case's files."""
+
+    KIND: ClassVar[str] = "summary"
+    regions: list[str] = _key((list,), required=True, nullable=False)
+    protocol: str | None = _key((str,))
+    summary: list[JsonObject] | None = _key((list,), nested=_OPEN)
+    cases: list[JsonObject] = _key(
+        (list,), required=True, nullable=False, nested=Schema({"case_id": Key((str,), required=True, nullable=False)}, closed=False)
+    )
+    unmatched_predictions: list[Any] | None = _key((list,))
+    truth_without_prediction: list[Any] | None = _key((list,))
+    warnings: list[Any] | None = _key((list,))
+    files: JsonObject | None = _key((dict,), nested=_OPEN)
+    not_assessable: JsonObject | None = _key((dict,), nested=_OPEN)
+
+
+_MAPS_CASE = Schema(
     {
-        "format": Key((int,), lo=1),
         "case_id": Key((str,), required=True, nullable=False),
-        "maps": Key((str,)),
-        "core_ml": _ml(),
-        "hypoperfused_ml": _ml(),
-        "penumbra_ml": _ml(),
-        "mismatch_ratio": Key(_NUM, lo=0.0, words=("inf",)),
-        "tmax10_ml": _ml(),
-        "hir": Key(_NUM, lo=0.0, hi=1.0),
-        "defuse3": Key((bool,)),
-        "extend": Key((bool,)),
-        "reference_cbf": Key(_NUM),
-        "perfusion": Key((bool,)),
-        "not_assessable": Key((list,)),
-        "implausible": Key((list,)),
-        "notes": Key((list,)),
-        "warnings": Key((list,)),
-        "thresholds": Key((dict,), nested=Schema(closed=False)),
-        "inputs": Key((dict,), nested=Schema(closed=False)),
-        "clinical": Key((dict,), nested=_CLINICAL),
-        "eligibility": Key((list,), nested=_VERDICT),
-        "provenance": Key((dict,), nested=Schema(closed=False)),
-        "seconds": Key(_NUM, lo=0.0),
-        "timings_s": Key((dict,), nested=Schema(closed=False)),
-    }
-)
-
-VOLUMES = Schema(
-    {
-        "format": Key((int,), lo=1),
-        "case_id": Key((str,), required=True, nullable=False),
-        "core_ml": _ml(),
-        "penumbra_ml": _ml(),
-        "hypoperfused_ml": _ml(),
-        "threshold": Key(_NUM, lo=0.0, hi=1.0),
-        "min_size": Key((int,), lo=0),
-        "postprocess": Key((str,)),
-        "models": Key((int,), lo=1),
-        "mc_passes": Key((int,), lo=1),
-        "tta": Key((bool,)),
-        "seconds": Key(_NUM, lo=0.0),
-        "timings_s": Key((dict,), nested=Schema(closed=False)),
-        "recipe": Key((str,)),
-        "target": Key((str,)),
-        "notes": Key((list,)),
-        "warnings": Key((list,), nested=_WARNING),
-        "model": Key((str, dict)),
-        "folds": Key((list,)),
-        "checkpoint": Key((str,)),
-        "label_map": Key((str, dict)),
-        "fuse": Key((str,)),
-        "unavailable": Key((list,)),
-    },
-    closed=False,
-)
-
-PERFUSION = Schema(
-    {
-        "format": Key((int,), lo=1),
-        "source": Key((str,)),
         "modality": Key((str,)),
         "method": Key((str,)),
-        "frames": Key((int,), lo=1),
-        "frame_interval_s": Key(_NUM, lo=0.0),
-        "bolus_arrival_frame": Key((int,), lo=0),
-        "baseline_frames": Key((list,)),
         "brain_voxels": Key((int,), lo=0),
-        "aif": Key(
-            (dict,), nested=Schema({"curve": Key((list,)), "voxels": Key((int,), lo=0), "location": Key((list, dict))}, closed=False)
-        ),
-        "qc": Key((dict,), nested=Schema({"motion_mm": Key((dict,)), "flagged": Key((list,))}, closed=False)),
-        "motion": Key((dict,), nested=Schema({"reference_frame": Key((int,), lo=0), "displacement_mm": Key((list,))}, closed=False)),
-        "timings_s": Key((dict,), nested=Schema(closed=False)),
-        "threads": Key((int,), lo=1),
+        "aif_voxels": Key((int,), lo=0),
         "warnings": Key((list,)),
-        "data_warnings": Key((list,), nested=_WARNING),
-        "units": Key((dict,), nested=Schema(closed=False)),
-        "aif_times_s": Key((list,)),
-        "case": Key((dict,), nested=Schema(closed=False)),
-    },
-    closed=False,
-)
-
-SUMMARY = Schema(
-    {
-        "format": Key((int,), lo=1),
-        "regions": Key((list,), required=True, nullable=False),
-        "protocol": Key((str,)),
-        "summary": Key((list,), nested=Schema(closed=False)),
-        "cases": Key(
-            (list,), required=True, nullable=False, nested=Schema({"case_id": Key((str,), required=True, nullable=False)}, closed=False)
-        ),
-        "unmatched_predictions": Key((list,)),
-        "truth_without_prediction": Key((list,)),
-        "warnings": Key((list,)),
-        "files": Key((dict,), nested=Schema(closed=False)),
-        "not_assessable": Key((dict,), nested=Schema(closed=False)),
     }
 )
 
+
+@dataclass(frozen=True, eq=False)
+class MapsSummaryRecord(Record):
+    """``summary.json`` of a ``perfusion`` run over a dataset: one row per case folder."""
+
+    KIND: ClassVar[str] = "maps-summary"
+    cases: list[JsonObject] = _key((list,), required=True, nullable=False, nested=_MAPS_CASE)
+
+
+#: each record's class by kind
+RECORDS: dict[str, type[Record]] = {r.KIND: r for r in (ReadoutRecord, VolumesRecord, PerfusionRecord, SummaryRecord, MapsSummaryRecord)}
 #: each record's schema by kind
-SCHEMAS = {"readout": READOUT, "volumes": VOLUMES, "perfusion": PERFUSION, "summary": SUMMARY}
+SCHEMAS = {kind: cls.schema() for kind, cls in RECORDS.items()}
+READOUT, VOLUMES, PERFUSION, SUMMARY = (SCHEMAS[k] for k in ("readout", "volumes", "perfusion", "summary"))
 
 
 class RecordError(ValueError):
@@ -242,8 +373,8 @@ def validate(kind: str, data: Any) -> dict[str, Any]:
     return data
 
 
-def read_record(kind: str, path: str | Path) -> dict[str, Any]:
-    """The validated record of ``kind`` at ``path`` (see :func:`validate`).
+def read_record(kind: str, path: str | Path) -> Any:
+    """The record of ``kind`` at ``path``, a :class:`Record` (see :meth:`Record.from_json`).
 
     Raises:
         InputError: the file cannot be read, is not JSON, or does not match its schema (one line naming it).
@@ -256,19 +387,26 @@ def read_record(kind: str, path: str | Path) -> dict[str, Any]:
     except (ValueError, RecursionError) as exc:
         raise InputError(f"the {kind} record is not valid JSON ({str(exc)[:80]})", path) from None
     try:
-        return validate(kind, data)
+        return RECORDS[kind].from_json(data)
     except RecordError as exc:
         raise InputError(f"the {kind} record {exc}; it is not one strokeseg wrote", path) from None
+
+
+def as_record(kind: str, data: Mapping[str, Any]) -> Any:
+    """``data`` as the record of ``kind``: a record as it is; a mapping through its JSON text (paths and enums
+    become strings, as written), checked against the schema (a failure is a bug of the producer)."""
+    if isinstance(data, RECORDS[kind]):
+        return data
+    from strokeseg.tables import json_text
+
+    return RECORDS[kind].from_json(json.loads(json_text(dict(data))))
 
 
 def record_text(kind: str, data: Mapping[str, Any]) -> str:
     """The JSON text of a record (``format`` added), checked against its schema first (a failure is a bug)."""
     from strokeseg.tables import json_text
 
-    out = {"format": FORMAT, **data}
-    text = json_text(out)
-    validate(kind, json.loads(text))
-    return text
+    return json_text(as_record(kind, data).to_json())
 
 
 def write_record(kind: str, path: str | Path, data: Mapping[str, Any]) -> Path:

@@ -17,6 +17,7 @@ from strokeseg.clinical.config import ThresholdConfig
 from strokeseg.clinical.eligibility import Patient, Verdict, given_values, patient_of, verdicts
 from strokeseg.clinical.readout import why_not_assessable
 from strokeseg.clinical.units import OWN_MAPS
+from strokeseg.io.records import PerfusionRecord, ReadoutRecord, VolumesRecord
 from strokeseg.report import display, figures
 from strokeseg.report.collect import MAPS, STRUCTURAL, CaseView, RunView
 from strokeseg.report.volumes import DisplayVolumes, load_display
@@ -32,13 +33,13 @@ SUMMARY_FIELDS = (
 )
 
 
-def _cell(readout: dict[str, Any], key: str) -> tuple[str, Any]:
+def _cell(readout: ReadoutRecord, key: str) -> tuple[str, Any]:
     """(text, raw JSON value) of one summary number."""
-    v = readout.get(key)
+    v = getattr(readout, key)
     if v is None:
-        if readout.get("perfusion") is False and key != "core_ml":
-            return why_not_assessable(readout.get("reference_cbf")), None
-        if key in readout.get("not_assessable", []):
+        if readout.perfusion is False and key != "core_ml":
+            return why_not_assessable(readout.reference_cbf), None
+        if key in (readout.not_assessable or []):
             return NOT_GIVEN, None
         return "—", None
     if v == "inf":
@@ -47,18 +48,19 @@ def _cell(readout: dict[str, Any], key: str) -> tuple[str, Any]:
     return f"{float(v):.{digits}f}", v
 
 
-def core_definition(readout: dict[str, Any], run: RunView, case: CaseView) -> str:
+def core_definition(readout: ReadoutRecord, run: RunView, case: CaseView) -> str:
     """How the core was defined, in words."""
-    th = readout.get("thresholds") or run.thresholds or {}
-    maps = str(readout.get("maps", ""))
+    th = readout.thresholds or run.thresholds or {}
+    maps = readout.maps or ""
     if maps.startswith("model"):
-        v = case.volumes or {}
-        t, smin = v.get("threshold", "?"), v.get("min_size", "?")
+        v = case.volumes
+        t = "?" if v is None or v.threshold is None else v.threshold
+        smin = "?" if v is None or v.min_size is None else v.min_size
         return f"learned model {maps[6:]}: lesion probability ≥ T = {t}, components ≥ S_min = {smin} voxels"
     ref, tmax = th.get("reference", "contralateral"), float(th.get("tmax_hypoperfused", 6))
     rcbf = f"rCBF < {float(th.get('rcbf_core', 0.3)):.0%} (reference: {ref}) within Tmax > {tmax:g} s"
     adc = f"ADC < {th.get('adc_core', 620):g}×10⁻⁶ mm²/s"
-    if "DWI/ADC" in maps or ("ADC" in maps and "DWI" in ((readout.get("inputs") or {}).get("images") or {})):
+    if "DWI/ADC" in maps or ("ADC" in maps and "DWI" in ((readout.inputs or {}).get("images") or {})):
         adc = (
             f"(ADC < {th.get('adc_core', 620):g}×10⁻⁶ mm²/s and DWI > {th.get('dwi_ratio', 1.1):g}× healthy) or "
             f"(DWI > {th.get('dwi_subacute_ratio', 1.5):g}× and ADC < {th.get('subacute_adc_ratio', 1.2):g}× healthy), "
@@ -70,22 +72,22 @@ def core_definition(readout: dict[str, Any], run: RunView, case: CaseView) -> st
             adc += f", DWI > {float(th['dwi_asymmetry']):g}× {twin}"
     if "without Tmax" in maps:
         return f"rCBF < {float(th.get('rcbf_core', 0.3)):.0%} of the better-perfused hemisphere (no Tmax)"
-    if readout.get("perfusion") is False:
+    if readout.perfusion is False:
         return adc
     return f"{rcbf}, or {adc}" if "ADC" in maps else rcbf
 
 
 def case_verdicts(case: CaseView, patient: Patient | None) -> list[Verdict]:
     """The read-out's verdicts; recomputed (same rules) when the report is given patient values or the read-out predates them."""
-    readout = case.readout or {}
-    stored = readout.get("eligibility")
+    readout = case.readout or ReadoutRecord(case_id=case.case_id)
+    stored = readout.eligibility
     if stored and not given_values(patient) and all("clinical" in v for v in stored):
         return [
             Verdict(v["trial"], v["eligible"], v["rule"], v.get("numbers", {}), v.get("reason", ""), tuple(v["clinical"])) for v in stored
         ]
-    th = readout.get("thresholds")
+    th = readout.thresholds
     cfg = ThresholdConfig(**th) if th else None
-    return verdicts(readout, cfg=cfg, patient=patient_of(readout.get("clinical") or {}, patient))
+    return verdicts(readout, cfg=cfg, patient=patient_of(readout.clinical or {}, patient))
 
 
 def _grey_base(vols: DisplayVolumes) -> np.ndarray | None:
@@ -126,13 +128,13 @@ def _montages(case: CaseView, vols: DisplayVolumes, folder: Path, kind: str) -> 
     out = []
     names = [n for n in (*STRUCTURAL, *MAPS, "probability", "variance", "entropy") if n in vols.slices]
     brain = _valid(vols)
-    own = str((case.readout or {}).get("maps", "")).startswith(OWN_MAPS)  # strokeseg's own maps: ml/100 g/min, s
+    own = case.readout is not None and (case.readout.maps or "").startswith(OWN_MAPS)  # strokeseg's own maps: ml/100 g/min, s
     for name in names:
         arr = vols.slices[name]
         valid = brain if name in MAPS else None
         scale = display.fit_scale(name, arr, valid, own=own and name in MAPS)
         rgb = display.colourise(arr, scale, valid)
-        legend = _contours(rgb, vols, kind, (case.readout or {}).get("perfusion", True) is not False)
+        legend = _contours(rgb, vols, kind, case.readout is None or case.readout.perfusion is not False)
         png = figures.montage(display.tile(rgb), folder / f"{name}.png", f"{case.case_id} — {name}", scale, legend, vols.aspect)
         out.append(
             {
@@ -180,18 +182,18 @@ def _overlap(case: CaseView, vols: DisplayVolumes, folder: Path, run: RunView) -
 
 def _qc(case: CaseView, vols: DisplayVolumes | None, folder: Path) -> dict[str, Any] | None:
     info = case.perfusion
-    if not info:
+    if info is None:
         return None
-    aif = info.get("aif") or {}
-    times = info.get("aif_times_s") or []
-    dt = float(info.get("frame_interval_s") or 0.0)
-    arrival = info.get("bolus_arrival_frame")
+    aif = info.aif or {}
+    times = info.aif_times_s or []
+    dt = float(info.frame_interval_s or 0.0)
+    arrival = info.bolus_arrival_frame
     named = [("AIF", aif.get("curve") or [], "#d62728")]
     vof = aif.get("vof")
     if vof:
         named.append(("VOF", vof.get("curve") or [], "#1f77b4"))
     marks = [(times[arrival], "bolus arrival")] if arrival is not None and times and arrival < len(times) else []
-    curve_png = figures.curves(times, named, folder / "aif_vof.png", marks, ylabel="ΔHU" if info.get("modality") == "ct" else "ΔR2* (s⁻¹)")
+    curve_png = figures.curves(times, named, folder / "aif_vof.png", marks, ylabel="ΔHU" if info.modality == "ct" else "ΔR2* (s⁻¹)")
     loc_png = None
     if vols is not None and aif.get("location"):
         s, r, c = vols.display_index(tuple(aif["location"]))
@@ -205,9 +207,9 @@ def _qc(case: CaseView, vols: DisplayVolumes | None, folder: Path) -> dict[str, 
             loc_png = figures.location(
                 base[s], points, folder / "aif_location.png", f"AIF (and VOF) centroid, slice {s + 1}", vols.aspect
             ).name
-    qc = info.get("qc") or {}
+    qc = info.qc or {}
     flags = [{"name": k.replace("_", " "), **v} for k, v in qc.items() if isinstance(v, dict) and "flagged" in v]
-    motion = info.get("motion") or {}
+    motion = info.motion or {}
     motion_png = None
     if motion.get("displacement_mm") and times:
         motion_png = figures.curves(
@@ -223,11 +225,11 @@ def _qc(case: CaseView, vols: DisplayVolumes | None, folder: Path) -> dict[str, 
         "aif_voxels": aif.get("voxels"),
         "vof_voxels": (vof or {}).get("voxels"),
         "frame_interval_s": dt,
-        "frames": info.get("frames"),
+        "frames": info.frames,
         "bolus_arrival_frame": arrival,
         "bolus_arrival_s": times[int(arrival)] if marks and arrival is not None else None,
-        "method": info.get("method"),
-        "modality": info.get("modality"),
+        "method": info.method,
+        "modality": info.modality,
         "flags": flags,
         "motion_mm": qc.get("motion_mm"),
         "motion": motion,
@@ -236,27 +238,28 @@ def _qc(case: CaseView, vols: DisplayVolumes | None, folder: Path) -> dict[str, 
 
 
 def _provenance(case: CaseView, run: RunView) -> dict[str, Any]:
-    readout = case.readout or {}
-    prov = readout.get("provenance") or {}
-    inputs = readout.get("inputs") or {}
+    readout = case.readout or ReadoutRecord(case_id=case.case_id)
+    perf = case.perfusion or PerfusionRecord()
+    prov = readout.provenance or {}
+    inputs = readout.inputs or {}
     files = {**(inputs.get("images") or {}), **{f"series {k}": v for k, v in (inputs.get("series") or {}).items()}}
     if inputs.get("label"):
         files["label"] = inputs["label"]
-    if case.perfusion and case.perfusion.get("source"):
-        files.setdefault("series", case.perfusion["source"])
-    v = case.volumes or {}
-    seconds = v.get("seconds") or readout.get("seconds") or ((case.perfusion or {}).get("timings_s") or {}).get("total")
+    if perf.source:
+        files.setdefault("series", perf.source)
+    v = case.volumes or VolumesRecord(case_id=case.case_id)
+    seconds = v.seconds or readout.seconds or (perf.timings_s or {}).get("total")
     model = None
     if run.kind == "predict":
         settings = run.marker.get("settings") or {}
         model = {
             "bundle": settings.get("model"),
-            "recipe": v.get("recipe"),
-            "T": v.get("threshold"),
-            "S_min": v.get("min_size"),
-            "models": v.get("models"),
-            "mc_passes": v.get("mc_passes"),
-            "tta": v.get("tta"),
+            "recipe": v.recipe,
+            "T": v.threshold,
+            "S_min": v.min_size,
+            "models": v.models,
+            "mc_passes": v.mc_passes,
+            "tta": v.tta,
         }
     from strokeseg import __version__
 
@@ -264,18 +267,18 @@ def _provenance(case: CaseView, run: RunView) -> dict[str, Any]:
         "files": files,
         "version": prov.get("strokeseg") or (run.bundle or {}).get("strokeseg") or __version__,
         "command": prov.get("command") or run.kind,
-        "maps": readout.get("maps") or (case.perfusion or {}).get("method"),
+        "maps": readout.maps or perf.method,
         "settings": prov.get("settings") or run.marker.get("settings") or {},
-        "thresholds": readout.get("thresholds"),
-        "perfusion_config": (case.perfusion or {}).get("config"),
+        "thresholds": readout.thresholds,
+        "perfusion_config": perf.get("config"),
         "model": model,
         "seconds": seconds,
     }
 
 
-def _clinical(readout: dict[str, Any], patient: Patient | None) -> dict[str, Any]:
+def _clinical(readout: ReadoutRecord, patient: Patient | None) -> dict[str, Any]:
     """The read-out's clinical values with those given to the report in their place."""
-    out = dict(readout.get("clinical") or {})
+    out = dict(readout.clinical or {})
     for k, v in given_values(patient).items():
         out[k], out[f"{k}_from"] = v, "report command line"
     return out
@@ -315,9 +318,9 @@ def case_context(case: CaseView, run: RunView, folder: Path, patient: Patient | 
             "core_definition": core_definition(readout, run, case),
             "verdicts": [{**v.to_dict(), "text": v.text} for v in case_verdicts(case, patient)],
             "clinical": _clinical(readout, patient),
-            "perfusion": readout.get("perfusion", True),
-            "missing": "No Tmax map" if readout.get("reference_cbf") is not None else "No perfusion imaging",
-            "not_assessable": why_not_assessable(readout.get("reference_cbf")),
+            "perfusion": readout.perfusion is not False,
+            "missing": "No Tmax map" if readout.reference_cbf is not None else "No perfusion imaging",
+            "not_assessable": why_not_assessable(readout.reference_cbf),
         }
     from strokeseg.evaluation.runner import TABLE_METRICS  # the columns of every evaluation summary
 
@@ -331,7 +334,7 @@ def case_context(case: CaseView, run: RunView, folder: Path, patient: Patient | 
         "given_maps": case.perfusion is None and any(m in case.images for m in MAPS),
         "metrics": metrics,
         "warnings": case.warnings,
-        "notes": [n for n in ((readout or {}).get("notes") or []) if isinstance(n, str)] + (vols.notes if vols else []),
+        "notes": [n for n in ((readout.notes if readout is not None else None) or []) if isinstance(n, str)] + (vols.notes if vols else []),
         "provenance": _provenance(case, run),
         "slices": int(vols.slices[next(iter(vols.slices))].shape[0]) if vols else 0,
     }

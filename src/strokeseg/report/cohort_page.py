@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from strokeseg.clinical.eligibility import Patient
+from strokeseg.io.records import PerfusionRecord, ReadoutRecord
 from strokeseg.report import figures
 from strokeseg.report.case_page import case_verdicts
 from strokeseg.report.collect import CaseView, RunView, read_log
@@ -34,34 +35,35 @@ def main_region(run: RunView) -> str | None:
 
 def case_row(case: CaseView, region: str | None, patient: Patient | None, has_page: bool) -> dict[str, Any]:
     """One row of the cohort table (raw values; the template formats them)."""
-    r = case.readout or {}
+    r = case.readout or ReadoutRecord(case_id=case.case_id)
+    perf = case.perfusion or PerfusionRecord()
     verdict = {v.trial: v.text for v in case_verdicts(case, patient)} if case.readout else {}
     flags = sorted({w.get("code", "") for w in case.warnings if w.get("code")} | {f"qc-{f.replace('_', '-')}" for f in case.qc_flags})
     return {
         "case_id": case.case_id,
         "link": f"{case.case_id}/index.html" if has_page else None,
-        "core_ml": _float(r.get("core_ml")),
-        "hypoperfused_ml": _float(r.get("hypoperfused_ml")),
-        "penumbra_ml": _float(r.get("penumbra_ml")),
-        "mismatch_ratio": r.get("mismatch_ratio"),
-        "perfusion": r.get("perfusion", True) if r else None,
+        "core_ml": _float(r.core_ml),
+        "hypoperfused_ml": _float(r.hypoperfused_ml),
+        "penumbra_ml": _float(r.penumbra_ml),
+        "mismatch_ratio": r.mismatch_ratio,
+        "perfusion": r.perfusion is not False if case.readout else None,
         "defuse3": verdict.get("DEFUSE-3"),
         "extend": verdict.get("EXTEND"),
         "dawn": verdict.get("DAWN"),
-        "group": next((m.get("group") for m in case.metrics if m.get("group")), None) or (r.get("clinical") or {}).get("group"),
+        "group": next((m.get("group") for m in case.metrics if m.get("group")), None) or (r.clinical or {}).get("group"),
         "dice": _float(case.metric(region, "dice")) if region else None,
         "hd95": _float(case.metric(region, "hd95")) if region else None,
         "vol_true_ml": _float(case.metric(region, "vol_true_ml")) if region else None,
         "vol_pred_ml": _float(case.metric(region, "vol_pred_ml")) if region else None,
-        "brain_voxels": (case.perfusion or {}).get("brain_voxels"),
-        "aif_voxels": ((case.perfusion or {}).get("aif") or {}).get("voxels"),
+        "brain_voxels": perf.brain_voxels,
+        "aif_voxels": (perf.aif or {}).get("voxels"),
         "flags": flags,
         "warnings": len(case.warnings),
     }
 
 
 def _r2(run: RunView, region: str) -> float | None:
-    for s in (run.evaluation or {}).get("summary", []):
+    for s in (run.evaluation.summary if run.evaluation is not None else None) or []:
         if s.get("region") == region and s.get("group") == "all":
             return _float(s.get("r2_volume"))
     return None
@@ -99,7 +101,7 @@ def cohort_plots(run: RunView, rows: list[dict[str, Any]], folder: Path) -> dict
 def summary_rows(run: RunView) -> list[dict[str, Any]]:
     """The evaluation's cohort summary (region, group, n, failures, mean ± sd Dice/HD95/ASSD, R²)."""
     out = []
-    for s in (run.evaluation or {}).get("summary", []):
+    for s in (run.evaluation.summary if run.evaluation is not None else None) or []:
         m = s.get("metrics", {})
 
         def ms(k: str, m: dict[str, Any] = m) -> str:

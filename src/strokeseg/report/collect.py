@@ -10,13 +10,24 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from strokeseg.errors import InputError
 from strokeseg.io.outputs import MARKER_NAME, check_case_id
-from strokeseg.io.records import PERFUSION_NAME, READOUT_SUFFIX, SUMMARY_NAME, VOLUMES_SUFFIX, read_record
+from strokeseg.io.records import (
+    PERFUSION_NAME,
+    READOUT_SUFFIX,
+    SUMMARY_NAME,
+    VOLUMES_SUFFIX,
+    PerfusionRecord,
+    ReadoutRecord,
+    Record,
+    SummaryRecord,
+    VolumesRecord,
+)
 from strokeseg.tables import read_csv
 
+_R = TypeVar("_R", bound=Record)
 KINDS = ("threshold", "predict", "perfusion", "evaluate", "train")
 MAPS = ("CBF", "CBV", "MTT", "Tmax", "TTP")
 STRUCTURAL = ("CT", "NCCT", "DWI", "ADC", "FLAIR", "T1c", "T2")
@@ -39,9 +50,9 @@ class CaseView:
     """
 
     case_id: str
-    readout: dict[str, Any] | None = None
-    perfusion: dict[str, Any] | None = None
-    volumes: dict[str, Any] | None = None
+    readout: ReadoutRecord | None = None
+    perfusion: PerfusionRecord | None = None
+    volumes: VolumesRecord | None = None
     metrics: list[dict[str, Any]] = field(default_factory=list)
     images: dict[str, Path] = field(default_factory=dict)
     truth_label_map: dict[int, int] | None = None
@@ -51,8 +62,10 @@ class CaseView:
     def warnings(self) -> list[dict[str, Any]]:
         """Every data warning of the case (read-out, maps, prediction), each once."""
         seen, out = set(), []
-        for src in (self.readout, self.perfusion, self.volumes):
-            for w in (src or {}).get("warnings", []) + (src or {}).get("data_warnings", []):
+        found = [self.readout.warnings if self.readout else None, self.volumes.warnings if self.volumes else None]
+        found += [self.perfusion.warnings, self.perfusion.data_warnings] if self.perfusion else []
+        for ws in found:
+            for w in ws or []:
                 if isinstance(w, dict) and (w.get("code"), w.get("message")) not in seen:
                     seen.add((w.get("code"), w.get("message")))
                     out.append(w)
@@ -61,7 +74,7 @@ class CaseView:
     @property
     def qc_flags(self) -> list[str]:
         """The perfusion QC checks that flagged."""
-        return list(((self.perfusion or {}).get("qc") or {}).get("flagged", []))
+        return list(((self.perfusion.qc if self.perfusion else None) or {}).get("flagged", []))
 
     def metric(self, region: str, name: str) -> Any:
         """One metric of one region (None when absent)."""
@@ -77,7 +90,7 @@ class RunView:
     marker: dict[str, Any]
     cases: list[CaseView]
     failures: list[dict[str, Any]] = field(default_factory=list)
-    evaluation: dict[str, Any] | None = None  # summary.json of the evaluation
+    evaluation: SummaryRecord | None = None  # summary.json of the evaluation
     thresholds: dict[str, Any] | None = None
     bundle: dict[str, Any] | None = None
     regions: list[str] = field(default_factory=list)
@@ -94,9 +107,9 @@ def _json(path: Path) -> Any:
         raise InputError("JSON nested too deeply to be a strokeseg record", path) from None
 
 
-def _record(kind: str, path: Path) -> dict[str, Any] | None:
+def _record(cls: type[_R], path: Path) -> _R | None:
     """A run record read through its schema (:mod:`strokeseg.io.records`); None when the file is absent."""
-    return read_record(kind, path) if path.is_file() else None
+    return cls.read(path) if path.is_file() else None
 
 
 def detect_kind(root: Path) -> str:
@@ -123,19 +136,19 @@ def _existing(paths: dict[str, Any]) -> dict[str, Path]:
     return {k: Path(v) for k, v in paths.items() if v and Path(v).is_file()}
 
 
-def _inputs(readout: dict[str, Any] | None) -> dict[str, Path]:
-    images = ((readout or {}).get("inputs") or {}).get("images") or {}
+def _inputs(readout: ReadoutRecord | None) -> dict[str, Path]:
+    images = ((readout.inputs if readout else None) or {}).get("images") or {}
     return _existing({k: v for k, v in images.items() if k in MAPS + STRUCTURAL})
 
 
-def _evaluation_files(ev: dict[str, Any] | None, cid: str) -> dict[str, Any]:
-    return ((ev or {}).get("files") or {}).get(cid) or {}
+def _evaluation_files(ev: SummaryRecord | None, cid: str) -> dict[str, Any]:
+    return ((ev.files if ev else None) or {}).get(cid) or {}
 
 
-def _attach_evaluation(case: CaseView, ev: dict[str, Any] | None) -> None:
+def _attach_evaluation(case: CaseView, ev: SummaryRecord | None) -> None:
     if not ev:
         return
-    case.metrics = [r for r in ev.get("cases", []) if r.get("case_id") == case.case_id]
+    case.metrics = [r for r in ev.cases if r.get("case_id") == case.case_id]
     files = _evaluation_files(ev, case.case_id)
     if files.get("truth") and Path(files["truth"]).is_file():
         case.images["truth"] = Path(files["truth"])
@@ -149,40 +162,40 @@ def _maps_folder(folder: Path) -> dict[str, Path]:
     return out
 
 
-def _threshold_or_predict_case(folder: Path, kind: str, ev: dict[str, Any] | None) -> CaseView:
+def _threshold_or_predict_case(folder: Path, kind: str, ev: SummaryRecord | None) -> CaseView:
     cid = folder.name
-    readout = _record("readout", folder / f"{cid}{READOUT_SUFFIX}")
+    readout = _record(ReadoutRecord, folder / f"{cid}{READOUT_SUFFIX}")
     case = CaseView(cid, readout=readout, folder=folder)
     case.images.update(_inputs(readout))
     if (folder / "perfusion").is_dir():  # maps the threshold computed from the series
-        case.perfusion = _record("perfusion", folder / "perfusion" / PERFUSION_NAME)
+        case.perfusion = _record(PerfusionRecord, folder / "perfusion" / PERFUSION_NAME)
         case.images.update(_maps_folder(folder / "perfusion"))
     suffixes = {"label": "label", "probability": "prob", "variance": "variance", "entropy": "entropy"}
     case.images.update(_existing({k: folder / f"{cid}_{s}.nii.gz" for k, s in suffixes.items()}))
     if kind == "predict":
-        case.volumes = _record("volumes", folder / f"{cid}{VOLUMES_SUFFIX}")
+        case.volumes = _record(VolumesRecord, folder / f"{cid}{VOLUMES_SUFFIX}")
     _attach_evaluation(case, ev)
     return case
 
 
 def _perfusion_case(folder: Path) -> CaseView:
-    case = CaseView(folder.name, perfusion=_record("perfusion", folder / PERFUSION_NAME), folder=folder)
+    case = CaseView(folder.name, perfusion=_record(PerfusionRecord, folder / PERFUSION_NAME), folder=folder)
     case.images.update(_maps_folder(folder))
     case.images.update(_existing({"CT": folder / "baseline.nii.gz", "truth": folder / "label.nii.gz"}))
     return case
 
 
-def _evaluate_cases(ev: dict[str, Any], source: Path) -> list[CaseView]:
+def _evaluate_cases(ev: SummaryRecord, source: Path) -> list[CaseView]:
     """The cases of an evaluation's ``summary.json``; their ids become page folders, so each must be a plain,
     unreserved name (:func:`check_case_id`)."""
     out = []
-    rows = ev["cases"]  # a list of objects with a text case_id: the summary record's schema
+    rows = ev.cases  # a list of objects with a text case_id: the summary record's schema
     for cid in dict.fromkeys(check_case_id(r["case_id"], source) for r in rows):
         files = _evaluation_files(ev, cid)
         pred = Path(files["prediction"]) if files.get("prediction") else None
         readout = None
         if pred is not None:  # a prediction inside a threshold/predict run: its read-out names the images
-            readout = _record("readout", pred.parent / f"{cid}{READOUT_SUFFIX}")
+            readout = _record(ReadoutRecord, pred.parent / f"{cid}{READOUT_SUFFIX}")
         case = CaseView(cid, readout=readout)
         case.images.update(_inputs(readout))
         if pred is not None and pred.is_file():
@@ -208,9 +221,10 @@ def collect_run(root: str | Path, kind: str | None = None, evaluation: Path | No
     marker = _json(root / MARKER_NAME) or {}
     failures = _json(root / "failures.json") or []
     if kind == "train":
-        return RunView(kind, root, marker, [], failures, _record("summary", root / "cv" / SUMMARY_NAME), bundle=_json(root / "bundle.json"))
+        cv = _record(SummaryRecord, root / "cv" / SUMMARY_NAME)
+        return RunView(kind, root, marker, [], failures, cv, bundle=_json(root / "bundle.json"))
     ev_path = evaluation or root / (SUMMARY_NAME if kind == "evaluate" else f"evaluation/{SUMMARY_NAME}")
-    ev = _record("summary", ev_path)
+    ev = _record(SummaryRecord, ev_path)
     if kind == "evaluate":
         if ev is None:
             raise InputError("evaluation run without summary.json", root)
@@ -228,7 +242,7 @@ def collect_run(root: str | Path, kind: str | None = None, evaluation: Path | No
     if kind == "predict" and model:
         first = model[0] if isinstance(model, list) else model
         bundle = _json(Path(first) / "bundle.json")
-    return RunView(kind, root, marker, cases, failures, ev, _json(root / "thresholds.json"), bundle, list((ev or {}).get("regions", [])))
+    return RunView(kind, root, marker, cases, failures, ev, _json(root / "thresholds.json"), bundle, list(ev.regions if ev else []))
 
 
 def read_log(path: Path) -> list[dict[str, str]]:

@@ -28,6 +28,7 @@ import numpy as np
 from strokeseg.clinical.plausibility import PLAUSIBILITY_CODES
 from strokeseg.errors import InputError
 from strokeseg.io.geometry import Geometry
+from strokeseg.io.records import ReadoutRecord
 from strokeseg.report.collect import CaseView, RunView
 
 SCHEME = "99STROKESEG"
@@ -140,7 +141,7 @@ def reference_geometry(dss: list[Any]) -> Geometry:
 
 def dicom_source(case: CaseView) -> Path | None:
     """The case's input DICOM series (its folder, or one of its files; the read-out's reference modality first), or None."""
-    inputs = (case.readout or {}).get("inputs") or {}
+    inputs = (case.readout.inputs if case.readout is not None else None) or {}
     paths = {**(inputs.get("images") or {}), **(inputs.get("series") or {})}
     ref = inputs.get("reference")
     ordered = ([paths[ref]] if ref in paths else []) + [p for k, p in paths.items() if k != ref]
@@ -282,10 +283,10 @@ def _procedure(case: CaseView) -> Any:
     whose core came from rCBF), or diffusion MR (no perfusion)."""
     from pydicom.sr.codedict import codes
 
-    readout = case.readout or {}
-    images = ((readout.get("inputs") or {}).get("images")) or {}
-    mr = "DWI" in images or "ADC" in images or (case.perfusion or {}).get("modality") == "mr"
-    if readout.get("perfusion") is False and readout.get("reference_cbf") is None:
+    readout = case.readout or ReadoutRecord(case_id=case.case_id)
+    images = ((readout.inputs or {}).get("images")) or {}
+    mr = "DWI" in images or "ADC" in images or bool(case.perfusion and case.perfusion.modality == "mr")
+    if readout.perfusion is False and readout.reference_cbf is None:
         return _code("dwi", "Diffusion-weighted MR (no perfusion)")
     return codes.DCM.PerfusionAnalysisBySusceptibilityMRTechnique if mr else codes.DCM.PerfusionAnalysisByIVIodinatedContrastCTTechnique
 
@@ -295,11 +296,11 @@ def write_sr(case: CaseView, verdicts: list[dict[str, Any]], dss: list[Any], fol
     import highdicom as hd
     from highdicom.sr import CodedConcept
 
-    readout = case.readout or {}
+    readout = case.readout or ReadoutRecord(case_id=case.case_id)
     units = {"ml": CodedConcept("ml", "UCUM", "milliliter"), "1": CodedConcept("1", "UCUM", "no units")}
     measurements = []
     for key, meaning, unit in MEASUREMENTS:
-        v = readout.get(key)
+        v = getattr(readout, key)
         if v is None or v == "inf" or (isinstance(v, float) and not math.isfinite(v)):
             continue
         measurements.append(hd.sr.Measurement(name=_code(key, meaning), value=float(v), unit=units[unit]))

@@ -19,7 +19,7 @@ Examples:
     >>> root = Path(tempfile.mkdtemp())
     >>> _ = strokeseg.generate_phantom(root / "data", n_cases=1, config=PhantomConfig(slices=2, matrix=(48, 48), frames=30))
     >>> res = threshold(root / "data", root / "out", options=RunOptions())
-    >>> [r["case_id"] for r in res.rows], (root / "out" / "readout.csv").exists()
+    >>> [r.case_id for r in res.rows], (root / "out" / "readout.csv").exists()
     (['case_1'], True)
 """
 

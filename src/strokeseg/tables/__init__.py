@@ -40,8 +40,13 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list
 
 
 def json_text(obj: Any) -> str:
-    """Indented JSON; values JSON cannot hold (paths, enums, NumPy scalars) are written as strings."""
-    return json.dumps(obj, indent=2, default=str)
+    """Indented JSON; a run record (a read-only mapping) as its JSON object; other values JSON cannot hold
+    (paths, enums, NumPy scalars) as strings."""
+    return json.dumps(obj, indent=2, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    return dict(value) if isinstance(value, Mapping) else str(value)
 
 
 __all__ = ["csv_text", "json_text", "markdown_table", "read_csv"]

@@ -9,7 +9,6 @@ from the series), and ``perfusion.json``.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ import numpy as np
 from strokeseg.errors import InputError
 from strokeseg.io.case import CaseRef
 from strokeseg.io.outputs import RunFolder
-from strokeseg.io.records import PERFUSION_NAME, read_record
+from strokeseg.io.records import PERFUSION_NAME, SUMMARY_NAME, read_record, record_text
 from strokeseg.io.volume import Series
 from strokeseg.perfusion.config import PerfusionConfig
 from strokeseg.perfusion.maps import PerfusionResult
@@ -145,15 +144,15 @@ def perfusion_dataset(
                 rows.append(
                     {
                         "case_id": f.name,
-                        "modality": info.get("modality"),
-                        "method": info.get("method"),
-                        "brain_voxels": info.get("brain_voxels"),
-                        "aif_voxels": (info.get("aif") or {}).get("voxels"),
-                        "warnings": info.get("warnings", []),
+                        "modality": info.modality,
+                        "method": info.method,
+                        "brain_voxels": info.brain_voxels,
+                        "aif_voxels": (info.aif or {}).get("voxels"),
+                        "warnings": info.warnings or [],
                     }
                 )
         if rows:
-            run.write_text("summary.json", json.dumps({"cases": rows}, indent=2, default=str))
+            run.write_text(SUMMARY_NAME, record_text("maps-summary", {"cases": rows}))
     return done
 
 

@@ -14,7 +14,7 @@ from strokeseg.clinical.readout import format_readout_table, readout_csv
 from strokeseg.diagnostics import warnings_of
 from strokeseg.io.case import CaseRef
 from strokeseg.io.outputs import RunFolder
-from strokeseg.io.records import READOUT_SUFFIX, VOLUMES_SUFFIX, read_record
+from strokeseg.io.records import READOUT_SUFFIX, VOLUMES_SUFFIX, ReadoutRecord, VolumesRecord
 from strokeseg.prediction.engine import Prediction, Predictor, write_prediction
 from strokeseg.tables import json_text
 from strokeseg.util.executors import ExecutorConfig
@@ -26,8 +26,8 @@ class PredictRun:
     """What a dataset prediction did: the per-case results, skipped and failed cases, and summary rows."""
 
     cases: CaseRun[Prediction]
-    volumes: list[dict[str, Any]]
-    readouts: list[dict[str, Any]]
+    volumes: list[VolumesRecord]
+    readouts: list[ReadoutRecord]
 
 
 def case_devices(device: str, n_cases: int, n_gpus: int) -> list[str | None]:
@@ -73,11 +73,11 @@ def predict_dataset(run: RunFolder, predictor: Predictor, refs: Sequence[CaseRef
     vols, reads = [], []
     for f in run.case_folders():
         if (f / f"{f.name}{VOLUMES_SUFFIX}").exists():
-            vols.append(read_record("volumes", f / f"{f.name}{VOLUMES_SUFFIX}"))
+            vols.append(VolumesRecord.read(f / f"{f.name}{VOLUMES_SUFFIX}"))
         if (f / f"{f.name}{READOUT_SUFFIX}").exists():
-            reads.append(read_record("readout", f / f"{f.name}{READOUT_SUFFIX}"))
+            reads.append(ReadoutRecord.read(f / f"{f.name}{READOUT_SUFFIX}"))
     if vols:
-        run.write_text("volumes.json", json_text(vols))
+        run.write_text("volumes.json", json_text([v.to_json() for v in vols]))
     if reads:
         run.write_text("readout.csv", readout_csv(reads))
     return PredictRun(done, vols, reads)

@@ -16,7 +16,7 @@ from strokeseg.clinical.pipeline import CaseReadout, threshold_case
 from strokeseg.clinical.readout import format_readout_table, readout_csv
 from strokeseg.io.case import CaseRef, load_case
 from strokeseg.io.outputs import RunFolder
-from strokeseg.io.records import READOUT_SUFFIX, read_record, write_record
+from strokeseg.io.records import READOUT_SUFFIX, ReadoutRecord, write_record
 from strokeseg.perfusion.config import PerfusionConfig
 from strokeseg.util.executors import ExecutorConfig
 from strokeseg.workflows.cases import CaseRun, run_cases
@@ -30,7 +30,7 @@ class ThresholdRun:
     """What a dataset read-out did: the per-case results, the read-out rows, and the evaluation when a truth was given."""
 
     cases: CaseRun[CaseReadout]
-    rows: list[dict[str, Any]]
+    rows: list[ReadoutRecord]
     evaluation: Any = None  # EvaluationResult against the truth, when one was given
 
 
@@ -96,9 +96,7 @@ def threshold_dataset(
     :func:`strokeseg.evaluation.runner.load_truth`) each case's grid is checked first and the labels evaluated."""
     one = functools.partial(_threshold_one, cfg=cfg, perfusion=perfusion, truth=truth, read=read or {}, run=(run.command, run.settings))
     done = run_cases(run, [(r.case_id, r) for r in refs], one, "threshold", executor=executor)
-    rows = [
-        read_record("readout", f / f"{f.name}{READOUT_SUFFIX}") for f in run.case_folders() if (f / f"{f.name}{READOUT_SUFFIX}").exists()
-    ]
+    rows = [ReadoutRecord.read(f / f"{f.name}{READOUT_SUFFIX}") for f in run.case_folders() if (f / f"{f.name}{READOUT_SUFFIX}").exists()]
     out = ThresholdRun(done, rows)
     if rows:
         run.write_text("readout.csv", readout_csv(rows))

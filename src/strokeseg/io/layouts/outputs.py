@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from strokeseg.errors import InputError
 from strokeseg.io.case import CaseRef
 from strokeseg.io.labels import CORE, PENUMBRA
 from strokeseg.io.layouts.base import Layout, is_image_file, strip_image_suffix
+from strokeseg.io.records import PERFUSION_NAME, PerfusionRecord
 
 MAPS = ("CBF", "CBV", "MTT", "Tmax", "TTP")
 
@@ -28,15 +28,13 @@ def _is_maps_folder(folder: Path) -> bool:
     return (folder / "perfusion.json").is_file() and any((folder / f"{m}.nii.gz").is_file() for m in MAPS)
 
 
-def _record(folder: Path) -> dict[str, Any]:
+def _record(folder: Path) -> PerfusionRecord:
     """The folder's perfusion record, read through its schema (:mod:`strokeseg.io.records`)."""
-    from strokeseg.io.records import PERFUSION_NAME, read_record
-
-    return read_record("perfusion", folder / PERFUSION_NAME)
+    return PerfusionRecord.read(folder / PERFUSION_NAME)
 
 
 def _source_name(folder: Path) -> str:
-    src = str(_record(folder).get("source", ""))
+    src = _record(folder).source or ""
     return strip_image_suffix(Path(src).name) if src else folder.name
 
 
@@ -64,7 +62,7 @@ class StrokesegMaps(Layout):
                 images["CT"] = folder / "baseline.nii.gz"
             mask = folder / "brain_mask.nii.gz"
             label = folder / "label.nii.gz"
-            rec = _record(folder).get("case", {})
+            rec = _record(folder).case or {}
             refs.append(
                 CaseRef(
                     case_id=cid,
