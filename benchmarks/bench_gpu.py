@@ -127,17 +127,17 @@ def training_rows(device, steps: int) -> list[dict]:
     rows = []
     for label, name, channels, patch in TRAINING:
         recipe = load_recipe(name)
-        kwargs = dict(recipe.network.get("kwargs", {}))
+        kwargs = dict(recipe.train.network.kwargs)
         torch.manual_seed(0)
-        in_ch = channels + len(recipe.clinical_inputs)
-        net = build_network(recipe.network["name"], in_channels=in_ch, num_classes=recipe.num_classes, **kwargs).to(device)
-        loss_fn = build_loss(recipe.loss["name"], **{k: v for k, v in recipe.loss.get("kwargs", {}).items() if v != "empirical"}).to(device)
-        opt = build_optimizer(recipe.optimizer["name"], net.parameters(), **recipe.optimizer.get("kwargs", {}))
-        b = recipe.batch_size
-        x = torch.randn(b, channels + len(recipe.clinical_inputs), *patch, device=device)  # NIHSS: a constant channel
+        in_ch = channels + len(recipe.prepare.clinical_inputs)
+        net = build_network(recipe.train.network.name, in_channels=in_ch, num_classes=recipe.num_classes, **kwargs).to(device)
+        loss_fn = build_loss(recipe.train.loss.name, **{k: v for k, v in recipe.train.loss.kwargs.items() if v != "empirical"}).to(device)
+        opt = build_optimizer(recipe.train.optimizer.name, net.parameters(), **recipe.train.optimizer.kwargs)
+        b = recipe.train.batch_size
+        x = torch.randn(b, channels + len(recipe.prepare.clinical_inputs), *patch, device=device)  # NIHSS: a constant channel
         y = torch.randint(0, recipe.num_classes, (b, *patch), device=device)
-        dtype = amp_dtype(recipe.amp, device)
-        if device.type == "cuda" and recipe.channels_last and is_2d(net):
+        dtype = amp_dtype(recipe.train.amp, device)
+        if device.type == "cuda" and recipe.train.channels_last and is_2d(net):
             net = net.to(memory_format=torch.channels_last)
             x = x.contiguous(memory_format=torch.channels_last)
         if device.type == "cuda":

@@ -28,9 +28,9 @@ def main() -> None:
         if name.endswith("-fast"):
             continue
         r = load_recipe(name)
-        n_in = IN_CHANNELS.get(name, len(r.modalities) * (2 if r.symmetric else 1) + len(r.clinical_inputs))
-        net = build_network(r.network["name"], in_channels=n_in, num_classes=r.num_classes, **r.network.get("kwargs", {}))
-        print(f"| {name} | {r.network['name']} | {n_in} | {r.num_classes} | {count_parameters(net):,} |")
+        n_in = IN_CHANNELS.get(name, len(r.prepare.modalities) * (2 if r.prepare.symmetric else 1) + len(r.prepare.clinical_inputs))
+        net = build_network(r.train.network.name, in_channels=n_in, num_classes=r.num_classes, **r.train.network.kwargs)
+        print(f"| {name} | {r.train.network.name} | {n_in} | {r.num_classes} | {count_parameters(net):,} |")
 
 
 if __name__ == "__main__":

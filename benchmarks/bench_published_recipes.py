@@ -99,7 +99,7 @@ def main() -> None:
         predict_probs(cases[0], models, recipe.window(), device)
         t_inf = (time.perf_counter() - t0) * len(bundle.folds)  # the bundle ensembles every fold model
         n_par = count_parameters(models[0][0])
-        table.append((f"{name} ({recipe.target})", f"{n_par / 1e6:.2f} M", res.summaries, t_train, t_inf))
+        table.append((f"{name} ({recipe.prepare.target})", f"{n_par / 1e6:.2f} M", res.summaries, t_train, t_inf))
         print(f"{name}: {t_train:.0f} s")
     print(f"\n{len(ds)} phantom CT cases, {args.folds}-fold CV grouped by patient (same folds for every recipe)\n")
     print(

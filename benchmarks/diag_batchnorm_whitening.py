@@ -88,19 +88,19 @@ def main() -> None:
             + f"   max {float(v.max()):6.1f}"
         )
 
-    loss = build_loss(recipe.loss["name"], **recipe.loss.get("kwargs", {}))
+    loss = build_loss(recipe.train.loss.name, **recipe.train.loss.kwargs)
     model = f.model
     model.load_state_dict(ck["model"])
     print("\n2. Dice of the validation / training patches")
     # batch norm in train mode updates the running statistics: the batch-statistics pass gets its own copy
     for label, net in (("evaluation mode (running statistics)", model), ("batch statistics", BatchStatistics(copy.deepcopy(model)))):
-        val = evaluate_patches(net, f.val, loss, recipe.batch_size, cpu)["val_dice"] if f.val is not None else float("nan")
-        tr = evaluate_patches(net, f.train, loss, recipe.batch_size, cpu)["val_dice"]
+        val = evaluate_patches(net, f.val, loss, recipe.train.batch_size, cpu)["val_dice"] if f.val is not None else float("nan")
+        tr = evaluate_patches(net, f.train, loss, recipe.train.batch_size, cpu)["val_dice"]
         print(f"   {label:<40} {val:.3f} / {tr:.3f}")
     model.train()
-    recalibrate_batch_norm(model, f.train.batches(0, recipe.batch_size), len(f.train), cpu)
-    val = evaluate_patches(model, f.val, loss, recipe.batch_size, cpu)["val_dice"] if f.val is not None else float("nan")
-    tr = evaluate_patches(model, f.train, loss, recipe.batch_size, cpu)["val_dice"]
+    recalibrate_batch_norm(model, f.train.batches(0, recipe.train.batch_size), len(f.train), cpu)
+    val = evaluate_patches(model, f.val, loss, recipe.train.batch_size, cpu)["val_dice"] if f.val is not None else float("nan")
+    tr = evaluate_patches(model, f.train, loss, recipe.train.batch_size, cpu)["val_dice"]
     print(f"   {'recalibrated on all training patches':<40} {val:.3f} / {tr:.3f}")
 
     if "CT" in labelled[0].channels:

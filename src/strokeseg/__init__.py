@@ -41,7 +41,7 @@ Examples (a phantom cohort → its cases → maps from the raw series → a read
     >>> read.readout.core_ml >= 0 and read.result.labels.shape == case.geometry.shape
     True
     >>> recipe = strokeseg.load_recipe("clerigues-ct-2d-fast")
-    >>> str(recipe.target), recipe.window().window
+    >>> str(recipe.prepare.target), recipe.window().window
     ('core', (1, 32, 32))
 """
 

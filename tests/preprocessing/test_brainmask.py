@@ -54,7 +54,7 @@ def test_a_given_mask_wins_and_a_missing_mip_is_named(cohort):
 
 def test_a_recipe_with_the_mip_mask_reads_the_mip_without_making_it_a_channel(cohort):
     recipe = load_recipe("slow-fusion-vgg16-fast")
-    assert recipe.brain_mask == "mip" and "MIP" not in recipe.modalities
+    assert recipe.prepare.brain_mask == "mip" and "MIP" not in recipe.prepare.modalities
     cases = prepare_dataset(cohort, recipe)
     ds = open_dataset(cohort)
     for prep, ref in zip(cases, ds.cases):

@@ -28,12 +28,13 @@ def test_a_shipped_recipe_loads_projects_round_trips_and_builds(name, tmp_path):
     path = tmp_path / f"{name}.yaml"
     path.write_text(r.to_yaml(), encoding="utf-8")
     again = load_recipe(str(path))
-    assert isinstance(again, Recipe) and again.to_dict() == r.to_dict()
-    kw = dict(r.network.get("kwargs", {}))
+    assert isinstance(again, Recipe) and again.to_dict() == r.to_dict() and again == r
+    kw = dict(r.train.network.kwargs)
     kw.pop("pretrained", None)  # weights files are not downloaded in tests
-    channels = (len(r.modalities) or 2) * (2 if r.symmetric else 1) + len(r.clinical_inputs)  # as the recipe feeds it
+    p = r.prepare
+    channels = (len(p.modalities) or 2) * (2 if p.symmetric else 1) + len(p.clinical_inputs)  # as the recipe feeds it
     with torch.device("meta"):  # the shapes without the memory or the initialisation time
-        net = build_network(r.network["name"], in_channels=channels, num_classes=r.num_classes, **kw)
+        net = build_network(r.train.network.name, in_channels=channels, num_classes=r.num_classes, **kw)
     assert sum(p.numel() for p in net.parameters()) > 0
 
 
@@ -44,31 +45,36 @@ def test_a_fast_recipe_keeps_the_method_of_its_full_twin(name):
         pytest.fail(f"{name} has no full recipe {full}")
     a, b = load_recipe(name), load_recipe(full)
     # the loss's settings may differ, as a fast recipe's header says and measures (slow-fusion's CE term)
-    assert (a.network["name"], a.target, a.loss["name"]) == (b.network["name"], b.target, b.loss["name"])
+    assert (a.train.network.name, a.prepare.target, a.train.loss.name) == (b.train.network.name, b.prepare.target, b.train.loss.name)
 
 
-def test_the_recipe_s_defaults_are_the_stage_configs_and_every_shipped_recipe_projects_its_fields():
-    from dataclasses import MISSING, fields
+def test_the_recipe_is_made_of_its_stage_configs_and_each_default_lives_there_once():
+    from dataclasses import fields
 
-    from strokeseg.recipes.recipe import STAGE_FIELDS, Recipe
+    from strokeseg.preprocessing.config import PrepareConfig
+    from strokeseg.recipes.recipe import PREPARE_KEYS, TRAIN_KEYS, field_defaults
+    from strokeseg.recipes.specs import TrainConfig
 
-    def default(cls, name):
-        f = next(f for f in fields(cls) if f.name == name)
-        return f.default if f.default is not MISSING else f.default_factory()
-
-    def plain(v):
-        return list(v) if isinstance(v, (list, tuple)) else v
-
-    for cls, names in STAGE_FIELDS.items():
-        for name in names:
-            assert plain(default(Recipe, name)) == plain(default(cls, name)), (cls.__name__, name)
+    own = {f.name for f in fields(Recipe)}
+    assert {"prepare", "train"} <= own and not own & (set(PREPARE_KEYS) | set(TRAIN_KEYS))  # no flat copy of a stage field
+    assert set(PREPARE_KEYS) <= {f.name for f in fields(PrepareConfig)} and set(TRAIN_KEYS) <= {f.name for f in fields(TrainConfig)}
+    defaults, prep, train = field_defaults(), PrepareConfig(), TrainConfig()
+    assert defaults["epochs"] == train.epochs and defaults["batch_size"] == train.batch_size and defaults["amp"] == train.amp.value
+    assert defaults["intensity_clip"] == list(prep.intensity_clip or ()) and defaults["normalization"] == prep.normalization.value
+    assert defaults["loss"] == {"name": train.loss.name, "kwargs": {}} and "network" not in defaults  # a recipe must name one
     for name in shipped_recipes():
         r = load_recipe(name)
-        prep, train = r.prepare, r.train
-        for cls, names in STAGE_FIELDS.items():
-            stage = prep if cls is type(prep) else train
-            for key in names:
-                assert plain(getattr(stage, key)) == plain(getattr(r, key)), (name, key)
+        assert (r.prepare.name, r.train.name) == (name, name) and r.train.num_classes == r.num_classes
+        flat = r.to_dict()
+        for key in PREPARE_KEYS:
+            assert flat[key] == _plain(getattr(r.prepare, key)), (name, key)
+        assert flat["epochs"] == r.train.epochs and flat["network"]["name"] == r.train.network.name, name
+
+
+def _plain(v):
+    if isinstance(v, tuple | list):
+        return [_plain(x) for x in v]
+    return v.value if hasattr(v, "value") else v
 
 
 @pytest.mark.parametrize("name", shipped_recipes())
@@ -98,4 +104,4 @@ def test_a_stage_block_refuses_a_foreign_key_and_a_key_given_twice(tmp_path):
     with pytest.raises(ConfigError, match="epochs is given twice"):
         load_recipe(bad)
     bad.write_text("extends: clerigues-ct-2d-fast\nname: x\ntrain: {epochs: 4}\n", encoding="utf-8")
-    assert load_recipe(bad).train.epochs == 4 and load_recipe(bad, ["train.epochs=5"]).epochs == 5
+    assert load_recipe(bad).train.epochs == 4 and load_recipe(bad, ["train.epochs=5"]).train.epochs == 5

@@ -73,7 +73,7 @@ def test_non_lvo_penalty_weights_the_samples_of_non_lvo_cases():
     from tests.helpers import synthetic_case
 
     r = load_recipe("slow-fusion-vgg16-fast", {"sampling.patch_size": [1, 40, 40], "inference.step": [1, 40, 40], "batch_size": 4})
-    assert r.group_penalty == {"non-LVO": 2.0}
+    assert r.train.group_penalty == {"non-LVO": 2.0}
     cases = [synthetic_case(i) for i in range(2)]  # c0 non-LVO, c1 LVO
     norm = Normalizer(cases[0].channels).fit((c.x, c.brain) for c in cases)
     data = PatchData(cases, r.sampling_plan, norm, seed=0, augment=False)
@@ -85,9 +85,12 @@ def test_non_lvo_penalty_weights_the_samples_of_non_lvo_cases():
 
 
 def test_frozen_stages_are_skipped_for_a_random_backbone_unless_asked_to_keep_them():
+    from strokeseg.recipes.specs import FineTuningStage
+
     stages = [{"unfrozen": 0.0, "lr": 0.01}, {"unfrozen": 0.5}, {"unfrozen": 1.0, "lr": 1e-4}]
+    typed = (FineTuningStage(0.0, 0.01), FineTuningStage(0.5, None), FineTuningStage(1.0, 1e-4))
     r = _recipe(stages)
-    assert r.stages_for(pretrained=True) == stages
-    assert r.stages_for(pretrained=False) == [{"unfrozen": 1.0, "lr": 1e-4}]
+    assert r.stages_for(pretrained=True) == typed == r.train.fine_tuning
+    assert r.stages_for(pretrained=False) == (FineTuningStage(1.0, 1e-4),)
     keep = load_recipe("slow-fusion-vgg16-fast", {"fine_tuning": stages, "fine_tuning_without_pretrained": "keep"})
-    assert keep.stages_for(pretrained=False) == stages
+    assert keep.stages_for(pretrained=False) == typed

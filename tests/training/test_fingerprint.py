@@ -53,3 +53,16 @@ def test_a_run_from_a_version_without_newer_fields_resumes_while_they_are_at_the
     check_run_fingerprint(tmp_path, recipe, cases, resume=True)  # what that version did is what the defaults do
     with pytest.raises(ConfigError, match="in amp;"):
         check_run_fingerprint(tmp_path, load_recipe("clerigues-ct-2d-fast", {"amp": "off"}), cases, resume=True)
+
+
+def test_a_run_whose_record_wrote_a_block_without_its_defaults_resumes(tmp_path, cases):
+    """Earlier versions wrote the adversarial block and the fine-tuning stages as the file gave them; the
+    composed recipe writes their defaults out. The same recipe still resumes; a changed value is still refused."""
+    recipe = load_recipe("adversarial-segnet-fast")
+    check_run_fingerprint(tmp_path, recipe, cases, resume=False)
+    run = json.loads((tmp_path / RUN_FILE).read_text(encoding="utf-8"))
+    run["recipe"]["adversarial"] = {k: v for k, v in run["recipe"]["adversarial"].items() if k not in ("betas", "objective")}
+    (tmp_path / RUN_FILE).write_text(json.dumps(run), encoding="utf-8")
+    check_run_fingerprint(tmp_path, recipe, cases, resume=True)
+    with pytest.raises(ConfigError, match="in adversarial;"):
+        check_run_fingerprint(tmp_path, load_recipe("adversarial-segnet-fast", {"adversarial.lr": 0.01}), cases, resume=True)

@@ -72,7 +72,7 @@ def test_mixed_precision_trains_as_well_as_float32_on_a_reduced_run(tmp_path, ti
     cases = [synthetic_case(i) for i in range(6)]
     dice = {}
     for amp in ("off", "auto"):
-        recipe = replace(tiny_recipe, amp=amp)
+        recipe = replace(tiny_recipe, train=replace(tiny_recipe.train, amp=amp))
         _, result = cross_validate(cases, recipe, tmp_path / amp, torch.device("cuda"), log=lambda *_: None)
         dice[amp] = float(np.mean([r["dice"] for r in result.rows]))
     assert abs(dice["auto"] - dice["off"]) < 0.05, dice

@@ -34,8 +34,8 @@ def test_the_step_is_the_gradient_norm_unclipped_and_the_clip_when_clipped():
 
 
 def test_grad_clip_is_validated():
-    assert load_recipe("slow-fusion-vgg16-fast", ["grad_clip=2.5"]).grad_clip == 2.5
-    assert load_recipe("clerigues-ct-2d-fast").grad_clip == 0.0
+    assert load_recipe("slow-fusion-vgg16-fast", ["grad_clip=2.5"]).train.grad_clip == 2.5
+    assert load_recipe("clerigues-ct-2d-fast").train.grad_clip == 0.0
     with pytest.raises(ConfigError, match="grad_clip must be a gradient norm >= 0"):
         load_recipe("clerigues-ct-2d-fast", ["grad_clip=-1"])
     with pytest.raises(ConfigError, match="grad_clip is not supported with adversarial training"):

@@ -24,7 +24,7 @@ def _setup(recipe):
     train = PatchData(cases[:2], recipe.sampling_plan, norm, seed=3)
     val = PatchData(cases[2:], recipe.sampling_plan, norm, seed=4, augment=False)
     torch.manual_seed(0)
-    model = build_network("asym-resunet", in_channels=2, num_classes=2, **recipe.network["kwargs"])
+    model = build_network("asym-resunet", in_channels=2, num_classes=2, **recipe.train.network.kwargs)
     return model, train, val
 
 
@@ -32,7 +32,7 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, tiny_recipe):
     model_a, train, val = _setup(tiny_recipe)
     res_a = fit(model_a, tiny_recipe.train, train, val, torch.device("cpu"), tmp_path / "a", FitOptions(seed=5))
     model_b, train, val = _setup(tiny_recipe)
-    per_epoch = (len(train) + tiny_recipe.batch_size - 1) // tiny_recipe.batch_size
+    per_epoch = (len(train) + tiny_recipe.train.batch_size - 1) // tiny_recipe.train.batch_size
     with pytest.raises(KeyboardInterrupt):
         fit(
             model_b,
@@ -47,7 +47,7 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, tiny_recipe):
     res_c = fit(model_c, tiny_recipe.train, train, val, torch.device("cpu"), tmp_path / "b", FitOptions(resume=True, seed=5))
     for k, v in model_a.state_dict().items():
         assert torch.equal(v, model_c.state_dict()[k]), k
-    assert res_a.best_epoch == res_c.best_epoch and len(res_c.rows) == tiny_recipe.epochs
+    assert res_a.best_epoch == res_c.best_epoch and len(res_c.rows) == tiny_recipe.train.epochs
     for k, v in res_a.best_state.items():
         assert torch.equal(v, res_c.best_state[k]), k
     log = (tmp_path / "b" / "log.csv").read_text(encoding="utf-8").splitlines()
@@ -60,8 +60,8 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, tiny_recipe):
 def test_a_run_that_hit_its_epoch_cap_continues_when_resumed_with_more_epochs(tmp_path, tiny_recipe):
     from dataclasses import replace
 
-    long = replace(tiny_recipe, epochs=3, patience=100)
-    short = replace(long, epochs=2)
+    long = replace(tiny_recipe, train=replace(tiny_recipe.train, epochs=3, patience=100))
+    short = replace(long, train=replace(long.train, epochs=2))
     model_a, train, val = _setup(long)
     res_a = fit(model_a, long.train, train, val, torch.device("cpu"), tmp_path / "a", FitOptions(seed=5))
     model_b, train, val = _setup(short)
@@ -80,14 +80,14 @@ def test_a_run_that_hit_its_epoch_cap_continues_when_resumed_with_more_epochs(tm
 def test_early_stopping_keeps_the_best_weights(tmp_path, tiny_recipe):
     from dataclasses import replace
 
-    recipe = replace(tiny_recipe, epochs=6, patience=1)
+    recipe = replace(tiny_recipe, train=replace(tiny_recipe.train, epochs=6, patience=1))
     model, train, val = _setup(recipe)
     res = fit(model, recipe.train, train, val, torch.device("cpu"), tmp_path, FitOptions(seed=1))
     metrics = [r["val_metric"] for r in res.rows]
     assert res.best_epoch == 1 + metrics.index(min(metrics))
-    assert len(res.rows) <= recipe.epochs
+    assert len(res.rows) <= recipe.train.epochs
     if res.stopped_early:
-        assert len(res.rows) == res.best_epoch + recipe.patience
+        assert len(res.rows) == res.best_epoch + recipe.train.patience
 
 
 def test_a_diverged_loss_stops_training_with_a_clear_error(tmp_path, tiny_recipe, monkeypatch):

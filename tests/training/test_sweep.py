@@ -15,7 +15,7 @@ def test_ftl_grid_is_the_papers_grid():
     points = {(round(p["loss.kwargs.gamma"], 3), p["loss.kwargs.alpha"], p["loss.kwargs.beta"]) for p in g}
     assert points == {(1.0, 1.0, 1.0)} | {(gm, a, round(1 - a, 6)) for gm in (1.0, 1.333, 1.5, 2.0, 3.0) for a in (0.3, 0.5, 0.7)}
     r = load_recipe("slow-fusion-vgg16-fast", g[4])
-    assert r.loss == {
+    assert r.to_dict()["loss"] == {
         "name": "focal-tversky",
         "kwargs": {
             "gamma": g[4]["loss.kwargs.gamma"],

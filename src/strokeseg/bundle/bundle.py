@@ -227,8 +227,8 @@ class ModelBundle:
 
     def build_model(self) -> torch.nn.Module:
         """A freshly initialised network of the bundle's recipe, channels and classes."""
-        kw = dict(self.recipe.network.get("kwargs", {}))
-        return build_network(self.recipe.network["name"], in_channels=len(self.channels), num_classes=self.num_classes, **kw)
+        kw = dict(self.recipe.train.network.kwargs)
+        return build_network(self.recipe.train.network.name, in_channels=len(self.channels), num_classes=self.num_classes, **kw)
 
     def load_models(self, folds: list[int] | None = None) -> list[tuple[torch.nn.Module, Normalizer]]:
         """The fold networks (eval mode, checksums verified) with their whitening.

@@ -22,7 +22,7 @@ LOSSES: dict[str, Callable[..., nn.Module]] = {
 
 
 def compute_loss(loss_fn: nn.Module, logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """The loss, with the per-sample lesion weights ``w`` ``(N,)`` where any differs from 1 (recipe.group_penalty)."""
+    """The loss, with the per-sample lesion weights ``w`` ``(N,)`` where any differs from 1 (recipe.train.group_penalty)."""
     if bool((w != 1).any()):
         result: torch.Tensor = loss_fn(logits, y, w)
         return result

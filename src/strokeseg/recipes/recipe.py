@@ -6,7 +6,9 @@ any YAML file with the same fields works. ``--set a.b=value`` overrides a field 
 
 A file may write each stage's settings as its block (``prepare:``, ``train:``, ``sampling:``, ``augmentation:``,
 ``inference:``, ``postprocess:``), or the prepare and train settings as the flat keys they alias (``epochs: 200`` is
-``train: {epochs: 200}``; ``--set train.epochs=3`` is ``--set epochs=3``).
+``train: {epochs: 200}``; ``--set train.epochs=3`` is ``--set epochs=3``). The :class:`Recipe` object is made of
+the stage configs (``recipe.prepare``, ``recipe.train``, ``recipe.sampling`` …), each default defined once in its
+stage config; :meth:`Recipe.to_dict` gives the file's flat form back.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import math
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -44,15 +46,7 @@ from strokeseg.sampling.config import AugmentConfig, AugmentTarget, SamplingConf
 
 SAMPLE_WEIGHTED_LOSSES = ("focal-tversky",)  # losses whose forward takes per-sample lesion weights
 BLOCKS = {"sampling": SamplingConfig, "augmentation": AugmentConfig, "inference": InferenceConfig, "postprocess": PostprocessConfig}
-ENUMS = {
-    "target": Target,
-    "brain_mask": BrainMask,
-    "symmetric_transform": SymmetryTransform,
-    "normalization": Normalization,
-    "early_stopping": EarlyStopping,
-    "fine_tuning_without_pretrained": FineTuningFallback,
-    "amp": Precision,
-}
+ENUMS: dict[str, type[enum.StrEnum]] = {"fine_tuning_without_pretrained": FineTuningFallback}
 BLOCK_ENUMS = {
     ("sampling", "mode"): SamplingMode,
     ("augmentation", "apply_to"): AugmentTarget,
@@ -62,44 +56,51 @@ BLOCK_ENUMS = {
 }
 
 
-#: the flat fields whose values the stage configs carry; their defaults are the stage configs' (class attributes), so
-#: each exists once (a test checks that they agree)
-STAGE_FIELDS = {
-    PrepareConfig: (
-        "target",
-        "symmetric",
-        "reference",
-        "symmetric_transform",
-        "skull_strip",
-        "brain_mask",
-        "normalization",
-        "intensity_clip",
-        "clinical_inputs",
-        "nihss_impute",
-        "modalities",
-    ),
-    TrainConfig: (
-        "batch_size",
-        "epochs",
-        "patience",
-        "early_stopping",
-        "precise_bn",
-        "grad_clip",
-        "pretrained",
-        "amp",
-        "channels_last",
-        "compile",
-    ),
+#: the flat keys a recipe file may write for the preprocessing stage (aliases of ``prepare: {<key>: …}``), with the
+#: type the file writes; the values and their defaults live in :class:`PrepareConfig`
+PREPARE_KEYS: dict[str, Any] = {
+    "target": str,
+    "symmetric": bool,
+    "reference": str,
+    "symmetric_transform": str,
+    "skull_strip": list[str],
+    "brain_mask": str,
+    "normalization": str,
+    "intensity_clip": list[float] | None,
+    "clinical_inputs": list[str],
+    "nihss_impute": float | None,
+    "modalities": list[str],
 }
-
-
-#: the stage blocks a recipe file may write instead of flat keys (``train: {epochs: 200}`` = ``epochs: 200``): each
-#: block names the recipe fields its stage config is made of; the flat keys stay accepted as aliases
-STAGE_BLOCKS = {
-    "prepare": frozenset(STAGE_FIELDS[PrepareConfig]),
-    "train": frozenset(
-        (*STAGE_FIELDS[TrainConfig], "network", "loss", "optimizer", "scheduler", "adversarial", "fine_tuning", "group_penalty")
-    ),
+#: the same for the training stage (``train: {<key>: …}``; values and defaults in :class:`TrainConfig`)
+TRAIN_KEYS: dict[str, Any] = {
+    "batch_size": int,
+    "epochs": int,
+    "patience": int,
+    "early_stopping": str,
+    "precise_bn": int,
+    "grad_clip": float,
+    "pretrained": str | None,
+    "amp": str,
+    "channels_last": bool,
+    "compile": bool,
+    "network": dict[str, Any],
+    "loss": dict[str, Any],
+    "optimizer": dict[str, Any],
+    "scheduler": dict[str, Any] | None,
+    "adversarial": dict[str, Any] | None,
+    "fine_tuning": list[dict[str, Any]],
+    "group_penalty": dict[str, float],
+}
+#: the stage blocks a recipe file may write instead of flat keys (``train: {epochs: 200}`` = ``epochs: 200``)
+STAGE_BLOCKS = {"prepare": frozenset(PREPARE_KEYS), "train": frozenset(TRAIN_KEYS)}
+#: the stage configs' enum fields, by flat key
+STAGE_ENUMS = {
+    "target": Target,
+    "brain_mask": BrainMask,
+    "symmetric_transform": SymmetryTransform,
+    "normalization": Normalization,
+    "early_stopping": EarlyStopping,
+    "amp": Precision,
 }
 
 
@@ -130,47 +131,23 @@ def flat_key(key: str) -> str:
 
 @dataclass(frozen=True)
 class Recipe:
-    """A published method's whole configuration, as its YAML file spells it.
+    """A published method's whole configuration: its identity, the stage configs it is made of, and the
+    cross-validation settings.
 
-    The fields keep the file's flat shape; :attr:`prepare`, :attr:`train` and :meth:`window`
-    give each stage its own typed, frozen configuration. String modes are :class:`~enum.StrEnum`
-    members, validated once here.
+    Each stage owns its typed, frozen config: :attr:`prepare` (:class:`PrepareConfig`), :attr:`train`
+    (:class:`TrainConfig`), :attr:`sampling`, :attr:`augmentation`, :attr:`inference` and
+    :attr:`postprocess`; every default lives there once. A recipe file writes each stage as its block, or the
+    prepare and train settings as the flat keys they alias (:func:`recipe_from_dict`); :meth:`to_dict` gives
+    the flat form back, the one every version of strokeseg reads. The stage configs' ``name`` and the training
+    stage's ``num_classes`` follow the recipe's name and target.
     """
 
     name: str
     description: str = ""
-    modalities: list[str] = field(default_factory=list)  # [] = every modality the dataset has
-    target: Target = PrepareConfig.target
     output_label: int | None = None  # canonical label of predicted lesion voxels (binary targets)
-    symmetric: bool = PrepareConfig.symmetric
-    reference: str = PrepareConfig.reference  # modality driving the symmetric registration
-    symmetric_transform: SymmetryTransform = PrepareConfig.symmetric_transform  # rigid or affine registration of the mirror
-    skull_strip: list[str] = field(default_factory=list)  # modalities multiplied by the brain mask
-    brain_mask: BrainMask = PrepareConfig.brain_mask
-    normalization: Normalization = PrepareConfig.normalization
-    # percentiles of the brain voxels each channel is clipped to before whitening (nnU-Net's CT scheme); null: none
-    intensity_clip: list[float] | None = field(default_factory=lambda: list(PrepareConfig.intensity_clip or ()) or None)
-    network: dict[str, Any] = field(default_factory=dict)  # {"name": ..., "kwargs": {...}}
-    loss: dict[str, Any] = field(default_factory=lambda: {"name": "focal", "kwargs": {}})
-    optimizer: dict[str, Any] = field(default_factory=lambda: {"name": "adadelta", "kwargs": {}})
-    batch_size: int = TrainConfig.batch_size
-    epochs: int = TrainConfig.epochs
-    patience: int = TrainConfig.patience
-    early_stopping: EarlyStopping = TrainConfig.early_stopping
-    precise_bn: int = TrainConfig.precise_bn  # samples recomputing batch-norm statistics after every epoch; 0: off
-    grad_clip: float = TrainConfig.grad_clip  # the largest global L2 gradient norm of one step; 0: no clipping
-    amp: Precision = TrainConfig.amp  # CUDA autocast: auto (bf16 where supported, else fp16), bf16, fp16, off
-    channels_last: bool = TrainConfig.channels_last  # CUDA: 2D networks train in channels-last memory format
-    compile: bool = TrainConfig.compile  # torch.compile the network (eager, with a note, when compilation fails)
-    scheduler: dict[str, Any] | None = None  # {"name": "plateau", "factor": 0.1, "patience": 20}
-    pretrained: str | None = None  # torchvision ImageNet weight file for the network's backbone(s)
-    # fine-tuning stages: [{"unfrozen": 0.0, "lr": 0.01}, {"unfrozen": 1.0, "lr": 1e-4}]
-    fine_tuning: list[dict[str, Any]] = field(default_factory=list)
+    prepare: PrepareConfig = field(default_factory=PrepareConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
     fine_tuning_without_pretrained: FineTuningFallback = FineTuningFallback.SKIP
-    adversarial: dict[str, Any] | None = None  # {"weights": [0.001, 0.001, 0.001], "lr": 0.001, "base": 32}
-    clinical_inputs: list[str] = field(default_factory=list)  # ["NIHSS"]: scalar inputs as constant channels
-    group_penalty: dict[str, float] = field(default_factory=dict)  # lesion loss weight by case group
-    nihss_impute: float | None = PrepareConfig.nihss_impute  # NIHSS used where a case has none (else a missing NIHSS is an error)
     validation_fraction: float = 0.2  # of the training patients, for early stopping
     split_file: str | None = None  # explicit folds with their validation cases (strokeseg.training.split); None: random
     folds: int = 5
@@ -194,15 +171,22 @@ class Recipe:
                     if block == name and key in value:
                         value[key] = _enum(kind, value[key], f"recipe {self.name}: {name}.{key}")
                 object.__setattr__(self, name, cls(**value))
+        for name, cls in (("prepare", PrepareConfig), ("train", TrainConfig)):
+            if not isinstance(getattr(self, name), cls):
+                raise ConfigError(f"recipe {self.name}: '{name}' must be a {cls.__name__}, not {getattr(self, name)!r}"[:200])
+        object.__setattr__(self, "prepare", replace(self.prepare, name=self.name))
+        classes = 3 if self.prepare.target == Target.THREE_CLASS else 2
+        object.__setattr__(self, "train", replace(self.train, name=self.name, num_classes=classes))
         check_ranges(self)
         check_consistency(self)
 
-    def stages_for(self, pretrained: bool) -> list[dict[str, Any]]:
+    def stages_for(self, pretrained: bool) -> tuple[FineTuningStage, ...]:
         """The fine-tuning stages to run: as written, or only the last one, fully unfrozen, when the
         backbone is randomly initialised and ``fine_tuning_without_pretrained`` is ``skip``."""
-        if pretrained or not self.fine_tuning or self.fine_tuning_without_pretrained == FineTuningFallback.KEEP:
-            return [dict(st) for st in self.fine_tuning]
-        return [dict(self.fine_tuning[-1], unfrozen=1.0)]
+        stages = self.train.fine_tuning
+        if pretrained or not stages or self.fine_tuning_without_pretrained == FineTuningFallback.KEEP:
+            return stages
+        return (replace(stages[-1], unfrozen=1.0),)
 
     @property
     def dims(self) -> int:
@@ -211,91 +195,109 @@ class Recipe:
 
     @property
     def num_classes(self) -> int:
-        return 3 if self.target == Target.THREE_CLASS else 2
-
-    @property
-    def prepare(self) -> PrepareConfig:
-        """The preprocessing stage's configuration."""
-        clip = self.intensity_clip
-        return PrepareConfig(
-            self.name,
-            tuple(self.modalities),
-            self.target,
-            self.symmetric,
-            self.reference,
-            tuple(self.skull_strip),
-            self.brain_mask,
-            self.normalization,
-            (float(clip[0]), float(clip[1])) if clip else None,
-            tuple(self.clinical_inputs),
-            self.nihss_impute,
-            self.symmetric_transform,
-        )
-
-    @property
-    def train(self) -> TrainConfig:
-        """The training stage's configuration."""
-        return TrainConfig(
-            name=self.name,
-            num_classes=self.num_classes,
-            network=ComponentSpec.of(self.network),
-            loss=ComponentSpec.of(self.loss),
-            optimizer=ComponentSpec.of(self.optimizer),
-            scheduler=SchedulerSpec.of(self.scheduler),
-            adversarial=AdversarialSpec.of(self.adversarial),
-            epochs=int(self.epochs),
-            patience=int(self.patience),
-            batch_size=int(self.batch_size),
-            early_stopping=self.early_stopping,
-            precise_bn=int(self.precise_bn),
-            grad_clip=float(self.grad_clip),
-            pretrained=self.pretrained,
-            fine_tuning=tuple(FineTuningStage.of(st) for st in self.fine_tuning),
-            group_penalty={str(k): float(v) for k, v in self.group_penalty.items()},
-            amp=self.amp,
-            channels_last=bool(self.channels_last),
-            compile=bool(self.compile),
-        )
+        return self.train.num_classes
 
     @property
     def sampling_plan(self) -> SamplingPlan:
         """The training sample set's configuration."""
-        return SamplingPlan(self.sampling, self.augmentation, {str(k): float(v) for k, v in self.group_penalty.items()})
+        return SamplingPlan(self.sampling, self.augmentation, dict(self.train.group_penalty))
 
     def window(self, mc_passes: int | None = None, tta: bool | None = None) -> WindowConfig:
         """The inference stage's windows: the patch size and ``inference:`` block, with optional overrides."""
         return WindowConfig.from_recipe_blocks(self.sampling.patch_size, self.inference, self.num_classes, mc_passes, tta)
 
     def to_dict(self) -> dict[str, Any]:
-        """The recipe as plain YAML/JSON values (enum members as their strings)."""
-        result: dict[str, Any] = _plain(asdict(self))
-        return result
+        """The recipe as the plain values of its file's flat form (enum members as their strings)."""
+        top = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in STAGE_BLOCKS}
+        return _flat(top, self.prepare, self.train)
 
     def to_yaml(self) -> str:
         """The recipe as YAML text (what ``recipe.yaml`` in a bundle holds)."""
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
 
+#: the flat form's key order (the order of a recipe file)
+FLAT_ORDER = (
+    "name",
+    "description",
+    "modalities",
+    "target",
+    "output_label",
+    "symmetric",
+    "reference",
+    "symmetric_transform",
+    "skull_strip",
+    "brain_mask",
+    "normalization",
+    "intensity_clip",
+    "network",
+    "loss",
+    "optimizer",
+    "batch_size",
+    "epochs",
+    "patience",
+    "early_stopping",
+    "precise_bn",
+    "grad_clip",
+    "amp",
+    "channels_last",
+    "compile",
+    "scheduler",
+    "pretrained",
+    "fine_tuning",
+    "fine_tuning_without_pretrained",
+    "adversarial",
+    "clinical_inputs",
+    "group_penalty",
+    "nihss_impute",
+    "validation_fraction",
+    "split_file",
+    "folds",
+    "seed",
+    "sampling",
+    "augmentation",
+    "inference",
+    "postprocess",
+)
+
+
+def _flat(top: dict[str, Any], prepare: PrepareConfig, train: TrainConfig) -> dict[str, Any]:
+    """The flat form of a recipe's top-level values and stage configs (see :data:`FLAT_ORDER`)."""
+    values = {k: getattr(prepare, k) for k in PREPARE_KEYS}
+    values.update({k: getattr(train, k) for k in TRAIN_KEYS})
+    values.update(top)
+    for k in ("network", "loss", "optimizer"):
+        values[k] = {"name": values[k].name, "kwargs": dict(values[k].kwargs)}
+    for k in ("scheduler", "adversarial"):
+        values[k] = None if values[k] is None else asdict(values[k])
+    values["fine_tuning"] = [asdict(st) for st in train.fine_tuning]
+    values["group_penalty"] = dict(train.group_penalty)
+    values.update({k: asdict(v) for k, v in values.items() if k in BLOCKS and is_dataclass(v) and not isinstance(v, type)})
+    result: dict[str, Any] = _plain({k: values[k] for k in FLAT_ORDER if k in values})
+    return result
+
+
 def field_defaults() -> dict[str, Any]:
-    """The default of every :class:`Recipe` field that has one, as the plain values of :meth:`Recipe.to_dict`
-    (a block such as ``inference`` as the dict of its own defaults). A field missing from a recipe
-    written by an earlier version, and at its default now, is what that version did."""
-    out: dict[str, Any] = {}
+    """The default of every flat recipe key that has one, as the plain values of :meth:`Recipe.to_dict` (a block
+    such as ``inference`` as the dict of its own defaults). A key missing from a recipe written by an earlier
+    version, and at its default now, is what that version did."""
+    top: dict[str, Any] = {}
     for f in fields(Recipe):
-        if f.default is not MISSING:
-            value: Any = f.default
-        elif f.default_factory is not MISSING:
-            value = f.default_factory()
-        else:
+        if f.name in STAGE_BLOCKS:
             continue
-        out[f.name] = _plain(asdict(value) if is_dataclass(value) and not isinstance(value, type) else value)
+        if f.default is not MISSING:
+            top[f.name] = f.default
+        elif f.default_factory is not MISSING:
+            top[f.name] = f.default_factory()
+    out = _flat(top, PrepareConfig(), TrainConfig())
+    out.pop("network")  # every recipe names its network: it has no default
     return out
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, enum.Enum):
         return value.value
@@ -313,37 +315,33 @@ def _enum(cls: type[enum.StrEnum], value: Any, where: str) -> Any:
 
 def check_consistency(r: Recipe) -> None:
     """Rules that tie fields together (clinical inputs and network scalars, group penalties and losses, …)."""
-    unknown = set(r.clinical_inputs) - {"NIHSS"}
+    p, t = r.prepare, r.train
+    unknown = set(p.clinical_inputs) - {"NIHSS"}
     if unknown:
         raise ConfigError(f"recipe {r.name}: unsupported clinical input(s) {', '.join(sorted(unknown))} (supported: NIHSS)")
-    n_sc = int(r.network.get("kwargs", {}).get("n_scalars", 0) or 0)
-    if n_sc != len(r.clinical_inputs):
+    n_sc = int(t.network.kwargs.get("n_scalars", 0) or 0)
+    if n_sc != len(p.clinical_inputs):
         raise ConfigError(
-            f"recipe {r.name}: network n_scalars ({n_sc}) must equal the number of clinical_inputs ({len(r.clinical_inputs)})"
+            f"recipe {r.name}: network n_scalars ({n_sc}) must equal the number of clinical_inputs ({len(p.clinical_inputs)})"
         )
-    if r.group_penalty:
-        if r.loss.get("name") not in SAMPLE_WEIGHTED_LOSSES:
+    if t.group_penalty:
+        if t.loss.name not in SAMPLE_WEIGHTED_LOSSES:
             raise ConfigError(
                 f"recipe {r.name}: group_penalty needs a loss that takes sample weights "
-                f"({', '.join(SAMPLE_WEIGHTED_LOSSES)}), not {r.loss.get('name')!r}"
+                f"({', '.join(SAMPLE_WEIGHTED_LOSSES)}), not {t.loss.name!r}"
             )
-        if r.adversarial:
+        if t.adversarial:
             raise ConfigError(f"recipe {r.name}: group_penalty is not supported with adversarial training")
-        if any(float(v) <= 0 for v in r.group_penalty.values()):
+        if any(float(v) <= 0 for v in t.group_penalty.values()):
             raise ConfigError(f"recipe {r.name}: group_penalty weights must be positive")
-    if float(r.grad_clip) > 0 and r.adversarial:
+    if float(t.grad_clip) > 0 and t.adversarial:
         raise ConfigError(f"recipe {r.name}: grad_clip is not supported with adversarial training")
-    if r.intensity_clip is not None:
-        ok = len(r.intensity_clip) == 2 and 0.0 <= float(r.intensity_clip[0]) < float(r.intensity_clip[1]) <= 100.0
-        if not ok:
-            raise ConfigError(
-                f"recipe {r.name}: intensity_clip must be two percentiles 0 <= low < high <= 100 (or null), got {r.intensity_clip!r}"
-            )
-    for st in r.fine_tuning:
-        if not 0.0 <= float(st.get("unfrozen", 1.0)) <= 1.0:
+    clip = p.intensity_clip
+    if clip is not None and not (len(clip) == 2 and 0.0 <= float(clip[0]) < float(clip[1]) <= 100.0):
+        raise ConfigError(f"recipe {r.name}: intensity_clip must be two percentiles 0 <= low < high <= 100 (or null), got {list(clip)!r}")
+    for st in t.fine_tuning:
+        if not 0.0 <= float(st.unfrozen) <= 1.0:
             raise ConfigError(f"recipe {r.name}: fine_tuning 'unfrozen' must be a fraction in [0, 1]")
-    SchedulerSpec.of(r.scheduler)
-    AdversarialSpec.of(r.adversarial)
 
 
 _KIND = {int: "a whole number", float: "a number", bool: "true or false", str: "a string", list: "a list", dict: "a mapping"}
@@ -375,8 +373,11 @@ def _type_ok(value: Any, hint: Any) -> tuple[bool, str]:
 
 
 def check_fields(cls: type, values: dict[str, Any], where: str) -> None:
-    """Unknown keys and wrongly typed values of a config block, as one :class:`ConfigError` naming the key."""
+    """Unknown keys and wrongly typed values of a config block, as one :class:`ConfigError` naming the key (for
+    :class:`Recipe`: its flat form, the stage keys as their aliases)."""
     hints = typing.get_type_hints(cls)
+    if cls is Recipe:
+        hints = {**{k: v for k, v in hints.items() if k not in STAGE_BLOCKS}, **PREPARE_KEYS, **TRAIN_KEYS}
     unknown = sorted(set(values) - set(hints))
     if unknown:
         raise ConfigError(f"{where}{unknown[0]}: unknown field (known: {', '.join(sorted(hints))})")
@@ -403,26 +404,65 @@ def _need(r: Recipe) -> Callable[[bool, str, str, Any], None]:
 def check_ranges(r: Recipe) -> None:
     """The value ranges a recipe must respect; one :class:`ConfigError` naming the field."""
     need = _need(r)
-    need(r.epochs >= 1, "epochs", "≥ 1", r.epochs)
+    t = r.train
+    need(t.epochs >= 1, "epochs", "≥ 1", t.epochs)
     need(
         r.folds >= 2 or (r.split_file is not None and r.folds >= 1),
         "folds",
         "≥ 2 (cross-validation needs a held-out fold; one fixed split needs a split_file)",
         r.folds,
     )
-    need(r.batch_size >= 1, "batch_size", "≥ 1", r.batch_size)
-    need(r.patience >= 1, "patience", "≥ 1", r.patience)
-    need(int(r.precise_bn) >= 0, "precise_bn", "a number of samples >= 0", r.precise_bn)
-    need(float(r.grad_clip) >= 0.0, "grad_clip", "a gradient norm >= 0 (0: off)", r.grad_clip)
+    need(t.batch_size >= 1, "batch_size", "≥ 1", t.batch_size)
+    need(t.patience >= 1, "patience", "≥ 1", t.patience)
+    need(int(t.precise_bn) >= 0, "precise_bn", "a number of samples >= 0", t.precise_bn)
+    need(float(t.grad_clip) >= 0.0, "grad_clip", "a gradient norm >= 0 (0: off)", t.grad_clip)
     need(0.0 <= r.validation_fraction < 1.0, "validation_fraction", "in [0, 1)", r.validation_fraction)
-    for block, key in ((r.network, "network"), (r.loss, "loss"), (r.optimizer, "optimizer")):
+    for spec, key in ((t.network, "network"), (t.loss, "loss"), (t.optimizer, "optimizer")):
+        need(bool(spec.name), f"{key}.name", "the registry name of the " + key, spec.name)
+    _check_block_ranges(r, need)
+
+
+def _check_raw_blocks(d: dict[str, Any], where: str) -> None:
+    """The ``{name, kwargs}`` blocks and ``scheduler:`` of a recipe's flat form, before they become specs."""
+
+    def need(cond: bool, key: str, rule: str, value: Any) -> None:
+        if not cond:
+            raise ConfigError(f"recipe {where}: {key} must be {rule}, got {value!r}")
+
+    for key in ("network", "loss", "optimizer"):
+        block = d.get(key, {"name": "?"} if key != "network" else {})
         name = block.get("name") if isinstance(block, dict) else block
         need(isinstance(block, dict) and isinstance(name, str) and bool(name), f"{key}.name", "the registry name of the " + key, name)
         need(isinstance(block.get("kwargs", {}), dict), f"{key}.kwargs", "a mapping", block.get("kwargs"))
         need(not set(block) - {"name", "kwargs"}, key, "a mapping of name and kwargs only", sorted(set(block) - {"name", "kwargs"}))
-    if r.scheduler is not None:
-        need(r.scheduler.get("name", "plateau") == "plateau", "scheduler.name", "plateau", r.scheduler.get("name"))
-    _check_block_ranges(r, need)
+    scheduler = d.get("scheduler")
+    if scheduler is not None:
+        need(scheduler.get("name", "plateau") == "plateau", "scheduler.name", "plateau", scheduler.get("name"))
+    clip = d.get("intensity_clip")
+    if clip is not None and len(clip) != 2:
+        raise ConfigError(f"recipe {where}: intensity_clip must be two percentiles 0 <= low < high <= 100 (or null), got {clip!r}")
+
+
+def _stage_configs(d: dict[str, Any], where: str) -> tuple[PrepareConfig, TrainConfig]:
+    """The prepare and train stage configs of a flat form's keys (popped from ``d``), enums checked."""
+    for key, kind in STAGE_ENUMS.items():
+        if key in d:
+            d[key] = _enum(kind, d[key], f"recipe {where}: {key}")
+    prep = {k: d.pop(k) for k in PREPARE_KEYS if k in d}
+    for k in ("modalities", "skull_strip", "clinical_inputs"):
+        if k in prep:
+            prep[k] = tuple(prep[k])
+    if prep.get("intensity_clip") is not None:
+        prep["intensity_clip"] = (float(prep["intensity_clip"][0]), float(prep["intensity_clip"][1]))
+    train = {k: d.pop(k) for k in TRAIN_KEYS if k in d}
+    for k in ("network", "loss", "optimizer"):
+        if k in train:
+            train[k] = ComponentSpec.of(train[k])
+    train["scheduler"] = SchedulerSpec.of(train.get("scheduler"))
+    train["adversarial"] = AdversarialSpec.of(train.get("adversarial"))
+    train["fine_tuning"] = tuple(FineTuningStage.of(st) for st in train.get("fine_tuning", ()))
+    train["group_penalty"] = {str(k): float(v) for k, v in (train.get("group_penalty") or {}).items()}
+    return PrepareConfig(**prep), TrainConfig(**train)
 
 
 def _check_block_ranges(r: Recipe, need: Callable[[bool, str, str, Any], None]) -> None:
@@ -507,8 +547,11 @@ def recipe_from_dict(d: dict[str, Any], where: str) -> Recipe:
     if not isinstance(d.get("name"), str) or not d.get("name"):
         raise ConfigError(f"recipe {where}: name: must be a non-empty string, got {d.get('name')!r}")
     check_fields(Recipe, d, f"recipe {where}: ")
+    _check_raw_blocks(d, where)
     try:
-        return Recipe(**d)
+        d = dict(d)
+        prepare, train = _stage_configs(d, where)
+        return Recipe(**d, prepare=prepare, train=train)
     except TypeError as exc:
         raise ConfigError(f"recipe {where}: {exc}") from None
     except ConfigError as exc:  # name the file, not only the recipe's own name

@@ -147,11 +147,11 @@ class TrainConfig:
         compile: wrap the network in ``torch.compile`` (falling back to eager, with a note, if it fails).
     """
 
-    name: str
-    num_classes: int
-    network: ComponentSpec
-    loss: ComponentSpec
-    optimizer: ComponentSpec
+    name: str = "custom"
+    num_classes: int = 2
+    network: ComponentSpec = field(default_factory=lambda: ComponentSpec(""))  # a recipe must name its network
+    loss: ComponentSpec = field(default_factory=lambda: ComponentSpec("focal"))
+    optimizer: ComponentSpec = field(default_factory=lambda: ComponentSpec("adadelta"))
     scheduler: SchedulerSpec | None = None
     adversarial: AdversarialSpec | None = None
     epochs: int = 100

@@ -39,7 +39,7 @@ from strokeseg.preprocessing.config import Normalization
 from strokeseg.preprocessing.normalization import SCALAR_CHANNELS, Normalizer
 from strokeseg.preprocessing.prepare import PreparedCase
 from strokeseg.recipes.recipe import Recipe
-from strokeseg.recipes.specs import FineTuningStage, TrainConfig
+from strokeseg.recipes.specs import TrainConfig
 from strokeseg.sampling.config import SamplingMode
 from strokeseg.training.checkpoint import load_checkpoint
 from strokeseg.training.data import PatchData
@@ -160,12 +160,12 @@ def setup_fold(labelled: list[PreparedCase], recipe: Recipe, out: Path, k: int, 
         apply_pretrained(model, tcfg.pretrained) if tcfg.pretrained or isinstance(model, PretrainedBackbone) else {"pretrained": False}
     )
     stages = recipe.stages_for(bool(pretrained["pretrained"]))
-    if stages != recipe.fine_tuning:
+    if stages != recipe.train.fine_tuning:
         pretrained["note"] = (
             pretrained.get("note", "") + "; the frozen fine-tuning stages were skipped (freezing random "
             "features only spends the patience): every layer trained from the start"
         ).lstrip("; ")
-    train_cfg = replace(tcfg, fine_tuning=tuple(FineTuningStage.of(st) for st in stages))
+    train_cfg = replace(tcfg, fine_tuning=stages)
     return FoldSetup(tr_ids, va_ids, out / f"fold_{k}", seed, norm, train, val, model, pretrained, train_cfg, list(test_ids))
 
 
@@ -347,14 +347,14 @@ def _nested_evaluation(
     by_id = {c.case_id: c for c in labelled}
     fg = list(foreground_classes(recipe.num_classes))
     pp = recipe.postprocess
-    truths = [np.asarray((by_id[i].target if recipe.target != Target.THREE_CLASS else by_id[i].label) > 0) for i in ids]  # type: ignore[operator]
+    truths = [np.asarray((by_id[i].target if recipe.prepare.target != Target.THREE_CLASS else by_id[i].label) > 0) for i in ids]  # type: ignore[operator]
     table = grid_table(
         [oof[i][fg].sum(0) for i in ids], truths, [by_id[i].brain for i in ids], [by_id[i].geometry.spacing_zyx for i in ids], ids, pp
     )
-    output_label = output_label_for(labelled, recipe.target)
+    output_label = output_label_for(labelled, recipe.prepare.target)
     rows: list[dict[str, Any]] = []
     nested: list[dict[str, Any]] = []
-    regions = regions_for_target(recipe.target)
+    regions = regions_for_target(recipe.prepare.target)
     pooled = table.best() if pp.search == GridSearch.POOLED else None
     argmax = pp.mode == LabelMode.ARGMAX
     for k, test_ids in enumerate(folds):
@@ -370,9 +370,9 @@ def _nested_evaluation(
         for cid in test_ids:
             c = by_id[cid]
             lab = (
-                labels_argmax(oof[cid], c.brain, recipe.target, output_label)
+                labels_argmax(oof[cid], c.brain, recipe.prepare.target, output_label)
                 if argmax
-                else labels_from_probs(oof[cid], c.brain, t_k, s_k, recipe.target, output_label, recipe.num_classes)
+                else labels_from_probs(oof[cid], c.brain, t_k, s_k, recipe.prepare.target, output_label, recipe.num_classes)
             )
             assert c.label is not None
             rows += evaluate_case_arrays(cid, lab, c.label, c.geometry, regions, c.group)
@@ -428,8 +428,8 @@ def cross_validate(
         recipe,
         channels,
         modalities,
-        recipe.target,
-        output_label_for(labelled, recipe.target),
+        recipe.prepare.target,
+        output_label_for(labelled, recipe.prepare.target),
         recipe.num_classes,
         t_all,
         s_all,

@@ -17,7 +17,7 @@ import numpy as np
 from strokeseg.errors import WITH_OVERWRITE, WITHOUT_RESUME, ConfigError, InputError, Message
 from strokeseg.io.atomic import write_text
 from strokeseg.preprocessing.prepare import PreparedCase
-from strokeseg.recipes.recipe import Recipe, field_defaults
+from strokeseg.recipes.recipe import Recipe, field_defaults, recipe_from_dict
 
 RUN_FILE = "run.json"
 _MAY_CHANGE = ("epochs",)
@@ -46,6 +46,15 @@ def _recipe_dict(recipe: Recipe) -> dict[str, Any]:
     return result
 
 
+def _normalised(old: dict[str, Any]) -> dict[str, Any]:
+    """An earlier run's recipe in this version's flat form (blocks such as ``adversarial`` with their defaults
+    written out, as :meth:`Recipe.to_dict` writes them now), or as it was when it no longer loads."""
+    try:
+        return _recipe_dict(recipe_from_dict(dict(old), RUN_FILE))
+    except (ConfigError, TypeError, ValueError, AttributeError):
+        return old
+
+
 def _differs(before: Any, now: Any, default: Any) -> bool:
     """Whether a recipe value changed since ``run.json`` was written. A field the earlier version did not
     have (``before`` absent) counts as unchanged when it is at its default now: that was the behaviour
@@ -69,7 +78,7 @@ def check_run_fingerprint(out: Path, recipe: Recipe, cases: list[PreparedCase], 
             raise InputError(Message("cannot resume: run.json is unreadable; train ", WITHOUT_RESUME), path) from None
         if not (isinstance(before, dict) and isinstance(before.get("recipe", {}), dict) and isinstance(before.get("cases", []), list)):
             raise InputError("cannot resume: run.json is not the record strokeseg writes (an object with a recipe object)", path)
-        old, now, defaults = before.get("recipe", {}), current["recipe"], field_defaults()
+        old, now, defaults = _normalised(before.get("recipe", {})), current["recipe"], field_defaults()
         changed = sorted(k for k in set(old) | set(now) if _differs(old.get(k, _ABSENT), now.get(k, _ABSENT), defaults.get(k, _ABSENT)))
         if changed:
             raise ConfigError(

@@ -42,7 +42,7 @@ class TrainOptions:
 
 def train_notes(recipe: Recipe) -> list[str]:
     """What a user should know before training starts (a random backbone for a fine-tuning recipe)."""
-    if recipe.pretrained is None and recipe.fine_tuning:
+    if recipe.train.pretrained is None and recipe.train.fine_tuning:
         skip = recipe.fine_tuning_without_pretrained == FineTuningFallback.SKIP
         return [
             "random initialisation: not the paper's method (no 'pretrained' file; the paper started from pretrained weights)"
@@ -93,8 +93,8 @@ def train(
     for n in train_notes(recipe):
         log(f"note: {n}")
     log(
-        f"device {device}{f' ({options.jobs} folds at once)' if options.jobs > 1 else ''}; target {recipe.target}; "
-        f"{recipe.folds} folds; up to {recipe.epochs} epochs (patience {recipe.patience})"
+        f"device {device}{f' ({options.jobs} folds at once)' if options.jobs > 1 else ''}; target {recipe.prepare.target}; "
+        f"{recipe.folds} folds; up to {recipe.train.epochs} epochs (patience {recipe.train.patience})"
     )
     cases = prepare_dataset(Path(data), recipe, options.layout, options.label_map, options.nonfinite, options.use_cache)
     log(f"{len(cases)} labelled cases of {len({c.patient_id for c in cases})} patients; channels: {', '.join(cases[0].channels)}")
