@@ -98,15 +98,15 @@ def test_every_subpackage_declares_its_public_names_and_each_resolves():
     import importlib
     import pkgutil
 
-    for info in pkgutil.iter_modules(strokeseg.__path__):
-        if not info.ispkg:
-            continue
-        pkg = importlib.import_module(f"strokeseg.{info.name}")
-        assert hasattr(pkg, "__all__") and pkg.__all__, f"strokeseg.{info.name} declares no __all__"
+    names = [info.name for info in pkgutil.walk_packages(strokeseg.__path__, "strokeseg.") if info.ispkg]
+    assert "strokeseg.inference.nnunet" in names  # nested packages too
+    for name in names:
+        pkg = importlib.import_module(name)
+        assert hasattr(pkg, "__all__") and pkg.__all__, f"{name} declares no __all__"
         subs = {m.name for m in pkgutil.iter_modules(pkg.__path__)}
-        assert not set(pkg.__all__) & subs, (info.name, set(pkg.__all__) & subs)
-        for name in pkg.__all__:
-            assert getattr(pkg, name) is not None, f"strokeseg.{info.name}.{name}"
+        assert not set(pkg.__all__) & subs, (name, set(pkg.__all__) & subs)
+        for public in pkg.__all__:
+            assert getattr(pkg, public) is not None, f"{name}.{public}"
 
 
 def test_importing_the_light_packages_loads_no_torch():

@@ -7,3 +7,16 @@ the export back to the input grid), with no ``nnunetv2`` import at run time.
 * :mod:`.predictor` is ``nnUNetPredictor``'s sliding window and export;
 * :mod:`.oracle` runs ``nnunetv2`` itself (the ``--backend nnunetv2`` fallback and the tests' oracle).
 """
+
+from strokeseg.util.lazy import lazy_exports
+
+#: the public names (imported on first use); the other modules of the package are internal
+_API = {
+    "NnUNetModel": "strokeseg.inference.nnunet.folder",
+    "load_nnunet_model": "strokeseg.inference.nnunet.folder",
+    "NnUNetRunConfig": "strokeseg.inference.nnunet.predictor",
+    "NnUNetOutput": "strokeseg.inference.nnunet.predictor",
+    "predict_nnunet": "strokeseg.inference.nnunet.predictor",
+}
+__all__ = sorted(_API)
+__getattr__, __dir__ = lazy_exports(__name__, _API)
