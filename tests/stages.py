@@ -43,8 +43,8 @@ def _stage(parts: list[str]) -> str:
     return parts[0] if parts else ""
 
 
-def _imports(path: Path) -> set[str]:
-    mod = path.relative_to(SRC).with_suffix("").parts
+def _imports(path: Path, src: Path = SRC) -> set[str]:
+    mod = path.relative_to(src).with_suffix("").parts
     out = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
