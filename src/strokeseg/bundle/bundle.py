@@ -22,6 +22,7 @@ import yaml
 from strokeseg import __version__
 from strokeseg.errors import ConfigError, InputError
 from strokeseg.io.atomic import atomic_path, write_text
+from strokeseg.io.labels import Target
 from strokeseg.models import build_network
 from strokeseg.preprocessing.normalization import Normalizer
 from strokeseg.recipes.recipe import Recipe
@@ -141,7 +142,7 @@ class ModelBundle:
     recipe: Recipe
     channels: list[str]
     modalities: list[str]
-    target: str
+    target: Target
     output_label: int
     num_classes: int
     threshold: float
@@ -214,7 +215,7 @@ class ModelBundle:
                 recipe,
                 list(d["channels"]),
                 list(d["modalities"]),
-                str(d["target"]),
+                Target(d["target"]),
                 int(d["output_label"]),
                 int(d["num_classes"]),
                 float(d["threshold"]),

@@ -98,7 +98,7 @@ def check_comparable(runs: Sequence[MethodRun]) -> tuple[dict[str, list[MethodRu
     return by_region, folds
 
 
-def paired_p(a: np.ndarray, b: np.ndarray, test: str) -> float:
+def paired_p(a: np.ndarray, b: np.ndarray, test: SignificanceTest) -> float:
     """Two-sided p of the paired test over the cases both have finite values for (NaN: too few, or identical)."""
     from scipy import stats
 
@@ -106,7 +106,7 @@ def paired_p(a: np.ndarray, b: np.ndarray, test: str) -> float:
     a, b = a[ok], b[ok]
     if a.size < 2 or np.all(a == b):
         return math.nan
-    if test == "ttest":
+    if test == SignificanceTest.TTEST:
         return float(stats.ttest_rel(a, b).pvalue)
     return float(stats.wilcoxon(a, b).pvalue)
 

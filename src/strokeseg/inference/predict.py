@@ -10,7 +10,7 @@ import torch
 
 from strokeseg.inference.config import WindowConfig
 from strokeseg.inference.sliding_window import sliding_window_predict
-from strokeseg.io.labels import CORE, PENUMBRA
+from strokeseg.io.labels import CORE, PENUMBRA, Target
 from strokeseg.postprocess.components import binarize
 from strokeseg.preprocessing.normalization import Normalizer
 from strokeseg.preprocessing.prepare import PreparedCase
@@ -57,13 +57,13 @@ def predict_probs(
 
 
 def labels_from_probs(
-    probs: np.ndarray, brain: np.ndarray, threshold: float, min_size: int, target: str, output_label: int, num_classes: int
+    probs: np.ndarray, brain: np.ndarray, threshold: float, min_size: int, target: Target, output_label: int, num_classes: int
 ) -> np.ndarray:
     """Post-processed canonical labels from class probabilities."""
     fg = probs[list(foreground_classes(num_classes))].sum(0)
     lesion = binarize(fg, threshold, min_size, brain)
     out = np.zeros(lesion.shape, np.uint8)
-    if target == "three-class":
+    if target == Target.THREE_CLASS:
         core = probs[2] >= probs[1]
         out[lesion & ~core] = PENUMBRA
         out[lesion & core] = CORE
@@ -72,13 +72,13 @@ def labels_from_probs(
     return out
 
 
-def labels_argmax(probs: np.ndarray, brain: np.ndarray, target: str, output_label: int) -> np.ndarray:
+def labels_argmax(probs: np.ndarray, brain: np.ndarray, target: Target, output_label: int) -> np.ndarray:
     """Canonical labels from each voxel's most probable class (``probs`` ``(K, Z, Y, X)``), inside ``brain``;
     no threshold and no component filter. Three classes: background, penumbra (1), core (2)."""
     arg = np.argmax(probs, axis=0)
     out = np.zeros(arg.shape, np.uint8)
     inside = np.asarray(brain, bool) & (arg > 0)
-    if target == "three-class":
+    if target == Target.THREE_CLASS:
         out[inside & (arg == 1)] = PENUMBRA
         out[inside & (arg == 2)] = CORE
     else:
@@ -86,13 +86,13 @@ def labels_argmax(probs: np.ndarray, brain: np.ndarray, target: str, output_labe
     return out
 
 
-def volumes(labels: np.ndarray, voxel_ml: float, target: str = "three-class", output_label: int = CORE) -> dict[str, float | None]:
+def volumes(labels: np.ndarray, voxel_ml: float, target: Target = Target.THREE_CLASS, output_label: int = CORE) -> dict[str, float | None]:
     """Region volumes in ml of a canonical label map; a region the model's ``target`` cannot
     produce is ``None`` (a core-only model says nothing about penumbra or hypoperfusion)."""
     core = float((labels == CORE).sum() * voxel_ml)
     pen = float((labels == PENUMBRA).sum() * voxel_ml)
-    if target == "three-class":
+    if target == Target.THREE_CLASS:
         return {"core_ml": core, "penumbra_ml": pen, "hypoperfused_ml": core + pen}
-    if target == "core" or (target == "lesion" and output_label == CORE):
+    if target == Target.CORE or (target == Target.LESION and output_label == CORE):
         return {"core_ml": core, "penumbra_ml": None, "hypoperfused_ml": None}
     return {"core_ml": None, "penumbra_ml": None, "hypoperfused_ml": core + pen}  # hypoperfused / lesion as penumbra

@@ -71,13 +71,13 @@ class ParametricFit:
         # midpoints for the continuous integral
         offset = 0.0 if convolution == Convolution.DISCRETE else 0.5 * FINE_DT
         kern = residue_function(tf + offset, MTT_GRID, Residue.EXPONENTIAL)  # (M, F)
-        if convolution == "continuous":
+        if convolution == Convolution.CONTINUOUS:
             ca = np.interp(tf, times, aif)
             unit = fft_convolve(np.broadcast_to(ca, kern.shape), kern) * FINE_DT  # (M, F): curves with no delay
             idx = np.rint((times[None, :] - self.delays[:, None]) / FINE_DT).astype(np.int64)  # (D, T)
             valid = idx >= 0
             curves = np.where(valid[None], unit[:, np.clip(idx, 0, tf.size - 1)], 0.0)  # (M, D, T)
-        elif convolution == "discrete":
+        elif convolution == Convolution.DISCRETE:
             lag = times[:, None] - times[None, :]  # (n, j): t_n − t_j
             curves = np.empty((kern.shape[0], nd, t))
             for i, d in enumerate(self.delays):  # one Toeplitz product per delay (38), not per voxel

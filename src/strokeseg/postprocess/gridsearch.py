@@ -16,7 +16,7 @@ import numpy as np
 
 from strokeseg.evaluation.metrics import HD_MAX_MM, binary_metrics, isles15_score
 from strokeseg.postprocess.components import component_sizes
-from strokeseg.postprocess.config import PostprocessConfig
+from strokeseg.postprocess.config import HdUnits, PostprocessConfig
 
 
 @dataclass
@@ -57,13 +57,13 @@ def grid_table(
     """Metrics of every case at every (T, S_min) of ``grid``; components are labelled once per (case, T).
     With ``grid.hd_units == "voxels"`` the Hausdorff distance is measured on the voxel grid (unit spacing)."""
     thresholds, min_sizes, hd_units, hd_max = grid.thresholds, grid.min_sizes, grid.hd_units, grid.hd_max
-    if hd_units not in ("mm", "voxels"):
+    if hd_units not in tuple(HdUnits):
         raise ValueError(f"hd_units must be 'mm' or 'voxels', got {hd_units!r}")
     nt, ns = len(thresholds), len(min_sizes)
     dice = np.zeros((len(probs), nt, ns))
     hd = np.zeros((len(probs), nt, ns))
     for c, (p, t, b, sp) in enumerate(zip(probs, truths, brains, spacings)):
-        if hd_units == "voxels":
+        if hd_units == HdUnits.VOXELS:
             sp = (1.0,) * len(sp)
         for i, thr in enumerate(thresholds):
             mask = p >= thr

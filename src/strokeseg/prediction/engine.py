@@ -27,6 +27,7 @@ from strokeseg.inference.sliding_window import entropy
 from strokeseg.io.case import Case, CaseRef, load_case
 from strokeseg.io.records import READOUT_SUFFIX, VOLUMES_SUFFIX, write_record
 from strokeseg.postprocess.config import LabelMode
+from strokeseg.preprocessing.config import Normalization
 from strokeseg.preprocessing.prepare import modalities_to_load, prepare_case
 from strokeseg.recipes.recipe import check_patch_fits
 from strokeseg.util.threads import configure_torch
@@ -160,7 +161,7 @@ class Predictor:
         vols = volumes(labels, case.geometry.voxel_volume_ml, b.target, b.output_label)
         norm = self.models[0][1]
         guard = guard_labels(labels, prep.brain, case.geometry, case.images, vols["hypoperfused_ml"] is not None)
-        if norm.mode == "dataset":
+        if norm.mode == Normalization.DATASET:
             guard += input_range_warnings(prep.x, prep.brain, prep.channels, norm.reference(prep.x, prep.brain), norm.masked())
         case.notes = [*case.notes, *guard]
         t3 = time.perf_counter()

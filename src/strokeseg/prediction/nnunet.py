@@ -27,7 +27,7 @@ from strokeseg.inference.nnunet.predictor import NnUNetOutput, NnUNetRunConfig, 
 from strokeseg.inference.predict import volumes
 from strokeseg.inference.sliding_window import entropy
 from strokeseg.io.case import Case, CaseRef, load_case
-from strokeseg.io.labels import CORE, PENUMBRA
+from strokeseg.io.labels import CORE, PENUMBRA, Target
 from strokeseg.io.modalities import canonical_modality
 from strokeseg.masks.case import case_brain_mask
 from strokeseg.prediction.engine import Prediction
@@ -261,9 +261,9 @@ def load_predictor(model_dirs: Sequence[str | Path], options, nnunet: NnUNetOpti
     return Predictor.load(model_dirs, options)
 
 
-def _target(luts: Sequence[np.ndarray]) -> str:
+def _target(luts: Sequence[np.ndarray]) -> Target:
     """strokeseg's target for the mapped labels: three-class, core only, or hypoperfused only."""
     values = set().union(*(set(int(v) for v in lut[1:]) for lut in luts))
     if {CORE, PENUMBRA} <= values:
-        return "three-class"
-    return "core" if CORE in values else "hypoperfused"
+        return Target.THREE_CLASS
+    return Target.CORE if CORE in values else Target.HYPOPERFUSED

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from strokeseg.errors import InputError
+from strokeseg.preprocessing.config import Normalization
 
 SCALAR_CHANNELS = ("NIHSS",)
 PERCENTILE_SAMPLE = 200_000  # brain voxels per case used for the clip percentiles (an even stride)
@@ -88,7 +89,7 @@ class Normalizer:
     def parameters(self, x: np.ndarray, brain: np.ndarray) -> tuple[np.ndarray, ...]:
         """``(lower, upper, mean, std)`` per channel for a case: the fitted ones, the case's own, or (mode
         ``none``) the identity."""
-        if self.mode == "none":
+        if self.mode == Normalization.NONE:
             c = len(self.channels)
             return np.full(c, -np.inf), np.full(c, np.inf), np.zeros(c), np.ones(c)
         return self.reference(x, brain)
@@ -96,7 +97,7 @@ class Normalizer:
     def reference(self, x: np.ndarray, brain: np.ndarray) -> tuple[np.ndarray, ...]:
         """What the model's training inputs looked like, ``(lower, upper, mean, std)`` per channel, for the input
         guard: the fitted statistics (modes ``dataset`` and ``none``), or the case's own (mode ``case``)."""
-        if self.mode == "case":
+        if self.mode == Normalization.CASE:
             if not brain.any():
                 c = len(self.channels)
                 return np.full(c, -np.inf), np.full(c, np.inf), np.zeros(c), np.ones(c)

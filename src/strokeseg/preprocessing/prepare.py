@@ -10,6 +10,7 @@ import numpy as np
 from strokeseg.errors import InputError
 from strokeseg.io.case import Case
 from strokeseg.io.geometry import Geometry
+from strokeseg.io.labels import Target
 from strokeseg.io.modalities import CANONICAL_MODALITIES
 from strokeseg.masks.case import case_brain_mask
 from strokeseg.preprocessing.cache import cached, content_key
@@ -48,12 +49,12 @@ def modalities_to_load(cfg: PrepareConfig, modalities: list[str]) -> list[str]:
     return list(dict.fromkeys([*modalities, *(["MIP"] if cfg.brain_mask == BrainMask.MIP else [])]))
 
 
-def target_of(label: np.ndarray, target: str) -> np.ndarray:
+def target_of(label: np.ndarray, target: Target) -> np.ndarray:
     """Class indices of a recipe target from canonical labels."""
-    if target == "core":
+    if target == Target.CORE:
         result: np.ndarray = (label == 2).astype(np.uint8)
         return result
-    if target in ("hypoperfused", "lesion"):
+    if target in (Target.HYPOPERFUSED, Target.LESION):
         return (label > 0).astype(np.uint8)
     return label.astype(np.uint8)  # three-class: 0 background, 1 penumbra, 2 core
 

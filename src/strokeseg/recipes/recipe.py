@@ -499,9 +499,9 @@ def _check_block_ranges(r: Recipe, need: Callable[[bool, str, str, Any], None]) 
         "a non-empty list of voxel counts ≥ 0",
         pp.min_sizes,
     )
-    need(pp.mode in ("threshold", "argmax"), "postprocess.mode", "threshold or argmax", pp.mode)
-    need(pp.search in ("nested", "pooled"), "postprocess.search", "nested or pooled", pp.search)
-    need(pp.hd_units in ("mm", "voxels"), "postprocess.hd_units", "mm or voxels", pp.hd_units)
+    need(pp.mode in tuple(LabelMode), "postprocess.mode", " or ".join(LabelMode), pp.mode)
+    need(pp.search in tuple(GridSearch), "postprocess.search", " or ".join(GridSearch), pp.search)
+    need(pp.hd_units in tuple(HdUnits), "postprocess.hd_units", " or ".join(HdUnits), pp.hd_units)
     need(math.isfinite(pp.hd_max) and pp.hd_max > 0, "postprocess.hd_max", "a number > 0", pp.hd_max)
 
 

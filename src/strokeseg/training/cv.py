@@ -56,18 +56,18 @@ from strokeseg.util.seeds import fold_seed
 _log = logging.getLogger("strokeseg")
 
 
-def regions_for_target(target: str) -> list[Region]:
+def regions_for_target(target: Target) -> list[Region]:
     """The regions a model of ``target`` is scored on."""
-    if target == "core":
+    if target == Target.CORE:
         return [Region.CORE]
-    if target == "three-class":
+    if target == Target.THREE_CLASS:
         return [Region.CORE, Region.PENUMBRA, Region.HYPOPERFUSED]
     return [Region.HYPOPERFUSED]
 
 
-def output_label_for(cases: list[PreparedCase], target: str) -> int:
+def output_label_for(cases: list[PreparedCase], target: Target) -> int:
     """The canonical label a binary model's lesion voxels get: 2 (core) for a core model, else the commonest lesion label."""
-    if target == "core":
+    if target == Target.CORE:
         return 2
     counts: Counter[int] = Counter()
     for c in cases:

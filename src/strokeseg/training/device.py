@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from strokeseg.recipes.specs import Precision
+
 
 def select_device(name: str | None = None) -> torch.device:
     """The torch device for ``auto`` (CUDA when present), ``cpu`` or ``cuda``."""
@@ -17,17 +19,17 @@ def use_amp(device: torch.device) -> bool:
     return device.type == "cuda"
 
 
-def amp_dtype(setting: str, device: torch.device) -> torch.dtype | None:
+def amp_dtype(setting: Precision, device: torch.device) -> torch.dtype | None:
     """The autocast dtype of a recipe's ``amp`` setting on ``device`` (None: float32).
 
     ``auto`` is bf16 on GPUs that support it (no loss scaling needed), else fp16; the CPU
     always trains in float32 (its results are the reference the tests compare against).
     """
-    if device.type != "cuda" or setting == "off":
+    if device.type != "cuda" or setting == Precision.OFF:
         return None
-    if setting == "fp16":
+    if setting == Precision.FP16:
         return torch.float16
-    if setting == "bf16" or torch.cuda.is_bf16_supported():
+    if setting == Precision.BF16 or torch.cuda.is_bf16_supported():
         return torch.bfloat16
     return torch.float16
 

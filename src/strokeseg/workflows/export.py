@@ -67,22 +67,22 @@ class ExportOptions:
         return f"Dataset{self.dataset_id:03d}_{self.name}"
 
 
-def export_labels(canonical: np.ndarray, target: str) -> np.ndarray:
+def export_labels(canonical: np.ndarray, target: ExportTarget) -> np.ndarray:
     """nnU-Net label values from canonical labels (0 background, 1 penumbra, 2 core)."""
     out: np.ndarray = canonical.astype(np.uint8)
-    if target == "core":
+    if target == ExportTarget.CORE:
         out = (canonical == CORE).astype(np.uint8)
-    elif target == "lesion":
+    elif target == ExportTarget.LESION:
         out = (canonical >= PENUMBRA).astype(np.uint8)
     return out
 
 
-def dataset_json(channels: Sequence[str], ct_channels: Sequence[str], target: str, n_train: int) -> dict[str, Any]:
+def dataset_json(channels: Sequence[str], ct_channels: Sequence[str], target: ExportTarget, n_train: int) -> dict[str, Any]:
     """``dataset.json``: channel names (``CT`` where nnU-Net should use its CT normalisation), labels."""
     names = {str(i): ("CT" if c in ct_channels else c) for i, c in enumerate(channels)}
-    labels: dict[str, Any] = {"background": 0, "core": 1} if target == "core" else {"background": 0, "lesion": 1}
+    labels: dict[str, Any] = {"background": 0, "core": 1} if target == ExportTarget.CORE else {"background": 0, "lesion": 1}
     out: dict[str, Any] = {"channel_names": names, "labels": labels, "numTraining": n_train, "file_ending": ".nii.gz"}
-    if target == "regions":
+    if target == ExportTarget.REGIONS:
         out["labels"] = {"background": 0, "hypoperfused": [PENUMBRA, CORE], "core": [CORE]}
         out["regions_class_order"] = [PENUMBRA, CORE]
     out["strokeseg_channels"] = list(channels)  # the strokeseg modality of each channel
@@ -133,7 +133,7 @@ def _without_sentinels(images: dict[str, np.ndarray], chans: Sequence[str]) -> t
     return out, int((~valid).sum())
 
 
-def _write_case(root: Path, ref: CaseRef, chans: Sequence[str], target: str) -> dict[str, Any]:
+def _write_case(root: Path, ref: CaseRef, chans: Sequence[str], target: ExportTarget) -> dict[str, Any]:
     case = load_case(ref, modalities=chans, with_label=ref.label is not None)
     split = "imagesTr" if case.label is not None else "imagesTs"
     images, zeroed = _without_sentinels(case.images, chans)
@@ -154,6 +154,7 @@ def _write_case(root: Path, ref: CaseRef, chans: Sequence[str], target: str) -> 
 def export_nnunet(refs: Sequence[CaseRef], stage: Path, opts: ExportOptions) -> Path:
     """Write the nnU-Net raw dataset of ``refs`` under ``stage`` and return its folder."""
     root = stage / opts.folder()
+    target = ExportTarget(opts.target)  # checked by folder()
     labelled = [r for r in refs if r.label is not None]
     chans = _channels(labelled or refs, opts.modalities)  # unlabelled only: a dataset to predict (imagesTs)
     ct = opts.ct_channels if opts.ct_channels is not None else CT_LIKE
@@ -164,8 +165,8 @@ def export_nnunet(refs: Sequence[CaseRef], stage: Path, opts: ExportOptions) -> 
     fold_of = {c: i for i, s in enumerate(splits or []) for c in s["val"]}
     provenance = {}
     for ref in progress(refs, desc="export", unit="case"):
-        provenance[ref.case_id] = {**_write_case(root, ref, chans, opts.target), "fold": fold_of.get(ref.case_id)}
-    meta = dataset_json(chans, ct, opts.target, len(labelled))
+        provenance[ref.case_id] = {**_write_case(root, ref, chans, target), "fold": fold_of.get(ref.case_id)}
+    meta = dataset_json(chans, ct, target, len(labelled))
     (root / "dataset.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     if splits is not None:
         (root / "splits_final.json").write_text(json.dumps(splits, indent=2), encoding="utf-8")
