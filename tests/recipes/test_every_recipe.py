@@ -105,3 +105,13 @@ def test_a_stage_block_refuses_a_foreign_key_and_a_key_given_twice(tmp_path):
         load_recipe(bad)
     bad.write_text("extends: clerigues-ct-2d-fast\nname: x\ntrain: {epochs: 4}\n", encoding="utf-8")
     assert load_recipe(bad).train.epochs == 4 and load_recipe(bad, ["train.epochs=5"]).train.epochs == 5
+
+
+def test_a_recipe_mapping_with_stage_blocks_loads_as_its_flat_form():
+    """What a bundle's recipe.yaml may hold: the blocks are read as the flat keys they alias."""
+    from strokeseg.recipes.recipe import recipe_from_dict
+
+    flat = load_recipe("clerigues-ct-2d-fast").to_dict()
+    blocked = {k: v for k, v in flat.items() if k not in ("epochs", "target")}
+    blocked["train"], blocked["prepare"] = {"epochs": flat["epochs"]}, {"target": flat["target"]}
+    assert recipe_from_dict(blocked, "x") == recipe_from_dict(flat, "x")

@@ -543,7 +543,9 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def recipe_from_dict(d: dict[str, Any], where: str) -> Recipe:
-    """A validated :class:`Recipe` from a plain mapping (unknown keys, types and ranges checked)."""
+    """A validated :class:`Recipe` from a plain mapping, flat or with ``prepare:``/``train:`` blocks (unknown keys,
+    types and ranges checked)."""
+    d = flatten_blocks(d, where)
     if not isinstance(d.get("name"), str) or not d.get("name"):
         raise ConfigError(f"recipe {where}: name: must be a non-empty string, got {d.get('name')!r}")
     check_fields(Recipe, d, f"recipe {where}: ")
