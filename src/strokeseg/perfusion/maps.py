@@ -82,12 +82,16 @@ def _validate(series: Series) -> None:
         raise InputError(f"the series is constant (every voxel of every frame is {lo:g}): no anatomy and no bolus to measure", series.path)
 
 
-def smooth_in_plane(curves: np.ndarray, mask: np.ndarray, geometry: Geometry, fwhm_mm: float, threads: int | None = None) -> np.ndarray:
+def smooth_in_plane(
+    curves: np.ndarray, mask: np.ndarray, geometry: Geometry, fwhm_mm: float, threads: int | None = None, left_out: np.ndarray | None = None
+) -> np.ndarray:
     """Normalised in-plane Gaussian smoothing of the brain curves ``(V, T)`` (``V`` = ``mask.sum()``).
 
     ``curves`` holds the masked voxels of a ``(Z, Y, X, T)`` volume in C order (``vol[mask]``).
     Each voxel becomes the Gaussian-weighted mean of the *masked* voxels around it in its slice,
-    so bone and air never bleed into the brain. Only the mask's in-plane bounding box is
+    so bone and air never bleed into the brain. ``left_out`` ``(V,)`` marks voxels (CSF) that take no part:
+    they give nothing to the tissue beside them and keep their own, unsmoothed curve (smoothing them among
+    themselves as well would double the step's time, for maps the read-out does not use). Only the mask's in-plane bounding box is
     filtered, one slice at a time (the working set is one ``(Y, X, T)`` slab, not a second copy
     of the series), slices in parallel threads (:func:`strokeseg.util.threads.parallel_map`).
     Returns float32 ``(V, T)``.
@@ -110,13 +114,21 @@ def smooth_in_plane(curves: np.ndarray, mask: np.ndarray, geometry: Geometry, fw
     def one_slice(z: int) -> None:
         inside = mask[z][box]
         rows = slice(int(ends[z] - counts[z]), int(ends[z]))
+        own = curves[rows]
+        support = inside
+        if left_out is not None:
+            support = inside.copy()
+            support[inside] = ~left_out[rows]
         data = np.zeros((*inside.shape, curves.shape[1]), np.float32)
-        data[inside] = curves[rows]
-        m = inside.astype(np.float32)
+        data[support] = own if left_out is None else own[~left_out[rows]]
+        m = support.astype(np.float32)
         for axis, s in sigmas:
             data = ndimage.gaussian_filter1d(data, s, axis=axis, mode="constant", truncate=3.0, output=np.float32)
             m = ndimage.gaussian_filter1d(m, s, axis=axis, mode="constant", truncate=3.0, output=np.float32)
-        out[rows] = data[inside] / np.maximum(m[inside], np.float32(1e-6))[:, None]
+        smoothed = data[inside] / np.maximum(m[inside], np.float32(1e-6))[:, None]
+        if left_out is not None:
+            smoothed[left_out[rows]] = own[left_out[rows]]
+        out[rows] = smoothed
 
     parallel_map(one_slice, [int(z) for z in np.flatnonzero(counts)])
     return out
@@ -190,9 +202,12 @@ def _brain(data: np.ndarray, series: Series, cfg: PerfusionConfig, given: np.nda
     return mask
 
 
-def _concentration(signal: np.ndarray, cfg: PerfusionConfig, series: Series) -> tuple[np.ndarray, int, slice, np.ndarray]:
-    """Concentration curves ``(V, T)`` of the brain voxels, the bolus-arrival frame, the baseline frames
-    and the brain-average curve ``(T,)``."""
+def _concentration(
+    signal: np.ndarray, cfg: PerfusionConfig, series: Series
+) -> tuple[np.ndarray, int, slice, np.ndarray, np.ndarray | None]:
+    """Concentration curves ``(V, T)`` of the brain voxels, the bolus-arrival frame, the baseline frames,
+    the brain-average curve ``(T,)`` and the voxels the smoothing leaves out ``(V,)`` (CT below
+    ``smoothing_csf_hu`` at baseline; None: none)."""
     n_frames = signal.shape[1]
     arrival = detect_bolus_arrival(signal.mean(axis=0), skip=cfg.skip_frames)
     base = baseline_slice(n_frames, arrival, cfg.skip_frames, cfg.baseline_frames)
@@ -208,7 +223,10 @@ def _concentration(signal: np.ndarray, cfg: PerfusionConfig, series: Series) -> 
             f"(peak {mean_conc.max():.3g} vs baseline sd {noise:.3g})",
             series.path,
         )
-    return conc, int(arrival), base, mean_conc
+    csf = None
+    if cfg.modality is Modality.CT and cfg.smoothing_csf_hu is not None:
+        csf = signal[:, base].mean(axis=1) < cfg.smoothing_csf_hu
+    return conc, int(arrival), base, mean_conc, csf
 
 
 def _aif(
@@ -229,11 +247,13 @@ def _aif(
     return aif
 
 
-def _smoothed(conc: np.ndarray, mask: np.ndarray, geom: Geometry, times: np.ndarray, cfg: PerfusionConfig) -> np.ndarray:
-    """In-plane Gaussian smoothing inside the brain (``spatial_fwhm_mm``), then temporal smoothing."""
+def _smoothed(
+    conc: np.ndarray, mask: np.ndarray, geom: Geometry, times: np.ndarray, cfg: PerfusionConfig, csf: np.ndarray | None
+) -> np.ndarray:
+    """In-plane Gaussian smoothing inside the brain (``spatial_fwhm_mm``; ``csf`` left out), then temporal smoothing."""
     if cfg.spatial_fwhm_mm <= 0:
         return temporal_smooth(conc, times, cfg.temporal_sigma)
-    out = smooth_in_plane(conc, mask, geom, cfg.spatial_fwhm_mm)
+    out = smooth_in_plane(conc, mask, geom, cfg.spatial_fwhm_mm, left_out=csf)
     for i in range(0, out.shape[0], ROWS):  # in place, a block of rows at a time: no third (V, T) array
         out[i : i + ROWS] = temporal_smooth(out[i : i + ROWS], times, cfg.temporal_sigma)
     return out
@@ -296,11 +316,11 @@ def compute_maps(
     geom = series.geometry
     data, motion_info = steps.run("motion", _motion_step, data, geom, cfg, notes)
     mask = steps.run("mask", _brain, data, series, cfg, brain_mask)
-    conc, arrival, base, brain_curve = steps.run("concentration", _concentration, data[mask], cfg, series)
+    conc, arrival, base, brain_curve, csf = steps.run("concentration", _concentration, data[mask], cfg, series)
     aif = steps.run("aif", _aif, conc, times, base, cfg, mask, aif_mask)
     aif_vol = np.zeros(geom.shape, bool)
     aif_vol[tuple(np.argwhere(mask)[aif.voxels].T)] = True
-    conc = steps.run("smoothing", _smoothed, conc, mask, geom, times, cfg)
+    conc = steps.run("smoothing", _smoothed, conc, mask, geom, times, cfg, csf)
     stats = steps.run("deconvolution", _deconvolved, conc, aif, dt, cfg, show_progress)
     values = steps.run("maps", _map_values, conc, stats, aif, times, cfg)
     qc = steps.run("qc", series_qc, data, brain_curve, int(mask.sum()), int(aif.voxels.size), geom, cfg.modality.value, cfg.echo_time)
