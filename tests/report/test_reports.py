@@ -80,6 +80,8 @@ def test_perfusion_report_shows_qc_with_aif_and_flags(cohort, tmp_path):
         assert "aif_vof.png" in html and "aif_location.png" in html
         assert f"<th>AIF voxels</th><td>{info['aif']['voxels']}</td>" in html
         assert html.count("FLAGGED") == len(info["qc"]["flagged"])
+        # strokeseg computed these maps: their conventional unit, whatever their values, never "vendor units"
+        assert "CBF (ml/100 g/min)" in html and "vendor units" not in html
     check_page(out / "report" / "index.html")
 
 

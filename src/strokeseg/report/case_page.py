@@ -128,7 +128,9 @@ def _montages(case: CaseView, vols: DisplayVolumes, folder: Path, kind: str) -> 
     out = []
     names = [n for n in (*STRUCTURAL, *MAPS, "probability", "variance", "entropy") if n in vols.slices]
     brain = _valid(vols)
-    own = case.readout is not None and (case.readout.maps or "").startswith(OWN_MAPS)  # strokeseg's own maps: ml/100 g/min, s
+    # strokeseg's own maps (ml/100 g/min, s): computed from the series in this run (its perfusion record), or the
+    # read-out says so
+    own = case.perfusion is not None or (case.readout is not None and (case.readout.maps or "").startswith(OWN_MAPS))
     for name in names:
         arr = vols.slices[name]
         valid = brain if name in MAPS else None
