@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from strokeseg.errors import ConfigError
+from strokeseg.perfusion.config import CSF_HU
 
 
 class Reference(StrEnum):
@@ -46,7 +47,7 @@ class ThresholdConfig:
             the mirror point (mm; 0 = the mirror point itself): the mirror line is the brain's principal axis, good
             to a few mm, and bilateral artefacts are alike on both sides, not voxel for voxel.
         dwi_bias_correction: N4 bias-field correction of the DWI before its ratio is taken.
-        csf_hu: CT voxels darker than this at baseline are CSF (20 HU).
+        csf_hu: CT voxels darker than this at baseline are CSF (:data:`~strokeseg.perfusion.config.CSF_HU`, 20 HU).
         csf_adc: MR voxels with ADC above this (×10⁻⁶ mm²/s) are CSF (1600).
         csf_margin_voxels: the diffusion core also excludes this many voxels around CSF (partial volume; 0 = only
             the CSF itself, the leave-one-out choice). On the real ISLES'22 cases a one-voxel (2 mm) margin left
@@ -75,7 +76,7 @@ class ThresholdConfig:
     dwi_asymmetry: float = 1.02
     dwi_asymmetry_mm: float = 16.0
     dwi_bias_correction: bool = True
-    csf_hu: float = 20.0
+    csf_hu: float = CSF_HU
     csf_adc: float = 1600.0
     csf_margin_voxels: int = 0
     vessel_rcbv: float = 4.0

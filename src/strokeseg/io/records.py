@@ -141,11 +141,12 @@ class Record(Mapping[str, Any]):
         Raises:
             RecordError: naming the key and what is wrong.
         """
-        data = validate(cls.KIND, data)
+        if not isinstance(data, dict):
+            raise RecordError(f"is {type(data).__name__}, not a JSON object")
         names = set(cls.field_names())
         known = {"format": 1, **{k: v for k, v in data.items() if k in names}}  # no format: written before it existed
         extra = {k: v for k, v in data.items() if k not in names}
-        return cls(**known, extra=extra, present=frozenset(data))
+        return cls(**known, extra=extra, present=frozenset(data))  # __post_init__ checks it against the schema
 
     def to_json(self) -> JsonObject:
         """The record as a JSON object: ``format`` first, then the keys that are present, then the extra ones."""
@@ -307,7 +308,6 @@ class MapsSummaryRecord(Record):
 RECORDS: dict[str, type[Record]] = {r.KIND: r for r in (ReadoutRecord, VolumesRecord, PerfusionRecord, SummaryRecord, MapsSummaryRecord)}
 #: each record's schema by kind
 SCHEMAS = {kind: cls.schema() for kind, cls in RECORDS.items()}
-READOUT, VOLUMES, PERFUSION, SUMMARY = (SCHEMAS[k] for k in ("readout", "volumes", "perfusion", "summary"))
 
 
 class RecordError(ValueError):

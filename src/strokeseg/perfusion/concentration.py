@@ -41,10 +41,11 @@ def baseline_slice(n_frames: int, arrival: int, skip: int = 0, baseline_frames: 
     return slice(skip, min(stop, n_frames))
 
 
-def ct_concentration(signal: np.ndarray, base: slice) -> np.ndarray:
-    """CT: enhancement in HU above the pre-contrast baseline (proportional to iodine concentration)."""
-    s0 = signal[:, base].mean(axis=1, keepdims=True)
-    result: np.ndarray = (signal - s0).astype(np.float32, copy=False)
+def ct_concentration(signal: np.ndarray, base: slice, s0: np.ndarray | None = None) -> np.ndarray:
+    """CT: enhancement in HU above the pre-contrast baseline (proportional to iodine concentration); ``s0``
+    ``(V,)``: the baseline mean, when the caller has it already."""
+    s0 = signal[:, base].mean(axis=1) if s0 is None else s0
+    result: np.ndarray = (signal - s0[:, None]).astype(np.float32, copy=False)
     return result
 
 

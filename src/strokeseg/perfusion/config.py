@@ -38,6 +38,11 @@ class TmaxEstimator(StrEnum):
     ONSET = "onset"
 
 
+#: CT: brain voxels darker than this at baseline (HU) are CSF (or water); the read-out and the perfusion smoothing
+#: share it (CSF is near 0–15 HU, white matter above 20)
+CSF_HU = 20.0
+
+
 class Modality(StrEnum):
     """The imaging modality of a perfusion series."""
 
@@ -89,12 +94,12 @@ class PerfusionConfig:
         temporal_sigma: Gaussian temporal smoothing of the curves, s (0 = off).
         spatial_fwhm_mm: in-plane Gaussian smoothing of the concentration inside the brain, FWHM in mm
             (3 by default, 0 = off).
-        smoothing_csf_hu: CT: brain voxels whose pre-contrast baseline is below this (HU) are CSF or water; the
-            in-plane smoothing leaves them out, so that they do not lower the cortex beside them (they keep their
-            own, unsmoothed curve) (20 HU, the read-out's CSF threshold ``ThresholdConfig.csf_hu``; None: smooth every brain
-            voxel). Mixing CSF into the 3 mm smoothing read the head phantoms' grey-matter CBV and CBF low
-            (``benchmarks/bench_perfusion_calibration.py``, head-phantom table and CHANGELOG). MR has no such
-            scale and smooths every brain voxel.
+        smoothing_csf_hu: CT: brain voxels whose pre-contrast baseline is below this (HU; :data:`CSF_HU`, the
+            read-out's CSF threshold too) are CSF or water. The in-plane smoothing leaves them out, so that they do
+            not lower the cortex beside them; they keep their own, unsmoothed curve. None: smooth every brain
+            voxel. Mixing CSF into the 3 mm smoothing read the head phantoms' grey-matter CBV and CBF low
+            (``benchmarks/bench_perfusion_calibration.py``, head-phantom table). MR has no HU scale and smooths
+            every brain voxel.
         baseline_frames: number of pre-bolus frames; None detects the bolus arrival.
         skip_frames: frames dropped at the start of the baseline (MR steady-state: 2).
         parametric_convolution: how the data were formed, for ``method="parametric"``: ``continuous`` (scanners,
@@ -129,7 +134,7 @@ class PerfusionConfig:
     relaxivity_ratio: float = 1.0
     temporal_sigma: float = 0.0
     spatial_fwhm_mm: float = 3.0
-    smoothing_csf_hu: float | None = 20.0
+    smoothing_csf_hu: float | None = CSF_HU
     baseline_frames: int | None = None
     skip_frames: int = 0
     parametric_convolution: Convolution = Convolution.CONTINUOUS

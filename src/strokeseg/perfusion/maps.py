@@ -91,8 +91,8 @@ def smooth_in_plane(
     Each voxel becomes the Gaussian-weighted mean of the *masked* voxels around it in its slice,
     so bone and air never bleed into the brain. ``left_out`` ``(V,)`` marks voxels (CSF) that take no part:
     they give nothing to the tissue beside them and keep their own, unsmoothed curve (smoothing them among
-    themselves as well would double the step's time, for maps the read-out does not use). Only the mask's in-plane bounding box is
-    filtered, one slice at a time (the working set is one ``(Y, X, T)`` slab, not a second copy
+    themselves as well would double the step's time, for maps the read-out does not use). Only the mask's
+    in-plane bounding box is filtered, one slice at a time (the working set is one ``(Y, X, T)`` slab, not a second copy
     of the series), slices in parallel threads (:func:`strokeseg.util.threads.parallel_map`).
     Returns float32 ``(V, T)``.
     """
@@ -115,19 +115,20 @@ def smooth_in_plane(
         inside = mask[z][box]
         rows = slice(int(ends[z] - counts[z]), int(ends[z]))
         own = curves[rows]
+        apart = left_out[rows] if left_out is not None else None
         support = inside
-        if left_out is not None:
+        if apart is not None:
             support = inside.copy()
-            support[inside] = ~left_out[rows]
+            support[inside] = ~apart
         data = np.zeros((*inside.shape, curves.shape[1]), np.float32)
-        data[support] = own if left_out is None else own[~left_out[rows]]
+        data[support] = own if apart is None else own[~apart]
         m = support.astype(np.float32)
         for axis, s in sigmas:
             data = ndimage.gaussian_filter1d(data, s, axis=axis, mode="constant", truncate=3.0, output=np.float32)
             m = ndimage.gaussian_filter1d(m, s, axis=axis, mode="constant", truncate=3.0, output=np.float32)
         smoothed = data[inside] / np.maximum(m[inside], np.float32(1e-6))[:, None]
-        if left_out is not None:
-            smoothed[left_out[rows]] = own[left_out[rows]]
+        if apart is not None:
+            smoothed[apart] = own[apart]
         out[rows] = smoothed
 
     parallel_map(one_slice, [int(z) for z in np.flatnonzero(counts)])
@@ -211,8 +212,9 @@ def _concentration(
     n_frames = signal.shape[1]
     arrival = detect_bolus_arrival(signal.mean(axis=0), skip=cfg.skip_frames)
     base = baseline_slice(n_frames, arrival, cfg.skip_frames, cfg.baseline_frames)
-    if cfg.modality is Modality.CT:
-        conc = ct_concentration(signal, base)
+    s0 = signal[:, base].mean(axis=1) if cfg.modality is Modality.CT else None  # (V,) the pre-contrast HU
+    if s0 is not None:
+        conc = ct_concentration(signal, base, s0)
     else:
         conc = mr_concentration(signal, base, cfg.echo_time)
     mean_conc = conc.mean(axis=0)
@@ -223,9 +225,7 @@ def _concentration(
             f"(peak {mean_conc.max():.3g} vs baseline sd {noise:.3g})",
             series.path,
         )
-    csf = None
-    if cfg.modality is Modality.CT and cfg.smoothing_csf_hu is not None:
-        csf = signal[:, base].mean(axis=1) < cfg.smoothing_csf_hu
+    csf = s0 < cfg.smoothing_csf_hu if s0 is not None and cfg.smoothing_csf_hu is not None else None
     return conc, int(arrival), base, mean_conc, csf
 
 
